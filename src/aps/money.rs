@@ -1,0 +1,451 @@
+//! Money as integer minor units, with each currency's ISO 4217 exponent.
+//!
+//! Amounts are parsed from the decimal text an operator typed, digit by digit, and never pass
+//! through a float (one official SDK turns 19.99 into 1998 that way). APS takes `amount` as the
+//! value in minor units, digits only, at most 10 digits (spec section 4).
+
+use std::fmt;
+
+/// Most digits APS accepts in `amount` (spec 3.2, section 7).
+pub const MAX_AMOUNT_DIGITS: usize = 10;
+
+/// An ISO 4217 currency this terminal knows, with its minor-unit exponent.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Currency {
+    code: &'static str,
+    exponent: u8,
+}
+
+/// ISO 4217 alphabetic codes and exponents. The three-decimal set (BHD, IQD, JOD, KWD, LYD, OMR,
+/// TND) and the zero-decimal set follow the APS SDK tables quoted in spec section 4.
+const CURRENCIES: &[(&str, u8)] = &[
+    ("AED", 2),
+    ("AFN", 2),
+    ("ALL", 2),
+    ("AMD", 2),
+    ("AOA", 2),
+    ("ARS", 2),
+    ("AUD", 2),
+    ("AZN", 2),
+    ("BAM", 2),
+    ("BDT", 2),
+    ("BGN", 2),
+    ("BHD", 3),
+    ("BIF", 0),
+    ("BND", 2),
+    ("BOB", 2),
+    ("BRL", 2),
+    ("BWP", 2),
+    ("BYN", 2),
+    ("CAD", 2),
+    ("CHF", 2),
+    ("CLF", 4),
+    ("CLP", 0),
+    ("CNY", 2),
+    ("COP", 2),
+    ("CRC", 2),
+    ("CZK", 2),
+    ("DJF", 0),
+    ("DKK", 2),
+    ("DZD", 2),
+    ("EGP", 2),
+    ("ETB", 2),
+    ("EUR", 2),
+    ("GBP", 2),
+    ("GEL", 2),
+    ("GHS", 2),
+    ("GNF", 0),
+    ("HKD", 2),
+    ("HUF", 2),
+    ("IDR", 2),
+    ("ILS", 2),
+    ("INR", 2),
+    ("IQD", 3),
+    ("IRR", 2),
+    ("ISK", 0),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KES", 2),
+    ("KMF", 0),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("KZT", 2),
+    ("LBP", 2),
+    ("LKR", 2),
+    ("LYD", 3),
+    ("MAD", 2),
+    ("MXN", 2),
+    ("MYR", 2),
+    ("NGN", 2),
+    ("NOK", 2),
+    ("NPR", 2),
+    ("NZD", 2),
+    ("OMR", 3),
+    ("PHP", 2),
+    ("PKR", 2),
+    ("PLN", 2),
+    ("PYG", 0),
+    ("QAR", 2),
+    ("RON", 2),
+    ("RSD", 2),
+    ("RUB", 2),
+    ("RWF", 0),
+    ("SAR", 2),
+    ("SDG", 2),
+    ("SEK", 2),
+    ("SGD", 2),
+    ("SYP", 2),
+    ("THB", 2),
+    ("TND", 3),
+    ("TRY", 2),
+    ("TWD", 2),
+    ("TZS", 2),
+    ("UAH", 2),
+    ("UGX", 0),
+    ("USD", 2),
+    ("UYI", 0),
+    ("UYU", 2),
+    ("UZS", 2),
+    ("VND", 0),
+    ("VUV", 0),
+    ("XAF", 0),
+    ("XOF", 0),
+    ("XPF", 0),
+    ("YER", 2),
+    ("ZAR", 2),
+];
+
+impl Currency {
+    /// Looks up an ISO 4217 alphabetic code. Lower case is accepted and normalised.
+    ///
+    /// # Errors
+    /// [`MoneyError::UnknownCurrency`] for anything not in the table.
+    pub fn parse(code: &str) -> Result<Self, MoneyError> {
+        let upper = code.trim().to_ascii_uppercase();
+        CURRENCIES
+            .iter()
+            .find(|(c, _)| *c == upper)
+            .map(|&(code, exponent)| Currency { code, exponent })
+            .ok_or_else(|| MoneyError::UnknownCurrency(code.trim().to_owned()))
+    }
+
+    /// The three-letter code, e.g. `AED`.
+    pub fn code(self) -> &'static str {
+        self.code
+    }
+
+    /// Digits after the decimal point: 2 for AED, 3 for KWD, 0 for JPY.
+    pub fn exponent(self) -> u8 {
+        self.exponent
+    }
+
+    /// Every currency the terminal knows, for pickers.
+    pub fn all() -> impl Iterator<Item = Currency> {
+        CURRENCIES.iter().map(|&(code, exponent)| Currency { code, exponent })
+    }
+}
+
+impl fmt::Debug for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code)
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code)
+    }
+}
+
+impl serde::Serialize for Currency {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Currency {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Currency::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An amount in a currency's minor units. Always positive, at most 10 digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Money {
+    minor: u64,
+    currency: Currency,
+}
+
+/// Why an amount or currency was refused. Each message names the fix.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("amount is empty: type the amount, for example 12.50")]
+    Empty,
+    #[error("amount must not be negative: type the amount without a minus sign")]
+    Negative,
+    #[error("amount must be more than zero")]
+    Zero,
+    #[error(
+        "amount has {found} decimals but {currency} allows {allowed}: type at most {allowed} digits after the point"
+    )]
+    TooManyDecimals { currency: &'static str, found: usize, allowed: u8 },
+    #[error("amount must not contain thousands separators: type 1250.00, not 1,250.00")]
+    ThousandsSeparator,
+    #[error("amount \"{0}\" is not a number: use digits and at most one decimal point, for example 12.50")]
+    NotANumber(String),
+    #[error("amount is too large: APS accepts at most 10 digits in minor units ({max} {currency})")]
+    TooLarge { currency: &'static str, max: String },
+    #[error("currency \"{0}\" is not a known ISO 4217 code: use three letters such as AED, SAR or KWD")]
+    UnknownCurrency(String),
+}
+
+impl Money {
+    /// Parses decimal text typed by a person, exactly, into minor units of `currency`.
+    ///
+    /// Accepts `12`, `12.5`, `12.50`, `.5`, surrounding spaces. Refuses signs, separators,
+    /// exponents, more decimals than the currency has, zero and more than 10 digits.
+    ///
+    /// # Errors
+    /// A [`MoneyError`] that says what is wrong and how to type it instead.
+    pub fn parse(text: &str, currency: Currency) -> Result<Self, MoneyError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(MoneyError::Empty);
+        }
+        if text.starts_with('-') {
+            return Err(MoneyError::Negative);
+        }
+        let text = text.strip_prefix('+').unwrap_or(text);
+        if text.contains(',') || text.contains('\'') || text.contains(' ') || text.contains('_') {
+            return Err(MoneyError::ThousandsSeparator);
+        }
+        let (whole, fraction) = match text.split_once('.') {
+            Some((w, f)) => (w, f),
+            None => (text, ""),
+        };
+        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if (whole.is_empty() && fraction.is_empty()) || !all_digits(whole) || !all_digits(fraction) {
+            return Err(MoneyError::NotANumber(text.to_owned()));
+        }
+        let exponent = usize::from(currency.exponent());
+        // Trailing zeros after the point carry no value: 12.500 AED is 12.50 AED.
+        let significant = fraction.trim_end_matches('0');
+        if significant.len() > exponent {
+            return Err(MoneyError::TooManyDecimals {
+                currency: currency.code(),
+                found: fraction.len(),
+                allowed: currency.exponent(),
+            });
+        }
+        let mut digits = String::with_capacity(whole.len() + exponent);
+        digits.push_str(whole.trim_start_matches('0'));
+        digits.push_str(significant);
+        for _ in significant.len()..exponent {
+            digits.push('0');
+        }
+        let digits = digits.trim_start_matches('0');
+        if digits.is_empty() {
+            return Err(MoneyError::Zero);
+        }
+        if digits.len() > MAX_AMOUNT_DIGITS {
+            return Err(Self::too_large(currency));
+        }
+        let minor = digits.parse::<u64>().map_err(|_| Self::too_large(currency))?;
+        Ok(Self { minor, currency })
+    }
+
+    /// An amount already in minor units, as APS returns it.
+    ///
+    /// # Errors
+    /// [`MoneyError::Zero`] or [`MoneyError::TooLarge`].
+    pub fn from_minor(minor: u64, currency: Currency) -> Result<Self, MoneyError> {
+        if minor == 0 {
+            return Err(MoneyError::Zero);
+        }
+        if minor.to_string().len() > MAX_AMOUNT_DIGITS {
+            return Err(Self::too_large(currency));
+        }
+        Ok(Self { minor, currency })
+    }
+
+    /// Parses the wire form: digits only, minor units.
+    ///
+    /// # Errors
+    /// [`MoneyError::NotANumber`] for anything but 1 to 10 digits, or [`MoneyError::Zero`].
+    pub fn from_wire(amount: &str, currency: Currency) -> Result<Self, MoneyError> {
+        if amount.is_empty() || !amount.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(MoneyError::NotANumber(amount.to_owned()));
+        }
+        if amount.len() > MAX_AMOUNT_DIGITS {
+            return Err(Self::too_large(currency));
+        }
+        let minor = amount.parse::<u64>().map_err(|_| MoneyError::NotANumber(amount.to_owned()))?;
+        Self::from_minor(minor, currency)
+    }
+
+    fn too_large(currency: Currency) -> MoneyError {
+        MoneyError::TooLarge { currency: currency.code(), max: format_minor(9_999_999_999, currency) }
+    }
+
+    pub fn minor_units(self) -> u64 {
+        self.minor
+    }
+
+    pub fn currency(self) -> Currency {
+        self.currency
+    }
+
+    /// The `amount` parameter as APS wants it: minor units, digits only.
+    pub fn wire_amount(self) -> String {
+        self.minor.to_string()
+    }
+
+    /// The amount with its decimal point, without the currency: `12.50`.
+    pub fn format_amount(self) -> String {
+        format_minor(self.minor, self.currency)
+    }
+}
+
+/// Formats minor units with the currency's decimal point: 1250 AED is `12.50`, 1250 KWD `1.250`.
+/// Works for zero too, which [`Money`] itself never holds (remaining balances can be zero).
+pub fn format_minor(minor: u64, currency: Currency) -> String {
+    let exponent = usize::from(currency.exponent());
+    if exponent == 0 {
+        return minor.to_string();
+    }
+    let digits = format!("{minor:0>width$}", width = exponent + 1);
+    let (whole, fraction) = digits.split_at(digits.len() - exponent);
+    format!("{whole}.{fraction}")
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.currency.code(), self.format_amount())
+    }
+}
+
+impl fmt::Debug for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Money({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cur(code: &str) -> Currency {
+        Currency::parse(code).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn parses_exactly_per_exponent() {
+        let cases: &[(&str, &str, u64)] = &[
+            ("AED", "12.50", 1250),
+            ("AED", "12.5", 1250),
+            ("AED", "12", 1200),
+            ("AED", "0.01", 1),
+            ("AED", ".5", 50),
+            ("AED", "19.99", 1999),
+            ("AED", "  100.00 ", 10000),
+            ("AED", "12.500", 1250),
+            ("USD", "100.50", 10050),
+            ("AED", "500", 50000),
+            ("JOD", "100", 100000),
+            ("KWD", "1.250", 1250),
+            ("KWD", "1.25", 1250),
+            ("BHD", "0.005", 5),
+            ("OMR", "12.345", 12345),
+            ("TND", "1", 1000),
+            ("LYD", "2.1", 2100),
+            ("IQD", "3.333", 3333),
+            ("JPY", "1500", 1500),
+            ("JPY", "1500.0", 1500),
+            ("CLF", "1.2345", 12345),
+            ("AED", "99999999.99", 9_999_999_999),
+            ("AED", "0012.30", 1230),
+        ];
+        for &(code, text, minor) in cases {
+            let m = Money::parse(text, cur(code)).unwrap_or_else(|e| panic!("{code} {text}: {e}"));
+            assert_eq!(m.minor_units(), minor, "{code} {text}");
+            assert_eq!(m.wire_amount(), minor.to_string());
+        }
+    }
+
+    #[test]
+    fn refuses_bad_text_with_the_reason() {
+        let aed = cur("AED");
+        let kwd = cur("KWD");
+        let jpy = cur("JPY");
+        assert_eq!(Money::parse("", aed), Err(MoneyError::Empty));
+        assert_eq!(Money::parse("   ", aed), Err(MoneyError::Empty));
+        assert_eq!(Money::parse("-5", aed), Err(MoneyError::Negative));
+        assert_eq!(Money::parse("0", aed), Err(MoneyError::Zero));
+        assert_eq!(Money::parse("0.00", aed), Err(MoneyError::Zero));
+        assert_eq!(Money::parse("1,250.00", aed), Err(MoneyError::ThousandsSeparator));
+        assert_eq!(Money::parse("1 250", aed), Err(MoneyError::ThousandsSeparator));
+        assert_eq!(Money::parse("1'250", aed), Err(MoneyError::ThousandsSeparator));
+        assert!(matches!(Money::parse("12.345", aed), Err(MoneyError::TooManyDecimals { allowed: 2, .. })));
+        assert!(matches!(Money::parse("1.2345", kwd), Err(MoneyError::TooManyDecimals { allowed: 3, .. })));
+        assert!(matches!(Money::parse("10.5", jpy), Err(MoneyError::TooManyDecimals { allowed: 0, .. })));
+        assert!(matches!(Money::parse("100000000.00", aed), Err(MoneyError::TooLarge { .. })));
+        assert!(matches!(Money::parse("99999999999999999999999", aed), Err(MoneyError::TooLarge { .. })));
+        for bad in ["abc", "1.2.3", "1e5", ".", "12.a", "١٢"] {
+            assert!(matches!(Money::parse(bad, aed), Err(MoneyError::NotANumber(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_fix() {
+        let e = Money::parse("12.345", cur("AED")).unwrap_err().to_string();
+        assert!(e.contains("AED allows 2"), "{e}");
+        let e = Money::parse("1,000", cur("AED")).unwrap_err().to_string();
+        assert!(e.contains("1250.00"), "{e}");
+        let e = Currency::parse("XYZ").unwrap_err().to_string();
+        assert!(e.contains("XYZ") && e.contains("three letters"), "{e}");
+    }
+
+    #[test]
+    fn formats_back() {
+        assert_eq!(format_minor(1250, cur("AED")), "12.50");
+        assert_eq!(format_minor(5, cur("AED")), "0.05");
+        assert_eq!(format_minor(0, cur("AED")), "0.00");
+        assert_eq!(format_minor(1250, cur("KWD")), "1.250");
+        assert_eq!(format_minor(5, cur("BHD")), "0.005");
+        assert_eq!(format_minor(1500, cur("JPY")), "1500");
+        let m = Money::parse("1.5", cur("OMR")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(m.to_string(), "OMR 1.500");
+    }
+
+    #[test]
+    fn wire_form_round_trips() {
+        let aed = cur("AED");
+        let m = Money::from_wire("125050", aed).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(m.format_amount(), "1250.50");
+        assert!(Money::from_wire("12.50", aed).is_err());
+        assert!(Money::from_wire("", aed).is_err());
+        assert!(Money::from_wire("12345678901", aed).is_err());
+        assert_eq!(Money::from_wire("0", aed), Err(MoneyError::Zero));
+        assert!(Money::from_minor(10_000_000_000, aed).is_err());
+    }
+
+    #[test]
+    fn three_decimal_currencies_per_spec() {
+        for code in ["KWD", "BHD", "OMR", "JOD", "TND", "LYD", "IQD"] {
+            assert_eq!(cur(code).exponent(), 3, "{code}");
+        }
+        assert_eq!(cur("aed").code(), "AED");
+        assert_eq!(cur("JPY").exponent(), 0);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn format_then_parse_is_identity(minor in 1u64..=9_999_999_999, idx in 0usize..CURRENCIES.len()) {
+            let c = Currency::all().nth(idx).unwrap_or_else(|| panic!("index"));
+            let text = format_minor(minor, c);
+            let back = Money::parse(&text, c).unwrap_or_else(|e| panic!("{text}: {e}"));
+            proptest::prop_assert_eq!(back.minor_units(), minor);
+        }
+    }
+}

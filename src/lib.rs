@@ -1,0 +1,8 @@
+//! moto-terminal: a keyboard-first MOTO virtual terminal for Amazon Payment Services.
+//!
+//! Threading contract: the egui UI runs on the main thread and never waits on I/O. The service
+//! runs on a tokio runtime whose handle is passed in by `main`; it talks to the UI only through
+//! requests in and events out, and wakes the UI through an injected callback after delivering
+//! each event.
+
+pub mod aps;
