@@ -370,7 +370,7 @@ impl fmt::Display for CardNumber {
 
 impl fmt::Debug for CardNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CardNumber({} {})", self.masked(), self.brand.payment_option())
+        write!(f, "CardNumber({})", self.masked())
     }
 }
 
@@ -822,6 +822,10 @@ mod tests {
             }
         }
         assert_eq!(format!("{}", CardNumber::parse("4005550000000001").unwrap()), "400555******0001");
+        assert_eq!(
+            format!("{:?}", CardNumber::parse("4005550000000001").unwrap()),
+            "CardNumber(400555******0001)"
+        );
     }
 
     #[test]
