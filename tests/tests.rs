@@ -1,1 +1,7 @@
+//! The one integration-test binary (ripgrep style): each module reads like a specification.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::type_complexity)]
+
+mod aps;
+mod architecture;
+mod util;

@@ -1,0 +1,2 @@
+mod sign_cli;
+mod vectors;

@@ -1,0 +1,35 @@
+//! Helpers shared by the integration tests.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// Runs the built binary with arguments, environment and stdin; never inherits APS_* secrets.
+pub fn run_cli(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_moto-terminal"));
+    cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for var in [
+        "APS_PHRASE",
+        "APS_ACCESS_CODE",
+        "APS_REQUEST_PHRASE",
+        "APS_RESPONSE_PHRASE",
+        "MOTO_TERMINAL_DATA_DIR",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("the moto-terminal binary runs");
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(stdin.as_bytes()).expect("stdin accepts input");
+    }
+    child.wait_with_output().expect("the binary finishes")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
