@@ -6,3 +6,5 @@
 //! each event.
 
 pub mod aps;
+
+pub mod journal;
