@@ -8,3 +8,4 @@
 pub mod aps;
 pub mod cli;
 pub mod gateway;
+pub mod journal;

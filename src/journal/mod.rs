@@ -1,0 +1,848 @@
+//! The durable local record of every payment attempt and its outcome (SQLite in WAL mode,
+//! `synchronous=FULL`).
+//!
+//! The service writes an intent here, and it is on disk, before a request leaves; every answer
+//! and every later operation is added to the order's timeline. After a crash, [`Journal::unresolved`]
+//! lists what must be asked of APS before anything else is charged.
+//!
+//! Card numbers, CVVs and secrets cannot be stored: the types accept only masked card text and a
+//! keyed fingerprint, and free text fields refuse anything shaped like a card number.
+//!
+//! Every method is synchronous and briefly takes the connection's lock; async callers use
+//! `spawn_blocking`. [`Journal`] is `Send + Sync`: share it in an `Arc`. Several processes (the
+//! desktop app and the CLI) may open the same file; SQLite's busy timeout serialises their writes.
+
+mod model;
+mod records;
+mod schema;
+mod search;
+
+pub use model::{
+    Agreement, AgreementUpdate, CardFingerprint, Channel, Extra, Filter, LinkRow, LinkStatus, MaskedCard,
+    NewAgreement, NewLink, NewOperation, NewOrder, OpId, OpResult, OpState, OperationRow, OrderKind,
+    OrderRow, OrderState, OrderUpdate, PaymentMethod, Unresolved, refuse_card_numbers,
+};
+pub use schema::SCHEMA_VERSION;
+
+use crate::aps::Operation;
+use crate::aps::money::{Currency, Money};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// How long a write waits for another process holding the journal before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a journal call failed. Messages name what to do; none contains card data or secrets.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("cannot create the journal folder {path}: {source}; check the data directory is writable")]
+    CreateDir { path: String, source: std::io::Error },
+    #[error(
+        "cannot open the journal at {path}: {source}; check the file is not on a read-only or network drive"
+    )]
+    Open { path: String, source: rusqlite::Error },
+    #[error(
+        "the journal at {path} was written by a newer moto-terminal (schema {found}, this version knows {supported}); update moto-terminal"
+    )]
+    TooNew { path: String, found: u32, supported: u32 },
+    #[error(
+        "merchant reference \"{reference}\" is already used by profile \"{profile}\": use a new reference, or open the existing order"
+    )]
+    DuplicateReference { profile: String, reference: String },
+    #[error(
+        "no order \"{reference}\" for profile \"{profile}\" in the journal; check the merchant reference and profile"
+    )]
+    OrderNotFound { profile: String, reference: String },
+    #[error("operation {0} is not in the journal")]
+    OperationNotFound(OpId),
+    #[error("operation {id} already has its outcome ({state}); record a new operation instead")]
+    OperationAlreadyFinished { id: OpId, state: OpState },
+    #[error("{field} looks like it contains a card number; remove it (card numbers are never stored)")]
+    LooksLikeCardNumber { field: &'static str },
+    #[error("{field}: {problem}")]
+    Invalid { field: &'static str, problem: String },
+    #[error("the amount is in {got} but the order is in {expected}; use the order's currency")]
+    CurrencyMismatch { expected: Currency, got: Currency },
+    #[error("the journal database failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the journal holds a value this version cannot read ({0}); the file may be damaged")]
+    Corrupt(String),
+    #[error("writing the export failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The journal. Cheap to share in an `Arc`; see the module docs for the threading contract.
+pub struct Journal {
+    conn: Mutex<Connection>,
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal").field("path", &self.path).finish()
+    }
+}
+
+impl Journal {
+    /// Opens (creating it and its folder if needed) the journal file and brings its schema up to
+    /// date. The file is readable by its owner only: it holds customer names and emails.
+    ///
+    /// # Errors
+    /// The folder cannot be created, the file cannot be opened or is not a journal, WAL mode is
+    /// unavailable, or the file comes from a newer version ([`JournalError::TooNew`]).
+    pub fn open(path: &Path) -> Result<Journal, JournalError> {
+        Self::open_at_version(path, SCHEMA_VERSION)
+    }
+
+    pub(crate) fn open_at_version(path: &Path, version: u32) -> Result<Journal, JournalError> {
+        let shown = path.display().to_string();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|source| JournalError::CreateDir { path: dir.display().to_string(), source })?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags)
+            .map_err(|source| JournalError::Open { path: shown.clone(), source })?;
+        restrict_permissions(path)?;
+        configure(&mut conn, true).map_err(|source| JournalError::Open { path: shown.clone(), source })?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(|source| JournalError::Open { path: shown.clone(), source })?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(JournalError::Invalid {
+                field: "journal file",
+                problem: format!(
+                    "{shown} cannot use write-ahead logging (mode {mode}); keep the data directory on a local disk"
+                ),
+            });
+        }
+        schema::migrate_to(&mut conn, version, &shown)?;
+        Ok(Journal { conn: Mutex::new(conn), path: Some(path.to_owned()) })
+    }
+
+    /// A journal that lives in memory only, for tests and the throw-away demo.
+    ///
+    /// # Errors
+    /// Only if SQLite itself cannot start.
+    pub fn open_in_memory() -> Result<Journal, JournalError> {
+        let mut conn = Connection::open_in_memory()?;
+        configure(&mut conn, false)?;
+        schema::migrate_to(&mut conn, SCHEMA_VERSION, ":memory:")?;
+        Ok(Journal { conn: Mutex::new(conn), path: None })
+    }
+
+    /// The file behind this journal (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The schema version of the open journal.
+    ///
+    /// # Errors
+    /// Only on a database failure.
+    pub fn schema_version(&self) -> Result<u32, JournalError> {
+        schema::user_version(&self.lock())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a half-written transaction behind (an
+        // unfinished rusqlite Transaction rolls back when dropped), so the connection stays usable.
+        self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records a new order in state `pending` and its first operation as an intent, in one
+    /// transaction, synced to disk before returning. Returns the operation to finish later.
+    ///
+    /// # Errors
+    /// [`JournalError::DuplicateReference`] when the profile already has this merchant
+    /// reference; [`JournalError::Invalid`] / [`JournalError::LooksLikeCardNumber`] for bad input.
+    pub fn record_order_intent(&self, order: &NewOrder) -> Result<OpId, JournalError> {
+        require("profile", &order.profile)?;
+        require("merchant reference", &order.merchant_reference)?;
+        require("operator", &order.operator)?;
+        check_text("operator", Some(&order.operator))?;
+        check_text("customer email", order.customer_email.as_deref())?;
+        check_text("customer name", order.customer_name.as_deref())?;
+        check_text("description", order.description.as_deref())?;
+        let extra = serde_json::Value::Object(order.extra.clone()).to_string();
+        refuse_card_numbers("extra order details", &extra)?;
+        let (token_name, masked_card, last4, fingerprint) = match &order.method {
+            PaymentMethod::Token { token_name, masked_card } => {
+                require("token name", token_name)?;
+                (
+                    Some(token_name.clone()),
+                    masked_card.as_ref().map(|m| m.as_str().to_owned()),
+                    masked_card.as_ref().and_then(MaskedCard::last4),
+                    None,
+                )
+            }
+            PaymentMethod::Card { masked_card, fingerprint } => (
+                None,
+                Some(masked_card.as_str().to_owned()),
+                masked_card.last4(),
+                Some(fingerprint.as_str().to_owned()),
+            ),
+            PaymentMethod::Link => (None, None, None, None),
+        };
+        let method_fits = match order.kind {
+            OrderKind::PaymentLink => matches!(order.method, PaymentMethod::Link),
+            OrderKind::Recurring => matches!(order.method, PaymentMethod::Token { .. }),
+            OrderKind::Sale | OrderKind::AuthorizeOnly => !matches!(order.method, PaymentMethod::Link),
+        };
+        if !method_fits {
+            return Err(JournalError::Invalid {
+                field: "payment method",
+                problem: format!(
+                    "a {} order needs {}",
+                    order.kind,
+                    match order.kind {
+                        OrderKind::PaymentLink => "the payment link method",
+                        OrderKind::Recurring => "a stored token",
+                        _ => "a token or a keyed card",
+                    }
+                ),
+            });
+        }
+        let at = ts(&order.created_at);
+        let amount = sql_amount("amount", order.amount.minor_units())?;
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO orders (profile, merchant_reference, kind, channel, currency, amount_minor, token_name,
+                    masked_card, last4, card_fingerprint, customer_email, customer_name, description, operator,
+                    created_at, updated_at, state, extra)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, 'pending', ?16)",
+            )?
+            .execute(params![
+                order.profile,
+                order.merchant_reference,
+                order.kind.as_str(),
+                order.channel.as_str(),
+                order.amount.currency().code(),
+                amount,
+                token_name,
+                masked_card,
+                last4,
+                fingerprint,
+                order.customer_email,
+                order.customer_name,
+                order.description,
+                order.operator,
+                at,
+                extra,
+            ]);
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Err(JournalError::DuplicateReference {
+                    profile: order.profile.clone(),
+                    reference: order.merchant_reference.clone(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let order_id = tx.last_insert_rowid();
+        let op = insert_operation(
+            &tx,
+            Some(order_id),
+            &NewOperation {
+                profile: order.profile.clone(),
+                merchant_reference: order.merchant_reference.clone(),
+                operation: order.kind.first_operation(),
+                maintenance_reference: None,
+                amount: Some(order.amount),
+                operator: order.operator.clone(),
+                at: order.created_at,
+                note: None,
+            },
+        )?;
+        tx.commit()?;
+        Ok(op)
+    }
+
+    /// Records a later operation as an intent before it is sent. CREATE_TOKEN, UPDATE_TOKEN and
+    /// CHECK_STATUS may name a reference that has no order here; every other operation needs one.
+    ///
+    /// # Errors
+    /// [`JournalError::OrderNotFound`], [`JournalError::CurrencyMismatch`], or bad input.
+    pub fn record_operation_intent(&self, op: &NewOperation) -> Result<OpId, JournalError> {
+        require("profile", &op.profile)?;
+        require("merchant reference", &op.merchant_reference)?;
+        require("operator", &op.operator)?;
+        check_text("operator", Some(&op.operator))?;
+        check_text("note", op.note.as_deref())?;
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let order: Option<(i64, String)> = tx
+            .prepare_cached("SELECT id, currency FROM orders WHERE profile = ?1 AND merchant_reference = ?2")?
+            .query_row(params![op.profile, op.merchant_reference], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let order_id = match order {
+            Some((id, currency)) => {
+                if let Some(amount) = op.amount
+                    && amount.currency().code() != currency
+                {
+                    return Err(JournalError::CurrencyMismatch {
+                        expected: parse_currency(&currency).map_err(JournalError::Corrupt)?,
+                        got: amount.currency(),
+                    });
+                }
+                Some(id)
+            }
+            None if matches!(
+                op.operation,
+                Operation::CreateToken | Operation::UpdateToken | Operation::CheckStatus
+            ) =>
+            {
+                None
+            }
+            None => {
+                return Err(JournalError::OrderNotFound {
+                    profile: op.profile.clone(),
+                    reference: op.merchant_reference.clone(),
+                });
+            }
+        };
+        let id = insert_operation(&tx, order_id, op)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Records how an operation ended. Only an operation still in `Intent` or `Unknown` can be
+    /// finished, so an outcome is never silently overwritten.
+    ///
+    /// # Errors
+    /// [`JournalError::OperationNotFound`], [`JournalError::OperationAlreadyFinished`], or a
+    /// result whose state is `Intent`.
+    pub fn finish_operation(&self, id: OpId, result: &OpResult) -> Result<(), JournalError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        finish_operation_in(&tx, id, result)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Finishes an operation and updates its order in one transaction, so a crash cannot leave
+    /// the timeline and the order disagreeing.
+    ///
+    /// # Errors
+    /// As [`Journal::finish_operation`] and [`Journal::update_order`]; also when the operation
+    /// belongs to no order.
+    pub fn record_outcome(
+        &self,
+        id: OpId,
+        result: &OpResult,
+        update: &OrderUpdate,
+    ) -> Result<(), JournalError> {
+        validate_update(update)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let order_id = finish_operation_in(&tx, id, result)?.ok_or_else(|| JournalError::Invalid {
+            field: "operation",
+            problem: format!("operation {id} belongs to no order; use finish_operation"),
+        })?;
+        update_order_in(&tx, order_id, update)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Changes an order after an answer or a reconciliation.
+    ///
+    /// # Errors
+    /// [`JournalError::OrderNotFound`] or bad input.
+    pub fn update_order(
+        &self,
+        profile: &str,
+        reference: &str,
+        update: &OrderUpdate,
+    ) -> Result<(), JournalError> {
+        validate_update(update)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let order_id = order_id(&tx, profile, reference)?.ok_or_else(|| JournalError::OrderNotFound {
+            profile: profile.to_owned(),
+            reference: reference.to_owned(),
+        })?;
+        update_order_in(&tx, order_id, update)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// One order by its profile and merchant reference.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn order(&self, profile: &str, reference: &str) -> Result<Option<OrderRow>, JournalError> {
+        let conn = self.lock();
+        let sql =
+            format!("SELECT {ORDER_COLUMNS} FROM orders WHERE profile = ?1 AND merchant_reference = ?2");
+        let row =
+            conn.prepare_cached(&sql)?.query_row(params![profile, reference], order_from_row).optional()?;
+        Ok(row.map(|(_, o)| o))
+    }
+
+    /// The order APS knows by `fort_id`, within one profile or across all (newest first if two
+    /// merchants' ids ever collide).
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn find_by_fort_id(
+        &self,
+        profile: Option<&str>,
+        fort_id: &str,
+    ) -> Result<Option<OrderRow>, JournalError> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE fort_id = ?1 AND (?2 IS NULL OR profile = ?2)
+             ORDER BY created_at DESC, id DESC LIMIT 1"
+        );
+        let row =
+            conn.prepare_cached(&sql)?.query_row(params![fort_id, profile], order_from_row).optional()?;
+        Ok(row.map(|(_, o)| o))
+    }
+
+    /// The order's operations, oldest first.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn timeline(&self, profile: &str, reference: &str) -> Result<Vec<OperationRow>, JournalError> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {OPERATION_COLUMNS} FROM operations WHERE profile = ?1 AND merchant_reference = ?2 ORDER BY id"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![profile, reference], operation_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One operation by id.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn operation(&self, id: OpId) -> Result<Option<OperationRow>, JournalError> {
+        let conn = self.lock();
+        let sql = format!("SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ?1");
+        Ok(conn.prepare_cached(&sql)?.query_row([id.0], operation_from_row).optional()?)
+    }
+
+    /// Orders whose outcome must be established with APS before new charges of their profile:
+    /// those still pending or unknown, and those with an operation whose answer never came (a
+    /// refund lost in flight, say). Lost CHECK_STATUS queries do not count: they move nothing and
+    /// the next query replaces them. Oldest first, the order reconciliation should follow.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn unresolved(&self, profile: Option<&str>) -> Result<Vec<Unresolved>, JournalError> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders
+             WHERE (?1 IS NULL OR profile = ?1)
+               AND (state IN ('pending', 'unknown')
+                    OR EXISTS (SELECT 1 FROM operations p WHERE p.order_id = orders.id
+                               AND p.state IN ('intent', 'unknown') AND p.operation <> 'CHECK_STATUS'))
+             ORDER BY created_at, id"
+        );
+        let orders: Vec<(i64, OrderRow)> =
+            conn.prepare_cached(&sql)?.query_map([profile], order_from_row)?.collect::<Result<_, _>>()?;
+        let ops_sql = format!(
+            "SELECT {OPERATION_COLUMNS} FROM operations
+             WHERE order_id = ?1 AND state IN ('intent', 'unknown') AND operation <> 'CHECK_STATUS' ORDER BY id"
+        );
+        let mut ops = conn.prepare_cached(&ops_sql)?;
+        orders
+            .into_iter()
+            .map(|(id, order)| {
+                let open_operations = ops.query_map([id], operation_from_row)?.collect::<Result<_, _>>()?;
+                Ok(Unresolved { order, open_operations })
+            })
+            .collect()
+    }
+
+    /// Token operations (CREATE_TOKEN, UPDATE_TOKEN) on no order whose answer never came, oldest
+    /// first: a person should check the token in the APS back office.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn open_operations_without_order(
+        &self,
+        profile: Option<&str>,
+    ) -> Result<Vec<OperationRow>, JournalError> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {OPERATION_COLUMNS} FROM operations
+             WHERE order_id IS NULL AND (?1 IS NULL OR profile = ?1)
+               AND state IN ('intent', 'unknown') AND operation <> 'CHECK_STATUS' ORDER BY id"
+        );
+        let rows =
+            conn.prepare_cached(&sql)?.query_map([profile], operation_from_row)?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// The newest order in the last few minutes that charged (or may have charged) the same card
+    /// or token the same amount: approved, pending or unknown orders count; declined, rejected
+    /// and never-sent ones do not. Payment links never match.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn recent_duplicate(
+        &self,
+        profile: &str,
+        method: &PaymentMethod,
+        amount: Money,
+        since: DateTime<Utc>,
+    ) -> Result<Option<OrderRow>, JournalError> {
+        let (column, key) = match method {
+            PaymentMethod::Token { token_name, .. } => ("token_name", token_name.as_str()),
+            PaymentMethod::Card { fingerprint, .. } => ("card_fingerprint", fingerprint.as_str()),
+            PaymentMethod::Link => return Ok(None),
+        };
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders
+             WHERE profile = ?1 AND {column} = ?2 AND amount_minor = ?3 AND currency = ?4 AND created_at >= ?5
+               AND state NOT IN ('declined', 'rejected', 'not_sent')
+             ORDER BY created_at DESC, id DESC LIMIT 1"
+        );
+        let row = conn
+            .prepare_cached(&sql)?
+            .query_row(
+                params![
+                    profile,
+                    key,
+                    sql_amount("amount", amount.minor_units())?,
+                    amount.currency().code(),
+                    ts(&since)
+                ],
+                order_from_row,
+            )
+            .optional()?;
+        Ok(row.map(|(_, o)| o))
+    }
+}
+
+#[cfg(unix)]
+fn restrict_permissions(path: &Path) -> Result<(), JournalError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|source| JournalError::CreateDir { path: path.display().to_string(), source })
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_path: &Path) -> Result<(), JournalError> {
+    Ok(())
+}
+
+fn configure(conn: &mut Connection, on_disk: bool) -> rusqlite::Result<()> {
+    if on_disk {
+        // WAL keeps readers (the journal screen) from blocking the writer; FULL syncs the log on
+        // every commit, so an intent survives a power cut once record_*_intent returns.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+/// Refuses an empty identifier. Identifiers are not scanned for card numbers: generated
+/// references are often long digit runs, and a scan would refuse one in ten of them.
+fn require(field: &'static str, value: &str) -> Result<(), JournalError> {
+    if value.trim().is_empty() {
+        return Err(JournalError::Invalid { field, problem: "must not be empty".to_owned() });
+    }
+    Ok(())
+}
+
+fn check_text(field: &'static str, value: Option<&str>) -> Result<(), JournalError> {
+    value.map_or(Ok(()), |v| refuse_card_numbers(field, v))
+}
+
+fn validate_update(update: &OrderUpdate) -> Result<(), JournalError> {
+    check_text("needs attention reason", update.needs_attention.as_ref().and_then(Option::as_deref))?;
+    check_text("response message", update.last_message.as_deref())?;
+    if let Some(extra) = &update.extra {
+        refuse_card_numbers("extra order details", &serde_json::Value::Object(extra.clone()).to_string())?;
+    }
+    if let Some(fort_id) = &update.fort_id
+        && (fort_id.is_empty() || fort_id.len() > 20 || !fort_id.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(JournalError::Invalid { field: "fort_id", problem: "must be 1 to 20 digits".to_owned() });
+    }
+    Ok(())
+}
+
+pub(crate) fn sql_amount(field: &'static str, minor: u64) -> Result<i64, JournalError> {
+    i64::try_from(minor)
+        .map_err(|_| JournalError::Invalid { field, problem: "amount is too large".to_owned() })
+}
+
+/// Fixed-width UTC RFC 3339, so text order is time order in SQL comparisons.
+pub(crate) fn ts(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn order_id(conn: &Connection, profile: &str, reference: &str) -> Result<Option<i64>, JournalError> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM orders WHERE profile = ?1 AND merchant_reference = ?2")?
+        .query_row(params![profile, reference], |r| r.get(0))
+        .optional()?)
+}
+
+fn insert_operation(
+    conn: &Connection,
+    order_id: Option<i64>,
+    op: &NewOperation,
+) -> Result<OpId, JournalError> {
+    let amount = op.amount.map(|m| sql_amount("amount", m.minor_units())).transpose()?;
+    conn.prepare_cached(
+        "INSERT INTO operations (order_id, profile, merchant_reference, operation, maintenance_reference,
+            amount_minor, currency, state, operator, at, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        order_id,
+        op.profile,
+        op.merchant_reference,
+        op.operation.wire_name(),
+        op.maintenance_reference,
+        amount,
+        op.amount.map(|m| m.currency().code()),
+        op.operator,
+        ts(&op.at),
+        op.note,
+    ])?;
+    Ok(OpId(conn.last_insert_rowid()))
+}
+
+/// Returns the operation's order id, if it has one.
+fn finish_operation_in(conn: &Connection, id: OpId, result: &OpResult) -> Result<Option<i64>, JournalError> {
+    if result.state == OpState::Intent {
+        return Err(JournalError::Invalid {
+            field: "operation result",
+            problem: "an outcome cannot be Intent; use Unknown when the answer is not known".to_owned(),
+        });
+    }
+    check_text("note", result.note.as_deref())?;
+    check_text("response message", result.response_message.as_deref())?;
+    let (state, order_id): (String, Option<i64>) = conn
+        .prepare_cached("SELECT state, order_id FROM operations WHERE id = ?1")?
+        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or(JournalError::OperationNotFound(id))?;
+    let state = parse_op_state(&state).map_err(JournalError::Corrupt)?;
+    if !state.is_open() {
+        return Err(JournalError::OperationAlreadyFinished { id, state });
+    }
+    conn.prepare_cached(
+        "UPDATE operations SET state = ?2, response_code = ?3, response_message = ?4,
+            note = COALESCE(?5, note), finished_at = ?6 WHERE id = ?1",
+    )?
+    .execute(params![
+        id.0,
+        result.state.as_str(),
+        result.response_code,
+        result.response_message,
+        result.note,
+        ts(&result.at)
+    ])?;
+    Ok(order_id)
+}
+
+fn update_order_in(conn: &Connection, order_id: i64, u: &OrderUpdate) -> Result<(), JournalError> {
+    let extra = match &u.extra {
+        Some(add) => {
+            let current: String = conn
+                .prepare_cached("SELECT extra FROM orders WHERE id = ?1")?
+                .query_row([order_id], |r| r.get(0))?;
+            let mut map = parse_extra(&current).map_err(JournalError::Corrupt)?;
+            map.extend(add.clone());
+            Some(serde_json::Value::Object(map).to_string())
+        }
+        None => None,
+    };
+    let amount = |field, v: Option<u64>| v.map(|m| sql_amount(field, m)).transpose();
+    let (attention_set, attention) = match &u.needs_attention {
+        Some(reason) => (true, reason.clone()),
+        None => (false, None),
+    };
+    conn.prepare_cached(
+        "UPDATE orders SET
+            state = COALESCE(?2, state),
+            authorized_minor = COALESCE(?3, authorized_minor),
+            captured_minor = COALESCE(?4, captured_minor),
+            refunded_minor = COALESCE(?5, refunded_minor),
+            fort_id = COALESCE(?6, fort_id),
+            last_response_code = COALESCE(?7, last_response_code),
+            last_message = COALESCE(?8, last_message),
+            attention = CASE WHEN ?9 THEN ?10 ELSE attention END,
+            masked_card = COALESCE(?11, masked_card),
+            last4 = COALESCE(?12, last4),
+            extra = COALESCE(?13, extra),
+            updated_at = ?14
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        order_id,
+        u.state.map(OrderState::as_str),
+        amount("authorized amount", u.authorized_minor)?,
+        amount("captured amount", u.captured_minor)?,
+        amount("refunded amount", u.refunded_minor)?,
+        u.fort_id,
+        u.last_response_code,
+        u.last_message,
+        attention_set,
+        attention,
+        u.masked_card.as_ref().map(MaskedCard::as_str),
+        u.masked_card.as_ref().and_then(MaskedCard::last4),
+        extra,
+        ts(&Utc::now()),
+    ])?;
+    Ok(())
+}
+
+pub(crate) const ORDER_COLUMNS: &str =
+    "id, profile, merchant_reference, kind, channel, currency, amount_minor, state,
+    authorized_minor, captured_minor, refunded_minor, fort_id, last_response_code, last_message, token_name,
+    masked_card, last4, card_fingerprint, customer_email, customer_name, description, operator, created_at,
+    updated_at, attention, extra";
+
+const OPERATION_COLUMNS: &str =
+    "id, profile, merchant_reference, operation, maintenance_reference, amount_minor,
+    currency, state, response_code, response_message, operator, at, finished_at, note";
+
+/// A stored value this version cannot read.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct BadValue(String);
+
+fn bad(idx: usize, what: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(BadValue(what)))
+}
+
+fn named<T: Copy>(all: &[T], name: fn(T) -> &'static str, text: &str, what: &str) -> Result<T, String> {
+    all.iter().copied().find(|v| name(*v) == text).ok_or_else(|| format!("unknown {what} \"{text}\""))
+}
+
+fn parse_op_state(text: &str) -> Result<OpState, String> {
+    named(&OpState::ALL, OpState::as_str, text, "operation state")
+}
+
+fn parse_currency(code: &str) -> Result<Currency, String> {
+    Currency::parse(code).map_err(|e| e.to_string())
+}
+
+fn parse_extra(text: &str) -> Result<Extra, String> {
+    match serde_json::from_str(text) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        _ => Err("extra order details are not a JSON object".to_owned()),
+    }
+}
+
+pub(crate) fn parse_ts(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| format!("\"{text}\" is not an RFC 3339 time"))
+}
+
+/// Reads column `idx` as text and converts it, reporting a conversion failure with the column.
+pub(crate) fn col<T>(
+    row: &Row<'_>,
+    idx: usize,
+    convert: impl FnOnce(&str) -> Result<T, String>,
+) -> rusqlite::Result<T> {
+    let text: String = row.get(idx)?;
+    convert(&text).map_err(|what| bad(idx, what))
+}
+
+pub(crate) fn col_amount(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
+    let v: i64 = row.get(idx)?;
+    u64::try_from(v).map_err(|_| bad(idx, format!("negative amount {v}")))
+}
+
+fn order_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, OrderRow)> {
+    let token_name: Option<String> = row.get(14)?;
+    let masked_card: Option<String> = row.get(15)?;
+    let kind = col(row, 3, |t| named(&OrderKind::ALL, OrderKind::as_str, t, "order kind"))?;
+    let payment_method = match (&masked_card, &token_name) {
+        (Some(card), Some(token)) => format!("{token} ({card})"),
+        (Some(card), None) => card.clone(),
+        (None, Some(token)) => token.clone(),
+        (None, None) => "payment link".to_owned(),
+    };
+    let order = OrderRow {
+        profile: row.get(1)?,
+        merchant_reference: row.get(2)?,
+        kind,
+        channel: col(row, 4, |t| named(&Channel::ALL, Channel::as_str, t, "channel"))?,
+        currency: col(row, 5, parse_currency)?,
+        amount_minor: col_amount(row, 6)?,
+        state: col(row, 7, |t| named(&OrderState::ALL, OrderState::as_str, t, "order state"))?,
+        authorized_minor: col_amount(row, 8)?,
+        captured_minor: col_amount(row, 9)?,
+        refunded_minor: col_amount(row, 10)?,
+        fort_id: row.get(11)?,
+        last_response_code: row.get(12)?,
+        last_message: row.get(13)?,
+        payment_method,
+        token_name,
+        masked_card,
+        last4: row.get(16)?,
+        card_fingerprint: row.get(17)?,
+        customer_email: row.get(18)?,
+        customer_name: row.get(19)?,
+        description: row.get(20)?,
+        operator: row.get(21)?,
+        created_at: col(row, 22, parse_ts)?,
+        updated_at: col(row, 23, parse_ts)?,
+        needs_attention: row.get(24)?,
+        extra: col(row, 25, parse_extra)?,
+    };
+    Ok((row.get(0)?, order))
+}
+
+fn operation_from_row(row: &Row<'_>) -> rusqlite::Result<OperationRow> {
+    let amount_minor: Option<i64> = row.get(5)?;
+    let currency: Option<String> = row.get(6)?;
+    let amount = match (amount_minor, currency) {
+        (Some(minor), Some(code)) => {
+            let currency = parse_currency(&code).map_err(|e| bad(6, e))?;
+            let minor = u64::try_from(minor).map_err(|_| bad(5, format!("negative amount {minor}")))?;
+            Some(Money::from_minor(minor, currency).map_err(|e| bad(5, e.to_string()))?)
+        }
+        _ => None,
+    };
+    let finished_at: Option<String> = row.get(12)?;
+    Ok(OperationRow {
+        id: OpId(row.get(0)?),
+        profile: row.get(1)?,
+        merchant_reference: row.get(2)?,
+        operation: col(row, 3, |t| {
+            Operation::from_wire(t).ok_or_else(|| format!("unknown operation \"{t}\""))
+        })?,
+        maintenance_reference: row.get(4)?,
+        amount,
+        state: col(row, 7, parse_op_state)?,
+        response_code: row.get(8)?,
+        response_message: row.get(9)?,
+        operator: row.get(10)?,
+        at: col(row, 11, parse_ts)?,
+        finished_at: finished_at.map(|t| parse_ts(&t).map_err(|e| bad(12, e))).transpose()?,
+        note: row.get(13)?,
+    })
+}
+
+#[cfg(test)]
+mod tests;

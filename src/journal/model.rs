@@ -1,0 +1,879 @@
+//! The journal's vocabulary: order and operation states, what a new order or operation carries,
+//! and the rows read back.
+//!
+//! Card data enters only as [`MaskedCard`] (at most first 6 / last 4 digits visible) and
+//! [`CardFingerprint`] (a keyed hash made by the caller), so there is no field a full card number
+//! could be written into; free text fields are checked by [`refuse_card_numbers`] as well.
+
+use super::JournalError;
+use crate::aps::Operation;
+use crate::aps::money::{Currency, Money};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Extra facts about an order that only some kinds have: mail-order slip number, order date and
+/// postal details, payment link id / URL, recurring agreement id. Stored as a JSON object.
+pub type Extra = serde_json::Map<String, serde_json::Value>;
+
+/// Where an order stands. The journal's answer to "was the customer charged?".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderState {
+    /// The intent is recorded; the request may be on its way. After a crash this means "ask APS".
+    Pending,
+    /// The request may have reached APS but no trustworthy answer came back.
+    Unknown,
+    /// APS cannot have seen the request (it never left this machine): nothing was charged.
+    NotSent,
+    /// The issuer or APS declined the payment.
+    Declined,
+    /// APS refused the request itself (validation, signature, configuration).
+    Rejected,
+    Authorized,
+    Captured,
+    PartiallyRefunded,
+    Refunded,
+    Voided,
+}
+
+impl OrderState {
+    pub const ALL: [OrderState; 10] = [
+        Self::Pending,
+        Self::Unknown,
+        Self::NotSent,
+        Self::Declined,
+        Self::Rejected,
+        Self::Authorized,
+        Self::Captured,
+        Self::PartiallyRefunded,
+        Self::Refunded,
+        Self::Voided,
+    ];
+
+    /// The name stored in the journal and shown by `journal --format json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Unknown => "unknown",
+            Self::NotSent => "not_sent",
+            Self::Declined => "declined",
+            Self::Rejected => "rejected",
+            Self::Authorized => "authorized",
+            Self::Captured => "captured",
+            Self::PartiallyRefunded => "partially_refunded",
+            Self::Refunded => "refunded",
+            Self::Voided => "voided",
+        }
+    }
+
+    /// The state of an order APS approved, from the amounts CHECK_STATUS (or the journal's own
+    /// running totals) report. Amounts that no approved order can have (nothing authorized or
+    /// captured, refunds without a capture, a void after a capture) give `Unknown`, so the order
+    /// is checked again or shown to a person rather than trusted.
+    pub fn from_amounts(authorized: u64, captured: u64, refunded: u64, voided: bool) -> OrderState {
+        if voided {
+            return if captured == 0 && refunded == 0 { Self::Voided } else { Self::Unknown };
+        }
+        if captured == 0 {
+            return if authorized > 0 && refunded == 0 { Self::Authorized } else { Self::Unknown };
+        }
+        if refunded == 0 {
+            Self::Captured
+        } else if refunded < captured {
+            Self::PartiallyRefunded
+        } else if refunded == captured {
+            Self::Refunded
+        } else {
+            Self::Unknown
+        }
+    }
+
+    /// Nothing can happen to the order any more: no capture, void or refund is possible.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::NotSent | Self::Declined | Self::Rejected | Self::Refunded | Self::Voided)
+    }
+
+    /// The outcome is not known: the service must ask APS before trusting or repeating anything.
+    pub fn needs_reconciliation(self) -> bool {
+        matches!(self, Self::Pending | Self::Unknown)
+    }
+
+    /// APS approved the order at some point (money was reserved or moved).
+    pub fn was_approved(self) -> bool {
+        matches!(
+            self,
+            Self::Authorized | Self::Captured | Self::PartiallyRefunded | Self::Refunded | Self::Voided
+        )
+    }
+}
+
+impl fmt::Display for OrderState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for OrderState {
+    type Err = JournalError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let norm = text.trim().to_ascii_lowercase().replace('-', "_");
+        Self::ALL.into_iter().find(|s| s.as_str() == norm).ok_or_else(|| JournalError::Invalid {
+            field: "state",
+            problem: format!(
+                "\"{}\" is not an order state; use one of {}",
+                text.trim(),
+                Self::ALL.map(Self::as_str).join(", ")
+            ),
+        })
+    }
+}
+
+/// What the customer asked for; decides the first APS operation of the order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderKind {
+    Sale,
+    AuthorizeOnly,
+    Recurring,
+    PaymentLink,
+}
+
+impl OrderKind {
+    pub const ALL: [OrderKind; 4] = [Self::Sale, Self::AuthorizeOnly, Self::Recurring, Self::PaymentLink];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sale => "sale",
+            Self::AuthorizeOnly => "authorize_only",
+            Self::Recurring => "recurring",
+            Self::PaymentLink => "payment_link",
+        }
+    }
+
+    /// The APS operation that creates an order of this kind.
+    pub fn first_operation(self) -> Operation {
+        match self {
+            Self::Sale | Self::Recurring => Operation::Purchase,
+            Self::AuthorizeOnly => Operation::Authorization,
+            Self::PaymentLink => Operation::PaymentLink,
+        }
+    }
+}
+
+impl fmt::Display for OrderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the order reached the terminal (kept for the merchant's MOTO records).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Phone,
+    Mail,
+    Batch,
+    Cli,
+    Recurring,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 5] = [Self::Phone, Self::Mail, Self::Batch, Self::Cli, Self::Recurring];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Phone => "phone",
+            Self::Mail => "mail",
+            Self::Batch => "batch",
+            Self::Cli => "cli",
+            Self::Recurring => "recurring",
+        }
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where one operation of the timeline stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpState {
+    /// Recorded before the request left; no answer yet.
+    Intent,
+    Approved,
+    Declined,
+    Rejected,
+    /// The request may have been processed; the answer was lost or not trustworthy.
+    Unknown,
+    /// The request never reached APS.
+    NotSent,
+    /// An `Unknown` operation whose outcome was later established (the note says how).
+    Resolved,
+}
+
+impl OpState {
+    pub const ALL: [OpState; 7] = [
+        Self::Intent,
+        Self::Approved,
+        Self::Declined,
+        Self::Rejected,
+        Self::Unknown,
+        Self::NotSent,
+        Self::Resolved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Intent => "intent",
+            Self::Approved => "approved",
+            Self::Declined => "declined",
+            Self::Rejected => "rejected",
+            Self::Unknown => "unknown",
+            Self::NotSent => "not_sent",
+            Self::Resolved => "resolved",
+        }
+    }
+
+    /// The operation still waits for an answer (or for reconciliation).
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Intent | Self::Unknown)
+    }
+}
+
+impl fmt::Display for OpState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Row id of one operation in the journal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OpId(pub i64);
+
+impl fmt::Display for OpId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// A card number as it may be kept: at most the first 6 and last 4 digits visible, the rest
+/// masked. There is deliberately no way to build one from a full card number.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct MaskedCard(String);
+
+/// Characters accepted as masking in [`MaskedCard`] (APS masks with `*`; some screens use `X`).
+const MASK_CHARS: [char; 4] = ['*', 'X', 'x', '•'];
+
+impl MaskedCard {
+    /// Most digits a masked card may show (first 6 + last 4).
+    pub const MAX_VISIBLE_DIGITS: usize = 10;
+
+    /// Accepts masked text such as `400555******0001`.
+    ///
+    /// # Errors
+    /// [`JournalError::Invalid`] when the text shows more than 10 digits, hides none, or holds
+    /// anything but digits, mask characters, spaces and dashes.
+    pub fn parse(text: &str) -> Result<Self, JournalError> {
+        let text = text.trim();
+        let invalid =
+            |problem: &str| JournalError::Invalid { field: "masked card", problem: problem.to_owned() };
+        if text.is_empty() || text.chars().count() > 30 {
+            return Err(invalid(
+                "give the card as first 6 and last 4 digits with the rest masked, e.g. 400555******0001",
+            ));
+        }
+        if !text.chars().all(|c| c.is_ascii_digit() || MASK_CHARS.contains(&c) || c == ' ' || c == '-') {
+            return Err(invalid("only digits, * and spaces are allowed, e.g. 400555******0001"));
+        }
+        if !text.chars().any(|c| MASK_CHARS.contains(&c)) {
+            return Err(invalid(
+                "the card number must be masked (first 6 and last 4 digits at most), e.g. 400555******0001",
+            ));
+        }
+        if text.chars().filter(char::is_ascii_digit).count() > Self::MAX_VISIBLE_DIGITS {
+            return Err(invalid("at most the first 6 and last 4 digits may be visible"));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// Builds the standard mask from the first six and last four digits and the card length.
+    ///
+    /// # Errors
+    /// [`JournalError::Invalid`] unless `first6` has 6 digits, `last4` has 4 and `len` is 12..=19.
+    pub fn from_parts(first6: &str, last4: &str, len: usize) -> Result<Self, JournalError> {
+        let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(first6, 6) || !digits(last4, 4) || !(12..=19).contains(&len) {
+            return Err(JournalError::Invalid {
+                field: "masked card",
+                problem: "needs the first 6 digits, the last 4 digits and a card length of 12 to 19"
+                    .to_owned(),
+            });
+        }
+        Ok(Self(format!("{first6}{}{last4}", "*".repeat(len - 10))))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The last four digits, when the masked text ends with them.
+    pub fn last4(&self) -> Option<String> {
+        let tail: Vec<char> = self.0.chars().rev().filter(|c| *c != ' ' && *c != '-').take(4).collect();
+        (tail.len() == 4 && tail.iter().all(char::is_ascii_digit)).then(|| tail.into_iter().rev().collect())
+    }
+}
+
+impl fmt::Debug for MaskedCard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MaskedCard({})", self.0)
+    }
+}
+
+impl fmt::Display for MaskedCard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A keyed hash of a card number (hex HMAC-SHA256, made by `vault::card_fingerprint`), so the
+/// duplicate guard can recognise the same card without the journal ever holding the number.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CardFingerprint(String);
+
+impl CardFingerprint {
+    /// # Errors
+    /// [`JournalError::Invalid`] unless the text is 64 hex digits.
+    pub fn parse(hex: &str) -> Result<Self, JournalError> {
+        if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(Self(hex.to_ascii_lowercase()))
+        } else {
+            Err(JournalError::Invalid {
+                field: "card fingerprint",
+                problem: "must be the 64-digit hex HMAC-SHA256 from vault::card_fingerprint".to_owned(),
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How the customer pays. The only card data it can carry is masked text and a fingerprint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PaymentMethod {
+    /// A stored APS token (MOTO or recurring charge). The masked card is often learned only from
+    /// the response; set it later with [`OrderUpdate::masked_card`].
+    Token { token_name: String, masked_card: Option<MaskedCard> },
+    /// A card keyed by the agent on a trusted channel.
+    Card { masked_card: MaskedCard, fingerprint: CardFingerprint },
+    /// A payment link: the customer enters the card on APS's page.
+    Link,
+}
+
+/// A new order and its first operation, recorded before the request leaves.
+#[derive(Clone, Debug)]
+pub struct NewOrder {
+    pub profile: String,
+    pub merchant_reference: String,
+    pub kind: OrderKind,
+    pub channel: Channel,
+    pub amount: Money,
+    pub method: PaymentMethod,
+    pub customer_email: Option<String>,
+    pub customer_name: Option<String>,
+    pub description: Option<String>,
+    pub operator: String,
+    pub created_at: DateTime<Utc>,
+    pub extra: Extra,
+}
+
+/// A later operation (capture, void, refund, status, token, link), recorded before it is sent.
+#[derive(Clone, Debug)]
+pub struct NewOperation {
+    pub profile: String,
+    /// The order's reference; for CREATE_TOKEN / UPDATE_TOKEN / CHECK_STATUS it may name no
+    /// order in the journal.
+    pub merchant_reference: String,
+    pub operation: Operation,
+    pub maintenance_reference: Option<String>,
+    pub amount: Option<Money>,
+    pub operator: String,
+    pub at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+/// How an operation ended.
+#[derive(Clone, Debug)]
+pub struct OpResult {
+    pub state: OpState,
+    pub response_code: Option<String>,
+    pub response_message: Option<String>,
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Changes to an order after an answer or a reconciliation. `None` leaves a field as it is;
+/// amounts are absolute totals (as CHECK_STATUS reports them), not increments.
+#[derive(Clone, Debug, Default)]
+pub struct OrderUpdate {
+    pub state: Option<OrderState>,
+    pub authorized_minor: Option<u64>,
+    pub captured_minor: Option<u64>,
+    pub refunded_minor: Option<u64>,
+    pub fort_id: Option<String>,
+    pub last_response_code: Option<String>,
+    pub last_message: Option<String>,
+    /// `Some(Some(reason))` flags the order for a person, `Some(None)` clears the flag.
+    pub needs_attention: Option<Option<String>>,
+    /// The masked card learned from a token charge's response (also sets `last4`).
+    pub masked_card: Option<MaskedCard>,
+    /// Keys merged into the order's extra object (e.g. payment link id and URL).
+    pub extra: Option<Extra>,
+}
+
+/// One order as stored. Serialises to the `journal --format json` object.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OrderRow {
+    pub profile: String,
+    pub merchant_reference: String,
+    pub kind: OrderKind,
+    pub channel: Channel,
+    pub currency: Currency,
+    pub amount_minor: u64,
+    pub state: OrderState,
+    pub authorized_minor: u64,
+    pub captured_minor: u64,
+    pub refunded_minor: u64,
+    pub fort_id: Option<String>,
+    pub last_response_code: Option<String>,
+    pub last_message: Option<String>,
+    /// Masked card, token name or "payment link", for display.
+    pub payment_method: String,
+    pub token_name: Option<String>,
+    pub masked_card: Option<String>,
+    pub last4: Option<String>,
+    /// Kept for the duplicate guard only; left out of JSON output.
+    #[serde(skip)]
+    pub card_fingerprint: Option<String>,
+    pub customer_email: Option<String>,
+    pub customer_name: Option<String>,
+    pub description: Option<String>,
+    pub operator: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Why a person must look at this order, if they must.
+    pub needs_attention: Option<String>,
+    pub extra: Extra,
+}
+
+impl OrderRow {
+    /// What can still be captured: authorized minus captured, while the order is authorized.
+    pub fn capturable_minor(&self) -> u64 {
+        match self.state {
+            OrderState::Authorized | OrderState::Captured => {
+                self.authorized_minor.saturating_sub(self.captured_minor)
+            }
+            _ => 0,
+        }
+    }
+
+    /// What can still be refunded: captured minus refunded.
+    pub fn refundable_minor(&self) -> u64 {
+        match self.state {
+            OrderState::Captured | OrderState::PartiallyRefunded => {
+                self.captured_minor.saturating_sub(self.refunded_minor)
+            }
+            _ => 0,
+        }
+    }
+}
+
+/// One entry of an order's timeline.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OperationRow {
+    pub id: OpId,
+    pub profile: String,
+    pub merchant_reference: String,
+    pub operation: Operation,
+    pub maintenance_reference: Option<String>,
+    pub amount: Option<Money>,
+    pub state: OpState,
+    pub response_code: Option<String>,
+    pub response_message: Option<String>,
+    pub operator: String,
+    pub at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}
+
+/// An order whose outcome is not settled, with the operations still waiting for an answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unresolved {
+    pub order: OrderRow,
+    /// Operations (other than CHECK_STATUS queries) in state Intent or Unknown, oldest first.
+    /// Empty when only the order's own state (pending / unknown) makes it unresolved.
+    pub open_operations: Vec<OperationRow>,
+}
+
+/// Search criteria; every field left empty matches everything. Results are newest first.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub profile: Option<String>,
+    /// Substring of the merchant reference (case-insensitive).
+    pub reference: Option<String>,
+    pub fort_id: Option<String>,
+    pub last4: Option<String>,
+    pub amount_minor: Option<u64>,
+    pub currency: Option<Currency>,
+    /// Created at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Created before this instant.
+    pub to: Option<DateTime<Utc>>,
+    /// Any of these states (empty: any state).
+    pub states: Vec<OrderState>,
+    pub operator: Option<String>,
+    /// Substring of reference, customer email, customer name or description (case-insensitive).
+    pub text: Option<String>,
+    pub needs_attention: Option<bool>,
+    pub limit: Option<u32>,
+    pub offset: u32,
+}
+
+/// A recurring (merchant-initiated) charge plan on a stored token.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Agreement {
+    pub id: i64,
+    pub profile: String,
+    pub token_name: String,
+    /// APS's agreement id from the initial customer-initiated payment; sources disagree on
+    /// whether it is required (spec 3.4), so it may be absent.
+    pub agreement_id: Option<String>,
+    pub customer_email: String,
+    pub customer_name: Option<String>,
+    pub amount_minor: u64,
+    pub currency: Currency,
+    pub interval_days: u32,
+    pub next_due: NaiveDate,
+    pub active: bool,
+    pub last_charge_reference: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewAgreement {
+    pub profile: String,
+    pub token_name: String,
+    pub agreement_id: Option<String>,
+    pub customer_email: String,
+    pub customer_name: Option<String>,
+    pub amount: Money,
+    pub interval_days: u32,
+    pub next_due: NaiveDate,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Changes to an agreement; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct AgreementUpdate {
+    pub token_name: Option<String>,
+    pub agreement_id: Option<Option<String>>,
+    pub customer_email: Option<String>,
+    pub customer_name: Option<Option<String>>,
+    pub amount: Option<Money>,
+    pub interval_days: Option<u32>,
+    pub next_due: Option<NaiveDate>,
+    pub active: Option<bool>,
+}
+
+/// Where a payment link stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkStatus {
+    Open,
+    Paid,
+    Expired,
+    Failed,
+}
+
+impl LinkStatus {
+    pub const ALL: [LinkStatus; 4] = [Self::Open, Self::Paid, Self::Expired, Self::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Paid => "paid",
+            Self::Expired => "expired",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for LinkStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A payment link APS created, for the payment link order of the same reference.
+#[derive(Clone, Debug)]
+pub struct NewLink {
+    pub profile: String,
+    pub merchant_reference: String,
+    pub payment_link_id: Option<String>,
+    pub url: Option<String>,
+    pub amount: Money,
+    pub customer_email: String,
+    /// APS `notification_type`: EMAIL, SMS, NONE or a comma-separated list.
+    pub notification: String,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LinkRow {
+    pub profile: String,
+    pub merchant_reference: String,
+    pub payment_link_id: Option<String>,
+    pub url: Option<String>,
+    pub amount_minor: u64,
+    pub currency: Currency,
+    pub customer_email: String,
+    pub notification: String,
+    pub expires_at: DateTime<Utc>,
+    pub status: LinkStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Refuses free text that holds something shaped like a card number: 13 to 19 digits (spaces or
+/// dashes between them allowed) that pass the Luhn check. Agents paste into notes and names;
+/// this stops a card number from reaching the file that way.
+///
+/// # Errors
+/// [`JournalError::LooksLikeCardNumber`] naming `field`.
+pub fn refuse_card_numbers(field: &'static str, text: &str) -> Result<(), JournalError> {
+    let mut digits: Vec<u8> = Vec::new();
+    let mut pending_separator = false;
+    let check = |digits: &[u8]| (13..=19).contains(&digits.len()) && luhn_valid(digits);
+    for c in text.chars() {
+        if let Some(d) = c.to_digit(10) {
+            digits.push(d as u8);
+            pending_separator = false;
+        } else if (c == ' ' || c == '-') && !digits.is_empty() && !pending_separator {
+            pending_separator = true;
+        } else {
+            if check(&digits) {
+                return Err(JournalError::LooksLikeCardNumber { field });
+            }
+            digits.clear();
+            pending_separator = false;
+        }
+    }
+    if check(&digits) {
+        return Err(JournalError::LooksLikeCardNumber { field });
+    }
+    Ok(())
+}
+
+fn luhn_valid(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            let d = u32::from(d);
+            if i % 2 == 1 {
+                let doubled = d * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_amounts_table() {
+        use OrderState::*;
+        let table: &[(u64, u64, u64, bool, OrderState)] = &[
+            (1000, 0, 0, false, Authorized),
+            (1000, 1000, 0, false, Captured),
+            (1000, 400, 0, false, Captured),
+            (1000, 1000, 1, false, PartiallyRefunded),
+            (1000, 1000, 999, false, PartiallyRefunded),
+            (1000, 1000, 1000, false, Refunded),
+            (1000, 400, 400, false, Refunded),
+            (1000, 0, 0, true, Voided),
+            // Amounts no approved order can have: checked again, never trusted.
+            (0, 0, 0, false, Unknown),
+            (1000, 0, 10, false, Unknown),
+            (1000, 1000, 1001, false, Unknown),
+            (1000, 1000, 0, true, Unknown),
+            (0, 0, 0, true, Voided),
+        ];
+        for &(a, c, r, v, want) in table {
+            assert_eq!(
+                OrderState::from_amounts(a, c, r, v),
+                want,
+                "authorized {a} captured {c} refunded {r} voided {v}"
+            );
+        }
+    }
+
+    #[test]
+    fn state_names_round_trip_and_match_serde() {
+        for s in OrderState::ALL {
+            assert_eq!(s.as_str().parse::<OrderState>().unwrap(), s);
+            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.as_str()));
+        }
+        assert_eq!("Partially-Refunded".parse::<OrderState>().unwrap(), OrderState::PartiallyRefunded);
+        let err = "paid".parse::<OrderState>().unwrap_err().to_string();
+        assert!(err.contains("not_sent") && err.contains("\"paid\""), "{err}");
+        for k in OrderKind::ALL {
+            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{}\"", k.as_str()));
+        }
+        for c in Channel::ALL {
+            assert_eq!(serde_json::to_string(&c).unwrap(), format!("\"{}\"", c.as_str()));
+        }
+        for s in OpState::ALL {
+            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.as_str()));
+        }
+    }
+
+    #[test]
+    fn final_and_reconciliation_sets() {
+        use OrderState::*;
+        let finals: Vec<_> = OrderState::ALL.into_iter().filter(|s| s.is_final()).collect();
+        assert_eq!(finals, [NotSent, Declined, Rejected, Refunded, Voided]);
+        let recon: Vec<_> = OrderState::ALL.into_iter().filter(|s| s.needs_reconciliation()).collect();
+        assert_eq!(recon, [Pending, Unknown]);
+        for s in OrderState::ALL {
+            assert!(!(s.is_final() && s.needs_reconciliation()), "{s}");
+        }
+    }
+
+    #[test]
+    fn first_operation_per_kind() {
+        assert_eq!(OrderKind::Sale.first_operation(), Operation::Purchase);
+        assert_eq!(OrderKind::AuthorizeOnly.first_operation(), Operation::Authorization);
+        assert_eq!(OrderKind::Recurring.first_operation(), Operation::Purchase);
+        assert_eq!(OrderKind::PaymentLink.first_operation(), Operation::PaymentLink);
+    }
+
+    #[test]
+    fn masked_card_refuses_full_numbers() {
+        assert!(MaskedCard::parse("4005550000000001").is_err());
+        assert!(MaskedCard::parse("4005 5500 0000 0001").is_err());
+        assert!(MaskedCard::parse("4005550*00000001").is_err(), "11 digits visible");
+        assert!(MaskedCard::parse("").is_err());
+        assert!(MaskedCard::parse("4005550000000001; DROP").is_err());
+        let m = MaskedCard::parse("400555******0001").unwrap();
+        assert_eq!(m.last4().as_deref(), Some("0001"));
+        assert_eq!(MaskedCard::parse("************0001").unwrap().last4().as_deref(), Some("0001"));
+        assert_eq!(MaskedCard::parse("4005 55** **** 0001").unwrap().last4().as_deref(), Some("0001"));
+        assert_eq!(MaskedCard::parse("400555**********").unwrap().last4(), None);
+        let built = MaskedCard::from_parts("400555", "0001", 16).unwrap();
+        assert_eq!(built.as_str(), "400555******0001");
+        assert_eq!(MaskedCard::from_parts("345678", "1234", 15).unwrap().as_str(), "345678*****1234");
+        assert!(MaskedCard::from_parts("40055", "0001", 16).is_err());
+        assert!(MaskedCard::from_parts("400555", "0001", 25).is_err());
+    }
+
+    #[test]
+    fn fingerprint_must_be_hex_hmac() {
+        let hex = "a".repeat(64);
+        assert_eq!(CardFingerprint::parse(&hex).unwrap().as_str(), hex);
+        assert_eq!(CardFingerprint::parse(&"AB".repeat(32)).unwrap().as_str(), "ab".repeat(32));
+        assert!(CardFingerprint::parse("4005550000000001").is_err());
+        assert!(CardFingerprint::parse(&"g".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn card_numbers_in_free_text_are_refused() {
+        for text in [
+            "4005550000000001",
+            "card 4005 5500 0000 0001 exp 05/30",
+            "5123-4567-8901-2346",
+            "x4005550000000001x",
+            "371449635398431",
+        ] {
+            assert!(
+                matches!(
+                    refuse_card_numbers("note", text),
+                    Err(JournalError::LooksLikeCardNumber { field: "note" })
+                ),
+                "{text}"
+            );
+        }
+        for text in [
+            "",
+            "order 12345 for Fatima",
+            "4005550000000002",           // fails Luhn
+            "fort_id 169996200012345680", // 18 digits, fails Luhn
+            "phone +971 50 123 4567",
+            "400555******0001",
+            "12345678901234567890123", // longer than any card
+        ] {
+            assert!(refuse_card_numbers("note", text).is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn remaining_amounts() {
+        let mut row = sample_row();
+        row.state = OrderState::Authorized;
+        row.authorized_minor = 1000;
+        assert_eq!((row.capturable_minor(), row.refundable_minor()), (1000, 0));
+        row.state = OrderState::Captured;
+        row.captured_minor = 400;
+        assert_eq!((row.capturable_minor(), row.refundable_minor()), (600, 400));
+        row.state = OrderState::PartiallyRefunded;
+        row.refunded_minor = 100;
+        assert_eq!((row.capturable_minor(), row.refundable_minor()), (0, 300));
+        row.state = OrderState::Voided;
+        assert_eq!((row.capturable_minor(), row.refundable_minor()), (0, 0));
+    }
+
+    pub(crate) fn sample_row() -> OrderRow {
+        OrderRow {
+            profile: "p".into(),
+            merchant_reference: "r".into(),
+            kind: OrderKind::Sale,
+            channel: Channel::Phone,
+            currency: Currency::parse("AED").unwrap(),
+            amount_minor: 1000,
+            state: OrderState::Pending,
+            authorized_minor: 0,
+            captured_minor: 0,
+            refunded_minor: 0,
+            fort_id: None,
+            last_response_code: None,
+            last_message: None,
+            payment_method: "tok".into(),
+            token_name: Some("tok".into()),
+            masked_card: None,
+            last4: None,
+            card_fingerprint: None,
+            customer_email: None,
+            customer_name: None,
+            description: None,
+            operator: "op".into(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            needs_attention: None,
+            extra: Extra::new(),
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! Recurring agreements and payment links: the two things the terminal must remember between
+//! charges. Their charges themselves are ordinary orders.
+
+use super::{
+    Agreement, AgreementUpdate, Journal, JournalError, LinkRow, LinkStatus, NewAgreement, NewLink, col,
+    col_amount, parse_currency, parse_ts, refuse_card_numbers, require, sql_amount, ts,
+};
+use chrono::NaiveDate;
+use rusqlite::{OptionalExtension, Row, params};
+
+const AGREEMENT_COLUMNS: &str =
+    "id, profile, token_name, agreement_id, customer_email, customer_name, amount_minor,
+    currency, interval_days, next_due, active, last_charge_reference, created_at";
+
+const LINK_COLUMNS: &str =
+    "profile, merchant_reference, payment_link_id, url, amount_minor, currency, customer_email,
+    notification, expires_at, status, created_at";
+
+impl Journal {
+    /// Stores a new recurring agreement, active, first due on `next_due`. Returns its id.
+    ///
+    /// # Errors
+    /// Empty profile, token or email, a zero interval, or a database failure.
+    pub fn add_agreement(&self, a: &NewAgreement) -> Result<i64, JournalError> {
+        require("profile", &a.profile)?;
+        require("token name", &a.token_name)?;
+        require("customer email", &a.customer_email)?;
+        refuse_card_numbers("customer email", &a.customer_email)?;
+        refuse_card_numbers("customer name", a.customer_name.as_deref().unwrap_or_default())?;
+        check_interval(a.interval_days)?;
+        let conn = self.lock();
+        conn.prepare_cached(
+            "INSERT INTO agreements (profile, token_name, agreement_id, customer_email, customer_name, amount_minor,
+                currency, interval_days, next_due, active, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10)",
+        )?
+        .execute(params![
+            a.profile,
+            a.token_name,
+            a.agreement_id,
+            a.customer_email,
+            a.customer_name,
+            sql_amount("amount", a.amount.minor_units())?,
+            a.amount.currency().code(),
+            a.interval_days,
+            a.next_due.to_string(),
+            ts(&a.created_at),
+        ])?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// One agreement by id.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn agreement(&self, id: i64) -> Result<Option<Agreement>, JournalError> {
+        let conn = self.lock();
+        let sql = format!("SELECT {AGREEMENT_COLUMNS} FROM agreements WHERE id = ?1");
+        Ok(conn.prepare_cached(&sql)?.query_row([id], agreement_from_row).optional()?)
+    }
+
+    /// Every agreement (active or not) of one profile or of all, by next due date.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn agreements(&self, profile: Option<&str>) -> Result<Vec<Agreement>, JournalError> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {AGREEMENT_COLUMNS} FROM agreements WHERE (?1 IS NULL OR profile = ?1) ORDER BY next_due, id"
+        );
+        let rows =
+            conn.prepare_cached(&sql)?.query_map([profile], agreement_from_row)?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Active agreements due on or before `today`, oldest due first.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn due_agreements(
+        &self,
+        profile: Option<&str>,
+        today: NaiveDate,
+    ) -> Result<Vec<Agreement>, JournalError> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {AGREEMENT_COLUMNS} FROM agreements
+             WHERE active = 1 AND next_due <= ?2 AND (?1 IS NULL OR profile = ?1) ORDER BY next_due, id"
+        );
+        let rows = conn
+            .prepare_cached(&sql)?
+            .query_map(params![profile, today.to_string()], agreement_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Changes an agreement.
+    ///
+    /// # Errors
+    /// No such agreement, bad input, or a database failure.
+    pub fn update_agreement(&self, id: i64, u: &AgreementUpdate) -> Result<(), JournalError> {
+        if let Some(token) = &u.token_name {
+            require("token name", token)?;
+        }
+        if let Some(email) = &u.customer_email {
+            require("customer email", email)?;
+            refuse_card_numbers("customer email", email)?;
+        }
+        if let Some(Some(name)) = &u.customer_name {
+            refuse_card_numbers("customer name", name)?;
+        }
+        if let Some(days) = u.interval_days {
+            check_interval(days)?;
+        }
+        let (id_set, agreement_id) = split(&u.agreement_id);
+        let (name_set, name) = split(&u.customer_name);
+        let conn = self.lock();
+        let changed = conn
+            .prepare_cached(
+                "UPDATE agreements SET
+                    token_name = COALESCE(?2, token_name),
+                    agreement_id = CASE WHEN ?3 THEN ?4 ELSE agreement_id END,
+                    customer_email = COALESCE(?5, customer_email),
+                    customer_name = CASE WHEN ?6 THEN ?7 ELSE customer_name END,
+                    amount_minor = COALESCE(?8, amount_minor),
+                    currency = COALESCE(?9, currency),
+                    interval_days = COALESCE(?10, interval_days),
+                    next_due = COALESCE(?11, next_due),
+                    active = COALESCE(?12, active)
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                u.token_name,
+                id_set,
+                agreement_id,
+                u.customer_email,
+                name_set,
+                name,
+                u.amount.map(|m| sql_amount("amount", m.minor_units())).transpose()?,
+                u.amount.map(|m| m.currency().code()),
+                u.interval_days,
+                u.next_due.map(|d| d.to_string()),
+                u.active,
+            ])?;
+        if changed == 0 {
+            return Err(agreement_missing(id));
+        }
+        Ok(())
+    }
+
+    /// Notes the order that paid this period and moves the agreement to its next due date.
+    ///
+    /// # Errors
+    /// No such agreement or a database failure.
+    pub fn mark_charged(&self, id: i64, reference: &str, next_due: NaiveDate) -> Result<(), JournalError> {
+        require("merchant reference", reference)?;
+        let conn = self.lock();
+        let changed = conn
+            .prepare_cached("UPDATE agreements SET last_charge_reference = ?2, next_due = ?3 WHERE id = ?1")?
+            .execute(params![id, reference, next_due.to_string()])?;
+        if changed == 0 {
+            return Err(agreement_missing(id));
+        }
+        Ok(())
+    }
+
+    /// Stores the payment link APS created for the payment link order of the same reference
+    /// (record that order with `record_order_intent` first). The link starts `Open`.
+    ///
+    /// # Errors
+    /// [`JournalError::OrderNotFound`] when no such order exists; a link already recorded for
+    /// that order; bad input.
+    pub fn record_link(&self, link: &NewLink) -> Result<(), JournalError> {
+        require("profile", &link.profile)?;
+        require("merchant reference", &link.merchant_reference)?;
+        require("customer email", &link.customer_email)?;
+        refuse_card_numbers("customer email", &link.customer_email)?;
+        require("notification type", &link.notification)?;
+        let conn = self.lock();
+        let result = conn
+            .prepare_cached(
+                "INSERT INTO payment_links (profile, merchant_reference, payment_link_id, url, amount_minor, currency,
+                    customer_email, notification, expires_at, status, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'open', ?10)",
+            )?
+            .execute(params![
+                link.profile,
+                link.merchant_reference,
+                link.payment_link_id,
+                link.url,
+                sql_amount("amount", link.amount.minor_units())?,
+                link.amount.currency().code(),
+                link.customer_email,
+                link.notification,
+                ts(&link.expires_at),
+                ts(&link.created_at),
+            ]);
+        match result {
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+            {
+                Err(JournalError::OrderNotFound {
+                    profile: link.profile.clone(),
+                    reference: link.merchant_reference.clone(),
+                })
+            }
+            Err(e) if super::is_unique_violation(&e) => Err(JournalError::DuplicateReference {
+                profile: link.profile.clone(),
+                reference: link.merchant_reference.clone(),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The link of one order.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn link(&self, profile: &str, reference: &str) -> Result<Option<LinkRow>, JournalError> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {LINK_COLUMNS} FROM payment_links WHERE profile = ?1 AND merchant_reference = ?2"
+        );
+        Ok(conn.prepare_cached(&sql)?.query_row(params![profile, reference], link_from_row).optional()?)
+    }
+
+    /// Links of one profile or all, optionally in one status, newest first.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn links(
+        &self,
+        profile: Option<&str>,
+        status: Option<LinkStatus>,
+    ) -> Result<Vec<LinkRow>, JournalError> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {LINK_COLUMNS} FROM payment_links
+             WHERE (?1 IS NULL OR profile = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY created_at DESC, id DESC"
+        );
+        let rows = conn
+            .prepare_cached(&sql)?
+            .query_map(params![profile, status.map(LinkStatus::as_str)], link_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Sets a link's status (paid when CHECK_STATUS shows the payment, expired after its date).
+    ///
+    /// # Errors
+    /// [`JournalError::OrderNotFound`] when no link exists for the order, or a database failure.
+    pub fn update_link_status(
+        &self,
+        profile: &str,
+        reference: &str,
+        status: LinkStatus,
+    ) -> Result<(), JournalError> {
+        let conn = self.lock();
+        let changed = conn
+            .prepare_cached(
+                "UPDATE payment_links SET status = ?3 WHERE profile = ?1 AND merchant_reference = ?2",
+            )?
+            .execute(params![profile, reference, status.as_str()])?;
+        if changed == 0 {
+            return Err(JournalError::OrderNotFound {
+                profile: profile.to_owned(),
+                reference: reference.to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn split(v: &Option<Option<String>>) -> (bool, Option<String>) {
+    match v {
+        Some(inner) => (true, inner.clone()),
+        None => (false, None),
+    }
+}
+
+fn check_interval(days: u32) -> Result<(), JournalError> {
+    if days == 0 || days > 3660 {
+        return Err(JournalError::Invalid {
+            field: "interval days",
+            problem: "must be between 1 and 3660 days".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+fn agreement_missing(id: i64) -> JournalError {
+    JournalError::Invalid {
+        field: "agreement",
+        problem: format!("no recurring agreement #{id} in the journal"),
+    }
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    text.parse().map_err(|_| format!("\"{text}\" is not a date"))
+}
+
+fn agreement_from_row(row: &Row<'_>) -> rusqlite::Result<Agreement> {
+    Ok(Agreement {
+        id: row.get(0)?,
+        profile: row.get(1)?,
+        token_name: row.get(2)?,
+        agreement_id: row.get(3)?,
+        customer_email: row.get(4)?,
+        customer_name: row.get(5)?,
+        amount_minor: col_amount(row, 6)?,
+        currency: col(row, 7, parse_currency)?,
+        interval_days: row.get(8)?,
+        next_due: col(row, 9, parse_date)?,
+        active: row.get(10)?,
+        last_charge_reference: row.get(11)?,
+        created_at: col(row, 12, parse_ts)?,
+    })
+}
+
+fn link_from_row(row: &Row<'_>) -> rusqlite::Result<LinkRow> {
+    Ok(LinkRow {
+        profile: row.get(0)?,
+        merchant_reference: row.get(1)?,
+        payment_link_id: row.get(2)?,
+        url: row.get(3)?,
+        amount_minor: col_amount(row, 4)?,
+        currency: col(row, 5, parse_currency)?,
+        customer_email: row.get(6)?,
+        notification: row.get(7)?,
+        expires_at: col(row, 8, parse_ts)?,
+        status: col(row, 9, |t| {
+            LinkStatus::ALL
+                .into_iter()
+                .find(|s| s.as_str() == t)
+                .ok_or_else(|| format!("unknown link status \"{t}\""))
+        })?,
+        created_at: col(row, 10, parse_ts)?,
+    })
+}

@@ -1,0 +1,132 @@
+//! Schema versions. `PRAGMA user_version` holds the number of steps applied; opening a journal
+//! applies the missing ones, each in its own transaction, so a journal written by an older
+//! moto-terminal is upgraded in place and one from a newer version is refused untouched.
+//!
+//! Never edit a released step: append a new one.
+
+use super::JournalError;
+use rusqlite::Connection;
+
+/// Step `i` takes the schema from version `i` to `i + 1`.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: orders and their timeline of operations.
+    "
+    CREATE TABLE orders (
+        id                 INTEGER PRIMARY KEY,
+        profile            TEXT NOT NULL,
+        merchant_reference TEXT NOT NULL,
+        kind               TEXT NOT NULL,
+        channel            TEXT NOT NULL,
+        currency           TEXT NOT NULL,
+        amount_minor       INTEGER NOT NULL CHECK (amount_minor > 0),
+        token_name         TEXT,
+        masked_card        TEXT,
+        last4              TEXT,
+        card_fingerprint   TEXT,
+        customer_email     TEXT,
+        customer_name      TEXT,
+        description        TEXT,
+        operator           TEXT NOT NULL,
+        created_at         TEXT NOT NULL,
+        updated_at         TEXT NOT NULL,
+        state              TEXT NOT NULL,
+        authorized_minor   INTEGER NOT NULL DEFAULT 0,
+        captured_minor     INTEGER NOT NULL DEFAULT 0,
+        refunded_minor     INTEGER NOT NULL DEFAULT 0,
+        fort_id            TEXT,
+        last_response_code TEXT,
+        last_message       TEXT,
+        attention          TEXT,
+        extra              TEXT NOT NULL DEFAULT '{}',
+        UNIQUE (profile, merchant_reference)
+    );
+    CREATE INDEX orders_reference  ON orders (merchant_reference);
+    CREATE INDEX orders_fort_id    ON orders (fort_id);
+    CREATE INDEX orders_last4      ON orders (last4);
+    CREATE INDEX orders_created_at ON orders (created_at);
+    CREATE INDEX orders_state      ON orders (state);
+
+    CREATE TABLE operations (
+        id                    INTEGER PRIMARY KEY,
+        order_id              INTEGER REFERENCES orders (id),
+        profile               TEXT NOT NULL,
+        merchant_reference    TEXT NOT NULL,
+        operation             TEXT NOT NULL,
+        maintenance_reference TEXT,
+        amount_minor          INTEGER,
+        currency              TEXT,
+        state                 TEXT NOT NULL,
+        response_code         TEXT,
+        response_message      TEXT,
+        operator              TEXT NOT NULL,
+        at                    TEXT NOT NULL,
+        finished_at           TEXT,
+        note                  TEXT
+    );
+    CREATE INDEX operations_order ON operations (order_id);
+    CREATE INDEX operations_reference ON operations (profile, merchant_reference);
+    CREATE INDEX operations_open ON operations (state) WHERE state IN ('intent', 'unknown');
+    ",
+    // 2: recurring agreements and payment links.
+    "
+    CREATE TABLE agreements (
+        id                    INTEGER PRIMARY KEY,
+        profile               TEXT NOT NULL,
+        token_name            TEXT NOT NULL,
+        agreement_id          TEXT,
+        customer_email        TEXT NOT NULL,
+        customer_name         TEXT,
+        amount_minor          INTEGER NOT NULL CHECK (amount_minor > 0),
+        currency              TEXT NOT NULL,
+        interval_days         INTEGER NOT NULL CHECK (interval_days > 0),
+        next_due              TEXT NOT NULL,
+        active                INTEGER NOT NULL DEFAULT 1,
+        last_charge_reference TEXT,
+        created_at            TEXT NOT NULL
+    );
+    CREATE INDEX agreements_due ON agreements (profile, active, next_due);
+
+    CREATE TABLE payment_links (
+        id                 INTEGER PRIMARY KEY,
+        profile            TEXT NOT NULL,
+        merchant_reference TEXT NOT NULL,
+        payment_link_id    TEXT,
+        url                TEXT,
+        amount_minor       INTEGER NOT NULL,
+        currency           TEXT NOT NULL,
+        customer_email     TEXT NOT NULL,
+        notification       TEXT NOT NULL,
+        expires_at         TEXT NOT NULL,
+        status             TEXT NOT NULL,
+        created_at         TEXT NOT NULL,
+        UNIQUE (profile, merchant_reference),
+        FOREIGN KEY (profile, merchant_reference) REFERENCES orders (profile, merchant_reference)
+    );
+    CREATE INDEX payment_links_status ON payment_links (status);
+    ",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+pub(crate) fn user_version(conn: &Connection) -> Result<u32, JournalError> {
+    Ok(conn.query_row("PRAGMA user_version", [], |row| row.get::<_, u32>(0))?)
+}
+
+/// Applies the steps from the current version up to `target`.
+pub(crate) fn migrate_to(conn: &mut Connection, target: u32, path: &str) -> Result<(), JournalError> {
+    let found = user_version(conn)?;
+    if found > SCHEMA_VERSION {
+        return Err(JournalError::TooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION });
+    }
+    let steps =
+        MIGRATIONS.iter().zip(1u32..).skip(found as usize).take(target.saturating_sub(found) as usize);
+    for (step, version) in steps {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)?;
+        // user_version lives in the database header, so it commits with the step or not at all.
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

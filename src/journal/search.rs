@@ -1,0 +1,240 @@
+//! Finding orders (the journal screen, `journal` on the command line) and exporting them as CSV.
+
+use super::{Filter, Journal, JournalError, ORDER_COLUMNS, OrderRow, order_from_row, sql_amount, ts};
+use crate::aps::money::format_minor;
+use rusqlite::types::Value;
+use std::borrow::Cow;
+use std::io::Write;
+
+/// The CSV export's columns, in order.
+pub const CSV_HEADER: [&str; 22] = [
+    "created_at",
+    "profile",
+    "merchant_reference",
+    "kind",
+    "channel",
+    "state",
+    "currency",
+    "amount",
+    "authorized",
+    "captured",
+    "refunded",
+    "payment_method",
+    "last4",
+    "fort_id",
+    "response_code",
+    "message",
+    "customer_email",
+    "customer_name",
+    "description",
+    "operator",
+    "needs_attention",
+    "updated_at",
+];
+
+impl Journal {
+    /// Orders matching every set criterion of `filter`, newest first.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn search(&self, filter: &Filter) -> Result<Vec<OrderRow>, JournalError> {
+        let (clause, mut args) = where_clause(filter)?;
+        let limit = filter.limit.map_or(-1, i64::from);
+        args.push(Value::Integer(limit));
+        args.push(Value::Integer(i64::from(filter.offset)));
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders {clause} ORDER BY created_at DESC, id DESC LIMIT ?{} OFFSET ?{}",
+            args.len() - 1,
+            args.len()
+        );
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), order_from_row)?;
+        rows.map(|r| r.map(|(_, o)| o).map_err(JournalError::from)).collect()
+    }
+
+    /// How many orders match `filter`, ignoring its limit and offset (for paging).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn count(&self, filter: &Filter) -> Result<u64, JournalError> {
+        let (clause, args) = where_clause(filter)?;
+        let conn = self.lock();
+        let n: i64 = conn
+            .prepare_cached(&format!("SELECT COUNT(*) FROM orders {clause}"))?
+            .query_row(rusqlite::params_from_iter(args), |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Writes the matching orders as CSV (RFC 4180: header row, CRLF, quotes doubled), amounts
+    /// with their decimal point. Returns the number of orders written. Cells that a spreadsheet
+    /// would run as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) get a leading `'`,
+    /// since customer names and descriptions are typed by outsiders.
+    ///
+    /// # Errors
+    /// Database failure or a failed write.
+    pub fn export_csv(&self, filter: &Filter, out: &mut impl Write) -> Result<usize, JournalError> {
+        let orders = self.search(filter)?;
+        write_record(out, CSV_HEADER.iter().map(|h| Cow::Borrowed(*h)))?;
+        for o in &orders {
+            let opt = |v: &Option<String>| Cow::Owned(v.clone().unwrap_or_default());
+            let cells: [Cow<'_, str>; 22] = [
+                Cow::Owned(ts(&o.created_at)),
+                Cow::Borrowed(&o.profile),
+                Cow::Borrowed(&o.merchant_reference),
+                Cow::Borrowed(o.kind.as_str()),
+                Cow::Borrowed(o.channel.as_str()),
+                Cow::Borrowed(o.state.as_str()),
+                Cow::Borrowed(o.currency.code()),
+                Cow::Owned(format_minor(o.amount_minor, o.currency)),
+                Cow::Owned(format_minor(o.authorized_minor, o.currency)),
+                Cow::Owned(format_minor(o.captured_minor, o.currency)),
+                Cow::Owned(format_minor(o.refunded_minor, o.currency)),
+                Cow::Borrowed(&o.payment_method),
+                opt(&o.last4),
+                opt(&o.fort_id),
+                opt(&o.last_response_code),
+                opt(&o.last_message),
+                opt(&o.customer_email),
+                opt(&o.customer_name),
+                opt(&o.description),
+                Cow::Borrowed(&o.operator),
+                opt(&o.needs_attention),
+                Cow::Owned(ts(&o.updated_at)),
+            ];
+            write_record(out, cells.into_iter())?;
+        }
+        out.flush()?;
+        Ok(orders.len())
+    }
+}
+
+fn write_record<'a>(out: &mut impl Write, cells: impl Iterator<Item = Cow<'a, str>>) -> std::io::Result<()> {
+    let mut line = String::new();
+    for (i, cell) in cells.enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        line.push_str(&csv_cell(&cell));
+    }
+    line.push_str("\r\n");
+    out.write_all(line.as_bytes())
+}
+
+/// One CSV cell: formula-looking text neutralised, then quoted when it holds a comma, quote or
+/// line break (quotes doubled).
+pub(crate) fn csv_cell(value: &str) -> Cow<'_, str> {
+    let value: Cow<'_, str> = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{value}"))
+    } else {
+        Cow::Borrowed(value)
+    };
+    if value.contains([',', '"', '\r', '\n']) {
+        Cow::Owned(format!("\"{}\"", value.replace('"', "\"\"")))
+    } else {
+        value
+    }
+}
+
+/// Escapes LIKE wildcards so user text matches literally (with `ESCAPE '\'`).
+fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+fn where_clause(f: &Filter) -> Result<(String, Vec<Value>), JournalError> {
+    let mut conds: Vec<String> = Vec::new();
+    let mut args: Vec<Value> = Vec::new();
+    let mut push = |cond: &str, values: Vec<Value>| {
+        let mut cond = cond.to_owned();
+        for v in values {
+            args.push(v);
+            cond = cond.replacen("{}", &format!("?{}", args.len()), 1);
+        }
+        conds.push(cond);
+    };
+    let text = |s: &str| Value::Text(s.to_owned());
+    if let Some(p) = &f.profile {
+        push("profile = {}", vec![text(p)]);
+    }
+    if let Some(r) = f.reference.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        push("merchant_reference LIKE {} ESCAPE '\\'", vec![Value::Text(like_pattern(r))]);
+    }
+    if let Some(id) = f.fort_id.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        push("fort_id = {}", vec![text(id)]);
+    }
+    if let Some(l4) = f.last4.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        push("last4 = {}", vec![text(l4)]);
+    }
+    if let Some(a) = f.amount_minor {
+        push("amount_minor = {}", vec![Value::Integer(sql_amount("amount", a)?)]);
+    }
+    if let Some(c) = f.currency {
+        push("currency = {}", vec![text(c.code())]);
+    }
+    if let Some(from) = &f.from {
+        push("created_at >= {}", vec![Value::Text(ts(from))]);
+    }
+    if let Some(to) = &f.to {
+        push("created_at < {}", vec![Value::Text(ts(to))]);
+    }
+    if !f.states.is_empty() {
+        let marks = vec!["{}"; f.states.len()].join(", ");
+        push(&format!("state IN ({marks})"), f.states.iter().map(|s| text(s.as_str())).collect());
+    }
+    if let Some(op) = f.operator.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        push("operator = {} COLLATE NOCASE", vec![text(op)]);
+    }
+    if let Some(q) = f.text.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        let p = like_pattern(q);
+        push(
+            "(merchant_reference LIKE {} ESCAPE '\\' OR customer_email LIKE {} ESCAPE '\\' \
+             OR customer_name LIKE {} ESCAPE '\\' OR description LIKE {} ESCAPE '\\')",
+            vec![Value::Text(p.clone()), Value::Text(p.clone()), Value::Text(p.clone()), Value::Text(p)],
+        );
+    }
+    match f.needs_attention {
+        Some(true) => push("attention IS NOT NULL", vec![]),
+        Some(false) => push("attention IS NULL", vec![]),
+        None => {}
+    }
+    let clause = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+    Ok((clause, args))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_follow_rfc_4180() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell(""), "");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_cell("cr\r"), "\"cr\r\"");
+    }
+
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("+971"), "'+971");
+        assert_eq!(csv_cell("-1"), "'-1");
+        assert_eq!(csv_cell("@SUM"), "'@SUM");
+        assert_eq!(csv_cell("12.50"), "12.50");
+    }
+
+    #[test]
+    fn like_patterns_are_literal() {
+        assert_eq!(like_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
+    }
+}

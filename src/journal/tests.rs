@@ -1,0 +1,837 @@
+use super::*;
+use chrono::{NaiveDate, TimeZone};
+use std::sync::Arc;
+
+fn cur(code: &str) -> Currency {
+    Currency::parse(code).unwrap()
+}
+
+fn aed(minor: u64) -> Money {
+    Money::from_minor(minor, cur("AED")).unwrap()
+}
+
+/// Minutes after a fixed instant, so tests never depend on the clock.
+fn t(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, 1, 9, 0, 0).unwrap() + chrono::Duration::minutes(minutes)
+}
+
+fn fingerprint(c: char) -> CardFingerprint {
+    CardFingerprint::parse(&c.to_string().repeat(64)).unwrap()
+}
+
+fn card() -> PaymentMethod {
+    PaymentMethod::Card {
+        masked_card: MaskedCard::parse("400555******0001").unwrap(),
+        fingerprint: fingerprint('a'),
+    }
+}
+
+fn token(name: &str) -> PaymentMethod {
+    PaymentMethod::Token { token_name: name.into(), masked_card: None }
+}
+
+fn order(reference: &str) -> NewOrder {
+    NewOrder {
+        profile: "main".into(),
+        merchant_reference: reference.into(),
+        kind: OrderKind::Sale,
+        channel: Channel::Phone,
+        amount: aed(1250),
+        method: token("tok_1"),
+        customer_email: Some("fatima@example.com".into()),
+        customer_name: Some("Fatima Al Zahra".into()),
+        description: Some("2 nights".into()),
+        operator: "sara".into(),
+        created_at: t(0),
+        extra: Extra::new(),
+    }
+}
+
+fn op(reference: &str, operation: Operation, amount: Option<Money>) -> NewOperation {
+    NewOperation {
+        profile: "main".into(),
+        merchant_reference: reference.into(),
+        operation,
+        maintenance_reference: None,
+        amount,
+        operator: "sara".into(),
+        at: t(5),
+        note: None,
+    }
+}
+
+fn result(state: OpState, code: &str) -> OpResult {
+    OpResult {
+        state,
+        response_code: Some(code.into()),
+        response_message: Some("Success".into()),
+        note: None,
+        at: t(1),
+    }
+}
+
+fn journal() -> Journal {
+    Journal::open_in_memory().unwrap()
+}
+
+#[test]
+fn journal_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Journal>();
+    check::<Arc<Journal>>();
+}
+
+#[test]
+fn order_intent_records_pending_order_and_first_operation() {
+    let j = journal();
+    let id = j.record_order_intent(&order("R-1")).unwrap();
+    let o = j.order("main", "R-1").unwrap().unwrap();
+    assert_eq!(o.state, OrderState::Pending);
+    assert_eq!((o.amount_minor, o.currency.code()), (1250, "AED"));
+    assert_eq!((o.authorized_minor, o.captured_minor, o.refunded_minor), (0, 0, 0));
+    assert_eq!(o.kind, OrderKind::Sale);
+    assert_eq!(o.channel, Channel::Phone);
+    assert_eq!(o.payment_method, "tok_1");
+    assert_eq!(o.token_name.as_deref(), Some("tok_1"));
+    assert_eq!(o.created_at, t(0));
+    assert_eq!(o.operator, "sara");
+    assert_eq!(o.needs_attention, None);
+    let ops = j.timeline("main", "R-1").unwrap();
+    assert_eq!(ops.len(), 1);
+    assert_eq!(ops[0].id, id);
+    assert_eq!(ops[0].operation, Operation::Purchase);
+    assert_eq!(ops[0].state, OpState::Intent);
+    assert_eq!(ops[0].amount, Some(aed(1250)));
+    assert_eq!(ops[0].at, t(0));
+    assert_eq!(j.operation(id).unwrap().unwrap(), ops[0]);
+
+    let mut auth = order("R-2");
+    auth.kind = OrderKind::AuthorizeOnly;
+    let id = j.record_order_intent(&auth).unwrap();
+    assert_eq!(j.operation(id).unwrap().unwrap().operation, Operation::Authorization);
+}
+
+#[test]
+fn keyed_card_order_keeps_only_masked_card_last4_and_fingerprint() {
+    let j = journal();
+    let mut o = order("K-1");
+    o.method = card();
+    j.record_order_intent(&o).unwrap();
+    let row = j.order("main", "K-1").unwrap().unwrap();
+    assert_eq!(row.payment_method, "400555******0001");
+    assert_eq!(row.last4.as_deref(), Some("0001"));
+    assert_eq!(row.card_fingerprint.as_deref(), Some("a".repeat(64).as_str()));
+    assert_eq!(row.token_name, None);
+    let json = serde_json::to_string(&row).unwrap();
+    assert!(!json.contains(&"a".repeat(64)), "the fingerprint stays out of JSON output: {json}");
+}
+
+#[test]
+fn a_reference_is_used_once_per_profile() {
+    let j = journal();
+    j.record_order_intent(&order("R-1")).unwrap();
+    let err = j.record_order_intent(&order("R-1")).unwrap_err();
+    assert!(matches!(err, JournalError::DuplicateReference { .. }), "{err}");
+    assert!(err.to_string().contains("\"R-1\"") && err.to_string().contains("\"main\""), "{err}");
+    assert_eq!(j.timeline("main", "R-1").unwrap().len(), 1, "the refused intent left no operation");
+    let mut other = order("R-1");
+    other.profile = "second".into();
+    j.record_order_intent(&other).unwrap();
+}
+
+#[test]
+fn order_intent_refuses_bad_input_and_card_numbers() {
+    let j = journal();
+    let cases: Vec<(NewOrder, &str)> = vec![
+        (NewOrder { profile: " ".into(), ..order("A") }, "profile"),
+        (NewOrder { merchant_reference: String::new(), ..order("A") }, "merchant reference"),
+        (NewOrder { operator: String::new(), ..order("A") }, "operator"),
+        (NewOrder { description: Some("card 4005550000000001".into()), ..order("A") }, "description"),
+        (NewOrder { customer_name: Some("4005 5500 0000 0001".into()), ..order("A") }, "customer name"),
+        (NewOrder { kind: OrderKind::PaymentLink, ..order("A") }, "payment method"),
+        (NewOrder { kind: OrderKind::Recurring, method: card(), ..order("A") }, "payment method"),
+        (NewOrder { method: PaymentMethod::Link, ..order("A") }, "payment method"),
+    ];
+    for (o, field) in cases {
+        let err = j.record_order_intent(&o).unwrap_err();
+        assert!(err.to_string().starts_with(field), "{field}: {err}");
+    }
+    let mut extra = order("A");
+    extra.extra.insert("slip".into(), "4005550000000001".into());
+    assert!(matches!(j.record_order_intent(&extra), Err(JournalError::LooksLikeCardNumber { .. })));
+    assert_eq!(j.count(&Filter::default()).unwrap(), 0, "nothing was written");
+}
+
+#[test]
+fn payment_link_and_recurring_orders() {
+    let j = journal();
+    let mut link = order("L-1");
+    link.kind = OrderKind::PaymentLink;
+    link.method = PaymentMethod::Link;
+    let id = j.record_order_intent(&link).unwrap();
+    assert_eq!(j.operation(id).unwrap().unwrap().operation, Operation::PaymentLink);
+    assert_eq!(j.order("main", "L-1").unwrap().unwrap().payment_method, "payment link");
+    let mut rec = order("REC-1");
+    rec.kind = OrderKind::Recurring;
+    rec.channel = Channel::Recurring;
+    rec.extra.insert("agreement_id".into(), "AG-1".into());
+    j.record_order_intent(&rec).unwrap();
+    let row = j.order("main", "REC-1").unwrap().unwrap();
+    assert_eq!(row.extra.get("agreement_id").and_then(|v| v.as_str()), Some("AG-1"));
+}
+
+#[test]
+fn operation_intents_need_an_order_except_token_and_status_queries() {
+    let j = journal();
+    j.record_order_intent(&order("R-1")).unwrap();
+    let capture = j.record_operation_intent(&op("R-1", Operation::Capture, Some(aed(500)))).unwrap();
+    let row = j.operation(capture).unwrap().unwrap();
+    assert_eq!((row.operation, row.state, row.amount), (Operation::Capture, OpState::Intent, Some(aed(500))));
+
+    let err = j.record_operation_intent(&op("NOPE", Operation::Refund, Some(aed(1)))).unwrap_err();
+    assert!(matches!(err, JournalError::OrderNotFound { .. }), "{err}");
+    for orderless in [Operation::CreateToken, Operation::UpdateToken, Operation::CheckStatus] {
+        j.record_operation_intent(&op("TOK-9", orderless, None)).unwrap();
+    }
+    assert_eq!(j.timeline("main", "TOK-9").unwrap().len(), 3);
+
+    let usd = Money::from_minor(500, cur("USD")).unwrap();
+    let err = j.record_operation_intent(&op("R-1", Operation::Refund, Some(usd))).unwrap_err();
+    assert!(matches!(err, JournalError::CurrencyMismatch { .. }), "{err}");
+    assert!(err.to_string().contains("USD") && err.to_string().contains("AED"), "{err}");
+
+    let mut noted = op("R-1", Operation::Refund, Some(aed(1)));
+    noted.note = Some("customer read 4005550000000001 aloud".into());
+    assert!(matches!(
+        j.record_operation_intent(&noted),
+        Err(JournalError::LooksLikeCardNumber { field: "note" })
+    ));
+}
+
+#[test]
+fn finishing_an_operation_is_done_once() {
+    let j = journal();
+    let id = j.record_order_intent(&order("R-1")).unwrap();
+    let err = j.finish_operation(id, &result(OpState::Intent, "")).unwrap_err();
+    assert!(matches!(err, JournalError::Invalid { .. }), "{err}");
+
+    j.finish_operation(
+        id,
+        &OpResult { note: Some("timeout after send".into()), ..result(OpState::Unknown, "") },
+    )
+    .unwrap();
+    let row = j.operation(id).unwrap().unwrap();
+    assert_eq!(row.state, OpState::Unknown);
+    assert_eq!(row.note.as_deref(), Some("timeout after send"));
+
+    // An unknown outcome may still be resolved, once.
+    j.finish_operation(id, &OpResult { at: t(9), ..result(OpState::Resolved, "14000") }).unwrap();
+    let row = j.operation(id).unwrap().unwrap();
+    assert_eq!(row.state, OpState::Resolved);
+    assert_eq!(row.response_code.as_deref(), Some("14000"));
+    assert_eq!(row.response_message.as_deref(), Some("Success"));
+    assert_eq!(row.finished_at, Some(t(9)));
+    assert_eq!(row.note.as_deref(), Some("timeout after send"), "a result without a note keeps the old one");
+
+    let err = j.finish_operation(id, &result(OpState::Approved, "14000")).unwrap_err();
+    assert!(matches!(err, JournalError::OperationAlreadyFinished { state: OpState::Resolved, .. }), "{err}");
+    let err = j.finish_operation(OpId(999), &result(OpState::Approved, "14000")).unwrap_err();
+    assert!(matches!(err, JournalError::OperationNotFound(OpId(999))), "{err}");
+}
+
+#[test]
+fn record_outcome_finishes_the_operation_and_updates_the_order_together() {
+    let j = journal();
+    let id = j.record_order_intent(&order("R-1")).unwrap();
+    let update = OrderUpdate {
+        state: Some(OrderState::Captured),
+        authorized_minor: Some(1250),
+        captured_minor: Some(1250),
+        fort_id: Some("169996200012345680".into()),
+        last_response_code: Some("14000".into()),
+        last_message: Some("Success".into()),
+        masked_card: Some(MaskedCard::parse("400555******0001").unwrap()),
+        ..OrderUpdate::default()
+    };
+    j.record_outcome(id, &result(OpState::Approved, "14000"), &update).unwrap();
+    let o = j.order("main", "R-1").unwrap().unwrap();
+    assert_eq!(o.state, OrderState::Captured);
+    assert_eq!((o.authorized_minor, o.captured_minor), (1250, 1250));
+    assert_eq!(o.fort_id.as_deref(), Some("169996200012345680"));
+    assert_eq!(o.last_response_code.as_deref(), Some("14000"));
+    assert_eq!(o.last4.as_deref(), Some("0001"), "learned from the token charge's response");
+    assert_eq!(o.payment_method, "tok_1 (400555******0001)");
+    assert_eq!(j.operation(id).unwrap().unwrap().state, OpState::Approved);
+
+    // An orderless operation cannot update an order; the whole call changes nothing.
+    let tok = j.record_operation_intent(&op("TOK-1", Operation::CreateToken, None)).unwrap();
+    assert!(j.record_outcome(tok, &result(OpState::Approved, "52062"), &update).is_err());
+    assert_eq!(j.operation(tok).unwrap().unwrap().state, OpState::Intent, "rolled back");
+}
+
+#[test]
+fn update_order_changes_only_what_is_set() {
+    let j = journal();
+    j.record_order_intent(&order("R-1")).unwrap();
+    j.update_order(
+        "main",
+        "R-1",
+        &OrderUpdate {
+            state: Some(OrderState::Authorized),
+            authorized_minor: Some(1250),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    j.update_order(
+        "main",
+        "R-1",
+        &OrderUpdate {
+            needs_attention: Some(Some("capture window closes in 1 day".into())),
+            extra: Some(Extra::from_iter([("slip".to_owned(), serde_json::json!("MO-77"))])),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    j.update_order(
+        "main",
+        "R-1",
+        &OrderUpdate {
+            extra: Some(Extra::from_iter([("order_date".to_owned(), serde_json::json!("2025-02-28"))])),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let o = j.order("main", "R-1").unwrap().unwrap();
+    assert_eq!(o.state, OrderState::Authorized);
+    assert_eq!(o.authorized_minor, 1250);
+    assert_eq!(o.needs_attention.as_deref(), Some("capture window closes in 1 day"));
+    assert_eq!(o.extra.get("slip"), Some(&serde_json::json!("MO-77")), "extra keys are merged, not replaced");
+    assert_eq!(o.extra.get("order_date"), Some(&serde_json::json!("2025-02-28")));
+    assert!(o.updated_at >= o.created_at);
+
+    j.update_order("main", "R-1", &OrderUpdate { needs_attention: Some(None), ..Default::default() })
+        .unwrap();
+    assert_eq!(j.order("main", "R-1").unwrap().unwrap().needs_attention, None);
+
+    let err = j.update_order("main", "NOPE", &OrderUpdate::default()).unwrap_err();
+    assert!(matches!(err, JournalError::OrderNotFound { .. }), "{err}");
+    let err = j
+        .update_order("main", "R-1", &OrderUpdate { fort_id: Some("12ab".into()), ..Default::default() })
+        .unwrap_err();
+    assert!(err.to_string().starts_with("fort_id"), "{err}");
+    let err = j
+        .update_order(
+            "main",
+            "R-1",
+            &OrderUpdate {
+                needs_attention: Some(Some("card 4005550000000001".into())),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(err, JournalError::LooksLikeCardNumber { .. }), "{err}");
+}
+
+#[test]
+fn find_by_fort_id_within_a_profile_or_across_all() {
+    let j = journal();
+    for (profile, reference, fort) in
+        [("main", "R-1", "111"), ("main", "R-2", "222"), ("second", "S-1", "333")]
+    {
+        let mut o = order(reference);
+        o.profile = profile.into();
+        j.record_order_intent(&o).unwrap();
+        j.update_order(profile, reference, &OrderUpdate { fort_id: Some(fort.into()), ..Default::default() })
+            .unwrap();
+    }
+    assert_eq!(j.find_by_fort_id(None, "333").unwrap().unwrap().merchant_reference, "S-1");
+    assert_eq!(j.find_by_fort_id(Some("main"), "222").unwrap().unwrap().merchant_reference, "R-2");
+    assert_eq!(j.find_by_fort_id(Some("main"), "333").unwrap(), None);
+    assert_eq!(j.find_by_fort_id(None, "999").unwrap(), None);
+}
+
+#[test]
+fn timeline_lists_every_operation_oldest_first() {
+    let j = journal();
+    let first = j.record_order_intent(&order("R-1")).unwrap();
+    j.finish_operation(first, &result(OpState::Approved, "14000")).unwrap();
+    let refund = j.record_operation_intent(&op("R-1", Operation::Refund, Some(aed(250)))).unwrap();
+    let status = j.record_operation_intent(&op("R-1", Operation::CheckStatus, None)).unwrap();
+    let ids: Vec<OpId> = j.timeline("main", "R-1").unwrap().iter().map(|o| o.id).collect();
+    assert_eq!(ids, [first, refund, status]);
+    assert!(j.timeline("main", "NOPE").unwrap().is_empty());
+}
+
+#[test]
+fn unresolved_lists_unknown_orders_and_lost_operations() {
+    let j = journal();
+    // Settled: approved sale.
+    let done = j.record_order_intent(&order("DONE")).unwrap();
+    j.record_outcome(
+        done,
+        &result(OpState::Approved, "14000"),
+        &OrderUpdate { state: Some(OrderState::Captured), captured_minor: Some(1250), ..Default::default() },
+    )
+    .unwrap();
+    // Pending (crashed before an answer) and unknown (timeout).
+    j.record_order_intent(&NewOrder { created_at: t(1), ..order("PEND") }).unwrap();
+    let unk = j.record_order_intent(&NewOrder { created_at: t(2), ..order("UNK") }).unwrap();
+    j.record_outcome(
+        unk,
+        &result(OpState::Unknown, ""),
+        &OrderUpdate { state: Some(OrderState::Unknown), ..Default::default() },
+    )
+    .unwrap();
+    // Approved sale whose refund answer was lost.
+    let sale = j.record_order_intent(&NewOrder { created_at: t(3), ..order("REF") }).unwrap();
+    j.record_outcome(
+        sale,
+        &result(OpState::Approved, "14000"),
+        &OrderUpdate { state: Some(OrderState::Captured), captured_minor: Some(1250), ..Default::default() },
+    )
+    .unwrap();
+    let refund = j.record_operation_intent(&op("REF", Operation::Refund, Some(aed(250)))).unwrap();
+    // A lost status query on the settled order does not make it unresolved.
+    j.record_operation_intent(&op("DONE", Operation::CheckStatus, None)).unwrap();
+    // Another profile.
+    j.record_order_intent(&NewOrder { profile: "second".into(), created_at: t(4), ..order("OTHER") })
+        .unwrap();
+
+    let all = j.unresolved(None).unwrap();
+    let refs: Vec<&str> = all.iter().map(|u| u.order.merchant_reference.as_str()).collect();
+    assert_eq!(refs, ["PEND", "UNK", "REF", "OTHER"], "oldest first");
+    assert_eq!(all[0].open_operations.len(), 1, "the pending purchase intent");
+    assert_eq!(all[1].open_operations[0].state, OpState::Unknown);
+    assert_eq!(all[2].order.state, OrderState::Captured);
+    assert_eq!(all[2].open_operations.iter().map(|o| o.id).collect::<Vec<_>>(), [refund]);
+
+    let main: Vec<String> =
+        j.unresolved(Some("main")).unwrap().into_iter().map(|u| u.order.merchant_reference).collect();
+    assert_eq!(main, ["PEND", "UNK", "REF"]);
+
+    j.finish_operation(refund, &result(OpState::Approved, "06000")).unwrap();
+    let refs: Vec<String> =
+        j.unresolved(Some("main")).unwrap().into_iter().map(|u| u.order.merchant_reference).collect();
+    assert_eq!(refs, ["PEND", "UNK"]);
+}
+
+#[test]
+fn lost_token_operations_are_listed_apart() {
+    let j = journal();
+    let lost = j.record_operation_intent(&op("TOK-1", Operation::CreateToken, None)).unwrap();
+    let done = j.record_operation_intent(&op("TOK-2", Operation::UpdateToken, None)).unwrap();
+    j.finish_operation(done, &result(OpState::Approved, "58000")).unwrap();
+    j.record_operation_intent(&op("X", Operation::CheckStatus, None)).unwrap();
+    let open = j.open_operations_without_order(None).unwrap();
+    assert_eq!(open.iter().map(|o| o.id).collect::<Vec<_>>(), [lost]);
+    assert!(j.open_operations_without_order(Some("second")).unwrap().is_empty());
+    assert!(j.unresolved(None).unwrap().is_empty());
+}
+
+#[test]
+fn duplicate_guard_finds_same_card_or_token_and_amount_recently() {
+    let j = journal();
+    let mut keyed = order("K-1");
+    keyed.method = card();
+    keyed.created_at = t(0);
+    j.record_order_intent(&keyed).unwrap();
+    j.record_order_intent(&NewOrder { created_at: t(1), ..order("T-1") }).unwrap();
+
+    let since = t(-10);
+    let found = |method: &PaymentMethod, amount: Money, since| {
+        j.recent_duplicate("main", method, amount, since).unwrap().map(|o| o.merchant_reference)
+    };
+    assert_eq!(found(&card(), aed(1250), since).as_deref(), Some("K-1"), "pending orders count");
+    assert_eq!(found(&token("tok_1"), aed(1250), since).as_deref(), Some("T-1"));
+    assert_eq!(found(&token("tok_2"), aed(1250), since), None, "other token");
+    assert_eq!(found(&card(), aed(1251), since), None, "other amount");
+    assert_eq!(found(&card(), Money::from_minor(1250, cur("USD")).unwrap(), since), None, "other currency");
+    assert_eq!(found(&card(), aed(1250), t(1)), None, "older than the window");
+    let other_card = PaymentMethod::Card {
+        masked_card: MaskedCard::parse("400555******0001").unwrap(),
+        fingerprint: fingerprint('b'),
+    };
+    assert_eq!(found(&other_card, aed(1250), since), None, "same mask, different card");
+    assert_eq!(found(&PaymentMethod::Link, aed(1250), since), None);
+    assert_eq!(j.recent_duplicate("second", &card(), aed(1250), since).unwrap(), None, "other profile");
+
+    for (state, counts) in [
+        (OrderState::Declined, false),
+        (OrderState::Rejected, false),
+        (OrderState::NotSent, false),
+        (OrderState::Unknown, true),
+        (OrderState::Captured, true),
+        (OrderState::Authorized, true),
+        (OrderState::Voided, true),
+    ] {
+        j.update_order("main", "K-1", &OrderUpdate { state: Some(state), ..Default::default() }).unwrap();
+        assert_eq!(found(&card(), aed(1250), since).is_some(), counts, "{state}");
+    }
+}
+
+fn seeded() -> Journal {
+    let j = journal();
+    type Seed = (
+        &'static str,
+        &'static str,
+        u64,
+        &'static str,
+        i64,
+        OrderState,
+        &'static str,
+        &'static str,
+        &'static str,
+    );
+    let rows: [Seed; 5] = [
+        ("main", "MO-100", 1250, "AED", 0, OrderState::Captured, "sara", "4001", "fatima@example.com"),
+        ("main", "MO-101", 5000, "AED", 60, OrderState::Declined, "omar", "0002", "john@example.org"),
+        ("main", "PH_200", 1250, "USD", 120, OrderState::Authorized, "sara", "0003", "li@example.net"),
+        ("second", "MO-102", 990, "KWD", 180, OrderState::Unknown, "omar", "0004", "fatima@example.com"),
+        ("main", "PH%300", 77, "AED", 240, OrderState::Refunded, "Sara", "0005", "zed@example.com"),
+    ];
+    for (i, (profile, reference, minor, currency, minutes, state, operator, last4, email)) in
+        rows.into_iter().enumerate()
+    {
+        j.record_order_intent(&NewOrder {
+            profile: profile.into(),
+            merchant_reference: reference.into(),
+            amount: Money::from_minor(minor, cur(currency)).unwrap(),
+            method: PaymentMethod::Card {
+                masked_card: MaskedCard::parse(&format!("400555******{last4}")).unwrap(),
+                fingerprint: fingerprint('a'),
+            },
+            customer_email: Some(email.into()),
+            customer_name: Some(format!("Customer {i}")),
+            description: Some(if i == 2 { "Deluxe suite".into() } else { "room".into() }),
+            operator: operator.into(),
+            created_at: t(minutes),
+            ..order(reference)
+        })
+        .unwrap();
+        j.update_order(
+            profile,
+            reference,
+            &OrderUpdate { state: Some(state), fort_id: Some(format!("9000{i}")), ..Default::default() },
+        )
+        .unwrap();
+    }
+    j
+}
+
+fn refs(j: &Journal, filter: Filter) -> Vec<String> {
+    let found: Vec<String> = j.search(&filter).unwrap().into_iter().map(|o| o.merchant_reference).collect();
+    assert!(j.count(&Filter { limit: None, offset: 0, ..filter }).unwrap() as usize >= found.len());
+    found
+}
+
+#[test]
+fn search_with_no_filter_lists_everything_newest_first() {
+    let j = seeded();
+    assert_eq!(refs(&j, Filter::default()), ["PH%300", "MO-102", "PH_200", "MO-101", "MO-100"]);
+    assert_eq!(j.count(&Filter::default()).unwrap(), 5);
+}
+
+#[test]
+fn search_filters_each_on_its_own() {
+    let j = seeded();
+    let f = Filter::default;
+    assert_eq!(refs(&j, Filter { profile: Some("second".into()), ..f() }), ["MO-102"]);
+    assert_eq!(refs(&j, Filter { reference: Some("mo-10".into()), ..f() }), ["MO-102", "MO-101", "MO-100"]);
+    assert_eq!(refs(&j, Filter { reference: Some("PH_".into()), ..f() }), ["PH_200"], "_ is literal");
+    assert_eq!(refs(&j, Filter { reference: Some("%".into()), ..f() }), ["PH%300"], "% is literal");
+    assert_eq!(refs(&j, Filter { fort_id: Some("90001".into()), ..f() }), ["MO-101"]);
+    assert_eq!(refs(&j, Filter { last4: Some("0003".into()), ..f() }), ["PH_200"]);
+    assert_eq!(refs(&j, Filter { amount_minor: Some(1250), ..f() }), ["PH_200", "MO-100"]);
+    assert_eq!(refs(&j, Filter { currency: Some(cur("AED")), ..f() }), ["PH%300", "MO-101", "MO-100"]);
+    assert_eq!(
+        refs(&j, Filter { from: Some(t(120)), ..f() }),
+        ["PH%300", "MO-102", "PH_200"],
+        "from is inclusive"
+    );
+    assert_eq!(refs(&j, Filter { to: Some(t(120)), ..f() }), ["MO-101", "MO-100"], "to is exclusive");
+    assert_eq!(refs(&j, Filter { from: Some(t(30)), to: Some(t(150)), ..f() }), ["PH_200", "MO-101"]);
+    assert_eq!(refs(&j, Filter { states: vec![OrderState::Unknown], ..f() }), ["MO-102"]);
+    assert_eq!(
+        refs(&j, Filter { states: vec![OrderState::Captured, OrderState::Refunded], ..f() }),
+        ["PH%300", "MO-100"]
+    );
+    assert_eq!(refs(&j, Filter { operator: Some("sara".into()), ..f() }), ["PH%300", "PH_200", "MO-100"]);
+    assert_eq!(refs(&j, Filter { text: Some("FATIMA@".into()), ..f() }), ["MO-102", "MO-100"], "email");
+    assert_eq!(refs(&j, Filter { text: Some("customer 1".into()), ..f() }), ["MO-101"], "name");
+    assert_eq!(refs(&j, Filter { text: Some("ph_2".into()), ..f() }), ["PH_200"], "reference");
+    assert_eq!(refs(&j, Filter { text: Some("deluxe".into()), ..f() }), ["PH_200"], "description");
+    assert!(refs(&j, Filter { needs_attention: Some(true), ..f() }).is_empty());
+    assert_eq!(refs(&j, Filter { needs_attention: Some(false), ..f() }).len(), 5);
+    assert_eq!(refs(&j, Filter { limit: Some(2), ..f() }), ["PH%300", "MO-102"]);
+    assert_eq!(refs(&j, Filter { limit: Some(2), offset: 2, ..f() }), ["PH_200", "MO-101"]);
+    assert_eq!(refs(&j, Filter { offset: 4, ..f() }), ["MO-100"]);
+    assert_eq!(j.count(&Filter { profile: Some("main".into()), limit: Some(1), ..f() }).unwrap(), 4);
+    assert_eq!(
+        refs(
+            &j,
+            Filter {
+                profile: Some("main".into()),
+                currency: Some(cur("AED")),
+                amount_minor: Some(1250),
+                ..f()
+            }
+        ),
+        ["MO-100"],
+        "criteria combine with AND"
+    );
+}
+
+#[test]
+fn csv_export_has_a_header_quoting_and_formatted_amounts() {
+    let j = seeded();
+    j.update_order(
+        "second",
+        "MO-102",
+        &OrderUpdate { last_message: Some("Declined, \"insufficient funds\"".into()), ..Default::default() },
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let n = j.export_csv(&Filter { profile: Some("second".into()), ..Filter::default() }, &mut out).unwrap();
+    assert_eq!(n, 1);
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    assert_eq!(lines.len(), 3, "header, one row, trailing CRLF: {text:?}");
+    assert_eq!(lines[0], search::CSV_HEADER.join(","));
+    assert!(lines[1].starts_with("2025-03-01T12:00:00.000000Z,second,MO-102,sale,phone,unknown,KWD,0.990,0.000,0.000,0.000,400555******0004,0004,90003,"), "{}", lines[1]);
+    assert!(lines[1].contains(",\"Declined, \"\"insufficient funds\"\"\","), "{}", lines[1]);
+    assert_eq!(lines[2], "");
+
+    let mut all = Vec::new();
+    assert_eq!(j.export_csv(&Filter::default(), &mut all).unwrap(), 5);
+    let all = String::from_utf8(all).unwrap();
+    assert!(all.contains(",AED,12.50,"), "{all}");
+    assert!(!all.contains(&"a".repeat(64)), "fingerprints stay out of exports");
+}
+
+#[test]
+fn agreements_are_added_listed_updated_and_come_due() {
+    let j = journal();
+    let day = |d| NaiveDate::from_ymd_opt(2025, 3, d).unwrap();
+    let new = |profile: &str, token: &str, due| NewAgreement {
+        profile: profile.into(),
+        token_name: token.into(),
+        agreement_id: Some("AG-1".into()),
+        customer_email: "fatima@example.com".into(),
+        customer_name: Some("Fatima".into()),
+        amount: aed(9900),
+        interval_days: 30,
+        next_due: due,
+        created_at: t(0),
+    };
+    let a = j.add_agreement(&new("main", "tok_a", day(5))).unwrap();
+    let b = j.add_agreement(&new("main", "tok_b", day(1))).unwrap();
+    let c = j.add_agreement(&new("second", "tok_c", day(2))).unwrap();
+
+    let got = j.agreement(a).unwrap().unwrap();
+    assert_eq!((got.token_name.as_str(), got.amount_minor, got.currency.code()), ("tok_a", 9900, "AED"));
+    assert_eq!((got.interval_days, got.next_due, got.active), (30, day(5), true));
+    assert_eq!(got.last_charge_reference, None);
+    assert_eq!(j.agreements(None).unwrap().iter().map(|a| a.id).collect::<Vec<_>>(), [b, c, a]);
+    assert_eq!(j.agreements(Some("main")).unwrap().len(), 2);
+
+    assert_eq!(j.due_agreements(None, day(2)).unwrap().iter().map(|a| a.id).collect::<Vec<_>>(), [b, c]);
+    assert_eq!(j.due_agreements(Some("main"), day(2)).unwrap().iter().map(|a| a.id).collect::<Vec<_>>(), [b]);
+    assert!(j.due_agreements(None, day(1).pred_opt().unwrap()).unwrap().is_empty());
+
+    j.mark_charged(b, "REC-b-2025-03-01", day(31)).unwrap();
+    let got = j.agreement(b).unwrap().unwrap();
+    assert_eq!((got.last_charge_reference.as_deref(), got.next_due), (Some("REC-b-2025-03-01"), day(31)));
+    assert_eq!(j.due_agreements(Some("main"), day(5)).unwrap().iter().map(|a| a.id).collect::<Vec<_>>(), [a]);
+
+    j.update_agreement(a, &AgreementUpdate { active: Some(false), ..Default::default() }).unwrap();
+    assert!(j.due_agreements(Some("main"), day(5)).unwrap().is_empty(), "inactive agreements never come due");
+    j.update_agreement(
+        c,
+        &AgreementUpdate {
+            amount: Some(Money::from_minor(500, cur("KWD")).unwrap()),
+            interval_days: Some(7),
+            agreement_id: Some(None),
+            customer_name: Some(Some("Ali".into())),
+            token_name: Some("tok_c2".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let got = j.agreement(c).unwrap().unwrap();
+    assert_eq!((got.amount_minor, got.currency.code(), got.interval_days), (500, "KWD", 7));
+    assert_eq!(
+        (got.agreement_id, got.customer_name.as_deref(), got.token_name.as_str()),
+        (None, Some("Ali"), "tok_c2")
+    );
+    assert_eq!(got.customer_email, "fatima@example.com");
+
+    assert!(j.update_agreement(99, &AgreementUpdate::default()).is_err());
+    assert!(j.mark_charged(99, "R", day(1)).is_err());
+    assert!(j.add_agreement(&NewAgreement { interval_days: 0, ..new("main", "t", day(1)) }).is_err());
+    assert!(
+        j.add_agreement(&NewAgreement { token_name: String::new(), ..new("main", "t", day(1)) }).is_err()
+    );
+    assert_eq!(j.agreement(99).unwrap(), None);
+}
+
+#[test]
+fn payment_links_belong_to_an_order_and_track_status() {
+    let j = journal();
+    let link_order = |reference: &str| NewOrder {
+        kind: OrderKind::PaymentLink,
+        method: PaymentMethod::Link,
+        ..order(reference)
+    };
+    let new = |reference: &str, minutes| NewLink {
+        profile: "main".into(),
+        merchant_reference: reference.into(),
+        payment_link_id: Some(format!("PL-{reference}")),
+        url: Some("https://checkout.payfort.com/dfc3d762".into()),
+        amount: aed(1250),
+        customer_email: "fatima@example.com".into(),
+        notification: "EMAIL".into(),
+        expires_at: t(60 * 24),
+        created_at: t(minutes),
+    };
+    let err = j.record_link(&new("L-0", 0)).unwrap_err();
+    assert!(matches!(err, JournalError::OrderNotFound { .. }), "{err}");
+    j.record_order_intent(&link_order("L-1")).unwrap();
+    j.record_order_intent(&link_order("L-2")).unwrap();
+    j.record_link(&new("L-1", 0)).unwrap();
+    j.record_link(&new("L-2", 1)).unwrap();
+    assert!(matches!(j.record_link(&new("L-1", 2)), Err(JournalError::DuplicateReference { .. })));
+
+    let l = j.link("main", "L-1").unwrap().unwrap();
+    assert_eq!(l.status, LinkStatus::Open);
+    assert_eq!((l.payment_link_id.as_deref(), l.amount_minor, l.expires_at), (Some("PL-L-1"), 1250, t(1440)));
+    assert_eq!(
+        j.links(None, None).unwrap().iter().map(|l| l.merchant_reference.as_str()).collect::<Vec<_>>(),
+        ["L-2", "L-1"]
+    );
+
+    j.update_link_status("main", "L-1", LinkStatus::Paid).unwrap();
+    assert_eq!(j.links(Some("main"), Some(LinkStatus::Paid)).unwrap().len(), 1);
+    assert_eq!(j.links(Some("main"), Some(LinkStatus::Open)).unwrap()[0].merchant_reference, "L-2");
+    assert!(j.links(Some("second"), None).unwrap().is_empty());
+    assert!(matches!(
+        j.update_link_status("main", "L-9", LinkStatus::Expired),
+        Err(JournalError::OrderNotFound { .. })
+    ));
+    assert_eq!(j.link("main", "L-9").unwrap(), None);
+}
+
+#[test]
+fn opening_an_older_journal_upgrades_it_and_keeps_its_orders() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.sqlite");
+    {
+        let old = Journal::open_at_version(&path, 1).unwrap();
+        assert_eq!(old.schema_version().unwrap(), 1);
+        old.record_order_intent(&order("OLD-1")).unwrap();
+    }
+    let j = Journal::open(&path).unwrap();
+    assert_eq!(j.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(SCHEMA_VERSION, schema::MIGRATIONS.len() as u32);
+    assert_eq!(j.order("main", "OLD-1").unwrap().unwrap().state, OrderState::Pending);
+    j.add_agreement(&NewAgreement {
+        profile: "main".into(),
+        token_name: "tok".into(),
+        agreement_id: None,
+        customer_email: "a@b.c".into(),
+        customer_name: None,
+        amount: aed(100),
+        interval_days: 30,
+        next_due: NaiveDate::from_ymd_opt(2025, 4, 1).unwrap(),
+        created_at: t(0),
+    })
+    .unwrap();
+    drop(j);
+    assert_eq!(
+        Journal::open(&path).unwrap().schema_version().unwrap(),
+        SCHEMA_VERSION,
+        "reopening is a no-op"
+    );
+}
+
+#[test]
+fn a_journal_from_a_newer_version_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.sqlite");
+    drop(Journal::open(&path).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = Journal::open(&path).unwrap_err();
+    assert!(matches!(err, JournalError::TooNew { found: 99, .. }), "{err}");
+    assert!(err.to_string().contains("update moto-terminal"), "{err}");
+    let conn = Connection::open(&path).unwrap();
+    assert_eq!(schema::user_version(&conn).unwrap(), 99);
+}
+
+#[test]
+fn file_journal_uses_wal_full_sync_and_foreign_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(&dir.path().join("nested/dir/journal.sqlite")).unwrap();
+    let conn = j.lock();
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+    let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+    let busy: i64 = conn.query_row("PRAGMA busy_timeout", [], |r| r.get(0)).unwrap();
+    assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
+    assert!(busy >= 1000, "{busy}");
+}
+
+#[test]
+fn queries_use_the_indexes() {
+    let j = journal();
+    let conn = j.lock();
+    for (sql, index) in [
+        ("SELECT id FROM orders WHERE fort_id = '1'", "orders_fort_id"),
+        ("SELECT id FROM orders WHERE last4 = '0001'", "orders_last4"),
+        ("SELECT id FROM orders WHERE state = 'pending'", "orders_state"),
+        ("SELECT id FROM orders WHERE merchant_reference = 'R'", "orders_reference"),
+        ("SELECT id FROM orders WHERE created_at >= '2025'", "orders_created_at"),
+        ("SELECT id FROM operations WHERE state IN ('intent', 'unknown')", "operations_open"),
+    ] {
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(plan.iter().any(|p| p.contains(index)), "{sql}: {plan:?}");
+    }
+}
+
+#[test]
+fn two_threads_write_to_one_journal() {
+    let j = Arc::new(journal());
+    let handles: Vec<_> = (0..2)
+        .map(|n| {
+            let j = Arc::clone(&j);
+            std::thread::spawn(move || {
+                for i in 0..100 {
+                    let id = j.record_order_intent(&order(&format!("T{n}-{i}"))).unwrap();
+                    j.record_outcome(
+                        id,
+                        &result(OpState::Approved, "14000"),
+                        &OrderUpdate {
+                            state: Some(OrderState::Captured),
+                            captured_minor: Some(1250),
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(j.count(&Filter::default()).unwrap(), 200);
+    assert_eq!(j.count(&Filter { states: vec![OrderState::Captured], ..Filter::default() }).unwrap(), 200);
+    assert!(j.unresolved(None).unwrap().is_empty());
+}
