@@ -16,6 +16,7 @@ mod model;
 mod records;
 mod schema;
 mod search;
+mod tokens;
 
 pub use model::{
     Agreement, AgreementUpdate, CardFingerprint, Channel, Extra, Filter, LinkRow, LinkStatus, MaskedCard,
@@ -23,6 +24,7 @@ pub use model::{
     OrderRow, OrderState, OrderUpdate, PaymentMethod, Unresolved, refuse_card_numbers,
 };
 pub use schema::SCHEMA_VERSION;
+pub use tokens::TokenRecord;
 
 use crate::aps::Operation;
 use crate::aps::money::{Currency, Money};

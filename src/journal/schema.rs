@@ -104,6 +104,25 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX payment_links_status ON payment_links (status);
     ",
+    // 3: the token book: stored cards the terminal has created, charged or updated.
+    "
+    CREATE TABLE tokens (
+        id             INTEGER PRIMARY KEY,
+        profile        TEXT NOT NULL,
+        token_name     TEXT NOT NULL,
+        masked_card    TEXT,
+        last4          TEXT,
+        expiry         TEXT,
+        brand          TEXT,
+        holder_name    TEXT,
+        customer_email TEXT,
+        customer_name  TEXT,
+        status         TEXT NOT NULL,
+        updated_at     TEXT NOT NULL,
+        UNIQUE (profile, token_name)
+    );
+    CREATE INDEX tokens_last4 ON tokens (profile, last4);
+    ",
 ];
 
 /// The schema version this build writes.
