@@ -6,5 +6,5 @@
 //! each event.
 
 pub mod aps;
-
 pub mod journal;
+pub mod vault;
