@@ -1,1 +1,3 @@
+//! moto-terminal integration tests: one binary, one module per area.
 
+mod store;
