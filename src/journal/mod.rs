@@ -23,6 +23,7 @@ pub use model::{
     OrderRow, OrderState, OrderUpdate, PaymentMethod, Unresolved, refuse_card_numbers,
 };
 pub use schema::SCHEMA_VERSION;
+pub use search::CSV_HEADER;
 
 use crate::aps::Operation;
 use crate::aps::money::{Currency, Money};
