@@ -24,6 +24,7 @@ pub use model::{
     OrderRow, OrderState, OrderUpdate, PaymentMethod, Unresolved, refuse_card_numbers,
 };
 pub use schema::SCHEMA_VERSION;
+pub use search::CSV_HEADER;
 pub use tokens::TokenRecord;
 
 use crate::aps::Operation;
@@ -541,6 +542,8 @@ fn restrict_permissions(_path: &Path) -> Result<(), JournalError> {
 }
 
 fn configure(conn: &mut Connection, on_disk: bool) -> rusqlite::Result<()> {
+    // First, so that switching to WAL and migrating wait for another process instead of failing.
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     if on_disk {
         // WAL keeps readers (the journal screen) from blocking the writer; FULL syncs the log on
         // every commit, so an intent survives a power cut once record_*_intent returns.
@@ -548,7 +551,6 @@ fn configure(conn: &mut Connection, on_disk: bool) -> rusqlite::Result<()> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }

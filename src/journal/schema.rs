@@ -5,7 +5,7 @@
 //! Never edit a released step: append a new one.
 
 use super::JournalError;
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 /// Step `i` takes the schema from version `i` to `i + 1`.
 pub(crate) const MIGRATIONS: &[&str] = &[
@@ -132,20 +132,25 @@ pub(crate) fn user_version(conn: &Connection) -> Result<u32, JournalError> {
     Ok(conn.query_row("PRAGMA user_version", [], |row| row.get::<_, u32>(0))?)
 }
 
-/// Applies the steps from the current version up to `target`.
+/// Applies the steps from the current version up to `target`. Each step reads the version
+/// inside a write-locked transaction, so two processes opening a new file at the same moment
+/// cannot both apply it.
 pub(crate) fn migrate_to(conn: &mut Connection, target: u32, path: &str) -> Result<(), JournalError> {
-    let found = user_version(conn)?;
-    if found > SCHEMA_VERSION {
-        return Err(JournalError::TooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION });
-    }
-    let steps =
-        MIGRATIONS.iter().zip(1u32..).skip(found as usize).take(target.saturating_sub(found) as usize);
-    for (step, version) in steps {
-        let tx = conn.transaction()?;
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found = user_version(&tx)?;
+        if found > SCHEMA_VERSION {
+            return Err(JournalError::TooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION });
+        }
+        if found >= target.min(SCHEMA_VERSION) {
+            return Ok(());
+        }
+        let step = MIGRATIONS
+            .get(found as usize)
+            .ok_or_else(|| JournalError::Corrupt(format!("no migration {found}")))?;
         tx.execute_batch(step)?;
         // user_version lives in the database header, so it commits with the step or not at all.
-        tx.pragma_update(None, "user_version", version)?;
+        tx.pragma_update(None, "user_version", found + 1)?;
         tx.commit()?;
     }
-    Ok(())
 }

@@ -1,0 +1,268 @@
+//! Merchant profiles and app settings: everything about a merchant account except its secrets.
+//! These live in `config.json`, which is why nothing secret may ever be a field here.
+
+use super::VaultError;
+use crate::aps::money::Currency;
+use crate::aps::sign::Algorithm;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+/// Which APS environment a profile talks to. Shown as a badge on every screen, because charging
+/// a real card from a "test" profile is the mistake this prevents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// The built-in simulator; no money ever moves.
+    Demo,
+    Sandbox,
+    Production,
+}
+
+/// APS sandbox host (spec section 1).
+pub const SANDBOX_HOST: &str = "sbpaymentservices.payfort.com";
+/// APS production host (spec section 1).
+pub const PRODUCTION_HOST: &str = "paymentservices.payfort.com";
+
+impl Environment {
+    pub const ALL: [Environment; 3] = [Self::Demo, Self::Sandbox, Self::Production];
+
+    /// The badge text.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Demo => "DEMO",
+            Self::Sandbox => "SANDBOX",
+            Self::Production => "PRODUCTION",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Demo => "demo",
+            Self::Sandbox => "sandbox",
+            Self::Production => "production",
+        }
+    }
+
+    /// The server-to-server endpoint APS publishes for this environment (spec section 1). The
+    /// demo has none: its simulator's address is known only once it is running.
+    pub fn payment_api_url(self) -> Option<&'static str> {
+        match self {
+            Self::Demo => None,
+            Self::Sandbox => Some("https://sbpaymentservices.payfort.com/FortAPI/paymentApi"),
+            Self::Production => Some("https://paymentservices.payfort.com/FortAPI/paymentApi"),
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Environment {
+    type Err = VaultError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let norm = text.trim().to_ascii_lowercase();
+        Self::ALL.into_iter().find(|e| e.as_str() == norm).ok_or_else(|| VaultError::InvalidProfile {
+            field: "environment",
+            problem: format!("\"{}\" is not an environment; use demo, sandbox or production", text.trim()),
+        })
+    }
+}
+
+/// One merchant account (an APS `merchant_identifier` with its access code and phrases).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Shown to agents and used as the journal's profile; also part of the keychain entry names.
+    pub name: String,
+    pub environment: Environment,
+    /// The APS server-to-server URL (`paymentApi`).
+    pub endpoint: String,
+    pub merchant_identifier: String,
+    /// The SHA type chosen in the APS security settings.
+    pub algorithm: Algorithm,
+    /// Operator name recorded with this profile's operations when no one is signed in; may be
+    /// empty (then the app setting applies).
+    #[serde(default)]
+    pub operator: String,
+    pub default_currency: Currency,
+    /// The merchant is PCI-DSS certified for a trusted channel: agents may key card numbers.
+    #[serde(default)]
+    pub trusted_channel: bool,
+    /// Sent as `customer_ip` (some accounts require it for MOTO); the terminal's public address.
+    #[serde(default)]
+    pub customer_ip: Option<String>,
+    /// `en` or `ar`: the language of APS's response messages.
+    #[serde(default = "default_language")]
+    pub language: String,
+}
+
+fn default_language() -> String {
+    "en".to_owned()
+}
+
+/// Longest profile name.
+pub const MAX_PROFILE_NAME: usize = 40;
+
+impl Profile {
+    /// A profile with the environment's published endpoint and usual defaults, to be edited.
+    pub fn new(
+        name: &str,
+        environment: Environment,
+        merchant_identifier: &str,
+        currency: Currency,
+    ) -> Profile {
+        Profile {
+            name: name.to_owned(),
+            environment,
+            endpoint: environment.payment_api_url().unwrap_or_default().to_owned(),
+            merchant_identifier: merchant_identifier.to_owned(),
+            algorithm: Algorithm::Sha256,
+            operator: String::new(),
+            default_currency: currency,
+            trusted_channel: false,
+            customer_ip: None,
+            language: default_language(),
+        }
+    }
+
+    /// Checks every field, naming the first wrong one and how to fix it.
+    ///
+    /// # Errors
+    /// [`VaultError::InvalidProfile`].
+    pub fn validate(&self) -> Result<(), VaultError> {
+        let invalid = |field, problem: String| Err(VaultError::InvalidProfile { field, problem });
+        validate_name(&self.name)?;
+        let endpoint = self.endpoint.trim();
+        let (scheme, host) = match split_url(endpoint) {
+            Some(parts) => parts,
+            None => {
+                return invalid(
+                    "endpoint",
+                    format!(
+                        "\"{endpoint}\" is not a URL; use e.g. {}",
+                        Environment::Sandbox.payment_api_url().unwrap_or_default()
+                    ),
+                );
+            }
+        };
+        let host_lc = host.to_ascii_lowercase();
+        match scheme {
+            "https" => {}
+            "http" if is_loopback(&host_lc) && self.environment != Environment::Production => {}
+            "http" => {
+                return invalid(
+                    "endpoint",
+                    "must start with https:// (plain http is allowed only to this computer, for the simulator)".to_owned(),
+                );
+            }
+            _ => return invalid("endpoint", "must start with https://".to_owned()),
+        }
+        match self.environment {
+            Environment::Sandbox if host_lc == PRODUCTION_HOST => {
+                return invalid(
+                    "endpoint",
+                    "a sandbox profile points at the APS production server; use the sandbox URL or make the profile production".to_owned(),
+                );
+            }
+            Environment::Production if host_lc == SANDBOX_HOST => {
+                return invalid(
+                    "endpoint",
+                    "a production profile points at the APS sandbox; use the production URL or make the profile sandbox".to_owned(),
+                );
+            }
+            _ => {}
+        }
+        let mid = &self.merchant_identifier;
+        if mid.is_empty() || mid.len() > 20 || !mid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return invalid(
+                "merchant identifier",
+                "must be 1 to 20 letters and digits, as shown in APS Integration Settings → Security Settings".to_owned(),
+            );
+        }
+        if self.operator.chars().count() > 50 || self.operator.chars().any(char::is_control) {
+            return invalid("operator", "must be at most 50 characters on one line".to_owned());
+        }
+        if let Some(ip) = &self.customer_ip
+            && ip.trim().parse::<IpAddr>().is_err()
+        {
+            return invalid("customer IP", format!("\"{ip}\" is not an IPv4 or IPv6 address"));
+        }
+        if self.language != "en" && self.language != "ar" {
+            return invalid("language", "must be en or ar".to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// Names become keychain entry names (`<name>/access-code`) and journal keys, so `/`, `@` and
+/// control characters are refused.
+pub(crate) fn validate_name(name: &str) -> Result<(), VaultError> {
+    let problem = if name.trim().is_empty() {
+        Some("enter a profile name")
+    } else if name.trim() != name {
+        Some("must not start or end with a space")
+    } else if name.chars().count() > MAX_PROFILE_NAME {
+        Some("must be at most 40 characters")
+    } else if !name.chars().all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.')) {
+        Some("use letters, digits, spaces, - _ and . only")
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => Err(VaultError::InvalidProfile { field: "profile name", problem: p.to_owned() }),
+        None => Ok(()),
+    }
+}
+
+/// Splits `scheme://host[:port]/...` into the lower-case scheme and the host. Refuses user info,
+/// whitespace and an empty host.
+fn split_url(url: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !matches!(scheme, "http" | "https") || url.chars().any(char::is_whitespace) {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.contains('@') {
+        return None;
+    }
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next()?
+    } else {
+        authority.split(':').next()?
+    };
+    (!host.is_empty()).then_some((scheme, host))
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// App settings kept beside the profiles.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Who is at the terminal; recorded with every operation.
+    pub operator: String,
+    /// Profile selected at start-up.
+    pub default_profile: Option<String>,
+    /// Currency preselected for new profiles (none: the agent picks).
+    pub default_currency: Option<Currency>,
+    /// Seconds without input after which a keyed card form is wiped.
+    pub card_idle_wipe_secs: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            operator: String::new(),
+            default_profile: None,
+            default_currency: None,
+            card_idle_wipe_secs: 120,
+        }
+    }
+}
