@@ -9,3 +9,4 @@ pub mod aps;
 pub mod cli;
 pub mod gateway;
 pub mod journal;
+pub mod sim;

@@ -4,4 +4,5 @@
 
 mod aps;
 mod architecture;
+mod sim;
 mod util;
