@@ -9,4 +9,5 @@ pub mod aps;
 pub mod cli;
 pub mod gateway;
 pub mod journal;
+pub mod sim;
 pub mod vault;

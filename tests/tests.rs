@@ -4,5 +4,6 @@
 
 mod aps;
 mod architecture;
+mod sim;
 mod store;
 mod util;

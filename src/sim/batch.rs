@@ -1,0 +1,372 @@
+//! Batch processing (spec 3.11): UPLOAD_BATCH_FILE, GET_BATCH_RESULTS, PROCESS_BATCH.
+//!
+//! The file is CSV with a header row naming request parameters; each row runs through the same
+//! checks and state machine as a `paymentApi` request, without a per-row signature (the upload
+//! was signed). Card numbers are refused in a batch file, so none is ever stored.
+
+use super::engine::{Body, Endpoint, Engine, answer, put, text, validate};
+use super::state::{Batch, BatchLineResult, BatchRow, BatchStatus, State};
+use crate::aps::{Operation, Params};
+use serde_json::Value;
+use std::collections::HashSet;
+
+/// Columns never accepted in a batch file.
+const CARD_COLUMNS: [&str; 2] = ["card_number", "card_security_code"];
+
+/// The header of the results file (APS batch guide).
+pub(crate) const RESULTS_HEADER: &str =
+    "Line_Number,response_code,response_message,status,eci,fort_id,merchant_reference,amount,card_number,expiry_date,currency";
+
+/// Parses CSV (RFC 4180: quotes, doubled quotes, CRLF or LF) into records with the line number
+/// each starts on. Blank lines are skipped.
+pub(crate) fn parse_csv(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
+    let mut records = Vec::new();
+    let mut fields: Vec<String> = Vec::new();
+    let mut field = String::new();
+    let mut line = 1;
+    let mut record_line = 1;
+    let mut in_quotes = false;
+    let mut after_quote = false;
+    let mut chars = text.chars().peekable();
+    let mut end_record = |fields: &mut Vec<String>, field: &mut String, record_line: usize| {
+        fields.push(std::mem::take(field));
+        let record = std::mem::take(fields);
+        if !(record.len() == 1 && record[0].is_empty()) {
+            records.push((record_line, record));
+        }
+    };
+    while let Some(c) = chars.next() {
+        if in_quotes {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => {
+                    in_quotes = false;
+                    after_quote = true;
+                }
+                '\n' => {
+                    line += 1;
+                    field.push(c);
+                }
+                _ => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            ',' => {
+                fields.push(std::mem::take(&mut field));
+                after_quote = false;
+            }
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' => {
+                end_record(&mut fields, &mut field, record_line);
+                line += 1;
+                record_line = line;
+                after_quote = false;
+            }
+            '"' if field.is_empty() && !after_quote => in_quotes = true,
+            _ if after_quote => return Err(format!("line {line}: text after a closing quote")),
+            '"' => return Err(format!("line {line}: a quote inside an unquoted value")),
+            _ => field.push(c),
+        }
+    }
+    if in_quotes {
+        return Err(format!("line {record_line}: a quoted value is never closed"));
+    }
+    if !field.is_empty() || !fields.is_empty() {
+        end_record(&mut fields, &mut field, record_line);
+    }
+    Ok(records)
+}
+
+/// Reads a batch file into rows, and says why it is invalid if it is. `Err` when it is not
+/// text at all (upload refused with `51144`).
+pub(crate) fn read_batch_file(bytes: &[u8]) -> Result<(Vec<BatchRow>, Option<String>), ()> {
+    let text = std::str::from_utf8(bytes).map_err(|_| ())?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(());
+    }
+    let records = match parse_csv(text) {
+        Ok(records) => records,
+        Err(problem) => return Ok((Vec::new(), Some(problem))),
+    };
+    let mut records = records.into_iter();
+    let Some((_, header)) = records.next() else { return Err(()) };
+    let header: Vec<String> = header.iter().map(|h| h.trim().to_owned()).collect();
+    let mut invalid = None;
+    for needed in ["command", "merchant_reference"] {
+        if !header.iter().any(|h| h == needed) {
+            invalid.get_or_insert_with(|| format!("the header has no {needed} column"));
+        }
+    }
+    if header.iter().any(|h| CARD_COLUMNS.contains(&h.as_str())) {
+        invalid.get_or_insert_with(|| "card data is not accepted in a batch file: use token_name".to_owned());
+    }
+    let mut rows = Vec::new();
+    let mut seen = HashSet::new();
+    for (line, values) in records {
+        if values.len() != header.len() {
+            invalid.get_or_insert_with(|| {
+                format!("line {line} has {} values but the header has {}", values.len(), header.len())
+            });
+        }
+        let fields: Vec<(String, String)> = header
+            .iter()
+            .zip(values)
+            .filter(|(name, _)| !CARD_COLUMNS.contains(&name.as_str()))
+            .map(|(name, value)| (name.clone(), value))
+            .collect();
+        let get = |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        if get("command") == Some("PURCHASE")
+            && let Some(reference) = get("merchant_reference")
+            && !seen.insert(reference.to_owned())
+        {
+            invalid.get_or_insert_with(|| format!("line {line}: merchant_reference {reference} is repeated"));
+        }
+        rows.push(BatchRow { line, fields });
+    }
+    if rows.is_empty() {
+        invalid.get_or_insert_with(|| "the file holds no transactions".to_owned());
+    }
+    Ok((rows, invalid))
+}
+
+/// The results file: header, then one quoted row per transaction in line order.
+pub(crate) fn format_results(results: &[BatchLineResult]) -> String {
+    let quote = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
+    let mut out = String::from(RESULTS_HEADER);
+    out.push('\n');
+    for r in results {
+        let values = [
+            r.line.to_string(),
+            r.response_code.clone(),
+            r.response_message.clone(),
+            r.status.clone(),
+            r.eci.clone(),
+            r.fort_id.clone(),
+            r.merchant_reference.clone(),
+            r.amount.clone(),
+            r.card_number.clone(),
+            r.expiry_date.clone(),
+            r.currency.clone(),
+        ];
+        let row: Vec<String> = values.iter().map(|v| quote(v)).collect();
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+impl Engine {
+    /// UPLOAD_BATCH_FILE from the multipart form: text fields in `req`, the CSV in `file`.
+    pub(crate) fn handle_upload(&self, req: &Params, file: Option<&[u8]>) -> Body {
+        let op = match self.admit(req, Endpoint::Upload) {
+            Ok(op) => op,
+            Err((status, msg)) => return Body::Json(self.finish(None, answer(req, status, msg))),
+        };
+        if let Err((status, msg)) = validate(op, req) {
+            return Body::Json(self.finish(Some(op), answer(req, status, msg)));
+        }
+        let Some(file) = file else { return Body::Json(self.finish(Some(op), answer(req, "00", "001"))) };
+        let Ok((rows, invalid)) = read_batch_file(file) else {
+            return Body::Json(self.finish(Some(op), answer(req, "51", "144")));
+        };
+        let reference = text(req, "batch_reference").unwrap_or_default().to_owned();
+        let out = self.with_state(|st| {
+            if st.batches.contains_key(&reference) {
+                return (answer(req, "51", "146"), false);
+            }
+            let batch_id = self.next_fort_id();
+            st.batches.insert(
+                reference.clone(),
+                Batch {
+                    reference: reference.clone(),
+                    batch_id: batch_id.clone(),
+                    status: BatchStatus::Uploaded,
+                    rows,
+                    invalid,
+                    results: Vec::new(),
+                },
+            );
+            let mut out = answer(req, "50", "000");
+            put(&mut out, "batch_id", batch_id);
+            (out, true)
+        });
+        Body::Json(self.finish(Some(op), out))
+    }
+
+    /// GET_BATCH_RESULTS: validation result before processing (`70000` with
+    /// `transactions_count`, or `77136`), the per-line CSV after it.
+    pub(super) fn get_batch_results(&self, req: &Params) -> Body {
+        let op = Some(Operation::GetBatchResults);
+        let st = self.lock();
+        let batch = match find_batch(&st, req) {
+            Ok(batch) => batch,
+            Err(()) => return Body::Json(self.finish(op, answer(req, "71", "141"))),
+        };
+        if batch.status == BatchStatus::Processed {
+            return Body::Csv(format_results(&batch.results));
+        }
+        let out = if batch.invalid.is_some() {
+            answer(req, "77", "136")
+        } else {
+            let mut out = answer(req, "70", "000");
+            put(&mut out, "batch_id", batch.batch_id.clone());
+            put(&mut out, "transactions_count", batch.rows.len().to_string());
+            out
+        };
+        Body::Json(self.finish(op, out))
+    }
+
+    /// PROCESS_BATCH: runs every row now and answers `72147`.
+    pub(super) fn process_batch(&self, req: &Params) -> Params {
+        self.with_state(|st| {
+            let (rows, batch_id) = match find_batch(st, req) {
+                Err(()) => return (answer(req, "73", "141"), false),
+                Ok(batch) if batch.invalid.is_some() => return (answer(req, "73", "136"), false),
+                Ok(batch) if batch.status == BatchStatus::Processed => return (answer(req, "73", "047"), false),
+                Ok(batch) => (batch.rows.clone(), batch.batch_id.clone()),
+            };
+            let language = text(req, "language").unwrap_or("en");
+            let results: Vec<BatchLineResult> = rows.iter().map(|row| self.process_row(st, row, language)).collect();
+            if let Some(batch) = st.batches.get_mut(text(req, "batch_reference").unwrap_or_default()) {
+                batch.status = BatchStatus::Processed;
+                batch.results = results;
+            }
+            let mut out = answer(req, "72", "147");
+            put(&mut out, "batch_id", batch_id);
+            (out, true)
+        })
+    }
+
+    /// One row: a recurring PURCHASE or a maintenance operation, through the usual checks.
+    fn process_row(&self, st: &mut State, row: &BatchRow, language: &str) -> BatchLineResult {
+        let mut req = Params::new();
+        for (name, value) in &row.fields {
+            if !value.is_empty() {
+                req.insert(name.clone(), Value::String(value.clone()));
+            }
+        }
+        if !req.contains_key("language") {
+            req.insert("language".into(), Value::String(language.to_owned()));
+        }
+        let op = text(&req, "command").and_then(Operation::from_wire).filter(|op| {
+            matches!(
+                op,
+                Operation::Purchase | Operation::Capture | Operation::Refund | Operation::VoidAuthorization
+            )
+        });
+        let out = match op {
+            None => answer(&req, "00", "004"),
+            Some(Operation::Purchase) if text(&req, "eci") != Some("RECURRING") => answer(&req, "00", "033"),
+            Some(op) => match validate(op, &req) {
+                Err((status, msg)) => answer(&req, status, msg),
+                Ok(checked) => self.apply(st, op, &req, checked).0,
+            },
+        };
+        let get = |name: &str| text(&out, name).unwrap_or_default().to_owned();
+        BatchLineResult {
+            line: row.line,
+            response_code: get("response_code"),
+            response_message: get("response_message"),
+            status: get("status"),
+            eci: get("eci"),
+            fort_id: text(&out, "fort_id").map(str::to_owned).unwrap_or_else(|| self.next_fort_id()),
+            merchant_reference: get("merchant_reference"),
+            amount: get("amount"),
+            card_number: get("card_number"),
+            expiry_date: get("expiry_date"),
+            currency: get("currency"),
+        }
+    }
+}
+
+/// The batch a request names by `batch_reference` (and `batch_id`, when given).
+fn find_batch<'a>(st: &'a State, req: &Params) -> Result<&'a Batch, ()> {
+    let batch = st.batches.get(text(req, "batch_reference").unwrap_or_default()).ok_or(())?;
+    match text(req, "batch_id") {
+        Some(id) if id != batch.batch_id => Err(()),
+        _ => Ok(batch),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_crlf_and_blank_lines() {
+        let text = "a,b,c\r\n\"x, y\",\"he said \"\"hi\"\"\",3\r\n\r\n\"multi\nline\",,z\n";
+        let records = parse_csv(text).unwrap();
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[0], (1, vec!["a".to_string(), "b".into(), "c".into()]));
+        assert_eq!(records[1], (2, vec!["x, y".to_string(), "he said \"hi\"".into(), "3".into()]));
+        assert_eq!(records[2], (4, vec!["multi\nline".to_string(), String::new(), "z".into()]));
+        assert_eq!(parse_csv("a,b").unwrap(), vec![(1, vec!["a".to_string(), "b".into()])]);
+    }
+
+    #[test]
+    fn csv_errors_name_the_line() {
+        assert_eq!(parse_csv("a\n\"open"), Err("line 2: a quoted value is never closed".into()));
+        assert_eq!(parse_csv("a\n\"x\"y"), Err("line 2: text after a closing quote".into()));
+        assert_eq!(parse_csv("a\nx\"y"), Err("line 2: a quote inside an unquoted value".into()));
+    }
+
+    #[test]
+    fn batch_file_validation() {
+        let ok = "command,merchant_reference,amount\nPURCHASE,R1,100\nCAPTURE,R0,50\n";
+        let (rows, invalid) = read_batch_file(ok.as_bytes()).unwrap();
+        assert_eq!(invalid, None);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].line, 2);
+        assert_eq!(rows[1].fields[0], ("command".to_string(), "CAPTURE".to_string()));
+
+        let dup = "command,merchant_reference\nPURCHASE,R1\nPURCHASE,R1\n";
+        assert!(read_batch_file(dup.as_bytes()).unwrap().1.unwrap().contains("R1 is repeated"));
+        let short = "command,merchant_reference\nPURCHASE\n";
+        assert!(read_batch_file(short.as_bytes()).unwrap().1.unwrap().contains("line 2 has 1 values"));
+        let no_cmd = "merchant_reference\nR1\n";
+        assert!(read_batch_file(no_cmd.as_bytes()).unwrap().1.unwrap().contains("no command column"));
+        let empty = "command,merchant_reference\n";
+        assert!(read_batch_file(empty.as_bytes()).unwrap().1.unwrap().contains("no transactions"));
+        assert!(read_batch_file(b"").is_err());
+        assert!(read_batch_file(b"\xff\xfe").is_err());
+    }
+
+    #[test]
+    fn card_columns_are_refused_and_never_kept() {
+        let file = "command,merchant_reference,card_number\nPURCHASE,R1,4005550000000001\n";
+        let (rows, invalid) = read_batch_file(file.as_bytes()).unwrap();
+        assert!(invalid.unwrap().contains("card data"));
+        assert!(rows.iter().all(|r| r.fields.iter().all(|(n, v)| n != "card_number" && !v.contains("400555"))));
+    }
+
+    #[test]
+    fn results_are_quoted() {
+        let r = BatchLineResult {
+            line: 2,
+            response_code: "14000".into(),
+            response_message: "Success".into(),
+            status: "14".into(),
+            eci: "RECURRING".into(),
+            fort_id: "1".into(),
+            merchant_reference: "a\"b".into(),
+            amount: "100".into(),
+            card_number: "400555******0001".into(),
+            expiry_date: "3012".into(),
+            currency: "USD".into(),
+        };
+        let text = format_results(&[r]);
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some(RESULTS_HEADER));
+        assert_eq!(
+            lines.next(),
+            Some(
+                "\"2\",\"14000\",\"Success\",\"14\",\"RECURRING\",\"1\",\"a\"\"b\",\"100\",\"400555******0001\",\"3012\",\"USD\""
+            )
+        );
+    }
+}

@@ -1,0 +1,536 @@
+//! The order state machine: charges (token, card data, recurring), captures, voids, refunds,
+//! check status and payment links.
+
+use super::engine::{
+    CardFacts, Checked, Engine, answer, message, now_rfc3339, put, random_digits, random_hex, text,
+};
+use super::state::{LinkInfo, MovementKind, Order, OrderKind, RefundRecord, State, TokenStatus};
+use super::{INSUFFICIENT_FUNDS_ENDING, OrderView, SimError};
+use crate::aps::card::Expiry;
+use crate::aps::{Operation, Params};
+use chrono::Datelike;
+
+/// The demo card a paid payment link is charged to (the customer's card is never known).
+const LINK_CARD_MASKED: &str = "400555******0001";
+
+/// What to do with the card's token after a successful trusted-channel charge.
+pub(super) enum TokenPlan {
+    /// Keep no token (`remember_me=NO`).
+    None,
+    /// The token already exists for this card: refresh its expiry and return its name.
+    Reuse(String),
+    /// Create a token with this name.
+    Create(String),
+}
+
+/// Where the money comes from once the request is accepted.
+struct Source {
+    token_name: Option<String>,
+    masked: String,
+    expiry: String,
+    payment_option: String,
+    issuer_declines: bool,
+    new_card: Option<(CardFacts, TokenPlan)>,
+}
+
+/// The current year and month, for expiry checks.
+fn today() -> (u16, u8) {
+    let now = chrono::Local::now();
+    (u16::try_from(now.year()).unwrap_or(u16::MAX), u8::try_from(now.month()).unwrap_or(12))
+}
+
+/// Message code for an expiry in `YYMM`: `None` when valid and in the future, `100` when it
+/// cannot be read, `012` when past.
+pub(super) fn expiry_problem(expiry: &str) -> Option<&'static str> {
+    let Ok(parsed) = Expiry::from_wire(expiry) else { return Some("100") };
+    let (year, month) = today();
+    if parsed.is_expired(year, month) { Some("012") } else { None }
+}
+
+impl Engine {
+    /// Chooses the token a card gets, or refuses (`114`) a name that belongs to another card.
+    pub(super) fn plan_token(
+        &self,
+        st: &State,
+        card: &CardFacts,
+        requested: Option<&str>,
+        remember: bool,
+    ) -> Result<TokenPlan, &'static str> {
+        if !remember {
+            return Ok(TokenPlan::None);
+        }
+        if self.unique_tokens
+            && let Some(existing) = st.by_fingerprint.get(&card.fingerprint)
+            && st.tokens.contains_key(existing)
+        {
+            return Ok(TokenPlan::Reuse(existing.clone()));
+        }
+        match requested {
+            Some(name) => match st.tokens.get(name) {
+                Some(token) if token.fingerprint == card.fingerprint => Ok(TokenPlan::Reuse(name.to_owned())),
+                Some(_) => Err("114"),
+                None => Ok(TokenPlan::Create(name.to_owned())),
+            },
+            None => Ok(TokenPlan::Create(random_hex(16))),
+        }
+    }
+
+    /// Creates or refreshes the token of a plan; returns its name.
+    pub(super) fn keep_token(
+        &self,
+        st: &mut State,
+        card: &CardFacts,
+        plan: TokenPlan,
+        expiry: &str,
+        req: &Params,
+        at: &str,
+    ) -> Option<String> {
+        let holder = text(req, "card_holder_name");
+        let currency = text(req, "currency");
+        match plan {
+            TokenPlan::None => None,
+            TokenPlan::Reuse(name) => {
+                if let Some(token) = st.tokens.get_mut(&name) {
+                    token.expiry = expiry.to_owned();
+                    if let Some(holder) = holder {
+                        token.holder_name = Some(holder.to_owned());
+                    }
+                }
+                Some(name)
+            }
+            TokenPlan::Create(name) => {
+                st.add_token(card.token(&name, expiry, holder, currency, at));
+                Some(name)
+            }
+        }
+    }
+
+    /// PURCHASE and AUTHORIZATION, by token (MOTO, RECURRING) or with card data (trusted
+    /// channel).
+    pub(super) fn charge(&self, st: &mut State, op: Operation, req: &Params, checked: Checked) -> (Params, bool) {
+        let (kind, ok, fail) = if op == Operation::Purchase {
+            (OrderKind::Purchase, "14", "13")
+        } else {
+            (OrderKind::Authorization, "02", "03")
+        };
+        let reference = text(req, "merchant_reference").unwrap_or_default();
+        if st.orders.contains_key(reference) {
+            return (answer(req, "00", "066"), false);
+        }
+        let (Some(currency), Some(amount)) = (checked.currency, checked.amount) else {
+            return (answer(req, "00", "001"), false);
+        };
+        let source = match self.charge_source(st, req) {
+            Ok(source) => source,
+            Err(msg) => return (answer(req, fail, msg), false),
+        };
+        let decline = if source.issuer_declines {
+            Some("666")
+        } else if amount % 100 == INSUFFICIENT_FUNDS_ENDING {
+            Some("029")
+        } else {
+            None
+        };
+        let at = now_rfc3339();
+        let fort_id = self.next_fort_id();
+        let mut token_name = source.token_name.clone();
+        if decline.is_none()
+            && let Some((card, plan)) = source.new_card
+        {
+            token_name = self.keep_token(st, &card, plan, &source.expiry, req, &at);
+        }
+        let authorization_code = decline.is_none().then(|| random_digits(6));
+        let order = Order {
+            seq: 0,
+            merchant_reference: reference.to_owned(),
+            fort_id: fort_id.clone(),
+            kind,
+            currency: currency.code().to_owned(),
+            amount,
+            authorized: if decline.is_none() { amount } else { 0 },
+            captured: if decline.is_none() && kind == OrderKind::Purchase { amount } else { 0 },
+            refunded: 0,
+            voided: false,
+            declined: decline.is_some(),
+            last_status: if decline.is_some() { fail } else { ok }.to_owned(),
+            last_message: decline.unwrap_or("000").to_owned(),
+            eci: text(req, "eci").map(str::to_owned),
+            token_name: token_name.clone(),
+            card_masked: Some(source.masked.clone()),
+            expiry: Some(source.expiry.clone()),
+            payment_option: Some(source.payment_option.clone()),
+            authorization_code: authorization_code.clone(),
+            link: None,
+            refunds: Vec::new(),
+            movements: Vec::new(),
+            created_at: at.clone(),
+        };
+        st.add_order(order);
+        if decline.is_none() {
+            let movement =
+                if kind == OrderKind::Purchase { MovementKind::Purchase } else { MovementKind::Authorization };
+            st.record_movement(reference, movement, amount, None, &at);
+        }
+        let mut out = match decline {
+            Some(msg) => answer(req, fail, msg),
+            None => answer(req, ok, "000"),
+        };
+        put(&mut out, "fort_id", fort_id);
+        if let Some(code) = authorization_code {
+            put(&mut out, "authorization_code", code);
+        }
+        put(&mut out, "payment_option", source.payment_option);
+        put(&mut out, "card_number", source.masked);
+        put(&mut out, "expiry_date", source.expiry);
+        if let Some(name) = token_name {
+            put(&mut out, "token_name", name);
+        }
+        (out, true)
+    }
+
+    /// Checks the token or the card data of a charge; the error is the message code.
+    fn charge_source(&self, st: &State, req: &Params) -> Result<Source, &'static str> {
+        if let Some(pan) = text(req, "card_number") {
+            if !crate::aps::card::luhn_valid(pan) || crate::aps::card::CardNumber::parse(pan).is_err() {
+                return Err("016");
+            }
+            let card = CardFacts::of(pan, &st.salt).ok_or("003")?;
+            let expiry = text(req, "expiry_date").unwrap_or_default();
+            if let Some(problem) = expiry_problem(expiry) {
+                return Err(problem);
+            }
+            let remember = text(req, "remember_me") != Some("NO");
+            let plan = self.plan_token(st, &card, text(req, "token_name"), remember)?;
+            return Ok(Source {
+                token_name: None,
+                masked: card.masked.clone(),
+                expiry: expiry.to_owned(),
+                payment_option: card.brand.clone(),
+                issuer_declines: card.issuer_declines,
+                new_card: Some((card, plan)),
+            });
+        }
+        let name = text(req, "token_name").unwrap_or_default();
+        let token = st.tokens.get(name).ok_or("044")?;
+        if token.status != TokenStatus::Active {
+            return Err("014");
+        }
+        if let Some(problem) = expiry_problem(&token.expiry) {
+            return Err(problem);
+        }
+        Ok(Source {
+            token_name: Some(token.name.clone()),
+            masked: token.masked.clone(),
+            expiry: token.expiry.clone(),
+            payment_option: token.brand.clone(),
+            issuer_declines: token.issuer_declines,
+            new_card: None,
+        })
+    }
+
+    /// The order a maintenance request names, by merchant_reference and/or fort_id.
+    fn target(st: &State, req: &Params) -> Option<String> {
+        st.find_order(text(req, "merchant_reference"), text(req, "fort_id")).map(|o| o.merchant_reference.clone())
+    }
+
+    /// CAPTURE: partial captures repeat until the authorized amount is reached.
+    pub(super) fn capture(&self, st: &mut State, req: &Params, checked: Checked) -> (Params, bool) {
+        let Some(reference) = Self::target(st, req) else { return (answer(req, "05", "036"), false) };
+        let (Some(currency), Some(amount)) = (checked.currency, checked.amount) else {
+            return (answer(req, "00", "001"), false);
+        };
+        let Some(order) = st.orders.get_mut(&reference) else { return (answer(req, "05", "036"), false) };
+        let fort_id = order.fort_id.clone();
+        let refuse = |msg: &str| {
+            let mut out = answer(req, "05", msg);
+            put(&mut out, "fort_id", fort_id.clone());
+            (out, false)
+        };
+        if order.currency != currency.code() {
+            return refuse("013");
+        }
+        let state = order.state();
+        if order.kind != OrderKind::Authorization
+            || !matches!(state, super::OrderState::Authorized | super::OrderState::PartiallyCaptured)
+        {
+            return refuse("034");
+        }
+        if amount > order.authorized - order.captured {
+            return refuse("042");
+        }
+        order.captured += amount;
+        order.last_status = "04".into();
+        order.last_message = "000".into();
+        let at = now_rfc3339();
+        st.record_movement(&reference, MovementKind::Capture, amount, None, &at);
+        let mut out = answer(req, "04", "000");
+        put(&mut out, "fort_id", fort_id);
+        (out, true)
+    }
+
+    /// VOID_AUTHORIZATION: the whole authorization, only before any capture.
+    pub(super) fn void(&self, st: &mut State, req: &Params) -> (Params, bool) {
+        let Some(reference) = Self::target(st, req) else { return (answer(req, "09", "036"), false) };
+        let Some(order) = st.orders.get_mut(&reference) else { return (answer(req, "09", "036"), false) };
+        let fort_id = order.fort_id.clone();
+        if order.kind != OrderKind::Authorization || order.state() != super::OrderState::Authorized {
+            let mut out = answer(req, "09", "034");
+            put(&mut out, "fort_id", fort_id);
+            return (out, false);
+        }
+        order.voided = true;
+        order.last_status = "08".into();
+        order.last_message = "000".into();
+        let released = order.authorized - order.captured;
+        let at = now_rfc3339();
+        st.record_movement(&reference, MovementKind::Void, released, None, &at);
+        let mut out = answer(req, "08", "000");
+        put(&mut out, "fort_id", fort_id);
+        (out, true)
+    }
+
+    /// REFUND: partial refunds repeat until the captured amount is reached; a
+    /// maintenance_reference that already succeeded is not refunded again.
+    pub(super) fn refund(&self, st: &mut State, req: &Params, checked: Checked) -> (Params, bool) {
+        let Some(reference) = Self::target(st, req) else { return (answer(req, "07", "036"), false) };
+        let (Some(currency), Some(amount)) = (checked.currency, checked.amount) else {
+            return (answer(req, "00", "001"), false);
+        };
+        let maintenance_reference = text(req, "maintenance_reference").map(str::to_owned);
+        let Some(order) = st.orders.get_mut(&reference) else { return (answer(req, "07", "036"), false) };
+        let fort_id = order.fort_id.clone();
+        let refuse = |msg: &str| {
+            let mut out = answer(req, "07", msg);
+            put(&mut out, "fort_id", fort_id.clone());
+            out
+        };
+        if order.currency != currency.code() {
+            return (refuse("013"), false);
+        }
+        if order.declined || order.voided || order.captured == 0 {
+            return (refuse("034"), false);
+        }
+        if maintenance_reference.is_some()
+            && order.refunds.iter().any(|r| r.status == "06" && r.maintenance_reference == maintenance_reference)
+        {
+            return (refuse("047"), false);
+        }
+        if amount > order.captured - order.refunded {
+            order.refunds.push(RefundRecord {
+                maintenance_reference,
+                amount,
+                status: "07".into(),
+                message: "048".into(),
+            });
+            return (refuse("048"), true);
+        }
+        order.refunded += amount;
+        order.last_status = "06".into();
+        order.last_message = "000".into();
+        order.refunds.push(RefundRecord {
+            maintenance_reference: maintenance_reference.clone(),
+            amount,
+            status: "06".into(),
+            message: "000".into(),
+        });
+        let at = now_rfc3339();
+        st.record_movement(&reference, MovementKind::Refund, amount, maintenance_reference, &at);
+        let mut out = answer(req, "06", "000");
+        put(&mut out, "fort_id", fort_id);
+        (out, true)
+    }
+
+    /// CHECK_STATUS: 12000 with the order's last operation and amounts, or 11036.
+    pub(super) fn check_status(&self, st: &State, req: &Params) -> Params {
+        let Some(order) = st.find_order(text(req, "merchant_reference"), text(req, "fort_id")) else {
+            return answer(req, "11", "036");
+        };
+        let (status, msg) = match text(req, "maintenance_reference") {
+            Some(mref) => {
+                match order.refunds.iter().rev().find(|r| r.maintenance_reference.as_deref() == Some(mref)) {
+                    Some(refund) => (refund.status.clone(), refund.message.clone()),
+                    None => return answer(req, "11", "036"),
+                }
+            }
+            None => (order.last_status.clone(), order.last_message.clone()),
+        };
+        let mut out = answer(req, "12", "000");
+        put(&mut out, "fort_id", order.fort_id.clone());
+        put(&mut out, "transaction_status", status.clone());
+        put(&mut out, "transaction_code", format!("{status}{msg}"));
+        put(&mut out, "transaction_message", message(req, &msg));
+        put(&mut out, "authorized_amount", order.authorized.to_string());
+        put(&mut out, "captured_amount", order.captured.to_string());
+        put(&mut out, "refunded_amount", order.refunded.to_string());
+        if let Some(code) = &order.authorization_code {
+            put(&mut out, "authorization_code", code.clone());
+        }
+        if let Some(link) = &order.link {
+            put(&mut out, "payment_link_id", link.id.clone());
+        }
+        if text(req, "return_third_party_response_codes") == Some("YES") {
+            let (processor, acquirer) = match msg.as_str() {
+                "000" => ("APPROVED", "00"),
+                "029" => ("INSUFFICIENT_FUNDS", "51"),
+                "666" => ("DECLINED", "05"),
+                _ => ("", ""),
+            };
+            put(&mut out, "processor_response_code", processor);
+            put(&mut out, "acquirer_response_code", acquirer);
+        }
+        out
+    }
+
+    /// PAYMENT_LINK: an order waiting for the customer, with a link to a local page.
+    pub(super) fn payment_link(&self, st: &mut State, req: &Params, checked: Checked) -> (Params, bool) {
+        let reference = text(req, "merchant_reference").unwrap_or_default();
+        if st.orders.contains_key(reference) {
+            return (answer(req, "00", "066"), false);
+        }
+        let (Some(currency), Some(amount)) = (checked.currency, checked.amount) else {
+            return (answer(req, "00", "001"), false);
+        };
+        let id = match text(req, "payment_link_id") {
+            Some(id) if st.by_link.contains_key(id) => return (answer(req, "49", "126"), false),
+            Some(id) => id.to_owned(),
+            None => random_hex(8).to_ascii_uppercase(),
+        };
+        let kind = if text(req, "link_command") == Some("AUTHORIZATION") {
+            OrderKind::Authorization
+        } else {
+            OrderKind::Purchase
+        };
+        let fort_id = self.next_fort_id();
+        let at = now_rfc3339();
+        st.add_order(Order {
+            seq: 0,
+            merchant_reference: reference.to_owned(),
+            fort_id: fort_id.clone(),
+            kind,
+            currency: currency.code().to_owned(),
+            amount,
+            authorized: 0,
+            captured: 0,
+            refunded: 0,
+            voided: false,
+            declined: false,
+            last_status: "48".into(),
+            last_message: "000".into(),
+            eci: None,
+            token_name: None,
+            card_masked: None,
+            expiry: None,
+            payment_option: text(req, "payment_option").map(str::to_owned),
+            authorization_code: None,
+            link: Some(LinkInfo {
+                id: id.clone(),
+                paid: false,
+                expires: text(req, "request_expiry_date").unwrap_or_default().to_owned(),
+                customer_email: text(req, "customer_email").unwrap_or_default().to_owned(),
+                order_description: text(req, "order_description").map(str::to_owned),
+            }),
+            refunds: Vec::new(),
+            movements: Vec::new(),
+            created_at: at,
+        });
+        let mut out = answer(req, "48", "000");
+        put(&mut out, "fort_id", fort_id);
+        put(&mut out, "payment_link", format!("{}/sim/pay/{id}", self.base_url));
+        put(&mut out, "payment_link_id", id);
+        (out, true)
+    }
+
+    /// The customer pays a link: the order is charged to the demo Visa card.
+    pub(crate) fn mark_link_paid(&self, id: &str) -> Result<OrderView, SimError> {
+        self.with_state(|st| {
+            let Some(reference) = st.by_link.get(id).cloned() else {
+                return (Err(SimError::LinkNotFound(id.to_owned())), false);
+            };
+            let Some(order) = st.orders.get_mut(&reference) else {
+                return (Err(SimError::LinkNotFound(id.to_owned())), false);
+            };
+            let Some(link) = order.link.as_mut() else {
+                return (Err(SimError::LinkNotFound(id.to_owned())), false);
+            };
+            if link.paid {
+                return (Err(SimError::LinkAlreadyPaid(id.to_owned())), false);
+            }
+            let expired = chrono::DateTime::parse_from_rfc3339(&link.expires)
+                .map(|expires| expires < chrono::Utc::now())
+                .unwrap_or(false);
+            if expired {
+                return (Err(SimError::LinkExpired(id.to_owned())), false);
+            }
+            link.paid = true;
+            order.authorized = order.amount;
+            let movement = if order.kind == OrderKind::Purchase {
+                order.captured = order.amount;
+                order.last_status = "14".into();
+                MovementKind::Purchase
+            } else {
+                order.last_status = "02".into();
+                MovementKind::Authorization
+            };
+            order.last_message = "000".into();
+            order.eci = Some("ECOMMERCE".into());
+            order.card_masked = Some(LINK_CARD_MASKED.into());
+            order.payment_option = Some("VISA".into());
+            order.authorization_code = Some(random_digits(6));
+            let amount = order.amount;
+            let at = now_rfc3339();
+            st.record_movement(&reference, movement, amount, None, &at);
+            let view = st.orders.get(&reference).map(Order::view);
+            match view {
+                Some(view) => (Ok(view), true),
+                None => (Err(SimError::LinkNotFound(id.to_owned())), true),
+            }
+        })
+    }
+
+    /// The HTML page behind `payment_link`.
+    pub(crate) fn link_page(&self, id: &str) -> Option<String> {
+        let st = self.lock();
+        let order = st.orders.get(st.by_link.get(id)?)?;
+        let link = order.link.as_ref()?;
+        let currency = crate::aps::money::Currency::parse(&order.currency).ok()?;
+        let amount = crate::aps::money::format_minor(order.amount, currency);
+        let status = if link.paid { "Paid" } else { "Waiting for payment" };
+        let description = link.order_description.as_deref().unwrap_or("");
+        let button = if link.paid {
+            String::new()
+        } else {
+            format!(
+                "<form method=\"post\" action=\"/sim/links/{}/pay\"><button type=\"submit\">Pay {} {}</button></form>",
+                html_escape(id),
+                html_escape(&amount),
+                html_escape(&order.currency)
+            )
+        };
+        Some(format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Payment link {id}</title></head>\
+             <body><h1>Demo payment link</h1><p>Order {reference}</p><p>{description}</p>\
+             <p>Amount: {amount} {currency}</p><p>Status: {status}</p>{button}\
+             <p>This page belongs to the moto-terminal APS simulator; no real card is charged.</p></body></html>",
+            id = html_escape(id),
+            reference = html_escape(&order.merchant_reference),
+            description = html_escape(description),
+            amount = html_escape(&amount),
+            currency = html_escape(&order.currency),
+        ))
+    }
+}
+
+pub(crate) fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}

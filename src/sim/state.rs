@@ -1,0 +1,550 @@
+//! The simulator's memory: orders, tokens, payment links, batches and money movements, plus the
+//! views handed to tests and the JSON file that keeps them across restarts.
+//!
+//! Nothing here holds a full card number: a token keeps a salted fingerprint of the PAN (so
+//! unique-token mode can find "the same card" again), the masked number, the BIN and the last
+//! four digits.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::SimError;
+use super::faults::FaultKind;
+
+/// Version of the state file layout.
+const STATE_VERSION: u32 = 1;
+
+/// Where an order stands, derived from its amounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderState {
+    /// A payment link was created and not paid yet.
+    LinkOpen,
+    /// Refused; no money moved.
+    Declined,
+    Authorized,
+    PartiallyCaptured,
+    Captured,
+    PartiallyRefunded,
+    Refunded,
+    Voided,
+}
+
+/// One committed change of money.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MovementKind {
+    /// Funds reserved, not yet taken.
+    Authorization,
+    /// Funds taken at once.
+    Purchase,
+    Capture,
+    /// The remaining authorization released.
+    Void,
+    Refund,
+}
+
+/// A committed money movement: the ground truth tests compare a client's beliefs with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Movement {
+    /// Order of commitment across the whole simulator, from 1.
+    pub seq: u64,
+    pub kind: MovementKind,
+    pub merchant_reference: String,
+    pub fort_id: String,
+    /// Minor units.
+    pub amount: u64,
+    pub currency: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance_reference: Option<String>,
+    /// RFC 3339 time of the commit.
+    pub at: String,
+}
+
+/// One refund attempt kept for CHECK_STATUS with `maintenance_reference`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundView {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance_reference: Option<String>,
+    pub amount: u64,
+    /// The full response code the refund got, e.g. `06000` or `07048`.
+    pub response_code: String,
+}
+
+/// An order as the simulator committed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderView {
+    pub merchant_reference: String,
+    pub fort_id: String,
+    /// `PURCHASE` or `AUTHORIZATION`.
+    pub command: String,
+    pub state: OrderState,
+    pub currency: String,
+    /// The amount asked for, minor units.
+    pub amount: u64,
+    pub authorized_amount: u64,
+    pub captured_amount: u64,
+    pub refunded_amount: u64,
+    /// The last operation's full response code (CHECK_STATUS `transaction_code`).
+    pub transaction_code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eci: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_name: Option<String>,
+    /// Masked, e.g. `400555******0001`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_link_id: Option<String>,
+    pub refunds: Vec<RefundView>,
+    pub movements: Vec<Movement>,
+    pub created_at: String,
+}
+
+/// One request the API endpoints received, for counting hits in tests.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// `paymentApi`, `upload` or `batchApi`.
+    pub endpoint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance_reference: Option<String>,
+    /// `None` when no APS answer was given (dropped connection, HTTP 500, non-JSON body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<FaultKind>,
+    pub http_status: u16,
+}
+
+/// The last requests, bounded so a long benchmark cannot grow it without limit.
+#[derive(Default)]
+pub(crate) struct RequestLog {
+    records: Mutex<VecDeque<RequestRecord>>,
+}
+
+const REQUEST_LOG_CAPACITY: usize = 10_000;
+
+impl RequestLog {
+    pub(crate) fn push(&self, record: RequestRecord) {
+        let mut records = self.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if records.len() == REQUEST_LOG_CAPACITY {
+            records.pop_front();
+        }
+        records.push_back(record);
+    }
+
+    pub(crate) fn list(&self) -> Vec<RequestRecord> {
+        self.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().cloned().collect()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(crate) enum TokenStatus {
+    Active,
+    Inactive,
+}
+
+impl TokenStatus {
+    pub(crate) fn wire(self) -> &'static str {
+        match self {
+            Self::Active => "ACTIVE",
+            Self::Inactive => "INACTIVE",
+        }
+    }
+}
+
+/// A stored card token. No PAN: see the module docs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Token {
+    pub seq: u64,
+    pub name: String,
+    pub status: TokenStatus,
+    /// Salted SHA-256 of the PAN, hex.
+    pub fingerprint: String,
+    pub masked: String,
+    pub bin: String,
+    pub last4: String,
+    /// `VISA`, `MASTERCARD`, `AMEX`, `MADA`, `MEEZA`.
+    pub brand: String,
+    /// `YYMM`.
+    pub expiry: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    pub created_at: String,
+    /// The issuer declines every charge on this card (the documented decline card).
+    pub issuer_declines: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(crate) enum OrderKind {
+    Purchase,
+    Authorization,
+}
+
+impl OrderKind {
+    pub(crate) fn wire(self) -> &'static str {
+        match self {
+            Self::Purchase => "PURCHASE",
+            Self::Authorization => "AUTHORIZATION",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct LinkInfo {
+    pub id: String,
+    pub paid: bool,
+    /// `request_expiry_date` as sent (ISO 8601 with offset).
+    pub expires: String,
+    pub customer_email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_description: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct RefundRecord {
+    pub maintenance_reference: Option<String>,
+    pub amount: u64,
+    pub status: String,
+    pub message: String,
+}
+
+/// An order: one merchant reference, its amounts and its history.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Order {
+    pub seq: u64,
+    pub merchant_reference: String,
+    pub fort_id: String,
+    pub kind: OrderKind,
+    pub currency: String,
+    pub amount: u64,
+    pub authorized: u64,
+    pub captured: u64,
+    pub refunded: u64,
+    pub voided: bool,
+    pub declined: bool,
+    /// Status and message code of the last operation (CHECK_STATUS `transaction_status` and
+    /// the last three digits of `transaction_code`).
+    pub last_status: String,
+    pub last_message: String,
+    pub eci: Option<String>,
+    pub token_name: Option<String>,
+    pub card_masked: Option<String>,
+    pub expiry: Option<String>,
+    pub payment_option: Option<String>,
+    pub authorization_code: Option<String>,
+    pub link: Option<LinkInfo>,
+    pub refunds: Vec<RefundRecord>,
+    pub movements: Vec<Movement>,
+    pub created_at: String,
+}
+
+impl Order {
+    pub(crate) fn state(&self) -> OrderState {
+        if self.declined {
+            OrderState::Declined
+        } else if self.link.as_ref().is_some_and(|l| !l.paid) {
+            OrderState::LinkOpen
+        } else if self.voided {
+            OrderState::Voided
+        } else if self.refunded > 0 {
+            if self.refunded >= self.captured { OrderState::Refunded } else { OrderState::PartiallyRefunded }
+        } else if self.captured == 0 {
+            OrderState::Authorized
+        } else if self.captured < self.authorized {
+            OrderState::PartiallyCaptured
+        } else {
+            OrderState::Captured
+        }
+    }
+
+    pub(crate) fn transaction_code(&self) -> String {
+        format!("{}{}", self.last_status, self.last_message)
+    }
+
+    pub(crate) fn view(&self) -> OrderView {
+        OrderView {
+            merchant_reference: self.merchant_reference.clone(),
+            fort_id: self.fort_id.clone(),
+            command: self.kind.wire().to_owned(),
+            state: self.state(),
+            currency: self.currency.clone(),
+            amount: self.amount,
+            authorized_amount: self.authorized,
+            captured_amount: self.captured,
+            refunded_amount: self.refunded,
+            transaction_code: self.transaction_code(),
+            eci: self.eci.clone(),
+            token_name: self.token_name.clone(),
+            card_number: self.card_masked.clone(),
+            payment_link_id: self.link.as_ref().map(|l| l.id.clone()),
+            refunds: self
+                .refunds
+                .iter()
+                .map(|r| RefundView {
+                    maintenance_reference: r.maintenance_reference.clone(),
+                    amount: r.amount,
+                    response_code: format!("{}{}", r.status, r.message),
+                })
+                .collect(),
+            movements: self.movements.clone(),
+            created_at: self.created_at.clone(),
+        }
+    }
+}
+
+/// How a batch stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(crate) enum BatchStatus {
+    Uploaded,
+    Processed,
+}
+
+/// One batch row, as parsed from the CSV: its line number and `name -> value` pairs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct BatchRow {
+    pub line: usize,
+    pub fields: Vec<(String, String)>,
+}
+
+/// One line of the results file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct BatchLineResult {
+    pub line: usize,
+    pub response_code: String,
+    pub response_message: String,
+    pub status: String,
+    pub eci: String,
+    pub fort_id: String,
+    pub merchant_reference: String,
+    pub amount: String,
+    pub card_number: String,
+    pub expiry_date: String,
+    pub currency: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Batch {
+    pub reference: String,
+    pub batch_id: String,
+    pub status: BatchStatus,
+    pub rows: Vec<BatchRow>,
+    /// Why the file is invalid, if it is (GET_BATCH_RESULTS then answers 77136).
+    pub invalid: Option<String>,
+    pub results: Vec<BatchLineResult>,
+}
+
+/// Everything the simulator remembers.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct State {
+    pub version: u32,
+    /// Hex salt of the PAN fingerprints.
+    pub salt: String,
+    pub fort_seq: u64,
+    pub order_seq: u64,
+    pub movement_seq: u64,
+    pub token_seq: u64,
+    pub orders: HashMap<String, Order>,
+    pub tokens: BTreeMap<String, Token>,
+    pub batches: BTreeMap<String, Batch>,
+    #[serde(skip)]
+    pub by_fort_id: HashMap<String, String>,
+    #[serde(skip)]
+    pub by_link: HashMap<String, String>,
+    #[serde(skip)]
+    pub by_fingerprint: HashMap<String, String>,
+    /// Bumped on every committed change, so a slower writer never overwrites a newer file.
+    #[serde(skip)]
+    pub generation: u64,
+}
+
+impl State {
+    pub(crate) fn new(salt: String) -> Self {
+        Self {
+            version: STATE_VERSION,
+            salt,
+            fort_seq: 0,
+            order_seq: 0,
+            movement_seq: 0,
+            token_seq: 0,
+            orders: HashMap::new(),
+            tokens: BTreeMap::new(),
+            batches: BTreeMap::new(),
+            by_fort_id: HashMap::new(),
+            by_link: HashMap::new(),
+            by_fingerprint: HashMap::new(),
+            generation: 0,
+        }
+    }
+
+    /// Rebuilds the lookup indexes after loading.
+    fn reindex(&mut self) {
+        self.by_fort_id.clear();
+        self.by_link.clear();
+        self.by_fingerprint.clear();
+        for order in self.orders.values() {
+            self.by_fort_id.insert(order.fort_id.clone(), order.merchant_reference.clone());
+            if let Some(link) = &order.link {
+                self.by_link.insert(link.id.clone(), order.merchant_reference.clone());
+            }
+        }
+        let mut tokens: Vec<&Token> = self.tokens.values().collect();
+        tokens.sort_by_key(|t| t.seq);
+        for token in tokens {
+            self.by_fingerprint.entry(token.fingerprint.clone()).or_insert_with(|| token.name.clone());
+        }
+    }
+
+    /// Adds a token and indexes its card for unique-token mode (the first token of a card wins).
+    pub(crate) fn add_token(&mut self, mut token: Token) {
+        self.token_seq += 1;
+        token.seq = self.token_seq;
+        self.by_fingerprint.entry(token.fingerprint.clone()).or_insert_with(|| token.name.clone());
+        self.tokens.insert(token.name.clone(), token);
+    }
+
+    /// Renames a token, keeping the card index right.
+    pub(crate) fn rename_token(&mut self, from: &str, to: &str) {
+        if let Some(mut token) = self.tokens.remove(from) {
+            token.name = to.to_owned();
+            if self.by_fingerprint.get(&token.fingerprint).map(String::as_str) == Some(from) {
+                self.by_fingerprint.insert(token.fingerprint.clone(), to.to_owned());
+            }
+            self.tokens.insert(to.to_owned(), token);
+        }
+    }
+
+    pub(crate) fn add_order(&mut self, mut order: Order) {
+        self.order_seq += 1;
+        order.seq = self.order_seq;
+        self.by_fort_id.insert(order.fort_id.clone(), order.merchant_reference.clone());
+        if let Some(link) = &order.link {
+            self.by_link.insert(link.id.clone(), order.merchant_reference.clone());
+        }
+        self.orders.insert(order.merchant_reference.clone(), order);
+    }
+
+    /// Records a movement on an order and returns it.
+    pub(crate) fn record_movement(
+        &mut self,
+        merchant_reference: &str,
+        kind: MovementKind,
+        amount: u64,
+        maintenance_reference: Option<String>,
+        at: &str,
+    ) {
+        self.movement_seq += 1;
+        let seq = self.movement_seq;
+        if let Some(order) = self.orders.get_mut(merchant_reference) {
+            order.movements.push(Movement {
+                seq,
+                kind,
+                merchant_reference: order.merchant_reference.clone(),
+                fort_id: order.fort_id.clone(),
+                amount,
+                currency: order.currency.clone(),
+                maintenance_reference,
+                at: at.to_owned(),
+            });
+        }
+    }
+
+    /// Finds an order by merchant reference and/or fort_id; both given must name the same order.
+    pub(crate) fn find_order(&self, merchant_reference: Option<&str>, fort_id: Option<&str>) -> Option<&Order> {
+        let by_fort = match fort_id {
+            Some(id) => Some(self.by_fort_id.get(id)?.as_str()),
+            None => None,
+        };
+        let reference = match (merchant_reference, by_fort) {
+            (Some(a), Some(b)) if a != b => return None,
+            (Some(a), _) => a,
+            (None, Some(b)) => b,
+            (None, None) => return None,
+        };
+        self.orders.get(reference)
+    }
+
+    pub(crate) fn views(&self) -> Vec<OrderView> {
+        let mut orders: Vec<&Order> = self.orders.values().collect();
+        orders.sort_by_key(|o| o.seq);
+        orders.into_iter().map(Order::view).collect()
+    }
+
+    pub(crate) fn movements(&self) -> Vec<Movement> {
+        let mut all: Vec<Movement> = self.orders.values().flat_map(|o| o.movements.iter().cloned()).collect();
+        all.sort_by_key(|m| m.seq);
+        all
+    }
+}
+
+/// Writes the state file: temp file, sync, rename, so a crash leaves the old or the new file.
+pub(crate) struct Persister {
+    path: PathBuf,
+    written: Mutex<u64>,
+}
+
+impl Persister {
+    pub(crate) fn new(path: PathBuf) -> Self {
+        Self { path, written: Mutex::new(0) }
+    }
+
+    /// Loads the state, or `None` when the file does not exist yet.
+    pub(crate) fn load(&self) -> Result<Option<State>, SimError> {
+        let text = match std::fs::read(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.error(format!("cannot read it: {e}"))),
+        };
+        let mut state: State = serde_json::from_slice(&text).map_err(|e| {
+            self.error(format!("it is not a simulator state file ({e}); move it away to start with an empty state"))
+        })?;
+        if state.version != STATE_VERSION {
+            return Err(self.error(format!(
+                "it has layout version {} but this simulator writes version {STATE_VERSION}; move it away",
+                state.version
+            )));
+        }
+        state.reindex();
+        Ok(Some(state))
+    }
+
+    /// Writes `bytes` (the state at `generation`) unless a newer generation is already on disk.
+    pub(crate) fn write(&self, generation: u64, bytes: &[u8]) -> Result<(), SimError> {
+        let mut written = self.written.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if generation <= *written {
+            return Ok(());
+        }
+        let tmp = temp_path(&self.path);
+        let result = (|| -> std::io::Result<()> {
+            use std::io::Write as _;
+            let mut file = std::fs::File::create(&tmp)?;
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, &self.path)
+        })();
+        result.map_err(|e| self.error(format!("cannot write it: {e}")))?;
+        *written = generation;
+        Ok(())
+    }
+
+    fn error(&self, problem: String) -> SimError {
+        SimError::StateFile { path: self.path.clone(), problem }
+    }
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(std::ffi::OsString::from).unwrap_or_default();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
