@@ -63,7 +63,8 @@ async fn client(http: reqwest::Client, url: String, id: u64, until: Instant) -> 
             Err(_) => None,
         };
         let elapsed = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
-        let ok = outcome.as_ref().and_then(|p| p.get("response_code")).and_then(Value::as_str) == Some(expected);
+        let ok =
+            outcome.as_ref().and_then(|p| p.get("response_code")).and_then(Value::as_str) == Some(expected);
         if ok {
             report.latencies_us.push(elapsed);
         } else {
@@ -114,7 +115,9 @@ async fn run() -> Result<(), Error> {
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
     let ok = latencies.len();
-    println!("simulator benchmark: {clients} keep-alive clients, {seconds} s, signed PURCHASE x3 + CHECK_STATUS x1");
+    println!(
+        "simulator benchmark: {clients} keep-alive clients, {seconds} s, signed PURCHASE x3 + CHECK_STATUS x1"
+    );
     println!("  requests ok      {ok}");
     println!("  failures         {failures}");
     println!("  throughput       {:.0} requests/s", ok as f64 / elapsed);

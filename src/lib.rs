@@ -9,5 +9,6 @@ pub mod aps;
 pub mod cli;
 pub mod gateway;
 pub mod journal;
+pub mod service;
 pub mod sim;
 pub mod vault;

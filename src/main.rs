@@ -1,12 +1,36 @@
-//! Start-up only: parse the command line, then run a command or the desktop terminal.
+//! Start-up only: parse the command line, build the runtime, choose the keychain, open the
+//! journal, start the Demo merchant's simulator, then run the desktop terminal or a command.
+//! This is the one place that picks concrete implementations.
 
 use clap::Parser;
+use moto_terminal::aps::money::Currency;
+use moto_terminal::aps::secret::Secret;
+use moto_terminal::cli::{Cli, Command, Exit};
+use moto_terminal::gateway::{GatewayConfig, HttpGateway};
+use moto_terminal::journal::Journal;
+use moto_terminal::service::{Service, ServiceSettings};
+use moto_terminal::sim::{self, SimConfig, SimHandle};
+use moto_terminal::vault::{self, Credentials, EnvSource, Environment, Profile, Vault};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The built-in profile that talks to the in-process simulator.
+const DEMO_PROFILE: &str = "Demo merchant";
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let cli = moto_terminal::cli::Cli::parse();
-    match moto_terminal::cli::run(cli) {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Simulator(args)) => runtime().and_then(|rt| {
+            rt.block_on(sim::args::serve(args)).map_err(|e| Exit::failed(format!("simulator: {e}")))
+        }),
+        Some(command) if !command.needs_service() => moto_terminal::cli::run_offline(command),
+        Some(command) => run_command(cli.data_dir, cli.timeout, command),
+        None => run_desktop(cli.data_dir, cli.timeout),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(exit) => {
             if let Some(message) = exit.message {
@@ -15,4 +39,106 @@ fn main() -> ExitCode {
             ExitCode::from(exit.code)
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("moto-worker")
+        .enable_all()
+        .build()
+        .map_err(|e| Exit::failed(format!("could not start the async runtime: {e}")))
+}
+
+/// Everything a run needs, alive for the whole process.
+struct Started {
+    runtime: tokio::runtime::Runtime,
+    service: Service,
+    default_profile: String,
+    /// Kept alive: dropping it stops the Demo merchant's simulator.
+    _demo: SimHandle,
+}
+
+fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf, Exit> {
+    let dir = match flag {
+        Some(dir) => dir,
+        None => directories::ProjectDirs::from("io.github", "moto-terminal", "moto-terminal")
+            .map(|d| d.data_dir().to_path_buf())
+            .ok_or_else(|| Exit::failed("no home folder found: pass --data-dir DIR"))?,
+    };
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Exit::failed(format!("cannot create the data folder {}: {e}", dir.display())))?;
+    Ok(dir)
+}
+
+fn start(data_dir_flag: Option<PathBuf>, timeout_secs: u64) -> Result<Started, Exit> {
+    let dir = data_dir(data_dir_flag)?;
+    let runtime = runtime()?;
+    let store = match vault::platform_store() {
+        Ok(store) => store,
+        Err(e) => {
+            // The Demo merchant and APS_* variables still work; a profile that needs the
+            // keychain says so when it is used.
+            log::info!("{e}");
+            keyring_core::mock::Store::new()
+                .map_err(|e| Exit::failed(format!("could not create an in-memory keychain: {e}")))?
+        }
+    };
+    let vault = Vault::open(&dir, store)
+        .map_err(|e| Exit::failed(e.to_string()))?
+        .with_env(EnvSource::from_process());
+    let journal = Journal::open(&dir.join("journal.sqlite3")).map_err(|e| Exit::failed(e.to_string()))?;
+
+    let demo_config = SimConfig { state_file: Some(dir.join("demo-simulator.json")), ..SimConfig::demo() };
+    let demo = runtime
+        .block_on(sim::start(demo_config, std::net::SocketAddr::from(([127, 0, 0, 1], 0))))
+        .map_err(|e| Exit::failed(format!("the Demo merchant's simulator did not start: {e}")))?;
+    let aed = Currency::parse("AED").map_err(|e| Exit::failed(e.to_string()))?;
+    vault
+        .add_ephemeral(demo_profile(&demo.payment_api_url(), aed), demo_credentials())
+        .map_err(|e| Exit::failed(e.to_string()))?;
+
+    let gateway = HttpGateway::new(&GatewayConfig {
+        total_timeout: Duration::from_secs(timeout_secs.max(1)),
+        ..GatewayConfig::default()
+    })
+    .map_err(|e| Exit::failed(e.to_string()))?;
+    let default_profile = vault
+        .settings()
+        .default_profile
+        .filter(|p| vault.profile(p).is_some())
+        .unwrap_or_else(|| DEMO_PROFILE.to_owned());
+    let service = Service::new(Arc::new(vault), Arc::new(journal), gateway, ServiceSettings::default());
+    Ok(Started { runtime, service, default_profile, _demo: demo })
+}
+
+fn demo_profile(endpoint: &str, currency: Currency) -> Profile {
+    let mut profile = Profile::new(DEMO_PROFILE, Environment::Demo, sim::DEMO_MERCHANT_IDENTIFIER, currency);
+    profile.endpoint = endpoint.to_owned();
+    profile.trusted_channel = true;
+    profile
+}
+
+fn demo_credentials() -> Credentials {
+    Credentials {
+        access_code: Secret::from(sim::DEMO_ACCESS_CODE),
+        request_phrase: Secret::from(sim::DEMO_REQUEST_PHRASE),
+        response_phrase: Secret::from(sim::DEMO_RESPONSE_PHRASE),
+    }
+}
+
+fn run_command(data_dir_flag: Option<PathBuf>, timeout_secs: u64, command: Command) -> Result<(), Exit> {
+    let started = start(data_dir_flag, timeout_secs)?;
+    let result = started.runtime.block_on(moto_terminal::cli::run(
+        command,
+        &started.service,
+        &started.default_profile,
+    ));
+    started.runtime.shutdown_timeout(Duration::from_secs(2));
+    result
+}
+
+fn run_desktop(data_dir_flag: Option<PathBuf>, timeout_secs: u64) -> Result<(), Exit> {
+    let _ = (data_dir_flag, timeout_secs);
+    Err(Exit::usage("the desktop terminal is not part of this build yet; see --help for the commands"))
 }

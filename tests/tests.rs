@@ -4,6 +4,7 @@
 
 mod aps;
 mod architecture;
+mod service;
 mod sim;
 mod store;
 mod util;

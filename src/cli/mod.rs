@@ -7,9 +7,12 @@
 //! Exit codes: 0 done or approved; 1 declined or rejected; 2 usage or invalid input;
 //! 3 outcome still unknown after reconciliation (a person must look; the journal says so).
 
+mod ops;
+mod profile;
 mod sign;
 
 use crate::aps::Params;
+use crate::service::Service;
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -66,21 +69,85 @@ pub struct Cli {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
+    /// Charge a customer: a stored card (--token) or a keyed card (--card-stdin).
+    Charge(ops::ChargeArgs),
+    /// Capture part or all of an authorization.
+    Capture(ops::AmountArgs),
+    /// Refund part or all of a captured payment.
+    Refund(ops::AmountArgs),
+    /// Void an authorization that has not been captured.
+    Void(ops::ReferenceArgs),
+    /// Ask APS about an order and bring the journal in line.
+    Status(ops::ReferenceArgs),
+    /// Resolve every order whose outcome is unknown (end of shift, or after a crash).
+    Reconcile(ops::ReconcileArgs),
+    /// Stored cards (tokens).
+    #[command(subcommand)]
+    Token(ops::TokenCommand),
+    /// Payment links.
+    #[command(subcommand)]
+    Link(ops::LinkCommand),
+    /// Recurring (merchant-initiated) charges.
+    #[command(subcommand)]
+    Recurring(ops::RecurringCommand),
+    /// The local journal of every order.
+    Journal(ops::JournalArgs),
+    /// Merchant profiles and their secrets.
+    #[command(subcommand)]
+    Profile(profile::ProfileCommand),
     /// Print the signature of the request JSON on stdin.
     Sign(sign::SignArgs),
     /// Check the signature of a response JSON on stdin: prints valid or invalid.
     Verify(sign::VerifyArgs),
+    /// Run the APS simulator (the Demo merchant's server) until Ctrl-C.
+    Simulator(crate::sim::args::SimulatorArgs),
 }
 
-/// Runs one command to completion.
+impl Command {
+    /// Commands that need the service (profiles, journal, keychain); the others run without.
+    pub fn needs_service(&self) -> bool {
+        !matches!(self, Self::Sign(_) | Self::Verify(_) | Self::Simulator(_))
+    }
+}
+
+/// Runs a command that needs no service.
 ///
 /// # Errors
 /// The [`Exit`] to leave with.
-pub fn run(cli: Cli) -> Result<(), Exit> {
-    match cli.command {
-        Some(Command::Sign(args)) => sign::run_sign(&args),
-        Some(Command::Verify(args)) => sign::run_verify(&args),
-        None => Err(Exit::usage("no command given; see --help")),
+pub fn run_offline(command: Command) -> Result<(), Exit> {
+    match command {
+        Command::Sign(args) => sign::run_sign(&args),
+        Command::Verify(args) => sign::run_verify(&args),
+        _ => Err(Exit::usage("this command needs the service")),
+    }
+}
+
+/// Runs a command against the service. `default_profile` is used when `--profile` is absent.
+///
+/// # Errors
+/// The [`Exit`] to leave with.
+pub async fn run(command: Command, service: &Service, default_profile: &str) -> Result<(), Exit> {
+    let pick = |p: Option<String>| p.unwrap_or_else(|| default_profile.to_owned());
+    match command {
+        Command::Charge(args) => {
+            let profile = pick(args.profile.clone());
+            // Orders left in doubt by an earlier run are settled before a new charge.
+            ops::settle_first(service, &profile).await?;
+            ops::charge(service, profile, args).await
+        }
+        Command::Capture(args) => ops::capture(service, pick(args.profile.clone()), args).await,
+        Command::Refund(args) => ops::refund(service, pick(args.profile.clone()), args).await,
+        Command::Void(args) => ops::void(service, pick(args.profile.clone()), args).await,
+        Command::Status(args) => ops::status(service, pick(args.profile.clone()), args).await,
+        Command::Reconcile(args) => ops::reconcile(service, args).await,
+        Command::Token(c) => ops::token(service, default_profile, c).await,
+        Command::Link(c) => ops::link(service, default_profile, c).await,
+        Command::Recurring(c) => ops::recurring(service, default_profile, c).await,
+        Command::Journal(args) => ops::journal(service, args).await,
+        Command::Profile(c) => profile::run(service, c).await,
+        Command::Sign(_) | Command::Verify(_) | Command::Simulator(_) => {
+            Err(Exit::usage("this command runs without the service"))
+        }
     }
 }
 

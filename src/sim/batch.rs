@@ -14,8 +14,7 @@ use std::collections::HashSet;
 const CARD_COLUMNS: [&str; 2] = ["card_number", "card_security_code"];
 
 /// The header of the results file (APS batch guide).
-pub(crate) const RESULTS_HEADER: &str =
-    "Line_Number,response_code,response_message,status,eci,fort_id,merchant_reference,amount,card_number,expiry_date,currency";
+pub(crate) const RESULTS_HEADER: &str = "Line_Number,response_code,response_message,status,eci,fort_id,merchant_reference,amount,card_number,expiry_date,currency";
 
 /// Parses CSV (RFC 4180: quotes, doubled quotes, CRLF or LF) into records with the line number
 /// each starts on. Blank lines are skipped.
@@ -227,11 +226,14 @@ impl Engine {
             let (rows, batch_id) = match find_batch(st, req) {
                 Err(()) => return (answer(req, "73", "141"), false),
                 Ok(batch) if batch.invalid.is_some() => return (answer(req, "73", "136"), false),
-                Ok(batch) if batch.status == BatchStatus::Processed => return (answer(req, "73", "047"), false),
+                Ok(batch) if batch.status == BatchStatus::Processed => {
+                    return (answer(req, "73", "047"), false);
+                }
                 Ok(batch) => (batch.rows.clone(), batch.batch_id.clone()),
             };
             let language = text(req, "language").unwrap_or("en");
-            let results: Vec<BatchLineResult> = rows.iter().map(|row| self.process_row(st, row, language)).collect();
+            let results: Vec<BatchLineResult> =
+                rows.iter().map(|row| self.process_row(st, row, language)).collect();
             if let Some(batch) = st.batches.get_mut(text(req, "batch_reference").unwrap_or_default()) {
                 batch.status = BatchStatus::Processed;
                 batch.results = results;
@@ -341,7 +343,9 @@ mod tests {
         let file = "command,merchant_reference,card_number\nPURCHASE,R1,4005550000000001\n";
         let (rows, invalid) = read_batch_file(file.as_bytes()).unwrap();
         assert!(invalid.unwrap().contains("card data"));
-        assert!(rows.iter().all(|r| r.fields.iter().all(|(n, v)| n != "card_number" && !v.contains("400555"))));
+        assert!(
+            rows.iter().all(|r| r.fields.iter().all(|(n, v)| n != "card_number" && !v.contains("400555")))
+        );
     }
 
     #[test]

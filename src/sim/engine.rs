@@ -197,7 +197,13 @@ impl Engine {
     }
 
     /// Runs one admitted, validated operation on the state.
-    pub(crate) fn apply(&self, st: &mut State, op: Operation, req: &Params, checked: Checked) -> (Params, bool) {
+    pub(crate) fn apply(
+        &self,
+        st: &mut State,
+        op: Operation,
+        req: &Params,
+        checked: Checked,
+    ) -> (Params, bool) {
         match op {
             Operation::Purchase | Operation::Authorization => self.charge(st, op, req, checked),
             Operation::Capture => self.capture(st, req, checked),
@@ -375,8 +381,7 @@ fn check_values(op: Operation, req: &Params) -> Result<(), Reject> {
         if types.split(',').any(|t| !["EMAIL", "SMS", "NONE"].contains(&t.trim())) {
             return Err(("00", "033"));
         }
-        if text(req, "request_expiry_date")
-            .is_some_and(|d| chrono::DateTime::parse_from_rfc3339(d).is_err())
+        if text(req, "request_expiry_date").is_some_and(|d| chrono::DateTime::parse_from_rfc3339(d).is_err())
         {
             return Err(("00", "002"));
         }

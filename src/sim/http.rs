@@ -55,7 +55,11 @@ impl std::error::Error for DropConnection {}
 type HttpResult = Result<Response<Full<Bytes>>, DropConnection>;
 
 /// Accepts connections until `stop` changes or its sender is dropped, then closes them all.
-pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -92,12 +96,19 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> HttpResult {
         (&Method::POST, "/FortAPI/paymentApi" | "/FortAPI/paymentApi/") => {
             json_api(&shared, Endpoint::PaymentApi, req).await
         }
-        (&Method::POST, "/FortAPI/batchApi" | "/FortAPI/batchApi/") => json_api(&shared, Endpoint::BatchApi, req).await,
+        (&Method::POST, "/FortAPI/batchApi" | "/FortAPI/batchApi/") => {
+            json_api(&shared, Endpoint::BatchApi, req).await
+        }
         (&Method::POST, "/FortAPI/upload" | "/FortAPI/upload/") => upload(&shared, req).await,
         (_, "/FortAPI/paymentApi" | "/FortAPI/paymentApi/" | "/FortAPI/batchApi" | "/FortAPI/batchApi/")
-        | (_, "/FortAPI/upload" | "/FortAPI/upload/") => Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "use POST")),
+        | (_, "/FortAPI/upload" | "/FortAPI/upload/") => {
+            Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "use POST"))
+        }
         _ if path.starts_with("/sim/") => control(&shared, method, &path, req).await,
-        _ => Ok(plain(StatusCode::NOT_FOUND, "not found: the APS endpoints are under /FortAPI/, the control API under /sim/")),
+        _ => Ok(plain(
+            StatusCode::NOT_FOUND,
+            "not found: the APS endpoints are under /FortAPI/, the control API under /sim/",
+        )),
     }
 }
 
@@ -134,7 +145,8 @@ async fn json_api(shared: &Shared, endpoint: Endpoint, req: Request<Incoming>) -
 }
 
 async fn upload(shared: &Shared, req: Request<Incoming>) -> HttpResult {
-    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let content_type =
+        req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let Some(body) = read_body(req, UPLOAD_LIMIT).await? else {
         return Ok(plain(StatusCode::PAYLOAD_TOO_LARGE, "the batch file is larger than 16 MiB"));
     };
@@ -157,7 +169,12 @@ async fn upload(shared: &Shared, req: Request<Incoming>) -> HttpResult {
 }
 
 /// Applies the next matching fault around one API call and logs the request.
-async fn run(shared: &Shared, endpoint: Endpoint, req: &Params, call: impl FnOnce(&Engine) -> Body) -> HttpResult {
+async fn run(
+    shared: &Shared,
+    endpoint: Endpoint,
+    req: &Params,
+    call: impl FnOnce(&Engine) -> Body,
+) -> HttpResult {
     let command = command_of(req);
     let fault = shared.faults.take(command.as_deref());
     let kind = fault.as_ref().map(|f| f.fault);
@@ -259,7 +276,9 @@ fn record(
 async fn control(shared: &Shared, method: Method, path: &str, req: Request<Incoming>) -> HttpResult {
     let segments: Vec<&str> = path.trim_start_matches("/sim/").trim_end_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
-        (Method::GET, ["faults"]) => Ok(json(StatusCode::OK, &serde_json::json!({ "faults": shared.faults.list() }))),
+        (Method::GET, ["faults"]) => {
+            Ok(json(StatusCode::OK, &serde_json::json!({ "faults": shared.faults.list() })))
+        }
         (Method::DELETE, ["faults"]) => {
             shared.faults.clear();
             Ok(json(StatusCode::OK, &serde_json::json!({ "faults": [] })))
@@ -287,7 +306,9 @@ async fn control(shared: &Shared, method: Method, path: &str, req: Request<Incom
             StatusCode::OK,
             &serde_json::json!({ "orders": shared.engine.orders(), "movements": shared.engine.movements() }),
         )),
-        (Method::GET, ["requests"]) => Ok(json(StatusCode::OK, &serde_json::json!({ "requests": shared.log.list() }))),
+        (Method::GET, ["requests"]) => {
+            Ok(json(StatusCode::OK, &serde_json::json!({ "requests": shared.log.list() })))
+        }
         (Method::POST, ["links", id, "pay"]) => match shared.engine.mark_link_paid(id) {
             Ok(order) => Ok(json(StatusCode::OK, &order)),
             Err(e @ SimError::LinkNotFound(_)) => Ok(error(StatusCode::NOT_FOUND, &e.to_string())),
@@ -300,8 +321,11 @@ async fn control(shared: &Shared, method: Method, path: &str, req: Request<Incom
             None => Ok(with_type(
                 StatusCode::NOT_FOUND,
                 "text/html;charset=UTF-8",
-                format!("<!doctype html><html><body><h1>Payment link {} not found</h1></body></html>", html_escape(id))
-                    .into_bytes(),
+                format!(
+                    "<!doctype html><html><body><h1>Payment link {} not found</h1></body></html>",
+                    html_escape(id)
+                )
+                .into_bytes(),
             )),
         },
         _ => Ok(error(

@@ -154,7 +154,8 @@ impl SeedToken {
     /// [`SimError::SeedToken`] naming what is wrong.
     pub fn parse(text: &str) -> Result<Self, SimError> {
         let mut parts = text.split(':');
-        let (Some(name), Some(card), Some(expiry), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(name), Some(card), Some(expiry), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(SimError::SeedToken {
                 name: String::new(),
@@ -171,7 +172,8 @@ impl SeedToken {
     /// # Errors
     /// [`SimError::SeedToken`]; the message shows the token name, never the card number.
     pub fn check(&self) -> Result<(), SimError> {
-        let err = |problem: &str| SimError::SeedToken { name: self.name.clone(), problem: problem.to_owned() };
+        let err =
+            |problem: &str| SimError::SeedToken { name: self.name.clone(), problem: problem.to_owned() };
         if self.name.is_empty() {
             return Err(err("the token name is empty"));
         }
@@ -281,8 +283,9 @@ pub async fn start(config: SimConfig, listen: SocketAddr) -> Result<SimHandle, S
     for seed in &config.seed_tokens {
         seed.check()?;
     }
-    let listener =
-        tokio::net::TcpListener::bind(listen).await.map_err(|source| SimError::Bind { addr: listen, source })?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| SimError::Bind { addr: listen, source })?;
     let addr = listener.local_addr()?;
     let base_url = format!("http://{addr}");
     let engine = engine::Engine::new(&config, base_url.clone())?;

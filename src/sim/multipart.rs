@@ -229,7 +229,10 @@ mod tests {
             parse(b"--b\r\nContent-Disposition: attachment; name=\"f\"\r\n\r\nx\r\n--b--", "b"),
             Err(MultipartError::NoName)
         );
-        assert_eq!(parse(b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--", "b"), Err(MultipartError::NoName));
+        assert_eq!(
+            parse(b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--", "b"),
+            Err(MultipartError::NoName)
+        );
         assert_eq!(parse(b"--bX", "b"), Err(MultipartError::Unterminated));
     }
 

@@ -107,7 +107,13 @@ impl Engine {
 
     /// PURCHASE and AUTHORIZATION, by token (MOTO, RECURRING) or with card data (trusted
     /// channel).
-    pub(super) fn charge(&self, st: &mut State, op: Operation, req: &Params, checked: Checked) -> (Params, bool) {
+    pub(super) fn charge(
+        &self,
+        st: &mut State,
+        op: Operation,
+        req: &Params,
+        checked: Checked,
+    ) -> (Params, bool) {
         let (kind, ok, fail) = if op == Operation::Purchase {
             (OrderKind::Purchase, "14", "13")
         } else {
@@ -167,8 +173,11 @@ impl Engine {
         };
         st.add_order(order);
         if decline.is_none() {
-            let movement =
-                if kind == OrderKind::Purchase { MovementKind::Purchase } else { MovementKind::Authorization };
+            let movement = if kind == OrderKind::Purchase {
+                MovementKind::Purchase
+            } else {
+                MovementKind::Authorization
+            };
             st.record_movement(reference, movement, amount, None, &at);
         }
         let mut out = match decline {
@@ -230,7 +239,8 @@ impl Engine {
 
     /// The order a maintenance request names, by merchant_reference and/or fort_id.
     fn target(st: &State, req: &Params) -> Option<String> {
-        st.find_order(text(req, "merchant_reference"), text(req, "fort_id")).map(|o| o.merchant_reference.clone())
+        st.find_order(text(req, "merchant_reference"), text(req, "fort_id"))
+            .map(|o| o.merchant_reference.clone())
     }
 
     /// CAPTURE: partial captures repeat until the authorized amount is reached.
@@ -311,7 +321,10 @@ impl Engine {
             return (refuse("034"), false);
         }
         if maintenance_reference.is_some()
-            && order.refunds.iter().any(|r| r.status == "06" && r.maintenance_reference == maintenance_reference)
+            && order
+                .refunds
+                .iter()
+                .any(|r| r.status == "06" && r.maintenance_reference == maintenance_reference)
         {
             return (refuse("047"), false);
         }

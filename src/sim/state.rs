@@ -461,7 +461,11 @@ impl State {
     }
 
     /// Finds an order by merchant reference and/or fort_id; both given must name the same order.
-    pub(crate) fn find_order(&self, merchant_reference: Option<&str>, fort_id: Option<&str>) -> Option<&Order> {
+    pub(crate) fn find_order(
+        &self,
+        merchant_reference: Option<&str>,
+        fort_id: Option<&str>,
+    ) -> Option<&Order> {
         let by_fort = match fort_id {
             Some(id) => Some(self.by_fort_id.get(id)?.as_str()),
             None => None,
@@ -507,7 +511,9 @@ impl Persister {
             Err(e) => return Err(self.error(format!("cannot read it: {e}"))),
         };
         let mut state: State = serde_json::from_slice(&text).map_err(|e| {
-            self.error(format!("it is not a simulator state file ({e}); move it away to start with an empty state"))
+            self.error(format!(
+                "it is not a simulator state file ({e}); move it away to start with an empty state"
+            ))
         })?;
         if state.version != STATE_VERSION {
             return Err(self.error(format!(

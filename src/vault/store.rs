@@ -107,7 +107,7 @@ pub fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
         Ok(store) => return Ok(store),
         Err(e) => e,
     };
-    log::warn!("Secret Service keychain unusable ({secret_service_error}); trying the kernel keyring");
+    log::info!("Secret Service keychain unusable ({secret_service_error}); trying the kernel keyring");
     let kernel = linux_keyutils_keyring_store::Store::new()
         .map(|s| -> Arc<CredentialStore> { s })
         .map_err(|e| keychain("open the kernel keyring", e))

@@ -25,7 +25,8 @@ fn multipart(fields: &Params, file: Option<&str>) -> Vec<u8> {
 }
 
 async fn upload(sim: &Sim, batch_reference: &str, file: Option<&str>, signed: bool) -> Params {
-    let mut fields = sim.request(json!({"service_command": "UPLOAD_BATCH_FILE", "batch_reference": batch_reference}));
+    let mut fields =
+        sim.request(json!({"service_command": "UPLOAD_BATCH_FILE", "batch_reference": batch_reference}));
     if signed {
         sim.sign(&mut fields);
     } else {
@@ -45,8 +46,15 @@ async fn upload(sim: &Sim, batch_reference: &str, file: Option<&str>, signed: bo
     answer
 }
 
-async fn batch_call(sim: &Sim, command: &str, batch_reference: &str, batch_id: Option<&str>) -> reqwest::Response {
-    let mut params = sim.request(json!({"service_command": command, "batch_reference": batch_reference, "batch_id": batch_id}));
+async fn batch_call(
+    sim: &Sim,
+    command: &str,
+    batch_reference: &str,
+    batch_id: Option<&str>,
+) -> reqwest::Response {
+    let mut params = sim.request(
+        json!({"service_command": command, "batch_reference": batch_reference, "batch_id": batch_id}),
+    );
     sim.sign(&mut params);
     sim.http.post(sim.handle.batch_url()).json(&params).send().await.unwrap()
 }
@@ -101,7 +109,9 @@ async fn upload_validate_process_and_read_per_line_results() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("Line_Number,response_code,response_message,status,eci,fort_id,merchant_reference,amount,card_number,expiry_date,currency")
+        Some(
+            "Line_Number,response_code,response_message,status,eci,fort_id,merchant_reference,amount,card_number,expiry_date,currency"
+        )
     );
     let rows: Vec<Vec<String>> =
         lines.map(|l| l.split("\",\"").map(|v| v.trim_matches('"').to_owned()).collect()).collect();
@@ -156,7 +166,8 @@ async fn invalid_batches_fail_validation_and_are_not_processed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_commands_only_on_their_endpoints() {
     let sim = demo().await;
-    let on_payment_api = sim.send(json!({"service_command": "GET_BATCH_RESULTS", "batch_reference": "X"})).await;
+    let on_payment_api =
+        sim.send(json!({"service_command": "GET_BATCH_RESULTS", "batch_reference": "X"})).await;
     assert_eq!(code(&on_payment_api), "00004");
     let mut purchase = sim.request(json!({"command": "PURCHASE", "merchant_reference": "B-X"}));
     sim.sign(&mut purchase);

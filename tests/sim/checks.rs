@@ -277,7 +277,8 @@ async fn one_connection_carries_many_requests() {
     let mut stream = tokio::net::TcpStream::connect(sim.handle.addr()).await.unwrap();
     let mut raw = String::new();
     for _ in 0..3 {
-        let mut params = sim.request(json!({"query_command": "CHECK_STATUS", "merchant_reference": "NONE-1"}));
+        let mut params =
+            sim.request(json!({"query_command": "CHECK_STATUS", "merchant_reference": "NONE-1"}));
         sim.sign(&mut params);
         let body = serde_json::to_string(&params).unwrap();
         raw.push_str(&format!(

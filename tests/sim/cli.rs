@@ -133,7 +133,12 @@ fn defaults_are_the_demo_merchant() {
 
 #[test]
 fn a_bad_seed_token_is_refused_without_echoing_the_card() {
-    for bad in ["T1:4005550000000002:3001", "T1:4005550000000001:3013", "4005550000000001", "bad name!:4005550000000001:3001"] {
+    for bad in [
+        "T1:4005550000000002:3001",
+        "T1:4005550000000001:3013",
+        "4005550000000001",
+        "bad name!:4005550000000001:3001",
+    ] {
         let error = parse(&["--seed-token", bad]).into_config(None, None).unwrap_err();
         assert!(matches!(error, SimError::SeedToken { .. }), "{bad}: {error}");
         let shown = error.to_string();

@@ -19,7 +19,8 @@ async fn post(sim: &Sim, params: &Params) -> reqwest::Result<reqwest::Response> 
 
 /// Queues a fault through the HTTP control API.
 async fn inject(sim: &Sim, fault: Value) {
-    let response = sim.http.post(format!("{}/faults", sim.handle.control_url())).json(&fault).send().await.unwrap();
+    let response =
+        sim.http.post(format!("{}/faults", sim.handle.control_url())).json(&fault).send().await.unwrap();
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 }
 
@@ -56,7 +57,10 @@ async fn drop_before_commit_charges_nothing() {
     assert!(!committed(&sim, &r).await);
     assert_eq!(code(&sim.check(&r).await), "11036");
     // The same reference can then be charged, once.
-    assert_eq!(code(&sim.post_signed(&sim.handle.payment_api_url(), &purchase_body(&sim, &r)).await), "14000");
+    assert_eq!(
+        code(&sim.post_signed(&sim.handle.payment_api_url(), &purchase_body(&sim, &r)).await),
+        "14000"
+    );
     assert!(committed(&sim, &r).await);
 }
 
@@ -145,11 +149,22 @@ async fn faults_are_limited_to_one_command_and_counted() {
     assert!(post(&sim, &purchase_body(&sim, &r)).await.is_err());
     assert!(post(&sim, &purchase_body(&sim, &r)).await.is_err());
     assert!(!committed(&sim, &r).await);
-    assert_eq!(code(&sim.post_signed(&sim.handle.payment_api_url(), &purchase_body(&sim, &r)).await), "14000");
+    assert_eq!(
+        code(&sim.post_signed(&sim.handle.payment_api_url(), &purchase_body(&sim, &r)).await),
+        "14000"
+    );
 
     // Listing and clearing.
     inject(&sim, json!({"fault": "garbled_body", "count": 3})).await;
-    let listed: Value = sim.http.get(format!("{}/faults", sim.handle.control_url())).send().await.unwrap().json().await.unwrap();
+    let listed: Value = sim
+        .http
+        .get(format!("{}/faults", sim.handle.control_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed["faults"][0]["count"], 3);
     assert_eq!(sim.handle.faults().len(), 1);
     let cleared = sim.http.delete(format!("{}/faults", sim.handle.control_url())).send().await.unwrap();
@@ -160,7 +175,13 @@ async fn faults_are_limited_to_one_command_and_counted() {
     sim.handle.clear_faults();
     assert_eq!(code(&sim.check(&r).await), "12000");
 
-    let bad = sim.http.post(format!("{}/faults", sim.handle.control_url())).body("{\"fault\":\"meteor\"}").send().await.unwrap();
+    let bad = sim
+        .http
+        .post(format!("{}/faults", sim.handle.control_url()))
+        .body("{\"fault\":\"meteor\"}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 400);
     assert!(bad.text().await.unwrap().contains("drop_after_commit"));
 }
@@ -171,7 +192,8 @@ async fn faults_hit_maintenance_too() {
     let r = reference("F-CAP");
     sim.authorize(&r, 5_000, "DEMO-VISA-0001").await;
     sim.handle.inject(Fault::new(FaultKind::DropAfterCommit).for_command("CAPTURE"));
-    let mut capture = sim.request(json!({"command": "CAPTURE", "merchant_reference": r, "amount": "2000", "currency": "AED"}));
+    let mut capture = sim
+        .request(json!({"command": "CAPTURE", "merchant_reference": r, "amount": "2000", "currency": "AED"}));
     sim.sign(&mut capture);
     assert!(post(&sim, &capture).await.is_err());
     assert_eq!(sim.truth_of(&r).await.unwrap().captured_amount, 2_000);

@@ -60,7 +60,8 @@ async fn a_paid_link_shows_in_check_status() {
 async fn authorization_links_and_the_rust_api() {
     let sim = demo().await;
     let r = reference("PLA");
-    let created = sim.send(link(&r, json!({"link_command": "AUTHORIZATION", "payment_link_id": "INV-0001"}))).await;
+    let created =
+        sim.send(link(&r, json!({"link_command": "AUTHORIZATION", "payment_link_id": "INV-0001"}))).await;
     assert_eq!(field(&created, "payment_link_id"), "INV-0001");
     let view = sim.handle.mark_link_paid("INV-0001").unwrap();
     assert_eq!(view.state, OrderState::Authorized);
@@ -80,14 +81,23 @@ async fn link_checks() {
     let sms = sim.send(link(&reference("PLC"), json!({"notification_type": "SMS"}))).await;
     assert_eq!(code(&sms), "00001", "SMS needs customer_phone");
     let sms = sim
-        .send(link(&reference("PLC"), json!({"notification_type": "EMAIL,SMS", "customer_phone": "00962797219966"})))
+        .send(link(
+            &reference("PLC"),
+            json!({"notification_type": "EMAIL,SMS", "customer_phone": "00962797219966"}),
+        ))
         .await;
     assert_eq!(code(&sms), "48000");
     let none_wins = sim.send(link(&reference("PLC"), json!({"notification_type": "SMS,NONE"}))).await;
     assert_eq!(code(&none_wins), "48000");
-    assert_eq!(code(&sim.send(link(&reference("PLC"), json!({"notification_type": "PIGEON"}))).await), "00033");
+    assert_eq!(
+        code(&sim.send(link(&reference("PLC"), json!({"notification_type": "PIGEON"}))).await),
+        "00033"
+    );
     assert_eq!(code(&sim.send(link(&reference("PLC"), json!({"link_command": "REFUND"}))).await), "00033");
-    assert_eq!(code(&sim.send(link(&reference("PLC"), json!({"request_expiry_date": "tomorrow"}))).await), "00002");
+    assert_eq!(
+        code(&sim.send(link(&reference("PLC"), json!({"request_expiry_date": "tomorrow"}))).await),
+        "00002"
+    );
     assert_eq!(code(&sim.send(link(&reference("PLC"), json!({"request_expiry_date": null}))).await), "00001");
 
     let r = reference("PLC");

@@ -46,7 +46,15 @@ pub async fn start(config: SimConfig) -> Sim {
     let response_phrase = config.response_phrase.expose().to_owned();
     let algorithm = config.algorithm;
     let handle = sim::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    Sim { handle, http: client(), merchant_identifier, access_code, request_phrase, response_phrase, algorithm }
+    Sim {
+        handle,
+        http: client(),
+        merchant_identifier,
+        access_code,
+        request_phrase,
+        response_phrase,
+        algorithm,
+    }
 }
 
 /// A merchant reference no other test uses.
@@ -194,7 +202,9 @@ fn demo_constants_are_what_the_docs_promise() {
     );
     // Debug output of the configuration never shows a card number or a secret.
     let shown = format!("{config:?}");
-    for secret in ["4005550000000001", "5123456789012346", DEMO_ACCESS_CODE, DEMO_REQUEST_PHRASE, DEMO_RESPONSE_PHRASE] {
+    for secret in
+        ["4005550000000001", "5123456789012346", DEMO_ACCESS_CODE, DEMO_REQUEST_PHRASE, DEMO_RESPONSE_PHRASE]
+    {
         assert!(!shown.contains(secret), "{secret} leaked into {shown}");
     }
 }

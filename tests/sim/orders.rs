@@ -35,7 +35,8 @@ async fn moto_purchase_by_token_takes_the_money_at_once() {
     assert_eq!(field(&status, "fort_id"), field(&answer, "fort_id"));
     assert_eq!(field(&status, "authorization_code"), field(&answer, "authorization_code"));
     // By fort_id alone too.
-    let by_id = sim.send(json!({"query_command": "CHECK_STATUS", "fort_id": field(&answer, "fort_id")})).await;
+    let by_id =
+        sim.send(json!({"query_command": "CHECK_STATUS", "fort_id": field(&answer, "fort_id")})).await;
     assert_eq!(field(&by_id, "transaction_code"), "14000");
     // A fort_id of another order does not match this reference.
     let other = sim.purchase(&reference("BUY"), 100, "DEMO-VISA-0001").await;
@@ -83,7 +84,11 @@ async fn several_partial_captures_up_to_the_authorized_amount() {
     let kinds: Vec<(MovementKind, u64)> = order.movements.iter().map(|m| (m.kind, m.amount)).collect();
     assert_eq!(
         kinds,
-        [(MovementKind::Authorization, 10_000), (MovementKind::Capture, 4_000), (MovementKind::Capture, 6_000)]
+        [
+            (MovementKind::Authorization, 10_000),
+            (MovementKind::Capture, 4_000),
+            (MovementKind::Capture, 6_000)
+        ]
     );
     let status = sim.check(&r).await;
     assert_eq!(field(&status, "transaction_code"), "04000");
@@ -216,7 +221,11 @@ async fn documented_declines() {
     assert!(order.movements.is_empty());
     let status = sim.check(&r).await;
     assert_eq!((field(&status, "transaction_code"), field(&status, "captured_amount")), ("13666", "0"));
-    assert_eq!(code(&sim.purchase(&r, 1_000, "DEMO-VISA-0001").await), "00066", "a declined reference is used");
+    assert_eq!(
+        code(&sim.purchase(&r, 1_000, "DEMO-VISA-0001").await),
+        "00066",
+        "a declined reference is used"
+    );
 
     // Minor units ending in 51: insufficient funds, for AUTHORIZATION too.
     assert_eq!(code(&sim.purchase(&reference("DECL"), 10_51, "DEMO-VISA-0001").await), "13029");

@@ -55,7 +55,9 @@ async fn a_restart_keeps_orders_tokens_and_links() {
     };
 
     let saved = std::fs::read_to_string(&path).unwrap();
-    for pan in ["4005550000000001", "5123456789012346", "345678901234564", "4557012345678902", "4916783391760242"] {
+    for pan in
+        ["4005550000000001", "5123456789012346", "345678901234564", "4557012345678902", "4916783391760242"]
+    {
         assert!(!saved.contains(pan), "the state file holds a full card number");
     }
     assert!(!path.with_file_name("sim-state.json.tmp").exists());
@@ -63,7 +65,10 @@ async fn a_restart_keeps_orders_tokens_and_links() {
     let sim = start(config_with(&path)).await;
     let sale_status = sim.check(&sale).await;
     assert_eq!(field(&sale_status, "transaction_code"), "06000");
-    assert_eq!((field(&sale_status, "captured_amount"), field(&sale_status, "refunded_amount")), ("9900", "900"));
+    assert_eq!(
+        (field(&sale_status, "captured_amount"), field(&sale_status, "refunded_amount")),
+        ("9900", "900")
+    );
     let lost_status = sim.check(&lost).await;
     assert_eq!(field(&lost_status, "transaction_code"), "14000", "the committed charge survived");
     assert_eq!(code(&sim.purchase(&sale, 100, "DEMO-VISA-0001").await), "00066");
@@ -71,13 +76,20 @@ async fn a_restart_keeps_orders_tokens_and_links() {
     assert_eq!(code(&sim.capture(&auth, 1).await), "05034");
     assert_eq!(code(&sim.refund(&sale, 100, Some("P-RF-1")).await), "07047");
     assert_eq!(code(&sim.purchase(&reference("P-NEW"), 100, &token).await), "14000");
-    assert_eq!(code(&sim.purchase(&reference("P-NEW"), 100, "DEMO-AMEX-4564").await), "13014", "still INACTIVE");
+    assert_eq!(
+        code(&sim.purchase(&reference("P-NEW"), 100, "DEMO-AMEX-4564").await),
+        "13014",
+        "still INACTIVE"
+    );
     let paid = sim.handle.mark_link_paid("P-LINK-1").unwrap();
     assert_eq!(paid.state, OrderState::Captured);
     let new_ids: Vec<String> = sim.handle.orders().into_iter().map(|o| o.fort_id).collect();
     let fresh = new_ids.iter().filter(|id| !old_fort_ids.contains(id)).count();
     assert_eq!(fresh, 1, "one new order, with a fort_id never used before");
-    assert_eq!(sim.handle.money_movements().iter().map(|m| m.seq).collect::<Vec<_>>(), (1..=8).collect::<Vec<u64>>());
+    assert_eq!(
+        sim.handle.money_movements().iter().map(|m| m.seq).collect::<Vec<_>>(),
+        (1..=8).collect::<Vec<u64>>()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,12 +97,14 @@ async fn a_corrupt_or_unwritable_state_file_stops_the_start() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
     std::fs::write(&path, "not json").unwrap();
-    let error = moto_terminal::sim::start(config_with(&path), "127.0.0.1:0".parse().unwrap()).await.unwrap_err();
+    let error =
+        moto_terminal::sim::start(config_with(&path), "127.0.0.1:0".parse().unwrap()).await.unwrap_err();
     assert!(matches!(error, SimError::StateFile { .. }), "{error}");
     assert!(error.to_string().contains("move it away"), "{error}");
 
     let nowhere = dir.path().join("missing-dir").join("state.json");
-    let error = moto_terminal::sim::start(config_with(&nowhere), "127.0.0.1:0".parse().unwrap()).await.unwrap_err();
+    let error =
+        moto_terminal::sim::start(config_with(&nowhere), "127.0.0.1:0".parse().unwrap()).await.unwrap_err();
     assert!(matches!(error, SimError::StateFile { .. }), "{error}");
 }
 

@@ -84,7 +84,10 @@ async fn update_token_renames_and_changes_expiry_and_holder() {
     assert_eq!(code(&sim.purchase(&reference("RN"), 100, "MC-RENEWED").await), "14000");
 
     assert_eq!(code(&sim.send(update("NO-SUCH-TOKEN", json!({"token_status": "INACTIVE"}))).await), "59044");
-    assert_eq!(code(&sim.send(update("MC-RENEWED", json!({"new_token_name": "DEMO-VISA-0001"}))).await), "59114");
+    assert_eq!(
+        code(&sim.send(update("MC-RENEWED", json!({"new_token_name": "DEMO-VISA-0001"}))).await),
+        "59114"
+    );
     assert_eq!(code(&sim.send(update("MC-RENEWED", json!({"token_status": "DELETED"}))).await), "00033");
     assert_eq!(code(&sim.send(update("MC-RENEWED", json!({"token_name": null}))).await), "00001");
 }

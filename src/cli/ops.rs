@@ -1,0 +1,574 @@
+//! Payment commands on the command line: the same service calls as the desktop forms.
+
+use super::{Exit, read_stdin_json};
+use crate::aps::command::{ChargeKind, Notification, TokenStatus};
+use crate::aps::response::Kind;
+use crate::service::{
+    CardDraft, Channel, ChargeDraft, Filter, LinkDraft, OrderRow, Outcome, PaymentDraft, Progress, Service,
+    ServiceError, TokenUpdateDraft,
+};
+use zeroize::Zeroizing;
+
+#[derive(clap::Args, Debug)]
+pub struct ChargeArgs {
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Charge this stored card (token).
+    #[arg(long, conflicts_with = "card_stdin")]
+    pub token: Option<String>,
+    /// Read a keyed card as JSON from stdin: {"number": "...", "expiry": "MM/YY", "cvv": "...", "holder": "..."}.
+    #[arg(long)]
+    pub card_stdin: bool,
+    /// Amount as printed, e.g. 12.50 (KWD, BHD, OMR, JOD take three decimals).
+    #[arg(long)]
+    pub amount: String,
+    #[arg(long)]
+    pub currency: String,
+    #[arg(long)]
+    pub email: String,
+    #[arg(long, default_value = "")]
+    pub name: String,
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// Authorize only; capture or void later.
+    #[arg(long)]
+    pub authorize_only: bool,
+    /// Merchant reference; made up when left out.
+    #[arg(long)]
+    pub reference: Option<String>,
+    #[arg(long, value_enum, default_value = "phone")]
+    pub channel: CliChannel,
+    /// Charge even though the same card or token paid the same amount in the last 10 minutes.
+    #[arg(long)]
+    pub allow_duplicate: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum CliChannel {
+    Phone,
+    Mail,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AmountArgs {
+    #[arg(long)]
+    pub profile: Option<String>,
+    #[arg(long)]
+    pub reference: String,
+    #[arg(long)]
+    pub amount: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ReferenceArgs {
+    #[arg(long)]
+    pub profile: Option<String>,
+    #[arg(long)]
+    pub reference: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ReconcileArgs {
+    /// Only this profile (default: every profile).
+    #[arg(long)]
+    pub profile: Option<String>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Activate, deactivate, rename or change the expiry of a stored card.
+    Update {
+        #[arg(long)]
+        profile: Option<String>,
+        #[arg(long)]
+        token: String,
+        #[arg(long)]
+        rename: Option<String>,
+        #[arg(long, value_enum)]
+        status: Option<CliTokenStatus>,
+        /// New expiry, MM/YY.
+        #[arg(long)]
+        expiry: Option<String>,
+        #[arg(long)]
+        holder: Option<String>,
+    },
+    /// Store a keyed card (JSON on stdin, as for charge --card-stdin) without charging it.
+    Create {
+        #[arg(long)]
+        profile: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value = "")]
+        email: String,
+    },
+    /// List the token book.
+    List {
+        #[arg(long)]
+        profile: Option<String>,
+        /// Customer, email, last 4 or token name.
+        #[arg(long, default_value = "")]
+        query: String,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum CliTokenStatus {
+    Active,
+    Inactive,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum LinkCommand {
+    /// Create a payment link APS sends to the customer.
+    Create {
+        #[arg(long)]
+        profile: Option<String>,
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        currency: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Digits, needed for SMS.
+        #[arg(long, default_value = "")]
+        phone: String,
+        #[arg(long, value_enum, default_value = "email")]
+        notify: CliNotify,
+        #[arg(long, default_value_t = 72)]
+        valid_hours: u32,
+        #[arg(long)]
+        reference: Option<String>,
+    },
+    /// List payment links after asking APS about the open ones.
+    List {
+        #[arg(long)]
+        profile: Option<String>,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum CliNotify {
+    Email,
+    Sms,
+    Both,
+    None,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum RecurringCommand {
+    /// Charge every agreement that is due (each at most once per due date).
+    Charge {
+        #[arg(long)]
+        profile: Option<String>,
+    },
+    /// List agreements.
+    List {
+        #[arg(long)]
+        profile: Option<String>,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct JournalArgs {
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Substring of the merchant reference.
+    #[arg(long)]
+    pub reference: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: JournalFormat,
+    #[arg(long, default_value_t = 200)]
+    pub limit: u32,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JournalFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+fn service_error(e: ServiceError) -> Exit {
+    match e {
+        ServiceError::Invalid { .. } | ServiceError::PossibleDuplicate { .. } => Exit::usage(e.to_string()),
+        ServiceError::Busy(_) => Exit::unknown(e.to_string()),
+        ServiceError::Profile(_) | ServiceError::NotFound(_) | ServiceError::Journal(_) => {
+            Exit::failed(e.to_string())
+        }
+    }
+}
+
+/// Prints an outcome and turns it into the exit code of the table.
+fn report(outcome: &Outcome) -> Result<(), Exit> {
+    let v = &outcome.verdict;
+    let code = if v.code.is_empty() { String::new() } else { format!(" [{}]", v.code) };
+    println!("{}: {}{code}", outcome.merchant_reference, v.headline);
+    if !v.explanation.is_empty() {
+        println!("  {}", v.explanation);
+    }
+    if let Some(order) = &outcome.order {
+        println!("  {}", order_line(order));
+    }
+    if let Some(token) = &outcome.token_name {
+        println!("  token: {token}");
+    }
+    if let Some(link) = &outcome.payment_link {
+        println!("  payment link: {link}");
+    }
+    if !v.next_step.is_empty() {
+        println!("  next: {}", v.next_step);
+    }
+    match v.kind {
+        Kind::Approved => Ok(()),
+        Kind::Declined | Kind::Rejected => Err(Exit::failed_quiet(v.headline.clone())),
+        Kind::Uncertain => Err(Exit::unknown(format!(
+            "the outcome of {} is still unknown; the journal flags it for a person (run `moto-terminal reconcile` later)",
+            outcome.merchant_reference
+        ))),
+    }
+}
+
+fn order_line(o: &OrderRow) -> String {
+    let m = |minor: u64| crate::aps::money::format_minor(minor, o.currency);
+    format!(
+        "state {} | {} {} | authorized {} captured {} refunded {} | fort_id {}",
+        o.state.as_str(),
+        o.currency,
+        m(o.amount_minor),
+        m(o.authorized_minor),
+        m(o.captured_minor),
+        m(o.refunded_minor),
+        o.fort_id.as_deref().unwrap_or("-")
+    )
+}
+
+/// Reads {"number", "expiry", "cvv"?, "holder"?} from stdin into wiping buffers.
+fn card_from_stdin() -> Result<CardDraft, Exit> {
+    let mut json = read_stdin_json()?;
+    let mut take = |k: &str| -> String {
+        match json.remove(k) {
+            Some(serde_json::Value::String(s)) => s,
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        }
+    };
+    let card = CardDraft {
+        number: Zeroizing::new(take("number")),
+        expiry: take("expiry"),
+        cvv: Zeroizing::new(take("cvv")),
+        holder_name: take("holder"),
+        remember: true,
+    };
+    if card.number.is_empty() || card.expiry.is_empty() {
+        return Err(Exit::usage("the card JSON on stdin needs \"number\" and \"expiry\" (MM/YY)"));
+    }
+    Ok(card)
+}
+
+pub async fn charge(service: &Service, profile: String, args: ChargeArgs) -> Result<(), Exit> {
+    let mut draft = ChargeDraft::new(&profile, &args.currency);
+    draft.kind = if args.authorize_only { ChargeKind::AuthorizeOnly } else { ChargeKind::Sale };
+    draft.channel = match args.channel {
+        CliChannel::Phone => Channel::Phone,
+        CliChannel::Mail => Channel::Mail,
+    };
+    draft.amount = args.amount;
+    draft.customer_email = args.email;
+    draft.customer_name = args.name;
+    draft.description = args.description;
+    draft.merchant_reference = args.reference.unwrap_or_default();
+    draft.allow_duplicate = args.allow_duplicate;
+    draft.payment = match (args.token, args.card_stdin) {
+        (Some(token), false) => PaymentDraft::Token(token),
+        (None, true) => PaymentDraft::Card(card_from_stdin()?),
+        _ => {
+            return Err(Exit::usage(
+                "give either --token NAME or --card-stdin (card numbers are never read from the command line)",
+            ));
+        }
+    };
+    let outcome = service.charge(draft, &Progress::none()).await.map_err(service_error)?;
+    report(&outcome)
+}
+
+pub async fn capture(service: &Service, profile: String, args: AmountArgs) -> Result<(), Exit> {
+    let outcome = service
+        .capture(&profile, &args.reference, &args.amount, &Progress::none())
+        .await
+        .map_err(service_error)?;
+    report(&outcome)
+}
+
+pub async fn refund(service: &Service, profile: String, args: AmountArgs) -> Result<(), Exit> {
+    let outcome = service
+        .refund(&profile, &args.reference, &args.amount, &Progress::none())
+        .await
+        .map_err(service_error)?;
+    report(&outcome)
+}
+
+pub async fn void(service: &Service, profile: String, args: ReferenceArgs) -> Result<(), Exit> {
+    let outcome = service.void(&profile, &args.reference, &Progress::none()).await.map_err(service_error)?;
+    report(&outcome)
+}
+
+pub async fn status(service: &Service, profile: String, args: ReferenceArgs) -> Result<(), Exit> {
+    let report_ =
+        service.check_status(&profile, &args.reference, &Progress::none()).await.map_err(service_error)?;
+    let v = &report_.verdict;
+    println!("{}: {}", args.reference, v.headline);
+    if !v.explanation.is_empty() {
+        println!("  {}", v.explanation);
+    }
+    if let Some(order) = &report_.order {
+        println!("  journal: {}", order_line(order));
+    }
+    match v.kind {
+        Kind::Approved => Ok(()),
+        Kind::Uncertain => Err(Exit::unknown(format!("APS has not finished order {}", args.reference))),
+        Kind::Declined | Kind::Rejected => Err(Exit::failed_quiet(v.headline.clone())),
+    }
+}
+
+pub async fn reconcile(service: &Service, args: ReconcileArgs) -> Result<(), Exit> {
+    let outcomes =
+        service.reconcile(args.profile.as_deref(), &Progress::none()).await.map_err(service_error)?;
+    if outcomes.is_empty() {
+        println!("nothing to reconcile: every order's outcome is known");
+        return Ok(());
+    }
+    let mut unknown = 0;
+    for outcome in &outcomes {
+        println!("{}", crate::service::reconcile_summary(outcome));
+        if outcome.verdict.kind == Kind::Uncertain {
+            unknown += 1;
+        }
+    }
+    if unknown > 0 {
+        return Err(Exit::unknown(format!(
+            "{unknown} order(s) still unknown; a person must check them (see `moto-terminal journal`)"
+        )));
+    }
+    Ok(())
+}
+
+pub async fn token(service: &Service, default_profile: &str, command: TokenCommand) -> Result<(), Exit> {
+    match command {
+        TokenCommand::Update { profile, token, rename, status, expiry, holder } => {
+            let draft = TokenUpdateDraft {
+                token_name: token,
+                new_token_name: rename.unwrap_or_default(),
+                status: status.map(|s| match s {
+                    CliTokenStatus::Active => TokenStatus::Active,
+                    CliTokenStatus::Inactive => TokenStatus::Inactive,
+                }),
+                expiry: expiry.unwrap_or_default(),
+                holder_name: holder.unwrap_or_default(),
+            };
+            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
+            let outcome =
+                service.update_token(&profile, draft, &Progress::none()).await.map_err(service_error)?;
+            report(&outcome)
+        }
+        TokenCommand::Create { profile, name, email } => {
+            let card = card_from_stdin()?;
+            let draft = crate::service::CreateTokenDraft {
+                card,
+                token_name: name.unwrap_or_default(),
+                customer_email: email,
+                customer_name: String::new(),
+            };
+            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
+            let outcome =
+                service.create_token(&profile, draft, &Progress::none()).await.map_err(service_error)?;
+            report(&outcome)
+        }
+        TokenCommand::List { profile, query } => {
+            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
+            for t in service.tokens(&profile, &query).await.map_err(service_error)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    t.token_name,
+                    t.masked_card.as_deref().unwrap_or("-"),
+                    t.expiry.as_deref().unwrap_or("-"),
+                    t.status,
+                    t.customer_email.as_deref().unwrap_or("-")
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+pub async fn link(service: &Service, default_profile: &str, command: LinkCommand) -> Result<(), Exit> {
+    match command {
+        LinkCommand::Create {
+            profile,
+            amount,
+            currency,
+            email,
+            name,
+            phone,
+            notify,
+            valid_hours,
+            reference,
+        } => {
+            let draft = LinkDraft {
+                amount,
+                currency,
+                customer_email: email,
+                customer_name: name,
+                customer_phone: phone,
+                notification: match notify {
+                    CliNotify::Email => Notification::Email,
+                    CliNotify::Sms => Notification::Sms,
+                    CliNotify::Both => Notification::EmailAndSms,
+                    CliNotify::None => Notification::None,
+                },
+                valid_hours,
+                merchant_reference: reference.unwrap_or_default(),
+                ..Default::default()
+            };
+            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
+            let outcome =
+                service.payment_link(&profile, draft, &Progress::none()).await.map_err(service_error)?;
+            report(&outcome)
+        }
+        LinkCommand::List { profile } => {
+            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
+            for l in service.refresh_links(&profile).await.map_err(service_error)? {
+                println!(
+                    "{}\t{}\t{} {}\t{}\t{}",
+                    l.merchant_reference,
+                    l.status,
+                    l.currency,
+                    crate::aps::money::format_minor(l.amount_minor, l.currency),
+                    l.customer_email,
+                    l.url.as_deref().unwrap_or("-")
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+pub async fn recurring(
+    service: &Service,
+    default_profile: &str,
+    command: RecurringCommand,
+) -> Result<(), Exit> {
+    match command {
+        RecurringCommand::Charge { profile } => {
+            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
+            let results =
+                service.run_due_recurring(&profile, &Progress::none()).await.map_err(service_error)?;
+            if results.is_empty() {
+                println!("no recurring charge is due");
+            }
+            let mut first_error = None;
+            for result in results {
+                let r = match result {
+                    Ok(outcome) => report(&outcome),
+                    Err(e) => {
+                        eprintln!("moto-terminal: {e}");
+                        Err(service_error(e))
+                    }
+                };
+                if let Err(e) = r {
+                    first_error.get_or_insert(e);
+                }
+            }
+            first_error.map_or(Ok(()), Err)
+        }
+        RecurringCommand::List { profile } => {
+            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
+            for a in service.agreements(&profile).await.map_err(service_error)? {
+                println!(
+                    "{}\t{}\t{} {}\tevery {} days\tnext {}\t{}",
+                    a.id,
+                    a.token_name,
+                    a.currency,
+                    crate::aps::money::format_minor(a.amount_minor, a.currency),
+                    a.interval_days,
+                    a.next_due,
+                    if a.active { "active" } else { "paused" }
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+pub async fn journal(service: &Service, args: JournalArgs) -> Result<(), Exit> {
+    let filter = Filter {
+        profile: args.profile,
+        reference: args.reference,
+        limit: Some(args.limit),
+        ..Default::default()
+    };
+    match args.format {
+        JournalFormat::Csv => {
+            let mut out = Vec::new();
+            service.export_csv(filter, &mut out).await.map_err(service_error)?;
+            print!("{}", String::from_utf8_lossy(&out));
+        }
+        JournalFormat::Json => {
+            for o in service.search(filter).await.map_err(service_error)? {
+                let line = serde_json::json!({
+                    "merchant_reference": o.merchant_reference,
+                    "profile": o.profile,
+                    "kind": o.kind,
+                    "channel": o.channel,
+                    "currency": o.currency.code(),
+                    "amount_minor": o.amount_minor,
+                    "state": o.state.as_str(),
+                    "authorized_minor": o.authorized_minor,
+                    "captured_minor": o.captured_minor,
+                    "refunded_minor": o.refunded_minor,
+                    "fort_id": o.fort_id,
+                    "response_code": o.last_response_code,
+                    "message": o.last_message,
+                    "payment_method": o.payment_method,
+                    "operator": o.operator,
+                    "created_at": o.created_at.to_rfc3339(),
+                    "needs_attention": o.needs_attention,
+                });
+                println!("{line}");
+            }
+        }
+        JournalFormat::Table => {
+            println!(
+                "{:<28} {:<16} {:<19} {:>16} {:<20} when (UTC)",
+                "reference", "profile", "state", "amount", "fort_id"
+            );
+            for o in service.search(filter).await.map_err(service_error)? {
+                println!(
+                    "{:<28} {:<16} {:<19} {:>16} {:<20} {}",
+                    o.merchant_reference,
+                    o.profile,
+                    o.state.as_str(),
+                    format!("{} {}", o.currency, crate::aps::money::format_minor(o.amount_minor, o.currency)),
+                    o.fort_id.as_deref().unwrap_or("-"),
+                    o.created_at.format("%Y-%m-%d %H:%M")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Settles a profile's orders left in doubt by an earlier run (a crash, a lost answer) before a
+/// new charge: the order of the architecture's step 5.
+pub async fn settle_first(service: &Service, profile: &str) -> Result<(), Exit> {
+    let open = service.unresolved(Some(profile)).await.map_err(service_error)?;
+    if open.is_empty() {
+        return Ok(());
+    }
+    eprintln!("moto-terminal: settling {} earlier order(s) in doubt before charging", open.len());
+    for outcome in service.reconcile(Some(profile), &Progress::none()).await.map_err(service_error)? {
+        eprintln!("  {}", crate::service::reconcile_summary(&outcome));
+    }
+    Ok(())
+}

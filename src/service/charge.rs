@@ -1,0 +1,410 @@
+//! Charging a customer: MOTO by token, trusted channel by keyed card, recurring by agreement.
+//!
+//! The steps, each before the next: validate the draft into a typed command (nothing is
+//! recorded for a draft with a mistake); apply the duplicate guard; record the intent durably;
+//! sign and send; read the answer; if in doubt, reconcile with CHECK_STATUS.
+
+use super::policy::{self, Amounts, Reading};
+use super::{Ctx, Outcome, Progress, Service, ServiceError, Stage, new_reference};
+use crate::aps::card::{CardNumber, Cvv, Expiry};
+use crate::aps::command::{Charge, ChargeKind, Command, KeyedCard, OrderDetails, PaymentSource};
+use crate::aps::money::{Currency, Money};
+use crate::aps::response::Kind;
+use crate::aps::{Operation, Params};
+use crate::journal::{
+    CardFingerprint, Channel, Extra, MaskedCard, NewOrder, OpId, OpResult, OpState, OrderKind, OrderState,
+    OrderUpdate, PaymentMethod,
+};
+use chrono::{Datelike, Utc};
+use zeroize::Zeroizing;
+
+/// A charge as typed: raw text, validated by the service.
+#[derive(Clone, Debug)]
+pub struct ChargeDraft {
+    pub profile: String,
+    pub kind: ChargeKind,
+    pub channel: Channel,
+    /// Decimal text as typed, e.g. `12.50`.
+    pub amount: String,
+    pub currency: String,
+    pub payment: PaymentDraft,
+    pub customer_email: String,
+    pub customer_name: String,
+    pub description: String,
+    pub phone_number: String,
+    /// Left empty, the service makes one.
+    pub merchant_reference: String,
+    /// Charge even if the same card or token paid the same amount minutes ago.
+    pub allow_duplicate: bool,
+    pub mail: Option<MailDetails>,
+    /// A merchant-initiated recurring charge of a stored token (`eci=RECURRING`).
+    pub recurring: bool,
+    /// The agreement id from the customer's first payment, sent with a recurring charge.
+    pub agreement_id: Option<String>,
+}
+
+impl ChargeDraft {
+    /// An empty draft for a profile, to fill field by field.
+    pub fn new(profile: &str, currency: &str) -> Self {
+        Self {
+            profile: profile.to_owned(),
+            kind: ChargeKind::Sale,
+            channel: Channel::Phone,
+            amount: String::new(),
+            currency: currency.to_owned(),
+            payment: PaymentDraft::Token(String::new()),
+            customer_email: String::new(),
+            customer_name: String::new(),
+            description: String::new(),
+            phone_number: String::new(),
+            merchant_reference: String::new(),
+            allow_duplicate: false,
+            mail: None,
+            recurring: false,
+            agreement_id: None,
+        }
+    }
+}
+
+/// Mail-order paperwork, kept with the order for the back office.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MailDetails {
+    pub order_date: String,
+    pub slip_number: String,
+    pub postal_address: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum PaymentDraft {
+    Token(String),
+    Card(CardDraft),
+}
+
+/// A card as typed. The buffers wipe themselves when dropped; Debug never shows them.
+#[derive(Clone, Default)]
+pub struct CardDraft {
+    pub number: Zeroizing<String>,
+    /// As printed on the card: MM/YY.
+    pub expiry: String,
+    pub cvv: Zeroizing<String>,
+    pub holder_name: String,
+    pub remember: bool,
+}
+
+impl std::fmt::Debug for CardDraft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digits: String = self.number.chars().filter(char::is_ascii_digit).collect();
+        f.debug_struct("CardDraft")
+            .field("number", &crate::aps::card::mask_pan(&digits))
+            .field("holder_name", &self.holder_name)
+            .finish_non_exhaustive()
+    }
+}
+
+fn non_empty(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// Parses a typed card into the protocol's card, checking it as APS would.
+///
+/// # Errors
+/// [`ServiceError::Invalid`] naming the card field and the fix.
+pub(crate) fn parse_card(draft: &CardDraft) -> Result<KeyedCard, ServiceError> {
+    let number = CardNumber::parse(&draft.number).map_err(|e| ServiceError::invalid("card_number", e))?;
+    let expiry = Expiry::parse(&draft.expiry).map_err(|e| ServiceError::invalid("expiry_date", e))?;
+    let today = Utc::now();
+    if expiry.is_expired(u16::try_from(today.year()).unwrap_or(u16::MAX), today.month() as u8) {
+        return Err(ServiceError::invalid(
+            "expiry_date",
+            "the card has expired: ask the customer for another card",
+        ));
+    }
+    let cvv = match non_empty(&draft.cvv) {
+        Some(text) => Some(
+            Cvv::parse(&text, number.brand()).map_err(|e| ServiceError::invalid("card_security_code", e))?,
+        ),
+        None => None,
+    };
+    Ok(KeyedCard {
+        number,
+        expiry,
+        cvv,
+        holder_name: non_empty(&draft.holder_name),
+        token_name: None,
+        remember: draft.remember,
+    })
+}
+
+impl Service {
+    /// Charges a customer once. See the module docs for the steps.
+    ///
+    /// # Errors
+    /// [`ServiceError`] when nothing was sent (bad field, duplicate, profile, journal). Once a
+    /// request has left, the result is always an [`Outcome`], even when it is still unknown.
+    pub async fn charge(&self, draft: ChargeDraft, progress: &Progress) -> Result<Outcome, ServiceError> {
+        let ctx = self.ctx(&draft.profile).await?;
+        let now = Utc::now();
+        let currency = Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid("currency", e))?;
+        let money = Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid("amount", e))?;
+        let reference = non_empty(&draft.merchant_reference).unwrap_or_else(|| new_reference(now));
+        let (source, method) = match &draft.payment {
+            PaymentDraft::Token(token) => {
+                let token = non_empty(token).ok_or_else(|| {
+                    ServiceError::invalid("token_name", "choose the customer's saved card (token) first")
+                })?;
+                (
+                    PaymentSource::Token(token.clone()),
+                    PaymentMethod::Token { token_name: token, masked_card: None },
+                )
+            }
+            PaymentDraft::Card(card) => {
+                if !ctx.profile.trusted_channel {
+                    return Err(ServiceError::invalid(
+                        "card_number",
+                        "this profile may not send card numbers: charge a saved card (token), or enable the trusted channel for a PCI-compliant merchant in Settings",
+                    ));
+                }
+                let keyed = parse_card(card)?;
+                let method = self.card_method(&keyed.number).await?;
+                (PaymentSource::Card(keyed), method)
+            }
+        };
+        if draft.recurring && !matches!(draft.payment, PaymentDraft::Token(_)) {
+            return Err(ServiceError::invalid(
+                "token_name",
+                "a recurring charge uses the customer's stored card (token)",
+            ));
+        }
+        // Recurring charges are PURCHASE only (spec 3.4).
+        let kind = if draft.recurring { ChargeKind::Sale } else { draft.kind };
+        let command = Command::Charge(Charge {
+            kind,
+            merchant_reference: reference.clone(),
+            money,
+            customer_email: draft.customer_email.trim().to_owned(),
+            source,
+            recurring: draft.recurring,
+            agreement_id: draft.agreement_id.as_deref().and_then(non_empty),
+            details: OrderDetails {
+                customer_name: non_empty(&draft.customer_name),
+                order_description: non_empty(&draft.description),
+                phone_number: non_empty(&draft.phone_number),
+                customer_ip: ctx.profile.customer_ip.clone(),
+                ..Default::default()
+            },
+        });
+        // Every field is checked before anything is recorded: a typo costs nothing.
+        command
+            .to_params(&ctx.merchant())
+            .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
+
+        if !draft.allow_duplicate {
+            let window = chrono::Duration::from_std(self.settings().duplicate_window).unwrap_or_default();
+            let (profile, dup_method) = (ctx.profile.name.clone(), method.clone());
+            if let Some(existing) =
+                self.journal(move |j| j.recent_duplicate(&profile, &dup_method, money, now - window)).await?
+            {
+                return Err(ServiceError::PossibleDuplicate { existing: Box::new(existing) });
+            }
+        }
+
+        let order_kind = match (kind, draft.recurring) {
+            (_, true) => OrderKind::Recurring,
+            (ChargeKind::Sale, false) => OrderKind::Sale,
+            (ChargeKind::AuthorizeOnly, false) => OrderKind::AuthorizeOnly,
+        };
+        let mut extra = Extra::new();
+        if let Some(mail) = &draft.mail {
+            for (k, v) in [
+                ("order_date", &mail.order_date),
+                ("slip_number", &mail.slip_number),
+                ("postal_address", &mail.postal_address),
+            ] {
+                if let Some(v) = non_empty(v) {
+                    extra.insert(k.into(), v.into());
+                }
+            }
+        }
+        if let Some(agreement) = draft.agreement_id.as_deref().and_then(non_empty) {
+            extra.insert("agreement_id".into(), agreement.into());
+        }
+        let new_order = NewOrder {
+            profile: ctx.profile.name.clone(),
+            merchant_reference: reference.clone(),
+            kind: order_kind,
+            channel: draft.channel,
+            amount: money,
+            method,
+            customer_email: non_empty(&draft.customer_email),
+            customer_name: non_empty(&draft.customer_name),
+            description: non_empty(&draft.description),
+            operator: ctx.profile.operator.clone(),
+            created_at: now,
+            extra,
+        };
+        let op_id = self.journal(move |j| j.record_order_intent(&new_order)).await.map_err(|e| match e {
+            ServiceError::Journal(text) if text.contains("already used") => {
+                ServiceError::invalid("merchant_reference", text)
+            }
+            other => other,
+        })?;
+
+        progress.report(Stage::Sending);
+        let op = kind.operation();
+        let keyed = matches!(draft.payment, PaymentDraft::Card(_));
+        let (_sent, reading) = self.exchange(&ctx, &command).await?;
+        drop(command);
+        let mut outcome = self
+            .finish_first_operation(&ctx, op, &reference, op_id, money.minor_units(), reading, progress)
+            .await?;
+        if !keyed {
+            // The answer only echoes the token that was charged; a new token comes from a keyed card.
+            outcome.token_name = None;
+        }
+        Ok(outcome)
+    }
+
+    /// The journal's view of a keyed card: masked text and a keyed fingerprint, never the number.
+    async fn card_method(&self, number: &CardNumber) -> Result<PaymentMethod, ServiceError> {
+        let vault = self.vault().clone();
+        let key = tokio::task::spawn_blocking(move || vault.installation_key())
+            .await
+            .map_err(|e| ServiceError::Profile(e.to_string()))?
+            .map_err(|e| ServiceError::Profile(e.to_string()))?;
+        let fingerprint = crate::vault::card_fingerprint(&key, number.expose());
+        let masked =
+            MaskedCard::parse(&number.masked()).map_err(|e| ServiceError::invalid("card_number", e))?;
+        let fingerprint =
+            CardFingerprint::parse(&fingerprint).map_err(|e| ServiceError::Profile(e.to_string()))?;
+        Ok(PaymentMethod::Card { masked_card: masked, fingerprint })
+    }
+
+    /// Records what the first answer of a new order means, reconciling when in doubt.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn finish_first_operation(
+        &self,
+        ctx: &Ctx,
+        op: Operation,
+        reference: &str,
+        op_id: OpId,
+        amount_minor: u64,
+        reading: Reading,
+        progress: &Progress,
+    ) -> Result<Outcome, ServiceError> {
+        let profile = ctx.profile.name.clone();
+        let at = Utc::now();
+        match reading {
+            Reading::Final { verdict, response } => {
+                let approved = verdict.kind == Kind::Approved;
+                let amounts = match (approved, op) {
+                    (true, Operation::Purchase) => {
+                        Amounts { authorized: amount_minor, captured: amount_minor, ..Default::default() }
+                    }
+                    (true, _) => Amounts { authorized: amount_minor, ..Default::default() },
+                    (false, _) => Amounts::default(),
+                };
+                let state = match verdict.kind {
+                    Kind::Approved => {
+                        OrderState::from_amounts(amounts.authorized, amounts.captured, 0, false)
+                    }
+                    Kind::Rejected => OrderState::Rejected,
+                    Kind::Declined | Kind::Uncertain => OrderState::Declined,
+                };
+                let token_name = text(&response, "token_name");
+                let update = OrderUpdate {
+                    state: Some(state),
+                    authorized_minor: Some(amounts.authorized),
+                    captured_minor: Some(amounts.captured),
+                    refunded_minor: Some(0),
+                    fort_id: text(&response, "fort_id"),
+                    last_response_code: Some(verdict.code.clone()),
+                    last_message: text(&response, "response_message"),
+                    masked_card: text(&response, "card_number").and_then(|m| MaskedCard::parse(&m).ok()),
+                    ..Default::default()
+                };
+                let result = OpResult {
+                    state: op_state(verdict.kind),
+                    response_code: Some(verdict.code.clone()),
+                    response_message: text(&response, "response_message"),
+                    note: None,
+                    at,
+                };
+                self.journal(move |j| j.record_outcome(op_id, &result, &update)).await?;
+                if approved && let Some(token) = &token_name {
+                    self.remember_token(&profile, token, &response).await;
+                }
+                let order = self.order_row(&profile, reference).await;
+                Ok(Outcome {
+                    profile,
+                    merchant_reference: reference.to_owned(),
+                    operation: op,
+                    verdict,
+                    order,
+                    reconciled: false,
+                    token_name,
+                    payment_link: None,
+                })
+            }
+            Reading::NotSent { why } => {
+                let verdict = policy::not_sent_verdict(&why);
+                let result = OpResult {
+                    state: OpState::NotSent,
+                    response_code: None,
+                    response_message: None,
+                    note: Some(why),
+                    at,
+                };
+                let update = OrderUpdate { state: Some(OrderState::NotSent), ..Default::default() };
+                self.journal(move |j| j.record_outcome(op_id, &result, &update)).await?;
+                let order = self.order_row(&profile, reference).await;
+                Ok(Outcome {
+                    profile,
+                    merchant_reference: reference.to_owned(),
+                    operation: op,
+                    verdict,
+                    order,
+                    reconciled: false,
+                    token_name: None,
+                    payment_link: None,
+                })
+            }
+            Reading::Unknown { why } => {
+                let result = OpResult {
+                    state: OpState::Unknown,
+                    response_code: None,
+                    response_message: None,
+                    note: Some(why.clone()),
+                    at,
+                };
+                let update = OrderUpdate { state: Some(OrderState::Unknown), ..Default::default() };
+                self.journal(move |j| j.record_outcome(op_id, &result, &update)).await?;
+                self.settle(ctx, reference, op, op_id, amount_minor, Amounts::default(), None, &why, progress)
+                    .await
+            }
+        }
+    }
+
+    pub(super) async fn order_row(&self, profile: &str, reference: &str) -> Option<crate::journal::OrderRow> {
+        let (p, r) = (profile.to_owned(), reference.to_owned());
+        self.journal(move |j| j.order(&p, &r)).await.ok().flatten()
+    }
+}
+
+pub(super) fn op_state(kind: Kind) -> OpState {
+    match kind {
+        Kind::Approved => OpState::Approved,
+        Kind::Declined => OpState::Declined,
+        Kind::Rejected => OpState::Rejected,
+        Kind::Uncertain => OpState::Unknown,
+    }
+}
+
+/// A string field of an APS answer, if present and not empty.
+pub(super) fn text(response: &Params, name: &str) -> Option<String> {
+    response.get(name).and_then(|v| match v {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}

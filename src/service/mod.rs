@@ -1,0 +1,396 @@
+//! The service: the only place that sequences `aps`, `vault`, `journal` and `gateway`.
+//!
+//! Every form of the desktop terminal and every command of the CLI calls these methods. They
+//! own the exactly-once rules: an intent is durable in the journal before its request leaves;
+//! an answer counts only if its signature verifies; any doubt about whether APS processed a
+//! request is resolved with CHECK_STATUS on the same reference, never by sending it again; a
+//! second charge of the same card or token for the same amount within ten minutes needs an
+//! explicit override.
+//!
+//! The service never touches egui. Long operations report their stage through a [`Progress`]
+//! callback; the desktop runs them through [`handle::ServiceHandle`], which wakes the UI after
+//! delivering each result.
+
+mod charge;
+pub mod handle;
+mod maintenance;
+pub mod policy;
+mod profiles;
+mod reconcile;
+mod tokens;
+
+pub use charge::{CardDraft, ChargeDraft, MailDetails, PaymentDraft};
+pub use maintenance::StatusReport;
+pub use profiles::ProfileSummary;
+pub use reconcile::summary as reconcile_summary;
+pub use tokens::ProfileTest;
+
+/// The journal's read-only row types, as the screens and the CLI see them.
+pub use crate::journal::{
+    Agreement, Channel, Filter, LinkRow, LinkStatus, OpState, OperationRow, OrderKind, OrderRow, OrderState,
+    TokenRecord, Unresolved,
+};
+pub use tokens::{CreateTokenDraft, LinkDraft, TokenUpdateDraft};
+
+use crate::aps::command::{Command, Merchant};
+use crate::aps::response::Verdict;
+use crate::aps::{Operation, Params};
+use crate::gateway::HttpGateway;
+use crate::journal::{self, Journal};
+use crate::vault::{Credentials, Profile, Vault};
+use policy::Reading;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Timings the tests shrink; the defaults are what agents get.
+#[derive(Clone, Debug)]
+pub struct ServiceSettings {
+    /// Multiplies the status-check back-off schedule ([`policy::backoff_schedule`]).
+    pub backoff_unit: Duration,
+    /// How long after a first "not found" the confirming check is made.
+    pub not_found_confirm: Duration,
+    /// Same card or token, same amount, within this window: ask before charging again.
+    pub duplicate_window: Duration,
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        Self {
+            backoff_unit: Duration::from_secs(1),
+            not_found_confirm: policy::NOT_FOUND_CONFIRM_AFTER,
+            duplicate_window: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
+/// Where a long operation stands, for the outcome panel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Sending,
+    /// The outcome was in doubt; the service is asking APS (attempt counts from 1).
+    Reconciling {
+        attempt: usize,
+        why: String,
+    },
+}
+
+/// Receives stage changes. Cheap to clone.
+#[derive(Clone)]
+pub struct Progress(Arc<dyn Fn(Stage) + Send + Sync>);
+
+impl Progress {
+    pub fn new(f: impl Fn(Stage) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    /// Discards stages (the CLI prints only the result).
+    pub fn none() -> Self {
+        Self::new(|_| {})
+    }
+
+    pub fn report(&self, stage: Stage) {
+        (self.0)(stage);
+    }
+}
+
+/// What happened, in words for the person at the keyboard.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub profile: String,
+    pub merchant_reference: String,
+    pub operation: Operation,
+    pub verdict: Verdict,
+    /// The order as the journal now has it.
+    pub order: Option<OrderRow>,
+    /// The verdict was established by CHECK_STATUS after the direct answer was lost or doubtful.
+    pub reconciled: bool,
+    /// A token APS created or renamed.
+    pub token_name: Option<String>,
+    /// A payment link APS created.
+    pub payment_link: Option<String>,
+}
+
+/// Why the service did not do what was asked. Each message names what to fix.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// A field is wrong; nothing was sent.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// The same card or token was charged the same amount a few minutes ago.
+    #[error("{}", duplicate_message(.existing))]
+    PossibleDuplicate { existing: Box<OrderRow> },
+    /// The profile or its secrets are missing or wrong.
+    #[error("{0}")]
+    Profile(String),
+    /// No such order in this profile's journal.
+    #[error("{0}")]
+    NotFound(String),
+    /// The order has an operation whose outcome is still unknown.
+    #[error("{0}")]
+    Busy(String),
+    /// The journal could not be written: nothing was sent.
+    #[error("the journal could not be written, so nothing was sent: {0}")]
+    Journal(String),
+}
+
+fn duplicate_message(existing: &OrderRow) -> String {
+    format!(
+        "possible duplicate: {} was charged {} {} at {} UTC (order {}); charge again only if the customer really wants a second payment",
+        existing.payment_method,
+        existing.currency,
+        crate::aps::money::format_minor(existing.amount_minor, existing.currency),
+        existing.created_at.format("%H:%M"),
+        existing.merchant_reference
+    )
+}
+
+impl ServiceError {
+    fn invalid(field: &str, message: impl std::fmt::Display) -> Self {
+        Self::Invalid { field: field.to_owned(), message: message.to_string() }
+    }
+}
+
+impl From<journal::JournalError> for ServiceError {
+    fn from(e: journal::JournalError) -> Self {
+        Self::Journal(e.to_string())
+    }
+}
+
+/// A profile with its secrets, loaded for one operation.
+pub(crate) struct Ctx {
+    pub profile: Profile,
+    pub credentials: Credentials,
+}
+
+impl Ctx {
+    fn merchant(&self) -> Merchant<'_> {
+        Merchant {
+            merchant_identifier: &self.profile.merchant_identifier,
+            access_code: &self.credentials.access_code,
+            language: &self.profile.language,
+        }
+    }
+}
+
+/// Profile and merchant reference: what identifies an order.
+type OrderKey = (String, String);
+
+struct Inner {
+    vault: Arc<Vault>,
+    journal: Arc<Journal>,
+    gateway: HttpGateway,
+    settings: ServiceSettings,
+    /// One operation at a time per order (spec 8: one in-flight request per order).
+    order_locks: Mutex<HashMap<OrderKey, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The shared service. Clone it freely; all clones share one state.
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+impl Service {
+    pub fn new(
+        vault: Arc<Vault>,
+        journal: Arc<Journal>,
+        gateway: HttpGateway,
+        settings: ServiceSettings,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                vault,
+                journal,
+                gateway,
+                settings,
+                order_locks: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    pub fn vault(&self) -> &Arc<Vault> {
+        &self.inner.vault
+    }
+
+    pub fn settings(&self) -> &ServiceSettings {
+        &self.inner.settings
+    }
+
+    /// Runs a journal call off the async threads (SQLite with synchronous=FULL waits for the disk).
+    async fn journal<T, F>(&self, f: F) -> Result<T, ServiceError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Journal) -> Result<T, journal::JournalError> + Send + 'static,
+    {
+        let journal = self.inner.journal.clone();
+        tokio::task::spawn_blocking(move || f(&journal))
+            .await
+            .map_err(|e| ServiceError::Journal(format!("journal task failed: {e}")))?
+            .map_err(ServiceError::from)
+    }
+
+    /// Loads a profile and its secrets (the keychain may block, so off the async threads).
+    async fn ctx(&self, profile: &str) -> Result<Ctx, ServiceError> {
+        let vault = self.inner.vault.clone();
+        let name = profile.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut profile = vault.profile(&name).ok_or_else(|| {
+                ServiceError::Profile(format!(
+                    "there is no profile \"{name}\": add it in Settings, or with `moto-terminal profile add`"
+                ))
+            })?;
+            if profile.operator.trim().is_empty() {
+                profile.operator = operator_name(&vault.settings().operator);
+            }
+            let credentials = vault.credentials(&name).map_err(|e| ServiceError::Profile(e.to_string()))?;
+            Ok(Ctx { profile, credentials })
+        })
+        .await
+        .map_err(|e| ServiceError::Profile(format!("could not read the keychain: {e}")))?
+    }
+
+    /// The lock that keeps one operation in flight per order.
+    fn order_lock(&self, profile: &str, reference: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.inner.order_locks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        locks.entry((profile.to_owned(), reference.to_owned())).or_default().clone()
+    }
+
+    /// Builds, signs and sends one command, and reads the answer. The parameters that were
+    /// sent come back with card fields wiped, for echo checks only.
+    async fn exchange(&self, ctx: &Ctx, command: &Command) -> Result<(Params, Reading), ServiceError> {
+        let op = command.operation();
+        let mut params = command
+            .to_params(&ctx.merchant())
+            .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
+        let signature =
+            crate::aps::sign::sign(&params, ctx.credentials.request_phrase.expose(), ctx.profile.algorithm);
+        params.insert("signature".into(), signature.into());
+        let result = self.inner.gateway.post_json(&ctx.profile.endpoint, &params).await;
+        wipe_card_fields(&mut params);
+        let reading = policy::read_reply(
+            op,
+            &params,
+            result,
+            ctx.credentials.response_phrase.expose(),
+            ctx.profile.algorithm,
+        );
+        Ok((params, reading))
+    }
+}
+
+impl Service {
+    /// Orders matching a filter, newest first.
+    ///
+    /// # Errors
+    /// Journal failure.
+    pub async fn search(&self, filter: journal::Filter) -> Result<Vec<OrderRow>, ServiceError> {
+        self.journal(move |j| j.search(&filter)).await
+    }
+
+    /// An order and its timeline of every operation.
+    ///
+    /// # Errors
+    /// Journal failure.
+    pub async fn order_detail(
+        &self,
+        profile: &str,
+        reference: &str,
+    ) -> Result<Option<(OrderRow, Vec<journal::OperationRow>)>, ServiceError> {
+        let (p, r) = (profile.to_owned(), reference.to_owned());
+        self.journal(move |j| {
+            let Some(order) = j.order(&p, &r)? else { return Ok(None) };
+            let timeline = j.timeline(&p, &r)?;
+            Ok(Some((order, timeline)))
+        })
+        .await
+    }
+
+    /// Writes the matching orders as CSV.
+    ///
+    /// # Errors
+    /// Journal or write failure.
+    pub async fn export_csv(&self, filter: journal::Filter, out: &mut Vec<u8>) -> Result<(), ServiceError> {
+        let bytes = self
+            .journal(move |j| {
+                let mut buf = Vec::new();
+                j.export_csv(&filter, &mut buf)?;
+                Ok(buf)
+            })
+            .await?;
+        out.extend_from_slice(&bytes);
+        Ok(())
+    }
+
+    /// Orders of a profile whose outcome is unknown or never answered.
+    ///
+    /// # Errors
+    /// Journal failure.
+    pub async fn unresolved(&self, profile: Option<&str>) -> Result<Vec<journal::Unresolved>, ServiceError> {
+        let p = profile.map(str::to_owned);
+        self.journal(move |j| j.unresolved(p.as_deref())).await
+    }
+}
+
+/// Who is recorded as having done an operation: the operator set in Settings, else the
+/// computer's user name.
+pub fn operator_name(configured: &str) -> String {
+    let configured = configured.trim();
+    if !configured.is_empty() {
+        return configured.to_owned();
+    }
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "operator".to_owned())
+}
+
+/// Overwrites card data in a parameter list once the request has gone.
+fn wipe_card_fields(params: &mut Params) {
+    use zeroize::Zeroize;
+    for name in ["card_number", "card_security_code", "expiry_date"] {
+        if let Some(serde_json::Value::String(value)) = params.get_mut(name) {
+            value.zeroize();
+        }
+    }
+}
+
+/// A new merchant reference: `MT-` + date + 8 random characters, unique enough that two agents
+/// never collide, short enough for APS's 40 characters.
+pub fn new_reference(now: chrono::DateTime<chrono::Utc>) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = now.timestamp_subsec_nanos().to_le_bytes();
+        bytes[..4].copy_from_slice(&nanos);
+    }
+    let suffix: String =
+        bytes.iter().map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])).collect();
+    format!("MT-{}-{suffix}", now.format("%y%m%d"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_valid_and_distinct() {
+        let now = chrono::Utc::now();
+        let a = new_reference(now);
+        let b = new_reference(now);
+        assert_ne!(a, b);
+        assert!(a.len() <= 40);
+        crate::aps::fields::check("merchant_reference", &a).unwrap();
+    }
+
+    #[test]
+    fn card_fields_are_wiped() {
+        let mut p = Params::new();
+        p.insert("card_number".into(), "4005550000000001".into());
+        p.insert("amount".into(), "100".into());
+        wipe_card_fields(&mut p);
+        assert_eq!(p["card_number"], "");
+        assert_eq!(p["amount"], "100");
+    }
+}

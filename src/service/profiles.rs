@@ -1,0 +1,111 @@
+//! Merchant profiles, their secrets and the app settings, through the service so the screens and
+//! the CLI never touch the keychain or the config file themselves. Keychain calls can block
+//! (D-Bus round trips), so each runs on the blocking pool.
+
+use super::{Service, ServiceError};
+use crate::aps::secret::Secret;
+use crate::vault::{Credentials, Profile, SecretKind, SecretStatus, Settings, Vault, VaultError};
+use std::sync::Arc;
+
+/// A profile as the Settings screen lists it: never a secret, only whether each one is set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileSummary {
+    pub profile: Profile,
+    pub secrets: SecretStatus,
+    /// Built in (the Demo merchant): cannot be edited or removed.
+    pub built_in: bool,
+}
+
+fn vault_error(e: VaultError) -> ServiceError {
+    ServiceError::Profile(e.to_string())
+}
+
+impl Service {
+    async fn vault_call<T, F>(&self, f: F) -> Result<T, ServiceError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Vault) -> Result<T, VaultError> + Send + 'static,
+    {
+        let vault: Arc<Vault> = self.vault().clone();
+        tokio::task::spawn_blocking(move || f(&vault))
+            .await
+            .map_err(|e| ServiceError::Profile(format!("keychain task failed: {e}")))?
+            .map_err(vault_error)
+    }
+
+    /// Every profile with the state of its secrets.
+    ///
+    /// # Errors
+    /// The keychain cannot be read.
+    pub async fn profiles(&self) -> Result<Vec<ProfileSummary>, ServiceError> {
+        self.vault_call(|v| {
+            v.profiles()
+                .into_iter()
+                .map(|profile| {
+                    let secrets = v.secret_status(&profile.name)?;
+                    let built_in = v.is_ephemeral(&profile.name);
+                    Ok(ProfileSummary { profile, secrets, built_in })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// Adds a new profile or replaces an existing one; secrets given are saved to the keychain,
+    /// secrets left `None` keep their stored value.
+    ///
+    /// # Errors
+    /// An invalid field (named), a built-in profile, or the keychain refusing the secrets.
+    pub async fn save_profile(
+        &self,
+        profile: Profile,
+        secrets: Vec<(SecretKind, Secret)>,
+    ) -> Result<(), ServiceError> {
+        self.vault_call(move |v| {
+            if v.profile(&profile.name).is_some() {
+                v.update_profile(profile.clone())?;
+            } else {
+                v.add_profile(profile.clone())?;
+            }
+            for (kind, secret) in &secrets {
+                v.set_secret(&profile.name, *kind, secret)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Saves all three secrets of a profile at once.
+    ///
+    /// # Errors
+    /// The keychain refuses them.
+    pub async fn set_credentials(&self, profile: &str, credentials: Credentials) -> Result<(), ServiceError> {
+        let name = profile.to_owned();
+        self.vault_call(move |v| v.set_credentials(&name, &credentials)).await
+    }
+
+    /// Removes a profile and its secrets (its journal history stays).
+    ///
+    /// # Errors
+    /// A built-in or unknown profile, or the keychain refusing the deletion.
+    pub async fn remove_profile(&self, profile: &str) -> Result<(), ServiceError> {
+        let name = profile.to_owned();
+        self.vault_call(move |v| v.remove_profile(&name)).await
+    }
+
+    /// The app settings (operator, default profile, card wipe delay).
+    pub fn app_settings(&self) -> Settings {
+        self.vault().settings()
+    }
+
+    /// # Errors
+    /// The config file cannot be written.
+    pub async fn set_app_settings(&self, settings: Settings) -> Result<(), ServiceError> {
+        self.vault_call(move |v| v.set_settings(settings)).await
+    }
+
+    /// Where secrets are kept, in words for the Settings screen.
+    pub fn keychain_description(&self) -> &'static str {
+        self.vault().store_kind().describe()
+    }
+}
