@@ -5,3 +5,4 @@ mod cli;
 mod faults;
 mod flows;
 pub mod rig;
+mod tls;
