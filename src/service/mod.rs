@@ -183,6 +183,9 @@ struct Inner {
     settings: ServiceSettings,
     /// One operation at a time per order (spec 8: one in-flight request per order).
     order_locks: Mutex<HashMap<OrderKey, Arc<tokio::sync::Mutex<()>>>>,
+    /// False while the start-up reconciliation runs: new charges wait for it (architecture,
+    /// "The charge, step by step", step 5).
+    ready: tokio::sync::watch::Sender<bool>,
 }
 
 /// The shared service. Clone it freely; all clones share one state.
@@ -198,6 +201,7 @@ impl Service {
         gateway: HttpGateway,
         settings: ServiceSettings,
     ) -> Self {
+        let (ready, _) = tokio::sync::watch::channel(true);
         Self {
             inner: Arc::new(Inner {
                 vault,
@@ -205,8 +209,36 @@ impl Service {
                 gateway,
                 settings,
                 order_locks: Mutex::new(HashMap::new()),
+                ready,
             }),
         }
+    }
+
+    /// Settles every order left in doubt by an earlier run, then keeps asking APS about any that
+    /// stay unknown, every `interval`. New charges wait until the first pass is done. Runs on
+    /// the given runtime until the process ends.
+    pub fn start_reconciler(&self, runtime: &tokio::runtime::Handle, interval: Duration, progress: Progress) {
+        self.inner.ready.send_replace(false);
+        let service = self.clone();
+        runtime.spawn(async move {
+            loop {
+                match service.reconcile(None, &progress).await {
+                    Ok(outcomes) if !outcomes.is_empty() => {
+                        log::info!("reconciled {} order(s) in doubt", outcomes.len());
+                    }
+                    Ok(_) => {}
+                    Err(e) => log::warn!("reconciliation failed: {e}"),
+                }
+                service.inner.ready.send_replace(true);
+                tokio::time::sleep(interval).await;
+            }
+        });
+    }
+
+    /// Waits until the start-up reconciliation has run (immediately when none was started).
+    async fn ready(&self) {
+        let mut rx = self.inner.ready.subscribe();
+        let _ = rx.wait_for(|ready| *ready).await;
     }
 
     pub fn vault(&self) -> &Arc<Vault> {

@@ -249,3 +249,34 @@ async fn an_unreachable_endpoint_means_not_sent() {
     assert!(out.verdict.headline.contains("Not sent"));
     assert_eq!(out.order.unwrap().state, OrderState::NotSent);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_reconciliation_runs_before_the_first_new_charge() {
+    let rig = Rig::new().await;
+    rig.sim.inject(Fault::delay(600).for_command("PURCHASE"));
+    let service = rig.service.clone();
+    let draft = rig.token_sale("DEMO-VISA-0001", "44.00");
+    let task = tokio::spawn(async move { service.charge(draft, &Progress::none()).await });
+    while !rig.sim.requests().iter().any(|r| r.command.as_deref() == Some("PURCHASE")) {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    task.abort();
+    let reference = rig.journal.unresolved(Some(PROFILE)).unwrap()[0].order.merchant_reference.clone();
+
+    // A slow status answer: a charge that did not wait would finish first.
+    rig.sim.inject(Fault::delay(300).for_command("CHECK_STATUS"));
+    let restarted = rig.restart();
+    restarted.start_reconciler(
+        &tokio::runtime::Handle::current(),
+        std::time::Duration::from_secs(3600),
+        Progress::none(),
+    );
+    let next = restarted.charge(rig.token_sale("DEMO-MC-2346", "45.00"), &none()).await.unwrap();
+    assert_eq!(next.verdict.kind, Kind::Approved);
+    let earlier = rig.journal.order(PROFILE, &reference).unwrap().unwrap();
+    assert_eq!(
+        earlier.state,
+        OrderState::Captured,
+        "the order in doubt was settled before the new charge went out"
+    );
+}
