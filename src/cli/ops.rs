@@ -158,6 +158,29 @@ pub enum CliNotify {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum RecurringCommand {
+    /// Register an agreement: charge a stored card the same amount every N days.
+    Add {
+        #[arg(long)]
+        profile: Option<String>,
+        #[arg(long)]
+        token: String,
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        currency: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// The agreement id APS gave for the customer's first payment.
+        #[arg(long, default_value = "")]
+        agreement_id: String,
+        #[arg(long, default_value_t = 30)]
+        every_days: u32,
+        /// First charge date, YYYY-MM-DD (default today).
+        #[arg(long, default_value = "")]
+        first_due: String,
+    },
     /// Charge every agreement that is due (each at most once per due date).
     Charge {
         #[arg(long)]
@@ -460,6 +483,32 @@ pub async fn recurring(
     command: RecurringCommand,
 ) -> Result<(), Exit> {
     match command {
+        RecurringCommand::Add {
+            profile,
+            token,
+            amount,
+            currency,
+            email,
+            name,
+            agreement_id,
+            every_days,
+            first_due,
+        } => {
+            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
+            let draft = crate::service::AgreementDraft {
+                token_name: token,
+                agreement_id,
+                customer_email: email,
+                customer_name: name,
+                amount,
+                currency,
+                interval_days: every_days,
+                first_due,
+            };
+            let id = service.add_agreement(&profile, draft).await.map_err(service_error)?;
+            println!("agreement {id} registered");
+            Ok(())
+        }
         RecurringCommand::Charge { profile } => {
             let profile = profile.unwrap_or_else(|| default_profile.to_owned());
             let results =

@@ -30,7 +30,7 @@ pub use crate::journal::{
     Agreement, Channel, Filter, LinkRow, LinkStatus, OpState, OperationRow, OrderKind, OrderRow, OrderState,
     TokenRecord, Unresolved,
 };
-pub use tokens::{CreateTokenDraft, LinkDraft, TokenUpdateDraft};
+pub use tokens::{AgreementDraft, CreateTokenDraft, LinkDraft, TokenUpdateDraft};
 
 use crate::aps::command::{Command, Merchant};
 use crate::aps::response::Verdict;

@@ -74,6 +74,21 @@ impl Default for LinkDraft {
     }
 }
 
+/// A recurring agreement as typed on the Recurring screen.
+#[derive(Clone, Debug, Default)]
+pub struct AgreementDraft {
+    pub token_name: String,
+    /// From the customer's first payment, when APS gave one.
+    pub agreement_id: String,
+    pub customer_email: String,
+    pub customer_name: String,
+    pub amount: String,
+    pub currency: String,
+    pub interval_days: u32,
+    /// YYYY-MM-DD; empty means today.
+    pub first_due: String,
+}
+
 /// Which credential a profile test found wrong, in words.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProfileTest {
@@ -514,6 +529,61 @@ impl Service {
                 ctx.profile.algorithm.label()
             ),
         })
+    }
+
+    /// Registers a recurring agreement on a stored token.
+    ///
+    /// # Errors
+    /// A field is wrong (named), or the journal cannot be written.
+    pub async fn add_agreement(&self, profile: &str, draft: AgreementDraft) -> Result<i64, ServiceError> {
+        let token = non_empty(&draft.token_name).ok_or_else(|| {
+            ServiceError::invalid("token_name", "choose the customer's stored card (token)")
+        })?;
+        crate::aps::fields::check("token_name", &token)
+            .map_err(|e| ServiceError::invalid("token_name", e))?;
+        let email = draft.customer_email.trim().to_owned();
+        crate::aps::fields::check("customer_email", &email)
+            .map_err(|e| ServiceError::invalid("customer_email", e))?;
+        let agreement_id = non_empty(&draft.agreement_id);
+        if let Some(id) = &agreement_id {
+            crate::aps::fields::check("agreement_id", id)
+                .map_err(|e| ServiceError::invalid("agreement_id", e))?;
+        }
+        let currency = Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid("currency", e))?;
+        let amount = Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid("amount", e))?;
+        if !(1..=366).contains(&draft.interval_days) {
+            return Err(ServiceError::invalid(
+                "interval_days",
+                "charge every 1 to 366 days, e.g. 30 for monthly",
+            ));
+        }
+        let next_due = match non_empty(&draft.first_due) {
+            Some(text) => chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
+                ServiceError::invalid("first_due", "type the first charge date as YYYY-MM-DD")
+            })?,
+            None => Utc::now().date_naive(),
+        };
+        let new = crate::journal::NewAgreement {
+            profile: profile.to_owned(),
+            token_name: token,
+            agreement_id,
+            customer_email: email,
+            customer_name: non_empty(&draft.customer_name),
+            amount,
+            interval_days: draft.interval_days,
+            next_due,
+            created_at: Utc::now(),
+        };
+        self.journal(move |j| j.add_agreement(&new)).await
+    }
+
+    /// Pauses or resumes an agreement.
+    ///
+    /// # Errors
+    /// No such agreement, or the journal cannot be written.
+    pub async fn set_agreement_active(&self, id: i64, active: bool) -> Result<(), ServiceError> {
+        let update = crate::journal::AgreementUpdate { active: Some(active), ..Default::default() };
+        self.journal(move |j| j.update_agreement(id, &update)).await
     }
 
     /// Recurring agreements of a profile.
