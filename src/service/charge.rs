@@ -335,17 +335,7 @@ impl Service {
                 if approved && let Some(token) = &token_name {
                     self.remember_token(&profile, token, &response).await;
                 }
-                let order = self.order_row(&profile, reference).await;
-                Ok(Outcome {
-                    profile,
-                    merchant_reference: reference.to_owned(),
-                    operation: op,
-                    verdict,
-                    order,
-                    reconciled: false,
-                    token_name,
-                    payment_link: None,
-                })
+                Ok(Outcome { token_name, ..self.outcome(&profile, reference, op, verdict, false).await })
             }
             Reading::NotSent { why } => {
                 let verdict = policy::not_sent_verdict(&why);
@@ -358,17 +348,7 @@ impl Service {
                 };
                 let update = OrderUpdate { state: Some(OrderState::NotSent), ..Default::default() };
                 self.journal(move |j| j.record_outcome(op_id, &result, &update)).await?;
-                let order = self.order_row(&profile, reference).await;
-                Ok(Outcome {
-                    profile,
-                    merchant_reference: reference.to_owned(),
-                    operation: op,
-                    verdict,
-                    order,
-                    reconciled: false,
-                    token_name: None,
-                    payment_link: None,
-                })
+                Ok(self.outcome(&profile, reference, op, verdict, false).await)
             }
             Reading::Unknown { why } => {
                 let result = OpResult {

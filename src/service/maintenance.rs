@@ -202,16 +202,7 @@ impl Service {
                     at: Utc::now(),
                 };
                 self.journal(move |j| j.record_outcome(op_id, &result, &update)).await?;
-                Ok(Outcome {
-                    profile: profile.to_owned(),
-                    merchant_reference: reference.to_owned(),
-                    operation: op,
-                    verdict,
-                    order: self.order_row(profile, reference).await,
-                    reconciled: false,
-                    token_name: None,
-                    payment_link: None,
-                })
+                Ok(self.outcome(profile, reference, op, verdict, false).await)
             }
             Reading::NotSent { why } => {
                 let verdict = policy::not_sent_verdict(&why);
@@ -223,16 +214,7 @@ impl Service {
                     at: Utc::now(),
                 };
                 self.journal(move |j| j.finish_operation(op_id, &result)).await?;
-                Ok(Outcome {
-                    profile: profile.to_owned(),
-                    merchant_reference: reference.to_owned(),
-                    operation: op,
-                    verdict,
-                    order: self.order_row(profile, reference).await,
-                    reconciled: false,
-                    token_name: None,
-                    payment_link: None,
-                })
+                Ok(self.outcome(profile, reference, op, verdict, false).await)
             }
             Reading::Unknown { why } => {
                 let result = OpResult {

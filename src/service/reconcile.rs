@@ -137,7 +137,7 @@ impl Service {
         Ok(self.outcome(&profile, reference, op, verdict, true).await)
     }
 
-    async fn outcome(
+    pub(super) async fn outcome(
         &self,
         profile: &str,
         reference: &str,
