@@ -221,7 +221,9 @@ impl Engine {
 
     /// Adds the `fort_id` every answer carries (see the module docs for the rule).
     pub(crate) fn finish(&self, op: Option<Operation>, mut out: Params) -> Params {
-        if op != Some(Operation::CheckStatus) && !out.contains_key("fort_id") {
+        // A status query names an existing order or none; a fresh id would pass for the order's.
+        let status_query = op == Some(Operation::CheckStatus) || out.contains_key("query_command");
+        if !status_query && !out.contains_key("fort_id") {
             out.insert("fort_id".into(), Value::String(self.next_fort_id()));
         }
         out

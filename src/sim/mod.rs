@@ -96,7 +96,8 @@
 //! - `CREATE_TOKEN` is accepted as JSON on `paymentApi` with card fields signed.
 //! - ECOMMERCE charges with card data are accepted without 3-D Secure.
 //! - Every answer carries a `fort_id`: the order's for order operations, a fresh one otherwise,
-//!   except a failed CHECK_STATUS (no order, so no id beyond an echoed one).
+//!   except CHECK_STATUS, which carries the order's id or, when no order is found or the query is
+//!   refused, none beyond an echoed one (a made-up id would pass for the order's).
 //!
 //! # State
 //!

@@ -54,6 +54,11 @@ async fn check_status_of_an_unknown_order_is_a_check_status_failure() {
     assert_eq!(field(&answer, "status"), "11");
     assert!(!answer.contains_key("transaction_code"));
     assert!(!answer.contains_key("fort_id"), "no order, so no fort_id");
+    let mut unsigned = sim.request(json!({"query_command": "CHECK_STATUS", "merchant_reference": "NEVER-SENT"}));
+    unsigned.insert("signature".into(), json!("00"));
+    let refused = sim.post_signed(&sim.handle.payment_api_url(), &unsigned).await;
+    assert_eq!(code(&refused), "00008");
+    assert!(!refused.contains_key("fort_id"), "a refused status query carries no made-up fort_id");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
