@@ -54,7 +54,8 @@ async fn check_status_of_an_unknown_order_is_a_check_status_failure() {
     assert_eq!(field(&answer, "status"), "11");
     assert!(!answer.contains_key("transaction_code"));
     assert!(!answer.contains_key("fort_id"), "no order, so no fort_id");
-    let mut unsigned = sim.request(json!({"query_command": "CHECK_STATUS", "merchant_reference": "NEVER-SENT"}));
+    let mut unsigned =
+        sim.request(json!({"query_command": "CHECK_STATUS", "merchant_reference": "NEVER-SENT"}));
     unsigned.insert("signature".into(), json!("00"));
     let refused = sim.post_signed(&sim.handle.payment_api_url(), &unsigned).await;
     assert_eq!(code(&refused), "00008");
