@@ -47,7 +47,7 @@ async fn client(http: reqwest::Client, url: String, id: u64, until: Instant) -> 
     let mut last_reference = String::new();
     while Instant::now() < until {
         n += 1;
-        let (params, expected) = if n % 4 == 0 && !last_reference.is_empty() {
+        let (params, expected) = if n.is_multiple_of(4) && !last_reference.is_empty() {
             (signed(json!({"query_command": "CHECK_STATUS", "merchant_reference": last_reference})), "12000")
         } else {
             last_reference = format!("BENCH-{id}-{n}");

@@ -92,7 +92,7 @@ impl Engine {
                 continue;
             }
             let pan = seed.card_number.expose();
-            let Some(card) = CardFacts::of(pan, &state.salt) else {
+            let Ok(card) = CardFacts::of(pan, &state.salt) else {
                 return Err(SimError::SeedToken {
                     name: seed.name.clone(),
                     problem: "the card number is not a valid card of a supported brand".into(),
@@ -221,7 +221,9 @@ impl Engine {
 
     /// Adds the `fort_id` every answer carries (see the module docs for the rule).
     pub(crate) fn finish(&self, op: Option<Operation>, mut out: Params) -> Params {
-        if op != Some(Operation::CheckStatus) && !out.contains_key("fort_id") {
+        // A status query names an existing order or none; a fresh id would pass for the order's.
+        let status_query = op == Some(Operation::CheckStatus) || out.contains_key("query_command");
+        if !status_query && !out.contains_key("fort_id") {
             out.insert("fort_id".into(), Value::String(self.next_fort_id()));
         }
         out
@@ -272,8 +274,8 @@ impl Engine {
 /// (005), in that order.
 pub(crate) fn validate(op: Operation, req: &Params) -> Result<Checked, Reject> {
     let required = required_fields(op, req);
-    fields::require(req, &required).map_err(|e| ("00", field_code(&e)))?;
-    fields::check_params(req).map_err(|e| ("00", field_code(&e)))?;
+    fields::require(req, &required).map_err(|e| ("00", e.message_code()))?;
+    fields::check_params(req).map_err(|e| ("00", e.message_code()))?;
     check_values(op, req)?;
     let needs_money = matches!(
         op,
@@ -356,47 +358,21 @@ fn required_fields(op: Operation, req: &Params) -> Vec<&'static str> {
     names
 }
 
-/// Allowed values the generic field rules do not know about (033), and combinations APS refuses.
+/// Combinations APS refuses that no single field rule covers.
 fn check_values(op: Operation, req: &Params) -> Result<(), Reject> {
-    let one_of = |name: &str, allowed: &[&str]| match text(req, name) {
-        Some(value) if !allowed.contains(&value) => Err(("00", "033")),
-        _ => Ok(()),
-    };
-    one_of("language", &["en", "ar"])?;
-    one_of("token_status", &["ACTIVE", "INACTIVE"])?;
-    one_of("remember_me", &["YES", "NO"])?;
-    one_of("return_third_party_response_codes", &["YES", "NO"])?;
-    if matches!(op, Operation::Purchase | Operation::Authorization) {
-        one_of("eci", &["MOTO", "ECOMMERCE", "RECURRING"])?;
-        // RECURRING is a merchant-initiated PURCHASE on a stored token only (spec 3.4).
-        if text(req, "eci") == Some("RECURRING")
-            && (op == Operation::Authorization || text(req, "card_number").is_some())
-        {
-            return Err(("00", "033"));
-        }
+    // RECURRING is a merchant-initiated PURCHASE on a stored token only (spec 3.4).
+    if matches!(op, Operation::Purchase | Operation::Authorization)
+        && text(req, "eci") == Some("RECURRING")
+        && (op == Operation::Authorization || text(req, "card_number").is_some())
+    {
+        return Err(("00", "033"));
     }
-    if op == Operation::PaymentLink {
-        one_of("link_command", &["PURCHASE", "AUTHORIZATION"])?;
-        let types = text(req, "notification_type").unwrap_or_default();
-        if types.split(',').any(|t| !["EMAIL", "SMS", "NONE"].contains(&t.trim())) {
-            return Err(("00", "033"));
-        }
-        if text(req, "request_expiry_date").is_some_and(|d| chrono::DateTime::parse_from_rfc3339(d).is_err())
-        {
-            return Err(("00", "002"));
-        }
+    if op == Operation::PaymentLink
+        && text(req, "request_expiry_date").is_some_and(|d| chrono::DateTime::parse_from_rfc3339(d).is_err())
+    {
+        return Err(("00", "002"));
     }
     Ok(())
-}
-
-/// The three-digit message code of a field error, as a static string.
-fn field_code(error: &fields::FieldError) -> &'static str {
-    match error.message_code() {
-        "001" => "001",
-        "032" => "032",
-        "033" => "033",
-        _ => "002",
-    }
 }
 
 /// A string parameter (numbers were turned into text when the request was read).
@@ -482,20 +458,21 @@ pub(crate) struct CardFacts {
 }
 
 impl CardFacts {
-    /// `None` when the number fails Luhn or is of no supported brand.
-    pub(crate) fn of(pan: &str, salt: &str) -> Option<Self> {
-        if !crate::aps::card::luhn_valid(pan) {
-            return None;
-        }
-        let card = crate::aps::card::CardNumber::parse(pan).ok()?;
-        let brand = crate::aps::card::detect_brand(pan)?;
-        Some(Self {
-            fingerprint: fingerprint(salt, pan),
+    /// The facts of a card number, or the APS message code refusing it: `003` for a number of
+    /// no supported brand, `016` for any other invalid number (Luhn, length).
+    pub(crate) fn of(pan: &str, salt: &str) -> Result<Self, &'static str> {
+        let card = match crate::aps::card::CardNumber::parse(pan) {
+            Ok(card) => card,
+            Err(crate::aps::card::CardError::UnknownBrand) => return Err("003"),
+            Err(_) => return Err("016"),
+        };
+        Ok(Self {
+            fingerprint: fingerprint(salt, card.expose()),
             masked: card.masked(),
             bin: card.bin().to_owned(),
             last4: card.last4().to_owned(),
-            brand: brand.payment_option().to_owned(),
-            issuer_declines: pan == super::DECLINED_CARD,
+            brand: card.brand().payment_option().to_owned(),
+            issuer_declines: card.expose() == super::DECLINED_CARD,
         })
     }
 

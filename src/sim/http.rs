@@ -69,7 +69,11 @@ pub(crate) async fn serve(
                 }
             }
             accepted = listener.accept() => {
-                let Ok((stream, _peer)) = accepted else { continue };
+                let Ok((stream, _peer)) = accepted else {
+                    // Out of file descriptors or similar: back off instead of spinning.
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                };
                 // Small request/response pairs: never wait for Nagle.
                 let _ = stream.set_nodelay(true);
                 let shared = Arc::clone(&shared);

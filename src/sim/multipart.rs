@@ -28,22 +28,17 @@ pub(crate) enum MultipartError {
 
 /// The boundary of a `multipart/form-data; boundary=...` content type.
 pub(crate) fn boundary(content_type: &str) -> Result<String, MultipartError> {
-    let mut pieces = content_type.split(';');
-    let kind = pieces.next().unwrap_or_default().trim();
+    let params = split_params(content_type);
+    let kind = params.first().map(|(k, _)| k.as_str()).unwrap_or_default();
     if !kind.eq_ignore_ascii_case("multipart/form-data") {
         return Err(MultipartError::NoBoundary);
     }
-    for piece in pieces {
-        if let Some((key, value)) = piece.split_once('=')
-            && key.trim().eq_ignore_ascii_case("boundary")
-        {
-            let value = unquote(value.trim());
-            if !value.is_empty() && value.len() <= 70 {
-                return Ok(value);
-            }
-        }
-    }
-    Err(MultipartError::NoBoundary)
+    params
+        .into_iter()
+        .skip(1)
+        .find(|(k, v)| k.eq_ignore_ascii_case("boundary") && !v.is_empty() && v.len() <= 70)
+        .map(|(_, v)| v)
+        .ok_or(MultipartError::NoBoundary)
 }
 
 /// Splits a body into its parts.

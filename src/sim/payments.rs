@@ -200,10 +200,7 @@ impl Engine {
     /// Checks the token or the card data of a charge; the error is the message code.
     fn charge_source(&self, st: &State, req: &Params) -> Result<Source, &'static str> {
         if let Some(pan) = text(req, "card_number") {
-            if !crate::aps::card::luhn_valid(pan) || crate::aps::card::CardNumber::parse(pan).is_err() {
-                return Err("016");
-            }
-            let card = CardFacts::of(pan, &st.salt).ok_or("003")?;
+            let card = CardFacts::of(pan, &st.salt)?;
             let expiry = text(req, "expiry_date").unwrap_or_default();
             if let Some(problem) = expiry_problem(expiry) {
                 return Err(problem);

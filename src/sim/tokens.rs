@@ -9,10 +9,10 @@ impl Engine {
     /// CREATE_TOKEN: a token for a card without a payment (`52062`; failures status 53).
     pub(super) fn create_token(&self, st: &mut State, req: &Params) -> (Params, bool) {
         let pan = text(req, "card_number").unwrap_or_default();
-        if !crate::aps::card::luhn_valid(pan) || crate::aps::card::CardNumber::parse(pan).is_err() {
-            return (answer(req, "53", "016"), false);
-        }
-        let Some(card) = CardFacts::of(pan, &st.salt) else { return (answer(req, "53", "003"), false) };
+        let card = match CardFacts::of(pan, &st.salt) {
+            Ok(card) => card,
+            Err(msg) => return (answer(req, "53", msg), false),
+        };
         let expiry = text(req, "expiry_date").unwrap_or_default();
         if let Some(problem) = expiry_problem(expiry) {
             return (answer(req, "53", problem), false);

@@ -78,7 +78,7 @@ async fn upload_validate_process_and_read_per_line_results() {
     let recurring = reference("B-REC");
     let file = format!(
         "command,merchant_reference,amount,currency,eci,token_name,agreement_id,customer_email,maintenance_reference\r\n\
-         PURCHASE,{recurring},10003,USD,RECURRING,DEMO-VISA-0001,AGR-9,c@example.com,\r\n\
+         PURCHASE,{recurring},10003,USD,RECURRING,DEMO-VISA-0001,AGR9,c@example.com,\r\n\
          CAPTURE,{auth},2000,AED,,,,,\r\n\
          REFUND,{sale},9999,AED,,,,,B-RF-1\r\n\
          REFUND,{sale},1000,AED,,,,,B-RF-2\r\n\

@@ -54,6 +54,12 @@ async fn check_status_of_an_unknown_order_is_a_check_status_failure() {
     assert_eq!(field(&answer, "status"), "11");
     assert!(!answer.contains_key("transaction_code"));
     assert!(!answer.contains_key("fort_id"), "no order, so no fort_id");
+    let mut unsigned =
+        sim.request(json!({"query_command": "CHECK_STATUS", "merchant_reference": "NEVER-SENT"}));
+    unsigned.insert("signature".into(), json!("00"));
+    let refused = sim.post_signed(&sim.handle.payment_api_url(), &unsigned).await;
+    assert_eq!(code(&refused), "00008");
+    assert!(!refused.contains_key("fort_id"), "a refused status query carries no made-up fort_id");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -343,13 +349,13 @@ async fn recurring_needs_a_token_and_an_agreement() {
         })
     };
     let r = reference("REC");
-    let ok = sim.send(recurring(&r, Some("AGR-2024-01"))).await;
+    let ok = sim.send(recurring(&r, Some("AGR202401"))).await;
     assert_eq!(code(&ok), "14000");
     assert_eq!(field(&ok, "eci"), "RECURRING");
-    assert_eq!(field(&ok, "agreement_id"), "AGR-2024-01");
+    assert_eq!(field(&ok, "agreement_id"), "AGR202401");
     assert_eq!(sim.truth_of(&r).await.unwrap().eci.as_deref(), Some("RECURRING"));
     assert_eq!(code(&sim.send(recurring(&reference("REC"), None)).await), "00001");
-    let mut with_card = object(recurring(&reference("REC"), Some("AGR")));
+    let mut with_card = object(recurring(&reference("REC"), Some("AGR7")));
     with_card.insert("card_number".into(), json!("4005550000000001"));
     with_card.insert("expiry_date".into(), json!("3012"));
     assert_eq!(code(&sim.send(Value::Object(with_card)).await), "00033");
@@ -372,4 +378,27 @@ async fn three_decimal_currencies_keep_minor_units() {
     assert_eq!(code(&capture), "04000");
     let order = sim.truth_of(&r).await.unwrap();
     assert_eq!((order.currency.as_str(), order.captured_amount), ("KWD", 1250));
+}
+
+#[test]
+fn the_terminal_reads_every_documented_decline_as_a_decline() {
+    use moto_terminal::aps::Operation;
+    use moto_terminal::aps::response::{Kind, classify};
+    for (op, code) in [
+        (Operation::Purchase, "13666"),
+        (Operation::Purchase, "13029"),
+        (Operation::Purchase, "13012"),
+        (Operation::Purchase, "13016"),
+        (Operation::Purchase, "13003"),
+        (Operation::Purchase, "13044"),
+        (Operation::Purchase, "13014"),
+        (Operation::Authorization, "03666"),
+        (Operation::Authorization, "03029"),
+    ] {
+        let verdict = classify(op, code);
+        assert!(matches!(verdict.kind, Kind::Declined | Kind::Rejected), "{op} {code}: {verdict:?}");
+    }
+    assert_eq!(classify(Operation::Purchase, "13666").kind, Kind::Declined);
+    assert_eq!(classify(Operation::Purchase, "13029").kind, Kind::Declined);
+    assert_eq!(classify(Operation::Purchase, "15777").kind, Kind::Uncertain, "the uncertain_committed fault");
 }
