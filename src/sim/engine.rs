@@ -298,13 +298,17 @@ pub(crate) fn validate(op: Operation, req: &Params) -> Result<Checked, Reject> {
     Ok(Checked { currency, amount })
 }
 
-/// The mandatory fields of each operation (spec 3), beyond merchant_identifier, access_code,
-/// signature and the command itself, which [`Engine::admit`] already checked.
+/// The mandatory fields of a request (spec 3): the client's own list
+/// ([`crate::aps::command::required_fields`]), less what [`Engine::admit`] already checked, plus
+/// what depends on the request itself (card data, recurring, SMS, check status by fort_id).
 fn required_fields(op: Operation, req: &Params) -> Vec<&'static str> {
-    let mut names = match op {
+    let mut names: Vec<&'static str> = crate::aps::command::required_fields(op)
+        .iter()
+        .copied()
+        .filter(|n| !matches!(*n, "access_code" | "merchant_identifier"))
+        .collect();
+    match op {
         Operation::Purchase | Operation::Authorization => {
-            let mut names =
-                vec!["merchant_reference", "language", "amount", "currency", "customer_email", "eci"];
             let eci = text(req, "eci");
             if text(req, "card_number").is_some() && eci != Some("RECURRING") {
                 names.push("expiry_date");
@@ -317,44 +321,18 @@ fn required_fields(op: Operation, req: &Params) -> Vec<&'static str> {
             if eci == Some("RECURRING") {
                 names.push("agreement_id");
             }
-            names
         }
-        Operation::Capture | Operation::Refund => {
-            vec!["merchant_reference", "language", "amount", "currency"]
+        Operation::CheckStatus if text(req, "fort_id").is_some() => {
+            names.retain(|n| *n != "merchant_reference")
         }
-        Operation::VoidAuthorization => vec!["merchant_reference", "language"],
-        Operation::CheckStatus => {
-            if text(req, "fort_id").is_some() {
-                vec!["language"]
-            } else {
-                vec!["merchant_reference", "language"]
-            }
-        }
-        Operation::CreateToken => {
-            vec!["merchant_reference", "language", "card_number", "expiry_date", "return_url"]
-        }
-        Operation::UpdateToken => vec!["merchant_reference", "language", "token_name"],
         Operation::PaymentLink => {
-            let mut names = vec![
-                "merchant_reference",
-                "language",
-                "amount",
-                "currency",
-                "customer_email",
-                "request_expiry_date",
-                "notification_type",
-            ];
             let types = text(req, "notification_type").unwrap_or_default();
             if types.split(',').any(|t| t.trim() == "SMS") && !types.split(',').any(|t| t.trim() == "NONE") {
                 names.push("customer_phone");
             }
-            names
         }
-        Operation::UploadBatchFile | Operation::GetBatchResults | Operation::ProcessBatch => {
-            vec!["batch_reference", "language"]
-        }
-    };
-    names.dedup();
+        _ => {}
+    }
     names
 }
 
