@@ -783,6 +783,19 @@ fn file_journal_uses_wal_full_sync_and_foreign_keys() {
 }
 
 #[test]
+fn outcomes_leave_the_journal_in_full_sync_for_the_next_intent() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(&dir.path().join("journal.sqlite")).unwrap();
+    let sync = |j: &Journal| -> i64 { j.lock().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap() };
+    let id = j.record_order_intent(&order("SYNC-1")).unwrap();
+    j.record_outcome(id, &result(OpState::Approved, "14000"), &OrderUpdate::default()).unwrap();
+    assert_eq!(sync(&j), 2, "FULL again after an outcome");
+    // A failed outcome (already finished) restores FULL too.
+    assert!(j.record_outcome(id, &result(OpState::Approved, "14000"), &OrderUpdate::default()).is_err());
+    assert_eq!(sync(&j), 2);
+}
+
+#[test]
 fn queries_use_the_indexes() {
     let j = journal();
     let conn = j.lock();

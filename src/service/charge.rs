@@ -200,15 +200,9 @@ impl Service {
             .to_params(&ctx.merchant())
             .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
 
-        if !draft.allow_duplicate {
-            let window = chrono::Duration::from_std(self.settings().duplicate_window).unwrap_or_default();
-            let (profile, dup_method) = (ctx.profile.name.clone(), method.clone());
-            if let Some(existing) =
-                self.journal(move |j| j.recent_duplicate(&profile, &dup_method, money, now - window)).await?
-            {
-                return Err(ServiceError::PossibleDuplicate { existing: Box::new(existing) });
-            }
-        }
+        // The duplicate guard's window; `None` when the operator overrode it.
+        let duplicate_since = (!draft.allow_duplicate)
+            .then(|| now - chrono::Duration::from_std(self.settings().duplicate_window).unwrap_or_default());
 
         let order_kind = match (kind, draft.recurring) {
             (_, true) => OrderKind::Recurring,
@@ -244,12 +238,26 @@ impl Service {
             created_at: now,
             extra,
         };
-        let op_id = self.journal(move |j| j.record_order_intent(&new_order)).await.map_err(|e| match e {
-            ServiceError::Journal(text) if text.contains("already used") => {
-                ServiceError::invalid("merchant_reference", text)
-            }
-            other => other,
-        })?;
+        // The duplicate guard and the intent in one trip to the journal thread.
+        let recorded = self
+            .journal(move |j| {
+                if let Some(since) = duplicate_since
+                    && let Some(existing) =
+                        j.recent_duplicate(&new_order.profile, &new_order.method, money, since)?
+                {
+                    return Ok(Err(existing));
+                }
+                j.record_order_intent(&new_order).map(Ok)
+            })
+            .await
+            .map_err(|e| match e {
+                ServiceError::Journal(text) if text.contains("already used") => {
+                    ServiceError::invalid("merchant_reference", text)
+                }
+                other => other,
+            })?;
+        let op_id =
+            recorded.map_err(|existing| ServiceError::PossibleDuplicate { existing: Box::new(existing) })?;
 
         progress.report(Stage::Sending);
         let op = kind.operation();
