@@ -1,0 +1,21 @@
+//! One struct per screen, each in its own file. A screen keeps its own UI state, draws itself
+//! with `ui(&mut self, ui, env)`, and reaches the service only through the handle in [`Env`].
+
+pub mod order_form;
+
+use super::env::Env;
+
+/// What the app shell needs from every screen.
+pub trait Screen {
+    /// Draws the screen for one frame.
+    fn ui(&mut self, ui: &mut egui::Ui, env: &mut Env<'_>);
+
+    /// Esc was pressed: close whatever the screen has open (a dialog, a read-back) and return
+    /// true, or return false to let the app go back to the previous screen.
+    fn escape(&mut self) -> bool {
+        false
+    }
+
+    /// The screen was opened (by its shortcut, the navigation or a command).
+    fn opened(&mut self, _ctx: &egui::Context) {}
+}

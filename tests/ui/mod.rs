@@ -1,0 +1,96 @@
+//! The desktop terminal's behaviour, driven through its accessibility tree with egui_kittest
+//! (no GPU, no window): what an agent types, what they see, what each key does.
+
+mod order_form;
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use moto_terminal::aps::money::Currency;
+use moto_terminal::ui::{DialogAnswer, Environment, FileDialogs, FileRequest, PendingPath, ProfileSummary};
+use std::cell::RefCell;
+use std::path::PathBuf;
+
+/// File dialogs that never open a window: they record what was asked and answer at once.
+#[derive(Default)]
+pub struct FakeDialogs {
+    pub asked: RefCell<Vec<FileRequest>>,
+    /// The path every dialog answers with; `None` answers as if cancelled.
+    pub answer: Option<PathBuf>,
+}
+
+impl FileDialogs for FakeDialogs {
+    fn save_file(&self, request: FileRequest) -> PendingPath {
+        self.asked.borrow_mut().push(request);
+        PendingPath::ready(self.answer.clone())
+    }
+
+    fn open_file(&self, request: FileRequest) -> PendingPath {
+        self.asked.borrow_mut().push(request);
+        PendingPath::ready(self.answer.clone())
+    }
+}
+
+#[test]
+fn fake_dialogs_answer_without_a_window() {
+    let dialogs = FakeDialogs { answer: Some(PathBuf::from("/tmp/x.csv")), ..Default::default() };
+    let pending = dialogs.save_file(FileRequest::new("Export", "x.csv", "CSV", "csv"));
+    assert_eq!(pending.poll(), DialogAnswer::Picked(PathBuf::from("/tmp/x.csv")));
+    assert_eq!(dialogs.asked.borrow().len(), 1);
+    let cancelled = FakeDialogs::default().open_file(FileRequest::new("Open", "", "CSV", "csv"));
+    assert_eq!(cancelled.poll(), DialogAnswer::Cancelled);
+}
+
+pub fn profile(environment: Environment, trusted_channel: bool) -> ProfileSummary {
+    ProfileSummary {
+        name: "Demo merchant".to_owned(),
+        environment,
+        merchant_identifier: "DEMO0001".to_owned(),
+        trusted_channel,
+        default_currency: Currency::parse("AED").unwrap(),
+        operator: "agent7".to_owned(),
+    }
+}
+
+/// The text input labelled `label`.
+pub fn input<'h, S>(harness: &'h Harness<'_, S>, label: &'h str) -> egui_kittest::Node<'h> {
+    harness.get_by_role_and_label(Role::TextInput, label)
+}
+
+/// The value shown in the text input labelled `label`.
+pub fn value_of<S>(harness: &Harness<'_, S>, label: &str) -> String {
+    input(harness, label).value().unwrap_or_default()
+}
+
+/// Focuses the input labelled `label` and types `text` into it.
+pub fn type_into<S>(harness: &mut Harness<'_, S>, label: &str, text: &str) {
+    input(harness, label).focus();
+    settle(harness);
+    input(harness, label).type_text(text);
+    settle(harness);
+}
+
+/// True if some visible text contains `needle`.
+pub fn shows<S>(harness: &Harness<'_, S>, needle: &str) -> bool {
+    harness
+        .query_all_by(|node| {
+            node.label().is_some_and(|l| l.contains(needle))
+                || node.value().is_some_and(|v| v.contains(needle))
+        })
+        .next()
+        .is_some()
+}
+
+/// Presses a key and lets the UI settle.
+pub fn press<S>(harness: &mut Harness<'_, S>, key: egui::Key) {
+    harness.key_press(key);
+    settle(harness);
+}
+
+/// Runs frames until the UI is idle, or a few if it keeps animating (the spinner of a request
+/// in flight repaints until the answer is there).
+pub fn settle<S>(harness: &mut Harness<'_, S>) {
+    if harness.run_ok().is_none() {
+        harness.run_steps(2);
+    }
+}
