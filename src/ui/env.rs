@@ -7,6 +7,7 @@
 use super::dialogs::FileDialogs;
 use super::theme;
 use crate::aps::money::Currency;
+use crate::service::handle::ServiceHandle;
 
 /// Which APS system a profile talks to. Shown on every screen, in words and colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -50,7 +51,7 @@ impl Environment {
 
 /// The profile the terminal is working in, as the screens need to show and check it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProfileSummary {
+pub struct ActiveProfile {
     /// The profile's name, e.g. "Demo merchant".
     pub name: String,
     pub environment: Environment,
@@ -78,7 +79,8 @@ impl Default for UiSettings {
     }
 }
 
-/// The screens of the terminal, in navigation order.
+/// The screens of the terminal, in navigation order. Each has a function key: one press from
+/// anywhere, shown next to its name in the navigation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ScreenId {
     PhoneOrder,
@@ -92,18 +94,75 @@ pub enum ScreenId {
     Settings,
 }
 
+impl ScreenId {
+    pub const ALL: [ScreenId; 9] = [
+        Self::PhoneOrder,
+        Self::MailOrder,
+        Self::Tokens,
+        Self::Operations,
+        Self::Status,
+        Self::History,
+        Self::Recurring,
+        Self::PaymentLink,
+        Self::Settings,
+    ];
+
+    /// The screen's name, as in the navigation and its heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::PhoneOrder => "Phone order",
+            Self::MailOrder => "Mail order",
+            Self::Tokens => "Tokens",
+            Self::Operations => "Operations",
+            Self::Status => "Status",
+            Self::History => "History",
+            Self::Recurring => "Recurring",
+            Self::PaymentLink => "Payment link",
+            Self::Settings => "Settings",
+        }
+    }
+
+    /// The function key that opens the screen.
+    pub fn key(self) -> egui::Key {
+        use egui::Key;
+        match self {
+            Self::PhoneOrder => Key::F1,
+            Self::MailOrder => Key::F2,
+            Self::Tokens => Key::F3,
+            Self::Operations => Key::F4,
+            Self::Status => Key::F5,
+            Self::History => Key::F6,
+            Self::Recurring => Key::F7,
+            Self::PaymentLink => Key::F8,
+            Self::Settings => Key::F9,
+        }
+    }
+
+    /// The key's name as shown: "F1".
+    pub fn key_name(self) -> &'static str {
+        self.key().name()
+    }
+}
+
 /// A request a screen leaves for the app shell, applied after the frame's screen has drawn.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AppCommand {
     /// Switch to another screen (remembered, so Esc comes back).
     Open(ScreenId),
-    /// Open Operations on this order (merchant reference), e.g. to capture it.
+    /// Open a screen on one order (merchant reference): Operations to capture it, Status to
+    /// check it, History to see its timeline.
     OpenOrder { screen: ScreenId, merchant_reference: String },
+    /// The agent switched profile or changed the current one in Settings.
+    ProfileChanged(Box<ActiveProfile>),
+    /// Fill the payment link form from the phone order being taken.
+    LinkFromPhoneOrder,
 }
 
 /// Everything a screen may use while it draws.
 pub struct Env<'a> {
-    pub profile: &'a ProfileSummary,
+    /// Runs service calls on the runtime; screens poll the returned tasks.
+    pub service: &'a ServiceHandle,
+    pub profile: &'a ActiveProfile,
     pub dialogs: &'a dyn FileDialogs,
     pub settings: &'a UiSettings,
     /// Requests for the app shell, drained after the screen has drawn.
@@ -111,7 +170,12 @@ pub struct Env<'a> {
 }
 
 impl<'a> Env<'a> {
-    pub fn new(profile: &'a ProfileSummary, dialogs: &'a dyn FileDialogs, settings: &'a UiSettings) -> Self {
-        Self { profile, dialogs, settings, commands: Vec::new() }
+    pub fn new(
+        service: &'a ServiceHandle,
+        profile: &'a ActiveProfile,
+        dialogs: &'a dyn FileDialogs,
+        settings: &'a UiSettings,
+    ) -> Self {
+        Self { service, profile, dialogs, settings, commands: Vec::new() }
     }
 }

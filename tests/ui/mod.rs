@@ -3,13 +3,73 @@
 
 mod order_form;
 
+use crate::service::rig::{PROFILE, Rig};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use moto_terminal::aps::money::Currency;
-use moto_terminal::ui::{DialogAnswer, Environment, FileDialogs, FileRequest, PendingPath, ProfileSummary};
+use moto_terminal::service::handle::ServiceHandle;
+use moto_terminal::ui::{
+    ActiveProfile, DialogAnswer, Environment, FileDialogs, FileRequest, PendingPath, TerminalApp, UiSettings,
+};
 use std::cell::RefCell;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The real service over the simulator, as the desktop runs it: a tokio runtime, the service
+/// on it, and the handle the screens use.
+pub struct UiRig {
+    pub rig: Rig,
+    pub handle: ServiceHandle,
+    /// Dropped last: the simulator and the service's tasks run on it.
+    pub rt: tokio::runtime::Runtime,
+}
+
+impl UiRig {
+    pub fn new() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let rig = rt.block_on(Rig::new());
+        // The harness polls every step, so the waker has nothing to wake.
+        let handle = ServiceHandle::new(rig.service.clone(), rt.handle().clone(), Arc::new(|| {}));
+        Self { rig, handle, rt }
+    }
+
+    /// The rig's profile as the terminal shows it.
+    pub fn profile(&self) -> ActiveProfile {
+        ActiveProfile { name: PROFILE.to_owned(), ..profile(Environment::Demo, true) }
+    }
+
+    /// The whole terminal in a harness, on the rig's profile.
+    pub fn app(&self, dialogs: FakeDialogs) -> Harness<'static, TerminalApp> {
+        let app =
+            TerminalApp::new(self.handle.clone(), self.profile(), UiSettings::default(), Box::new(dialogs));
+        let mut harness = Harness::builder()
+            .with_size([1280.0, 1000.0])
+            .build_ui_state(|ui, app: &mut TerminalApp| app.show(ui), app);
+        settle(&mut harness);
+        harness
+    }
+}
+
+/// Steps the UI until `done` holds, failing after 10 s with `what`.
+pub fn wait_until<S>(harness: &mut Harness<'_, S>, what: &str, done: impl Fn(&Harness<'_, S>) -> bool) {
+    let start = Instant::now();
+    loop {
+        harness.step();
+        if done(harness) {
+            settle(harness);
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(15));
+    }
+}
+
+/// Steps the UI until some text contains `needle`.
+pub fn wait_for_text<S>(harness: &mut Harness<'_, S>, needle: &str) {
+    wait_until(harness, needle, |h| shows(h, needle));
+}
 
 /// File dialogs that never open a window: they record what was asked and answer at once.
 #[derive(Default)]
@@ -41,8 +101,8 @@ fn fake_dialogs_answer_without_a_window() {
     assert_eq!(cancelled.poll(), DialogAnswer::Cancelled);
 }
 
-pub fn profile(environment: Environment, trusted_channel: bool) -> ProfileSummary {
-    ProfileSummary {
+pub fn profile(environment: Environment, trusted_channel: bool) -> ActiveProfile {
+    ActiveProfile {
         name: "Demo merchant".to_owned(),
         environment,
         merchant_identifier: "DEMO0001".to_owned(),

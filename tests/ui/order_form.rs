@@ -2,7 +2,7 @@
 //! duplicate guard, the outcome and the idle wipe. The screens that put it on the service are
 //! tested end to end against the simulator elsewhere.
 
-use super::{FakeDialogs, input, press, profile, settle, shows, type_into, value_of};
+use super::{FakeDialogs, UiRig, input, press, profile, settle, shows, type_into, value_of};
 use egui::Key;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -12,19 +12,21 @@ use moto_terminal::ui::screens::order_form::{
 };
 use moto_terminal::ui::widgets::outcome::{OutcomeKind, OutcomeView};
 use moto_terminal::ui::widgets::token::TokenChoice;
-use moto_terminal::ui::{Env, Environment, ProfileSummary, UiSettings};
+use moto_terminal::ui::{ActiveProfile, Env, Environment, UiSettings};
 
 struct FormState {
+    rig: UiRig,
     form: OrderForm,
-    profile: ProfileSummary,
+    profile: ActiveProfile,
     settings: UiSettings,
     dialogs: FakeDialogs,
     events: Vec<FormEvent>,
 }
 
-fn harness_for(channel: OrderChannel, profile: ProfileSummary) -> Harness<'static, FormState> {
+fn harness_for(channel: OrderChannel, profile: ActiveProfile) -> Harness<'static, FormState> {
     let form = OrderForm::new(channel, "test", &profile);
     let state = FormState {
+        rig: UiRig::new(),
         form,
         profile,
         settings: UiSettings::default(),
@@ -33,7 +35,7 @@ fn harness_for(channel: OrderChannel, profile: ProfileSummary) -> Harness<'stati
     };
     let mut harness = Harness::builder().with_size([1100.0, 1000.0]).build_ui_state(
         |ui, state: &mut FormState| {
-            let env = Env::new(&state.profile, &state.dialogs, &state.settings);
+            let env = Env::new(&state.rig.handle, &state.profile, &state.dialogs, &state.settings);
             let events = state.form.ui(ui, &env);
             state.events.extend(events);
         },
@@ -323,7 +325,7 @@ fn typed_card_details_are_wiped_after_the_idle_time() {
     settle(&mut harness);
     assert!(harness.state().form.card.number().is_empty(), "card number wiped");
     assert_eq!(value_of(&harness, "Card number"), "");
-    assert!(shows(&harness, "The card details were cleared after 1 minutes without activity"));
+    assert!(shows(&harness, "The card details were cleared after 1 minute without activity"));
     assert_eq!(value_of(&harness, "Amount"), "12.50", "the rest of the order is kept");
 }
 

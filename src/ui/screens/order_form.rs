@@ -11,7 +11,7 @@
 //! [`OrderForm::finish`].
 
 use crate::aps::money::{Currency, Money};
-use crate::ui::env::{Env, ProfileSummary};
+use crate::ui::env::{ActiveProfile, Env};
 use crate::ui::theme;
 use crate::ui::widgets::card::{CardFields, CardIds};
 use crate::ui::widgets::confirm::{ConfirmChoice, ReadBack, read_back_ui};
@@ -110,8 +110,6 @@ pub struct OrderForm {
     return_focus: Option<Id>,
     /// Every input drawn last frame: Enter in any of them opens the read-back.
     input_ids: Vec<Id>,
-    /// Egui time of the last input event, for the idle wipe of card fields.
-    last_activity: f64,
     /// The customer fields were filled from the chosen token, not typed.
     customer_autofilled: bool,
     /// The token choice the customer fields were filled from.
@@ -120,7 +118,7 @@ pub struct OrderForm {
 
 impl OrderForm {
     /// An empty form for a profile; `salt` keeps the phone and mail forms' widgets apart.
-    pub fn new(channel: OrderChannel, salt: &str, profile: &ProfileSummary) -> Self {
+    pub fn new(channel: OrderChannel, salt: &str, profile: &ActiveProfile) -> Self {
         let id = Id::unique(("order_form", salt));
         Self {
             channel,
@@ -143,7 +141,6 @@ impl OrderForm {
             focus_request: Some(Self::first_field_id(id, channel, PaymentMode::Token)),
             return_focus: None,
             input_ids: Vec::new(),
-            last_activity: 0.0,
             customer_autofilled: false,
             autofilled_from: None,
         }
@@ -259,11 +256,7 @@ impl OrderForm {
     /// Draws the form for one frame and returns what the screen must do.
     pub fn ui(&mut self, ui: &mut Ui, env: &Env<'_>) -> Vec<FormEvent> {
         let mut events = Vec::new();
-        let now = ui.input(|i| i.time);
-        if ui.input(|i| !i.events.is_empty()) {
-            self.last_activity = now;
-        }
-        self.idle_wipe(ui, env, now);
+        self.idle_wipe(ui, env);
         if !env.profile.trusted_channel && self.payment_mode == PaymentMode::Card {
             self.payment_mode = PaymentMode::Token;
         }
@@ -341,30 +334,25 @@ impl OrderForm {
         events.push(FormEvent::Submit { allow_duplicate });
     }
 
-    /// Wipes typed card digits after the configured idle time; keeps a repaint scheduled for
-    /// that moment so the wipe happens even if nobody touches the window.
-    fn idle_wipe(&mut self, ui: &Ui, env: &Env<'_>, now: f64) {
-        if !self.card.holds_secrets() || self.in_flight() {
+    /// Wipes typed card digits after the configured idle time (not while the request that
+    /// carries them is in flight).
+    fn idle_wipe(&mut self, ui: &Ui, env: &Env<'_>) {
+        if self.in_flight() {
             return;
         }
-        let limit = env.settings.card_idle_wipe_secs as f64;
-        let idle = now - self.last_activity;
-        if idle >= limit {
-            self.card.wipe(ui.ctx(), self.ids().card);
+        if self.card.wipe_when_idle(ui, self.ids().card, env.settings.card_idle_wipe_secs) {
             if matches!(self.phase, FormPhase::Confirming(_)) {
                 self.phase = FormPhase::Editing;
             }
             self.wipe_notice = Some(format!(
-                "The card details were cleared after {} minutes without activity. Ask the customer for the card again.",
-                (env.settings.card_idle_wipe_secs / 60).max(1)
+                "The card details were cleared after {} without activity. Ask the customer for the card again.",
+                idle_phrase(env.settings.card_idle_wipe_secs)
             ));
-        } else {
-            ui.ctx().request_repaint_after(std::time::Duration::from_secs_f64(limit - idle));
         }
     }
 
     /// Checks the form; opens the read-back, or focuses the first field to fix.
-    fn try_confirm(&mut self, ui: &Ui, profile: &ProfileSummary) {
+    fn try_confirm(&mut self, ui: &Ui, profile: &ActiveProfile) {
         self.show_errors = true;
         match self.read_back(profile) {
             Ok(read_back) => {
@@ -378,7 +366,7 @@ impl OrderForm {
     }
 
     /// Builds the read-back, or names the first field (its widget id) that must be fixed.
-    pub fn read_back(&self, profile: &ProfileSummary) -> Result<ReadBack, Id> {
+    pub fn read_back(&self, profile: &ActiveProfile) -> Result<ReadBack, Id> {
         let ids = self.ids();
         let mut details = Vec::new();
         if self.channel == OrderChannel::Mail {
@@ -680,6 +668,15 @@ impl FieldIds {
             "card_holder_name" => self.card.holder_name,
             _ => return None,
         })
+    }
+}
+
+/// "3 minutes", "90 seconds": the idle time as an agent would say it.
+pub fn idle_phrase(secs: u64) -> String {
+    match secs {
+        60 => "1 minute".to_owned(),
+        s if s % 60 == 0 => format!("{} minutes", s / 60),
+        s => format!("{s} seconds"),
     }
 }
 

@@ -2,7 +2,7 @@
 //! (DEMO / SANDBOX / PRODUCTION) as well as coloured, so it reads the same on any screen and to
 //! any eye.
 
-use crate::ui::env::{Environment, ProfileSummary};
+use crate::ui::env::{ActiveProfile, Environment};
 use crate::ui::theme;
 use egui::{Frame, RichText, Ui};
 
@@ -21,7 +21,7 @@ pub fn environment_badge(ui: &mut Ui, environment: Environment, profile: &str) {
 }
 
 /// The full-width banner across the top of the window.
-pub fn banner_ui(ui: &mut Ui, profile: &ProfileSummary) {
+pub fn banner_ui(ui: &mut Ui, profile: &ActiveProfile) {
     let (bg, fg) = profile.environment.colors();
     Frame::new().fill(bg).inner_margin(egui::Margin::symmetric(12, 6)).show(ui, |ui| {
         ui.set_min_width(ui.available_width());

@@ -27,6 +27,8 @@ pub struct CardFields {
     pub holder_name: String,
     /// Ask APS to keep the card as a token for the next order.
     pub remember: bool,
+    /// Egui time of the last input seen while digits were held, for the idle wipe.
+    last_activity: f64,
 }
 
 impl Default for CardFields {
@@ -37,6 +39,7 @@ impl Default for CardFields {
             cvv: Zeroizing::new(String::with_capacity(BUFFER_BYTES)),
             holder_name: String::new(),
             remember: false,
+            last_activity: 0.0,
         }
     }
 }
@@ -141,6 +144,25 @@ impl CardFields {
         for id in ids.all() {
             ctx.data_mut(|d| d.remove::<egui::text_edit::TextEditState>(id));
         }
+    }
+
+    /// Wipes the card once nobody has touched the window for `idle_secs` while digits were
+    /// held; otherwise keeps a repaint scheduled for that moment, so the wipe happens even if
+    /// the window is left alone. Returns true when it wiped.
+    pub fn wipe_when_idle(&mut self, ui: &Ui, ids: CardIds, idle_secs: u64) -> bool {
+        let now = ui.input(|i| i.time);
+        if !self.holds_secrets() || ui.input(|i| !i.events.is_empty()) {
+            self.last_activity = now;
+            return false;
+        }
+        let limit = idle_secs as f64;
+        let idle = now - self.last_activity;
+        if idle >= limit {
+            self.wipe(ui.ctx(), ids);
+            return true;
+        }
+        ui.ctx().request_repaint_after(std::time::Duration::from_secs_f64(limit - idle));
+        false
     }
 
     /// Checks every field; `today` is (year, month).

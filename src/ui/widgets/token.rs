@@ -55,6 +55,8 @@ pub struct TokenPicker {
     pub highlighted: usize,
     /// The query the current `choices` answer.
     pub answered_query: Option<String>,
+    /// A lookup in the token book is running.
+    pub searching: bool,
 }
 
 /// What the picker will charge.
@@ -69,6 +71,7 @@ pub enum TokenSelection<'a> {
 impl TokenPicker {
     /// Replaces the matches with the token book's answer for `query`.
     pub fn set_choices(&mut self, query: String, choices: Vec<TokenChoice>) {
+        self.searching = false;
         self.choices = choices;
         self.highlighted = 0;
         self.answered_query = Some(query);
@@ -86,6 +89,15 @@ impl TokenPicker {
         match self.query.trim() {
             "" => TokenSelection::Nothing,
             typed => TokenSelection::Typed(typed),
+        }
+    }
+
+    /// The token name that will be charged, if any.
+    pub fn selected_name(&self) -> Option<String> {
+        match self.selection() {
+            TokenSelection::Choice(choice) => Some(choice.token_name.clone()),
+            TokenSelection::Typed(text) => Some(text.to_owned()),
+            TokenSelection::Nothing => None,
         }
     }
 
@@ -112,7 +124,9 @@ impl TokenPicker {
                 choice.token_name, choice.status
             ))),
             TokenSelection::Choice(_) => None,
-            TokenSelection::Typed(_) if self.needs_search() => None,
+            TokenSelection::Typed(_) if self.needs_search() || self.searching => {
+                Some(Note::Hint("Searching the token book...".to_owned()))
+            }
             TokenSelection::Typed(text) => {
                 Some(Note::Hint(format!("No saved card matches; \"{text}\" will be used as the token name")))
             }
