@@ -149,15 +149,19 @@ impl TerminalApp {
     fn nav_ui(&mut self, ui: &mut Ui) {
         ui.add_space(theme::ROW_GAP);
         let mut chosen = None;
-        for id in ScreenId::ALL {
-            let text = RichText::new(format!("{:<4}{}", id.key_name(), id.title()));
-            let text = if id == self.current { text.strong() } else { text };
-            // Not in the Tab order: Tab stays inside the form, the F-keys switch screens.
-            let button = egui::Button::selectable(id == self.current, text).sense(egui::Sense::CLICK);
-            if ui.add_sized([ui.available_width(), 28.0], button).clicked() {
-                chosen = Some(id);
+        ui.with_layout(egui::Layout::top_down_justified(egui::Align::Min), |ui| {
+            for id in ScreenId::ALL {
+                let text = RichText::new(format!("{:<4}{}", id.key_name(), id.title()));
+                let text = if id == self.current { text.strong() } else { text };
+                // Not in the Tab order: Tab stays inside the form, the F-keys switch screens.
+                let button = egui::Button::selectable(id == self.current, text)
+                    .sense(egui::Sense::CLICK)
+                    .min_size(egui::vec2(0.0, 28.0));
+                if ui.add(button).clicked() {
+                    chosen = Some(id);
+                }
             }
-        }
+        });
         if let Some(id) = chosen {
             self.open(&ui.ctx().clone(), id);
         }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 #[derive(Debug, thiserror::Error)]
 pub enum UiError {
     #[error(
-        "no display to open the window on: the desktop terminal needs a graphical session (X11 or Wayland, with DISPLAY or WAYLAND_DISPLAY set); the command line works without one (moto-terminal --help)"
+        "no display to open the window on: the desktop terminal needs a graphical session (X11 or Wayland, with DISPLAY or WAYLAND_DISPLAY set to a running server); the command line works without one (moto-terminal --help)"
     )]
     NoDisplay,
     #[error(
@@ -101,11 +101,8 @@ fn classify(error: eframe::Error) -> UiError {
         }
         eframe::Error::WinitEventLoop(_) | eframe::Error::Winit(_) => {
             let lower = text.to_lowercase();
-            if lower.contains("display") || lower.contains("wayland") || lower.contains("x11") {
-                UiError::NoDisplay
-            } else {
-                UiError::Window(text)
-            }
+            let no_server = ["display", "wayland", "x11", "x server"].iter().any(|word| lower.contains(word));
+            if no_server { UiError::NoDisplay } else { UiError::Window(text) }
         }
         _ => UiError::Window(text),
     }

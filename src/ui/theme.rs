@@ -47,8 +47,8 @@ pub const DECLINED: Color32 = Color32::from_rgb(0xB0, 0x00, 0x20);
 pub const ATTENTION: Color32 = Color32::from_rgb(0xB3, 0x5C, 0x00);
 /// Text under a field that explains what is wrong with it.
 pub const ERROR_TEXT: Color32 = Color32::from_rgb(0xC6, 0x28, 0x28);
-/// Quiet helper text (hints, what a field accepts).
-pub const HINT_TEXT: Color32 = Color32::from_rgb(0x60, 0x66, 0x70);
+/// Quiet helper text (hints, what a field accepts); mid grey, readable on dark and light.
+pub const HINT_TEXT: Color32 = Color32::from_rgb(0x8C, 0x92, 0x9C);
 
 /// The thin frame around an outcome or a dialog, in the outcome's colour.
 pub fn outline(color: Color32) -> Stroke {

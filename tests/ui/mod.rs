@@ -2,6 +2,7 @@
 //! (no GPU, no window): what an agent types, what they see, what each key does.
 
 mod order_form;
+mod phone_order;
 
 use crate::service::rig::{PROFILE, Rig};
 use egui::accesskit::Role;

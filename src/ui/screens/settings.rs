@@ -356,7 +356,7 @@ impl SettingsScreen {
             .width(theme::SHORT_FIELD_WIDTH)
             .char_limit(3)
             .show(ui, &mut edit.default_currency, None, |_| {});
-        TextField::new("Wipe card after (seconds idle)", id("app_wipe"))
+        TextField::new("Card wipe (seconds)", id("app_wipe"))
             .width(theme::SHORT_FIELD_WIDTH)
             .char_limit(4)
             .show(ui, &mut edit.card_idle_wipe_secs, None, |_| {});
@@ -378,7 +378,7 @@ impl SettingsScreen {
                 Ok(secs) if (30..=3600).contains(&secs) => settings.card_idle_wipe_secs = secs,
                 _ => {
                     self.app_message =
-                        Some(Note::Error("Wipe card after must be 30 to 3600 seconds".to_owned()));
+                        Some(Note::Error("Card wipe must be 30 to 3600 seconds without activity".to_owned()));
                     return;
                 }
             }

@@ -32,7 +32,12 @@ pub fn banner_ui(ui: &mut Ui, profile: &ActiveProfile) {
             ui.label(RichText::new(format!("Profile: {}", profile.name)).color(fg).size(theme::BANNER_SIZE));
             ui.label(RichText::new(profile.environment.meaning()).color(fg).size(theme::BODY_SIZE));
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                ui.label(RichText::new(format!("Operator: {}", profile.operator)).color(fg));
+                let operator = if profile.operator.trim().is_empty() {
+                    "not set (F9 Settings)"
+                } else {
+                    profile.operator.as_str()
+                };
+                ui.label(RichText::new(format!("Operator: {operator}")).color(fg));
             });
         });
     });

@@ -111,7 +111,7 @@ pub fn outcome_ui(ui: &mut Ui, view: &OutcomeView) {
             }
             ui.label(RichText::new(view.kind.words()).color(color).strong().size(theme::HEADING_SIZE + 4.0));
         });
-        if !view.headline.is_empty() {
+        if !view.headline.is_empty() && view.headline != view.kind.words() {
             ui.label(RichText::new(&view.headline).strong());
         }
         if let Some(summary) = &view.summary {
