@@ -1,13 +1,14 @@
 //! The desktop terminal's behaviour, driven through its accessibility tree with egui_kittest
 //! (no GPU, no window): what an agent types, what they see, what each key does.
 
+mod back_office;
 mod order_form;
 mod phone_order;
 
 use crate::service::rig::{PROFILE, Rig};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT as _, Queryable};
 use moto_terminal::aps::money::Currency;
 use moto_terminal::service::handle::ServiceHandle;
 use moto_terminal::ui::{
@@ -62,7 +63,9 @@ pub fn wait_until<S>(harness: &mut Harness<'_, S>, what: &str, done: impl Fn(&Ha
             settle(harness);
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        if start.elapsed() > Duration::from_secs(10) {
+            panic!("timed out waiting for {what}; on screen:\n{}", screen_text(harness));
+        }
         std::thread::sleep(Duration::from_millis(15));
     }
 }
@@ -129,6 +132,18 @@ pub fn type_into<S>(harness: &mut Harness<'_, S>, label: &str, text: &str) {
     settle(harness);
     input(harness, label).type_text(text);
     settle(harness);
+}
+
+/// Every label and value on screen, one per line, for failure messages.
+pub fn screen_text<S>(harness: &Harness<'_, S>) -> String {
+    harness
+        .query_all_by(|node| node.label().is_some() || node.value().is_some())
+        .map(|node| {
+            let n = node.accesskit_node();
+            format!("{} {}", n.label().unwrap_or_default(), n.value().unwrap_or_default())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// True if some visible text contains `needle`.

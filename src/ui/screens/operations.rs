@@ -406,11 +406,11 @@ impl Screen for OperationsScreen {
         match &self.phase {
             Phase::InFlight(view) => {
                 ui.add_space(theme::SECTION_GAP);
-                outcome_ui(ui, view);
+                outcome_ui(ui, "operation", view);
             }
             Phase::Done(view) => {
                 ui.add_space(theme::SECTION_GAP);
-                outcome_ui(ui, view);
+                outcome_ui(ui, "operation", view);
                 let view = view.clone();
                 ui.horizontal(|ui| {
                     if ui.button("Another operation on this order (Enter)").clicked() {

@@ -292,7 +292,7 @@ impl OrderForm {
 
         match &self.phase {
             FormPhase::InFlight(view) => {
-                outcome_ui(ui, view);
+                outcome_ui(ui, "order", view);
                 ui.add_space(theme::ROW_GAP);
                 ui.add_enabled(false, egui::Button::new("Charge now (Enter)"));
             }
@@ -437,9 +437,9 @@ impl OrderForm {
         if self.autofilled_from.as_deref() == Some(choice.token_name.as_str()) {
             return;
         }
-        let typed =
-            !self.customer_autofilled && !(self.customer_email.is_empty() && self.customer_name.is_empty());
-        if typed {
+        let empty = self.customer_email.is_empty() && self.customer_name.is_empty();
+        if !empty && !self.customer_autofilled {
+            // The agent typed the customer: their words win over the token book's.
             return;
         }
         self.customer_email = choice.customer_email.clone();
@@ -598,7 +598,7 @@ impl OrderForm {
     }
 
     fn done_ui(&mut self, ui: &mut Ui, view: &OutcomeView, events: &mut Vec<FormEvent>) {
-        outcome_ui(ui, view);
+        outcome_ui(ui, "order", view);
         ui.add_space(theme::SECTION_GAP);
         ui.horizontal(|ui| {
             let next = match self.channel {

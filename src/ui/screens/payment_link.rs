@@ -329,7 +329,7 @@ impl Screen for PaymentLinkScreen {
             self.submit(env);
         }
         if let Some(view) = &self.outcome {
-            outcome_ui(ui, view);
+            outcome_ui(ui, "link", view);
             ui.add_space(theme::ROW_GAP);
         }
         self.form_ui(ui, env);

@@ -181,10 +181,10 @@ impl Screen for RecurringScreen {
         });
         if self.run.busy() {
             let stage = self.run.stage().map(|s| outcome_kind_of_stage(&s)).unwrap_or(OutcomeKind::Sending);
-            outcome_ui(ui, &OutcomeView::in_progress(stage));
+            outcome_ui(ui, "running", &OutcomeView::in_progress(stage));
         }
-        for view in &self.results {
-            outcome_ui(ui, view);
+        for (index, view) in self.results.iter().enumerate() {
+            outcome_ui(ui, ("result", index), view);
             ui.add_space(theme::ROW_GAP);
         }
         ui.add_space(theme::SECTION_GAP);

@@ -190,10 +190,10 @@ impl StatusScreen {
         if self.resolve.busy() {
             let stage =
                 self.resolve.stage().map(|s| outcome_kind_of_stage(&s)).unwrap_or(OutcomeKind::Sending);
-            outcome_ui(ui, &OutcomeView::in_progress(stage));
+            outcome_ui(ui, "progress1", &OutcomeView::in_progress(stage));
         }
-        for view in &self.resolved {
-            outcome_ui(ui, view);
+        for (index, view) in self.resolved.iter().enumerate() {
+            outcome_ui(ui, ("resolved", index), view);
             ui.add_space(theme::ROW_GAP);
         }
         if self.unresolved.is_empty() {
@@ -276,11 +276,11 @@ impl Screen for StatusScreen {
         }
         if self.check.busy() {
             let stage = self.check.stage().map(|s| outcome_kind_of_stage(&s)).unwrap_or(OutcomeKind::Sending);
-            outcome_ui(ui, &OutcomeView::in_progress(stage));
+            outcome_ui(ui, "progress2", &OutcomeView::in_progress(stage));
         }
         if let Some((view, lines)) = &self.report {
             ui.add_space(theme::ROW_GAP);
-            outcome_ui(ui, view);
+            outcome_ui(ui, "check", view);
             egui::Grid::new(id("answer")).num_columns(2).spacing([16.0, 4.0]).show(ui, |ui| {
                 for (name, value) in lines {
                     ui.label(RichText::new(name).color(theme::HINT_TEXT));

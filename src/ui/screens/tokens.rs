@@ -375,7 +375,7 @@ impl Screen for TokensScreen {
             ui.label(RichText::new(error).color(theme::ERROR_TEXT).strong());
         }
         if let Some(view) = &self.outcome {
-            outcome_ui(ui, view);
+            outcome_ui(ui, "token", view);
             ui.add_space(theme::ROW_GAP);
         }
         match self.mode {

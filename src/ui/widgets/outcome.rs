@@ -100,8 +100,12 @@ impl OutcomeView {
     }
 }
 
-/// Draws the outcome panel.
-pub fn outcome_ui(ui: &mut Ui, view: &OutcomeView) {
+/// Draws the outcome panel. `salt` tells apart several panels on one screen.
+pub fn outcome_ui(ui: &mut Ui, salt: impl std::hash::Hash + std::fmt::Debug, view: &OutcomeView) {
+    ui.push_id(salt, |ui| panel_ui(ui, view));
+}
+
+fn panel_ui(ui: &mut Ui, view: &OutcomeView) {
     let color = view.kind.color();
     Frame::group(ui.style()).stroke(theme::outline(color)).inner_margin(theme::PANEL_MARGIN).show(ui, |ui| {
         ui.set_min_width(ui.available_width().min(640.0));
