@@ -181,6 +181,7 @@ fn tokens_are_found_masked_and_can_be_deactivated() {
     assert!(input(&harness, "Find saved cards").is_focused());
     harness.event(egui::Event::Text("0001".into()));
     wait_for_text(&mut harness, "400555******0001");
+    assert!(shows(&harness, "12/30"), "the expiry as printed on the card");
     harness.get_by_label("DEMO-VISA-0001").click();
     settle(&mut harness);
     assert!(shows(&harness, "status ACTIVE"));

@@ -3,6 +3,7 @@
 //! profile, store a new card as a token without charging it.
 
 use super::{Call, Screen, finish_of, outcome_kind_of_stage};
+use crate::aps::card::Expiry;
 use crate::aps::command::TokenStatus;
 use crate::service::{CardDraft, CreateTokenDraft, Outcome, ServiceError, TokenRecord, TokenUpdateDraft};
 use crate::ui::env::Env;
@@ -76,6 +77,11 @@ fn id(name: &str) -> Id {
 
 fn card_ids() -> CardIds {
     CardIds::new(id("card"))
+}
+
+/// APS keeps expiry dates as YYMM; agents read them as printed on the card, MM/YY.
+fn expiry_text(wire: &str) -> String {
+    Expiry::from_wire(wire).map(Expiry::display).unwrap_or_else(|_| wire.to_owned())
 }
 
 fn today() -> (u16, u8) {
@@ -238,7 +244,7 @@ impl TokensScreen {
                             .trim()
                             .to_owned(),
                     );
-                    ui.label(token.expiry.clone().unwrap_or_default());
+                    ui.label(token.expiry.as_deref().map(expiry_text).unwrap_or_default());
                     let status = RichText::new(&token.status);
                     ui.label(if token.status.eq_ignore_ascii_case("ACTIVE") {
                         status
