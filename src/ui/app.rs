@@ -252,4 +252,10 @@ impl eframe::App for TerminalApp {
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
         self.show(ui);
     }
+
+    /// egui's memory holds text-field state of the forms; it is never written to disk, even if
+    /// persistence is switched on later for window placement.
+    fn persist_egui_memory(&self) -> bool {
+        false
+    }
 }

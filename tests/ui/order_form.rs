@@ -84,8 +84,13 @@ fn fill_keyed_card(harness: &mut Harness<'_, FormState>) {
 
 #[test]
 fn focus_starts_in_the_first_field() {
-    let harness = phone();
+    let mut harness = phone();
     assert!(input(&harness, "Saved card").is_focused());
+    // The common path first: card, amount, customer; currency and sale/authorize come last.
+    for next in ["Amount", "Customer email", "Customer name", "Phone number", "Description", "Currency"] {
+        press(&mut harness, Key::Tab);
+        assert!(input(&harness, next).is_focused(), "Tab reaches {next}");
+    }
 
     let mail = harness_for(OrderChannel::Mail, profile(Environment::Demo, true));
     assert!(input(&mail, "Slip number").is_focused());

@@ -527,18 +527,6 @@ impl OrderForm {
             show_errors,
         );
         inputs.push(amount);
-        let currency_note = currency.as_ref().err().map(|e| Note::Error(capitalise(&e.to_string())));
-        inputs.push(
-            TextField::new("Currency", ids.currency).width(theme::SHORT_FIELD_WIDTH).char_limit(3).show(
-                ui,
-                &mut self.currency,
-                currency_note.as_ref(),
-                |_| {},
-            ),
-        );
-        inputs.push(row(ui, "", |ui, _| {
-            ui.checkbox(&mut self.authorize_only, "Authorize only (capture later)")
-        }));
         ui.add_space(theme::SECTION_GAP);
 
         ui.label(RichText::new("Customer").strong());
@@ -581,6 +569,23 @@ impl OrderForm {
                 .width(theme::FIELD_WIDTH * 1.5)
                 .show(ui, &mut self.description, None, |_| {}),
         );
+        ui.add_space(theme::SECTION_GAP);
+
+        // Prefilled and rarely changed, so they come after the fields every order needs: the
+        // common path is card, amount, customer, Enter. The amount shows its currency anyway.
+        ui.label(RichText::new("Options").strong());
+        let currency_note = currency.as_ref().err().map(|e| Note::Error(capitalise(&e.to_string())));
+        inputs.push(
+            TextField::new("Currency", ids.currency).width(theme::SHORT_FIELD_WIDTH).char_limit(3).show(
+                ui,
+                &mut self.currency,
+                currency_note.as_ref(),
+                |_| {},
+            ),
+        );
+        inputs.push(row(ui, "", |ui, _| {
+            ui.checkbox(&mut self.authorize_only, "Authorize only (capture later)")
+        }));
         ui.add_space(theme::SECTION_GAP);
 
         let label =
