@@ -11,4 +11,5 @@ pub mod gateway;
 pub mod journal;
 pub mod service;
 pub mod sim;
+pub mod ui;
 pub mod vault;

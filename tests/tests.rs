@@ -7,4 +7,5 @@ mod architecture;
 mod service;
 mod sim;
 mod store;
+mod ui;
 mod util;

@@ -1,0 +1,181 @@
+//! What every screen is given each frame: the current profile, the dialogs, the settings, and a
+//! place to leave requests for the app shell (switch screen, go back).
+//!
+//! Screens do no I/O themselves: anything that touches the network, the disk or the keychain
+//! goes through the service handle, whose calls run on the tokio runtime and are polled here.
+
+use super::dialogs::FileDialogs;
+use super::theme;
+use crate::aps::money::Currency;
+use crate::service::handle::ServiceHandle;
+
+/// Which APS system a profile talks to. Shown on every screen, in words and colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Environment {
+    /// The built-in simulator: nothing leaves the machine, no money moves.
+    Demo,
+    /// APS's test system: real requests, test cards, no real money.
+    Sandbox,
+    /// APS's live system: real cards, real money.
+    Production,
+}
+
+impl Environment {
+    /// The word on the banner, in capitals so it cannot be skimmed over.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Demo => "DEMO",
+            Self::Sandbox => "SANDBOX",
+            Self::Production => "PRODUCTION",
+        }
+    }
+
+    /// What the environment means for the person about to press Enter.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Self::Demo => "built-in simulator, no money moves",
+            Self::Sandbox => "APS test system, test cards only, no real money",
+            Self::Production => "LIVE: real cards, real money",
+        }
+    }
+
+    /// Background and text colour of the environment badge.
+    pub fn colors(self) -> (egui::Color32, egui::Color32) {
+        match self {
+            Self::Demo => (theme::DEMO_BG, theme::DEMO_FG),
+            Self::Sandbox => (theme::SANDBOX_BG, theme::SANDBOX_FG),
+            Self::Production => (theme::PRODUCTION_BG, theme::PRODUCTION_FG),
+        }
+    }
+}
+
+/// The profile the terminal is working in, as the screens need to show and check it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveProfile {
+    /// The profile's name, e.g. "Demo merchant".
+    pub name: String,
+    pub environment: Environment,
+    /// The APS merchant identifier, shown in the read-back so a wrong account is noticed.
+    pub merchant_identifier: String,
+    /// The merchant may send card numbers (PCI DSS compliant; spec 3.3). Without it only
+    /// saved cards (tokens) can be charged.
+    pub trusted_channel: bool,
+    /// The currency a new order starts in.
+    pub default_currency: Currency,
+    /// Who is at the keyboard, recorded with every operation.
+    pub operator: String,
+}
+
+/// Settings of the desktop that are not part of a profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UiSettings {
+    /// Typed card details are wiped after this many seconds without any input.
+    pub card_idle_wipe_secs: u64,
+}
+
+impl Default for UiSettings {
+    fn default() -> Self {
+        Self { card_idle_wipe_secs: 180 }
+    }
+}
+
+/// The screens of the terminal, in navigation order. Each has a function key: one press from
+/// anywhere, shown next to its name in the navigation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScreenId {
+    PhoneOrder,
+    MailOrder,
+    Tokens,
+    Operations,
+    Status,
+    History,
+    Recurring,
+    PaymentLink,
+    Settings,
+}
+
+impl ScreenId {
+    pub const ALL: [ScreenId; 9] = [
+        Self::PhoneOrder,
+        Self::MailOrder,
+        Self::Tokens,
+        Self::Operations,
+        Self::Status,
+        Self::History,
+        Self::Recurring,
+        Self::PaymentLink,
+        Self::Settings,
+    ];
+
+    /// The screen's name, as in the navigation and its heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::PhoneOrder => "Phone order",
+            Self::MailOrder => "Mail order",
+            Self::Tokens => "Tokens",
+            Self::Operations => "Operations",
+            Self::Status => "Status",
+            Self::History => "History",
+            Self::Recurring => "Recurring",
+            Self::PaymentLink => "Payment link",
+            Self::Settings => "Settings",
+        }
+    }
+
+    /// The function key that opens the screen.
+    pub fn key(self) -> egui::Key {
+        use egui::Key;
+        match self {
+            Self::PhoneOrder => Key::F1,
+            Self::MailOrder => Key::F2,
+            Self::Tokens => Key::F3,
+            Self::Operations => Key::F4,
+            Self::Status => Key::F5,
+            Self::History => Key::F6,
+            Self::Recurring => Key::F7,
+            Self::PaymentLink => Key::F8,
+            Self::Settings => Key::F9,
+        }
+    }
+
+    /// The key's name as shown: "F1".
+    pub fn key_name(self) -> &'static str {
+        self.key().name()
+    }
+}
+
+/// A request a screen leaves for the app shell, applied after the frame's screen has drawn.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AppCommand {
+    /// Switch to another screen (remembered, so Esc comes back).
+    Open(ScreenId),
+    /// Open a screen on one order (merchant reference): Operations to capture it, Status to
+    /// check it, History to see its timeline.
+    OpenOrder { screen: ScreenId, merchant_reference: String },
+    /// The agent switched profile or changed the current one in Settings.
+    ProfileChanged(Box<ActiveProfile>),
+    /// Fill the payment link form from the phone order being taken.
+    LinkFromPhoneOrder,
+}
+
+/// Everything a screen may use while it draws.
+pub struct Env<'a> {
+    /// Runs service calls on the runtime; screens poll the returned tasks.
+    pub service: &'a ServiceHandle,
+    pub profile: &'a ActiveProfile,
+    pub dialogs: &'a dyn FileDialogs,
+    pub settings: &'a UiSettings,
+    /// Requests for the app shell, drained after the screen has drawn.
+    pub commands: Vec<AppCommand>,
+}
+
+impl<'a> Env<'a> {
+    pub fn new(
+        service: &'a ServiceHandle,
+        profile: &'a ActiveProfile,
+        dialogs: &'a dyn FileDialogs,
+        settings: &'a UiSettings,
+    ) -> Self {
+        Self { service, profile, dialogs, settings, commands: Vec::new() }
+    }
+}

@@ -1,0 +1,415 @@
+//! History: the journal as a searchable, filterable table (reference, Fort ID, last 4, amount,
+//! date, state, operator), the timeline of every action on an order with its response code,
+//! and a CSV export through the save dialog.
+//!
+//! The search runs as the agent types (one lookup at a time; the latest text wins) and never
+//! blocks a frame. Ctrl+F from anywhere lands in the search field.
+
+use super::{Call, Screen};
+use crate::aps::money::{Currency, Money, format_minor};
+use crate::service::{Filter, OperationRow, OrderRow, OrderState, ServiceError};
+use crate::ui::dialogs::{DialogAnswer, FileRequest, PendingPath};
+use crate::ui::env::{ActiveProfile, AppCommand, Env, ScreenId};
+use crate::ui::theme;
+use crate::ui::widgets::field::{Note, TextField, capitalise};
+use egui::{Id, RichText, Ui};
+use std::path::PathBuf;
+
+/// Rows shown per search; the filter narrows further.
+const PAGE_ROWS: u32 = 200;
+
+type Detail = Option<(OrderRow, Vec<OperationRow>)>;
+
+/// What the agent typed into the filters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HistoryFilter {
+    /// Reference, customer email or name, description.
+    pub text: String,
+    pub fort_id: String,
+    pub last4: String,
+    /// Amount as typed (decimal), matched in any currency with that many decimals.
+    pub amount: String,
+    pub state: Option<OrderState>,
+    /// Only orders a person must look at.
+    pub needs_attention: bool,
+}
+
+pub struct HistoryScreen {
+    pub filter: HistoryFilter,
+    rows: Vec<OrderRow>,
+    searched: Option<HistoryFilter>,
+    search: Call<Result<Vec<OrderRow>, ServiceError>>,
+    search_error: Option<String>,
+    detail: Call<Result<Detail, ServiceError>>,
+    selected: Option<(OrderRow, Vec<OperationRow>)>,
+    export_dialog: Option<PendingPath>,
+    export: Call<Result<(PathBuf, usize), String>>,
+    export_message: Option<Note>,
+    focus_search: bool,
+    /// An order to open once the screen draws (from another screen).
+    open_reference: Option<String>,
+}
+
+impl Default for HistoryScreen {
+    fn default() -> Self {
+        Self {
+            filter: HistoryFilter::default(),
+            rows: Vec::new(),
+            searched: None,
+            search: Call::default(),
+            search_error: None,
+            detail: Call::default(),
+            selected: None,
+            export_dialog: None,
+            export: Call::default(),
+            export_message: None,
+            focus_search: true,
+            open_reference: None,
+        }
+    }
+}
+
+fn id(name: &str) -> Id {
+    Id::unique(("history", name))
+}
+
+/// "AED 12.50".
+pub fn money_text(minor: u64, currency: Currency) -> String {
+    format!("{currency} {}", format_minor(minor, currency))
+}
+
+/// The journal filter for what was typed. The amount is read in the profile's currency (its
+/// decimals decide the minor units); an amount that does not parse filters nothing.
+fn journal_filter(profile: &ActiveProfile, typed: &HistoryFilter, limit: Option<u32>) -> Filter {
+    let some = |text: &str| {
+        let t = text.trim();
+        (!t.is_empty()).then(|| t.to_owned())
+    };
+    let amount_minor = some(&typed.amount)
+        .and_then(|text| Money::parse(&text, profile.default_currency).ok())
+        .map(|m| m.minor_units());
+    Filter {
+        profile: Some(profile.name.clone()),
+        text: some(&typed.text),
+        fort_id: some(&typed.fort_id),
+        last4: some(&typed.last4),
+        amount_minor,
+        currency: amount_minor.map(|_| profile.default_currency),
+        states: typed.state.into_iter().collect(),
+        needs_attention: typed.needs_attention.then_some(true),
+        limit,
+        ..Filter::default()
+    }
+}
+
+impl HistoryScreen {
+    /// Ctrl+F: focus the search field.
+    pub fn focus_search(&mut self) {
+        self.focus_search = true;
+    }
+
+    /// Opens the timeline of one order (from another screen).
+    pub fn show_order(&mut self, reference: &str) {
+        self.open_reference = Some(reference.to_owned());
+    }
+
+    fn start_search(&mut self, env: &Env<'_>) {
+        if self.search.busy() {
+            return;
+        }
+        let filter = journal_filter(env.profile, &self.filter, Some(PAGE_ROWS));
+        self.searched = Some(self.filter.clone());
+        self.search.start(env.service.run(move |service, _| async move { service.search(filter).await }));
+    }
+
+    fn open_detail(&mut self, env: &Env<'_>, reference: String) {
+        let profile = env.profile.name.clone();
+        self.detail.start(
+            env.service
+                .run(move |service, _| async move { service.order_detail(&profile, &reference).await }),
+        );
+    }
+
+    fn poll(&mut self, env: &Env<'_>) {
+        if let Some(answer) = self.search.poll() {
+            match answer {
+                Ok(rows) => {
+                    self.rows = rows;
+                    self.search_error = None;
+                }
+                Err(e) => self.search_error = Some(capitalise(&e.to_string())),
+            }
+        }
+        if let Some(answer) = self.detail.poll() {
+            match answer {
+                Ok(found) => self.selected = found,
+                Err(e) => self.search_error = Some(capitalise(&e.to_string())),
+            }
+        }
+        if let Some(pending) = &self.export_dialog {
+            match pending.poll() {
+                DialogAnswer::Waiting => {}
+                DialogAnswer::Cancelled => self.export_dialog = None,
+                DialogAnswer::Picked(path) => {
+                    self.export_dialog = None;
+                    let filter = journal_filter(env.profile, &self.filter, None);
+                    self.export.start(env.service.run(move |service, _| async move {
+                        let mut bytes = Vec::new();
+                        service
+                            .export_csv(filter, &mut bytes)
+                            .await
+                            .map_err(|e| capitalise(&e.to_string()))?;
+                        let rows = bytes.iter().filter(|b| **b == b'\n').count().saturating_sub(1);
+                        tokio::fs::write(&path, &bytes).await.map_err(|e| {
+                            format!(
+                                "The file could not be written ({e}): choose another folder. {}",
+                                path.display()
+                            )
+                        })?;
+                        Ok((path, rows))
+                    }));
+                }
+            }
+        }
+        if let Some(result) = self.export.poll() {
+            self.export_message = Some(match result {
+                Ok((path, rows)) => Note::Hint(format!("Exported {rows} orders to {}", path.display())),
+                Err(message) => Note::Error(message),
+            });
+        }
+    }
+
+    fn filters_ui(&mut self, ui: &mut Ui, env: &Env<'_>) {
+        let search = TextField::new("Search history", id("text"))
+            .hint("reference, customer, email, description")
+            .show(ui, &mut self.filter.text, None, |ui| {
+                if self.search.busy() {
+                    ui.spinner();
+                }
+            });
+        if std::mem::take(&mut self.focus_search) {
+            search.request_focus();
+        }
+        TextField::new("Fort ID", id("fort_id")).show(ui, &mut self.filter.fort_id, None, |_| {});
+        TextField::new("Card last 4", id("last4")).width(theme::SHORT_FIELD_WIDTH).char_limit(4).show(
+            ui,
+            &mut self.filter.last4,
+            None,
+            |_| {},
+        );
+        TextField::new("Amount", id("amount")).width(theme::SHORT_FIELD_WIDTH * 1.5).hint("12.50").show(
+            ui,
+            &mut self.filter.amount,
+            None,
+            |_| {},
+        );
+        super::super::widgets::field::row(ui, "State", |ui, label| {
+            let text = self.filter.state.map_or("Any state".to_owned(), |s| s.to_string());
+            egui::ComboBox::from_id_salt(id("state"))
+                .selected_text(text)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.filter.state, None, "Any state");
+                    for state in OrderState::ALL {
+                        ui.selectable_value(&mut self.filter.state, Some(state), state.to_string());
+                    }
+                })
+                .response
+                .labelled_by(label);
+            ui.checkbox(&mut self.filter.needs_attention, "Needs attention only");
+        });
+        ui.horizontal(|ui| {
+            ui.add_space(theme::LABEL_WIDTH + ui.spacing().item_spacing.x);
+            let busy = self.export_dialog.is_some() || self.export.busy();
+            if ui.add_enabled(!busy, egui::Button::new("Export CSV...")).clicked() {
+                let name =
+                    format!("moto-terminal-history-{}.csv", chrono::Local::now().format("%Y%m%d-%H%M"));
+                self.export_message = None;
+                self.export_dialog = Some(env.dialogs.save_file(FileRequest::new(
+                    "Export history as CSV",
+                    &name,
+                    "CSV",
+                    "csv",
+                )));
+            }
+            if busy {
+                ui.spinner();
+            }
+        });
+        if let Some(note) = &self.export_message {
+            super::super::widgets::field::note_ui(ui, note);
+        }
+    }
+
+    fn table_ui(&mut self, ui: &mut Ui, env: &Env<'_>) {
+        if let Some(error) = &self.search_error {
+            ui.label(RichText::new(error).color(theme::ERROR_TEXT));
+        }
+        if self.rows.is_empty() {
+            ui.label(RichText::new("No orders match.").color(theme::HINT_TEXT));
+            return;
+        }
+        let mut open = None;
+        egui::Grid::new(id("table")).striped(true).num_columns(7).spacing([14.0, 4.0]).show(ui, |ui| {
+            for head in ["Reference", "Fort ID", "Card", "Amount", "Date", "State", "Operator"] {
+                ui.label(RichText::new(head).strong());
+            }
+            ui.end_row();
+            for order in &self.rows {
+                let selected = self
+                    .selected
+                    .as_ref()
+                    .is_some_and(|(o, _)| o.merchant_reference == order.merchant_reference);
+                if ui.selectable_label(selected, &order.merchant_reference).clicked() {
+                    open = Some(order.merchant_reference.clone());
+                }
+                ui.label(order.fort_id.as_deref().unwrap_or(""));
+                ui.label(
+                    order
+                        .last4
+                        .as_deref()
+                        .map_or_else(|| order.payment_method.clone(), |l| format!("•••• {l}")),
+                );
+                ui.label(money_text(order.amount_minor, order.currency));
+                ui.label(order.created_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string());
+                let state = RichText::new(order.state.to_string());
+                ui.label(if order.needs_attention.is_some() {
+                    state.color(theme::ATTENTION).strong()
+                } else {
+                    state
+                });
+                ui.label(&order.operator);
+                ui.end_row();
+            }
+        });
+        if let Some(reference) = open {
+            self.open_detail(env, reference);
+        }
+    }
+
+    fn detail_ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
+        let Some((order, timeline)) = &self.selected else { return };
+        ui.add_space(theme::SECTION_GAP);
+        ui.separator();
+        ui.label(
+            RichText::new(format!("Order {}", order.merchant_reference))
+                .strong()
+                .size(theme::HEADING_SIZE - 2.0),
+        );
+        egui::Grid::new(id("detail")).num_columns(2).spacing([16.0, 4.0]).show(ui, |ui| {
+            let mut line = |name: &str, value: String| {
+                if !value.is_empty() {
+                    ui.label(RichText::new(name).color(theme::HINT_TEXT));
+                    ui.label(value);
+                    ui.end_row();
+                }
+            };
+            line("State", order.state.to_string());
+            line("Kind", format!("{:?}, {:?}", order.kind, order.channel));
+            line("Amount", money_text(order.amount_minor, order.currency));
+            line(
+                "Captured / refunded",
+                format!(
+                    "{} / {}",
+                    money_text(order.captured_minor, order.currency),
+                    money_text(order.refunded_minor, order.currency)
+                ),
+            );
+            line("Paid with", order.payment_method.clone());
+            line(
+                "Customer",
+                [order.customer_name.clone(), order.customer_email.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+            line("Description", order.description.clone().unwrap_or_default());
+            line("Fort ID", order.fort_id.clone().unwrap_or_default());
+            line(
+                "Last response",
+                [order.last_response_code.clone(), order.last_message.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+            line("Needs attention", order.needs_attention.clone().unwrap_or_default());
+            for (key, value) in &order.extra {
+                let value = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+                line(key, value);
+            }
+        });
+        ui.add_space(theme::ROW_GAP);
+        ui.label(RichText::new("Timeline").strong());
+        timeline_ui(ui, timeline);
+        let reference = order.merchant_reference.clone();
+        ui.horizontal(|ui| {
+            if ui.button("Capture / refund / void...").clicked() {
+                env.commands.push(AppCommand::OpenOrder {
+                    screen: ScreenId::Operations,
+                    merchant_reference: reference.clone(),
+                });
+            }
+            if ui.button("Check with APS...").clicked() {
+                env.commands
+                    .push(AppCommand::OpenOrder { screen: ScreenId::Status, merchant_reference: reference });
+            }
+        });
+    }
+}
+
+/// Every action on an order, oldest first, with its response code.
+pub fn timeline_ui(ui: &mut Ui, timeline: &[OperationRow]) {
+    if timeline.is_empty() {
+        ui.label(RichText::new("No operations recorded.").color(theme::HINT_TEXT));
+        return;
+    }
+    egui::Grid::new(ui.scope_id().with("timeline")).striped(true).num_columns(6).spacing([14.0, 4.0]).show(
+        ui,
+        |ui| {
+            for head in ["When", "Operation", "Amount", "State", "Code", "Message"] {
+                ui.label(RichText::new(head).strong());
+            }
+            ui.end_row();
+            for op in timeline {
+                ui.label(op.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string());
+                ui.label(op.operation.wire_name());
+                ui.label(op.amount.map(|m| m.to_string()).unwrap_or_default());
+                ui.label(format!("{:?}", op.state));
+                ui.label(op.response_code.as_deref().unwrap_or(""));
+                let mut message = op.response_message.clone().unwrap_or_default();
+                if let Some(note) = &op.note {
+                    message = format!("{message} ({note}, by {})", op.operator);
+                }
+                ui.label(message);
+                ui.end_row();
+            }
+        },
+    );
+}
+
+impl Screen for HistoryScreen {
+    fn ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
+        self.poll(env);
+        if let Some(reference) = self.open_reference.take() {
+            self.filter = HistoryFilter { text: reference.clone(), ..HistoryFilter::default() };
+            self.open_detail(env, reference);
+        }
+        self.filters_ui(ui, env);
+        if self.searched.as_ref() != Some(&self.filter) {
+            self.start_search(env);
+        }
+        ui.add_space(theme::SECTION_GAP);
+        self.table_ui(ui, env);
+        self.detail_ui(ui, env);
+    }
+
+    fn escape(&mut self) -> bool {
+        self.selected.take().is_some()
+    }
+
+    fn opened(&mut self, _ctx: &egui::Context) {
+        // Orders may have changed on other screens.
+        self.searched = None;
+    }
+}

@@ -1,0 +1,301 @@
+//! Status: ask APS about any order (CHECK_STATUS), and list and resolve the orders whose
+//! outcome the journal does not know (a timeout, a crash, a doubtful answer). Resolving asks
+//! APS and records what it says; nothing is ever sent again blindly.
+
+use super::{Call, Screen, outcome_kind_of_stage, outcome_view, verdict_view};
+use crate::aps::money::Currency;
+use crate::aps::response::StatusAnswer;
+use crate::service::{Outcome, ServiceError, StatusReport, Unresolved};
+use crate::ui::env::{AppCommand, Env, ScreenId};
+use crate::ui::screens::history::money_text;
+use crate::ui::theme;
+use crate::ui::widgets::field::{Note, TextField, capitalise};
+use crate::ui::widgets::outcome::{OutcomeKind, OutcomeView, outcome_ui};
+use egui::{Id, Key, RichText, Ui};
+
+pub struct StatusScreen {
+    /// The merchant reference to check.
+    pub reference: String,
+    check: Call<Result<StatusReport, ServiceError>>,
+    report: Option<(OutcomeView, Vec<(String, String)>)>,
+    check_error: Option<String>,
+    unresolved: Vec<Unresolved>,
+    list: Call<Result<Vec<Unresolved>, ServiceError>>,
+    list_error: Option<String>,
+    resolve: Call<Result<Vec<Outcome>, ServiceError>>,
+    /// Which order is being resolved (`None` with a running call: all of them).
+    resolving: Option<String>,
+    resolved: Vec<OutcomeView>,
+    focus: bool,
+    /// The list is stale; reload it on the next frame.
+    reload: bool,
+}
+
+impl Default for StatusScreen {
+    fn default() -> Self {
+        Self {
+            reference: String::new(),
+            check: Call::default(),
+            report: None,
+            check_error: None,
+            unresolved: Vec::new(),
+            list: Call::default(),
+            list_error: None,
+            resolve: Call::default(),
+            resolving: None,
+            resolved: Vec::new(),
+            focus: true,
+            reload: true,
+        }
+    }
+}
+
+fn id(name: &str) -> Id {
+    Id::unique(("status", name))
+}
+
+/// What APS's answer says about the order, line by line. Amounts are shown in the order's
+/// currency when the journal knows the order, else in minor units as APS sent them.
+fn answer_lines(answer: &StatusAnswer, currency: Option<Currency>) -> Vec<(String, String)> {
+    let amount = |minor: u64| match currency {
+        Some(c) => money_text(minor, c),
+        None => format!("{minor} (minor units)"),
+    };
+    match answer {
+        StatusAnswer::Found(s) | StatusAnswer::StillUncertain(s) => {
+            let mut lines = vec![
+                ("Last transaction".to_owned(), format!("{} {}", s.transaction_code, s.transaction_message)),
+                ("Authorized".to_owned(), amount(s.authorized_minor)),
+                ("Captured".to_owned(), amount(s.captured_minor)),
+                ("Refunded".to_owned(), amount(s.refunded_minor)),
+            ];
+            if let Some(fort_id) = &s.fort_id {
+                lines.push(("Fort ID".to_owned(), fort_id.clone()));
+            }
+            if matches!(answer, StatusAnswer::StillUncertain(_)) {
+                lines.push((
+                    "Final?".to_owned(),
+                    "Not yet: APS is still working on it; check again later".to_owned(),
+                ));
+            }
+            lines
+        }
+        StatusAnswer::NotFound => vec![("APS".to_owned(), "has no order with this reference".to_owned())],
+        StatusAnswer::QueryFailed(_) => {
+            vec![("APS".to_owned(), "could not answer the status query".to_owned())]
+        }
+    }
+}
+
+impl StatusScreen {
+    /// Opens the screen on an order (from History or an outcome).
+    pub fn load(&mut self, reference: &str) {
+        self.reference = reference.to_owned();
+        self.report = None;
+    }
+
+    fn start_check(&mut self, env: &Env<'_>) {
+        let reference = self.reference.trim().to_owned();
+        if reference.is_empty() {
+            self.check_error = Some("Type the order's merchant reference".to_owned());
+            return;
+        }
+        if self.check.busy() {
+            return;
+        }
+        self.check_error = None;
+        let profile = env.profile.name.clone();
+        self.check.start(env.service.run(move |service, progress| async move {
+            service.check_status(&profile, &reference, &progress).await
+        }));
+    }
+
+    fn start_list(&mut self, env: &Env<'_>) {
+        let profile = env.profile.name.clone();
+        self.list.start(
+            env.service.run(move |service, _| async move { service.unresolved(Some(&profile)).await }),
+        );
+    }
+
+    fn start_resolve(&mut self, env: &Env<'_>, reference: Option<String>) {
+        if self.resolve.busy() {
+            return;
+        }
+        let profile = env.profile.name.clone();
+        self.resolving = reference.clone();
+        self.resolved.clear();
+        self.resolve.start(env.service.run(move |service, progress| async move {
+            match reference {
+                Some(reference) => service.reconcile_order(&profile, &reference, &progress).await,
+                None => service.reconcile(Some(&profile), &progress).await,
+            }
+        }));
+    }
+
+    fn poll(&mut self, env: &Env<'_>) {
+        if let Some(answer) = self.check.poll() {
+            match answer {
+                Ok(report) => {
+                    let mut view = verdict_view(&report.verdict);
+                    view.merchant_reference = Some(self.reference.trim().to_owned());
+                    let mut lines = answer_lines(&report.answer, report.order.as_ref().map(|o| o.currency));
+                    if let Some(order) = &report.order {
+                        lines.push((
+                            "In the journal".to_owned(),
+                            format!("{} ({})", order.state, money_text(order.amount_minor, order.currency)),
+                        ));
+                    }
+                    self.report = Some((view, lines));
+                    self.reload = true;
+                }
+                Err(e) => self.check_error = Some(capitalise(&e.to_string())),
+            }
+        }
+        if let Some(answer) = self.list.poll() {
+            match answer {
+                Ok(list) => {
+                    self.unresolved = list;
+                    self.list_error = None;
+                }
+                Err(e) => self.list_error = Some(capitalise(&e.to_string())),
+            }
+        }
+        if let Some(answer) = self.resolve.poll() {
+            self.resolving = None;
+            match answer {
+                Ok(outcomes) => {
+                    self.resolved = outcomes.iter().map(outcome_view).collect();
+                    if self.resolved.is_empty() {
+                        self.list_error = Some("Nothing needed resolving.".to_owned());
+                    }
+                }
+                Err(e) => self.list_error = Some(capitalise(&e.to_string())),
+            }
+            self.reload = true;
+        }
+        if std::mem::take(&mut self.reload) {
+            self.start_list(env);
+        }
+    }
+
+    fn unresolved_ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
+        ui.label(RichText::new("Orders with an unknown outcome").strong().size(theme::HEADING_SIZE - 3.0));
+        ui.label(
+            RichText::new("Money may or may not have moved on these. Resolving asks APS for the truth and records it; nothing is charged again.")
+                .color(theme::HINT_TEXT),
+        );
+        if let Some(error) = &self.list_error {
+            ui.label(error);
+        }
+        if self.resolve.busy() {
+            let stage =
+                self.resolve.stage().map(|s| outcome_kind_of_stage(&s)).unwrap_or(OutcomeKind::Sending);
+            outcome_ui(ui, "progress1", &OutcomeView::in_progress(stage));
+        }
+        for (index, view) in self.resolved.iter().enumerate() {
+            outcome_ui(ui, ("resolved", index), view);
+            ui.add_space(theme::ROW_GAP);
+        }
+        if self.unresolved.is_empty() {
+            ui.label(RichText::new("None: every order's outcome is known.").color(theme::APPROVED));
+            return;
+        }
+        let busy = self.resolve.busy();
+        let mut resolve = None;
+        let mut open = None;
+        egui::Grid::new(id("unresolved")).striped(true).num_columns(6).spacing([14.0, 4.0]).show(ui, |ui| {
+            for head in ["Reference", "Amount", "State", "Since", "Why", ""] {
+                ui.label(RichText::new(head).strong());
+            }
+            ui.end_row();
+            for item in &self.unresolved {
+                let order = &item.order;
+                if ui.selectable_label(false, &order.merchant_reference).clicked() {
+                    open = Some(order.merchant_reference.clone());
+                }
+                ui.label(money_text(order.amount_minor, order.currency));
+                ui.label(order.state.to_string());
+                ui.label(order.updated_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string());
+                let why = order.needs_attention.clone().unwrap_or_else(|| {
+                    item.open_operations
+                        .iter()
+                        .map(|op| op.operation.wire_name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                });
+                ui.label(why);
+                let label = format!("Resolve {}", order.merchant_reference);
+                let button = ui.add_enabled(!busy, egui::Button::new("Resolve")).on_hover_text(&label);
+                if button.clicked() {
+                    resolve = Some(order.merchant_reference.clone());
+                }
+                ui.end_row();
+            }
+        });
+        if ui
+            .add_enabled(!busy, egui::Button::new(format!("Resolve all {} with APS", self.unresolved.len())))
+            .clicked()
+        {
+            self.start_resolve(env, None);
+        }
+        if let Some(reference) = resolve {
+            self.start_resolve(env, Some(reference));
+        }
+        if let Some(reference) = open {
+            env.commands
+                .push(AppCommand::OpenOrder { screen: ScreenId::History, merchant_reference: reference });
+        }
+    }
+}
+
+impl Screen for StatusScreen {
+    fn ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
+        self.poll(env);
+        ui.label("Ask APS what happened to an order (CHECK_STATUS with its merchant reference).");
+        let note = self.check_error.as_ref().map(|e| Note::Error(e.clone()));
+        let field = TextField::new("Order reference", id("reference")).hint("MT-261125-...").show(
+            ui,
+            &mut self.reference,
+            note.as_ref(),
+            |ui| {
+                if self.check.busy() {
+                    ui.spinner();
+                }
+            },
+        );
+        if std::mem::take(&mut self.focus) {
+            field.request_focus();
+        }
+        let enter = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+        let button = ui.horizontal(|ui| {
+            ui.add_space(theme::LABEL_WIDTH + ui.spacing().item_spacing.x);
+            ui.add_enabled(!self.check.busy(), egui::Button::new("Check with APS (Enter)"))
+        });
+        if enter || button.inner.clicked() {
+            self.start_check(env);
+        }
+        if self.check.busy() {
+            let stage = self.check.stage().map(|s| outcome_kind_of_stage(&s)).unwrap_or(OutcomeKind::Sending);
+            outcome_ui(ui, "progress2", &OutcomeView::in_progress(stage));
+        }
+        if let Some((view, lines)) = &self.report {
+            ui.add_space(theme::ROW_GAP);
+            outcome_ui(ui, "check", view);
+            egui::Grid::new(id("answer")).num_columns(2).spacing([16.0, 4.0]).show(ui, |ui| {
+                for (name, value) in lines {
+                    ui.label(RichText::new(name).color(theme::HINT_TEXT));
+                    ui.label(value);
+                    ui.end_row();
+                }
+            });
+        }
+        ui.add_space(theme::SECTION_GAP);
+        ui.separator();
+        self.unresolved_ui(ui, env);
+    }
+
+    fn opened(&mut self, _ctx: &egui::Context) {
+        self.focus = true;
+        self.reload = true;
+    }
+}

@@ -1,0 +1,99 @@
+//! The read-back: what the agent reads to the customer before money moves. The amount is large
+//! with its currency; the card is masked or named by its token; the profile and its environment
+//! are in the banner colours, so a PRODUCTION charge never looks like a DEMO one.
+//!
+//! Enter confirms and Esc returns to the form with everything kept; the owning form consumes
+//! both keys, this module only draws.
+
+use super::banner::environment_badge;
+use crate::aps::money::Money;
+use crate::ui::env::Environment;
+use crate::ui::theme;
+use egui::{Id, Modal, RichText, Ui};
+
+/// Everything the read-back shows. Holds no card number, only its masked form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadBack {
+    /// "Sale" or "Authorize only (capture later)".
+    pub operation: String,
+    pub money: Money,
+    /// Masked card ("Visa 400555******0001 exp 05/27") or token ("Saved card jane-visa").
+    pub payment: String,
+    /// "Jane Doe <jane@example.com>".
+    pub customer: String,
+    /// Other lines worth reading back: description, slip number, order date.
+    pub details: Vec<(String, String)>,
+    pub profile: String,
+    pub merchant_identifier: String,
+    pub environment: Environment,
+    /// Soft warnings (an unusually large amount): shown, not blocking.
+    pub warnings: Vec<String>,
+}
+
+/// What the agent chose in the read-back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfirmChoice {
+    Confirm,
+    Back,
+}
+
+/// Draws the read-back as a modal over the form. `confirm_label` names the action, e.g.
+/// "Charge now (Enter)".
+pub fn read_back_ui(ui: &mut Ui, id: Id, read_back: &ReadBack, confirm_label: &str) -> Option<ConfirmChoice> {
+    let ReadBack {
+        operation,
+        money,
+        payment,
+        customer,
+        details,
+        profile,
+        merchant_identifier,
+        environment,
+        warnings,
+    } = read_back;
+    let frame = egui::Frame::popup(ui.style())
+        .inner_margin(egui::Margin::same(18))
+        .stroke(theme::outline(environment.colors().0));
+    let modal = Modal::new(id).frame(frame).show(ui.ctx(), |ui| {
+        ui.set_max_width(560.0);
+        ui.heading("Read back to the customer");
+        ui.add_space(theme::ROW_GAP);
+        environment_badge(ui, *environment, profile);
+        ui.add_space(theme::SECTION_GAP);
+        ui.label(RichText::new(operation.as_str()).strong());
+        ui.label(RichText::new(money.to_string()).size(theme::AMOUNT_SIZE).strong());
+        ui.add_space(theme::ROW_GAP);
+        egui::Grid::new(id.with("lines")).num_columns(2).spacing([16.0, 4.0]).show(ui, |ui| {
+            let line = |ui: &mut Ui, name: &str, value: &str| {
+                ui.label(RichText::new(name).color(theme::HINT_TEXT));
+                ui.label(value);
+                ui.end_row();
+            };
+            line(ui, "Payment", payment);
+            line(ui, "Customer", customer);
+            for (name, value) in details {
+                line(ui, name, value);
+            }
+            line(ui, "Merchant", &format!("{profile} ({merchant_identifier})"));
+            line(ui, "Environment", &format!("{} - {}", environment.word(), environment.meaning()));
+        });
+        for warning in warnings {
+            ui.add_space(theme::ROW_GAP);
+            ui.label(RichText::new(warning).color(theme::ATTENTION).strong());
+        }
+        ui.add_space(theme::SECTION_GAP);
+        ui.horizontal(|ui| {
+            let confirm = ui.button(RichText::new(confirm_label).strong());
+            let back = ui.button("Back to the form (Esc)");
+            if confirm.clicked() {
+                Some(ConfirmChoice::Confirm)
+            } else if back.clicked() {
+                Some(ConfirmChoice::Back)
+            } else {
+                None
+            }
+        })
+        .inner
+    });
+    modal.inner
+}

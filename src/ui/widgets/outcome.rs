@@ -1,0 +1,146 @@
+//! The outcome panel: what happened, in words, with the response code, APS's message and what
+//! to do next. While the service is still working it says so; when the outcome was in doubt it
+//! says that APS is being asked (reconciliation) and then shows what APS said.
+
+use crate::ui::theme;
+use egui::{Frame, RichText, Ui};
+
+/// Where an operation stands, as the agent must understand it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutcomeKind {
+    /// The request is on its way; nothing is known yet.
+    Sending,
+    /// The first answer was lost or doubtful; the service is asking APS with CHECK_STATUS.
+    Reconciling {
+        attempt: usize,
+        why: String,
+    },
+    Approved,
+    /// The issuer or APS declined: no money moved.
+    Declined,
+    /// APS refused the request itself (a field, the configuration): no money moved.
+    Refused,
+    /// Money may have moved and nobody knows yet: a person must look before anything else.
+    NeedsAttention,
+    /// The request never left this machine: nothing was charged, it is safe to try again.
+    NotSent,
+}
+
+impl OutcomeKind {
+    /// The headline word(s), never only a colour.
+    pub fn words(&self) -> &'static str {
+        match self {
+            Self::Sending => "Sending to APS...",
+            Self::Reconciling { .. } => "Outcome unknown: checking with APS",
+            Self::Approved => "Approved",
+            Self::Declined => "Declined",
+            Self::Refused => "Refused by APS",
+            Self::NeedsAttention => "Needs attention",
+            Self::NotSent => "Not sent",
+        }
+    }
+
+    fn color(&self) -> egui::Color32 {
+        match self {
+            Self::Approved => theme::APPROVED,
+            Self::Declined | Self::Refused => theme::DECLINED,
+            Self::Sending | Self::Reconciling { .. } | Self::NeedsAttention | Self::NotSent => {
+                theme::ATTENTION
+            }
+        }
+    }
+
+    /// True while the service is still working on it.
+    pub fn in_progress(&self) -> bool {
+        matches!(self, Self::Sending | Self::Reconciling { .. })
+    }
+}
+
+/// Everything the panel shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutcomeView {
+    pub kind: OutcomeKind,
+    /// One line: "Payment approved", "Insufficient funds".
+    pub headline: String,
+    /// The APS response code, or empty when there is none.
+    pub response_code: String,
+    /// APS's message in plain words.
+    pub message: String,
+    /// What the agent should do now.
+    pub next_step: String,
+    /// "AED 12.50 sale, order MT-..." when known.
+    pub summary: Option<String>,
+    pub merchant_reference: Option<String>,
+    pub fort_id: Option<String>,
+    /// The result was established by asking APS after the first answer was lost or doubtful.
+    pub reconciled: bool,
+}
+
+impl OutcomeView {
+    /// The panel for an operation still on its way.
+    pub fn in_progress(kind: OutcomeKind) -> Self {
+        let (headline, next_step) = match &kind {
+            OutcomeKind::Reconciling { attempt, why } => (
+                format!("{why} Asking APS for the order's status (attempt {attempt})."),
+                "Wait: do not charge again. The answer appears here.".to_owned(),
+            ),
+            _ => ("The request is on its way to APS.".to_owned(), "Wait for the answer.".to_owned()),
+        };
+        Self {
+            kind,
+            headline,
+            response_code: String::new(),
+            message: String::new(),
+            next_step,
+            summary: None,
+            merchant_reference: None,
+            fort_id: None,
+            reconciled: false,
+        }
+    }
+}
+
+/// Draws the outcome panel. `salt` tells apart several panels on one screen.
+pub fn outcome_ui(ui: &mut Ui, salt: impl std::hash::Hash + std::fmt::Debug, view: &OutcomeView) {
+    ui.push_id(salt, |ui| panel_ui(ui, view));
+}
+
+fn panel_ui(ui: &mut Ui, view: &OutcomeView) {
+    let color = view.kind.color();
+    Frame::group(ui.style()).stroke(theme::outline(color)).inner_margin(theme::PANEL_MARGIN).show(ui, |ui| {
+        ui.set_min_width(ui.available_width().min(640.0));
+        ui.horizontal(|ui| {
+            if view.kind.in_progress() {
+                ui.spinner();
+            }
+            ui.label(RichText::new(view.kind.words()).color(color).strong().size(theme::HEADING_SIZE + 4.0));
+        });
+        if !view.headline.is_empty() && view.headline != view.kind.words() {
+            ui.label(RichText::new(&view.headline).strong());
+        }
+        if let Some(summary) = &view.summary {
+            ui.label(summary);
+        }
+        egui::Grid::new("outcome_lines").num_columns(2).spacing([16.0, 4.0]).show(ui, |ui| {
+            let mut line = |name: &str, value: &str| {
+                if !value.is_empty() {
+                    ui.label(RichText::new(name).color(theme::HINT_TEXT));
+                    ui.label(value);
+                    ui.end_row();
+                }
+            };
+            line("Response code", &view.response_code);
+            line("APS message", &view.message);
+            line("Order", view.merchant_reference.as_deref().unwrap_or(""));
+            line("Fort ID", view.fort_id.as_deref().unwrap_or(""));
+            if view.reconciled {
+                line(
+                    "Checked with APS",
+                    "Yes: the first answer was lost or doubtful, so APS was asked for the order's status",
+                );
+            }
+        });
+        ui.add_space(theme::ROW_GAP);
+        ui.label(RichText::new(format!("Next step: {}", view.next_step)).strong());
+    });
+}

@@ -1,0 +1,169 @@
+//! Picking a saved card (token) from the token book by customer name, email or last 4 digits.
+//!
+//! The agent types into one field; the matches appear under it with the first one highlighted,
+//! Up and Down move the highlight, and Tab moves on with the highlighted card chosen. When
+//! nothing matches, the text itself is taken as the token name (an agent may read it from
+//! another system).
+
+use super::field::{Note, TextField};
+use crate::ui::theme;
+use egui::{Id, Key, Modifiers, Response, RichText, Ui};
+
+/// A saved card as the picker shows it. Masked only: the token book never holds a number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenChoice {
+    pub token_name: String,
+    /// "400555******0001", or empty when APS did not say.
+    pub masked_card: String,
+    /// "ACTIVE" / "INACTIVE".
+    pub status: String,
+    pub customer_name: String,
+    pub customer_email: String,
+}
+
+impl TokenChoice {
+    /// "•••• 0001  Jane Doe <jane@example.com>  (token jane-visa)".
+    pub fn describe(&self) -> String {
+        let last4 = self.masked_card.get(self.masked_card.len().saturating_sub(4)..).unwrap_or("");
+        let card = if last4.is_empty() { "card".to_owned() } else { format!("card ending {last4}") };
+        let mut text = format!("{card}, token {}", self.token_name);
+        if !self.customer_name.is_empty() {
+            text.push_str(&format!(", {}", self.customer_name));
+        }
+        if !self.customer_email.is_empty() {
+            text.push_str(&format!(" <{}>", self.customer_email));
+        }
+        if !self.status.is_empty() && !self.status.eq_ignore_ascii_case("ACTIVE") {
+            text.push_str(&format!(" [{}]", self.status));
+        }
+        text
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status.is_empty() || self.status.eq_ignore_ascii_case("ACTIVE")
+    }
+}
+
+/// The picker's state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TokenPicker {
+    /// What the agent typed: a name, an email, last 4 digits or a token name.
+    pub query: String,
+    /// Matches for the query, newest answer from the token book.
+    pub choices: Vec<TokenChoice>,
+    /// Index into `choices` of the highlighted card.
+    pub highlighted: usize,
+    /// The query the current `choices` answer.
+    pub answered_query: Option<String>,
+    /// A lookup in the token book is running.
+    pub searching: bool,
+}
+
+/// What the picker will charge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenSelection<'a> {
+    Choice(&'a TokenChoice),
+    /// No match: the typed text is used as the token name.
+    Typed(&'a str),
+    Nothing,
+}
+
+impl TokenPicker {
+    /// Replaces the matches with the token book's answer for `query`.
+    pub fn set_choices(&mut self, query: String, choices: Vec<TokenChoice>) {
+        self.searching = false;
+        self.choices = choices;
+        self.highlighted = 0;
+        self.answered_query = Some(query);
+    }
+
+    /// True when the matches shown are stale for the text typed.
+    pub fn needs_search(&self) -> bool {
+        self.answered_query.as_deref() != Some(self.query.trim())
+    }
+
+    pub fn selection(&self) -> TokenSelection<'_> {
+        if let Some(choice) = self.choices.get(self.highlighted) {
+            return TokenSelection::Choice(choice);
+        }
+        match self.query.trim() {
+            "" => TokenSelection::Nothing,
+            typed => TokenSelection::Typed(typed),
+        }
+    }
+
+    /// The token name that will be charged, if any.
+    pub fn selected_name(&self) -> Option<String> {
+        match self.selection() {
+            TokenSelection::Choice(choice) => Some(choice.token_name.clone()),
+            TokenSelection::Typed(text) => Some(text.to_owned()),
+            TokenSelection::Nothing => None,
+        }
+    }
+
+    pub fn clear(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Draws the search field and the matches. Up and Down are taken from the field while it
+    /// has focus, to move the highlight.
+    pub fn ui(&mut self, ui: &mut Ui, id: Id, show_errors: bool) -> Response {
+        if ui.memory(|m| m.has_focus(id)) && !self.choices.is_empty() {
+            let (up, down) = ui.input_mut(|i| {
+                (
+                    i.count_and_consume_key(Modifiers::NONE, Key::ArrowUp),
+                    i.count_and_consume_key(Modifiers::NONE, Key::ArrowDown),
+                )
+            });
+            let last = self.choices.len() - 1;
+            self.highlighted = (self.highlighted + down).saturating_sub(up).min(last);
+        }
+        let note = match self.selection() {
+            TokenSelection::Choice(choice) if !choice.is_active() => Some(Note::Error(format!(
+                "Token {} is {}: activate it on the Tokens screen or choose another card",
+                choice.token_name, choice.status
+            ))),
+            TokenSelection::Choice(_) => None,
+            TokenSelection::Typed(_) if self.needs_search() || self.searching => {
+                Some(Note::Hint("Searching the token book...".to_owned()))
+            }
+            TokenSelection::Typed(text) => {
+                Some(Note::Hint(format!("No saved card matches; \"{text}\" will be used as the token name")))
+            }
+            TokenSelection::Nothing if show_errors => Some(Note::Error(
+                "Choose the customer's saved card: type their name, email or the card's last 4 digits"
+                    .to_owned(),
+            )),
+            TokenSelection::Nothing => {
+                Some(Note::Hint("Type the customer's name, email or the card's last 4 digits".to_owned()))
+            }
+        };
+        let response = TextField::new("Saved card", id).hint("name, email or last 4").show(
+            ui,
+            &mut self.query,
+            note.as_ref(),
+            |_| {},
+        );
+        if !self.choices.is_empty() {
+            ui.horizontal(|ui| {
+                ui.add_space(theme::LABEL_WIDTH + ui.spacing().item_spacing.x);
+                ui.vertical(|ui| {
+                    for (index, choice) in self.choices.iter().enumerate() {
+                        let selected = index == self.highlighted;
+                        let text = RichText::new(choice.describe());
+                        let text = if selected { text.strong() } else { text };
+                        // Not in the tab order: the arrows choose, so Tab goes straight on.
+                        let row = ui.add(egui::Button::selectable(selected, text).sense(egui::Sense::CLICK));
+                        if row.clicked() {
+                            self.highlighted = index;
+                        }
+                    }
+                    ui.label(
+                        RichText::new("Up / Down to choose, Tab to go on").small().color(theme::HINT_TEXT),
+                    );
+                });
+            });
+        }
+        response
+    }
+}

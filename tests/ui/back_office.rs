@@ -1,0 +1,305 @@
+//! The back-office screens on the real service and the simulator: Operations, Status, History,
+//! Tokens, Recurring, Payment link and Settings.
+
+use super::{FakeDialogs, UiRig, input, settle, shows, type_into, value_of, wait_for_text, wait_until};
+use crate::service::rig::PROFILE;
+use egui::Key;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use moto_terminal::aps::command::ChargeKind;
+use moto_terminal::aps::money::{Currency, Money};
+use moto_terminal::journal::NewAgreement;
+use moto_terminal::service::{OrderState, Outcome, Progress};
+use moto_terminal::sim::{Fault, FaultKind};
+use moto_terminal::ui::{ScreenId, TerminalApp};
+
+fn charge(ui: &UiRig, token: &str, amount: &str, kind: ChargeKind) -> Outcome {
+    let mut draft = ui.rig.token_sale(token, amount);
+    draft.kind = kind;
+    ui.rt.block_on(ui.rig.service.charge(draft, &Progress::none())).unwrap()
+}
+
+fn open(harness: &mut Harness<'_, TerminalApp>, screen: ScreenId) {
+    harness.key_press(screen.key());
+    settle(harness);
+    assert_eq!(harness.state().current_screen(), screen);
+}
+
+fn clear_and_type(harness: &mut Harness<'_, TerminalApp>, label: &str, text: &str) {
+    input(harness, label).focus();
+    settle(harness);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, Key::A);
+    input(harness, label).type_text(text);
+    settle(harness);
+}
+
+#[test]
+fn operations_capture_part_then_the_rest_and_show_what_remains() {
+    let ui = UiRig::new();
+    let auth = charge(&ui, "DEMO-VISA-0001", "100.00", ChargeKind::AuthorizeOnly);
+    let mut harness = ui.app(FakeDialogs::default());
+    open(&mut harness, ScreenId::Operations);
+    assert!(input(&harness, "Order reference or Fort ID").is_focused());
+    harness.event(egui::Event::Text(auth.merchant_reference.clone()));
+    harness.key_press(Key::Enter);
+    wait_for_text(&mut harness, "Still capturable: AED 100.00");
+    assert_eq!(value_of(&harness, "Amount"), "100.00", "the whole authorization is offered");
+
+    clear_and_type(&mut harness, "Amount", "150.00");
+    harness.key_press(Key::Enter);
+    settle(&mut harness);
+    assert!(shows(&harness, "At most AED 100.00 can still be captured"), "nothing above the authorization");
+
+    clear_and_type(&mut harness, "Amount", "40.00");
+    harness.key_press(Key::Enter);
+    settle(&mut harness);
+    assert!(shows(&harness, "Capture (partial) of order"));
+    assert!(shows(&harness, "AED 40.00"));
+    harness.key_press(Key::Enter);
+    wait_for_text(&mut harness, "Another operation on this order (Enter)");
+    assert!(shows(&harness, "Approved"));
+    harness.key_press(Key::Enter);
+    wait_for_text(&mut harness, "Still capturable: AED 60.00");
+    assert!(shows(&harness, "Still refundable: AED 40.00"));
+    assert!(shows(&harness, "CAPTURE"), "the timeline lists the capture");
+
+    // Refund part of what was captured.
+    harness.get_by_label("Refund").click();
+    settle(&mut harness);
+    assert_eq!(value_of(&harness, "Amount"), "40.00");
+    clear_and_type(&mut harness, "Amount", "10.00");
+    harness.key_press(Key::Enter);
+    settle(&mut harness);
+    harness.key_press(Key::Enter);
+    wait_for_text(&mut harness, "Another operation on this order (Enter)");
+    harness.key_press(Key::Enter);
+    wait_for_text(&mut harness, "Still refundable: AED 30.00");
+    let order = ui.rig.journal.order(PROFILE, &auth.merchant_reference).unwrap().unwrap();
+    assert_eq!((order.captured_minor, order.refunded_minor), (4000, 1000));
+}
+
+#[test]
+fn operations_esc_in_the_read_back_keeps_the_amount_and_sends_nothing() {
+    let ui = UiRig::new();
+    let sale = charge(&ui, "DEMO-MC-2346", "20.00", ChargeKind::Sale);
+    let mut harness = ui.app(FakeDialogs::default());
+    open(&mut harness, ScreenId::Operations);
+    harness.event(egui::Event::Text(sale.order.unwrap().fort_id.unwrap()));
+    harness.key_press(Key::Enter);
+    wait_for_text(&mut harness, "Still refundable: AED 20.00");
+    assert!(harness.get_by_label("Capture").accesskit_node().is_disabled(), "a sale has nothing to capture");
+    clear_and_type(&mut harness, "Amount", "5.00");
+    harness.key_press(Key::Enter);
+    settle(&mut harness);
+    assert!(shows(&harness, "Refund now (Enter)"));
+    harness.key_press(Key::Escape);
+    settle(&mut harness);
+    assert_eq!(harness.state().current_screen(), ScreenId::Operations, "Esc closes the read-back first");
+    assert_eq!(value_of(&harness, "Amount"), "5.00");
+    assert!(!ui.rig.sim.requests().iter().any(|r| r.command.as_deref() == Some("REFUND")));
+}
+
+#[test]
+fn status_checks_an_order_and_resolves_unknown_ones() {
+    let ui = UiRig::new();
+    let sale = charge(&ui, "DEMO-VISA-0001", "12.00", ChargeKind::Sale);
+    // An order whose answer was lost and whose status checks all fail stays unknown.
+    ui.rig.sim.inject(Fault {
+        fault: FaultKind::DropAfterCommit,
+        count: 1,
+        command: Some("PURCHASE".into()),
+        delay_ms: None,
+    });
+    ui.rig.sim.inject(Fault {
+        fault: FaultKind::Http500Uncommitted,
+        count: 50,
+        command: Some("CHECK_STATUS".into()),
+        delay_ms: None,
+    });
+    let lost = charge(&ui, "DEMO-MC-2346", "7.00", ChargeKind::Sale);
+    assert_eq!(lost.order.as_ref().unwrap().state, OrderState::Unknown, "{:?}", lost.verdict);
+    ui.rig.sim.clear_faults();
+
+    let mut harness = ui.app(FakeDialogs::default());
+    open(&mut harness, ScreenId::Status);
+    wait_for_text(&mut harness, &lost.merchant_reference);
+    assert!(shows(&harness, "Orders with an unknown outcome"));
+
+    type_into(&mut harness, "Order reference", &sale.merchant_reference);
+    harness.key_press(Key::Enter);
+    wait_for_text(&mut harness, "Last transaction");
+    assert!(shows(&harness, "14000"));
+
+    harness.get_by_role_and_label(Role::Button, "Resolve all 1 with APS").click();
+    wait_until(&mut harness, "the list to empty", |h| shows(h, "None: every order's outcome is known."));
+    assert!(shows(&harness, "Checked with APS"));
+    let order = ui.rig.journal.order(PROFILE, &lost.merchant_reference).unwrap().unwrap();
+    assert_eq!(order.state, OrderState::Captured, "APS had charged it; nothing was sent again");
+    assert_eq!(ui.rig.sim.money_movements().len(), 2);
+}
+
+#[test]
+fn history_searches_shows_the_timeline_and_exports_csv() {
+    let ui = UiRig::new();
+    let first = charge(&ui, "DEMO-VISA-0001", "11.00", ChargeKind::Sale);
+    charge(&ui, "DEMO-MC-2346", "22.00", ChargeKind::Sale);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.csv");
+    let mut harness = ui.app(FakeDialogs { answer: Some(path.clone()), ..Default::default() });
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, Key::F);
+    settle(&mut harness);
+    wait_for_text(&mut harness, "AED 22.00");
+    assert!(shows(&harness, "AED 11.00"));
+
+    harness.event(egui::Event::Text(first.merchant_reference.clone()));
+    wait_until(&mut harness, "the search to narrow", |h| !shows(h, "AED 22.00"));
+    harness.get_by_label(&first.merchant_reference).click();
+    wait_for_text(&mut harness, "Timeline");
+    assert!(shows(&harness, "PURCHASE"));
+    assert!(shows(&harness, "14000"));
+
+    harness.get_by_label("Export CSV...").click();
+    wait_until(&mut harness, "the export", |h| shows(h, "Exported 1 orders"));
+    let csv = std::fs::read_to_string(&path).unwrap();
+    assert!(csv.contains(&first.merchant_reference), "{csv}");
+    assert!(!csv.contains("4005550000000001"));
+    assert_eq!(harness.state().current_screen(), ScreenId::History);
+
+    harness.key_press(Key::Escape);
+    settle(&mut harness);
+    assert!(!shows(&harness, "Timeline"), "Esc closes the detail first");
+    assert_eq!(harness.state().current_screen(), ScreenId::History);
+}
+
+#[test]
+fn tokens_are_found_masked_and_can_be_deactivated() {
+    let ui = UiRig::new();
+    charge(&ui, "DEMO-VISA-0001", "5.00", ChargeKind::Sale);
+    let mut harness = ui.app(FakeDialogs::default());
+    open(&mut harness, ScreenId::Tokens);
+    assert!(input(&harness, "Find saved cards").is_focused());
+    harness.event(egui::Event::Text("0001".into()));
+    wait_for_text(&mut harness, "400555******0001");
+    assert!(shows(&harness, "12/30"), "the expiry as printed on the card");
+    harness.get_by_label("DEMO-VISA-0001").click();
+    settle(&mut harness);
+    assert!(shows(&harness, "status ACTIVE"));
+    harness.get_by_role_and_label(Role::Button, "Deactivate").click();
+    wait_until(&mut harness, "the update", |h| shows(h, "status INACTIVE"));
+    assert!(shows(&harness, "Approved"));
+
+    // A deactivated card is refused on the phone order screen before anything is sent.
+    open(&mut harness, ScreenId::PhoneOrder);
+    harness.event(egui::Event::Text("DEMO-VISA".into()));
+    wait_for_text(&mut harness, "is INACTIVE: activate it on the Tokens screen");
+}
+
+#[test]
+fn tokens_save_a_new_card_without_charging_it() {
+    let ui = UiRig::new();
+    let mut harness = ui.app(FakeDialogs::default());
+    open(&mut harness, ScreenId::Tokens);
+    harness.get_by_label("Save a new card").click();
+    settle(&mut harness);
+    assert!(input(&harness, "Card number").is_focused());
+    type_into(&mut harness, "Card number", "5123456789012346");
+    type_into(&mut harness, "Expiry (MM/YY)", "12/30");
+    type_into(&mut harness, "Customer email", "noor@example.com");
+    harness.get_by_label("Save card as token").click();
+    wait_until(&mut harness, "the token", |h| shows(h, "Token:"));
+    assert!(shows(&harness, "Approved"));
+    assert_eq!(value_of(&harness, "Card number"), "", "the typed number is wiped once sent");
+    assert!(ui.rig.sim.money_movements().is_empty(), "nothing was charged");
+}
+
+#[test]
+fn recurring_runs_the_due_charges_after_a_confirmation() {
+    let ui = UiRig::new();
+    let aed = Currency::parse("AED").unwrap();
+    let today = chrono::Utc::now().date_naive();
+    for (token, amount, due) in
+        [("DEMO-VISA-0001", "30.00", today), ("DEMO-AMEX-4564", "45.00", today + chrono::Duration::days(9))]
+    {
+        ui.rig
+            .journal
+            .add_agreement(&NewAgreement {
+                profile: PROFILE.into(),
+                token_name: token.into(),
+                agreement_id: Some(format!("AGR{}", token.len())),
+                customer_email: "sub@example.com".into(),
+                customer_name: Some("Sami".into()),
+                amount: Money::parse(amount, aed).unwrap(),
+                interval_days: 30,
+                next_due: due,
+                created_at: chrono::Utc::now(),
+            })
+            .unwrap();
+    }
+    let mut harness = ui.app(FakeDialogs::default());
+    open(&mut harness, ScreenId::Recurring);
+    wait_for_text(&mut harness, "DEMO-AMEX-4564");
+    let run = "Run 1 due charges (AED 30.00)...";
+    harness.get_by_label(run).click();
+    settle(&mut harness);
+    assert!(shows(&harness, "Run the due recurring charges?"));
+    harness.key_press(Key::Escape);
+    settle(&mut harness);
+    assert!(!shows(&harness, "Run the due recurring charges?"), "Esc cancels");
+    assert!(ui.rig.sim.money_movements().is_empty());
+
+    harness.get_by_label(run).click();
+    settle(&mut harness);
+    harness.key_press(Key::Enter);
+    wait_until(&mut harness, "the run", |h| shows(h, "No charges due today"));
+    assert!(shows(&harness, "Approved"));
+    assert_eq!(ui.rig.sim.money_movements().len(), 1);
+}
+
+#[test]
+fn payment_link_from_the_phone_order_is_created_and_listed() {
+    let ui = UiRig::new();
+    let mut harness = ui.app(FakeDialogs::default());
+    type_into(&mut harness, "Amount", "150.00");
+    type_into(&mut harness, "Customer email", "link@example.com");
+    open(&mut harness, ScreenId::PaymentLink);
+    harness.get_by_label("Copy from the phone order").click();
+    settle(&mut harness);
+    assert_eq!(value_of(&harness, "Amount"), "150.00");
+    assert_eq!(value_of(&harness, "Customer email"), "link@example.com");
+    harness.get_by_label("SMS").click();
+    settle(&mut harness);
+    harness.get_by_label("Review the link (Enter)").click();
+    settle(&mut harness);
+    assert!(shows(&harness, "Customer phone is needed to send the link by SMS"));
+    harness.get_by_label("Email").click();
+    settle(&mut harness);
+    harness.get_by_label("Review the link (Enter)").click();
+    settle(&mut harness);
+    assert!(shows(&harness, "Link sent by email to link@example.com"));
+    harness.key_press(Key::Enter);
+    wait_until(&mut harness, "the link", |h| shows(h, "Payment link: http"));
+    wait_for_text(&mut harness, "open");
+    assert_eq!(ui.rig.journal.links(Some(PROFILE), None).unwrap().len(), 1);
+}
+
+#[test]
+fn settings_show_secrets_only_as_set_and_test_the_connection() {
+    let ui = UiRig::new();
+    let mut harness = ui.app(FakeDialogs::default());
+    open(&mut harness, ScreenId::Settings);
+    wait_for_text(&mut harness, "access code set, request phrase set, response phrase set");
+    assert!(!shows(&harness, moto_terminal::sim::DEMO_ACCESS_CODE), "a secret is never on screen");
+    assert!(!shows(&harness, moto_terminal::sim::DEMO_REQUEST_PHRASE));
+    harness.get_by_label("Test connection").click();
+    wait_for_text(&mut harness, "Connected: APS accepted");
+
+    clear_and_type(&mut harness, "Operator name", "Mariam");
+    harness.get_by_label("Save settings").click();
+    wait_for_text(&mut harness, "Settings saved.");
+    assert_eq!(ui.rig.service.app_settings().operator, "Mariam");
+    clear_and_type(&mut harness, "Card wipe (seconds)", "5");
+    harness.get_by_label("Save settings").click();
+    settle(&mut harness);
+    assert!(shows(&harness, "Card wipe must be 30 to 3600 seconds"));
+}
