@@ -8,7 +8,7 @@ use moto_terminal::aps::secret::Secret;
 use moto_terminal::cli::{Cli, Command, Exit};
 use moto_terminal::gateway::{GatewayConfig, HttpGateway};
 use moto_terminal::journal::Journal;
-use moto_terminal::service::{Service, ServiceSettings};
+use moto_terminal::service::{Progress, Service, ServiceSettings};
 use moto_terminal::sim::{self, SimConfig, SimHandle};
 use moto_terminal::vault::{self, Credentials, EnvSource, Environment, Profile, Vault};
 use std::path::PathBuf;
@@ -139,6 +139,15 @@ fn run_command(data_dir_flag: Option<PathBuf>, timeout_secs: u64, command: Comma
 }
 
 fn run_desktop(data_dir_flag: Option<PathBuf>, timeout_secs: u64) -> Result<(), Exit> {
-    let _ = (data_dir_flag, timeout_secs);
-    Err(Exit::usage("the desktop terminal is not part of this build yet; see --help for the commands"))
+    let started = start(data_dir_flag, timeout_secs)?;
+    // Orders left in doubt by an earlier run are settled first; then every minute while open.
+    started.service.start_reconciler(started.runtime.handle(), Duration::from_secs(60), Progress::none());
+    let options = moto_terminal::ui::UiOptions {
+        profile: started.default_profile.clone(),
+        icon_png: Some(include_bytes!("../assets/icon.png").to_vec()),
+    };
+    let result = moto_terminal::ui::run(started.service.clone(), started.runtime.handle().clone(), options)
+        .map_err(|e| Exit::failed(e.to_string()));
+    started.runtime.shutdown_timeout(Duration::from_secs(3));
+    result
 }

@@ -37,7 +37,7 @@ pub use tokens::TokenRecord;
 use crate::aps::Operation;
 use crate::aps::money::{Currency, Money};
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -119,7 +119,7 @@ impl Journal {
         let mut conn = Connection::open_with_flags(path, flags)
             .map_err(|source| JournalError::Open { path: shown.clone(), source })?;
         restrict_permissions(path)?;
-        configure(&mut conn, true).map_err(|source| JournalError::Open { path: shown.clone(), source })?;
+        configure_retrying(&mut conn).map_err(|source| JournalError::Open { path: shown.clone(), source })?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .map_err(|source| JournalError::Open { path: shown.clone(), source })?;
@@ -221,7 +221,7 @@ impl Journal {
         let at = ts(&order.created_at);
         let amount = sql_amount("amount", order.amount.minor_units())?;
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let inserted = tx
             .prepare_cached(
                 "INSERT INTO orders (profile, merchant_reference, kind, channel, currency, amount_minor, token_name,
@@ -288,7 +288,7 @@ impl Journal {
         check_text("operator", Some(&op.operator))?;
         check_text("note", op.note.as_deref())?;
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let order: Option<(i64, String)> = tx
             .prepare_cached("SELECT id, currency FROM orders WHERE profile = ?1 AND merchant_reference = ?2")?
             .query_row(params![op.profile, op.merchant_reference], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -332,7 +332,7 @@ impl Journal {
     /// result whose state is `Intent`.
     pub fn finish_operation(&self, id: OpId, result: &OpResult) -> Result<(), JournalError> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         finish_operation_in(&tx, id, result)?;
         tx.commit()?;
         Ok(())
@@ -371,7 +371,7 @@ impl Journal {
     ) -> Result<(), JournalError> {
         validate_update(update)?;
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let order_id = order_id(&tx, profile, reference)?.ok_or_else(|| JournalError::OrderNotFound {
             profile: profile.to_owned(),
             reference: reference.to_owned(),
@@ -545,6 +545,25 @@ fn restrict_permissions(_path: &Path) -> Result<(), JournalError> {
     Ok(())
 }
 
+/// Switching a brand-new file to WAL needs an exclusive lock, and SQLite answers "busy" at once,
+/// without its busy handler, when another process (the desktop app and a CLI run starting
+/// together) holds the file at that moment. Try again for a few seconds before giving up.
+fn configure_retrying(conn: &mut Connection) -> rusqlite::Result<()> {
+    let mut wait = Duration::from_millis(5);
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match configure(conn, true) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn configure(conn: &mut Connection, on_disk: bool) -> rusqlite::Result<()> {
     // First, so that switching to WAL and migrating wait for another process instead of failing.
     conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -565,7 +584,7 @@ fn write_outcome(
     result: &OpResult,
     update: &OrderUpdate,
 ) -> Result<(), JournalError> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let order_id = finish_operation_in(&tx, id, result)?.ok_or_else(|| JournalError::Invalid {
         field: "operation",
         problem: format!("operation {id} belongs to no order; use finish_operation"),

@@ -25,6 +25,13 @@ pub use profiles::ProfileSummary;
 pub use reconcile::summary as reconcile_summary;
 pub use tokens::ProfileTest;
 
+/// What the Settings screen edits: a profile, its SHA type and environment, which secrets it
+/// has, and the app settings. Secrets themselves go in through [`Service::save_profile`].
+pub use crate::aps::sign::Algorithm;
+pub use crate::vault::{
+    Environment as ProfileEnvironment, Profile, SecretKind, SecretStatus, Settings as AppSettings,
+};
+
 /// The journal's read-only row types, as the screens and the CLI see them.
 pub use crate::journal::{
     Agreement, Channel, Filter, LinkRow, LinkStatus, OpState, OperationRow, OrderKind, OrderRow, OrderState,
@@ -37,7 +44,7 @@ use crate::aps::response::Verdict;
 use crate::aps::{Operation, Params};
 use crate::gateway::HttpGateway;
 use crate::journal::{self, Journal};
-use crate::vault::{Credentials, Profile, Vault};
+use crate::vault::{Credentials, Vault};
 use policy::Reading;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
