@@ -3,12 +3,13 @@
 //! This is the one place that picks concrete implementations.
 
 use clap::Parser;
+use moto_terminal::aps::card::{detect_brand, mask_pan};
 use moto_terminal::aps::money::Currency;
 use moto_terminal::aps::secret::Secret;
 use moto_terminal::cli::{Cli, Command, Exit};
 use moto_terminal::gateway::{GatewayConfig, HttpGateway};
 use moto_terminal::journal::Journal;
-use moto_terminal::service::{Progress, Service, ServiceSettings};
+use moto_terminal::service::{Progress, Service, ServiceSettings, TokenRecord};
 use moto_terminal::sim::{self, SimConfig, SimHandle};
 use moto_terminal::vault::{self, Credentials, EnvSource, Environment, Profile, Vault};
 use std::path::PathBuf;
@@ -109,6 +110,22 @@ fn start(data_dir_flag: Option<PathBuf>, timeout_secs: u64) -> Result<Started, E
         .filter(|p| vault.profile(p).is_some())
         .unwrap_or_else(|| DEMO_PROFILE.to_owned());
     let service = Service::new(Arc::new(vault), Arc::new(journal), gateway, ServiceSettings::default());
+    // The Demo merchant's saved cards are in the token book from the first start.
+    let demo_tokens = sim::demo_tokens()
+        .into_iter()
+        .map(|t| TokenRecord {
+            profile: DEMO_PROFILE.to_owned(),
+            masked_card: Some(mask_pan(t.card_number.expose())),
+            expiry: Some(t.expiry.clone()),
+            brand: detect_brand(t.card_number.expose()).map(|b| b.payment_option().to_owned()),
+            token_name: t.name,
+            holder_name: None,
+            customer_email: None,
+            customer_name: None,
+            status: "ACTIVE".to_owned(),
+        })
+        .collect();
+    runtime.block_on(service.add_to_token_book(demo_tokens)).map_err(|e| Exit::failed(e.to_string()))?;
     Ok(Started { runtime, service, default_profile, _demo: demo })
 }
 

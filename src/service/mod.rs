@@ -367,7 +367,12 @@ impl Service {
     /// Journal failure.
     pub async fn unresolved(&self, profile: Option<&str>) -> Result<Vec<journal::Unresolved>, ServiceError> {
         let p = profile.map(str::to_owned);
-        self.journal(move |j| j.unresolved(p.as_deref())).await
+        let all = self.journal(move |j| j.unresolved(p.as_deref())).await?;
+        // An open payment link waits for the customer; it is not in doubt.
+        Ok(all
+            .into_iter()
+            .filter(|u| u.order.kind != journal::OrderKind::PaymentLink || !u.open_operations.is_empty())
+            .collect())
     }
 }
 

@@ -281,6 +281,26 @@ impl Service {
         }
     }
 
+    /// Adds tokens the terminal did not create to the token book (the Demo merchant's built-in
+    /// cards), keeping anything already known about them.
+    ///
+    /// # Errors
+    /// A record the journal refuses (a card number that is not masked), or a journal failure.
+    pub async fn add_to_token_book(&self, records: Vec<TokenRecord>) -> Result<(), ServiceError> {
+        self.journal(move |j| {
+            for record in &records {
+                if j.tokens(&record.profile, &record.token_name)?
+                    .iter()
+                    .all(|t| t.token_name != record.token_name)
+                {
+                    j.upsert_token(record)?;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
     /// The token book, filtered by customer, email, last 4 or token name.
     ///
     /// # Errors

@@ -211,6 +211,10 @@ async fn a_paid_payment_link_shows_as_paid() {
     let out = rig.service.payment_link(PROFILE, draft, &none()).await.unwrap();
     assert_eq!(out.verdict.kind, Kind::Approved, "{:?}", out.verdict);
     assert!(out.payment_link.is_some());
+    assert!(
+        rig.service.unresolved(Some(PROFILE)).await.unwrap().is_empty(),
+        "an open link is not an order in doubt"
+    );
     let links = rig.service.refresh_links(PROFILE).await.unwrap();
     assert_eq!(links.len(), 1);
     let id = links[0].payment_link_id.clone().expect("APS gave an id");
