@@ -266,3 +266,24 @@ async fn killed_mid_charge_then_reconciled_charges_once() {
     let moved = rig.sim.money_movements().iter().filter(|m| m.merchant_reference == "CRASH-1").count();
     assert_eq!(moved, 1, "charged exactly once");
 }
+
+#[test]
+fn the_simulator_command_prints_where_it_listens() {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_moto-terminal"))
+        .args(["simulator", "--listen", "127.0.0.1:0"])
+        .env_remove("APS_REQUEST_PHRASE")
+        .env_remove("APS_RESPONSE_PHRASE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {line}"));
+    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/FortAPI/paymentApi"), "{url}");
+    let port: u16 = url["http://127.0.0.1:".len()..url.len() - "/FortAPI/paymentApi".len()].parse().unwrap();
+    assert_ne!(port, 0, "the real port, not 0");
+}
