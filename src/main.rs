@@ -28,8 +28,8 @@ fn main() -> ExitCode {
             rt.block_on(sim::args::serve(args)).map_err(|e| Exit::failed(format!("simulator: {e}")))
         }),
         Some(command) if !command.needs_service() => moto_terminal::cli::run_offline(command),
-        Some(command) => run_command(cli.data_dir, cli.timeout, command),
-        None => run_desktop(cli.data_dir, cli.timeout),
+        Some(command) => run_command(cli.data_dir, (cli.connect_timeout, cli.timeout), command),
+        None => run_desktop(cli.data_dir, (cli.connect_timeout, cli.timeout)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -72,7 +72,8 @@ fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf, Exit> {
     Ok(dir)
 }
 
-fn start(data_dir_flag: Option<PathBuf>, timeout_secs: u64) -> Result<Started, Exit> {
+/// `timeouts`: (connect, total) in seconds.
+fn start(data_dir_flag: Option<PathBuf>, timeouts: (u64, u64)) -> Result<Started, Exit> {
     let dir = data_dir(data_dir_flag)?;
     let runtime = runtime()?;
     let store = match vault::platform_store() {
@@ -100,7 +101,8 @@ fn start(data_dir_flag: Option<PathBuf>, timeout_secs: u64) -> Result<Started, E
         .map_err(|e| Exit::failed(e.to_string()))?;
 
     let gateway = HttpGateway::new(&GatewayConfig {
-        total_timeout: Duration::from_secs(timeout_secs.max(1)),
+        connect_timeout: Duration::from_secs(timeouts.0.max(1)),
+        total_timeout: Duration::from_secs(timeouts.1.max(1)),
         ..GatewayConfig::default()
     })
     .map_err(|e| Exit::failed(e.to_string()))?;
@@ -144,8 +146,8 @@ fn demo_credentials() -> Credentials {
     }
 }
 
-fn run_command(data_dir_flag: Option<PathBuf>, timeout_secs: u64, command: Command) -> Result<(), Exit> {
-    let started = start(data_dir_flag, timeout_secs)?;
+fn run_command(data_dir_flag: Option<PathBuf>, timeouts: (u64, u64), command: Command) -> Result<(), Exit> {
+    let started = start(data_dir_flag, timeouts)?;
     let result = started.runtime.block_on(moto_terminal::cli::run(
         command,
         &started.service,
@@ -155,8 +157,8 @@ fn run_command(data_dir_flag: Option<PathBuf>, timeout_secs: u64, command: Comma
     result
 }
 
-fn run_desktop(data_dir_flag: Option<PathBuf>, timeout_secs: u64) -> Result<(), Exit> {
-    let started = start(data_dir_flag, timeout_secs)?;
+fn run_desktop(data_dir_flag: Option<PathBuf>, timeouts: (u64, u64)) -> Result<(), Exit> {
+    let started = start(data_dir_flag, timeouts)?;
     // Orders left in doubt by an earlier run are settled first; then every minute while open.
     started.service.start_reconciler(started.runtime.handle(), Duration::from_secs(60), Progress::none());
     let options = moto_terminal::ui::UiOptions {

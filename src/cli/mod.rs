@@ -63,6 +63,9 @@ pub struct Cli {
     /// Total time limit for one APS request, in seconds.
     #[arg(long, global = true, default_value_t = 60)]
     pub timeout: u64,
+    /// Time limit for connecting to APS, in seconds.
+    #[arg(long, global = true, default_value_t = 15)]
+    pub connect_timeout: u64,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
