@@ -294,6 +294,9 @@ fn settings_show_secrets_only_as_set_and_test_the_connection() {
     harness.get_by_label("Test connection").click();
     wait_for_text(&mut harness, "Connected: APS accepted");
 
+    // The app settings are below the profile form: scroll them into view to click.
+    harness.get_by_label("Save settings").scroll_to_me();
+    settle(&mut harness);
     clear_and_type(&mut harness, "Operator name", "Mariam");
     harness.get_by_label("Save settings").click();
     wait_for_text(&mut harness, "Settings saved.");

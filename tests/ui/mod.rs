@@ -4,6 +4,7 @@
 mod back_office;
 mod order_form;
 mod phone_order;
+mod settings;
 
 use crate::service::rig::{PROFILE, Rig};
 use egui::accesskit::Role;

@@ -9,6 +9,7 @@ pub mod order_desk;
 pub mod order_form;
 pub mod payment_link;
 pub mod phone;
+pub mod profile_form;
 pub mod recurring;
 pub mod settings;
 pub mod status;

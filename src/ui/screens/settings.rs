@@ -1,35 +1,24 @@
-//! Settings: the merchant profiles (environment, endpoint, merchant identifier, SHA type,
-//! whether each secret is set), switching to another profile, testing a profile's connection,
-//! editing and removing profiles, and the app settings (operator name, default currency, how
-//! long typed card details survive without activity).
+//! Settings: the merchant profiles (add, edit, remove, switch to, test the connection), their
+//! secrets, and the app settings (operator name, default currency, how long typed card details
+//! survive without activity).
 //!
-//! Secrets are never shown: only "set" or "not set". Every keychain and config-file access goes
+//! Secrets are entered once and saved to the keychain; afterwards the screen shows only "set"
+//! or "not set" (see [`super::profile_form`]). Every keychain and config-file access goes
 //! through the service, which runs it off the UI thread.
+//!
+//! Keyboard: opening the screen puts the cursor on "Add a profile"; in the form Tab moves,
+//! Enter in any field saves, a wrong field gets the cursor and its message; Esc first drops
+//! typed secrets, then leaves a new profile, then goes back.
 
+use super::profile_form::{Field, FormError, FormLook, ProfileEdit, ProfileForm, id, readable};
 use super::{Call, Screen};
 use crate::aps::money::Currency;
-use crate::service::{ProfileSummary, ProfileTest, ServiceError};
+use crate::service::{ProfileSummary, ProfileTest, SecretKind, ServiceError};
 use crate::ui::env::{ActiveProfile, AppCommand, Env, Environment};
 use crate::ui::theme;
 use crate::ui::widgets::banner::environment_badge;
-use crate::ui::widgets::field::{Note, TextField, capitalise, note_ui, row};
-use egui::{Id, RichText, Ui};
-
-fn id(name: &str) -> Id {
-    Id::unique(("settings", name))
-}
-
-/// The fields of a profile the agent is editing, as typed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ProfileEdit {
-    pub name: String,
-    pub endpoint: String,
-    pub merchant_identifier: String,
-    pub operator: String,
-    pub default_currency: String,
-    pub trusted_channel: bool,
-    pub customer_ip: String,
-}
+use crate::ui::widgets::field::{Note, TextField, note_ui};
+use egui::{Key, RichText, Ui};
 
 /// The app settings as typed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -62,12 +51,39 @@ pub fn environment_of(label: &str) -> Environment {
     }
 }
 
+/// A save in flight: which profile, and which secrets went with it.
+struct Saving {
+    name: String,
+    secrets: Vec<SecretKind>,
+}
+
+/// "Profile saved." and which secrets went to the keychain, never their values.
+fn saved_message(saving: &Saving) -> String {
+    if saving.secrets.is_empty() {
+        return format!("Profile {} saved.", saving.name);
+    }
+    let kinds: Vec<&str> = saving.secrets.iter().map(|k| k.label()).collect();
+    format!("Profile {} saved; saved to the keychain: {}.", saving.name, kinds.join(", "))
+}
+
+#[derive(Default)]
 pub struct SettingsScreen {
     profiles: Vec<ProfileSummary>,
     list: Call<Result<Vec<ProfileSummary>, ServiceError>>,
     selected: Option<String>,
-    edit: ProfileEdit,
+    /// The form is for a new profile rather than the selected one.
+    adding: bool,
+    /// A new profile's fields, kept when the agent backs out with Esc.
+    add_draft: Option<ProfileEdit>,
+    form: ProfileForm,
+    /// Fill the form from the stored profile when the list arrives. Not after a failed save:
+    /// what the agent typed stays.
+    refill: bool,
     save: Call<Result<(), ServiceError>>,
+    saving: Option<Saving>,
+    /// A new profile whose save failed after it was written (a secret was refused): once the
+    /// list shows it, the form carries on as its edit form.
+    half_added: Option<String>,
     remove: Call<Result<(), ServiceError>>,
     test: Call<Result<ProfileTest, ServiceError>>,
     message: Option<Note>,
@@ -76,26 +92,8 @@ pub struct SettingsScreen {
     app_message: Option<Note>,
     reload: bool,
     confirm_remove: bool,
-}
-
-impl Default for SettingsScreen {
-    fn default() -> Self {
-        Self {
-            profiles: Vec::new(),
-            list: Call::default(),
-            selected: None,
-            edit: ProfileEdit::default(),
-            save: Call::default(),
-            remove: Call::default(),
-            test: Call::default(),
-            message: None,
-            app: None,
-            app_save: Call::default(),
-            app_message: None,
-            reload: true,
-            confirm_remove: false,
-        }
-    }
+    /// Put the cursor on "Add a profile" (the screen was just opened).
+    focus_add: bool,
 }
 
 impl SettingsScreen {
@@ -104,22 +102,41 @@ impl SettingsScreen {
         self.profiles.iter().find(|p| p.profile.name == name)
     }
 
-    fn select(&mut self, name: &str) {
+    /// Loads the selected profile into the form, dropping what was typed.
+    fn fill(&mut self) {
+        self.form.edit = self.selected_summary().map(|s| ProfileEdit::of(&s.profile));
+        self.form.error = None;
+    }
+
+    /// The agent picked a profile in the list.
+    fn choose(&mut self, ctx: &egui::Context, name: &str) {
+        if std::mem::take(&mut self.adding) {
+            self.add_draft = self.form.edit.take();
+        }
         self.selected = Some(name.to_owned());
         self.confirm_remove = false;
         self.message = None;
-        if let Some(summary) = self.selected_summary() {
-            let p = &summary.profile;
-            self.edit = ProfileEdit {
-                name: p.name.clone(),
-                endpoint: p.endpoint.clone(),
-                merchant_identifier: p.merchant_identifier.clone(),
-                operator: p.operator.clone(),
-                default_currency: p.default_currency.code().to_owned(),
-                trusted_channel: p.trusted_channel,
-                customer_ip: p.customer_ip.clone().unwrap_or_default(),
-            };
-        }
+        self.form.secrets.wipe(ctx);
+        self.fill();
+    }
+
+    fn start_adding(&mut self, ctx: &egui::Context, env: &Env<'_>) {
+        self.adding = true;
+        self.confirm_remove = false;
+        self.message = None;
+        self.form.secrets.wipe(ctx);
+        self.form.error = None;
+        let currency = env.service.service().app_settings().default_currency;
+        self.form.edit = Some(self.add_draft.take().unwrap_or_else(|| ProfileEdit::new_profile(currency)));
+        self.form.focus = Some(Field::Name);
+    }
+
+    /// Leaves the new profile, keeping its typed fields (not its secrets) for next time.
+    fn cancel_adding(&mut self) {
+        self.adding = false;
+        self.add_draft = self.form.edit.take();
+        self.form.secrets.clear();
+        self.fill();
     }
 
     fn poll(&mut self, env: &mut Env<'_>) {
@@ -127,8 +144,20 @@ impl SettingsScreen {
             match answer {
                 Ok(profiles) => {
                     self.profiles = profiles;
-                    let current = self.selected.clone().unwrap_or_else(|| env.profile.name.clone());
-                    self.select(&current);
+                    if let Some(name) = self.half_added.take()
+                        && self.adding
+                        && self.profiles.iter().any(|p| p.profile.name == name)
+                    {
+                        self.adding = false;
+                        self.selected = Some(name);
+                    }
+                    if self.selected_summary().is_none() {
+                        self.selected = Some(env.profile.name.clone());
+                        self.refill = true;
+                    }
+                    if std::mem::take(&mut self.refill) && !self.adding {
+                        self.fill();
+                    }
                     // The profile in use may have been edited: refresh the banner and forms.
                     if let Some(summary) = self.profiles.iter().find(|p| p.profile.name == env.profile.name) {
                         let fresh = active_profile(summary, &env.service.service().app_settings().operator);
@@ -137,29 +166,53 @@ impl SettingsScreen {
                         }
                     }
                 }
-                Err(e) => self.message = Some(Note::Error(capitalise(&e.to_string()))),
+                Err(e) => self.message = Some(Note::Error(readable(&e.to_string()))),
             }
         }
-        for (call, done) in [(&mut self.save, "Profile saved."), (&mut self.remove, "Profile removed.")] {
-            if let Some(answer) = call.poll() {
-                self.message = Some(match answer {
-                    Ok(()) => Note::Hint(done.to_owned()),
-                    Err(e) => Note::Error(capitalise(&e.to_string())),
-                });
-                self.reload = true;
+        if let Some(answer) = self.save.poll() {
+            let saving = self.saving.take();
+            match answer {
+                Ok(()) => {
+                    if let Some(saving) = saving {
+                        self.message = Some(Note::Hint(saved_message(&saving)));
+                        self.selected = Some(saving.name);
+                    }
+                    if self.adding {
+                        self.adding = false;
+                        self.add_draft = None;
+                    }
+                    self.refill = true;
+                }
+                Err(e) => {
+                    let error = FormError::new(&e.to_string());
+                    self.form.focus = error.field;
+                    self.form.error = Some(error);
+                    if self.adding {
+                        self.half_added = saving.map(|s| s.name);
+                    }
+                }
             }
+            // Secrets may be set even when the save failed part-way: show what the keychain has.
+            self.reload = true;
+        }
+        if let Some(answer) = self.remove.poll() {
+            self.message = Some(match answer {
+                Ok(()) => Note::Hint("Profile removed.".to_owned()),
+                Err(e) => Note::Error(readable(&e.to_string())),
+            });
+            self.reload = true;
         }
         if let Some(answer) = self.test.poll() {
             self.message = Some(match answer {
-                Ok(ProfileTest { ok: true, message }) => Note::Hint(message),
-                Ok(ProfileTest { ok: false, message }) => Note::Error(capitalise(&message)),
-                Err(e) => Note::Error(capitalise(&e.to_string())),
+                Ok(ProfileTest { ok: true, message }) => Note::Hint(readable(&message)),
+                Ok(ProfileTest { ok: false, message }) => Note::Error(readable(&message)),
+                Err(e) => Note::Error(readable(&e.to_string())),
             });
         }
         if let Some(answer) = self.app_save.poll() {
             self.app_message = Some(match answer {
                 Ok(()) => Note::Hint("Settings saved.".to_owned()),
-                Err(e) => Note::Error(capitalise(&e.to_string())),
+                Err(e) => Note::Error(readable(&e.to_string())),
             });
         }
         if std::mem::take(&mut self.reload) {
@@ -170,40 +223,70 @@ impl SettingsScreen {
     fn list_ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
         let mut chosen = None;
         let mut switch = None;
-        egui::Grid::new(id("profiles")).striped(true).num_columns(6).spacing([14.0, 4.0]).show(ui, |ui| {
-            for head in ["Profile", "Environment", "Merchant", "Secrets", "", ""] {
-                ui.label(RichText::new(head).strong());
-            }
-            ui.end_row();
-            for summary in &self.profiles {
-                let p = &summary.profile;
-                let selected = self.selected.as_deref() == Some(p.name.as_str());
-                if ui.selectable_label(selected, &p.name).clicked() {
-                    chosen = Some(p.name.clone());
-                }
-                let environment = environment_of(p.environment.label());
-                let (bg, fg) = environment.colors();
-                ui.label(RichText::new(environment.word()).background_color(bg).color(fg).strong());
-                ui.label(&p.merchant_identifier);
-                let s = &summary.secrets;
-                let set = |b: bool| if b { "set" } else { "NOT SET" };
-                ui.label(format!(
-                    "access code {}, request phrase {}, response phrase {}",
-                    set(s.access_code),
-                    set(s.request_phrase),
-                    set(s.response_phrase)
-                ));
-                if p.name == env.profile.name {
-                    ui.label(RichText::new("in use").color(theme::APPROVED));
-                } else if ui.button(format!("Use {}", p.name)).clicked() {
-                    switch = Some(summary.clone());
-                }
-                ui.label(if summary.built_in { "built in" } else { "" });
-                ui.end_row();
-            }
+        // A long name or a narrow window scrolls the table sideways instead of widening the
+        // whole screen (which would stop the form's text from wrapping).
+        egui::ScrollArea::horizontal().id_salt(id("profiles_scroll")).show(ui, |ui| {
+            egui::Grid::new(id("profiles")).striped(true).num_columns(7).spacing([14.0, 4.0]).show(
+                ui,
+                |ui| {
+                    for head in ["Profile", "Environment", "Merchant", "SHA type", "Secrets", "", ""] {
+                        ui.label(RichText::new(head).strong());
+                    }
+                    ui.end_row();
+                    for summary in &self.profiles {
+                        let p = &summary.profile;
+                        let selected = !self.adding && self.selected.as_deref() == Some(p.name.as_str());
+                        if ui.selectable_label(selected, &p.name).clicked() {
+                            chosen = Some(p.name.clone());
+                        }
+                        let environment = environment_of(p.environment.label());
+                        let (bg, fg) = environment.colors();
+                        ui.label(RichText::new(environment.word()).background_color(bg).color(fg).strong());
+                        ui.label(&p.merchant_identifier);
+                        ui.label(p.algorithm.label());
+                        let s = &summary.secrets;
+                        let set = |b: bool| if b { "set" } else { "NOT SET" };
+                        let secrets = format!(
+                            "access code {}, request phrase {}, response phrase {}",
+                            set(s.access_code),
+                            set(s.request_phrase),
+                            set(s.response_phrase)
+                        );
+                        ui.label(if s.is_complete() {
+                            RichText::new(secrets)
+                        } else {
+                            RichText::new(secrets).color(theme::ATTENTION)
+                        });
+                        if p.name == env.profile.name {
+                            ui.label(RichText::new("in use").color(theme::APPROVED));
+                        } else {
+                            let use_it = ui.button("Use");
+                            // Said in full to screen readers and tests: every row has a "Use".
+                            let spoken = format!("Use {}", p.name);
+                            use_it
+                                .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &spoken));
+                            if use_it.clicked() {
+                                switch = Some(summary.clone());
+                            }
+                        }
+                        ui.label(if summary.built_in { "built in" } else { "" });
+                        ui.end_row();
+                    }
+                },
+            );
         });
+        ui.add_space(theme::ROW_GAP);
+        let add = ui.add_enabled(!self.adding, egui::Button::new("Add a profile..."));
+        if std::mem::take(&mut self.focus_add) && !self.adding {
+            add.request_focus();
+        }
+        if add.clicked() {
+            // Pressed with Enter: the key opened the form and must not also reach its first field.
+            ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, Key::Enter));
+            self.start_adding(ui.ctx(), env);
+        }
         if let Some(name) = chosen {
-            self.select(&name);
+            self.choose(ui.ctx(), &name);
         }
         if let Some(summary) = switch {
             let active = active_profile(&summary, &env.service.service().app_settings().operator);
@@ -211,100 +294,99 @@ impl SettingsScreen {
         }
     }
 
-    fn edit_ui(&mut self, ui: &mut Ui, env: &Env<'_>) {
-        let Some(summary) = self.selected_summary().cloned() else { return };
+    fn form_ui(&mut self, ui: &mut Ui, env: &Env<'_>) {
+        let summary = if self.adding {
+            None
+        } else {
+            match self.selected_summary().cloned() {
+                Some(summary) => Some(summary),
+                None => return,
+            }
+        };
         ui.add_space(theme::SECTION_GAP);
         ui.separator();
-        environment_badge(ui, environment_of(summary.profile.environment.label()), &summary.profile.name);
-        ui.label(format!("SHA type: {}", summary.profile.algorithm.label()));
-        let editable = !summary.built_in;
-        if !editable {
-            note_ui(
-                ui,
-                &Note::Hint(
-                    "The Demo merchant is built in: it talks to the simulator and cannot be changed."
-                        .to_owned(),
-                ),
-            );
+        let built_in = summary.as_ref().is_some_and(|s| s.built_in);
+        match &summary {
+            None => {
+                ui.label(RichText::new("New profile").strong().size(theme::HEADING_SIZE - 3.0));
+            }
+            Some(s) => environment_badge(ui, environment_of(s.profile.environment.label()), &s.profile.name),
         }
-        ui.add_enabled_ui(editable, |ui| {
-            TextField::new("Endpoint", id("endpoint")).width(theme::FIELD_WIDTH * 1.6).show(
-                ui,
-                &mut self.edit.endpoint,
-                None,
-                |_| {},
-            );
-            TextField::new("Merchant identifier", id("merchant")).char_limit(20).show(
-                ui,
-                &mut self.edit.merchant_identifier,
-                None,
-                |_| {},
-            );
-            TextField::new("Profile operator", id("operator")).hint("empty: the app's operator").show(
-                ui,
-                &mut self.edit.operator,
-                None,
-                |_| {},
-            );
-            let currency_note = Currency::parse(&self.edit.default_currency)
-                .err()
-                .map(|e| Note::Error(capitalise(&e.to_string())));
-            TextField::new("Profile currency", id("currency"))
-                .width(theme::SHORT_FIELD_WIDTH)
-                .char_limit(3)
-                .show(ui, &mut self.edit.default_currency, currency_note.as_ref(), |_| {});
-            TextField::new("Customer IP", id("customer_ip")).hint("sent as customer_ip").show(
-                ui,
-                &mut self.edit.customer_ip,
-                None,
-                |_| {},
-            );
-            row(ui, "", |ui, _| {
-                ui.checkbox(
-                    &mut self.edit.trusted_channel,
-                    "Trusted channel: agents may key card numbers (PCI DSS)",
-                )
-            });
-        });
+        if let Some(s) = summary.as_ref().filter(|s| s.built_in) {
+            let text =
+                format!("{} is built in: it talks to the simulator and cannot be changed.", s.profile.name);
+            note_ui(ui, &Note::Hint(text));
+        }
+        ui.add_space(theme::ROW_GAP);
+        if self.form.secrets.wipe_when_idle(ui, env.settings.card_idle_wipe_secs) {
+            self.message = Some(Note::Hint(format!(
+                "The secrets typed were cleared after {} without activity.",
+                super::order_form::idle_phrase(env.settings.card_idle_wipe_secs)
+            )));
+        }
+        let look = FormLook {
+            adding: self.adding,
+            editable: !built_in,
+            status: summary.as_ref().map(|s| s.secrets).unwrap_or_default(),
+            keychain: env.service.service().keychain_description(),
+        };
+        let inputs = self.form.ui(ui, &look);
+        let enter =
+            inputs.iter().any(|r| r.has_focus() || r.lost_focus()) && ui.input(|i| i.key_pressed(Key::Enter));
+        let busy = self.save.busy() || self.remove.busy() || self.test.busy();
+        let mut save = false;
+        ui.add_space(theme::ROW_GAP);
         ui.horizontal(|ui| {
             ui.add_space(theme::LABEL_WIDTH + ui.spacing().item_spacing.x);
-            let busy = self.save.busy() || self.remove.busy() || self.test.busy();
-            if ui.add_enabled(editable && !busy, egui::Button::new("Save profile")).clicked() {
-                self.start_save(env, &summary);
-            }
-            if ui.add_enabled(!busy, egui::Button::new("Test connection")).clicked() {
-                let name = summary.profile.name.clone();
-                self.message = Some(Note::Hint("Asking APS...".to_owned()));
-                self.test.start(
-                    env.service.run(move |service, _| async move { service.test_profile(&name).await }),
-                );
-            }
-            let in_use = summary.profile.name == env.profile.name;
-            if ui.add_enabled(editable && !busy && !in_use, egui::Button::new("Remove profile...")).clicked()
-            {
-                self.confirm_remove = true;
+            let label = if self.adding { "Add profile (Enter)" } else { "Save profile (Enter)" };
+            save = ui
+                .add_enabled(look.editable && !busy, egui::Button::new(RichText::new(label).strong()))
+                .clicked();
+            if let Some(summary) = &summary {
+                if ui.add_enabled(!busy, egui::Button::new("Test connection")).clicked() {
+                    let name = summary.profile.name.clone();
+                    self.message = Some(Note::Hint("Asking APS...".to_owned()));
+                    self.test.start(
+                        env.service.run(move |service, _| async move { service.test_profile(&name).await }),
+                    );
+                }
+                let in_use = summary.profile.name == env.profile.name;
+                let remove = egui::Button::new("Remove profile...");
+                if ui.add_enabled(look.editable && !busy && !in_use, remove).clicked() {
+                    self.confirm_remove = true;
+                }
+            } else if ui.button("Cancel (Esc)").clicked() {
+                self.cancel_adding();
             }
             if busy {
                 ui.spinner();
             }
         });
-        if self.confirm_remove {
+        if (save || enter) && look.editable && !busy {
+            self.start_save(ui.ctx(), env, summary.as_ref());
+        }
+        if let Some(error) = &self.form.error {
+            let text = match error.field {
+                Some(_) => "Not saved: correct the field marked above.".to_owned(),
+                None => format!("Not saved. {}", error.message),
+            };
+            note_ui(ui, &Note::Error(text));
+        }
+        if let (true, Some(summary)) = (self.confirm_remove, &summary) {
+            let name = summary.profile.name.clone();
             ui.horizontal(|ui| {
                 ui.add_space(theme::LABEL_WIDTH + ui.spacing().item_spacing.x);
                 ui.label(
-                    RichText::new(format!(
-                        "Remove {} and its secrets? Its history stays.",
-                        summary.profile.name
-                    ))
-                    .color(theme::ATTENTION),
+                    RichText::new(format!("Remove {name} and its secrets? Its history stays."))
+                        .color(theme::ATTENTION),
                 );
-                if ui.button(format!("Remove {}", summary.profile.name)).clicked() {
+                if ui.button(format!("Remove {name}")).clicked() {
                     self.confirm_remove = false;
-                    let name = summary.profile.name.clone();
                     self.remove.start(
                         env.service.run(move |service, _| async move { service.remove_profile(&name).await }),
                     );
                     self.selected = None;
+                    self.form.secrets.clear();
                 }
                 if ui.button("Keep it").clicked() {
                     self.confirm_remove = false;
@@ -316,23 +398,38 @@ impl SettingsScreen {
         }
     }
 
-    fn start_save(&mut self, env: &Env<'_>, summary: &ProfileSummary) {
-        let currency = match Currency::parse(&self.edit.default_currency) {
-            Ok(c) => c,
-            Err(e) => {
-                self.message = Some(Note::Error(capitalise(&e.to_string())));
+    /// Checks the form, then hands the profile and the typed secrets to the service; the
+    /// secret buffers are wiped in the same step. A wrong field keeps everything typed.
+    fn start_save(&mut self, ctx: &egui::Context, env: &Env<'_>, summary: Option<&ProfileSummary>) {
+        let Some(edit) = &self.form.edit else { return };
+        let checked = if self.adding
+            && let Some(taken) = self
+                .profiles
+                .iter()
+                .find(|p| p.profile.name.to_lowercase() == edit.name.trim().to_lowercase())
+        {
+            Err(FormError::new(&format!(
+                "profile name: a profile named \"{}\" already exists; choose another name",
+                taken.profile.name
+            )))
+        } else {
+            edit.to_profile(summary.map(|s| &s.profile))
+        };
+        let profile = match checked {
+            Ok(profile) => profile,
+            Err(error) => {
+                self.form.focus = error.field;
+                self.form.error = Some(error);
                 return;
             }
         };
-        let mut profile = summary.profile.clone();
-        profile.endpoint = self.edit.endpoint.trim().to_owned();
-        profile.merchant_identifier = self.edit.merchant_identifier.trim().to_owned();
-        profile.operator = self.edit.operator.trim().to_owned();
-        profile.default_currency = currency;
-        profile.trusted_channel = self.edit.trusted_channel;
-        profile.customer_ip = Some(self.edit.customer_ip.trim().to_owned()).filter(|ip| !ip.is_empty());
+        let secrets = self.form.secrets.take(ctx);
+        self.saving =
+            Some(Saving { name: profile.name.clone(), secrets: secrets.iter().map(|(k, _)| *k).collect() });
+        self.form.error = None;
+        self.message = None;
         self.save.start(
-            env.service.run(move |service, _| async move { service.save_profile(profile, Vec::new()).await }),
+            env.service.run(move |service, _| async move { service.save_profile(profile, secrets).await }),
         );
     }
 
@@ -353,6 +450,7 @@ impl SettingsScreen {
             |_| {},
         );
         TextField::new("Default currency", id("app_currency"))
+            .hint("AED")
             .width(theme::SHORT_FIELD_WIDTH)
             .char_limit(3)
             .show(ui, &mut edit.default_currency, None, |_| {});
@@ -360,10 +458,6 @@ impl SettingsScreen {
             .width(theme::SHORT_FIELD_WIDTH)
             .char_limit(4)
             .show(ui, &mut edit.card_idle_wipe_secs, None, |_| {});
-        ui.label(
-            RichText::new(format!("Secrets are kept in: {}", env.service.service().keychain_description()))
-                .color(theme::HINT_TEXT),
-        );
         let save = ui.horizontal(|ui| {
             ui.add_space(theme::LABEL_WIDTH + ui.spacing().item_spacing.x);
             ui.add_enabled(!self.app_save.busy(), egui::Button::new("Save settings")).clicked()
@@ -404,16 +498,29 @@ impl Screen for SettingsScreen {
         ui.label("Merchant profiles. Secrets are never shown: only whether each one is set.");
         ui.add_space(theme::ROW_GAP);
         self.list_ui(ui, env);
-        self.edit_ui(ui, env);
+        self.form_ui(ui, env);
         self.app_ui(ui, env);
     }
 
     fn escape(&mut self) -> bool {
-        std::mem::take(&mut self.confirm_remove)
+        if std::mem::take(&mut self.confirm_remove) {
+            return true;
+        }
+        if self.form.secrets.holds_text() || self.form.secrets.is_replacing() {
+            self.form.secrets.clear();
+            return true;
+        }
+        if self.adding {
+            self.cancel_adding();
+            return true;
+        }
+        false
     }
 
     fn opened(&mut self, _ctx: &egui::Context) {
         self.reload = true;
+        self.refill |= self.form.edit.is_none();
         self.app = None;
+        self.focus_add = true;
     }
 }

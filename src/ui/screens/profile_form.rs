@@ -1,0 +1,553 @@
+//! The profile form of the Settings screen: a new merchant profile, or the one selected, with
+//! its environment, endpoint, merchant identifier, SHA type, defaults and secrets.
+//!
+//! Secrets are typed into password fields whose buffers are reserved up front, so typing never
+//! makes them grow and leave a copy behind in freed memory. They reach the service once, as
+//! `Secret`s, and the buffers are wiped in the same frame. From then on the form says only
+//! whether each secret is set and offers to replace it: the screen never reads a stored secret,
+//! so it cannot show one.
+
+use crate::aps::money::Currency;
+use crate::aps::secret::Secret;
+use crate::service::{Algorithm, Profile, ProfileEnvironment, SecretKind, SecretStatus};
+use crate::ui::env::Environment;
+use crate::ui::theme;
+use crate::ui::widgets::field::{Note, TextField, capitalise, note_ui, row};
+use egui::{Context, Id, Response, RichText, Role, Ui, WidgetInfo};
+use zeroize::{Zeroize, Zeroizing};
+
+/// The widget id of a Settings input; the screen and the form share the namespace.
+pub fn id(name: &str) -> Id {
+    Id::unique(("settings", name))
+}
+
+/// Longest secret the form takes (the vault refuses longer ones).
+const SECRET_CHARS: usize = 256;
+/// Four bytes per character at most: with the limit above the buffer never grows.
+const SECRET_BYTES: usize = SECRET_CHARS * 4;
+
+/// An input of the form, to put a message under it and the cursor in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Name,
+    Environment,
+    Endpoint,
+    MerchantIdentifier,
+    Currency,
+    Operator,
+    CustomerIp,
+    Language,
+    Secret(SecretKind),
+}
+
+impl Field {
+    /// The input a service message is about. The vault starts its messages with the field's
+    /// name ("merchant identifier: must be ..."); keychain and file errors name none.
+    pub fn of_message(message: &str) -> Option<Field> {
+        let lower = message.to_lowercase();
+        if lower.starts_with("a profile named") {
+            return Some(Field::Name);
+        }
+        let (head, _) = lower.split_once(": ")?;
+        Some(match head {
+            "profile name" => Field::Name,
+            "environment" => Field::Environment,
+            "endpoint" => Field::Endpoint,
+            "merchant identifier" => Field::MerchantIdentifier,
+            "profile currency" => Field::Currency,
+            "operator" => Field::Operator,
+            "customer ip" => Field::CustomerIp,
+            "language" => Field::Language,
+            other => {
+                return SecretKind::ALL
+                    .into_iter()
+                    .find(|k| k.label().to_lowercase() == other)
+                    .map(Field::Secret);
+            }
+        })
+    }
+}
+
+/// A service or vault message as the screen shows it: a sentence, with the menu arrows of the
+/// CLI-friendly wording ("Settings → Profiles") spelled with ">", which every font has (the
+/// terminal's font has no arrow and would draw a box).
+pub fn readable(message: &str) -> String {
+    capitalise(message).replace('→', ">")
+}
+
+/// Why the form was not saved, and under which input to say so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormError {
+    pub field: Option<Field>,
+    pub message: String,
+}
+
+impl FormError {
+    /// A message from the service or the vault, placed under the field it names.
+    pub fn new(message: &str) -> Self {
+        Self { field: Field::of_message(message), message: readable(message) }
+    }
+}
+
+/// The fields of a profile as typed. Holds no secret, so it may be cloned and printed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileEdit {
+    pub name: String,
+    pub environment: ProfileEnvironment,
+    pub endpoint: String,
+    pub merchant_identifier: String,
+    pub algorithm: Algorithm,
+    pub default_currency: String,
+    pub trusted_channel: bool,
+    pub operator: String,
+    pub customer_ip: String,
+    pub language: String,
+}
+
+impl ProfileEdit {
+    /// A new profile starts on the sandbox, where trying an account moves no money.
+    pub fn new_profile(currency: Option<Currency>) -> Self {
+        let environment = ProfileEnvironment::Sandbox;
+        Self {
+            name: String::new(),
+            environment,
+            endpoint: environment.payment_api_url().unwrap_or_default().to_owned(),
+            merchant_identifier: String::new(),
+            algorithm: Algorithm::Sha256,
+            default_currency: currency.map(|c| c.code().to_owned()).unwrap_or_default(),
+            trusted_channel: false,
+            operator: String::new(),
+            customer_ip: String::new(),
+            language: "en".to_owned(),
+        }
+    }
+
+    pub fn of(p: &Profile) -> Self {
+        Self {
+            name: p.name.clone(),
+            environment: p.environment,
+            endpoint: p.endpoint.clone(),
+            merchant_identifier: p.merchant_identifier.clone(),
+            algorithm: p.algorithm,
+            default_currency: p.default_currency.code().to_owned(),
+            trusted_channel: p.trusted_channel,
+            operator: p.operator.clone(),
+            customer_ip: p.customer_ip.clone().unwrap_or_default(),
+            language: p.language.clone(),
+        }
+    }
+
+    /// Sandbox and production fill in the endpoint APS publishes for them. Going to the demo
+    /// clears a published endpoint, so a demo profile never quietly points at APS.
+    pub fn set_environment(&mut self, environment: ProfileEnvironment) {
+        if environment == self.environment {
+            return;
+        }
+        self.environment = environment;
+        match environment.payment_api_url() {
+            Some(url) => self.endpoint = url.to_owned(),
+            None => {
+                let published = ProfileEnvironment::ALL
+                    .into_iter()
+                    .any(|e| e.payment_api_url() == Some(self.endpoint.trim()));
+                if published {
+                    self.endpoint.clear();
+                }
+            }
+        }
+    }
+
+    /// The profile to save, checked by the vault's own rules so a mistake is reported before
+    /// anything (secrets included) leaves the form. `base` is the stored profile when editing.
+    ///
+    /// # Errors
+    /// The first wrong field, named.
+    pub fn to_profile(&self, base: Option<&Profile>) -> Result<Profile, FormError> {
+        let currency = Currency::parse(&self.default_currency).map_err(|e| FormError {
+            field: Some(Field::Currency),
+            message: capitalise(&format!("profile currency: {e}")),
+        })?;
+        let mut profile = match base {
+            Some(p) => p.clone(),
+            None => Profile::new(self.name.trim(), self.environment, "", currency),
+        };
+        profile.environment = self.environment;
+        profile.endpoint = self.endpoint.trim().to_owned();
+        profile.merchant_identifier = self.merchant_identifier.trim().to_owned();
+        profile.algorithm = self.algorithm;
+        profile.default_currency = currency;
+        profile.trusted_channel = self.trusted_channel;
+        profile.operator = self.operator.trim().to_owned();
+        profile.customer_ip = Some(self.customer_ip.trim().to_owned()).filter(|ip| !ip.is_empty());
+        profile.language = self.language.clone();
+        profile.validate().map_err(|e| FormError::new(&e.to_string()))?;
+        Ok(profile)
+    }
+}
+
+fn slot(kind: SecretKind) -> usize {
+    match kind {
+        SecretKind::AccessCode => 0,
+        SecretKind::RequestPhrase => 1,
+        SecretKind::ResponsePhrase => 2,
+    }
+}
+
+fn secret_id(kind: SecretKind) -> Id {
+    id(kind.key())
+}
+
+/// The secrets as typed. Not `Clone`, not `Debug`: each value exists once, here, until it is
+/// handed to the service or wiped.
+pub struct SecretInputs {
+    values: [Zeroizing<String>; 3],
+    /// The agent chose "Replace" for a secret that is already set.
+    replacing: [bool; 3],
+    /// Egui time of the last input seen while something was typed, for the idle wipe.
+    last_activity: f64,
+}
+
+impl Default for SecretInputs {
+    fn default() -> Self {
+        Self {
+            values: std::array::from_fn(|_| Zeroizing::new(String::with_capacity(SECRET_BYTES))),
+            replacing: [false; 3],
+            last_activity: 0.0,
+        }
+    }
+}
+
+impl SecretInputs {
+    pub fn holds_text(&self) -> bool {
+        self.values.iter().any(|v| !v.is_empty())
+    }
+
+    pub fn is_replacing(&self) -> bool {
+        self.replacing.contains(&true)
+    }
+
+    /// Hands over the secrets typed (one left empty keeps its stored value) and wipes them.
+    pub fn take(&mut self, ctx: &Context) -> Vec<(SecretKind, Secret)> {
+        let taken = SecretKind::ALL
+            .into_iter()
+            .filter(|k| !self.values[slot(*k)].is_empty())
+            .map(|k| (k, Secret::new(self.values[slot(k)].as_str().to_owned())))
+            .collect();
+        self.wipe(ctx);
+        taken
+    }
+
+    /// Wipes the buffers and closes every "Replace".
+    pub fn clear(&mut self) {
+        for value in &mut self.values {
+            value.zeroize();
+        }
+        self.replacing = [false; 3];
+    }
+
+    /// [`Self::clear`], and drops the text-edit state egui keeps for the inputs.
+    pub fn wipe(&mut self, ctx: &Context) {
+        self.clear();
+        for kind in SecretKind::ALL {
+            ctx.data_mut(|d| d.remove::<egui::text_edit::TextEditState>(secret_id(kind)));
+        }
+    }
+
+    /// Wipes what was typed once nobody has touched the window for `idle_secs`, as the card
+    /// fields do; keeps a repaint scheduled for that moment. Returns true when it wiped.
+    pub fn wipe_when_idle(&mut self, ui: &Ui, idle_secs: u64) -> bool {
+        let now = ui.input(|i| i.time);
+        if !self.holds_text() || ui.input(|i| !i.events.is_empty()) {
+            self.last_activity = now;
+            return false;
+        }
+        let limit = idle_secs as f64;
+        let idle = now - self.last_activity;
+        if idle >= limit {
+            self.wipe(ui.ctx());
+            return true;
+        }
+        ui.ctx().request_repaint_after(std::time::Duration::from_secs_f64(limit - idle));
+        false
+    }
+}
+
+/// Drops the undo history egui keeps for a text field, so earlier versions of a secret do not
+/// linger in memory.
+fn forget_undo(ctx: &Context, id: Id) {
+    if let Some(mut state) = egui::TextEdit::load_state(ctx, id) {
+        state.set_undoer(Default::default());
+        egui::TextEdit::store_state(ctx, id, state);
+    }
+}
+
+/// The form's state: the typed fields, the typed secrets, and why the last save failed.
+#[derive(Default)]
+pub struct ProfileForm {
+    pub edit: Option<ProfileEdit>,
+    pub secrets: SecretInputs,
+    pub error: Option<FormError>,
+    /// Put the cursor in this field on the next frame.
+    pub focus: Option<Field>,
+    /// The field to focus while this frame draws (a request is honoured once).
+    focus_now: Option<Field>,
+}
+
+/// How the form is drawn.
+pub struct FormLook<'a> {
+    /// A new profile: its name can be typed and every secret is asked for.
+    pub adding: bool,
+    /// False for the built-in profile: everything shown, nothing changeable.
+    pub editable: bool,
+    /// Which secrets the keychain has for the profile.
+    pub status: SecretStatus,
+    /// Where secrets are kept, in words.
+    pub keychain: &'a str,
+}
+
+impl ProfileForm {
+    fn note(&self, field: Field) -> Option<Note> {
+        self.error.as_ref().filter(|e| e.field == Some(field)).map(|e| Note::Error(e.message.clone()))
+    }
+
+    fn focus(&self, field: Field, response: &Response) {
+        if self.focus_now == Some(field) {
+            response.request_focus();
+        }
+    }
+
+    /// Draws the form. Returns the text inputs, in Tab order: Enter in any of them saves.
+    pub fn ui(&mut self, ui: &mut Ui, look: &FormLook<'_>) -> Vec<Response> {
+        let mut inputs = Vec::new();
+        let Some(mut edit) = self.edit.take() else { return inputs };
+        // Honoured once: a choice (environment, language) has no input and keeps its message.
+        self.focus_now = self.focus.take();
+        ui.add_enabled_ui(look.editable, |ui| {
+            self.account_ui(ui, &mut edit, look, &mut inputs);
+            ui.add_space(theme::ROW_GAP);
+            self.secrets_ui(ui, look, &mut inputs);
+        });
+        self.edit = Some(edit);
+        inputs
+    }
+
+    fn text(
+        &mut self,
+        ui: &mut Ui,
+        field: Field,
+        field_ui: TextField<'_>,
+        text: &mut String,
+        inputs: &mut Vec<Response>,
+    ) {
+        let response = field_ui.show(ui, text, self.note(field).as_ref(), |_| {});
+        self.focus(field, &response);
+        inputs.push(response);
+    }
+
+    fn account_ui(
+        &mut self,
+        ui: &mut Ui,
+        edit: &mut ProfileEdit,
+        look: &FormLook<'_>,
+        inputs: &mut Vec<Response>,
+    ) {
+        if look.adding {
+            let name = TextField::new("Profile name", id("name")).hint("e.g. Riyadh store").char_limit(40);
+            self.text(ui, Field::Name, name, &mut edit.name, inputs);
+        }
+        let badge = super::settings::environment_of(edit.environment.label());
+        row(ui, "Environment", |ui, _| {
+            for environment in ProfileEnvironment::ALL {
+                if ui.radio(edit.environment == environment, capitalise(environment.as_str())).clicked() {
+                    edit.set_environment(environment);
+                }
+            }
+            ui.add_space(theme::ROW_GAP);
+            let meaning = RichText::new(capitalise(badge.meaning()));
+            ui.label(match badge {
+                Environment::Production => meaning.color(theme::ERROR_TEXT).strong(),
+                _ => meaning.color(theme::HINT_TEXT),
+            });
+        });
+        if let Some(note) = self.note(Field::Environment) {
+            note_ui(ui, &note);
+        }
+        let endpoint = TextField::new("Endpoint", id("endpoint")).width(theme::FIELD_WIDTH * 1.6);
+        self.text(ui, Field::Endpoint, endpoint, &mut edit.endpoint, inputs);
+        let merchant = TextField::new("Merchant identifier", id("merchant")).char_limit(20);
+        self.text(ui, Field::MerchantIdentifier, merchant, &mut edit.merchant_identifier, inputs);
+        row(ui, "SHA type", |ui, _| {
+            for algorithm in Algorithm::ALL {
+                ui.radio_value(&mut edit.algorithm, algorithm, algorithm.label());
+            }
+            ui.add_space(theme::ROW_GAP);
+            ui.label(RichText::new("as in APS Security Settings").color(theme::HINT_TEXT));
+        });
+        let currency = TextField::new("Profile currency", id("currency"))
+            .hint("AED")
+            .width(theme::SHORT_FIELD_WIDTH)
+            .char_limit(3);
+        self.text(ui, Field::Currency, currency, &mut edit.default_currency, inputs);
+        row(ui, "", |ui, _| {
+            ui.checkbox(&mut edit.trusted_channel, "Trusted channel: agents may key card numbers (PCI DSS)")
+        });
+        let operator = TextField::new("Profile operator", id("operator")).hint("empty: the app's operator");
+        self.text(ui, Field::Operator, operator, &mut edit.operator, inputs);
+        let ip = TextField::new("Customer IP", id("customer_ip")).hint("sent as customer_ip");
+        self.text(ui, Field::CustomerIp, ip, &mut edit.customer_ip, inputs);
+        row(ui, "APS messages in", |ui, _| {
+            ui.radio_value(&mut edit.language, "en".to_owned(), "English");
+            ui.radio_value(&mut edit.language, "ar".to_owned(), "Arabic");
+        });
+        if let Some(note) = self.note(Field::Language) {
+            note_ui(ui, &note);
+        }
+    }
+
+    fn secrets_ui(&mut self, ui: &mut Ui, look: &FormLook<'_>, inputs: &mut Vec<Response>) {
+        // Said plainly when the keychain forgets (kernel keyring, in-memory): the agent will have
+        // to type the secrets again.
+        let where_kept = RichText::new(format!(
+            "Saved to {}. Never shown again: only whether each one is set.",
+            look.keychain
+        ));
+        let where_kept = if look.keychain.contains("lost") {
+            where_kept.color(theme::ATTENTION)
+        } else {
+            where_kept.color(theme::HINT_TEXT)
+        };
+        ui.horizontal_top(|ui| {
+            ui.allocate_ui_with_layout(
+                egui::vec2(theme::LABEL_WIDTH, ui.spacing().interact_size.y),
+                egui::Layout::right_to_left(egui::Align::Min),
+                |ui| ui.label(RichText::new("Secrets").strong()),
+            );
+            ui.add(egui::Label::new(where_kept).wrap());
+        });
+        for kind in SecretKind::ALL {
+            let i = slot(kind);
+            let set = look.status.has(kind);
+            let label = capitalise(kind.label());
+            let status = if set {
+                RichText::new("set").color(theme::APPROVED).strong()
+            } else {
+                RichText::new("not set").color(theme::ATTENTION).strong()
+            };
+            let error_here = self.error.as_ref().is_some_and(|e| e.field == Some(Field::Secret(kind)));
+            if look.editable && (!set || self.secrets.replacing[i] || error_here) {
+                let hint = if set { "type the new value" } else { "from APS Security Settings" };
+                let note = self.note(Field::Secret(kind));
+                let mut keep = false;
+                let response = TextField::new(&label, secret_id(kind))
+                    .password(true)
+                    .hint(hint)
+                    .char_limit(SECRET_CHARS)
+                    .show(ui, &mut self.secrets.values[i], note.as_ref(), |ui| {
+                        ui.label(status);
+                        if set {
+                            keep = ui.button("Keep the saved one").clicked();
+                        }
+                    });
+                forget_undo(ui.ctx(), secret_id(kind));
+                self.focus(Field::Secret(kind), &response);
+                inputs.push(response);
+                if keep {
+                    self.secrets.values[i].zeroize();
+                    self.secrets.replacing[i] = false;
+                    if error_here {
+                        self.error = None;
+                    }
+                }
+            } else {
+                row(ui, &label, |ui, _| {
+                    ui.label(status);
+                    let replace = ui.add_enabled(look.editable, egui::Button::new("Replace"));
+                    // Said in full to screen readers and tests: three buttons read "Replace".
+                    let spoken = format!("Replace the {}", kind.label());
+                    replace.widget_info(|| WidgetInfo::labeled(Role::Button, look.editable, &spoken));
+                    if replace.clicked() {
+                        self.secrets.replacing[i] = true;
+                        self.focus = Some(Field::Secret(kind));
+                    }
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vault_messages_land_under_the_field_they_name() {
+        let cases = [
+            ("profile name: enter a profile name", Some(Field::Name)),
+            ("a profile named \"Main\" already exists; choose another name", Some(Field::Name)),
+            ("merchant identifier: must be 1 to 20 letters and digits", Some(Field::MerchantIdentifier)),
+            ("customer IP: \"x\" is not an IPv4 or IPv6 address", Some(Field::CustomerIp)),
+            ("access code: the access code is up to 20 letters", Some(Field::Secret(SecretKind::AccessCode))),
+            (
+                "SHA response phrase: enter the SHA response phrase",
+                Some(Field::Secret(SecretKind::ResponsePhrase)),
+            ),
+            ("the keychain could not store the secret: locked; unlock the keychain", None),
+            ("cannot save /tmp/config.json: denied; check the data directory is writable", None),
+        ];
+        for (message, field) in cases {
+            assert_eq!(Field::of_message(message), field, "{message}");
+        }
+        assert_eq!(
+            readable("no profile named \"X\"; add it in Settings → Profiles"),
+            "No profile named \"X\"; add it in Settings > Profiles"
+        );
+    }
+
+    #[test]
+    fn environments_fill_their_published_endpoint_and_the_demo_drops_it() {
+        let mut edit = ProfileEdit::new_profile(None);
+        assert_eq!(edit.endpoint, ProfileEnvironment::Sandbox.payment_api_url().unwrap());
+        edit.set_environment(ProfileEnvironment::Production);
+        assert_eq!(edit.endpoint, ProfileEnvironment::Production.payment_api_url().unwrap());
+        edit.set_environment(ProfileEnvironment::Demo);
+        assert_eq!(edit.endpoint, "", "a demo profile never keeps an APS address");
+        edit.endpoint = "http://127.0.0.1:9000/FortAPI/paymentApi".to_owned();
+        edit.set_environment(ProfileEnvironment::Demo);
+        assert_eq!(edit.endpoint, "http://127.0.0.1:9000/FortAPI/paymentApi", "a simulator address is kept");
+    }
+
+    #[test]
+    fn a_typed_profile_is_checked_by_the_vault_rules_before_it_is_sent() {
+        let mut edit = ProfileEdit::new_profile(Currency::parse("SAR").ok());
+        edit.name = " Riyadh ".to_owned();
+        edit.merchant_identifier = "Shop42".to_owned();
+        edit.algorithm = Algorithm::HmacSha512;
+        edit.customer_ip = " 192.0.2.1 ".to_owned();
+        let profile = edit.to_profile(None).unwrap();
+        assert_eq!((profile.name.as_str(), profile.algorithm), ("Riyadh", Algorithm::HmacSha512));
+        assert_eq!(profile.customer_ip.as_deref(), Some("192.0.2.1"));
+        assert_eq!(ProfileEdit::of(&profile).default_currency, "SAR");
+
+        edit.default_currency = "XX".to_owned();
+        assert_eq!(edit.to_profile(None).unwrap_err().field, Some(Field::Currency));
+        edit.default_currency = "SAR".to_owned();
+        edit.endpoint = "http://payments.example.com/".to_owned();
+        let error = edit.to_profile(None).unwrap_err();
+        assert_eq!(error.field, Some(Field::Endpoint));
+        assert!(error.message.starts_with("Endpoint: must start with https://"), "{}", error.message);
+    }
+
+    #[test]
+    fn taking_the_secrets_wipes_them_and_leaves_empty_ones_out() {
+        let ctx = Context::default();
+        let mut secrets = SecretInputs::default();
+        secrets.values[slot(SecretKind::RequestPhrase)].push_str("phrase.1");
+        secrets.replacing[slot(SecretKind::RequestPhrase)] = true;
+        let taken = secrets.take(&ctx);
+        assert_eq!(taken.len(), 1);
+        assert_eq!(taken[0].0, SecretKind::RequestPhrase);
+        assert_eq!(taken[0].1.expose(), "phrase.1");
+        assert!(!secrets.holds_text() && !secrets.is_replacing());
+        assert!(secrets.values.iter().all(|v| v.capacity() >= SECRET_BYTES), "buffers keep their room");
+    }
+}

@@ -1,0 +1,331 @@
+//! Settings on the real service and the keyring mock store: adding a profile with its secrets,
+//! validation that names the field and keeps the form, changing a profile's SHA type and
+//! environment, replacing one secret, and a keychain that refuses.
+
+use super::{FakeDialogs, UiRig, input, press, settle, shows, value_of, wait_for_text, wait_until};
+use crate::service::rig::{PROFILE, Rig, demo_credentials, fast_settings, profile};
+use egui::Key;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use moto_terminal::aps::money::Currency;
+use moto_terminal::aps::secret::Secret;
+use moto_terminal::gateway::{GatewayConfig, HttpGateway};
+use moto_terminal::journal::Journal;
+use moto_terminal::service::handle::ServiceHandle;
+use moto_terminal::service::{Algorithm, Profile, ProfileEnvironment, SecretKind, Service};
+use moto_terminal::sim::{self, DEMO_ACCESS_CODE, DEMO_REQUEST_PHRASE, DEMO_RESPONSE_PHRASE, SimConfig};
+use moto_terminal::ui::{ScreenId, TerminalApp};
+use moto_terminal::vault::{SERVICE, Vault};
+use std::sync::Arc;
+use std::time::Duration;
+
+const SANDBOX_URL: &str = "https://sbpaymentservices.payfort.com/FortAPI/paymentApi";
+const PRODUCTION_URL: &str = "https://paymentservices.payfort.com/FortAPI/paymentApi";
+
+fn open_settings(harness: &mut Harness<'_, TerminalApp>) {
+    harness.key_press(ScreenId::Settings.key());
+    settle(harness);
+    assert_eq!(harness.state().current_screen(), ScreenId::Settings);
+    wait_for_text(harness, "access code set, request phrase set, response phrase set");
+}
+
+/// Clicks the widget with this role and label, scrolled into view first (the form is long).
+fn click<S>(harness: &mut Harness<'_, S>, role: Role, label: &str) {
+    harness.get_by_role_and_label(role, label).scroll_to_me();
+    settle(harness);
+    harness.get_by_role_and_label(role, label).click();
+    settle(harness);
+}
+
+fn button<S>(harness: &mut Harness<'_, S>, label: &str) {
+    click(harness, Role::Button, label);
+}
+
+fn secret_input<'h, S>(harness: &'h Harness<'_, S>, label: &'h str) -> egui_kittest::Node<'h> {
+    harness.get_by_role_and_label(Role::PasswordInput, label)
+}
+
+fn password_inputs<S>(harness: &Harness<'_, S>) -> usize {
+    harness.query_all_by_role(Role::PasswordInput).count()
+}
+
+/// Focuses the input (text or password) labelled `label`, selects what is there, types `text`.
+fn replace_text<S>(harness: &mut Harness<'_, S>, role: Role, label: &str, text: &str) {
+    harness.get_by_role_and_label(role, label).scroll_to_me();
+    settle(harness);
+    harness.get_by_role_and_label(role, label).focus();
+    settle(harness);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, Key::A);
+    harness.get_by_role_and_label(role, label).type_text(text);
+    settle(harness);
+}
+
+fn no_secret_on_screen<S>(harness: &Harness<'_, S>, secrets: &[&str]) {
+    for secret in secrets {
+        assert!(!shows(harness, secret), "a secret is on screen");
+    }
+}
+
+fn stored(ui: &UiRig, name: &str) -> moto_terminal::service::ProfileSummary {
+    let profiles = ui.rt.block_on(ui.rig.service.profiles()).unwrap();
+    profiles.into_iter().find(|p| p.profile.name == name).unwrap_or_else(|| panic!("no profile {name}"))
+}
+
+/// A stored (not built-in) sandbox profile with all three secrets, added through the service.
+fn add_stored_profile(ui: &UiRig, name: &str) {
+    let mut p = Profile::new(name, ProfileEnvironment::Sandbox, "Shop42", Currency::parse("SAR").unwrap());
+    p.endpoint = SANDBOX_URL.to_owned();
+    let secrets = vec![
+        (SecretKind::AccessCode, Secret::from("ShopAccess42")),
+        (SecretKind::RequestPhrase, Secret::from("shop.request.phrase")),
+        (SecretKind::ResponsePhrase, Secret::from("shop.response.phrase")),
+    ];
+    ui.rt.block_on(ui.rig.service.save_profile(p, secrets)).unwrap();
+}
+
+#[test]
+fn add_a_profile_with_its_secrets_then_only_set_is_shown() {
+    let ui = UiRig::new();
+    let mut harness = ui.app(FakeDialogs::default());
+    open_settings(&mut harness);
+    assert!(harness.get_by_label("Add a profile...").is_focused(), "the cursor waits on Add a profile");
+    assert!(shows(&harness, "Secrets are never shown"));
+
+    // Enter on the focused button opens an empty form with the cursor in the name.
+    press(&mut harness, Key::Enter);
+    assert!(input(&harness, "Profile name").is_focused());
+    harness.event(egui::Event::Text("Riyadh store".into()));
+    settle(&mut harness);
+    assert_eq!(value_of(&harness, "Endpoint"), SANDBOX_URL, "a new profile starts on the sandbox");
+    click(&mut harness, Role::RadioButton, "Production");
+    assert_eq!(value_of(&harness, "Endpoint"), PRODUCTION_URL, "production fills its published endpoint");
+    assert!(shows(&harness, "LIVE: real cards, real money"));
+    click(&mut harness, Role::RadioButton, "Demo");
+    assert_eq!(value_of(&harness, "Endpoint"), "", "a demo profile never keeps an APS endpoint");
+    click(&mut harness, Role::RadioButton, "Sandbox");
+    assert_eq!(value_of(&harness, "Endpoint"), SANDBOX_URL);
+
+    // The simulator stands in for the sandbox: plain http is allowed to this computer.
+    replace_text(&mut harness, Role::TextInput, "Endpoint", &ui.rig.sim.payment_api_url());
+    replace_text(&mut harness, Role::TextInput, "Merchant identifier", sim::DEMO_MERCHANT_IDENTIFIER);
+    replace_text(&mut harness, Role::TextInput, "Profile currency", "SAR");
+    click(&mut harness, Role::CheckBox, "Trusted channel: agents may key card numbers (PCI DSS)");
+    replace_text(&mut harness, Role::TextInput, "Profile operator", "Huda");
+    replace_text(&mut harness, Role::TextInput, "Customer IP", "192.0.2.44");
+    click(&mut harness, Role::RadioButton, "Arabic");
+    assert_eq!(password_inputs(&harness), 3, "a new profile asks for all three secrets");
+    assert!(shows(&harness, "an in-memory test keychain"), "where secrets go is said");
+    replace_text(&mut harness, Role::PasswordInput, "Access code", DEMO_ACCESS_CODE);
+    replace_text(&mut harness, Role::PasswordInput, "SHA request phrase", DEMO_REQUEST_PHRASE);
+    replace_text(&mut harness, Role::PasswordInput, "SHA response phrase", DEMO_RESPONSE_PHRASE);
+    let masked = secret_input(&harness, "Access code").value().unwrap_or_default();
+    assert_eq!(masked.chars().count(), DEMO_ACCESS_CODE.len(), "typed, shown as dots");
+    no_secret_on_screen(&harness, &[DEMO_ACCESS_CODE, DEMO_REQUEST_PHRASE, DEMO_RESPONSE_PHRASE]);
+
+    // Enter in the last field saves.
+    press(&mut harness, Key::Enter);
+    wait_for_text(&mut harness, "Profile Riyadh store saved");
+    assert!(shows(&harness, "saved to the keychain: access code, SHA request phrase, SHA response phrase"));
+    wait_until(&mut harness, "the list to show the new profile", |h| {
+        h.query_all_by_label("access code set, request phrase set, response phrase set").count() == 2
+    });
+    assert_eq!(password_inputs(&harness), 0, "saved secrets are not asked for again");
+    assert!(harness.query_by_role_and_label(Role::Button, "Replace the access code").is_some());
+    no_secret_on_screen(&harness, &[DEMO_ACCESS_CODE, DEMO_REQUEST_PHRASE, DEMO_RESPONSE_PHRASE]);
+
+    let saved = stored(&ui, "Riyadh store");
+    assert!(saved.secrets.is_complete());
+    assert!(!saved.built_in);
+    let p = saved.profile;
+    assert_eq!(
+        (p.environment, p.endpoint.as_str(), p.merchant_identifier.as_str(), p.algorithm),
+        (ProfileEnvironment::Sandbox, ui.rig.sim.payment_api_url().as_str(), "MotoDemo", Algorithm::Sha256)
+    );
+    assert_eq!(p.default_currency.code(), "SAR");
+    assert!(p.trusted_channel);
+    assert_eq!(
+        (p.operator.as_str(), p.customer_ip.as_deref(), p.language.as_str()),
+        ("Huda", Some("192.0.2.44"), "ar")
+    );
+    let credentials = ui.rig.service.vault().credentials("Riyadh store").unwrap();
+    assert_eq!(credentials.access_code.expose(), DEMO_ACCESS_CODE);
+    assert_eq!(credentials.request_phrase.expose(), DEMO_REQUEST_PHRASE);
+    assert_eq!(credentials.response_phrase.expose(), DEMO_RESPONSE_PHRASE);
+
+    // The secrets work: APS (the simulator) accepts the signed request.
+    button(&mut harness, "Test connection");
+    wait_for_text(&mut harness, "Connected: APS accepted");
+}
+
+#[test]
+fn a_validation_error_names_the_field_and_keeps_the_form() {
+    let ui = UiRig::new();
+    let mut harness = ui.app(FakeDialogs::default());
+    open_settings(&mut harness);
+    button(&mut harness, "Add a profile...");
+    harness.event(egui::Event::Text(PROFILE.into()));
+    replace_text(&mut harness, Role::TextInput, "Merchant identifier", "Shop42");
+    replace_text(&mut harness, Role::TextInput, "Profile currency", "SAR");
+    replace_text(&mut harness, Role::PasswordInput, "Access code", "ShopAccess42");
+    press(&mut harness, Key::Enter);
+    assert!(shows(
+        &harness,
+        "Profile name: a profile named \"Test merchant\" already exists; choose another name"
+    ));
+    assert!(input(&harness, "Profile name").is_focused(), "the cursor goes to the field to fix");
+
+    replace_text(&mut harness, Role::TextInput, "Profile name", "Jeddah");
+    replace_text(&mut harness, Role::TextInput, "Merchant identifier", "Shop-42!");
+    button(&mut harness, "Add profile (Enter)");
+    assert!(shows(&harness, "Merchant identifier: must be 1 to 20 letters and digits"));
+    assert!(shows(&harness, "Not saved: correct the field marked above."));
+    assert!(input(&harness, "Merchant identifier").is_focused());
+    assert_eq!(value_of(&harness, "Profile name"), "Jeddah", "what was typed stays");
+    assert_eq!(value_of(&harness, "Merchant identifier"), "Shop-42!");
+    assert_eq!(value_of(&harness, "Profile currency"), "SAR");
+    let typed = secret_input(&harness, "Access code").value().unwrap_or_default();
+    assert_eq!(typed.chars().count(), "ShopAccess42".len(), "even the typed secret stays until it is sent");
+
+    replace_text(&mut harness, Role::TextInput, "Profile currency", "XYZ");
+    replace_text(&mut harness, Role::TextInput, "Merchant identifier", "Shop42");
+    press(&mut harness, Key::Enter);
+    assert!(shows(&harness, "Profile currency: currency \"XYZ\" is not a known ISO 4217 code"));
+    assert!(input(&harness, "Profile currency").is_focused());
+    let names: Vec<String> =
+        ui.rt.block_on(ui.rig.service.profiles()).unwrap().into_iter().map(|p| p.profile.name).collect();
+    assert!(!names.contains(&"Jeddah".to_owned()), "nothing was saved: {names:?}");
+
+    // A secret the vault refuses comes back from the service, under its field.
+    replace_text(&mut harness, Role::TextInput, "Profile currency", "SAR");
+    replace_text(&mut harness, Role::PasswordInput, "Access code", "has space");
+    press(&mut harness, Key::Enter);
+    wait_for_text(&mut harness, "Access code: the access code is up to 20 letters and digits");
+    assert!(secret_input(&harness, "Access code").is_focused());
+    assert_eq!(value_of(&harness, "Merchant identifier"), "Shop42");
+    assert_eq!(value_of(&harness, "Profile currency"), "SAR");
+    no_secret_on_screen(&harness, &["has space"]);
+}
+
+#[test]
+fn change_the_sha_type_and_environment_of_a_profile() {
+    let ui = UiRig::new();
+    add_stored_profile(&ui, "Dubai mall");
+    let mut harness = ui.app(FakeDialogs::default());
+    open_settings(&mut harness);
+    harness.get_by_label("Dubai mall").click();
+    settle(&mut harness);
+    assert!(shows(&harness, "SANDBOX"));
+    assert_eq!(value_of(&harness, "Merchant identifier"), "Shop42");
+    assert!(
+        harness.query_by_role_and_label(Role::TextInput, "Profile name").is_none(),
+        "a name is not renamed"
+    );
+
+    click(&mut harness, Role::RadioButton, "HMAC-512");
+    click(&mut harness, Role::RadioButton, "Production");
+    assert_eq!(value_of(&harness, "Endpoint"), PRODUCTION_URL);
+    button(&mut harness, "Save profile (Enter)");
+    wait_for_text(&mut harness, "Profile Dubai mall saved.");
+    let p = stored(&ui, "Dubai mall").profile;
+    assert_eq!(
+        (p.environment, p.algorithm, p.endpoint.as_str()),
+        (ProfileEnvironment::Production, Algorithm::HmacSha512, PRODUCTION_URL)
+    );
+    assert_eq!(p.merchant_identifier, "Shop42", "the rest is kept");
+    wait_until(&mut harness, "the list to show the change", |h| {
+        h.query_all_by_label("HMAC-512").count() == 2 && h.query_all_by_label("PRODUCTION").count() == 2
+    });
+    assert!(stored(&ui, "Dubai mall").secrets.is_complete(), "secrets untouched");
+
+    // Switching to it puts it, and its environment, on the banner.
+    button(&mut harness, "Use Dubai mall");
+    assert_eq!(harness.state().profile().name, "Dubai mall");
+    assert!(shows(&harness, "Profile: Dubai mall"));
+    assert!(shows(&harness, "LIVE: real cards, real money"));
+
+    // The built-in profile cannot be changed.
+    harness.get_by_label(PROFILE).click();
+    settle(&mut harness);
+    assert!(shows(&harness, "is built in"));
+    assert!(harness.get_by_label("Save profile (Enter)").accesskit_node().is_disabled());
+    assert!(harness.get_by_label("Replace the access code").accesskit_node().is_disabled());
+}
+
+#[test]
+fn replace_one_secret_keeps_the_others() {
+    let ui = UiRig::new();
+    add_stored_profile(&ui, "Dubai mall");
+    let mut harness = ui.app(FakeDialogs::default());
+    open_settings(&mut harness);
+    harness.get_by_label("Dubai mall").click();
+    settle(&mut harness);
+    assert_eq!(password_inputs(&harness), 0, "set secrets are never shown, not even as dots");
+    no_secret_on_screen(&harness, &["ShopAccess42", "shop.request.phrase", "shop.response.phrase"]);
+
+    // Esc backs out of a replacement without saving anything.
+    button(&mut harness, "Replace the access code");
+    assert!(secret_input(&harness, "Access code").is_focused());
+    harness.event(egui::Event::Text("Typo".into()));
+    press(&mut harness, Key::Escape);
+    assert_eq!(password_inputs(&harness), 0);
+    assert_eq!(harness.state().current_screen(), ScreenId::Settings, "the first Esc only drops the secret");
+
+    button(&mut harness, "Replace the SHA response phrase");
+    assert!(secret_input(&harness, "SHA response phrase").is_focused());
+    harness.event(egui::Event::Text("new.response.phrase".into()));
+    press(&mut harness, Key::Enter);
+    wait_for_text(&mut harness, "saved to the keychain: SHA response phrase.");
+    assert_eq!(password_inputs(&harness), 0);
+    no_secret_on_screen(&harness, &["new.response.phrase"]);
+    let credentials = ui.rig.service.vault().credentials("Dubai mall").unwrap();
+    assert_eq!(credentials.response_phrase.expose(), "new.response.phrase");
+    assert_eq!(credentials.access_code.expose(), "ShopAccess42", "the others are kept");
+    assert_eq!(credentials.request_phrase.expose(), "shop.request.phrase");
+}
+
+/// The rig, on a mock store the test keeps a handle to, so it can make the keychain refuse.
+fn rig_on(store: Arc<keyring_core::CredentialStore>) -> UiRig {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let sim = rt.block_on(sim::start(SimConfig::demo(), "127.0.0.1:0".parse().unwrap())).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Arc::new(Journal::open(&dir.path().join("journal.sqlite3")).unwrap());
+    let vault = Arc::new(Vault::open(dir.path(), store).unwrap());
+    vault.add_ephemeral(profile(&sim.payment_api_url()), demo_credentials()).unwrap();
+    let gateway = HttpGateway::new(&GatewayConfig {
+        connect_timeout: Duration::from_millis(300),
+        total_timeout: Duration::from_millis(400),
+        extra_root_pem: Vec::new(),
+    })
+    .unwrap();
+    let service = Service::new(vault, journal.clone(), gateway, fast_settings());
+    let handle = ServiceHandle::new(service.clone(), rt.handle().clone(), Arc::new(|| {}));
+    UiRig { rig: Rig { sim, service, journal, dir }, handle, rt }
+}
+
+#[test]
+fn a_keychain_that_refuses_is_reported_and_nothing_claims_to_be_set() {
+    let store: Arc<keyring_core::CredentialStore> = keyring_core::mock::Store::new().unwrap();
+    let ui = rig_on(store.clone());
+    let mut p = Profile::new("Kuwait", ProfileEnvironment::Sandbox, "Kw1", Currency::parse("KWD").unwrap());
+    p.endpoint = SANDBOX_URL.to_owned();
+    ui.rt.block_on(ui.rig.service.save_profile(p, Vec::new())).unwrap();
+
+    let mut harness = ui.app(FakeDialogs::default());
+    open_settings(&mut harness);
+    harness.get_by_label("Kuwait").click();
+    settle(&mut harness);
+    assert!(shows(&harness, "access code NOT SET"));
+    assert_eq!(password_inputs(&harness), 3, "missing secrets are asked for");
+    replace_text(&mut harness, Role::PasswordInput, "Access code", "KwAccess1");
+    // The next keychain call on this entry fails, as a locked keychain would.
+    let entry = keyring_core::Entry::new_in_store(&store, SERVICE, "Kuwait/access-code").unwrap();
+    let cred: &keyring_core::mock::Cred = entry.as_any().downcast_ref().unwrap();
+    cred.set_error(keyring_core::Error::NoStorageAccess("the keychain is locked".into()));
+    press(&mut harness, Key::Enter);
+    wait_for_text(&mut harness, "Not saved. The keychain could not store the secret");
+    assert!(shows(&harness, "unlock the keychain"));
+    assert!(!stored(&ui, "Kuwait").secrets.access_code);
+    assert_eq!(password_inputs(&harness), 3, "still asked for");
+    no_secret_on_screen(&harness, &["KwAccess1"]);
+}
