@@ -76,9 +76,11 @@ fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf, Exit> {
 fn start(data_dir_flag: Option<PathBuf>, timeouts: (u64, u64)) -> Result<Started, Exit> {
     let dir = data_dir(data_dir_flag)?;
     let runtime = runtime()?;
+    let mut secrets_persist = true;
     let store = match vault::platform_store() {
         Ok(store) => store,
         Err(e) => {
+            secrets_persist = false;
             // The Demo merchant and APS_* variables still work; a profile that needs the
             // keychain says so when it is used.
             log::info!("{e}");
@@ -111,7 +113,8 @@ fn start(data_dir_flag: Option<PathBuf>, timeouts: (u64, u64)) -> Result<Started
         .default_profile
         .filter(|p| vault.profile(p).is_some())
         .unwrap_or_else(|| DEMO_PROFILE.to_owned());
-    let service = Service::new(Arc::new(vault), Arc::new(journal), gateway, ServiceSettings::default());
+    let settings = ServiceSettings { secrets_persist, ..ServiceSettings::default() };
+    let service = Service::new(Arc::new(vault), Arc::new(journal), gateway, settings);
     // The Demo merchant's saved cards are in the token book from the first start.
     let demo_tokens = sim::demo_tokens()
         .into_iter()

@@ -59,6 +59,9 @@ pub struct ServiceSettings {
     pub not_found_confirm: Duration,
     /// Same card or token, same amount, within this window: ask before charging again.
     pub duplicate_window: Duration,
+    /// False when no OS keychain works and secrets would only live in memory: saving them is
+    /// then refused instead of silently lost at exit.
+    pub secrets_persist: bool,
 }
 
 impl Default for ServiceSettings {
@@ -67,6 +70,7 @@ impl Default for ServiceSettings {
             backoff_unit: Duration::from_secs(1),
             not_found_confirm: policy::NOT_FOUND_CONFIRM_AFTER,
             duplicate_window: Duration::from_secs(10 * 60),
+            secrets_persist: true,
         }
     }
 }

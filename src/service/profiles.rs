@@ -61,14 +61,34 @@ impl Service {
         profile: Profile,
         secrets: Vec<(SecretKind, Secret)>,
     ) -> Result<(), ServiceError> {
+        let persistent = self.settings().secrets_persist;
         self.vault_call(move |v| {
-            if v.profile(&profile.name).is_some() {
+            // Everything is checked before anything is written, so a typo never leaves a
+            // half-made profile behind.
+            profile.validate()?;
+            for (kind, secret) in &secrets {
+                crate::vault::check_secret(*kind, secret)?;
+            }
+            if !secrets.is_empty() && !persistent {
+                return Err(VaultError::KeychainUnusable(
+                    "no keychain is usable on this computer, so secrets cannot be saved: install and unlock a desktop keychain (gnome-keyring), or set APS_ACCESS_CODE, APS_REQUEST_PHRASE and APS_RESPONSE_PHRASE when starting moto-terminal".into(),
+                ));
+            }
+            let existed = v.profile(&profile.name).is_some();
+            if existed {
                 v.update_profile(profile.clone())?;
             } else {
                 v.add_profile(profile.clone())?;
             }
             for (kind, secret) in &secrets {
-                v.set_secret(&profile.name, *kind, secret)?;
+                if let Err(e) = v.set_secret(&profile.name, *kind, secret) {
+                    if !existed {
+                        // The keychain refused: take the new profile back out rather than leave
+                        // it without its secrets.
+                        let _ = v.remove_profile(&profile.name);
+                    }
+                    return Err(e);
+                }
             }
             Ok(())
         })

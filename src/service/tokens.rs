@@ -522,7 +522,7 @@ impl Service {
         let message = match code.get(2..).unwrap_or_default() {
             "009" => "APS does not know this merchant identifier: check it in Settings",
             "010" => {
-                "APS refused the access code: enter it again from Integration Settings → Security Settings"
+                "APS refused the access code: enter it again from Integration Settings, Security Settings"
             }
             "008" => "APS says the signature does not match: check the SHA request phrase and the SHA type",
             _ => "",

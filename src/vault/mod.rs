@@ -217,12 +217,12 @@ pub enum VaultError {
     InvalidProfile { field: &'static str, problem: String },
     #[error("a profile named \"{0}\" already exists; choose another name")]
     ProfileExists(String),
-    #[error("no profile named \"{0}\"; add it in Settings → Profiles or with `moto-terminal profile add`")]
+    #[error("no profile named \"{0}\"; add it in Settings, Profiles or with `moto-terminal profile add`")]
     ProfileNotFound(String),
     #[error("the built-in profile \"{0}\" cannot be changed")]
     ProfileReadOnly(String),
     #[error(
-        "profile \"{profile}\" has no {kind}: Settings → Profiles → {profile} → enter the {kind} (or set {env} for this run)",
+        "profile \"{profile}\" has no {kind}: Settings, Profiles, {profile}, enter the {kind} (or set {env} for this run)",
         env = kind.env_var()
     )]
     MissingSecret { profile: String, kind: SecretKind },
@@ -696,6 +696,14 @@ fn name_taken(state: &State, name: &str) -> bool {
 
 /// Checks a secret without ever echoing it. `source_name` names an environment variable when
 /// the value came from one.
+/// Checks a secret as typed, before anything is written (the message never repeats it).
+///
+/// # Errors
+/// [`VaultError`] naming the secret and what is wrong with it.
+pub fn check_secret(kind: SecretKind, secret: &Secret) -> Result<(), VaultError> {
+    validate_secret(kind, secret, None)
+}
+
 fn validate_secret(kind: SecretKind, secret: &Secret, source_name: Option<&str>) -> Result<(), VaultError> {
     let value = secret.expose();
     let problem = if value.is_empty() {

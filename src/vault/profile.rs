@@ -181,7 +181,8 @@ impl Profile {
         if mid.is_empty() || mid.len() > 20 || !mid.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return invalid(
                 "merchant identifier",
-                "must be 1 to 20 letters and digits, as shown in APS Integration Settings → Security Settings".to_owned(),
+                "must be 1 to 20 letters and digits, as shown in APS Integration Settings, Security Settings"
+                    .to_owned(),
             );
         }
         if self.operator.chars().count() > 50 || self.operator.chars().any(char::is_control) {

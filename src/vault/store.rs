@@ -45,7 +45,9 @@ impl StoreKind {
             StoreKind::KernelKeyring => {
                 "the Linux kernel keyring: secrets are lost at reboot and must be entered again; install gnome-keyring to keep them"
             }
-            StoreKind::Mock => "an in-memory test keychain: secrets are lost when the app closes",
+            StoreKind::Mock => {
+                "memory only (no OS keychain works here): secrets would be lost when the app closes"
+            }
             StoreKind::Other => "the OS keychain",
         }
     }

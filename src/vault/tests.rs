@@ -221,7 +221,7 @@ fn a_missing_secret_is_named_with_where_to_enter_it() {
     assert!(matches!(err, VaultError::MissingSecret { kind: SecretKind::ResponsePhrase, .. }), "{err}");
     assert_eq!(
         err.to_string(),
-        "profile \"Main\" has no SHA response phrase: Settings → Profiles → Main → enter the SHA response phrase \
+        "profile \"Main\" has no SHA response phrase: Settings, Profiles, Main, enter the SHA response phrase \
          (or set APS_RESPONSE_PHRASE for this run)"
     );
     let status = v.secret_status("Main").unwrap();

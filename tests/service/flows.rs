@@ -284,3 +284,37 @@ async fn start_up_reconciliation_runs_before_the_first_new_charge() {
         "the order in doubt was settled before the new charge went out"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_keychain_secrets_are_refused_and_nothing_is_half_saved() {
+    use moto_terminal::aps::secret::Secret;
+    use moto_terminal::service::{SecretKind, Service, ServiceSettings};
+    let rig = Rig::new().await;
+    let store = keyring_core::mock::Store::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let vault = std::sync::Arc::new(moto_terminal::vault::Vault::open(dir.path(), store).unwrap());
+    let journal = std::sync::Arc::new(moto_terminal::journal::Journal::open_in_memory().unwrap());
+    let gateway = moto_terminal::gateway::HttpGateway::new(&Default::default()).unwrap();
+    let settings = ServiceSettings { secrets_persist: false, ..super::rig::fast_settings() };
+    let service = Service::new(vault, journal, gateway, settings);
+    let mut profile = super::rig::profile(&rig.sim.payment_api_url());
+    profile.name = "No keychain".into();
+    let err = service
+        .save_profile(profile.clone(), vec![(SecretKind::AccessCode, Secret::from("AbC123"))])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("keychain"), "{err}");
+    assert!(
+        service.profiles().await.unwrap().iter().all(|p| p.profile.name != "No keychain"),
+        "not half-saved"
+    );
+    // A bad secret is refused before the profile is written, keychain or not.
+    let err = service
+        .save_profile(profile.clone(), vec![(SecretKind::AccessCode, Secret::from("bad code!"))])
+        .await
+        .unwrap_err();
+    assert!(!err.to_string().contains("bad code!"), "never echoes a secret: {err}");
+    assert!(service.profiles().await.unwrap().iter().all(|p| p.profile.name != "No keychain"));
+    // The profile alone (secrets from APS_* variables) can still be saved.
+    service.save_profile(profile, Vec::new()).await.unwrap();
+}

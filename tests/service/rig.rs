@@ -28,6 +28,7 @@ pub fn fast_settings() -> ServiceSettings {
         backoff_unit: Duration::from_millis(20),
         not_found_confirm: Duration::from_millis(1500),
         duplicate_window: Duration::from_secs(600),
+        secrets_persist: true,
     }
 }
 

@@ -115,7 +115,7 @@ fn add_a_profile_with_its_secrets_then_only_set_is_shown() {
     replace_text(&mut harness, Role::TextInput, "Customer IP", "192.0.2.44");
     click(&mut harness, Role::RadioButton, "Arabic");
     assert_eq!(password_inputs(&harness), 3, "a new profile asks for all three secrets");
-    assert!(shows(&harness, "an in-memory test keychain"), "where secrets go is said");
+    assert!(shows(&harness, "memory only"), "where secrets go is said");
     replace_text(&mut harness, Role::PasswordInput, "Access code", DEMO_ACCESS_CODE);
     replace_text(&mut harness, Role::PasswordInput, "SHA request phrase", DEMO_REQUEST_PHRASE);
     replace_text(&mut harness, Role::PasswordInput, "SHA response phrase", DEMO_RESPONSE_PHRASE);

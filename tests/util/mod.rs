@@ -19,7 +19,7 @@ pub fn run_cli(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().expect("the moto-terminal binary runs");
+    let mut child = spawn(&mut cmd);
     if let Some(mut input) = child.stdin.take() {
         input.write_all(stdin.as_bytes()).expect("stdin accepts input");
     }
@@ -32,4 +32,19 @@ pub fn stdout(out: &Output) -> String {
 
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Spawns, retrying briefly on "text file busy": another test thread forking at the same moment
+/// can hold a descriptor to a freshly built binary for an instant.
+pub fn spawn(cmd: &mut Command) -> std::process::Child {
+    for _ in 0..50 {
+        match cmd.spawn() {
+            Ok(child) => return child,
+            Err(e) if e.raw_os_error() == Some(26) => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            Err(e) => panic!("the moto-terminal binary does not start: {e}"),
+        }
+    }
+    panic!("the moto-terminal binary stayed busy")
 }
