@@ -113,7 +113,12 @@ fn start(data_dir_flag: Option<PathBuf>, timeouts: (u64, u64)) -> Result<Started
         .default_profile
         .filter(|p| vault.profile(p).is_some())
         .unwrap_or_else(|| DEMO_PROFILE.to_owned());
-    let settings = ServiceSettings { secrets_persist, ..ServiceSettings::default() };
+    let settings = ServiceSettings {
+        secrets_persist,
+        // A request may still be on its way until its own time limit has passed, and a little more.
+        in_flight_window: Duration::from_secs(timeouts.1.max(1) + 30),
+        ..ServiceSettings::default()
+    };
     let service = Service::new(Arc::new(vault), Arc::new(journal), gateway, settings);
     // The Demo merchant's saved cards are in the token book from the first start.
     let demo_tokens = sim::demo_tokens()

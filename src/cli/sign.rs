@@ -13,7 +13,8 @@ pub struct SignArgs {
     /// Environment variable holding the SHA phrase.
     #[arg(long, default_value = "APS_PHRASE")]
     pub phrase_env: String,
-    /// Also print the exact string that was hashed, with the phrase shown as <phrase>.
+    /// Also print the string that was hashed, with the phrase shown as <phrase> (and the card
+    /// number masked, the CVV and access code as placeholders).
     #[arg(long)]
     pub show_string: bool,
 }
@@ -44,7 +45,7 @@ pub fn run_sign(args: &SignArgs) -> Result<(), Exit> {
     let (algorithm, phrase) = algorithm_and_phrase(&args.algorithm, &args.phrase_env)?;
     let params = read_stdin_json()?;
     if args.show_string {
-        println!("{}", sign::string_to_sign_masked(&params, &[]));
+        println!("{}", sign::string_to_sign_masked(&masked_for_display(&params), &[]));
     }
     println!("{}", sign::sign(&params, &phrase, algorithm));
     Ok(())
@@ -67,4 +68,22 @@ pub fn run_verify(args: &VerifyArgs) -> Result<(), Exit> {
             Err(Exit::failed_quiet(e.to_string()))
         }
     }
+}
+
+/// The parameters as they may be shown: card number masked (first 6 / last 4), CVV and access
+/// code replaced by placeholders. Only for display; the signature uses the real values.
+fn masked_for_display(params: &crate::aps::Params) -> crate::aps::Params {
+    let mut shown = params.clone();
+    for (name, value) in shown.iter_mut() {
+        let placeholder = match name.as_str() {
+            "card_number" => value.as_str().map(crate::aps::card::mask_pan),
+            "card_security_code" => Some("<card_security_code>".to_owned()),
+            "access_code" => Some("<access_code>".to_owned()),
+            _ => None,
+        };
+        if let Some(text) = placeholder {
+            *value = serde_json::Value::String(text);
+        }
+    }
+    shown
 }

@@ -238,6 +238,9 @@ impl Service {
             created_at: now,
             extra,
         };
+        // Held until the outcome is recorded: reconciliation leaves an order in flight alone.
+        let lock = self.order_lock(&ctx.profile.name, &reference);
+        let _in_flight = lock.lock().await;
         // The duplicate guard and the intent in one trip to the journal thread.
         let recorded = self
             .journal(move |j| {
@@ -262,10 +265,20 @@ impl Service {
         progress.report(Stage::Sending);
         let op = kind.operation();
         let keyed = matches!(draft.payment, PaymentDraft::Card(_));
+        let sent_at = Utc::now();
         let (_sent, reading) = self.exchange(&ctx, &command).await?;
         drop(command);
         let mut outcome = self
-            .finish_first_operation(&ctx, op, &reference, op_id, money.minor_units(), reading, progress)
+            .finish_first_operation(
+                &ctx,
+                op,
+                &reference,
+                op_id,
+                money.minor_units(),
+                sent_at,
+                reading,
+                progress,
+            )
             .await?;
         if !keyed {
             // The answer only echoes the token that was charged; a new token comes from a keyed card.
@@ -298,6 +311,7 @@ impl Service {
         reference: &str,
         op_id: OpId,
         amount_minor: u64,
+        sent_at: chrono::DateTime<Utc>,
         reading: Reading,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
@@ -339,7 +353,7 @@ impl Service {
                     note: None,
                     at,
                 };
-                self.journal(move |j| j.record_outcome(op_id, &result, &update)).await?;
+                self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;
                 if approved && let Some(token) = &token_name {
                     self.remember_token(&profile, token, &response).await;
                 }
@@ -355,7 +369,7 @@ impl Service {
                     at,
                 };
                 let update = OrderUpdate { state: Some(OrderState::NotSent), ..Default::default() };
-                self.journal(move |j| j.record_outcome(op_id, &result, &update)).await?;
+                self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;
                 Ok(self.outcome(&profile, reference, op, verdict, false).await)
             }
             Reading::Unknown { why } => {
@@ -367,9 +381,20 @@ impl Service {
                     at,
                 };
                 let update = OrderUpdate { state: Some(OrderState::Unknown), ..Default::default() };
-                self.journal(move |j| j.record_outcome(op_id, &result, &update)).await?;
-                self.settle(ctx, reference, op, op_id, amount_minor, Amounts::default(), None, &why, progress)
-                    .await
+                self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;
+                self.settle(
+                    ctx,
+                    reference,
+                    op,
+                    op_id,
+                    amount_minor,
+                    Amounts::default(),
+                    None,
+                    sent_at,
+                    &why,
+                    progress,
+                )
+                .await
             }
         }
     }

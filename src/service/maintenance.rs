@@ -171,6 +171,7 @@ impl Service {
         let op_id = self.journal(move |j| j.record_operation_intent(&new_op)).await?;
         progress.report(Stage::Sending);
         let op_amount = money.map(Money::minor_units).unwrap_or(0);
+        let sent_at = chrono::Utc::now();
         let (_, reading) = self.exchange(&ctx, &command).await?;
         match reading {
             Reading::Final { verdict, response } => {
@@ -201,7 +202,7 @@ impl Service {
                     note: None,
                     at: Utc::now(),
                 };
-                self.journal(move |j| j.record_outcome(op_id, &result, &update)).await?;
+                self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;
                 Ok(self.outcome(profile, reference, op, verdict, false).await)
             }
             Reading::NotSent { why } => {
@@ -213,7 +214,7 @@ impl Service {
                     note: Some(why),
                     at: Utc::now(),
                 };
-                self.journal(move |j| j.finish_operation(op_id, &result)).await?;
+                self.record(move |j| j.finish_operation(op_id, &result)).await?;
                 Ok(self.outcome(profile, reference, op, verdict, false).await)
             }
             Reading::Unknown { why } => {
@@ -224,7 +225,7 @@ impl Service {
                     note: Some(why.clone()),
                     at: Utc::now(),
                 };
-                self.journal(move |j| j.finish_operation(op_id, &result)).await?;
+                self.record(move |j| j.finish_operation(op_id, &result)).await?;
                 self.settle(
                     &ctx,
                     reference,
@@ -233,6 +234,7 @@ impl Service {
                     op_amount,
                     before,
                     order.fort_id.clone(),
+                    sent_at,
                     &why,
                     progress,
                 )

@@ -55,6 +55,9 @@ use std::time::Duration;
 pub struct ServiceSettings {
     /// Multiplies the status-check back-off schedule ([`policy::backoff_schedule`]).
     pub backoff_unit: Duration,
+    /// How long after sending a request may still be on its way (the request timeout plus a
+    /// margin): before then, APS showing nothing proves nothing.
+    pub in_flight_window: Duration,
     /// How long after a first "not found" the confirming check is made.
     pub not_found_confirm: Duration,
     /// Same card or token, same amount, within this window: ask before charging again.
@@ -68,6 +71,7 @@ impl Default for ServiceSettings {
     fn default() -> Self {
         Self {
             backoff_unit: Duration::from_secs(1),
+            in_flight_window: Duration::from_secs(90),
             not_found_confirm: policy::NOT_FOUND_CONFIRM_AFTER,
             duplicate_window: Duration::from_secs(10 * 60),
             secrets_persist: true,
@@ -143,6 +147,19 @@ pub enum ServiceError {
     /// The journal could not be written: nothing was sent.
     #[error("the journal could not be written, so nothing was sent: {0}")]
     Journal(String),
+    /// The request went to APS but its result could not be written down.
+    #[error(
+        "the request was sent to APS but its result could not be recorded ({0}): APS may have processed it, so do not send it again; check it in Status"
+    )]
+    NotRecorded(String),
+}
+
+/// Journal failures once a request has left mean "unknown", never "nothing was sent".
+pub(crate) fn after_send(e: ServiceError) -> ServiceError {
+    match e {
+        ServiceError::Journal(text) => ServiceError::NotRecorded(text),
+        other => other,
+    }
 }
 
 fn duplicate_message(existing: &OrderRow) -> String {
@@ -273,6 +290,15 @@ impl Service {
             .map_err(ServiceError::from)
     }
 
+    /// A journal write after a request has left: a failure is [`ServiceError::NotRecorded`].
+    async fn record<T, F>(&self, f: F) -> Result<T, ServiceError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Journal) -> Result<T, journal::JournalError> + Send + 'static,
+    {
+        self.journal(f).await.map_err(after_send)
+    }
+
     /// Loads a profile and its secrets (the keychain may block, so off the async threads).
     async fn ctx(&self, profile: &str) -> Result<Ctx, ServiceError> {
         let vault = self.inner.vault.clone();
@@ -296,6 +322,10 @@ impl Service {
     /// The lock that keeps one operation in flight per order.
     fn order_lock(&self, profile: &str, reference: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.inner.order_locks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if locks.len() > 1024 {
+            // Forget the locks nobody holds, so a terminal open for months does not grow.
+            locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+        }
         locks.entry((profile.to_owned(), reference.to_owned())).or_default().clone()
     }
 

@@ -115,14 +115,19 @@ pub enum Judgement {
 pub const NOT_FOUND_CONFIRM_AFTER: Duration = Duration::from_secs(30);
 
 /// Decides what a CHECK_STATUS answer means for `op` of `op_amount`, given the order's amounts
-/// before the operation was sent. `not_found_before` is true when an earlier check, at least the
-/// confirmation delay ago, already found nothing.
+/// before the operation was sent.
+///
+/// `settled_in_time` is true once the operation is old enough that a request still on its way
+/// (this process or another, waiting out its own timeout) cannot change APS's answer any more;
+/// `not_found_before` is true when an earlier check, long enough ago, already found nothing.
+/// Only then may "APS shows nothing" count as proof that nothing happened.
 pub fn judge_status(
     op: Operation,
     before: Amounts,
     op_amount: u64,
     answer: StatusAnswer,
     not_found_before: bool,
+    settled_in_time: bool,
 ) -> Judgement {
     let status = match answer {
         StatusAnswer::Found(status) => status,
@@ -131,10 +136,8 @@ pub fn judge_status(
                 why: format!("APS still reports the order as in progress ({})", status.transaction_code),
             };
         }
-        StatusAnswer::NotFound
-            if op.moves_money() && matches!(op, Operation::Purchase | Operation::Authorization) =>
-        {
-            if not_found_before {
+        StatusAnswer::NotFound if matches!(op, Operation::Purchase | Operation::Authorization) => {
+            if not_found_before && settled_in_time {
                 return Judgement::NotApplied {
                     verdict: not_applied_verdict(op, "APS has no record of this order after two checks"),
                 };
@@ -155,26 +158,46 @@ pub fn judge_status(
             why: format!("APS reports the last operation as on hold ({})", status.transaction_code),
         };
     }
-    let now = Amounts::of(&status);
-    let applied = match op {
-        Operation::Purchase => now.captured > 0 || now.authorized > 0,
-        Operation::Authorization => now.authorized > 0 || now.captured > 0,
-        Operation::Capture => now.captured >= before.captured.saturating_add(op_amount),
-        Operation::Refund => now.refunded >= before.refunded.saturating_add(op_amount),
-        Operation::VoidAuthorization => now.voided,
+    let reported = Amounts::of(&status);
+    let last_is_this = status.last_operation() == Some(op);
+    // The official plugins decide "paid" from the transaction code (spec 3.8); the amounts are a
+    // second witness. Either is enough; the larger amounts are kept.
+    let code_says_done = last_is_this && status.transaction_code == op.success_code();
+    let amounts_say_done = match op {
+        Operation::Purchase | Operation::Authorization => reported.captured > 0 || reported.authorized > 0,
+        Operation::Capture => reported.captured >= before.captured.saturating_add(op_amount),
+        Operation::Refund => reported.refunded >= before.refunded.saturating_add(op_amount),
+        Operation::VoidAuthorization => reported.voided,
         _ => false,
     };
-    if applied {
-        return Judgement::Applied { amounts: now, status };
+    if code_says_done || amounts_say_done {
+        let expected = match op {
+            Operation::Purchase => Amounts { authorized: op_amount, captured: op_amount, ..before },
+            Operation::Authorization => Amounts { authorized: op_amount, ..before },
+            Operation::Capture => Amounts { captured: before.captured.saturating_add(op_amount), ..before },
+            Operation::Refund => Amounts { refunded: before.refunded.saturating_add(op_amount), ..before },
+            _ => Amounts { voided: true, ..before },
+        };
+        let amounts = Amounts {
+            authorized: reported.authorized.max(if code_says_done { expected.authorized } else { 0 }),
+            captured: reported.captured.max(if code_says_done { expected.captured } else { 0 }),
+            refunded: reported.refunded.max(if code_says_done { expected.refunded } else { 0 }),
+            voided: reported.voided || (code_says_done && expected.voided),
+        };
+        return Judgement::Applied { amounts, status };
     }
-    let last = response::classify(op, &status.transaction_code);
-    let verdict = match last.kind {
-        Kind::Declined | Kind::Rejected => last,
-        Kind::Approved | Kind::Uncertain => {
-            not_applied_verdict(op, "APS's amounts show it did not take effect")
+    if last_is_this {
+        let last = response::classify(op, &status.transaction_code);
+        if matches!(last.kind, Kind::Declined | Kind::Rejected) {
+            return Judgement::NotApplied { verdict: last };
         }
-    };
-    Judgement::NotApplied { verdict }
+    }
+    if settled_in_time {
+        return Judgement::NotApplied {
+            verdict: not_applied_verdict(op, "APS shows no trace of it, long after it was sent"),
+        };
+    }
+    Judgement::KeepWaiting { why: format!("APS does not show this {} yet", op.wire_name().to_lowercase()) }
 }
 
 /// The verdict for an operation that provably did not happen.
@@ -191,7 +214,14 @@ pub fn not_applied_verdict(op: Operation, evidence: &str) -> Verdict {
         code: String::new(),
         headline: format!("Not processed: {}", what.to_lowercase()),
         explanation: format!("{what}: {evidence}."),
-        next_step: "It is safe to try again with a new order.".into(),
+        next_step: match op {
+            Operation::Purchase | Operation::Authorization => "It is safe to charge again with a new order.",
+            Operation::Capture => "It is safe to capture again.",
+            Operation::Refund => "It is safe to refund again.",
+            Operation::VoidAuthorization => "It is safe to void again.",
+            _ => "It is safe to try again.",
+        }
+        .into(),
     }
 }
 
@@ -332,23 +362,48 @@ mod tests {
         let applied = |j: &Judgement| matches!(j, Judgement::Applied { .. });
         let not_applied = |j: &Judgement| matches!(j, Judgement::NotApplied { .. });
         let waiting = |j: &Judgement| matches!(j, Judgement::KeepWaiting { .. });
-        assert!(applied(&judge_status(Purchase, none, 1000, found("14000", 1000, 1000, 0), false)));
-        assert!(applied(&judge_status(Authorization, none, 1000, found("02000", 1000, 0, 0), false)));
-        assert!(not_applied(&judge_status(Purchase, none, 1000, found("13666", 0, 0, 0), false)));
+        // (op, before, amount, answer, not found before, settled in time)
+        assert!(applied(&judge_status(Purchase, none, 1000, found("14000", 1000, 1000, 0), false, false)));
+        assert!(applied(&judge_status(Authorization, none, 1000, found("02000", 1000, 0, 0), false, false)));
+        assert!(not_applied(&judge_status(Purchase, none, 1000, found("13666", 0, 0, 0), false, false)));
         assert!(matches!(
-            judge_status(Purchase, none, 1000, StatusAnswer::NotFound, false),
+            judge_status(Purchase, none, 1000, StatusAnswer::NotFound, false, true),
             Judgement::NotFoundOnce
         ));
-        assert!(not_applied(&judge_status(Purchase, none, 1000, StatusAnswer::NotFound, true)));
-        assert!(waiting(&judge_status(Purchase, none, 1000, found("15777", 0, 0, 0), false)));
-        assert!(applied(&judge_status(Capture, auth, 400, found("04000", 1000, 400, 0), false)));
-        assert!(not_applied(&judge_status(Capture, auth, 400, found("02000", 1000, 0, 0), false)));
-        assert!(applied(&judge_status(Refund, sale, 300, found("06000", 1000, 1000, 300), false)));
-        assert!(not_applied(&judge_status(Refund, sale, 300, found("14000", 1000, 1000, 0), false)));
-        assert!(applied(&judge_status(VoidAuthorization, auth, 0, found("08000", 1000, 0, 0), false)));
-        assert!(not_applied(&judge_status(VoidAuthorization, auth, 0, found("02000", 1000, 0, 0), false)));
+        assert!(
+            matches!(
+                judge_status(Purchase, none, 1000, StatusAnswer::NotFound, true, false),
+                Judgement::NotFoundOnce
+            ),
+            "a second 'not found' too soon after sending proves nothing: the request may still be on its way"
+        );
+        assert!(not_applied(&judge_status(Purchase, none, 1000, StatusAnswer::NotFound, true, true)));
+        assert!(waiting(&judge_status(Purchase, none, 1000, found("15777", 0, 0, 0), false, true)));
+        // The success code alone is enough, even when APS leaves the amounts out.
+        assert!(matches!(
+            judge_status(Purchase, none, 1000, found("14000", 0, 0, 0), false, false),
+            Judgement::Applied { amounts: Amounts { authorized: 1000, captured: 1000, .. }, .. }
+        ));
+        assert!(applied(&judge_status(Capture, auth, 400, found("04000", 1000, 400, 0), false, false)));
+        assert!(applied(&judge_status(Capture, auth, 400, found("04000", 1000, 0, 0), false, false)));
+        // No trace of a capture: wait while it could still be on its way, then it did not happen.
+        assert!(waiting(&judge_status(Capture, auth, 400, found("02000", 1000, 0, 0), false, false)));
+        assert!(not_applied(&judge_status(Capture, auth, 400, found("02000", 1000, 0, 0), false, true)));
+        assert!(not_applied(&judge_status(Capture, auth, 400, found("05042", 1000, 0, 0), false, false)));
+        assert!(applied(&judge_status(Refund, sale, 300, found("06000", 1000, 1000, 300), false, false)));
+        assert!(waiting(&judge_status(Refund, sale, 300, found("14000", 1000, 1000, 0), false, false)));
+        assert!(not_applied(&judge_status(Refund, sale, 300, found("14000", 1000, 1000, 0), false, true)));
+        assert!(applied(&judge_status(VoidAuthorization, auth, 0, found("08000", 1000, 0, 0), false, false)));
+        assert!(not_applied(&judge_status(
+            VoidAuthorization,
+            auth,
+            0,
+            found("02000", 1000, 0, 0),
+            false,
+            true
+        )));
         // A maintenance operation on an order APS cannot find is not proof of anything.
-        assert!(waiting(&judge_status(Capture, auth, 400, StatusAnswer::NotFound, true)));
+        assert!(waiting(&judge_status(Capture, auth, 400, StatusAnswer::NotFound, true, true)));
     }
 
     #[test]

@@ -49,10 +49,12 @@ impl Service {
         op_amount: u64,
         before: Amounts,
         fort_id: Option<String>,
+        sent_at: chrono::DateTime<Utc>,
         why: &str,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
         let profile = ctx.profile.name.clone();
+        let in_flight = chrono::Duration::from_std(self.settings().in_flight_window).unwrap_or_default();
         let schedule = policy::backoff_schedule(self.settings().backoff_unit);
         let confirm = self.settings().not_found_confirm;
         let mut first_not_found: Option<Instant> = None;
@@ -66,7 +68,8 @@ impl Service {
             progress.report(Stage::Reconciling { attempt: i + 1, why: last_why.clone() });
             let answer = self.query_status(ctx, reference, fort_id.clone(), None).await?;
             let not_found_before = first_not_found.is_some_and(|t| t.elapsed() >= confirm);
-            match policy::judge_status(op, before, op_amount, answer, not_found_before) {
+            let settled_in_time = Utc::now() - sent_at >= in_flight;
+            match policy::judge_status(op, before, op_amount, answer, not_found_before, settled_in_time) {
                 Judgement::Applied { amounts, status } => {
                     let state = OrderState::from_amounts(
                         amounts.authorized,
@@ -94,7 +97,7 @@ impl Service {
                         needs_attention: Some(None),
                         ..Default::default()
                     };
-                    self.journal(move |j| j.record_outcome(op_id, &result, &update)).await?;
+                    self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;
                     return Ok(self.outcome(&profile, reference, op, verdict, true).await);
                 }
                 Judgement::NotApplied { verdict } => {
@@ -118,7 +121,7 @@ impl Service {
                         needs_attention: Some(None),
                         ..Default::default()
                     };
-                    self.journal(move |j| j.record_outcome(op_id, &result, &update)).await?;
+                    self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;
                     return Ok(self.outcome(&profile, reference, op, verdict, true).await);
                 }
                 Judgement::NotFoundOnce => {
@@ -131,7 +134,7 @@ impl Service {
         let attention = format!("Outcome still unknown after {} status checks: {last_why}", schedule.len());
         let update = OrderUpdate { needs_attention: Some(Some(attention.clone())), ..Default::default() };
         let (p, r) = (profile.clone(), reference.to_owned());
-        self.journal(move |j| j.update_order(&p, &r, &update)).await?;
+        self.record(move |j| j.update_order(&p, &r, &update)).await?;
         let mut verdict = policy::unknown_verdict(&last_why);
         verdict.explanation = attention;
         Ok(self.outcome(&profile, reference, op, verdict, true).await)
@@ -197,9 +200,18 @@ impl Service {
                 // An open payment link is waiting for the customer, not in doubt.
                 continue;
             }
-            let ctx = self.ctx(&order.profile).await?;
+            // One order that cannot be settled (its profile removed, a secret missing) must not
+            // stop the others.
+            let ctx = match self.ctx(&order.profile).await {
+                Ok(ctx) => ctx,
+                Err(e) => {
+                    log::warn!("order {} not reconciled: {e}", order.merchant_reference);
+                    continue;
+                }
+            };
             let lock = self.order_lock(&order.profile, &order.merchant_reference);
-            let _guard = lock.lock().await;
+            // An order whose request is still in flight in this process is its sender's to settle.
+            let Ok(_guard) = lock.try_lock() else { continue };
             let before = Amounts {
                 authorized: order.authorized_minor,
                 captured: order.captured_minor,
@@ -223,7 +235,7 @@ impl Service {
                     continue;
                 }
                 let amount = op.amount.map(|m| m.minor_units()).unwrap_or(order.amount_minor);
-                let outcome = self
+                let settled = self
                     .settle(
                         &ctx,
                         &order.merchant_reference,
@@ -232,11 +244,15 @@ impl Service {
                         amount,
                         before,
                         order.fort_id.clone(),
+                        op.at,
                         "the answer to this request was never received",
                         progress,
                     )
-                    .await?;
-                outcomes.push(outcome);
+                    .await;
+                match settled {
+                    Ok(outcome) => outcomes.push(outcome),
+                    Err(e) => log::warn!("order {} not reconciled: {e}", order.merchant_reference),
+                }
             }
         }
         Ok(outcomes)

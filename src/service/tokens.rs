@@ -231,7 +231,7 @@ impl Service {
             note: None,
             at: Utc::now(),
         };
-        self.journal(move |j| j.finish_operation(op_id, &result)).await?;
+        self.record(move |j| j.finish_operation(op_id, &result)).await?;
         let mut token_name = None;
         if let Some(response) = &response
             && verdict.kind == Kind::Approved
@@ -398,7 +398,7 @@ impl Service {
             extra: Some(extra),
             ..Default::default()
         };
-        self.journal(move |j| j.record_outcome(op_id, &result, &update)).await?;
+        self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;
         if verdict.kind == Kind::Approved {
             let link = NewLink {
                 profile: ctx.profile.name.clone(),
@@ -411,7 +411,7 @@ impl Service {
                 expires_at,
                 created_at: now,
             };
-            self.journal(move |j| j.record_link(&link)).await?;
+            self.record(move |j| j.record_link(&link)).await?;
         }
         Ok(Outcome {
             profile: ctx.profile.name.clone(),

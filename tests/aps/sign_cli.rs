@@ -22,7 +22,7 @@ fn show_string_masks_the_phrase() {
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2);
-    assert!(lines[0].starts_with("<phrase>access_code=SILgpo7pWbmzuURp2qri"), "{}", lines[0]);
+    assert!(lines[0].starts_with("<phrase>access_code=<access_code>amount=1000"), "{}", lines[0]);
     assert!(lines[0].ends_with("merchant_reference=Test010<phrase>"));
     assert!(!text.contains("PASS"), "the phrase itself is never printed");
 }
@@ -62,4 +62,18 @@ fn errors_are_one_line_and_exit_two() {
         assert!(err.contains(expected), "{err}");
         assert!(stdout(&out).is_empty());
     }
+}
+
+#[test]
+fn show_string_never_prints_a_card_number_cvv_or_access_code() {
+    let body = r#"{"command":"PURCHASE","access_code":"zx0IPmPy5jp1vAz8Kpg7","card_number":"4005550000000001","card_security_code":"123","expiry_date":"2705","amount":"100"}"#;
+    let out = run_cli(&["sign", "--algorithm", "sha256", "--show-string"], &[("APS_PHRASE", "PASS")], body);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("card_number=400555******0001"), "{text}");
+    assert!(!text.contains("4005550000000001") && !text.contains("zx0IPmPy5jp1vAz8Kpg7"), "{text}");
+    assert!(text.contains("card_security_code=<card_security_code>"), "{text}");
+    // The signature itself is over the real values.
+    let plain = run_cli(&["sign", "--algorithm", "sha256"], &[("APS_PHRASE", "PASS")], body);
+    assert_eq!(text.lines().last(), stdout(&plain).lines().last());
 }

@@ -318,3 +318,21 @@ async fn without_a_keychain_secrets_are_refused_and_nothing_is_half_saved() {
     // The profile alone (secrets from APS_* variables) can still be saved.
     service.save_profile(profile, Vec::new()).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charge_in_flight_is_left_to_its_sender_by_reconciliation() {
+    let rig = Rig::new().await;
+    rig.sim.inject(Fault::delay(300).for_command("PURCHASE"));
+    let service = rig.service.clone();
+    let draft = rig.token_sale("DEMO-VISA-0001", "71.00");
+    let charge = tokio::spawn(async move { service.charge(draft, &Progress::none()).await });
+    while !rig.sim.requests().iter().any(|r| r.command.as_deref() == Some("PURCHASE")) {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // The background reconciler wakes while the answer is still on its way.
+    let settled = rig.service.reconcile(Some(PROFILE), &none()).await.unwrap();
+    assert!(settled.is_empty(), "an order in flight is not reconciled behind its sender's back");
+    let outcome = charge.await.unwrap().expect("the charge records its own answer");
+    assert_eq!(outcome.verdict.kind, Kind::Approved, "{:?}", outcome.verdict);
+    assert_eq!(outcome.order.unwrap().state, OrderState::Captured);
+}

@@ -26,6 +26,7 @@ pub struct Rig {
 pub fn fast_settings() -> ServiceSettings {
     ServiceSettings {
         backoff_unit: Duration::from_millis(20),
+        in_flight_window: Duration::from_millis(1500),
         not_found_confirm: Duration::from_millis(1500),
         duplicate_window: Duration::from_secs(600),
         secrets_persist: true,
