@@ -325,9 +325,14 @@ fn describe_status(answer: &StatusAnswer, currency: Option<crate::aps::money::Cu
     };
     match answer {
         StatusAnswer::Found(s) | StatusAnswer::StillUncertain(s) => {
-            let uncertain = matches!(answer, StatusAnswer::StillUncertain(_));
+            // The order's last transaction decides the kind: a found order may be a decline.
+            let kind = match (answer, s.transaction_verdict().map(|v| v.kind)) {
+                (StatusAnswer::StillUncertain(_), _) | (_, Some(Kind::Uncertain)) | (_, None) => Kind::Uncertain,
+                (_, Some(Kind::Approved)) => Kind::Approved,
+                (_, Some(Kind::Declined | Kind::Rejected)) => Kind::Declined,
+            };
             Verdict {
-                kind: if uncertain { Kind::Uncertain } else { Kind::Approved },
+                kind,
                 code: s.transaction_code.clone(),
                 headline: format!(
                     "APS: {} ({})",
@@ -340,10 +345,12 @@ fn describe_status(answer: &StatusAnswer, currency: Option<crate::aps::money::Cu
                     money(s.captured_minor),
                     money(s.refunded_minor)
                 ),
-                next_step: if uncertain {
-                    "APS has not finished this order yet: check again in a few minutes.".into()
-                } else {
-                    "Nothing to do: the journal now matches APS.".into()
+                next_step: match kind {
+                    Kind::Uncertain => "APS has not finished this order yet: check again in a few minutes.".into(),
+                    Kind::Declined | Kind::Rejected => {
+                        "The last operation on this order failed; the amounts above are what APS holds.".into()
+                    }
+                    Kind::Approved => "The journal now shows APS's amounts.".into(),
                 },
             }
         }
@@ -351,8 +358,8 @@ fn describe_status(answer: &StatusAnswer, currency: Option<crate::aps::money::Cu
             kind: Kind::Declined,
             code: "11036".into(),
             headline: "APS has no order with this reference".into(),
-            explanation: "APS does not know this merchant reference: no payment was made with it.".into(),
-            next_step: "Check the reference and the profile.".into(),
+            explanation: "APS does not know this merchant reference (yet).".into(),
+            next_step: "Check the reference and the profile. If the order was sent moments ago, check again in a few minutes before charging again.".into(),
         },
         StatusAnswer::QueryFailed(verdict) => verdict.clone(),
     }

@@ -33,6 +33,8 @@ async fn declines_say_why_and_move_nothing() {
     assert_eq!(outcome.verdict.kind, Kind::Declined);
     assert!(!outcome.verdict.next_step.is_empty());
     assert_eq!(outcome.order.unwrap().state, OrderState::Declined);
+    let status = rig.service.check_status(PROFILE, &outcome.merchant_reference, &none()).await.unwrap();
+    assert_eq!(status.verdict.kind, Kind::Declined, "a found order can be a decline: {:?}", status.verdict);
     let funds = rig.service.charge(rig.token_sale("DEMO-MC-2346", "10.51"), &none()).await.unwrap();
     assert_eq!(funds.verdict.code, "13029", "amounts ending in 51 decline for insufficient funds");
     assert!(rig.sim.money_movements().is_empty());
