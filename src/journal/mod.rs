@@ -175,6 +175,24 @@ impl Journal {
     /// [`JournalError::DuplicateReference`] when the profile already has this merchant
     /// reference; [`JournalError::Invalid`] / [`JournalError::LooksLikeCardNumber`] for bad input.
     pub fn record_order_intent(&self, order: &NewOrder) -> Result<OpId, JournalError> {
+        self.record_order_intent_guarded(order, None)?.map_err(|existing| JournalError::Invalid {
+            field: "order",
+            problem: format!("unexpected duplicate of {}", existing.merchant_reference),
+        })
+    }
+
+    /// As [`Journal::record_order_intent`], but first, in the same write transaction, looks for
+    /// a recent order of the same card or token and amount since `duplicate_since` (see
+    /// [`Journal::recent_duplicate`]); when there is one, records nothing and returns it. Two
+    /// terminals charging the same card at the same moment cannot both pass.
+    ///
+    /// # Errors
+    /// As [`Journal::record_order_intent`].
+    pub fn record_order_intent_guarded(
+        &self,
+        order: &NewOrder,
+        duplicate_since: Option<DateTime<Utc>>,
+    ) -> Result<Result<OpId, OrderRow>, JournalError> {
         require("profile", &order.profile)?;
         require("merchant reference", &order.merchant_reference)?;
         require("operator", &order.operator)?;
@@ -225,6 +243,11 @@ impl Journal {
         let amount = sql_amount("amount", order.amount.minor_units())?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(since) = duplicate_since
+            && let Some(existing) = duplicate_in(&tx, &order.profile, &order.method, order.amount, since)?
+        {
+            return Ok(Err(existing));
+        }
         let inserted = tx
             .prepare_cached(
                 "INSERT INTO orders (profile, merchant_reference, kind, channel, currency, amount_minor, token_name,
@@ -276,7 +299,7 @@ impl Journal {
             },
         )?;
         tx.commit()?;
-        Ok(op)
+        Ok(Ok(op))
     }
 
     /// Records a later operation as an intent before it is sent. CREATE_TOKEN, UPDATE_TOKEN and
@@ -507,32 +530,7 @@ impl Journal {
         amount: Money,
         since: DateTime<Utc>,
     ) -> Result<Option<OrderRow>, JournalError> {
-        let (column, key) = match method {
-            PaymentMethod::Token { token_name, .. } => ("token_name", token_name.as_str()),
-            PaymentMethod::Card { fingerprint, .. } => ("card_fingerprint", fingerprint.as_str()),
-            PaymentMethod::Link => return Ok(None),
-        };
-        let conn = self.lock();
-        let sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM orders
-             WHERE profile = ?1 AND {column} = ?2 AND amount_minor = ?3 AND currency = ?4 AND created_at >= ?5
-               AND state NOT IN ('declined', 'rejected', 'not_sent')
-             ORDER BY created_at DESC, id DESC LIMIT 1"
-        );
-        let row = conn
-            .prepare_cached(&sql)?
-            .query_row(
-                params![
-                    profile,
-                    key,
-                    sql_amount("amount", amount.minor_units())?,
-                    amount.currency().code(),
-                    ts(&since)
-                ],
-                order_from_row,
-            )
-            .optional()?;
-        Ok(row.map(|(_, o)| o))
+        duplicate_in(&self.lock(), profile, method, amount, since)
     }
 }
 
@@ -595,6 +593,40 @@ fn write_outcome(
     update_order_in(&tx, order_id, update)?;
     tx.commit()?;
     Ok(())
+}
+
+fn duplicate_in(
+    conn: &Connection,
+    profile: &str,
+    method: &PaymentMethod,
+    amount: Money,
+    since: DateTime<Utc>,
+) -> Result<Option<OrderRow>, JournalError> {
+    let (column, key) = match method {
+        PaymentMethod::Token { token_name, .. } => ("token_name", token_name.as_str()),
+        PaymentMethod::Card { fingerprint, .. } => ("card_fingerprint", fingerprint.as_str()),
+        PaymentMethod::Link => return Ok(None),
+    };
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders
+             WHERE profile = ?1 AND {column} = ?2 AND amount_minor = ?3 AND currency = ?4 AND created_at >= ?5
+               AND state NOT IN ('declined', 'rejected', 'not_sent')
+             ORDER BY created_at DESC, id DESC LIMIT 1"
+    );
+    let row = conn
+        .prepare_cached(&sql)?
+        .query_row(
+            params![
+                profile,
+                key,
+                sql_amount("amount", amount.minor_units())?,
+                amount.currency().code(),
+                ts(&since)
+            ],
+            order_from_row,
+        )
+        .optional()?;
+    Ok(row.map(|(_, o)| o))
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {

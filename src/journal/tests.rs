@@ -848,3 +848,30 @@ fn two_threads_write_to_one_journal() {
     assert_eq!(j.count(&Filter { states: vec![OrderState::Captured], ..Filter::default() }).unwrap(), 200);
     assert!(j.unresolved(None).unwrap().is_empty());
 }
+
+#[test]
+fn the_duplicate_guard_lets_only_one_of_two_simultaneous_terminals_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = Arc::new(dir.path().join("journal.sqlite"));
+    Journal::open(&path).unwrap();
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let handles: Vec<_> = (0..2)
+        .map(|n| {
+            let (path, barrier) = (Arc::clone(&path), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                let journal = Journal::open(&path).unwrap();
+                let mut o = order(&format!("TERMINAL-{n}"));
+                o.method = card();
+                o.created_at = Utc::now();
+                barrier.wait();
+                journal
+                    .record_order_intent_guarded(&o, Some(Utc::now() - chrono::Duration::minutes(10)))
+                    .unwrap()
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "exactly one charge of the card goes ahead");
+    let journal = Journal::open(&path).unwrap();
+    assert_eq!(journal.count(&Filter::default()).unwrap(), 1);
+}

@@ -241,17 +241,9 @@ impl Service {
         // Held until the outcome is recorded: reconciliation leaves an order in flight alone.
         let lock = self.order_lock(&ctx.profile.name, &reference);
         let _in_flight = lock.lock().await;
-        // The duplicate guard and the intent in one trip to the journal thread.
+        // The duplicate guard and the intent in one write transaction.
         let recorded = self
-            .journal(move |j| {
-                if let Some(since) = duplicate_since
-                    && let Some(existing) =
-                        j.recent_duplicate(&new_order.profile, &new_order.method, money, since)?
-                {
-                    return Ok(Err(existing));
-                }
-                j.record_order_intent(&new_order).map(Ok)
-            })
+            .journal(move |j| j.record_order_intent_guarded(&new_order, duplicate_since))
             .await
             .map_err(|e| match e {
                 ServiceError::Journal(text) if text.contains("already used") => {
