@@ -149,6 +149,13 @@ impl Service {
         let currency = Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid("currency", e))?;
         let money = Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid("amount", e))?;
         let reference = non_empty(&draft.merchant_reference).unwrap_or_else(|| new_reference(now));
+        // A card number pasted into the reference would be stored and sent in clear.
+        crate::journal::refuse_card_numbers("merchant_reference", &reference).map_err(|_| {
+            ServiceError::invalid(
+                "merchant_reference",
+                "this looks like a card number: use the order's own reference",
+            )
+        })?;
         let (source, method) = match &draft.payment {
             PaymentDraft::Token(token) => {
                 let token = non_empty(token).ok_or_else(|| {

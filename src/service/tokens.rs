@@ -456,7 +456,8 @@ impl Service {
                     self.journal(move |j| j.update_order(&p, &r, &update)).await?;
                     Some(LinkStatus::Paid)
                 }
-                _ if link.expires_at < Utc::now() => {
+                // Expired and unpaid only on APS's word: no such order, or an order without money.
+                StatusAnswer::NotFound | StatusAnswer::Found(_) if link.expires_at < Utc::now() => {
                     let (p, r) = (profile.to_owned(), link.merchant_reference.clone());
                     let update = OrderUpdate {
                         state: Some(OrderState::NotSent),
