@@ -867,6 +867,7 @@ fn the_duplicate_guard_lets_only_one_of_two_simultaneous_terminals_through() {
                 journal
                     .record_order_intent_guarded(&o, Some(Utc::now() - chrono::Duration::minutes(10)))
                     .unwrap()
+                    .is_ok()
             })
         })
         .collect();
