@@ -1,0 +1,224 @@
+//! The statements behind the journal's writes and their checks, shared by the order,
+//! operation, agreement, link and token code.
+
+use super::*;
+
+pub(crate) fn write_outcome(
+    conn: &mut Connection,
+    id: OpId,
+    result: &OpResult,
+    update: &OrderUpdate,
+) -> Result<(), JournalError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let order_id = finish_operation_in(&tx, id, result)?.ok_or_else(|| JournalError::Invalid {
+        field: "operation",
+        problem: format!("operation {id} belongs to no order; use finish_operation"),
+    })?;
+    update_order_in(&tx, order_id, update)?;
+    tx.commit()?;
+    Ok(())
+}
+
+pub(crate) fn duplicate_in(
+    conn: &Connection,
+    profile: &str,
+    method: &PaymentMethod,
+    amount: Money,
+    since: DateTime<Utc>,
+) -> Result<Option<OrderRow>, JournalError> {
+    let (column, key) = match method {
+        PaymentMethod::Token { token_name, .. } => ("token_name", token_name.as_str()),
+        PaymentMethod::Card { fingerprint, .. } => ("card_fingerprint", fingerprint.as_str()),
+        PaymentMethod::Link => return Ok(None),
+    };
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders
+             WHERE profile = ?1 AND {column} = ?2 AND amount_minor = ?3 AND currency = ?4 AND created_at >= ?5
+               AND state NOT IN ('declined', 'rejected', 'not_sent')
+             ORDER BY created_at DESC, id DESC LIMIT 1"
+    );
+    let row = conn
+        .prepare_cached(&sql)?
+        .query_row(
+            params![
+                profile,
+                key,
+                sql_amount("amount", amount.minor_units())?,
+                amount.currency().code(),
+                ts(&since)
+            ],
+            order_from_row,
+        )
+        .optional()?;
+    Ok(row.map(|(_, o)| o))
+}
+
+pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+/// Refuses an empty identifier. Identifiers are not scanned for card numbers: generated
+/// references are often long digit runs, and a scan would refuse one in ten of them.
+pub(crate) fn require(field: &'static str, value: &str) -> Result<(), JournalError> {
+    if value.trim().is_empty() {
+        return Err(JournalError::Invalid { field, problem: "must not be empty".to_owned() });
+    }
+    Ok(())
+}
+
+pub(crate) fn check_text(field: &'static str, value: Option<&str>) -> Result<(), JournalError> {
+    value.map_or(Ok(()), |v| refuse_card_numbers(field, v))
+}
+
+pub(crate) fn validate_update(update: &OrderUpdate) -> Result<(), JournalError> {
+    check_text("needs attention reason", update.needs_attention.as_ref().and_then(Option::as_deref))?;
+    check_text("response message", update.last_message.as_deref())?;
+    if let Some(extra) = &update.extra {
+        refuse_card_numbers("extra order details", &serde_json::Value::Object(extra.clone()).to_string())?;
+    }
+    if let Some(fort_id) = &update.fort_id
+        && (fort_id.is_empty() || fort_id.len() > 20 || !fort_id.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(JournalError::Invalid { field: "fort_id", problem: "must be 1 to 20 digits".to_owned() });
+    }
+    Ok(())
+}
+
+pub(crate) fn sql_amount(field: &'static str, minor: u64) -> Result<i64, JournalError> {
+    i64::try_from(minor)
+        .map_err(|_| JournalError::Invalid { field, problem: "amount is too large".to_owned() })
+}
+
+/// Fixed-width UTC RFC 3339, so text order is time order in SQL comparisons.
+pub(crate) fn ts(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub(crate) fn order_id(
+    conn: &Connection,
+    profile: &str,
+    reference: &str,
+) -> Result<Option<i64>, JournalError> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM orders WHERE profile = ?1 AND merchant_reference = ?2")?
+        .query_row(params![profile, reference], |r| r.get(0))
+        .optional()?)
+}
+
+pub(crate) fn insert_operation(
+    conn: &Connection,
+    order_id: Option<i64>,
+    op: &NewOperation,
+) -> Result<OpId, JournalError> {
+    let amount = op.amount.map(|m| sql_amount("amount", m.minor_units())).transpose()?;
+    conn.prepare_cached(
+        "INSERT INTO operations (order_id, profile, merchant_reference, operation, maintenance_reference,
+            amount_minor, currency, state, operator, at, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        order_id,
+        op.profile,
+        op.merchant_reference,
+        op.operation.wire_name(),
+        op.maintenance_reference,
+        amount,
+        op.amount.map(|m| m.currency().code()),
+        op.operator,
+        ts(&op.at),
+        op.note,
+    ])?;
+    Ok(OpId(conn.last_insert_rowid()))
+}
+
+/// Returns the operation's order id, if it has one.
+pub(crate) fn finish_operation_in(
+    conn: &Connection,
+    id: OpId,
+    result: &OpResult,
+) -> Result<Option<i64>, JournalError> {
+    if result.state == OpState::Intent {
+        return Err(JournalError::Invalid {
+            field: "operation result",
+            problem: "an outcome cannot be Intent; use Unknown when the answer is not known".to_owned(),
+        });
+    }
+    check_text("note", result.note.as_deref())?;
+    check_text("response message", result.response_message.as_deref())?;
+    let (state, order_id): (String, Option<i64>) = conn
+        .prepare_cached("SELECT state, order_id FROM operations WHERE id = ?1")?
+        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or(JournalError::OperationNotFound(id))?;
+    let state = parse_op_state(&state).map_err(JournalError::Corrupt)?;
+    if !state.is_open() {
+        return Err(JournalError::OperationAlreadyFinished { id, state });
+    }
+    conn.prepare_cached(
+        "UPDATE operations SET state = ?2, response_code = ?3, response_message = ?4,
+            note = COALESCE(?5, note), finished_at = ?6 WHERE id = ?1",
+    )?
+    .execute(params![
+        id.0,
+        result.state.as_str(),
+        result.response_code,
+        result.response_message,
+        result.note,
+        ts(&result.at)
+    ])?;
+    Ok(order_id)
+}
+
+pub(crate) fn update_order_in(conn: &Connection, order_id: i64, u: &OrderUpdate) -> Result<(), JournalError> {
+    let extra = match &u.extra {
+        Some(add) => {
+            let current: String = conn
+                .prepare_cached("SELECT extra FROM orders WHERE id = ?1")?
+                .query_row([order_id], |r| r.get(0))?;
+            let mut map = parse_extra(&current).map_err(JournalError::Corrupt)?;
+            map.extend(add.clone());
+            Some(serde_json::Value::Object(map).to_string())
+        }
+        None => None,
+    };
+    let amount = |field, v: Option<u64>| v.map(|m| sql_amount(field, m)).transpose();
+    let (attention_set, attention) = match &u.needs_attention {
+        Some(reason) => (true, reason.clone()),
+        None => (false, None),
+    };
+    conn.prepare_cached(
+        "UPDATE orders SET
+            state = COALESCE(?2, state),
+            authorized_minor = COALESCE(?3, authorized_minor),
+            captured_minor = COALESCE(?4, captured_minor),
+            refunded_minor = COALESCE(?5, refunded_minor),
+            fort_id = COALESCE(?6, fort_id),
+            last_response_code = COALESCE(?7, last_response_code),
+            last_message = COALESCE(?8, last_message),
+            attention = CASE WHEN ?9 THEN ?10 ELSE attention END,
+            masked_card = COALESCE(?11, masked_card),
+            last4 = COALESCE(?12, last4),
+            extra = COALESCE(?13, extra),
+            updated_at = ?14
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        order_id,
+        u.state.map(OrderState::as_str),
+        amount("authorized amount", u.authorized_minor)?,
+        amount("captured amount", u.captured_minor)?,
+        amount("refunded amount", u.refunded_minor)?,
+        u.fort_id,
+        u.last_response_code,
+        u.last_message,
+        attention_set,
+        attention,
+        u.masked_card.as_ref().map(MaskedCard::as_str),
+        u.masked_card.as_ref().and_then(MaskedCard::last4),
+        extra,
+        ts(&Utc::now()),
+    ])?;
+    Ok(())
+}
