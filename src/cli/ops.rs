@@ -616,7 +616,7 @@ pub async fn settle_first(service: &Service, profile: &str) -> Result<(), Exit> 
         return Ok(());
     }
     eprintln!("moto-terminal: settling {} earlier order(s) in doubt before charging", open.len());
-    for outcome in service.reconcile(Some(profile), &Progress::none()).await.map_err(service_error)? {
+    for outcome in service.reconcile_quick(profile, &Progress::none()).await.map_err(service_error)? {
         eprintln!("  {}", crate::service::reconcile_summary(&outcome));
     }
     Ok(())

@@ -391,6 +391,7 @@ impl Service {
                     None,
                     sent_at,
                     &why,
+                    false,
                     progress,
                 )
                 .await

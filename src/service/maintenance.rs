@@ -236,6 +236,7 @@ impl Service {
                     order.fort_id.clone(),
                     sent_at,
                     &why,
+                    false,
                     progress,
                 )
                 .await

@@ -51,11 +51,17 @@ impl Service {
         fort_id: Option<String>,
         sent_at: chrono::DateTime<Utc>,
         why: &str,
+        quick: bool,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
         let profile = ctx.profile.name.clone();
         let in_flight = chrono::Duration::from_std(self.settings().in_flight_window).unwrap_or_default();
-        let schedule = policy::backoff_schedule(self.settings().backoff_unit);
+        // A quick pass asks once and leaves whatever is still open to the next pass.
+        let schedule = if quick {
+            vec![std::time::Duration::ZERO]
+        } else {
+            policy::backoff_schedule(self.settings().backoff_unit)
+        };
         let confirm = self.settings().not_found_confirm;
         let mut first_not_found: Option<Instant> = None;
         let mut last_why = why.to_owned();
@@ -170,7 +176,20 @@ impl Service {
         profile: Option<&str>,
         progress: &Progress,
     ) -> Result<Vec<Outcome>, ServiceError> {
-        self.reconcile_where(profile, None, progress).await
+        self.reconcile_where(profile, None, false, progress).await
+    }
+
+    /// One status check per order in doubt, no waiting: for a command about to charge, so a
+    /// stuck order (APS unreachable) does not hold it up for minutes.
+    ///
+    /// # Errors
+    /// As [`Service::reconcile`].
+    pub async fn reconcile_quick(
+        &self,
+        profile: &str,
+        progress: &Progress,
+    ) -> Result<Vec<Outcome>, ServiceError> {
+        self.reconcile_where(Some(profile), None, true, progress).await
     }
 
     pub(super) async fn reconcile_filtered(
@@ -179,13 +198,14 @@ impl Service {
         reference: Option<&str>,
         progress: &Progress,
     ) -> Result<Vec<Outcome>, ServiceError> {
-        self.reconcile_where(Some(profile), reference, progress).await
+        self.reconcile_where(Some(profile), reference, false, progress).await
     }
 
     async fn reconcile_where(
         &self,
         profile: Option<&str>,
         reference: Option<&str>,
+        quick: bool,
         progress: &Progress,
     ) -> Result<Vec<Outcome>, ServiceError> {
         let filter = profile.map(str::to_owned);
@@ -246,6 +266,7 @@ impl Service {
                         order.fort_id.clone(),
                         op.at,
                         "the answer to this request was never received",
+                        quick,
                         progress,
                     )
                     .await;

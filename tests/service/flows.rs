@@ -338,3 +338,28 @@ async fn a_charge_in_flight_is_left_to_its_sender_by_reconciliation() {
     assert_eq!(outcome.verdict.kind, Kind::Approved, "{:?}", outcome.verdict);
     assert_eq!(outcome.order.unwrap().state, OrderState::Captured);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quick_pass_asks_once_and_leaves_a_stuck_order_flagged() {
+    use moto_terminal::sim::FaultKind;
+    let rig = Rig::new().await;
+    rig.sim.inject(Fault::delay(300).for_command("PURCHASE"));
+    let service = rig.service.clone();
+    let draft = rig.token_sale("DEMO-VISA-0001", "81.00");
+    let task = tokio::spawn(async move { service.charge(draft, &Progress::none()).await });
+    while !rig.sim.requests().iter().any(|r| r.command.as_deref() == Some("PURCHASE")) {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    task.abort();
+    // APS cannot answer status checks right now.
+    rig.sim.inject(Fault::new(FaultKind::Http500Uncommitted).for_command("CHECK_STATUS").times(50));
+    let started = std::time::Instant::now();
+    let outcomes = rig.restart().reconcile_quick(super::rig::PROFILE, &none()).await.unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_millis(1000), "one check, no back-off");
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].verdict.kind, Kind::Uncertain);
+    let order = rig.journal.order(PROFILE, &outcomes[0].merchant_reference).unwrap().unwrap();
+    assert!(order.needs_attention.is_some(), "flagged for a person");
+    let checks = rig.sim.requests().iter().filter(|r| r.command.as_deref() == Some("CHECK_STATUS")).count();
+    assert_eq!(checks, 1);
+}
