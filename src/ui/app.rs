@@ -9,10 +9,10 @@ use super::dialogs::FileDialogs;
 use super::env::{ActiveProfile, AppCommand, Env, ScreenId, UiSettings};
 use super::screens::Screen;
 use super::screens::history::HistoryScreen;
-use super::screens::mail::MailOrderScreen;
 use super::screens::operations::OperationsScreen;
+use super::screens::order_desk::OrderDesk;
+use super::screens::order_form::OrderChannel;
 use super::screens::payment_link::{LinkPrefill, PaymentLinkScreen};
-use super::screens::phone::PhoneOrderScreen;
 use super::screens::recurring::RecurringScreen;
 use super::screens::settings::SettingsScreen;
 use super::screens::status::StatusScreen;
@@ -35,15 +35,37 @@ pub struct TerminalApp {
     dialogs: Box<dyn FileDialogs>,
     current: ScreenId,
     back: Vec<ScreenId>,
-    phone: PhoneOrderScreen,
-    mail: MailOrderScreen,
+    screens: Screens,
+}
+
+/// One of each screen, kept apart from the rest of the app so a screen can be borrowed while
+/// the app's service handle and profile are lent to it.
+struct Screens {
+    phone: OrderDesk,
+    mail: OrderDesk,
     tokens: TokensScreen,
     operations: OperationsScreen,
     status: StatusScreen,
     history: HistoryScreen,
     recurring: RecurringScreen,
     payment_link: PaymentLinkScreen,
-    settings_screen: SettingsScreen,
+    settings: SettingsScreen,
+}
+
+impl Screens {
+    fn get(&mut self, id: ScreenId) -> &mut dyn Screen {
+        match id {
+            ScreenId::PhoneOrder => &mut self.phone,
+            ScreenId::MailOrder => &mut self.mail,
+            ScreenId::Tokens => &mut self.tokens,
+            ScreenId::Operations => &mut self.operations,
+            ScreenId::Status => &mut self.status,
+            ScreenId::History => &mut self.history,
+            ScreenId::Recurring => &mut self.recurring,
+            ScreenId::PaymentLink => &mut self.payment_link,
+            ScreenId::Settings => &mut self.settings,
+        }
+    }
 }
 
 impl TerminalApp {
@@ -56,15 +78,17 @@ impl TerminalApp {
     ) -> Self {
         Self {
             themed: false,
-            phone: PhoneOrderScreen::new(&profile),
-            mail: MailOrderScreen::new(&profile),
-            tokens: TokensScreen::default(),
-            operations: OperationsScreen::default(),
-            status: StatusScreen::default(),
-            history: HistoryScreen::default(),
-            recurring: RecurringScreen::default(),
-            payment_link: PaymentLinkScreen::new(&profile),
-            settings_screen: SettingsScreen::default(),
+            screens: Screens {
+                phone: OrderDesk::new(OrderChannel::Phone, "phone", &profile),
+                mail: OrderDesk::new(OrderChannel::Mail, "mail", &profile),
+                tokens: TokensScreen::default(),
+                operations: OperationsScreen::default(),
+                status: StatusScreen::default(),
+                history: HistoryScreen::default(),
+                recurring: RecurringScreen::default(),
+                payment_link: PaymentLinkScreen::new(&profile),
+                settings: SettingsScreen::default(),
+            },
             service,
             profile,
             settings,
@@ -85,17 +109,7 @@ impl TerminalApp {
     }
 
     fn screen_mut(&mut self, id: ScreenId) -> &mut dyn Screen {
-        match id {
-            ScreenId::PhoneOrder => &mut self.phone,
-            ScreenId::MailOrder => &mut self.mail,
-            ScreenId::Tokens => &mut self.tokens,
-            ScreenId::Operations => &mut self.operations,
-            ScreenId::Status => &mut self.status,
-            ScreenId::History => &mut self.history,
-            ScreenId::Recurring => &mut self.recurring,
-            ScreenId::PaymentLink => &mut self.payment_link,
-            ScreenId::Settings => &mut self.settings_screen,
-        }
+        self.screens.get(id)
     }
 
     /// Switches screen, remembering where Esc comes back to.
@@ -130,13 +144,13 @@ impl TerminalApp {
                 if self.current == ScreenId::MailOrder { ScreenId::MailOrder } else { ScreenId::PhoneOrder };
             self.open(&ctx, target);
             match target {
-                ScreenId::MailOrder => self.mail.new_order(&ctx),
-                _ => self.phone.new_order(&ctx),
+                ScreenId::MailOrder => self.screens.mail.new_order(&ctx),
+                _ => self.screens.phone.new_order(&ctx),
             }
         }
         if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::F)) {
             self.open(&ctx, ScreenId::History);
-            self.history.focus_search();
+            self.screens.history.focus_search();
         }
         if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
             let current = self.current;
@@ -192,17 +206,7 @@ impl TerminalApp {
                 ui.add_space(theme::ROW_GAP);
                 let mut env = Env::new(&self.service, &self.profile, self.dialogs.as_ref(), &self.settings);
                 egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-                    let screen: &mut dyn Screen = match current {
-                        ScreenId::PhoneOrder => &mut self.phone,
-                        ScreenId::MailOrder => &mut self.mail,
-                        ScreenId::Tokens => &mut self.tokens,
-                        ScreenId::Operations => &mut self.operations,
-                        ScreenId::Status => &mut self.status,
-                        ScreenId::History => &mut self.history,
-                        ScreenId::Recurring => &mut self.recurring,
-                        ScreenId::PaymentLink => &mut self.payment_link,
-                        ScreenId::Settings => &mut self.settings_screen,
-                    };
+                    let screen = self.screens.get(current);
                     screen.ui(ui, &mut env);
                 });
                 env.commands
@@ -217,10 +221,10 @@ impl TerminalApp {
                     self.open(&ctx, screen);
                     match screen {
                         ScreenId::Operations => {
-                            self.operations.load(&self.service, &self.profile, &merchant_reference)
+                            self.screens.operations.load(&self.service, &self.profile, &merchant_reference)
                         }
-                        ScreenId::Status => self.status.load(&merchant_reference),
-                        ScreenId::History => self.history.show_order(&merchant_reference),
+                        ScreenId::Status => self.screens.status.load(&merchant_reference),
+                        ScreenId::History => self.screens.history.show_order(&merchant_reference),
                         _ => {}
                     }
                 }
@@ -233,8 +237,8 @@ impl TerminalApp {
                     self.profile = *profile;
                 }
                 AppCommand::LinkFromPhoneOrder => {
-                    let form = &self.phone.desk.form;
-                    self.payment_link.prefill(LinkPrefill {
+                    let form = &self.screens.phone.form;
+                    self.screens.payment_link.prefill(LinkPrefill {
                         amount: form.amount.clone(),
                         currency: form.currency.clone(),
                         customer_email: form.customer_email.clone(),

@@ -3,12 +3,10 @@
 //! every call runs as a task on the runtime and is polled once per frame, so no frame waits.
 
 pub mod history;
-pub mod mail;
 pub mod operations;
 pub mod order_desk;
 pub mod order_form;
 pub mod payment_link;
-pub mod phone;
 pub mod profile_form;
 pub mod recurring;
 pub mod settings;

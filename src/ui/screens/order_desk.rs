@@ -1,6 +1,14 @@
-//! The part of the Phone order and Mail order screens that talks to the service: it turns the
-//! confirmed form into a [`ChargeDraft`], runs the charge as a task polled each frame, looks
-//! tokens up in the token book as the agent types, and feeds every answer back to the form.
+//! The Phone order and Mail order screens: one desk, two channels.
+//!
+//! - Phone order: the agent charges a saved card (token) or, where the profile allows the trusted
+//!   channel, a card the customer reads out, while the customer is on the line.
+//! - Mail order: a back-office clerk keys a stack of paper order forms. Same charge, plus the slip
+//!   number, the order date and the postal details; after each outcome, Enter starts the next
+//!   slip with the date and currency kept.
+//!
+//! The desk turns the confirmed form into a [`ChargeDraft`], runs the charge as a task polled
+//! each frame, looks tokens up in the token book as the agent types, and feeds every answer back
+//! to the form.
 
 use super::order_form::{FormEvent, OrderChannel, OrderForm, PaymentMode};
 use super::{finish_of, outcome_kind_of_stage};
@@ -163,5 +171,19 @@ impl OrderDesk {
         if !self.in_flight() {
             self.form.new_order(ctx);
         }
+    }
+}
+
+impl super::Screen for OrderDesk {
+    fn ui(&mut self, ui: &mut egui::Ui, env: &mut Env<'_>) {
+        OrderDesk::ui(self, ui, env);
+    }
+
+    fn escape(&mut self) -> bool {
+        self.form.escape()
+    }
+
+    fn opened(&mut self, _ctx: &egui::Context) {
+        self.form.focus_first_field();
     }
 }
