@@ -130,7 +130,7 @@ pub struct Outcome {
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum ServiceError {
     /// A field is wrong; nothing was sent.
-    #[error("{field}: {message}")]
+    #[error("{}", invalid_message(.field, .message))]
     Invalid { field: String, message: String },
     /// The same card or token was charged the same amount a few minutes ago.
     #[error("{}", duplicate_message(.existing))]
@@ -159,6 +159,18 @@ pub(crate) fn after_send(e: ServiceError) -> ServiceError {
     match e {
         ServiceError::Journal(text) => ServiceError::NotRecorded(text),
         other => other,
+    }
+}
+
+/// The message names the field once: most already do ("amount has 3 decimals..."), the rest get
+/// it in front.
+fn invalid_message(field: &str, message: &str) -> String {
+    let spoken = field.replace('_', " ");
+    let lower = message.to_lowercase();
+    if lower.starts_with(field) || lower.starts_with(&spoken) {
+        message.to_owned()
+    } else {
+        format!("{spoken}: {message}")
     }
 }
 
