@@ -19,6 +19,7 @@
 //! `spawn_blocking`. [`Journal`] is `Send + Sync`: share it in an `Arc`. Several processes (the
 //! desktop app and the CLI) may open the same file; SQLite's busy timeout serialises their writes.
 
+mod card_guard;
 mod model;
 mod records;
 mod rows;
@@ -27,10 +28,11 @@ mod search;
 mod tokens;
 mod write;
 
+pub use card_guard::refuse_card_numbers;
 pub use model::{
     Agreement, AgreementUpdate, CardFingerprint, Channel, Extra, Filter, LinkRow, LinkStatus, MaskedCard,
     NewAgreement, NewLink, NewOperation, NewOrder, OpId, OpResult, OpState, OperationRow, OrderKind,
-    OrderRow, OrderState, OrderUpdate, PaymentMethod, Unresolved, refuse_card_numbers,
+    OrderRow, OrderState, OrderUpdate, PaymentMethod, Unresolved,
 };
 pub use schema::SCHEMA_VERSION;
 pub use search::CSV_HEADER;

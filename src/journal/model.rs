@@ -652,53 +652,5 @@ pub struct LinkRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// Refuses free text that holds something shaped like a card number: 13 to 19 digits (spaces or
-/// dashes between them allowed) that pass the Luhn check. Agents paste into notes and names;
-/// this stops a card number from reaching the file that way.
-///
-/// # Errors
-/// [`JournalError::LooksLikeCardNumber`] naming `field`.
-pub fn refuse_card_numbers(field: &'static str, text: &str) -> Result<(), JournalError> {
-    let mut digits: Vec<u8> = Vec::new();
-    let mut pending_separator = false;
-    let check = |digits: &[u8]| (13..=19).contains(&digits.len()) && luhn_valid(digits);
-    for c in text.chars() {
-        if let Some(d) = c.to_digit(10) {
-            digits.push(d as u8);
-            pending_separator = false;
-        } else if (c == ' ' || c == '-') && !digits.is_empty() && !pending_separator {
-            pending_separator = true;
-        } else {
-            if check(&digits) {
-                return Err(JournalError::LooksLikeCardNumber { field });
-            }
-            digits.clear();
-            pending_separator = false;
-        }
-    }
-    if check(&digits) {
-        return Err(JournalError::LooksLikeCardNumber { field });
-    }
-    Ok(())
-}
-
-fn luhn_valid(digits: &[u8]) -> bool {
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| {
-            let d = u32::from(d);
-            if i % 2 == 1 {
-                let doubled = d * 2;
-                if doubled > 9 { doubled - 9 } else { doubled }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::journal::refuse_card_numbers;
 
 #[test]
 fn from_amounts_table() {
