@@ -509,6 +509,13 @@ pub struct OrderStatus {
     pub refunded_minor: u64,
     pub fort_id: Option<String>,
     pub authorization_code: Option<String>,
+    /// The order's currency, when APS names it (spec 3.8 does not list it among the answer's
+    /// fields: UNKNOWN whether APS sends it, so it is compared only when present).
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// False when APS left out all three amounts: then only the transaction code speaks.
+    #[serde(default)]
+    pub amounts_reported: bool,
 }
 
 impl OrderStatus {
@@ -633,6 +640,12 @@ pub fn interpret_check_status(response: &Params) -> StatusAnswer {
         (None, None) => String::new(),
     };
     let [authorized_minor, captured_minor, refunded_minor] = amounts;
+    let amounts_reported = ["authorized_amount", "captured_amount", "refunded_amount"]
+        .iter()
+        .any(|f| response.get(*f).is_some_and(|v| !v.is_null() && v.as_str() != Some("")));
+    let Ok(currency) = text_field(response, "currency", 3) else {
+        return unreadable_status("currency");
+    };
     let order = OrderStatus {
         transaction_status,
         transaction_code: transaction_code.unwrap_or_default(),
@@ -642,6 +655,8 @@ pub fn interpret_check_status(response: &Params) -> StatusAnswer {
         refunded_minor,
         fort_id,
         authorization_code,
+        currency,
+        amounts_reported,
     };
     match transaction {
         Some(code) if !is_on_hold(&code) => StatusAnswer::Found(order),

@@ -20,6 +20,7 @@
 //! desktop app and the CLI) may open the same file; SQLite's busy timeout serialises their writes.
 
 mod card_guard;
+mod claims;
 mod model;
 mod records;
 mod rows;
@@ -29,10 +30,11 @@ mod tokens;
 mod write;
 
 pub use card_guard::refuse_card_numbers;
+pub use claims::{MaintenanceIntent, RetryIntent};
 pub use model::{
-    Agreement, AgreementUpdate, CardFingerprint, Channel, Extra, Filter, LinkRow, LinkStatus, MaskedCard,
-    NewAgreement, NewLink, NewOperation, NewOrder, OpId, OpResult, OpState, OperationRow, OrderKind,
-    OrderRow, OrderState, OrderUpdate, PaymentMethod, Unresolved,
+    Agreement, AgreementUpdate, CardFingerprint, Channel, Extra, Filter, Lease, LinkRow, LinkStatus,
+    MaskedCard, NewAgreement, NewLink, NewOperation, NewOrder, OpId, OpResult, OpState, OperationRow,
+    OrderKind, OrderRow, OrderState, OrderUpdate, PaymentMethod, Unresolved,
 };
 pub use schema::SCHEMA_VERSION;
 pub use search::CSV_HEADER;
@@ -77,6 +79,9 @@ pub enum JournalError {
     OperationNotFound(OpId),
     #[error("operation {id} already has its outcome ({state}); record a new operation instead")]
     OperationAlreadyFinished { id: OpId, state: OpState },
+    /// Another operation on the same order is in flight or in doubt.
+    #[error("{0}")]
+    Busy(String),
     #[error("{field} looks like it contains a card number; remove it (card numbers are never stored)")]
     LooksLikeCardNumber { field: &'static str },
     #[error("{field}: {problem}")]
@@ -300,6 +305,7 @@ impl Journal {
                 operator: order.operator.clone(),
                 at: order.created_at,
                 note: None,
+                lease: order.lease.clone(),
             },
         )?;
         tx.commit()?;
@@ -522,8 +528,9 @@ impl Journal {
     }
 
     /// The newest order in the last few minutes that charged (or may have charged) the same card
-    /// or token the same amount: approved, pending or unknown orders count; declined, rejected
-    /// and never-sent ones do not. Payment links never match.
+    /// or token the same amount: approved, pending or unknown orders count, and so do orders APS
+    /// had no record of when asked (they are sent again with their own reference, not as a new
+    /// order); declined, rejected and never-sent ones do not. Payment links never match.
     ///
     /// # Errors
     /// Database failure or an unreadable row.

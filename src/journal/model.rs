@@ -393,6 +393,18 @@ pub struct NewOrder {
     pub operator: String,
     pub created_at: DateTime<Utc>,
     pub extra: Extra,
+    /// Who sends the first operation, and until when it may be on its way.
+    pub lease: Option<Lease>,
+}
+
+/// A claim on an operation in flight: the process sending or settling it, and the moment after
+/// which its request can no longer be on its way to APS. No other process reconciles an
+/// operation whose owner is alive; "APS has no record of it" counts only after the deadline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Lease {
+    /// The owning process, as the service names it (host, boot, pid and start time).
+    pub owner: String,
+    pub deadline: DateTime<Utc>,
 }
 
 /// A later operation (capture, void, refund, status, token, link), recorded before it is sent.
@@ -408,6 +420,7 @@ pub struct NewOperation {
     pub operator: String,
     pub at: DateTime<Utc>,
     pub note: Option<String>,
+    pub lease: Option<Lease>,
 }
 
 /// How an operation ended.
@@ -512,6 +525,10 @@ pub struct OperationRow {
     pub at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
+    /// The process that owns it while it is in flight or being settled (`None` once released).
+    pub owner: Option<String>,
+    /// After this, its request can no longer be on its way (`None` for journals before leases).
+    pub deadline: Option<DateTime<Utc>>,
 }
 
 /// An order whose outcome is not settled, with the operations still waiting for an answer.
@@ -650,6 +667,9 @@ pub struct LinkRow {
     pub expires_at: DateTime<Utc>,
     pub status: LinkStatus,
     pub created_at: DateTime<Utc>,
+    /// When APS first showed the link unpaid after its expiry (it is declared expired only when
+    /// a second check, well after, agrees).
+    pub unpaid_seen_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

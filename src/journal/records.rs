@@ -2,10 +2,10 @@
 //! charges. Their charges themselves are ordinary orders.
 
 use super::{
-    Agreement, AgreementUpdate, Journal, JournalError, LinkRow, LinkStatus, NewAgreement, NewLink, col,
+    Agreement, AgreementUpdate, Journal, JournalError, LinkRow, LinkStatus, NewAgreement, NewLink, bad, col,
     col_amount, parse_currency, parse_ts, refuse_card_numbers, require, sql_amount, ts,
 };
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 const AGREEMENT_COLUMNS: &str =
@@ -14,7 +14,7 @@ const AGREEMENT_COLUMNS: &str =
 
 const LINK_COLUMNS: &str =
     "profile, merchant_reference, payment_link_id, url, amount_minor, currency, customer_email,
-    notification, expires_at, status, created_at";
+    notification, expires_at, status, created_at, unpaid_seen_at";
 
 impl Journal {
     /// Stores a new recurring agreement, active, first due on `next_due`. Returns its id.
@@ -273,6 +273,35 @@ impl Journal {
     }
 }
 
+impl Journal {
+    /// Notes that APS showed a link unpaid after its expiry, at `at`, and returns when that was
+    /// first seen: a link is declared expired only when two such answers lie far enough apart.
+    ///
+    /// # Errors
+    /// [`JournalError::OrderNotFound`] when no link exists for the order, or a database failure.
+    pub fn note_link_unpaid(
+        &self,
+        profile: &str,
+        reference: &str,
+        at: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, JournalError> {
+        let conn = self.lock();
+        let first: Option<String> = conn
+            .prepare_cached(
+                "UPDATE payment_links SET unpaid_seen_at = COALESCE(unpaid_seen_at, ?3)
+                 WHERE profile = ?1 AND merchant_reference = ?2 RETURNING unpaid_seen_at",
+            )?
+            .query_row(params![profile, reference, ts(&at)], |r| r.get(0))
+            .optional()?
+            .flatten();
+        let first = first.ok_or_else(|| JournalError::OrderNotFound {
+            profile: profile.to_owned(),
+            reference: reference.to_owned(),
+        })?;
+        parse_ts(&first).map_err(JournalError::Corrupt)
+    }
+}
+
 fn split(v: &Option<Option<String>>) -> (bool, Option<String>) {
     match v {
         Some(inner) => (true, inner.clone()),
@@ -337,5 +366,9 @@ fn link_from_row(row: &Row<'_>) -> rusqlite::Result<LinkRow> {
                 .ok_or_else(|| format!("unknown link status \"{t}\""))
         })?,
         created_at: col(row, 10, parse_ts)?,
+        unpaid_seen_at: row
+            .get::<_, Option<String>>(11)?
+            .map(|t| parse_ts(&t).map_err(|e| bad(11, e)))
+            .transpose()?,
     })
 }

@@ -11,7 +11,7 @@ pub(crate) const ORDER_COLUMNS: &str =
 
 pub(crate) const OPERATION_COLUMNS: &str =
     "id, profile, merchant_reference, operation, maintenance_reference, amount_minor,
-    currency, state, response_code, response_message, operator, at, finished_at, note";
+    currency, state, response_code, response_message, operator, at, finished_at, note, owner, deadline";
 
 /// A stored value this version cannot read.
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +120,7 @@ pub(crate) fn operation_from_row(row: &Row<'_>) -> rusqlite::Result<OperationRow
         _ => None,
     };
     let finished_at: Option<String> = row.get(12)?;
+    let deadline: Option<String> = row.get(15)?;
     Ok(OperationRow {
         id: OpId(row.get(0)?),
         profile: row.get(1)?,
@@ -136,5 +137,7 @@ pub(crate) fn operation_from_row(row: &Row<'_>) -> rusqlite::Result<OperationRow
         at: col(row, 11, parse_ts)?,
         finished_at: finished_at.map(|t| parse_ts(&t).map_err(|e| bad(12, e))).transpose()?,
         note: row.get(13)?,
+        owner: row.get(14)?,
+        deadline: deadline.map(|t| parse_ts(&t).map_err(|e| bad(15, e))).transpose()?,
     })
 }

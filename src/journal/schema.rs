@@ -123,6 +123,29 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX tokens_last4 ON tokens (profile, last4);
     ",
+    // 4: leases on operations in flight, the installation's reference prefix, and when a payment
+    // link was first seen unpaid after its expiry.
+    //
+    // `owner` names the process sending (or settling) an operation; `deadline` is the moment after
+    // which its request can no longer be on its way to APS (its own timeout plus a margin). No
+    // other process reconciles an operation whose owner is alive, and "APS has no record" counts
+    // only after the deadline. The prefix is random per journal, so two installations on one
+    // merchant account never generate the same reference; letters only, so it never adds to a
+    // run of digits.
+    "
+    ALTER TABLE operations ADD COLUMN owner TEXT;
+    ALTER TABLE operations ADD COLUMN deadline TEXT;
+    ALTER TABLE payment_links ADD COLUMN unpaid_seen_at TEXT;
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    INSERT INTO meta (key, value)
+    SELECT 'reference_prefix', group_concat(letter, '') FROM (
+        SELECT substr('ABCDEFGHJKLMNPQRSTUVWXYZ', 1 + abs(random()) % 24, 1) AS letter
+        FROM (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4)
+    );
+    ",
 ];
 
 /// The schema version this build writes.

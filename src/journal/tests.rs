@@ -44,6 +44,7 @@ fn order(reference: &str) -> NewOrder {
         operator: "sara".into(),
         created_at: t(0),
         extra: Extra::new(),
+        lease: None,
     }
 }
 
@@ -57,6 +58,7 @@ fn op(reference: &str, operation: Operation, amount: Option<Money>) -> NewOperat
         operator: "sara".into(),
         at: t(5),
         note: None,
+        lease: None,
     }
 }
 
@@ -728,7 +730,18 @@ fn opening_an_older_journal_upgrades_it_and_keeps_its_orders() {
     {
         let old = Journal::open_at_version(&path, 1).unwrap();
         assert_eq!(old.schema_version().unwrap(), 1);
-        old.record_order_intent(&order("OLD-1")).unwrap();
+        // Written as version 1 wrote it: today's writer knows columns version 1 did not have.
+        old.lock()
+            .execute_batch(
+                "INSERT INTO orders (profile, merchant_reference, kind, channel, currency, amount_minor, token_name,
+                    operator, created_at, updated_at, state)
+                 VALUES ('main', 'OLD-1', 'sale', 'phone', 'AED', 1250, 'tok_1', 'sara',
+                    '2025-01-01T00:00:00.000000Z', '2025-01-01T00:00:00.000000Z', 'pending');
+                 INSERT INTO operations (order_id, profile, merchant_reference, operation, amount_minor, currency,
+                    state, operator, at)
+                 VALUES (1, 'main', 'OLD-1', 'PURCHASE', 1250, 'AED', 'intent', 'sara', '2025-01-01T00:00:00.000000Z');",
+            )
+            .unwrap();
     }
     let j = Journal::open(&path).unwrap();
     assert_eq!(j.schema_version().unwrap(), SCHEMA_VERSION);

@@ -34,7 +34,9 @@ pub(crate) fn duplicate_in(
     let sql = format!(
         "SELECT {ORDER_COLUMNS} FROM orders
              WHERE profile = ?1 AND {column} = ?2 AND amount_minor = ?3 AND currency = ?4 AND created_at >= ?5
-               AND state NOT IN ('declined', 'rejected', 'not_sent')
+               AND state NOT IN ('declined', 'rejected')
+               AND NOT (state = 'not_sent' AND NOT EXISTS (
+                   SELECT 1 FROM operations p WHERE p.order_id = orders.id AND p.state = 'resolved'))
              ORDER BY created_at DESC, id DESC LIMIT 1"
     );
     let row = conn
@@ -115,8 +117,8 @@ pub(crate) fn insert_operation(
     let amount = op.amount.map(|m| sql_amount("amount", m.minor_units())).transpose()?;
     conn.prepare_cached(
         "INSERT INTO operations (order_id, profile, merchant_reference, operation, maintenance_reference,
-            amount_minor, currency, state, operator, at, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8, ?9, ?10)",
+            amount_minor, currency, state, operator, at, note, owner, deadline)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         order_id,
@@ -129,6 +131,8 @@ pub(crate) fn insert_operation(
         op.operator,
         ts(&op.at),
         op.note,
+        op.lease.as_ref().map(|l| l.owner.as_str()),
+        op.lease.as_ref().map(|l| ts(&l.deadline)),
     ])?;
     Ok(OpId(conn.last_insert_rowid()))
 }

@@ -4,8 +4,9 @@
 //! recorded for a draft with a mistake); apply the duplicate guard; record the intent durably;
 //! sign and send; read the answer; if in doubt, reconcile with CHECK_STATUS.
 
-use super::policy::{self, Amounts, Reading};
-use super::{Ctx, Outcome, Progress, Service, ServiceError, Stage, new_reference};
+use super::policy::{self, Amounts, Intent, Reading};
+use super::reconcile::Settling;
+use super::{Ctx, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::card::{CardNumber, Cvv, Expiry};
 use crate::aps::command::{Charge, ChargeKind, Command, KeyedCard, OrderDetails, PaymentSource};
 use crate::aps::money::{Currency, Money};
@@ -148,7 +149,10 @@ impl Service {
         let now = Utc::now();
         let currency = Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid("currency", e))?;
         let money = Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid("amount", e))?;
-        let reference = non_empty(&draft.merchant_reference).unwrap_or_else(|| new_reference(now));
+        let reference = match non_empty(&draft.merchant_reference) {
+            Some(typed) => typed,
+            None => self.new_reference().await?,
+        };
         // A card number pasted into the reference would be stored and sent in clear.
         crate::journal::refuse_card_numbers("merchant_reference", &reference).map_err(|_| {
             ServiceError::invalid(
@@ -244,10 +248,14 @@ impl Service {
             operator: ctx.profile.operator.clone(),
             created_at: now,
             extra,
+            lease: None,
         };
         // Held until the outcome is recorded: reconciliation leaves an order in flight alone.
         let lock = self.order_lock(&ctx.profile.name, &reference);
         let _in_flight = lock.lock().await;
+        let lease = self.lease();
+        let deadline = lease.deadline;
+        let new_order = NewOrder { lease: Some(lease), ..new_order };
         // The duplicate guard and the intent in one write transaction.
         let recorded = self
             .journal(move |j| j.record_order_intent_guarded(&new_order, duplicate_since))
@@ -262,23 +270,17 @@ impl Service {
             recorded.map_err(|existing| ServiceError::PossibleDuplicate { existing: Box::new(existing) })?;
 
         progress.report(Stage::Sending);
-        let op = kind.operation();
         let keyed = matches!(draft.payment, PaymentDraft::Card(_));
-        let sent_at = Utc::now();
         let (_sent, reading) = self.exchange(&ctx, &command).await?;
         drop(command);
-        let mut outcome = self
-            .finish_first_operation(
-                &ctx,
-                op,
-                &reference,
-                op_id,
-                money.minor_units(),
-                sent_at,
-                reading,
-                progress,
-            )
-            .await?;
+        let intent = Intent {
+            op: kind.operation(),
+            amount: money.minor_units(),
+            currency: money.currency(),
+            before: Amounts::default(),
+        };
+        let mut outcome =
+            self.finish_first_operation(&ctx, &reference, op_id, intent, deadline, reading, progress).await?;
         if !keyed {
             // The answer only echoes the token that was charged; a new token comes from a keyed card.
             outcome.token_name = None;
@@ -287,7 +289,7 @@ impl Service {
     }
 
     /// The journal's view of a keyed card: masked text and a keyed fingerprint, never the number.
-    async fn card_method(&self, number: &CardNumber) -> Result<PaymentMethod, ServiceError> {
+    pub(super) async fn card_method(&self, number: &CardNumber) -> Result<PaymentMethod, ServiceError> {
         let vault = self.vault().clone();
         let key = tokio::task::spawn_blocking(move || vault.installation_key())
             .await
@@ -306,14 +308,14 @@ impl Service {
     pub(super) async fn finish_first_operation(
         &self,
         ctx: &Ctx,
-        op: Operation,
         reference: &str,
         op_id: OpId,
-        amount_minor: u64,
-        sent_at: chrono::DateTime<Utc>,
+        intent: Intent,
+        deadline: chrono::DateTime<Utc>,
         reading: Reading,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
+        let (op, amount_minor) = (intent.op, intent.amount);
         let profile = ctx.profile.name.clone();
         let at = Utc::now();
         match reading {
@@ -381,20 +383,17 @@ impl Service {
                 };
                 let update = OrderUpdate { state: Some(OrderState::Unknown), ..Default::default() };
                 self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;
-                self.settle(
-                    ctx,
-                    reference,
-                    op,
+                let settling = Settling {
+                    reference: reference.to_owned(),
+                    intent,
                     op_id,
-                    amount_minor,
-                    Amounts::default(),
-                    None,
-                    sent_at,
-                    &why,
-                    false,
-                    progress,
-                )
-                .await
+                    fort_id: None,
+                    maintenance_reference: None,
+                    deadline,
+                    why,
+                    quick: false,
+                };
+                self.settle(ctx, settling, progress).await
             }
         }
     }

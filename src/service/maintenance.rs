@@ -2,13 +2,14 @@
 //! APS allows it, each checked against what is still capturable or refundable before it is sent.
 
 use super::charge::{op_state, text};
-use super::policy::{self, Amounts, Reading};
-use super::{Outcome, Progress, Service, ServiceError, Stage};
+use super::policy::{self, Amounts, Intent, Reading};
+use super::reconcile::Settling;
+use super::{Ctx, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::Operation;
 use crate::aps::command::{Capture, Command, Refund, Void};
 use crate::aps::money::{Money, format_minor};
 use crate::aps::response::{Kind, StatusAnswer, Verdict};
-use crate::journal::{NewOperation, OpResult, OpState, OrderRow, OrderState, OrderUpdate};
+use crate::journal::{MaintenanceIntent, NewOperation, OpResult, OpState, OrderRow, OrderState, OrderUpdate};
 use chrono::Utc;
 
 /// What APS says about an order right now, next to what the journal had.
@@ -78,101 +79,92 @@ impl Service {
                 "no order \"{reference}\" in the journal of profile \"{profile}\": check the reference, or ask APS with Status"
             ))
         })?;
-        if matches!(order.state, OrderState::Pending | OrderState::Unknown) {
-            return Err(ServiceError::Busy(format!(
-                "the outcome of order {reference} is still unknown: resolve it in Status first"
-            )));
-        }
-        let (p, r) = (profile.to_owned(), reference.to_owned());
-        let timeline = self.journal(move |j| j.timeline(&p, &r)).await?;
-        if timeline.iter().any(|o| o.state.is_open() && o.operation != Operation::CheckStatus) {
-            return Err(ServiceError::Busy(format!(
-                "an earlier operation on order {reference} is still unknown: resolve it in Status first"
-            )));
-        }
-        let before = Amounts {
-            authorized: order.authorized_minor,
-            captured: order.captured_minor,
-            refunded: order.refunded_minor,
-            voided: order.state == OrderState::Voided,
-        };
         let money = match amount_text {
             Some(text) => {
                 Some(Money::parse(text, order.currency).map_err(|e| ServiceError::invalid("amount", e))?)
             }
             None => None,
         };
-        let show = |minor: u64| format!("{} {}", order.currency, format_minor(minor, order.currency));
-        let command = match (op, money) {
-            (Operation::Capture, Some(money)) => {
-                if money.minor_units() > before.capturable() {
-                    return Err(ServiceError::invalid(
-                        "amount",
-                        format!("at most {} can still be captured on this order", show(before.capturable())),
-                    ));
-                }
-                Command::Capture(Capture {
-                    merchant_reference: reference.to_owned(),
-                    money,
-                    fort_id: order.fort_id.clone(),
-                    order_description: None,
-                })
-            }
-            (Operation::Refund, Some(money)) => {
-                if money.minor_units() > before.refundable() {
-                    return Err(ServiceError::invalid(
-                        "amount",
-                        format!("at most {} can still be refunded on this order", show(before.refundable())),
-                    ));
-                }
-                let n = timeline.iter().filter(|o| o.operation == Operation::Refund).count() + 1;
-                Command::Refund(Refund {
-                    merchant_reference: reference.to_owned(),
-                    money,
-                    fort_id: order.fort_id.clone(),
-                    maintenance_reference: Some(maintenance_reference(reference, n)),
-                    order_description: None,
-                })
-            }
-            (Operation::VoidAuthorization, None) => {
-                if before.voided || before.captured > 0 || before.authorized == 0 {
-                    return Err(ServiceError::invalid(
-                        "order",
-                        "only an authorization with nothing captured can be voided; refund a captured payment instead",
-                    ));
-                }
-                Command::Void(Void {
-                    merchant_reference: reference.to_owned(),
-                    fort_id: order.fort_id.clone(),
-                    order_description: None,
-                })
-            }
-            _ => {
-                return Err(ServiceError::invalid(
-                    "operation",
-                    format!("{op} is not a maintenance operation"),
-                ));
-            }
-        };
-        let maintenance_ref = match &command {
-            Command::Refund(r) => r.maintenance_reference.clone(),
-            _ => None,
-        };
+        self.check_before_sending_again(&ctx, &order).await?;
+        let lease = self.lease();
+        let deadline = lease.deadline;
         let new_op = NewOperation {
             profile: profile.to_owned(),
             merchant_reference: reference.to_owned(),
             operation: op,
-            maintenance_reference: maintenance_ref,
+            maintenance_reference: None,
             amount: money,
             operator: ctx.profile.operator.clone(),
             at: Utc::now(),
             note: None,
+            lease: Some(lease),
         };
-        let op_id = self.journal(move |j| j.record_operation_intent(&new_op)).await?;
+        let r = reference.to_owned();
+        // The checks against the order and the intent are one write transaction: two terminals
+        // cannot both refund the last of an order.
+        let recorded = self
+            .journal(move |j| j.record_maintenance_intent(&new_op, |n| maintenance_reference(&r, n)))
+            .await?;
+        let command = maintenance_command(op, reference, money, &recorded)?;
         progress.report(Stage::Sending);
-        let op_amount = money.map(Money::minor_units).unwrap_or(0);
-        let sent_at = chrono::Utc::now();
         let (_, reading) = self.exchange(&ctx, &command).await?;
+        let intent = Intent {
+            op,
+            amount: money.map_or(0, Money::minor_units),
+            currency: order.currency,
+            before: amounts_of(&recorded.order),
+        };
+        let settling = Settling {
+            reference: reference.to_owned(),
+            intent,
+            op_id: recorded.id,
+            fort_id: recorded.order.fort_id.clone(),
+            maintenance_reference: recorded.maintenance_reference.clone(),
+            deadline,
+            why: String::new(),
+            quick: false,
+        };
+        self.finish_maintenance(&ctx, settling, reading, progress).await
+    }
+
+    /// After APS had no record of an earlier operation on this order, nothing more is sent until
+    /// a fresh status check shows APS's totals equal to the journal's: a request that may have
+    /// reached APS is never followed blindly.
+    async fn check_before_sending_again(&self, ctx: &Ctx, order: &OrderRow) -> Result<(), ServiceError> {
+        let (p, r) = (order.profile.clone(), order.merchant_reference.clone());
+        let timeline = self.journal(move |j| j.timeline(&p, &r)).await?;
+        let had_no_record = timeline.iter().any(|o| {
+            o.state == OpState::Resolved && o.response_code.is_none() && o.operation != Operation::CheckStatus
+        });
+        if !had_no_record {
+            return Ok(());
+        }
+        let answer = self.query_status(ctx, &order.merchant_reference, order.fort_id.clone(), None).await?;
+        let journal = amounts_of(order);
+        match answer {
+            StatusAnswer::Found(status)
+                if status.authorized_minor == journal.authorized
+                    && status.captured_minor == journal.captured
+                    && status.refunded_minor == journal.refunded =>
+            {
+                Ok(())
+            }
+            _ => Err(ServiceError::Busy(format!(
+                "APS's amounts for order {} could not be confirmed against the journal after an earlier request went unanswered: check the order in Status first",
+                order.merchant_reference
+            ))),
+        }
+    }
+
+    async fn finish_maintenance(
+        &self,
+        ctx: &Ctx,
+        s: Settling,
+        reading: Reading,
+        progress: &Progress,
+    ) -> Result<Outcome, ServiceError> {
+        let (profile, reference, op, op_id) =
+            (ctx.profile.name.as_str(), s.reference.as_str(), s.intent.op, s.op_id);
         match reading {
             Reading::Final { verdict, response } => {
                 let mut update = OrderUpdate {
@@ -181,11 +173,7 @@ impl Service {
                     ..Default::default()
                 };
                 if verdict.kind == Kind::Approved {
-                    let after = match op {
-                        Operation::Capture => Amounts { captured: before.captured + op_amount, ..before },
-                        Operation::Refund => Amounts { refunded: before.refunded + op_amount, ..before },
-                        _ => Amounts { voided: true, ..before },
-                    };
+                    let after = s.intent.after();
                     update.state = Some(OrderState::from_amounts(
                         after.authorized,
                         after.captured,
@@ -226,20 +214,7 @@ impl Service {
                     at: Utc::now(),
                 };
                 self.record(move |j| j.finish_operation(op_id, &result)).await?;
-                self.settle(
-                    &ctx,
-                    reference,
-                    op,
-                    op_id,
-                    op_amount,
-                    before,
-                    order.fort_id.clone(),
-                    sent_at,
-                    &why,
-                    false,
-                    progress,
-                )
-                .await
+                self.settle(ctx, Settling { why, ..s }, progress).await
             }
         }
     }
@@ -308,6 +283,45 @@ impl Service {
         let all = self.reconcile_filtered(profile, Some(reference), progress).await?;
         Ok(all)
     }
+}
+
+/// The order's amounts as the journal has them.
+fn amounts_of(order: &OrderRow) -> Amounts {
+    Amounts {
+        authorized: order.authorized_minor,
+        captured: order.captured_minor,
+        refunded: order.refunded_minor,
+        voided: order.state == OrderState::Voided,
+    }
+}
+
+/// The request for a capture, void or refund the journal has accepted.
+fn maintenance_command(
+    op: Operation,
+    reference: &str,
+    money: Option<Money>,
+    recorded: &MaintenanceIntent,
+) -> Result<Command, ServiceError> {
+    let fort_id = recorded.order.fort_id.clone();
+    let merchant_reference = reference.to_owned();
+    Ok(match (op, money) {
+        (Operation::Capture, Some(money)) => {
+            Command::Capture(Capture { merchant_reference, money, fort_id, order_description: None })
+        }
+        (Operation::Refund, Some(money)) => Command::Refund(Refund {
+            merchant_reference,
+            money,
+            fort_id,
+            maintenance_reference: recorded.maintenance_reference.clone(),
+            order_description: None,
+        }),
+        (Operation::VoidAuthorization, None) => {
+            Command::Void(Void { merchant_reference, fort_id, order_description: None })
+        }
+        (op, _) => {
+            return Err(ServiceError::invalid("amount", format!("{op} needs an amount; a void takes none")));
+        }
+    })
 }
 
 /// A refund's own reference: the order's, shortened to fit, plus a running number (≤ 40 chars).

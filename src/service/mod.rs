@@ -13,10 +13,12 @@
 
 mod charge;
 pub mod handle;
+pub mod lease;
 mod maintenance;
 pub mod policy;
 mod profiles;
 mod reconcile;
+mod retry;
 mod tokens;
 
 pub use charge::{CardDraft, ChargeDraft, MailDetails, PaymentDraft};
@@ -158,6 +160,9 @@ pub enum ServiceError {
 pub(crate) fn after_send(e: ServiceError) -> ServiceError {
     match e {
         ServiceError::Journal(text) => ServiceError::NotRecorded(text),
+        e @ (ServiceError::Invalid { .. } | ServiceError::Busy(_) | ServiceError::NotFound(_)) => {
+            ServiceError::NotRecorded(e.to_string())
+        }
         other => other,
     }
 }
@@ -175,14 +180,23 @@ fn invalid_message(field: &str, message: &str) -> String {
 }
 
 fn duplicate_message(existing: &OrderRow) -> String {
-    format!(
-        "possible duplicate: {} was charged {} {} at {} UTC (order {}); charge again only if the customer really wants a second payment",
-        existing.payment_method,
+    let money = format!(
+        "{} {}",
         existing.currency,
-        crate::aps::money::format_minor(existing.amount_minor, existing.currency),
-        existing.created_at.format("%H:%M"),
-        existing.merchant_reference
-    )
+        crate::aps::money::format_minor(existing.amount_minor, existing.currency)
+    );
+    let at = existing.created_at.format("%H:%M");
+    let (method, reference) = (&existing.payment_method, &existing.merchant_reference);
+    if existing.state.was_approved() {
+        format!(
+            "possible duplicate: {method} was charged {money} at {at} UTC (order {reference}); charge again only if the customer really wants a second payment"
+        )
+    } else {
+        format!(
+            "possible duplicate: order {reference} for {method}, {money} at {at} UTC, may have reached APS ({}); send that order again from Status instead of a new one, or charge again only if the customer really wants a second payment",
+            existing.state
+        )
+    }
 }
 
 impl ServiceError {
@@ -193,7 +207,14 @@ impl ServiceError {
 
 impl From<journal::JournalError> for ServiceError {
     fn from(e: journal::JournalError) -> Self {
-        Self::Journal(e.to_string())
+        use journal::JournalError as J;
+        match e {
+            J::Busy(text) => Self::Busy(text),
+            J::Invalid { field, problem } => Self::invalid(field, problem),
+            J::CurrencyMismatch { .. } => Self::invalid("currency", e),
+            J::OrderNotFound { .. } => Self::NotFound(e.to_string()),
+            other => Self::Journal(other.to_string()),
+        }
     }
 }
 
@@ -226,6 +247,8 @@ struct Inner {
     /// False while the start-up reconciliation runs: new charges wait for it (architecture,
     /// "The charge, step by step", step 5).
     ready: tokio::sync::watch::Sender<bool>,
+    /// The installation's reference prefix, read from the journal on first use.
+    reference_prefix: std::sync::OnceLock<String>,
 }
 
 /// The shared service. Clone it freely; all clones share one state.
@@ -250,6 +273,7 @@ impl Service {
                 settings,
                 order_locks: Mutex::new(HashMap::new()),
                 ready,
+                reference_prefix: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -329,6 +353,25 @@ impl Service {
         })
         .await
         .map_err(|e| ServiceError::Profile(format!("could not read the keychain: {e}")))?
+    }
+
+    /// A claim for an operation about to be sent by this process: its request can be on its way
+    /// until the gateway's time limit plus a margin (the in-flight window) has passed.
+    fn lease(&self) -> journal::Lease {
+        let window = chrono::Duration::from_std(self.settings().in_flight_window).unwrap_or_default();
+        journal::Lease { owner: lease::this_process().to_owned(), deadline: chrono::Utc::now() + window }
+    }
+
+    /// A new merchant reference with this installation's prefix.
+    async fn new_reference(&self) -> Result<String, ServiceError> {
+        let prefix = match self.inner.reference_prefix.get() {
+            Some(prefix) => prefix.clone(),
+            None => {
+                let read = self.journal(Journal::reference_prefix).await?;
+                self.inner.reference_prefix.get_or_init(|| read).clone()
+            }
+        };
+        Ok(new_reference(&prefix, chrono::Utc::now()))
     }
 
     /// The lock that keeps one operation in flight per order.
@@ -446,18 +489,27 @@ fn wipe_card_fields(params: &mut Params) {
     }
 }
 
-/// A new merchant reference: `MT-` + date + 8 random characters, unique enough that two agents
-/// never collide, short enough for APS's 40 characters.
-pub fn new_reference(now: chrono::DateTime<chrono::Utc>) -> String {
+/// A new merchant reference: `MT-`, the installation's prefix, the date and 8 random characters
+/// (the first a letter), e.g. `MT-KQZT-261204-H7K2M9PX`. The prefix keeps two installations on one
+/// merchant account apart; the letters keep any run of digits short (a reference never looks like
+/// a card number), and 23 characters fit APS's 40.
+pub fn new_reference(prefix: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut bytes = [0u8; 8];
     if getrandom::fill(&mut bytes).is_err() {
         let nanos = now.timestamp_subsec_nanos().to_le_bytes();
         bytes[..4].copy_from_slice(&nanos);
     }
-    let suffix: String =
-        bytes.iter().map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])).collect();
-    format!("MT-{}-{suffix}", now.format("%y%m%d"))
+    let suffix: String = bytes
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let set = if i == 0 { LETTERS } else { ALPHABET };
+            char::from(set[usize::from(*b) % set.len()])
+        })
+        .collect();
+    format!("MT-{prefix}-{}-{suffix}", now.format("%y%m%d"))
 }
 
 #[cfg(test)]
@@ -467,11 +519,28 @@ mod tests {
     #[test]
     fn references_are_valid_and_distinct() {
         let now = chrono::Utc::now();
-        let a = new_reference(now);
-        let b = new_reference(now);
+        let a = new_reference("KQZT", now);
+        let b = new_reference("KQZT", now);
         assert_ne!(a, b);
         assert!(a.len() <= 40);
+        assert!(a.starts_with("MT-KQZT-"), "{a}");
         crate::aps::fields::check("merchant_reference", &a).unwrap();
+    }
+
+    #[test]
+    fn references_never_hold_a_long_run_of_digits() {
+        let now = chrono::Utc::now();
+        for _ in 0..2000 {
+            let r = new_reference("ABCD", now);
+            // Digits joined by separators count as one run, as the card-number guard reads them.
+            let longest = r
+                .split(|c: char| c.is_ascii_alphabetic())
+                .map(|run| run.chars().filter(char::is_ascii_digit).count())
+                .max()
+                .unwrap_or(0);
+            assert!(longest < 12, "{r}");
+            crate::journal::refuse_card_numbers("merchant_reference", &r).unwrap();
+        }
     }
 
     #[test]

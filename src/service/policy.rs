@@ -8,6 +8,7 @@
 //! Neither ever answers "send it again": an operation whose outcome is unknown is resolved only
 //! by asking APS about it.
 
+use crate::aps::money::Currency;
 use crate::aps::response::{self, Kind, OrderStatus, StatusAnswer, Verdict};
 use crate::aps::sign::{self, Algorithm};
 use crate::aps::{Operation, Params};
@@ -50,13 +51,23 @@ pub fn read_reply(
             why: "the answer's signature did not verify, so it cannot be trusted (check the SHA response phrase and SHA type)".into(),
         };
     }
-    for echoed in [op.command_field(), "merchant_reference", "maintenance_reference"] {
-        if let Some(expected) = sent.get(echoed)
-            && response.get(echoed).is_some_and(|got| got != expected)
-        {
-            return Reading::Unknown {
-                why: format!("the answer was about a different request ({echoed} differs)"),
-            };
+    // APS echoes every parameter it was sent (spec 2.6): an answer that leaves out or changes
+    // what identifies the request, or the money in it, is not an answer to this request.
+    let echoed = [op.command_field(), "merchant_reference", "maintenance_reference", "amount", "currency"];
+    for field in echoed {
+        let Some(expected) = sent.get(field) else { continue };
+        match response.get(field) {
+            Some(got) if value_text(got) == value_text(expected) => {}
+            Some(_) => {
+                return Reading::Unknown {
+                    why: format!("the answer names a different {} than was sent", field.replace('_', " ")),
+                };
+            }
+            None => {
+                return Reading::Unknown {
+                    why: format!("the answer does not repeat the {} that was sent", field.replace('_', " ")),
+                };
+            }
         }
     }
     let code = response.get("response_code").and_then(serde_json::Value::as_str).unwrap_or_default();
@@ -100,35 +111,65 @@ impl Amounts {
 /// The verdict of reconciliation for one operation.
 #[derive(Clone, Debug)]
 pub enum Judgement {
-    /// The operation took effect; these are APS's amounts now.
+    /// The operation took effect; these are APS's amounts now, and they agree with the journal.
     Applied { amounts: Amounts, status: OrderStatus },
-    /// It definitively did not take effect (declined, or APS has no record of it twice).
+    /// APS itself reports the operation as declined or refused: nothing moved.
     NotApplied { verdict: Verdict },
-    /// APS had no record of the order once: ask again after [`NOT_FOUND_CONFIRM_AFTER`].
-    NotFoundOnce,
+    /// APS has no record of the operation, twice, long after it could have arrived. Nothing is
+    /// concluded from that beyond "nothing shows": the operation may be sent again only with the
+    /// same reference (APS refuses a repeat of one it did process), never as a new order.
+    NoRecord { verdict: Verdict },
+    /// No trace of the operation yet: ask again after [`NOT_FOUND_CONFIRM_AFTER`].
+    NoTraceOnce,
+    /// APS's answer disagrees with the journal (another amount or currency, totals that fit
+    /// neither before nor after): a person must look. Never taken as a confirmation.
+    Mismatch { why: String },
     /// Still in doubt; ask again later.
     KeepWaiting { why: String },
 }
 
-/// A "not found" answer counts only when a second check, this long after the first, agrees:
-/// check status mainly reports completed transactions (spec 3.8 and 8).
+/// What the settling loop knows besides APS's latest answer.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Evidence {
+    /// An earlier check, at least [`NOT_FOUND_CONFIRM_AFTER`] ago, found no trace either.
+    pub no_trace_before: bool,
+    /// The operation's own deadline has passed: its request can no longer be on its way.
+    pub past_deadline: bool,
+}
+
+/// "No trace" counts only when a second check, this long after the first, agrees: check status
+/// mainly reports completed transactions (spec 3.8 and 8).
 pub const NOT_FOUND_CONFIRM_AFTER: Duration = Duration::from_secs(30);
 
-/// Decides what a CHECK_STATUS answer means for `op` of `op_amount`, given the order's amounts
-/// before the operation was sent.
-///
-/// `settled_in_time` is true once the operation is old enough that a request still on its way
-/// (this process or another, waiting out its own timeout) cannot change APS's answer any more;
-/// `not_found_before` is true when an earlier check, long enough ago, already found nothing.
-/// Only then may "APS shows nothing" count as proof that nothing happened.
-pub fn judge_status(
-    op: Operation,
-    before: Amounts,
-    op_amount: u64,
-    answer: StatusAnswer,
-    not_found_before: bool,
-    settled_in_time: bool,
-) -> Judgement {
+/// The intent being reconciled: the operation, its amount and currency, and the order's amounts
+/// in the journal before it was sent.
+#[derive(Clone, Copy, Debug)]
+pub struct Intent {
+    pub op: Operation,
+    pub amount: u64,
+    pub currency: Currency,
+    pub before: Amounts,
+}
+
+impl Intent {
+    /// The order's amounts if the operation took effect.
+    pub fn after(&self) -> Amounts {
+        let b = self.before;
+        match self.op {
+            Operation::Purchase => Amounts { authorized: self.amount, captured: self.amount, ..b },
+            Operation::Authorization => Amounts { authorized: self.amount, ..b },
+            Operation::Capture => Amounts { captured: b.captured.saturating_add(self.amount), ..b },
+            Operation::Refund => Amounts { refunded: b.refunded.saturating_add(self.amount), ..b },
+            _ => Amounts { voided: true, ..b },
+        }
+    }
+}
+
+/// Decides what a CHECK_STATUS answer means for an intent. A refund is asked about by its own
+/// maintenance reference, so the answer's transaction is that refund's; every other operation
+/// is judged from the order's totals, which must equal the journal's before or after it.
+pub fn judge_status(intent: Intent, answer: StatusAnswer, evidence: Evidence) -> Judgement {
+    let op = intent.op;
     let status = match answer {
         StatusAnswer::Found(status) => status,
         StatusAnswer::StillUncertain(status) => {
@@ -136,19 +177,12 @@ pub fn judge_status(
                 why: format!("APS still reports the order as in progress ({})", status.transaction_code),
             };
         }
-        StatusAnswer::NotFound if matches!(op, Operation::Purchase | Operation::Authorization) => {
-            if not_found_before && settled_in_time {
-                return Judgement::NotApplied {
-                    verdict: not_applied_verdict(op, "APS has no record of this order after two checks"),
-                };
-            }
-            return Judgement::NotFoundOnce;
-        }
-        StatusAnswer::NotFound => {
+        StatusAnswer::NotFound if matches!(op, Operation::Capture | Operation::VoidAuthorization) => {
             return Judgement::KeepWaiting {
                 why: "APS did not find the order this operation belongs to".into(),
             };
         }
+        StatusAnswer::NotFound => return no_trace(op, evidence),
         StatusAnswer::QueryFailed(verdict) => {
             return Judgement::KeepWaiting { why: format!("the status check failed: {}", verdict.headline) };
         }
@@ -158,70 +192,121 @@ pub fn judge_status(
             why: format!("APS reports the last operation as on hold ({})", status.transaction_code),
         };
     }
+    if let Some(currency) = &status.currency
+        && !currency.eq_ignore_ascii_case(intent.currency.code())
+    {
+        return Judgement::Mismatch {
+            why: format!(
+                "APS shows this reference in {currency}, but this terminal sent {}: it may be another order under the same reference",
+                intent.currency
+            ),
+        };
+    }
     let reported = Amounts::of(&status);
+    let after = intent.after();
     let last_is_this = status.last_operation() == Some(op);
-    // The official plugins decide "paid" from the transaction code (spec 3.8); the amounts are a
-    // second witness. Either is enough; the larger amounts are kept.
     let code_says_done = last_is_this && status.transaction_code == op.success_code();
-    let amounts_say_done = match op {
-        Operation::Purchase | Operation::Authorization => reported.captured > 0 || reported.authorized > 0,
-        Operation::Capture => reported.captured >= before.captured.saturating_add(op_amount),
-        Operation::Refund => reported.refunded >= before.refunded.saturating_add(op_amount),
-        Operation::VoidAuthorization => reported.voided,
+    let applied = match op {
+        // The order's own first amounts; later captures or refunds of it do not matter here.
+        Operation::Purchase => reported.authorized == intent.amount && reported.captured >= intent.amount,
+        Operation::Authorization => reported.authorized == intent.amount,
+        Operation::Capture => totals_equal(reported, after),
+        Operation::Refund => code_says_done && totals_equal(reported, after),
+        Operation::VoidAuthorization => reported.voided && reported.captured == 0,
         _ => false,
     };
-    if code_says_done || amounts_say_done {
-        let expected = match op {
-            Operation::Purchase => Amounts { authorized: op_amount, captured: op_amount, ..before },
-            Operation::Authorization => Amounts { authorized: op_amount, ..before },
-            Operation::Capture => Amounts { captured: before.captured.saturating_add(op_amount), ..before },
-            Operation::Refund => Amounts { refunded: before.refunded.saturating_add(op_amount), ..before },
-            _ => Amounts { voided: true, ..before },
-        };
-        let amounts = Amounts {
-            authorized: reported.authorized.max(if code_says_done { expected.authorized } else { 0 }),
-            captured: reported.captured.max(if code_says_done { expected.captured } else { 0 }),
-            refunded: reported.refunded.max(if code_says_done { expected.refunded } else { 0 }),
-            voided: reported.voided || (code_says_done && expected.voided),
-        };
-        return Judgement::Applied { amounts, status };
+    if applied {
+        let voided = reported.voided || op == Operation::VoidAuthorization;
+        return Judgement::Applied { amounts: Amounts { voided, ..reported }, status };
     }
-    if last_is_this {
-        let last = response::classify(op, &status.transaction_code);
-        if matches!(last.kind, Kind::Declined | Kind::Rejected) {
-            return Judgement::NotApplied { verdict: last };
+    if code_says_done && !status.amounts_reported && is_first(op) {
+        // The official plugins decide "paid" from the code alone (spec 3.8); APS left the
+        // amounts out, so there is nothing to disagree with.
+        return Judgement::Applied { amounts: after, status };
+    }
+    let nothing_moved = if is_first(op) {
+        reported.authorized == 0 && reported.captured == 0
+    } else {
+        totals_equal(reported, intent.before) && !reported.voided
+    };
+    // A first operation's or a refund's code is its own (a refund is asked about by its own
+    // reference); a capture's may be an earlier capture's.
+    let code_is_own = is_first(op) || op == Operation::Refund;
+    if (code_says_done && code_is_own) || !nothing_moved {
+        return Judgement::Mismatch { why: mismatch_words(intent, reported) };
+    }
+    let declined = last_is_this
+        && matches!(response::classify(op, &status.transaction_code).kind, Kind::Declined | Kind::Rejected);
+    if declined {
+        // APS's own word. For a capture or void the decline may be an earlier one's, so it
+        // counts only once this operation can no longer be on its way.
+        if is_first(op) || op == Operation::Refund || evidence.past_deadline {
+            return Judgement::NotApplied { verdict: response::classify(op, &status.transaction_code) };
         }
+        return Judgement::KeepWaiting { why: "APS shows only an earlier failed operation so far".into() };
     }
-    if settled_in_time {
-        return Judgement::NotApplied {
-            verdict: not_applied_verdict(op, "APS shows no trace of it, long after it was sent"),
-        };
-    }
-    Judgement::KeepWaiting { why: format!("APS does not show this {} yet", op.wire_name().to_lowercase()) }
+    no_trace(op, evidence)
 }
 
-/// The verdict for an operation that provably did not happen.
-pub fn not_applied_verdict(op: Operation, evidence: &str) -> Verdict {
-    let what = match op {
-        Operation::Purchase | Operation::Authorization => "Nothing was charged",
-        Operation::Capture => "Nothing was captured",
-        Operation::Refund => "Nothing was refunded",
-        Operation::VoidAuthorization => "The authorization was not voided",
-        _ => "Nothing changed",
+fn is_first(op: Operation) -> bool {
+    matches!(op, Operation::Purchase | Operation::Authorization)
+}
+
+/// The three totals agree (a void shows only as APS's last transaction, so it is judged apart).
+fn totals_equal(reported: Amounts, journal: Amounts) -> bool {
+    reported.authorized == journal.authorized
+        && reported.captured == journal.captured
+        && reported.refunded == journal.refunded
+}
+
+fn no_trace(op: Operation, evidence: Evidence) -> Judgement {
+    if evidence.no_trace_before && evidence.past_deadline {
+        Judgement::NoRecord { verdict: no_record_verdict(op) }
+    } else {
+        Judgement::NoTraceOnce
+    }
+}
+
+fn mismatch_words(intent: Intent, reported: Amounts) -> String {
+    format!(
+        "APS's amounts for this order (authorized {}, captured {}, refunded {}) fit neither the journal before this {} nor after it (authorized {}, captured {}, refunded {}), in minor units",
+        reported.authorized,
+        reported.captured,
+        reported.refunded,
+        intent.op.wire_name().to_lowercase(),
+        intent.after().authorized,
+        intent.after().captured,
+        intent.after().refunded,
+    )
+}
+
+/// The verdict for an operation APS has no record of after two checks and its deadline.
+pub fn no_record_verdict(op: Operation) -> Verdict {
+    let (what, next) = match op {
+        Operation::Purchase | Operation::Authorization => (
+            "this payment",
+            "Do not start a new order. If the customer still wants to pay, send this same order again (Status, \"Send again\"): it keeps its reference, so APS refuses it if the first attempt did go through.",
+        ),
+        Operation::Refund => (
+            "this refund",
+            "Refund again if it is still owed: the terminal reuses this refund's own reference, so APS refuses it if the first attempt did go through.",
+        ),
+        Operation::Capture => {
+            ("this capture", "Check the order in Status before capturing again: the amounts there are APS's.")
+        }
+        Operation::VoidAuthorization => {
+            ("this void", "Check the order in Status; void again if it is still authorized.")
+        }
+        _ => ("this request", "Check it in Status before trying again."),
     };
     Verdict {
         kind: Kind::Declined,
         code: String::new(),
-        headline: format!("Not processed: {}", what.to_lowercase()),
-        explanation: format!("{what}: {evidence}."),
-        next_step: match op {
-            Operation::Purchase | Operation::Authorization => "It is safe to charge again with a new order.",
-            Operation::Capture => "It is safe to capture again.",
-            Operation::Refund => "It is safe to refund again.",
-            Operation::VoidAuthorization => "It is safe to void again.",
-            _ => "It is safe to try again.",
-        }
-        .into(),
+        headline: format!("No record at APS: {what} does not show"),
+        explanation: format!(
+            "APS has no record of {what} after two checks, long after it was sent, so nothing appears to have moved."
+        ),
+        next_step: next.into(),
     }
 }
 
@@ -245,6 +330,14 @@ pub fn unknown_verdict(why: &str) -> Verdict {
         explanation: format!("APS may have processed this request: {why}."),
         next_step: "Do not charge again. The terminal keeps checking with APS; see Status for the result."
             .into(),
+    }
+}
+
+/// A parameter's value as text, whether APS sent it as a string or a number.
+fn value_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -286,7 +379,7 @@ mod tests {
     #[test]
     fn replies_are_read_safely() {
         let ok = params(
-            json!({"command": "PURCHASE", "merchant_reference": "R1", "response_code": "14000", "status": "14"}),
+            json!({"command": "PURCHASE", "merchant_reference": "R1", "amount": "1000", "response_code": "14000", "status": "14"}),
         );
         assert!(matches!(
             read_reply(Operation::Purchase, &sent(), reply(signed(ok.clone())), "resp", Algorithm::Sha256),
@@ -305,14 +398,14 @@ mod tests {
             Reading::Unknown { .. }
         ));
         let declined = params(
-            json!({"command": "PURCHASE", "merchant_reference": "R1", "response_code": "13666", "status": "13"}),
+            json!({"command": "PURCHASE", "merchant_reference": "R1", "amount": "1000", "response_code": "13666", "status": "13"}),
         );
         assert!(matches!(
             read_reply(Operation::Purchase, &sent(), reply(signed(declined)), "resp", Algorithm::Sha256),
             Reading::Final { verdict, .. } if verdict.kind == Kind::Declined
         ));
         let uncertain = params(
-            json!({"command": "PURCHASE", "merchant_reference": "R1", "response_code": "15777", "status": "15"}),
+            json!({"command": "PURCHASE", "merchant_reference": "R1", "amount": "1000", "response_code": "15777", "status": "15"}),
         );
         assert!(matches!(
             read_reply(Operation::Purchase, &sent(), reply(signed(uncertain)), "resp", Algorithm::Sha256),
@@ -350,60 +443,170 @@ mod tests {
             refunded_minor: refunded,
             fort_id: Some("1".into()),
             authorization_code: None,
+            currency: None,
+            amounts_reported: true,
         })
     }
 
+    fn aed() -> Currency {
+        Currency::parse("AED").unwrap()
+    }
+
+    fn intent(op: Operation, amount: u64, before: Amounts) -> Intent {
+        Intent { op, amount, currency: aed(), before }
+    }
+
+    const NOTHING_YET: Evidence = Evidence { no_trace_before: false, past_deadline: false };
+    const CONFIRMED: Evidence = Evidence { no_trace_before: true, past_deadline: true };
+    const LATE: Evidence = Evidence { no_trace_before: false, past_deadline: true };
+
+    fn applied(j: &Judgement) -> bool {
+        matches!(j, Judgement::Applied { .. })
+    }
+    fn not_applied(j: &Judgement) -> bool {
+        matches!(j, Judgement::NotApplied { .. })
+    }
+    fn waiting(j: &Judgement) -> bool {
+        matches!(j, Judgement::KeepWaiting { .. } | Judgement::NoTraceOnce)
+    }
+    fn no_record(j: &Judgement) -> bool {
+        matches!(j, Judgement::NoRecord { .. })
+    }
+    fn mismatch(j: &Judgement) -> bool {
+        matches!(j, Judgement::Mismatch { .. })
+    }
+
     #[test]
-    fn status_judgement_table() {
-        let none = Amounts::default();
-        let auth = Amounts { authorized: 1000, ..Default::default() };
-        let sale = Amounts { authorized: 1000, captured: 1000, ..Default::default() };
+    fn first_operations_are_judged_by_their_own_amount() {
         use Operation::*;
-        let applied = |j: &Judgement| matches!(j, Judgement::Applied { .. });
-        let not_applied = |j: &Judgement| matches!(j, Judgement::NotApplied { .. });
-        let waiting = |j: &Judgement| matches!(j, Judgement::KeepWaiting { .. });
-        // (op, before, amount, answer, not found before, settled in time)
-        assert!(applied(&judge_status(Purchase, none, 1000, found("14000", 1000, 1000, 0), false, false)));
-        assert!(applied(&judge_status(Authorization, none, 1000, found("02000", 1000, 0, 0), false, false)));
-        assert!(not_applied(&judge_status(Purchase, none, 1000, found("13666", 0, 0, 0), false, false)));
+        let none = Amounts::default();
+        let sale = |answer, e| judge_status(intent(Purchase, 1000, none), answer, e);
+        assert!(applied(&sale(found("14000", 1000, 1000, 0), NOTHING_YET)));
+        // Refunded later by someone: still this purchase.
+        assert!(applied(&sale(found("06000", 1000, 1000, 400), NOTHING_YET)));
+        assert!(applied(&judge_status(
+            intent(Authorization, 1000, none),
+            found("02000", 1000, 0, 0),
+            NOTHING_YET
+        )));
+        assert!(not_applied(&sale(found("13666", 0, 0, 0), NOTHING_YET)));
+        assert!(waiting(&sale(found("15777", 0, 0, 0), LATE)));
+        // Another installation's order under the same reference, for another amount.
+        assert!(mismatch(&sale(found("14000", 2500, 2500, 0), CONFIRMED)));
+        let mut other_currency = found("14000", 1000, 1000, 0);
+        if let StatusAnswer::Found(s) = &mut other_currency {
+            s.currency = Some("SAR".into());
+        }
+        assert!(mismatch(&sale(other_currency, NOTHING_YET)));
+        // The success code alone, when APS leaves every amount out.
+        let mut bare = found("14000", 0, 0, 0);
+        if let StatusAnswer::Found(s) = &mut bare {
+            s.amounts_reported = false;
+        }
         assert!(matches!(
-            judge_status(Purchase, none, 1000, StatusAnswer::NotFound, false, true),
-            Judgement::NotFoundOnce
-        ));
-        assert!(
-            matches!(
-                judge_status(Purchase, none, 1000, StatusAnswer::NotFound, true, false),
-                Judgement::NotFoundOnce
-            ),
-            "a second 'not found' too soon after sending proves nothing: the request may still be on its way"
-        );
-        assert!(not_applied(&judge_status(Purchase, none, 1000, StatusAnswer::NotFound, true, true)));
-        assert!(waiting(&judge_status(Purchase, none, 1000, found("15777", 0, 0, 0), false, true)));
-        // The success code alone is enough, even when APS leaves the amounts out.
-        assert!(matches!(
-            judge_status(Purchase, none, 1000, found("14000", 0, 0, 0), false, false),
+            sale(bare, NOTHING_YET),
             Judgement::Applied { amounts: Amounts { authorized: 1000, captured: 1000, .. }, .. }
         ));
-        assert!(applied(&judge_status(Capture, auth, 400, found("04000", 1000, 400, 0), false, false)));
-        assert!(applied(&judge_status(Capture, auth, 400, found("04000", 1000, 0, 0), false, false)));
-        // No trace of a capture: wait while it could still be on its way, then it did not happen.
-        assert!(waiting(&judge_status(Capture, auth, 400, found("02000", 1000, 0, 0), false, false)));
-        assert!(not_applied(&judge_status(Capture, auth, 400, found("02000", 1000, 0, 0), false, true)));
-        assert!(not_applied(&judge_status(Capture, auth, 400, found("05042", 1000, 0, 0), false, false)));
-        assert!(applied(&judge_status(Refund, sale, 300, found("06000", 1000, 1000, 300), false, false)));
-        assert!(waiting(&judge_status(Refund, sale, 300, found("14000", 1000, 1000, 0), false, false)));
-        assert!(not_applied(&judge_status(Refund, sale, 300, found("14000", 1000, 1000, 0), false, true)));
-        assert!(applied(&judge_status(VoidAuthorization, auth, 0, found("08000", 1000, 0, 0), false, false)));
-        assert!(not_applied(&judge_status(
-            VoidAuthorization,
-            auth,
-            0,
-            found("02000", 1000, 0, 0),
-            false,
-            true
-        )));
-        // A maintenance operation on an order APS cannot find is not proof of anything.
-        assert!(waiting(&judge_status(Capture, auth, 400, StatusAnswer::NotFound, true, true)));
+        // A success code with amounts that say nothing moved is not a confirmation.
+        assert!(mismatch(&sale(found("14000", 0, 0, 0), NOTHING_YET)));
+    }
+
+    #[test]
+    fn no_record_needs_two_checks_and_the_deadline() {
+        use Operation::*;
+        let none = Amounts::default();
+        let sale = |e| judge_status(intent(Purchase, 1000, none), StatusAnswer::NotFound, e);
+        assert!(matches!(sale(NOTHING_YET), Judgement::NoTraceOnce));
+        assert!(matches!(sale(LATE), Judgement::NoTraceOnce), "one look proves nothing");
+        assert!(
+            matches!(sale(Evidence { no_trace_before: true, past_deadline: false }), Judgement::NoTraceOnce),
+            "the request may still be on its way"
+        );
+        let verdict = match sale(CONFIRMED) {
+            Judgement::NoRecord { verdict } => verdict,
+            other => panic!("{other:?}"),
+        };
+        assert!(verdict.next_step.contains("same order again"), "{}", verdict.next_step);
+        assert!(
+            !verdict.next_step.contains("new order")
+                || verdict.next_step.contains("Do not start a new order")
+        );
+        // A capture or void on an order APS cannot find proves nothing at all.
+        let auth = Amounts { authorized: 1000, ..Default::default() };
+        assert!(waiting(&judge_status(intent(Capture, 400, auth), StatusAnswer::NotFound, CONFIRMED)));
+    }
+
+    #[test]
+    fn a_second_capture_is_judged_by_the_totals_not_the_last_code() {
+        use Operation::*;
+        // 400 of 1000 captured already; a second capture of 300 was lost.
+        let once = Amounts { authorized: 1000, captured: 400, ..Default::default() };
+        let second = |answer, e| judge_status(intent(Capture, 300, once), answer, e);
+        assert!(applied(&second(found("04000", 1000, 700, 0), NOTHING_YET)));
+        // The last code is the first capture's success: it says nothing about the second.
+        assert!(waiting(&second(found("04000", 1000, 400, 0), NOTHING_YET)));
+        assert!(no_record(&second(found("04000", 1000, 400, 0), CONFIRMED)));
+        // A capture failure as the last code counts once the request can no longer be on its way.
+        assert!(waiting(&second(found("05042", 1000, 400, 0), NOTHING_YET)));
+        assert!(not_applied(&second(found("05042", 1000, 400, 0), LATE)));
+        // Totals that fit neither before nor after: a person must look.
+        assert!(mismatch(&second(found("04000", 1000, 1000, 0), CONFIRMED)));
+        assert!(mismatch(&second(found("04000", 1000, 900, 0), NOTHING_YET)));
+    }
+
+    #[test]
+    fn a_refund_is_judged_by_its_own_reference_and_the_totals() {
+        use Operation::*;
+        // Captured 1000, refunded 300 once; a second refund of 200 was lost.
+        let once = Amounts { authorized: 1000, captured: 1000, refunded: 300, ..Default::default() };
+        let second = |answer, e| judge_status(intent(Refund, 200, once), answer, e);
+        assert!(applied(&second(found("06000", 1000, 1000, 500), NOTHING_YET)));
+        // The earlier refund's success with unchanged totals is not this refund.
+        assert!(mismatch(&second(found("06000", 1000, 1000, 300), NOTHING_YET)));
+        assert!(mismatch(&second(found("06000", 1000, 1000, 700), NOTHING_YET)));
+        assert!(not_applied(&second(found("07048", 1000, 1000, 300), NOTHING_YET)));
+        // APS does not know this refund's reference.
+        assert!(matches!(second(StatusAnswer::NotFound, NOTHING_YET), Judgement::NoTraceOnce));
+        assert!(no_record(&second(StatusAnswer::NotFound, CONFIRMED)));
+    }
+
+    #[test]
+    fn voids() {
+        use Operation::*;
+        let auth = Amounts { authorized: 1000, ..Default::default() };
+        let void = |answer, e| judge_status(intent(VoidAuthorization, 0, auth), answer, e);
+        assert!(matches!(
+            void(found("08000", 1000, 0, 0), NOTHING_YET),
+            Judgement::Applied { amounts: Amounts { voided: true, .. }, .. }
+        ));
+        assert!(waiting(&void(found("02000", 1000, 0, 0), NOTHING_YET)));
+        assert!(no_record(&void(found("02000", 1000, 0, 0), CONFIRMED)));
+        assert!(mismatch(&void(found("04000", 1000, 1000, 0), CONFIRMED)));
+    }
+
+    #[test]
+    fn replies_must_echo_the_money_sent() {
+        let mut sent = sent();
+        sent.insert("currency".into(), "AED".into());
+        let base = json!({"command": "PURCHASE", "merchant_reference": "R1", "response_code": "14000", "status": "14"});
+        let ok = params(json!({"amount": "1000", "currency": "AED"}));
+        let mut good = params(base.clone());
+        good.extend(ok);
+        let read =
+            |p: Params| read_reply(Operation::Purchase, &sent, reply(signed(p)), "resp", Algorithm::Sha256);
+        assert!(matches!(read(good.clone()), Reading::Final { .. }));
+        // As a number, the same amount.
+        let mut numeric = good.clone();
+        numeric.insert("amount".into(), json!(1000));
+        assert!(matches!(read(numeric), Reading::Final { .. }));
+        for (field, value) in [("amount", json!("100")), ("currency", json!("SAR"))] {
+            let mut other = good.clone();
+            other.insert(field.into(), value);
+            assert!(matches!(read(other), Reading::Unknown { .. }), "{field} differs");
+            let mut missing = good.clone();
+            missing.remove(field);
+            assert!(matches!(read(missing), Reading::Unknown { .. }), "{field} missing");
+        }
     }
 
     #[test]

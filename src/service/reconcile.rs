@@ -2,13 +2,14 @@
 //! on the same merchant reference, with back-off, until the answer is certain. Nothing here
 //! ever sends the original request again.
 
-use super::policy::{self, Amounts, Judgement};
+use super::lease;
+use super::policy::{self, Amounts, Evidence, Intent, Judgement};
 use super::{Ctx, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::Operation;
 use crate::aps::command::{CheckStatus, Command};
-use crate::aps::response::{self, Kind, StatusAnswer, Verdict};
-use crate::journal::{OpId, OpResult, OpState, OrderKind, OrderState, OrderUpdate};
-use chrono::Utc;
+use crate::aps::response::{self, Kind, OrderStatus, StatusAnswer, Verdict};
+use crate::journal::{OpId, OpResult, OpState, OperationRow, OrderKind, OrderRow, OrderState, OrderUpdate};
+use chrono::{DateTime, Utc};
 use std::time::Instant;
 
 impl Service {
@@ -38,112 +39,148 @@ impl Service {
 
     /// Resolves one operation whose outcome is unknown. Returns when APS's answer is certain or
     /// the back-off schedule is used up (the order then stays `unknown`, flagged for a person,
-    /// and the background reconciler keeps asking).
-    #[allow(clippy::too_many_arguments)]
+    /// the claim on it is released, and the background reconciler keeps asking).
     pub(super) async fn settle(
         &self,
         ctx: &Ctx,
-        reference: &str,
-        op: Operation,
-        op_id: OpId,
-        op_amount: u64,
-        before: Amounts,
-        fort_id: Option<String>,
-        sent_at: chrono::DateTime<Utc>,
-        why: &str,
-        quick: bool,
+        s: Settling,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
-        let profile = ctx.profile.name.clone();
-        let in_flight = chrono::Duration::from_std(self.settings().in_flight_window).unwrap_or_default();
         // A quick pass asks once and leaves whatever is still open to the next pass.
-        let schedule = if quick {
+        let schedule = if s.quick {
             vec![std::time::Duration::ZERO]
         } else {
             policy::backoff_schedule(self.settings().backoff_unit)
         };
         let confirm = self.settings().not_found_confirm;
-        let mut first_not_found: Option<Instant> = None;
-        let mut last_why = why.to_owned();
+        let mut first_no_trace: Option<Instant> = None;
+        let mut last_why = s.why.clone();
         for (i, wait) in schedule.iter().enumerate() {
             let mut wait = *wait;
-            if let Some(t) = first_not_found {
-                wait = wait.max(confirm.saturating_sub(t.elapsed()));
+            if let Some(t) = first_no_trace {
+                // Nothing to learn before the confirmation delay and the operation's deadline.
+                let to_deadline = (s.deadline - Utc::now()).to_std().unwrap_or_default();
+                wait = wait.max(confirm.saturating_sub(t.elapsed())).max(to_deadline);
             }
             tokio::time::sleep(wait).await;
             progress.report(Stage::Reconciling { attempt: i + 1, why: last_why.clone() });
-            let answer = self.query_status(ctx, reference, fort_id.clone(), None).await?;
-            let not_found_before = first_not_found.is_some_and(|t| t.elapsed() >= confirm);
-            let settled_in_time = Utc::now() - sent_at >= in_flight;
-            match policy::judge_status(op, before, op_amount, answer, not_found_before, settled_in_time) {
+            let answer = self
+                .query_status(ctx, &s.reference, s.fort_id.clone(), s.maintenance_reference.clone())
+                .await?;
+            let evidence = Evidence {
+                no_trace_before: first_no_trace.is_some_and(|t| t.elapsed() >= confirm),
+                past_deadline: Utc::now() >= s.deadline,
+            };
+            match policy::judge_status(s.intent, answer, evidence) {
                 Judgement::Applied { amounts, status } => {
-                    let state = OrderState::from_amounts(
-                        amounts.authorized,
-                        amounts.captured,
-                        amounts.refunded,
-                        amounts.voided,
-                    );
-                    let verdict = response::classify(op, op.success_code());
-                    let note = format!("confirmed by CHECK_STATUS ({})", status.transaction_code);
-                    let result = OpResult {
-                        state: OpState::Resolved,
-                        response_code: Some(status.transaction_code.clone()),
-                        response_message: Some(status.transaction_message.clone()),
-                        note: Some(note),
-                        at: Utc::now(),
-                    };
-                    let update = OrderUpdate {
-                        state: Some(state),
-                        authorized_minor: Some(amounts.authorized),
-                        captured_minor: Some(amounts.captured),
-                        refunded_minor: Some(amounts.refunded),
-                        fort_id: status.fort_id.clone(),
-                        last_response_code: Some(status.transaction_code.clone()),
-                        last_message: Some(status.transaction_message.clone()),
-                        needs_attention: Some(None),
-                        ..Default::default()
-                    };
-                    self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;
-                    return Ok(self.outcome(&profile, reference, op, verdict, true).await);
+                    return self.record_applied(ctx, &s, amounts, status).await;
                 }
                 Judgement::NotApplied { verdict } => {
-                    let first_op = matches!(op, Operation::Purchase | Operation::Authorization);
-                    let never_created = first_op && verdict.code.is_empty();
-                    let result = OpResult {
-                        state: OpState::Resolved,
-                        response_code: (!verdict.code.is_empty()).then(|| verdict.code.clone()),
-                        response_message: Some(verdict.headline.clone()),
-                        note: Some(format!("CHECK_STATUS: {}", verdict.explanation)),
-                        at: Utc::now(),
-                    };
-                    let update = OrderUpdate {
-                        state: first_op.then_some(if never_created {
-                            OrderState::NotSent
-                        } else {
-                            OrderState::Declined
-                        }),
-                        last_response_code: (!verdict.code.is_empty()).then(|| verdict.code.clone()),
-                        last_message: Some(verdict.headline.clone()),
-                        needs_attention: Some(None),
-                        ..Default::default()
-                    };
-                    self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;
-                    return Ok(self.outcome(&profile, reference, op, verdict, true).await);
+                    return self.record_not_applied(ctx, &s, verdict, false).await;
                 }
-                Judgement::NotFoundOnce => {
-                    first_not_found.get_or_insert_with(Instant::now);
-                    last_why = "APS has no record of the order yet; checking again to be sure".into();
+                Judgement::NoRecord { verdict } => {
+                    return self.record_not_applied(ctx, &s, verdict, true).await;
+                }
+                Judgement::Mismatch { why } => {
+                    return self.flag(ctx, &s, why, "APS's answer does not match this order").await;
+                }
+                Judgement::NoTraceOnce => {
+                    first_no_trace.get_or_insert_with(Instant::now);
+                    last_why = "APS shows no trace of it yet; checking again to be sure".into();
                 }
                 Judgement::KeepWaiting { why } => last_why = why,
             }
         }
         let attention = format!("Outcome still unknown after {} status checks: {last_why}", schedule.len());
-        let update = OrderUpdate { needs_attention: Some(Some(attention.clone())), ..Default::default() };
-        let (p, r) = (profile.clone(), reference.to_owned());
-        self.record(move |j| j.update_order(&p, &r, &update)).await?;
-        let mut verdict = policy::unknown_verdict(&last_why);
-        verdict.explanation = attention;
-        Ok(self.outcome(&profile, reference, op, verdict, true).await)
+        self.flag(ctx, &s, attention, "Outcome unknown: still checking with APS").await
+    }
+
+    async fn record_applied(
+        &self,
+        ctx: &Ctx,
+        s: &Settling,
+        amounts: Amounts,
+        status: OrderStatus,
+    ) -> Result<Outcome, ServiceError> {
+        let op = s.intent.op;
+        let state =
+            OrderState::from_amounts(amounts.authorized, amounts.captured, amounts.refunded, amounts.voided);
+        let result = OpResult {
+            state: OpState::Resolved,
+            response_code: Some(op.success_code().to_owned()),
+            response_message: Some(status.transaction_message.clone()),
+            note: Some(format!("confirmed by CHECK_STATUS ({})", status.transaction_code)),
+            at: Utc::now(),
+        };
+        let update = OrderUpdate {
+            state: Some(state),
+            authorized_minor: Some(amounts.authorized),
+            captured_minor: Some(amounts.captured),
+            refunded_minor: Some(amounts.refunded),
+            fort_id: status.fort_id.clone(),
+            last_response_code: Some(status.transaction_code.clone()),
+            last_message: Some(status.transaction_message.clone()),
+            needs_attention: Some(None),
+            ..Default::default()
+        };
+        let op_id = s.op_id;
+        self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;
+        let verdict = response::classify(op, op.success_code());
+        Ok(self.outcome(&ctx.profile.name, &s.reference, op, verdict, true).await)
+    }
+
+    /// APS declined it (`no_record` false), or has no record of it after two checks past its
+    /// deadline. Either way nothing moved; a first operation's order is `declined` or
+    /// `not_sent`, and the verdict's next step says how to try again safely.
+    async fn record_not_applied(
+        &self,
+        ctx: &Ctx,
+        s: &Settling,
+        verdict: Verdict,
+        no_record: bool,
+    ) -> Result<Outcome, ServiceError> {
+        let op = s.intent.op;
+        let first_op = matches!(op, Operation::Purchase | Operation::Authorization);
+        let code = (!verdict.code.is_empty()).then(|| verdict.code.clone());
+        let result = OpResult {
+            state: OpState::Resolved,
+            response_code: code.clone(),
+            response_message: Some(verdict.headline.clone()),
+            note: Some(format!("CHECK_STATUS: {}", verdict.explanation)),
+            at: Utc::now(),
+        };
+        let update = OrderUpdate {
+            state: first_op.then_some(if no_record { OrderState::NotSent } else { OrderState::Declined }),
+            last_response_code: code,
+            last_message: Some(verdict.headline.clone()),
+            needs_attention: Some(None),
+            ..Default::default()
+        };
+        let op_id = s.op_id;
+        self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;
+        Ok(self.outcome(&ctx.profile.name, &s.reference, op, verdict, true).await)
+    }
+
+    /// Leaves the operation open and the order flagged for a person, and releases this process's
+    /// claim so any terminal may settle it later.
+    async fn flag(
+        &self,
+        ctx: &Ctx,
+        s: &Settling,
+        why: String,
+        headline: &str,
+    ) -> Result<Outcome, ServiceError> {
+        let (p, r, op_id) = (ctx.profile.name.clone(), s.reference.clone(), s.op_id);
+        let update = OrderUpdate { needs_attention: Some(Some(why.clone())), ..Default::default() };
+        self.record(move |j| {
+            j.update_order(&p, &r, &update)?;
+            j.release_operation(op_id, lease::this_process())
+        })
+        .await?;
+        let mut verdict = policy::unknown_verdict(&why);
+        verdict.headline = headline.to_owned();
+        verdict.explanation = why;
+        Ok(self.outcome(&ctx.profile.name, &s.reference, s.intent.op, verdict, true).await)
     }
 
     pub(super) async fn outcome(
@@ -232,52 +269,98 @@ impl Service {
             let lock = self.order_lock(&order.profile, &order.merchant_reference);
             // An order whose request is still in flight in this process is its sender's to settle.
             let Ok(_guard) = lock.try_lock() else { continue };
-            let before = Amounts {
-                authorized: order.authorized_minor,
-                captured: order.captured_minor,
-                refunded: order.refunded_minor,
-                voided: order.state == OrderState::Voided,
-            };
+            // An order a person must look at gets one quick check a pass, not the whole back-off.
+            let quick = quick || order.needs_attention.is_some();
             for op in &item.open_operations {
-                if op.operation == Operation::PaymentLink {
-                    let note = "The link may have been created: check the customer's email or SMS before creating another";
-                    let result = OpResult {
-                        state: OpState::Unknown,
-                        response_code: None,
-                        response_message: None,
-                        note: Some(note.into()),
-                        at: Utc::now(),
-                    };
-                    let update =
-                        OrderUpdate { needs_attention: Some(Some(note.into())), ..Default::default() };
-                    let id = op.id;
-                    self.journal(move |j| j.record_outcome(id, &result, &update)).await?;
-                    continue;
-                }
-                let amount = op.amount.map(|m| m.minor_units()).unwrap_or(order.amount_minor);
-                let settled = self
-                    .settle(
-                        &ctx,
-                        &order.merchant_reference,
-                        op.operation,
-                        op.id,
-                        amount,
-                        before,
-                        order.fort_id.clone(),
-                        op.at,
-                        "the answer to this request was never received",
-                        quick,
-                        progress,
-                    )
-                    .await;
-                match settled {
-                    Ok(outcome) => outcomes.push(outcome),
+                match self.settle_open(&ctx, &order, op, quick, progress).await {
+                    Ok(Some(outcome)) => outcomes.push(outcome),
+                    Ok(None) => {}
                     Err(e) => log::warn!("order {} not reconciled: {e}", order.merchant_reference),
                 }
             }
         }
         Ok(outcomes)
     }
+
+    /// Settles one open operation found in the journal, unless another live process owns it.
+    async fn settle_open(
+        &self,
+        ctx: &Ctx,
+        order: &OrderRow,
+        op: &OperationRow,
+        quick: bool,
+        progress: &Progress,
+    ) -> Result<Option<Outcome>, ServiceError> {
+        if op.operation == Operation::PaymentLink {
+            let note =
+                "The link may have been created: check the customer's email or SMS before creating another";
+            let result = OpResult {
+                state: OpState::Unknown,
+                response_code: None,
+                response_message: None,
+                note: Some(note.into()),
+                at: Utc::now(),
+            };
+            let update = OrderUpdate { needs_attention: Some(Some(note.into())), ..Default::default() };
+            let id = op.id;
+            self.journal(move |j| j.record_outcome(id, &result, &update)).await?;
+            return Ok(None);
+        }
+        // Journals from before leases have no deadline: this process's own window stands in.
+        let window = chrono::Duration::from_std(self.settings().in_flight_window).unwrap_or_default();
+        let deadline = op.deadline.unwrap_or(op.at + window);
+        let me = lease::this_process();
+        if let Some(owner) = op.owner.as_deref()
+            && owner != me
+            && lease::owner_alive(owner, Some(deadline), Utc::now())
+        {
+            // Its sender is alive: only it knows whether the request is still on its way.
+            return Ok(None);
+        }
+        let (id, expected) = (op.id, op.owner.clone());
+        let claimed = self.journal(move |j| j.claim_operation(id, expected.as_deref(), me)).await?;
+        if !claimed {
+            return Ok(None);
+        }
+        let before = Amounts {
+            authorized: order.authorized_minor,
+            captured: order.captured_minor,
+            refunded: order.refunded_minor,
+            voided: order.state == OrderState::Voided,
+        };
+        let settling = Settling {
+            reference: order.merchant_reference.clone(),
+            intent: Intent {
+                op: op.operation,
+                amount: op.amount.map(|m| m.minor_units()).unwrap_or(order.amount_minor),
+                currency: order.currency,
+                before,
+            },
+            op_id: op.id,
+            fort_id: order.fort_id.clone(),
+            maintenance_reference: op.maintenance_reference.clone(),
+            deadline,
+            why: "the answer to this request was never received".into(),
+            quick,
+        };
+        self.settle(ctx, settling, progress).await.map(Some)
+    }
+}
+
+/// One operation to settle: what was sent, and what is known of its flight.
+pub(super) struct Settling {
+    pub reference: String,
+    pub intent: Intent,
+    pub op_id: OpId,
+    pub fort_id: Option<String>,
+    /// A refund's own reference: the status check asks about that refund.
+    pub maintenance_reference: Option<String>,
+    /// After this, the request can no longer be on its way.
+    pub deadline: DateTime<Utc>,
+    /// Why the outcome is in doubt, for the progress line.
+    pub why: String,
+    /// Ask once instead of following the back-off.
+    pub quick: bool,
 }
 
 /// A one-line summary of an outcome for logs and the CLI (never card data).

@@ -6,7 +6,7 @@
 
 use super::charge::{CardDraft, ChargeDraft, op_state, parse_card, text};
 use super::policy::{self, Reading};
-use super::{Outcome, Progress, Service, ServiceError, Stage, new_reference};
+use super::{Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::command::{
     ChargeKind, Command, CreateToken, Notification, PaymentLink, TokenStatus, UpdateToken,
 };
@@ -121,7 +121,7 @@ impl Service {
             ),
             None => None,
         };
-        let reference = new_reference(Utc::now());
+        let reference = self.new_reference().await?;
         let command = Command::UpdateToken(UpdateToken {
             merchant_reference: reference.clone(),
             token_name: token.clone(),
@@ -173,7 +173,7 @@ impl Service {
             ));
         }
         let card = parse_card(&draft.card)?;
-        let reference = new_reference(Utc::now());
+        let reference = self.new_reference().await?;
         let command = Command::CreateToken(CreateToken {
             merchant_reference: reference.clone(),
             number: card.number,
@@ -210,6 +210,7 @@ impl Service {
             operator: ctx.profile.operator.clone(),
             at: Utc::now(),
             note: None,
+            lease: Some(self.lease()),
         };
         let op_id = self.journal(move |j| j.record_operation_intent(&new_op)).await?;
         progress.report(Stage::Sending);
@@ -324,7 +325,10 @@ impl Service {
         let now = Utc::now();
         let currency = Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid("currency", e))?;
         let money = Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid("amount", e))?;
-        let reference = non_empty(&draft.merchant_reference).unwrap_or_else(|| new_reference(now));
+        let reference = match non_empty(&draft.merchant_reference) {
+            Some(typed) => typed,
+            None => self.new_reference().await?,
+        };
         let expires_at = now + ChronoDuration::hours(i64::from(draft.valid_hours.clamp(1, 24 * 30)));
         let command = Command::PaymentLink(PaymentLink {
             merchant_reference: reference.clone(),
@@ -353,6 +357,7 @@ impl Service {
             operator: ctx.profile.operator.clone(),
             created_at: now,
             extra: Default::default(),
+            lease: Some(self.lease()),
         };
         let op_id = self.journal(move |j| j.record_order_intent(&new_order)).await?;
         progress.report(Stage::Sending);
@@ -456,8 +461,10 @@ impl Service {
                     self.journal(move |j| j.update_order(&p, &r, &update)).await?;
                     Some(LinkStatus::Paid)
                 }
-                // Expired and unpaid only on APS's word: no such order, or an order without money.
-                StatusAnswer::NotFound | StatusAnswer::Found(_) if link.expires_at < Utc::now() => {
+                // Expired and unpaid only on APS's word, twice: no such order, or an order without
+                // money, well after the link's expiry (a payment made at the last moment may take
+                // a while), and again a little later.
+                StatusAnswer::NotFound | StatusAnswer::Found(_) if self.link_expired(&link).await? => {
                     let (p, r) = (profile.to_owned(), link.merchant_reference.clone());
                     let update = OrderUpdate {
                         state: Some(OrderState::NotSent),
@@ -478,6 +485,21 @@ impl Service {
         self.journal(move |j| j.links(Some(&p), None)).await
     }
 
+    /// Whether an open link APS has just shown unpaid may be declared expired: its expiry plus
+    /// the in-flight window has passed, and an earlier unpaid answer after that lies at least
+    /// the confirmation delay back. Notes this answer for the next check otherwise.
+    async fn link_expired(&self, link: &LinkRow) -> Result<bool, ServiceError> {
+        let now = Utc::now();
+        let grace = ChronoDuration::from_std(self.settings().in_flight_window).unwrap_or_default();
+        if now < link.expires_at + grace {
+            return Ok(false);
+        }
+        let (p, r) = (link.profile.clone(), link.merchant_reference.clone());
+        let first = self.journal(move |j| j.note_link_unpaid(&p, &r, now)).await?;
+        let confirm = ChronoDuration::from_std(self.settings().not_found_confirm).unwrap_or_default();
+        Ok(now - first >= confirm)
+    }
+
     /// Proves a profile's credentials with a signed CHECK_STATUS of a reference that does not
     /// exist, and says which credential is wrong when it fails.
     ///
@@ -485,7 +507,7 @@ impl Service {
     /// The profile or its secrets are missing.
     pub async fn test_profile(&self, profile: &str) -> Result<ProfileTest, ServiceError> {
         let ctx = self.ctx(profile).await?;
-        let reference = format!("MT-TEST-{}", &new_reference(Utc::now())[3..]);
+        let reference = format!("MT-TEST-{}", &self.new_reference().await?[3..]);
         let command = Command::CheckStatus(crate::aps::command::CheckStatus {
             merchant_reference: reference,
             fort_id: None,
@@ -630,9 +652,10 @@ impl Service {
         let today = Utc::now().date_naive();
         let p = profile.to_owned();
         let due = self.journal(move |j| j.due_agreements(Some(&p), today)).await?;
+        let prefix = self.journal(crate::journal::Journal::reference_prefix).await?;
         let mut results = Vec::new();
         for agreement in due {
-            let reference = format!("RC{}-{}", agreement.id, agreement.next_due.format("%Y%m%d"));
+            let reference = recurring_reference(&prefix, agreement.id, agreement.next_due);
             let mut draft = ChargeDraft::new(profile, agreement.currency.code());
             draft.channel = Channel::Recurring;
             draft.amount = crate::aps::money::format_minor(agreement.amount_minor, agreement.currency);
@@ -657,4 +680,12 @@ impl Service {
         }
         Ok(results)
     }
+}
+
+/// A recurring charge's reference: the installation's prefix, the due date and the agreement,
+/// e.g. `RC-KQZT-20261204-N12`. The same agreement and due date always give the same reference,
+/// so running the same day twice cannot charge twice; the prefix keeps two installations on one
+/// merchant account apart, and the letter keeps the digits from running together.
+pub(super) fn recurring_reference(prefix: &str, agreement: i64, due: chrono::NaiveDate) -> String {
+    format!("RC-{prefix}-{}-N{agreement}", due.format("%Y%m%d"))
 }

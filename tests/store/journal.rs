@@ -36,6 +36,7 @@ fn keyed_order(reference: &str) -> NewOrder {
         operator: "sara".into(),
         created_at: Utc.with_ymd_and_hms(2025, 3, 1, 9, 0, 0).unwrap(),
         extra: Extra::from_iter([("slip".to_owned(), serde_json::json!("MO-77"))]),
+        lease: None,
     }
 }
 
@@ -103,6 +104,7 @@ fn an_intent_is_on_disk_when_record_returns_and_survives_reopening() {
             operator: "sara".into(),
             at: Utc::now(),
             note: Some("customer returned one item".into()),
+            lease: None,
         })
         .unwrap();
     drop(journal);

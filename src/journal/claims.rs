@@ -1,0 +1,237 @@
+//! Claims on orders and operations: leases on operations in flight, and the intents whose
+//! checks must happen in the same write transaction as the insert (a capture, void or refund
+//! against what the order still allows; sending a first operation again with its reference).
+//!
+//! Each check-and-insert runs in one `IMMEDIATE` transaction, so two terminals on one journal
+//! cannot both pass a check that only one of them should.
+
+use super::*;
+
+/// A capture, void or refund recorded as an intent, with the order as it stood when the checks
+/// passed (the amounts the operation builds on).
+#[derive(Clone, Debug)]
+pub struct MaintenanceIntent {
+    pub id: OpId,
+    pub order: OrderRow,
+    /// For a refund: its own reference at APS (reused from the last refund that did not succeed).
+    pub maintenance_reference: Option<String>,
+}
+
+/// An order's first operation recorded again, to be sent with the same merchant reference.
+#[derive(Clone, Debug)]
+pub struct RetryIntent {
+    pub id: OpId,
+    pub order: OrderRow,
+}
+
+impl Journal {
+    /// The installation's reference prefix: four capital letters, random per journal.
+    ///
+    /// # Errors
+    /// Database failure, or a journal whose prefix is missing (damaged).
+    pub fn reference_prefix(&self) -> Result<String, JournalError> {
+        let conn = self.lock();
+        conn.prepare_cached("SELECT value FROM meta WHERE key = 'reference_prefix'")?
+            .query_row([], |r| r.get::<_, String>(0))
+            .optional()?
+            .ok_or_else(|| JournalError::Corrupt("the journal has no reference prefix".into()))
+    }
+
+    /// Takes over an open operation, but only from the owner the caller saw (`expected`, `None`
+    /// when it was released): of two processes claiming the same operation, one wins.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn claim_operation(
+        &self,
+        id: OpId,
+        expected: Option<&str>,
+        owner: &str,
+    ) -> Result<bool, JournalError> {
+        let conn = self.lock();
+        let changed = conn
+            .prepare_cached(
+                "UPDATE operations SET owner = ?3
+                 WHERE id = ?1 AND state IN ('intent', 'unknown') AND owner IS ?2",
+            )?
+            .execute(params![id.0, expected, owner])?;
+        Ok(changed == 1)
+    }
+
+    /// Gives up `owner`'s claim on an operation it stopped settling; any process may then take it.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn release_operation(&self, id: OpId, owner: &str) -> Result<(), JournalError> {
+        let conn = self.lock();
+        conn.prepare_cached("UPDATE operations SET owner = NULL WHERE id = ?1 AND owner = ?2")?
+            .execute(params![id.0, owner])?;
+        Ok(())
+    }
+
+    /// Records a capture, void or refund intent after checking, in the same write transaction,
+    /// that the order exists, has no operation still in doubt, and still allows this amount. A
+    /// refund without a maintenance reference gets one: the reference of the order's last
+    /// refund when that one did not succeed (so APS refuses a repeat of one that did), else
+    /// `new_reference(n)` for the order's n-th refund.
+    ///
+    /// # Errors
+    /// [`JournalError::OrderNotFound`], [`JournalError::Busy`] while an operation is in doubt,
+    /// [`JournalError::Invalid`] naming `amount` or `order` when the order does not allow it.
+    pub fn record_maintenance_intent(
+        &self,
+        op: &NewOperation,
+        new_reference: impl Fn(usize) -> String,
+    ) -> Result<MaintenanceIntent, JournalError> {
+        require("profile", &op.profile)?;
+        require("operator", &op.operator)?;
+        check_text("note", op.note.as_deref())?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (order_id, order) = order_in(&tx, &op.profile, &op.merchant_reference)?;
+        let timeline = timeline_in(&tx, order_id)?;
+        check_maintenance(&order, &timeline, op)?;
+        let mut op = op.clone();
+        if op.operation == Operation::Refund && op.maintenance_reference.is_none() {
+            let refunds: Vec<&OperationRow> =
+                timeline.iter().filter(|o| o.operation == Operation::Refund).collect();
+            op.maintenance_reference = match refunds.last() {
+                Some(last) if !succeeded(last) => last.maintenance_reference.clone(),
+                _ => None,
+            }
+            .or_else(|| Some(new_reference(refunds.len() + 1)));
+        }
+        let id = insert_operation(&tx, Some(order_id), &op)?;
+        tx.commit()?;
+        Ok(MaintenanceIntent { id, order, maintenance_reference: op.maintenance_reference })
+    }
+
+    /// Records the first operation of an order again, to be sent with the same merchant
+    /// reference: allowed only for an order that never reached APS or of which APS has no record
+    /// (state `not_sent`), with nothing else in flight. The order goes back to `pending`.
+    ///
+    /// # Errors
+    /// [`JournalError::OrderNotFound`], [`JournalError::Busy`], or [`JournalError::Invalid`]
+    /// naming `order` when the order is in another state.
+    pub fn record_retry_intent(
+        &self,
+        profile: &str,
+        reference: &str,
+        operator: &str,
+        lease: Lease,
+    ) -> Result<RetryIntent, JournalError> {
+        require("operator", operator)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (order_id, order) = order_in(&tx, profile, reference)?;
+        if order.state != OrderState::NotSent || order.kind == OrderKind::PaymentLink {
+            return Err(JournalError::Invalid {
+                field: "order",
+                problem: format!(
+                    "order {reference} is {}: only an order APS has no record of can be sent again",
+                    order.state
+                ),
+            });
+        }
+        if timeline_in(&tx, order_id)?
+            .iter()
+            .any(|o| o.state.is_open() && o.operation != Operation::CheckStatus)
+        {
+            return Err(JournalError::Busy(format!("order {reference} is already being sent")));
+        }
+        let now = Utc::now();
+        let id = insert_operation(
+            &tx,
+            Some(order_id),
+            &NewOperation {
+                profile: profile.to_owned(),
+                merchant_reference: reference.to_owned(),
+                operation: order.kind.first_operation(),
+                maintenance_reference: None,
+                amount: Some(
+                    Money::from_minor(order.amount_minor, order.currency)
+                        .map_err(|e| JournalError::Corrupt(e.to_string()))?,
+                ),
+                operator: operator.to_owned(),
+                at: now,
+                note: Some("sent again with the same merchant reference".into()),
+                lease: Some(lease),
+            },
+        )?;
+        let pending = OrderUpdate {
+            state: Some(OrderState::Pending),
+            needs_attention: Some(None),
+            ..Default::default()
+        };
+        update_order_in(&tx, order_id, &pending)?;
+        tx.commit()?;
+        Ok(RetryIntent { id, order })
+    }
+}
+
+fn order_in(conn: &Connection, profile: &str, reference: &str) -> Result<(i64, OrderRow), JournalError> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE profile = ?1 AND merchant_reference = ?2");
+    conn.prepare_cached(&sql)?.query_row(params![profile, reference], order_from_row).optional()?.ok_or_else(
+        || JournalError::OrderNotFound { profile: profile.to_owned(), reference: reference.to_owned() },
+    )
+}
+
+fn timeline_in(conn: &Connection, order_id: i64) -> Result<Vec<OperationRow>, JournalError> {
+    let sql = format!("SELECT {OPERATION_COLUMNS} FROM operations WHERE order_id = ?1 ORDER BY id");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([order_id], operation_from_row)?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// An operation APS confirmed: approved at once, or found applied by CHECK_STATUS.
+fn succeeded(op: &OperationRow) -> bool {
+    op.state == OpState::Approved
+        || (op.state == OpState::Resolved && op.response_code.as_deref() == Some(op.operation.success_code()))
+}
+
+fn check_maintenance(
+    order: &OrderRow,
+    timeline: &[OperationRow],
+    op: &NewOperation,
+) -> Result<(), JournalError> {
+    let reference = &order.merchant_reference;
+    if matches!(order.state, OrderState::Pending | OrderState::Unknown) {
+        return Err(JournalError::Busy(format!(
+            "the outcome of order {reference} is still unknown: resolve it in Status first"
+        )));
+    }
+    if timeline.iter().any(|o| o.state.is_open() && o.operation != Operation::CheckStatus) {
+        return Err(JournalError::Busy(format!(
+            "an earlier operation on order {reference} is still unknown: resolve it in Status first"
+        )));
+    }
+    if let Some(amount) = op.amount
+        && amount.currency() != order.currency
+    {
+        return Err(JournalError::CurrencyMismatch { expected: order.currency, got: amount.currency() });
+    }
+    let minor = op.amount.map_or(0, Money::minor_units);
+    let show = |m: u64| format!("{} {}", order.currency, crate::aps::money::format_minor(m, order.currency));
+    let refuse = |field: &'static str, problem: String| Err(JournalError::Invalid { field, problem });
+    match op.operation {
+        Operation::Capture if minor > order.capturable_minor() => refuse(
+            "amount",
+            format!("at most {} can still be captured on this order", show(order.capturable_minor())),
+        ),
+        Operation::Refund if minor > order.refundable_minor() => refuse(
+            "amount",
+            format!("at most {} can still be refunded on this order", show(order.refundable_minor())),
+        ),
+        Operation::VoidAuthorization
+            if order.state != OrderState::Authorized || order.captured_minor > 0 || order.authorized_minor == 0 =>
+        {
+            refuse(
+                "order",
+                "only an authorization with nothing captured can be voided; refund a captured payment instead"
+                    .into(),
+            )
+        }
+        Operation::Capture | Operation::Refund | Operation::VoidAuthorization => Ok(()),
+        other => refuse("operation", format!("{other} is not a capture, void or refund")),
+    }
+}
