@@ -7,6 +7,7 @@
 //! Exit codes: 0 done or approved; 1 declined or rejected; 2 usage or invalid input;
 //! 3 outcome still unknown after reconciliation (a person must look; the journal says so).
 
+mod again;
 mod ops;
 mod profile;
 mod sign;
@@ -82,6 +83,8 @@ pub enum Command {
     Void(ops::ReferenceArgs),
     /// Ask APS about an order and bring the journal in line.
     Status(ops::ReferenceArgs),
+    /// Send an order APS has no record of again, with the same merchant reference.
+    SendAgain(again::SendAgainArgs),
     /// Resolve every order whose outcome is unknown (end of shift, or after a crash).
     Reconcile(ops::ReconcileArgs),
     /// Stored cards (tokens).
@@ -142,6 +145,7 @@ pub async fn run(command: Command, service: &Service, default_profile: &str) -> 
         Command::Refund(args) => ops::refund(service, pick(args.profile.clone()), args).await,
         Command::Void(args) => ops::void(service, pick(args.profile.clone()), args).await,
         Command::Status(args) => ops::status(service, pick(args.profile.clone()), args).await,
+        Command::SendAgain(args) => again::send_again(service, pick(args.profile.clone()), args).await,
         Command::Reconcile(args) => ops::reconcile(service, args).await,
         Command::Token(c) => ops::token(service, default_profile, c).await,
         Command::Link(c) => ops::link(service, default_profile, c).await,

@@ -213,7 +213,7 @@ pub enum JournalFormat {
     Json,
 }
 
-fn service_error(e: ServiceError) -> Exit {
+pub(super) fn service_error(e: ServiceError) -> Exit {
     match e {
         ServiceError::Invalid { .. } | ServiceError::PossibleDuplicate { .. } => Exit::usage(e.to_string()),
         ServiceError::Busy(_) | ServiceError::NotRecorded(_) => Exit::unknown(e.to_string()),
@@ -224,7 +224,7 @@ fn service_error(e: ServiceError) -> Exit {
 }
 
 /// Prints an outcome and turns it into the exit code of the table.
-fn report(outcome: &Outcome) -> Result<(), Exit> {
+pub(super) fn report(outcome: &Outcome) -> Result<(), Exit> {
     let v = &outcome.verdict;
     let code = if v.code.is_empty() { String::new() } else { format!(" [{}]", v.code) };
     println!("{}: {}{code}", outcome.merchant_reference, v.headline);
@@ -268,7 +268,7 @@ fn order_line(o: &OrderRow) -> String {
 }
 
 /// Reads {"number", "expiry", "cvv"?, "holder"?} from stdin into wiping buffers.
-fn card_from_stdin() -> Result<CardDraft, Exit> {
+pub(super) fn card_from_stdin() -> Result<CardDraft, Exit> {
     let mut json = read_stdin_json()?;
     let mut take = |k: &str| -> String {
         match json.remove(k) {

@@ -23,6 +23,13 @@ pub fn this_process() -> &'static str {
     })
 }
 
+/// The owner name of another process of this machine, while it runs (`None` when there is no
+/// such process, or no `/proc` to read it from).
+pub fn name_of(pid: u32) -> Option<String> {
+    let ticks = start_ticks(pid)?;
+    Some(format!("{}|{}|{pid}|{ticks}", host(), boot_id()))
+}
+
 /// Whether the owner of an operation may still be working on it. `deadline` is the operation's
 /// own: past it, an owner that cannot be checked (another host) is taken to be done sending.
 pub fn owner_alive(owner: &str, deadline: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
@@ -103,9 +110,7 @@ mod tests {
     #[test]
     fn a_child_process_is_alive_until_it_exits() {
         let mut child = std::process::Command::new("sleep").arg("30").spawn().expect("sleep starts");
-        let parts: Vec<&str> = this_process().split('|').collect();
-        let ticks = start_ticks(child.id()).expect("the child has a start time");
-        let owner = format!("{}|{}|{}|{ticks}", parts[0], parts[1], child.id());
+        let owner = name_of(child.id()).expect("the child has a name");
         assert!(owner_alive(&owner, None, Utc::now()));
         child.kill().expect("kill");
         child.wait().expect("reaped");

@@ -58,9 +58,8 @@ impl Service {
         for (i, wait) in schedule.iter().enumerate() {
             let mut wait = *wait;
             if let Some(t) = first_no_trace {
-                // Nothing to learn before the confirmation delay and the operation's deadline.
-                let to_deadline = (s.deadline - Utc::now()).to_std().unwrap_or_default();
-                wait = wait.max(confirm.saturating_sub(t.elapsed())).max(to_deadline);
+                // A second look sooner than the confirmation delay proves nothing more.
+                wait = wait.max(confirm.saturating_sub(t.elapsed()));
             }
             tokio::time::sleep(wait).await;
             progress.report(Stage::Reconciling { attempt: i + 1, why: last_why.clone() });

@@ -9,7 +9,7 @@ use moto_terminal::aps::response::Kind;
 use moto_terminal::service::{OrderState, Progress};
 use moto_terminal::sim::{Fault, FaultKind, MovementKind};
 
-const FAULTS: [FaultKind; 8] = [
+pub const FAULTS: [FaultKind; 8] = [
     FaultKind::DropAfterCommit,
     FaultKind::DropBeforeCommit,
     FaultKind::Delay,
@@ -20,13 +20,13 @@ const FAULTS: [FaultKind; 8] = [
     FaultKind::UncertainCommitted,
 ];
 
-fn fault(kind: FaultKind, command: &str) -> Fault {
+pub fn fault(kind: FaultKind, command: &str) -> Fault {
     let f = if kind == FaultKind::Delay { Fault::delay(1000) } else { Fault::new(kind) };
     f.for_command(command)
 }
 
 /// Journal and simulator agree on the order's money, and the state names the same thing.
-async fn assert_agrees_with_truth(rig: &Rig, reference: &str, case: &str) {
+pub async fn assert_agrees_with_truth(rig: &Rig, reference: &str, case: &str) {
     let order = rig.journal.order(PROFILE, reference).expect("journal reads").expect("order journaled");
     match rig.sim.order(reference) {
         None => {
@@ -58,7 +58,7 @@ async fn assert_agrees_with_truth(rig: &Rig, reference: &str, case: &str) {
 }
 
 /// How many times the simulator received `command` for this reference.
-fn sent_count(rig: &Rig, command: &str, reference: &str) -> usize {
+pub fn sent_count(rig: &Rig, command: &str, reference: &str) -> usize {
     rig.sim
         .requests()
         .iter()
@@ -68,7 +68,7 @@ fn sent_count(rig: &Rig, command: &str, reference: &str) -> usize {
         .count()
 }
 
-async fn settle_if_unknown(rig: &Rig, kind: Kind) {
+pub async fn settle_if_unknown(rig: &Rig, kind: Kind) {
     if kind == Kind::Uncertain {
         rig.service.reconcile(Some(PROFILE), &Progress::none()).await.expect("reconcile runs");
     }

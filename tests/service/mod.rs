@@ -4,5 +4,6 @@
 mod cli;
 mod faults;
 mod flows;
+mod hardening;
 pub mod rig;
 mod tls;

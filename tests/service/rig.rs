@@ -78,6 +78,13 @@ impl Rig {
         service_on(&self.sim, &self.dir, journal)
     }
 
+    /// Another installation (its own journal and folder) on the same merchant account.
+    pub fn other_installation(&self) -> (Service, Arc<Journal>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let journal = Arc::new(Journal::open(&dir.path().join("journal.sqlite3")).expect("journal opens"));
+        (service_on(&self.sim, &dir, journal.clone()), journal, dir)
+    }
+
     pub fn token_sale(&self, token: &str, amount: &str) -> ChargeDraft {
         let mut d = ChargeDraft::new(PROFILE, "AED");
         d.payment = PaymentDraft::Token(token.into());

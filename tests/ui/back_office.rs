@@ -140,6 +140,39 @@ fn status_checks_an_order_and_resolves_unknown_ones() {
 }
 
 #[test]
+fn status_sends_an_order_aps_has_no_record_of_again_under_its_own_reference() {
+    let ui = UiRig::new();
+    ui.rig.sim.inject(Fault {
+        fault: FaultKind::DropBeforeCommit,
+        count: 1,
+        command: Some("PURCHASE".into()),
+        delay_ms: None,
+    });
+    let lost = charge(&ui, "DEMO-VISA-0001", "33.00", ChargeKind::Sale);
+    ui.rig.sim.clear_faults();
+    assert_eq!(lost.order.as_ref().unwrap().state, OrderState::NotSent, "{:?}", lost.verdict);
+
+    let mut harness = ui.app(FakeDialogs::default());
+    open(&mut harness, ScreenId::Status);
+    type_into(&mut harness, "Order reference", &lost.merchant_reference);
+    harness.key_press(Key::Enter);
+    wait_for_text(&mut harness, "has no order with this reference");
+    let label = format!("Send {} again with the same reference", lost.merchant_reference);
+    // Keyboard: Tab from the reference field reaches the check button, then this one.
+    input(&mut harness, "Order reference").focus();
+    settle(&mut harness);
+    harness.key_press(Key::Tab);
+    harness.key_press(Key::Tab);
+    settle(&mut harness);
+    assert!(harness.get_by_role_and_label(Role::Button, &label).is_focused(), "Tab reaches Send again");
+    harness.key_press(Key::Enter);
+    wait_until(&mut harness, "the order to go through", |h| shows(h, "The payment was charged to the card"));
+    let order = ui.rig.journal.order(PROFILE, &lost.merchant_reference).unwrap().unwrap();
+    assert_eq!(order.state, OrderState::Captured);
+    assert_eq!(ui.rig.sim.money_movements().len(), 1, "charged once, under the same reference");
+}
+
+#[test]
 fn history_searches_shows_the_timeline_and_exports_csv() {
     let ui = UiRig::new();
     let first = charge(&ui, "DEMO-VISA-0001", "11.00", ChargeKind::Sale);

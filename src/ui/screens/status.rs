@@ -5,7 +5,7 @@
 use super::{Call, Screen, outcome_kind_of_stage, outcome_view, verdict_view};
 use crate::aps::money::Currency;
 use crate::aps::response::StatusAnswer;
-use crate::service::{Outcome, ServiceError, StatusReport, Unresolved};
+use crate::service::{OrderKind, OrderState, Outcome, ServiceError, StatusReport, Unresolved};
 use crate::ui::env::{AppCommand, Env, ScreenId};
 use crate::ui::screens::history::money_text;
 use crate::ui::theme;
@@ -29,6 +29,10 @@ pub struct StatusScreen {
     focus: bool,
     /// The list is stale; reload it on the next frame.
     reload: bool,
+    /// The checked order, when APS has no record of it: (reference, paid by a stored token).
+    sendable: Option<(String, bool)>,
+    again: Call<Result<Outcome, ServiceError>>,
+    again_view: Option<OutcomeView>,
 }
 
 impl Default for StatusScreen {
@@ -46,6 +50,9 @@ impl Default for StatusScreen {
             resolved: Vec::new(),
             focus: true,
             reload: true,
+            sendable: None,
+            again: Call::default(),
+            again_view: None,
         }
     }
 }
@@ -145,11 +152,25 @@ impl StatusScreen {
                             format!("{} ({})", order.state, money_text(order.amount_minor, order.currency)),
                         ));
                     }
+                    self.sendable = report
+                        .order
+                        .as_ref()
+                        .filter(|o| o.state == OrderState::NotSent && o.kind != OrderKind::PaymentLink)
+                        .map(|o| (o.merchant_reference.clone(), o.token_name.is_some()));
+                    self.again_view = None;
                     self.report = Some((view, lines));
                     self.reload = true;
                 }
                 Err(e) => self.check_error = Some(capitalise(&e.to_string())),
             }
+        }
+        if let Some(answer) = self.again.poll() {
+            match answer {
+                Ok(outcome) => self.again_view = Some(outcome_view(&outcome)),
+                Err(e) => self.check_error = Some(format!("Not sent. {}", capitalise(&e.to_string()))),
+            }
+            self.sendable = None;
+            self.reload = true;
         }
         if let Some(answer) = self.list.poll() {
             match answer {
@@ -175,6 +196,36 @@ impl StatusScreen {
         }
         if std::mem::take(&mut self.reload) {
             self.start_list(env);
+        }
+    }
+
+    /// For an order APS has no record of: send it again under its own reference, never as a
+    /// new order (APS refuses the repeat if the first attempt did go through).
+    fn send_again_ui(&mut self, ui: &mut Ui, env: &Env<'_>) {
+        if let Some(view) = &self.again_view {
+            outcome_ui(ui, "again", view);
+        }
+        if self.again.busy() {
+            let stage = self.again.stage().map(|s| outcome_kind_of_stage(&s)).unwrap_or(OutcomeKind::Sending);
+            outcome_ui(ui, "progress3", &OutcomeView::in_progress(stage));
+            return;
+        }
+        let Some((reference, by_token)) = self.sendable.clone() else { return };
+        if !by_token {
+            ui.label(
+                RichText::new(format!(
+                    "Order {reference} was paid with a keyed card, which is never stored: to send it again with the same reference, key the card into `moto-terminal send-again --reference {reference} --card-stdin`."
+                ))
+                .color(theme::HINT_TEXT),
+            );
+            return;
+        }
+        let button = egui::Button::new(format!("Send {reference} again with the same reference"));
+        if ui.add(button).on_hover_text("APS refuses it if the first attempt did go through").clicked() {
+            let profile = env.profile.name.clone();
+            self.again.start(env.service.run(move |service, progress| async move {
+                service.send_again(&profile, &reference, None, &progress).await
+            }));
         }
     }
 
@@ -289,6 +340,7 @@ impl Screen for StatusScreen {
                 }
             });
         }
+        self.send_again_ui(ui, env);
         ui.add_space(theme::SECTION_GAP);
         ui.separator();
         self.unresolved_ui(ui, env);
