@@ -374,7 +374,7 @@ fn describe_status(answer: &StatusAnswer, currency: Option<crate::aps::money::Cu
             code: "11036".into(),
             headline: "APS has no order with this reference".into(),
             explanation: "APS does not know this merchant reference (yet).".into(),
-            next_step: "Check the reference and the profile. If the order was sent moments ago, check again in a few minutes before charging again.".into(),
+            next_step: "Check the reference and the profile. If the order was sent moments ago, check again in a few minutes. To charge it, send this same order again (same reference): never as a new order.".into(),
         },
         StatusAnswer::QueryFailed(verdict) => verdict.clone(),
     }
