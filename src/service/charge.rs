@@ -5,7 +5,7 @@
 //! sign and send; read the answer; if in doubt, reconcile with CHECK_STATUS.
 
 use super::policy::{self, Amounts, Intent, Reading};
-use super::reconcile::Settling;
+use super::reconcile::{Pace, Settling};
 use super::{Ctx, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::card::{CardNumber, Cvv, Expiry};
 use crate::aps::command::{Charge, ChargeKind, Command, KeyedCard, OrderDetails, PaymentSource};
@@ -391,7 +391,7 @@ impl Service {
                     maintenance_reference: None,
                     deadline,
                     why,
-                    quick: false,
+                    pace: Pace::Full,
                 };
                 self.settle(ctx, settling, progress).await
             }

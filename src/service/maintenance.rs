@@ -3,7 +3,7 @@
 
 use super::charge::{op_state, text};
 use super::policy::{self, Amounts, Intent, Reading};
-use super::reconcile::Settling;
+use super::reconcile::{Pace, Settling};
 use super::{Ctx, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::Operation;
 use crate::aps::command::{Capture, Command, Refund, Void};
@@ -122,7 +122,7 @@ impl Service {
             maintenance_reference: recorded.maintenance_reference.clone(),
             deadline,
             why: String::new(),
-            quick: false,
+            pace: Pace::Full,
         };
         self.finish_maintenance(&ctx, settling, reading, progress).await
     }

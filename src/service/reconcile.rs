@@ -46,11 +46,12 @@ impl Service {
         s: Settling,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
-        // A quick pass asks once and leaves whatever is still open to the next pass.
-        let schedule = if s.quick {
-            vec![std::time::Duration::ZERO]
-        } else {
-            policy::backoff_schedule(self.settings().backoff_unit)
+        let schedule = match s.pace {
+            Pace::Full => policy::backoff_schedule(self.settings().backoff_unit),
+            // Two looks, the confirmation delay apart: enough to find "no record" once the
+            // deadline has passed, without the whole back-off.
+            Pace::Short => vec![std::time::Duration::ZERO; 2],
+            Pace::Once => vec![std::time::Duration::ZERO],
         };
         let confirm = self.settings().not_found_confirm;
         let mut first_no_trace: Option<Instant> = None;
@@ -268,10 +269,14 @@ impl Service {
             let lock = self.order_lock(&order.profile, &order.merchant_reference);
             // An order whose request is still in flight in this process is its sender's to settle.
             let Ok(_guard) = lock.try_lock() else { continue };
-            // An order a person must look at gets one quick check a pass, not the whole back-off.
-            let quick = quick || order.needs_attention.is_some();
+            // An order a person must look at gets two looks a pass, not the whole back-off.
+            let pace = match (quick, order.needs_attention.is_some()) {
+                (true, _) => Pace::Once,
+                (false, true) => Pace::Short,
+                (false, false) => Pace::Full,
+            };
             for op in &item.open_operations {
-                match self.settle_open(&ctx, &order, op, quick, progress).await {
+                match self.settle_open(&ctx, &order, op, pace, progress).await {
                     Ok(Some(outcome)) => outcomes.push(outcome),
                     Ok(None) => {}
                     Err(e) => log::warn!("order {} not reconciled: {e}", order.merchant_reference),
@@ -287,7 +292,7 @@ impl Service {
         ctx: &Ctx,
         order: &OrderRow,
         op: &OperationRow,
-        quick: bool,
+        pace: Pace,
         progress: &Progress,
     ) -> Result<Option<Outcome>, ServiceError> {
         if op.operation == Operation::PaymentLink {
@@ -340,7 +345,7 @@ impl Service {
             maintenance_reference: op.maintenance_reference.clone(),
             deadline,
             why: "the answer to this request was never received".into(),
-            quick,
+            pace,
         };
         self.settle(ctx, settling, progress).await.map(Some)
     }
@@ -358,8 +363,18 @@ pub(super) struct Settling {
     pub deadline: DateTime<Utc>,
     /// Why the outcome is in doubt, for the progress line.
     pub why: String,
-    /// Ask once instead of following the back-off.
-    pub quick: bool,
+    pub pace: Pace,
+}
+
+/// How many times to ask APS before leaving an operation to the next pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Pace {
+    /// The whole back-off schedule: right after sending, or at the first pass over an order.
+    Full,
+    /// Twice, the confirmation delay apart: an order already flagged for a person.
+    Short,
+    /// Once: a command about to charge must not wait minutes for an old order.
+    Once,
 }
 
 /// A one-line summary of an outcome for logs and the CLI (never card data).
