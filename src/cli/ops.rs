@@ -291,6 +291,11 @@ fn card_from_stdin() -> Result<CardDraft, Exit> {
 }
 
 pub async fn charge(service: &Service, profile: String, args: ChargeArgs) -> Result<(), Exit> {
+    if args.token.as_deref().is_some_and(crate::aps::card::contains_card_number) {
+        return Err(Exit::usage(
+            "--token: this looks like a card number; give the saved card's token name, or on a trusted-channel profile pipe the card as JSON to --card-stdin (a number on the command line stays in the shell history)",
+        ));
+    }
     let mut draft = ChargeDraft::new(&profile, &args.currency);
     draft.kind = if args.authorize_only { ChargeKind::AuthorizeOnly } else { ChargeKind::Sale };
     draft.channel = match args.channel {

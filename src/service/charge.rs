@@ -143,6 +143,7 @@ impl Service {
     /// [`ServiceError`] when nothing was sent (bad field, duplicate, profile, journal). Once a
     /// request has left, the result is always an [`Outcome`], even when it is still unknown.
     pub async fn charge(&self, draft: ChargeDraft, progress: &Progress) -> Result<Outcome, ServiceError> {
+        super::guard::charge(&draft)?;
         self.ready().await;
         let ctx = self.ctx(&draft.profile).await?;
         let now = Utc::now();
