@@ -5,5 +5,6 @@ mod card_guard;
 mod cli;
 mod faults;
 mod flows;
+mod http2;
 pub mod rig;
 mod tls;
