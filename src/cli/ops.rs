@@ -270,10 +270,15 @@ fn order_line(o: &OrderRow) -> String {
 /// Reads {"number", "expiry", "cvv"?, "holder"?} from stdin into wiping buffers.
 fn card_from_stdin() -> Result<CardDraft, Exit> {
     let mut json = read_stdin_json()?;
+    // Strings are moved out whole (no copy); anything else left in `json` is wiped with it.
     let mut take = |k: &str| -> String {
         match json.remove(k) {
             Some(serde_json::Value::String(s)) => s,
-            Some(serde_json::Value::Number(n)) => n.to_string(),
+            Some(mut value @ serde_json::Value::Number(_)) => {
+                let text = value.to_string();
+                crate::aps::secret::wipe_value(&mut value);
+                text
+            }
             _ => String::new(),
         }
     };

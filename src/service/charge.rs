@@ -205,7 +205,7 @@ impl Service {
         });
         // Every field is checked before anything is recorded: a typo costs nothing.
         command
-            .to_params(&ctx.merchant())
+            .check(&ctx.merchant())
             .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
 
         // The duplicate guard's window; `None` when the operator overrode it.

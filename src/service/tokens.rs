@@ -201,7 +201,7 @@ impl Service {
         let op = command.operation();
         // Validate before recording anything.
         command
-            .to_params(&ctx.merchant())
+            .check(&ctx.merchant())
             .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
         let new_op = NewOperation {
             profile: ctx.profile.name.clone(),
@@ -341,7 +341,7 @@ impl Service {
             order_description: non_empty(&draft.description),
         });
         command
-            .to_params(&ctx.merchant())
+            .check(&ctx.merchant())
             .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
         let new_order = NewOrder {
             profile: ctx.profile.name.clone(),
