@@ -5,6 +5,7 @@ mod card_guard;
 mod cli;
 mod faults;
 mod flows;
+mod harden;
 mod http2;
 pub mod rig;
 mod tls;
