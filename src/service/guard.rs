@@ -136,7 +136,8 @@ mod tests {
     #[test]
     fn every_typed_field_of_a_charge_is_checked() {
         let card = "4005-5500-0000-0001";
-        let cases: [(&str, fn(&mut ChargeDraft, &str)); 9] = [
+        type Edit = fn(&mut ChargeDraft, &str);
+        let cases: [(&str, Edit); 9] = [
             ("merchant_reference", |d, v| d.merchant_reference = v.into()),
             ("agreement_id", |d, v| d.agreement_id = Some(v.into())),
             ("customer_email", |d, v| d.customer_email = v.into()),

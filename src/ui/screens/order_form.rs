@@ -506,7 +506,11 @@ impl OrderForm {
         }
         match self.payment_mode {
             PaymentMode::Token => {
-                inputs.push(self.token.ui(ui, ids.token, show_errors));
+                let (response, card_number) = self.token.ui(ui, ids.token, show_errors);
+                inputs.push(response);
+                if let Some(digits) = card_number {
+                    self.key_card_instead(ui.ctx(), &digits, trusted);
+                }
                 if self.token.needs_search() {
                     events.push(FormEvent::SearchTokens(self.token.query.trim().to_owned()));
                     // Mark as asked, so one change asks once; the answer replaces the choices.
@@ -602,6 +606,19 @@ impl OrderForm {
             ui.memory_mut(|m| m.request_focus(id));
         }
         self.input_ids = inputs.iter().map(|r| r.id).collect();
+    }
+
+    /// A card number was typed into the saved-card search: it moves to keyed entry when the
+    /// profile may take cards, and is dropped (wiped) with a plain word otherwise.
+    fn key_card_instead(&mut self, ctx: &egui::Context, digits: &str, trusted: bool) {
+        if !trusted {
+            self.token.notice = Some("That is a card number, and card numbers cannot be taken on this profile (no trusted channel), so it was cleared. Choose the customer's saved card, or send them a payment link.".to_owned());
+            return;
+        }
+        self.payment_mode = PaymentMode::Card;
+        self.card.set_number(ctx, self.ids().card, digits);
+        self.focus_request = Some(self.ids().card.number);
+        self.wipe_notice = Some("That was a card number, not a saved card: it was moved to keyed card entry. Check it with the customer.".to_owned());
     }
 
     fn done_ui(&mut self, ui: &mut Ui, view: &OutcomeView, events: &mut Vec<FormEvent>) {

@@ -172,6 +172,14 @@ impl CardFields {
         false
     }
 
+    /// Puts a card number taken from elsewhere (typed into the saved-card search) into the
+    /// number field, inside its reserved buffer. The caller's copy wipes itself.
+    pub fn set_number(&mut self, ctx: &Context, ids: CardIds, digits: &str) {
+        self.number.zeroize();
+        self.number.extend(digits.chars().take(NUMBER_CHARS));
+        ctx.data_mut(|d| d.remove::<egui::text_edit::TextEditState>(ids.number));
+    }
+
     /// Checks every field; `today` is (year, month).
     pub fn check(&self, today: (u16, u8)) -> CardCheck {
         let number = CardNumber::parse(&self.number);
@@ -292,33 +300,41 @@ impl SecretField {
             o.commands.extend(added.into_iter().filter(|c| {
                 !matches!(c, OutputCommand::CopyText(_) | OutputCommand::TextSelectionSettled(_))
             }));
-            for event in o.events.iter_mut().skip(self.events_before) {
-                let (OutputEvent::Clicked(info)
-                | OutputEvent::DoubleClicked(info)
-                | OutputEvent::TripleClicked(info)
-                | OutputEvent::FocusGained(info)
-                | OutputEvent::TextSelectionChanged(info)
-                | OutputEvent::ValueChanged(info)) = event;
-                for text in [&mut info.current_text_value, &mut info.prev_text_value].into_iter().flatten() {
-                    text.zeroize();
-                    text.push_str(shown);
-                }
-            }
         });
-        let ctx = ui.ctx();
-        ctx.accesskit_node_builder(self.id, |node| node.set_value(shown));
-        // The field's text runs (one per row, egui's ids) carry the characters drawn: mask them
-        // too. Only runs egui made are touched; none is created.
-        let run = self.id.with(0usize).with(0usize);
-        if ctx.has_accesskit_node(run) {
-            ctx.accesskit_node_builder(run, |node| node.set_value(shown));
+        publish_masked(ui, self.id, self.events_before, shown);
+    }
+}
+
+/// Publishes `shown` instead of a text field's text to accessibility this frame: as its value,
+/// in its text runs, and in the output events it emitted since `events_before`.
+pub(crate) fn publish_masked(ui: &Ui, id: Id, events_before: usize, shown: &str) {
+    let ctx = ui.ctx();
+    ctx.output_mut(|o| {
+        for event in o.events.iter_mut().skip(events_before) {
+            let (OutputEvent::Clicked(info)
+            | OutputEvent::DoubleClicked(info)
+            | OutputEvent::TripleClicked(info)
+            | OutputEvent::FocusGained(info)
+            | OutputEvent::TextSelectionChanged(info)
+            | OutputEvent::ValueChanged(info)) = event;
+            for text in [&mut info.current_text_value, &mut info.prev_text_value].into_iter().flatten() {
+                text.zeroize();
+                text.push_str(shown);
+            }
         }
+    });
+    ctx.accesskit_node_builder(id, |node| node.set_value(shown));
+    // The field's text run (egui's id for a single-line field's first row) carries the
+    // characters drawn: mask it too. Only a run egui made is touched; none is created.
+    let run = id.with(0usize).with(0usize);
+    if ctx.has_accesskit_node(run) {
+        ctx.accesskit_node_builder(run, |node| node.set_value(shown));
     }
 }
 
 /// Drops the undo history egui keeps for a text field, so old versions of a card number do not
 /// linger in memory after the field is wiped.
-fn forget_undo(ctx: &Context, id: Id) {
+pub(crate) fn forget_undo(ctx: &Context, id: Id) {
     if let Some(mut state) = egui::TextEdit::load_state(ctx, id) {
         state.set_undoer(Default::default());
         egui::TextEdit::store_state(ctx, id, state);
