@@ -8,6 +8,7 @@
 pub mod aps;
 pub mod cli;
 pub mod gateway;
+pub mod harden;
 pub mod journal;
 pub mod service;
 pub mod sim;

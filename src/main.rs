@@ -21,6 +21,7 @@ use std::time::Duration;
 const DEMO_PROFILE: &str = "Demo merchant";
 
 fn main() -> ExitCode {
+    moto_terminal::harden::disable_core_dumps();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
     let result = match cli.command {

@@ -9,6 +9,9 @@ use std::fmt;
 
 use zeroize::{Zeroize, Zeroizing};
 
+mod scan;
+pub use scan::contains_card_number;
+
 /// The card schemes the terminal accepts, named as APS names them in `payment_option` and
 /// `card_brand` (spec 3.2, 3.3, 3.9).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

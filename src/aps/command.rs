@@ -271,6 +271,17 @@ impl Command {
         }
     }
 
+    /// Checks every field as [`Command::to_params`] does, keeping nothing: the parameter list
+    /// (the access code, over the trusted channel the card number) is wiped before it is freed.
+    ///
+    /// # Errors
+    /// As [`Command::to_params`].
+    pub fn check(&self, merchant: &Merchant<'_>) -> Result<(), FieldError> {
+        let mut params = self.to_params(merchant)?;
+        super::secret::wipe_params(&mut params);
+        Ok(())
+    }
+
     /// The unsigned parameter list, in a readable order, checked against every APS field rule.
     ///
     /// # Errors

@@ -6,12 +6,17 @@
 //! `[a, b]`. The hash is SHA-256 or SHA-512 of that string, or HMAC with the phrase as key over
 //! the same wrapped string. Hex goes out lower-case and is compared case-insensitively, in
 //! constant time.
+//!
+//! The string to sign holds the phrase and, over the trusted channel, the card number: it is
+//! built in one buffer of exactly the right size (measured first, so no reallocation leaves a
+//! copy behind) and wiped as soon as it has been hashed.
 
 use super::Params;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::{Digest, Sha256, Sha512};
-use std::fmt::Write as _;
+use std::fmt::Write;
+use zeroize::Zeroizing;
 
 /// The SHA type chosen in the merchant's APS security settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -85,24 +90,36 @@ pub enum SignatureError {
 pub const TOKENIZATION_PAGE_UNSIGNED: &[&str] =
     &["card_security_code", "card_number", "expiry_date", "card_holder_name", "remember_me"];
 
-/// The exact text that is hashed. It contains the phrase: show it only with the phrase masked
-/// (see [`string_to_sign_masked`]).
-pub fn string_to_sign(params: &Params, phrase: &str, excluded: &[&str]) -> String {
-    let body = canonical_params(params, excluded);
-    let mut out = String::with_capacity(body.len() + 2 * phrase.len());
+/// The exact text that is hashed, in a buffer that wipes itself when dropped. It contains the
+/// phrase: show it only with the phrase masked (see [`string_to_sign_masked`]).
+pub fn string_to_sign(params: &Params, phrase: &str, excluded: &[&str]) -> Zeroizing<String> {
+    let names = signed_names(params, excluded);
+    let mut length = Measure(2 * phrase.len());
+    write_params(params, &names, &mut length);
+    let mut out = Zeroizing::new(String::with_capacity(length.0));
     out.push_str(phrase);
-    out.push_str(&body);
+    write_params(params, &names, &mut *out);
     out.push_str(phrase);
     out
 }
 
 /// The string to sign with the phrase shown as `<phrase>`, for debugging mismatches.
 pub fn string_to_sign_masked(params: &Params, excluded: &[&str]) -> String {
-    string_to_sign(params, "<phrase>", excluded)
+    string_to_sign(params, "<phrase>", excluded).as_str().to_owned()
 }
 
-/// The sorted `name=value` concatenation, without the phrase.
-fn canonical_params(params: &Params, excluded: &[&str]) -> String {
+/// Counts the bytes that would be written, to size the buffer before writing.
+struct Measure(usize);
+
+impl Write for Measure {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
+/// The names that are signed, sorted by bytes.
+fn signed_names<'a>(params: &'a Params, excluded: &[&str]) -> Vec<&'a String> {
     let mut names: Vec<&String> = params
         .iter()
         .filter(|(name, value)| {
@@ -111,48 +128,56 @@ fn canonical_params(params: &Params, excluded: &[&str]) -> String {
         .map(|(name, _)| name)
         .collect();
     names.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-    let mut out = String::new();
+    names
+}
+
+/// The sorted `name=value` concatenation, without the phrase. Writing to a `String` or a
+/// [`Measure`] cannot fail, so the results are ignored.
+fn write_params(params: &Params, names: &[&String], out: &mut impl Write) {
     for name in names {
-        out.push_str(name);
-        out.push('=');
-        if let Some(value) = params.get(name) {
-            render_value(value, &mut out);
+        let _ = out.write_str(name);
+        let _ = out.write_char('=');
+        if let Some(value) = params.get(name.as_str()) {
+            render_value(value, out);
         }
     }
-    out
 }
 
 /// Renders one value: strings raw, numbers and booleans as their JSON text, null as nothing,
 /// objects as `{k=v, k=v}` in body order, lists as `[a, b]`.
-fn render_value(value: &Value, out: &mut String) {
+fn render_value(value: &Value, out: &mut impl Write) {
     match value {
         Value::Null => {}
-        Value::String(s) => out.push_str(s),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::String(s) => {
+            let _ = out.write_str(s);
+        }
+        Value::Bool(b) => {
+            let _ = out.write_str(if *b { "true" } else { "false" });
+        }
         Value::Number(n) => {
             let _ = write!(out, "{n}");
         }
         Value::Array(items) => {
-            out.push('[');
+            let _ = out.write_char('[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(", ");
+                    let _ = out.write_str(", ");
                 }
                 render_value(item, out);
             }
-            out.push(']');
+            let _ = out.write_char(']');
         }
         Value::Object(map) => {
-            out.push('{');
+            let _ = out.write_char('{');
             for (i, (k, v)) in map.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(", ");
+                    let _ = out.write_str(", ");
                 }
-                out.push_str(k);
-                out.push('=');
+                let _ = out.write_str(k);
+                let _ = out.write_char('=');
                 render_value(v, out);
             }
-            out.push('}');
+            let _ = out.write_char('}');
         }
     }
 }
@@ -250,7 +275,7 @@ mod tests {
             "currency": "USD", "language": "en", "customer_email": "test@gmail.com"
         }));
         assert_eq!(
-            string_to_sign(&p, "PASS", &[]),
+            string_to_sign(&p, "PASS", &[]).as_str(),
             "PASSaccess_code=SILgpo7pWbmzuURp2qriamount=1000command=PURCHASEcurrency=USDcustomer_email=test@gmail.comlanguage=enmerchant_identifier=MxvOupuGmerchant_reference=Test010PASS"
         );
         assert_eq!(
@@ -293,6 +318,21 @@ mod tests {
     #[test]
     fn sorting_is_by_bytes_underscore_between_cases() {
         let p = params(json!({"b": "1", "a_b": "2", "aB": "3", "a1": "4"}));
-        assert_eq!(canonical_params(&p, &[]), "a1=4aB=3a_b=2b=1");
+        assert_eq!(string_to_sign(&p, "", &[]).as_str(), "a1=4aB=3a_b=2b=1");
+    }
+
+    #[test]
+    fn the_string_to_sign_is_one_exact_buffer_that_wipes_itself() {
+        let p = params(json!({
+            "card_number": "4005550000000001", "amount": 1250, "ok": true, "none": null,
+            "apple_header": {"a": "1", "b": [1, "x"]}, "columns": ["a", "b"]
+        }));
+        // The type is the guarantee: Zeroizing overwrites the buffer when it is dropped.
+        let text: Zeroizing<String> = string_to_sign(&p, "$2y$10$Req.Phrase/42", &[]);
+        assert_eq!(
+            text.as_str(),
+            "$2y$10$Req.Phrase/42amount=1250apple_header={a=1, b=[1, x]}card_number=4005550000000001columns=[a, b]ok=true$2y$10$Req.Phrase/42"
+        );
+        assert_eq!(text.len(), text.capacity(), "measured exactly: no reallocation left a copy behind");
     }
 }

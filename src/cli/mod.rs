@@ -11,10 +11,9 @@ mod again;
 mod ops;
 mod profile;
 mod sign;
+mod stdin;
 
-use crate::aps::Params;
 use crate::service::Service;
-use std::io::Read;
 use std::path::PathBuf;
 
 /// How a command ended, as a process exit code and one line for stderr.
@@ -158,18 +157,10 @@ pub async fn run(command: Command, service: &Service, default_profile: &str) -> 
     }
 }
 
-/// Reads one JSON object from stdin.
+/// Reads one JSON object from stdin; its text and values are wiped once dropped.
 ///
 /// # Errors
 /// A usage error naming what is wrong with the input.
-pub fn read_stdin_json() -> Result<Params, Exit> {
-    let mut text = String::new();
-    std::io::stdin()
-        .read_to_string(&mut text)
-        .map_err(|e| Exit::usage(format!("could not read stdin: {e}")))?;
-    match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(serde_json::Value::Object(map)) => Ok(map),
-        Ok(_) => Err(Exit::usage("stdin must hold one JSON object, e.g. {\"command\":\"PURCHASE\", ...}")),
-        Err(e) => Err(Exit::usage(format!("stdin is not valid JSON: {e}"))),
-    }
+pub fn read_stdin_json() -> Result<crate::aps::secret::WipedParams, Exit> {
+    stdin::read_json_object(std::io::stdin().lock())
 }

@@ -270,10 +270,15 @@ fn order_line(o: &OrderRow) -> String {
 /// Reads {"number", "expiry", "cvv"?, "holder"?} from stdin into wiping buffers.
 pub(super) fn card_from_stdin() -> Result<CardDraft, Exit> {
     let mut json = read_stdin_json()?;
+    // Strings are moved out whole (no copy); anything else left in `json` is wiped with it.
     let mut take = |k: &str| -> String {
         match json.remove(k) {
             Some(serde_json::Value::String(s)) => s,
-            Some(serde_json::Value::Number(n)) => n.to_string(),
+            Some(mut value @ serde_json::Value::Number(_)) => {
+                let text = value.to_string();
+                crate::aps::secret::wipe_value(&mut value);
+                text
+            }
             _ => String::new(),
         }
     };
@@ -291,6 +296,11 @@ pub(super) fn card_from_stdin() -> Result<CardDraft, Exit> {
 }
 
 pub async fn charge(service: &Service, profile: String, args: ChargeArgs) -> Result<(), Exit> {
+    if args.token.as_deref().is_some_and(crate::aps::card::contains_card_number) {
+        return Err(Exit::usage(
+            "--token: this looks like a card number; give the saved card's token name, or on a trusted-channel profile pipe the card as JSON to --card-stdin (a number on the command line stays in the shell history)",
+        ));
+    }
     let mut draft = ChargeDraft::new(&profile, &args.currency);
     draft.kind = if args.authorize_only { ChargeKind::AuthorizeOnly } else { ChargeKind::Sale };
     draft.channel = match args.channel {

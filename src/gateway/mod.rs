@@ -9,6 +9,16 @@
 //!
 //! Certificates are always verified (rustls with the platform's roots); plain `http` is allowed
 //! only to a loopback address, where the built-in simulator lives.
+//!
+//! The client never sends a request a second time. reqwest's default is to re-send after an
+//! HTTP/2 GOAWAY or REFUSED_STREAM; here that is switched off (`retry::never`), because whether
+//! to send again is the service's decision, made by its exactly-once rules. The HTTP/2 answers
+//! that prove the server did not process the request are reported as `NotDelivered`.
+//!
+//! The JSON body is written into a buffer sized exactly (so no reallocation leaves a copy
+//! behind) and handed to reqwest as `Bytes` that overwrite it when reqwest lets go of them.
+//! The copies hyper and rustls make while writing (their send and encryption buffers) cannot
+//! be reached from here and are not wiped.
 
 use crate::aps::Params;
 use std::time::Duration;
@@ -104,6 +114,7 @@ impl HttpGateway {
             .connect_timeout(config.connect_timeout)
             .timeout(config.total_timeout)
             .redirect(reqwest::redirect::Policy::none())
+            .retry(reqwest::retry::never())
             .user_agent(concat!("moto-terminal/", env!("CARGO_PKG_VERSION")))
             .pool_idle_timeout(Duration::from_secs(30));
         if !certs.is_empty() {
@@ -120,8 +131,9 @@ impl HttpGateway {
     /// A classified [`TransportError`]; any HTTP status, even 500, is a [`Reply`].
     pub async fn post_json(&self, url: &str, params: &Params) -> Result<Reply, TransportError> {
         let url = check_endpoint(url).map_err(|e| TransportError::NotDelivered(e.to_string()))?;
-        let body = serde_json::to_vec(params).map_err(|e| TransportError::NotDelivered(e.to_string()))?;
-        let request = self.client.post(url).header("content-type", "application/json").body(body);
+        let body = json_body(params).map_err(|e| TransportError::NotDelivered(e.to_string()))?;
+        let request =
+            self.client.post(url).header("content-type", "application/json").body(wiped_when_sent(body));
         self.send(request).await
     }
 
@@ -143,7 +155,7 @@ impl HttpGateway {
             .client
             .post(url)
             .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-            .body(body);
+            .body(wiped_when_sent(body));
         self.send(request).await
     }
 
@@ -173,11 +185,86 @@ fn classify(err: reqwest::Error) -> TransportError {
         } else {
             TransportError::NotDelivered(format!("could not connect ({cause})"))
         }
+    } else if let Some(why) = refused_by_http2(&err) {
+        TransportError::NotDelivered(why.to_owned())
     } else if err.is_timeout() {
         TransportError::OutcomeUnknown(format!("no answer before the time limit ({cause})"))
     } else {
         TransportError::OutcomeUnknown(format!("the connection failed after sending ({cause})"))
     }
+}
+
+/// The HTTP/2 answers that prove the server did not process the request (RFC 9113 8.7):
+/// REFUSED_STREAM on our stream, or a GOAWAY whose last stream id is below ours (h2 closes
+/// exactly those streams with the GOAWAY as their error, and refuses to open new ones with
+/// it). A stream at or below the GOAWAY's last id may have been processed: if the connection
+/// then closes, h2 reports a broken pipe for it, which stays OutcomeUnknown.
+fn refused_by_http2(err: &reqwest::Error) -> Option<&'static str> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if let Some(h2) = e.downcast_ref::<h2::Error>()
+            && h2.is_remote()
+        {
+            if h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM) {
+                return Some("APS turned the request away before processing it (HTTP/2 REFUSED_STREAM)");
+            }
+            if h2.is_go_away() {
+                return Some(
+                    "APS was closing the connection and did not process the request (HTTP/2 GOAWAY)",
+                );
+            }
+        }
+        source = e.source();
+    }
+    None
+}
+
+/// Serializes the parameters into a buffer of exactly the right size: a growing buffer would
+/// leave partial copies of the body in freed memory at each reallocation.
+fn json_body(params: &Params) -> Result<Vec<u8>, serde_json::Error> {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, params)?;
+    let mut body = Vec::with_capacity(count.0);
+    serde_json::to_writer(&mut body, params)?;
+    Ok(body)
+}
+
+/// A request body that overwrites its bytes when dropped.
+struct WipedBody(Vec<u8>);
+
+impl WipedBody {
+    fn wipe(&mut self) {
+        use zeroize::Zeroize;
+        self.0.as_mut_slice().zeroize();
+    }
+}
+
+impl AsRef<[u8]> for WipedBody {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for WipedBody {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
+/// The body as reqwest takes it, without a copy: when reqwest drops the last reference (the
+/// request was sent and answered, or failed), [`WipedBody`] overwrites the bytes.
+fn wiped_when_sent(body: Vec<u8>) -> bytes::Bytes {
+    bytes::Bytes::from_owner(WipedBody(body))
 }
 
 /// The innermost cause of an error, without the URL (which is not secret, but long).
@@ -244,6 +331,21 @@ mod tests {
         assert!(matches!(check_endpoint("http://10.0.0.5/x"), Err(EndpointError::NotHttps(_))));
         assert!(matches!(check_endpoint("ftp://x"), Err(EndpointError::Invalid(_))));
         assert!(matches!(check_endpoint("not a url"), Err(EndpointError::Invalid(_))));
+    }
+
+    #[test]
+    fn the_json_body_is_built_without_reallocating_and_wiped_on_drop() {
+        let mut p = Params::new();
+        p.insert("card_number".into(), "4005550000000001".into());
+        p.insert("amount".into(), "1250".into());
+        let body = json_body(&p).unwrap();
+        assert_eq!(body, serde_json::to_vec(&p).unwrap());
+        assert_eq!(body.len(), body.capacity(), "sized exactly: no reallocation left a copy behind");
+        let mut owned = WipedBody(body);
+        owned.wipe();
+        assert!(owned.0.iter().all(|b| *b == 0), "every byte overwritten");
+        let bytes = wiped_when_sent(b"{}".to_vec());
+        assert_eq!(&bytes[..], b"{}", "reqwest sees the body unchanged until it lets go");
     }
 
     #[test]

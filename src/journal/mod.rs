@@ -323,6 +323,7 @@ impl Journal {
         require("operator", &op.operator)?;
         check_text("operator", Some(&op.operator))?;
         check_text("note", op.note.as_deref())?;
+        check_text("maintenance reference", op.maintenance_reference.as_deref())?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let order: Option<(i64, String)> = tx

@@ -27,6 +27,7 @@ impl Journal {
         require("customer email", &a.customer_email)?;
         refuse_card_numbers("customer email", &a.customer_email)?;
         refuse_card_numbers("customer name", a.customer_name.as_deref().unwrap_or_default())?;
+        refuse_card_numbers("agreement id", a.agreement_id.as_deref().unwrap_or_default())?;
         check_interval(a.interval_days)?;
         let conn = self.lock();
         conn.prepare_cached(
@@ -108,6 +109,9 @@ impl Journal {
         }
         if let Some(Some(name)) = &u.customer_name {
             refuse_card_numbers("customer name", name)?;
+        }
+        if let Some(Some(agreement_id)) = &u.agreement_id {
+            refuse_card_numbers("agreement id", agreement_id)?;
         }
         if let Some(days) = u.interval_days {
             check_interval(days)?;

@@ -106,6 +106,7 @@ impl Journal {
         holder_name: Option<&str>,
     ) -> Result<(), JournalError> {
         refuse_card_numbers("holder name", holder_name.unwrap_or_default())?;
+        refuse_card_numbers("new token name", new_name.unwrap_or_default())?;
         let conn = self.lock();
         let changed = conn
             .prepare_cached(

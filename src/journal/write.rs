@@ -61,13 +61,14 @@ pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
             || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
-/// Refuses an empty identifier. Identifiers are not scanned for card numbers: generated
-/// references are often long digit runs, and a scan would refuse one in ten of them.
+/// Refuses an empty identifier, or one that holds a card number: a card typed as a token
+/// name, a reference or an agreement id would otherwise be stored in clear. References the
+/// terminal makes never hold a run of 12 or more digits, so only a typed one can trip this.
 pub(crate) fn require(field: &'static str, value: &str) -> Result<(), JournalError> {
     if value.trim().is_empty() {
         return Err(JournalError::Invalid { field, problem: "must not be empty".to_owned() });
     }
-    Ok(())
+    refuse_card_numbers(field, value)
 }
 
 pub(crate) fn check_text(field: &'static str, value: Option<&str>) -> Result<(), JournalError> {
@@ -80,6 +81,9 @@ pub(crate) fn validate_update(update: &OrderUpdate) -> Result<(), JournalError> 
     if let Some(extra) = &update.extra {
         refuse_card_numbers("extra order details", &serde_json::Value::Object(extra.clone()).to_string())?;
     }
+    // fort_id is the one identifier not scanned for card numbers: it is APS's own order id
+    // (up to 20 digits), copied from APS's signed answer and never typed by a person, and one
+    // in ten of them would pass the Luhn check. It must be digits only, which is checked here.
     if let Some(fort_id) = &update.fort_id
         && (fort_id.is_empty() || fort_id.len() > 20 || !fort_id.bytes().all(|b| b.is_ascii_digit()))
     {

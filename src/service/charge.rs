@@ -144,6 +144,7 @@ impl Service {
     /// [`ServiceError`] when nothing was sent (bad field, duplicate, profile, journal). Once a
     /// request has left, the result is always an [`Outcome`], even when it is still unknown.
     pub async fn charge(&self, draft: ChargeDraft, progress: &Progress) -> Result<Outcome, ServiceError> {
+        super::guard::charge(&draft)?;
         self.ready().await;
         let ctx = self.ctx(&draft.profile).await?;
         let now = Utc::now();
@@ -208,7 +209,7 @@ impl Service {
         });
         // Every field is checked before anything is recorded: a typo costs nothing.
         command
-            .to_params(&ctx.merchant())
+            .check(&ctx.merchant())
             .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
 
         // The duplicate guard's window; `None` when the operator overrode it.

@@ -71,6 +71,7 @@ impl Service {
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
         let reference = reference.trim();
+        super::guard::reference(reference)?;
         let ctx = self.ctx(profile).await?;
         let lock = self.order_lock(profile, reference);
         let _guard = lock.lock().await;
@@ -234,6 +235,7 @@ impl Service {
         if reference.is_empty() {
             return Err(ServiceError::invalid("merchant_reference", "type the order's merchant reference"));
         }
+        super::guard::reference(reference)?;
         let ctx = self.ctx(profile).await?;
         let order = self.order_row(profile, reference).await;
         if order.as_ref().is_some_and(|o| o.state.needs_reconciliation()) {

@@ -12,6 +12,7 @@
 //! delivering each result.
 
 mod charge;
+mod guard;
 pub mod handle;
 pub mod lease;
 mod maintenance;

@@ -112,6 +112,7 @@ impl Service {
         draft: TokenUpdateDraft,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
+        super::guard::token_update(&draft)?;
         let ctx = self.ctx(profile).await?;
         let token = non_empty(&draft.token_name)
             .ok_or_else(|| ServiceError::invalid("token_name", "choose a token first"))?;
@@ -165,6 +166,7 @@ impl Service {
         draft: CreateTokenDraft,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
+        super::guard::create_token(&draft)?;
         let ctx = self.ctx(profile).await?;
         if !ctx.profile.trusted_channel {
             return Err(ServiceError::invalid(
@@ -199,7 +201,7 @@ impl Service {
         let op = command.operation();
         // Validate before recording anything.
         command
-            .to_params(&ctx.merchant())
+            .check(&ctx.merchant())
             .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
         let new_op = NewOperation {
             profile: ctx.profile.name.clone(),
@@ -321,6 +323,7 @@ impl Service {
         draft: LinkDraft,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
+        super::guard::link(&draft)?;
         let ctx = self.ctx(profile).await?;
         let now = Utc::now();
         let currency = Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid("currency", e))?;
@@ -342,7 +345,7 @@ impl Service {
             order_description: non_empty(&draft.description),
         });
         command
-            .to_params(&ctx.merchant())
+            .check(&ctx.merchant())
             .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
         let new_order = NewOrder {
             profile: ctx.profile.name.clone(),
@@ -579,6 +582,7 @@ impl Service {
     /// # Errors
     /// A field is wrong (named), or the journal cannot be written.
     pub async fn add_agreement(&self, profile: &str, draft: AgreementDraft) -> Result<i64, ServiceError> {
+        super::guard::agreement(&draft)?;
         let token = non_empty(&draft.token_name).ok_or_else(|| {
             ServiceError::invalid("token_name", "choose the customer's stored card (token)")
         })?;

@@ -287,3 +287,17 @@ fn the_simulator_command_prints_where_it_listens() {
     let port: u16 = url["http://127.0.0.1:".len()..url.len() - "/FortAPI/paymentApi".len()].parse().unwrap();
     assert_ne!(port, 0, "the real port, not 0");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_number_given_as_token_is_refused_with_exit_2() {
+    let rig = CliRig::new("cli-card-token").await;
+    for card in ["4005550000000001", "4005-5500-0000-0001"] {
+        let out = rig.charge(&["--token", card, "--amount", "12.50"]).await;
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+        assert!(stderr.contains("--token: this looks like a card number"), "{stderr}");
+        assert!(stderr.contains("--card-stdin"), "says what to do instead: {stderr}");
+        assert!(!stderr.contains(card) && !stdout.contains(card), "the number is not echoed");
+    }
+    assert!(rig.sim.requests().iter().all(|r| r.command.as_deref() != Some("PURCHASE")), "nothing was sent");
+}

@@ -1,9 +1,12 @@
 //! The service against the simulator over real HTTP: exactly-once charging under every fault,
 //! crash recovery, the duplicate guard, maintenance rules and the CLI.
 
+mod card_guard;
 mod cli;
 mod faults;
 mod flows;
+mod harden;
 mod hardening;
+mod http2;
 pub mod rig;
 mod tls;

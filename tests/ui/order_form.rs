@@ -379,3 +379,51 @@ fn mail_order_checks_the_date_and_next_order_keeps_the_flow() {
     assert_eq!(value_of(&harness, "Order date"), "2024-02-29", "the date of the stack is kept");
     assert!(input(&harness, "Slip number").is_focused());
 }
+
+/// True when some accessible value or label holds the test card's digits in full.
+fn publishes_the_number(harness: &Harness<'_, FormState>) -> bool {
+    harness
+        .query_all_by(|node| {
+            let full = |t: &str| t.contains("4005550000000001") || t.contains("4005 5500 0000 0001");
+            node.value().is_some_and(|v| full(&v)) || node.label().is_some_and(|l| full(&l))
+        })
+        .next()
+        .is_some()
+}
+
+fn searched_for_a_card(harness: &Harness<'_, FormState>) -> bool {
+    harness.state().events.iter().any(
+        |e| matches!(e, FormEvent::SearchTokens(q) if q.chars().filter(char::is_ascii_digit).count() >= 12),
+    )
+}
+
+#[test]
+fn a_card_number_typed_as_saved_card_moves_to_keyed_entry() {
+    let mut harness = phone();
+    type_into(&mut harness, "Saved card", "4005 5500 0000 0001");
+    let form = &harness.state().form;
+    assert_eq!(form.payment_mode, PaymentMode::Card, "keyed entry is offered");
+    assert_eq!(form.card.number().as_str(), "4005550000000001", "the digits moved there");
+    assert_eq!(form.token.query, "", "and were wiped from the token field");
+    assert!(input(&harness, "Card number").is_focused());
+    assert_eq!(value_of(&harness, "Card number"), "400555******0001");
+    assert!(shows(&harness, "moved to keyed card entry"));
+    assert!(!searched_for_a_card(&harness), "the token book is never searched for a card number");
+    assert!(!publishes_the_number(&harness));
+}
+
+#[test]
+fn a_card_number_typed_as_saved_card_is_cleared_where_cards_cannot_be_taken() {
+    let mut harness = harness_for(OrderChannel::Phone, profile(Environment::Demo, false));
+    type_into(&mut harness, "Saved card", "4005550000000001");
+    let form = &harness.state().form;
+    assert_eq!(form.payment_mode, PaymentMode::Token);
+    assert_eq!(form.token.query, "", "the typed digits are wiped");
+    assert!(form.card.number().is_empty());
+    assert!(shows(&harness, "card numbers cannot be taken on this profile"), "says so plainly");
+    assert!(!searched_for_a_card(&harness));
+    assert!(!publishes_the_number(&harness));
+    // Typing a name again clears the notice and searches as usual.
+    type_into(&mut harness, "Saved card", "Jane");
+    assert!(!shows(&harness, "card numbers cannot be taken"));
+}

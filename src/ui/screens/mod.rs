@@ -4,6 +4,7 @@
 
 pub mod history;
 pub mod operations;
+mod order_checks;
 pub mod order_desk;
 pub mod order_form;
 pub mod payment_link;

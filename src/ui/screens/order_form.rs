@@ -20,8 +20,10 @@ use crate::ui::widgets::field::{Note, TextField, capitalise, note_ui, row};
 use crate::ui::widgets::money::{money_field, sanity_warning};
 use crate::ui::widgets::outcome::{OutcomeKind, OutcomeView, outcome_ui};
 use crate::ui::widgets::token::{TokenPicker, TokenSelection};
-use chrono::Datelike;
 use egui::{Id, Key, Modifiers, RichText, Ui};
+
+pub use super::order_checks::{check_email, check_order_date, idle_phrase};
+use super::order_checks::{today, today_iso};
 
 /// Which paperwork the order came with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -504,7 +506,11 @@ impl OrderForm {
         }
         match self.payment_mode {
             PaymentMode::Token => {
-                inputs.push(self.token.ui(ui, ids.token, show_errors));
+                let (response, card_number) = self.token.ui(ui, ids.token, show_errors);
+                inputs.push(response);
+                if let Some(digits) = card_number {
+                    self.key_card_instead(ui.ctx(), &digits, trusted);
+                }
                 if self.token.needs_search() {
                     events.push(FormEvent::SearchTokens(self.token.query.trim().to_owned()));
                     // Mark as asked, so one change asks once; the answer replaces the choices.
@@ -602,6 +608,19 @@ impl OrderForm {
         self.input_ids = inputs.iter().map(|r| r.id).collect();
     }
 
+    /// A card number was typed into the saved-card search: it moves to keyed entry when the
+    /// profile may take cards, and is dropped (wiped) with a plain word otherwise.
+    fn key_card_instead(&mut self, ctx: &egui::Context, digits: &str, trusted: bool) {
+        if !trusted {
+            self.token.notice = Some("That is a card number, and card numbers cannot be taken on this profile (no trusted channel), so it was cleared. Choose the customer's saved card, or send them a payment link.".to_owned());
+            return;
+        }
+        self.payment_mode = PaymentMode::Card;
+        self.card.set_number(ctx, self.ids().card, digits);
+        self.focus_request = Some(self.ids().card.number);
+        self.wipe_notice = Some("That was a card number, not a saved card: it was moved to keyed card entry. Check it with the customer.".to_owned());
+    }
+
     fn done_ui(&mut self, ui: &mut Ui, view: &OutcomeView, events: &mut Vec<FormEvent>) {
         outcome_ui(ui, "order", view);
         ui.add_space(theme::SECTION_GAP);
@@ -674,59 +693,4 @@ impl FieldIds {
             _ => return None,
         })
     }
-}
-
-/// "3 minutes", "90 seconds": the idle time as an agent would say it.
-pub fn idle_phrase(secs: u64) -> String {
-    match secs {
-        60 => "1 minute".to_owned(),
-        s if s % 60 == 0 => format!("{} minutes", s / 60),
-        s => format!("{s} seconds"),
-    }
-}
-
-/// Today as (year, month), for the expiry check.
-fn today() -> (u16, u8) {
-    let now = chrono::Local::now();
-    (u16::try_from(now.year()).unwrap_or(u16::MAX), u8::try_from(now.month()).unwrap_or(12))
-}
-
-fn today_iso() -> String {
-    chrono::Local::now().format("%Y-%m-%d").to_string()
-}
-
-/// A mail order's date: a real date, written YYYY-MM-DD, not in the future.
-pub fn check_order_date(text: &str) -> Result<(), String> {
-    let date = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| "Order date must be a date written YYYY-MM-DD, for example 2026-11-25".to_owned())?;
-    if date > chrono::Local::now().date_naive() {
-        return Err("Order date is in the future: type the date printed on the slip".to_owned());
-    }
-    Ok(())
-}
-
-/// The shape APS accepts for `customer_email` (spec 3.2): something@domain.tld with letters,
-/// digits and `_ - . @ +`.
-pub fn check_email(text: &str) -> Result<(), String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err("Customer email is required by APS: ask the customer for it".to_owned());
-    }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || "_-.@+".contains(c);
-    let shape_ok = match text.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-        }
-        None => false,
-    };
-    if !shape_ok || !text.chars().all(allowed) || text.len() > 254 {
-        return Err(
-            "Customer email must look like name@example.com (letters, digits and _ - . + only)".to_owned()
-        );
-    }
-    Ok(())
 }

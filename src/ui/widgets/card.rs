@@ -5,11 +5,18 @@
 //! masked form (first 6, last 4), so a screen left open or shared does not show a card. The
 //! number and CVV live in buffers reserved up front and wiped with `zeroize`; their text-edit
 //! undo history (which egui keeps in memory) is dropped every frame and on wipe.
+//!
+//! Neither the number nor the CVV leaves through the desktop session: Copy and Cut are
+//! swallowed while they have focus, nothing they would put on the clipboard (or, on Linux, in
+//! the primary selection a selection sets) is passed on, and the accessibility tree (AccessKit,
+//! which any program in the session can read) gets the masked number (first 6, last 4) and
+//! bullets for the CVV, even while the agent sees the digits.
 
 use super::field::{Note, TextField, capitalise, row};
 use crate::aps::card::{Brand, CardError, CardNumber, Cvv, Expiry, detect_brand, mask_pan};
 use crate::ui::theme;
-use egui::{Context, Id, Response, RichText, Ui};
+use egui::output::OutputEvent;
+use egui::{Context, Event, Id, OutputCommand, Response, RichText, Ui};
 use zeroize::{Zeroize, Zeroizing};
 
 /// Bytes reserved for the number and CVV buffers. With the character limits below, even
@@ -165,6 +172,14 @@ impl CardFields {
         false
     }
 
+    /// Puts a card number taken from elsewhere (typed into the saved-card search) into the
+    /// number field, inside its reserved buffer. The caller's copy wipes itself.
+    pub fn set_number(&mut self, ctx: &Context, ids: CardIds, digits: &str) {
+        self.number.zeroize();
+        self.number.extend(digits.chars().take(NUMBER_CHARS));
+        ctx.data_mut(|d| d.remove::<egui::text_edit::TextEditState>(ids.number));
+    }
+
     /// Checks every field; `today` is (year, month).
     pub fn check(&self, today: (u16, u8)) -> CardCheck {
         let number = CardNumber::parse(&self.number);
@@ -203,6 +218,7 @@ impl CardFields {
             let text = brand.map_or("", Brand::label);
             ui.label(RichText::new(text).strong());
         };
+        let guard = SecretField::before(ui, ids.number);
         let response = if focused {
             number_field.show(ui, &mut self.number, number_note.as_ref(), brand_ui)
         } else {
@@ -210,6 +226,7 @@ impl CardFields {
             let mut masked = mask_pan(&self.number);
             number_field.show(ui, &mut masked, number_note.as_ref(), brand_ui)
         };
+        guard.after(ui, &mask_pan(&self.number));
         forget_undo(ui.ctx(), ids.number);
         responses.push(response);
 
@@ -234,6 +251,7 @@ impl CardFields {
                 Some(Note::Hint("Not needed for phone and mail orders; leave empty unless asked".to_owned()))
             }
         };
+        let guard = SecretField::before(ui, ids.cvv);
         responses.push(
             TextField::new("CVV (optional)", ids.cvv)
                 .width(theme::SHORT_FIELD_WIDTH)
@@ -241,6 +259,7 @@ impl CardFields {
                 .char_limit(CVV_CHARS)
                 .show(ui, &mut self.cvv, cvv_note.as_ref(), |_| {}),
         );
+        guard.after(ui, &"\u{2022}".repeat(self.cvv.chars().count()));
         forget_undo(ui.ctx(), ids.cvv);
 
         responses.push(TextField::new("Name on card", ids.holder_name).char_limit(50).show(
@@ -256,9 +275,66 @@ impl CardFields {
     }
 }
 
+/// Keeps a card field's text out of the clipboard and the accessibility tree. Made before the
+/// field is drawn (it swallows Copy and Cut while the field has focus) and finished after it
+/// (it drops what the field put on the clipboard and publishes `shown` as its value).
+struct SecretField {
+    id: Id,
+    commands_before: usize,
+    events_before: usize,
+}
+
+impl SecretField {
+    fn before(ui: &Ui, id: Id) -> Self {
+        if ui.memory(|m| m.has_focus(id)) {
+            ui.input_mut(|i| i.events.retain(|e| !matches!(e, Event::Copy | Event::Cut)));
+        }
+        let (commands_before, events_before) = ui.ctx().output(|o| (o.commands.len(), o.events.len()));
+        Self { id, commands_before, events_before }
+    }
+
+    fn after(self, ui: &Ui, shown: &str) {
+        ui.ctx().output_mut(|o| {
+            let from = self.commands_before.min(o.commands.len());
+            let added = o.commands.split_off(from);
+            o.commands.extend(added.into_iter().filter(|c| {
+                !matches!(c, OutputCommand::CopyText(_) | OutputCommand::TextSelectionSettled(_))
+            }));
+        });
+        publish_masked(ui, self.id, self.events_before, shown);
+    }
+}
+
+/// Publishes `shown` instead of a text field's text to accessibility this frame: as its value,
+/// in its text runs, and in the output events it emitted since `events_before`.
+pub(crate) fn publish_masked(ui: &Ui, id: Id, events_before: usize, shown: &str) {
+    let ctx = ui.ctx();
+    ctx.output_mut(|o| {
+        for event in o.events.iter_mut().skip(events_before) {
+            let (OutputEvent::Clicked(info)
+            | OutputEvent::DoubleClicked(info)
+            | OutputEvent::TripleClicked(info)
+            | OutputEvent::FocusGained(info)
+            | OutputEvent::TextSelectionChanged(info)
+            | OutputEvent::ValueChanged(info)) = event;
+            for text in [&mut info.current_text_value, &mut info.prev_text_value].into_iter().flatten() {
+                text.zeroize();
+                text.push_str(shown);
+            }
+        }
+    });
+    ctx.accesskit_node_builder(id, |node| node.set_value(shown));
+    // The field's text run (egui's id for a single-line field's first row) carries the
+    // characters drawn: mask it too. Only a run egui made is touched; none is created.
+    let run = id.with(0usize).with(0usize);
+    if ctx.has_accesskit_node(run) {
+        ctx.accesskit_node_builder(run, |node| node.set_value(shown));
+    }
+}
+
 /// Drops the undo history egui keeps for a text field, so old versions of a card number do not
 /// linger in memory after the field is wiped.
-fn forget_undo(ctx: &Context, id: Id) {
+pub(crate) fn forget_undo(ctx: &Context, id: Id) {
     if let Some(mut state) = egui::TextEdit::load_state(ctx, id) {
         state.set_undoer(Default::default());
         egui::TextEdit::store_state(ctx, id, state);

@@ -4,10 +4,18 @@
 //! Up and Down move the highlight, and Tab moves on with the highlighted card chosen. When
 //! nothing matches, the text itself is taken as the token name (an agent may read it from
 //! another system).
+//!
+//! A card number is never a token name: typed or pasted here, it is taken out of the field at
+//! once (the text, egui's undo history and what accessibility saw are wiped) and handed to the
+//! form, which moves it to keyed card entry or says that this profile cannot take cards. It is
+//! never searched for, stored or sent as a token name.
 
+use super::card::{forget_undo, publish_masked};
 use super::field::{Note, TextField};
+use crate::aps::card::contains_card_number;
 use crate::ui::theme;
 use egui::{Id, Key, Modifiers, Response, RichText, Ui};
+use zeroize::{Zeroize, Zeroizing};
 
 /// A saved card as the picker shows it. Masked only: the token book never holds a number.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,6 +65,8 @@ pub struct TokenPicker {
     pub answered_query: Option<String>,
     /// A lookup in the token book is running.
     pub searching: bool,
+    /// Why the text typed was taken out of the field (a card number), until the agent types again.
+    pub notice: Option<String>,
 }
 
 /// What the picker will charge.
@@ -102,12 +112,33 @@ impl TokenPicker {
     }
 
     pub fn clear(&mut self) {
+        self.query.zeroize();
         *self = Self::default();
     }
 
+    /// Takes a card number out of the search field, if one was typed or pasted this frame: the
+    /// text and the field's undo history are wiped, and accessibility is shown an empty field.
+    /// Returns the digits (they wipe themselves when dropped).
+    fn take_card_number(&mut self, ui: &Ui, id: Id, events_before: usize) -> Option<Zeroizing<String>> {
+        if !contains_card_number(&self.query) {
+            return None;
+        }
+        let mut digits = Zeroizing::new(String::with_capacity(self.query.len()));
+        digits.extend(self.query.chars().filter(char::is_ascii_digit));
+        self.query.zeroize();
+        self.choices.clear();
+        self.highlighted = 0;
+        self.answered_query = Some(String::new());
+        self.searching = false;
+        forget_undo(ui.ctx(), id);
+        publish_masked(ui, id, events_before, "");
+        Some(digits)
+    }
+
     /// Draws the search field and the matches. Up and Down are taken from the field while it
-    /// has focus, to move the highlight.
-    pub fn ui(&mut self, ui: &mut Ui, id: Id, show_errors: bool) -> Response {
+    /// has focus, to move the highlight. Returns the field's response and, when a card number
+    /// was typed into it, the number, taken out of the field (see the module docs).
+    pub fn ui(&mut self, ui: &mut Ui, id: Id, show_errors: bool) -> (Response, Option<Zeroizing<String>>) {
         if ui.memory(|m| m.has_focus(id)) && !self.choices.is_empty() {
             let (up, down) = ui.input_mut(|i| {
                 (
@@ -118,7 +149,9 @@ impl TokenPicker {
             let last = self.choices.len() - 1;
             self.highlighted = (self.highlighted + down).saturating_sub(up).min(last);
         }
+        let notice = self.notice.as_ref().map(|n| Note::Error(n.clone()));
         let note = match self.selection() {
+            _ if notice.is_some() && self.query.is_empty() => notice,
             TokenSelection::Choice(choice) if !choice.is_active() => Some(Note::Error(format!(
                 "Token {} is {}: activate it on the Tokens screen or choose another card",
                 choice.token_name, choice.status
@@ -138,12 +171,17 @@ impl TokenPicker {
                 Some(Note::Hint("Type the customer's name, email or the card's last 4 digits".to_owned()))
             }
         };
+        let events_before = ui.ctx().output(|o| o.events.len());
         let response = TextField::new("Saved card", id).hint("name, email or last 4").show(
             ui,
             &mut self.query,
             note.as_ref(),
             |_| {},
         );
+        if response.changed() && !self.query.is_empty() {
+            self.notice = None;
+        }
+        let card_number = self.take_card_number(ui, id, events_before);
         if !self.choices.is_empty() {
             ui.horizontal(|ui| {
                 ui.add_space(theme::LABEL_WIDTH + ui.spacing().item_spacing.x);
@@ -164,6 +202,6 @@ impl TokenPicker {
                 });
             });
         }
-        response
+        (response, card_number)
     }
 }

@@ -1,0 +1,180 @@
+//! The card-number guard at the service's door: a card number typed where none belongs (a
+//! token name, a reference, an agreement id, a name, a note) is refused before anything is
+//! recorded or sent, with the field named and what to do instead.
+//!
+//! Only the keyed card's own number field may hold a card number; it goes to APS over the
+//! trusted channel and the journal keeps only its masked form. Every other field the agent
+//! types is stored in the journal and echoed by APS, so a card number there would sit in clear
+//! on disk. The journal refuses it too (its last guard); this one answers first, in words an
+//! agent can act on. The detector is the protocol core's ([`contains_card_number`]).
+
+use super::ServiceError;
+use super::charge::{ChargeDraft, PaymentDraft};
+use super::tokens::{AgreementDraft, CreateTokenDraft, LinkDraft, TokenUpdateDraft};
+use crate::aps::card::contains_card_number;
+
+/// What to do instead, by field (APS parameter names, as the forms know them).
+fn advice(field: &str) -> &'static str {
+    match field {
+        "token_name" => {
+            "a saved card is chosen by its token name, never by its number: pick the customer's saved card, or take the card as a keyed card (trusted-channel profiles only)"
+        }
+        "new_token_name" => {
+            "name the token without the card number, e.g. the customer's name and the last 4 digits"
+        }
+        "merchant_reference" => "use the order's own reference, or leave it empty and the terminal makes one",
+        "agreement_id" => {
+            "copy the agreement id APS gave with the customer's first payment, not the card number"
+        }
+        _ => "remove it: a card number may only be typed in the keyed card's number field",
+    }
+}
+
+/// Refuses `text` when it holds a card number, naming `field`.
+///
+/// # Errors
+/// [`ServiceError::Invalid`] naming the field and what to do.
+pub(crate) fn field(field: &str, text: &str) -> Result<(), ServiceError> {
+    if contains_card_number(text) {
+        return Err(ServiceError::invalid(
+            field,
+            format!("this looks like a card number; {}", advice(field)),
+        ));
+    }
+    Ok(())
+}
+
+fn fields(pairs: &[(&str, &str)]) -> Result<(), ServiceError> {
+    pairs.iter().try_for_each(|(name, text)| field(name, text))
+}
+
+/// Every typed field of a charge but the keyed card's number, expiry and CVV.
+pub(crate) fn charge(draft: &ChargeDraft) -> Result<(), ServiceError> {
+    match &draft.payment {
+        PaymentDraft::Token(token) => field("token_name", token)?,
+        PaymentDraft::Card(card) => field("card_holder_name", &card.holder_name)?,
+    }
+    let mail = draft.mail.clone().unwrap_or_default();
+    fields(&[
+        ("merchant_reference", &draft.merchant_reference),
+        ("agreement_id", draft.agreement_id.as_deref().unwrap_or_default()),
+        ("customer_email", &draft.customer_email),
+        ("customer_name", &draft.customer_name),
+        ("phone_number", &draft.phone_number),
+        ("order_description", &draft.description),
+        ("slip_number", &mail.slip_number),
+        ("order_date", &mail.order_date),
+        ("postal_address", &mail.postal_address),
+    ])
+}
+
+pub(crate) fn token_update(draft: &TokenUpdateDraft) -> Result<(), ServiceError> {
+    fields(&[
+        ("token_name", &draft.token_name),
+        ("new_token_name", &draft.new_token_name),
+        ("card_holder_name", &draft.holder_name),
+    ])
+}
+
+pub(crate) fn create_token(draft: &CreateTokenDraft) -> Result<(), ServiceError> {
+    fields(&[
+        ("token_name", &draft.token_name),
+        ("customer_email", &draft.customer_email),
+        ("customer_name", &draft.customer_name),
+        ("card_holder_name", &draft.card.holder_name),
+    ])
+}
+
+pub(crate) fn link(draft: &LinkDraft) -> Result<(), ServiceError> {
+    fields(&[
+        ("merchant_reference", &draft.merchant_reference),
+        ("customer_email", &draft.customer_email),
+        ("customer_name", &draft.customer_name),
+        ("customer_phone", &draft.customer_phone),
+        ("order_description", &draft.description),
+    ])
+}
+
+pub(crate) fn agreement(draft: &AgreementDraft) -> Result<(), ServiceError> {
+    fields(&[
+        ("token_name", &draft.token_name),
+        ("agreement_id", &draft.agreement_id),
+        ("customer_email", &draft.customer_email),
+        ("customer_name", &draft.customer_name),
+    ])
+}
+
+/// The reference of a capture, void, refund or status check.
+pub(crate) fn reference(reference: &str) -> Result<(), ServiceError> {
+    field("merchant_reference", reference)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused_field(result: Result<(), ServiceError>) -> Option<String> {
+        match result {
+            Err(ServiceError::Invalid { field, .. }) => Some(field),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_card_number_as_token_name_is_refused_with_the_field_named() {
+        let mut draft = ChargeDraft::new("main", "AED");
+        draft.payment = PaymentDraft::Token("4005 5500 0000 0001".into());
+        let err = charge(&draft).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("token name: this looks like a card number; {}", advice("token_name"))
+        );
+        draft.payment = PaymentDraft::Token("jane-visa-0001".into());
+        assert!(charge(&draft).is_ok());
+    }
+
+    #[test]
+    fn every_typed_field_of_a_charge_is_checked() {
+        let card = "4005-5500-0000-0001";
+        type Edit = fn(&mut ChargeDraft, &str);
+        let cases: [(&str, Edit); 9] = [
+            ("merchant_reference", |d, v| d.merchant_reference = v.into()),
+            ("agreement_id", |d, v| d.agreement_id = Some(v.into())),
+            ("customer_email", |d, v| d.customer_email = v.into()),
+            ("customer_name", |d, v| d.customer_name = v.into()),
+            ("phone_number", |d, v| d.phone_number = v.into()),
+            ("order_description", |d, v| d.description = v.into()),
+            ("slip_number", |d, v| d.mail.get_or_insert_default().slip_number = v.into()),
+            ("postal_address", |d, v| d.mail.get_or_insert_default().postal_address = v.into()),
+            ("card_holder_name", |d, v| {
+                d.payment = PaymentDraft::Card(super::super::CardDraft {
+                    holder_name: v.into(),
+                    ..Default::default()
+                })
+            }),
+        ];
+        for (name, set) in cases {
+            let mut draft = ChargeDraft::new("main", "AED");
+            draft.payment = PaymentDraft::Token("jane-visa".into());
+            set(&mut draft, card);
+            assert_eq!(refused_field(charge(&draft)).as_deref(), Some(name));
+        }
+    }
+
+    #[test]
+    fn tokens_links_agreements_and_references_are_checked() {
+        let card = "4005.5500.0000.0001";
+        let update =
+            TokenUpdateDraft { token_name: "t1".into(), new_token_name: card.into(), ..Default::default() };
+        assert_eq!(refused_field(token_update(&update)).as_deref(), Some("new_token_name"));
+        let create = CreateTokenDraft { token_name: card.into(), ..Default::default() };
+        assert_eq!(refused_field(create_token(&create)).as_deref(), Some("token_name"));
+        let link_draft = LinkDraft { customer_phone: card.into(), ..Default::default() };
+        assert_eq!(refused_field(link(&link_draft)).as_deref(), Some("customer_phone"));
+        let agreement_draft = AgreementDraft { agreement_id: card.into(), ..Default::default() };
+        assert_eq!(refused_field(agreement(&agreement_draft)).as_deref(), Some("agreement_id"));
+        assert_eq!(refused_field(reference(card)).as_deref(), Some("merchant_reference"));
+        assert!(reference("MT-261125-ABCD2345").is_ok());
+        assert!(agreement(&AgreementDraft { agreement_id: "AGR-77".into(), ..Default::default() }).is_ok());
+    }
+}
