@@ -199,7 +199,8 @@ pub fn lock(path: &Path) -> io::Result<FileLock> {
     Ok(FileLock { file })
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt as _;

@@ -14,15 +14,20 @@ pub enum ProfileCommand {
     /// Add (or replace) a merchant profile; its secrets go to the OS keychain.
     Add {
         name: String,
-        /// APS paymentApi URL (default: the environment's published one).
+        /// APS paymentApi URL (default: the environment's published one). Another address needs
+        /// --custom-endpoint; a sandbox profile may also use a simulator on this computer.
         #[arg(long)]
         endpoint: Option<String>,
+        /// The endpoint is deliberately not the environment's published APS address (an APS
+        /// contact gave another one); the banner then warns on every screen.
+        #[arg(long, requires = "endpoint")]
+        custom_endpoint: bool,
         #[arg(long)]
         merchant_identifier: String,
         /// sha256, sha512, hmac-sha256 or hmac-sha512, as in the APS security settings.
         #[arg(long)]
         algorithm: String,
-        /// demo, sandbox or production.
+        /// sandbox or production (the Demo merchant is built in).
         #[arg(long, default_value = "sandbox")]
         environment: String,
         #[arg(long, default_value = "AED")]
@@ -71,6 +76,7 @@ pub async fn run(service: &Service, command: ProfileCommand) -> Result<(), Exit>
         ProfileCommand::Add {
             name,
             endpoint,
+            custom_endpoint,
             merchant_identifier,
             algorithm,
             environment,
@@ -86,10 +92,14 @@ pub async fn run(service: &Service, command: ProfileCommand) -> Result<(), Exit>
             if let Some(endpoint) = endpoint {
                 profile.endpoint = endpoint;
             }
+            profile.custom_endpoint = custom_endpoint;
             profile.algorithm = algorithm;
             profile.trusted_channel = trusted_channel;
             profile.operator = operator;
             profile.customer_ip = customer_ip;
+            // The vault's own rules, before a secret is asked for.
+            profile.validate_stored().map_err(|e| Exit::usage(e.to_string()))?;
+            let custom_host = profile.custom_endpoint_host();
             let mut secrets = Vec::new();
             let mut missing = Vec::new();
             for kind in SecretKind::ALL {
@@ -111,6 +121,11 @@ pub async fn run(service: &Service, command: ProfileCommand) -> Result<(), Exit>
                 Err(e) => return Err(profile_error(e)),
             }
             println!("profile \"{name}\" saved; secrets are kept in {}", service.keychain_description());
+            if let Some(host) = custom_host {
+                eprintln!(
+                    "moto-terminal: warning: profile \"{name}\" sends to the custom endpoint {host}, not APS's published address"
+                );
+            }
             if !missing.is_empty() {
                 println!(
                     "not set yet: {} (set the APS_* variables and run profile add again)",
@@ -133,7 +148,13 @@ pub async fn run(service: &Service, command: ProfileCommand) -> Result<(), Exit>
                     set(s.has(SecretKind::AccessCode)),
                     set(s.has(SecretKind::RequestPhrase)),
                     set(s.has(SecretKind::ResponsePhrase)),
-                    if p.built_in { "\t(built in)" } else { "" }
+                    match (p.built_in, p.profile.custom_endpoint_host()) {
+                        (true, _) if p.profile.endpoint.is_empty() =>
+                            "\t(built in, starts on first use)".to_owned(),
+                        (true, _) => "\t(built in)".to_owned(),
+                        (false, Some(host)) => format!("\tCUSTOM ENDPOINT {host}"),
+                        (false, None) => String::new(),
+                    }
                 );
             }
             Ok(())

@@ -12,6 +12,7 @@
 //! delivering each result.
 
 mod charge;
+mod export;
 pub mod handle;
 mod maintenance;
 pub mod policy;

@@ -203,6 +203,16 @@ impl Vault {
         state.find_profile(name)
     }
 
+    /// The environment of a stored or built-in profile (starts nothing).
+    pub fn environment_of(&self, name: &str) -> Option<Environment> {
+        self.lock().find_profile(name).map(|p| p.environment)
+    }
+
+    /// True when a stored or built-in profile has this name (starts nothing).
+    pub fn has_profile(&self, name: &str) -> bool {
+        self.lock().find_profile(name).is_some()
+    }
+
     /// Adds a profile to the config file. Its secrets are set separately ([`Vault::set_credentials`]).
     ///
     /// # Errors

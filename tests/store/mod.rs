@@ -3,5 +3,6 @@
 // Test helpers outside #[test] functions are not covered by clippy.toml's allow-unwrap-in-tests.
 #![allow(clippy::unwrap_used)]
 
+mod files;
 mod journal;
 mod keychain;
