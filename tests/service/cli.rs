@@ -174,15 +174,15 @@ async fn charge_exit_codes_and_journal_json() {
 }
 
 impl CliRig {
-    /// A keyed-card charge with the card JSON on stdin, plus `extra` flags.
-    async fn keyed_charge(&self, extra: &[&str]) -> Output {
+    /// A keyed-card charge of `amount` with the card JSON on stdin, plus `extra` flags.
+    async fn keyed_charge(&self, amount: &str, extra: &[&str]) -> Output {
         let mut args = vec![
             "charge",
             "--profile",
             &self.profile,
             "--card-stdin",
             "--amount",
-            "5",
+            amount,
             "--currency",
             "AED",
             "--email",
@@ -209,13 +209,14 @@ impl CliRig {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyed_card_comes_only_from_stdin_and_is_kept_only_when_asked() {
     let rig = CliRig::new("cli-card").await;
-    let out = rig.keyed_charge(&[]).await;
+    let out = rig.keyed_charge("5", &[]).await;
     assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(!stdout.contains("token:"), "without --remember the card is not kept: {stdout}");
     assert!(!stdout.contains("5123456789012346") && !text(&out.stderr).contains("5123456789012346"));
 
-    let out = rig.keyed_charge(&["--remember"]).await;
+    // Another amount: the same card and amount again would be held as a possible duplicate.
+    let out = rig.keyed_charge("6", &["--remember"]).await;
     assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("token:"), "with --remember a keyed charge returns the new token: {stdout}");
