@@ -7,6 +7,7 @@
 
 pub mod aps;
 pub mod cli;
+pub mod files;
 pub mod gateway;
 pub mod harden;
 pub mod journal;

@@ -1,5 +1,6 @@
 //! Start-up only: parse the command line, build the runtime, choose the keychain, open the
-//! journal, start the Demo merchant's simulator, then run the desktop terminal or a command.
+//! journal, register the Demo merchant (its simulator starts on the Demo's first use, so a run
+//! on another profile opens no listening port), then run the desktop terminal or a command.
 //! This is the one place that picks concrete implementations.
 
 use clap::Parser;
@@ -14,7 +15,7 @@ use moto_terminal::sim::{self, SimConfig, SimHandle};
 use moto_terminal::vault::{self, Credentials, EnvSource, Environment, Profile, Vault};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The built-in profile that talks to the in-process simulator.
@@ -57,9 +58,11 @@ struct Started {
     runtime: tokio::runtime::Runtime,
     service: Service,
     default_profile: String,
-    /// Kept alive: dropping it stops the Demo merchant's simulator.
-    _demo: SimHandle,
+    /// The Demo merchant's simulator once it has started; dropping it stops the simulator.
+    _demo: DemoSim,
 }
+
+type DemoSim = Arc<Mutex<Option<SimHandle>>>;
 
 fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf, Exit> {
     let dir = match flag {
@@ -68,7 +71,8 @@ fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf, Exit> {
             .map(|d| d.data_dir().to_path_buf())
             .ok_or_else(|| Exit::failed("no home folder found: pass --data-dir DIR"))?,
     };
-    std::fs::create_dir_all(&dir)
+    // Owner-only from creation: it holds customer names and emails (the journal).
+    moto_terminal::files::create_private_dir(&dir)
         .map_err(|e| Exit::failed(format!("cannot create the data folder {}: {e}", dir.display())))?;
     Ok(dir)
 }
@@ -95,12 +99,11 @@ fn start(data_dir_flag: Option<PathBuf>, timeouts: (u64, u64)) -> Result<Started
     let journal = Journal::open(&dir.join("journal.sqlite3")).map_err(|e| Exit::failed(e.to_string()))?;
 
     let demo_config = SimConfig { state_file: Some(dir.join("demo-simulator.json")), ..SimConfig::demo() };
-    let demo = runtime
-        .block_on(sim::start(demo_config, std::net::SocketAddr::from(([127, 0, 0, 1], 0))))
-        .map_err(|e| Exit::failed(format!("the Demo merchant's simulator did not start: {e}")))?;
+    let demo = DemoSim::default();
+    let starter = demo_starter(runtime.handle().clone(), demo_config, Arc::clone(&demo));
     let aed = Currency::parse("AED").map_err(|e| Exit::failed(e.to_string()))?;
     vault
-        .add_ephemeral(demo_profile(&demo.payment_api_url(), aed), demo_credentials())
+        .add_built_in(demo_profile(aed), demo_credentials(), starter)
         .map_err(|e| Exit::failed(e.to_string()))?;
 
     let gateway = HttpGateway::new(&GatewayConfig {
@@ -112,7 +115,7 @@ fn start(data_dir_flag: Option<PathBuf>, timeouts: (u64, u64)) -> Result<Started
     let default_profile = vault
         .settings()
         .default_profile
-        .filter(|p| vault.profile(p).is_some())
+        .filter(|p| vault.has_profile(p))
         .unwrap_or_else(|| DEMO_PROFILE.to_owned());
     let settings = ServiceSettings {
         secrets_persist,
@@ -140,11 +143,25 @@ fn start(data_dir_flag: Option<PathBuf>, timeouts: (u64, u64)) -> Result<Started
     Ok(Started { runtime, service, default_profile, _demo: demo })
 }
 
-fn demo_profile(endpoint: &str, currency: Currency) -> Profile {
+/// The built-in Demo merchant; its endpoint is the simulator's, known once it has started.
+fn demo_profile(currency: Currency) -> Profile {
     let mut profile = Profile::new(DEMO_PROFILE, Environment::Demo, sim::DEMO_MERCHANT_IDENTIFIER, currency);
-    profile.endpoint = endpoint.to_owned();
     profile.trusted_channel = true;
     profile
+}
+
+/// Starts the Demo merchant's simulator on 127.0.0.1 (a free port) when the vault first hands
+/// out the Demo profile, and keeps it in `slot` until the process ends.
+fn demo_starter(runtime: tokio::runtime::Handle, config: SimConfig, slot: DemoSim) -> vault::Starter {
+    Box::new(move || {
+        let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let handle = sim::start_on(&runtime, config.clone(), listen)
+            .map_err(|e| format!("the Demo merchant's simulator did not start: {e}"))?;
+        let url = handle.payment_api_url();
+        log::info!("the Demo merchant's simulator listens on {url}");
+        *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(handle);
+        Ok(url)
+    })
 }
 
 fn demo_credentials() -> Credentials {

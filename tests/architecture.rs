@@ -117,3 +117,15 @@ fn cli_uses_the_service_not_its_parts() {
     let forbidden = ["crate::gateway", "crate::journal", "keyring", "rusqlite", "reqwest"];
     assert_module_avoids("cli", &forbidden);
 }
+
+#[test]
+fn files_is_a_leaf() {
+    // Owner-only file helpers every layer may use, so they may use no layer themselves.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join("files.rs");
+    let uses: Vec<String> = code_lines(&path)
+        .into_iter()
+        .filter(|(_, l)| l.contains("crate::") || (l.contains("super::") && l.trim() != "use super::*;"))
+        .map(|(n, l)| format!("{}:{n}: {}", path.display(), l.trim()))
+        .collect();
+    assert!(uses.is_empty(), "`files` must not depend on the rest of the crate:\n{}", uses.join("\n"));
+}

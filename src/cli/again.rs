@@ -18,7 +18,7 @@ pub struct SendAgainArgs {
 }
 
 pub async fn send_again(service: &Service, profile: String, args: SendAgainArgs) -> Result<(), Exit> {
-    let card = if args.card_stdin { Some(card_from_stdin()?) } else { None };
+    let card = if args.card_stdin { Some(card_from_stdin(false)?) } else { None };
     let outcome = service
         .send_again(&profile, &args.reference, card, &Progress::none())
         .await

@@ -6,6 +6,10 @@
 //!
 //! Exit codes: 0 done or approved; 1 declined or rejected; 2 usage or invalid input;
 //! 3 outcome still unknown after reconciliation (a person must look; the journal says so).
+//!
+//! A command that moves money (charge, capture, refund, void, recurring charge, link create,
+//! token update or create) never runs on a production profile just because it is the default:
+//! without `--profile` it is refused with exit 2.
 
 mod again;
 mod ops;
@@ -13,7 +17,7 @@ mod profile;
 mod sign;
 mod stdin;
 
-use crate::service::Service;
+use crate::service::{ProfileEnvironment, Service};
 use std::path::PathBuf;
 
 /// How a command ended, as a process exit code and one line for stderr.
@@ -113,6 +117,41 @@ impl Command {
     pub fn needs_service(&self) -> bool {
         !matches!(self, Self::Sign(_) | Self::Verify(_) | Self::Simulator(_))
     }
+
+    /// For a command that moves money: the `--profile` it was given (`None` when absent).
+    /// `None` for every other command.
+    pub fn money_move_profile(&self) -> Option<Option<&str>> {
+        use ops::{LinkCommand, RecurringCommand, TokenCommand};
+        let profile = match self {
+            Self::Charge(a) => &a.profile,
+            Self::Capture(a) | Self::Refund(a) => &a.profile,
+            Self::Void(a) => &a.profile,
+            Self::Recurring(RecurringCommand::Charge { profile })
+            | Self::Link(LinkCommand::Create { profile, .. })
+            | Self::Token(TokenCommand::Update { profile, .. } | TokenCommand::Create { profile, .. }) => {
+                profile
+            }
+            _ => return None,
+        };
+        Some(profile.as_deref())
+    }
+}
+
+/// Refuses a money-moving command that would fall back on a production default profile.
+fn refuse_implicit_production(
+    command: &Command,
+    service: &Service,
+    default_profile: &str,
+) -> Result<(), Exit> {
+    if command.money_move_profile() == Some(None)
+        && service.vault().environment_of(default_profile) == Some(ProfileEnvironment::Production)
+    {
+        return Err(Exit::usage(format!(
+            "the default profile \"{default_profile}\" is a PRODUCTION profile (real cards, real money): \
+             pass --profile \"{default_profile}\" explicitly to move money on it"
+        )));
+    }
+    Ok(())
 }
 
 /// Runs a command that needs no service.
@@ -132,6 +171,7 @@ pub fn run_offline(command: Command) -> Result<(), Exit> {
 /// # Errors
 /// The [`Exit`] to leave with.
 pub async fn run(command: Command, service: &Service, default_profile: &str) -> Result<(), Exit> {
+    refuse_implicit_production(&command, service, default_profile)?;
     let pick = |p: Option<String>| p.unwrap_or_else(|| default_profile.to_owned());
     match command {
         Command::Charge(args) => {

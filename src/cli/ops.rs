@@ -19,6 +19,10 @@ pub struct ChargeArgs {
     /// Read a keyed card as JSON from stdin: {"number": "...", "expiry": "MM/YY", "cvv": "...", "holder": "..."}.
     #[arg(long)]
     pub card_stdin: bool,
+    /// With --card-stdin: ask APS to keep the card as a token for later charges (remember_me=YES).
+    /// Off unless given: the customer must agree to their card being kept.
+    #[arg(long, requires = "card_stdin")]
+    pub remember: bool,
     /// Amount as printed, e.g. 12.50 (KWD, BHD, OMR, JOD take three decimals).
     #[arg(long)]
     pub amount: String,
@@ -267,8 +271,9 @@ fn order_line(o: &OrderRow) -> String {
     )
 }
 
-/// Reads {"number", "expiry", "cvv"?, "holder"?} from stdin into wiping buffers.
-pub(super) fn card_from_stdin() -> Result<CardDraft, Exit> {
+/// Reads {"number", "expiry", "cvv"?, "holder"?} from stdin into wiping buffers. `remember`:
+/// ask APS to keep the card as a token.
+pub(super) fn card_from_stdin(remember: bool) -> Result<CardDraft, Exit> {
     let mut json = read_stdin_json()?;
     // Strings are moved out whole (no copy); anything else left in `json` is wiped with it.
     let mut take = |k: &str| -> String {
@@ -287,7 +292,7 @@ pub(super) fn card_from_stdin() -> Result<CardDraft, Exit> {
         expiry: take("expiry"),
         cvv: Zeroizing::new(take("cvv")),
         holder_name: take("holder"),
-        remember: true,
+        remember,
     };
     if card.number.is_empty() || card.expiry.is_empty() {
         return Err(Exit::usage("the card JSON on stdin needs \"number\" and \"expiry\" (MM/YY)"));
@@ -315,7 +320,7 @@ pub async fn charge(service: &Service, profile: String, args: ChargeArgs) -> Res
     draft.allow_duplicate = args.allow_duplicate;
     draft.payment = match (args.token, args.card_stdin) {
         (Some(token), false) => PaymentDraft::Token(token),
-        (None, true) => PaymentDraft::Card(card_from_stdin()?),
+        (None, true) => PaymentDraft::Card(card_from_stdin(args.remember)?),
         _ => {
             return Err(Exit::usage(
                 "give either --token NAME or --card-stdin (card numbers are never read from the command line)",
@@ -406,7 +411,8 @@ pub async fn token(service: &Service, default_profile: &str, command: TokenComma
             report(&outcome)
         }
         TokenCommand::Create { profile, name, email } => {
-            let card = card_from_stdin()?;
+            // Storing the card is what this command is for.
+            let card = card_from_stdin(true)?;
             let draft = crate::service::CreateTokenDraft {
                 card,
                 token_name: name.unwrap_or_default(),

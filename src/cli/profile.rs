@@ -12,37 +12,46 @@ use std::io::IsTerminal;
 #[derive(clap::Subcommand, Debug)]
 pub enum ProfileCommand {
     /// Add (or replace) a merchant profile; its secrets go to the OS keychain.
-    Add {
-        name: String,
-        /// APS paymentApi URL (default: the environment's published one).
-        #[arg(long)]
-        endpoint: Option<String>,
-        #[arg(long)]
-        merchant_identifier: String,
-        /// sha256, sha512, hmac-sha256 or hmac-sha512, as in the APS security settings.
-        #[arg(long)]
-        algorithm: String,
-        /// demo, sandbox or production.
-        #[arg(long, default_value = "sandbox")]
-        environment: String,
-        #[arg(long, default_value = "AED")]
-        currency: String,
-        /// The merchant is PCI-DSS certified to send card numbers (trusted channel).
-        #[arg(long)]
-        trusted_channel: bool,
-        /// Recorded as the operator of this profile's operations.
-        #[arg(long, default_value = "")]
-        operator: String,
-        /// Sent as customer_ip where the account requires it.
-        #[arg(long)]
-        customer_ip: Option<String>,
-    },
+    Add(AddArgs),
     /// List profiles and whether each secret is set.
     List,
     /// Remove a profile and its secrets (its journal history stays).
     Remove { name: String },
     /// Prove a profile's credentials with a signed CHECK_STATUS round trip.
     Test { name: String },
+}
+
+/// `profile add`.
+#[derive(clap::Args, Debug)]
+pub struct AddArgs {
+    pub name: String,
+    /// APS paymentApi URL (default: the environment's published one). Another address needs
+    /// --custom-endpoint; a sandbox profile may also use a simulator on this computer.
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// The endpoint is deliberately not the environment's published APS address (an APS
+    /// contact gave another one); the banner then warns on every screen.
+    #[arg(long, requires = "endpoint")]
+    pub custom_endpoint: bool,
+    #[arg(long)]
+    pub merchant_identifier: String,
+    /// sha256, sha512, hmac-sha256 or hmac-sha512, as in the APS security settings.
+    #[arg(long)]
+    pub algorithm: String,
+    /// sandbox or production (the Demo merchant is built in).
+    #[arg(long, default_value = "sandbox")]
+    pub environment: String,
+    #[arg(long, default_value = "AED")]
+    pub currency: String,
+    /// The merchant is PCI-DSS certified to send card numbers (trusted channel).
+    #[arg(long)]
+    pub trusted_channel: bool,
+    /// Recorded as the operator of this profile's operations.
+    #[arg(long, default_value = "")]
+    pub operator: String,
+    /// Sent as customer_ip where the account requires it.
+    #[arg(long)]
+    pub customer_ip: Option<String>,
 }
 
 fn read_secret(kind: SecretKind) -> Result<Option<Secret>, Exit> {
@@ -68,76 +77,8 @@ fn profile_error(e: ServiceError) -> Exit {
 
 pub async fn run(service: &Service, command: ProfileCommand) -> Result<(), Exit> {
     match command {
-        ProfileCommand::Add {
-            name,
-            endpoint,
-            merchant_identifier,
-            algorithm,
-            environment,
-            currency,
-            trusted_channel,
-            operator,
-            customer_ip,
-        } => {
-            let algorithm: Algorithm = algorithm.parse().map_err(|e| Exit::usage(format!("{e}")))?;
-            let environment: Environment = environment.parse().map_err(|e| Exit::usage(format!("{e}")))?;
-            let currency = Currency::parse(&currency).map_err(|e| Exit::usage(e.to_string()))?;
-            let mut profile = Profile::new(&name, environment, &merchant_identifier, currency);
-            if let Some(endpoint) = endpoint {
-                profile.endpoint = endpoint;
-            }
-            profile.algorithm = algorithm;
-            profile.trusted_channel = trusted_channel;
-            profile.operator = operator;
-            profile.customer_ip = customer_ip;
-            let mut secrets = Vec::new();
-            let mut missing = Vec::new();
-            for kind in SecretKind::ALL {
-                match read_secret(kind)? {
-                    Some(secret) => secrets.push((kind, secret)),
-                    None => missing.push(kind.label()),
-                }
-            }
-            match service.save_profile(profile.clone(), secrets).await {
-                Ok(()) => {}
-                Err(ServiceError::Profile(text)) if text.contains("keychain") => {
-                    // No keychain on this machine: keep the profile; secrets come from the
-                    // environment on every run (headless automation).
-                    service.save_profile(profile, Vec::new()).await.map_err(profile_error)?;
-                    eprintln!(
-                        "moto-terminal: the profile is saved but no keychain is usable ({text}); set APS_ACCESS_CODE, APS_REQUEST_PHRASE and APS_RESPONSE_PHRASE when you use it"
-                    );
-                }
-                Err(e) => return Err(profile_error(e)),
-            }
-            println!("profile \"{name}\" saved; secrets are kept in {}", service.keychain_description());
-            if !missing.is_empty() {
-                println!(
-                    "not set yet: {} (set the APS_* variables and run profile add again)",
-                    missing.join(", ")
-                );
-            }
-            Ok(())
-        }
-        ProfileCommand::List => {
-            for p in service.profiles().await.map_err(profile_error)? {
-                let s = &p.secrets;
-                let set = |b: bool| if b { "set" } else { "NOT SET" };
-                println!(
-                    "{}\t{}\t{}\t{}\t{}\taccess code {}, request phrase {}, response phrase {}{}",
-                    p.profile.name,
-                    p.profile.environment.label(),
-                    p.profile.merchant_identifier,
-                    p.profile.algorithm,
-                    p.profile.endpoint,
-                    set(s.has(SecretKind::AccessCode)),
-                    set(s.has(SecretKind::RequestPhrase)),
-                    set(s.has(SecretKind::ResponsePhrase)),
-                    if p.built_in { "\t(built in)" } else { "" }
-                );
-            }
-            Ok(())
-        }
+        ProfileCommand::Add(args) => add(service, args).await,
+        ProfileCommand::List => list(service).await,
         ProfileCommand::Remove { name } => {
             service.remove_profile(&name).await.map_err(profile_error)?;
             println!("profile \"{name}\" removed");
@@ -149,4 +90,89 @@ pub async fn run(service: &Service, command: ProfileCommand) -> Result<(), Exit>
             if test.ok { Ok(()) } else { Err(Exit::failed_quiet(test.message)) }
         }
     }
+}
+
+async fn add(service: &Service, args: AddArgs) -> Result<(), Exit> {
+    let AddArgs {
+        name,
+        endpoint,
+        custom_endpoint,
+        merchant_identifier,
+        algorithm,
+        environment,
+        currency,
+        trusted_channel,
+        operator,
+        customer_ip,
+    } = args;
+    let algorithm: Algorithm = algorithm.parse().map_err(|e| Exit::usage(format!("{e}")))?;
+    let environment: Environment = environment.parse().map_err(|e| Exit::usage(format!("{e}")))?;
+    let currency = Currency::parse(&currency).map_err(|e| Exit::usage(e.to_string()))?;
+    let mut profile = Profile::new(&name, environment, &merchant_identifier, currency);
+    if let Some(endpoint) = endpoint {
+        profile.endpoint = endpoint;
+    }
+    profile.custom_endpoint = custom_endpoint;
+    profile.algorithm = algorithm;
+    profile.trusted_channel = trusted_channel;
+    profile.operator = operator;
+    profile.customer_ip = customer_ip;
+    // The vault's own rules, before a secret is asked for.
+    profile.validate_stored().map_err(|e| Exit::usage(e.to_string()))?;
+    let custom_host = profile.custom_endpoint_host();
+    let mut secrets = Vec::new();
+    let mut missing = Vec::new();
+    for kind in SecretKind::ALL {
+        match read_secret(kind)? {
+            Some(secret) => secrets.push((kind, secret)),
+            None => missing.push(kind.label()),
+        }
+    }
+    match service.save_profile(profile.clone(), secrets).await {
+        Ok(()) => {}
+        Err(ServiceError::Profile(text)) if text.contains("keychain") => {
+            // No keychain on this machine: keep the profile; secrets come from the
+            // environment on every run (headless automation).
+            service.save_profile(profile, Vec::new()).await.map_err(profile_error)?;
+            eprintln!(
+                "moto-terminal: the profile is saved but no keychain is usable ({text}); set APS_ACCESS_CODE, APS_REQUEST_PHRASE and APS_RESPONSE_PHRASE when you use it"
+            );
+        }
+        Err(e) => return Err(profile_error(e)),
+    }
+    println!("profile \"{name}\" saved; secrets are kept in {}", service.keychain_description());
+    if let Some(host) = custom_host {
+        eprintln!(
+            "moto-terminal: warning: profile \"{name}\" sends to the custom endpoint {host}, not APS's published address"
+        );
+    }
+    if !missing.is_empty() {
+        println!("not set yet: {} (set the APS_* variables and run profile add again)", missing.join(", "));
+    }
+    Ok(())
+}
+
+async fn list(service: &Service) -> Result<(), Exit> {
+    for p in service.profiles().await.map_err(profile_error)? {
+        let s = &p.secrets;
+        let set = |b: bool| if b { "set" } else { "NOT SET" };
+        println!(
+            "{}\t{}\t{}\t{}\t{}\taccess code {}, request phrase {}, response phrase {}{}",
+            p.profile.name,
+            p.profile.environment.label(),
+            p.profile.merchant_identifier,
+            p.profile.algorithm,
+            p.profile.endpoint,
+            set(s.has(SecretKind::AccessCode)),
+            set(s.has(SecretKind::RequestPhrase)),
+            set(s.has(SecretKind::ResponsePhrase)),
+            match (p.built_in, p.profile.custom_endpoint_host()) {
+                (true, _) if p.profile.endpoint.is_empty() => "\t(built in, starts on first use)".to_owned(),
+                (true, _) => "\t(built in)".to_owned(),
+                (false, Some(host)) => format!("\tCUSTOM ENDPOINT {host}"),
+                (false, None) => String::new(),
+            }
+        );
+    }
+    Ok(())
 }

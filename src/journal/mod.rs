@@ -122,9 +122,19 @@ impl Journal {
     pub(crate) fn open_at_version(path: &Path, version: u32) -> Result<Journal, JournalError> {
         let shown = path.display().to_string();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
+            crate::files::create_private_dir(dir)
                 .map_err(|source| JournalError::CreateDir { path: dir.display().to_string(), source })?;
         }
+        // Created 0600 here, before SQLite opens it: SQLite gives the -wal and -shm files the
+        // database file's mode, so none of the three is ever readable by others. No links.
+        let private =
+            |e: std::io::Error| JournalError::Invalid { field: "journal file", problem: e.to_string() };
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            crate::files::refuse_symlink(Path::new(&side)).map_err(private)?;
+        }
+        crate::files::create_private(path).map_err(private)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;

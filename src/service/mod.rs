@@ -12,6 +12,7 @@
 //! delivering each result.
 
 mod charge;
+mod export;
 mod guard;
 pub mod handle;
 pub mod lease;

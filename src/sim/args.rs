@@ -34,13 +34,14 @@ pub struct SimulatorArgs {
     #[arg(long, value_name = "ALGORITHM", default_value = "sha256")]
     pub algorithm: Algorithm,
 
-    /// Adds an ACTIVE token NAME for card CARD expiring YYMM (repeatable). Meant for public
-    /// test cards only: the card number is on the command line. It is never printed back, not
-    /// even in an error. The built-in demo tokens stay; a seed token of the same name replaces one.
+    /// Adds an ACTIVE token NAME for card CARD expiring YYMM (repeatable). CARD must be one of
+    /// the public APS test cards (any other is refused). It is never printed back, not even in
+    /// an error. The built-in demo tokens stay; a seed token of the same name replaces one.
     #[arg(long = "seed-token", value_name = "NAME:CARD:YYMM", value_parser = secret)]
     pub seed_tokens: Vec<Secret>,
 
-    /// Keep orders and tokens in this JSON file across restarts (no card number is written).
+    /// Keep orders and tokens in this JSON file across restarts (owner-only; no card number and
+    /// no card fingerprint is written).
     #[arg(long = "state", value_name = "FILE")]
     pub state: Option<PathBuf>,
 
@@ -107,8 +108,9 @@ fn env_phrase(name: &str) -> Option<String> {
 }
 
 /// Runs the simulator until Ctrl-C. The first stdout line is
-/// `listening on http://HOST:PORT/FortAPI/paymentApi`, flushed at once so a parent process can
-/// read the port.
+/// `listening on http://HOST:PORT/FortAPI/paymentApi`, the second `control token: TOKEN` (the
+/// `x-sim-control-token` header the `/sim/` control API requires), flushed at once so a parent
+/// process can read them.
 ///
 /// # Errors
 /// Any [`SimError`] from the configuration or start-up.
@@ -134,6 +136,7 @@ pub async fn serve_until<W: Write, F: Future<Output = ()>>(
     let config = args.into_config(env_phrase("APS_REQUEST_PHRASE"), env_phrase("APS_RESPONSE_PHRASE"))?;
     let handle = super::start(config, listen).await?;
     writeln!(out, "listening on {}", handle.payment_api_url())?;
+    writeln!(out, "control token: {}", handle.control_token())?;
     out.flush()?;
     until.await;
     handle.shutdown().await;

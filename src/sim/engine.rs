@@ -85,17 +85,17 @@ impl Engine {
             Some(p) => p.load()?,
             None => None,
         };
-        let mut state = loaded.unwrap_or_else(|| State::new(random_hex(16)));
+        let mut state = loaded.unwrap_or_else(State::new);
         let at = now_rfc3339();
         for seed in &config.seed_tokens {
             if state.tokens.contains_key(&seed.name) {
                 continue;
             }
             let pan = seed.card_number.expose();
-            let Ok(card) = CardFacts::of(pan, &state.salt) else {
+            let Ok(card) = CardFacts::of(pan) else {
                 return Err(SimError::SeedToken {
                     name: seed.name.clone(),
-                    problem: "the card number is not a valid card of a supported brand".into(),
+                    problem: "the card number is not one of the public APS test cards".into(),
                 });
             };
             state.add_token(card.token(&seed.name, &seed.expiry, None, None, &at));
@@ -417,7 +417,7 @@ pub(crate) fn put(out: &mut Params, name: &str, value: impl Into<String>) {
     out.insert(name.to_owned(), Value::String(value.into()));
 }
 
-fn constant_time_eq(a: &str, b: &str) -> bool {
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;
@@ -425,9 +425,9 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
     a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
-/// What the simulator may keep about a card: never the PAN itself.
+/// What the simulator may keep about a card: never the PAN itself, nor anything derived from
+/// it beyond the masked number (which, among the test cards, identifies the card).
 pub(crate) struct CardFacts {
-    pub fingerprint: String,
     pub masked: String,
     pub bin: String,
     pub last4: String,
@@ -437,15 +437,18 @@ pub(crate) struct CardFacts {
 
 impl CardFacts {
     /// The facts of a card number, or the APS message code refusing it: `003` for a number of
-    /// no supported brand, `016` for any other invalid number (Luhn, length).
-    pub(crate) fn of(pan: &str, salt: &str) -> Result<Self, &'static str> {
+    /// no supported brand, `016` for any other invalid number (Luhn, length) and for a valid
+    /// number that is not one of the public test cards ([`super::cards::TEST_CARDS`]).
+    pub(crate) fn of(pan: &str) -> Result<Self, &'static str> {
         let card = match crate::aps::card::CardNumber::parse(pan) {
             Ok(card) => card,
             Err(crate::aps::card::CardError::UnknownBrand) => return Err("003"),
             Err(_) => return Err("016"),
         };
+        if !super::cards::is_test_card(card.expose()) {
+            return Err("016");
+        }
         Ok(Self {
-            fingerprint: fingerprint(salt, card.expose()),
             masked: card.masked(),
             bin: card.bin().to_owned(),
             last4: card.last4().to_owned(),
@@ -466,7 +469,6 @@ impl CardFacts {
             seq: 0,
             name: name.to_owned(),
             status: TokenStatus::Active,
-            fingerprint: self.fingerprint.clone(),
             masked: self.masked.clone(),
             bin: self.bin.clone(),
             last4: self.last4.clone(),
@@ -478,15 +480,6 @@ impl CardFacts {
             issuer_declines: self.issuer_declines,
         }
     }
-}
-
-/// Salted SHA-256 of a PAN, hex: lets unique-token mode recognise a card without keeping it.
-fn fingerprint(salt: &str, pan: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(salt.as_bytes());
-    hasher.update(b":");
-    hasher.update(pan.as_bytes());
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Fills `buf` from the OS generator; if that fails, from a hash of the clock and a counter
@@ -556,12 +549,15 @@ mod tests {
     }
 
     #[test]
-    fn fingerprints_depend_on_salt_and_never_contain_the_pan() {
-        let a = fingerprint("s1", "4005550000000001");
-        assert_eq!(a, fingerprint("s1", "4005550000000001"));
-        assert_ne!(a, fingerprint("s2", "4005550000000001"));
-        assert!(!a.contains("4005550000000001"));
-        assert_eq!(a.len(), 64);
+    fn only_the_public_test_cards_are_taken() {
+        let visa = CardFacts::of("4005 5500 0000 0001").unwrap();
+        assert_eq!((visa.masked.as_str(), visa.brand.as_str()), ("400555******0001", "VISA"));
+        // Valid cards, but not test cards: refused like an invalid number.
+        for real in ["4111111111111111", "5555555555554444", "378282246310005"] {
+            assert_eq!(CardFacts::of(real).err(), Some("016"), "{real}");
+        }
+        assert_eq!(CardFacts::of("4005550000000002").err(), Some("016"), "Luhn");
+        assert_eq!(CardFacts::of("6011111111111117").err(), Some("003"), "no supported brand");
     }
 
     #[test]

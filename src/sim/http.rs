@@ -1,12 +1,13 @@
 //! The HTTP edge: hyper HTTP/1.1 with keep-alive, one task per connection, routing, fault
 //! application and the control API.
 
-use super::engine::{Body, Endpoint, Engine, normalize, text};
+use super::engine::{Body, Endpoint, Engine, constant_time_eq, normalize, text};
 use super::faults::{Fault, FaultKind, FaultQueue};
 use super::multipart;
 use super::state::{RequestLog, RequestRecord};
 use super::{SimError, payments::html_escape};
 use crate::aps::Params;
+use crate::aps::secret::Secret;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -27,16 +28,29 @@ const HTML_500: &str = "<!doctype html><html><head><title>HTTP Status 500 - Inte
 <body><h1>HTTP Status 500 - Internal Server Error</h1><p>The server encountered an unexpected condition \
 that prevented it from fulfilling the request.</p></body></html>";
 
+/// The header that carries the control token on every `/sim/` request.
+pub const CONTROL_TOKEN_HEADER: &str = "x-sim-control-token";
+
 /// Everything the connection tasks share.
 pub(crate) struct Shared {
     pub engine: Engine,
     pub faults: FaultQueue,
     pub log: RequestLog,
+    /// Random per start; `/sim/` requests without it are refused.
+    pub control_token: Secret,
 }
 
 impl Shared {
-    pub(crate) fn new(engine: Engine) -> Self {
-        Self { engine, faults: FaultQueue::default(), log: RequestLog::default() }
+    pub(crate) fn new(engine: Engine, control_token: Secret) -> Self {
+        Self { engine, faults: FaultQueue::default(), log: RequestLog::default(), control_token }
+    }
+
+    /// True when the request carries this run's control token.
+    fn authorized<B>(&self, req: &Request<B>) -> bool {
+        req.headers()
+            .get(CONTROL_TOKEN_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|given| constant_time_eq(given, self.control_token.expose()))
     }
 }
 
@@ -108,10 +122,16 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> HttpResult {
         | (_, "/FortAPI/upload" | "/FortAPI/upload/") => {
             Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "use POST"))
         }
+        _ if path.starts_with("/pay/") => pay_page(&shared, method, &path),
+        _ if path.starts_with("/sim/") && !shared.authorized(&req) => Ok(error(
+            StatusCode::FORBIDDEN,
+            "the control API needs the control token that `moto-terminal simulator` printed when it started, \
+             sent as the x-sim-control-token header",
+        )),
         _ if path.starts_with("/sim/") => control(&shared, method, &path, req).await,
         _ => Ok(plain(
             StatusCode::NOT_FOUND,
-            "not found: the APS endpoints are under /FortAPI/, the control API under /sim/",
+            "not found: the APS endpoints are under /FortAPI/, payment link pages under /pay/, the control API under /sim/",
         )),
     }
 }
@@ -320,22 +340,43 @@ async fn control(shared: &Shared, method: Method, path: &str, req: Request<Incom
             Err(e @ SimError::LinkExpired(_)) => Ok(error(StatusCode::GONE, &e.to_string())),
             Err(e) => Ok(error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())),
         },
-        (Method::GET, ["pay", id]) => match shared.engine.link_page(id) {
-            Some(page) => Ok(with_type(StatusCode::OK, "text/html;charset=UTF-8", page.into_bytes())),
-            None => Ok(with_type(
-                StatusCode::NOT_FOUND,
-                "text/html;charset=UTF-8",
-                format!(
-                    "<!doctype html><html><body><h1>Payment link {} not found</h1></body></html>",
-                    html_escape(id)
-                )
-                .into_bytes(),
-            )),
-        },
         _ => Ok(error(
             StatusCode::NOT_FOUND,
-            "unknown control endpoint: use /sim/faults, /sim/orders, /sim/requests, /sim/links/{id}/pay, /sim/pay/{id}",
+            "unknown control endpoint: use /sim/faults, /sim/orders, /sim/requests, /sim/links/{id}/pay",
         )),
+    }
+}
+
+/// The customer's side of a payment link (no control token: the customer has only the link):
+/// `GET /pay/{id}` shows the page, `POST /pay/{id}` is its Pay button.
+fn pay_page(shared: &Shared, method: Method, path: &str) -> HttpResult {
+    let id = path.trim_start_matches("/pay/").trim_end_matches('/');
+    let html = |status, body: String| Ok(with_type(status, "text/html;charset=UTF-8", body.into_bytes()));
+    let not_found = || {
+        let body = format!(
+            "<!doctype html><html><body><h1>Payment link {} not found</h1></body></html>",
+            html_escape(id)
+        );
+        html(StatusCode::NOT_FOUND, body)
+    };
+    if method == Method::POST {
+        match shared.engine.mark_link_paid(id) {
+            Ok(_) | Err(SimError::LinkAlreadyPaid(_)) => {}
+            Err(SimError::LinkNotFound(_)) => return not_found(),
+            Err(e) => {
+                let body = format!(
+                    "<!doctype html><html><body><h1>{}</h1></body></html>",
+                    html_escape(&e.to_string())
+                );
+                return html(StatusCode::CONFLICT, body);
+            }
+        }
+    } else if method != Method::GET {
+        return Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "use GET or POST"));
+    }
+    match shared.engine.link_page(id) {
+        Some(page) => html(StatusCode::OK, page),
+        None => not_found(),
     }
 }
 

@@ -14,11 +14,22 @@
 //! | `POST /FortAPI/paymentApi` | JSON object | every payment, maintenance, check-status, token and payment-link command |
 //! | `POST /FortAPI/upload/` | `multipart/form-data` | `UPLOAD_BATCH_FILE` (text fields + a `file` part holding the CSV) |
 //! | `POST /FortAPI/batchApi/` | JSON object | `GET_BATCH_RESULTS`, `PROCESS_BATCH` |
+//! | `GET /pay/{payment_link_id}` | | the `payment_link` target: a small HTML page with a Pay button |
+//! | `POST /pay/{payment_link_id}` | | that Pay button: the customer paid with the demo Visa card |
+//!
+//! The two `/pay/` pages are the customer's side of a payment link and need no token, as a real
+//! payment link needs none: whoever has the link may pay it.
 //!
 //! A body that is not a JSON object gets HTTP 500 with an HTML page, as APS answers a
 //! form-encoded body (spec 1).
 //!
-//! # Control API (`/sim/`, unauthenticated: keep the simulator on loopback)
+//! # Control API (`/sim/`, with the control token)
+//!
+//! Every start draws a random control token ([`SimHandle::control_token`];
+//! `moto-terminal simulator` prints it on its second line). Every `/sim/` request must carry it
+//! in the `x-sim-control-token` header ([`CONTROL_TOKEN_HEADER`]); without it the answer is
+//! HTTP 403 and nothing changes, so another program or a web page on the same computer cannot
+//! inject faults, read the orders or mark links paid.
 //!
 //! | Method and path | Body / answer |
 //! |---|---|
@@ -28,7 +39,6 @@
 //! | `GET /sim/orders` | `{"orders":[OrderView..],"movements":[Movement..]}`: what was really committed |
 //! | `GET /sim/requests` | `{"requests":[RequestRecord..]}`: the last 10,000 API requests, to count hits |
 //! | `POST /sim/links/{payment_link_id}/pay` | marks a payment link paid (the customer paid with the demo Visa card); answers the order, 404 unknown, 409 already paid, 410 expired |
-//! | `GET /sim/pay/{payment_link_id}` | the `payment_link` target: a small HTML page with a Pay button |
 //!
 //! Fault kinds ([`FaultKind`]), applied to the next `count` matching requests, first queued first:
 //!
@@ -67,12 +77,17 @@
 //! | amount whose minor units end in `51` (e.g. 10.51) | `13029` / `03029` "Insufficient funds" | yes, DECLINED, no money |
 //! | card or token expiry in the past (real current date) | `13012` / `03012` "Card expired" | no |
 //! | card number failing Luhn | `13016` / `03016` "Invalid card number" | no |
+//! | a valid card number that is not a public test card ([`TEST_CARDS`]: spec 6 and 4916783391760242) | `13016` / `03016` "Invalid card number" (`53016` for CREATE_TOKEN) | no |
 //! | card of no supported brand | `13003` / `03003` "Payment option not available" | no |
 //! | unknown token | `13044` / `03044` "Token name does not exist" | no |
 //! | INACTIVE token | `13014` / `03014` "Inactive payment option" | no |
 //!
 //! (`13...` answers a PURCHASE, `03...` an AUTHORIZATION.) These are definitive failures in the
 //! classification of spec 5.4.
+//!
+//! Only the public test cards are accepted, anywhere a card number can arrive (charges,
+//! CREATE_TOKEN, `--seed-token`): a real customer's card typed into the Demo by mistake is
+//! refused as APS refuses an invalid number, so it never reaches the state file or the log.
 //!
 //! # Where APS is UNKNOWN (spec 10), the simulator's reading
 //!
@@ -103,11 +118,14 @@
 //!
 //! One in-memory state behind one lock, held only for the synchronous state change. With
 //! `--state FILE` it is written as JSON (temp file, then rename) after every committed change,
-//! before the answer leaves, and loaded at start. The full card number is never kept: tokens hold
-//! a salted SHA-256 fingerprint (for unique-token mode), the masked number, BIN and last four.
+//! before the answer leaves, and loaded at start; the file is readable by its owner only from
+//! creation and never written through a symbolic link. No card number and no fingerprint of one
+//! is kept: tokens hold the masked number, BIN and last four. Unique-token mode recognises a
+//! card by its masked number, which is unique among the accepted test cards.
 
 pub mod args;
 mod batch;
+mod cards;
 mod engine;
 mod faults;
 mod http;
@@ -116,7 +134,9 @@ mod payments;
 mod state;
 mod tokens;
 
+pub use cards::TEST_CARDS;
 pub use faults::{Fault, FaultKind};
+pub use http::CONTROL_TOKEN_HEADER;
 pub use state::{Movement, MovementKind, OrderState, OrderView, RequestRecord};
 
 use crate::aps::secret::Secret;
@@ -181,8 +201,10 @@ impl SeedToken {
         if crate::aps::fields::check("token_name", &self.name).is_err() {
             return Err(err("the token name may hold letters, digits and _ - . @, at most 100"));
         }
-        if crate::aps::card::CardNumber::parse(self.card_number.expose()).is_err() {
-            return Err(err("the card number is not a valid card number (use a public test card)"));
+        match crate::aps::card::CardNumber::parse(self.card_number.expose()) {
+            Ok(card) if cards::is_test_card(card.expose()) => {}
+            Ok(_) => return Err(err("the card number is not one of the public APS test cards (spec 6)")),
+            Err(_) => return Err(err("the card number is not a valid card number (use a public test card)")),
         }
         if crate::aps::card::Expiry::from_wire(&self.expiry).is_err() {
             return Err(err("the expiry must be YYMM, for example 3012 for December 2030"));
@@ -285,12 +307,48 @@ pub async fn start(config: SimConfig, listen: SocketAddr) -> Result<SimHandle, S
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| SimError::Bind { addr: listen, source })?;
+    launch(listener, &config, &tokio::runtime::Handle::current())
+}
+
+/// [`start`] from outside async code (the Demo merchant starts on its first use, from a
+/// blocking thread): binds at once and serves on `runtime`.
+///
+/// # Errors
+/// As [`start`].
+pub fn start_on(
+    runtime: &tokio::runtime::Handle,
+    config: SimConfig,
+    listen: SocketAddr,
+) -> Result<SimHandle, SimError> {
+    for seed in &config.seed_tokens {
+        seed.check()?;
+    }
+    let listener =
+        std::net::TcpListener::bind(listen).map_err(|source| SimError::Bind { addr: listen, source })?;
+    listener.set_nonblocking(true)?;
+    let listener = {
+        let _entered = runtime.enter();
+        tokio::net::TcpListener::from_std(listener)?
+    };
+    launch(listener, &config, runtime)
+}
+
+fn launch(
+    listener: tokio::net::TcpListener,
+    config: &SimConfig,
+    runtime: &tokio::runtime::Handle,
+) -> Result<SimHandle, SimError> {
     let addr = listener.local_addr()?;
     let base_url = format!("http://{addr}");
-    let engine = engine::Engine::new(&config, base_url.clone())?;
-    let shared = Arc::new(http::Shared::new(engine));
+    let engine = engine::Engine::new(config, base_url.clone())?;
+    let mut token = [0u8; 16];
+    getrandom::fill(&mut token).map_err(|e| {
+        SimError::Config(format!("no control token: the system random generator failed: {e}"))
+    })?;
+    let token: String = token.iter().map(|b| format!("{b:02x}")).collect();
+    let shared = Arc::new(http::Shared::new(engine, Secret::new(token)));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(http::serve(listener, Arc::clone(&shared), stop_rx));
+    let task = runtime.spawn(http::serve(listener, Arc::clone(&shared), stop_rx));
     Ok(SimHandle { addr, base_url, shared, stop: Some(stop_tx), task: Some(task) })
 }
 
@@ -326,9 +384,20 @@ impl SimHandle {
         format!("{}/FortAPI/batchApi/", self.base_url)
     }
 
-    /// The control API root, `http://HOST:PORT/sim`.
+    /// The control API root, `http://HOST:PORT/sim`. Every request to it needs
+    /// [`SimHandle::control_token`] in the [`CONTROL_TOKEN_HEADER`] header.
     pub fn control_url(&self) -> String {
         format!("{}/sim", self.base_url)
+    }
+
+    /// The random token of this run that the control API requires.
+    pub fn control_token(&self) -> &str {
+        self.shared.control_token.expose()
+    }
+
+    /// The customer's page of a payment link, `http://HOST:PORT/pay/{id}` (no token needed).
+    pub fn link_page_url(&self, payment_link_id: &str) -> String {
+        format!("{}/pay/{payment_link_id}", self.base_url)
     }
 
     /// Queues a fault for the next matching requests.

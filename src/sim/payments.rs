@@ -60,14 +60,14 @@ impl Engine {
             return Ok(TokenPlan::None);
         }
         if self.unique_tokens
-            && let Some(existing) = st.by_fingerprint.get(&card.fingerprint)
+            && let Some(existing) = st.by_card.get(&card.masked)
             && st.tokens.contains_key(existing)
         {
             return Ok(TokenPlan::Reuse(existing.clone()));
         }
         match requested {
             Some(name) => match st.tokens.get(name) {
-                Some(token) if token.fingerprint == card.fingerprint => Ok(TokenPlan::Reuse(name.to_owned())),
+                Some(token) if token.masked == card.masked => Ok(TokenPlan::Reuse(name.to_owned())),
                 Some(_) => Err("114"),
                 None => Ok(TokenPlan::Create(name.to_owned())),
             },
@@ -200,7 +200,7 @@ impl Engine {
     /// Checks the token or the card data of a charge; the error is the message code.
     fn charge_source(&self, st: &State, req: &Params) -> Result<Source, &'static str> {
         if let Some(pan) = text(req, "card_number") {
-            let card = CardFacts::of(pan, &st.salt)?;
+            let card = CardFacts::of(pan)?;
             let expiry = text(req, "expiry_date").unwrap_or_default();
             if let Some(problem) = expiry_problem(expiry) {
                 return Err(problem);
@@ -445,7 +445,7 @@ impl Engine {
         });
         let mut out = answer(req, "48", "000");
         put(&mut out, "fort_id", fort_id);
-        put(&mut out, "payment_link", format!("{}/sim/pay/{id}", self.base_url));
+        put(&mut out, "payment_link", format!("{}/pay/{id}", self.base_url));
         put(&mut out, "payment_link_id", id);
         (out, true)
     }
@@ -510,7 +510,7 @@ impl Engine {
             String::new()
         } else {
             format!(
-                "<form method=\"post\" action=\"/sim/links/{}/pay\"><button type=\"submit\">Pay {} {}</button></form>",
+                "<form method=\"post\" action=\"/pay/{}\"><button type=\"submit\">Pay {} {}</button></form>",
                 html_escape(id),
                 html_escape(&amount),
                 html_escape(&order.currency)

@@ -1,13 +1,14 @@
 //! The simulator's memory: orders, tokens, payment links, batches and money movements, plus the
 //! views handed to tests and the JSON file that keeps them across restarts.
 //!
-//! Nothing here holds a full card number: a token keeps a salted fingerprint of the PAN (so
-//! unique-token mode can find "the same card" again), the masked number, the BIN and the last
-//! four digits.
+//! Nothing here holds a full card number or a fingerprint of one: a token keeps the masked
+//! number, the BIN and the last four digits. The simulator accepts only the public test cards,
+//! whose masked numbers all differ, so unique-token mode finds "the same card" again by its
+//! masked number, through an index kept in memory only.
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use super::SimError;
@@ -166,8 +167,7 @@ pub(crate) struct Token {
     pub seq: u64,
     pub name: String,
     pub status: TokenStatus,
-    /// Salted SHA-256 of the PAN, hex.
-    pub fingerprint: String,
+    /// First 6 and last 4 digits, e.g. `400555******0001`.
     pub masked: String,
     pub bin: String,
     pub last4: String,
@@ -349,8 +349,6 @@ pub(crate) struct Batch {
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct State {
     pub version: u32,
-    /// Hex salt of the PAN fingerprints.
-    pub salt: String,
     pub fort_seq: u64,
     pub order_seq: u64,
     pub movement_seq: u64,
@@ -362,18 +360,18 @@ pub(crate) struct State {
     pub by_fort_id: HashMap<String, String>,
     #[serde(skip)]
     pub by_link: HashMap<String, String>,
+    /// Masked card number to the first token of that card (unique-token mode). Memory only.
     #[serde(skip)]
-    pub by_fingerprint: HashMap<String, String>,
+    pub by_card: HashMap<String, String>,
     /// Bumped on every committed change, so a slower writer never overwrites a newer file.
     #[serde(skip)]
     pub generation: u64,
 }
 
 impl State {
-    pub(crate) fn new(salt: String) -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             version: STATE_VERSION,
-            salt,
             fort_seq: 0,
             order_seq: 0,
             movement_seq: 0,
@@ -383,7 +381,7 @@ impl State {
             batches: BTreeMap::new(),
             by_fort_id: HashMap::new(),
             by_link: HashMap::new(),
-            by_fingerprint: HashMap::new(),
+            by_card: HashMap::new(),
             generation: 0,
         }
     }
@@ -392,7 +390,7 @@ impl State {
     fn reindex(&mut self) {
         self.by_fort_id.clear();
         self.by_link.clear();
-        self.by_fingerprint.clear();
+        self.by_card.clear();
         for order in self.orders.values() {
             self.by_fort_id.insert(order.fort_id.clone(), order.merchant_reference.clone());
             if let Some(link) = &order.link {
@@ -402,7 +400,7 @@ impl State {
         let mut tokens: Vec<&Token> = self.tokens.values().collect();
         tokens.sort_by_key(|t| t.seq);
         for token in tokens {
-            self.by_fingerprint.entry(token.fingerprint.clone()).or_insert_with(|| token.name.clone());
+            self.by_card.entry(token.masked.clone()).or_insert_with(|| token.name.clone());
         }
     }
 
@@ -410,7 +408,7 @@ impl State {
     pub(crate) fn add_token(&mut self, mut token: Token) {
         self.token_seq += 1;
         token.seq = self.token_seq;
-        self.by_fingerprint.entry(token.fingerprint.clone()).or_insert_with(|| token.name.clone());
+        self.by_card.entry(token.masked.clone()).or_insert_with(|| token.name.clone());
         self.tokens.insert(token.name.clone(), token);
     }
 
@@ -418,8 +416,8 @@ impl State {
     pub(crate) fn rename_token(&mut self, from: &str, to: &str) {
         if let Some(mut token) = self.tokens.remove(from) {
             token.name = to.to_owned();
-            if self.by_fingerprint.get(&token.fingerprint).map(String::as_str) == Some(from) {
-                self.by_fingerprint.insert(token.fingerprint.clone(), to.to_owned());
+            if self.by_card.get(&token.masked).map(String::as_str) == Some(from) {
+                self.by_card.insert(token.masked.clone(), to.to_owned());
             }
             self.tokens.insert(to.to_owned(), token);
         }
@@ -493,6 +491,8 @@ impl State {
 }
 
 /// Writes the state file: temp file, sync, rename, so a crash leaves the old or the new file.
+/// The file is readable by its owner only from creation, and never read or written through a
+/// symbolic link.
 pub(crate) struct Persister {
     path: PathBuf,
     written: Mutex<u64>,
@@ -505,7 +505,7 @@ impl Persister {
 
     /// Loads the state, or `None` when the file does not exist yet.
     pub(crate) fn load(&self) -> Result<Option<State>, SimError> {
-        let text = match std::fs::read(&self.path) {
+        let text = match crate::files::read(&self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.error(format!("cannot read it: {e}"))),
@@ -531,15 +531,8 @@ impl Persister {
         if generation <= *written {
             return Ok(());
         }
-        let tmp = temp_path(&self.path);
-        let result = (|| -> std::io::Result<()> {
-            use std::io::Write as _;
-            let mut file = std::fs::File::create(&tmp)?;
-            file.write_all(bytes)?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, &self.path)
-        })();
-        result.map_err(|e| self.error(format!("cannot write it: {e}")))?;
+        crate::files::write_atomic(&self.path, bytes)
+            .map_err(|e| self.error(format!("cannot write it: {e}")))?;
         *written = generation;
         Ok(())
     }
@@ -547,10 +540,4 @@ impl Persister {
     fn error(&self, problem: String) -> SimError {
         SimError::StateFile { path: self.path.clone(), problem }
     }
-}
-
-fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(std::ffi::OsString::from).unwrap_or_default();
-    name.push(".tmp");
-    path.with_file_name(name)
 }

@@ -64,6 +64,8 @@ pub struct ActiveProfile {
     pub default_currency: Currency,
     /// Who is at the keyboard, recorded with every operation.
     pub operator: String,
+    /// The host of a custom endpoint (not the published APS address): the banner warns.
+    pub custom_endpoint: Option<String>,
 }
 
 /// Settings of the desktop that are not part of a profile.

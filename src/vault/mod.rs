@@ -1,31 +1,44 @@
 //! Merchant profiles and their secrets.
 //!
-//! Profiles and app settings are plain facts in `config.json` under the data directory, written
-//! atomically. The access code and the two SHA phrases of each profile live only in the OS
-//! keychain (through `keyring-core`, the store chosen once by `main` with [`platform_store`]),
-//! or, for headless runs, in the `APS_*` environment variables captured at start-up.
+//! Profiles and app settings are plain facts in `config.json` under the data directory, changed
+//! under a lock and written atomically, readable by the owner only (see [`config`]). The access
+//! code and the two SHA phrases of each profile live only in the OS keychain (through
+//! `keyring-core`, the store chosen once by `main` with [`platform_store`]), or, for headless
+//! runs, in the `APS_*` environment variables captured at start-up.
+//!
+//! Which endpoint a profile may use is decided in one place, [`check_endpoint`]: the published
+//! APS address of its environment, a simulator on this computer for a sandbox profile, or any
+//! other address only when the profile is marked as a custom endpoint. The Demo merchant is
+//! built in ([`Vault::add_built_in`]) and never stored.
 //!
 //! Every method blocks (file and keychain I/O; the Secret Service store runs its own D-Bus
 //! runtime and must not be called from inside an async task): the service calls the vault
 //! through `spawn_blocking`. [`Vault`] is `Send + Sync`; share it in an `Arc`.
 
+mod built_in;
+mod config;
+mod kinds;
 mod profile;
 mod secrets;
 mod store;
 
-pub use profile::{Environment, MAX_PROFILE_NAME, PRODUCTION_HOST, Profile, SANDBOX_HOST, Settings};
+pub use built_in::Starter;
+pub use config::{CONFIG_FILE, CONFIG_LOCK_FILE};
+pub use kinds::{Credentials, EnvSource, SecretKind, SecretStatus};
+pub use profile::{
+    Environment, MAX_PROFILE_NAME, PRODUCTION_HOST, Profile, SANDBOX_HOST, Settings, check_endpoint,
+};
 use secrets::validate_secret;
 pub use secrets::{card_fingerprint, check_secret};
 pub use store::{StoreKind, platform_store, probe_store};
 
 use crate::aps::secret::Secret;
+use built_in::BuiltIn;
+use config::ConfigFile;
 use hmac::{Hmac, KeyInit, Mac};
 use keyring_core::{CredentialStore, Entry};
-use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use std::collections::HashMap;
 use std::fmt;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -33,185 +46,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub const SERVICE: &str = "moto-terminal";
 /// Keychain user name of the per-installation fingerprint key.
 pub const INSTALLATION_KEY_ENTRY: &str = "installation-key";
-/// The config file's name inside the data directory.
-pub const CONFIG_FILE: &str = "config.json";
-/// The config file format this build writes.
-const CONFIG_VERSION: u32 = 1;
-
-/// One of the three secrets of a merchant account.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SecretKind {
-    AccessCode,
-    RequestPhrase,
-    ResponsePhrase,
-}
-
-impl SecretKind {
-    pub const ALL: [SecretKind; 3] = [Self::AccessCode, Self::RequestPhrase, Self::ResponsePhrase];
-
-    /// The keychain entry suffix: `<profile>/<key>`.
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::AccessCode => "access-code",
-            Self::RequestPhrase => "request-phrase",
-            Self::ResponsePhrase => "response-phrase",
-        }
-    }
-
-    /// The name the APS back office uses.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::AccessCode => "access code",
-            Self::RequestPhrase => "SHA request phrase",
-            Self::ResponsePhrase => "SHA response phrase",
-        }
-    }
-
-    /// The environment variable that overrides it for one run.
-    pub fn env_var(self) -> &'static str {
-        match self {
-            Self::AccessCode => "APS_ACCESS_CODE",
-            Self::RequestPhrase => "APS_REQUEST_PHRASE",
-            Self::ResponsePhrase => "APS_RESPONSE_PHRASE",
-        }
-    }
-}
-
-impl fmt::Display for SecretKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
-
-/// The three secrets of one merchant account. `Debug` shows none of them.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
-    pub access_code: Secret,
-    pub request_phrase: Secret,
-    pub response_phrase: Secret,
-}
-
-impl Credentials {
-    pub fn get(&self, kind: SecretKind) -> &Secret {
-        match kind {
-            SecretKind::AccessCode => &self.access_code,
-            SecretKind::RequestPhrase => &self.request_phrase,
-            SecretKind::ResponsePhrase => &self.response_phrase,
-        }
-    }
-
-    /// Checks all three, naming the first wrong one.
-    ///
-    /// # Errors
-    /// [`VaultError::InvalidSecret`].
-    pub fn validate(&self) -> Result<(), VaultError> {
-        SecretKind::ALL.into_iter().try_for_each(|k| validate_secret(k, self.get(k), None))
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Credentials(<redacted>)")
-    }
-}
-
-/// Which secrets a profile has (from the keychain or the environment), for the profile screen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
-pub struct SecretStatus {
-    pub access_code: bool,
-    pub request_phrase: bool,
-    pub response_phrase: bool,
-}
-
-impl SecretStatus {
-    pub fn has(&self, kind: SecretKind) -> bool {
-        match kind {
-            SecretKind::AccessCode => self.access_code,
-            SecretKind::RequestPhrase => self.request_phrase,
-            SecretKind::ResponsePhrase => self.response_phrase,
-        }
-    }
-
-    pub fn is_complete(&self) -> bool {
-        SecretKind::ALL.into_iter().all(|k| self.has(k))
-    }
-
-    pub fn missing(&self) -> Vec<SecretKind> {
-        SecretKind::ALL.into_iter().filter(|k| !self.has(*k)).collect()
-    }
-
-    fn set(&mut self, kind: SecretKind, value: bool) {
-        match kind {
-            SecretKind::AccessCode => self.access_code = value,
-            SecretKind::RequestPhrase => self.request_phrase = value,
-            SecretKind::ResponsePhrase => self.response_phrase = value,
-        }
-    }
-}
-
-/// The `APS_*` secret overrides, captured once at start-up so nothing reads the process
-/// environment later (and tests need not change it). Empty values count as unset.
-#[derive(Clone, Default)]
-pub struct EnvSource {
-    values: HashMap<SecretKind, Secret>,
-}
-
-impl EnvSource {
-    /// No overrides.
-    pub fn none() -> EnvSource {
-        EnvSource::default()
-    }
-
-    /// Reads `APS_ACCESS_CODE`, `APS_REQUEST_PHRASE` and `APS_RESPONSE_PHRASE` now.
-    pub fn from_process() -> EnvSource {
-        let values = SecretKind::ALL
-            .into_iter()
-            .filter_map(|k| {
-                std::env::var(k.env_var()).ok().filter(|v| !v.is_empty()).map(|v| (k, Secret::new(v)))
-            })
-            .collect();
-        EnvSource { values }
-    }
-
-    /// Overrides from a map of variable names to values (tests, or a caller's own parsing).
-    pub fn from_map(map: &HashMap<String, String>) -> EnvSource {
-        let values = SecretKind::ALL
-            .into_iter()
-            .filter_map(|k| {
-                map.get(k.env_var()).filter(|v| !v.is_empty()).map(|v| (k, Secret::from(v.as_str())))
-            })
-            .collect();
-        EnvSource { values }
-    }
-
-    pub fn get(&self, kind: SecretKind) -> Option<&Secret> {
-        self.values.get(&kind)
-    }
-
-    /// Which secrets the environment supplies.
-    pub fn status(&self) -> SecretStatus {
-        let mut status = SecretStatus::default();
-        for k in SecretKind::ALL {
-            status.set(k, self.values.contains_key(&k));
-        }
-        status
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-}
-
-impl fmt::Debug for EnvSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let set: Vec<&str> = SecretKind::ALL
-            .into_iter()
-            .filter(|k| self.values.contains_key(k))
-            .map(SecretKind::env_var)
-            .collect();
-        write!(f, "EnvSource(set: {set:?})")
-    }
-}
 
 /// Why a vault call failed. Messages say what to do; none contains a secret.
 #[derive(Debug, thiserror::Error)]
@@ -249,23 +83,39 @@ pub enum VaultError {
     ConfigWrite { path: String, source: std::io::Error },
     #[error("the system random generator failed: {0}")]
     Random(String),
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct ConfigFile {
-    #[serde(default)]
-    version: u32,
-    #[serde(default)]
-    settings: Settings,
-    #[serde(default)]
-    profiles: Vec<Profile>,
+    #[error(
+        "the built-in profile \"{profile}\" could not start: {problem}; restart moto-terminal or choose another profile"
+    )]
+    BuiltInUnavailable { profile: String, problem: String },
 }
 
 #[derive(Default)]
 struct State {
     config: ConfigFile,
-    /// In-memory profiles (the built-in demo merchant), never written anywhere.
-    ephemeral: Vec<(Profile, Credentials)>,
+    /// Built-in profiles (the demo merchant), in memory only, never written anywhere.
+    built_in: Vec<BuiltIn>,
+}
+
+impl State {
+    fn find_profile(&self, name: &str) -> Option<Profile> {
+        self.config
+            .profiles
+            .iter()
+            .chain(self.built_in.iter().map(|b| &b.profile))
+            .find(|p| p.name == name)
+            .cloned()
+    }
+
+    fn name_taken(&self, name: &str) -> bool {
+        let built_in: Vec<&Profile> = self.built_in.iter().map(|b| &b.profile).collect();
+        name_taken(&self.config, &built_in, name)
+    }
+}
+
+/// A stored or built-in profile already has this name, ignoring case.
+fn name_taken(config: &ConfigFile, built_in: &[&Profile], name: &str) -> bool {
+    let lower = name.to_lowercase();
+    config.profiles.iter().chain(built_in.iter().copied()).any(|p| p.name.to_lowercase() == lower)
 }
 
 /// Profiles, settings and secrets. See the module docs for the threading contract.
@@ -292,25 +142,16 @@ impl Vault {
     /// `store`; no environment overrides until [`Vault::with_env`].
     ///
     /// # Errors
-    /// [`VaultError::Config`] when the file exists but cannot be read, is not valid, or comes
-    /// from a newer version. The file is left untouched.
+    /// [`VaultError::Config`] when the file exists but cannot be read (or is a symbolic link),
+    /// is not valid, holds a stored "demo" profile, or comes from a newer version. The file is
+    /// left untouched.
     pub fn open(data_dir: &Path, store: Arc<CredentialStore>) -> Result<Vault, VaultError> {
-        let path = data_dir.join(CONFIG_FILE);
-        let config = match std::fs::read_to_string(&path) {
-            Ok(text) => parse_config(&text)
-                .map_err(|problem| VaultError::Config { path: path.display().to_string(), problem })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                ConfigFile { version: CONFIG_VERSION, ..Default::default() }
-            }
-            Err(e) => {
-                return Err(VaultError::Config { path: path.display().to_string(), problem: e.to_string() });
-            }
-        };
+        let config = config::load(data_dir)?;
         Ok(Vault {
             dir: data_dir.to_owned(),
             store,
             env: EnvSource::none(),
-            state: Mutex::new(State { config, ephemeral: Vec::new() }),
+            state: Mutex::new(State { config, built_in: Vec::new() }),
             installation_key: Mutex::new(None),
         })
     }
@@ -343,32 +184,50 @@ impl Vault {
     /// Every profile: those in the config file in their saved order, then built-in ones.
     pub fn profiles(&self) -> Vec<Profile> {
         let state = self.lock();
-        state.config.profiles.iter().cloned().chain(state.ephemeral.iter().map(|(p, _)| p.clone())).collect()
+        state
+            .config
+            .profiles
+            .iter()
+            .cloned()
+            .chain(state.built_in.iter().map(|b| b.profile.clone()))
+            .collect()
     }
 
+    /// A profile to use. A built-in one whose server has not started yet is started now; if
+    /// that fails its endpoint stays empty and [`Vault::credentials`] says why.
     pub fn profile(&self, name: &str) -> Option<Profile> {
-        let state = self.lock();
-        find_profile(&state, name)
+        let mut state = self.lock();
+        if let Err(e) = state.start_built_in(name) {
+            log::warn!("{e}");
+        }
+        state.find_profile(name)
     }
 
-    /// True for a built-in profile that lives only in memory.
-    pub fn is_ephemeral(&self, name: &str) -> bool {
-        self.lock().ephemeral.iter().any(|(p, _)| p.name == name)
+    /// The environment of a stored or built-in profile (starts nothing).
+    pub fn environment_of(&self, name: &str) -> Option<Environment> {
+        self.lock().find_profile(name).map(|p| p.environment)
+    }
+
+    /// True when a stored or built-in profile has this name (starts nothing).
+    pub fn has_profile(&self, name: &str) -> bool {
+        self.lock().find_profile(name).is_some()
     }
 
     /// Adds a profile to the config file. Its secrets are set separately ([`Vault::set_credentials`]).
     ///
     /// # Errors
-    /// Invalid profile, a name already taken (ignoring case), or the file cannot be saved.
+    /// Invalid profile (a demo one included: the Demo is built in), a name already taken
+    /// (ignoring case), or the file cannot be saved.
     pub fn add_profile(&self, profile: Profile) -> Result<(), VaultError> {
-        profile.validate()?;
-        let mut state = self.lock();
-        if name_taken(&state, &profile.name) {
-            return Err(VaultError::ProfileExists(profile.name));
-        }
-        let mut config = state.config.clone();
-        config.profiles.push(profile);
-        self.save(&mut state, config)
+        profile.validate_stored()?;
+        // AUDIT HOOK: once the audit trail exists, record a custom endpoint here (profile, host, operator).
+        self.update(|config, built_in| {
+            if name_taken(config, built_in, &profile.name) {
+                return Err(VaultError::ProfileExists(profile.name.clone()));
+            }
+            config.profiles.push(profile);
+            Ok(())
+        })
     }
 
     /// Replaces the stored profile of the same name.
@@ -376,19 +235,20 @@ impl Vault {
     /// # Errors
     /// Invalid profile, no such stored profile, a built-in profile, or the file cannot be saved.
     pub fn update_profile(&self, profile: Profile) -> Result<(), VaultError> {
-        profile.validate()?;
-        let mut state = self.lock();
-        if state.ephemeral.iter().any(|(p, _)| p.name == profile.name) {
+        if self.is_ephemeral(&profile.name) {
             return Err(VaultError::ProfileReadOnly(profile.name));
         }
-        let mut config = state.config.clone();
-        let slot = config
-            .profiles
-            .iter_mut()
-            .find(|p| p.name == profile.name)
-            .ok_or_else(|| VaultError::ProfileNotFound(profile.name.clone()))?;
-        *slot = profile;
-        self.save(&mut state, config)
+        profile.validate_stored()?;
+        // AUDIT HOOK: once the audit trail exists, record a custom endpoint here (profile, host, operator).
+        self.update(|config, _| {
+            let slot = config
+                .profiles
+                .iter_mut()
+                .find(|p| p.name == profile.name)
+                .ok_or_else(|| VaultError::ProfileNotFound(profile.name.clone()))?;
+            *slot = profile;
+            Ok(())
+        })
     }
 
     /// Removes a profile and deletes its secrets from the keychain (secrets first, so a locked
@@ -399,8 +259,8 @@ impl Vault {
     pub fn remove_profile(&self, name: &str) -> Result<(), VaultError> {
         {
             let mut state = self.lock();
-            if let Some(i) = state.ephemeral.iter().position(|(p, _)| p.name == name) {
-                state.ephemeral.remove(i);
+            if let Some(i) = state.built_in.iter().position(|b| b.profile.name == name) {
+                state.built_in.remove(i);
                 return Ok(());
             }
             if !state.config.profiles.iter().any(|p| p.name == name) {
@@ -415,35 +275,22 @@ impl Vault {
                 }
             }
         }
-        let mut state = self.lock();
-        let mut config = state.config.clone();
-        config.profiles.retain(|p| p.name != name);
-        if config.settings.default_profile.as_deref() == Some(name) {
-            config.settings.default_profile = None;
-        }
-        self.save(&mut state, config)
-    }
-
-    /// Keeps a profile and its credentials in memory only (the built-in demo merchant): listed
-    /// with the others, never written to the config file or the keychain.
-    ///
-    /// # Errors
-    /// Invalid profile or credentials, or a name already taken.
-    pub fn add_ephemeral(&self, profile: Profile, credentials: Credentials) -> Result<(), VaultError> {
-        profile.validate()?;
-        credentials.validate()?;
-        let mut state = self.lock();
-        if name_taken(&state, &profile.name) {
-            return Err(VaultError::ProfileExists(profile.name));
-        }
-        state.ephemeral.push((profile, credentials));
-        Ok(())
+        self.update(|config, _| {
+            config.profiles.retain(|p| p.name != name);
+            if config.settings.default_profile.as_deref() == Some(name) {
+                config.settings.default_profile = None;
+            }
+            Ok(())
+        })
     }
 
     pub fn settings(&self) -> Settings {
         self.lock().config.settings.clone()
     }
 
+    /// Saves the app settings. Only the settings that differ from what this process last saw
+    /// are written, so another process's change to a different setting is kept.
+    ///
     /// # Errors
     /// An unknown default profile, a bad operator name, or the file cannot be saved.
     pub fn set_settings(&self, settings: Settings) -> Result<(), VaultError> {
@@ -453,15 +300,43 @@ impl Vault {
                 problem: "must be at most 50 characters on one line".to_owned(),
             });
         }
+        let seen = self.settings();
+        self.update(|config, built_in| {
+            if let Some(name) = &settings.default_profile
+                && !config.profiles.iter().chain(built_in.iter().copied()).any(|p| &p.name == name)
+            {
+                return Err(VaultError::ProfileNotFound(name.clone()));
+            }
+            let now = &mut config.settings;
+            if settings.operator != seen.operator {
+                now.operator.clone_from(&settings.operator);
+            }
+            if settings.default_profile != seen.default_profile {
+                now.default_profile.clone_from(&settings.default_profile);
+            }
+            if settings.default_currency != seen.default_currency {
+                now.default_currency = settings.default_currency;
+            }
+            if settings.card_idle_wipe_secs != seen.card_idle_wipe_secs {
+                now.card_idle_wipe_secs = settings.card_idle_wipe_secs;
+            }
+            Ok(())
+        })
+    }
+
+    /// Applies `change` to the config file as it is on disk now (another process may have
+    /// changed it), under the file lock, then adopts the result in memory. `change` also sees
+    /// the built-in profiles, for name checks.
+    fn update(
+        &self,
+        change: impl FnOnce(&mut ConfigFile, &[&Profile]) -> Result<(), VaultError>,
+    ) -> Result<(), VaultError> {
         let mut state = self.lock();
-        if let Some(name) = &settings.default_profile
-            && find_profile(&state, name).is_none()
-        {
-            return Err(VaultError::ProfileNotFound(name.clone()));
-        }
-        let mut config = state.config.clone();
-        config.settings = settings;
-        self.save(&mut state, config)
+        let built_in: Vec<Profile> = state.built_in.iter().map(|b| b.profile.clone()).collect();
+        let built_in: Vec<&Profile> = built_in.iter().collect();
+        let config = config::update(&self.dir, |config| change(config, &built_in))?;
+        state.config = config;
+        Ok(())
     }
 
     /// Stores all three secrets of a profile in the keychain (or in memory for a built-in one).
@@ -522,7 +397,8 @@ impl Vault {
     /// # Errors
     /// No such profile or the keychain refuses.
     pub fn secret_status(&self, profile: &str) -> Result<SecretStatus, VaultError> {
-        if self.ephemeral_credentials(profile)?.is_some() {
+        // Listing a built-in profile must not start the server behind it.
+        if self.is_ephemeral(profile) {
             return Ok(SecretStatus { access_code: true, request_phrase: true, response_phrase: true });
         }
         let mut status = SecretStatus::default();
@@ -574,37 +450,6 @@ impl Vault {
             .map_err(|source| VaultError::Keychain { action: "open a keychain entry", source })
     }
 
-    /// Applies `change` to a built-in profile's credentials; false when `profile` is a stored one.
-    fn set_ephemeral(
-        &self,
-        profile: &str,
-        change: impl FnOnce(&mut Credentials),
-    ) -> Result<bool, VaultError> {
-        let mut state = self.lock();
-        if let Some((_, c)) = state.ephemeral.iter_mut().find(|(p, _)| p.name == profile) {
-            change(c);
-            return Ok(true);
-        }
-        if state.config.profiles.iter().any(|p| p.name == profile) {
-            Ok(false)
-        } else {
-            Err(VaultError::ProfileNotFound(profile.to_owned()))
-        }
-    }
-
-    /// A built-in profile's credentials; `None` for a stored profile.
-    fn ephemeral_credentials(&self, profile: &str) -> Result<Option<Credentials>, VaultError> {
-        let state = self.lock();
-        if let Some((_, c)) = state.ephemeral.iter().find(|(p, _)| p.name == profile) {
-            return Ok(Some(c.clone()));
-        }
-        if state.config.profiles.iter().any(|p| p.name == profile) {
-            Ok(None)
-        } else {
-            Err(VaultError::ProfileNotFound(profile.to_owned()))
-        }
-    }
-
     fn write_secret(&self, profile: &str, kind: SecretKind, secret: &Secret) -> Result<(), VaultError> {
         self.entry(profile, kind)?
             .set_password(secret.expose())
@@ -626,76 +471,9 @@ impl Vault {
         }
         self.keychain_secret(profile, kind)
     }
-
-    /// Writes `config` atomically (temporary file, fsync, rename, fsync the folder), then
-    /// adopts it in memory: memory and disk never disagree after a failed save.
-    fn save(&self, state: &mut State, mut config: ConfigFile) -> Result<(), VaultError> {
-        config.version = CONFIG_VERSION;
-        let path = self.config_path();
-        let shown = path.display().to_string();
-        let fail = |source| VaultError::ConfigWrite { path: shown.clone(), source };
-        let text = serde_json::to_string_pretty(&config).map_err(|e| fail(std::io::Error::other(e)))?;
-        std::fs::create_dir_all(&self.dir).map_err(fail)?;
-        let tmp = self.dir.join(format!("{CONFIG_FILE}.tmp-{}", std::process::id()));
-        let written = (|| {
-            let mut file = std::fs::File::create(&tmp)?;
-            file.write_all(text.as_bytes())?;
-            file.write_all(b"\n")?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, &path)?;
-            sync_dir(&self.dir)
-        })();
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(fail(e));
-        }
-        state.config = config;
-        Ok(())
-    }
 }
 
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> std::io::Result<()> {
-    Ok(())
-}
-
-fn parse_config(text: &str) -> Result<ConfigFile, String> {
-    let config: ConfigFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    if config.version > CONFIG_VERSION {
-        return Err(format!(
-            "it was written by a newer moto-terminal (format {}, this version reads {CONFIG_VERSION}); update moto-terminal",
-            config.version
-        ));
-    }
-    for p in &config.profiles {
-        p.validate().map_err(|e| format!("profile \"{}\": {e}", p.name))?;
-    }
-    Ok(config)
-}
-
-fn find_profile(state: &State, name: &str) -> Option<Profile> {
-    state
-        .config
-        .profiles
-        .iter()
-        .chain(state.ephemeral.iter().map(|(p, _)| p))
-        .find(|p| p.name == name)
-        .cloned()
-}
-
-fn name_taken(state: &State, name: &str) -> bool {
-    state
-        .config
-        .profiles
-        .iter()
-        .chain(state.ephemeral.iter().map(|(p, _)| p))
-        .any(|p| p.name.to_lowercase() == name.to_lowercase())
-}
-
+#[cfg(test)]
+mod safety_tests;
 #[cfg(test)]
 mod tests;

@@ -27,6 +27,8 @@ pub const PRODUCTION_HOST: &str = "paymentservices.payfort.com";
 
 impl Environment {
     pub const ALL: [Environment; 3] = [Self::Demo, Self::Sandbox, Self::Production];
+    /// The environments a stored profile may have: the Demo is built in, never stored.
+    pub const STORABLE: [Environment; 2] = [Self::Sandbox, Self::Production];
 
     /// The badge text.
     pub fn label(self) -> &'static str {
@@ -99,6 +101,10 @@ pub struct Profile {
     /// `en` or `ar`: the language of APS's response messages.
     #[serde(default = "default_language")]
     pub language: String,
+    /// The agent chose an endpoint other than the environment's published APS address (and
+    /// other than a simulator on this computer for a sandbox profile). The banner says so.
+    #[serde(default)]
+    pub custom_endpoint: bool,
 }
 
 fn default_language() -> String {
@@ -127,6 +133,7 @@ impl Profile {
             trusted_channel: false,
             customer_ip: None,
             language: default_language(),
+            custom_endpoint: false,
         }
     }
 
@@ -135,48 +142,40 @@ impl Profile {
     /// # Errors
     /// [`VaultError::InvalidProfile`].
     pub fn validate(&self) -> Result<(), VaultError> {
+        self.validate_fields()?;
+        check_endpoint(self.environment, &self.endpoint, self.custom_endpoint)
+    }
+
+    /// [`Profile::validate`], and not a demo profile: the rule for a profile to be stored.
+    ///
+    /// # Errors
+    /// [`VaultError::InvalidProfile`].
+    pub fn validate_stored(&self) -> Result<(), VaultError> {
+        if self.environment == Environment::Demo {
+            return Err(VaultError::InvalidProfile {
+                field: "environment",
+                problem: "the Demo merchant is built in and cannot be stored; choose sandbox (a simulator on this computer is allowed there) or production".to_owned(),
+            });
+        }
+        self.validate()
+    }
+
+    /// The host of a custom endpoint (see [`Profile::custom_endpoint`]), lower-case, for the
+    /// banner's warning; `None` for a published APS address or a local simulator.
+    pub fn custom_endpoint_host(&self) -> Option<String> {
+        match classify(self.environment, self.endpoint.trim()) {
+            Some((EndpointKind::Custom, host)) => Some(host),
+            _ => None,
+        }
+    }
+
+    /// Every field but the endpoint.
+    ///
+    /// # Errors
+    /// [`VaultError::InvalidProfile`].
+    pub fn validate_fields(&self) -> Result<(), VaultError> {
         let invalid = |field, problem: String| Err(VaultError::InvalidProfile { field, problem });
         validate_name(&self.name)?;
-        let endpoint = self.endpoint.trim();
-        let (scheme, host) = match split_url(endpoint) {
-            Some(parts) => parts,
-            None => {
-                return invalid(
-                    "endpoint",
-                    format!(
-                        "\"{endpoint}\" is not a URL; use e.g. {}",
-                        Environment::Sandbox.payment_api_url().unwrap_or_default()
-                    ),
-                );
-            }
-        };
-        let host_lc = host.to_ascii_lowercase();
-        match scheme {
-            "https" => {}
-            "http" if is_loopback(&host_lc) && self.environment != Environment::Production => {}
-            "http" => {
-                return invalid(
-                    "endpoint",
-                    "must start with https:// (plain http is allowed only to this computer, for the simulator)".to_owned(),
-                );
-            }
-            _ => return invalid("endpoint", "must start with https://".to_owned()),
-        }
-        match self.environment {
-            Environment::Sandbox if host_lc == PRODUCTION_HOST => {
-                return invalid(
-                    "endpoint",
-                    "a sandbox profile points at the APS production server; use the sandbox URL or make the profile production".to_owned(),
-                );
-            }
-            Environment::Production if host_lc == SANDBOX_HOST => {
-                return invalid(
-                    "endpoint",
-                    "a production profile points at the APS sandbox; use the production URL or make the profile sandbox".to_owned(),
-                );
-            }
-            _ => {}
-        }
         let mid = &self.merchant_identifier;
         if mid.is_empty() || mid.len() > 20 || !mid.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return invalid(
@@ -200,6 +199,87 @@ impl Profile {
     }
 }
 
+/// What an endpoint is to a profile of some environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EndpointKind {
+    /// The environment's published APS address (spec 1).
+    Published,
+    /// A server on this computer (a simulator), for a demo or sandbox profile.
+    Local,
+    /// Anything else.
+    Custom,
+}
+
+/// The path of the server-to-server API on the APS hosts.
+const PAYMENT_API_PATH: &str = "/FortAPI/paymentApi";
+
+/// Classifies `endpoint` for `environment`, with its host in lower case; `None` when it is
+/// not an http(s) URL.
+fn classify(environment: Environment, endpoint: &str) -> Option<(EndpointKind, String)> {
+    let url = parse_url(endpoint)?;
+    let host = url.host.to_ascii_lowercase();
+    let published = environment.payment_api_url().and_then(parse_url).is_some_and(|p| {
+        url.scheme == "https"
+            && host == p.host
+            && url.port.is_none_or(|port| port == "443")
+            && url.path == PAYMENT_API_PATH
+    });
+    let kind = if published {
+        EndpointKind::Published
+    } else if is_loopback(&host) && environment != Environment::Production {
+        EndpointKind::Local
+    } else {
+        EndpointKind::Custom
+    };
+    Some((kind, host))
+}
+
+/// The one rule deciding whether a profile of `environment` may send to `endpoint`:
+///
+/// - demo: only a simulator on this computer;
+/// - sandbox: the published APS sandbox address, or a simulator on this computer;
+/// - production: the published APS production address;
+/// - any other https address only when `custom` is set (the agent said so explicitly), and
+///   never the other environment's APS host; plain http only to this computer, never for
+///   production.
+///
+/// # Errors
+/// [`VaultError::InvalidProfile`] for the endpoint, saying what to do.
+pub fn check_endpoint(environment: Environment, endpoint: &str, custom: bool) -> Result<(), VaultError> {
+    let invalid = |problem: String| Err(VaultError::InvalidProfile { field: "endpoint", problem });
+    let endpoint = endpoint.trim();
+    let published = environment.payment_api_url();
+    let example = published.or(Environment::Sandbox.payment_api_url()).unwrap_or_default();
+    let Some((kind, host)) = classify(environment, endpoint) else {
+        return invalid(format!("\"{endpoint}\" is not a URL; use e.g. {example}"));
+    };
+    let scheme = endpoint.split_once("://").map(|(s, _)| s).unwrap_or_default();
+    if scheme == "http" && kind != EndpointKind::Local {
+        return invalid(
+            "must start with https:// (plain http is allowed only to this computer, for the simulator)"
+                .to_owned(),
+        );
+    }
+    match (environment, kind) {
+        (Environment::Demo, EndpointKind::Local) => Ok(()),
+        (Environment::Demo, _) => invalid(
+            "the Demo merchant talks only to the simulator on this computer; for APS use a sandbox or production profile".to_owned(),
+        ),
+        (Environment::Sandbox, _) if host == PRODUCTION_HOST => invalid(
+            "a sandbox profile points at the APS production server; use the sandbox URL or make the profile production".to_owned(),
+        ),
+        (Environment::Production, _) if host == SANDBOX_HOST => invalid(
+            "a production profile points at the APS sandbox; use the production URL or make the profile sandbox".to_owned(),
+        ),
+        (_, EndpointKind::Published) | (Environment::Sandbox, EndpointKind::Local) => Ok(()),
+        _ if custom => Ok(()),
+        _ => invalid(format!(
+            "{host} is not the APS {environment} address ({example}); use that address, or, if APS gave you another one, \
+             mark the profile as a custom endpoint (--custom-endpoint, or \"Custom endpoint\" in Settings)"
+        )),
+    }
+}
+
 /// Names become keychain entry names (`<name>/access-code`) and journal keys, so `/`, `@` and
 /// control characters are refused.
 pub(crate) fn validate_name(name: &str) -> Result<(), VaultError> {
@@ -220,23 +300,36 @@ pub(crate) fn validate_name(name: &str) -> Result<(), VaultError> {
     }
 }
 
-/// Splits `scheme://host[:port]/...` into the lower-case scheme and the host. Refuses user info,
-/// whitespace and an empty host.
-fn split_url(url: &str) -> Option<(&str, &str)> {
+/// The parts of an `http(s)://host[:port][/path]` URL this module looks at.
+struct UrlParts<'a> {
+    scheme: &'a str,
+    host: &'a str,
+    port: Option<&'a str>,
+    /// Everything after the host and port: path, query and fragment.
+    path: &'a str,
+}
+
+/// Splits an http(s) URL. Refuses other schemes, user info, whitespace and an empty host.
+fn parse_url(url: &str) -> Option<UrlParts<'_>> {
     let (scheme, rest) = url.split_once("://")?;
     if !matches!(scheme, "http" | "https") || url.chars().any(char::is_whitespace) {
         return None;
     }
-    let authority = rest.split(['/', '?', '#']).next()?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
     if authority.contains('@') {
         return None;
     }
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next()?
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, after) = v6.split_once(']')?;
+        (host, after.strip_prefix(':'))
     } else {
-        authority.split(':').next()?
+        match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
     };
-    (!host.is_empty()).then_some((scheme, host))
+    (!host.is_empty()).then_some(UrlParts { scheme, host, port, path })
 }
 
 fn is_loopback(host: &str) -> bool {

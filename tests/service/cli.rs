@@ -38,7 +38,7 @@ impl CliRig {
                 "--algorithm",
                 "sha256",
                 "--environment",
-                "demo",
+                "sandbox",
                 "--trusted-channel",
             ])
             .await;
@@ -173,37 +173,53 @@ async fn charge_exit_codes_and_journal_json() {
     assert_eq!(row["state"], "partially_refunded");
 }
 
+impl CliRig {
+    /// A keyed-card charge of `amount` with the card JSON on stdin, plus `extra` flags.
+    async fn keyed_charge(&self, amount: &str, extra: &[&str]) -> Output {
+        let mut args = vec![
+            "charge",
+            "--profile",
+            &self.profile,
+            "--card-stdin",
+            "--amount",
+            amount,
+            "--currency",
+            "AED",
+            "--email",
+            "a@b.co",
+        ];
+        args.extend_from_slice(extra);
+        let mut cmd = self.command(&args);
+        tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            let mut child = cmd.spawn().unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(br#"{"number":"5123456789012346","expiry":"05/30","holder":"Omar Said"}"#)
+                .unwrap();
+            child.wait_with_output().unwrap()
+        })
+        .await
+        .unwrap()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keyed_card_comes_only_from_stdin() {
+async fn keyed_card_comes_only_from_stdin_and_is_kept_only_when_asked() {
     let rig = CliRig::new("cli-card").await;
-    let mut cmd = rig.command(&[
-        "charge",
-        "--profile",
-        &rig.profile,
-        "--card-stdin",
-        "--amount",
-        "5",
-        "--currency",
-        "AED",
-        "--email",
-        "a@b.co",
-    ]);
-    let out = tokio::task::spawn_blocking(move || {
-        use std::io::Write;
-        let mut child = cmd.spawn().unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(br#"{"number":"5123456789012346","expiry":"05/30","holder":"Omar Said"}"#)
-            .unwrap();
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap();
+    let out = rig.keyed_charge("5", &[]).await;
     assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("token:"), "a keyed charge returns the new token: {stdout}");
+    assert!(!stdout.contains("token:"), "without --remember the card is not kept: {stdout}");
+    assert!(!stdout.contains("5123456789012346") && !text(&out.stderr).contains("5123456789012346"));
+
+    // Another amount: the same card and amount again would be held as a possible duplicate.
+    let out = rig.keyed_charge("6", &["--remember"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("token:"), "with --remember a keyed charge returns the new token: {stdout}");
     assert!(!stdout.contains("5123456789012346") && !text(&out.stderr).contains("5123456789012346"));
 }
 
@@ -279,13 +295,180 @@ fn the_simulator_command_prints_where_it_listens() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let mut token = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut line).unwrap();
+    stdout.read_line(&mut token).unwrap();
     child.kill().unwrap();
     let _ = child.wait();
     let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {line}"));
     assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/FortAPI/paymentApi"), "{url}");
     let port: u16 = url["http://127.0.0.1:".len()..url.len() - "/FortAPI/paymentApi".len()].parse().unwrap();
     assert_ne!(port, 0, "the real port, not 0");
+    let token =
+        token.trim().strip_prefix("control token: ").unwrap_or_else(|| panic!("second line: {token}"));
+    assert_eq!(token.len(), 32, "the control API's token: {token}");
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_simulator_starts_only_when_the_demo_is_used() {
+    let rig = CliRig::new("cli-lazy").await;
+    // The Demo's simulator writes its state file the moment it starts listening.
+    let demo_state = rig.dir.path().join("demo-simulator.json");
+    for args in [
+        vec!["profile", "list"],
+        vec!["journal", "--profile", &rig.profile],
+        vec!["status", "--profile", &rig.profile, "--reference", "NOT-THERE"],
+    ] {
+        let out = rig.run(&args).await;
+        assert!(!demo_state.exists(), "{args:?} started the Demo simulator: {}", text(&out.stderr));
+    }
+    let ok = rig.charge(&["--token", "DEMO-VISA-0001", "--amount", "3.00"]).await;
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    assert!(!demo_state.exists(), "a charge on a sandbox profile opens no listening port");
+    let listed = text(&rig.run(&["profile", "list"]).await.stdout);
+    assert!(listed.contains("Demo merchant") && listed.contains("starts on first use"), "{listed}");
+
+    // The Demo itself: started on use, its state file private from creation.
+    let demo = rig
+        .run(&[
+            "charge",
+            "--profile",
+            "Demo merchant",
+            "--token",
+            "DEMO-MC-2346",
+            "--amount",
+            "4.00",
+            "--currency",
+            "AED",
+            "--email",
+            "caller@example.com",
+        ])
+        .await;
+    assert_eq!(demo.status.code(), Some(0), "{}{}", text(&demo.stdout), text(&demo.stderr));
+    assert_eq!(mode(&demo_state), 0o600);
+    for name in ["config.json", "journal.sqlite3"] {
+        assert_eq!(mode(&rig.dir.path().join(name)), 0o600, "{name}");
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_data_folder_is_private() {
+    let rig = CliRig::new("cli-folder").await;
+    let fresh = rig.dir.path().join("new").join("moto-terminal");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_moto-terminal"));
+    cmd.arg("--data-dir").arg(&fresh).args(["journal"]).env_remove("MOTO_TERMINAL_DATA_DIR");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!((mode(&rig.dir.path().join("new")), mode(&fresh)), (0o700, 0o700));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_are_checked_against_their_environment() {
+    let rig = CliRig::new("cli-env").await;
+    let add = |name: String, extra: &'static [&'static str]| {
+        let mut args = vec![
+            "profile".to_owned(),
+            "add".to_owned(),
+            name,
+            "--merchant-identifier".to_owned(),
+            "Shop42".to_owned(),
+            "--algorithm".to_owned(),
+            "sha256".to_owned(),
+        ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        args
+    };
+    let run = |args: Vec<String>| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut cmd = rig.command(&refs);
+        tokio::task::spawn_blocking(move || cmd.output().unwrap())
+    };
+    let demo =
+        run(add(format!("fake-demo-{}", std::process::id()), &["--environment", "demo"])).await.unwrap();
+    assert_eq!(demo.status.code(), Some(2), "{}", text(&demo.stderr));
+    assert!(text(&demo.stderr).contains("built in"), "{}", text(&demo.stderr));
+
+    let proxy = format!("proxy-{}", std::process::id());
+    const ENDPOINT: [&str; 4] =
+        ["--environment", "production", "--endpoint", "https://APS-Proxy.example.com/FortAPI/paymentApi"];
+    let refused = run(add(proxy.clone(), &ENDPOINT)).await.unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(text(&refused.stderr).contains("--custom-endpoint"), "says how: {}", text(&refused.stderr));
+    const CUSTOM: [&str; 5] = [
+        "--environment",
+        "production",
+        "--endpoint",
+        "https://APS-Proxy.example.com/FortAPI/paymentApi",
+        "--custom-endpoint",
+    ];
+    let saved = run(add(proxy.clone(), &CUSTOM)).await.unwrap();
+    assert!(saved.status.success(), "{}", text(&saved.stderr));
+    assert!(text(&saved.stderr).contains("custom endpoint aps-proxy.example.com"), "{}", text(&saved.stderr));
+    let listed = text(&rig.run(&["profile", "list"]).await.stdout);
+    let line = listed.lines().find(|l| l.starts_with(&proxy)).unwrap_or_else(|| panic!("{listed}"));
+    assert!(line.contains("CUSTOM ENDPOINT aps-proxy.example.com"), "{line}");
+    let _ = rig.run(&["profile", "remove", &proxy]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn money_moves_on_a_production_default_need_an_explicit_profile() {
+    let rig = CliRig::new("cli-live").await;
+    let live = format!("live-{}", std::process::id());
+    let out = rig
+        .run(&[
+            "profile",
+            "add",
+            &live,
+            "--environment",
+            "production",
+            "--merchant-identifier",
+            "Shop42",
+            "--algorithm",
+            "sha256",
+        ])
+        .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Make it the default, as choosing it in Settings does.
+    let config = rig.dir.path().join("config.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    json["settings"]["default_profile"] = serde_json::Value::String(live.clone());
+    std::fs::write(&config, serde_json::to_string(&json).unwrap()).unwrap();
+
+    let money: [&[&str]; 9] = [
+        &["charge", "--token", "DEMO-VISA-0001", "--amount", "1", "--currency", "AED", "--email", "a@b.co"],
+        &["capture", "--reference", "R-1", "--amount", "1"],
+        &["refund", "--reference", "R-1", "--amount", "1"],
+        &["void", "--reference", "R-1"],
+        &["recurring", "charge"],
+        &["link", "create", "--amount", "1", "--currency", "AED", "--email", "a@b.co"],
+        &["token", "update", "--token", "DEMO-VISA-0001", "--status", "inactive"],
+        &["token", "create"],
+        &["charge", "--card-stdin", "--amount", "1", "--currency", "AED", "--email", "a@b.co"],
+    ];
+    for args in money {
+        let out = rig.run(args).await;
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("PRODUCTION") && stderr.contains(&format!("--profile \"{live}\"")),
+            "{stderr}"
+        );
+    }
+    assert!(rig.sim.requests().is_empty(), "nothing was sent anywhere");
+    // Reading needs no explicit profile.
+    let journal = rig.run(&["journal"]).await;
+    assert_eq!(journal.status.code(), Some(0), "{}", text(&journal.stderr));
+    let _ = rig.run(&["profile", "remove", &live]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -301,6 +301,8 @@ async fn without_a_keychain_secrets_are_refused_and_nothing_is_half_saved() {
     let service = Service::new(vault, journal, gateway, settings);
     let mut profile = super::rig::profile(&rig.sim.payment_api_url());
     profile.name = "No keychain".into();
+    // A stored profile: the rig's own is the built-in kind (demo), which is never stored.
+    profile.environment = moto_terminal::vault::Environment::Sandbox;
     let err = service
         .save_profile(profile.clone(), vec![(SecretKind::AccessCode, Secret::from("AbC123"))])
         .await

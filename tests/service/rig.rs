@@ -45,6 +45,7 @@ pub fn profile(endpoint: &str) -> Profile {
         trusted_channel: true,
         customer_ip: Some("192.0.2.10".into()),
         language: "en".into(),
+        custom_endpoint: false,
     }
 }
 

@@ -44,17 +44,24 @@ async fn serve_prints_the_listening_line_first_and_serves_until_told_to_stop() {
         })
         .await
     });
-    let mut line = String::new();
+    let mut printed = String::new();
     for _ in 0..200 {
-        line = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
-        if line.ends_with('\n') {
+        printed = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        if printed.lines().count() == 2 && printed.ends_with('\n') {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    let url = line.lines().next().unwrap().strip_prefix("listening on ").unwrap().to_owned();
+    let mut lines = printed.lines();
+    let url = lines.next().unwrap().strip_prefix("listening on ").unwrap().to_owned();
     assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/FortAPI/paymentApi"), "{url}");
     assert!(!url.contains(":0/"), "the real port is printed: {url}");
+
+    // The second line is the control token; the control API refuses requests without it.
+    let token = lines.next().unwrap().strip_prefix("control token: ").unwrap().to_owned();
+    let faults = url.replace("/FortAPI/paymentApi", "/sim/faults");
+    assert_eq!(client().get(&faults).send().await.unwrap().status(), 403);
+    assert_eq!(client_with_token(&token).get(&faults).send().await.unwrap().status(), 200);
 
     // The seeded token and the Demo merchant's credentials work against the printed URL.
     let mut params = object(json!({
@@ -77,7 +84,7 @@ async fn serve_prints_the_listening_line_first_and_serves_until_told_to_stop() {
 
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
-    assert_eq!(String::from_utf8(out.0.lock().unwrap().clone()).unwrap().lines().count(), 1);
+    assert_eq!(String::from_utf8(out.0.lock().unwrap().clone()).unwrap().lines().count(), 2);
 }
 
 #[test]

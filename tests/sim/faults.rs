@@ -200,3 +200,41 @@ async fn faults_hit_maintenance_too() {
     let status = sim.check(&r).await;
     assert_eq!((field(&status, "transaction_code"), field(&status, "captured_amount")), ("04000", "2000"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_control_api_needs_this_runs_token() {
+    let sim = demo().await;
+    let r = reference("F-TOKEN");
+    let faults = format!("{}/faults", sim.handle.control_url());
+    let fault = json!({"fault": "drop_after_commit"});
+    let other = demo().await;
+    for (what, http) in [
+        ("no token", client()),
+        ("a wrong token", client_with_token("0123456789abcdef0123456789abcdef")),
+        ("another run's token", client_with_token(other.handle.control_token())),
+    ] {
+        let injected = http.post(&faults).json(&fault).send().await.unwrap();
+        assert_eq!(injected.status(), 403, "{what}");
+        assert!(
+            injected.text().await.unwrap().contains("x-sim-control-token"),
+            "the refusal says what to send"
+        );
+        for path in ["faults", "orders", "requests"] {
+            let url = format!("{}/{path}", sim.handle.control_url());
+            assert_eq!(http.get(url).send().await.unwrap().status(), 403, "{what}: GET {path}");
+        }
+        assert_eq!(http.delete(&faults).send().await.unwrap().status(), 403, "{what}");
+    }
+    assert!(sim.handle.faults().is_empty(), "nothing was queued");
+    assert_eq!(
+        code(&sim.post_signed(&sim.handle.payment_api_url(), &purchase_body(&sim, &r)).await),
+        "14000"
+    );
+
+    // The token is random per start, 32 hex digits, and opens the control API.
+    let token = sim.handle.control_token();
+    assert!(token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()), "{token}");
+    assert_ne!(token, other.handle.control_token());
+    inject(&sim, fault).await;
+    assert_eq!(sim.handle.faults().len(), 1);
+}

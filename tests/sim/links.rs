@@ -23,7 +23,8 @@ async fn a_paid_link_shows_in_check_status() {
     let id = field(&created, "payment_link_id").to_owned();
     assert!(!id.is_empty() && id.len() <= 20);
     let url = field(&created, "payment_link").to_owned();
-    assert_eq!(url, format!("{}/sim/pay/{id}", sim.handle.base_url()));
+    assert_eq!(url, format!("{}/pay/{id}", sim.handle.base_url()));
+    assert_eq!(url, sim.handle.link_page_url(&id));
 
     let waiting = sim.check(&r).await;
     assert_eq!(code(&waiting), "12000");
@@ -37,7 +38,7 @@ async fn a_paid_link_shows_in_check_status() {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("150.00") && html.contains("AED") && html.contains("Invoice 77"), "{html}");
-    assert!(html.contains(&format!("/sim/links/{id}/pay")));
+    assert!(html.contains(&format!("action=\"/pay/{id}\"")), "{html}");
 
     let paid = sim.http.post(format!("{}/links/{id}/pay", sim.handle.control_url())).send().await.unwrap();
     assert_eq!(paid.status(), 200);
@@ -51,7 +52,7 @@ async fn a_paid_link_shows_in_check_status() {
     assert_eq!(again.status(), 409);
     let missing = sim.http.post(format!("{}/links/NOPE/pay", sim.handle.control_url())).send().await.unwrap();
     assert_eq!(missing.status(), 404);
-    let page = sim.http.get(format!("{}/pay/NOPE", sim.handle.control_url())).send().await.unwrap();
+    let page = client().get(sim.handle.link_page_url("NOPE")).send().await.unwrap();
     assert_eq!(page.status(), 404);
     assert!(sim.http.get(&url).send().await.unwrap().text().await.unwrap().contains("Paid"));
 }
@@ -107,4 +108,27 @@ async fn link_checks() {
     let gone = sim.http.post(format!("{}/links/{id}/pay", sim.handle.control_url())).send().await.unwrap();
     assert_eq!(gone.status(), 410);
     assert!(sim.truth().await.1.is_empty(), "no link was paid");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_customer_pays_on_the_page_without_the_control_token() {
+    let sim = demo().await;
+    let r = reference("PLP");
+    let id = field(&sim.send(link(&r, json!({}))).await, "payment_link_id").to_owned();
+    // The control endpoint needs the token: a page or program without it changes nothing.
+    let forged = client().post(format!("{}/links/{id}/pay", sim.handle.control_url())).send().await.unwrap();
+    assert_eq!(forged.status(), 403);
+    assert_eq!(sim.truth_of(&r).await.unwrap().state, OrderState::LinkOpen);
+
+    // The customer has only the link: its page and its Pay button.
+    let page = client().get(sim.handle.link_page_url(&id)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Waiting for payment"), "{page}");
+    let paid = client().post(sim.handle.link_page_url(&id)).send().await.unwrap();
+    assert_eq!(paid.status(), 200);
+    assert!(paid.text().await.unwrap().contains("Paid"));
+    assert_eq!(sim.truth_of(&r).await.unwrap().state, OrderState::Captured);
+    let again = client().post(sim.handle.link_page_url(&id)).send().await.unwrap();
+    assert_eq!(again.status(), 200, "paying twice shows the paid page");
+    assert_eq!(sim.truth().await.1.len(), 1, "charged once");
+    assert_eq!(client().post(sim.handle.link_page_url("NOPE")).send().await.unwrap().status(), 404);
 }

@@ -2,6 +2,7 @@
 //! and verifying answers with `aps::sign` exactly as a client would.
 
 mod batch;
+mod cards;
 mod checks;
 mod cli;
 mod faults;
@@ -19,7 +20,8 @@ use moto_terminal::sim::{
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A running simulator and a client that talks to it like the terminal would.
+/// A running simulator and a client that talks to it like the terminal would (and, like the
+/// test bench, with the control token for `/sim/`).
 pub struct Sim {
     pub handle: SimHandle,
     pub http: reqwest::Client,
@@ -30,8 +32,21 @@ pub struct Sim {
     algorithm: Algorithm,
 }
 
+/// A client without the control token.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().timeout(std::time::Duration::from_secs(10)).build().unwrap()
+}
+
+/// A client that sends `token` as the control token on every request.
+pub fn client_with_token(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(sim::CONTROL_TOKEN_HEADER, token.parse().unwrap());
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(10))
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 /// The Demo merchant on a free port.
@@ -47,8 +62,8 @@ pub async fn start(config: SimConfig) -> Sim {
     let algorithm = config.algorithm;
     let handle = sim::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     Sim {
+        http: client_with_token(handle.control_token()),
         handle,
-        http: client(),
         merchant_identifier,
         access_code,
         request_phrase,

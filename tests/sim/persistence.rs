@@ -60,6 +60,16 @@ async fn a_restart_keeps_orders_tokens_and_links() {
     {
         assert!(!saved.contains(pan), "the state file holds a full card number");
     }
+    // Nor anything to test guessed card numbers against: no hash, no salt.
+    for word in ["fingerprint", "salt"] {
+        assert!(!saved.contains(word), "the state file holds a card {word}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the state file is readable by its owner only");
+    }
     assert!(!path.with_file_name("sim-state.json.tmp").exists());
 
     let sim = start(config_with(&path)).await;
@@ -116,4 +126,45 @@ async fn without_a_state_file_a_restart_forgets() {
     sim.handle.shutdown().await;
     let sim = demo().await;
     assert_eq!(code(&sim.check(&r).await), "11036");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unique_tokens_survive_a_restart_without_fingerprints() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sim-state.json");
+    let mut config = config_with(&path);
+    config.unique_tokens = true;
+    let card = json!({
+        "service_command": "CREATE_TOKEN", "merchant_reference": "", "card_number": "5313581000123430",
+        "expiry_date": "3105", "return_url": "https://merchant.example/return"
+    });
+    let with_reference = |r: String| {
+        let mut fields = object(card.clone());
+        fields.insert("merchant_reference".into(), json!(r));
+        Value::Object(fields)
+    };
+    let first = {
+        let sim = start(config.clone()).await;
+        let created = sim.send(with_reference(reference("P-UT"))).await;
+        assert_eq!(code(&created), "52062");
+        sim.handle.shutdown().await;
+        field(&created, "token_name").to_owned()
+    };
+    let sim = start(config).await;
+    let again = sim.send(with_reference(reference("P-UT"))).await;
+    assert_eq!(field(&again, "token_name"), first, "the same card maps to its token after a restart");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_symlinked_state_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("elsewhere.txt");
+    std::fs::write(&target, "not yours").unwrap();
+    let path = dir.path().join("sim-state.json");
+    std::os::unix::fs::symlink(&target, &path).unwrap();
+    let error =
+        moto_terminal::sim::start(config_with(&path), "127.0.0.1:0".parse().unwrap()).await.unwrap_err();
+    assert!(error.to_string().contains("symbolic link"), "{error}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "not yours");
 }

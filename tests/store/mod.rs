@@ -4,5 +4,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod card_guard;
+mod files;
 mod journal;
 mod keychain;

@@ -197,6 +197,12 @@ fn history_searches_shows_the_timeline_and_exports_csv() {
     let csv = std::fs::read_to_string(&path).unwrap();
     assert!(csv.contains(&first.merchant_reference), "{csv}");
     assert!(!csv.contains("4005550000000001"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "customer names and emails: readable by the agent only");
+    }
     assert_eq!(harness.state().current_screen(), ScreenId::History);
 
     harness.key_press(Key::Escape);

@@ -115,6 +115,7 @@ pub fn profile(environment: Environment, trusted_channel: bool) -> ActiveProfile
         trusted_channel,
         default_currency: Currency::parse("AED").unwrap(),
         operator: "agent7".to_owned(),
+        custom_endpoint: None,
     }
 }
 

@@ -101,8 +101,10 @@ fn add_a_profile_with_its_secrets_then_only_set_is_shown() {
     click(&mut harness, Role::RadioButton, "Production");
     assert_eq!(value_of(&harness, "Endpoint"), PRODUCTION_URL, "production fills its published endpoint");
     assert!(shows(&harness, "LIVE: real cards, real money"));
-    click(&mut harness, Role::RadioButton, "Demo");
-    assert_eq!(value_of(&harness, "Endpoint"), "", "a demo profile never keeps an APS endpoint");
+    assert!(
+        harness.query_by_role_and_label(Role::RadioButton, "Demo").is_none(),
+        "the Demo merchant is built in: a new profile cannot be a demo"
+    );
     click(&mut harness, Role::RadioButton, "Sandbox");
     assert_eq!(value_of(&harness, "Endpoint"), SANDBOX_URL);
 
@@ -250,6 +252,40 @@ fn change_the_sha_type_and_environment_of_a_profile() {
     assert!(shows(&harness, "is built in"));
     assert!(harness.get_by_label("Save profile (Enter)").accesskit_node().is_disabled());
     assert!(harness.get_by_label("Replace the access code").accesskit_node().is_disabled());
+}
+
+#[test]
+fn a_custom_endpoint_needs_its_box_and_the_banner_warns() {
+    let ui = UiRig::new();
+    let mut harness = ui.app(FakeDialogs::default());
+    open_settings(&mut harness);
+    button(&mut harness, "Add a profile...");
+    harness.event(egui::Event::Text("Proxy".into()));
+    settle(&mut harness);
+    click(&mut harness, Role::RadioButton, "Production");
+    replace_text(
+        &mut harness,
+        Role::TextInput,
+        "Endpoint",
+        "https://APS-Proxy.example.com/FortAPI/paymentApi",
+    );
+    replace_text(&mut harness, Role::TextInput, "Merchant identifier", "Shop42");
+    replace_text(&mut harness, Role::TextInput, "Profile currency", "SAR");
+    button(&mut harness, "Add profile (Enter)");
+    assert!(shows(&harness, "Endpoint: aps-proxy.example.com is not the APS production address"));
+    assert!(input(&harness, "Endpoint").is_focused(), "the cursor goes to the endpoint");
+
+    click(&mut harness, Role::CheckBox, "Custom endpoint: not the published APS address (the banner warns)");
+    button(&mut harness, "Add profile (Enter)");
+    wait_for_text(&mut harness, "Profile Proxy saved");
+    assert!(stored(&ui, "Proxy").profile.custom_endpoint, "stored as a custom endpoint");
+    wait_until(&mut harness, "the list to show the new profile", |h| {
+        h.query_by_role_and_label(Role::Button, "Use Proxy").is_some()
+    });
+    assert!(!shows(&harness, "CUSTOM ENDPOINT"), "not for the built-in profile");
+    button(&mut harness, "Use Proxy");
+    assert!(shows(&harness, "CUSTOM ENDPOINT aps-proxy.example.com"), "the banner names the host");
+    assert!(shows(&harness, "LIVE: real cards, real money"));
 }
 
 #[test]

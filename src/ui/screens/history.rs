@@ -154,18 +154,10 @@ impl HistoryScreen {
                     self.export_dialog = None;
                     let filter = journal_filter(env.profile, &self.filter, None);
                     self.export.start(env.service.run(move |service, _| async move {
-                        let mut bytes = Vec::new();
-                        service
-                            .export_csv(filter, &mut bytes)
+                        let rows = service
+                            .export_csv_file(filter, path.clone())
                             .await
                             .map_err(|e| capitalise(&e.to_string()))?;
-                        let rows = bytes.iter().filter(|b| **b == b'\n').count().saturating_sub(1);
-                        tokio::fs::write(&path, &bytes).await.map_err(|e| {
-                            format!(
-                                "The file could not be written ({e}): choose another folder. {}",
-                                path.display()
-                            )
-                        })?;
                         Ok((path, rows))
                     }));
                 }

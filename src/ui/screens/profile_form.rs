@@ -102,6 +102,8 @@ pub struct ProfileEdit {
     pub operator: String,
     pub customer_ip: String,
     pub language: String,
+    /// The endpoint is knowingly not the environment's published APS address.
+    pub custom_endpoint: bool,
 }
 
 impl ProfileEdit {
@@ -119,6 +121,7 @@ impl ProfileEdit {
             operator: String::new(),
             customer_ip: String::new(),
             language: "en".to_owned(),
+            custom_endpoint: false,
         }
     }
 
@@ -134,6 +137,7 @@ impl ProfileEdit {
             operator: p.operator.clone(),
             customer_ip: p.customer_ip.clone().unwrap_or_default(),
             language: p.language.clone(),
+            custom_endpoint: p.custom_endpoint,
         }
     }
 
@@ -180,7 +184,8 @@ impl ProfileEdit {
         profile.operator = self.operator.trim().to_owned();
         profile.customer_ip = Some(self.customer_ip.trim().to_owned()).filter(|ip| !ip.is_empty());
         profile.language = self.language.clone();
-        profile.validate().map_err(|e| FormError::new(&e.to_string()))?;
+        profile.custom_endpoint = self.custom_endpoint;
+        profile.validate_stored().map_err(|e| FormError::new(&e.to_string()))?;
         Ok(profile)
     }
 }
@@ -357,7 +362,11 @@ impl ProfileForm {
         }
         let badge = super::settings::environment_of(edit.environment.label());
         row(ui, "Environment", |ui, _| {
-            for environment in ProfileEnvironment::ALL {
+            // The Demo is built in: offered only to show the built-in profile itself.
+            let built_in = edit.environment == ProfileEnvironment::Demo;
+            let offered =
+                ProfileEnvironment::ALL.into_iter().filter(|e| *e != ProfileEnvironment::Demo || built_in);
+            for environment in offered {
                 if ui.radio(edit.environment == environment, capitalise(environment.as_str())).clicked() {
                     edit.set_environment(environment);
                 }
@@ -374,6 +383,12 @@ impl ProfileForm {
         }
         let endpoint = TextField::new("Endpoint", id("endpoint")).width(theme::FIELD_WIDTH * 1.6);
         self.text(ui, Field::Endpoint, endpoint, &mut edit.endpoint, inputs);
+        row(ui, "", |ui, _| {
+            ui.checkbox(
+                &mut edit.custom_endpoint,
+                "Custom endpoint: not the published APS address (the banner warns)",
+            )
+        });
         let merchant = TextField::new("Merchant identifier", id("merchant")).char_limit(20);
         self.text(ui, Field::MerchantIdentifier, merchant, &mut edit.merchant_identifier, inputs);
         row(ui, "SHA type", |ui, _| {

@@ -38,6 +38,7 @@ pub fn active_profile(summary: &ProfileSummary, app_operator: &str) -> ActivePro
         trusted_channel: p.trusted_channel,
         default_currency: p.default_currency,
         operator: if p.operator.trim().is_empty() { app_operator.to_owned() } else { p.operator.clone() },
+        custom_endpoint: p.custom_endpoint_host(),
     }
 }
 

@@ -31,6 +31,10 @@ pub fn banner_ui(ui: &mut Ui, profile: &ActiveProfile) {
             );
             ui.label(RichText::new(format!("Profile: {}", profile.name)).color(fg).size(theme::BANNER_SIZE));
             ui.label(RichText::new(profile.environment.meaning()).color(fg).size(theme::BODY_SIZE));
+            if let Some(host) = &profile.custom_endpoint {
+                let warning = format!("CUSTOM ENDPOINT {host}");
+                ui.label(RichText::new(warning).color(fg).strong().size(theme::BANNER_SIZE));
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let operator = if profile.operator.trim().is_empty() {
                     "not set (F9 Settings)"

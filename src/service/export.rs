@@ -1,0 +1,30 @@
+//! Exports to a file the agent chose. The file holds customer names and emails, so it is
+//! created readable by its owner only (an existing file is narrowed to that), and a symbolic
+//! link at the chosen path is refused rather than followed.
+
+use super::{Service, ServiceError};
+use crate::journal::Filter;
+use std::path::PathBuf;
+
+impl Service {
+    /// Writes the orders matching `filter` as CSV to `path`; returns how many orders it holds.
+    ///
+    /// # Errors
+    /// The journal cannot be read, or the file cannot be written (the message names it and
+    /// says to choose another folder).
+    pub async fn export_csv_file(&self, filter: Filter, path: PathBuf) -> Result<usize, ServiceError> {
+        let mut bytes = Vec::new();
+        self.export_csv(filter, &mut bytes).await?;
+        let rows = bytes.iter().filter(|b| **b == b'\n').count().saturating_sub(1);
+        let shown = path.display().to_string();
+        let cannot = |problem: String| ServiceError::Invalid {
+            field: "export file".into(),
+            message: format!("{shown} could not be written ({problem}): choose another folder or name"),
+        };
+        tokio::task::spawn_blocking(move || crate::files::write_private(&path, &bytes))
+            .await
+            .map_err(|e| cannot(e.to_string()))?
+            .map_err(|e| cannot(e.to_string()))?;
+        Ok(rows)
+    }
+}
