@@ -23,6 +23,9 @@ fn advice(field: &str) -> &'static str {
             "name the token without the card number, e.g. the customer's name and the last 4 digits"
         }
         "merchant_reference" => "use the order's own reference, or leave it empty and the terminal makes one",
+        "phone_number" | "customer_phone" => {
+            "write the phone number with its country code after a +, e.g. +971 50 123 4567"
+        }
         "agreement_id" => {
             "copy the agreement id APS gave with the customer's first payment, not the card number"
         }
@@ -35,6 +38,14 @@ fn advice(field: &str) -> &'static str {
 /// # Errors
 /// [`ServiceError::Invalid`] naming the field and what to do.
 pub(crate) fn field(field: &str, text: &str) -> Result<(), ServiceError> {
+    // A phone number written in international form (+971 50 123 4567, 00971...) is never a card
+    // number: no card starts with + or 0. Without this, one phone number in ten (12 or more
+    // digits) would pass the Luhn check by chance and be refused.
+    let phone = matches!(field, "phone_number" | "customer_phone");
+    let international = text.trim_start().starts_with('+') || text.trim_start().starts_with("00");
+    if phone && international {
+        return Ok(());
+    }
     if contains_card_number(text) {
         return Err(ServiceError::invalid(
             field,
@@ -176,5 +187,17 @@ mod tests {
         assert_eq!(refused_field(reference(card)).as_deref(), Some("merchant_reference"));
         assert!(reference("MT-261125-ABCD2345").is_ok());
         assert!(agreement(&AgreementDraft { agreement_id: "AGR-77".into(), ..Default::default() }).is_ok());
+    }
+
+    #[test]
+    fn international_phone_numbers_are_never_taken_for_cards() {
+        // 971501234563 passes the Luhn check: written with its + it is plainly a phone number.
+        assert!(crate::aps::card::contains_card_number("971 50 123 4563"));
+        for phone in ["+971 50 123 4563", "+971501234563", "00971 50 123 4563", " +44 7911 123456"] {
+            field("phone_number", phone).unwrap();
+            field("customer_phone", phone).unwrap();
+        }
+        let err = field("phone_number", "4005 5500 0000 0001").unwrap_err();
+        assert!(err.to_string().contains("country code after a +"), "{err}");
     }
 }

@@ -310,6 +310,26 @@ pub fn no_record_verdict(op: Operation) -> Verdict {
     }
 }
 
+/// What a verdict made by the terminal itself (not an APS code) says happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finding {
+    /// The request never left this machine.
+    NotSent,
+    /// APS has no record of the order or operation (CHECK_STATUS `11036`, or twice after the
+    /// deadline).
+    NoRecord,
+}
+
+/// Tells the terminal's own findings apart from APS's verdicts, so a screen can say "not sent"
+/// or "no record at APS" instead of "declined".
+pub fn finding(verdict: &Verdict) -> Option<Finding> {
+    match (verdict.kind, verdict.code.as_str()) {
+        (Kind::Rejected, "") => Some(Finding::NotSent),
+        (Kind::Declined, "" | "11036") => Some(Finding::NoRecord),
+        _ => None,
+    }
+}
+
 /// The verdict for a request that never reached APS.
 pub fn not_sent_verdict(why: &str) -> Verdict {
     Verdict {

@@ -159,7 +159,7 @@ fn status_sends_an_order_aps_has_no_record_of_again_under_its_own_reference() {
     wait_for_text(&mut harness, "has no order with this reference");
     let label = format!("Send {} again with the same reference", lost.merchant_reference);
     // Keyboard: Tab from the reference field reaches the check button, then this one.
-    input(&mut harness, "Order reference").focus();
+    input(&harness, "Order reference").focus();
     settle(&mut harness);
     harness.key_press(Key::Tab);
     harness.key_press(Key::Tab);

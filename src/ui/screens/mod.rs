@@ -48,6 +48,11 @@ pub fn outcome_kind_of_stage(stage: &Stage) -> OutcomeKind {
 
 /// The outcome panel's kind for an APS verdict.
 pub fn outcome_kind_of_verdict(verdict: &Verdict) -> OutcomeKind {
+    match crate::service::policy::finding(verdict) {
+        Some(crate::service::policy::Finding::NotSent) => return OutcomeKind::NotSent,
+        Some(crate::service::policy::Finding::NoRecord) => return OutcomeKind::NoRecord,
+        None => {}
+    }
     match verdict.kind {
         Kind::Approved => OutcomeKind::Approved,
         Kind::Declined => OutcomeKind::Declined,

@@ -160,13 +160,19 @@ impl StatusScreen {
                     self.again_view = None;
                     self.report = Some((view, lines));
                     self.reload = true;
+                    // Back in the reference field: the next order to check, or Tab to the actions.
+                    self.focus = true;
                 }
                 Err(e) => self.check_error = Some(capitalise(&e.to_string())),
             }
         }
         if let Some(answer) = self.again.poll() {
             match answer {
-                Ok(outcome) => self.again_view = Some(outcome_view(&outcome)),
+                Ok(outcome) => {
+                    // The earlier "no record" answer is history now: show only what happened.
+                    self.report = None;
+                    self.again_view = Some(outcome_view(&outcome));
+                }
                 Err(e) => self.check_error = Some(format!("Not sent. {}", capitalise(&e.to_string()))),
             }
             self.sendable = None;

@@ -24,6 +24,9 @@ pub enum OutcomeKind {
     NeedsAttention,
     /// The request never left this machine: nothing was charged, it is safe to try again.
     NotSent,
+    /// APS has no record of it: nothing shows as charged; it is sent again only with the same
+    /// reference.
+    NoRecord,
 }
 
 impl OutcomeKind {
@@ -37,6 +40,7 @@ impl OutcomeKind {
             Self::Refused => "Refused by APS",
             Self::NeedsAttention => "Needs attention",
             Self::NotSent => "Not sent",
+            Self::NoRecord => "No record at APS",
         }
     }
 
@@ -44,9 +48,11 @@ impl OutcomeKind {
         match self {
             Self::Approved => theme::APPROVED,
             Self::Declined | Self::Refused => theme::DECLINED,
-            Self::Sending | Self::Reconciling { .. } | Self::NeedsAttention | Self::NotSent => {
-                theme::ATTENTION
-            }
+            Self::Sending
+            | Self::Reconciling { .. }
+            | Self::NeedsAttention
+            | Self::NotSent
+            | Self::NoRecord => theme::ATTENTION,
         }
     }
 
