@@ -1,0 +1,254 @@
+//! Search, export, agreements and payment links.
+
+use super::*;
+
+fn seeded() -> Journal {
+    let j = journal();
+    type Seed = (
+        &'static str,
+        &'static str,
+        u64,
+        &'static str,
+        i64,
+        OrderState,
+        &'static str,
+        &'static str,
+        &'static str,
+    );
+    let rows: [Seed; 5] = [
+        ("main", "MO-100", 1250, "AED", 0, OrderState::Captured, "sara", "4001", "fatima@example.com"),
+        ("main", "MO-101", 5000, "AED", 60, OrderState::Declined, "omar", "0002", "john@example.org"),
+        ("main", "PH_200", 1250, "USD", 120, OrderState::Authorized, "sara", "0003", "li@example.net"),
+        ("second", "MO-102", 990, "KWD", 180, OrderState::Unknown, "omar", "0004", "fatima@example.com"),
+        ("main", "PH%300", 77, "AED", 240, OrderState::Refunded, "Sara", "0005", "zed@example.com"),
+    ];
+    for (i, (profile, reference, minor, currency, minutes, state, operator, last4, email)) in
+        rows.into_iter().enumerate()
+    {
+        j.record_order_intent(&NewOrder {
+            profile: profile.into(),
+            merchant_reference: reference.into(),
+            amount: Money::from_minor(minor, cur(currency)).unwrap(),
+            method: PaymentMethod::Card {
+                masked_card: MaskedCard::parse(&format!("400555******{last4}")).unwrap(),
+                fingerprint: fingerprint('a'),
+            },
+            customer_email: Some(email.into()),
+            customer_name: Some(format!("Customer {i}")),
+            description: Some(if i == 2 { "Deluxe suite".into() } else { "room".into() }),
+            operator: operator.into(),
+            created_at: t(minutes),
+            ..order(reference)
+        })
+        .unwrap();
+        j.update_order(
+            profile,
+            reference,
+            &OrderUpdate { state: Some(state), fort_id: Some(format!("9000{i}")), ..Default::default() },
+        )
+        .unwrap();
+    }
+    j
+}
+
+fn refs(j: &Journal, filter: Filter) -> Vec<String> {
+    let found: Vec<String> = j.search(&filter).unwrap().into_iter().map(|o| o.merchant_reference).collect();
+    assert!(j.count(&Filter { limit: None, offset: 0, ..filter }).unwrap() as usize >= found.len());
+    found
+}
+
+#[test]
+fn search_with_no_filter_lists_everything_newest_first() {
+    let j = seeded();
+    assert_eq!(refs(&j, Filter::default()), ["PH%300", "MO-102", "PH_200", "MO-101", "MO-100"]);
+    assert_eq!(j.count(&Filter::default()).unwrap(), 5);
+}
+
+#[test]
+fn search_filters_each_on_its_own() {
+    let j = seeded();
+    let f = Filter::default;
+    assert_eq!(refs(&j, Filter { profile: Some("second".into()), ..f() }), ["MO-102"]);
+    assert_eq!(refs(&j, Filter { reference: Some("mo-10".into()), ..f() }), ["MO-102", "MO-101", "MO-100"]);
+    assert_eq!(refs(&j, Filter { reference: Some("PH_".into()), ..f() }), ["PH_200"], "_ is literal");
+    assert_eq!(refs(&j, Filter { reference: Some("%".into()), ..f() }), ["PH%300"], "% is literal");
+    assert_eq!(refs(&j, Filter { fort_id: Some("90001".into()), ..f() }), ["MO-101"]);
+    assert_eq!(refs(&j, Filter { last4: Some("0003".into()), ..f() }), ["PH_200"]);
+    assert_eq!(refs(&j, Filter { amount_minor: Some(1250), ..f() }), ["PH_200", "MO-100"]);
+    assert_eq!(refs(&j, Filter { currency: Some(cur("AED")), ..f() }), ["PH%300", "MO-101", "MO-100"]);
+    assert_eq!(
+        refs(&j, Filter { from: Some(t(120)), ..f() }),
+        ["PH%300", "MO-102", "PH_200"],
+        "from is inclusive"
+    );
+    assert_eq!(refs(&j, Filter { to: Some(t(120)), ..f() }), ["MO-101", "MO-100"], "to is exclusive");
+    assert_eq!(refs(&j, Filter { from: Some(t(30)), to: Some(t(150)), ..f() }), ["PH_200", "MO-101"]);
+    assert_eq!(refs(&j, Filter { states: vec![OrderState::Unknown], ..f() }), ["MO-102"]);
+    assert_eq!(
+        refs(&j, Filter { states: vec![OrderState::Captured, OrderState::Refunded], ..f() }),
+        ["PH%300", "MO-100"]
+    );
+    assert_eq!(refs(&j, Filter { operator: Some("sara".into()), ..f() }), ["PH%300", "PH_200", "MO-100"]);
+    assert_eq!(refs(&j, Filter { text: Some("FATIMA@".into()), ..f() }), ["MO-102", "MO-100"], "email");
+    assert_eq!(refs(&j, Filter { text: Some("customer 1".into()), ..f() }), ["MO-101"], "name");
+    assert_eq!(refs(&j, Filter { text: Some("ph_2".into()), ..f() }), ["PH_200"], "reference");
+    assert_eq!(refs(&j, Filter { text: Some("deluxe".into()), ..f() }), ["PH_200"], "description");
+    assert!(refs(&j, Filter { needs_attention: Some(true), ..f() }).is_empty());
+    assert_eq!(refs(&j, Filter { needs_attention: Some(false), ..f() }).len(), 5);
+    assert_eq!(refs(&j, Filter { limit: Some(2), ..f() }), ["PH%300", "MO-102"]);
+    assert_eq!(refs(&j, Filter { limit: Some(2), offset: 2, ..f() }), ["PH_200", "MO-101"]);
+    assert_eq!(refs(&j, Filter { offset: 4, ..f() }), ["MO-100"]);
+    assert_eq!(j.count(&Filter { profile: Some("main".into()), limit: Some(1), ..f() }).unwrap(), 4);
+    assert_eq!(
+        refs(
+            &j,
+            Filter {
+                profile: Some("main".into()),
+                currency: Some(cur("AED")),
+                amount_minor: Some(1250),
+                ..f()
+            }
+        ),
+        ["MO-100"],
+        "criteria combine with AND"
+    );
+}
+
+#[test]
+fn csv_export_has_a_header_quoting_and_formatted_amounts() {
+    let j = seeded();
+    j.update_order(
+        "second",
+        "MO-102",
+        &OrderUpdate { last_message: Some("Declined, \"insufficient funds\"".into()), ..Default::default() },
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let n = j.export_csv(&Filter { profile: Some("second".into()), ..Filter::default() }, &mut out).unwrap();
+    assert_eq!(n, 1);
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    assert_eq!(lines.len(), 3, "header, one row, trailing CRLF: {text:?}");
+    assert_eq!(lines[0], search::CSV_HEADER.join(","));
+    assert!(lines[1].starts_with("2025-03-01T12:00:00.000000Z,second,MO-102,sale,phone,unknown,KWD,0.990,0.000,0.000,0.000,400555******0004,0004,90003,"), "{}", lines[1]);
+    assert!(lines[1].contains(",\"Declined, \"\"insufficient funds\"\"\","), "{}", lines[1]);
+    assert_eq!(lines[2], "");
+
+    let mut all = Vec::new();
+    assert_eq!(j.export_csv(&Filter::default(), &mut all).unwrap(), 5);
+    let all = String::from_utf8(all).unwrap();
+    assert!(all.contains(",AED,12.50,"), "{all}");
+    assert!(!all.contains(&"a".repeat(64)), "fingerprints stay out of exports");
+}
+
+#[test]
+fn agreements_are_added_listed_updated_and_come_due() {
+    let j = journal();
+    let day = |d| NaiveDate::from_ymd_opt(2025, 3, d).unwrap();
+    let new = |profile: &str, token: &str, due| NewAgreement {
+        profile: profile.into(),
+        token_name: token.into(),
+        agreement_id: Some("AG-1".into()),
+        customer_email: "fatima@example.com".into(),
+        customer_name: Some("Fatima".into()),
+        amount: aed(9900),
+        interval_days: 30,
+        next_due: due,
+        created_at: t(0),
+    };
+    let a = j.add_agreement(&new("main", "tok_a", day(5))).unwrap();
+    let b = j.add_agreement(&new("main", "tok_b", day(1))).unwrap();
+    let c = j.add_agreement(&new("second", "tok_c", day(2))).unwrap();
+
+    let got = j.agreement(a).unwrap().unwrap();
+    assert_eq!((got.token_name.as_str(), got.amount_minor, got.currency.code()), ("tok_a", 9900, "AED"));
+    assert_eq!((got.interval_days, got.next_due, got.active), (30, day(5), true));
+    assert_eq!(got.last_charge_reference, None);
+    assert_eq!(j.agreements(None).unwrap().iter().map(|a| a.id).collect::<Vec<_>>(), [b, c, a]);
+    assert_eq!(j.agreements(Some("main")).unwrap().len(), 2);
+
+    assert_eq!(j.due_agreements(None, day(2)).unwrap().iter().map(|a| a.id).collect::<Vec<_>>(), [b, c]);
+    assert_eq!(j.due_agreements(Some("main"), day(2)).unwrap().iter().map(|a| a.id).collect::<Vec<_>>(), [b]);
+    assert!(j.due_agreements(None, day(1).pred_opt().unwrap()).unwrap().is_empty());
+
+    j.mark_charged(b, "REC-b-2025-03-01", day(31)).unwrap();
+    let got = j.agreement(b).unwrap().unwrap();
+    assert_eq!((got.last_charge_reference.as_deref(), got.next_due), (Some("REC-b-2025-03-01"), day(31)));
+    assert_eq!(j.due_agreements(Some("main"), day(5)).unwrap().iter().map(|a| a.id).collect::<Vec<_>>(), [a]);
+
+    j.update_agreement(a, &AgreementUpdate { active: Some(false), ..Default::default() }).unwrap();
+    assert!(j.due_agreements(Some("main"), day(5)).unwrap().is_empty(), "inactive agreements never come due");
+    j.update_agreement(
+        c,
+        &AgreementUpdate {
+            amount: Some(Money::from_minor(500, cur("KWD")).unwrap()),
+            interval_days: Some(7),
+            agreement_id: Some(None),
+            customer_name: Some(Some("Ali".into())),
+            token_name: Some("tok_c2".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let got = j.agreement(c).unwrap().unwrap();
+    assert_eq!((got.amount_minor, got.currency.code(), got.interval_days), (500, "KWD", 7));
+    assert_eq!(
+        (got.agreement_id, got.customer_name.as_deref(), got.token_name.as_str()),
+        (None, Some("Ali"), "tok_c2")
+    );
+    assert_eq!(got.customer_email, "fatima@example.com");
+
+    assert!(j.update_agreement(99, &AgreementUpdate::default()).is_err());
+    assert!(j.mark_charged(99, "R", day(1)).is_err());
+    assert!(j.add_agreement(&NewAgreement { interval_days: 0, ..new("main", "t", day(1)) }).is_err());
+    assert!(
+        j.add_agreement(&NewAgreement { token_name: String::new(), ..new("main", "t", day(1)) }).is_err()
+    );
+    assert_eq!(j.agreement(99).unwrap(), None);
+}
+
+#[test]
+fn payment_links_belong_to_an_order_and_track_status() {
+    let j = journal();
+    let link_order = |reference: &str| NewOrder {
+        kind: OrderKind::PaymentLink,
+        method: PaymentMethod::Link,
+        ..order(reference)
+    };
+    let new = |reference: &str, minutes| NewLink {
+        profile: "main".into(),
+        merchant_reference: reference.into(),
+        payment_link_id: Some(format!("PL-{reference}")),
+        url: Some("https://checkout.payfort.com/dfc3d762".into()),
+        amount: aed(1250),
+        customer_email: "fatima@example.com".into(),
+        notification: "EMAIL".into(),
+        expires_at: t(60 * 24),
+        created_at: t(minutes),
+    };
+    let err = j.record_link(&new("L-0", 0)).unwrap_err();
+    assert!(matches!(err, JournalError::OrderNotFound { .. }), "{err}");
+    j.record_order_intent(&link_order("L-1")).unwrap();
+    j.record_order_intent(&link_order("L-2")).unwrap();
+    j.record_link(&new("L-1", 0)).unwrap();
+    j.record_link(&new("L-2", 1)).unwrap();
+    assert!(matches!(j.record_link(&new("L-1", 2)), Err(JournalError::DuplicateReference { .. })));
+
+    let l = j.link("main", "L-1").unwrap().unwrap();
+    assert_eq!(l.status, LinkStatus::Open);
+    assert_eq!((l.payment_link_id.as_deref(), l.amount_minor, l.expires_at), (Some("PL-L-1"), 1250, t(1440)));
+    assert_eq!(
+        j.links(None, None).unwrap().iter().map(|l| l.merchant_reference.as_str()).collect::<Vec<_>>(),
+        ["L-2", "L-1"]
+    );
+
+    j.update_link_status("main", "L-1", LinkStatus::Paid).unwrap();
+    assert_eq!(j.links(Some("main"), Some(LinkStatus::Paid)).unwrap().len(), 1);
+    assert_eq!(j.links(Some("main"), Some(LinkStatus::Open)).unwrap()[0].merchant_reference, "L-2");
+    assert!(j.links(Some("second"), None).unwrap().is_empty());
+    assert!(matches!(
+        j.update_link_status("main", "L-9", LinkStatus::Expired),
+        Err(JournalError::OrderNotFound { .. })
+    ));
+    assert_eq!(j.link("main", "L-9").unwrap(), None);
+}
