@@ -297,7 +297,10 @@ fn amounts_of(order: &OrderRow) -> Amounts {
     }
 }
 
-/// The request for a capture, void or refund the journal has accepted.
+/// The request for a capture, void or refund the journal has accepted. Only a refund carries a
+/// `maintenance_reference`: spec 3.7 documents it for REFUND and 3.8 lets CHECK_STATUS ask about
+/// one refund by it; for CAPTURE it is UNKNOWN whether APS accepts the field, so none is sent
+/// (an unexpected field can be refused) and a capture is reconciled by the order's totals.
 fn maintenance_command(
     op: Operation,
     reference: &str,

@@ -43,7 +43,7 @@ impl Service {
         let command = charge_again(&ctx, &order, source)?;
         // Every field is checked again before anything is recorded.
         command
-            .to_params(&ctx.merchant())
+            .check(&ctx.merchant())
             .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
         let lease = self.lease();
         let deadline = lease.deadline;
