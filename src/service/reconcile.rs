@@ -295,21 +295,6 @@ impl Service {
         pace: Pace,
         progress: &Progress,
     ) -> Result<Option<Outcome>, ServiceError> {
-        if op.operation == Operation::PaymentLink {
-            let note =
-                "The link may have been created: check the customer's email or SMS before creating another";
-            let result = OpResult {
-                state: OpState::Unknown,
-                response_code: None,
-                response_message: None,
-                note: Some(note.into()),
-                at: Utc::now(),
-            };
-            let update = OrderUpdate { needs_attention: Some(Some(note.into())), ..Default::default() };
-            let id = op.id;
-            self.journal(move |j| j.record_outcome(id, &result, &update)).await?;
-            return Ok(None);
-        }
         // Journals from before leases have no deadline: this process's own window stands in.
         let window = chrono::Duration::from_std(self.settings().in_flight_window).unwrap_or_default();
         let deadline = op.deadline.unwrap_or(op.at + window);
@@ -324,6 +309,25 @@ impl Service {
         let (id, expected) = (op.id, op.owner.clone());
         let claimed = self.journal(move |j| j.claim_operation(id, expected.as_deref(), me)).await?;
         if !claimed {
+            return Ok(None);
+        }
+        if op.operation == Operation::PaymentLink {
+            let note =
+                "The link may have been created: check the customer's email or SMS before creating another";
+            let result = OpResult {
+                state: OpState::Unknown,
+                response_code: None,
+                response_message: None,
+                note: Some(note.into()),
+                at: Utc::now(),
+            };
+            let update = OrderUpdate { needs_attention: Some(Some(note.into())), ..Default::default() };
+            let id = op.id;
+            self.journal(move |j| {
+                j.record_outcome(id, &result, &update)?;
+                j.release_operation(id, me)
+            })
+            .await?;
             return Ok(None);
         }
         let before = Amounts {
