@@ -288,7 +288,7 @@ impl Service {
 }
 
 /// The order's amounts as the journal has them.
-fn amounts_of(order: &OrderRow) -> Amounts {
+pub(super) fn amounts_of(order: &OrderRow) -> Amounts {
     Amounts {
         authorized: order.authorized_minor,
         captured: order.captured_minor,

@@ -8,7 +8,7 @@
 //! Neither ever answers "send it again": an operation whose outcome is unknown is resolved only
 //! by asking APS about it.
 
-use crate::aps::money::Currency;
+use crate::aps::money::{Currency, format_minor};
 use crate::aps::response::{self, Kind, OrderStatus, StatusAnswer, Verdict};
 use crate::aps::sign::{self, Algorithm};
 use crate::aps::{Operation, Params};
@@ -268,15 +268,20 @@ fn no_trace(op: Operation, evidence: Evidence) -> Judgement {
 }
 
 fn mismatch_words(intent: Intent, reported: Amounts) -> String {
+    let money = |minor: u64| format!("{} {}", intent.currency, format_minor(minor, intent.currency));
+    let totals = |a: Amounts| {
+        format!(
+            "authorized {}, captured {}, refunded {}",
+            money(a.authorized),
+            money(a.captured),
+            money(a.refunded)
+        )
+    };
     format!(
-        "APS's amounts for this order (authorized {}, captured {}, refunded {}) fit neither the journal before this {} nor after it (authorized {}, captured {}, refunded {}), in minor units",
-        reported.authorized,
-        reported.captured,
-        reported.refunded,
-        intent.op.wire_name().to_lowercase(),
-        intent.after().authorized,
-        intent.after().captured,
-        intent.after().refunded,
+        "APS shows {} for this order; those amounts fit neither the journal before this {} nor after it ({}): check the order in the APS back office",
+        totals(reported),
+        intent.op.wire_name().to_lowercase().replace('_', " "),
+        totals(intent.after()),
     )
 }
 

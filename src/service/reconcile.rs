@@ -330,12 +330,7 @@ impl Service {
             .await?;
             return Ok(None);
         }
-        let before = Amounts {
-            authorized: order.authorized_minor,
-            captured: order.captured_minor,
-            refunded: order.refunded_minor,
-            voided: order.state == OrderState::Voided,
-        };
+        let before = super::maintenance::amounts_of(order);
         let settling = Settling {
             reference: order.merchant_reference.clone(),
             intent: Intent {
