@@ -33,7 +33,8 @@ impl Problem {
         }
     }
 
-    fn phrase(self) -> &'static str {
+    /// "is missing", "has the wrong length": the problem after a field's name.
+    pub fn phrase(self) -> &'static str {
         match self {
             Self::Missing => "is missing",
             Self::Format => "has characters APS does not accept",

@@ -13,9 +13,15 @@ impl Service {
     /// The journal cannot be read, or the file cannot be written (the message names it and
     /// says to choose another folder).
     pub async fn export_csv_file(&self, filter: Filter, path: PathBuf) -> Result<usize, ServiceError> {
-        let mut bytes = Vec::new();
-        self.export_csv(filter, &mut bytes).await?;
-        let rows = bytes.iter().filter(|b| **b == b'\n').count().saturating_sub(1);
+        // The journal counts the orders it wrote: a customer name or description may hold a
+        // line break inside its quotes, so the file's lines are not its rows.
+        let (bytes, rows) = self
+            .journal(move |j| {
+                let mut bytes = Vec::new();
+                let rows = j.export_csv(&filter, &mut bytes)?;
+                Ok((bytes, rows))
+            })
+            .await?;
         let shown = path.display().to_string();
         let cannot = |problem: String| ServiceError::Invalid {
             field: "export file".into(),

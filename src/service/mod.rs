@@ -16,6 +16,7 @@ mod export;
 mod guard;
 pub mod handle;
 pub mod lease;
+mod lookup;
 mod maintenance;
 pub mod policy;
 mod profiles;

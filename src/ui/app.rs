@@ -10,8 +10,7 @@ use super::env::{ActiveProfile, AppCommand, Env, ScreenId, UiSettings};
 use super::screens::Screen;
 use super::screens::history::HistoryScreen;
 use super::screens::operations::OperationsScreen;
-use super::screens::order_desk::OrderDesk;
-use super::screens::order_form::OrderChannel;
+use super::screens::order::{OrderChannel, OrderDesk};
 use super::screens::payment_link::{LinkPrefill, PaymentLinkScreen};
 use super::screens::recurring::RecurringScreen;
 use super::screens::settings::SettingsScreen;
@@ -239,12 +238,10 @@ impl TerminalApp {
                 AppCommand::LinkFromPhoneOrder => {
                     let form = &self.screens.phone.form;
                     self.screens.payment_link.prefill(LinkPrefill {
-                        amount: form.amount.clone(),
-                        currency: form.currency.clone(),
-                        customer_email: form.customer_email.clone(),
-                        customer_name: form.customer_name.clone(),
-                        customer_phone: form.phone_number.clone(),
-                        description: form.description.clone(),
+                        amount: form.amount().to_owned(),
+                        currency: form.currency().to_owned(),
+                        customer: form.customer().clone(),
+                        description: form.description().to_owned(),
                     });
                 }
             }

@@ -6,8 +6,10 @@
 //! `service`), `aps::sign`. It may display `aps` value types (money, masked cards).
 
 pub mod app;
+pub mod call;
 pub mod dialogs;
 pub mod env;
+pub mod format;
 mod run;
 pub mod screens;
 pub mod theme;

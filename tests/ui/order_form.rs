@@ -7,10 +7,9 @@ use egui::Key;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use moto_terminal::ui::screens::order_form::{
-    Finish, FormEvent, FormPhase, OrderChannel, OrderForm, PaymentMode,
-};
+use moto_terminal::ui::screens::order::{FormEvent, OrderChannel, OrderForm, PaymentMode};
 use moto_terminal::ui::widgets::outcome::{OutcomeKind, OutcomeView};
+use moto_terminal::ui::widgets::submit::{Finish, Phase as FormPhase};
 use moto_terminal::ui::widgets::token::TokenChoice;
 use moto_terminal::ui::{ActiveProfile, Env, Environment, UiSettings};
 

@@ -6,12 +6,15 @@
 //! blocks a frame. Ctrl+F from anywhere lands in the search field.
 
 use super::{Call, Screen};
-use crate::aps::money::{Currency, Money, format_minor};
+use crate::aps::money::Money;
 use crate::service::{Filter, OperationRow, OrderRow, OrderState, ServiceError};
 use crate::ui::dialogs::{DialogAnswer, FileRequest, PendingPath};
 use crate::ui::env::{ActiveProfile, AppCommand, Env, ScreenId};
+use crate::ui::format::{local_minute, money_text};
 use crate::ui::theme;
-use crate::ui::widgets::field::{Note, TextField, capitalise};
+use crate::ui::widgets::field::{Note, TextField, capitalise, note_ui, row};
+use crate::ui::widgets::table::{key_values, striped_table};
+use crate::ui::widgets::timeline::timeline_ui;
 use egui::{Id, RichText, Ui};
 use std::path::PathBuf;
 
@@ -71,11 +74,6 @@ impl Default for HistoryScreen {
 
 fn id(name: &str) -> Id {
     Id::unique(("history", name))
-}
-
-/// "AED 12.50".
-pub fn money_text(minor: u64, currency: Currency) -> String {
-    format!("{currency} {}", format_minor(minor, currency))
 }
 
 /// The journal filter for what was typed. The amount is read in the profile's currency (its
@@ -195,7 +193,7 @@ impl HistoryScreen {
             None,
             |_| {},
         );
-        super::super::widgets::field::row(ui, "State", |ui, label| {
+        row(ui, "State", |ui, label| {
             let text = self.filter.state.map_or("Any state".to_owned(), |s| s.to_string());
             egui::ComboBox::from_id_salt(id("state"))
                 .selected_text(text)
@@ -228,7 +226,7 @@ impl HistoryScreen {
             }
         });
         if let Some(note) = &self.export_message {
-            super::super::widgets::field::note_ui(ui, note);
+            note_ui(ui, note);
         }
     }
 
@@ -241,11 +239,8 @@ impl HistoryScreen {
             return;
         }
         let mut open = None;
-        egui::Grid::new(id("table")).striped(true).num_columns(7).spacing([14.0, 4.0]).show(ui, |ui| {
-            for head in ["Reference", "Fort ID", "Card", "Amount", "Date", "State", "Operator"] {
-                ui.label(RichText::new(head).strong());
-            }
-            ui.end_row();
+        let headers = ["Reference", "Fort ID", "Card", "Amount", "Date", "State", "Operator"];
+        striped_table(ui, id("table"), &headers, |ui| {
             for order in &self.rows {
                 let selected = self
                     .selected
@@ -262,7 +257,7 @@ impl HistoryScreen {
                         .map_or_else(|| order.payment_method.clone(), |l| format!("•••• {l}")),
                 );
                 ui.label(money_text(order.amount_minor, order.currency));
-                ui.label(order.created_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string());
+                ui.label(local_minute(&order.created_at));
                 let state = RichText::new(order.state.to_string());
                 ui.label(if order.needs_attention.is_some() {
                     state.color(theme::ATTENTION).strong()
@@ -287,50 +282,7 @@ impl HistoryScreen {
                 .strong()
                 .size(theme::HEADING_SIZE - 2.0),
         );
-        egui::Grid::new(id("detail")).num_columns(2).spacing([16.0, 4.0]).show(ui, |ui| {
-            let mut line = |name: &str, value: String| {
-                if !value.is_empty() {
-                    ui.label(RichText::new(name).color(theme::HINT_TEXT));
-                    ui.label(value);
-                    ui.end_row();
-                }
-            };
-            line("State", order.state.to_string());
-            line("Kind", format!("{:?}, {:?}", order.kind, order.channel));
-            line("Amount", money_text(order.amount_minor, order.currency));
-            line(
-                "Captured / refunded",
-                format!(
-                    "{} / {}",
-                    money_text(order.captured_minor, order.currency),
-                    money_text(order.refunded_minor, order.currency)
-                ),
-            );
-            line("Paid with", order.payment_method.clone());
-            line(
-                "Customer",
-                [order.customer_name.clone(), order.customer_email.clone()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            );
-            line("Description", order.description.clone().unwrap_or_default());
-            line("Fort ID", order.fort_id.clone().unwrap_or_default());
-            line(
-                "Last response",
-                [order.last_response_code.clone(), order.last_message.clone()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            );
-            line("Needs attention", order.needs_attention.clone().unwrap_or_default());
-            for (key, value) in &order.extra {
-                let value = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
-                line(key, value);
-            }
-        });
+        key_values(ui, id("detail"), detail_lines(order).into_iter().filter(|(_, v)| !v.is_empty()));
         ui.add_space(theme::ROW_GAP);
         ui.label(RichText::new("Timeline").strong());
         timeline_ui(ui, timeline);
@@ -350,34 +302,32 @@ impl HistoryScreen {
     }
 }
 
-/// Every action on an order, oldest first, with its response code.
-pub fn timeline_ui(ui: &mut Ui, timeline: &[OperationRow]) {
-    if timeline.is_empty() {
-        ui.label(RichText::new("No operations recorded.").color(theme::HINT_TEXT));
-        return;
+/// The order's details, by name; empty values are left out by the caller.
+fn detail_lines(order: &OrderRow) -> Vec<(&str, String)> {
+    let joined = |parts: [Option<String>; 2]| parts.into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let mut lines = vec![
+        ("State", order.state.to_string()),
+        ("Kind", format!("{:?}, {:?}", order.kind, order.channel)),
+        ("Amount", money_text(order.amount_minor, order.currency)),
+        (
+            "Captured / refunded",
+            format!(
+                "{} / {}",
+                money_text(order.captured_minor, order.currency),
+                money_text(order.refunded_minor, order.currency)
+            ),
+        ),
+        ("Paid with", order.payment_method.clone()),
+        ("Customer", joined([order.customer_name.clone(), order.customer_email.clone()])),
+        ("Description", order.description.clone().unwrap_or_default()),
+        ("Fort ID", order.fort_id.clone().unwrap_or_default()),
+        ("Last response", joined([order.last_response_code.clone(), order.last_message.clone()])),
+        ("Needs attention", order.needs_attention.clone().unwrap_or_default()),
+    ];
+    for (key, value) in &order.extra {
+        lines.push((key.as_str(), value.as_str().map_or_else(|| value.to_string(), str::to_owned)));
     }
-    egui::Grid::new(ui.scope_id().with("timeline")).striped(true).num_columns(6).spacing([14.0, 4.0]).show(
-        ui,
-        |ui| {
-            for head in ["When", "Operation", "Amount", "State", "Code", "Message"] {
-                ui.label(RichText::new(head).strong());
-            }
-            ui.end_row();
-            for op in timeline {
-                ui.label(op.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string());
-                ui.label(op.operation.wire_name());
-                ui.label(op.amount.map(|m| m.to_string()).unwrap_or_default());
-                ui.label(format!("{:?}", op.state));
-                ui.label(op.response_code.as_deref().unwrap_or(""));
-                let mut message = op.response_message.clone().unwrap_or_default();
-                if let Some(note) = &op.note {
-                    message = format!("{message} ({note}, by {})", op.operator);
-                }
-                ui.label(message);
-                ui.end_row();
-            }
-        },
-    );
+    lines
 }
 
 impl Screen for HistoryScreen {

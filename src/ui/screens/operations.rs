@@ -1,20 +1,23 @@
 //! Operations: capture, void or refund an order found by its merchant reference or Fort ID,
 //! showing what can still be captured or refunded. Partial and repeated operations are
-//! allowed; every one goes through the same read-back as a charge, and the order is reloaded
-//! after each so the remaining amounts are always current.
+//! allowed; every one goes through the same read-back as a charge (the shared submit flow), and
+//! the order is reloaded after each so the remaining amounts are always current.
 
-use super::{Call, Screen, finish_of, outcome_kind_of_stage};
-use crate::aps::money::{Currency, Money, format_minor};
+use super::{Call, Screen};
+use crate::aps::money::{Money, format_minor};
 use crate::service::handle::ServiceHandle;
-use crate::service::{Filter, OperationRow, OrderRow, OrderState, Outcome, ServiceError};
+use crate::service::{OperationRow, OrderRow, OrderState, Outcome, ServiceError};
 use crate::ui::env::{ActiveProfile, AppCommand, Env, ScreenId};
-use crate::ui::screens::order_form::Finish;
+use crate::ui::format::money_text;
 use crate::ui::theme;
-use crate::ui::widgets::confirm::{ConfirmChoice, ReadBack, read_back_ui};
-use crate::ui::widgets::field::{Note, TextField, capitalise, row};
+use crate::ui::widgets::confirm::ReadBack;
+use crate::ui::widgets::field::{Note, TextField, capitalise, note_ui, row};
 use crate::ui::widgets::money::money_field;
-use crate::ui::widgets::outcome::{OutcomeKind, OutcomeView, outcome_ui};
-use egui::{Id, Key, Modifiers, RichText, Ui};
+use crate::ui::widgets::outcome::outcome_ui;
+use crate::ui::widgets::submit::{Action as FlowAction, Phase, Submission, SubmitFlow, finish_of};
+use crate::ui::widgets::table::key_values;
+use crate::ui::widgets::timeline::timeline_ui;
+use egui::{Id, Key, Response, RichText, Ui};
 
 /// Which maintenance operation the agent chose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,49 +35,55 @@ impl Action {
             Self::Void => "Void the authorization",
         }
     }
+
+    /// What is left on `order` for this action.
+    fn limit(self, order: &OrderRow) -> u64 {
+        match self {
+            Self::Capture | Self::Void => order.capturable_minor(),
+            Self::Refund => order.refundable_minor(),
+        }
+    }
+
+    /// The amount offered when the action is chosen: everything left.
+    fn default_amount(self, order: &OrderRow) -> String {
+        match (self, self.limit(order)) {
+            (Self::Void, _) | (_, 0) => String::new(),
+            (_, minor) => format_minor(minor, order.currency),
+        }
+    }
 }
 
 type Detail = Option<(OrderRow, Vec<OperationRow>)>;
 
-/// Where the screen stands.
-enum Phase {
-    Editing,
-    Confirming(ReadBack),
-    InFlight(OutcomeView),
-    Done(OutcomeView),
-}
-
 pub struct OperationsScreen {
     /// Merchant reference or Fort ID as typed.
-    pub lookup: String,
+    lookup: String,
+    lookup_error: Option<String>,
+    load: Call<Result<Detail, ServiceError>>,
+    focus_lookup: bool,
     order: Option<OrderRow>,
     timeline: Vec<OperationRow>,
-    lookup_error: Option<String>,
-    pub action: Action,
-    pub amount: String,
-    phase: Phase,
-    load: Call<Result<Detail, ServiceError>>,
-    run: Call<Result<Outcome, ServiceError>>,
-    error: Option<String>,
-    focus_lookup: bool,
+    action: Action,
+    amount: String,
     focus_amount: bool,
+    flow: SubmitFlow,
+    run: Submission<Outcome>,
 }
 
 impl Default for OperationsScreen {
     fn default() -> Self {
         Self {
             lookup: String::new(),
+            lookup_error: None,
+            load: Call::default(),
+            focus_lookup: true,
             order: None,
             timeline: Vec::new(),
-            lookup_error: None,
             action: Action::Capture,
             amount: String::new(),
-            phase: Phase::Editing,
-            load: Call::default(),
-            run: Call::default(),
-            error: None,
-            focus_lookup: true,
             focus_amount: false,
+            flow: SubmitFlow::new(id("flow")),
+            run: Submission::default(),
         }
     }
 }
@@ -83,8 +92,8 @@ fn id(name: &str) -> Id {
     Id::unique(("operations", name))
 }
 
-fn money_text(minor: u64, currency: Currency) -> String {
-    format!("{currency} {}", format_minor(minor, currency))
+fn default_action(order: &OrderRow) -> Action {
+    if order.capturable_minor() > 0 { Action::Capture } else { Action::Refund }
 }
 
 impl OperationsScreen {
@@ -102,30 +111,16 @@ impl OperationsScreen {
         }
         self.lookup_error = None;
         let profile = profile.name.clone();
-        self.load.start(service.run(move |service, _| async move {
-            if let Some(found) = service.order_detail(&profile, &key).await? {
-                return Ok(Some(found));
-            }
-            // Not a reference: try it as APS's Fort ID.
-            let filter = Filter {
-                profile: Some(profile.clone()),
-                fort_id: Some(key),
-                limit: Some(1),
-                ..Filter::default()
-            };
-            match service.search(filter).await?.into_iter().next() {
-                Some(order) => service.order_detail(&profile, &order.merchant_reference).await,
-                None => Ok(None),
-            }
-        }));
+        self.load
+            .start(service.run(move |service, _| async move { service.find_order(&profile, &key).await }));
     }
 
     fn poll(&mut self, env: &Env<'_>) {
         if let Some(answer) = self.load.poll() {
             match answer {
                 Ok(Some((order, timeline))) => {
-                    self.amount = self.default_amount(&order);
                     self.action = default_action(&order);
+                    self.amount = self.action.default_amount(&order);
                     self.order = Some(order);
                     self.timeline = timeline;
                     self.focus_amount = true;
@@ -141,70 +136,40 @@ impl OperationsScreen {
                 Err(e) => self.lookup_error = Some(capitalise(&e.to_string())),
             }
         }
-        if let Some(result) = self.run.poll() {
-            match finish_of(result) {
-                Finish::Outcome(view) => {
-                    self.phase = Phase::Done(view);
-                    // Reload: what can still be captured or refunded has changed.
-                    self.start_lookup(env.service, env.profile);
-                }
-                Finish::Invalid { message, .. } | Finish::NotSent(message) | Finish::Duplicate(message) => {
-                    self.phase = Phase::Editing;
-                    self.error = Some(format!("Not sent. {}", capitalise(&message)));
-                }
-            }
-        } else if let (Some(stage), Phase::InFlight(view)) = (self.run.stage(), &mut self.phase) {
-            let kind = outcome_kind_of_stage(&stage);
-            if view.kind != kind {
-                *view = OutcomeView::in_progress(kind);
-            }
+        if let Some(result) = self.run.poll(&mut self.flow) {
+            self.flow.finish(finish_of(result));
+            // Reload: what can still be captured or refunded has changed.
+            self.start_lookup(env.service, env.profile);
         }
-    }
-
-    fn default_amount(&self, order: &OrderRow) -> String {
-        let minor = match default_action(order) {
-            Action::Capture => order.capturable_minor(),
-            Action::Refund => order.refundable_minor(),
-            Action::Void => 0,
-        };
-        if minor == 0 { String::new() } else { format_minor(minor, order.currency) }
     }
 
     /// The read-back for the chosen action, or the reason it cannot be done.
     fn read_back(&self, order: &OrderRow, profile: &ActiveProfile) -> Result<ReadBack, String> {
-        let (limit, verb) = match self.action {
-            Action::Capture => (order.capturable_minor(), "captured"),
-            Action::Refund => (order.refundable_minor(), "refunded"),
-            Action::Void => (order.capturable_minor(), "voided"),
+        let limit = self.action.limit(order);
+        let verb = match self.action {
+            Action::Capture => "captured",
+            Action::Refund => "refunded",
+            Action::Void => "voided",
         };
         if limit == 0 || (self.action == Action::Void && order.captured_minor > 0) {
             return Err(format!("Nothing can be {verb} on this order (it is {})", order.state));
         }
         let money = match self.action {
-            Action::Void => Money::from_minor(order.authorized_minor, order.currency)
-                .map_err(|e| capitalise(&e.to_string()))?,
-            _ => {
-                let money =
-                    Money::parse(&self.amount, order.currency).map_err(|e| capitalise(&e.to_string()))?;
-                if money.minor_units() > limit {
-                    return Err(format!(
-                        "At most {} can still be {verb} on this order",
-                        money_text(limit, order.currency)
-                    ));
-                }
-                money
-            }
-        };
+            Action::Void => Money::from_minor(order.authorized_minor, order.currency),
+            _ => Money::parse(&self.amount, order.currency),
+        }
+        .map_err(|e| capitalise(&e.to_string()))?;
+        if self.action != Action::Void && money.minor_units() > limit {
+            let most = money_text(limit, order.currency);
+            return Err(format!("At most {most} can still be {verb} on this order"));
+        }
         let customer = match (&order.customer_name, &order.customer_email) {
             (Some(name), Some(email)) => format!("{name} <{email}>"),
             (None, Some(email)) => email.clone(),
             (Some(name), None) => name.clone(),
             (None, None) => "(not recorded)".to_owned(),
         };
-        let partial = match self.action {
-            Action::Void => false,
-            _ => money.minor_units() < limit,
-        };
+        let partial = self.action != Action::Void && money.minor_units() < limit;
         let operation = format!(
             "{}{} of order {}",
             self.action.label(),
@@ -224,21 +189,25 @@ impl OperationsScreen {
         })
     }
 
-    fn try_review(&mut self, profile: &ActiveProfile) {
-        let Some(order) = &self.order else { return };
-        match self.read_back(order, profile) {
-            Ok(read_back) => {
-                self.error = None;
-                self.phase = Phase::Confirming(read_back);
+    fn act(&mut self, ui: &Ui, env: &Env<'_>, action: Option<FlowAction>) {
+        match action {
+            Some(FlowAction::Review) => {
+                let Some(order) = &self.order else { return };
+                match self.read_back(order, env.profile) {
+                    Ok(read_back) => self.flow.confirm(ui, read_back),
+                    Err(message) => self.flow.set_error(message),
+                }
             }
-            Err(message) => self.error = Some(message),
+            Some(FlowAction::Send { .. }) => self.submit(env),
+            Some(FlowAction::Next) => {
+                self.flow.reset();
+                self.focus_amount = true;
+            }
+            None => {}
         }
     }
 
     fn submit(&mut self, env: &Env<'_>) {
-        if self.run.busy() {
-            return;
-        }
         let Some(order) = &self.order else { return };
         let (profile, reference, amount, action) = (
             env.profile.name.clone(),
@@ -246,209 +215,161 @@ impl OperationsScreen {
             self.amount.trim().to_owned(),
             self.action,
         );
-        self.phase = Phase::InFlight(OutcomeView::in_progress(OutcomeKind::Sending));
-        self.run.start(env.service.run(move |service, progress| async move {
+        let task = env.service.run(move |service, progress| async move {
             match action {
                 Action::Capture => service.capture(&profile, &reference, &amount, &progress).await,
                 Action::Refund => service.refund(&profile, &reference, &amount, &progress).await,
                 Action::Void => service.void(&profile, &reference, &progress).await,
             }
-        }));
+        });
+        self.run.start(&mut self.flow, task);
+    }
+
+    fn lookup_ui(&mut self, ui: &mut Ui, env: &Env<'_>) {
+        ui.label("Find the order by its merchant reference or APS Fort ID.");
+        let note = self.lookup_error.clone().map(Note::Error);
+        let busy = self.load.busy();
+        let response = TextField::new("Order reference or Fort ID", id("lookup"))
+            .hint("MT-261125-... or 1699...")
+            .show(ui, &mut self.lookup, note.as_ref(), |ui| {
+                if busy {
+                    ui.spinner();
+                }
+            });
+        if std::mem::take(&mut self.focus_lookup) {
+            response.request_focus();
+        }
+        let enter = response.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+        if ui.button("Find order").clicked() || enter {
+            self.start_lookup(env.service, env.profile);
+        }
     }
 
     fn order_ui(&mut self, ui: &mut Ui, env: &Env<'_>) {
-        let Some(order) = &self.order else { return };
-        let currency = order.currency;
+        let Some(order) = self.order.clone() else { return };
         ui.add_space(theme::SECTION_GAP);
-        egui::Grid::new("operations_order").num_columns(2).spacing([16.0, 4.0]).show(ui, |ui| {
-            let mut line = |name: &str, value: String| {
-                ui.label(RichText::new(name).color(theme::HINT_TEXT));
-                ui.label(value);
-                ui.end_row();
-            };
-            line("Order", order.merchant_reference.clone());
-            line("Fort ID", order.fort_id.clone().unwrap_or_else(|| "(none)".to_owned()));
-            line("State", order.state.to_string());
-            line("Paid with", order.payment_method.clone());
-            line("Amount", money_text(order.amount_minor, currency));
-            line("Authorized", money_text(order.authorized_minor, currency));
-            line("Captured", money_text(order.captured_minor, currency));
-            line("Refunded", money_text(order.refunded_minor, currency));
-        });
-        ui.add_space(theme::ROW_GAP);
-        ui.label(
-            RichText::new(format!(
-                "Still capturable: {}    Still refundable: {}",
-                money_text(order.capturable_minor(), currency),
-                money_text(order.refundable_minor(), currency)
-            ))
-            .strong(),
-        );
-        if matches!(order.state, OrderState::Pending | OrderState::Unknown) {
-            ui.label(
-                RichText::new("The outcome of this order is unknown: resolve it on the Status screen before anything else")
-                    .color(theme::ATTENTION),
-            );
-        }
-        if let Some(note) = &order.needs_attention {
-            ui.label(RichText::new(format!("Needs attention: {note}")).color(theme::ATTENTION));
-        }
+        summary_ui(ui, &order);
         ui.add_space(theme::SECTION_GAP);
+        let inputs = self.action_ui(ui, &order);
+        self.flow.error_ui(ui);
+        let label = format!("Review {} (Enter)", self.action.label().to_lowercase());
+        if ui.button(RichText::new(label).strong()).clicked() {
+            self.act(ui, env, Some(FlowAction::Review));
+        }
+        self.flow.track(ui, &inputs);
+        ui.add_space(theme::SECTION_GAP);
+        ui.label(RichText::new("Timeline").strong());
+        timeline_ui(ui, &self.timeline);
+    }
 
+    /// The operation to do and its amount.
+    fn action_ui(&mut self, ui: &mut Ui, order: &OrderRow) -> Vec<Response> {
         let before = self.action;
         let capturable = order.capturable_minor() > 0;
         let refundable = order.refundable_minor() > 0;
         let voidable = capturable && order.captured_minor == 0;
-        let order_clone = order.clone();
         let mut inputs = Vec::new();
         row(ui, "Operation", |ui, _| {
-            inputs.push(
-                ui.add_enabled_ui(capturable, |ui| {
-                    ui.radio_value(&mut self.action, Action::Capture, "Capture")
-                })
-                .inner,
-            );
-            inputs.push(
-                ui.add_enabled_ui(refundable, |ui| {
-                    ui.radio_value(&mut self.action, Action::Refund, "Refund")
-                })
-                .inner,
-            );
-            inputs.push(
-                ui.add_enabled_ui(voidable, |ui| ui.radio_value(&mut self.action, Action::Void, "Void"))
-                    .inner,
-            );
+            for (action, enabled, label) in [
+                (Action::Capture, capturable, "Capture"),
+                (Action::Refund, refundable, "Refund"),
+                (Action::Void, voidable, "Void"),
+            ] {
+                inputs.push(
+                    ui.add_enabled_ui(enabled, |ui| ui.radio_value(&mut self.action, action, label)).inner,
+                );
+            }
         });
         if self.action != before {
-            self.amount = match self.action {
-                Action::Capture => format_minor(order_clone.capturable_minor(), currency),
-                Action::Refund => format_minor(order_clone.refundable_minor(), currency),
-                Action::Void => String::new(),
-            };
+            self.amount = self.action.default_amount(order);
         }
-        if self.action != Action::Void {
-            let (amount, _) =
-                money_field(ui, "Amount", id("amount"), &mut self.amount, Some(currency), false);
-            if std::mem::take(&mut self.focus_amount) {
-                amount.request_focus();
-            }
-            inputs.push(amount);
-        } else {
-            super::super::widgets::field::note_ui(
-                ui,
-                &Note::Hint("A void releases the whole authorization".to_owned()),
-            );
+        if self.action == Action::Void {
+            note_ui(ui, &Note::Hint("A void releases the whole authorization".to_owned()));
+            return inputs;
         }
-        if let Some(error) = &self.error {
-            ui.label(RichText::new(error).color(theme::ERROR_TEXT).strong());
+        let (amount, _) =
+            money_field(ui, "Amount", id("amount"), &mut self.amount, Some(order.currency), false);
+        if std::mem::take(&mut self.focus_amount) {
+            amount.request_focus();
         }
-        let enter =
-            inputs.iter().any(|r| r.has_focus() || r.lost_focus()) && ui.input(|i| i.key_pressed(Key::Enter));
-        let review = ui
-            .button(RichText::new(format!("Review {} (Enter)", self.action.label().to_lowercase())).strong());
-        if review.clicked() || enter {
-            self.try_review(env.profile);
-        }
+        inputs.push(amount);
+        inputs
+    }
+
+    fn done_ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
+        let Some(view) = self.flow.outcome().cloned() else { return };
         ui.add_space(theme::SECTION_GAP);
-        ui.label(RichText::new("Timeline").strong());
-        super::history::timeline_ui(ui, &self.timeline);
+        outcome_ui(ui, "operation", &view);
+        if !matches!(self.flow.phase(), Phase::Done(_)) {
+            return;
+        }
+        ui.horizontal(|ui| {
+            if ui.button("Another operation on this order (Enter)").clicked() {
+                self.act(ui, env, Some(FlowAction::Next));
+            }
+            if let Some(reference) = view.merchant_reference
+                && ui.button("Show in History").clicked()
+            {
+                env.commands
+                    .push(AppCommand::OpenOrder { screen: ScreenId::History, merchant_reference: reference });
+            }
+        });
     }
 }
 
-fn default_action(order: &OrderRow) -> Action {
-    if order.capturable_minor() > 0 { Action::Capture } else { Action::Refund }
+/// The order's amounts and state, and what can still be done with it.
+fn summary_ui(ui: &mut Ui, order: &OrderRow) {
+    let currency = order.currency;
+    let lines = [
+        ("Order", order.merchant_reference.clone()),
+        ("Fort ID", order.fort_id.clone().unwrap_or_else(|| "(none)".to_owned())),
+        ("State", order.state.to_string()),
+        ("Paid with", order.payment_method.clone()),
+        ("Amount", money_text(order.amount_minor, currency)),
+        ("Authorized", money_text(order.authorized_minor, currency)),
+        ("Captured", money_text(order.captured_minor, currency)),
+        ("Refunded", money_text(order.refunded_minor, currency)),
+    ];
+    key_values(ui, id("order"), lines);
+    ui.add_space(theme::ROW_GAP);
+    ui.label(
+        RichText::new(format!(
+            "Still capturable: {}    Still refundable: {}",
+            money_text(order.capturable_minor(), currency),
+            money_text(order.refundable_minor(), currency)
+        ))
+        .strong(),
+    );
+    if matches!(order.state, OrderState::Pending | OrderState::Unknown) {
+        ui.label(
+            RichText::new(
+                "The outcome of this order is unknown: resolve it on the Status screen before anything else",
+            )
+            .color(theme::ATTENTION),
+        );
+    }
+    if let Some(note) = &order.needs_attention {
+        ui.label(RichText::new(format!("Needs attention: {note}")).color(theme::ATTENTION));
+    }
 }
 
 impl Screen for OperationsScreen {
     fn ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
         self.poll(env);
-        match &self.phase {
-            Phase::Confirming(_) => {
-                if ui.memory(|m| m.focused()).is_none()
-                    && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Enter))
-                {
-                    self.submit(env);
-                }
-            }
-            Phase::Done(_) => {
-                if ui.memory(|m| m.focused()).is_none()
-                    && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Enter))
-                {
-                    self.phase = Phase::Editing;
-                    self.focus_amount = true;
-                }
-            }
-            Phase::Editing | Phase::InFlight(_) => {}
+        let action = self.flow.keys(ui);
+        self.act(ui, env, action);
+        self.lookup_ui(ui, env);
+        match self.flow.phase() {
+            Phase::InFlight(_) | Phase::Done(_) => self.done_ui(ui, env),
+            Phase::Editing | Phase::Confirming(_) | Phase::Duplicate(_) => self.order_ui(ui, env),
         }
-
-        ui.label("Find the order by its merchant reference or APS Fort ID.");
-        let response =
-            TextField::new("Order reference or Fort ID", id("lookup")).hint("MT-261125-... or 1699...").show(
-                ui,
-                &mut self.lookup,
-                self.lookup_error.as_ref().map(|e| Note::Error(e.clone())).as_ref(),
-                |ui| {
-                    if self.load.busy() {
-                        ui.spinner();
-                    }
-                },
-            );
-        if std::mem::take(&mut self.focus_lookup) {
-            response.request_focus();
-        }
-        if response.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)) {
-            self.start_lookup(env.service, env.profile);
-        }
-        if ui.button("Find order").clicked() {
-            self.start_lookup(env.service, env.profile);
-        }
-
-        match &self.phase {
-            Phase::InFlight(view) => {
-                ui.add_space(theme::SECTION_GAP);
-                outcome_ui(ui, "operation", view);
-            }
-            Phase::Done(view) => {
-                ui.add_space(theme::SECTION_GAP);
-                outcome_ui(ui, "operation", view);
-                let view = view.clone();
-                ui.horizontal(|ui| {
-                    if ui.button("Another operation on this order (Enter)").clicked() {
-                        self.phase = Phase::Editing;
-                        self.focus_amount = true;
-                    }
-                    if let Some(reference) = view.merchant_reference
-                        && ui.button("Show in History").clicked()
-                    {
-                        env.commands.push(AppCommand::OpenOrder {
-                            screen: ScreenId::History,
-                            merchant_reference: reference,
-                        });
-                    }
-                });
-            }
-            Phase::Editing | Phase::Confirming(_) => self.order_ui(ui, env),
-        }
-
-        if let Phase::Confirming(read_back) = &self.phase {
-            let label = format!("{} now (Enter)", self.action.label());
-            match read_back_ui(ui, id("read_back"), read_back, &label) {
-                Some(ConfirmChoice::Confirm) => self.submit(env),
-                Some(ConfirmChoice::Back) => {
-                    self.escape();
-                }
-                None => {}
-            }
-        }
+        let label = format!("{} now (Enter)", self.action.label());
+        let action = self.flow.dialogs_ui(ui, &label);
+        self.act(ui, env, action);
     }
 
     fn escape(&mut self) -> bool {
-        if matches!(self.phase, Phase::Confirming(_)) {
-            self.phase = Phase::Editing;
-            self.focus_amount = true;
-            return true;
-        }
-        false
+        self.flow.escape_to(id("amount"))
     }
 
     fn opened(&mut self, _ctx: &egui::Context) {

@@ -2,25 +2,32 @@
 //! charges are due, and running them. Each due charge has a reference made from the agreement
 //! and its due date, so running twice on one day cannot charge twice.
 
-use super::{Call, Screen, outcome_kind_of_stage, outcome_view};
-use crate::aps::money::format_minor;
+use super::{Call, Screen};
 use crate::service::{Agreement, Outcome, ServiceError};
 use crate::ui::env::Env;
-use crate::ui::screens::history::money_text;
+use crate::ui::format::{day, money_text, today_date, totals_text};
 use crate::ui::theme;
+use crate::ui::widgets::banner::environment_badge;
 use crate::ui::widgets::field::capitalise;
-use crate::ui::widgets::outcome::{OutcomeKind, OutcomeView, outcome_ui};
-use egui::{Id, Key, Modal, Modifiers, RichText, Ui};
+use crate::ui::widgets::modal::framed_modal;
+use crate::ui::widgets::outcome::{OutcomeKind, OutcomeView, outcome_ui, outcome_view};
+use crate::ui::widgets::submit::{Action, Finish, Phase, Submission, SubmitFlow};
+use crate::ui::widgets::table::striped_table;
+use egui::{Id, RichText, Ui};
 
-type RunResults = Result<Vec<Result<Outcome, ServiceError>>, ServiceError>;
+/// What the agent confirms before the due charges run.
+struct RunSummary {
+    count: usize,
+    /// "AED 150.00 + KWD 3.000".
+    total: String,
+}
 
 pub struct RecurringScreen {
     agreements: Vec<Agreement>,
     list: Call<Result<Vec<Agreement>, ServiceError>>,
     error: Option<String>,
-    run: Call<RunResults>,
-    /// The agent asked to run the due charges and must confirm.
-    confirming: bool,
+    flow: SubmitFlow<RunSummary>,
+    run: Submission<Vec<Result<Outcome, ServiceError>>>,
     results: Vec<OutcomeView>,
     reload: bool,
 }
@@ -31,8 +38,8 @@ impl Default for RecurringScreen {
             agreements: Vec::new(),
             list: Call::default(),
             error: None,
-            run: Call::default(),
-            confirming: false,
+            flow: SubmitFlow::new(id("flow")),
+            run: Submission::default(),
             results: Vec::new(),
             reload: true,
         }
@@ -48,9 +55,10 @@ fn is_due(agreement: &Agreement, today: chrono::NaiveDate) -> bool {
 }
 
 impl RecurringScreen {
-    fn due(&self) -> Vec<&Agreement> {
-        let today = chrono::Local::now().date_naive();
-        self.agreements.iter().filter(|a| is_due(a, today)).collect()
+    fn due(&self) -> RunSummary {
+        let today = today_date();
+        let due: Vec<&Agreement> = self.agreements.iter().filter(|a| is_due(a, today)).collect();
+        RunSummary { count: due.len(), total: totals_text(due.iter().map(|a| (a.currency, a.amount_minor))) }
     }
 
     fn poll(&mut self, env: &Env<'_>) {
@@ -63,7 +71,8 @@ impl RecurringScreen {
                 Err(e) => self.error = Some(capitalise(&e.to_string())),
             }
         }
-        if let Some(answer) = self.run.poll() {
+        if let Some(answer) = self.run.poll(&mut self.flow) {
+            self.flow.reset();
             match answer {
                 Ok(results) => {
                     self.results = results
@@ -83,7 +92,9 @@ impl RecurringScreen {
                         self.error = Some("No charge was due.".to_owned());
                     }
                 }
-                Err(e) => self.error = Some(capitalise(&e.to_string())),
+                Err(e) => {
+                    self.flow.finish(Finish::NotSent(e.to_string()));
+                }
             }
             self.reload = true;
         }
@@ -95,15 +106,16 @@ impl RecurringScreen {
     }
 
     fn start_run(&mut self, env: &Env<'_>) {
-        self.confirming = false;
         if self.run.busy() {
             return;
         }
         self.results.clear();
+        self.error = None;
         let profile = env.profile.name.clone();
-        self.run.start(env.service.run(move |service, progress| async move {
+        let task = env.service.run(move |service, progress| async move {
             service.run_due_recurring(&profile, &progress).await
-        }));
+        });
+        self.run.start(&mut self.flow, task);
     }
 
     fn table_ui(&self, ui: &mut Ui) {
@@ -111,12 +123,9 @@ impl RecurringScreen {
             ui.label(RichText::new("No recurring agreements in this profile.").color(theme::HINT_TEXT));
             return;
         }
-        let today = chrono::Local::now().date_naive();
-        egui::Grid::new(id("agreements")).striped(true).num_columns(7).spacing([14.0, 4.0]).show(ui, |ui| {
-            for head in ["Token", "Agreement ID", "Customer", "Amount", "Every", "Next due", "Last charge"] {
-                ui.label(RichText::new(head).strong());
-            }
-            ui.end_row();
+        let today = today_date();
+        let headers = ["Token", "Agreement ID", "Customer", "Amount", "Every", "Next due", "Last charge"];
+        striped_table(ui, id("agreements"), &headers, |ui| {
             for a in &self.agreements {
                 ui.label(&a.token_name);
                 ui.label(a.agreement_id.as_deref().unwrap_or("(none)"));
@@ -127,7 +136,7 @@ impl RecurringScreen {
                 );
                 ui.label(money_text(a.amount_minor, a.currency));
                 ui.label(format!("{} days", a.interval_days));
-                let due = RichText::new(a.next_due.format("%Y-%m-%d").to_string());
+                let due = RichText::new(day(a.next_due));
                 ui.label(if !a.active {
                     due.color(theme::HINT_TEXT).strikethrough()
                 } else if is_due(a, today) {
@@ -142,46 +151,57 @@ impl RecurringScreen {
     }
 }
 
+/// The confirmation over the screen: how many charges, how much, on which profile.
+/// `Some(true)` to run, `Some(false)` to go back.
+fn confirm_ui(ui: &mut Ui, env: &Env<'_>, summary: &RunSummary) -> Option<bool> {
+    let (bg, _) = env.profile.environment.colors();
+    let (run, back) = framed_modal(ui, id("confirm"), bg, 560.0, |ui| {
+        ui.heading("Run the due recurring charges?");
+        environment_badge(ui, env.profile.environment, &env.profile.name);
+        let text = format!("{} charges, {}", summary.count, summary.total);
+        ui.label(RichText::new(text).size(theme::AMOUNT_SIZE * 0.7).strong());
+        ui.label("Each customer's saved card is charged once (eci RECURRING).");
+        ui.horizontal(|ui| {
+            let run = ui.button(RichText::new("Run now (Enter)").strong()).clicked();
+            let back = ui.button("Back (Esc)").clicked();
+            (run, back)
+        })
+        .inner
+    });
+    match (run, back) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
+}
+
 impl Screen for RecurringScreen {
     fn ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
         self.poll(env);
-        let due = self.due();
-        let count = due.len();
-        let mut totals: Vec<(crate::aps::money::Currency, u64)> = Vec::new();
-        for a in &due {
-            match totals.iter_mut().find(|(c, _)| *c == a.currency) {
-                Some((_, sum)) => *sum += a.amount_minor,
-                None => totals.push((a.currency, a.amount_minor)),
-            }
+        if let Some(Action::Send { .. }) = self.flow.keys(ui) {
+            self.start_run(env);
         }
-        let total_text = totals
-            .iter()
-            .map(|(c, m)| format!("{c} {}", format_minor(*m, *c)))
-            .collect::<Vec<_>>()
-            .join(" + ");
-
+        let due = self.due();
         if let Some(error) = &self.error {
             ui.label(error);
         }
+        self.flow.error_ui(ui);
         ui.horizontal(|ui| {
-            let label = if count == 0 {
+            let label = if due.count == 0 {
                 "No charges due today".to_owned()
             } else {
-                format!("Run {count} due charges ({total_text})...")
+                format!("Run {} due charges ({})...", due.count, due.total)
             };
-            if ui
-                .add_enabled(count > 0 && !self.run.busy(), egui::Button::new(RichText::new(label).strong()))
-                .clicked()
-            {
-                self.confirming = true;
+            let button = egui::Button::new(RichText::new(label).strong());
+            if ui.add_enabled(due.count > 0 && !self.run.busy(), button).clicked() {
+                self.flow.confirm(ui, due);
             }
             if ui.button("Reload").clicked() {
                 self.reload = true;
             }
         });
-        if self.run.busy() {
-            let stage = self.run.stage().map(|s| outcome_kind_of_stage(&s)).unwrap_or(OutcomeKind::Sending);
-            outcome_ui(ui, "running", &OutcomeView::in_progress(stage));
+        if let Some(view) = self.flow.outcome() {
+            outcome_ui(ui, "running", view);
         }
         for (index, view) in self.results.iter().enumerate() {
             outcome_ui(ui, ("result", index), view);
@@ -190,43 +210,19 @@ impl Screen for RecurringScreen {
         ui.add_space(theme::SECTION_GAP);
         self.table_ui(ui);
 
-        if self.confirming {
-            if ui.memory(|m| m.focused()).is_none()
-                && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Enter))
-            {
-                self.start_run(env);
-                return;
-            }
-            let (bg, _) = env.profile.environment.colors();
-            let frame = egui::Frame::popup(ui.style())
-                .inner_margin(egui::Margin::same(18))
-                .stroke(theme::outline(bg));
-            let choice = Modal::new(id("confirm")).frame(frame).show(ui.ctx(), |ui| {
-                ui.heading("Run the due recurring charges?");
-                crate::ui::widgets::banner::environment_badge(ui, env.profile.environment, &env.profile.name);
-                ui.label(
-                    RichText::new(format!("{count} charges, {total_text}"))
-                        .size(theme::AMOUNT_SIZE * 0.7)
-                        .strong(),
-                );
-                ui.label("Each customer's saved card is charged once (eci RECURRING).");
-                ui.horizontal(|ui| {
-                    let run = ui.button(RichText::new("Run now (Enter)").strong()).clicked();
-                    let back = ui.button("Back (Esc)").clicked();
-                    (run, back)
-                })
-                .inner
-            });
-            match choice.inner {
-                (true, _) => self.start_run(env),
-                (_, true) => self.confirming = false,
-                _ => {}
+        if let Phase::Confirming(summary) = self.flow.phase() {
+            match confirm_ui(ui, env, summary) {
+                Some(true) => self.start_run(env),
+                Some(false) => {
+                    self.flow.escape();
+                }
+                None => {}
             }
         }
     }
 
     fn escape(&mut self) -> bool {
-        std::mem::take(&mut self.confirming)
+        self.flow.escape()
     }
 
     fn opened(&mut self, _ctx: &egui::Context) {

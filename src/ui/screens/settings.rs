@@ -322,7 +322,7 @@ impl SettingsScreen {
         if self.form.secrets.wipe_when_idle(ui, env.settings.card_idle_wipe_secs) {
             self.message = Some(Note::Hint(format!(
                 "The secrets typed were cleared after {} without activity.",
-                super::order_form::idle_phrase(env.settings.card_idle_wipe_secs)
+                crate::ui::format::idle_phrase(env.settings.card_idle_wipe_secs)
             )));
         }
         let look = FormLook {

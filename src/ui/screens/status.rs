@@ -2,15 +2,18 @@
 //! outcome the journal does not know (a timeout, a crash, a doubtful answer). Resolving asks
 //! APS and records what it says; nothing is ever sent again blindly.
 
-use super::{Call, Screen, outcome_kind_of_stage, outcome_view, verdict_view};
+use super::{Call, Screen};
 use crate::aps::money::Currency;
 use crate::aps::response::StatusAnswer;
 use crate::service::{OrderKind, OrderState, Outcome, ServiceError, StatusReport, Unresolved};
 use crate::ui::env::{AppCommand, Env, ScreenId};
-use crate::ui::screens::history::money_text;
+use crate::ui::format::{local_minute, money_text};
 use crate::ui::theme;
 use crate::ui::widgets::field::{Note, TextField, capitalise};
-use crate::ui::widgets::outcome::{OutcomeKind, OutcomeView, outcome_ui};
+use crate::ui::widgets::outcome::{
+    OutcomeKind, OutcomeView, outcome_kind_of_stage, outcome_ui, outcome_view, verdict_view,
+};
+use crate::ui::widgets::table::{key_values, striped_table};
 use egui::{Id, Key, RichText, Ui};
 
 pub struct StatusScreen {
@@ -260,11 +263,7 @@ impl StatusScreen {
         let busy = self.resolve.busy();
         let mut resolve = None;
         let mut open = None;
-        egui::Grid::new(id("unresolved")).striped(true).num_columns(6).spacing([14.0, 4.0]).show(ui, |ui| {
-            for head in ["Reference", "Amount", "State", "Since", "Why", ""] {
-                ui.label(RichText::new(head).strong());
-            }
-            ui.end_row();
+        striped_table(ui, id("unresolved"), &["Reference", "Amount", "State", "Since", "Why", ""], |ui| {
             for item in &self.unresolved {
                 let order = &item.order;
                 if ui.selectable_label(false, &order.merchant_reference).clicked() {
@@ -272,7 +271,7 @@ impl StatusScreen {
                 }
                 ui.label(money_text(order.amount_minor, order.currency));
                 ui.label(order.state.to_string());
-                ui.label(order.updated_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string());
+                ui.label(local_minute(&order.updated_at));
                 let why = order.needs_attention.clone().unwrap_or_else(|| {
                     item.open_operations
                         .iter()
@@ -338,13 +337,7 @@ impl Screen for StatusScreen {
         if let Some((view, lines)) = &self.report {
             ui.add_space(theme::ROW_GAP);
             outcome_ui(ui, "check", view);
-            egui::Grid::new(id("answer")).num_columns(2).spacing([16.0, 4.0]).show(ui, |ui| {
-                for (name, value) in lines {
-                    ui.label(RichText::new(name).color(theme::HINT_TEXT));
-                    ui.label(value);
-                    ui.end_row();
-                }
-            });
+            key_values(ui, id("answer"), lines.iter().map(|(name, value)| (name.as_str(), value.clone())));
         }
         self.send_again_ui(ui, env);
         ui.add_space(theme::SECTION_GAP);

@@ -6,10 +6,12 @@
 //! both keys, this module only draws.
 
 use super::banner::environment_badge;
+use super::modal::framed_modal;
+use super::table::key_values;
 use crate::aps::money::Money;
 use crate::ui::env::Environment;
 use crate::ui::theme;
-use egui::{Id, Modal, RichText, Ui};
+use egui::{Id, RichText, Ui};
 
 /// Everything the read-back shows. Holds no card number, only its masked form.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,11 +53,7 @@ pub fn read_back_ui(ui: &mut Ui, id: Id, read_back: &ReadBack, confirm_label: &s
         environment,
         warnings,
     } = read_back;
-    let frame = egui::Frame::popup(ui.style())
-        .inner_margin(egui::Margin::same(18))
-        .stroke(theme::outline(environment.colors().0));
-    let modal = Modal::new(id).frame(frame).show(ui.ctx(), |ui| {
-        ui.set_max_width(560.0);
+    framed_modal(ui, id, environment.colors().0, 560.0, |ui| {
         ui.heading("Read back to the customer");
         ui.add_space(theme::ROW_GAP);
         environment_badge(ui, *environment, profile);
@@ -63,20 +61,11 @@ pub fn read_back_ui(ui: &mut Ui, id: Id, read_back: &ReadBack, confirm_label: &s
         ui.label(RichText::new(operation.as_str()).strong());
         ui.label(RichText::new(money.to_string()).size(theme::AMOUNT_SIZE).strong());
         ui.add_space(theme::ROW_GAP);
-        egui::Grid::new(id.with("lines")).num_columns(2).spacing([16.0, 4.0]).show(ui, |ui| {
-            let line = |ui: &mut Ui, name: &str, value: &str| {
-                ui.label(RichText::new(name).color(theme::HINT_TEXT));
-                ui.label(value);
-                ui.end_row();
-            };
-            line(ui, "Payment", payment);
-            line(ui, "Customer", customer);
-            for (name, value) in details {
-                line(ui, name, value);
-            }
-            line(ui, "Merchant", &format!("{profile} ({merchant_identifier})"));
-            line(ui, "Environment", &format!("{} - {}", environment.word(), environment.meaning()));
-        });
+        let mut lines = vec![("Payment", payment.clone()), ("Customer", customer.clone())];
+        lines.extend(details.iter().map(|(name, value)| (name.as_str(), value.clone())));
+        lines.push(("Merchant", format!("{profile} ({merchant_identifier})")));
+        lines.push(("Environment", format!("{} - {}", environment.word(), environment.meaning())));
+        key_values(ui, id.with("lines"), lines);
         for warning in warnings {
             ui.add_space(theme::ROW_GAP);
             ui.label(RichText::new(warning).color(theme::ATTENTION).strong());
@@ -94,6 +83,5 @@ pub fn read_back_ui(ui: &mut Ui, id: Id, read_back: &ReadBack, confirm_label: &s
             }
         })
         .inner
-    });
-    modal.inner
+    })
 }

@@ -2,8 +2,9 @@
 //! Charging again needs two deliberate steps (tick the box, then press the button); Enter alone
 //! never overrides, and Esc goes back to the form with everything kept.
 
+use super::modal::framed_modal;
 use crate::ui::theme;
-use egui::{Id, Modal, RichText, Ui};
+use egui::{Id, RichText, Ui};
 
 /// The dialog's state: what the service said and whether the agent ticked the override.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,44 +29,35 @@ impl DuplicateGuard {
 
     /// Draws the dialog over the form.
     pub fn ui(&mut self, ui: &mut Ui, id: Id) -> Option<DuplicateChoice> {
-        let frame = egui::Frame::popup(ui.style())
-            .inner_margin(egui::Margin::same(18))
-            .stroke(theme::outline(theme::ATTENTION));
-        Modal::new(id)
-            .frame(frame)
-            .show(ui.ctx(), |ui| {
-                ui.set_max_width(520.0);
-                ui.label(
-                    RichText::new("Possible duplicate payment")
-                        .color(theme::ATTENTION)
-                        .strong()
-                        .size(theme::HEADING_SIZE),
+        framed_modal(ui, id, theme::ATTENTION, 520.0, |ui| {
+            ui.label(
+                RichText::new("Possible duplicate payment")
+                    .color(theme::ATTENTION)
+                    .strong()
+                    .size(theme::HEADING_SIZE),
+            );
+            ui.add_space(theme::ROW_GAP);
+            ui.label(super::field::capitalise(&self.message));
+            ui.add_space(theme::ROW_GAP);
+            ui.label("Nothing has been charged yet. Ask the customer whether they really want to pay twice.");
+            ui.add_space(theme::SECTION_GAP);
+            ui.checkbox(&mut self.customer_confirmed, "The customer confirmed a second payment");
+            ui.add_space(theme::ROW_GAP);
+            ui.horizontal(|ui| {
+                let again = ui.add_enabled(
+                    self.customer_confirmed,
+                    egui::Button::new(RichText::new("Charge again").color(theme::DECLINED)),
                 );
-                ui.add_space(theme::ROW_GAP);
-                ui.label(super::field::capitalise(&self.message));
-                ui.add_space(theme::ROW_GAP);
-                ui.label(
-                    "Nothing has been charged yet. Ask the customer whether they really want to pay twice.",
-                );
-                ui.add_space(theme::SECTION_GAP);
-                ui.checkbox(&mut self.customer_confirmed, "The customer confirmed a second payment");
-                ui.add_space(theme::ROW_GAP);
-                ui.horizontal(|ui| {
-                    let again = ui.add_enabled(
-                        self.customer_confirmed,
-                        egui::Button::new(RichText::new("Charge again").color(theme::DECLINED)),
-                    );
-                    let back = ui.button("Back to the form (Esc)");
-                    if again.clicked() && self.customer_confirmed {
-                        Some(DuplicateChoice::ChargeAgain)
-                    } else if back.clicked() {
-                        Some(DuplicateChoice::Back)
-                    } else {
-                        None
-                    }
-                })
-                .inner
+                let back = ui.button("Back to the form (Esc)");
+                if again.clicked() && self.customer_confirmed {
+                    Some(DuplicateChoice::ChargeAgain)
+                } else if back.clicked() {
+                    Some(DuplicateChoice::Back)
+                } else {
+                    None
+                }
             })
             .inner
+        })
     }
 }

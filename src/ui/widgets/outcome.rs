@@ -2,6 +2,10 @@
 //! to do next. While the service is still working it says so; when the outcome was in doubt it
 //! says that APS is being asked (reconciliation) and then shows what APS said.
 
+use crate::aps::money::format_minor;
+use crate::aps::response::{Kind, Verdict};
+use crate::service::policy::{Finding, finding};
+use crate::service::{Outcome, Stage};
 use crate::ui::theme;
 use egui::{Frame, RichText, Ui};
 
@@ -104,6 +108,70 @@ impl OutcomeView {
             reconciled: false,
         }
     }
+}
+
+/// The outcome panel's words for a stage of a request in flight.
+pub fn outcome_kind_of_stage(stage: &Stage) -> OutcomeKind {
+    match stage {
+        Stage::Sending => OutcomeKind::Sending,
+        Stage::Reconciling { attempt, why } => {
+            OutcomeKind::Reconciling { attempt: *attempt, why: why.clone() }
+        }
+    }
+}
+
+/// The outcome panel's kind for an APS verdict.
+pub fn outcome_kind_of_verdict(verdict: &Verdict) -> OutcomeKind {
+    match finding(verdict) {
+        Some(Finding::NotSent) => return OutcomeKind::NotSent,
+        Some(Finding::NoRecord) => return OutcomeKind::NoRecord,
+        None => {}
+    }
+    match verdict.kind {
+        Kind::Approved => OutcomeKind::Approved,
+        Kind::Declined => OutcomeKind::Declined,
+        Kind::Rejected => OutcomeKind::Refused,
+        Kind::Uncertain => OutcomeKind::NeedsAttention,
+    }
+}
+
+/// The panel for a verdict alone (status checks, token updates).
+pub fn verdict_view(verdict: &Verdict) -> OutcomeView {
+    OutcomeView {
+        kind: outcome_kind_of_verdict(verdict),
+        headline: verdict.headline.clone(),
+        response_code: verdict.code.clone(),
+        message: verdict.explanation.clone(),
+        next_step: verdict.next_step.clone(),
+        summary: None,
+        merchant_reference: None,
+        fort_id: None,
+        reconciled: false,
+    }
+}
+
+/// The panel for a finished operation.
+pub fn outcome_view(outcome: &Outcome) -> OutcomeView {
+    let mut view = verdict_view(&outcome.verdict);
+    view.merchant_reference = Some(outcome.merchant_reference.clone());
+    view.reconciled = outcome.reconciled;
+    if let Some(order) = &outcome.order {
+        view.fort_id = order.fort_id.clone();
+        view.summary = Some(format!(
+            "{} {} {}, {}",
+            order.currency,
+            format_minor(order.amount_minor, order.currency),
+            outcome.operation.wire_name().to_lowercase().replace('_', " "),
+            order.payment_method
+        ));
+    }
+    if let Some(token) = &outcome.token_name {
+        view.summary = Some(format!("{} Token: {token}", view.summary.unwrap_or_default()).trim().to_owned());
+    }
+    if let Some(link) = &outcome.payment_link {
+        view.summary = Some(format!("Payment link: {link}"));
+    }
+    view
 }
 
 /// Draws the outcome panel. `salt` tells apart several panels on one screen.

@@ -1,21 +1,13 @@
-//! The Phone order and Mail order screens: one desk, two channels.
-//!
-//! - Phone order: the agent charges a saved card (token) or, where the profile allows the trusted
-//!   channel, a card the customer reads out, while the customer is on the line.
-//! - Mail order: a back-office clerk keys a stack of paper order forms. Same charge, plus the slip
-//!   number, the order date and the postal details; after each outcome, Enter starts the next
-//!   slip with the date and currency kept.
-//!
-//! The desk turns the confirmed form into a [`ChargeDraft`], runs the charge as a task polled
-//! each frame, looks tokens up in the token book as the agent types, and feeds every answer back
-//! to the form.
+//! The order desk: turns the confirmed form into a [`ChargeDraft`], runs the charge as a task
+//! polled each frame, looks tokens up in the token book as the agent types, and feeds every
+//! answer back to the form.
 
-use super::order_form::{FormEvent, OrderChannel, OrderForm, PaymentMode};
-use super::{finish_of, outcome_kind_of_stage};
+use super::{FormEvent, OrderChannel, OrderForm, PaymentMode};
 use crate::aps::command::ChargeKind;
-use crate::service::handle::Task;
 use crate::service::{CardDraft, Channel, ChargeDraft, MailDetails, Outcome, PaymentDraft, ServiceError};
+use crate::ui::call::Call;
 use crate::ui::env::{ActiveProfile, AppCommand, Env, ScreenId};
+use crate::ui::widgets::submit::{Submission, finish_of};
 use crate::ui::widgets::token::TokenChoice;
 use zeroize::Zeroizing;
 
@@ -24,8 +16,8 @@ type TokenAnswer = (String, Result<Vec<TokenChoice>, ServiceError>);
 /// An order form with its service calls.
 pub struct OrderDesk {
     pub form: OrderForm,
-    charge: Option<Task<Result<Outcome, ServiceError>>>,
-    token_search: Option<Task<TokenAnswer>>,
+    charge: Submission<Outcome>,
+    token_search: Call<TokenAnswer>,
     /// A search asked for while another was running; only the latest text matters.
     next_search: Option<String>,
 }
@@ -34,15 +26,15 @@ impl OrderDesk {
     pub fn new(channel: OrderChannel, salt: &str, profile: &ActiveProfile) -> Self {
         Self {
             form: OrderForm::new(channel, salt, profile),
-            charge: None,
-            token_search: None,
+            charge: Submission::default(),
+            token_search: Call::default(),
             next_search: None,
         }
     }
 
     /// True while a charge is with the service.
     pub fn in_flight(&self) -> bool {
-        self.charge.is_some()
+        self.charge.busy()
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, env: &mut Env<'_>) {
@@ -58,7 +50,7 @@ impl OrderDesk {
             }
         }
         // A search typed while the previous one ran goes out once that one has answered.
-        if self.token_search.is_none()
+        if !self.token_search.busy()
             && let Some(query) = self.next_search.take()
         {
             self.search(env, query);
@@ -66,18 +58,10 @@ impl OrderDesk {
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
-        if let Some(task) = &mut self.charge {
-            if let Some(result) = task.take() {
-                self.charge = None;
-                self.form.finish(ctx, finish_of(result));
-            } else if let Some(stage) = task.stage() {
-                self.form.set_stage(outcome_kind_of_stage(&stage));
-            }
+        if let Some(result) = self.charge.poll(&mut self.form.flow) {
+            self.form.finish(ctx, finish_of(result));
         }
-        if let Some(task) = &mut self.token_search
-            && let Some((query, answer)) = task.take()
-        {
-            self.token_search = None;
+        if let Some((query, answer)) = self.token_search.poll() {
             // An error leaves the list empty; the typed text then counts as a token name, and
             // the charge itself reports a wrong one.
             let choices = answer.unwrap_or_else(|e| {
@@ -91,7 +75,7 @@ impl OrderDesk {
     }
 
     fn search(&mut self, env: &Env<'_>, query: String) {
-        if self.token_search.is_some() {
+        if self.token_search.busy() {
             self.next_search = Some(query);
             return;
         }
@@ -101,7 +85,7 @@ impl OrderDesk {
         }
         let profile = env.profile.name.clone();
         self.form.token.searching = true;
-        self.token_search = Some(env.service.run(move |service, _| async move {
+        self.token_search.start(env.service.run(move |service, _| async move {
             let answer = service.tokens(&profile, &query).await.map(|records| {
                 records
                     .into_iter()
@@ -121,13 +105,10 @@ impl OrderDesk {
     /// Sends the confirmed order. The form is in flight until the task answers; no second
     /// submission can start meanwhile.
     fn submit(&mut self, env: &Env<'_>, allow_duplicate: bool) {
-        if self.charge.is_some() {
-            return;
-        }
         let draft = self.draft(env.profile, allow_duplicate);
-        self.charge = Some(
-            env.service.run(move |service, progress| async move { service.charge(draft, &progress).await }),
-        );
+        let task =
+            env.service.run(move |service, progress| async move { service.charge(draft, &progress).await });
+        self.charge.start(&mut self.form.flow, task);
     }
 
     fn draft(&self, profile: &ActiveProfile, allow_duplicate: bool) -> ChargeDraft {
@@ -145,14 +126,14 @@ impl OrderDesk {
                 remember: form.card.remember,
             }),
         };
-        draft.customer_email = form.customer_email.trim().to_owned();
-        draft.customer_name = form.customer_name.trim().to_owned();
+        draft.customer_email = form.customer.email.trim().to_owned();
+        draft.customer_name = form.customer.name.trim().to_owned();
         draft.description = form.description.trim().to_owned();
         draft.allow_duplicate = allow_duplicate;
         match form.channel() {
             OrderChannel::Phone => {
                 draft.channel = Channel::Phone;
-                draft.phone_number = form.phone_number.trim().to_owned();
+                draft.phone_number = form.customer.phone.trim().to_owned();
             }
             OrderChannel::Mail => {
                 draft.channel = Channel::Mail;
@@ -174,7 +155,7 @@ impl OrderDesk {
     }
 }
 
-impl super::Screen for OrderDesk {
+impl crate::ui::screens::Screen for OrderDesk {
     fn ui(&mut self, ui: &mut egui::Ui, env: &mut Env<'_>) {
         OrderDesk::ui(self, ui, env);
     }

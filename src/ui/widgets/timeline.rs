@@ -1,0 +1,31 @@
+//! An order's timeline: every action on it, oldest first, with its response code. History and
+//! Operations both show it.
+
+use super::table::striped_table;
+use crate::service::OperationRow;
+use crate::ui::format::local_second;
+use crate::ui::theme;
+use egui::{RichText, Ui};
+
+pub fn timeline_ui(ui: &mut Ui, timeline: &[OperationRow]) {
+    if timeline.is_empty() {
+        ui.label(RichText::new("No operations recorded.").color(theme::HINT_TEXT));
+        return;
+    }
+    let headers = ["When", "Operation", "Amount", "State", "Code", "Message"];
+    striped_table(ui, ui.scope_id().with("timeline"), &headers, |ui| {
+        for op in timeline {
+            ui.label(local_second(&op.at));
+            ui.label(op.operation.wire_name());
+            ui.label(op.amount.map(|m| m.to_string()).unwrap_or_default());
+            ui.label(format!("{:?}", op.state));
+            ui.label(op.response_code.as_deref().unwrap_or(""));
+            let mut message = op.response_message.clone().unwrap_or_default();
+            if let Some(note) = &op.note {
+                message = format!("{message} ({note}, by {})", op.operator);
+            }
+            ui.label(message);
+            ui.end_row();
+        }
+    });
+}
