@@ -6,6 +6,7 @@ mod card_privacy;
 mod order_form;
 mod phone_order;
 mod settings;
+mod submit_flow;
 
 use crate::service::rig::{PROFILE, Rig};
 use egui::accesskit::Role;
