@@ -56,8 +56,12 @@ fn bench() -> Harness<'static, Bench> {
         |ui, bench: &mut Bench| {
             let action = bench.flow.keys(ui);
             act(bench, ui, action);
-            let name =
-                TextField::new("Name", egui::Id::unique("bench_name")).show(ui, &mut bench.name, None, |_| {});
+            let name = TextField::new("Name", egui::Id::unique("bench_name")).show(
+                ui,
+                &mut bench.name,
+                None,
+                |_| {},
+            );
             let _ = ui.button("Unrelated");
             bench.flow.track(ui, &[name]);
             let action = bench.flow.dialogs_ui(ui, "Charge now (Enter)");
