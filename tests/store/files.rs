@@ -2,8 +2,9 @@
 //! symbolic link. (config.json and the simulator's state file are covered with their modules.)
 #![cfg(unix)]
 
-use crate::service::rig::Rig;
-use moto_terminal::journal::{Filter, Journal};
+use crate::service::rig::{PROFILE, Rig};
+use moto_terminal::journal::{Filter, Journal, OrderUpdate};
+use moto_terminal::service::Progress;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 
@@ -64,4 +65,27 @@ async fn a_csv_export_is_private_and_never_follows_a_link() {
     let error = rig.service.export_csv_file(Filter::default(), link).await.unwrap_err().to_string();
     assert!(error.contains("symbolic link") && error.contains("choose another folder"), "{error}");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_export_counts_orders_not_lines() {
+    // A free-text cell with a line break is quoted (RFC 4180): the file then has more lines than
+    // orders, and the count the agent is told must still be the orders.
+    let rig = Rig::new().await;
+    let mut references = Vec::new();
+    for amount in ["5.00", "6.00"] {
+        let outcome = rig.service.charge(rig.token_sale("DEMO-VISA-0001", amount), &Progress::none()).await;
+        references.push(outcome.unwrap().merchant_reference);
+    }
+    let note = OrderUpdate {
+        needs_attention: Some(Some("Customer called back:\nsays the second line matters".into())),
+        ..OrderUpdate::default()
+    };
+    rig.journal.update_order(PROFILE, &references[0], &note).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.csv");
+    let filter = Filter { profile: Some(PROFILE.into()), ..Filter::default() };
+    assert_eq!(rig.service.export_csv_file(filter, path.clone()).await.unwrap(), 2);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 4, "header, two orders, one of them on two lines");
 }
