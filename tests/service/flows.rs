@@ -369,7 +369,8 @@ async fn a_quick_pass_asks_once_and_leaves_a_stuck_order_flagged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_is_found_by_its_reference_or_its_fort_id() {
     let rig = Rig::new().await;
-    let outcome = rig.service.charge(rig.token_sale("DEMO-VISA-0001", "9.00"), &Progress::none()).await.unwrap();
+    let outcome =
+        rig.service.charge(rig.token_sale("DEMO-VISA-0001", "9.00"), &Progress::none()).await.unwrap();
     let reference = outcome.merchant_reference.clone();
     let fort_id = outcome.order.and_then(|o| o.fort_id).expect("APS gave a Fort ID");
     for key in [reference.as_str(), fort_id.as_str(), &format!("  {fort_id} ")] {

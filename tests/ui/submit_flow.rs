@@ -209,4 +209,6 @@ fn recurring_runs_once() {
     }
     wait_until(&mut harness, "the run", |h| shows(h, "No charges due today"));
     assert_eq!(ui.rig.sim.money_movements().len(), 1);
+    assert!(shows(&harness, "Approved"));
+    assert!(!shows(&harness, "Sending to APS"), "the run is over, and the screen says so");
 }

@@ -72,7 +72,7 @@ impl RecurringScreen {
             }
         }
         if let Some(answer) = self.run.poll(&mut self.flow) {
-            self.flow.reset();
+            self.flow.answered();
             match answer {
                 Ok(results) => {
                     self.results = results

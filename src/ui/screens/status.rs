@@ -10,9 +10,7 @@ use crate::ui::env::{AppCommand, Env, ScreenId};
 use crate::ui::format::{local_minute, money_text};
 use crate::ui::theme;
 use crate::ui::widgets::field::{Note, TextField, capitalise};
-use crate::ui::widgets::outcome::{
-    OutcomeKind, OutcomeView, outcome_kind_of_stage, outcome_ui, outcome_view, verdict_view,
-};
+use crate::ui::widgets::outcome::{OutcomeView, outcome_ui, outcome_view, progress_view, verdict_view};
 use crate::ui::widgets::table::{key_values, striped_table};
 use egui::{Id, Key, RichText, Ui};
 
@@ -214,9 +212,8 @@ impl StatusScreen {
         if let Some(view) = &self.again_view {
             outcome_ui(ui, "again", view);
         }
-        if self.again.busy() {
-            let stage = self.again.stage().map(|s| outcome_kind_of_stage(&s)).unwrap_or(OutcomeKind::Sending);
-            outcome_ui(ui, "progress3", &OutcomeView::in_progress(stage));
+        if let Some(view) = progress_view(&self.again) {
+            outcome_ui(ui, "progress3", &view);
             return;
         }
         let Some((reference, by_token)) = self.sendable.clone() else { return };
@@ -247,10 +244,8 @@ impl StatusScreen {
         if let Some(error) = &self.list_error {
             ui.label(error);
         }
-        if self.resolve.busy() {
-            let stage =
-                self.resolve.stage().map(|s| outcome_kind_of_stage(&s)).unwrap_or(OutcomeKind::Sending);
-            outcome_ui(ui, "progress1", &OutcomeView::in_progress(stage));
+        if let Some(view) = progress_view(&self.resolve) {
+            outcome_ui(ui, "progress1", &view);
         }
         for (index, view) in self.resolved.iter().enumerate() {
             outcome_ui(ui, ("resolved", index), view);
@@ -330,9 +325,8 @@ impl Screen for StatusScreen {
         if enter || button.inner.clicked() {
             self.start_check(env);
         }
-        if self.check.busy() {
-            let stage = self.check.stage().map(|s| outcome_kind_of_stage(&s)).unwrap_or(OutcomeKind::Sending);
-            outcome_ui(ui, "progress2", &OutcomeView::in_progress(stage));
+        if let Some(view) = progress_view(&self.check) {
+            outcome_ui(ui, "progress2", &view);
         }
         if let Some((view, lines)) = &self.report {
             ui.add_space(theme::ROW_GAP);

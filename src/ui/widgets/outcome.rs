@@ -6,6 +6,7 @@ use crate::aps::money::format_minor;
 use crate::aps::response::{Kind, Verdict};
 use crate::service::policy::{Finding, finding};
 use crate::service::{Outcome, Stage};
+use crate::ui::call::Call;
 use crate::ui::theme;
 use egui::{Frame, RichText, Ui};
 
@@ -172,6 +173,13 @@ pub fn outcome_view(outcome: &Outcome) -> OutcomeView {
         view.summary = Some(format!("Payment link: {link}"));
     }
     view
+}
+
+/// The "sending / checking with APS" panel while `call` runs.
+pub fn progress_view<T>(call: &Call<T>) -> Option<OutcomeView> {
+    call.busy().then(|| {
+        OutcomeView::in_progress(call.stage().map_or(OutcomeKind::Sending, |s| outcome_kind_of_stage(&s)))
+    })
 }
 
 /// Draws the outcome panel. `salt` tells apart several panels on one screen.

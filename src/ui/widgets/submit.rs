@@ -137,6 +137,11 @@ impl<C> SubmitFlow<C> {
         }
     }
 
+    /// The answer is in and the screen shows it itself (a list of results): back to editing.
+    pub fn answered(&mut self) {
+        self.phase = Phase::Editing;
+    }
+
     /// Moves the keyboard focus to `id` on the next frame.
     pub fn focus(&mut self, id: Id) {
         self.focus = Some(id);
