@@ -5,56 +5,17 @@
 //! goes through the service handle, whose calls run on the tokio runtime and are polled here.
 
 use super::dialogs::FileDialogs;
-use super::theme;
 use crate::aps::money::Currency;
+use crate::service::ProfileEnvironment;
 use crate::service::handle::ServiceHandle;
-
-/// Which APS system a profile talks to. Shown on every screen, in words and colour.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Environment {
-    /// The built-in simulator: nothing leaves the machine, no money moves.
-    Demo,
-    /// APS's test system: real requests, test cards, no real money.
-    Sandbox,
-    /// APS's live system: real cards, real money.
-    Production,
-}
-
-impl Environment {
-    /// The word on the banner, in capitals so it cannot be skimmed over.
-    pub fn word(self) -> &'static str {
-        match self {
-            Self::Demo => "DEMO",
-            Self::Sandbox => "SANDBOX",
-            Self::Production => "PRODUCTION",
-        }
-    }
-
-    /// What the environment means for the person about to press Enter.
-    pub fn meaning(self) -> &'static str {
-        match self {
-            Self::Demo => "built-in simulator, no money moves",
-            Self::Sandbox => "APS test system, test cards only, no real money",
-            Self::Production => "LIVE: real cards, real money",
-        }
-    }
-
-    /// Background and text colour of the environment badge.
-    pub fn colors(self) -> (egui::Color32, egui::Color32) {
-        match self {
-            Self::Demo => (theme::DEMO_BG, theme::DEMO_FG),
-            Self::Sandbox => (theme::SANDBOX_BG, theme::SANDBOX_FG),
-            Self::Production => (theme::PRODUCTION_BG, theme::PRODUCTION_FG),
-        }
-    }
-}
 
 /// The profile the terminal is working in, as the screens need to show and check it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActiveProfile {
     /// The profile's name, e.g. "Demo merchant".
     pub name: String,
-    pub environment: Environment,
+    /// Which APS system it talks to; shown on every screen in words and colour.
+    pub environment: ProfileEnvironment,
     /// The APS merchant identifier, shown in the read-back so a wrong account is noticed.
     pub merchant_identifier: String,
     /// The merchant may send card numbers (PCI DSS compliant; spec 3.3). Without it only

@@ -15,7 +15,8 @@ pub mod screens;
 pub mod theme;
 pub mod widgets;
 
+pub use crate::service::ProfileEnvironment;
 pub use app::TerminalApp;
 pub use dialogs::{DialogAnswer, FileDialogs, FileRequest, NativeDialogs, PendingPath};
-pub use env::{ActiveProfile, AppCommand, Env, Environment, ScreenId, UiSettings};
+pub use env::{ActiveProfile, AppCommand, Env, ScreenId, UiSettings};
 pub use run::{UiError, UiOptions, run};

@@ -60,7 +60,7 @@ pub fn run(service: Service, runtime: tokio::runtime::Handle, options: UiOptions
     let profile = active_profile(summary, &app_settings.operator);
     let settings = UiSettings { card_idle_wipe_secs: u64::from(app_settings.card_idle_wipe_secs) };
     let mut viewport = egui::ViewportBuilder::default()
-        .with_title(format!("moto-terminal - {} ({})", profile.name, profile.environment.word()))
+        .with_title(format!("moto-terminal - {} ({})", profile.name, profile.environment.label()))
         .with_app_id("io.github.moto_terminal")
         .with_inner_size([1180.0, 820.0])
         .with_min_inner_size([900.0, 600.0]);

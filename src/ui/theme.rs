@@ -3,6 +3,7 @@
 //! banner tells DEMO, SANDBOX and PRODUCTION apart even for colour-blind agents: each differs
 //! in hue and in brightness, and each is also spelled out in words.
 
+use crate::service::ProfileEnvironment;
 use egui::{Color32, CornerRadius, Margin, Stroke};
 
 /// Space between a field's label column and its input.
@@ -71,4 +72,36 @@ pub fn apply(ctx: &egui::Context) {
         // as a field has focus, and a terminal left open all day must cost no CPU when idle.
         style.visuals.text_cursor.blink = false;
     });
+}
+
+/// How an environment looks on screen: its word, what it means to the agent, its colours.
+pub trait Look {
+    /// The word on the banner, in capitals so it cannot be skimmed over.
+    fn word(self) -> &'static str;
+    /// What the environment means for the person about to press Enter.
+    fn meaning(self) -> &'static str;
+    /// Background and text colour of the environment badge.
+    fn colors(self) -> (Color32, Color32);
+}
+
+impl Look for ProfileEnvironment {
+    fn word(self) -> &'static str {
+        self.label()
+    }
+
+    fn meaning(self) -> &'static str {
+        match self {
+            Self::Demo => "built-in simulator, no money moves",
+            Self::Sandbox => "APS test system, test cards only, no real money",
+            Self::Production => "LIVE: real cards, real money",
+        }
+    }
+
+    fn colors(self) -> (Color32, Color32) {
+        match self {
+            Self::Demo => (DEMO_BG, DEMO_FG),
+            Self::Sandbox => (SANDBOX_BG, SANDBOX_FG),
+            Self::Production => (PRODUCTION_BG, PRODUCTION_FG),
+        }
+    }
 }

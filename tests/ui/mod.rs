@@ -14,8 +14,9 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable};
 use moto_terminal::aps::money::Currency;
 use moto_terminal::service::handle::ServiceHandle;
+use moto_terminal::ui::ProfileEnvironment as Environment;
 use moto_terminal::ui::{
-    ActiveProfile, DialogAnswer, Environment, FileDialogs, FileRequest, PendingPath, TerminalApp, UiSettings,
+    ActiveProfile, DialogAnswer, FileDialogs, FileRequest, PendingPath, TerminalApp, UiSettings,
 };
 use std::cell::RefCell;
 use std::path::PathBuf;

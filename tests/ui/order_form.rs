@@ -11,7 +11,7 @@ use moto_terminal::ui::screens::order::{FormEvent, OrderChannel, OrderForm, Paym
 use moto_terminal::ui::widgets::outcome::{OutcomeKind, OutcomeView};
 use moto_terminal::ui::widgets::submit::{Finish, Phase as FormPhase};
 use moto_terminal::ui::widgets::token::TokenChoice;
-use moto_terminal::ui::{ActiveProfile, Env, Environment, UiSettings};
+use moto_terminal::ui::{ActiveProfile, Env, ProfileEnvironment as Environment, UiSettings};
 
 struct FormState {
     rig: UiRig,

@@ -15,7 +15,7 @@ use moto_terminal::ui::widgets::confirm::ReadBack;
 use moto_terminal::ui::widgets::field::TextField;
 use moto_terminal::ui::widgets::outcome::{OutcomeKind, OutcomeView};
 use moto_terminal::ui::widgets::submit::{Action, Finish, Phase, SubmitFlow};
-use moto_terminal::ui::{Environment, ScreenId, TerminalApp};
+use moto_terminal::ui::{ProfileEnvironment as Environment, ScreenId, TerminalApp};
 
 /// A form of one input and one unrelated button on the flow, recording every action.
 struct Bench {

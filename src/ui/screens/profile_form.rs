@@ -10,8 +10,7 @@
 use crate::aps::money::Currency;
 use crate::aps::secret::Secret;
 use crate::service::{Algorithm, Profile, ProfileEnvironment, SecretKind, SecretStatus};
-use crate::ui::env::Environment;
-use crate::ui::theme;
+use crate::ui::theme::{self, Look};
 use crate::ui::widgets::field::{Note, TextField, capitalise, note_ui, row};
 use egui::{Context, Id, Response, RichText, Role, Ui, WidgetInfo};
 use zeroize::{Zeroize, Zeroizing};
@@ -360,7 +359,7 @@ impl ProfileForm {
             let name = TextField::new("Profile name", id("name")).hint("e.g. Riyadh store").char_limit(40);
             self.text(ui, Field::Name, name, &mut edit.name, inputs);
         }
-        let badge = super::settings::environment_of(edit.environment.label());
+        let badge = edit.environment;
         row(ui, "Environment", |ui, _| {
             // The Demo is built in: offered only to show the built-in profile itself.
             let built_in = edit.environment == ProfileEnvironment::Demo;
@@ -374,7 +373,7 @@ impl ProfileForm {
             ui.add_space(theme::ROW_GAP);
             let meaning = RichText::new(capitalise(badge.meaning()));
             ui.label(match badge {
-                Environment::Production => meaning.color(theme::ERROR_TEXT).strong(),
+                ProfileEnvironment::Production => meaning.color(theme::ERROR_TEXT).strong(),
                 _ => meaning.color(theme::HINT_TEXT),
             });
         });

@@ -6,7 +6,7 @@ use super::{Call, Screen};
 use crate::service::{Agreement, Outcome, ServiceError};
 use crate::ui::env::Env;
 use crate::ui::format::{day, money_text, today_date, totals_text};
-use crate::ui::theme;
+use crate::ui::theme::{self, Look};
 use crate::ui::widgets::banner::environment_badge;
 use crate::ui::widgets::field::capitalise;
 use crate::ui::widgets::modal::framed_modal;

@@ -14,8 +14,8 @@ use super::profile_form::{Field, FormError, FormLook, ProfileEdit, ProfileForm, 
 use super::{Call, Screen};
 use crate::aps::money::Currency;
 use crate::service::{ProfileSummary, ProfileTest, SecretKind, ServiceError};
-use crate::ui::env::{ActiveProfile, AppCommand, Env, Environment};
-use crate::ui::theme;
+use crate::ui::env::{ActiveProfile, AppCommand, Env};
+use crate::ui::theme::{self, Look};
 use crate::ui::widgets::banner::environment_badge;
 use crate::ui::widgets::field::{Note, TextField, note_ui};
 use egui::{Key, RichText, Ui};
@@ -33,22 +33,12 @@ pub fn active_profile(summary: &ProfileSummary, app_operator: &str) -> ActivePro
     let p = &summary.profile;
     ActiveProfile {
         name: p.name.clone(),
-        environment: environment_of(p.environment.label()),
+        environment: p.environment,
         merchant_identifier: p.merchant_identifier.clone(),
         trusted_channel: p.trusted_channel,
         default_currency: p.default_currency,
         operator: if p.operator.trim().is_empty() { app_operator.to_owned() } else { p.operator.clone() },
         custom_endpoint: p.custom_endpoint_host(),
-    }
-}
-
-/// Reads the environment from its badge word. Anything unexpected is shown as PRODUCTION:
-/// the loudest banner is the safe mistake.
-pub fn environment_of(label: &str) -> Environment {
-    match label {
-        "DEMO" => Environment::Demo,
-        "SANDBOX" => Environment::Sandbox,
-        _ => Environment::Production,
     }
 }
 
@@ -240,7 +230,7 @@ impl SettingsScreen {
                         if ui.selectable_label(selected, &p.name).clicked() {
                             chosen = Some(p.name.clone());
                         }
-                        let environment = environment_of(p.environment.label());
+                        let environment = p.environment;
                         let (bg, fg) = environment.colors();
                         ui.label(RichText::new(environment.word()).background_color(bg).color(fg).strong());
                         ui.label(&p.merchant_identifier);
@@ -311,7 +301,7 @@ impl SettingsScreen {
             None => {
                 ui.label(RichText::new("New profile").strong().size(theme::HEADING_SIZE - 3.0));
             }
-            Some(s) => environment_badge(ui, environment_of(s.profile.environment.label()), &s.profile.name),
+            Some(s) => environment_badge(ui, s.profile.environment, &s.profile.name),
         }
         if let Some(s) = summary.as_ref().filter(|s| s.built_in) {
             let text =

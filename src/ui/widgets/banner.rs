@@ -2,12 +2,13 @@
 //! (DEMO / SANDBOX / PRODUCTION) as well as coloured, so it reads the same on any screen and to
 //! any eye.
 
-use crate::ui::env::{ActiveProfile, Environment};
-use crate::ui::theme;
+use crate::service::ProfileEnvironment;
+use crate::ui::env::ActiveProfile;
+use crate::ui::theme::{self, Look};
 use egui::{Frame, RichText, Ui};
 
 /// A coloured box with the environment word and the profile name.
-pub fn environment_badge(ui: &mut Ui, environment: Environment, profile: &str) {
+pub fn environment_badge(ui: &mut Ui, environment: ProfileEnvironment, profile: &str) {
     let (bg, fg) = environment.colors();
     Frame::new().fill(bg).corner_radius(theme::RADIUS).inner_margin(egui::Margin::symmetric(10, 4)).show(
         ui,

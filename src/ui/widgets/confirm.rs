@@ -9,8 +9,8 @@ use super::banner::environment_badge;
 use super::modal::framed_modal;
 use super::table::key_values;
 use crate::aps::money::Money;
-use crate::ui::env::Environment;
-use crate::ui::theme;
+use crate::service::ProfileEnvironment;
+use crate::ui::theme::{self, Look};
 use egui::{Id, RichText, Ui};
 
 /// Everything the read-back shows. Holds no card number, only its masked form.
@@ -27,7 +27,7 @@ pub struct ReadBack {
     pub details: Vec<(String, String)>,
     pub profile: String,
     pub merchant_identifier: String,
-    pub environment: Environment,
+    pub environment: ProfileEnvironment,
     /// Soft warnings (an unusually large amount): shown, not blocking.
     pub warnings: Vec<String>,
 }
