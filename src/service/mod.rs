@@ -16,18 +16,21 @@ mod export;
 mod guard;
 pub mod handle;
 pub mod lease;
+mod links;
 mod maintenance;
 pub mod policy;
+mod profile_test;
 mod profiles;
 mod reconcile;
+mod recurring;
 mod retry;
 mod tokens;
 
 pub use charge::{CardDraft, ChargeDraft, MailDetails, PaymentDraft};
 pub use maintenance::StatusReport;
+pub use profile_test::ProfileTest;
 pub use profiles::ProfileSummary;
 pub use reconcile::summary as reconcile_summary;
-pub use tokens::ProfileTest;
 
 /// What the Settings screen edits: a profile, its SHA type and environment, which secrets it
 /// has, and the app settings. Secrets themselves go in through [`Service::save_profile`].
@@ -41,7 +44,9 @@ pub use crate::journal::{
     Agreement, Channel, Filter, LinkRow, LinkStatus, OpState, OperationRow, OrderKind, OrderRow, OrderState,
     TokenRecord, Unresolved,
 };
-pub use tokens::{AgreementDraft, CreateTokenDraft, LinkDraft, TokenUpdateDraft};
+pub use links::LinkDraft;
+pub use recurring::AgreementDraft;
+pub use tokens::{CreateTokenDraft, TokenUpdateDraft};
 
 use crate::aps::command::{Command, Merchant};
 use crate::aps::response::Verdict;
