@@ -3,16 +3,16 @@
 use super::charge::{op_state, text};
 use super::policy::{self, Reading};
 use super::tokens::non_empty;
-use super::{Outcome, Progress, Service, ServiceError, Stage};
+use super::{Ctx, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::Operation;
 use crate::aps::command::{ChargeKind, Command, Notification, PaymentLink};
 use crate::aps::money::{Currency, Money};
-use crate::aps::response::{Kind, StatusAnswer};
+use crate::aps::response::{Kind, StatusAnswer, Verdict};
 use crate::journal::{
-    Channel, LinkRow, LinkStatus, NewLink, NewOrder, OpResult, OpState, OrderKind, OrderState, OrderUpdate,
-    PaymentMethod,
+    Channel, LinkRow, LinkStatus, NewLink, NewOrder, OpId, OpResult, OpState, OrderKind, OrderState,
+    OrderUpdate, PaymentMethod,
 };
-use chrono::{Duration as ChronoDuration, Utc};
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
 
 /// A payment link to send to a customer.
 #[derive(Clone, Debug)]
@@ -49,6 +49,55 @@ impl Default for LinkDraft {
     }
 }
 
+/// A payment link checked and ready to journal and send.
+struct LinkRequest {
+    reference: String,
+    money: Money,
+    expires_at: DateTime<Utc>,
+    command: Command,
+}
+
+/// APS's answer to a payment link, as the journal records it.
+struct LinkAnswer {
+    verdict: Verdict,
+    op_state: OpState,
+    order_state: OrderState,
+    url: Option<String>,
+    id: Option<String>,
+    response_message: Option<String>,
+}
+
+impl LinkAnswer {
+    fn read(reading: Reading) -> Self {
+        let (verdict, op_state_now, order_state, response) = match reading {
+            Reading::Final { verdict, response } => {
+                let state = match verdict.kind {
+                    Kind::Approved => OrderState::Pending,
+                    Kind::Rejected => OrderState::Rejected,
+                    Kind::Declined | Kind::Uncertain => OrderState::Declined,
+                };
+                (verdict.clone(), op_state(verdict.kind), state, Some(response))
+            }
+            Reading::NotSent { why } => {
+                (policy::not_sent_verdict(&why), OpState::NotSent, OrderState::NotSent, None)
+            }
+            Reading::Unknown { why } => {
+                let mut v = policy::unknown_verdict(&why);
+                v.next_step = "The link may have been sent: ask the customer or check the APS back office before creating another.".into();
+                (v, OpState::Unknown, OrderState::Unknown, None)
+            }
+        };
+        Self {
+            verdict,
+            op_state: op_state_now,
+            order_state,
+            url: response.as_ref().and_then(|r| text(r, "payment_link")),
+            id: response.as_ref().and_then(|r| text(r, "payment_link_id")),
+            response_message: response.as_ref().and_then(|r| text(r, "response_message")),
+        }
+    }
+}
+
 impl Service {
     /// Creates a payment link APS sends to the customer.
     ///
@@ -63,6 +112,48 @@ impl Service {
         super::guard::link(&draft)?;
         let ctx = self.ctx(profile).await?;
         let now = Utc::now();
+        let LinkRequest { reference, money, expires_at, command } =
+            self.link_request(&ctx, &draft, now).await?;
+        let new_order = self.link_order(&ctx, &draft, &reference, money, now);
+        let op_id = self.journal(move |j| j.record_order_intent(&new_order)).await?;
+        progress.report(Stage::Sending);
+        let (_, reading) = self.exchange(&ctx, &command).await?;
+        let answer = LinkAnswer::read(reading);
+        self.record_link_answer(op_id, &answer).await?;
+        if answer.verdict.kind == Kind::Approved {
+            let link = NewLink {
+                profile: ctx.profile.name.clone(),
+                merchant_reference: reference.clone(),
+                payment_link_id: answer.id.clone(),
+                url: answer.url.clone(),
+                amount: money,
+                customer_email: draft.customer_email.trim().to_owned(),
+                notification: draft.notification.wire().to_owned(),
+                expires_at,
+                created_at: now,
+            };
+            self.record(move |j| j.record_link(&link)).await?;
+        }
+        Ok(Outcome {
+            profile: ctx.profile.name.clone(),
+            merchant_reference: reference.clone(),
+            operation: Operation::PaymentLink,
+            verdict: answer.verdict,
+            order: self.order_row(&ctx.profile.name, &reference).await,
+            reconciled: false,
+            token_name: None,
+            payment_link: answer.url,
+        })
+    }
+
+    /// Reads the draft into a checked PAYMENT_LINK command, with a reference made when none
+    /// was typed.
+    async fn link_request(
+        &self,
+        ctx: &Ctx,
+        draft: &LinkDraft,
+        now: DateTime<Utc>,
+    ) -> Result<LinkRequest, ServiceError> {
         let currency = Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid("currency", e))?;
         let money = Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid("amount", e))?;
         let reference = match non_empty(&draft.merchant_reference) {
@@ -84,9 +175,21 @@ impl Service {
         command
             .check(&ctx.merchant())
             .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
-        let new_order = NewOrder {
+        Ok(LinkRequest { reference, money, expires_at, command })
+    }
+
+    /// The order a payment link is journalled as before it is sent.
+    fn link_order(
+        &self,
+        ctx: &Ctx,
+        draft: &LinkDraft,
+        reference: &str,
+        money: Money,
+        now: DateTime<Utc>,
+    ) -> NewOrder {
+        NewOrder {
             profile: ctx.profile.name.clone(),
-            merchant_reference: reference.clone(),
+            merchant_reference: reference.to_owned(),
             kind: OrderKind::PaymentLink,
             channel: Channel::Phone,
             amount: money,
@@ -98,76 +201,34 @@ impl Service {
             created_at: now,
             extra: Default::default(),
             lease: Some(self.lease()),
-        };
-        let op_id = self.journal(move |j| j.record_order_intent(&new_order)).await?;
-        progress.report(Stage::Sending);
-        let (_, reading) = self.exchange(&ctx, &command).await?;
-        let (verdict, op_state_now, order_state, response) = match reading {
-            Reading::Final { verdict, response } => {
-                let state = match verdict.kind {
-                    Kind::Approved => OrderState::Pending,
-                    Kind::Rejected => OrderState::Rejected,
-                    Kind::Declined | Kind::Uncertain => OrderState::Declined,
-                };
-                (verdict.clone(), op_state(verdict.kind), state, Some(response))
-            }
-            Reading::NotSent { why } => {
-                (policy::not_sent_verdict(&why), OpState::NotSent, OrderState::NotSent, None)
-            }
-            Reading::Unknown { why } => {
-                let mut v = policy::unknown_verdict(&why);
-                v.next_step = "The link may have been sent: ask the customer or check the APS back office before creating another.".into();
-                (v, OpState::Unknown, OrderState::Unknown, None)
-            }
-        };
-        let link_url = response.as_ref().and_then(|r| text(r, "payment_link"));
-        let link_id = response.as_ref().and_then(|r| text(r, "payment_link_id"));
+        }
+    }
+
+    /// Writes APS's answer (or its absence) on the link's order, with the link's address and id.
+    async fn record_link_answer(&self, op_id: OpId, answer: &LinkAnswer) -> Result<(), ServiceError> {
+        let verdict = &answer.verdict;
         let result = OpResult {
-            state: op_state_now,
+            state: answer.op_state,
             response_code: (!verdict.code.is_empty()).then(|| verdict.code.clone()),
-            response_message: response.as_ref().and_then(|r| text(r, "response_message")),
-            note: link_url.clone(),
+            response_message: answer.response_message.clone(),
+            note: answer.url.clone(),
             at: Utc::now(),
         };
         let mut extra = crate::journal::Extra::new();
-        if let Some(url) = &link_url {
+        if let Some(url) = &answer.url {
             extra.insert("payment_link".into(), url.clone().into());
         }
-        if let Some(id) = &link_id {
+        if let Some(id) = &answer.id {
             extra.insert("payment_link_id".into(), id.clone().into());
         }
         let update = OrderUpdate {
-            state: Some(order_state),
+            state: Some(answer.order_state),
             last_response_code: (!verdict.code.is_empty()).then(|| verdict.code.clone()),
-            needs_attention: (op_state_now == OpState::Unknown).then(|| Some(verdict.next_step.clone())),
+            needs_attention: (answer.op_state == OpState::Unknown).then(|| Some(verdict.next_step.clone())),
             extra: Some(extra),
             ..Default::default()
         };
-        self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;
-        if verdict.kind == Kind::Approved {
-            let link = NewLink {
-                profile: ctx.profile.name.clone(),
-                merchant_reference: reference.clone(),
-                payment_link_id: link_id,
-                url: link_url.clone(),
-                amount: money,
-                customer_email: draft.customer_email.trim().to_owned(),
-                notification: draft.notification.wire().to_owned(),
-                expires_at,
-                created_at: now,
-            };
-            self.record(move |j| j.record_link(&link)).await?;
-        }
-        Ok(Outcome {
-            profile: ctx.profile.name.clone(),
-            merchant_reference: reference.clone(),
-            operation: Operation::PaymentLink,
-            verdict,
-            order: self.order_row(&ctx.profile.name, &reference).await,
-            reconciled: false,
-            token_name: None,
-            payment_link: link_url,
-        })
+        self.record(move |j| j.record_outcome(op_id, &result, &update)).await
     }
 
     /// Payment links of a profile, after asking APS about every open one.
