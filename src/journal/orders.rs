@@ -38,44 +38,8 @@ impl Journal {
         check_text("description", order.description.as_deref())?;
         let extra = serde_json::Value::Object(order.extra.clone()).to_string();
         refuse_card_numbers("extra order details", &extra)?;
-        let (token_name, masked_card, last4, fingerprint) = match &order.method {
-            PaymentMethod::Token { token_name, masked_card } => {
-                require("token name", token_name)?;
-                (
-                    Some(token_name.clone()),
-                    masked_card.as_ref().map(|m| m.as_str().to_owned()),
-                    masked_card.as_ref().and_then(MaskedCard::last4),
-                    None,
-                )
-            }
-            PaymentMethod::Card { masked_card, fingerprint } => (
-                None,
-                Some(masked_card.as_str().to_owned()),
-                masked_card.last4(),
-                Some(fingerprint.as_str().to_owned()),
-            ),
-            PaymentMethod::Link => (None, None, None, None),
-        };
-        let method_fits = match order.kind {
-            OrderKind::PaymentLink => matches!(order.method, PaymentMethod::Link),
-            OrderKind::Recurring => matches!(order.method, PaymentMethod::Token { .. }),
-            OrderKind::Sale | OrderKind::AuthorizeOnly => !matches!(order.method, PaymentMethod::Link),
-        };
-        if !method_fits {
-            return Err(JournalError::Invalid {
-                field: "payment method",
-                problem: format!(
-                    "a {} order needs {}",
-                    order.kind,
-                    match order.kind {
-                        OrderKind::PaymentLink => "the payment link method",
-                        OrderKind::Recurring => "a stored token",
-                        _ => "a token or a keyed card",
-                    }
-                ),
-            });
-        }
-        let at = ts(&order.created_at);
+        let method = method_columns(&order.method)?;
+        check_method_fits(order)?;
         let amount = sql_amount("amount", order.amount.minor_units())?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -84,42 +48,7 @@ impl Journal {
         {
             return Ok(Err(existing));
         }
-        let inserted = tx
-            .prepare_cached(
-                "INSERT INTO orders (profile, merchant_reference, kind, channel, currency, amount_minor, token_name,
-                    masked_card, last4, card_fingerprint, customer_email, customer_name, description, operator,
-                    created_at, updated_at, state, extra)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, 'pending', ?16)",
-            )?
-            .execute(params![
-                order.profile,
-                order.merchant_reference,
-                order.kind.as_str(),
-                order.channel.as_str(),
-                order.amount.currency().code(),
-                amount,
-                token_name,
-                masked_card,
-                last4,
-                fingerprint,
-                order.customer_email,
-                order.customer_name,
-                order.description,
-                order.operator,
-                at,
-                extra,
-            ]);
-        match inserted {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => {
-                return Err(JournalError::DuplicateReference {
-                    profile: order.profile.clone(),
-                    reference: order.merchant_reference.clone(),
-                });
-            }
-            Err(e) => return Err(e.into()),
-        }
-        let order_id = tx.last_insert_rowid();
+        let order_id = insert_order(&tx, order, method, &extra, amount)?;
         let op = insert_operation(
             &tx,
             Some(order_id),
@@ -244,4 +173,100 @@ impl Journal {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// The payment method's columns: token name, masked card, last four digits and fingerprint.
+type MethodColumns = (Option<String>, Option<String>, Option<String>, Option<String>);
+
+fn method_columns(method: &PaymentMethod) -> Result<MethodColumns, JournalError> {
+    Ok(match method {
+        PaymentMethod::Token { token_name, masked_card } => {
+            require("token name", token_name)?;
+            (
+                Some(token_name.clone()),
+                masked_card.as_ref().map(|m| m.as_str().to_owned()),
+                masked_card.as_ref().and_then(MaskedCard::last4),
+                None,
+            )
+        }
+        PaymentMethod::Card { masked_card, fingerprint } => (
+            None,
+            Some(masked_card.as_str().to_owned()),
+            masked_card.last4(),
+            Some(fingerprint.as_str().to_owned()),
+        ),
+        PaymentMethod::Link => (None, None, None, None),
+    })
+}
+
+/// A payment link is paid by link, a recurring charge by a stored token, a sale or an
+/// authorization by a token or a keyed card.
+fn check_method_fits(order: &NewOrder) -> Result<(), JournalError> {
+    let method_fits = match order.kind {
+        OrderKind::PaymentLink => matches!(order.method, PaymentMethod::Link),
+        OrderKind::Recurring => matches!(order.method, PaymentMethod::Token { .. }),
+        OrderKind::Sale | OrderKind::AuthorizeOnly => !matches!(order.method, PaymentMethod::Link),
+    };
+    if !method_fits {
+        return Err(JournalError::Invalid {
+            field: "payment method",
+            problem: format!(
+                "a {} order needs {}",
+                order.kind,
+                match order.kind {
+                    OrderKind::PaymentLink => "the payment link method",
+                    OrderKind::Recurring => "a stored token",
+                    _ => "a token or a keyed card",
+                }
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Inserts the order row in state `pending`; returns its id.
+fn insert_order(
+    tx: &Connection,
+    order: &NewOrder,
+    (token_name, masked_card, last4, fingerprint): MethodColumns,
+    extra: &str,
+    amount: i64,
+) -> Result<i64, JournalError> {
+    let at = ts(&order.created_at);
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO orders (profile, merchant_reference, kind, channel, currency, amount_minor, token_name,
+                masked_card, last4, card_fingerprint, customer_email, customer_name, description, operator,
+                created_at, updated_at, state, extra)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, 'pending', ?16)",
+        )?
+        .execute(params![
+            order.profile,
+            order.merchant_reference,
+            order.kind.as_str(),
+            order.channel.as_str(),
+            order.amount.currency().code(),
+            amount,
+            token_name,
+            masked_card,
+            last4,
+            fingerprint,
+            order.customer_email,
+            order.customer_name,
+            order.description,
+            order.operator,
+            at,
+            extra,
+        ]);
+    match inserted {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Err(JournalError::DuplicateReference {
+                profile: order.profile.clone(),
+                reference: order.merchant_reference.clone(),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(tx.last_insert_rowid())
 }
