@@ -149,7 +149,7 @@ impl Engine {
         let order = Order {
             seq: 0,
             merchant_reference: reference.to_owned(),
-            fort_id: fort_id.clone(),
+            fort_id,
             kind,
             currency: currency.code().to_owned(),
             amount,
@@ -161,16 +161,17 @@ impl Engine {
             last_status: if decline.is_some() { fail } else { ok }.to_owned(),
             last_message: decline.unwrap_or("000").to_owned(),
             eci: text(req, "eci").map(str::to_owned),
-            token_name: token_name.clone(),
-            card_masked: Some(source.masked.clone()),
-            expiry: Some(source.expiry.clone()),
-            payment_option: Some(source.payment_option.clone()),
-            authorization_code: authorization_code.clone(),
+            token_name,
+            card_masked: Some(source.masked),
+            expiry: Some(source.expiry),
+            payment_option: Some(source.payment_option),
+            authorization_code,
             link: None,
             refunds: Vec::new(),
             movements: Vec::new(),
             created_at: at.clone(),
         };
+        let out = charge_answer(req, &order);
         st.add_order(order);
         if decline.is_none() {
             let movement = if kind == OrderKind::Purchase {
@@ -179,20 +180,6 @@ impl Engine {
                 MovementKind::Authorization
             };
             st.record_movement(reference, movement, amount, None, &at);
-        }
-        let mut out = match decline {
-            Some(msg) => answer(req, fail, msg),
-            None => answer(req, ok, "000"),
-        };
-        put(&mut out, "fort_id", fort_id);
-        if let Some(code) = authorization_code {
-            put(&mut out, "authorization_code", code);
-        }
-        put(&mut out, "payment_option", source.payment_option);
-        put(&mut out, "card_number", source.masked);
-        put(&mut out, "expiry_date", source.expiry);
-        if let Some(name) = token_name {
-            put(&mut out, "token_name", name);
         }
         (out, true)
     }
@@ -540,6 +527,27 @@ pub(crate) fn html_escape(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The answer to a charge just recorded as `order`: its code, and the order and card facts APS
+/// echoes (a declined charge has no authorization code).
+fn charge_answer(req: &Params, order: &Order) -> Params {
+    let mut out = answer(req, &order.last_status, &order.last_message);
+    put(&mut out, "fort_id", order.fort_id.clone());
+    if let Some(code) = &order.authorization_code {
+        put(&mut out, "authorization_code", code.clone());
+    }
+    for (name, value) in [
+        ("payment_option", &order.payment_option),
+        ("card_number", &order.card_masked),
+        ("expiry_date", &order.expiry),
+        ("token_name", &order.token_name),
+    ] {
+        if let Some(value) = value {
+            put(&mut out, name, value.clone());
         }
     }
     out
