@@ -1,4 +1,5 @@
 use super::*;
+use crate::aps::Params;
 use serde_json::json;
 
 /// Every status of spec 5.1, copied from the spec table independently of `status_text`.
