@@ -171,8 +171,9 @@ fn fit(typed: &[u8], rule: &Prefix) -> Fit {
 /// The brand of a card number, or of the first digits of one while it is being typed.
 ///
 /// Returns a brand only once the digits decide it: "4" is not yet Visa because mada BINs start
-/// with 4 too, "400" is. Spaces and dashes are skipped like in [`CardNumber::parse`](super::CardNumber::parse); any other
-/// character gives `None`. Length and Luhn are not checked here.
+/// with 4 too, "400" is. Spaces and dashes are skipped like in
+/// [`CardNumber::parse`](super::CardNumber::parse); any other character gives `None`. Length and
+/// Luhn are not checked here.
 pub fn detect_brand(digits: &str) -> Option<Brand> {
     let mut typed = Vec::with_capacity(MAX_PREFIX_LEN);
     for c in digits.chars() {
