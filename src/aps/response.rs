@@ -9,11 +9,15 @@
 //! The words come from APS's own code tables (OLD-DOC transactioncodes, spec 5.1 and 5.2), so an
 //! agent reading a code to APS support uses the same words as APS.
 
-use super::{Operation, Params};
+use super::Operation;
 use serde_json::Value;
 use std::fmt;
 
+mod advice;
+mod status;
 mod texts;
+use advice::{advice, default_next_step};
+pub use status::{OrderStatus, StatusAnswer, interpret_check_status};
 pub use texts::{UNKNOWN_MESSAGE, UNKNOWN_STATUS, message_text, message_text_ar, status_text};
 
 /// APS `response_code`: 2-digit status + 3-digit message (spec 5). Kept as the five ASCII digits
@@ -223,86 +227,6 @@ impl LowerFirst for str {
     }
 }
 
-/// The message-specific next step, where one exists. Shared by Rejected and Declined.
-fn advice(op: Operation, message: &str) -> Option<&'static str> {
-    let token_op = matches!(op, Operation::CreateToken | Operation::UpdateToken);
-    Some(match message {
-        "001" => {
-            "Fill in every required field and send again; if it happens again, report the code to support"
-        }
-        "002" | "073" => "Correct the format of the field APS names in its message and send again",
-        "032" => "Shorten the field APS names in its message and send again",
-        "033" => "Use an allowed value for the field APS names in its message and send again",
-        "027" | "110" => {
-            "Remove the extra or contradicting fields and send again; report the code to support"
-        }
-        "004" => "This account does not accept this operation: check the operation, or ask APS to enable it",
-        "005" => "Correct the amount and send again",
-        "007" | "066" => "This reference was already used: check its status in History before charging again",
-        "047" => "This order was already processed: check its status in History before doing anything else",
-        "008" => "Check the SHA request phrase and SHA type in Settings",
-        "009" => "Check the merchant identifier in Settings",
-        "010" => "Check the access code in Settings",
-        "012" => "Ask the customer for another card, or for the new expiry date of this one",
-        "100" => "Check the expiry date with the customer and send again",
-        "016" | "121" => "Check the card number with the customer, or ask for another card",
-        "029" | "747" => "Ask the customer for another card",
-        "666" | "074" | "075" => "Ask the customer for another card, or to call their bank",
-        "030" | "031" | "087" | "092" | "095" | "787" => "Ask the customer for another card",
-        "017" | "018" => "The bank does not allow this operation on this card: ask for another card",
-        "013" | "023" | "024" => "Use a currency enabled on this account",
-        "003" | "014" | "021" | "039" | "080" => {
-            "This card type is not enabled on the account: ask for another card, or ask APS to enable it"
-        }
-        "049" => {
-            "This payment option does not allow this operation: if the account is purchase-only, use Purchase instead of Authorization"
-        }
-        "015" | "019" | "020" | "025" | "026" | "038" | "046" | "067" | "068" | "082" | "093" | "225" => {
-            "The merchant account is not set up for this: contact APS support with the code"
-        }
-        "042" => "Capture at most the remaining authorized amount",
-        "048" => "Refund at most the captured amount not yet refunded",
-        "044" | "088" => "The stored card no longer exists: ask the customer for the card details again",
-        "043" if token_op => "The stored card is inactive: ask the customer for the card details again",
-        "043" | "034" | "662" => {
-            "This operation is not possible on this order now: check the order in History"
-        }
-        "036" => "Check the order reference: APS has no order with it",
-        "050" | "057" | "058" | "221" | "746" => "Use a smaller amount, or ask APS to raise the limit",
-        "181" => "Use a larger amount",
-        "079" | "785" | "078" => {
-            "Do not try this card again: ask for another payment method or call your supervisor"
-        }
-        "072" => "The customer cancelled: ask whether they want to pay again",
-        "773" => "This order is closed: start a new order",
-        "114" => "The card is already stored: use the existing stored card",
-        "115" | "117" | "125" | "150" => "Check the payment link in History before sending another",
-        "123" => "Wait before trying again: APS counts too many attempts",
-        "136" | "137" | "142" | "144" => "Fix the batch file and upload it again",
-        "141" => "Check the batch reference",
-        "146" => "Use a new batch reference",
-        "138" | "140" | "147" | "148" => "Wait, then ask for the batch results again",
-        _ => return None,
-    })
-}
-
-/// The next step when no message-specific one applies.
-fn default_next_step(op: Operation, kind: Kind) -> &'static str {
-    match (kind, op) {
-        (Kind::Rejected, _) => {
-            "Fix the request and send again; if you cannot tell what is wrong, contact support with the code"
-        }
-        (_, Operation::Purchase | Operation::Authorization) => {
-            "Ask the customer for another card, or contact APS support with the code"
-        }
-        (_, Operation::Capture | Operation::VoidAuthorization | Operation::Refund) => {
-            "Check the order in History; contact APS support with the code if this should have worked"
-        }
-        (_, Operation::CheckStatus) => "Check the reference and try the status check again",
-        _ => "Contact APS support with the code",
-    }
-}
-
 fn verdict(kind: Kind, code: &str, headline: String, explanation: String, next_step: &str) -> Verdict {
     Verdict { kind, code: code.to_owned(), headline, explanation, next_step: next_step.to_owned() }
 }
@@ -494,174 +418,6 @@ fn declined(op: Operation, code: &ResponseCode) -> Verdict {
     };
     let next_step = advice(op, message).unwrap_or_else(|| default_next_step(op, Kind::Declined));
     verdict(Kind::Declined, code.as_str(), headline, format!("{effect} {}", meaning(code)), next_step)
-}
-
-/// What APS says the order is now (the CHECK_STATUS fields of spec 3.8).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct OrderStatus {
-    /// Status of the order's last operation (e.g. `14`, `02`, `04`).
-    pub transaction_status: String,
-    /// Full response code of the order's last operation (e.g. `14000`).
-    pub transaction_code: String,
-    pub transaction_message: String,
-    pub authorized_minor: u64,
-    pub captured_minor: u64,
-    pub refunded_minor: u64,
-    pub fort_id: Option<String>,
-    pub authorization_code: Option<String>,
-    /// The order's currency, when APS names it (spec 3.8 does not list it among the answer's
-    /// fields: UNKNOWN whether APS sends it, so it is compared only when present).
-    #[serde(default)]
-    pub currency: Option<String>,
-    /// False when APS left out all three amounts: then only the transaction code speaks.
-    #[serde(default)]
-    pub amounts_reported: bool,
-}
-
-impl OrderStatus {
-    /// The operation the order's last transaction was, read from its status.
-    pub fn last_operation(&self) -> Option<Operation> {
-        let status = ResponseCode::parse(&self.transaction_code)
-            .map(|c| c.status().to_owned())
-            .unwrap_or_else(|| self.transaction_status.clone());
-        Some(match status.as_str() {
-            "02" | "03" => Operation::Authorization,
-            "04" | "05" => Operation::Capture,
-            "06" | "07" => Operation::Refund,
-            "08" | "09" => Operation::VoidAuthorization,
-            "13" | "14" => Operation::Purchase,
-            _ => return None,
-        })
-    }
-
-    /// The verdict on the order's last transaction, when its operation is known.
-    pub fn transaction_verdict(&self) -> Option<Verdict> {
-        self.last_operation().map(|op| classify(op, &self.transaction_code))
-    }
-}
-
-/// What a CHECK_STATUS answer says about the order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StatusAnswer {
-    /// The query succeeded (`12000`) and the last transaction's code is final.
-    Found(OrderStatus),
-    /// The query succeeded but the last transaction is on hold or uncertain (spec 5.4): poll again.
-    StillUncertain(OrderStatus),
-    /// Status 11 with message 036: APS has no order with this reference (spec 8 step 4).
-    NotFound,
-    /// Any other answer: the order stays unknown.
-    QueryFailed(Verdict),
-}
-
-/// Reads a text field that APS may send as a JSON string or a JSON number; numbers are padded
-/// with leading zeros to `width`, which a JSON number cannot carry.
-fn text_field(response: &Params, name: &str, width: usize) -> Result<Option<String>, ()> {
-    match response.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(Value::Number(n)) => match n.as_u64() {
-            Some(n) => Ok(Some(format!("{n:0width$}"))),
-            None => Err(()),
-        },
-        Some(_) => Err(()),
-    }
-}
-
-/// Reads an amount in minor units, as digits in a string or as a JSON integer; missing or empty
-/// is 0 (spec 3.8 omits amounts that never happened).
-fn amount_field(response: &Params, name: &str) -> Result<u64, ()> {
-    match response.get(name) {
-        None | Some(Value::Null) => Ok(0),
-        Some(Value::String(s)) if s.is_empty() => Ok(0),
-        Some(Value::String(s)) if s.bytes().all(|b| b.is_ascii_digit()) => s.parse().map_err(|_| ()),
-        Some(Value::Number(n)) => n.as_u64().ok_or(()),
-        Some(_) => Err(()),
-    }
-}
-
-/// A status answer that says 12000 but cannot be read: the order stays unknown.
-fn unreadable_status(field: &str) -> StatusAnswer {
-    StatusAnswer::QueryFailed(verdict(
-        Kind::Uncertain,
-        "12000",
-        "Status unknown: APS's answer could not be read".to_owned(),
-        format!(
-            "APS answered the status query, but its field {field} is not readable, so the terminal cannot \
-             tell what happened to the order."
-        ),
-        "Check the order in the APS back office before charging again",
-    ))
-}
-
-/// Interprets a CHECK_STATUS response (spec 3.8 and 8). The response signature must have been
-/// verified already: this only reads the fields.
-pub fn interpret_check_status(response: &Params) -> StatusAnswer {
-    let raw = match response.get("response_code") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    };
-    let Some(code) = response.get("response_code").and_then(ResponseCode::from_value) else {
-        return StatusAnswer::QueryFailed(classify(Operation::CheckStatus, &raw));
-    };
-    if code.status() == "11" && code.message() == "036" {
-        return StatusAnswer::NotFound;
-    }
-    if code.as_str() != Operation::CheckStatus.success_code() {
-        return StatusAnswer::QueryFailed(classify(Operation::CheckStatus, code.as_str()));
-    }
-    let Ok(transaction_code) = text_field(response, "transaction_code", 5) else {
-        return unreadable_status("transaction_code");
-    };
-    let Ok(transaction_status) = text_field(response, "transaction_status", 2) else {
-        return unreadable_status("transaction_status");
-    };
-    let Ok(transaction_message) = text_field(response, "transaction_message", 0) else {
-        return unreadable_status("transaction_message");
-    };
-    let mut amounts = [0u64; 3];
-    for (slot, field) in amounts.iter_mut().zip(["authorized_amount", "captured_amount", "refunded_amount"]) {
-        match amount_field(response, field) {
-            Ok(minor) => *slot = minor,
-            Err(()) => return unreadable_status(field),
-        }
-    }
-    let Ok(fort_id) = text_field(response, "fort_id", 0) else {
-        return unreadable_status("fort_id");
-    };
-    let Ok(authorization_code) = text_field(response, "authorization_code", 0) else {
-        return unreadable_status("authorization_code");
-    };
-    let transaction = transaction_code.as_deref().and_then(ResponseCode::parse);
-    let transaction_status = match (transaction_status, transaction) {
-        (Some(status), _) => status,
-        (None, Some(code)) => code.status().to_owned(),
-        (None, None) => String::new(),
-    };
-    let [authorized_minor, captured_minor, refunded_minor] = amounts;
-    let amounts_reported = ["authorized_amount", "captured_amount", "refunded_amount"]
-        .iter()
-        .any(|f| response.get(*f).is_some_and(|v| !v.is_null() && v.as_str() != Some("")));
-    let Ok(currency) = text_field(response, "currency", 3) else {
-        return unreadable_status("currency");
-    };
-    let order = OrderStatus {
-        transaction_status,
-        transaction_code: transaction_code.unwrap_or_default(),
-        transaction_message: transaction_message.unwrap_or_default(),
-        authorized_minor,
-        captured_minor,
-        refunded_minor,
-        fort_id,
-        authorization_code,
-        currency,
-        amounts_reported,
-    };
-    match transaction {
-        Some(code) if !is_on_hold(&code) => StatusAnswer::Found(order),
-        _ => StatusAnswer::StillUncertain(order),
-    }
 }
 
 #[cfg(test)]

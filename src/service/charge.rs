@@ -10,7 +10,7 @@ use super::{Ctx, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::card::{CardNumber, Cvv, Expiry};
 use crate::aps::command::{Charge, ChargeKind, Command, KeyedCard, OrderDetails, PaymentSource};
 use crate::aps::money::{Currency, Money};
-use crate::aps::response::Kind;
+use crate::aps::response::{Kind, Verdict};
 use crate::aps::{Operation, Params};
 use crate::journal::{
     CardFingerprint, Channel, Extra, MaskedCard, NewOrder, OpId, OpResult, OpState, OrderKind, OrderState,
@@ -137,6 +137,59 @@ pub(crate) fn parse_card(draft: &CardDraft) -> Result<KeyedCard, ServiceError> {
     })
 }
 
+/// A charge checked and ready to journal and send.
+struct ChargeRequest {
+    command: Command,
+    kind: ChargeKind,
+    money: Money,
+    reference: String,
+}
+
+/// The order a charge is journalled as, before its lease is taken.
+fn charge_order(
+    ctx: &Ctx,
+    draft: &ChargeDraft,
+    request: &ChargeRequest,
+    method: PaymentMethod,
+    now: chrono::DateTime<Utc>,
+) -> NewOrder {
+    let order_kind = match (request.kind, draft.recurring) {
+        (_, true) => OrderKind::Recurring,
+        (ChargeKind::Sale, false) => OrderKind::Sale,
+        (ChargeKind::AuthorizeOnly, false) => OrderKind::AuthorizeOnly,
+    };
+    let mut extra = Extra::new();
+    if let Some(mail) = &draft.mail {
+        for (k, v) in [
+            ("order_date", &mail.order_date),
+            ("slip_number", &mail.slip_number),
+            ("postal_address", &mail.postal_address),
+        ] {
+            if let Some(v) = non_empty(v) {
+                extra.insert(k.into(), v.into());
+            }
+        }
+    }
+    if let Some(agreement) = draft.agreement_id.as_deref().and_then(non_empty) {
+        extra.insert("agreement_id".into(), agreement.into());
+    }
+    NewOrder {
+        profile: ctx.profile.name.clone(),
+        merchant_reference: request.reference.clone(),
+        kind: order_kind,
+        channel: draft.channel,
+        amount: request.money,
+        method,
+        customer_email: non_empty(&draft.customer_email),
+        customer_name: non_empty(&draft.customer_name),
+        description: non_empty(&draft.description),
+        operator: ctx.profile.operator.clone(),
+        created_at: now,
+        extra,
+        lease: None,
+    }
+}
+
 impl Service {
     /// Charges a customer once. See the module docs for the steps.
     ///
@@ -148,41 +201,51 @@ impl Service {
         self.ready().await;
         let ctx = self.ctx(&draft.profile).await?;
         let now = Utc::now();
+        let (request, method) = self.charge_request(&ctx, &draft).await?;
+
+        // The duplicate guard's window; `None` when the operator overrode it.
+        let duplicate_since = (!draft.allow_duplicate)
+            .then(|| now - chrono::Duration::from_std(self.settings().duplicate_window).unwrap_or_default());
+
+        let new_order = charge_order(&ctx, &draft, &request, method, now);
+        let ChargeRequest { command, kind, money, reference } = request;
+        // Held until the outcome is recorded: reconciliation leaves an order in flight alone.
+        let lock = self.order_lock(&ctx.profile.name, &reference);
+        let _in_flight = lock.lock().await;
+        let lease = self.lease();
+        let deadline = lease.deadline;
+        let new_order = NewOrder { lease: Some(lease), ..new_order };
+        let op_id = self.record_charge_intent(new_order, duplicate_since).await?;
+
+        progress.report(Stage::Sending);
+        let keyed = matches!(draft.payment, PaymentDraft::Card(_));
+        let (_sent, reading) = self.exchange(&ctx, &command).await?;
+        drop(command);
+        let intent = Intent {
+            op: kind.operation(),
+            amount: money.minor_units(),
+            currency: money.currency(),
+            before: Amounts::default(),
+        };
+        let mut outcome =
+            self.finish_first_operation(&ctx, &reference, op_id, intent, deadline, reading, progress).await?;
+        if !keyed {
+            // The answer only echoes the token that was charged; a new token comes from a keyed card.
+            outcome.token_name = None;
+        }
+        Ok(outcome)
+    }
+
+    /// Reads the draft into a checked charge command, and how the journal names its payment.
+    async fn charge_request(
+        &self,
+        ctx: &Ctx,
+        draft: &ChargeDraft,
+    ) -> Result<(ChargeRequest, PaymentMethod), ServiceError> {
         let currency = Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid("currency", e))?;
         let money = Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid("amount", e))?;
-        let reference = match non_empty(&draft.merchant_reference) {
-            Some(typed) => typed,
-            None => self.new_reference().await?,
-        };
-        // A card number pasted into the reference would be stored and sent in clear.
-        crate::journal::refuse_card_numbers("merchant_reference", &reference).map_err(|_| {
-            ServiceError::invalid(
-                "merchant_reference",
-                "this looks like a card number: use the order's own reference",
-            )
-        })?;
-        let (source, method) = match &draft.payment {
-            PaymentDraft::Token(token) => {
-                let token = non_empty(token).ok_or_else(|| {
-                    ServiceError::invalid("token_name", "choose the customer's saved card (token) first")
-                })?;
-                (
-                    PaymentSource::Token(token.clone()),
-                    PaymentMethod::Token { token_name: token, masked_card: None },
-                )
-            }
-            PaymentDraft::Card(card) => {
-                if !ctx.profile.trusted_channel {
-                    return Err(ServiceError::invalid(
-                        "card_number",
-                        "this profile may not send card numbers: charge a saved card (token), or enable the trusted channel for a PCI-compliant merchant in Settings",
-                    ));
-                }
-                let keyed = parse_card(card)?;
-                let method = self.card_method(&keyed.number).await?;
-                (PaymentSource::Card(keyed), method)
-            }
-        };
+        let reference = self.charge_reference(draft).await?;
+        let (source, method) = self.payment_source(ctx, draft).await?;
         if draft.recurring && !matches!(draft.payment, PaymentDraft::Token(_)) {
             return Err(ServiceError::invalid(
                 "token_name",
@@ -211,53 +274,62 @@ impl Service {
         command
             .check(&ctx.merchant())
             .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
+        Ok((ChargeRequest { command, kind, money, reference }, method))
+    }
 
-        // The duplicate guard's window; `None` when the operator overrode it.
-        let duplicate_since = (!draft.allow_duplicate)
-            .then(|| now - chrono::Duration::from_std(self.settings().duplicate_window).unwrap_or_default());
-
-        let order_kind = match (kind, draft.recurring) {
-            (_, true) => OrderKind::Recurring,
-            (ChargeKind::Sale, false) => OrderKind::Sale,
-            (ChargeKind::AuthorizeOnly, false) => OrderKind::AuthorizeOnly,
+    /// The typed reference, or a new one; never something that looks like a card number.
+    async fn charge_reference(&self, draft: &ChargeDraft) -> Result<String, ServiceError> {
+        let reference = match non_empty(&draft.merchant_reference) {
+            Some(typed) => typed,
+            None => self.new_reference().await?,
         };
-        let mut extra = Extra::new();
-        if let Some(mail) = &draft.mail {
-            for (k, v) in [
-                ("order_date", &mail.order_date),
-                ("slip_number", &mail.slip_number),
-                ("postal_address", &mail.postal_address),
-            ] {
-                if let Some(v) = non_empty(v) {
-                    extra.insert(k.into(), v.into());
-                }
+        // A card number pasted into the reference would be stored and sent in clear.
+        crate::journal::refuse_card_numbers("merchant_reference", &reference).map_err(|_| {
+            ServiceError::invalid(
+                "merchant_reference",
+                "this looks like a card number: use the order's own reference",
+            )
+        })?;
+        Ok(reference)
+    }
+
+    /// What is charged (a token, or a keyed card on a trusted-channel profile), and how the
+    /// journal names it.
+    async fn payment_source(
+        &self,
+        ctx: &Ctx,
+        draft: &ChargeDraft,
+    ) -> Result<(PaymentSource, PaymentMethod), ServiceError> {
+        Ok(match &draft.payment {
+            PaymentDraft::Token(token) => {
+                let token = non_empty(token).ok_or_else(|| {
+                    ServiceError::invalid("token_name", "choose the customer's saved card (token) first")
+                })?;
+                (
+                    PaymentSource::Token(token.clone()),
+                    PaymentMethod::Token { token_name: token, masked_card: None },
+                )
             }
-        }
-        if let Some(agreement) = draft.agreement_id.as_deref().and_then(non_empty) {
-            extra.insert("agreement_id".into(), agreement.into());
-        }
-        let new_order = NewOrder {
-            profile: ctx.profile.name.clone(),
-            merchant_reference: reference.clone(),
-            kind: order_kind,
-            channel: draft.channel,
-            amount: money,
-            method,
-            customer_email: non_empty(&draft.customer_email),
-            customer_name: non_empty(&draft.customer_name),
-            description: non_empty(&draft.description),
-            operator: ctx.profile.operator.clone(),
-            created_at: now,
-            extra,
-            lease: None,
-        };
-        // Held until the outcome is recorded: reconciliation leaves an order in flight alone.
-        let lock = self.order_lock(&ctx.profile.name, &reference);
-        let _in_flight = lock.lock().await;
-        let lease = self.lease();
-        let deadline = lease.deadline;
-        let new_order = NewOrder { lease: Some(lease), ..new_order };
-        // The duplicate guard and the intent in one write transaction.
+            PaymentDraft::Card(card) => {
+                if !ctx.profile.trusted_channel {
+                    return Err(ServiceError::invalid(
+                        "card_number",
+                        "this profile may not send card numbers: charge a saved card (token), or enable the trusted channel for a PCI-compliant merchant in Settings",
+                    ));
+                }
+                let keyed = parse_card(card)?;
+                let method = self.card_method(&keyed.number).await?;
+                (PaymentSource::Card(keyed), method)
+            }
+        })
+    }
+
+    /// The duplicate guard and the intent in one write transaction.
+    async fn record_charge_intent(
+        &self,
+        new_order: NewOrder,
+        duplicate_since: Option<chrono::DateTime<Utc>>,
+    ) -> Result<OpId, ServiceError> {
         let recorded = self
             .journal(move |j| j.record_order_intent_guarded(&new_order, duplicate_since))
             .await
@@ -267,26 +339,7 @@ impl Service {
                 }
                 other => other,
             })?;
-        let op_id =
-            recorded.map_err(|existing| ServiceError::PossibleDuplicate { existing: Box::new(existing) })?;
-
-        progress.report(Stage::Sending);
-        let keyed = matches!(draft.payment, PaymentDraft::Card(_));
-        let (_sent, reading) = self.exchange(&ctx, &command).await?;
-        drop(command);
-        let intent = Intent {
-            op: kind.operation(),
-            amount: money.minor_units(),
-            currency: money.currency(),
-            before: Amounts::default(),
-        };
-        let mut outcome =
-            self.finish_first_operation(&ctx, &reference, op_id, intent, deadline, reading, progress).await?;
-        if !keyed {
-            // The answer only echoes the token that was charged; a new token comes from a keyed card.
-            outcome.token_name = None;
-        }
-        Ok(outcome)
+        recorded.map_err(|existing| ServiceError::PossibleDuplicate { existing: Box::new(existing) })
     }
 
     /// The journal's view of a keyed card: masked text and a keyed fingerprint, never the number.
@@ -322,32 +375,8 @@ impl Service {
         match reading {
             Reading::Final { verdict, response } => {
                 let approved = verdict.kind == Kind::Approved;
-                let amounts = match (approved, op) {
-                    (true, Operation::Purchase) => {
-                        Amounts { authorized: amount_minor, captured: amount_minor, ..Default::default() }
-                    }
-                    (true, _) => Amounts { authorized: amount_minor, ..Default::default() },
-                    (false, _) => Amounts::default(),
-                };
-                let state = match verdict.kind {
-                    Kind::Approved => {
-                        OrderState::from_amounts(amounts.authorized, amounts.captured, 0, false)
-                    }
-                    Kind::Rejected => OrderState::Rejected,
-                    Kind::Declined | Kind::Uncertain => OrderState::Declined,
-                };
                 let token_name = text(&response, "token_name");
-                let update = OrderUpdate {
-                    state: Some(state),
-                    authorized_minor: Some(amounts.authorized),
-                    captured_minor: Some(amounts.captured),
-                    refunded_minor: Some(0),
-                    fort_id: text(&response, "fort_id"),
-                    last_response_code: Some(verdict.code.clone()),
-                    last_message: text(&response, "response_message"),
-                    masked_card: text(&response, "card_number").and_then(|m| MaskedCard::parse(&m).ok()),
-                    ..Default::default()
-                };
+                let update = first_answer_update(op, amount_minor, &verdict, &response);
                 let result = OpResult {
                     state: op_state(verdict.kind),
                     response_code: Some(verdict.code.clone()),
@@ -402,6 +431,40 @@ impl Service {
     pub(super) async fn order_row(&self, profile: &str, reference: &str) -> Option<crate::journal::OrderRow> {
         let (p, r) = (profile.to_owned(), reference.to_owned());
         self.journal(move |j| j.order(&p, &r)).await.ok().flatten()
+    }
+}
+
+/// What an order becomes after the answer to its first operation: a purchase approved has
+/// its amount captured, an authorization only authorized, anything else nothing.
+fn first_answer_update(
+    op: Operation,
+    amount_minor: u64,
+    verdict: &Verdict,
+    response: &Params,
+) -> OrderUpdate {
+    let approved = verdict.kind == Kind::Approved;
+    let amounts = match (approved, op) {
+        (true, Operation::Purchase) => {
+            Amounts { authorized: amount_minor, captured: amount_minor, ..Default::default() }
+        }
+        (true, _) => Amounts { authorized: amount_minor, ..Default::default() },
+        (false, _) => Amounts::default(),
+    };
+    let state = match verdict.kind {
+        Kind::Approved => OrderState::from_amounts(amounts.authorized, amounts.captured, 0, false),
+        Kind::Rejected => OrderState::Rejected,
+        Kind::Declined | Kind::Uncertain => OrderState::Declined,
+    };
+    OrderUpdate {
+        state: Some(state),
+        authorized_minor: Some(amounts.authorized),
+        captured_minor: Some(amounts.captured),
+        refunded_minor: Some(0),
+        fort_id: text(response, "fort_id"),
+        last_response_code: Some(verdict.code.clone()),
+        last_message: text(response, "response_message"),
+        masked_card: text(response, "card_number").and_then(|m| MaskedCard::parse(&m).ok()),
+        ..Default::default()
     }
 }
 

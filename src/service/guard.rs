@@ -10,7 +10,9 @@
 
 use super::ServiceError;
 use super::charge::{ChargeDraft, PaymentDraft};
-use super::tokens::{AgreementDraft, CreateTokenDraft, LinkDraft, TokenUpdateDraft};
+use super::links::LinkDraft;
+use super::recurring::AgreementDraft;
+use super::tokens::{CreateTokenDraft, TokenUpdateDraft};
 use crate::aps::card::contains_card_number;
 
 /// What to do instead, by field (APS parameter names, as the forms know them).

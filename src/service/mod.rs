@@ -16,19 +16,25 @@ mod export;
 mod guard;
 pub mod handle;
 pub mod lease;
+mod links;
 mod lookup;
 mod maintenance;
 pub mod policy;
+mod profile_test;
 mod profiles;
+mod queries;
 mod reconcile;
+mod recurring;
+mod references;
 mod retry;
 mod tokens;
 
 pub use charge::{CardDraft, ChargeDraft, MailDetails, PaymentDraft};
 pub use maintenance::StatusReport;
+pub use profile_test::ProfileTest;
 pub use profiles::ProfileSummary;
 pub use reconcile::summary as reconcile_summary;
-pub use tokens::ProfileTest;
+pub use references::{new_reference, operator_name};
 
 /// What the Settings screen edits: a profile, its SHA type and environment, which secrets it
 /// has, and the app settings. Secrets themselves go in through [`Service::save_profile`].
@@ -42,7 +48,9 @@ pub use crate::journal::{
     Agreement, Channel, Filter, LinkRow, LinkStatus, OpState, OperationRow, OrderKind, OrderRow, OrderState,
     TokenRecord, Unresolved,
 };
-pub use tokens::{AgreementDraft, CreateTokenDraft, LinkDraft, TokenUpdateDraft};
+pub use links::LinkDraft;
+pub use recurring::AgreementDraft;
+pub use tokens::{CreateTokenDraft, TokenUpdateDraft};
 
 use crate::aps::command::{Command, Merchant};
 use crate::aps::response::Verdict;
@@ -410,78 +418,6 @@ impl Service {
     }
 }
 
-impl Service {
-    /// Orders matching a filter, newest first.
-    ///
-    /// # Errors
-    /// Journal failure.
-    pub async fn search(&self, filter: journal::Filter) -> Result<Vec<OrderRow>, ServiceError> {
-        self.journal(move |j| j.search(&filter)).await
-    }
-
-    /// An order and its timeline of every operation.
-    ///
-    /// # Errors
-    /// Journal failure.
-    pub async fn order_detail(
-        &self,
-        profile: &str,
-        reference: &str,
-    ) -> Result<Option<(OrderRow, Vec<journal::OperationRow>)>, ServiceError> {
-        let (p, r) = (profile.to_owned(), reference.to_owned());
-        self.journal(move |j| {
-            let Some(order) = j.order(&p, &r)? else { return Ok(None) };
-            let timeline = j.timeline(&p, &r)?;
-            Ok(Some((order, timeline)))
-        })
-        .await
-    }
-
-    /// Writes the matching orders as CSV.
-    ///
-    /// # Errors
-    /// Journal or write failure.
-    pub async fn export_csv(&self, filter: journal::Filter, out: &mut Vec<u8>) -> Result<(), ServiceError> {
-        let bytes = self
-            .journal(move |j| {
-                let mut buf = Vec::new();
-                j.export_csv(&filter, &mut buf)?;
-                Ok(buf)
-            })
-            .await?;
-        out.extend_from_slice(&bytes);
-        Ok(())
-    }
-
-    /// Orders of a profile whose outcome is unknown or never answered.
-    ///
-    /// # Errors
-    /// Journal failure.
-    pub async fn unresolved(&self, profile: Option<&str>) -> Result<Vec<journal::Unresolved>, ServiceError> {
-        let p = profile.map(str::to_owned);
-        let all = self.journal(move |j| j.unresolved(p.as_deref())).await?;
-        // An open payment link waits for the customer; it is not in doubt.
-        Ok(all
-            .into_iter()
-            .filter(|u| u.order.kind != journal::OrderKind::PaymentLink || !u.open_operations.is_empty())
-            .collect())
-    }
-}
-
-/// Who is recorded as having done an operation: the operator set in Settings, else the
-/// computer's user name.
-pub fn operator_name(configured: &str) -> String {
-    let configured = configured.trim();
-    if !configured.is_empty() {
-        return configured.to_owned();
-    }
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| "operator".to_owned())
-}
-
 /// Overwrites card data in a parameter list once the request has gone.
 fn wipe_card_fields(params: &mut Params) {
     use zeroize::Zeroize;
@@ -492,59 +428,9 @@ fn wipe_card_fields(params: &mut Params) {
     }
 }
 
-/// A new merchant reference: `MT-`, the installation's prefix, the date and 8 random characters
-/// (the first a letter), e.g. `MT-KQZT-261204-H7K2M9PX`. The prefix keeps two installations on one
-/// merchant account apart; the letters keep any run of digits short (a reference never looks like
-/// a card number), and 23 characters fit APS's 40.
-pub fn new_reference(prefix: &str, now: chrono::DateTime<chrono::Utc>) -> String {
-    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut bytes = [0u8; 8];
-    if getrandom::fill(&mut bytes).is_err() {
-        let nanos = now.timestamp_subsec_nanos().to_le_bytes();
-        bytes[..4].copy_from_slice(&nanos);
-    }
-    let suffix: String = bytes
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let set = if i == 0 { LETTERS } else { ALPHABET };
-            char::from(set[usize::from(*b) % set.len()])
-        })
-        .collect();
-    format!("MT-{prefix}-{}-{suffix}", now.format("%y%m%d"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn references_are_valid_and_distinct() {
-        let now = chrono::Utc::now();
-        let a = new_reference("KQZT", now);
-        let b = new_reference("KQZT", now);
-        assert_ne!(a, b);
-        assert!(a.len() <= 40);
-        assert!(a.starts_with("MT-KQZT-"), "{a}");
-        crate::aps::fields::check("merchant_reference", &a).unwrap();
-    }
-
-    #[test]
-    fn references_never_hold_a_long_run_of_digits() {
-        let now = chrono::Utc::now();
-        for _ in 0..2000 {
-            let r = new_reference("ABCD", now);
-            // Digits joined by separators count as one run, as the card-number guard reads them.
-            let longest = r
-                .split(|c: char| c.is_ascii_alphabetic())
-                .map(|run| run.chars().filter(char::is_ascii_digit).count())
-                .max()
-                .unwrap_or(0);
-            assert!(longest < 12, "{r}");
-            crate::journal::refuse_card_numbers("merchant_reference", &r).unwrap();
-        }
-    }
 
     #[test]
     fn card_fields_are_wiped() {

@@ -7,143 +7,17 @@
 //! masked number, through an index kept in memory only.
 
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::path::PathBuf;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap};
 
-use super::SimError;
-use super::faults::FaultKind;
+mod persist;
+mod views;
+
+pub(crate) use persist::Persister;
+pub(crate) use views::RequestLog;
+pub use views::{Movement, MovementKind, OrderState, OrderView, RefundView, RequestRecord};
 
 /// Version of the state file layout.
 const STATE_VERSION: u32 = 1;
-
-/// Where an order stands, derived from its amounts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum OrderState {
-    /// A payment link was created and not paid yet.
-    LinkOpen,
-    /// Refused; no money moved.
-    Declined,
-    Authorized,
-    PartiallyCaptured,
-    Captured,
-    PartiallyRefunded,
-    Refunded,
-    Voided,
-}
-
-/// One committed change of money.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum MovementKind {
-    /// Funds reserved, not yet taken.
-    Authorization,
-    /// Funds taken at once.
-    Purchase,
-    Capture,
-    /// The remaining authorization released.
-    Void,
-    Refund,
-}
-
-/// A committed money movement: the ground truth tests compare a client's beliefs with.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Movement {
-    /// Order of commitment across the whole simulator, from 1.
-    pub seq: u64,
-    pub kind: MovementKind,
-    pub merchant_reference: String,
-    pub fort_id: String,
-    /// Minor units.
-    pub amount: u64,
-    pub currency: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub maintenance_reference: Option<String>,
-    /// RFC 3339 time of the commit.
-    pub at: String,
-}
-
-/// One refund attempt kept for CHECK_STATUS with `maintenance_reference`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefundView {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub maintenance_reference: Option<String>,
-    pub amount: u64,
-    /// The full response code the refund got, e.g. `06000` or `07048`.
-    pub response_code: String,
-}
-
-/// An order as the simulator committed it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderView {
-    pub merchant_reference: String,
-    pub fort_id: String,
-    /// `PURCHASE` or `AUTHORIZATION`.
-    pub command: String,
-    pub state: OrderState,
-    pub currency: String,
-    /// The amount asked for, minor units.
-    pub amount: u64,
-    pub authorized_amount: u64,
-    pub captured_amount: u64,
-    pub refunded_amount: u64,
-    /// The last operation's full response code (CHECK_STATUS `transaction_code`).
-    pub transaction_code: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub eci: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_name: Option<String>,
-    /// Masked, e.g. `400555******0001`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub card_number: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment_link_id: Option<String>,
-    pub refunds: Vec<RefundView>,
-    pub movements: Vec<Movement>,
-    pub created_at: String,
-}
-
-/// One request the API endpoints received, for counting hits in tests.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RequestRecord {
-    /// `paymentApi`, `upload` or `batchApi`.
-    pub endpoint: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub merchant_reference: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub maintenance_reference: Option<String>,
-    /// `None` when no APS answer was given (dropped connection, HTTP 500, non-JSON body).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fault: Option<FaultKind>,
-    pub http_status: u16,
-}
-
-/// The last requests, bounded so a long benchmark cannot grow it without limit.
-#[derive(Default)]
-pub(crate) struct RequestLog {
-    records: Mutex<VecDeque<RequestRecord>>,
-}
-
-const REQUEST_LOG_CAPACITY: usize = 10_000;
-
-impl RequestLog {
-    pub(crate) fn push(&self, record: RequestRecord) {
-        let mut records = self.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if records.len() == REQUEST_LOG_CAPACITY {
-            records.pop_front();
-        }
-        records.push_back(record);
-    }
-
-    pub(crate) fn list(&self) -> Vec<RequestRecord> {
-        self.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().cloned().collect()
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -487,57 +361,5 @@ impl State {
         let mut all: Vec<Movement> = self.orders.values().flat_map(|o| o.movements.iter().cloned()).collect();
         all.sort_by_key(|m| m.seq);
         all
-    }
-}
-
-/// Writes the state file: temp file, sync, rename, so a crash leaves the old or the new file.
-/// The file is readable by its owner only from creation, and never read or written through a
-/// symbolic link.
-pub(crate) struct Persister {
-    path: PathBuf,
-    written: Mutex<u64>,
-}
-
-impl Persister {
-    pub(crate) fn new(path: PathBuf) -> Self {
-        Self { path, written: Mutex::new(0) }
-    }
-
-    /// Loads the state, or `None` when the file does not exist yet.
-    pub(crate) fn load(&self) -> Result<Option<State>, SimError> {
-        let text = match crate::files::read(&self.path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.error(format!("cannot read it: {e}"))),
-        };
-        let mut state: State = serde_json::from_slice(&text).map_err(|e| {
-            self.error(format!(
-                "it is not a simulator state file ({e}); move it away to start with an empty state"
-            ))
-        })?;
-        if state.version != STATE_VERSION {
-            return Err(self.error(format!(
-                "it has layout version {} but this simulator writes version {STATE_VERSION}; move it away",
-                state.version
-            )));
-        }
-        state.reindex();
-        Ok(Some(state))
-    }
-
-    /// Writes `bytes` (the state at `generation`) unless a newer generation is already on disk.
-    pub(crate) fn write(&self, generation: u64, bytes: &[u8]) -> Result<(), SimError> {
-        let mut written = self.written.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if generation <= *written {
-            return Ok(());
-        }
-        crate::files::write_atomic(&self.path, bytes)
-            .map_err(|e| self.error(format!("cannot write it: {e}")))?;
-        *written = generation;
-        Ok(())
-    }
-
-    fn error(&self, problem: String) -> SimError {
-        SimError::StateFile { path: self.path.clone(), problem }
     }
 }

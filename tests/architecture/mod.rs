@@ -3,6 +3,7 @@
 //! `super::` resolved).
 
 mod paths;
+mod size;
 
 use paths::{module_of, paths_named};
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ fn src_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

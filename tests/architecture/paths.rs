@@ -40,66 +40,67 @@ pub fn module_of(src: &Path, file: &Path) -> Vec<String> {
     module
 }
 
-/// The text with comments, string and char literals replaced by spaces (newlines kept, so
-/// line numbers stay right).
+/// The source with comments, strings and character literals blanked (newlines kept), so that
+/// braces and `fn` inside them are not read as code. Lifetimes are left alone.
 pub fn strip(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
+    let c: Vec<char> = text.chars().collect();
+    let at = |k: usize| c.get(k).copied().unwrap_or('\0');
+    let mut out = c.clone();
     let mut i = 0;
-    let blank = |c: char| if c == '\n' { '\n' } else { ' ' };
-    while i < chars.len() {
-        let rest = &chars[i..];
-        let end = if rest.starts_with(&['/', '/']) {
-            rest.iter().position(|c| *c == '\n').unwrap_or(rest.len())
-        } else if rest.starts_with(&['/', '*']) {
-            (2..rest.len()).find(|k| rest[k - 1] == '*' && rest[*k] == '/').map_or(rest.len(), |k| k + 1)
-        } else if let Some(len) = raw_string(rest) {
-            len
-        } else if rest[0] == '"' {
-            let mut k = 1;
-            while k < rest.len() && rest[k] != '"' {
-                k += if rest[k] == '\\' { 2 } else { 1 };
+    while i < c.len() {
+        let start = i;
+        let raw_prefix = at(i) == 'r'
+            && (i == 0 || !is_ident(c[i - 1]) || (c[i - 1] == 'b' && (i < 2 || !is_ident(c[i - 2]))));
+        let hashes = if raw_prefix { c[i + 1..].iter().take_while(|h| **h == '#').count() } else { 0 };
+        let end = if at(i) == '/' && at(i + 1) == '/' {
+            (i..c.len()).find(|k| c[*k] == '\n').unwrap_or(c.len())
+        } else if at(i) == '/' && at(i + 1) == '*' {
+            let (mut depth, mut k) = (0usize, i);
+            while k < c.len() {
+                if at(k) == '/' && at(k + 1) == '*' {
+                    depth += 1;
+                    k += 2;
+                } else if at(k) == '*' && at(k + 1) == '/' {
+                    depth -= 1;
+                    k += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    k += 1;
+                }
             }
-            (k + 1).min(rest.len())
-        } else if let Some(len) = char_literal(rest) {
-            len
+            k
+        } else if raw_prefix && at(i + 1 + hashes) == '"' {
+            let close: Vec<char> = std::iter::once('"').chain(std::iter::repeat_n('#', hashes)).collect();
+            let from = i + 2 + hashes;
+            (from..c.len()).find(|k| c[*k..].starts_with(&close)).map_or(c.len(), |k| k + close.len())
+        } else if at(i) == '"' {
+            let mut k = i + 1;
+            while k < c.len() && c[k] != '"' {
+                k += if c[k] == '\\' { 2 } else { 1 };
+            }
+            k + 1
+        } else if at(i) == '\'' && at(i + 1) == '\\' {
+            (i + 3..c.len()).find(|k| c[*k] == '\'').map_or(c.len(), |k| k + 1)
+        } else if at(i) == '\'' && at(i + 2) == '\'' {
+            i + 3
         } else {
-            out.push(rest[0]);
             i += 1;
             continue;
         };
-        out.extend(rest[..end].iter().map(|c| blank(*c)));
-        i += end;
+        let end = end.min(c.len());
+        for ch in &mut out[start..end] {
+            if *ch != '\n' {
+                *ch = ' ';
+            }
+        }
+        i = end.max(start + 1);
     }
-    out
+    out.into_iter().collect()
 }
 
-/// Length of a raw string literal `r"..."` / `r#"..."#` starting here.
-fn raw_string(rest: &[char]) -> Option<usize> {
-    if rest.first() != Some(&'r') {
-        return None;
-    }
-    let hashes = rest[1..].iter().take_while(|c| **c == '#').count();
-    if rest.get(1 + hashes) != Some(&'"') {
-        return None;
-    }
-    let close: Vec<char> = std::iter::once('"').chain(std::iter::repeat_n('#', hashes)).collect();
-    let body = 2 + hashes;
-    (body..rest.len()).find(|k| rest[*k..].starts_with(&close)).map(|k| k + close.len())
-}
-
-/// Length of a char literal (`'x'`, `'\n'`, `'\u{1F600}'`) starting here; lifetimes are not.
-fn char_literal(rest: &[char]) -> Option<usize> {
-    if rest.first() != Some(&'\'') {
-        return None;
-    }
-    if rest.get(1) == Some(&'\\') {
-        return rest.iter().skip(2).position(|c| *c == '\'').map(|k| k + 3);
-    }
-    (rest.get(2) == Some(&'\'')).then_some(3)
-}
-
-fn is_ident(c: char) -> bool {
+pub fn is_ident(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 

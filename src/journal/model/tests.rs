@@ -1,5 +1,7 @@
 use super::*;
+use crate::aps::money::Currency;
 use crate::journal::refuse_card_numbers;
+use chrono::Utc;
 
 #[test]
 fn from_amounts_table() {

@@ -1,0 +1,173 @@
+//! Reading a CHECK_STATUS answer (spec 3.8 and 8): what APS says the order is now.
+
+use super::{Kind, ResponseCode, Verdict, classify, is_on_hold, verdict};
+use crate::aps::{Operation, Params};
+use serde_json::Value;
+
+/// What APS says the order is now (the CHECK_STATUS fields of spec 3.8).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrderStatus {
+    /// Status of the order's last operation (e.g. `14`, `02`, `04`).
+    pub transaction_status: String,
+    /// Full response code of the order's last operation (e.g. `14000`).
+    pub transaction_code: String,
+    pub transaction_message: String,
+    pub authorized_minor: u64,
+    pub captured_minor: u64,
+    pub refunded_minor: u64,
+    pub fort_id: Option<String>,
+    pub authorization_code: Option<String>,
+    /// The order's currency, when APS names it (spec 3.8 does not list it among the answer's
+    /// fields: UNKNOWN whether APS sends it, so it is compared only when present).
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// False when APS left out all three amounts: then only the transaction code speaks.
+    #[serde(default)]
+    pub amounts_reported: bool,
+}
+
+impl OrderStatus {
+    /// The operation the order's last transaction was, read from its status.
+    pub fn last_operation(&self) -> Option<Operation> {
+        let status = ResponseCode::parse(&self.transaction_code)
+            .map(|c| c.status().to_owned())
+            .unwrap_or_else(|| self.transaction_status.clone());
+        Some(match status.as_str() {
+            "02" | "03" => Operation::Authorization,
+            "04" | "05" => Operation::Capture,
+            "06" | "07" => Operation::Refund,
+            "08" | "09" => Operation::VoidAuthorization,
+            "13" | "14" => Operation::Purchase,
+            _ => return None,
+        })
+    }
+
+    /// The verdict on the order's last transaction, when its operation is known.
+    pub fn transaction_verdict(&self) -> Option<Verdict> {
+        self.last_operation().map(|op| classify(op, &self.transaction_code))
+    }
+}
+
+/// What a CHECK_STATUS answer says about the order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StatusAnswer {
+    /// The query succeeded (`12000`) and the last transaction's code is final.
+    Found(OrderStatus),
+    /// The query succeeded but the last transaction is on hold or uncertain (spec 5.4): poll again.
+    StillUncertain(OrderStatus),
+    /// Status 11 with message 036: APS has no order with this reference (spec 8 step 4).
+    NotFound,
+    /// Any other answer: the order stays unknown.
+    QueryFailed(Verdict),
+}
+
+/// Reads a text field that APS may send as a JSON string or a JSON number; numbers are padded
+/// with leading zeros to `width`, which a JSON number cannot carry.
+fn text_field(response: &Params, name: &str, width: usize) -> Result<Option<String>, ()> {
+    match response.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(n) => Ok(Some(format!("{n:0width$}"))),
+            None => Err(()),
+        },
+        Some(_) => Err(()),
+    }
+}
+
+/// Reads an amount in minor units, as digits in a string or as a JSON integer; missing or empty
+/// is 0 (spec 3.8 omits amounts that never happened).
+fn amount_field(response: &Params, name: &str) -> Result<u64, ()> {
+    match response.get(name) {
+        None | Some(Value::Null) => Ok(0),
+        Some(Value::String(s)) if s.is_empty() => Ok(0),
+        Some(Value::String(s)) if s.bytes().all(|b| b.is_ascii_digit()) => s.parse().map_err(|_| ()),
+        Some(Value::Number(n)) => n.as_u64().ok_or(()),
+        Some(_) => Err(()),
+    }
+}
+
+/// A status answer that says 12000 but cannot be read: the order stays unknown.
+fn unreadable_status(field: &str) -> StatusAnswer {
+    StatusAnswer::QueryFailed(verdict(
+        Kind::Uncertain,
+        "12000",
+        "Status unknown: APS's answer could not be read".to_owned(),
+        format!(
+            "APS answered the status query, but its field {field} is not readable, so the terminal cannot \
+             tell what happened to the order."
+        ),
+        "Check the order in the APS back office before charging again",
+    ))
+}
+
+/// Interprets a CHECK_STATUS response (spec 3.8 and 8). The response signature must have been
+/// verified already: this only reads the fields.
+pub fn interpret_check_status(response: &Params) -> StatusAnswer {
+    let raw = match response.get("response_code") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    };
+    let Some(code) = response.get("response_code").and_then(ResponseCode::from_value) else {
+        return StatusAnswer::QueryFailed(classify(Operation::CheckStatus, &raw));
+    };
+    if code.status() == "11" && code.message() == "036" {
+        return StatusAnswer::NotFound;
+    }
+    if code.as_str() != Operation::CheckStatus.success_code() {
+        return StatusAnswer::QueryFailed(classify(Operation::CheckStatus, code.as_str()));
+    }
+    let Ok(transaction_code) = text_field(response, "transaction_code", 5) else {
+        return unreadable_status("transaction_code");
+    };
+    let Ok(transaction_status) = text_field(response, "transaction_status", 2) else {
+        return unreadable_status("transaction_status");
+    };
+    let Ok(transaction_message) = text_field(response, "transaction_message", 0) else {
+        return unreadable_status("transaction_message");
+    };
+    let mut amounts = [0u64; 3];
+    for (slot, field) in amounts.iter_mut().zip(["authorized_amount", "captured_amount", "refunded_amount"]) {
+        match amount_field(response, field) {
+            Ok(minor) => *slot = minor,
+            Err(()) => return unreadable_status(field),
+        }
+    }
+    let Ok(fort_id) = text_field(response, "fort_id", 0) else {
+        return unreadable_status("fort_id");
+    };
+    let Ok(authorization_code) = text_field(response, "authorization_code", 0) else {
+        return unreadable_status("authorization_code");
+    };
+    let transaction = transaction_code.as_deref().and_then(ResponseCode::parse);
+    let transaction_status = match (transaction_status, transaction) {
+        (Some(status), _) => status,
+        (None, Some(code)) => code.status().to_owned(),
+        (None, None) => String::new(),
+    };
+    let [authorized_minor, captured_minor, refunded_minor] = amounts;
+    let amounts_reported = ["authorized_amount", "captured_amount", "refunded_amount"]
+        .iter()
+        .any(|f| response.get(*f).is_some_and(|v| !v.is_null() && v.as_str() != Some("")));
+    let Ok(currency) = text_field(response, "currency", 3) else {
+        return unreadable_status("currency");
+    };
+    let order = OrderStatus {
+        transaction_status,
+        transaction_code: transaction_code.unwrap_or_default(),
+        transaction_message: transaction_message.unwrap_or_default(),
+        authorized_minor,
+        captured_minor,
+        refunded_minor,
+        fort_id,
+        authorization_code,
+        currency,
+        amounts_reported,
+    };
+    match transaction {
+        Some(code) if !is_on_hold(&code) => StatusAnswer::Found(order),
+        _ => StatusAnswer::StillUncertain(order),
+    }
+}

@@ -1,0 +1,299 @@
+//! Stored cards, payment links and recurring charges on the command line.
+
+use super::super::Exit;
+use super::{card_from_stdin, report, service_error};
+use crate::aps::command::{Notification, TokenStatus};
+use crate::service::{LinkDraft, Progress, Service, TokenUpdateDraft};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Activate, deactivate, rename or change the expiry of a stored card.
+    Update {
+        #[arg(long)]
+        profile: Option<String>,
+        #[arg(long)]
+        token: String,
+        #[arg(long)]
+        rename: Option<String>,
+        #[arg(long, value_enum)]
+        status: Option<CliTokenStatus>,
+        /// New expiry, MM/YY.
+        #[arg(long)]
+        expiry: Option<String>,
+        #[arg(long)]
+        holder: Option<String>,
+    },
+    /// Store a keyed card (JSON on stdin, as for charge --card-stdin) without charging it.
+    Create {
+        #[arg(long)]
+        profile: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value = "")]
+        email: String,
+    },
+    /// List the token book.
+    List {
+        #[arg(long)]
+        profile: Option<String>,
+        /// Customer, email, last 4 or token name.
+        #[arg(long, default_value = "")]
+        query: String,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum CliTokenStatus {
+    Active,
+    Inactive,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum LinkCommand {
+    /// Create a payment link APS sends to the customer.
+    Create {
+        #[arg(long)]
+        profile: Option<String>,
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        currency: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Digits, needed for SMS.
+        #[arg(long, default_value = "")]
+        phone: String,
+        #[arg(long, value_enum, default_value = "email")]
+        notify: CliNotify,
+        #[arg(long, default_value_t = 72)]
+        valid_hours: u32,
+        #[arg(long)]
+        reference: Option<String>,
+    },
+    /// List payment links after asking APS about the open ones.
+    List {
+        #[arg(long)]
+        profile: Option<String>,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum CliNotify {
+    Email,
+    Sms,
+    Both,
+    None,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum RecurringCommand {
+    /// Register an agreement: charge a stored card the same amount every N days.
+    Add {
+        #[arg(long)]
+        profile: Option<String>,
+        #[arg(long)]
+        token: String,
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        currency: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// The agreement id APS gave for the customer's first payment.
+        #[arg(long, default_value = "")]
+        agreement_id: String,
+        #[arg(long, default_value_t = 30)]
+        every_days: u32,
+        /// First charge date, YYYY-MM-DD (default today).
+        #[arg(long, default_value = "")]
+        first_due: String,
+    },
+    /// Charge every agreement that is due (each at most once per due date).
+    Charge {
+        #[arg(long)]
+        profile: Option<String>,
+    },
+    /// List agreements.
+    List {
+        #[arg(long)]
+        profile: Option<String>,
+    },
+}
+
+pub async fn token(service: &Service, default_profile: &str, command: TokenCommand) -> Result<(), Exit> {
+    match command {
+        TokenCommand::Update { profile, token, rename, status, expiry, holder } => {
+            let draft = TokenUpdateDraft {
+                token_name: token,
+                new_token_name: rename.unwrap_or_default(),
+                status: status.map(|s| match s {
+                    CliTokenStatus::Active => TokenStatus::Active,
+                    CliTokenStatus::Inactive => TokenStatus::Inactive,
+                }),
+                expiry: expiry.unwrap_or_default(),
+                holder_name: holder.unwrap_or_default(),
+            };
+            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
+            let outcome =
+                service.update_token(&profile, draft, &Progress::none()).await.map_err(service_error)?;
+            report(&outcome)
+        }
+        TokenCommand::Create { profile, name, email } => {
+            // Storing the card is what this command is for.
+            let card = card_from_stdin(true)?;
+            let draft = crate::service::CreateTokenDraft {
+                card,
+                token_name: name.unwrap_or_default(),
+                customer_email: email,
+                customer_name: String::new(),
+            };
+            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
+            let outcome =
+                service.create_token(&profile, draft, &Progress::none()).await.map_err(service_error)?;
+            report(&outcome)
+        }
+        TokenCommand::List { profile, query } => {
+            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
+            for t in service.tokens(&profile, &query).await.map_err(service_error)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    t.token_name,
+                    t.masked_card.as_deref().unwrap_or("-"),
+                    t.expiry.as_deref().unwrap_or("-"),
+                    t.status,
+                    t.customer_email.as_deref().unwrap_or("-")
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+pub async fn link(service: &Service, default_profile: &str, command: LinkCommand) -> Result<(), Exit> {
+    match command {
+        LinkCommand::Create {
+            profile,
+            amount,
+            currency,
+            email,
+            name,
+            phone,
+            notify,
+            valid_hours,
+            reference,
+        } => {
+            let draft = LinkDraft {
+                amount,
+                currency,
+                customer_email: email,
+                customer_name: name,
+                customer_phone: phone,
+                notification: match notify {
+                    CliNotify::Email => Notification::Email,
+                    CliNotify::Sms => Notification::Sms,
+                    CliNotify::Both => Notification::EmailAndSms,
+                    CliNotify::None => Notification::None,
+                },
+                valid_hours,
+                merchant_reference: reference.unwrap_or_default(),
+                ..Default::default()
+            };
+            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
+            let outcome =
+                service.payment_link(&profile, draft, &Progress::none()).await.map_err(service_error)?;
+            report(&outcome)
+        }
+        LinkCommand::List { profile } => {
+            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
+            for l in service.refresh_links(&profile).await.map_err(service_error)? {
+                println!(
+                    "{}\t{}\t{} {}\t{}\t{}",
+                    l.merchant_reference,
+                    l.status,
+                    l.currency,
+                    crate::aps::money::format_minor(l.amount_minor, l.currency),
+                    l.customer_email,
+                    l.url.as_deref().unwrap_or("-")
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+pub async fn recurring(
+    service: &Service,
+    default_profile: &str,
+    command: RecurringCommand,
+) -> Result<(), Exit> {
+    match command {
+        RecurringCommand::Add {
+            profile,
+            token,
+            amount,
+            currency,
+            email,
+            name,
+            agreement_id,
+            every_days,
+            first_due,
+        } => {
+            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
+            let draft = crate::service::AgreementDraft {
+                token_name: token,
+                agreement_id,
+                customer_email: email,
+                customer_name: name,
+                amount,
+                currency,
+                interval_days: every_days,
+                first_due,
+            };
+            let id = service.add_agreement(&profile, draft).await.map_err(service_error)?;
+            println!("agreement {id} registered");
+            Ok(())
+        }
+        RecurringCommand::Charge { profile } => {
+            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
+            let results =
+                service.run_due_recurring(&profile, &Progress::none()).await.map_err(service_error)?;
+            if results.is_empty() {
+                println!("no recurring charge is due");
+            }
+            let mut first_error = None;
+            for result in results {
+                let r = match result {
+                    Ok(outcome) => report(&outcome),
+                    Err(e) => {
+                        eprintln!("moto-terminal: {e}");
+                        Err(service_error(e))
+                    }
+                };
+                if let Err(e) = r {
+                    first_error.get_or_insert(e);
+                }
+            }
+            first_error.map_or(Ok(()), Err)
+        }
+        RecurringCommand::List { profile } => {
+            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
+            for a in service.agreements(&profile).await.map_err(service_error)? {
+                println!(
+                    "{}\t{}\t{} {}\tevery {} days\tnext {}\t{}",
+                    a.id,
+                    a.token_name,
+                    a.currency,
+                    crate::aps::money::format_minor(a.amount_minor, a.currency),
+                    a.interval_days,
+                    a.next_due,
+                    if a.active { "active" } else { "paused" }
+                );
+            }
+            Ok(())
+        }
+    }
+}

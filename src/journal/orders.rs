@@ -1,0 +1,272 @@
+//! Orders and their operations as they are written: the intent recorded, and synced, before a
+//! request leaves, and how it ended.
+
+use super::*;
+
+impl Journal {
+    /// Records a new order in state `pending` and its first operation as an intent, in one
+    /// transaction, synced to disk before returning. Returns the operation to finish later.
+    ///
+    /// # Errors
+    /// [`JournalError::DuplicateReference`] when the profile already has this merchant
+    /// reference; [`JournalError::Invalid`] / [`JournalError::LooksLikeCardNumber`] for bad input.
+    pub fn record_order_intent(&self, order: &NewOrder) -> Result<OpId, JournalError> {
+        self.record_order_intent_guarded(order, None)?.map_err(|existing| JournalError::Invalid {
+            field: "order",
+            problem: format!("unexpected duplicate of {}", existing.merchant_reference),
+        })
+    }
+
+    /// As [`Journal::record_order_intent`], but first, in the same write transaction, looks for
+    /// a recent order of the same card or token and amount since `duplicate_since` (see
+    /// [`Journal::recent_duplicate`]); when there is one, records nothing and returns it. Two
+    /// terminals charging the same card at the same moment cannot both pass.
+    ///
+    /// # Errors
+    /// As [`Journal::record_order_intent`].
+    pub fn record_order_intent_guarded(
+        &self,
+        order: &NewOrder,
+        duplicate_since: Option<DateTime<Utc>>,
+    ) -> Result<Result<OpId, OrderRow>, JournalError> {
+        require("profile", &order.profile)?;
+        require("merchant reference", &order.merchant_reference)?;
+        require("operator", &order.operator)?;
+        check_text("operator", Some(&order.operator))?;
+        check_text("customer email", order.customer_email.as_deref())?;
+        check_text("customer name", order.customer_name.as_deref())?;
+        check_text("description", order.description.as_deref())?;
+        let extra = serde_json::Value::Object(order.extra.clone()).to_string();
+        refuse_card_numbers("extra order details", &extra)?;
+        let method = method_columns(&order.method)?;
+        check_method_fits(order)?;
+        let amount = sql_amount("amount", order.amount.minor_units())?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(since) = duplicate_since
+            && let Some(existing) = duplicate_in(&tx, &order.profile, &order.method, order.amount, since)?
+        {
+            return Ok(Err(existing));
+        }
+        let order_id = insert_order(&tx, order, method, &extra, amount)?;
+        let op = insert_operation(
+            &tx,
+            Some(order_id),
+            &NewOperation {
+                profile: order.profile.clone(),
+                merchant_reference: order.merchant_reference.clone(),
+                operation: order.kind.first_operation(),
+                maintenance_reference: None,
+                amount: Some(order.amount),
+                operator: order.operator.clone(),
+                at: order.created_at,
+                note: None,
+                lease: order.lease.clone(),
+            },
+        )?;
+        tx.commit()?;
+        Ok(Ok(op))
+    }
+
+    /// Records a later operation as an intent before it is sent. CREATE_TOKEN, UPDATE_TOKEN and
+    /// CHECK_STATUS may name a reference that has no order here; every other operation needs one.
+    ///
+    /// # Errors
+    /// [`JournalError::OrderNotFound`], [`JournalError::CurrencyMismatch`], or bad input.
+    pub fn record_operation_intent(&self, op: &NewOperation) -> Result<OpId, JournalError> {
+        require("profile", &op.profile)?;
+        require("merchant reference", &op.merchant_reference)?;
+        require("operator", &op.operator)?;
+        check_text("operator", Some(&op.operator))?;
+        check_text("note", op.note.as_deref())?;
+        check_text("maintenance reference", op.maintenance_reference.as_deref())?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let order: Option<(i64, String)> = tx
+            .prepare_cached("SELECT id, currency FROM orders WHERE profile = ?1 AND merchant_reference = ?2")?
+            .query_row(params![op.profile, op.merchant_reference], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let order_id = match order {
+            Some((id, currency)) => {
+                if let Some(amount) = op.amount
+                    && amount.currency().code() != currency
+                {
+                    return Err(JournalError::CurrencyMismatch {
+                        expected: parse_currency(&currency).map_err(JournalError::Corrupt)?,
+                        got: amount.currency(),
+                    });
+                }
+                Some(id)
+            }
+            None if matches!(
+                op.operation,
+                Operation::CreateToken | Operation::UpdateToken | Operation::CheckStatus
+            ) =>
+            {
+                None
+            }
+            None => {
+                return Err(JournalError::OrderNotFound {
+                    profile: op.profile.clone(),
+                    reference: op.merchant_reference.clone(),
+                });
+            }
+        };
+        let id = insert_operation(&tx, order_id, op)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Records how an operation ended. Only an operation still in `Intent` or `Unknown` can be
+    /// finished, so an outcome is never silently overwritten.
+    ///
+    /// # Errors
+    /// [`JournalError::OperationNotFound`], [`JournalError::OperationAlreadyFinished`], or a
+    /// result whose state is `Intent`.
+    pub fn finish_operation(&self, id: OpId, result: &OpResult) -> Result<(), JournalError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        finish_operation_in(&tx, id, result)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Finishes an operation and updates its order in one transaction, so a crash cannot leave
+    /// the timeline and the order disagreeing.
+    ///
+    /// # Errors
+    /// As [`Journal::finish_operation`] and [`Journal::update_order`]; also when the operation
+    /// belongs to no order.
+    pub fn record_outcome(
+        &self,
+        id: OpId,
+        result: &OpResult,
+        update: &OrderUpdate,
+    ) -> Result<(), JournalError> {
+        validate_update(update)?;
+        let mut conn = self.lock();
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let written = write_outcome(&mut conn, id, result, update);
+        // Always back to FULL: the next intent must be on disk before its request leaves.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        written
+    }
+
+    /// Changes an order after an answer or a reconciliation.
+    ///
+    /// # Errors
+    /// [`JournalError::OrderNotFound`] or bad input.
+    pub fn update_order(
+        &self,
+        profile: &str,
+        reference: &str,
+        update: &OrderUpdate,
+    ) -> Result<(), JournalError> {
+        validate_update(update)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let order_id = order_id(&tx, profile, reference)?.ok_or_else(|| JournalError::OrderNotFound {
+            profile: profile.to_owned(),
+            reference: reference.to_owned(),
+        })?;
+        update_order_in(&tx, order_id, update)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// The payment method's columns: token name, masked card, last four digits and fingerprint.
+type MethodColumns = (Option<String>, Option<String>, Option<String>, Option<String>);
+
+fn method_columns(method: &PaymentMethod) -> Result<MethodColumns, JournalError> {
+    Ok(match method {
+        PaymentMethod::Token { token_name, masked_card } => {
+            require("token name", token_name)?;
+            (
+                Some(token_name.clone()),
+                masked_card.as_ref().map(|m| m.as_str().to_owned()),
+                masked_card.as_ref().and_then(MaskedCard::last4),
+                None,
+            )
+        }
+        PaymentMethod::Card { masked_card, fingerprint } => (
+            None,
+            Some(masked_card.as_str().to_owned()),
+            masked_card.last4(),
+            Some(fingerprint.as_str().to_owned()),
+        ),
+        PaymentMethod::Link => (None, None, None, None),
+    })
+}
+
+/// A payment link is paid by link, a recurring charge by a stored token, a sale or an
+/// authorization by a token or a keyed card.
+fn check_method_fits(order: &NewOrder) -> Result<(), JournalError> {
+    let method_fits = match order.kind {
+        OrderKind::PaymentLink => matches!(order.method, PaymentMethod::Link),
+        OrderKind::Recurring => matches!(order.method, PaymentMethod::Token { .. }),
+        OrderKind::Sale | OrderKind::AuthorizeOnly => !matches!(order.method, PaymentMethod::Link),
+    };
+    if !method_fits {
+        return Err(JournalError::Invalid {
+            field: "payment method",
+            problem: format!(
+                "a {} order needs {}",
+                order.kind,
+                match order.kind {
+                    OrderKind::PaymentLink => "the payment link method",
+                    OrderKind::Recurring => "a stored token",
+                    _ => "a token or a keyed card",
+                }
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Inserts the order row in state `pending`; returns its id.
+fn insert_order(
+    tx: &Connection,
+    order: &NewOrder,
+    (token_name, masked_card, last4, fingerprint): MethodColumns,
+    extra: &str,
+    amount: i64,
+) -> Result<i64, JournalError> {
+    let at = ts(&order.created_at);
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO orders (profile, merchant_reference, kind, channel, currency, amount_minor, token_name,
+                masked_card, last4, card_fingerprint, customer_email, customer_name, description, operator,
+                created_at, updated_at, state, extra)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, 'pending', ?16)",
+        )?
+        .execute(params![
+            order.profile,
+            order.merchant_reference,
+            order.kind.as_str(),
+            order.channel.as_str(),
+            order.amount.currency().code(),
+            amount,
+            token_name,
+            masked_card,
+            last4,
+            fingerprint,
+            order.customer_email,
+            order.customer_name,
+            order.description,
+            order.operator,
+            at,
+            extra,
+        ]);
+    match inserted {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Err(JournalError::DuplicateReference {
+                profile: order.profile.clone(),
+                reference: order.merchant_reference.clone(),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(tx.last_insert_rowid())
+}

@@ -1,0 +1,303 @@
+//! Payment links: creating one APS sends to the customer, and asking APS about the open ones.
+
+use super::charge::{op_state, text};
+use super::policy::{self, Reading};
+use super::tokens::non_empty;
+use super::{Ctx, Outcome, Progress, Service, ServiceError, Stage};
+use crate::aps::Operation;
+use crate::aps::command::{ChargeKind, Command, Notification, PaymentLink};
+use crate::aps::money::{Currency, Money};
+use crate::aps::response::{Kind, StatusAnswer, Verdict};
+use crate::journal::{
+    Channel, LinkRow, LinkStatus, NewLink, NewOrder, OpId, OpResult, OpState, OrderKind, OrderState,
+    OrderUpdate, PaymentMethod,
+};
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+
+/// A payment link to send to a customer.
+#[derive(Clone, Debug)]
+pub struct LinkDraft {
+    pub amount: String,
+    pub currency: String,
+    pub customer_email: String,
+    pub customer_name: String,
+    /// Digits, needed when the link goes by SMS.
+    pub customer_phone: String,
+    pub description: String,
+    pub notification: Notification,
+    pub kind: ChargeKind,
+    /// How long the customer has to pay.
+    pub valid_hours: u32,
+    /// Left empty, the service makes one.
+    pub merchant_reference: String,
+}
+
+impl Default for LinkDraft {
+    fn default() -> Self {
+        Self {
+            amount: String::new(),
+            currency: String::new(),
+            customer_email: String::new(),
+            customer_name: String::new(),
+            customer_phone: String::new(),
+            description: String::new(),
+            notification: Notification::Email,
+            kind: ChargeKind::Sale,
+            valid_hours: 72,
+            merchant_reference: String::new(),
+        }
+    }
+}
+
+/// A payment link checked and ready to journal and send.
+struct LinkRequest {
+    reference: String,
+    money: Money,
+    expires_at: DateTime<Utc>,
+    command: Command,
+}
+
+/// APS's answer to a payment link, as the journal records it.
+struct LinkAnswer {
+    verdict: Verdict,
+    op_state: OpState,
+    order_state: OrderState,
+    url: Option<String>,
+    id: Option<String>,
+    response_message: Option<String>,
+}
+
+impl LinkAnswer {
+    fn read(reading: Reading) -> Self {
+        let (verdict, op_state_now, order_state, response) = match reading {
+            Reading::Final { verdict, response } => {
+                let state = match verdict.kind {
+                    Kind::Approved => OrderState::Pending,
+                    Kind::Rejected => OrderState::Rejected,
+                    Kind::Declined | Kind::Uncertain => OrderState::Declined,
+                };
+                (verdict.clone(), op_state(verdict.kind), state, Some(response))
+            }
+            Reading::NotSent { why } => {
+                (policy::not_sent_verdict(&why), OpState::NotSent, OrderState::NotSent, None)
+            }
+            Reading::Unknown { why } => {
+                let mut v = policy::unknown_verdict(&why);
+                v.next_step = "The link may have been sent: ask the customer or check the APS back office before creating another.".into();
+                (v, OpState::Unknown, OrderState::Unknown, None)
+            }
+        };
+        Self {
+            verdict,
+            op_state: op_state_now,
+            order_state,
+            url: response.as_ref().and_then(|r| text(r, "payment_link")),
+            id: response.as_ref().and_then(|r| text(r, "payment_link_id")),
+            response_message: response.as_ref().and_then(|r| text(r, "response_message")),
+        }
+    }
+}
+
+impl Service {
+    /// Creates a payment link APS sends to the customer.
+    ///
+    /// # Errors
+    /// Nothing sent: bad field, profile or journal failure.
+    pub async fn payment_link(
+        &self,
+        profile: &str,
+        draft: LinkDraft,
+        progress: &Progress,
+    ) -> Result<Outcome, ServiceError> {
+        super::guard::link(&draft)?;
+        let ctx = self.ctx(profile).await?;
+        let now = Utc::now();
+        let LinkRequest { reference, money, expires_at, command } =
+            self.link_request(&ctx, &draft, now).await?;
+        let new_order = self.link_order(&ctx, &draft, &reference, money, now);
+        let op_id = self.journal(move |j| j.record_order_intent(&new_order)).await?;
+        progress.report(Stage::Sending);
+        let (_, reading) = self.exchange(&ctx, &command).await?;
+        let answer = LinkAnswer::read(reading);
+        self.record_link_answer(op_id, &answer).await?;
+        if answer.verdict.kind == Kind::Approved {
+            let link = NewLink {
+                profile: ctx.profile.name.clone(),
+                merchant_reference: reference.clone(),
+                payment_link_id: answer.id.clone(),
+                url: answer.url.clone(),
+                amount: money,
+                customer_email: draft.customer_email.trim().to_owned(),
+                notification: draft.notification.wire().to_owned(),
+                expires_at,
+                created_at: now,
+            };
+            self.record(move |j| j.record_link(&link)).await?;
+        }
+        Ok(Outcome {
+            profile: ctx.profile.name.clone(),
+            merchant_reference: reference.clone(),
+            operation: Operation::PaymentLink,
+            verdict: answer.verdict,
+            order: self.order_row(&ctx.profile.name, &reference).await,
+            reconciled: false,
+            token_name: None,
+            payment_link: answer.url,
+        })
+    }
+
+    /// Reads the draft into a checked PAYMENT_LINK command, with a reference made when none
+    /// was typed.
+    async fn link_request(
+        &self,
+        ctx: &Ctx,
+        draft: &LinkDraft,
+        now: DateTime<Utc>,
+    ) -> Result<LinkRequest, ServiceError> {
+        let currency = Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid("currency", e))?;
+        let money = Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid("amount", e))?;
+        let reference = match non_empty(&draft.merchant_reference) {
+            Some(typed) => typed,
+            None => self.new_reference().await?,
+        };
+        let expires_at = now + ChronoDuration::hours(i64::from(draft.valid_hours.clamp(1, 24 * 30)));
+        let command = Command::PaymentLink(PaymentLink {
+            merchant_reference: reference.clone(),
+            money,
+            customer_email: draft.customer_email.trim().to_owned(),
+            request_expiry_date: expires_at.format("%Y-%m-%dT%H:%M:%S+00:00").to_string(),
+            notification: draft.notification,
+            link_command: draft.kind,
+            customer_name: non_empty(&draft.customer_name),
+            customer_phone: non_empty(&draft.customer_phone),
+            order_description: non_empty(&draft.description),
+        });
+        command
+            .check(&ctx.merchant())
+            .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
+        Ok(LinkRequest { reference, money, expires_at, command })
+    }
+
+    /// The order a payment link is journalled as before it is sent.
+    fn link_order(
+        &self,
+        ctx: &Ctx,
+        draft: &LinkDraft,
+        reference: &str,
+        money: Money,
+        now: DateTime<Utc>,
+    ) -> NewOrder {
+        NewOrder {
+            profile: ctx.profile.name.clone(),
+            merchant_reference: reference.to_owned(),
+            kind: OrderKind::PaymentLink,
+            channel: Channel::Phone,
+            amount: money,
+            method: PaymentMethod::Link,
+            customer_email: non_empty(&draft.customer_email),
+            customer_name: non_empty(&draft.customer_name),
+            description: non_empty(&draft.description),
+            operator: ctx.profile.operator.clone(),
+            created_at: now,
+            extra: Default::default(),
+            lease: Some(self.lease()),
+        }
+    }
+
+    /// Writes APS's answer (or its absence) on the link's order, with the link's address and id.
+    async fn record_link_answer(&self, op_id: OpId, answer: &LinkAnswer) -> Result<(), ServiceError> {
+        let verdict = &answer.verdict;
+        let result = OpResult {
+            state: answer.op_state,
+            response_code: (!verdict.code.is_empty()).then(|| verdict.code.clone()),
+            response_message: answer.response_message.clone(),
+            note: answer.url.clone(),
+            at: Utc::now(),
+        };
+        let mut extra = crate::journal::Extra::new();
+        if let Some(url) = &answer.url {
+            extra.insert("payment_link".into(), url.clone().into());
+        }
+        if let Some(id) = &answer.id {
+            extra.insert("payment_link_id".into(), id.clone().into());
+        }
+        let update = OrderUpdate {
+            state: Some(answer.order_state),
+            last_response_code: (!verdict.code.is_empty()).then(|| verdict.code.clone()),
+            needs_attention: (answer.op_state == OpState::Unknown).then(|| Some(verdict.next_step.clone())),
+            extra: Some(extra),
+            ..Default::default()
+        };
+        self.record(move |j| j.record_outcome(op_id, &result, &update)).await
+    }
+
+    /// Payment links of a profile, after asking APS about every open one.
+    ///
+    /// # Errors
+    /// Profile or journal failure.
+    pub async fn refresh_links(&self, profile: &str) -> Result<Vec<LinkRow>, ServiceError> {
+        let ctx = self.ctx(profile).await?;
+        let p = profile.to_owned();
+        let open = self.journal(move |j| j.links(Some(&p), Some(LinkStatus::Open))).await?;
+        for link in open {
+            let answer = self.query_status(&ctx, &link.merchant_reference, None, None).await?;
+            let status = match &answer {
+                StatusAnswer::Found(s) if s.authorized_minor > 0 || s.captured_minor > 0 => {
+                    let update = OrderUpdate {
+                        state: Some(OrderState::from_amounts(
+                            s.authorized_minor,
+                            s.captured_minor,
+                            s.refunded_minor,
+                            false,
+                        )),
+                        authorized_minor: Some(s.authorized_minor),
+                        captured_minor: Some(s.captured_minor),
+                        refunded_minor: Some(s.refunded_minor),
+                        fort_id: s.fort_id.clone(),
+                        last_response_code: Some(s.transaction_code.clone()),
+                        last_message: Some(s.transaction_message.clone()),
+                        ..Default::default()
+                    };
+                    let (p, r) = (profile.to_owned(), link.merchant_reference.clone());
+                    self.journal(move |j| j.update_order(&p, &r, &update)).await?;
+                    Some(LinkStatus::Paid)
+                }
+                // Expired and unpaid only on APS's word, twice: no such order, or an order without
+                // money, well after the link's expiry (a payment made at the last moment may take
+                // a while), and again a little later.
+                StatusAnswer::NotFound | StatusAnswer::Found(_) if self.link_expired(&link).await? => {
+                    let (p, r) = (profile.to_owned(), link.merchant_reference.clone());
+                    let update = OrderUpdate {
+                        state: Some(OrderState::NotSent),
+                        last_message: Some("payment link expired unpaid".into()),
+                        ..Default::default()
+                    };
+                    self.journal(move |j| j.update_order(&p, &r, &update)).await?;
+                    Some(LinkStatus::Expired)
+                }
+                _ => None,
+            };
+            if let Some(status) = status {
+                let (p, r) = (profile.to_owned(), link.merchant_reference.clone());
+                self.journal(move |j| j.update_link_status(&p, &r, status)).await?;
+            }
+        }
+        let p = profile.to_owned();
+        self.journal(move |j| j.links(Some(&p), None)).await
+    }
+
+    /// Whether an open link APS has just shown unpaid may be declared expired: its expiry plus
+    /// the in-flight window has passed, and an earlier unpaid answer after that lies at least
+    /// the confirmation delay back. Notes this answer for the next check otherwise.
+    async fn link_expired(&self, link: &LinkRow) -> Result<bool, ServiceError> {
+        let now = Utc::now();
+        let grace = ChronoDuration::from_std(self.settings().in_flight_window).unwrap_or_default();
+        if now < link.expires_at + grace {
+            return Ok(false);
+        }
+        let (p, r) = (link.profile.clone(), link.merchant_reference.clone());
+        let first = self.journal(move |j| j.note_link_unpaid(&p, &r, now)).await?;
+        let confirm = ChronoDuration::from_std(self.settings().not_found_confirm).unwrap_or_default();
+        Ok(now - first >= confirm)
+    }
+}

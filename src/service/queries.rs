@@ -1,0 +1,62 @@
+//! Reading the journal: searching orders, one order's timeline, CSV, and the orders in doubt.
+
+use super::{Service, ServiceError};
+use crate::journal::{self, OrderRow};
+
+impl Service {
+    /// Orders matching a filter, newest first.
+    ///
+    /// # Errors
+    /// Journal failure.
+    pub async fn search(&self, filter: journal::Filter) -> Result<Vec<OrderRow>, ServiceError> {
+        self.journal(move |j| j.search(&filter)).await
+    }
+
+    /// An order and its timeline of every operation.
+    ///
+    /// # Errors
+    /// Journal failure.
+    pub async fn order_detail(
+        &self,
+        profile: &str,
+        reference: &str,
+    ) -> Result<Option<(OrderRow, Vec<journal::OperationRow>)>, ServiceError> {
+        let (p, r) = (profile.to_owned(), reference.to_owned());
+        self.journal(move |j| {
+            let Some(order) = j.order(&p, &r)? else { return Ok(None) };
+            let timeline = j.timeline(&p, &r)?;
+            Ok(Some((order, timeline)))
+        })
+        .await
+    }
+
+    /// Writes the matching orders as CSV.
+    ///
+    /// # Errors
+    /// Journal or write failure.
+    pub async fn export_csv(&self, filter: journal::Filter, out: &mut Vec<u8>) -> Result<(), ServiceError> {
+        let bytes = self
+            .journal(move |j| {
+                let mut buf = Vec::new();
+                j.export_csv(&filter, &mut buf)?;
+                Ok(buf)
+            })
+            .await?;
+        out.extend_from_slice(&bytes);
+        Ok(())
+    }
+
+    /// Orders of a profile whose outcome is unknown or never answered.
+    ///
+    /// # Errors
+    /// Journal failure.
+    pub async fn unresolved(&self, profile: Option<&str>) -> Result<Vec<journal::Unresolved>, ServiceError> {
+        let p = profile.map(str::to_owned);
+        let all = self.journal(move |j| j.unresolved(p.as_deref())).await?;
+        // An open payment link waits for the customer; it is not in doubt.
+        Ok(all
+            .into_iter()
+            .filter(|u| u.order.kind != journal::OrderKind::PaymentLink || !u.open_operations.is_empty())
+            .collect())
+    }
+}

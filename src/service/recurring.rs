@@ -1,0 +1,142 @@
+//! Recurring agreements on stored cards, and charging the ones that are due.
+
+use super::charge::ChargeDraft;
+use super::tokens::non_empty;
+use super::{Outcome, Progress, Service, ServiceError};
+use crate::aps::money::{Currency, Money};
+use crate::aps::response::Kind;
+use crate::journal::{Agreement, Channel};
+use chrono::{Duration as ChronoDuration, Utc};
+
+/// A recurring agreement as typed on the Recurring screen.
+#[derive(Clone, Debug, Default)]
+pub struct AgreementDraft {
+    pub token_name: String,
+    /// From the customer's first payment, when APS gave one.
+    pub agreement_id: String,
+    pub customer_email: String,
+    pub customer_name: String,
+    pub amount: String,
+    pub currency: String,
+    pub interval_days: u32,
+    /// YYYY-MM-DD; empty means today.
+    pub first_due: String,
+}
+
+impl Service {
+    /// Registers a recurring agreement on a stored token.
+    ///
+    /// # Errors
+    /// A field is wrong (named), or the journal cannot be written.
+    pub async fn add_agreement(&self, profile: &str, draft: AgreementDraft) -> Result<i64, ServiceError> {
+        super::guard::agreement(&draft)?;
+        let token = non_empty(&draft.token_name).ok_or_else(|| {
+            ServiceError::invalid("token_name", "choose the customer's stored card (token)")
+        })?;
+        crate::aps::fields::check("token_name", &token)
+            .map_err(|e| ServiceError::invalid("token_name", e))?;
+        let email = draft.customer_email.trim().to_owned();
+        crate::aps::fields::check("customer_email", &email)
+            .map_err(|e| ServiceError::invalid("customer_email", e))?;
+        let agreement_id = non_empty(&draft.agreement_id);
+        if let Some(id) = &agreement_id {
+            crate::aps::fields::check("agreement_id", id)
+                .map_err(|e| ServiceError::invalid("agreement_id", e))?;
+        }
+        let currency = Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid("currency", e))?;
+        let amount = Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid("amount", e))?;
+        if !(1..=366).contains(&draft.interval_days) {
+            return Err(ServiceError::invalid(
+                "interval_days",
+                "charge every 1 to 366 days, e.g. 30 for monthly",
+            ));
+        }
+        let next_due = match non_empty(&draft.first_due) {
+            Some(text) => chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
+                ServiceError::invalid("first_due", "type the first charge date as YYYY-MM-DD")
+            })?,
+            None => Utc::now().date_naive(),
+        };
+        let new = crate::journal::NewAgreement {
+            profile: profile.to_owned(),
+            token_name: token,
+            agreement_id,
+            customer_email: email,
+            customer_name: non_empty(&draft.customer_name),
+            amount,
+            interval_days: draft.interval_days,
+            next_due,
+            created_at: Utc::now(),
+        };
+        self.journal(move |j| j.add_agreement(&new)).await
+    }
+
+    /// Pauses or resumes an agreement.
+    ///
+    /// # Errors
+    /// No such agreement, or the journal cannot be written.
+    pub async fn set_agreement_active(&self, id: i64, active: bool) -> Result<(), ServiceError> {
+        let update = crate::journal::AgreementUpdate { active: Some(active), ..Default::default() };
+        self.journal(move |j| j.update_agreement(id, &update)).await
+    }
+
+    /// Recurring agreements of a profile.
+    ///
+    /// # Errors
+    /// Journal failure.
+    pub async fn agreements(&self, profile: &str) -> Result<Vec<Agreement>, ServiceError> {
+        let p = profile.to_owned();
+        self.journal(move |j| j.agreements(Some(&p))).await
+    }
+
+    /// Charges every active agreement that is due today or earlier, once. The reference is made
+    /// from the agreement and the due date, so running the same day twice cannot charge twice:
+    /// the journal refuses a reference it already has.
+    ///
+    /// # Errors
+    /// Journal or profile failure before the first charge.
+    pub async fn run_due_recurring(
+        &self,
+        profile: &str,
+        progress: &Progress,
+    ) -> Result<Vec<Result<Outcome, ServiceError>>, ServiceError> {
+        let today = Utc::now().date_naive();
+        let p = profile.to_owned();
+        let due = self.journal(move |j| j.due_agreements(Some(&p), today)).await?;
+        let prefix = self.journal(crate::journal::Journal::reference_prefix).await?;
+        let mut results = Vec::new();
+        for agreement in due {
+            let reference = recurring_reference(&prefix, agreement.id, agreement.next_due);
+            let mut draft = ChargeDraft::new(profile, agreement.currency.code());
+            draft.channel = Channel::Recurring;
+            draft.amount = crate::aps::money::format_minor(agreement.amount_minor, agreement.currency);
+            draft.payment = super::PaymentDraft::Token(agreement.token_name.clone());
+            draft.customer_email = agreement.customer_email.clone();
+            draft.customer_name = agreement.customer_name.clone().unwrap_or_default();
+            draft.merchant_reference = reference.clone();
+            draft.recurring = true;
+            draft.agreement_id = agreement.agreement_id.clone();
+            draft.allow_duplicate = true;
+            let result = self.charge(draft, progress).await;
+            if let Ok(outcome) = &result
+                && outcome.verdict.kind == Kind::Approved
+            {
+                let next =
+                    agreement.next_due + ChronoDuration::days(i64::from(agreement.interval_days.max(1)));
+                let id = agreement.id;
+                let r = reference.clone();
+                self.journal(move |j| j.mark_charged(id, &r, next)).await?;
+            }
+            results.push(result);
+        }
+        Ok(results)
+    }
+}
+
+/// A recurring charge's reference: the installation's prefix, the due date and the agreement,
+/// e.g. `RC-KQZT-20261204-N12`. The same agreement and due date always give the same reference,
+/// so running the same day twice cannot charge twice; the prefix keeps two installations on one
+/// merchant account apart, and the letter keeps the digits from running together.
+pub(super) fn recurring_reference(prefix: &str, agreement: i64, due: chrono::NaiveDate) -> String {
+    format!("RC-{prefix}-{}-N{agreement}", due.format("%Y%m%d"))
+}
