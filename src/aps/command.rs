@@ -4,7 +4,7 @@
 //! naming the field. Signing and sending happen elsewhere.
 
 use super::card::{CardNumber, Cvv, Expiry};
-use super::fields::{self, FieldError, Problem};
+use super::fields::{self, Field, FieldError, Problem};
 use super::money::{Currency, Money};
 use super::secret::Secret;
 use super::{Operation, Params};
@@ -350,7 +350,7 @@ impl Command {
                     && c.customer_phone.as_deref().is_none_or(str::is_empty)
                 {
                     return Err(FieldError {
-                        field: "customer_phone".into(),
+                        field: Field::CustomerPhone,
                         problem: Problem::Missing,
                         hint: "a link sent by SMS needs the customer's phone number, digits only".into(),
                     });
@@ -393,48 +393,49 @@ fn charge_params(c: &Charge, p: &mut Builder) {
 }
 
 /// Mandatory parameters per operation (spec section 3), beyond the command name.
-pub fn required_fields(op: Operation) -> &'static [&'static str] {
-    const COMMON: &[&str] = &["access_code", "merchant_identifier", "merchant_reference", "language"];
+pub fn required_fields(op: Operation) -> &'static [Field] {
+    use Field as F;
+    const COMMON: &[Field] = &[F::AccessCode, F::MerchantIdentifier, F::MerchantReference, F::Language];
     match op {
         Operation::Purchase | Operation::Authorization => &[
-            "access_code",
-            "merchant_identifier",
-            "merchant_reference",
-            "language",
-            "amount",
-            "currency",
-            "customer_email",
-            "eci",
+            F::AccessCode,
+            F::MerchantIdentifier,
+            F::MerchantReference,
+            F::Language,
+            F::Amount,
+            F::Currency,
+            F::CustomerEmail,
+            F::Eci,
         ],
         Operation::Capture | Operation::Refund => {
-            &["access_code", "merchant_identifier", "merchant_reference", "language", "amount", "currency"]
+            &[F::AccessCode, F::MerchantIdentifier, F::MerchantReference, F::Language, F::Amount, F::Currency]
         }
         Operation::VoidAuthorization | Operation::CheckStatus => COMMON,
         Operation::UpdateToken => {
-            &["access_code", "merchant_identifier", "merchant_reference", "language", "token_name"]
+            &[F::AccessCode, F::MerchantIdentifier, F::MerchantReference, F::Language, F::TokenName]
         }
         Operation::CreateToken => &[
-            "access_code",
-            "merchant_identifier",
-            "merchant_reference",
-            "language",
-            "card_number",
-            "expiry_date",
-            "return_url",
+            F::AccessCode,
+            F::MerchantIdentifier,
+            F::MerchantReference,
+            F::Language,
+            F::CardNumber,
+            F::ExpiryDate,
+            F::ReturnUrl,
         ],
         Operation::PaymentLink => &[
-            "access_code",
-            "merchant_identifier",
-            "merchant_reference",
-            "language",
-            "amount",
-            "currency",
-            "customer_email",
-            "request_expiry_date",
-            "notification_type",
+            F::AccessCode,
+            F::MerchantIdentifier,
+            F::MerchantReference,
+            F::Language,
+            F::Amount,
+            F::Currency,
+            F::CustomerEmail,
+            F::RequestExpiryDate,
+            F::NotificationType,
         ],
         Operation::UploadBatchFile | Operation::GetBatchResults | Operation::ProcessBatch => {
-            &["access_code", "merchant_identifier", "batch_reference", "language"]
+            &[F::AccessCode, F::MerchantIdentifier, F::BatchReference, F::Language]
         }
     }
 }
@@ -512,11 +513,11 @@ mod tests {
     fn refuses_bad_fields_naming_them() {
         let code = Secret::from("zx0IPmPy5jp1vAz8Kpg7");
         let err = moto_sale("MOTO 187!", "caller@example.com").to_params(&merchant(&code)).unwrap_err();
-        assert_eq!(err.field, "merchant_reference");
+        assert_eq!(err.field, Field::MerchantReference);
         let err = moto_sale("MOTO-187", "not an email").to_params(&merchant(&code)).unwrap_err();
-        assert_eq!(err.field, "customer_email");
+        assert_eq!(err.field, Field::CustomerEmail);
         let err = moto_sale("MOTO-187", "").to_params(&merchant(&code)).unwrap_err();
-        assert_eq!((err.field.as_str(), err.problem), ("customer_email", Problem::Missing));
+        assert_eq!((err.field, err.problem), (Field::CustomerEmail, Problem::Missing));
     }
 
     #[test]
@@ -631,7 +632,7 @@ mod tests {
             order_description: None,
         };
         let err = Command::PaymentLink(link.clone()).to_params(&m).unwrap_err();
-        assert_eq!(err.field, "customer_phone");
+        assert_eq!(err.field, Field::CustomerPhone);
         let ok = Command::PaymentLink(PaymentLink { customer_phone: Some("00971501234567".into()), ..link })
             .to_params(&m)
             .unwrap();

@@ -44,6 +44,7 @@ pub(crate) use rows::*;
 pub(crate) use write::*;
 
 use crate::aps::Operation;
+use crate::aps::field::Field;
 use crate::aps::money::{Currency, Money};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
@@ -85,7 +86,7 @@ pub enum JournalError {
     #[error("{field} looks like it contains a card number; remove it (card numbers are never stored)")]
     LooksLikeCardNumber { field: &'static str },
     #[error("{field}: {problem}")]
-    Invalid { field: &'static str, problem: String },
+    Invalid { field: Field, problem: String },
     #[error("the amount is in {got} but the order is in {expected}; use the order's currency")]
     CurrencyMismatch { expected: Currency, got: Currency },
     #[error("the journal database failed: {0}")]
@@ -128,7 +129,7 @@ impl Journal {
         // Created 0600 here, before SQLite opens it: SQLite gives the -wal and -shm files the
         // database file's mode, so none of the three is ever readable by others. No links.
         let private =
-            |e: std::io::Error| JournalError::Invalid { field: "journal file", problem: e.to_string() };
+            |e: std::io::Error| JournalError::Invalid { field: Field::JournalFile, problem: e.to_string() };
         for suffix in ["-wal", "-shm"] {
             let mut side = path.as_os_str().to_owned();
             side.push(suffix);
@@ -147,7 +148,7 @@ impl Journal {
             .map_err(|source| JournalError::Open { path: shown.clone(), source })?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(JournalError::Invalid {
-                field: "journal file",
+                field: Field::JournalFile,
                 problem: format!(
                     "{shown} cannot use write-ahead logging (mode {mode}); keep the data directory on a local disk"
                 ),
@@ -195,7 +196,7 @@ impl Journal {
     /// reference; [`JournalError::Invalid`] / [`JournalError::LooksLikeCardNumber`] for bad input.
     pub fn record_order_intent(&self, order: &NewOrder) -> Result<OpId, JournalError> {
         self.record_order_intent_guarded(order, None)?.map_err(|existing| JournalError::Invalid {
-            field: "order",
+            field: Field::Order,
             problem: format!("unexpected duplicate of {}", existing.merchant_reference),
         })
     }
@@ -212,9 +213,9 @@ impl Journal {
         order: &NewOrder,
         duplicate_since: Option<DateTime<Utc>>,
     ) -> Result<Result<OpId, OrderRow>, JournalError> {
-        require("profile", &order.profile)?;
-        require("merchant reference", &order.merchant_reference)?;
-        require("operator", &order.operator)?;
+        require(Field::Profile, &order.profile)?;
+        require(Field::MerchantReference, &order.merchant_reference)?;
+        require(Field::Operator, &order.operator)?;
         check_text("operator", Some(&order.operator))?;
         check_text("customer email", order.customer_email.as_deref())?;
         check_text("customer name", order.customer_name.as_deref())?;
@@ -223,7 +224,7 @@ impl Journal {
         refuse_card_numbers("extra order details", &extra)?;
         let (token_name, masked_card, last4, fingerprint) = match &order.method {
             PaymentMethod::Token { token_name, masked_card } => {
-                require("token name", token_name)?;
+                require(Field::TokenName, token_name)?;
                 (
                     Some(token_name.clone()),
                     masked_card.as_ref().map(|m| m.as_str().to_owned()),
@@ -246,7 +247,7 @@ impl Journal {
         };
         if !method_fits {
             return Err(JournalError::Invalid {
-                field: "payment method",
+                field: Field::PaymentMethod,
                 problem: format!(
                     "a {} order needs {}",
                     order.kind,
@@ -259,7 +260,7 @@ impl Journal {
             });
         }
         let at = ts(&order.created_at);
-        let amount = sql_amount("amount", order.amount.minor_units())?;
+        let amount = sql_amount(Field::Amount, order.amount.minor_units())?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if let Some(since) = duplicate_since
@@ -328,9 +329,9 @@ impl Journal {
     /// # Errors
     /// [`JournalError::OrderNotFound`], [`JournalError::CurrencyMismatch`], or bad input.
     pub fn record_operation_intent(&self, op: &NewOperation) -> Result<OpId, JournalError> {
-        require("profile", &op.profile)?;
-        require("merchant reference", &op.merchant_reference)?;
-        require("operator", &op.operator)?;
+        require(Field::Profile, &op.profile)?;
+        require(Field::MerchantReference, &op.merchant_reference)?;
+        require(Field::Operator, &op.operator)?;
         check_text("operator", Some(&op.operator))?;
         check_text("note", op.note.as_deref())?;
         check_text("maintenance reference", op.maintenance_reference.as_deref())?;

@@ -6,7 +6,7 @@
 
 use super::charge::{CardDraft, ChargeDraft, op_state, parse_card, text};
 use super::policy::{self, Reading};
-use super::{Outcome, Progress, Service, ServiceError, Stage};
+use super::{Field, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::command::{
     ChargeKind, Command, CreateToken, Notification, PaymentLink, TokenStatus, UpdateToken,
 };
@@ -115,10 +115,11 @@ impl Service {
         super::guard::token_update(&draft)?;
         let ctx = self.ctx(profile).await?;
         let token = non_empty(&draft.token_name)
-            .ok_or_else(|| ServiceError::invalid("token_name", "choose a token first"))?;
+            .ok_or_else(|| ServiceError::invalid(Field::TokenName, "choose a token first"))?;
         let expiry = match non_empty(&draft.expiry) {
             Some(e) => Some(
-                crate::aps::card::Expiry::parse(&e).map_err(|e| ServiceError::invalid("expiry_date", e))?,
+                crate::aps::card::Expiry::parse(&e)
+                    .map_err(|e| ServiceError::invalid(Field::ExpiryDate, e))?,
             ),
             None => None,
         };
@@ -170,7 +171,7 @@ impl Service {
         let ctx = self.ctx(profile).await?;
         if !ctx.profile.trusted_channel {
             return Err(ServiceError::invalid(
-                "card_number",
+                Field::CardNumber,
                 "this profile may not send card numbers: tokens can only be created on a trusted-channel profile",
             ));
         }
@@ -202,7 +203,7 @@ impl Service {
         // Validate before recording anything.
         command
             .check(&ctx.merchant())
-            .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
+            .map_err(|e| ServiceError::Invalid { field: e.field, message: e.to_string() })?;
         let new_op = NewOperation {
             profile: ctx.profile.name.clone(),
             merchant_reference: reference.to_owned(),
@@ -326,8 +327,10 @@ impl Service {
         super::guard::link(&draft)?;
         let ctx = self.ctx(profile).await?;
         let now = Utc::now();
-        let currency = Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid("currency", e))?;
-        let money = Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid("amount", e))?;
+        let currency =
+            Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid(Field::Currency, e))?;
+        let money =
+            Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid(Field::Amount, e))?;
         let reference = match non_empty(&draft.merchant_reference) {
             Some(typed) => typed,
             None => self.new_reference().await?,
@@ -346,7 +349,7 @@ impl Service {
         });
         command
             .check(&ctx.merchant())
-            .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
+            .map_err(|e| ServiceError::Invalid { field: e.field, message: e.to_string() })?;
         let new_order = NewOrder {
             profile: ctx.profile.name.clone(),
             merchant_reference: reference.clone(),
@@ -519,7 +522,7 @@ impl Service {
         });
         let mut params = command
             .to_params(&ctx.merchant())
-            .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
+            .map_err(|e| ServiceError::Invalid { field: e.field, message: e.to_string() })?;
         let signature =
             crate::aps::sign::sign(&params, ctx.credentials.request_phrase.expose(), ctx.profile.algorithm);
         params.insert("signature".into(), signature.into());
@@ -584,29 +587,31 @@ impl Service {
     pub async fn add_agreement(&self, profile: &str, draft: AgreementDraft) -> Result<i64, ServiceError> {
         super::guard::agreement(&draft)?;
         let token = non_empty(&draft.token_name).ok_or_else(|| {
-            ServiceError::invalid("token_name", "choose the customer's stored card (token)")
+            ServiceError::invalid(Field::TokenName, "choose the customer's stored card (token)")
         })?;
-        crate::aps::fields::check("token_name", &token)
-            .map_err(|e| ServiceError::invalid("token_name", e))?;
+        crate::aps::fields::check(Field::TokenName, &token)
+            .map_err(|e| ServiceError::invalid(Field::TokenName, e))?;
         let email = draft.customer_email.trim().to_owned();
-        crate::aps::fields::check("customer_email", &email)
-            .map_err(|e| ServiceError::invalid("customer_email", e))?;
+        crate::aps::fields::check(Field::CustomerEmail, &email)
+            .map_err(|e| ServiceError::invalid(Field::CustomerEmail, e))?;
         let agreement_id = non_empty(&draft.agreement_id);
         if let Some(id) = &agreement_id {
-            crate::aps::fields::check("agreement_id", id)
-                .map_err(|e| ServiceError::invalid("agreement_id", e))?;
+            crate::aps::fields::check(Field::AgreementId, id)
+                .map_err(|e| ServiceError::invalid(Field::AgreementId, e))?;
         }
-        let currency = Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid("currency", e))?;
-        let amount = Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid("amount", e))?;
+        let currency =
+            Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid(Field::Currency, e))?;
+        let amount =
+            Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid(Field::Amount, e))?;
         if !(1..=366).contains(&draft.interval_days) {
             return Err(ServiceError::invalid(
-                "interval_days",
+                Field::IntervalDays,
                 "charge every 1 to 366 days, e.g. 30 for monthly",
             ));
         }
         let next_due = match non_empty(&draft.first_due) {
             Some(text) => chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
-                ServiceError::invalid("first_due", "type the first charge date as YYYY-MM-DD")
+                ServiceError::invalid(Field::FirstDue, "type the first charge date as YYYY-MM-DD")
             })?,
             None => Utc::now().date_naive(),
         };

@@ -3,7 +3,9 @@
 use super::rig::{PROFILE, Rig};
 use moto_terminal::aps::command::{ChargeKind, TokenStatus};
 use moto_terminal::aps::response::Kind;
-use moto_terminal::service::{CardDraft, OrderState, PaymentDraft, Progress, ServiceError, TokenUpdateDraft};
+use moto_terminal::service::{
+    CardDraft, Field, OrderState, PaymentDraft, Progress, ServiceError, TokenUpdateDraft,
+};
 use moto_terminal::sim::Fault;
 use zeroize::Zeroizing;
 
@@ -100,16 +102,16 @@ async fn field_errors_name_the_field_and_record_nothing() {
     let rig = Rig::new().await;
     let mut bad = rig.token_sale("DEMO-VISA-0001", "12.345");
     let err = rig.service.charge(bad.clone(), &none()).await.unwrap_err();
-    assert!(matches!(&err, ServiceError::Invalid { field, .. } if field == "amount"), "{err:?}");
+    assert!(matches!(&err, ServiceError::Invalid { field, .. } if *field == Field::Amount), "{err:?}");
     bad.amount = "12.00".into();
     bad.customer_email = "no-at-sign".into();
     let err = rig.service.charge(bad, &none()).await.unwrap_err();
-    assert!(matches!(&err, ServiceError::Invalid { field, .. } if field == "customer_email"), "{err:?}");
+    assert!(matches!(&err, ServiceError::Invalid { field, .. } if *field == Field::CustomerEmail), "{err:?}");
     let mut card = rig.token_sale("", "12.00");
     card.payment =
         PaymentDraft::Card(CardDraft { number: Zeroizing::new("4005550000000002".into()), ..visa_card() });
     let err = rig.service.charge(card, &none()).await.unwrap_err();
-    assert!(matches!(&err, ServiceError::Invalid { field, .. } if field == "card_number"), "{err:?}");
+    assert!(matches!(&err, ServiceError::Invalid { field, .. } if *field == Field::CardNumber), "{err:?}");
     assert!(!err.to_string().contains("4005550000000002"));
     assert!(rig.journal.search(&Default::default()).unwrap().is_empty(), "nothing journaled for a typo");
     assert!(rig.sim.requests().is_empty(), "nothing sent");

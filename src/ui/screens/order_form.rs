@@ -11,6 +11,7 @@
 //! [`OrderForm::finish`].
 
 use crate::aps::money::{Currency, Money};
+use crate::service::Field;
 use crate::ui::env::{ActiveProfile, Env};
 use crate::ui::theme;
 use crate::ui::widgets::card::{CardFields, CardIds};
@@ -78,7 +79,7 @@ pub enum Finish {
     /// The request left: this is what happened. The card fields are wiped.
     Outcome(OutcomeView),
     /// Nothing was sent because a field is wrong; back to the form with the message.
-    Invalid { field: String, message: String },
+    Invalid { field: Field, message: String },
     /// Nothing was sent: the same card and amount were charged minutes ago.
     Duplicate(String),
     /// Nothing was sent, for another reason (profile, journal); the form is kept.
@@ -238,7 +239,7 @@ impl OrderForm {
             Finish::Invalid { field, message } => {
                 self.phase = FormPhase::Editing;
                 self.show_errors = true;
-                self.focus_request = self.ids().for_service_field(&field);
+                self.focus_request = self.ids().for_service_field(field);
                 self.form_error = Some(format!("Not sent. {}", capitalise(&message)));
             }
             Finish::Duplicate(message) => self.phase = FormPhase::Duplicate(DuplicateGuard::new(message)),
@@ -676,20 +677,23 @@ impl FieldIds {
         }
     }
 
-    /// The input for a field the service named (APS parameter names).
-    fn for_service_field(&self, field: &str) -> Option<Id> {
+    /// The input for a field the service named.
+    fn for_service_field(&self, field: Field) -> Option<Id> {
         Some(match field {
-            "amount" => self.amount,
-            "currency" => self.currency,
-            "customer_email" => self.customer_email,
-            "customer_name" => self.customer_name,
-            "phone_number" => self.phone_number,
-            "order_description" => self.description,
-            "token_name" => self.token,
-            "card_number" => self.card.number,
-            "expiry_date" => self.card.expiry,
-            "card_security_code" => self.card.cvv,
-            "card_holder_name" => self.card.holder_name,
+            Field::Amount => self.amount,
+            Field::Currency => self.currency,
+            Field::CustomerEmail => self.customer_email,
+            Field::CustomerName => self.customer_name,
+            Field::PhoneNumber => self.phone_number,
+            Field::OrderDescription => self.description,
+            Field::TokenName => self.token,
+            Field::CardNumber => self.card.number,
+            Field::ExpiryDate => self.card.expiry,
+            Field::CardSecurityCode => self.card.cvv,
+            Field::CardHolderName => self.card.holder_name,
+            Field::SlipNumber => self.slip_number,
+            Field::OrderDate => self.order_date,
+            Field::PostalAddress => self.postal_address,
             _ => return None,
         })
     }

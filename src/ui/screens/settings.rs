@@ -185,7 +185,7 @@ impl SettingsScreen {
                     self.refill = true;
                 }
                 Err(e) => {
-                    let error = FormError::new(&e.to_string());
+                    let error = FormError::of(&e);
                     self.form.focus = error.field;
                     self.form.error = Some(error);
                     if self.adding {
@@ -409,10 +409,13 @@ impl SettingsScreen {
                 .iter()
                 .find(|p| p.profile.name.to_lowercase() == edit.name.trim().to_lowercase())
         {
-            Err(FormError::new(&format!(
-                "profile name: a profile named \"{}\" already exists; choose another name",
-                taken.profile.name
-            )))
+            Err(FormError {
+                field: Some(Field::Name),
+                message: readable(&format!(
+                    "profile name: a profile named \"{}\" already exists; choose another name",
+                    taken.profile.name
+                )),
+            })
         } else {
             edit.to_profile(summary.map(|s| &s.profile))
         };
