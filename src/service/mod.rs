@@ -27,7 +27,7 @@ mod tokens;
 pub use crate::aps::field::Field;
 pub use charge::{CardDraft, ChargeDraft, MailDetails, PaymentDraft};
 pub use maintenance::StatusReport;
-pub use profiles::{ProfileSummary, check_stored_profile};
+pub use profiles::{ProfileSummary, check_app_settings, check_stored_profile};
 pub use reconcile::summary as reconcile_summary;
 pub use tokens::ProfileTest;
 

@@ -37,6 +37,15 @@ pub fn check_stored_profile(profile: &Profile) -> Result<(), ServiceError> {
     profile.validate_stored().map_err(vault_error)
 }
 
+/// Checks the app settings by the rules saving them applies ([`Settings::validate`]), so a
+/// form can say what is wrong before it starts the save.
+///
+/// # Errors
+/// [`ServiceError::Invalid`] naming the wrong setting.
+pub fn check_app_settings(settings: &Settings) -> Result<(), ServiceError> {
+    settings.validate().map_err(vault_error)
+}
+
 impl Service {
     async fn vault_call<T, F>(&self, f: F) -> Result<T, ServiceError>
     where
@@ -135,8 +144,11 @@ impl Service {
         self.vault().settings()
     }
 
+    /// Saves the app settings, checked first ([`check_app_settings`]).
+    ///
     /// # Errors
-    /// The config file cannot be written.
+    /// [`ServiceError::Invalid`] naming a setting out of its range, an unknown default profile,
+    /// or the config file cannot be written.
     pub async fn set_app_settings(&self, settings: Settings) -> Result<(), ServiceError> {
         self.vault_call(move |v| v.set_settings(settings)).await
     }

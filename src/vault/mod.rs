@@ -26,7 +26,8 @@ pub use built_in::Starter;
 pub use config::{CONFIG_FILE, CONFIG_LOCK_FILE};
 pub use kinds::{Credentials, EnvSource, SecretKind, SecretStatus};
 pub use profile::{
-    Environment, MAX_PROFILE_NAME, PRODUCTION_HOST, Profile, SANDBOX_HOST, Settings, check_endpoint,
+    CARD_WIPE_SECS, Environment, MAX_PROFILE_NAME, PRODUCTION_HOST, Profile, SANDBOX_HOST, Settings,
+    check_endpoint,
 };
 use secrets::validate_secret;
 pub use secrets::{card_fingerprint, check_secret};
@@ -295,14 +296,10 @@ impl Vault {
     /// are written, so another process's change to a different setting is kept.
     ///
     /// # Errors
-    /// An unknown default profile, a bad operator name, or the file cannot be saved.
+    /// An unknown default profile, a setting out of its range ([`Settings::validate`]), or the
+    /// file cannot be saved.
     pub fn set_settings(&self, settings: Settings) -> Result<(), VaultError> {
-        if settings.operator.chars().count() > 50 || settings.operator.chars().any(char::is_control) {
-            return Err(VaultError::Invalid {
-                field: Field::Operator,
-                problem: "must be at most 50 characters on one line".to_owned(),
-            });
-        }
+        settings.validate()?;
         let seen = self.settings();
         self.update(|config, built_in| {
             if let Some(name) = &settings.default_profile

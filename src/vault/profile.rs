@@ -351,6 +351,37 @@ pub struct Settings {
     pub card_idle_wipe_secs: u32,
 }
 
+/// How long typed card details may sit untouched, in seconds: long enough to take an order,
+/// short enough that a card left on screen does not stay there.
+pub const CARD_WIPE_SECS: std::ops::RangeInclusive<u32> = 30..=3600;
+
+impl Settings {
+    /// Checks every setting, naming the first wrong one and how to fix it. Saving checks it, and
+    /// so does reading the config file: the card wipe is a security timeout.
+    ///
+    /// # Errors
+    /// [`VaultError::Invalid`].
+    pub fn validate(&self) -> Result<(), VaultError> {
+        if self.operator.chars().count() > 50 || self.operator.chars().any(char::is_control) {
+            return Err(VaultError::Invalid {
+                field: Field::Operator,
+                problem: "must be at most 50 characters on one line".to_owned(),
+            });
+        }
+        if !CARD_WIPE_SECS.contains(&self.card_idle_wipe_secs) {
+            return Err(VaultError::Invalid {
+                field: Field::CardWipe,
+                problem: format!(
+                    "card wipe must be {} to {} seconds without activity",
+                    CARD_WIPE_SECS.start(),
+                    CARD_WIPE_SECS.end()
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {

@@ -4,7 +4,8 @@ use super::rig::{PROFILE, Rig};
 use moto_terminal::aps::command::{ChargeKind, TokenStatus};
 use moto_terminal::aps::response::Kind;
 use moto_terminal::service::{
-    CardDraft, Field, OrderState, PaymentDraft, Progress, ServiceError, TokenUpdateDraft,
+    AppSettings, CardDraft, Field, OrderState, PaymentDraft, Progress, ServiceError, TokenUpdateDraft,
+    check_app_settings,
 };
 use moto_terminal::sim::Fault;
 use zeroize::Zeroizing;
@@ -366,4 +367,21 @@ async fn a_quick_pass_asks_once_and_leaves_a_stuck_order_flagged() {
     assert!(order.needs_attention.is_some(), "flagged for a person");
     let checks = rig.sim.requests().iter().filter(|r| r.command.as_deref() == Some("CHECK_STATUS")).count();
     assert_eq!(checks, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_wipe_out_of_range_is_refused_by_the_service_naming_it() {
+    let rig = Rig::new().await;
+    let before = rig.service.app_settings();
+    for secs in [10, 4000] {
+        let settings = AppSettings { card_idle_wipe_secs: secs, ..before.clone() };
+        let err = rig.service.set_app_settings(settings.clone()).await.unwrap_err();
+        assert!(matches!(&err, ServiceError::Invalid { field: Field::CardWipe, .. }), "{secs}: {err:?}");
+        assert_eq!(err.to_string(), "card wipe must be 30 to 3600 seconds without activity");
+        let checked = check_app_settings(&settings).unwrap_err();
+        assert!(matches!(checked, ServiceError::Invalid { field: Field::CardWipe, .. }), "the same rule");
+    }
+    assert_eq!(rig.service.app_settings(), before, "nothing was saved");
+    rig.service.set_app_settings(AppSettings { card_idle_wipe_secs: 45, ..before }).await.unwrap();
+    assert_eq!(rig.service.app_settings().card_idle_wipe_secs, 45);
 }
