@@ -365,3 +365,51 @@ fn a_keychain_that_refuses_is_reported_and_nothing_claims_to_be_set() {
     assert_eq!(password_inputs(&harness), 3, "still asked for");
     no_secret_on_screen(&harness, &["KwAccess1"]);
 }
+
+/// Fills the phone order's keyed card, so there are card details to wipe.
+fn key_a_card(harness: &mut Harness<'_, TerminalApp>) {
+    harness.get_by_label("Keyed card").click();
+    settle(harness);
+    replace_text(harness, Role::TextInput, "Card number", "4005550000000001");
+    replace_text(harness, Role::TextInput, "Expiry (MM/YY)", "12/30");
+    assert_ne!(value_of(harness, "Card number"), "");
+}
+
+#[test]
+fn a_card_wipe_out_of_range_is_refused_with_the_cursor_on_it() {
+    let ui = UiRig::new();
+    let mut harness = ui.app(FakeDialogs::default());
+    open_settings(&mut harness);
+    for typed in ["10", "4000", "soon"] {
+        replace_text(&mut harness, Role::TextInput, "Card wipe (seconds)", typed);
+        button(&mut harness, "Save settings");
+        assert!(shows(&harness, "Card wipe must be 30 to 3600 seconds without activity"), "{typed}");
+        assert!(input(&harness, "Card wipe (seconds)").is_focused(), "the cursor goes to the setting to fix");
+        assert_eq!(value_of(&harness, "Card wipe (seconds)"), typed, "what was typed stays");
+    }
+    assert_eq!(ui.rig.service.app_settings().card_idle_wipe_secs, 120, "nothing was saved");
+}
+
+#[test]
+fn a_card_wipe_saved_in_settings_applies_without_a_restart() {
+    let ui = UiRig::new();
+    let mut harness = ui.app(FakeDialogs::default());
+    key_a_card(&mut harness);
+    open_settings(&mut harness);
+    replace_text(&mut harness, Role::TextInput, "Card wipe (seconds)", "45");
+    button(&mut harness, "Save settings");
+    wait_for_text(&mut harness, "Settings saved.");
+    assert_eq!(ui.rig.service.app_settings().card_idle_wipe_secs, 45);
+
+    // Back on the order, the card typed before is wiped after 45 s without input, not 180.
+    harness.key_press(ScreenId::PhoneOrder.key());
+    settle(&mut harness);
+    let now = harness.ctx.input(|i| i.time);
+    harness.input_mut().time = Some(now + 30.0);
+    settle(&mut harness);
+    assert_ne!(value_of(&harness, "Card number"), "", "not before its time");
+    harness.input_mut().time = Some(now + 46.0);
+    settle(&mut harness);
+    assert_eq!(value_of(&harness, "Card number"), "", "wiped after 45 s");
+    assert!(shows(&harness, "The card details were cleared after 45 seconds without activity"));
+}
