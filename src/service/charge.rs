@@ -261,15 +261,8 @@ impl Service {
         let deadline = lease.deadline;
         let new_order = NewOrder { lease: Some(lease), ..new_order };
         // The duplicate guard and the intent in one write transaction.
-        let recorded = self
-            .journal(move |j| j.record_order_intent_guarded(&new_order, duplicate_since))
-            .await
-            .map_err(|e| match e {
-                ServiceError::Journal(text) if text.contains("already used") => {
-                    ServiceError::invalid(Field::MerchantReference, text)
-                }
-                other => other,
-            })?;
+        let recorded =
+            self.journal(move |j| j.record_order_intent_guarded(&new_order, duplicate_since)).await?;
         let op_id =
             recorded.map_err(|existing| ServiceError::PossibleDuplicate { existing: Box::new(existing) })?;
 

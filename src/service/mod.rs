@@ -210,6 +210,7 @@ impl From<journal::JournalError> for ServiceError {
             J::Busy(text) => Self::Busy(text),
             J::Invalid { field, problem } => Self::invalid(field, problem),
             J::CurrencyMismatch { .. } => Self::invalid(Field::Currency, e),
+            J::DuplicateReference { .. } => Self::invalid(Field::MerchantReference, e),
             J::OrderNotFound { .. } => Self::NotFound(e.to_string()),
             other => Self::Journal(other.to_string()),
         }

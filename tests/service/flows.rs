@@ -385,3 +385,26 @@ async fn a_card_wipe_out_of_range_is_refused_by_the_service_naming_it() {
     rig.service.set_app_settings(AppSettings { card_idle_wipe_secs: 45, ..before }).await.unwrap();
     assert_eq!(rig.service.app_settings().card_idle_wipe_secs, 45);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_reference_used_before_is_refused_naming_the_field() {
+    let rig = Rig::new().await;
+    let first = rig.service.charge(rig.token_sale("DEMO-VISA-0001", "5.00"), &none()).await.unwrap();
+    let mut again = rig.token_sale("DEMO-VISA-0001", "6.00");
+    again.merchant_reference = first.merchant_reference.clone();
+    let err = rig.service.charge(again, &none()).await.unwrap_err();
+    assert!(matches!(&err, ServiceError::Invalid { field: Field::MerchantReference, .. }), "{err:?}");
+    assert!(err.to_string().contains("is already used"), "{err}");
+
+    // A payment link with that reference too: the field, not a journal failure.
+    let link = moto_terminal::service::LinkDraft {
+        merchant_reference: first.merchant_reference.clone(),
+        amount: "7.00".into(),
+        currency: "AED".into(),
+        customer_email: "buyer@example.com".into(),
+        ..Default::default()
+    };
+    let err = rig.service.payment_link(PROFILE, link, &none()).await.unwrap_err();
+    assert!(matches!(&err, ServiceError::Invalid { field: Field::MerchantReference, .. }), "{err:?}");
+    assert_eq!(rig.sim.money_movements().len(), 1, "only the first charge moved money");
+}
