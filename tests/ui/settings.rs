@@ -13,8 +13,11 @@ use moto_terminal::aps::secret::Secret;
 use moto_terminal::gateway::{GatewayConfig, HttpGateway};
 use moto_terminal::journal::Journal;
 use moto_terminal::service::handle::ServiceHandle;
-use moto_terminal::service::{Algorithm, Profile, ProfileEnvironment, SecretKind, Service};
+use moto_terminal::service::{
+    Algorithm, Profile, ProfileEnvironment, SecretKind, Service, check_stored_profile,
+};
 use moto_terminal::sim::{self, DEMO_ACCESS_CODE, DEMO_REQUEST_PHRASE, DEMO_RESPONSE_PHRASE, SimConfig};
+use moto_terminal::ui::screens::profile_form::{Field as Input, FormError};
 use moto_terminal::ui::{ScreenId, TerminalApp};
 use moto_terminal::vault::{SERVICE, Vault};
 use std::sync::Arc;
@@ -412,4 +415,47 @@ fn a_card_wipe_saved_in_settings_applies_without_a_restart() {
     settle(&mut harness);
     assert_eq!(value_of(&harness, "Card number"), "", "wiped after 45 s");
     assert!(shows(&harness, "The card details were cleared after 45 seconds without activity"));
+}
+
+/// Every field the vault's profile and secret checks can name has an input in the form, found
+/// by the error's field, whether the form's own check or the service's save refused it.
+#[test]
+fn every_field_a_profile_check_names_has_an_input() {
+    let ui = UiRig::new();
+    let mut good =
+        Profile::new("Jeddah", ProfileEnvironment::Sandbox, "Shop42", Currency::parse("SAR").unwrap());
+    good.endpoint = SANDBOX_URL.to_owned();
+    type Spoil = fn(&mut Profile);
+    let cases: [(Spoil, Input); 7] = [
+        (|p| p.name = "Jeddah/2".into(), Input::Name),
+        (
+            |p| {
+                p.environment = ProfileEnvironment::Demo;
+                p.endpoint = "http://127.0.0.1:9/FortAPI/paymentApi".into();
+            },
+            Input::Environment,
+        ),
+        (|p| p.endpoint = "ftp://payments.example.com".into(), Input::Endpoint),
+        (|p| p.merchant_identifier = "Shop-42!".into(), Input::MerchantIdentifier),
+        (|p| p.operator = "Huda\nAli".into(), Input::Operator),
+        (|p| p.customer_ip = Some("192.0.2".into()), Input::CustomerIp),
+        (|p| p.language = "fr".into(), Input::Language),
+    ];
+    for (spoil, input) in cases {
+        let mut profile = good.clone();
+        spoil(&mut profile);
+        let checked = check_stored_profile(&profile).unwrap_err();
+        assert_eq!(FormError::of(&checked).field, Some(input), "{checked}");
+        let saved = ui.rt.block_on(ui.rig.service.save_profile(profile, Vec::new())).unwrap_err();
+        assert_eq!(FormError::of(&saved).field, Some(input), "{saved}");
+    }
+    for kind in SecretKind::ALL {
+        let secrets = vec![(kind, Secret::from(" padded "))];
+        let saved = ui.rt.block_on(ui.rig.service.save_profile(good.clone(), secrets)).unwrap_err();
+        assert_eq!(FormError::of(&saved).field, Some(Input::Secret(kind)), "{saved}");
+    }
+    let taken = Profile { name: PROFILE.to_uppercase(), ..good };
+    let saved = ui.rt.block_on(ui.rig.service.save_profile(taken, Vec::new())).unwrap_err();
+    assert_eq!(FormError::of(&saved).field, Some(Input::Name), "{saved}");
+    assert!(ui.rt.block_on(ui.rig.service.profiles()).unwrap().iter().all(|p| p.profile.name != "Jeddah"));
 }
