@@ -7,6 +7,7 @@
 //! do not fit.
 
 use crate::aps::Params;
+pub use crate::aps::field::Field;
 
 /// What is wrong with a field, mirroring APS's message codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -48,9 +49,9 @@ impl Problem {
 /// value of a card number, CVV, access code or signature; for other fields it may name the
 /// first character that is not accepted.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{field} {}: {hint}", .problem.phrase())]
+#[error("{} {}: {hint}", .field.name(), .problem.phrase())]
 pub struct FieldError {
-    pub field: String,
+    pub field: Field,
     pub problem: Problem,
     pub hint: String,
 }
@@ -90,7 +91,7 @@ pub enum Form {
 /// One field's rule. Lengths count characters, not bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
-    pub name: &'static str,
+    pub field: Field,
     pub kind: Kind,
     pub max: usize,
     pub min: usize,
@@ -103,8 +104,8 @@ pub struct Rule {
     pub form: Form,
 }
 
-const fn rule_of(name: &'static str, kind: Kind, max: usize, extra: &'static str) -> Rule {
-    Rule { name, kind, max, min: 1, extra, allowed: &[], unicode_letters: false, form: Form::Plain }
+const fn rule_of(field: Field, kind: Kind, max: usize, extra: &'static str) -> Rule {
+    Rule { field, kind, max, min: 1, extra, allowed: &[], unicode_letters: false, form: Form::Plain }
 }
 
 impl Rule {
@@ -180,7 +181,7 @@ impl Rule {
     }
 
     fn error(&self, problem: Problem, hint: String) -> FieldError {
-        FieldError { field: self.name.to_owned(), problem, hint }
+        FieldError { field: self.field, problem, hint }
     }
 
     /// "use letters, digits and _ - . @ +", plus the first refused character where that is safe.
@@ -210,7 +211,7 @@ impl Rule {
             [rest @ .., last] => format!("use {} and {last}", rest.join(", ")),
             [] => String::new(),
         };
-        if !is_sensitive(self.name) {
+        if !is_sensitive(self.field) {
             hint.push_str(&format!(", not {}", describe(bad)));
         }
         hint
@@ -234,8 +235,8 @@ impl Rule {
 }
 
 /// Fields whose value must never appear in a message, not even one character of it.
-fn is_sensitive(name: &str) -> bool {
-    matches!(name, "card_number" | "card_security_code" | "access_code" | "signature")
+fn is_sensitive(field: Field) -> bool {
+    matches!(field, Field::CardNumber | Field::CardSecurityCode | Field::AccessCode | Field::Signature)
 }
 
 /// A refused character as an agent can spot it: "#", the space, or its code point if unprintable.
@@ -256,15 +257,15 @@ const MERCHANT_EXTRA_CHARS: &str = ".;/_-,'@";
 /// Every field rule. Sources: spec 7 (the table), spec 3.1-3.11 (the per-command tables).
 static RULES: &[Rule] = &[
     // Common fields (spec 3.1).
-    rule_of("command", AlphaUnderscore, 20, "").values(&[
+    rule_of(Field::Command, AlphaUnderscore, 20, "").values(&[
         "PURCHASE",
         "AUTHORIZATION",
         "CAPTURE",
         "VOID_AUTHORIZATION",
         "REFUND",
     ]),
-    rule_of("query_command", AlphaUnderscore, 50, "").values(&["CHECK_STATUS"]),
-    rule_of("service_command", AlphaUnderscore, 20, "").values(&[
+    rule_of(Field::QueryCommand, AlphaUnderscore, 50, "").values(&["CHECK_STATUS"]),
+    rule_of(Field::ServiceCommand, AlphaUnderscore, 20, "").values(&[
         "CREATE_TOKEN",
         "UPDATE_TOKEN",
         "PAYMENT_LINK",
@@ -273,21 +274,21 @@ static RULES: &[Rule] = &[
         "PROCESS_BATCH",
         "TOKENIZATION",
     ]),
-    rule_of("access_code", Alphanumeric, 20, ""),
-    rule_of("merchant_identifier", Alphanumeric, 20, ""),
-    rule_of("merchant_reference", Alphanumeric, 40, "-_."),
-    rule_of("language", Alpha, 2, "").min(2).values(&["en", "ar"]),
-    rule_of("signature", Alphanumeric, 200, ""),
+    rule_of(Field::AccessCode, Alphanumeric, 20, ""),
+    rule_of(Field::MerchantIdentifier, Alphanumeric, 20, ""),
+    rule_of(Field::MerchantReference, Alphanumeric, 40, "-_."),
+    rule_of(Field::Language, Alpha, 2, "").min(2).values(&["en", "ar"]),
+    rule_of(Field::Signature, Alphanumeric, 200, ""),
     // Payment fields (spec 3.2, 3.3, 7).
-    rule_of("amount", Numeric, 10, ""),
-    rule_of("currency", Alpha, 3, "").min(3).form(Form::UpperCase),
-    rule_of("customer_email", Alphanumeric, 254, "_-.@+").form(Form::Email),
-    rule_of("eci", Alpha, 16, "").values(&["ECOMMERCE", "MOTO", "RECURRING"]),
-    rule_of("token_name", Alphanumeric, 100, "_-.@"),
-    rule_of("new_token_name", Alphanumeric, 100, "_-.@"),
-    rule_of("customer_ip", Alphanumeric, 45, ".:"),
+    rule_of(Field::Amount, Numeric, 10, ""),
+    rule_of(Field::Currency, Alpha, 3, "").min(3).form(Form::UpperCase),
+    rule_of(Field::CustomerEmail, Alphanumeric, 254, "_-.@+").form(Form::Email),
+    rule_of(Field::Eci, Alpha, 16, "").values(&["ECOMMERCE", "MOTO", "RECURRING"]),
+    rule_of(Field::TokenName, Alphanumeric, 100, "_-.@"),
+    rule_of(Field::NewTokenName, Alphanumeric, 100, "_-.@"),
+    rule_of(Field::CustomerIp, Alphanumeric, 45, ".:"),
     // Spec 7 ends this list with "…"; the terminal itself only sends card brands.
-    rule_of("payment_option", Alpha, 10, "").values(&[
+    rule_of(Field::PaymentOption, Alpha, 10, "").values(&[
         "MASTERCARD",
         "VISA",
         "AMEX",
@@ -301,51 +302,58 @@ static RULES: &[Rule] = &[
     // order_description is UNKNOWN (spec 7, spec 10). Names are typed in Arabic in the Gulf, so
     // letters of any script are accepted here; digits and symbols stay as listed. Verify in the
     // sandbox.
-    rule_of("order_description", Alphanumeric, 150, "'/._-#:$ ").unicode_letters(),
-    rule_of("customer_name", Alpha, 40, "_\\/-.' ").unicode_letters(),
-    rule_of("card_holder_name", Alpha, 50, "'-. ").unicode_letters(),
-    rule_of("phone_number", Alphanumeric, 19, "+-() "),
-    rule_of("settlement_reference", Alphanumeric, 34, "-_."),
-    rule_of("merchant_extra", Alphanumeric, 999, MERCHANT_EXTRA_CHARS),
-    rule_of("merchant_extra1", Alphanumeric, 250, MERCHANT_EXTRA_CHARS),
-    rule_of("merchant_extra2", Alphanumeric, 250, MERCHANT_EXTRA_CHARS),
-    rule_of("merchant_extra3", Alphanumeric, 250, MERCHANT_EXTRA_CHARS),
-    rule_of("merchant_extra4", Alphanumeric, 250, MERCHANT_EXTRA_CHARS),
-    rule_of("merchant_extra5", Alphanumeric, 250, MERCHANT_EXTRA_CHARS),
-    rule_of("return_url", Alphanumeric, 400, "$!=?#&-_/:."),
-    rule_of("remember_me", Alpha, 3, "").min(2).values(&["YES", "NO"]),
+    rule_of(Field::OrderDescription, Alphanumeric, 150, "'/._-#:$ ").unicode_letters(),
+    rule_of(Field::CustomerName, Alpha, 40, "_\\/-.' ").unicode_letters(),
+    rule_of(Field::CardHolderName, Alpha, 50, "'-. ").unicode_letters(),
+    rule_of(Field::PhoneNumber, Alphanumeric, 19, "+-() "),
+    rule_of(Field::SettlementReference, Alphanumeric, 34, "-_."),
+    rule_of(Field::MerchantExtra, Alphanumeric, 999, MERCHANT_EXTRA_CHARS),
+    rule_of(Field::MerchantExtra1, Alphanumeric, 250, MERCHANT_EXTRA_CHARS),
+    rule_of(Field::MerchantExtra2, Alphanumeric, 250, MERCHANT_EXTRA_CHARS),
+    rule_of(Field::MerchantExtra3, Alphanumeric, 250, MERCHANT_EXTRA_CHARS),
+    rule_of(Field::MerchantExtra4, Alphanumeric, 250, MERCHANT_EXTRA_CHARS),
+    rule_of(Field::MerchantExtra5, Alphanumeric, 250, MERCHANT_EXTRA_CHARS),
+    rule_of(Field::ReturnUrl, Alphanumeric, 400, "$!=?#&-_/:."),
+    rule_of(Field::RememberMe, Alpha, 3, "").min(2).values(&["YES", "NO"]),
     // Card fields (spec 3.3): 16 digits, Amex 15, Meeza 19; 13 is the shortest PAN there is.
-    rule_of("card_number", Numeric, 19, "").min(13),
-    rule_of("expiry_date", Numeric, 4, "").min(4),
-    rule_of("card_security_code", Numeric, 4, "").min(3),
+    rule_of(Field::CardNumber, Numeric, 19, "").min(13),
+    rule_of(Field::ExpiryDate, Numeric, 4, "").min(4),
+    rule_of(Field::CardSecurityCode, Numeric, 4, "").min(3),
     // Maintenance and status (spec 3.5-3.8). maintenance_reference is 200 in the refund tables
     // but 40 for CHECK_STATUS; a refund's reference must also work there, so 40 (spec 9).
-    rule_of("fort_id", Numeric, 20, ""),
-    rule_of("maintenance_reference", Alphanumeric, 40, "-_."),
-    rule_of("return_third_party_response_codes", Alpha, 3, "").min(2).values(&["YES", "NO"]),
+    rule_of(Field::FortId, Numeric, 20, ""),
+    rule_of(Field::MaintenanceReference, Alphanumeric, 40, "-_."),
+    rule_of(Field::ReturnThirdPartyResponseCodes, Alpha, 3, "").min(2).values(&["YES", "NO"]),
     // Recurring and tokens (spec 3.4, 3.9). agreement_id's length is UNKNOWN in every source
     // (spec 3.4, spec 10); 100 matches token_name and leaves room for what APS returns.
-    rule_of("agreement_id", Alphanumeric, 100, ""),
-    rule_of("token_status", Alpha, 8, "").values(&["ACTIVE", "INACTIVE"]),
+    rule_of(Field::AgreementId, Alphanumeric, 100, ""),
+    rule_of(Field::TokenStatus, Alpha, 8, "").values(&["ACTIVE", "INACTIVE"]),
     // Payment links (spec 3.10).
-    rule_of("link_command", Alphanumeric, 15, "").values(&["AUTHORIZATION", "PURCHASE"]),
-    rule_of("payment_link_id", Alphanumeric, 20, "-_."),
-    rule_of("customer_phone", Numeric, 19, ""),
-    rule_of("request_expiry_date", Alphanumeric, 25, "+:-"),
-    rule_of("notification_type", Alpha, 20, ",").values(&["SMS", "EMAIL", "NONE"]).form(Form::CommaSeparated),
+    rule_of(Field::LinkCommand, Alphanumeric, 15, "").values(&["AUTHORIZATION", "PURCHASE"]),
+    rule_of(Field::PaymentLinkId, Alphanumeric, 20, "-_."),
+    rule_of(Field::CustomerPhone, Numeric, 19, ""),
+    rule_of(Field::RequestExpiryDate, Alphanumeric, 25, "+:-"),
+    rule_of(Field::NotificationType, Alpha, 20, ",")
+        .values(&["SMS", "EMAIL", "NONE"])
+        .form(Form::CommaSeparated),
     // Batches (spec 3.11).
-    rule_of("batch_reference", Alphanumeric, 20, "-_./"),
-    rule_of("batch_id", Numeric, 20, ""),
+    rule_of(Field::BatchReference, Alphanumeric, 20, "-_./"),
+    rule_of(Field::BatchId, Numeric, 20, ""),
 ];
 
 /// The rule for a field, if APS documents one.
-pub fn rule(name: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.name == name)
+pub fn rule(field: Field) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.field == field)
 }
 
 /// Checks one field; fields without a rule pass.
-pub fn check(name: &str, value: &str) -> Result<(), FieldError> {
-    rule(name).map_or(Ok(()), |r| r.check(value))
+pub fn check(field: Field, value: &str) -> Result<(), FieldError> {
+    rule(field).map_or(Ok(()), |r| r.check(value))
+}
+
+/// Checks a parameter by its APS name; parameters without a rule pass.
+fn check_param(name: &str, value: &str) -> Result<(), FieldError> {
+    Field::from_wire(name).map_or(Ok(()), |field| check(field, value))
 }
 
 /// Checks every parameter of a request and returns the first problem, in parameter order.
@@ -356,10 +364,10 @@ pub fn check(name: &str, value: &str) -> Result<(), FieldError> {
 pub fn check_params(params: &Params) -> Result<(), FieldError> {
     for (name, value) in params {
         match value {
-            serde_json::Value::String(s) => check(name, s)?,
-            serde_json::Value::Number(n) => check(name, &n.to_string())?,
-            serde_json::Value::Null => check(name, "")?,
-            serde_json::Value::Bool(b) => check(name, if *b { "true" } else { "false" })?,
+            serde_json::Value::String(s) => check_param(name, s)?,
+            serde_json::Value::Number(n) => check_param(name, &n.to_string())?,
+            serde_json::Value::Null => check_param(name, "")?,
+            serde_json::Value::Bool(b) => check_param(name, if *b { "true" } else { "false" })?,
             serde_json::Value::Array(_) | serde_json::Value::Object(_) => {}
         }
     }
@@ -368,9 +376,9 @@ pub fn check_params(params: &Params) -> Result<(), FieldError> {
 
 /// Checks that every named parameter is present and not empty (`null`, blank text, or an empty
 /// object or array count as empty), returning the first missing one in the order given.
-pub fn require(params: &Params, names: &[&str]) -> Result<(), FieldError> {
-    for name in names {
-        let present = match params.get(*name) {
+pub fn require(params: &Params, fields: &[Field]) -> Result<(), FieldError> {
+    for &field in fields {
+        let present = match field.wire_name().and_then(|name| params.get(name)) {
             None | Some(serde_json::Value::Null) => false,
             Some(serde_json::Value::String(s)) => !s.trim().is_empty(),
             Some(serde_json::Value::Array(a)) => !a.is_empty(),
@@ -379,7 +387,7 @@ pub fn require(params: &Params, names: &[&str]) -> Result<(), FieldError> {
         };
         if !present {
             return Err(FieldError {
-                field: (*name).to_owned(),
+                field,
                 problem: Problem::Missing,
                 hint: "APS needs it for this request: fill it in".into(),
             });

@@ -7,6 +7,7 @@
 
 pub mod card;
 pub mod command;
+pub mod field;
 pub mod fields;
 pub mod money;
 pub mod response;

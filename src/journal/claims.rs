@@ -83,8 +83,8 @@ impl Journal {
         op: &NewOperation,
         new_reference: impl Fn(usize) -> String,
     ) -> Result<MaintenanceIntent, JournalError> {
-        require("profile", &op.profile)?;
-        require("operator", &op.operator)?;
+        require(Field::Profile, &op.profile)?;
+        require(Field::Operator, &op.operator)?;
         check_text("note", op.note.as_deref())?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -120,13 +120,13 @@ impl Journal {
         operator: &str,
         lease: Lease,
     ) -> Result<RetryIntent, JournalError> {
-        require("operator", operator)?;
+        require(Field::Operator, operator)?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (order_id, order) = order_in(&tx, profile, reference)?;
         if order.state != OrderState::NotSent || order.kind == OrderKind::PaymentLink {
             return Err(JournalError::Invalid {
-                field: "order",
+                field: Field::Order,
                 problem: format!(
                     "order {reference} is {}: only an order APS has no record of can be sent again",
                     order.state
@@ -212,26 +212,26 @@ fn check_maintenance(
     }
     let minor = op.amount.map_or(0, Money::minor_units);
     let show = |m: u64| format!("{} {}", order.currency, crate::aps::money::format_minor(m, order.currency));
-    let refuse = |field: &'static str, problem: String| Err(JournalError::Invalid { field, problem });
+    let refuse = |field: Field, problem: String| Err(JournalError::Invalid { field, problem });
     match op.operation {
         Operation::Capture if minor > order.capturable_minor() => refuse(
-            "amount",
+            Field::Amount,
             format!("at most {} can still be captured on this order", show(order.capturable_minor())),
         ),
         Operation::Refund if minor > order.refundable_minor() => refuse(
-            "amount",
+            Field::Amount,
             format!("at most {} can still be refunded on this order", show(order.refundable_minor())),
         ),
         Operation::VoidAuthorization
             if order.state != OrderState::Authorized || order.captured_minor > 0 || order.authorized_minor == 0 =>
         {
             refuse(
-                "order",
+                Field::Order,
                 "only an authorization with nothing captured can be voided; refund a captured payment instead"
                     .into(),
             )
         }
         Operation::Capture | Operation::Refund | Operation::VoidAuthorization => Ok(()),
-        other => refuse("operation", format!("{other} is not a capture, void or refund")),
+        other => refuse(Field::Operation, format!("{other} is not a capture, void or refund")),
     }
 }

@@ -45,6 +45,7 @@ pub(crate) use rows::*;
 pub(crate) use write::*;
 
 use crate::aps::Operation;
+use crate::aps::field::Field;
 use crate::aps::money::{Currency, Money};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
@@ -86,7 +87,7 @@ pub enum JournalError {
     #[error("{field} looks like it contains a card number; remove it (card numbers are never stored)")]
     LooksLikeCardNumber { field: &'static str },
     #[error("{field}: {problem}")]
-    Invalid { field: &'static str, problem: String },
+    Invalid { field: Field, problem: String },
     #[error("the amount is in {got} but the order is in {expected}; use the order's currency")]
     CurrencyMismatch { expected: Currency, got: Currency },
     #[error("the journal database failed: {0}")]
@@ -129,7 +130,7 @@ impl Journal {
         // Created 0600 here, before SQLite opens it: SQLite gives the -wal and -shm files the
         // database file's mode, so none of the three is ever readable by others. No links.
         let private =
-            |e: std::io::Error| JournalError::Invalid { field: "journal file", problem: e.to_string() };
+            |e: std::io::Error| JournalError::Invalid { field: Field::JournalFile, problem: e.to_string() };
         for suffix in ["-wal", "-shm"] {
             let mut side = path.as_os_str().to_owned();
             side.push(suffix);
@@ -148,7 +149,7 @@ impl Journal {
             .map_err(|source| JournalError::Open { path: shown.clone(), source })?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(JournalError::Invalid {
-                field: "journal file",
+                field: Field::JournalFile,
                 problem: format!(
                     "{shown} cannot use write-ahead logging (mode {mode}); keep the data directory on a local disk"
                 ),

@@ -18,6 +18,7 @@ pub use plans::{Agreement, AgreementUpdate, LinkRow, LinkStatus, NewAgreement, N
 
 use super::JournalError;
 use crate::aps::Operation;
+use crate::aps::field::Field;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -130,7 +131,7 @@ impl FromStr for OrderState {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let norm = text.trim().to_ascii_lowercase().replace('-', "_");
         Self::ALL.into_iter().find(|s| s.as_str() == norm).ok_or_else(|| JournalError::Invalid {
-            field: "state",
+            field: Field::State,
             problem: format!(
                 "\"{}\" is not an order state; use one of {}",
                 text.trim(),

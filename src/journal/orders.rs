@@ -12,7 +12,7 @@ impl Journal {
     /// reference; [`JournalError::Invalid`] / [`JournalError::LooksLikeCardNumber`] for bad input.
     pub fn record_order_intent(&self, order: &NewOrder) -> Result<OpId, JournalError> {
         self.record_order_intent_guarded(order, None)?.map_err(|existing| JournalError::Invalid {
-            field: "order",
+            field: Field::Order,
             problem: format!("unexpected duplicate of {}", existing.merchant_reference),
         })
     }
@@ -29,9 +29,9 @@ impl Journal {
         order: &NewOrder,
         duplicate_since: Option<DateTime<Utc>>,
     ) -> Result<Result<OpId, OrderRow>, JournalError> {
-        require("profile", &order.profile)?;
-        require("merchant reference", &order.merchant_reference)?;
-        require("operator", &order.operator)?;
+        require(Field::Profile, &order.profile)?;
+        require(Field::MerchantReference, &order.merchant_reference)?;
+        require(Field::Operator, &order.operator)?;
         check_text("operator", Some(&order.operator))?;
         check_text("customer email", order.customer_email.as_deref())?;
         check_text("customer name", order.customer_name.as_deref())?;
@@ -40,7 +40,7 @@ impl Journal {
         refuse_card_numbers("extra order details", &extra)?;
         let method = method_columns(&order.method)?;
         check_method_fits(order)?;
-        let amount = sql_amount("amount", order.amount.minor_units())?;
+        let amount = sql_amount(Field::Amount, order.amount.minor_units())?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if let Some(since) = duplicate_since
@@ -74,9 +74,9 @@ impl Journal {
     /// # Errors
     /// [`JournalError::OrderNotFound`], [`JournalError::CurrencyMismatch`], or bad input.
     pub fn record_operation_intent(&self, op: &NewOperation) -> Result<OpId, JournalError> {
-        require("profile", &op.profile)?;
-        require("merchant reference", &op.merchant_reference)?;
-        require("operator", &op.operator)?;
+        require(Field::Profile, &op.profile)?;
+        require(Field::MerchantReference, &op.merchant_reference)?;
+        require(Field::Operator, &op.operator)?;
         check_text("operator", Some(&op.operator))?;
         check_text("note", op.note.as_deref())?;
         check_text("maintenance reference", op.maintenance_reference.as_deref())?;
@@ -181,7 +181,7 @@ type MethodColumns = (Option<String>, Option<String>, Option<String>, Option<Str
 fn method_columns(method: &PaymentMethod) -> Result<MethodColumns, JournalError> {
     Ok(match method {
         PaymentMethod::Token { token_name, masked_card } => {
-            require("token name", token_name)?;
+            require(Field::TokenName, token_name)?;
             (
                 Some(token_name.clone()),
                 masked_card.as_ref().map(|m| m.as_str().to_owned()),
@@ -209,7 +209,7 @@ fn check_method_fits(order: &NewOrder) -> Result<(), JournalError> {
     };
     if !method_fits {
         return Err(JournalError::Invalid {
-            field: "payment method",
+            field: Field::PaymentMethod,
             problem: format!(
                 "a {} order needs {}",
                 order.kind,

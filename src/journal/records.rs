@@ -5,6 +5,7 @@ use super::{
     Agreement, AgreementUpdate, Journal, JournalError, LinkRow, LinkStatus, NewAgreement, NewLink, bad, col,
     col_amount, parse_currency, parse_ts, refuse_card_numbers, require, sql_amount, ts,
 };
+use crate::aps::field::Field;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -22,9 +23,9 @@ impl Journal {
     /// # Errors
     /// Empty profile, token or email, a zero interval, or a database failure.
     pub fn add_agreement(&self, a: &NewAgreement) -> Result<i64, JournalError> {
-        require("profile", &a.profile)?;
-        require("token name", &a.token_name)?;
-        require("customer email", &a.customer_email)?;
+        require(Field::Profile, &a.profile)?;
+        require(Field::TokenName, &a.token_name)?;
+        require(Field::CustomerEmail, &a.customer_email)?;
         refuse_card_numbers("customer email", &a.customer_email)?;
         refuse_card_numbers("customer name", a.customer_name.as_deref().unwrap_or_default())?;
         refuse_card_numbers("agreement id", a.agreement_id.as_deref().unwrap_or_default())?;
@@ -41,7 +42,7 @@ impl Journal {
             a.agreement_id,
             a.customer_email,
             a.customer_name,
-            sql_amount("amount", a.amount.minor_units())?,
+            sql_amount(Field::Amount, a.amount.minor_units())?,
             a.amount.currency().code(),
             a.interval_days,
             a.next_due.to_string(),
@@ -101,10 +102,10 @@ impl Journal {
     /// No such agreement, bad input, or a database failure.
     pub fn update_agreement(&self, id: i64, u: &AgreementUpdate) -> Result<(), JournalError> {
         if let Some(token) = &u.token_name {
-            require("token name", token)?;
+            require(Field::TokenName, token)?;
         }
         if let Some(email) = &u.customer_email {
-            require("customer email", email)?;
+            require(Field::CustomerEmail, email)?;
             refuse_card_numbers("customer email", email)?;
         }
         if let Some(Some(name)) = &u.customer_name {
@@ -141,7 +142,7 @@ impl Journal {
                 u.customer_email,
                 name_set,
                 name,
-                u.amount.map(|m| sql_amount("amount", m.minor_units())).transpose()?,
+                u.amount.map(|m| sql_amount(Field::Amount, m.minor_units())).transpose()?,
                 u.amount.map(|m| m.currency().code()),
                 u.interval_days,
                 u.next_due.map(|d| d.to_string()),
@@ -158,7 +159,7 @@ impl Journal {
     /// # Errors
     /// No such agreement or a database failure.
     pub fn mark_charged(&self, id: i64, reference: &str, next_due: NaiveDate) -> Result<(), JournalError> {
-        require("merchant reference", reference)?;
+        require(Field::MerchantReference, reference)?;
         let conn = self.lock();
         let changed = conn
             .prepare_cached("UPDATE agreements SET last_charge_reference = ?2, next_due = ?3 WHERE id = ?1")?
@@ -176,11 +177,11 @@ impl Journal {
     /// [`JournalError::OrderNotFound`] when no such order exists; a link already recorded for
     /// that order; bad input.
     pub fn record_link(&self, link: &NewLink) -> Result<(), JournalError> {
-        require("profile", &link.profile)?;
-        require("merchant reference", &link.merchant_reference)?;
-        require("customer email", &link.customer_email)?;
+        require(Field::Profile, &link.profile)?;
+        require(Field::MerchantReference, &link.merchant_reference)?;
+        require(Field::CustomerEmail, &link.customer_email)?;
         refuse_card_numbers("customer email", &link.customer_email)?;
-        require("notification type", &link.notification)?;
+        require(Field::NotificationType, &link.notification)?;
         let conn = self.lock();
         let result = conn
             .prepare_cached(
@@ -193,7 +194,7 @@ impl Journal {
                 link.merchant_reference,
                 link.payment_link_id,
                 link.url,
-                sql_amount("amount", link.amount.minor_units())?,
+                sql_amount(Field::Amount, link.amount.minor_units())?,
                 link.amount.currency().code(),
                 link.customer_email,
                 link.notification,
@@ -316,7 +317,7 @@ fn split(v: &Option<Option<String>>) -> (bool, Option<String>) {
 fn check_interval(days: u32) -> Result<(), JournalError> {
     if days == 0 || days > 3660 {
         return Err(JournalError::Invalid {
-            field: "interval days",
+            field: Field::IntervalDays,
             problem: "must be between 1 and 3660 days".to_owned(),
         });
     }
@@ -325,7 +326,7 @@ fn check_interval(days: u32) -> Result<(), JournalError> {
 
 fn agreement_missing(id: i64) -> JournalError {
     JournalError::Invalid {
-        field: "agreement",
+        field: Field::Agreement,
         problem: format!("no recurring agreement #{id} in the journal"),
     }
 }

@@ -1,6 +1,7 @@
 //! Finding orders (the journal screen, `journal` on the command line) and exporting them as CSV.
 
 use super::{Filter, Journal, JournalError, ORDER_COLUMNS, OrderRow, order_from_row, sql_amount, ts};
+use crate::aps::field::Field;
 use crate::aps::money::format_minor;
 use rusqlite::types::Value;
 use std::borrow::Cow;
@@ -175,7 +176,7 @@ fn where_clause(f: &Filter) -> Result<(String, Vec<Value>), JournalError> {
         push("last4 = {}", vec![text(l4)]);
     }
     if let Some(a) = f.amount_minor {
-        push("amount_minor = {}", vec![Value::Integer(sql_amount("amount", a)?)]);
+        push("amount_minor = {}", vec![Value::Integer(sql_amount(Field::Amount, a)?)]);
     }
     if let Some(c) = f.currency {
         push("currency = {}", vec![text(c.code())]);

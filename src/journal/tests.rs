@@ -324,7 +324,7 @@ fn update_order_changes_only_what_is_set() {
     let err = j
         .update_order("main", "R-1", &OrderUpdate { fort_id: Some("12ab".into()), ..Default::default() })
         .unwrap_err();
-    assert!(err.to_string().starts_with("fort_id"), "{err}");
+    assert!(err.to_string().starts_with("Fort ID"), "{err}");
     let err = j
         .update_order(
             "main",

@@ -4,6 +4,7 @@
 //! saved card by name, email or last four digits.
 
 use super::{Journal, JournalError, MaskedCard, refuse_card_numbers, require, ts};
+use crate::aps::field::Field;
 use chrono::Utc;
 use rusqlite::{Row, params};
 
@@ -48,8 +49,8 @@ impl Journal {
     /// Empty names, a masked card that shows too much, free text holding a card number, or a
     /// database failure.
     pub fn upsert_token(&self, t: &TokenRecord) -> Result<(), JournalError> {
-        require("profile", &t.profile)?;
-        require("token name", &t.token_name)?;
+        require(Field::Profile, &t.profile)?;
+        require(Field::TokenName, &t.token_name)?;
         let masked = t.masked_card.as_deref().map(MaskedCard::parse).transpose()?;
         let last4 = masked.as_ref().and_then(MaskedCard::last4);
         for (field, text) in [

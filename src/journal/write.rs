@@ -11,7 +11,7 @@ pub(crate) fn write_outcome(
 ) -> Result<(), JournalError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let order_id = finish_operation_in(&tx, id, result)?.ok_or_else(|| JournalError::Invalid {
-        field: "operation",
+        field: Field::Operation,
         problem: format!("operation {id} belongs to no order; use finish_operation"),
     })?;
     update_order_in(&tx, order_id, update)?;
@@ -45,7 +45,7 @@ pub(crate) fn duplicate_in(
             params![
                 profile,
                 key,
-                sql_amount("amount", amount.minor_units())?,
+                sql_amount(Field::Amount, amount.minor_units())?,
                 amount.currency().code(),
                 ts(&since)
             ],
@@ -64,11 +64,11 @@ pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
 /// Refuses an empty identifier, or one that holds a card number: a card typed as a token
 /// name, a reference or an agreement id would otherwise be stored in clear. References the
 /// terminal makes never hold a run of 12 or more digits, so only a typed one can trip this.
-pub(crate) fn require(field: &'static str, value: &str) -> Result<(), JournalError> {
+pub(crate) fn require(field: Field, value: &str) -> Result<(), JournalError> {
     if value.trim().is_empty() {
         return Err(JournalError::Invalid { field, problem: "must not be empty".to_owned() });
     }
-    refuse_card_numbers(field, value)
+    refuse_card_numbers(field.label(), value)
 }
 
 pub(crate) fn check_text(field: &'static str, value: Option<&str>) -> Result<(), JournalError> {
@@ -87,12 +87,15 @@ pub(crate) fn validate_update(update: &OrderUpdate) -> Result<(), JournalError> 
     if let Some(fort_id) = &update.fort_id
         && (fort_id.is_empty() || fort_id.len() > 20 || !fort_id.bytes().all(|b| b.is_ascii_digit()))
     {
-        return Err(JournalError::Invalid { field: "fort_id", problem: "must be 1 to 20 digits".to_owned() });
+        return Err(JournalError::Invalid {
+            field: Field::FortId,
+            problem: "must be 1 to 20 digits".to_owned(),
+        });
     }
     Ok(())
 }
 
-pub(crate) fn sql_amount(field: &'static str, minor: u64) -> Result<i64, JournalError> {
+pub(crate) fn sql_amount(field: Field, minor: u64) -> Result<i64, JournalError> {
     i64::try_from(minor)
         .map_err(|_| JournalError::Invalid { field, problem: "amount is too large".to_owned() })
 }
@@ -118,7 +121,7 @@ pub(crate) fn insert_operation(
     order_id: Option<i64>,
     op: &NewOperation,
 ) -> Result<OpId, JournalError> {
-    let amount = op.amount.map(|m| sql_amount("amount", m.minor_units())).transpose()?;
+    let amount = op.amount.map(|m| sql_amount(Field::Amount, m.minor_units())).transpose()?;
     conn.prepare_cached(
         "INSERT INTO operations (order_id, profile, merchant_reference, operation, maintenance_reference,
             amount_minor, currency, state, operator, at, note, owner, deadline)
@@ -149,7 +152,7 @@ pub(crate) fn finish_operation_in(
 ) -> Result<Option<i64>, JournalError> {
     if result.state == OpState::Intent {
         return Err(JournalError::Invalid {
-            field: "operation result",
+            field: Field::OperationResult,
             problem: "an outcome cannot be Intent; use Unknown when the answer is not known".to_owned(),
         });
     }
@@ -215,9 +218,9 @@ pub(crate) fn update_order_in(conn: &Connection, order_id: i64, u: &OrderUpdate)
     .execute(params![
         order_id,
         u.state.map(OrderState::as_str),
-        amount("authorized amount", u.authorized_minor)?,
-        amount("captured amount", u.captured_minor)?,
-        amount("refunded amount", u.refunded_minor)?,
+        amount(Field::Amount, u.authorized_minor)?,
+        amount(Field::Amount, u.captured_minor)?,
+        amount(Field::Amount, u.refunded_minor)?,
         u.fort_id,
         u.last_response_code,
         u.last_message,

@@ -6,7 +6,7 @@
 
 use super::policy::{self, Amounts, Intent, Reading};
 use super::reconcile::{Pace, Settling};
-use super::{Ctx, Outcome, Progress, Service, ServiceError, Stage};
+use super::{Ctx, Field, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::card::{CardNumber, Cvv, Expiry};
 use crate::aps::command::{Charge, ChargeKind, Command, KeyedCard, OrderDetails, PaymentSource};
 use crate::aps::money::{Currency, Money};
@@ -112,18 +112,19 @@ fn non_empty(text: &str) -> Option<String> {
 /// # Errors
 /// [`ServiceError::Invalid`] naming the card field and the fix.
 pub(crate) fn parse_card(draft: &CardDraft) -> Result<KeyedCard, ServiceError> {
-    let number = CardNumber::parse(&draft.number).map_err(|e| ServiceError::invalid("card_number", e))?;
-    let expiry = Expiry::parse(&draft.expiry).map_err(|e| ServiceError::invalid("expiry_date", e))?;
+    let number = CardNumber::parse(&draft.number).map_err(|e| ServiceError::invalid(Field::CardNumber, e))?;
+    let expiry = Expiry::parse(&draft.expiry).map_err(|e| ServiceError::invalid(Field::ExpiryDate, e))?;
     let today = Utc::now();
     if expiry.is_expired(u16::try_from(today.year()).unwrap_or(u16::MAX), today.month() as u8) {
         return Err(ServiceError::invalid(
-            "expiry_date",
+            Field::ExpiryDate,
             "the card has expired: ask the customer for another card",
         ));
     }
     let cvv = match non_empty(&draft.cvv) {
         Some(text) => Some(
-            Cvv::parse(&text, number.brand()).map_err(|e| ServiceError::invalid("card_security_code", e))?,
+            Cvv::parse(&text, number.brand())
+                .map_err(|e| ServiceError::invalid(Field::CardSecurityCode, e))?,
         ),
         None => None,
     };
@@ -242,13 +243,15 @@ impl Service {
         ctx: &Ctx,
         draft: &ChargeDraft,
     ) -> Result<(ChargeRequest, PaymentMethod), ServiceError> {
-        let currency = Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid("currency", e))?;
-        let money = Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid("amount", e))?;
+        let currency =
+            Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid(Field::Currency, e))?;
+        let money =
+            Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid(Field::Amount, e))?;
         let reference = self.charge_reference(draft).await?;
         let (source, method) = self.payment_source(ctx, draft).await?;
         if draft.recurring && !matches!(draft.payment, PaymentDraft::Token(_)) {
             return Err(ServiceError::invalid(
-                "token_name",
+                Field::TokenName,
                 "a recurring charge uses the customer's stored card (token)",
             ));
         }
@@ -273,7 +276,7 @@ impl Service {
         // Every field is checked before anything is recorded: a typo costs nothing.
         command
             .check(&ctx.merchant())
-            .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
+            .map_err(|e| ServiceError::Invalid { field: e.field, message: e.to_string() })?;
         Ok((ChargeRequest { command, kind, money, reference }, method))
     }
 
@@ -286,7 +289,7 @@ impl Service {
         // A card number pasted into the reference would be stored and sent in clear.
         crate::journal::refuse_card_numbers("merchant_reference", &reference).map_err(|_| {
             ServiceError::invalid(
-                "merchant_reference",
+                Field::MerchantReference,
                 "this looks like a card number: use the order's own reference",
             )
         })?;
@@ -303,7 +306,7 @@ impl Service {
         Ok(match &draft.payment {
             PaymentDraft::Token(token) => {
                 let token = non_empty(token).ok_or_else(|| {
-                    ServiceError::invalid("token_name", "choose the customer's saved card (token) first")
+                    ServiceError::invalid(Field::TokenName, "choose the customer's saved card (token) first")
                 })?;
                 (
                     PaymentSource::Token(token.clone()),
@@ -313,7 +316,7 @@ impl Service {
             PaymentDraft::Card(card) => {
                 if !ctx.profile.trusted_channel {
                     return Err(ServiceError::invalid(
-                        "card_number",
+                        Field::CardNumber,
                         "this profile may not send card numbers: charge a saved card (token), or enable the trusted channel for a PCI-compliant merchant in Settings",
                     ));
                 }
@@ -330,15 +333,8 @@ impl Service {
         new_order: NewOrder,
         duplicate_since: Option<chrono::DateTime<Utc>>,
     ) -> Result<OpId, ServiceError> {
-        let recorded = self
-            .journal(move |j| j.record_order_intent_guarded(&new_order, duplicate_since))
-            .await
-            .map_err(|e| match e {
-                ServiceError::Journal(text) if text.contains("already used") => {
-                    ServiceError::invalid("merchant_reference", text)
-                }
-                other => other,
-            })?;
+        let recorded =
+            self.journal(move |j| j.record_order_intent_guarded(&new_order, duplicate_since)).await?;
         recorded.map_err(|existing| ServiceError::PossibleDuplicate { existing: Box::new(existing) })
     }
 
@@ -351,7 +347,7 @@ impl Service {
             .map_err(|e| ServiceError::Profile(e.to_string()))?;
         let fingerprint = crate::vault::card_fingerprint(&key, number.expose());
         let masked =
-            MaskedCard::parse(&number.masked()).map_err(|e| ServiceError::invalid("card_number", e))?;
+            MaskedCard::parse(&number.masked()).map_err(|e| ServiceError::invalid(Field::CardNumber, e))?;
         let fingerprint =
             CardFingerprint::parse(&fingerprint).map_err(|e| ServiceError::Profile(e.to_string()))?;
         Ok(PaymentMethod::Card { masked_card: masked, fingerprint })

@@ -2,7 +2,7 @@
 //! created readable by its owner only (an existing file is narrowed to that), and a symbolic
 //! link at the chosen path is refused rather than followed.
 
-use super::{Service, ServiceError};
+use super::{Field, Service, ServiceError};
 use crate::journal::Filter;
 use std::path::PathBuf;
 
@@ -24,7 +24,7 @@ impl Service {
             .await?;
         let shown = path.display().to_string();
         let cannot = |problem: String| ServiceError::Invalid {
-            field: "export file".into(),
+            field: Field::ExportFile,
             message: format!("{shown} could not be written ({problem}): choose another folder or name"),
         };
         tokio::task::spawn_blocking(move || crate::files::write_private(&path, &bytes))

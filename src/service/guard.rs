@@ -8,27 +8,29 @@
 //! on disk. The journal refuses it too (its last guard); this one answers first, in words an
 //! agent can act on. The detector is the protocol core's ([`contains_card_number`]).
 
-use super::ServiceError;
 use super::charge::{ChargeDraft, PaymentDraft};
 use super::links::LinkDraft;
 use super::recurring::AgreementDraft;
 use super::tokens::{CreateTokenDraft, TokenUpdateDraft};
+use super::{Field, ServiceError};
 use crate::aps::card::contains_card_number;
 
 /// What to do instead, by field (APS parameter names, as the forms know them).
-fn advice(field: &str) -> &'static str {
+fn advice(field: Field) -> &'static str {
     match field {
-        "token_name" => {
+        Field::TokenName => {
             "a saved card is chosen by its token name, never by its number: pick the customer's saved card, or take the card as a keyed card (trusted-channel profiles only)"
         }
-        "new_token_name" => {
+        Field::NewTokenName => {
             "name the token without the card number, e.g. the customer's name and the last 4 digits"
         }
-        "merchant_reference" => "use the order's own reference, or leave it empty and the terminal makes one",
-        "phone_number" | "customer_phone" => {
+        Field::MerchantReference => {
+            "use the order's own reference, or leave it empty and the terminal makes one"
+        }
+        Field::PhoneNumber | Field::CustomerPhone => {
             "write the phone number with its country code after a +, e.g. +971 50 123 4567"
         }
-        "agreement_id" => {
+        Field::AgreementId => {
             "copy the agreement id APS gave with the customer's first payment, not the card number"
         }
         _ => "remove it: a card number may only be typed in the keyed card's number field",
@@ -39,11 +41,11 @@ fn advice(field: &str) -> &'static str {
 ///
 /// # Errors
 /// [`ServiceError::Invalid`] naming the field and what to do.
-pub(crate) fn field(field: &str, text: &str) -> Result<(), ServiceError> {
+pub(crate) fn field(field: Field, text: &str) -> Result<(), ServiceError> {
     // A phone number written in international form (+971 50 123 4567, 00971...) is never a card
     // number: no card starts with + or 0. Without this, one phone number in ten (12 or more
     // digits) would pass the Luhn check by chance and be refused.
-    let phone = matches!(field, "phone_number" | "customer_phone");
+    let phone = matches!(field, Field::PhoneNumber | Field::CustomerPhone);
     let international = text.trim_start().starts_with('+') || text.trim_start().starts_with("00");
     if phone && international {
         return Ok(());
@@ -57,76 +59,76 @@ pub(crate) fn field(field: &str, text: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
-fn fields(pairs: &[(&str, &str)]) -> Result<(), ServiceError> {
-    pairs.iter().try_for_each(|(name, text)| field(name, text))
+fn fields(pairs: &[(Field, &str)]) -> Result<(), ServiceError> {
+    pairs.iter().try_for_each(|(name, text)| field(*name, text))
 }
 
 /// Every typed field of a charge but the keyed card's number, expiry and CVV.
 pub(crate) fn charge(draft: &ChargeDraft) -> Result<(), ServiceError> {
     match &draft.payment {
-        PaymentDraft::Token(token) => field("token_name", token)?,
-        PaymentDraft::Card(card) => field("card_holder_name", &card.holder_name)?,
+        PaymentDraft::Token(token) => field(Field::TokenName, token)?,
+        PaymentDraft::Card(card) => field(Field::CardHolderName, &card.holder_name)?,
     }
     let mail = draft.mail.clone().unwrap_or_default();
     fields(&[
-        ("merchant_reference", &draft.merchant_reference),
-        ("agreement_id", draft.agreement_id.as_deref().unwrap_or_default()),
-        ("customer_email", &draft.customer_email),
-        ("customer_name", &draft.customer_name),
-        ("phone_number", &draft.phone_number),
-        ("order_description", &draft.description),
-        ("slip_number", &mail.slip_number),
-        ("order_date", &mail.order_date),
-        ("postal_address", &mail.postal_address),
+        (Field::MerchantReference, &draft.merchant_reference),
+        (Field::AgreementId, draft.agreement_id.as_deref().unwrap_or_default()),
+        (Field::CustomerEmail, &draft.customer_email),
+        (Field::CustomerName, &draft.customer_name),
+        (Field::PhoneNumber, &draft.phone_number),
+        (Field::OrderDescription, &draft.description),
+        (Field::SlipNumber, &mail.slip_number),
+        (Field::OrderDate, &mail.order_date),
+        (Field::PostalAddress, &mail.postal_address),
     ])
 }
 
 pub(crate) fn token_update(draft: &TokenUpdateDraft) -> Result<(), ServiceError> {
     fields(&[
-        ("token_name", &draft.token_name),
-        ("new_token_name", &draft.new_token_name),
-        ("card_holder_name", &draft.holder_name),
+        (Field::TokenName, &draft.token_name),
+        (Field::NewTokenName, &draft.new_token_name),
+        (Field::CardHolderName, &draft.holder_name),
     ])
 }
 
 pub(crate) fn create_token(draft: &CreateTokenDraft) -> Result<(), ServiceError> {
     fields(&[
-        ("token_name", &draft.token_name),
-        ("customer_email", &draft.customer_email),
-        ("customer_name", &draft.customer_name),
-        ("card_holder_name", &draft.card.holder_name),
+        (Field::TokenName, &draft.token_name),
+        (Field::CustomerEmail, &draft.customer_email),
+        (Field::CustomerName, &draft.customer_name),
+        (Field::CardHolderName, &draft.card.holder_name),
     ])
 }
 
 pub(crate) fn link(draft: &LinkDraft) -> Result<(), ServiceError> {
     fields(&[
-        ("merchant_reference", &draft.merchant_reference),
-        ("customer_email", &draft.customer_email),
-        ("customer_name", &draft.customer_name),
-        ("customer_phone", &draft.customer_phone),
-        ("order_description", &draft.description),
+        (Field::MerchantReference, &draft.merchant_reference),
+        (Field::CustomerEmail, &draft.customer_email),
+        (Field::CustomerName, &draft.customer_name),
+        (Field::CustomerPhone, &draft.customer_phone),
+        (Field::OrderDescription, &draft.description),
     ])
 }
 
 pub(crate) fn agreement(draft: &AgreementDraft) -> Result<(), ServiceError> {
     fields(&[
-        ("token_name", &draft.token_name),
-        ("agreement_id", &draft.agreement_id),
-        ("customer_email", &draft.customer_email),
-        ("customer_name", &draft.customer_name),
+        (Field::TokenName, &draft.token_name),
+        (Field::AgreementId, &draft.agreement_id),
+        (Field::CustomerEmail, &draft.customer_email),
+        (Field::CustomerName, &draft.customer_name),
     ])
 }
 
 /// The reference of a capture, void, refund or status check.
 pub(crate) fn reference(reference: &str) -> Result<(), ServiceError> {
-    field("merchant_reference", reference)
+    field(Field::MerchantReference, reference)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn refused_field(result: Result<(), ServiceError>) -> Option<String> {
+    fn refused_field(result: Result<(), ServiceError>) -> Option<Field> {
         match result {
             Err(ServiceError::Invalid { field, .. }) => Some(field),
             _ => None,
@@ -140,7 +142,7 @@ mod tests {
         let err = charge(&draft).unwrap_err();
         assert_eq!(
             err.to_string(),
-            format!("token name: this looks like a card number; {}", advice("token_name"))
+            format!("token name: this looks like a card number; {}", advice(Field::TokenName))
         );
         draft.payment = PaymentDraft::Token("jane-visa-0001".into());
         assert!(charge(&draft).is_ok());
@@ -150,16 +152,16 @@ mod tests {
     fn every_typed_field_of_a_charge_is_checked() {
         let card = "4005-5500-0000-0001";
         type Edit = fn(&mut ChargeDraft, &str);
-        let cases: [(&str, Edit); 9] = [
-            ("merchant_reference", |d, v| d.merchant_reference = v.into()),
-            ("agreement_id", |d, v| d.agreement_id = Some(v.into())),
-            ("customer_email", |d, v| d.customer_email = v.into()),
-            ("customer_name", |d, v| d.customer_name = v.into()),
-            ("phone_number", |d, v| d.phone_number = v.into()),
-            ("order_description", |d, v| d.description = v.into()),
-            ("slip_number", |d, v| d.mail.get_or_insert_default().slip_number = v.into()),
-            ("postal_address", |d, v| d.mail.get_or_insert_default().postal_address = v.into()),
-            ("card_holder_name", |d, v| {
+        let cases: [(Field, Edit); 9] = [
+            (Field::MerchantReference, |d, v| d.merchant_reference = v.into()),
+            (Field::AgreementId, |d, v| d.agreement_id = Some(v.into())),
+            (Field::CustomerEmail, |d, v| d.customer_email = v.into()),
+            (Field::CustomerName, |d, v| d.customer_name = v.into()),
+            (Field::PhoneNumber, |d, v| d.phone_number = v.into()),
+            (Field::OrderDescription, |d, v| d.description = v.into()),
+            (Field::SlipNumber, |d, v| d.mail.get_or_insert_default().slip_number = v.into()),
+            (Field::PostalAddress, |d, v| d.mail.get_or_insert_default().postal_address = v.into()),
+            (Field::CardHolderName, |d, v| {
                 d.payment = PaymentDraft::Card(super::super::CardDraft {
                     holder_name: v.into(),
                     ..Default::default()
@@ -170,7 +172,7 @@ mod tests {
             let mut draft = ChargeDraft::new("main", "AED");
             draft.payment = PaymentDraft::Token("jane-visa".into());
             set(&mut draft, card);
-            assert_eq!(refused_field(charge(&draft)).as_deref(), Some(name));
+            assert_eq!(refused_field(charge(&draft)), Some(name));
         }
     }
 
@@ -179,14 +181,14 @@ mod tests {
         let card = "4005.5500.0000.0001";
         let update =
             TokenUpdateDraft { token_name: "t1".into(), new_token_name: card.into(), ..Default::default() };
-        assert_eq!(refused_field(token_update(&update)).as_deref(), Some("new_token_name"));
+        assert_eq!(refused_field(token_update(&update)), Some(Field::NewTokenName));
         let create = CreateTokenDraft { token_name: card.into(), ..Default::default() };
-        assert_eq!(refused_field(create_token(&create)).as_deref(), Some("token_name"));
+        assert_eq!(refused_field(create_token(&create)), Some(Field::TokenName));
         let link_draft = LinkDraft { customer_phone: card.into(), ..Default::default() };
-        assert_eq!(refused_field(link(&link_draft)).as_deref(), Some("customer_phone"));
+        assert_eq!(refused_field(link(&link_draft)), Some(Field::CustomerPhone));
         let agreement_draft = AgreementDraft { agreement_id: card.into(), ..Default::default() };
-        assert_eq!(refused_field(agreement(&agreement_draft)).as_deref(), Some("agreement_id"));
-        assert_eq!(refused_field(reference(card)).as_deref(), Some("merchant_reference"));
+        assert_eq!(refused_field(agreement(&agreement_draft)), Some(Field::AgreementId));
+        assert_eq!(refused_field(reference(card)), Some(Field::MerchantReference));
         assert!(reference("MT-261125-ABCD2345").is_ok());
         assert!(agreement(&AgreementDraft { agreement_id: "AGR-77".into(), ..Default::default() }).is_ok());
     }
@@ -196,10 +198,10 @@ mod tests {
         // 971501234563 passes the Luhn check: written with its + it is plainly a phone number.
         assert!(crate::aps::card::contains_card_number("971 50 123 4563"));
         for phone in ["+971 50 123 4563", "+971501234563", "00971 50 123 4563", " +44 7911 123456"] {
-            field("phone_number", phone).unwrap();
-            field("customer_phone", phone).unwrap();
+            field(Field::PhoneNumber, phone).unwrap();
+            field(Field::CustomerPhone, phone).unwrap();
         }
-        let err = field("phone_number", "4005 5500 0000 0001").unwrap_err();
+        let err = field(Field::PhoneNumber, "4005 5500 0000 0001").unwrap_err();
         assert!(err.to_string().contains("country code after a +"), "{err}");
     }
 }

@@ -1,5 +1,6 @@
 //! Payment links: creating one APS sends to the customer, and asking APS about the open ones.
 
+use super::Field;
 use super::charge::{op_state, text};
 use super::policy::{self, Reading};
 use super::tokens::non_empty;
@@ -154,8 +155,10 @@ impl Service {
         draft: &LinkDraft,
         now: DateTime<Utc>,
     ) -> Result<LinkRequest, ServiceError> {
-        let currency = Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid("currency", e))?;
-        let money = Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid("amount", e))?;
+        let currency =
+            Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid(Field::Currency, e))?;
+        let money =
+            Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid(Field::Amount, e))?;
         let reference = match non_empty(&draft.merchant_reference) {
             Some(typed) => typed,
             None => self.new_reference().await?,
@@ -174,7 +177,7 @@ impl Service {
         });
         command
             .check(&ctx.merchant())
-            .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
+            .map_err(|e| ServiceError::Invalid { field: e.field, message: e.to_string() })?;
         Ok(LinkRequest { reference, money, expires_at, command })
     }
 

@@ -4,7 +4,7 @@
 use super::charge::{op_state, text};
 use super::policy::{self, Amounts, Intent, Reading};
 use super::reconcile::{Pace, Settling};
-use super::{Ctx, Outcome, Progress, Service, ServiceError, Stage};
+use super::{Ctx, Field, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::Operation;
 use crate::aps::command::{Capture, Command, Refund, Void};
 use crate::aps::money::{Money, format_minor};
@@ -81,9 +81,9 @@ impl Service {
             ))
         })?;
         let money = match amount_text {
-            Some(text) => {
-                Some(Money::parse(text, order.currency).map_err(|e| ServiceError::invalid("amount", e))?)
-            }
+            Some(text) => Some(
+                Money::parse(text, order.currency).map_err(|e| ServiceError::invalid(Field::Amount, e))?,
+            ),
             None => None,
         };
         self.check_before_sending_again(&ctx, &order).await?;
@@ -233,7 +233,10 @@ impl Service {
     ) -> Result<StatusReport, ServiceError> {
         let reference = reference.trim();
         if reference.is_empty() {
-            return Err(ServiceError::invalid("merchant_reference", "type the order's merchant reference"));
+            return Err(ServiceError::invalid(
+                Field::MerchantReference,
+                "type the order's merchant reference",
+            ));
         }
         super::guard::reference(reference)?;
         let ctx = self.ctx(profile).await?;
@@ -324,7 +327,10 @@ fn maintenance_command(
             Command::Void(Void { merchant_reference, fort_id, order_description: None })
         }
         (op, _) => {
-            return Err(ServiceError::invalid("amount", format!("{op} needs an amount; a void takes none")));
+            return Err(ServiceError::invalid(
+                Field::Amount,
+                format!("{op} needs an amount; a void takes none"),
+            ));
         }
     })
 }

@@ -29,10 +29,12 @@ mod references;
 mod retry;
 mod tokens;
 
+/// What a field error names: the screens put the cursor in its input.
+pub use crate::aps::field::Field;
 pub use charge::{CardDraft, ChargeDraft, MailDetails, PaymentDraft};
 pub use maintenance::StatusReport;
 pub use profile_test::ProfileTest;
-pub use profiles::ProfileSummary;
+pub use profiles::{ProfileSummary, check_app_settings, check_stored_profile};
 pub use reconcile::summary as reconcile_summary;
 pub use references::{new_reference, operator_name};
 
@@ -144,7 +146,7 @@ pub struct Outcome {
 pub enum ServiceError {
     /// A field is wrong; nothing was sent.
     #[error("{}", invalid_message(.field, .message))]
-    Invalid { field: String, message: String },
+    Invalid { field: Field, message: String },
     /// The same card or token was charged the same amount a few minutes ago.
     #[error("{}", duplicate_message(.existing))]
     PossibleDuplicate { existing: Box<OrderRow> },
@@ -180,14 +182,8 @@ pub(crate) fn after_send(e: ServiceError) -> ServiceError {
 
 /// The message names the field once: most already do ("amount has 3 decimals..."), the rest get
 /// it in front.
-fn invalid_message(field: &str, message: &str) -> String {
-    let spoken = field.replace('_', " ");
-    let lower = message.to_lowercase();
-    if lower.starts_with(field) || lower.starts_with(&spoken) {
-        message.to_owned()
-    } else {
-        format!("{spoken}: {message}")
-    }
+fn invalid_message(field: &Field, message: &str) -> String {
+    field.named(message)
 }
 
 fn duplicate_message(existing: &OrderRow) -> String {
@@ -211,8 +207,8 @@ fn duplicate_message(existing: &OrderRow) -> String {
 }
 
 impl ServiceError {
-    fn invalid(field: &str, message: impl std::fmt::Display) -> Self {
-        Self::Invalid { field: field.to_owned(), message: message.to_string() }
+    fn invalid(field: Field, message: impl std::fmt::Display) -> Self {
+        Self::Invalid { field, message: message.to_string() }
     }
 }
 
@@ -222,7 +218,8 @@ impl From<journal::JournalError> for ServiceError {
         match e {
             J::Busy(text) => Self::Busy(text),
             J::Invalid { field, problem } => Self::invalid(field, problem),
-            J::CurrencyMismatch { .. } => Self::invalid("currency", e),
+            J::CurrencyMismatch { .. } => Self::invalid(Field::Currency, e),
+            J::DuplicateReference { .. } => Self::invalid(Field::MerchantReference, e),
             J::OrderNotFound { .. } => Self::NotFound(e.to_string()),
             other => Self::Journal(other.to_string()),
         }
@@ -401,7 +398,7 @@ impl Service {
         let op = command.operation();
         let mut params = command
             .to_params(&ctx.merchant())
-            .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
+            .map_err(|e| ServiceError::Invalid { field: e.field, message: e.to_string() })?;
         let signature =
             crate::aps::sign::sign(&params, ctx.credentials.request_phrase.expose(), ctx.profile.algorithm);
         params.insert("signature".into(), signature.into());

@@ -29,7 +29,7 @@ impl Service {
         });
         let mut params = command
             .to_params(&ctx.merchant())
-            .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
+            .map_err(|e| ServiceError::Invalid { field: e.field, message: e.to_string() })?;
         let signature =
             crate::aps::sign::sign(&params, ctx.credentials.request_phrase.expose(), ctx.profile.algorithm);
         params.insert("signature".into(), signature.into());

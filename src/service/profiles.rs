@@ -2,7 +2,7 @@
 //! the CLI never touch the keychain or the config file themselves. Keychain calls can block
 //! (D-Bus round trips), so each runs on the blocking pool.
 
-use super::{Service, ServiceError};
+use super::{Field, Service, ServiceError};
 use crate::aps::secret::Secret;
 use crate::vault::{Credentials, Profile, SecretKind, SecretStatus, Settings, Vault, VaultError};
 use std::sync::Arc;
@@ -16,8 +16,34 @@ pub struct ProfileSummary {
     pub built_in: bool,
 }
 
+/// A wrong field (a profile's, a secret's, a setting's) stays a field error naming it, so the
+/// screens can put the cursor there; anything else is about the profile store as a whole.
 fn vault_error(e: VaultError) -> ServiceError {
-    ServiceError::Profile(e.to_string())
+    let field = match &e {
+        VaultError::Invalid { field, .. } => *field,
+        VaultError::InvalidSecret { kind, .. } => kind.field(),
+        VaultError::ProfileExists(_) => Field::ProfileName,
+        _ => return ServiceError::Profile(e.to_string()),
+    };
+    ServiceError::Invalid { field, message: e.to_string() }
+}
+
+/// Checks a profile by the rules it must meet to be stored, before anything (a secret
+/// included) leaves a form.
+///
+/// # Errors
+/// [`ServiceError::Invalid`] naming the first wrong field.
+pub fn check_stored_profile(profile: &Profile) -> Result<(), ServiceError> {
+    profile.validate_stored().map_err(vault_error)
+}
+
+/// Checks the app settings by the rules saving them applies ([`Settings::validate`]), so a
+/// form can say what is wrong before it starts the save.
+///
+/// # Errors
+/// [`ServiceError::Invalid`] naming the wrong setting.
+pub fn check_app_settings(settings: &Settings) -> Result<(), ServiceError> {
+    settings.validate().map_err(vault_error)
 }
 
 impl Service {
@@ -118,8 +144,11 @@ impl Service {
         self.vault().settings()
     }
 
+    /// Saves the app settings, checked first ([`check_app_settings`]).
+    ///
     /// # Errors
-    /// The config file cannot be written.
+    /// [`ServiceError::Invalid`] naming a setting out of its range, an unknown default profile,
+    /// or the config file cannot be written.
     pub async fn set_app_settings(&self, settings: Settings) -> Result<(), ServiceError> {
         self.vault_call(move |v| v.set_settings(settings)).await
     }

@@ -1,5 +1,6 @@
 //! Recurring agreements on stored cards, and charging the ones that are due.
 
+use super::Field;
 use super::charge::ChargeDraft;
 use super::tokens::non_empty;
 use super::{Outcome, Progress, Service, ServiceError};
@@ -31,29 +32,31 @@ impl Service {
     pub async fn add_agreement(&self, profile: &str, draft: AgreementDraft) -> Result<i64, ServiceError> {
         super::guard::agreement(&draft)?;
         let token = non_empty(&draft.token_name).ok_or_else(|| {
-            ServiceError::invalid("token_name", "choose the customer's stored card (token)")
+            ServiceError::invalid(Field::TokenName, "choose the customer's stored card (token)")
         })?;
-        crate::aps::fields::check("token_name", &token)
-            .map_err(|e| ServiceError::invalid("token_name", e))?;
+        crate::aps::fields::check(Field::TokenName, &token)
+            .map_err(|e| ServiceError::invalid(Field::TokenName, e))?;
         let email = draft.customer_email.trim().to_owned();
-        crate::aps::fields::check("customer_email", &email)
-            .map_err(|e| ServiceError::invalid("customer_email", e))?;
+        crate::aps::fields::check(Field::CustomerEmail, &email)
+            .map_err(|e| ServiceError::invalid(Field::CustomerEmail, e))?;
         let agreement_id = non_empty(&draft.agreement_id);
         if let Some(id) = &agreement_id {
-            crate::aps::fields::check("agreement_id", id)
-                .map_err(|e| ServiceError::invalid("agreement_id", e))?;
+            crate::aps::fields::check(Field::AgreementId, id)
+                .map_err(|e| ServiceError::invalid(Field::AgreementId, e))?;
         }
-        let currency = Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid("currency", e))?;
-        let amount = Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid("amount", e))?;
+        let currency =
+            Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid(Field::Currency, e))?;
+        let amount =
+            Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid(Field::Amount, e))?;
         if !(1..=366).contains(&draft.interval_days) {
             return Err(ServiceError::invalid(
-                "interval_days",
+                Field::IntervalDays,
                 "charge every 1 to 366 days, e.g. 30 for monthly",
             ));
         }
         let next_due = match non_empty(&draft.first_due) {
             Some(text) => chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
-                ServiceError::invalid("first_due", "type the first charge date as YYYY-MM-DD")
+                ServiceError::invalid(Field::FirstDue, "type the first charge date as YYYY-MM-DD")
             })?,
             None => Utc::now().date_naive(),
         };

@@ -49,7 +49,7 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.len() <= 40);
         assert!(a.starts_with("MT-KQZT-"), "{a}");
-        crate::aps::fields::check("merchant_reference", &a).unwrap();
+        crate::aps::fields::check(crate::aps::field::Field::MerchantReference, &a).unwrap();
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use super::charge::{CardDraft, parse_card};
 use super::policy::{Amounts, Intent, Reading};
-use super::{Ctx, Outcome, Progress, Service, ServiceError, Stage};
+use super::{Ctx, Field, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::command::{Charge, ChargeKind, Command, OrderDetails, PaymentSource};
 use crate::aps::money::Money;
 use crate::journal::{OrderKind, OrderRow, PaymentMethod};
@@ -44,7 +44,7 @@ impl Service {
         // Every field is checked again before anything is recorded.
         command
             .check(&ctx.merchant())
-            .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
+            .map_err(|e| ServiceError::Invalid { field: e.field, message: e.to_string() })?;
         let lease = self.lease();
         let deadline = lease.deadline;
         let (p, r, operator) = (profile.to_owned(), reference.to_owned(), ctx.profile.operator.clone());
@@ -73,11 +73,11 @@ impl Service {
             (None, Some(card)) => {
                 let keyed = parse_card(&card)?;
                 let PaymentMethod::Card { fingerprint, .. } = self.card_method(&keyed.number).await? else {
-                    return Err(ServiceError::invalid("card_number", "type the card number"));
+                    return Err(ServiceError::invalid(Field::CardNumber, "type the card number"));
                 };
                 if order.card_fingerprint.as_deref() != Some(fingerprint.as_str()) {
                     return Err(ServiceError::invalid(
-                        "card_number",
+                        Field::CardNumber,
                         format!(
                             "this is not the card of order {}: key the same card, or take a new order",
                             order.merchant_reference
@@ -87,7 +87,7 @@ impl Service {
                 Ok(PaymentSource::Card(keyed))
             }
             (None, None) => Err(ServiceError::invalid(
-                "card_number",
+                Field::CardNumber,
                 format!(
                     "order {} was paid with a keyed card, which is never stored: key the same card again to send it",
                     order.merchant_reference
@@ -106,7 +106,7 @@ fn charge_again(ctx: &Ctx, order: &OrderRow, source: PaymentSource) -> Result<Co
         OrderKind::AuthorizeOnly => ChargeKind::AuthorizeOnly,
         OrderKind::PaymentLink => {
             return Err(ServiceError::invalid(
-                "order",
+                Field::Order,
                 "a payment link is not sent again: create a new link",
             ));
         }

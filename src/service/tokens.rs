@@ -8,7 +8,7 @@
 
 use super::charge::{CardDraft, op_state, parse_card, text};
 use super::policy::{self, Reading};
-use super::{Outcome, Progress, Service, ServiceError, Stage};
+use super::{Field, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::Params;
 use crate::aps::command::{Command, CreateToken, TokenStatus, UpdateToken};
 use crate::aps::money::Currency;
@@ -56,10 +56,11 @@ impl Service {
         super::guard::token_update(&draft)?;
         let ctx = self.ctx(profile).await?;
         let token = non_empty(&draft.token_name)
-            .ok_or_else(|| ServiceError::invalid("token_name", "choose a token first"))?;
+            .ok_or_else(|| ServiceError::invalid(Field::TokenName, "choose a token first"))?;
         let expiry = match non_empty(&draft.expiry) {
             Some(e) => Some(
-                crate::aps::card::Expiry::parse(&e).map_err(|e| ServiceError::invalid("expiry_date", e))?,
+                crate::aps::card::Expiry::parse(&e)
+                    .map_err(|e| ServiceError::invalid(Field::ExpiryDate, e))?,
             ),
             None => None,
         };
@@ -111,7 +112,7 @@ impl Service {
         let ctx = self.ctx(profile).await?;
         if !ctx.profile.trusted_channel {
             return Err(ServiceError::invalid(
-                "card_number",
+                Field::CardNumber,
                 "this profile may not send card numbers: tokens can only be created on a trusted-channel profile",
             ));
         }
@@ -143,7 +144,7 @@ impl Service {
         // Validate before recording anything.
         command
             .check(&ctx.merchant())
-            .map_err(|e| ServiceError::Invalid { field: e.field.clone(), message: e.to_string() })?;
+            .map_err(|e| ServiceError::Invalid { field: e.field, message: e.to_string() })?;
         let new_op = NewOperation {
             profile: ctx.profile.name.clone(),
             merchant_reference: reference.to_owned(),

@@ -15,6 +15,7 @@ pub(crate) use wire::{
 use super::SimConfig;
 use super::SimError;
 use super::state::{Persister, State};
+use crate::aps::field::Field;
 use crate::aps::money::{Currency, Money};
 use crate::aps::secret::Secret;
 use crate::aps::sign::{self, Algorithm};
@@ -307,34 +308,34 @@ pub(crate) fn validate(op: Operation, req: &Params) -> Result<Checked, Reject> {
 /// The mandatory fields of a request (spec 3): the client's own list
 /// ([`crate::aps::command::required_fields`]), less what [`Engine::admit`] already checked, plus
 /// what depends on the request itself (card data, recurring, SMS, check status by fort_id).
-fn required_fields(op: Operation, req: &Params) -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = crate::aps::command::required_fields(op)
+fn required_fields(op: Operation, req: &Params) -> Vec<Field> {
+    let mut names: Vec<Field> = crate::aps::command::required_fields(op)
         .iter()
         .copied()
-        .filter(|n| !matches!(*n, "access_code" | "merchant_identifier"))
+        .filter(|n| !matches!(*n, Field::AccessCode | Field::MerchantIdentifier))
         .collect();
     match op {
         Operation::Purchase | Operation::Authorization => {
             let eci = text(req, "eci");
             if text(req, "card_number").is_some() && eci != Some("RECURRING") {
-                names.push("expiry_date");
+                names.push(Field::ExpiryDate);
                 if eci == Some("ECOMMERCE") {
-                    names.push("card_security_code");
+                    names.push(Field::CardSecurityCode);
                 }
             } else {
-                names.push("token_name");
+                names.push(Field::TokenName);
             }
             if eci == Some("RECURRING") {
-                names.push("agreement_id");
+                names.push(Field::AgreementId);
             }
         }
         Operation::CheckStatus if text(req, "fort_id").is_some() => {
-            names.retain(|n| *n != "merchant_reference")
+            names.retain(|n| *n != Field::MerchantReference)
         }
         Operation::PaymentLink => {
             let types = text(req, "notification_type").unwrap_or_default();
             if types.split(',').any(|t| t.trim() == "SMS") && !types.split(',').any(|t| t.trim() == "NONE") {
-                names.push("customer_phone");
+                names.push(Field::CustomerPhone);
             }
         }
         _ => {}

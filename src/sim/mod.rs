@@ -198,7 +198,7 @@ impl SeedToken {
         if self.name.is_empty() {
             return Err(err("the token name is empty"));
         }
-        if crate::aps::fields::check("token_name", &self.name).is_err() {
+        if crate::aps::fields::check(crate::aps::field::Field::TokenName, &self.name).is_err() {
             return Err(err("the token name may hold letters, digits and _ - . @, at most 100"));
         }
         match crate::aps::card::CardNumber::parse(self.card_number.expose()) {

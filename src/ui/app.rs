@@ -235,6 +235,7 @@ impl TerminalApp {
                     }
                     self.profile = *profile;
                 }
+                AppCommand::SettingsChanged(settings) => self.settings = settings,
                 AppCommand::LinkFromPhoneOrder => {
                     let form = &self.screens.phone.form;
                     self.screens.payment_link.prefill(LinkPrefill {

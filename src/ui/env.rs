@@ -6,6 +6,7 @@
 
 use super::dialogs::FileDialogs;
 use crate::aps::money::Currency;
+use crate::service::AppSettings;
 use crate::service::ProfileEnvironment;
 use crate::service::handle::ServiceHandle;
 
@@ -39,6 +40,13 @@ pub struct UiSettings {
 impl Default for UiSettings {
     fn default() -> Self {
         Self { card_idle_wipe_secs: 180 }
+    }
+}
+
+impl UiSettings {
+    /// The desktop's part of the app settings the vault keeps.
+    pub fn of(settings: &AppSettings) -> Self {
+        Self { card_idle_wipe_secs: u64::from(settings.card_idle_wipe_secs) }
     }
 }
 
@@ -119,6 +127,8 @@ pub enum AppCommand {
     ProfileChanged(Box<ActiveProfile>),
     /// Fill the payment link form from the phone order being taken.
     LinkFromPhoneOrder,
+    /// The app settings were saved in Settings: every screen uses them from the next frame.
+    SettingsChanged(UiSettings),
 }
 
 /// Everything a screen may use while it draws.

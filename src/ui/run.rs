@@ -58,7 +58,7 @@ pub fn run(service: Service, runtime: tokio::runtime::Handle, options: UiOptions
         ))
     })?;
     let profile = active_profile(summary, &app_settings.operator);
-    let settings = UiSettings { card_idle_wipe_secs: u64::from(app_settings.card_idle_wipe_secs) };
+    let settings = UiSettings::of(&app_settings);
     let mut viewport = egui::ViewportBuilder::default()
         .with_title(format!("moto-terminal - {} ({})", profile.name, profile.environment.label()))
         .with_app_id("io.github.moto_terminal")

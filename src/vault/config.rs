@@ -79,6 +79,7 @@ fn parse_config(text: &str) -> Result<ConfigFile, String> {
             config.version
         ));
     }
+    config.settings.validate().map_err(|e| format!("settings: {e}"))?;
     for p in &config.profiles {
         // Never shown as the Demo: a stored "demo" profile could point anywhere while its
         // banner said that no money moves.

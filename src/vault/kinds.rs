@@ -3,6 +3,7 @@
 
 use super::VaultError;
 use super::secrets::validate_secret;
+use crate::aps::field::Field;
 use crate::aps::secret::Secret;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -34,6 +35,15 @@ impl SecretKind {
             Self::AccessCode => "access code",
             Self::RequestPhrase => "SHA request phrase",
             Self::ResponsePhrase => "SHA response phrase",
+        }
+    }
+
+    /// The field an error about this secret names.
+    pub fn field(self) -> Field {
+        match self {
+            Self::AccessCode => Field::AccessCode,
+            Self::RequestPhrase => Field::RequestPhrase,
+            Self::ResponsePhrase => Field::ResponsePhrase,
         }
     }
 

@@ -26,12 +26,14 @@ pub use built_in::Starter;
 pub use config::{CONFIG_FILE, CONFIG_LOCK_FILE};
 pub use kinds::{Credentials, EnvSource, SecretKind, SecretStatus};
 pub use profile::{
-    Environment, MAX_PROFILE_NAME, PRODUCTION_HOST, Profile, SANDBOX_HOST, Settings, check_endpoint,
+    CARD_WIPE_SECS, Environment, MAX_PROFILE_NAME, PRODUCTION_HOST, Profile, SANDBOX_HOST, Settings,
+    check_endpoint,
 };
 use secrets::validate_secret;
 pub use secrets::{card_fingerprint, check_secret};
 pub use store::{StoreKind, platform_store, probe_store};
 
+use crate::aps::field::Field;
 use crate::aps::secret::Secret;
 use built_in::BuiltIn;
 use config::ConfigFile;
@@ -50,8 +52,9 @@ pub const INSTALLATION_KEY_ENTRY: &str = "installation-key";
 /// Why a vault call failed. Messages say what to do; none contains a secret.
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
-    #[error("{field}: {problem}")]
-    InvalidProfile { field: &'static str, problem: String },
+    /// A field of a profile or of the app settings is wrong.
+    #[error("{}", .field.named(.problem))]
+    Invalid { field: Field, problem: String },
     #[error("a profile named \"{0}\" already exists; choose another name")]
     ProfileExists(String),
     #[error("no profile named \"{0}\"; add it in Settings, Profiles or with `moto-terminal profile add`")]
@@ -63,8 +66,9 @@ pub enum VaultError {
         env = kind.env_var()
     )]
     MissingSecret { profile: String, kind: SecretKind },
+    /// A secret as typed (or as given by `source_name`, an environment variable) is wrong.
     #[error("{source_name}: {problem}")]
-    InvalidSecret { source_name: String, problem: String },
+    InvalidSecret { kind: SecretKind, source_name: String, problem: String },
     #[error(
         "the keychain could not {action}: {source}; unlock the keychain (log in to the desktop session) and try again"
     )]
@@ -292,14 +296,10 @@ impl Vault {
     /// are written, so another process's change to a different setting is kept.
     ///
     /// # Errors
-    /// An unknown default profile, a bad operator name, or the file cannot be saved.
+    /// An unknown default profile, a setting out of its range ([`Settings::validate`]), or the
+    /// file cannot be saved.
     pub fn set_settings(&self, settings: Settings) -> Result<(), VaultError> {
-        if settings.operator.chars().count() > 50 || settings.operator.chars().any(char::is_control) {
-            return Err(VaultError::InvalidProfile {
-                field: "operator",
-                problem: "must be at most 50 characters on one line".to_owned(),
-            });
-        }
+        settings.validate()?;
         let seen = self.settings();
         self.update(|config, built_in| {
             if let Some(name) = &settings.default_profile

@@ -2,6 +2,7 @@
 //! These live in `config.json`, which is why nothing secret may ever be a field here.
 
 use super::VaultError;
+use crate::aps::field::Field;
 use crate::aps::money::Currency;
 use crate::aps::sign::Algorithm;
 use serde::{Deserialize, Serialize};
@@ -69,8 +70,8 @@ impl FromStr for Environment {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let norm = text.trim().to_ascii_lowercase();
-        Self::ALL.into_iter().find(|e| e.as_str() == norm).ok_or_else(|| VaultError::InvalidProfile {
-            field: "environment",
+        Self::ALL.into_iter().find(|e| e.as_str() == norm).ok_or_else(|| VaultError::Invalid {
+            field: Field::Environment,
             problem: format!("\"{}\" is not an environment; use demo, sandbox or production", text.trim()),
         })
     }
@@ -140,7 +141,7 @@ impl Profile {
     /// Checks every field, naming the first wrong one and how to fix it.
     ///
     /// # Errors
-    /// [`VaultError::InvalidProfile`].
+    /// [`VaultError::Invalid`].
     pub fn validate(&self) -> Result<(), VaultError> {
         self.validate_fields()?;
         check_endpoint(self.environment, &self.endpoint, self.custom_endpoint)
@@ -149,11 +150,11 @@ impl Profile {
     /// [`Profile::validate`], and not a demo profile: the rule for a profile to be stored.
     ///
     /// # Errors
-    /// [`VaultError::InvalidProfile`].
+    /// [`VaultError::Invalid`].
     pub fn validate_stored(&self) -> Result<(), VaultError> {
         if self.environment == Environment::Demo {
-            return Err(VaultError::InvalidProfile {
-                field: "environment",
+            return Err(VaultError::Invalid {
+                field: Field::Environment,
                 problem: "the Demo merchant is built in and cannot be stored; choose sandbox (a simulator on this computer is allowed there) or production".to_owned(),
             });
         }
@@ -172,28 +173,28 @@ impl Profile {
     /// Every field but the endpoint.
     ///
     /// # Errors
-    /// [`VaultError::InvalidProfile`].
+    /// [`VaultError::Invalid`].
     pub fn validate_fields(&self) -> Result<(), VaultError> {
-        let invalid = |field, problem: String| Err(VaultError::InvalidProfile { field, problem });
+        let invalid = |field, problem: String| Err(VaultError::Invalid { field, problem });
         validate_name(&self.name)?;
         let mid = &self.merchant_identifier;
         if mid.is_empty() || mid.len() > 20 || !mid.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return invalid(
-                "merchant identifier",
+                Field::MerchantIdentifier,
                 "must be 1 to 20 letters and digits, as shown in APS Integration Settings, Security Settings"
                     .to_owned(),
             );
         }
         if self.operator.chars().count() > 50 || self.operator.chars().any(char::is_control) {
-            return invalid("operator", "must be at most 50 characters on one line".to_owned());
+            return invalid(Field::Operator, "must be at most 50 characters on one line".to_owned());
         }
         if let Some(ip) = &self.customer_ip
             && ip.trim().parse::<IpAddr>().is_err()
         {
-            return invalid("customer IP", format!("\"{ip}\" is not an IPv4 or IPv6 address"));
+            return invalid(Field::CustomerIp, format!("\"{ip}\" is not an IPv4 or IPv6 address"));
         }
         if self.language != "en" && self.language != "ar" {
-            return invalid("language", "must be en or ar".to_owned());
+            return invalid(Field::Language, "must be en or ar".to_owned());
         }
         Ok(())
     }
@@ -244,9 +245,9 @@ fn classify(environment: Environment, endpoint: &str) -> Option<(EndpointKind, S
 ///   production.
 ///
 /// # Errors
-/// [`VaultError::InvalidProfile`] for the endpoint, saying what to do.
+/// [`VaultError::Invalid`] for the endpoint, saying what to do.
 pub fn check_endpoint(environment: Environment, endpoint: &str, custom: bool) -> Result<(), VaultError> {
-    let invalid = |problem: String| Err(VaultError::InvalidProfile { field: "endpoint", problem });
+    let invalid = |problem: String| Err(VaultError::Invalid { field: Field::Endpoint, problem });
     let endpoint = endpoint.trim();
     let published = environment.payment_api_url();
     let example = published.or(Environment::Sandbox.payment_api_url()).unwrap_or_default();
@@ -295,7 +296,7 @@ pub(crate) fn validate_name(name: &str) -> Result<(), VaultError> {
         None
     };
     match problem {
-        Some(p) => Err(VaultError::InvalidProfile { field: "profile name", problem: p.to_owned() }),
+        Some(p) => Err(VaultError::Invalid { field: Field::ProfileName, problem: p.to_owned() }),
         None => Ok(()),
     }
 }
@@ -348,6 +349,37 @@ pub struct Settings {
     pub default_currency: Option<Currency>,
     /// Seconds without input after which a keyed card form is wiped.
     pub card_idle_wipe_secs: u32,
+}
+
+/// How long typed card details may sit untouched, in seconds: long enough to take an order,
+/// short enough that a card left on screen does not stay there.
+pub const CARD_WIPE_SECS: std::ops::RangeInclusive<u32> = 30..=3600;
+
+impl Settings {
+    /// Checks every setting, naming the first wrong one and how to fix it. Saving checks it, and
+    /// so does reading the config file: the card wipe is a security timeout.
+    ///
+    /// # Errors
+    /// [`VaultError::Invalid`].
+    pub fn validate(&self) -> Result<(), VaultError> {
+        if self.operator.chars().count() > 50 || self.operator.chars().any(char::is_control) {
+            return Err(VaultError::Invalid {
+                field: Field::Operator,
+                problem: "must be at most 50 characters on one line".to_owned(),
+            });
+        }
+        if !CARD_WIPE_SECS.contains(&self.card_idle_wipe_secs) {
+            return Err(VaultError::Invalid {
+                field: Field::CardWipe,
+                problem: format!(
+                    "card wipe must be {} to {} seconds without activity",
+                    CARD_WIPE_SECS.start(),
+                    CARD_WIPE_SECS.end()
+                ),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Default for Settings {

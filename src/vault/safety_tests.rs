@@ -192,3 +192,26 @@ fn a_built_in_profile_starts_its_server_on_first_use_only() {
     v.profile("Demo merchant").unwrap();
     assert_eq!(*starts.lock().unwrap(), 3);
 }
+
+#[test]
+fn the_card_wipe_is_kept_to_its_range_when_saved_and_when_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = open(dir.path());
+    for secs in [0, 10, 29, 3601, 4000] {
+        let error = v.set_settings(Settings { card_idle_wipe_secs: secs, ..v.settings() }).unwrap_err();
+        assert!(matches!(error, VaultError::Invalid { field: Field::CardWipe, .. }), "{secs}: {error}");
+        assert_eq!(error.to_string(), "card wipe must be 30 to 3600 seconds without activity");
+    }
+    assert_eq!(v.settings().card_idle_wipe_secs, 120, "nothing refused was kept");
+    for secs in [30, 45, 3600] {
+        v.set_settings(Settings { card_idle_wipe_secs: secs, ..v.settings() }).unwrap();
+        assert_eq!(open(dir.path()).settings().card_idle_wipe_secs, secs);
+    }
+
+    // A hand-edited file cannot switch the wipe off either: it is refused as a whole.
+    let path = dir.path().join(CONFIG_FILE);
+    std::fs::write(&path, r#"{"version":1,"settings":{"card_idle_wipe_secs":100000}}"#).unwrap();
+    let error = Vault::open(dir.path(), mock::Store::new().unwrap()).unwrap_err();
+    assert!(matches!(error, VaultError::Config { .. }), "{error}");
+    assert!(error.to_string().contains("card wipe must be 30 to 3600 seconds"), "{error}");
+}

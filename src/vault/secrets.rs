@@ -35,6 +35,7 @@ pub(crate) fn validate_secret(
     };
     match problem {
         Some(problem) => Err(VaultError::InvalidSecret {
+            kind,
             source_name: source_name.map_or_else(|| kind.label().to_owned(), str::to_owned),
             problem,
         }),

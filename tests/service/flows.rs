@@ -3,7 +3,10 @@
 use super::rig::{PROFILE, Rig};
 use moto_terminal::aps::command::{ChargeKind, TokenStatus};
 use moto_terminal::aps::response::Kind;
-use moto_terminal::service::{CardDraft, OrderState, PaymentDraft, Progress, ServiceError, TokenUpdateDraft};
+use moto_terminal::service::{
+    AppSettings, CardDraft, Field, OrderState, PaymentDraft, Progress, ServiceError, TokenUpdateDraft,
+    check_app_settings,
+};
 use moto_terminal::sim::Fault;
 use zeroize::Zeroizing;
 
@@ -100,16 +103,16 @@ async fn field_errors_name_the_field_and_record_nothing() {
     let rig = Rig::new().await;
     let mut bad = rig.token_sale("DEMO-VISA-0001", "12.345");
     let err = rig.service.charge(bad.clone(), &none()).await.unwrap_err();
-    assert!(matches!(&err, ServiceError::Invalid { field, .. } if field == "amount"), "{err:?}");
+    assert!(matches!(&err, ServiceError::Invalid { field, .. } if *field == Field::Amount), "{err:?}");
     bad.amount = "12.00".into();
     bad.customer_email = "no-at-sign".into();
     let err = rig.service.charge(bad, &none()).await.unwrap_err();
-    assert!(matches!(&err, ServiceError::Invalid { field, .. } if field == "customer_email"), "{err:?}");
+    assert!(matches!(&err, ServiceError::Invalid { field, .. } if *field == Field::CustomerEmail), "{err:?}");
     let mut card = rig.token_sale("", "12.00");
     card.payment =
         PaymentDraft::Card(CardDraft { number: Zeroizing::new("4005550000000002".into()), ..visa_card() });
     let err = rig.service.charge(card, &none()).await.unwrap_err();
-    assert!(matches!(&err, ServiceError::Invalid { field, .. } if field == "card_number"), "{err:?}");
+    assert!(matches!(&err, ServiceError::Invalid { field, .. } if *field == Field::CardNumber), "{err:?}");
     assert!(!err.to_string().contains("4005550000000002"));
     assert!(rig.journal.search(&Default::default()).unwrap().is_empty(), "nothing journaled for a typo");
     assert!(rig.sim.requests().is_empty(), "nothing sent");
@@ -380,4 +383,44 @@ async fn an_order_is_found_by_its_reference_or_its_fort_id() {
     }
     assert!(rig.service.find_order(PROFILE, "MT-NOPE").await.unwrap().is_none());
     assert!(rig.service.find_order("another profile", &reference).await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_wipe_out_of_range_is_refused_by_the_service_naming_it() {
+    let rig = Rig::new().await;
+    let before = rig.service.app_settings();
+    for secs in [10, 4000] {
+        let settings = AppSettings { card_idle_wipe_secs: secs, ..before.clone() };
+        let err = rig.service.set_app_settings(settings.clone()).await.unwrap_err();
+        assert!(matches!(&err, ServiceError::Invalid { field: Field::CardWipe, .. }), "{secs}: {err:?}");
+        assert_eq!(err.to_string(), "card wipe must be 30 to 3600 seconds without activity");
+        let checked = check_app_settings(&settings).unwrap_err();
+        assert!(matches!(checked, ServiceError::Invalid { field: Field::CardWipe, .. }), "the same rule");
+    }
+    assert_eq!(rig.service.app_settings(), before, "nothing was saved");
+    rig.service.set_app_settings(AppSettings { card_idle_wipe_secs: 45, ..before }).await.unwrap();
+    assert_eq!(rig.service.app_settings().card_idle_wipe_secs, 45);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_reference_used_before_is_refused_naming_the_field() {
+    let rig = Rig::new().await;
+    let first = rig.service.charge(rig.token_sale("DEMO-VISA-0001", "5.00"), &none()).await.unwrap();
+    let mut again = rig.token_sale("DEMO-VISA-0001", "6.00");
+    again.merchant_reference = first.merchant_reference.clone();
+    let err = rig.service.charge(again, &none()).await.unwrap_err();
+    assert!(matches!(&err, ServiceError::Invalid { field: Field::MerchantReference, .. }), "{err:?}");
+    assert!(err.to_string().contains("is already used"), "{err}");
+
+    // A payment link with that reference too: the field, not a journal failure.
+    let link = moto_terminal::service::LinkDraft {
+        merchant_reference: first.merchant_reference.clone(),
+        amount: "7.00".into(),
+        currency: "AED".into(),
+        customer_email: "buyer@example.com".into(),
+        ..Default::default()
+    };
+    let err = rig.service.payment_link(PROFILE, link, &none()).await.unwrap_err();
+    assert!(matches!(&err, ServiceError::Invalid { field: Field::MerchantReference, .. }), "{err:?}");
+    assert_eq!(rig.sim.money_movements().len(), 1, "only the first charge moved money");
 }

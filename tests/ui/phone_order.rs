@@ -280,3 +280,41 @@ fn a_mail_order_goes_through_and_next_order_keeps_the_date() {
     assert_eq!(value_of(&harness, "Order date"), date);
     assert!(input(&harness, "Slip number").is_focused());
 }
+
+/// Selects what the input labelled `label` holds and types `text` over it.
+fn retype(harness: &mut Harness<'_, TerminalApp>, label: &str, text: &str) {
+    input(harness, label).focus();
+    settle(harness);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    input(harness, label).type_text(text);
+    settle(harness);
+}
+
+#[test]
+fn a_field_the_service_refuses_gets_the_cursor() {
+    let ui = UiRig::new();
+    let mut harness = ui.app(FakeDialogs::default());
+    harness.key_press(Key::F2);
+    settle(&mut harness);
+    // A card number written on the slip's number line: the form takes it, the service refuses it.
+    type_into(&mut harness, "Slip number", "4005 5500 0000 0001");
+    type_into(&mut harness, "Saved card", "DEMO-MC-2346");
+    wait_until(&mut harness, "the token search", |h| shows(h, "will be used as the token name"));
+    type_into(&mut harness, "Amount", "80.00");
+    type_into(&mut harness, "Customer email", "post@example.com");
+    harness.key_press(Key::Enter);
+    settle(&mut harness);
+    harness.key_press(Key::Enter);
+    wait_for_text(&mut harness, "Not sent. This looks like a card number");
+    assert!(input(&harness, "Slip number").is_focused(), "the cursor goes to the field the service named");
+
+    // A name APS would refuse is caught by the form itself, by the same APS rule.
+    retype(&mut harness, "Slip number", "SLIP-78");
+    type_into(&mut harness, "Customer name", "Agent 007");
+    harness.key_press(Key::Enter);
+    settle(&mut harness);
+    assert!(shows(&harness, "Customer name has characters APS does not accept"));
+    assert!(input(&harness, "Customer name").is_focused());
+    assert_eq!(value_of(&harness, "Amount"), "80.00", "the order is kept");
+    assert!(ui.rig.sim.requests().is_empty(), "nothing reached APS");
+}

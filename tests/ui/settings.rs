@@ -13,8 +13,11 @@ use moto_terminal::aps::secret::Secret;
 use moto_terminal::gateway::{GatewayConfig, HttpGateway};
 use moto_terminal::journal::Journal;
 use moto_terminal::service::handle::ServiceHandle;
-use moto_terminal::service::{Algorithm, Profile, ProfileEnvironment, SecretKind, Service};
+use moto_terminal::service::{
+    Algorithm, Profile, ProfileEnvironment, SecretKind, Service, check_stored_profile,
+};
 use moto_terminal::sim::{self, DEMO_ACCESS_CODE, DEMO_REQUEST_PHRASE, DEMO_RESPONSE_PHRASE, SimConfig};
+use moto_terminal::ui::screens::profile_form::{Field as Input, FormError};
 use moto_terminal::ui::{ScreenId, TerminalApp};
 use moto_terminal::vault::{SERVICE, Vault};
 use std::sync::Arc;
@@ -364,4 +367,95 @@ fn a_keychain_that_refuses_is_reported_and_nothing_claims_to_be_set() {
     assert!(!stored(&ui, "Kuwait").secrets.access_code);
     assert_eq!(password_inputs(&harness), 3, "still asked for");
     no_secret_on_screen(&harness, &["KwAccess1"]);
+}
+
+/// Fills the phone order's keyed card, so there are card details to wipe.
+fn key_a_card(harness: &mut Harness<'_, TerminalApp>) {
+    harness.get_by_label("Keyed card").click();
+    settle(harness);
+    replace_text(harness, Role::TextInput, "Card number", "4005550000000001");
+    replace_text(harness, Role::TextInput, "Expiry (MM/YY)", "12/30");
+    assert_ne!(value_of(harness, "Card number"), "");
+}
+
+#[test]
+fn a_card_wipe_out_of_range_is_refused_with_the_cursor_on_it() {
+    let ui = UiRig::new();
+    let mut harness = ui.app(FakeDialogs::default());
+    open_settings(&mut harness);
+    for typed in ["10", "4000", "soon"] {
+        replace_text(&mut harness, Role::TextInput, "Card wipe (seconds)", typed);
+        button(&mut harness, "Save settings");
+        assert!(shows(&harness, "Card wipe must be 30 to 3600 seconds without activity"), "{typed}");
+        assert!(input(&harness, "Card wipe (seconds)").is_focused(), "the cursor goes to the setting to fix");
+        assert_eq!(value_of(&harness, "Card wipe (seconds)"), typed, "what was typed stays");
+    }
+    assert_eq!(ui.rig.service.app_settings().card_idle_wipe_secs, 120, "nothing was saved");
+}
+
+#[test]
+fn a_card_wipe_saved_in_settings_applies_without_a_restart() {
+    let ui = UiRig::new();
+    let mut harness = ui.app(FakeDialogs::default());
+    key_a_card(&mut harness);
+    open_settings(&mut harness);
+    replace_text(&mut harness, Role::TextInput, "Card wipe (seconds)", "45");
+    button(&mut harness, "Save settings");
+    wait_for_text(&mut harness, "Settings saved.");
+    assert_eq!(ui.rig.service.app_settings().card_idle_wipe_secs, 45);
+
+    // Back on the order, the card typed before is wiped after 45 s without input, not 180.
+    harness.key_press(ScreenId::PhoneOrder.key());
+    settle(&mut harness);
+    let now = harness.ctx.input(|i| i.time);
+    harness.input_mut().time = Some(now + 30.0);
+    settle(&mut harness);
+    assert_ne!(value_of(&harness, "Card number"), "", "not before its time");
+    harness.input_mut().time = Some(now + 46.0);
+    settle(&mut harness);
+    assert_eq!(value_of(&harness, "Card number"), "", "wiped after 45 s");
+    assert!(shows(&harness, "The card details were cleared after 45 seconds without activity"));
+}
+
+/// Every field the vault's profile and secret checks can name has an input in the form, found
+/// by the error's field, whether the form's own check or the service's save refused it.
+#[test]
+fn every_field_a_profile_check_names_has_an_input() {
+    let ui = UiRig::new();
+    let mut good =
+        Profile::new("Jeddah", ProfileEnvironment::Sandbox, "Shop42", Currency::parse("SAR").unwrap());
+    good.endpoint = SANDBOX_URL.to_owned();
+    type Spoil = fn(&mut Profile);
+    let cases: [(Spoil, Input); 7] = [
+        (|p| p.name = "Jeddah/2".into(), Input::Name),
+        (
+            |p| {
+                p.environment = ProfileEnvironment::Demo;
+                p.endpoint = "http://127.0.0.1:9/FortAPI/paymentApi".into();
+            },
+            Input::Environment,
+        ),
+        (|p| p.endpoint = "ftp://payments.example.com".into(), Input::Endpoint),
+        (|p| p.merchant_identifier = "Shop-42!".into(), Input::MerchantIdentifier),
+        (|p| p.operator = "Huda\nAli".into(), Input::Operator),
+        (|p| p.customer_ip = Some("192.0.2".into()), Input::CustomerIp),
+        (|p| p.language = "fr".into(), Input::Language),
+    ];
+    for (spoil, input) in cases {
+        let mut profile = good.clone();
+        spoil(&mut profile);
+        let checked = check_stored_profile(&profile).unwrap_err();
+        assert_eq!(FormError::of(&checked).field, Some(input), "{checked}");
+        let saved = ui.rt.block_on(ui.rig.service.save_profile(profile, Vec::new())).unwrap_err();
+        assert_eq!(FormError::of(&saved).field, Some(input), "{saved}");
+    }
+    for kind in SecretKind::ALL {
+        let secrets = vec![(kind, Secret::from(" padded "))];
+        let saved = ui.rt.block_on(ui.rig.service.save_profile(good.clone(), secrets)).unwrap_err();
+        assert_eq!(FormError::of(&saved).field, Some(Input::Secret(kind)), "{saved}");
+    }
+    let taken = Profile { name: PROFILE.to_uppercase(), ..good };
+    let saved = ui.rt.block_on(ui.rig.service.save_profile(taken, Vec::new())).unwrap_err();
+    assert_eq!(FormError::of(&saved).field, Some(Input::Name), "{saved}");
+    assert!(ui.rt.block_on(ui.rig.service.profiles()).unwrap().iter().all(|p| p.profile.name != "Jeddah"));
 }

@@ -2,7 +2,7 @@
 
 use super::{Charge, Command, Merchant, Notification, PaymentSource, TokenStatus};
 use crate::aps::card::Expiry;
-use crate::aps::fields::{self, FieldError, Problem};
+use crate::aps::fields::{self, Field, FieldError, Problem};
 use crate::aps::money::{Currency, Money};
 use crate::aps::{Operation, Params};
 use serde_json::Value;
@@ -87,7 +87,7 @@ impl Command {
                     && c.customer_phone.as_deref().is_none_or(str::is_empty)
                 {
                     return Err(FieldError {
-                        field: "customer_phone".into(),
+                        field: Field::CustomerPhone,
                         problem: Problem::Missing,
                         hint: "a link sent by SMS needs the customer's phone number, digits only".into(),
                     });
@@ -130,48 +130,49 @@ fn charge_params(c: &Charge, p: &mut Builder) {
 }
 
 /// Mandatory parameters per operation (spec section 3), beyond the command name.
-pub fn required_fields(op: Operation) -> &'static [&'static str] {
-    const COMMON: &[&str] = &["access_code", "merchant_identifier", "merchant_reference", "language"];
+pub fn required_fields(op: Operation) -> &'static [Field] {
+    use Field as F;
+    const COMMON: &[Field] = &[F::AccessCode, F::MerchantIdentifier, F::MerchantReference, F::Language];
     match op {
         Operation::Purchase | Operation::Authorization => &[
-            "access_code",
-            "merchant_identifier",
-            "merchant_reference",
-            "language",
-            "amount",
-            "currency",
-            "customer_email",
-            "eci",
+            F::AccessCode,
+            F::MerchantIdentifier,
+            F::MerchantReference,
+            F::Language,
+            F::Amount,
+            F::Currency,
+            F::CustomerEmail,
+            F::Eci,
         ],
         Operation::Capture | Operation::Refund => {
-            &["access_code", "merchant_identifier", "merchant_reference", "language", "amount", "currency"]
+            &[F::AccessCode, F::MerchantIdentifier, F::MerchantReference, F::Language, F::Amount, F::Currency]
         }
         Operation::VoidAuthorization | Operation::CheckStatus => COMMON,
         Operation::UpdateToken => {
-            &["access_code", "merchant_identifier", "merchant_reference", "language", "token_name"]
+            &[F::AccessCode, F::MerchantIdentifier, F::MerchantReference, F::Language, F::TokenName]
         }
         Operation::CreateToken => &[
-            "access_code",
-            "merchant_identifier",
-            "merchant_reference",
-            "language",
-            "card_number",
-            "expiry_date",
-            "return_url",
+            F::AccessCode,
+            F::MerchantIdentifier,
+            F::MerchantReference,
+            F::Language,
+            F::CardNumber,
+            F::ExpiryDate,
+            F::ReturnUrl,
         ],
         Operation::PaymentLink => &[
-            "access_code",
-            "merchant_identifier",
-            "merchant_reference",
-            "language",
-            "amount",
-            "currency",
-            "customer_email",
-            "request_expiry_date",
-            "notification_type",
+            F::AccessCode,
+            F::MerchantIdentifier,
+            F::MerchantReference,
+            F::Language,
+            F::Amount,
+            F::Currency,
+            F::CustomerEmail,
+            F::RequestExpiryDate,
+            F::NotificationType,
         ],
         Operation::UploadBatchFile | Operation::GetBatchResults | Operation::ProcessBatch => {
-            &["access_code", "merchant_identifier", "batch_reference", "language"]
+            &[F::AccessCode, F::MerchantIdentifier, F::BatchReference, F::Language]
         }
     }
 }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::aps::fields::Problem;
+use crate::aps::fields::{Field, Problem};
 use serde_json::Value;
 
 fn merchant(code: &Secret) -> Merchant<'_> {
@@ -45,11 +45,11 @@ fn moto_purchase_by_token_matches_the_shared_vector_fields() {
 fn refuses_bad_fields_naming_them() {
     let code = Secret::from("zx0IPmPy5jp1vAz8Kpg7");
     let err = moto_sale("MOTO 187!", "caller@example.com").to_params(&merchant(&code)).unwrap_err();
-    assert_eq!(err.field, "merchant_reference");
+    assert_eq!(err.field, Field::MerchantReference);
     let err = moto_sale("MOTO-187", "not an email").to_params(&merchant(&code)).unwrap_err();
-    assert_eq!(err.field, "customer_email");
+    assert_eq!(err.field, Field::CustomerEmail);
     let err = moto_sale("MOTO-187", "").to_params(&merchant(&code)).unwrap_err();
-    assert_eq!((err.field.as_str(), err.problem), ("customer_email", Problem::Missing));
+    assert_eq!((err.field, err.problem), (Field::CustomerEmail, Problem::Missing));
 }
 
 #[test]
@@ -161,7 +161,7 @@ fn tokens_links_and_batches() {
         order_description: None,
     };
     let err = Command::PaymentLink(link.clone()).to_params(&m).unwrap_err();
-    assert_eq!(err.field, "customer_phone");
+    assert_eq!(err.field, Field::CustomerPhone);
     let ok = Command::PaymentLink(PaymentLink { customer_phone: Some("00971501234567".into()), ..link })
         .to_params(&m)
         .unwrap();

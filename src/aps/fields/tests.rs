@@ -9,6 +9,20 @@ fn params(value: serde_json::Value) -> Params {
     }
 }
 
+/// The field of an APS parameter name: the tables below are written in wire names.
+fn f(name: &str) -> Field {
+    Field::from_wire(name).unwrap_or_else(|| panic!("no field named {name}"))
+}
+
+/// [`super::check`] by wire name.
+fn check(name: &str, value: &str) -> Result<(), FieldError> {
+    super::check(f(name), value)
+}
+
+fn rule(name: &str) -> Option<&'static Rule> {
+    super::rule(f(name))
+}
+
 fn problem(name: &str, value: &str) -> Option<Problem> {
     check(name, value).err().map(|e| e.problem)
 }
@@ -75,7 +89,7 @@ fn too_long(rule: &Rule) -> String {
 #[test]
 fn every_rule_has_a_table_row_and_every_row_a_rule() {
     for r in RULES {
-        assert!(TABLE.iter().any(|row| row.0 == r.name), "no test row for {}", r.name);
+        assert!(TABLE.iter().any(|row| row.0 == r.field.name()), "no test row for {}", r.field.name());
     }
     for row in TABLE {
         assert!(rule(row.0).is_some(), "no rule for {}", row.0);
@@ -110,10 +124,11 @@ fn table_valid_format_length_value() {
 #[test]
 fn rules_table_is_consistent() {
     for (i, r) in RULES.iter().enumerate() {
-        assert!(RULES[..i].iter().all(|o| o.name != r.name), "duplicate rule {}", r.name);
-        assert!(1 <= r.min && r.min <= r.max, "{}", r.name);
+        assert!(RULES[..i].iter().all(|o| o.field != r.field), "duplicate rule {}", r.field);
+        assert!(r.field.wire_name().is_some(), "{} is not an APS parameter", r.field);
+        assert!(1 <= r.min && r.min <= r.max, "{}", r.field);
         for v in r.allowed {
-            assert_eq!(r.check(v), Ok(()), "{} refuses its own allowed value {v}", r.name);
+            assert_eq!(r.check(v), Ok(()), "{} refuses its own allowed value {v}", r.field);
         }
     }
 }
@@ -257,8 +272,9 @@ fn messages_and_codes() {
         check("merchant_reference", "a\tb").unwrap_err().hint,
         "use letters, digits and - _ ., not the invisible character U+0009"
     );
-    assert_eq!(check("no_such_field", "anything at all!"), Ok(()));
-    assert_eq!(check("no_such_field", ""), Ok(()));
+    assert_eq!(check_param("no_such_field", "anything at all!"), Ok(()));
+    assert_eq!(check_param("no_such_field", ""), Ok(()));
+    assert_eq!(super::check(Field::ExportFile, ""), Ok(()), "a field without a rule passes");
     assert_eq!(Problem::Missing.message_code(), "001");
     assert_eq!(Problem::Format.message_code(), "002");
     assert_eq!(Problem::Length.message_code(), "032");
@@ -311,7 +327,7 @@ fn check_params_reports_the_first_problem_in_order() {
         "language": "fr",
     }));
     let err = check_params(&bad).unwrap_err();
-    assert_eq!((err.field.as_str(), err.problem), ("currency", Problem::Format));
+    assert_eq!((err.field, err.problem), (Field::Currency, Problem::Format));
 
     let cases = [
         (json!({"amount": 100.5}), "amount", Problem::Format),
@@ -325,7 +341,7 @@ fn check_params_reports_the_first_problem_in_order() {
     ];
     for (value, field, want) in cases {
         let err = check_params(&params(value.clone())).unwrap_err();
-        assert_eq!((err.field.as_str(), err.problem), (field, want), "{value}");
+        assert_eq!((err.field, err.problem), (f(field), want), "{value}");
     }
     // Values of fields without a rule, of any JSON type, pass.
     let free = params(json!({"x": null, "y": true, "z": 1.5, "w": ""}));
@@ -340,22 +356,25 @@ fn require_reports_absent_and_empty_in_the_order_given() {
         "currency": "",
         "fort_id": null,
         "merchant_extra": "   ",
-        "flag": false,
-        "list": [],
-        "object": {},
-        "full_list": [1],
+        "remember_me": false,
+        "merchant_extra1": [],
+        "merchant_extra2": {},
+        "merchant_extra3": [1],
     }));
-    assert_eq!(require(&p, &["command", "amount", "flag", "full_list"]), Ok(()));
-    assert_eq!(require(&p, &[]), Ok(()));
-    for missing in ["currency", "fort_id", "merchant_extra", "list", "object", "merchant_reference"] {
-        let err = require(&p, &["command", missing, "amount"]).unwrap_err();
-        assert_eq!(err.field, missing);
+    let require = |names: &[&str]| require(&p, &names.iter().map(|n| f(n)).collect::<Vec<_>>());
+    assert_eq!(require(&["command", "amount", "remember_me", "merchant_extra3"]), Ok(()));
+    assert_eq!(require(&[]), Ok(()));
+    for missing in
+        ["currency", "fort_id", "merchant_extra", "merchant_extra1", "merchant_extra2", "merchant_reference"]
+    {
+        let err = require(&["command", missing, "amount"]).unwrap_err();
+        assert_eq!(err.field, f(missing));
         assert_eq!(err.problem, Problem::Missing);
         assert_eq!(err.message_code(), "001");
         assert!(err.to_string().starts_with(&format!("{missing} is missing: ")), "{err}");
     }
-    let err = require(&p, &["merchant_reference", "currency"]).unwrap_err();
-    assert_eq!(err.field, "merchant_reference");
+    let err = require(&["merchant_reference", "currency"]).unwrap_err();
+    assert_eq!(err.field, Field::MerchantReference);
 }
 
 proptest! {

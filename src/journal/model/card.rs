@@ -1,6 +1,7 @@
 //! Card data as the journal may keep it: masked text and a keyed fingerprint, never the number.
 
 use super::JournalError;
+use crate::aps::field::Field;
 use std::fmt;
 
 /// A card number as it may be kept: at most the first 6 and last 4 digits visible, the rest
@@ -23,7 +24,7 @@ impl MaskedCard {
     pub fn parse(text: &str) -> Result<Self, JournalError> {
         let text = text.trim();
         let invalid =
-            |problem: &str| JournalError::Invalid { field: "masked card", problem: problem.to_owned() };
+            |problem: &str| JournalError::Invalid { field: Field::MaskedCard, problem: problem.to_owned() };
         if text.is_empty() || text.chars().count() > 30 {
             return Err(invalid(
                 "give the card as first 6 and last 4 digits with the rest masked, e.g. 400555******0001",
@@ -51,7 +52,7 @@ impl MaskedCard {
         let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
         if !digits(first6, 6) || !digits(last4, 4) || !(12..=19).contains(&len) {
             return Err(JournalError::Invalid {
-                field: "masked card",
+                field: Field::MaskedCard,
                 problem: "needs the first 6 digits, the last 4 digits and a card length of 12 to 19"
                     .to_owned(),
             });
@@ -95,7 +96,7 @@ impl CardFingerprint {
             Ok(Self(hex.to_ascii_lowercase()))
         } else {
             Err(JournalError::Invalid {
-                field: "card fingerprint",
+                field: Field::CardFingerprint,
                 problem: "must be the 64-digit hex HMAC-SHA256 from vault::card_fingerprint".to_owned(),
             })
         }

@@ -9,7 +9,7 @@
 
 use crate::aps::money::Currency;
 use crate::aps::secret::Secret;
-use crate::service::{Algorithm, Profile, ProfileEnvironment, SecretKind, SecretStatus};
+use crate::service::{self, Algorithm, Profile, ProfileEnvironment, SecretKind, SecretStatus, ServiceError};
 use crate::ui::theme::{self, Look};
 use crate::ui::widgets::field::{Note, TextField, capitalise, note_ui, row};
 use egui::{Context, Id, Response, RichText, Role, Ui, WidgetInfo};
@@ -40,29 +40,23 @@ pub enum Field {
 }
 
 impl Field {
-    /// The input a service message is about. The vault starts its messages with the field's
-    /// name ("merchant identifier: must be ..."); keychain and file errors name none.
-    pub fn of_message(message: &str) -> Option<Field> {
-        let lower = message.to_lowercase();
-        if lower.starts_with("a profile named") {
-            return Some(Field::Name);
-        }
-        let (head, _) = lower.split_once(": ")?;
-        Some(match head {
-            "profile name" => Field::Name,
-            "environment" => Field::Environment,
-            "endpoint" => Field::Endpoint,
-            "merchant identifier" => Field::MerchantIdentifier,
-            "profile currency" => Field::Currency,
-            "operator" => Field::Operator,
-            "customer ip" => Field::CustomerIp,
-            "language" => Field::Language,
-            other => {
-                return SecretKind::ALL
-                    .into_iter()
-                    .find(|k| k.label().to_lowercase() == other)
-                    .map(Field::Secret);
-            }
+    /// The input for a field the service named, if the form has one. Keyed by the field's type,
+    /// never by the wording of its message.
+    pub fn of_service(field: service::Field) -> Option<Field> {
+        use service::Field as S;
+        Some(match field {
+            S::ProfileName => Field::Name,
+            S::Environment => Field::Environment,
+            S::Endpoint => Field::Endpoint,
+            S::MerchantIdentifier => Field::MerchantIdentifier,
+            S::ProfileCurrency => Field::Currency,
+            S::Operator => Field::Operator,
+            S::CustomerIp => Field::CustomerIp,
+            S::Language => Field::Language,
+            S::AccessCode => Field::Secret(SecretKind::AccessCode),
+            S::RequestPhrase => Field::Secret(SecretKind::RequestPhrase),
+            S::ResponsePhrase => Field::Secret(SecretKind::ResponsePhrase),
+            _ => return None,
         })
     }
 }
@@ -82,9 +76,14 @@ pub struct FormError {
 }
 
 impl FormError {
-    /// A message from the service or the vault, placed under the field it names.
-    pub fn new(message: &str) -> Self {
-        Self { field: Field::of_message(message), message: readable(message) }
+    /// A service error, placed under the input of the field it names (none for errors that
+    /// name no field: the keychain, the config file).
+    pub fn of(error: &ServiceError) -> Self {
+        let field = match error {
+            ServiceError::Invalid { field, .. } => Field::of_service(*field),
+            _ => None,
+        };
+        Self { field, message: readable(&error.to_string()) }
     }
 }
 
@@ -184,7 +183,7 @@ impl ProfileEdit {
         profile.customer_ip = Some(self.customer_ip.trim().to_owned()).filter(|ip| !ip.is_empty());
         profile.language = self.language.clone();
         profile.custom_endpoint = self.custom_endpoint;
-        profile.validate_stored().map_err(|e| FormError::new(&e.to_string()))?;
+        service::check_stored_profile(&profile).map_err(|e| FormError::of(&e))?;
         Ok(profile)
     }
 }
@@ -494,23 +493,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn vault_messages_land_under_the_field_they_name() {
+    fn service_field_errors_land_under_their_input_whatever_the_wording() {
         let cases = [
-            ("profile name: enter a profile name", Some(Field::Name)),
-            ("a profile named \"Main\" already exists; choose another name", Some(Field::Name)),
-            ("merchant identifier: must be 1 to 20 letters and digits", Some(Field::MerchantIdentifier)),
-            ("customer IP: \"x\" is not an IPv4 or IPv6 address", Some(Field::CustomerIp)),
-            ("access code: the access code is up to 20 letters", Some(Field::Secret(SecretKind::AccessCode))),
-            (
-                "SHA response phrase: enter the SHA response phrase",
-                Some(Field::Secret(SecretKind::ResponsePhrase)),
-            ),
-            ("the keychain could not store the secret: locked; unlock the keychain", None),
-            ("cannot save /tmp/config.json: denied; check the data directory is writable", None),
+            (service::Field::ProfileName, Field::Name),
+            (service::Field::Environment, Field::Environment),
+            (service::Field::Endpoint, Field::Endpoint),
+            (service::Field::MerchantIdentifier, Field::MerchantIdentifier),
+            (service::Field::ProfileCurrency, Field::Currency),
+            (service::Field::Operator, Field::Operator),
+            (service::Field::CustomerIp, Field::CustomerIp),
+            (service::Field::Language, Field::Language),
+            (service::Field::AccessCode, Field::Secret(SecretKind::AccessCode)),
+            (service::Field::RequestPhrase, Field::Secret(SecretKind::RequestPhrase)),
+            (service::Field::ResponsePhrase, Field::Secret(SecretKind::ResponsePhrase)),
         ];
-        for (message, field) in cases {
-            assert_eq!(Field::of_message(message), field, "{message}");
+        for (field, input) in cases {
+            // A message that names no field at all: the cursor still goes by the type.
+            let error = ServiceError::Invalid { field, message: "Please check this one again".to_owned() };
+            assert_eq!(FormError::of(&error).field, Some(input), "{field:?}");
         }
+        for kind in SecretKind::ALL {
+            assert_eq!(Field::of_service(kind.field()), Some(Field::Secret(kind)));
+        }
+        let keychain = ServiceError::Profile("merchant identifier: the keychain is locked".to_owned());
+        assert_eq!(FormError::of(&keychain).field, None, "only a field error has a field");
+        assert_eq!(Field::of_service(service::Field::CardNumber), None);
         assert_eq!(
             readable("no profile named \"X\"; add it in Settings → Profiles"),
             "No profile named \"X\"; add it in Settings > Profiles"

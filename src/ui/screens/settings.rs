@@ -13,8 +13,10 @@
 use super::profile_form::{Field, FormError, FormLook, ProfileEdit, ProfileForm, id, readable};
 use super::{Call, Screen};
 use crate::aps::money::Currency;
-use crate::service::{ProfileSummary, ProfileTest, SecretKind, ServiceError};
-use crate::ui::env::{ActiveProfile, AppCommand, Env};
+use crate::service::{
+    self, AppSettings, ProfileSummary, ProfileTest, SecretKind, ServiceError, check_app_settings,
+};
+use crate::ui::env::{ActiveProfile, AppCommand, Env, UiSettings};
 use crate::ui::theme::{self, Look};
 use crate::ui::widgets::banner::environment_badge;
 use crate::ui::widgets::field::{Note, TextField, note_ui};
@@ -79,15 +81,48 @@ pub struct SettingsScreen {
     test: Call<Result<ProfileTest, ServiceError>>,
     message: Option<Note>,
     app: Option<AppEdit>,
+    /// The app settings as stored, read when the screen opens and after a save, never per
+    /// frame (reading takes the vault's lock, which a save holds across a disk sync).
+    app_stored: AppSettings,
     app_save: Call<Result<(), ServiceError>>,
     app_message: Option<Note>,
+    /// Put the cursor in this app-settings input on the next frame.
+    app_focus: Option<egui::Id>,
     reload: bool,
     confirm_remove: bool,
     /// Put the cursor on "Add a profile" (the screen was just opened).
     focus_add: bool,
 }
 
+/// The app-settings input a field error is about.
+fn app_input(field: service::Field) -> Option<egui::Id> {
+    Some(match field {
+        service::Field::Operator => id("app_operator"),
+        service::Field::DefaultCurrency => id("app_currency"),
+        service::Field::CardWipe => id("app_wipe"),
+        _ => return None,
+    })
+}
+
 impl SettingsScreen {
+    /// Takes the stored app settings as the base of the app form.
+    fn load_app(&mut self, stored: AppSettings) {
+        self.app = Some(AppEdit {
+            operator: stored.operator.clone(),
+            default_currency: stored.default_currency.map(|c| c.code().to_owned()).unwrap_or_default(),
+            card_idle_wipe_secs: stored.card_idle_wipe_secs.to_string(),
+        });
+        self.app_stored = stored;
+    }
+
+    /// Says why the app settings were not saved, with the cursor in the input to fix.
+    fn app_refused(&mut self, error: &ServiceError) {
+        if let ServiceError::Invalid { field, .. } = error {
+            self.app_focus = app_input(*field);
+        }
+        self.app_message = Some(Note::Error(readable(&error.to_string())));
+    }
+
     fn selected_summary(&self) -> Option<&ProfileSummary> {
         let name = self.selected.as_deref()?;
         self.profiles.iter().find(|p| p.profile.name == name)
@@ -111,13 +146,13 @@ impl SettingsScreen {
         self.fill();
     }
 
-    fn start_adding(&mut self, ctx: &egui::Context, env: &Env<'_>) {
+    fn start_adding(&mut self, ctx: &egui::Context) {
         self.adding = true;
         self.confirm_remove = false;
         self.message = None;
         self.form.secrets.wipe(ctx);
         self.form.error = None;
-        let currency = env.service.service().app_settings().default_currency;
+        let currency = self.app_stored.default_currency;
         self.form.edit = Some(self.add_draft.take().unwrap_or_else(|| ProfileEdit::new_profile(currency)));
         self.form.focus = Some(Field::Name);
     }
@@ -151,7 +186,7 @@ impl SettingsScreen {
                     }
                     // The profile in use may have been edited: refresh the banner and forms.
                     if let Some(summary) = self.profiles.iter().find(|p| p.profile.name == env.profile.name) {
-                        let fresh = active_profile(summary, &env.service.service().app_settings().operator);
+                        let fresh = active_profile(summary, &self.app_stored.operator);
                         if &fresh != env.profile {
                             env.commands.push(AppCommand::ProfileChanged(Box::new(fresh)));
                         }
@@ -175,7 +210,7 @@ impl SettingsScreen {
                     self.refill = true;
                 }
                 Err(e) => {
-                    let error = FormError::new(&e.to_string());
+                    let error = FormError::of(&e);
                     self.form.focus = error.field;
                     self.form.error = Some(error);
                     if self.adding {
@@ -201,10 +236,17 @@ impl SettingsScreen {
             });
         }
         if let Some(answer) = self.app_save.poll() {
-            self.app_message = Some(match answer {
-                Ok(()) => Note::Hint("Settings saved.".to_owned()),
-                Err(e) => Note::Error(readable(&e.to_string())),
-            });
+            match answer {
+                Ok(()) => {
+                    let stored = env.service.service().app_settings();
+                    env.commands.push(AppCommand::SettingsChanged(UiSettings::of(&stored)));
+                    self.load_app(stored);
+                    self.app_message = Some(Note::Hint("Settings saved.".to_owned()));
+                    // The operator may be the profile's in use: refresh the banner and forms.
+                    self.reload = true;
+                }
+                Err(e) => self.app_refused(&e),
+            }
         }
         if std::mem::take(&mut self.reload) {
             self.list.start(env.service.run(|service, _| async move { service.profiles().await }));
@@ -274,13 +316,13 @@ impl SettingsScreen {
         if add.clicked() {
             // Pressed with Enter: the key opened the form and must not also reach its first field.
             ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, Key::Enter));
-            self.start_adding(ui.ctx(), env);
+            self.start_adding(ui.ctx());
         }
         if let Some(name) = chosen {
             self.choose(ui.ctx(), &name);
         }
         if let Some(summary) = switch {
-            let active = active_profile(&summary, &env.service.service().app_settings().operator);
+            let active = active_profile(&summary, &self.app_stored.operator);
             env.commands.push(AppCommand::ProfileChanged(Box::new(active)));
         }
     }
@@ -399,10 +441,13 @@ impl SettingsScreen {
                 .iter()
                 .find(|p| p.profile.name.to_lowercase() == edit.name.trim().to_lowercase())
         {
-            Err(FormError::new(&format!(
-                "profile name: a profile named \"{}\" already exists; choose another name",
-                taken.profile.name
-            )))
+            Err(FormError {
+                field: Some(Field::Name),
+                message: readable(&format!(
+                    "profile name: a profile named \"{}\" already exists; choose another name",
+                    taken.profile.name
+                )),
+            })
         } else {
             edit.to_profile(summary.map(|s| &s.profile))
         };
@@ -428,12 +473,7 @@ impl SettingsScreen {
         ui.add_space(theme::SECTION_GAP);
         ui.separator();
         ui.label(RichText::new("This terminal").strong().size(theme::HEADING_SIZE - 3.0));
-        let stored = env.service.service().app_settings();
-        let edit = self.app.get_or_insert_with(|| AppEdit {
-            operator: stored.operator.clone(),
-            default_currency: stored.default_currency.map(|c| c.code().to_owned()).unwrap_or_default(),
-            card_idle_wipe_secs: stored.card_idle_wipe_secs.to_string(),
-        });
+        let Some(edit) = self.app.as_mut() else { return };
         TextField::new("Operator name", id("app_operator")).hint("recorded with every operation").show(
             ui,
             &mut edit.operator,
@@ -453,29 +493,31 @@ impl SettingsScreen {
             ui.add_space(theme::LABEL_WIDTH + ui.spacing().item_spacing.x);
             ui.add_enabled(!self.app_save.busy(), egui::Button::new("Save settings")).clicked()
         });
+        if let Some(focus) = self.app_focus.take() {
+            ui.memory_mut(|m| m.request_focus(focus));
+        }
         if save.inner {
-            let mut settings = stored;
+            let mut settings = self.app_stored.clone();
             settings.operator = edit.operator.trim().to_owned();
             let currency = edit.default_currency.trim();
             settings.default_currency =
                 if currency.is_empty() { None } else { Currency::parse(currency).ok() };
-            match edit.card_idle_wipe_secs.trim().parse::<u32>() {
-                Ok(secs) if (30..=3600).contains(&secs) => settings.card_idle_wipe_secs = secs,
-                _ => {
-                    self.app_message =
-                        Some(Note::Error("Card wipe must be 30 to 3600 seconds without activity".to_owned()));
-                    return;
-                }
-            }
-            if !currency.is_empty() && settings.default_currency.is_none() {
+            // Not a number: 0, which the vault's rule refuses with its own words.
+            settings.card_idle_wipe_secs = edit.card_idle_wipe_secs.trim().parse().unwrap_or(0);
+            let bad_currency = !currency.is_empty() && settings.default_currency.is_none();
+            if let Err(e) = check_app_settings(&settings) {
+                self.app_refused(&e);
+            } else if bad_currency {
+                self.app_focus = app_input(service::Field::DefaultCurrency);
                 self.app_message = Some(Note::Error(
                     "Default currency must be a three-letter ISO code such as AED".to_owned(),
                 ));
-                return;
+            } else {
+                self.app_save.start(
+                    env.service
+                        .run(move |service, _| async move { service.set_app_settings(settings).await }),
+                );
             }
-            self.app_save.start(
-                env.service.run(move |service, _| async move { service.set_app_settings(settings).await }),
-            );
         }
         if let Some(message) = &self.app_message {
             note_ui(ui, message);
@@ -485,6 +527,10 @@ impl SettingsScreen {
 
 impl Screen for SettingsScreen {
     fn ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
+        if self.app.is_none() {
+            // Once when the screen opens (or after a save): never a vault read per frame.
+            self.load_app(env.service.service().app_settings());
+        }
         self.poll(env);
         ui.label("Merchant profiles. Secrets are never shown: only whether each one is set.");
         ui.add_space(theme::ROW_GAP);

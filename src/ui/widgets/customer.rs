@@ -4,6 +4,7 @@
 
 use super::field::{Note, TextField, capitalise};
 use crate::aps::fields;
+use crate::service::Field;
 use egui::{Id, Response, Ui};
 
 /// What the agent typed about the customer.
@@ -61,27 +62,27 @@ pub fn check_email(text: &str) -> Result<(), String> {
     if text.is_empty() {
         return Err("Customer email is required by APS: ask the customer for it".to_owned());
     }
-    aps_rule("Customer email", "customer_email", text)
+    aps_rule("Customer email", Field::CustomerEmail, text)
 }
 
 /// An optional field checked by its APS rule when something was typed.
-fn check_optional(label: &str, wire: &str, text: &str) -> Result<(), String> {
+fn check_optional(label: &str, field: Field, text: &str) -> Result<(), String> {
     match text.trim() {
         "" => Ok(()),
-        text => aps_rule(label, wire, text),
+        text => aps_rule(label, field, text),
     }
 }
 
-fn aps_rule(label: &str, wire: &str, text: &str) -> Result<(), String> {
-    fields::check(wire, text).map_err(|e| format!("{label} {}: {}", e.problem.phrase(), e.hint))
+fn aps_rule(label: &str, field: Field, text: &str) -> Result<(), String> {
+    fields::check(field, text).map_err(|e| format!("{label} {}: {}", e.problem.phrase(), e.hint))
 }
 
 impl Customer {
     /// The first customer field APS would refuse, with what to do.
     pub fn check(&self) -> Result<(), (Part, String)> {
         check_email(&self.email).map_err(|m| (Part::Email, m))?;
-        check_optional("Customer name", "customer_name", &self.name).map_err(|m| (Part::Name, m))?;
-        check_optional("Phone number", "phone_number", &self.phone).map_err(|m| (Part::Phone, m))?;
+        check_optional("Customer name", Field::CustomerName, &self.name).map_err(|m| (Part::Name, m))?;
+        check_optional("Phone number", Field::PhoneNumber, &self.phone).map_err(|m| (Part::Phone, m))?;
         Ok(())
     }
 
@@ -114,7 +115,7 @@ impl Customer {
             _ => None,
         };
         let email_note = note(check_email(&self.email), &self.email);
-        let name_note = note(check_optional("Customer name", "customer_name", &self.name), &self.name);
+        let name_note = note(check_optional("Customer name", Field::CustomerName, &self.name), &self.name);
         let mut responses = vec![
             TextField::new("Customer email", ids.email).hint("name@example.com").char_limit(254).show(
                 ui,
@@ -130,7 +131,8 @@ impl Customer {
             ),
         ];
         if let Some(label) = phone_label {
-            let phone_note = note(check_optional("Phone number", "phone_number", &self.phone), &self.phone);
+            let phone_note =
+                note(check_optional("Phone number", Field::PhoneNumber, &self.phone), &self.phone);
             responses.push(TextField::new(label, ids.phone).hint("+971 50 123 4567").char_limit(19).show(
                 ui,
                 &mut self.phone,
@@ -151,7 +153,7 @@ mod tests {
     fn the_email_rule_is_aps_rule() {
         // One rule: what APS accepts, the form accepts (the old form refused a@b).
         assert!(check_email("a@b").is_ok());
-        assert!(fields::check("customer_email", "a@b").is_ok());
+        assert!(fields::check(Field::CustomerEmail, "a@b").is_ok());
         assert!(check_email("jane@example.com").is_ok());
         let missing = check_email("  ").unwrap_err();
         assert!(missing.starts_with("Customer email is required by APS"), "{missing}");

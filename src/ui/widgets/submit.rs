@@ -19,10 +19,7 @@ use super::confirm::{ConfirmChoice, ReadBack, read_back_ui};
 use super::duplicate::{DuplicateChoice, DuplicateGuard};
 use super::outcome::{OutcomeKind, OutcomeView, outcome_kind_of_stage, outcome_view};
 use crate::service::handle::Task;
-use crate::service::{Outcome, ServiceError};
-
-// Until the service names fields with a type.
-type Field = String;
+use crate::service::{Field, Outcome, ServiceError};
 use crate::ui::call::Call;
 use crate::ui::format::not_sent;
 use crate::ui::theme;

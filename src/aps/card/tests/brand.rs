@@ -122,7 +122,10 @@ fn brand_facts() {
         assert_eq!(serde_json::from_str::<Brand>(&json).unwrap(), brand);
         assert_eq!(Brand::from_payment_option(brand.payment_option()), Some(brand));
         // The value passes the APS field rule for payment_option (spec 7).
-        assert_eq!(crate::aps::fields::check("payment_option", brand.payment_option()), Ok(()));
+        assert_eq!(
+            crate::aps::fields::check(crate::aps::field::Field::PaymentOption, brand.payment_option()),
+            Ok(())
+        );
     }
     assert_eq!(Brand::from_payment_option("KNET"), None);
     assert_eq!(Brand::from_payment_option("visa"), None);

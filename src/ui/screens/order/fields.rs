@@ -6,6 +6,7 @@ use super::form::OrderForm;
 use super::read_back::check_order_date;
 use super::{FormEvent, OrderChannel, PaymentMode};
 use crate::aps::money::Currency;
+use crate::service::Field;
 use crate::ui::env::Env;
 use crate::ui::format::this_month;
 use crate::ui::theme;
@@ -45,19 +46,22 @@ impl FieldIds {
     }
 
     /// The input for a field the service named.
-    pub fn for_service_field(&self, field: &str) -> Option<Id> {
+    pub fn for_service_field(&self, field: Field) -> Option<Id> {
         Some(match field {
-            "amount" => self.amount,
-            "currency" => self.currency,
-            "customer_email" => self.customer.email,
-            "customer_name" => self.customer.name,
-            "phone_number" => self.customer.phone,
-            "order_description" => self.description,
-            "token_name" => self.token,
-            "card_number" => self.card.number,
-            "expiry_date" => self.card.expiry,
-            "card_security_code" => self.card.cvv,
-            "card_holder_name" => self.card.holder_name,
+            Field::Amount => self.amount,
+            Field::Currency => self.currency,
+            Field::CustomerEmail => self.customer.email,
+            Field::CustomerName => self.customer.name,
+            Field::PhoneNumber => self.customer.phone,
+            Field::OrderDescription => self.description,
+            Field::TokenName => self.token,
+            Field::CardNumber => self.card.number,
+            Field::ExpiryDate => self.card.expiry,
+            Field::CardSecurityCode => self.card.cvv,
+            Field::CardHolderName => self.card.holder_name,
+            Field::SlipNumber => self.slip_number,
+            Field::OrderDate => self.order_date,
+            Field::PostalAddress => self.postal_address,
             _ => return None,
         })
     }

@@ -159,7 +159,7 @@ impl OrderForm {
             Finished::Sent(_) => self.card.wipe(ctx, self.ids().card),
             Finished::Invalid(field) => {
                 self.show_errors = true;
-                if let Some(id) = self.ids().for_service_field(&field) {
+                if let Some(id) = self.ids().for_service_field(field) {
                     self.flow.focus(id);
                 }
             }
