@@ -17,7 +17,7 @@ use moto_terminal::service::{
     Algorithm, Profile, ProfileEnvironment, SecretKind, Service, check_stored_profile,
 };
 use moto_terminal::sim::{self, DEMO_ACCESS_CODE, DEMO_REQUEST_PHRASE, DEMO_RESPONSE_PHRASE, SimConfig};
-use moto_terminal::ui::screens::profile_form::{Field as Input, FormError};
+use moto_terminal::ui::screens::settings::profile_form::{Field as Input, FormError};
 use moto_terminal::ui::{ScreenId, TerminalApp};
 use moto_terminal::vault::{SERVICE, Vault};
 use std::sync::Arc;

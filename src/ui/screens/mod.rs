@@ -6,7 +6,6 @@ pub mod history;
 pub mod operations;
 pub mod order;
 pub mod payment_link;
-pub mod profile_form;
 pub mod recurring;
 pub mod settings;
 pub mod status;
