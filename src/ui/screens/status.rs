@@ -7,7 +7,7 @@ use crate::aps::money::Currency;
 use crate::aps::response::StatusAnswer;
 use crate::service::{OrderKind, OrderState, Outcome, ServiceError, StatusReport, Unresolved};
 use crate::ui::env::{AppCommand, Env, ScreenId};
-use crate::ui::format::{local_minute, money_text};
+use crate::ui::format::{local_minute, money_text, not_sent};
 use crate::ui::theme;
 use crate::ui::widgets::field::{Note, TextField, capitalise};
 use crate::ui::widgets::outcome::{OutcomeView, outcome_ui, outcome_view, progress_view, verdict_view};
@@ -174,7 +174,7 @@ impl StatusScreen {
                     self.report = None;
                     self.again_view = Some(outcome_view(&outcome));
                 }
-                Err(e) => self.check_error = Some(format!("Not sent. {}", capitalise(&e.to_string()))),
+                Err(e) => self.check_error = Some(not_sent(&e.to_string())),
             }
             self.sendable = None;
             self.reload = true;

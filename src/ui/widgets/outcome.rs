@@ -2,6 +2,7 @@
 //! to do next. While the service is still working it says so; when the outcome was in doubt it
 //! says that APS is being asked (reconciliation) and then shows what APS said.
 
+use super::table::key_values;
 use crate::aps::money::format_minor;
 use crate::aps::response::{Kind, Verdict};
 use crate::service::policy::{Finding, finding};
@@ -203,25 +204,15 @@ fn panel_ui(ui: &mut Ui, view: &OutcomeView) {
         if let Some(summary) = &view.summary {
             ui.label(summary);
         }
-        egui::Grid::new("outcome_lines").num_columns(2).spacing([16.0, 4.0]).show(ui, |ui| {
-            let mut line = |name: &str, value: &str| {
-                if !value.is_empty() {
-                    ui.label(RichText::new(name).color(theme::HINT_TEXT));
-                    ui.label(value);
-                    ui.end_row();
-                }
-            };
-            line("Response code", &view.response_code);
-            line("APS message", &view.message);
-            line("Order", view.merchant_reference.as_deref().unwrap_or(""));
-            line("Fort ID", view.fort_id.as_deref().unwrap_or(""));
-            if view.reconciled {
-                line(
-                    "Checked with APS",
-                    "Yes: the first answer was lost or doubtful, so APS was asked for the order's status",
-                );
-            }
-        });
+        let checked = "Yes: the first answer was lost or doubtful, so APS was asked for the order's status";
+        let lines = [
+            ("Response code", view.response_code.clone()),
+            ("APS message", view.message.clone()),
+            ("Order", view.merchant_reference.clone().unwrap_or_default()),
+            ("Fort ID", view.fort_id.clone().unwrap_or_default()),
+            ("Checked with APS", if view.reconciled { checked.to_owned() } else { String::new() }),
+        ];
+        key_values(ui, ui.scope_id().with("outcome_lines"), lines.into_iter().filter(|(_, v)| !v.is_empty()));
         ui.add_space(theme::ROW_GAP);
         ui.label(RichText::new(format!("Next step: {}", view.next_step)).strong());
     });
