@@ -145,6 +145,7 @@ fn journal_overhead(dir: &std::path::Path, n: u32) -> Duration {
             created_at: chrono::Utc::now(),
             extra: Default::default(),
             lease: None,
+            batch_row: None,
         };
         let op = journal.record_order_intent(&order).unwrap_or_else(|e| panic!("{e}"));
         let result = OpResult {

@@ -99,6 +99,7 @@ fields! {
     Operation => None, "operation";
     /// The file a CSV export is written to.
     ExportFile => None, "export file";
+    BatchFile => None, "batch file";
 
     // The journal's records.
     /// An order state typed as a search filter.

@@ -156,6 +156,7 @@ impl Journal {
                 at: now,
                 note: Some("sent again with the same merchant reference".into()),
                 lease: Some(lease),
+                batch_row: None,
             },
         )?;
         let pending = OrderUpdate {

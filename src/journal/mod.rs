@@ -19,6 +19,7 @@
 //! `spawn_blocking`. [`Journal`] is `Send + Sync`: share it in an `Arc`. Several processes (the
 //! desktop app and the CLI) may open the same file; SQLite's busy timeout serialises their writes.
 
+mod batch;
 mod card_guard;
 mod claims;
 mod model;
@@ -30,6 +31,7 @@ mod search;
 mod tokens;
 mod write;
 
+pub use batch::{BatchRecord, BatchRowRecord, BatchState, NewBatch, NewBatchRow, batch_row_key};
 pub use card_guard::refuse_card_numbers;
 pub use claims::{MaintenanceIntent, RetryIntent};
 pub use model::{
@@ -39,6 +41,7 @@ pub use model::{
 };
 pub use schema::SCHEMA_VERSION;
 pub use search::CSV_HEADER;
+pub(crate) use search::csv_cell;
 pub use tokens::TokenRecord;
 
 pub(crate) use rows::*;

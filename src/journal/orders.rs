@@ -62,6 +62,7 @@ impl Journal {
                 at: order.created_at,
                 note: None,
                 lease: order.lease.clone(),
+                batch_row: order.batch_row.clone(),
             },
         )?;
         tx.commit()?;

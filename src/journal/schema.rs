@@ -146,6 +146,37 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         FROM (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4)
     );
     ",
+    // 5: batch files. A batch is one file run on one profile; its rows are kept in file order
+    // with what was checked. An operation sent for a batch row names it (`batch_row` is
+    // "batch id:row"), in the same transaction as its intent, so a batch run again after a crash
+    // finds what each row already did instead of sending it twice.
+    "
+    CREATE TABLE batches (
+        id          INTEGER PRIMARY KEY,
+        profile     TEXT NOT NULL,
+        file_name   TEXT NOT NULL,
+        file_hash   TEXT NOT NULL,
+        operator    TEXT NOT NULL,
+        via         TEXT NOT NULL,
+        row_count   INTEGER NOT NULL,
+        state       TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX batches_unfinished ON batches (profile, file_hash) WHERE state <> 'finished';
+    CREATE TABLE batch_rows (
+        batch_id           INTEGER NOT NULL REFERENCES batches (id),
+        row                INTEGER NOT NULL,
+        operation          TEXT NOT NULL,
+        merchant_reference TEXT NOT NULL,
+        amount_minor       INTEGER,
+        currency           TEXT,
+        problem            TEXT,
+        PRIMARY KEY (batch_id, row)
+    );
+    ALTER TABLE operations ADD COLUMN batch_row TEXT;
+    CREATE INDEX operations_batch_row ON operations (batch_row) WHERE batch_row IS NOT NULL;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -48,6 +48,7 @@ fn order(reference: &str) -> NewOrder {
         created_at: t(0),
         extra: Extra::new(),
         lease: None,
+        batch_row: None,
     }
 }
 
@@ -62,6 +63,7 @@ fn op(reference: &str, operation: Operation, amount: Option<Money>) -> NewOperat
         at: t(5),
         note: None,
         lease: None,
+        batch_row: None,
     }
 }
 

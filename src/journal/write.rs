@@ -124,8 +124,8 @@ pub(crate) fn insert_operation(
     let amount = op.amount.map(|m| sql_amount(Field::Amount, m.minor_units())).transpose()?;
     conn.prepare_cached(
         "INSERT INTO operations (order_id, profile, merchant_reference, operation, maintenance_reference,
-            amount_minor, currency, state, operator, at, note, owner, deadline)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8, ?9, ?10, ?11, ?12)",
+            amount_minor, currency, state, operator, at, note, owner, deadline, batch_row)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         order_id,
@@ -140,6 +140,7 @@ pub(crate) fn insert_operation(
         op.note,
         op.lease.as_ref().map(|l| l.owner.as_str()),
         op.lease.as_ref().map(|l| ts(&l.deadline)),
+        op.batch_row,
     ])?;
     Ok(OpId(conn.last_insert_rowid()))
 }

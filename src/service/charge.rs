@@ -42,6 +42,8 @@ pub struct ChargeDraft {
     pub recurring: bool,
     /// The agreement id from the customer's first payment, sent with a recurring charge.
     pub agreement_id: Option<String>,
+    /// The batch row this charge is ("batch id:row"), kept on its intent.
+    pub batch_row: Option<String>,
 }
 
 impl ChargeDraft {
@@ -62,6 +64,7 @@ impl ChargeDraft {
             allow_duplicate: false,
             mail: None,
             recurring: false,
+            batch_row: None,
             agreement_id: None,
         }
     }
@@ -188,6 +191,7 @@ fn charge_order(
         created_at: now,
         extra,
         lease: None,
+        batch_row: draft.batch_row.clone(),
     }
 }
 

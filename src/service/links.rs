@@ -204,6 +204,7 @@ impl Service {
             created_at: now,
             extra: Default::default(),
             lease: Some(self.lease()),
+            batch_row: None,
         }
     }
 

@@ -32,7 +32,7 @@ impl Service {
         amount: &str,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
-        self.maintain(profile, reference, Operation::Capture, Some(amount), progress).await
+        self.maintain(profile, reference, Operation::Capture, Some(amount), None, progress).await
     }
 
     /// Refunds part or all of what was captured and not yet refunded.
@@ -46,7 +46,7 @@ impl Service {
         amount: &str,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
-        self.maintain(profile, reference, Operation::Refund, Some(amount), progress).await
+        self.maintain(profile, reference, Operation::Refund, Some(amount), None, progress).await
     }
 
     /// Voids a whole authorization that has not been captured.
@@ -59,7 +59,24 @@ impl Service {
         reference: &str,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
-        self.maintain(profile, reference, Operation::VoidAuthorization, None, progress).await
+        self.maintain(profile, reference, Operation::VoidAuthorization, None, None, progress).await
+    }
+
+    /// A capture, refund or void for a row of a batch file: as [`Self::capture`] and friends,
+    /// with the row's key ("batch id:row") recorded on the intent in the same transaction.
+    ///
+    /// # Errors
+    /// As [`Self::capture`].
+    pub async fn maintain_batch_row(
+        &self,
+        profile: &str,
+        reference: &str,
+        op: Operation,
+        amount_text: Option<&str>,
+        batch_row: String,
+        progress: &Progress,
+    ) -> Result<Outcome, ServiceError> {
+        self.maintain(profile, reference, op, amount_text, Some(batch_row), progress).await
     }
 
     async fn maintain(
@@ -68,6 +85,7 @@ impl Service {
         reference: &str,
         op: Operation,
         amount_text: Option<&str>,
+        batch_row: Option<String>,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
         let reference = reference.trim();
@@ -99,6 +117,7 @@ impl Service {
             at: Utc::now(),
             note: None,
             lease: Some(lease),
+            batch_row,
         };
         let r = reference.to_owned();
         // The checks against the order and the intent are one write transaction: two terminals

@@ -155,6 +155,7 @@ impl Service {
             at: Utc::now(),
             note: None,
             lease: Some(self.lease()),
+            batch_row: None,
         };
         let op_id = self.journal(move |j| j.record_operation_intent(&new_op)).await?;
         progress.report(Stage::Sending);

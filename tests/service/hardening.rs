@@ -42,6 +42,7 @@ fn stale_intent(reference: &str, minor: u64, age_secs: i64, lease: Option<Lease>
         created_at: Utc::now() - chrono::Duration::seconds(age_secs),
         extra: Default::default(),
         lease,
+        batch_row: None,
     }
 }
 
@@ -252,6 +253,7 @@ fn two_terminals_cannot_both_refund_the_last_of_an_order() {
                         at: Utc::now(),
                         note: None,
                         lease: None,
+                        batch_row: None,
                     };
                     journal.record_maintenance_intent(&op, |n| format!("{reference}-RF{n}")).is_ok()
                 })

@@ -37,6 +37,7 @@ fn token_order(reference: &str) -> NewOrder {
         created_at: Utc::now(),
         extra: Default::default(),
         lease: None,
+        batch_row: None,
     }
 }
 
@@ -51,6 +52,7 @@ fn operation(reference: &str) -> NewOperation {
         at: Utc::now(),
         note: None,
         lease: None,
+        batch_row: None,
     }
 }
 

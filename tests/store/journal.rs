@@ -37,6 +37,7 @@ fn keyed_order(reference: &str) -> NewOrder {
         created_at: Utc.with_ymd_and_hms(2025, 3, 1, 9, 0, 0).unwrap(),
         extra: Extra::from_iter([("slip".to_owned(), serde_json::json!("MO-77"))]),
         lease: None,
+        batch_row: None,
     }
 }
 
@@ -105,6 +106,7 @@ fn an_intent_is_on_disk_when_record_returns_and_survives_reopening() {
             at: Utc::now(),
             note: Some("customer returned one item".into()),
             lease: None,
+            batch_row: None,
         })
         .unwrap();
     drop(journal);

@@ -35,6 +35,8 @@ pub struct NewOrder {
     pub extra: Extra,
     /// Who sends the first operation, and until when it may be on its way.
     pub lease: Option<Lease>,
+    /// The batch row this order is ("batch id:row"), recorded on its first operation.
+    pub batch_row: Option<String>,
 }
 
 /// A claim on an operation in flight: the process sending or settling it, and the moment after
@@ -61,6 +63,8 @@ pub struct NewOperation {
     pub at: DateTime<Utc>,
     pub note: Option<String>,
     pub lease: Option<Lease>,
+    /// The batch row this operation does ("batch id:row"), if it is one.
+    pub batch_row: Option<String>,
 }
 
 /// How an operation ended.

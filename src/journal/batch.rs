@@ -1,0 +1,246 @@
+//! Batch files in the journal: the batch (file, profile, operator, state) and its rows in file
+//! order, and for each row the operation sent for it, found by the row's key on the operation.
+
+use super::rows::{parse_currency, parse_ts};
+use super::write::{require, sql_amount, ts};
+use super::{Journal, JournalError, OperationRow};
+use crate::aps::field::Field;
+use crate::aps::money::{Currency, Money};
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+
+/// A batch to open: one file on one profile.
+#[derive(Clone, Debug)]
+pub struct NewBatch {
+    pub profile: String,
+    pub file_name: String,
+    /// Hex SHA-256 of the file's bytes: the same file is the same batch until it finishes.
+    pub file_hash: String,
+    pub operator: String,
+    /// "terminal" (rows sent one by one) or "aps" (the APS batch service).
+    pub via: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A row of a batch file as checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewBatchRow {
+    /// Spreadsheet numbering: the header is row 1.
+    pub row: u32,
+    /// As written in the file (`sale`, `REFUND`, ...), or the operation's name.
+    pub operation: String,
+    pub merchant_reference: String,
+    pub amount: Option<Money>,
+    /// Why the row cannot be run; `None` for a valid row.
+    pub problem: Option<String>,
+}
+
+/// Where a batch stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchState {
+    Running,
+    Stopped,
+    Finished,
+}
+
+impl BatchState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Stopped => "stopped",
+            Self::Finished => "finished",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, JournalError> {
+        [Self::Running, Self::Stopped, Self::Finished]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| JournalError::Corrupt(format!("unknown batch state {text:?}")))
+    }
+}
+
+/// A batch as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchRecord {
+    pub id: i64,
+    pub profile: String,
+    pub file_name: String,
+    pub file_hash: String,
+    pub operator: String,
+    pub via: String,
+    pub row_count: u32,
+    pub state: BatchState,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A stored row, with the operations sent for it (oldest first).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchRowRecord {
+    pub row: u32,
+    pub operation: String,
+    pub merchant_reference: String,
+    pub amount_minor: Option<u64>,
+    pub currency: Option<Currency>,
+    pub problem: Option<String>,
+}
+
+/// The key an operation carries for a batch row.
+pub fn batch_row_key(batch_id: i64, row: u32) -> String {
+    format!("{batch_id}:{row}")
+}
+
+const BATCH_COLUMNS: &str =
+    "id, profile, file_name, file_hash, operator, via, row_count, state, created_at, updated_at";
+
+fn batch_of(row: &Row<'_>) -> Result<BatchRecord, JournalError> {
+    let text = |i: usize| -> Result<String, JournalError> { Ok(row.get::<_, String>(i)?) };
+    let time = |i: usize| parse_ts(&text(i)?).map_err(JournalError::Corrupt);
+    Ok(BatchRecord {
+        id: row.get(0)?,
+        profile: text(1)?,
+        file_name: text(2)?,
+        file_hash: text(3)?,
+        operator: text(4)?,
+        via: text(5)?,
+        row_count: row.get(6)?,
+        state: BatchState::parse(&text(7)?)?,
+        created_at: time(8)?,
+        updated_at: time(9)?,
+    })
+}
+
+impl Journal {
+    /// The unfinished batch of this profile and file, or a new one with `rows`. Returns it and
+    /// whether it was already there (a run to resume).
+    ///
+    /// # Errors
+    /// Empty profile or file hash, or a database failure.
+    pub fn open_batch(
+        &self,
+        batch: &NewBatch,
+        rows: &[NewBatchRow],
+    ) -> Result<(BatchRecord, bool), JournalError> {
+        require(Field::Profile, &batch.profile)?;
+        require(Field::Operator, &batch.operator)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing = tx
+            .prepare_cached(&format!(
+                "SELECT {BATCH_COLUMNS} FROM batches WHERE profile = ?1 AND file_hash = ?2 AND state <> 'finished'"
+            ))?
+            .query_row(params![batch.profile, batch.file_hash], |r| Ok(batch_of(r)))
+            .optional()?
+            .transpose()?;
+        if let Some(found) = existing {
+            tx.execute(
+                "UPDATE batches SET state = 'running', updated_at = ?2 WHERE id = ?1",
+                params![found.id, ts(&batch.at)],
+            )?;
+            tx.commit()?;
+            return Ok((BatchRecord { state: BatchState::Running, ..found }, true));
+        }
+        tx.execute(
+            "INSERT INTO batches (profile, file_name, file_hash, operator, via, row_count, state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?7)",
+            params![batch.profile, batch.file_name, batch.file_hash, batch.operator, batch.via, i64::try_from(rows.len()).unwrap_or(i64::MAX), ts(&batch.at)],
+        )?;
+        let id = tx.last_insert_rowid();
+        for r in rows {
+            let amount = r.amount.map(|m| sql_amount(Field::Amount, m.minor_units())).transpose()?;
+            tx.prepare_cached(
+                "INSERT INTO batch_rows (batch_id, row, operation, merchant_reference, amount_minor, currency, problem)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![id, r.row, r.operation, r.merchant_reference, amount, r.amount.map(|m| m.currency().code()), r.problem])?;
+        }
+        let record =
+            tx.query_row(&format!("SELECT {BATCH_COLUMNS} FROM batches WHERE id = ?1"), [id], |r| {
+                Ok(batch_of(r))
+            })??;
+        tx.commit()?;
+        Ok((record, false))
+    }
+
+    /// Marks a batch running, stopped or finished.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn set_batch_state(&self, id: i64, state: BatchState, at: DateTime<Utc>) -> Result<(), JournalError> {
+        self.lock().execute(
+            "UPDATE batches SET state = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, state.as_str(), ts(&at)],
+        )?;
+        Ok(())
+    }
+
+    /// Batches, newest first; of one profile when given.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn batches(&self, profile: Option<&str>) -> Result<Vec<BatchRecord>, JournalError> {
+        let conn = self.lock();
+        let sql =
+            format!("SELECT {BATCH_COLUMNS} FROM batches WHERE ?1 IS NULL OR profile = ?1 ORDER BY id DESC");
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([profile], |r| Ok(batch_of(r)))?;
+        rows.map(|r| r?).collect()
+    }
+
+    /// One batch by id.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn batch(&self, id: i64) -> Result<Option<BatchRecord>, JournalError> {
+        let conn = self.lock();
+        let sql = format!("SELECT {BATCH_COLUMNS} FROM batches WHERE id = ?1");
+        conn.prepare_cached(&sql)?.query_row([id], |r| Ok(batch_of(r))).optional()?.transpose()
+    }
+
+    /// A batch's rows in file order.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn batch_rows(&self, id: i64) -> Result<Vec<BatchRowRecord>, JournalError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT row, operation, merchant_reference, amount_minor, currency, problem
+             FROM batch_rows WHERE batch_id = ?1 ORDER BY row",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            let currency: Option<String> = r.get(4)?;
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, Option<i64>>(3)?, currency, r.get(5)?))
+        })?;
+        rows.map(|r| {
+            let (row, operation, merchant_reference, amount, currency, problem) = r?;
+            Ok(BatchRowRecord {
+                row,
+                operation,
+                merchant_reference,
+                amount_minor: amount.and_then(|a: i64| u64::try_from(a).ok()),
+                currency: currency
+                    .as_deref()
+                    .map(parse_currency)
+                    .transpose()
+                    .map_err(JournalError::Corrupt)?,
+                problem,
+            })
+        })
+        .collect()
+    }
+
+    /// The operations sent for a batch row, oldest first.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn operations_of_batch_row(&self, key: &str) -> Result<Vec<OperationRow>, JournalError> {
+        let ids: Vec<i64> = {
+            let conn = self.lock();
+            let mut stmt =
+                conn.prepare_cached("SELECT id FROM operations WHERE batch_row = ?1 ORDER BY id")?;
+            stmt.query_map([key], |r| r.get(0))?.collect::<Result<_, _>>()?
+        };
+        ids.into_iter().filter_map(|id| self.operation(super::OpId(id)).transpose()).collect()
+    }
+}

@@ -1,0 +1,115 @@
+//! From a file to a plan: parse and check it (`file`), check its capture, refund and void rows
+//! against the journal's orders, and hand the runner one row per line.
+
+use super::file::{self, BatchLine, OrderFacts, ParsedBatch, Summary};
+use super::run::{BatchJob, BatchPlan, PlanRow};
+use crate::aps::field::Field;
+use crate::journal::{BatchState, OrderRow};
+use crate::service::{Service, ServiceError};
+use std::collections::{HashMap, HashSet};
+
+/// A checked file: the plan to run, every problem ("row 5: ..."), and what it holds in words.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    pub plan: BatchPlan,
+    pub problems: Vec<String>,
+    /// "7 rows: 3 sale (SAR 2,469.00), 1 void, 2 refund (SAR 50.00); 1 invalid".
+    pub summary: String,
+    /// "SAR 2,519.00": the money of every valid row, per currency.
+    pub totals: String,
+}
+
+fn facts_of(order: &OrderRow) -> OrderFacts {
+    OrderFacts {
+        currency: order.currency,
+        capturable_minor: order.capturable_minor(),
+        refundable_minor: order.refundable_minor(),
+        voidable: order.capturable_minor() > 0 && order.captured_minor == 0,
+    }
+}
+
+impl Service {
+    /// Checks a batch file for `profile` without sending anything.
+    ///
+    /// # Errors
+    /// The profile is unknown, the file cannot be read as a batch (the message names the fix),
+    /// or the journal fails.
+    pub async fn check_batch(&self, profile: &str, file_name: &str, bytes: Vec<u8>) -> Result<Checked, ServiceError> {
+        self.ctx(profile).await?;
+        let parsed = file::parse(file_name, &bytes).map_err(|e| ServiceError::invalid(Field::BatchFile, e))?;
+        let (p, hash) = (profile.to_owned(), parsed.file_hash.clone());
+        let resuming = self
+            .journal(move |j| Ok(j.batches(Some(&p))?.iter().any(|b| b.file_hash == hash && b.state != BatchState::Finished)))
+            .await?;
+        // A batch being resumed was checked against the journal when it started; its own rows
+        // have changed those orders since, so they are not checked again.
+        let mut problems: Vec<_> = parsed.problems().cloned().collect();
+        if !resuming {
+            let facts = self.order_facts(profile, &parsed).await?;
+            problems.extend(file::check_against(&parsed.rows, |r| facts.get(r).copied()));
+        }
+        problems.sort_by_key(|p| p.row);
+        let summary = Summary::of(&parsed);
+        let plan = plan_of(profile, &parsed, &problems);
+        Ok(Checked {
+            plan,
+            problems: problems.iter().map(ToString::to_string).collect(),
+            totals: summary.totals.to_string(),
+            summary: summary.to_string(),
+        })
+    }
+
+    /// The journal's facts for the orders the file's capture, refund and void rows name.
+    async fn order_facts(&self, profile: &str, parsed: &ParsedBatch) -> Result<HashMap<String, OrderFacts>, ServiceError> {
+        let named: HashSet<String> = parsed
+            .rows
+            .iter()
+            .filter_map(|l| l.checked.as_ref().ok())
+            .filter(|r| !r.op.creates_order())
+            .map(|r| r.merchant_reference.clone())
+            .collect();
+        let p = profile.to_owned();
+        self.journal(move |j| {
+            let mut facts = HashMap::new();
+            for reference in named {
+                if let Some(order) = j.order(&p, &reference)? {
+                    facts.insert(reference, facts_of(&order));
+                }
+            }
+            Ok(facts)
+        })
+        .await
+    }
+}
+
+/// One plan row per line; a line with a problem (from the file or the journal) is not run.
+fn plan_of(profile: &str, parsed: &ParsedBatch, problems: &[file::RowProblem]) -> BatchPlan {
+    let by_row: HashMap<u32, String> = problems.iter().map(|p| (p.row, p.to_string())).collect();
+    BatchPlan {
+        profile: profile.to_owned(),
+        file_name: parsed.file_name.clone(),
+        file_hash: parsed.file_hash.clone(),
+        rows: parsed.rows.iter().map(|line| plan_row(line, by_row.get(&line.row))).collect(),
+    }
+}
+
+fn plan_row(line: &BatchLine, problem: Option<&String>) -> PlanRow {
+    let (operation, reference, amount) = match &line.checked {
+        Ok(row) => (row.op.name().to_owned(), row.merchant_reference.clone(), row.money),
+        Err(_) => (line.input.operation.clone(), line.input.merchant_reference.clone(), None),
+    };
+    let job = match (&line.checked, problem) {
+        (_, Some(problem)) => Err(problem.clone()),
+        (Err(problem), None) => Err(problem.to_string()),
+        (Ok(row), None) => Ok(BatchJob {
+            op: row.op.operation(),
+            merchant_reference: row.merchant_reference.clone(),
+            money: row.money,
+            token_name: row.token_name.clone().unwrap_or_default(),
+            customer_email: row.customer_email.clone().unwrap_or_default(),
+            customer_name: row.customer_name.clone().unwrap_or_default(),
+            description: row.description.clone().unwrap_or_default(),
+        }),
+    };
+    PlanRow { row: line.row, operation, merchant_reference: reference, amount, job }
+}

@@ -1,0 +1,287 @@
+//! Running a batch: every valid row through the same exactly-once path as a single charge, with
+//! up to N rows in flight. Rows on one order run in file order, one at a time.
+//!
+//! Resuming is the same run again: the batch (profile + file hash) is found in the journal and
+//! each row first asks the journal what it already did. A sale row is its order (its reference
+//! is the row's); a capture, refund or void row is the operation carrying the row's key. A row
+//! in doubt is settled with CHECK_STATUS, never sent blindly; a row APS provably never received
+//! (no record) is sent again under the same reference, at most three attempts in all.
+
+use super::outcome::{RowOutcome, RowResult, Settled, outcome_of_error};
+use crate::aps::Operation;
+use crate::aps::command::ChargeKind;
+use crate::aps::money::{Money, format_minor};
+use crate::journal::{
+    BatchRecord, BatchState, NewBatch, NewBatchRow, OperationRow, OrderRow, OrderState, batch_row_key,
+};
+use crate::service::{Channel, ChargeDraft, PaymentDraft, Progress, Service, ServiceError};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::Semaphore;
+
+/// Attempts in all for a row APS has no record of.
+const MAX_ATTEMPTS: usize = 3;
+/// Most rows in flight at once.
+pub const MAX_CONCURRENCY: usize = 64;
+
+/// A valid row, ready to run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchJob {
+    pub op: Operation,
+    pub merchant_reference: String,
+    pub money: Option<Money>,
+    pub token_name: String,
+    pub customer_email: String,
+    pub customer_name: String,
+    pub description: String,
+}
+
+/// A row of the file as the run sees it: valid (a job) or not (why).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanRow {
+    /// Spreadsheet numbering: the header is row 1.
+    pub row: u32,
+    /// As written in the file.
+    pub operation: String,
+    pub merchant_reference: String,
+    pub amount: Option<Money>,
+    pub job: Result<BatchJob, String>,
+}
+
+/// A checked file on a profile.
+#[derive(Clone, Debug)]
+pub struct BatchPlan {
+    pub profile: String,
+    pub file_name: String,
+    /// Hex SHA-256 of the file.
+    pub file_hash: String,
+    pub rows: Vec<PlanRow>,
+}
+
+/// How to run: how many rows at once, who hears of each settled row, and a stop switch (rows
+/// not yet started stay unsent; rows in flight settle).
+#[derive(Clone)]
+pub struct RunOptions {
+    pub concurrency: usize,
+    pub on_row: Arc<dyn Fn(&RowResult) + Send + Sync>,
+    pub stop: Arc<AtomicBool>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self { concurrency: 8, on_row: Arc::new(|_| {}), stop: Arc::new(AtomicBool::new(false)) }
+    }
+}
+
+/// A finished (or stopped) run.
+#[derive(Clone, Debug)]
+pub struct BatchRun {
+    pub batch: BatchRecord,
+    /// The batch was already in the journal: this run resumed it.
+    pub resumed: bool,
+    /// One per row, in file order.
+    pub results: Vec<RowResult>,
+}
+
+impl Service {
+    /// Runs (or resumes) a batch. Invalid rows are reported, never sent.
+    ///
+    /// # Errors
+    /// The profile or the journal cannot be used; rows' own failures are their outcomes.
+    pub async fn run_batch(&self, plan: BatchPlan, options: RunOptions) -> Result<BatchRun, ServiceError> {
+        let ctx = self.ctx(&plan.profile).await?;
+        let new = NewBatch {
+            profile: plan.profile.clone(),
+            file_name: plan.file_name.clone(),
+            file_hash: plan.file_hash.clone(),
+            operator: ctx.profile.operator.clone(),
+            via: "terminal".to_owned(),
+            at: chrono::Utc::now(),
+        };
+        let rows: Vec<NewBatchRow> = plan.rows.iter().map(new_row).collect();
+        let (batch, resumed) = self.journal(move |j| j.open_batch(&new, &rows)).await?;
+        let results = self.run_rows(&plan, batch.id, &options).await;
+        let state =
+            if options.stop.load(Ordering::SeqCst) { BatchState::Stopped } else { BatchState::Finished };
+        let id = batch.id;
+        self.journal(move |j| j.set_batch_state(id, state, chrono::Utc::now())).await?;
+        Ok(BatchRun { batch: BatchRecord { state, ..batch }, resumed, results })
+    }
+
+    /// Every row, grouped by order so one order's rows run in file order; groups run at once up
+    /// to the concurrency bound.
+    async fn run_rows(&self, plan: &BatchPlan, batch_id: i64, options: &RunOptions) -> Vec<RowResult> {
+        let mut groups: Vec<Vec<PlanRow>> = Vec::new();
+        let mut by_reference: HashMap<String, usize> = HashMap::new();
+        let mut results: Vec<Option<RowResult>> = vec![None; plan.rows.len()];
+        for (index, row) in plan.rows.iter().enumerate() {
+            if let Err(problem) = &row.job {
+                let result = RowResult::of_plan(row, RowOutcome::Invalid, problem);
+                (options.on_row)(&result);
+                results[index] = Some(result);
+                continue;
+            }
+            let group = *by_reference.entry(row.merchant_reference.clone()).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[group].push(row.clone());
+        }
+        let index_of: HashMap<u32, usize> = plan.rows.iter().enumerate().map(|(i, r)| (r.row, i)).collect();
+        let permits = Arc::new(Semaphore::new(options.concurrency.clamp(1, MAX_CONCURRENCY)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for group in groups {
+            let (service, profile, options, permits) =
+                (self.clone(), plan.profile.clone(), options.clone(), permits.clone());
+            tasks.spawn(async move {
+                let mut done = Vec::new();
+                for row in group {
+                    let Ok(_permit) = permits.acquire().await else { break };
+                    let result = if options.stop.load(Ordering::SeqCst) {
+                        RowResult::of_plan(&row, RowOutcome::NotSent, "stopped before it was sent")
+                    } else {
+                        service.run_row(&profile, batch_id, &row).await
+                    };
+                    (options.on_row)(&result);
+                    done.push(result);
+                }
+                done
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            for result in done.unwrap_or_default() {
+                if let Some(i) = index_of.get(&result.row) {
+                    results[*i] = Some(result);
+                }
+            }
+        }
+        plan.rows
+            .iter()
+            .zip(results)
+            .map(|(row, r)| {
+                r.unwrap_or_else(|| RowResult::of_plan(row, RowOutcome::Unknown, "the row did not finish"))
+            })
+            .collect()
+    }
+
+    /// One row: what the journal says it already did, settled; or sent now.
+    async fn run_row(&self, profile: &str, batch_id: i64, row: &PlanRow) -> RowResult {
+        let Ok(job) = &row.job else { return RowResult::of_plan(row, RowOutcome::Invalid, "") };
+        let key = batch_row_key(batch_id, row.row);
+        let settled = match job.op {
+            Operation::Purchase | Operation::Authorization => self.sale_row(profile, job, key).await,
+            _ => self.maintenance_row(profile, job, key).await,
+        };
+        match settled {
+            Ok(settled) => RowResult::of_settled(row, &settled),
+            Err(e) => RowResult::of_plan(row, outcome_of_error(&e), &e.to_string()),
+        }
+    }
+
+    /// A sale or authorization row: its order is its reference.
+    async fn sale_row(&self, profile: &str, job: &BatchJob, key: String) -> Result<Settled, ServiceError> {
+        let (p, r) = (profile.to_owned(), job.merchant_reference.clone());
+        let existing = self.journal(move |j| j.order(&p, &r)).await?;
+        let mut settled = match existing {
+            // Run before: settle what is in doubt, never send it again blindly.
+            Some(order) => self.recorded_sale(profile, order).await?,
+            None => Settled::Live(self.charge(sale_draft(profile, job, key), &Progress::none()).await?),
+        };
+        let mut attempts = self.charge_attempts(profile, &job.merchant_reference).await?.len();
+        while settled.never_arrived() && attempts < MAX_ATTEMPTS {
+            let again = self.send_again(profile, &job.merchant_reference, None, &Progress::none()).await?;
+            settled = Settled::Live(again);
+            attempts += 1;
+        }
+        Ok(settled)
+    }
+
+    /// A sale row already in the journal, after CHECK_STATUS if it is in doubt.
+    async fn recorded_sale(&self, profile: &str, order: OrderRow) -> Result<Settled, ServiceError> {
+        let reference = order.merchant_reference.clone();
+        if matches!(order.state, OrderState::Pending | OrderState::Unknown) {
+            self.reconcile_order(profile, &reference, &Progress::none()).await?;
+        }
+        let op = self.charge_attempts(profile, &reference).await?.pop();
+        let (p, r) = (profile.to_owned(), reference.clone());
+        let order = self.journal(move |j| j.order(&p, &r)).await?;
+        match op {
+            Some(op) => Ok(Settled::Recorded { op, order }),
+            None => Err(ServiceError::NotFound(format!("order {reference} has no charge in the journal"))),
+        }
+    }
+
+    /// The order's charge operations (first send and sends again), oldest first.
+    async fn charge_attempts(
+        &self,
+        profile: &str,
+        reference: &str,
+    ) -> Result<Vec<OperationRow>, ServiceError> {
+        let (p, r) = (profile.to_owned(), reference.to_owned());
+        let timeline = self.journal(move |j| j.timeline(&p, &r)).await?;
+        Ok(timeline
+            .into_iter()
+            .filter(|o| matches!(o.operation, Operation::Purchase | Operation::Authorization))
+            .collect())
+    }
+
+    /// A capture, refund or void row: the operation carrying the row's key.
+    async fn maintenance_row(
+        &self,
+        profile: &str,
+        job: &BatchJob,
+        key: String,
+    ) -> Result<Settled, ServiceError> {
+        let k = key.clone();
+        let sent = self.journal(move |j| j.operations_of_batch_row(&k)).await?;
+        let reference = &job.merchant_reference;
+        let Some(last) = sent.last() else {
+            let amount = job.money.map(|m| format_minor(m.minor_units(), m.currency()));
+            let progress = Progress::none();
+            let outcome = self
+                .maintain_batch_row(profile, reference, job.op, amount.as_deref(), key, &progress)
+                .await?;
+            return Ok(Settled::Live(outcome));
+        };
+        if last.state.is_open() {
+            self.reconcile_order(profile, reference, &Progress::none()).await?;
+        }
+        let id = last.id;
+        let (p, r) = (profile.to_owned(), reference.clone());
+        let (op, order) = self.journal(move |j| Ok((j.operation(id)?, j.order(&p, &r)?))).await?;
+        let op = op.ok_or_else(|| ServiceError::NotFound(format!("operation {} of {reference}", id.0)))?;
+        Ok(Settled::Recorded { op, order })
+    }
+}
+
+/// The draft for a sale row: a mail order on a saved card, under the row's reference. A job
+/// without money cannot come from the file check; its empty amount would be refused as invalid.
+fn sale_draft(profile: &str, job: &BatchJob, key: String) -> ChargeDraft {
+    let (amount, currency) = match job.money {
+        Some(m) => (format_minor(m.minor_units(), m.currency()), m.currency().code()),
+        None => (String::new(), ""),
+    };
+    let mut draft = ChargeDraft::new(profile, currency);
+    draft.kind =
+        if job.op == Operation::Authorization { ChargeKind::AuthorizeOnly } else { ChargeKind::Sale };
+    draft.channel = Channel::Mail;
+    draft.amount = amount;
+    draft.payment = PaymentDraft::Token(job.token_name.clone());
+    draft.customer_email = job.customer_email.clone();
+    draft.customer_name = job.customer_name.clone();
+    draft.description = job.description.clone();
+    draft.merchant_reference = job.merchant_reference.clone();
+    draft.batch_row = Some(key);
+    draft
+}
+
+fn new_row(row: &PlanRow) -> NewBatchRow {
+    NewBatchRow {
+        row: row.row,
+        operation: row.operation.clone(),
+        merchant_reference: row.merchant_reference.clone(),
+        amount: row.amount,
+        problem: row.job.as_ref().err().cloned(),
+    }
+}

@@ -1,0 +1,184 @@
+//! Running a batch through the service: every row once, rows of one order in file order,
+//! resuming finds what each row did, faults on a row never lead to a second charge.
+
+use super::faults::{FAULTS, assert_agrees_with_truth, fault, sent_count};
+use super::rig::{PROFILE, Rig};
+use moto_terminal::aps::Operation;
+use moto_terminal::aps::money::{Currency, Money};
+use moto_terminal::service::batch::outcome::{RowOutcome, results_csv};
+use moto_terminal::service::batch::run::{BatchJob, BatchPlan, PlanRow, RunOptions};
+use moto_terminal::sim::MovementKind;
+
+fn aed(text: &str) -> Money {
+    Money::parse(text, Currency::parse("AED").unwrap()).unwrap()
+}
+
+fn job(op: Operation, reference: &str, amount: Option<&str>, token: &str) -> BatchJob {
+    BatchJob {
+        op,
+        merchant_reference: reference.into(),
+        money: amount.map(aed),
+        token_name: token.into(),
+        customer_email: "member@example.com".into(),
+        customer_name: "Member".into(),
+        description: "monthly membership".into(),
+    }
+}
+
+fn row(n: u32, job: BatchJob) -> PlanRow {
+    PlanRow {
+        row: n,
+        operation: job.op.wire_name().to_lowercase(),
+        merchant_reference: job.merchant_reference.clone(),
+        amount: job.money,
+        job: Ok(job),
+    }
+}
+
+fn plan(hash: &str, rows: Vec<PlanRow>) -> BatchPlan {
+    BatchPlan { profile: PROFILE.into(), file_name: "stack.csv".into(), file_hash: hash.into(), rows }
+}
+
+/// Two sales, an authorization captured in two parts further down, a refund, and a bad row.
+fn mixed(hash: &str, tag: &str) -> BatchPlan {
+    let r = |n: &str| format!("BT-{tag}-{n}");
+    let mut rows = vec![
+        row(2, job(Operation::Purchase, &r("2"), Some("30.00"), "DEMO-VISA-0001")),
+        row(3, job(Operation::Authorization, &r("3"), Some("100.00"), "DEMO-MC-2346")),
+        row(4, job(Operation::Purchase, &r("4"), Some("45.00"), "DEMO-AMEX-4564")),
+        row(5, job(Operation::Capture, &r("3"), Some("60.00"), "")),
+        row(6, job(Operation::Capture, &r("3"), Some("40.00"), "")),
+        row(7, job(Operation::Refund, &r("2"), Some("10.00"), "")),
+    ];
+    rows.push(PlanRow {
+        row: 8,
+        operation: "sale".into(),
+        merchant_reference: String::new(),
+        amount: None,
+        job: Err("row 8: currency 'XYZ' is not an ISO 4217 code: use a code such as AED".into()),
+    });
+    plan(hash, rows)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_row_runs_once_and_one_orders_rows_in_file_order() {
+    let rig = Rig::new().await;
+    let run = rig.service.run_batch(mixed("h1", "A"), RunOptions::default()).await.unwrap();
+    let outcomes: Vec<(u32, RowOutcome)> = run.results.iter().map(|r| (r.row, r.outcome)).collect();
+    use RowOutcome::*;
+    assert_eq!(
+        outcomes,
+        [
+            (2, Approved),
+            (3, Approved),
+            (4, Approved),
+            (5, Approved),
+            (6, Approved),
+            (7, Approved),
+            (8, Invalid)
+        ]
+    );
+    assert!(!run.resumed);
+    let auth = rig.journal.order(PROFILE, "BT-A-3").unwrap().unwrap();
+    assert_eq!(auth.captured_minor, 10_000, "both captures, in order: 60 then the last 40");
+    let sale = rig.journal.order(PROFILE, "BT-A-2").unwrap().unwrap();
+    assert_eq!(sale.refunded_minor, 1_000);
+    assert_eq!(rig.sim.money_movements().len(), 6, "2 sales, 1 authorization, 2 captures, 1 refund");
+
+    let csv = results_csv(&run.results);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "row,operation,merchant_reference,amount,currency,outcome,response_code,response_message,fort_id"
+        )
+    );
+    assert!(lines.next().unwrap().starts_with("2,purchase,BT-A-2,30.00,AED,approved,14000,"));
+    assert!(csv.contains("8,sale,,,,invalid,,row 8: currency 'XYZ'"), "{csv}");
+
+    let (batch, shown) = rig.service.batch_results(run.batch.id).await.unwrap().unwrap();
+    assert_eq!(batch.file_name, "stack.csv");
+    let shown: Vec<(u32, RowOutcome)> = shown.iter().map(|r| (r.row, r.outcome)).collect();
+    assert_eq!(shown, outcomes, "batch show reads the same outcomes back from the journal");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_the_same_file_again_sends_nothing_twice() {
+    let rig = Rig::new().await;
+    let first = rig.service.run_batch(mixed("h2", "B"), RunOptions::default()).await.unwrap();
+    // Stopped by the operator: the batch is not finished, so the same file resumes it.
+    let id = first.batch.id;
+    rig.journal.set_batch_state(id, moto_terminal::journal::BatchState::Stopped, chrono::Utc::now()).unwrap();
+    let before = rig.sim.requests().len();
+    let again = rig.service.run_batch(mixed("h2", "B"), RunOptions::default()).await.unwrap();
+    assert!(again.resumed);
+    assert_eq!(again.batch.id, id);
+    let outcomes = |r: &[moto_terminal::service::batch::outcome::RowResult]| {
+        r.iter().map(|r| (r.row, r.outcome)).collect::<Vec<_>>()
+    };
+    assert_eq!(outcomes(&again.results), outcomes(&first.results));
+    let sent_again = rig.sim.requests().len() - before;
+    assert_eq!(sent_again, 0, "every row was settled: nothing went to APS again");
+    assert_eq!(rig.sim.money_movements().len(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finished_file_run_again_is_a_new_batch_that_charges_nothing_twice() {
+    let rig = Rig::new().await;
+    rig.service.run_batch(mixed("h3", "C"), RunOptions::default()).await.unwrap();
+    let again = rig.service.run_batch(mixed("h3", "C"), RunOptions::default()).await.unwrap();
+    assert!(!again.resumed, "the first batch finished");
+    // Sale rows find their orders by reference; maintenance rows of a new batch are new
+    // operations, which the journal's own checks then refuse (nothing left to capture).
+    let sales = ["BT-C-2", "BT-C-3", "BT-C-4"];
+    for reference in sales {
+        assert_eq!(sent_count(&rig, "PURCHASE", reference) + sent_count(&rig, "AUTHORIZATION", reference), 1);
+    }
+    let captured = rig.journal.order(PROFILE, "BT-C-3").unwrap().unwrap().captured_minor;
+    assert_eq!(captured, 10_000, "never more than the authorization");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fault_on_a_row_never_charges_it_twice_even_when_run_again() {
+    let rig = Rig::new().await;
+    for (i, kind) in FAULTS.into_iter().enumerate() {
+        let case = format!("{kind:?}");
+        let tag = format!("F{i}");
+        let reference = format!("BT-{tag}-3");
+        let rows = vec![
+            // The only PURCHASE of the file is the faulted row.
+            row(
+                2,
+                job(
+                    Operation::Authorization,
+                    &format!("BT-{tag}-2"),
+                    Some(&format!("{}.00", 11 + i)),
+                    "DEMO-VISA-0001",
+                ),
+            ),
+            row(3, job(Operation::Purchase, &reference, Some(&format!("{}.00", 31 + i)), "DEMO-MC-2346")),
+        ];
+        rig.sim.inject(fault(kind, "PURCHASE"));
+        let hash = format!("faults-{i}");
+        let first = rig.service.run_batch(plan(&hash, rows.clone()), RunOptions::default()).await.unwrap();
+        rig.sim.clear_faults();
+        if first.results.iter().any(|r| r.outcome == RowOutcome::Unknown) {
+            rig.service.reconcile(Some(PROFILE), &moto_terminal::service::Progress::none()).await.unwrap();
+        }
+        rig.journal
+            .set_batch_state(first.batch.id, moto_terminal::journal::BatchState::Stopped, chrono::Utc::now())
+            .unwrap();
+        rig.service.run_batch(plan(&hash, rows), RunOptions::default()).await.unwrap();
+        assert_agrees_with_truth(&rig, &reference, &case).await;
+        // Whatever the fault, after the run and its resumption the customer is charged once: a
+        // row APS committed is never sent again, a row it never received is sent again under
+        // its own reference.
+        let moved = rig.movements(&reference).iter().filter(|m| m.kind == MovementKind::Purchase).count();
+        assert_eq!(moved, 1, "{case}: charged exactly once");
+        let sent = sent_count(&rig, "PURCHASE", &reference);
+        assert!(sent <= 3, "{case}: at most three attempts, got {sent}");
+        if kind.commits() {
+            assert_eq!(sent, 1, "{case}: APS had it, so it was never sent again");
+        }
+    }
+}
