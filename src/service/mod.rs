@@ -11,6 +11,7 @@
 //! callback; the desktop runs them through [`handle::ServiceHandle`], which wakes the UI after
 //! delivering each result.
 
+pub mod batch;
 mod charge;
 mod export;
 mod guard;
