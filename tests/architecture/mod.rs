@@ -172,3 +172,23 @@ fn widgets_never_reach_up_to_screens_or_the_shell() {
     assert_module_avoids("ui/widgets", &["crate::ui::screens", "crate::ui::app"]);
     assert_module_avoids("ui/screens", &["crate::ui::app"]);
 }
+
+#[test]
+fn the_batch_file_is_read_without_io() {
+    // `service::batch::file` takes a file's bytes and name: the runner beside it reads files,
+    // asks the journal and sends. Kept pure, every rule of the format is a plain unit test.
+    let src = src_dir();
+    let forbidden =
+        ["std::fs", "tokio", "std::net", "crate::journal", "crate::gateway", "crate::vault", "File::open"];
+    let mut files = files_under(&src.join("service/batch/file"));
+    files.push(src.join("service/batch/file.rs"));
+    let mut problems = Vec::new();
+    for file in files {
+        for named in paths_named(&src, &file) {
+            for f in forbidden.iter().filter(|f| named.names(f)) {
+                problems.push(format!("{}:{}: uses {f}: {}", file.display(), named.line, named.text()));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "the batch file must be pure:\n{}", problems.join("\n"));
+}

@@ -1,6 +1,9 @@
-//! Batch files: a stack of orders in one CSV, checked, then run through the same exactly-once
-//! path as single charges, resumable after a crash.
+//! Batch files: a stack of orders in one CSV, checked (`file`, pure; `plan`, against the
+//! journal), then run through the same exactly-once path as single charges (`run`), resumable
+//! after a crash, with each row's outcome read back from the journal (`show`).
 
+pub mod file;
 pub mod outcome;
+pub mod plan;
 pub mod run;
 mod show;
