@@ -12,6 +12,7 @@
 //! without `--profile` it is refused with exit 2.
 
 mod again;
+mod batch;
 mod ops;
 mod profile;
 mod sign;
@@ -99,6 +100,9 @@ pub enum Command {
     /// Recurring (merchant-initiated) charges.
     #[command(subcommand)]
     Recurring(ops::RecurringCommand),
+    /// Batch files: a stack of orders in one CSV.
+    #[command(subcommand)]
+    Batch(batch::BatchCommand),
     /// The local journal of every order.
     Journal(ops::JournalArgs),
     /// Merchant profiles and their secrets.
@@ -131,6 +135,7 @@ impl Command {
             | Self::Token(TokenCommand::Update { profile, .. } | TokenCommand::Create { profile, .. }) => {
                 profile
             }
+            Self::Batch(c) => return c.money_move_profile(),
             _ => return None,
         };
         Some(profile.as_deref())
@@ -189,6 +194,7 @@ pub async fn run(command: Command, service: &Service, default_profile: &str) -> 
         Command::Token(c) => ops::token(service, default_profile, c).await,
         Command::Link(c) => ops::link(service, default_profile, c).await,
         Command::Recurring(c) => ops::recurring(service, default_profile, c).await,
+        Command::Batch(c) => batch::run(service, default_profile, c).await,
         Command::Journal(args) => ops::journal(service, args).await,
         Command::Profile(c) => profile::run(service, c).await,
         Command::Sign(_) | Command::Verify(_) | Command::Simulator(_) => {

@@ -8,6 +8,7 @@
 use super::dialogs::FileDialogs;
 use super::env::{ActiveProfile, AppCommand, Env, ScreenId, UiSettings};
 use super::screens::Screen;
+use super::screens::batch::BatchScreen;
 use super::screens::history::HistoryScreen;
 use super::screens::operations::OperationsScreen;
 use super::screens::order::{OrderChannel, OrderDesk};
@@ -49,6 +50,7 @@ struct Screens {
     recurring: RecurringScreen,
     payment_link: PaymentLinkScreen,
     settings: SettingsScreen,
+    batch: BatchScreen,
 }
 
 impl Screens {
@@ -63,6 +65,7 @@ impl Screens {
             ScreenId::Recurring => &mut self.recurring,
             ScreenId::PaymentLink => &mut self.payment_link,
             ScreenId::Settings => &mut self.settings,
+            ScreenId::Batch => &mut self.batch,
         }
     }
 }
@@ -87,6 +90,7 @@ impl TerminalApp {
                 recurring: RecurringScreen::default(),
                 payment_link: PaymentLinkScreen::new(&profile),
                 settings: SettingsScreen::default(),
+                batch: BatchScreen::default(),
             },
             service,
             profile,

@@ -63,10 +63,11 @@ pub enum ScreenId {
     Recurring,
     PaymentLink,
     Settings,
+    Batch,
 }
 
 impl ScreenId {
-    pub const ALL: [ScreenId; 9] = [
+    pub const ALL: [ScreenId; 10] = [
         Self::PhoneOrder,
         Self::MailOrder,
         Self::Tokens,
@@ -76,6 +77,7 @@ impl ScreenId {
         Self::Recurring,
         Self::PaymentLink,
         Self::Settings,
+        Self::Batch,
     ];
 
     /// The screen's name, as in the navigation and its heading.
@@ -90,6 +92,7 @@ impl ScreenId {
             Self::Recurring => "Recurring",
             Self::PaymentLink => "Payment link",
             Self::Settings => "Settings",
+            Self::Batch => "Batch",
         }
     }
 
@@ -106,6 +109,7 @@ impl ScreenId {
             Self::Recurring => Key::F7,
             Self::PaymentLink => Key::F8,
             Self::Settings => Key::F9,
+            Self::Batch => Key::F10,
         }
     }
 

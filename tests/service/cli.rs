@@ -4,10 +4,10 @@
 use moto_terminal::sim::{self, Fault, SimConfig, SimHandle};
 use std::process::{Command, Output, Stdio};
 
-struct CliRig {
-    sim: SimHandle,
-    dir: tempfile::TempDir,
-    profile: String,
+pub(super) struct CliRig {
+    pub(super) sim: SimHandle,
+    pub(super) dir: tempfile::TempDir,
+    pub(super) profile: String,
 }
 
 fn secrets() -> [(&'static str, &'static str); 3] {
@@ -19,7 +19,7 @@ fn secrets() -> [(&'static str, &'static str); 3] {
 }
 
 impl CliRig {
-    async fn new(profile: &str) -> CliRig {
+    pub(super) async fn new(profile: &str) -> CliRig {
         let sim = sim::start(SimConfig::demo(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         // Unique per run: under scripts/test the secrets land in a real (shared) keychain.
@@ -46,11 +46,11 @@ impl CliRig {
         rig
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub(super) fn command(&self, args: &[&str]) -> Command {
         self.command_with_timeout(args, "2")
     }
 
-    fn command_with_timeout(&self, args: &[&str], timeout_secs: &str) -> Command {
+    pub(super) fn command_with_timeout(&self, args: &[&str], timeout_secs: &str) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_moto-terminal"));
         cmd.arg("--data-dir").arg(self.dir.path()).arg("--timeout").arg(timeout_secs).args(args);
         for (k, v) in secrets() {
@@ -63,7 +63,7 @@ impl CliRig {
         cmd
     }
 
-    async fn run(&self, args: &[&str]) -> Output {
+    pub(super) async fn run(&self, args: &[&str]) -> Output {
         let mut cmd = self.command(args);
         tokio::task::spawn_blocking(move || cmd.output().expect("binary runs")).await.unwrap()
     }
@@ -86,7 +86,7 @@ impl CliRig {
     }
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(super) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

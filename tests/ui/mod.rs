@@ -2,6 +2,7 @@
 //! (no GPU, no window): what an agent types, what they see, what each key does.
 
 mod back_office;
+mod batch;
 mod card_privacy;
 mod order_form;
 mod phone_order;

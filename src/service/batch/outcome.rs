@@ -136,7 +136,11 @@ impl RowResult {
             Settled::Recorded { op, order } => Self {
                 outcome: outcome_of_operation(op),
                 response_code: op.response_code.clone().unwrap_or_default(),
-                response_message: op.response_message.clone().or_else(|| op.note.clone()).unwrap_or_default(),
+                // The same words as a live answer: APS's code explained, else what was recorded.
+                response_message: match &op.response_code {
+                    Some(code) => classify(op.operation, code).explanation,
+                    None => op.response_message.clone().or_else(|| op.note.clone()).unwrap_or_default(),
+                },
                 fort_id: order.as_ref().and_then(|o| o.fort_id.clone()).unwrap_or_default(),
                 ..Self::of_plan(row, RowOutcome::Unknown, "")
             },

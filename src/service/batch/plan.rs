@@ -2,11 +2,13 @@
 //! against the journal's orders, and hand the runner one row per line.
 
 use super::file::{self, BatchLine, OrderFacts, ParsedBatch, Summary};
+use super::outcome::{RowResult, results_csv};
 use super::run::{BatchJob, BatchPlan, PlanRow};
 use crate::aps::field::Field;
 use crate::journal::{BatchState, OrderRow};
 use crate::service::{Service, ServiceError};
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 
 /// A checked file: the plan to run, every problem ("row 5: ..."), and what it holds in words.
 #[derive(Clone, Debug)]
@@ -29,17 +31,68 @@ fn facts_of(order: &OrderRow) -> OrderFacts {
 }
 
 impl Service {
+    /// Reads the file at `path` and checks it ([`Self::check_batch`]): the desktop names a file,
+    /// the service reads it, so no screen touches the disk.
+    ///
+    /// # Errors
+    /// The file cannot be read (the message names it), or as [`Self::check_batch`].
+    pub async fn check_batch_file(&self, profile: &str, path: PathBuf) -> Result<Checked, ServiceError> {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let shown = path.display().to_string();
+        let bytes = tokio::fs::read(&path).await.map_err(|e| {
+            ServiceError::invalid(
+                Field::BatchFile,
+                format!("{shown} cannot be read ({e}): choose another file"),
+            )
+        })?;
+        self.check_batch(profile, &name, bytes).await
+    }
+
+    /// Writes a batch's results as CSV to a file the agent chose (owner-only, never through a
+    /// link).
+    ///
+    /// # Errors
+    /// The file cannot be written: the message names it and says to choose another.
+    pub async fn write_batch_results(
+        &self,
+        path: PathBuf,
+        results: Vec<RowResult>,
+    ) -> Result<(), ServiceError> {
+        let shown = path.display().to_string();
+        let cannot = |problem: String| {
+            ServiceError::invalid(
+                Field::ExportFile,
+                format!("{shown} could not be written ({problem}): choose another folder or name"),
+            )
+        };
+        let bytes = results_csv(&results).into_bytes();
+        tokio::task::spawn_blocking(move || crate::files::write_private(&path, &bytes))
+            .await
+            .map_err(|e| cannot(e.to_string()))?
+            .map_err(|e| cannot(e.to_string()))
+    }
+
     /// Checks a batch file for `profile` without sending anything.
     ///
     /// # Errors
     /// The profile is unknown, the file cannot be read as a batch (the message names the fix),
     /// or the journal fails.
-    pub async fn check_batch(&self, profile: &str, file_name: &str, bytes: Vec<u8>) -> Result<Checked, ServiceError> {
+    pub async fn check_batch(
+        &self,
+        profile: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Checked, ServiceError> {
         self.ctx(profile).await?;
-        let parsed = file::parse(file_name, &bytes).map_err(|e| ServiceError::invalid(Field::BatchFile, e))?;
+        let parsed =
+            file::parse(file_name, &bytes).map_err(|e| ServiceError::invalid(Field::BatchFile, e))?;
         let (p, hash) = (profile.to_owned(), parsed.file_hash.clone());
         let resuming = self
-            .journal(move |j| Ok(j.batches(Some(&p))?.iter().any(|b| b.file_hash == hash && b.state != BatchState::Finished)))
+            .journal(move |j| {
+                Ok(j.batches(Some(&p))?
+                    .iter()
+                    .any(|b| b.file_hash == hash && b.state != BatchState::Finished))
+            })
             .await?;
         // A batch being resumed was checked against the journal when it started; its own rows
         // have changed those orders since, so they are not checked again.
@@ -60,7 +113,11 @@ impl Service {
     }
 
     /// The journal's facts for the orders the file's capture, refund and void rows name.
-    async fn order_facts(&self, profile: &str, parsed: &ParsedBatch) -> Result<HashMap<String, OrderFacts>, ServiceError> {
+    async fn order_facts(
+        &self,
+        profile: &str,
+        parsed: &ParsedBatch,
+    ) -> Result<HashMap<String, OrderFacts>, ServiceError> {
         let named: HashSet<String> = parsed
             .rows
             .iter()

@@ -2,6 +2,7 @@
 //! with `ui(&mut self, ui, env)`, and reaches the service only through the handle in [`Env`]:
 //! every call runs as a task on the runtime and is polled once per frame, so no frame waits.
 
+pub mod batch;
 pub mod history;
 pub mod operations;
 pub mod order;

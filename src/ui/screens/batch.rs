@@ -1,0 +1,353 @@
+//! Batch: a stack of mailed orders in one CSV file. Open it, see every row checked (invalid rows
+//! with their message, counts and totals), confirm the totals, watch it run, then filter and
+//! export the results. Running the same file again finishes a batch a crash interrupted.
+//!
+//! Keyboard: the screen opens on "Open a batch file..."; once checked, the cursor is on "Run";
+//! Enter in the confirmation runs, Esc goes back; "Stop" sends nothing new and lets the rows in
+//! flight settle.
+
+use super::{Call, Screen};
+use crate::service::ServiceError;
+use crate::service::batch::outcome::{RowOutcome, RowResult};
+use crate::service::batch::plan::Checked;
+use crate::service::batch::run::{BatchRun, RunOptions};
+use crate::ui::dialogs::{DialogAnswer, FileRequest, PendingPath};
+use crate::ui::env::Env;
+use crate::ui::format::money_text;
+use crate::ui::theme::{self, Look};
+use crate::ui::widgets::banner::environment_badge;
+use crate::ui::widgets::field::{Note, note_ui};
+use crate::ui::widgets::modal::framed_modal;
+use crate::ui::widgets::outcome::outcome_ui;
+use crate::ui::widgets::submit::{Action, Finish, Phase, Submission, SubmitFlow};
+use crate::ui::widgets::table::striped_table;
+use egui::{Id, RichText, Ui};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// Rows shown in the preview and results tables; the summary counts them all.
+const SHOWN_ROWS: usize = 500;
+
+fn id(name: &str) -> Id {
+    Id::unique(("batch", name))
+}
+
+/// What the agent confirms before a batch runs.
+struct RunConfirm {
+    rows: usize,
+    summary: String,
+    totals: String,
+}
+
+/// Live counts of a run, written by the runner as rows settle.
+#[derive(Default)]
+struct Counters {
+    done: AtomicUsize,
+    approved: AtomicUsize,
+    declined: AtomicUsize,
+    unknown: AtomicUsize,
+}
+
+impl Counters {
+    fn count(&self, result: &RowResult) {
+        self.done.fetch_add(1, Ordering::SeqCst);
+        let counter = match result.outcome {
+            RowOutcome::Approved => &self.approved,
+            RowOutcome::Unknown => &self.unknown,
+            _ => &self.declined,
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+pub struct BatchScreen {
+    dialog: Option<PendingPath>,
+    check: Call<Result<Checked, ServiceError>>,
+    checked: Option<Checked>,
+    message: Option<Note>,
+    flow: SubmitFlow<RunConfirm>,
+    run: Submission<BatchRun>,
+    counters: Arc<Counters>,
+    stop: Arc<AtomicBool>,
+    results: Option<BatchRun>,
+    /// Show only results with this outcome.
+    filter: Option<RowOutcome>,
+    export: Option<PendingPath>,
+    exported: Call<Result<PathBuf, ServiceError>>,
+    focus_open: bool,
+    /// Put the cursor on "Run" (the file was just checked).
+    focus_run: bool,
+}
+
+impl Default for BatchScreen {
+    fn default() -> Self {
+        Self {
+            dialog: None,
+            check: Call::default(),
+            checked: None,
+            message: None,
+            flow: SubmitFlow::new(id("flow")),
+            run: Submission::default(),
+            counters: Arc::default(),
+            stop: Arc::default(),
+            results: None,
+            filter: None,
+            export: None,
+            exported: Call::default(),
+            focus_open: true,
+            focus_run: false,
+        }
+    }
+}
+
+impl BatchScreen {
+    fn poll(&mut self, env: &Env<'_>) {
+        if let Some(DialogAnswer::Picked(path)) = self.dialog.as_ref().map(PendingPath::poll) {
+            self.dialog = None;
+            let profile = env.profile.name.clone();
+            self.check
+                .start(env.service.run(move |s, _| async move { s.check_batch_file(&profile, path).await }));
+        } else if matches!(self.dialog.as_ref().map(PendingPath::poll), Some(DialogAnswer::Cancelled)) {
+            self.dialog = None;
+        }
+        if let Some(answer) = self.check.poll() {
+            self.results = None;
+            match answer {
+                Ok(checked) => {
+                    self.message = None;
+                    self.checked = Some(checked);
+                    self.focus_run = true;
+                }
+                Err(e) => self.message = Some(Note::Error(e.to_string())),
+            }
+        }
+        if let Some(answer) = self.run.poll(&mut self.flow) {
+            match answer {
+                Ok(run) => {
+                    self.flow.answered();
+                    self.results = Some(run);
+                }
+                Err(e) => {
+                    self.flow.finish(Finish::NotSent(e.to_string()));
+                }
+            }
+        }
+        self.poll_export(env);
+    }
+
+    fn poll_export(&mut self, env: &Env<'_>) {
+        if let Some(DialogAnswer::Picked(path)) = self.export.as_ref().map(PendingPath::poll) {
+            self.export = None;
+            let results = self.results.as_ref().map(|r| r.results.clone()).unwrap_or_default();
+            self.exported.start(env.service.run(move |s, _| async move {
+                s.write_batch_results(path.clone(), results).await.map(|()| path)
+            }));
+        } else if matches!(self.export.as_ref().map(PendingPath::poll), Some(DialogAnswer::Cancelled)) {
+            self.export = None;
+        }
+        if let Some(answer) = self.exported.poll() {
+            self.message = Some(match answer {
+                Ok(path) => Note::Hint(format!("Results saved to {}", path.display())),
+                Err(e) => Note::Error(e.to_string()),
+            });
+        }
+    }
+
+    fn start(&mut self, env: &Env<'_>) {
+        let Some(checked) = self.checked.clone() else { return };
+        self.counters = Arc::new(Counters::default());
+        self.stop = Arc::new(AtomicBool::new(false));
+        let counters = self.counters.clone();
+        let options = RunOptions {
+            on_row: Arc::new(move |r| counters.count(r)),
+            stop: self.stop.clone(),
+            ..RunOptions::default()
+        };
+        let task = env.service.run(move |s, _| async move { s.run_batch(checked.plan, options).await });
+        self.run.start(&mut self.flow, task);
+    }
+
+    fn open_ui(&mut self, ui: &mut Ui, env: &Env<'_>) {
+        ui.horizontal(|ui| {
+            let busy = self.dialog.is_some() || self.check.busy() || self.run.busy();
+            let open = ui.add_enabled(!busy, egui::Button::new("Open a batch file..."));
+            if std::mem::take(&mut self.focus_open) {
+                open.request_focus();
+            }
+            if open.clicked() {
+                self.dialog =
+                    Some(env.dialogs.open_file(FileRequest::new("Open a batch file", "", "CSV", "csv")));
+            }
+            if self.check.busy() {
+                ui.spinner();
+            }
+            if let Some(checked) = &self.checked {
+                ui.label(RichText::new(&checked.plan.file_name).strong());
+            }
+        });
+        if let Some(message) = &self.message {
+            note_ui(ui, message);
+        }
+    }
+
+    fn preview_ui(&mut self, ui: &mut Ui) {
+        let Some(checked) = &self.checked else { return };
+        ui.add_space(theme::ROW_GAP);
+        ui.label(RichText::new(&checked.summary).strong());
+        for problem in checked.problems.iter().take(SHOWN_ROWS) {
+            ui.label(RichText::new(problem).color(theme::ERROR_TEXT));
+        }
+        let ready = checked.plan.rows.iter().filter(|r| r.job.is_ok()).count();
+        let label = format!("Run {ready} rows ({})...", checked.totals);
+        let run =
+            ui.add_enabled(ready > 0 && !self.run.busy(), egui::Button::new(RichText::new(label).strong()));
+        if std::mem::take(&mut self.focus_run) {
+            run.request_focus();
+        }
+        if run.clicked() {
+            let confirm =
+                RunConfirm { rows: ready, summary: checked.summary.clone(), totals: checked.totals.clone() };
+            self.flow.confirm(ui, confirm);
+        }
+        ui.add_space(theme::ROW_GAP);
+        let headers = ["Row", "Operation", "Reference", "Amount", "Check"];
+        striped_table(ui, id("preview"), &headers, |ui| {
+            for row in checked.plan.rows.iter().take(SHOWN_ROWS) {
+                ui.label(row.row.to_string());
+                ui.label(&row.operation);
+                ui.label(&row.merchant_reference);
+                ui.label(row.amount.map(|m| money_text(m.minor_units(), m.currency())).unwrap_or_default());
+                match &row.job {
+                    Ok(_) => ui.label("ready"),
+                    Err(problem) => ui.label(RichText::new(problem).color(theme::ERROR_TEXT)),
+                };
+                ui.end_row();
+            }
+        });
+    }
+
+    fn progress_ui(&mut self, ui: &mut Ui) {
+        let Some(total) = self.checked.as_ref().map(|c| c.plan.rows.len()) else { return };
+        let c = &self.counters;
+        let done = c.done.load(Ordering::SeqCst);
+        ui.add(
+            egui::ProgressBar::new(done as f32 / total.max(1) as f32).text(format!("{done} of {total} rows")),
+        );
+        ui.label(format!(
+            "Approved {}    Declined or not sent {}    Unknown {}",
+            c.approved.load(Ordering::SeqCst),
+            c.declined.load(Ordering::SeqCst),
+            c.unknown.load(Ordering::SeqCst)
+        ));
+        let stopping = self.stop.load(Ordering::SeqCst);
+        let label = if stopping { "Stopping: the rows in flight are settling..." } else { "Stop" };
+        if ui.add_enabled(!stopping, egui::Button::new(label)).clicked() {
+            self.stop.store(true, Ordering::SeqCst);
+        }
+        // The counters move without a service answer: look again shortly.
+        ui.ctx().request_repaint_after(std::time::Duration::from_millis(200));
+    }
+
+    fn results_ui(&mut self, ui: &mut Ui, env: &Env<'_>) {
+        let Some(run) = &self.results else { return };
+        ui.add_space(theme::SECTION_GAP);
+        let resumed = if run.resumed { " (resumed)" } else { "" };
+        ui.label(
+            RichText::new(format!("Batch {}{resumed}: {}", run.batch.id, run.batch.state.as_str())).strong(),
+        );
+        ui.horizontal(|ui| {
+            ui.label("Show");
+            ui.selectable_value(&mut self.filter, None, "all");
+            for outcome in RowOutcome::ALL {
+                ui.selectable_value(&mut self.filter, Some(outcome), outcome.as_str());
+            }
+            if ui.button("Export results...").clicked() {
+                let name = format!("batch-{}-results.csv", run.batch.id);
+                self.export =
+                    Some(env.dialogs.save_file(FileRequest::new("Save the results", &name, "CSV", "csv")));
+            }
+        });
+        let filter = self.filter;
+        let shown = run.results.iter().filter(|r| filter.is_none_or(|f| r.outcome == f)).take(SHOWN_ROWS);
+        let headers = ["Row", "Operation", "Reference", "Amount", "Outcome", "Code", "Message"];
+        striped_table(ui, id("results"), &headers, |ui| {
+            for r in shown {
+                ui.label(r.row.to_string());
+                ui.label(&r.operation);
+                ui.label(&r.merchant_reference);
+                ui.label(r.amount.map(|m| money_text(m.minor_units(), m.currency())).unwrap_or_default());
+                let word = RichText::new(r.outcome.as_str());
+                ui.label(match r.outcome {
+                    RowOutcome::Approved => word.color(theme::APPROVED),
+                    RowOutcome::Unknown => word.color(theme::ATTENTION).strong(),
+                    _ => word.color(theme::DECLINED),
+                });
+                ui.label(&r.response_code);
+                ui.label(&r.response_message);
+                ui.end_row();
+            }
+        });
+    }
+}
+
+/// The confirmation of the totals, in the profile's colours. `Some(true)` runs.
+fn confirm_ui(ui: &mut Ui, env: &Env<'_>, confirm: &RunConfirm) -> Option<bool> {
+    let (bg, _) = env.profile.environment.colors();
+    let (run, back) = framed_modal(ui, id("confirm"), bg, 600.0, |ui| {
+        ui.heading("Run this batch?");
+        environment_badge(ui, env.profile.environment, &env.profile.name);
+        ui.label(RichText::new(&confirm.totals).size(theme::AMOUNT_SIZE * 0.7).strong());
+        ui.label(format!("{} rows will be sent: {}", confirm.rows, confirm.summary));
+        ui.label("Each row is sent once; a row in doubt is checked with APS, never sent again blindly.");
+        ui.horizontal(|ui| {
+            let run = ui.button(RichText::new("Run now (Enter)").strong()).clicked();
+            let back = ui.button("Back (Esc)").clicked();
+            (run, back)
+        })
+        .inner
+    });
+    match (run, back) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
+}
+
+impl Screen for BatchScreen {
+    fn ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
+        self.poll(env);
+        if let Some(Action::Send { .. }) = self.flow.keys(ui) {
+            self.start(env);
+        }
+        self.open_ui(ui, env);
+        self.flow.error_ui(ui);
+        if self.run.busy() {
+            if let Some(view) = self.flow.outcome() {
+                outcome_ui(ui, "batch", view);
+            }
+            self.progress_ui(ui);
+        } else if self.results.is_some() {
+            self.results_ui(ui, env);
+        } else {
+            self.preview_ui(ui);
+        }
+        if let Phase::Confirming(confirm) = self.flow.phase() {
+            match confirm_ui(ui, env, confirm) {
+                Some(true) => self.start(env),
+                Some(false) => {
+                    self.flow.escape();
+                }
+                None => {}
+            }
+        }
+    }
+
+    fn escape(&mut self) -> bool {
+        self.flow.escape()
+    }
+
+    fn opened(&mut self, _ctx: &egui::Context) {
+        self.focus_open = true;
+    }
+}
