@@ -84,12 +84,8 @@ pub async fn run(service: &Service, default_profile: &str, command: BatchCommand
     }
 }
 
-async fn checked(service: &Service, profile: &str, file: &PathBuf) -> Result<Checked, Exit> {
-    let bytes = tokio::fs::read(file)
-        .await
-        .map_err(|e| Exit::usage(format!("{}: cannot be read ({e}): check the path", file.display())))?;
-    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    service.check_batch(profile, &name, bytes).await.map_err(|e| Exit::usage(e.to_string()))
+async fn checked(service: &Service, profile: &str, file: &std::path::Path) -> Result<Checked, Exit> {
+    service.check_batch_file(profile, file.to_path_buf()).await.map_err(|e| Exit::usage(e.to_string()))
 }
 
 /// Every problem, then counts and totals.
@@ -101,7 +97,7 @@ fn print_check(checked: &Checked) {
     println!("total: {}", if checked.totals.is_empty() { "no money" } else { &checked.totals });
 }
 
-async fn check(service: &Service, profile: &str, file: &PathBuf) -> Result<(), Exit> {
+async fn check(service: &Service, profile: &str, file: &std::path::Path) -> Result<(), Exit> {
     let checked = checked(service, profile, file).await?;
     print_check(&checked);
     if checked.problems.is_empty() { Ok(()) } else { Err(Exit { code: Exit::USAGE, message: None }) }
@@ -137,8 +133,11 @@ async fn run_file(service: &Service, profile: String, args: RunArgs) -> Result<(
     if show_progress {
         eprintln!();
     }
-    if let Some(path) = &args.results {
-        write_results(path, &run.results)?;
+    if let Some(path) = args.results.clone() {
+        service
+            .write_batch_results(path, run.results.clone())
+            .await
+            .map_err(|e| Exit::failed(e.to_string()))?;
     }
     let resumed = if run.resumed { ", resumed" } else { "" };
     println!("batch {}{resumed}: {}", run.batch.id, summary_line(&run.results));
@@ -170,11 +169,6 @@ fn confirm(service: &Service, profile: &str, checked: &Checked, yes: bool) -> Re
     } else {
         Err(Exit::usage("not confirmed: nothing was sent"))
     }
-}
-
-fn write_results(path: &std::path::Path, results: &[RowResult]) -> Result<(), Exit> {
-    crate::files::write_private(path, results_csv(results).as_bytes())
-        .map_err(|e| Exit::failed(format!("{}: the results could not be written ({e})", path.display())))
 }
 
 /// "12 approved, 1 declined, 2 invalid".

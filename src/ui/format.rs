@@ -61,9 +61,19 @@ pub fn idle_phrase(secs: u64) -> String {
     }
 }
 
+/// Messages from `aps` start in lower case so they read well after a field name; under a field
+/// they start a sentence.
+pub fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// "Not sent. The journal is busy...": why a submission did not leave, as a sentence.
 pub fn not_sent(message: &str) -> String {
-    format!("Not sent. {}", crate::ui::widgets::field::capitalise(message))
+    format!("Not sent. {}", capitalise(message))
 }
 
 #[cfg(test)]

@@ -208,7 +208,9 @@ impl Service {
         let order = self.journal(move |j| j.order(&p, &r)).await?;
         match op {
             Some(op) => Ok(Settled::Recorded { op, order }),
-            None => Err(ServiceError::NotFound(format!("order {reference} has no charge in the journal"))),
+            None => Err(ServiceError::NotFound(format!(
+                "order {reference} has no charge in the journal: check it on the Status screen before running this row again"
+            ))),
         }
     }
 
@@ -250,7 +252,12 @@ impl Service {
         let id = last.id;
         let (p, r) = (profile.to_owned(), reference.clone());
         let (op, order) = self.journal(move |j| Ok((j.operation(id)?, j.order(&p, &r)?))).await?;
-        let op = op.ok_or_else(|| ServiceError::NotFound(format!("operation {} of {reference}", id.0)))?;
+        let op = op.ok_or_else(|| {
+            ServiceError::NotFound(format!(
+                "the journal no longer has operation {} of order {reference}: check the order on the Status screen",
+                id.0
+            ))
+        })?;
         Ok(Settled::Recorded { op, order })
     }
 }

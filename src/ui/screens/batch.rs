@@ -13,11 +13,10 @@ use crate::service::batch::plan::Checked;
 use crate::service::batch::run::{BatchRun, RunOptions};
 use crate::ui::dialogs::{DialogAnswer, FileRequest, PendingPath};
 use crate::ui::env::Env;
-use crate::ui::format::money_text;
-use crate::ui::theme::{self, Look};
-use crate::ui::widgets::banner::environment_badge;
+use crate::ui::format::{capitalise, money_text};
+use crate::ui::theme;
+use crate::ui::widgets::confirm::{ConfirmChoice, RunConfirmation, run_confirm_ui};
 use crate::ui::widgets::field::{Note, note_ui};
-use crate::ui::widgets::modal::framed_modal;
 use crate::ui::widgets::outcome::outcome_ui;
 use crate::ui::widgets::submit::{Action, Finish, Phase, Submission, SubmitFlow};
 use crate::ui::widgets::table::striped_table;
@@ -103,13 +102,17 @@ impl Default for BatchScreen {
 
 impl BatchScreen {
     fn poll(&mut self, env: &Env<'_>) {
-        if let Some(DialogAnswer::Picked(path)) = self.dialog.as_ref().map(PendingPath::poll) {
-            self.dialog = None;
-            let profile = env.profile.name.clone();
-            self.check
-                .start(env.service.run(move |s, _| async move { s.check_batch_file(&profile, path).await }));
-        } else if matches!(self.dialog.as_ref().map(PendingPath::poll), Some(DialogAnswer::Cancelled)) {
-            self.dialog = None;
+        // Each dialog is asked once per frame: its answer can be read only once.
+        match self.dialog.as_ref().map(PendingPath::poll) {
+            Some(DialogAnswer::Picked(path)) => {
+                self.dialog = None;
+                let profile = env.profile.name.clone();
+                self.check.start(
+                    env.service.run(move |s, _| async move { s.check_batch_file(&profile, path).await }),
+                );
+            }
+            Some(DialogAnswer::Cancelled) => self.dialog = None,
+            Some(DialogAnswer::Waiting) | None => {}
         }
         if let Some(answer) = self.check.poll() {
             self.results = None;
@@ -119,7 +122,7 @@ impl BatchScreen {
                     self.checked = Some(checked);
                     self.focus_run = true;
                 }
-                Err(e) => self.message = Some(Note::Error(e.to_string())),
+                Err(e) => self.message = Some(Note::Error(capitalise(&e.to_string()))),
             }
         }
         if let Some(answer) = self.run.poll(&mut self.flow) {
@@ -137,19 +140,21 @@ impl BatchScreen {
     }
 
     fn poll_export(&mut self, env: &Env<'_>) {
-        if let Some(DialogAnswer::Picked(path)) = self.export.as_ref().map(PendingPath::poll) {
-            self.export = None;
-            let results = self.results.as_ref().map(|r| r.results.clone()).unwrap_or_default();
-            self.exported.start(env.service.run(move |s, _| async move {
-                s.write_batch_results(path.clone(), results).await.map(|()| path)
-            }));
-        } else if matches!(self.export.as_ref().map(PendingPath::poll), Some(DialogAnswer::Cancelled)) {
-            self.export = None;
+        match self.export.as_ref().map(PendingPath::poll) {
+            Some(DialogAnswer::Picked(path)) => {
+                self.export = None;
+                let results = self.results.as_ref().map(|r| r.results.clone()).unwrap_or_default();
+                self.exported.start(env.service.run(move |s, _| async move {
+                    s.write_batch_results(path.clone(), results).await.map(|()| path)
+                }));
+            }
+            Some(DialogAnswer::Cancelled) => self.export = None,
+            Some(DialogAnswer::Waiting) | None => {}
         }
         if let Some(answer) = self.exported.poll() {
             self.message = Some(match answer {
                 Ok(path) => Note::Hint(format!("Results saved to {}", path.display())),
-                Err(e) => Note::Error(e.to_string()),
+                Err(e) => Note::Error(capitalise(&e.to_string())),
             });
         }
     }
@@ -291,29 +296,6 @@ impl BatchScreen {
     }
 }
 
-/// The confirmation of the totals, in the profile's colours. `Some(true)` runs.
-fn confirm_ui(ui: &mut Ui, env: &Env<'_>, confirm: &RunConfirm) -> Option<bool> {
-    let (bg, _) = env.profile.environment.colors();
-    let (run, back) = framed_modal(ui, id("confirm"), bg, 600.0, |ui| {
-        ui.heading("Run this batch?");
-        environment_badge(ui, env.profile.environment, &env.profile.name);
-        ui.label(RichText::new(&confirm.totals).size(theme::AMOUNT_SIZE * 0.7).strong());
-        ui.label(format!("{} rows will be sent: {}", confirm.rows, confirm.summary));
-        ui.label("Each row is sent once; a row in doubt is checked with APS, never sent again blindly.");
-        ui.horizontal(|ui| {
-            let run = ui.button(RichText::new("Run now (Enter)").strong()).clicked();
-            let back = ui.button("Back (Esc)").clicked();
-            (run, back)
-        })
-        .inner
-    });
-    match (run, back) {
-        (true, _) => Some(true),
-        (_, true) => Some(false),
-        _ => None,
-    }
-}
-
 impl Screen for BatchScreen {
     fn ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
         self.poll(env);
@@ -333,9 +315,18 @@ impl Screen for BatchScreen {
             self.preview_ui(ui);
         }
         if let Phase::Confirming(confirm) = self.flow.phase() {
-            match confirm_ui(ui, env, confirm) {
-                Some(true) => self.start(env),
-                Some(false) => {
+            let rows = format!("{} rows will be sent: {}", confirm.rows, confirm.summary);
+            let shown = RunConfirmation {
+                question: "Run this batch?",
+                money: &confirm.totals,
+                lines: &[
+                    &rows,
+                    "Each row is sent once; a row in doubt is checked with APS, never sent again blindly.",
+                ],
+            };
+            match run_confirm_ui(ui, id("confirm"), env.profile, &shown) {
+                Some(ConfirmChoice::Confirm) => self.start(env),
+                Some(ConfirmChoice::Back) => {
                     self.flow.escape();
                 }
                 None => {}

@@ -6,10 +6,9 @@ use super::{Call, Screen};
 use crate::service::{Agreement, Outcome, ServiceError};
 use crate::ui::env::Env;
 use crate::ui::format::{day, money_text, today_date, totals_text};
-use crate::ui::theme::{self, Look};
-use crate::ui::widgets::banner::environment_badge;
+use crate::ui::theme;
+use crate::ui::widgets::confirm::{ConfirmChoice, RunConfirmation, run_confirm_ui};
 use crate::ui::widgets::field::capitalise;
-use crate::ui::widgets::modal::framed_modal;
 use crate::ui::widgets::outcome::{OutcomeKind, OutcomeView, outcome_ui, outcome_view};
 use crate::ui::widgets::submit::{Action, Finish, Phase, Submission, SubmitFlow};
 use crate::ui::widgets::table::striped_table;
@@ -151,30 +150,6 @@ impl RecurringScreen {
     }
 }
 
-/// The confirmation over the screen: how many charges, how much, on which profile.
-/// `Some(true)` to run, `Some(false)` to go back.
-fn confirm_ui(ui: &mut Ui, env: &Env<'_>, summary: &RunSummary) -> Option<bool> {
-    let (bg, _) = env.profile.environment.colors();
-    let (run, back) = framed_modal(ui, id("confirm"), bg, 560.0, |ui| {
-        ui.heading("Run the due recurring charges?");
-        environment_badge(ui, env.profile.environment, &env.profile.name);
-        let text = format!("{} charges, {}", summary.count, summary.total);
-        ui.label(RichText::new(text).size(theme::AMOUNT_SIZE * 0.7).strong());
-        ui.label("Each customer's saved card is charged once (eci RECURRING).");
-        ui.horizontal(|ui| {
-            let run = ui.button(RichText::new("Run now (Enter)").strong()).clicked();
-            let back = ui.button("Back (Esc)").clicked();
-            (run, back)
-        })
-        .inner
-    });
-    match (run, back) {
-        (true, _) => Some(true),
-        (_, true) => Some(false),
-        _ => None,
-    }
-}
-
 impl Screen for RecurringScreen {
     fn ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
         self.poll(env);
@@ -211,9 +186,15 @@ impl Screen for RecurringScreen {
         self.table_ui(ui);
 
         if let Phase::Confirming(summary) = self.flow.phase() {
-            match confirm_ui(ui, env, summary) {
-                Some(true) => self.start_run(env),
-                Some(false) => {
+            let money = format!("{} charges, {}", summary.count, summary.total);
+            let shown = RunConfirmation {
+                question: "Run the due recurring charges?",
+                money: &money,
+                lines: &["Each customer's saved card is charged once (eci RECURRING)."],
+            };
+            match run_confirm_ui(ui, id("confirm"), env.profile, &shown) {
+                Some(ConfirmChoice::Confirm) => self.start_run(env),
+                Some(ConfirmChoice::Back) => {
                     self.flow.escape();
                 }
                 None => {}

@@ -10,6 +10,7 @@ use super::modal::framed_modal;
 use super::table::key_values;
 use crate::aps::money::Money;
 use crate::service::ProfileEnvironment;
+use crate::ui::env::ActiveProfile;
 use crate::ui::theme::{self, Look};
 use egui::{Id, RichText, Ui};
 
@@ -77,6 +78,43 @@ pub fn read_back_ui(ui: &mut Ui, id: Id, read_back: &ReadBack, confirm_label: &s
             if confirm.clicked() {
                 Some(ConfirmChoice::Confirm)
             } else if back.clicked() {
+                Some(ConfirmChoice::Back)
+            } else {
+                None
+            }
+        })
+        .inner
+    })
+}
+
+/// What a confirmation of a run (a batch, the due recurring charges) shows: the question, the
+/// money in large type, and lines that say what will happen.
+pub struct RunConfirmation<'a> {
+    pub question: &'a str,
+    pub money: &'a str,
+    pub lines: &'a [&'a str],
+}
+
+/// Draws a run's confirmation over the screen, in the profile's colours, and returns the
+/// choice: Enter confirms (the owning screen's submit flow reads the key), Esc goes back.
+pub fn run_confirm_ui(
+    ui: &mut Ui,
+    id: Id,
+    profile: &ActiveProfile,
+    shown: &RunConfirmation<'_>,
+) -> Option<ConfirmChoice> {
+    let (bg, _) = profile.environment.colors();
+    framed_modal(ui, id, bg, 600.0, |ui| {
+        ui.heading(shown.question);
+        environment_badge(ui, profile.environment, &profile.name);
+        ui.label(RichText::new(shown.money).size(theme::AMOUNT_SIZE * 0.7).strong());
+        for line in shown.lines {
+            ui.label(*line);
+        }
+        ui.horizontal(|ui| {
+            if ui.button(RichText::new("Run now (Enter)").strong()).clicked() {
+                Some(ConfirmChoice::Confirm)
+            } else if ui.button("Back (Esc)").clicked() {
                 Some(ConfirmChoice::Back)
             } else {
                 None

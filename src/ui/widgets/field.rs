@@ -24,15 +24,7 @@ impl Note {
     }
 }
 
-/// Messages from `aps` start in lower case so they read well after a field name; under a field
-/// they start a sentence.
-pub fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
+pub use crate::ui::format::capitalise;
 
 /// A single-line text input with its label. Build it, then [`TextField::show`] it.
 pub struct TextField<'a> {
