@@ -2,7 +2,7 @@
 //! order, and for each row the operation sent for it, found by the row's key on the operation.
 
 use super::rows::{parse_currency, parse_ts};
-use super::write::{require, sql_amount, ts};
+use super::write::{check_text, require, sql_amount, ts};
 use super::{Journal, JournalError, OperationRow};
 use crate::aps::field::Field;
 use crate::aps::money::{Currency, Money};
@@ -16,6 +16,8 @@ pub struct NewBatch {
     pub file_name: String,
     /// Hex SHA-256 of the file's bytes: the same file is the same batch until it finishes.
     pub file_hash: String,
+    /// Where the file was read from, when it came from a file on this computer.
+    pub file_path: Option<String>,
     pub operator: String,
     /// "terminal" (rows sent one by one) or "aps" (the APS batch service).
     pub via: String,
@@ -67,6 +69,7 @@ pub struct BatchRecord {
     pub profile: String,
     pub file_name: String,
     pub file_hash: String,
+    pub file_path: Option<String>,
     pub operator: String,
     pub via: String,
     pub row_count: u32,
@@ -92,7 +95,7 @@ pub fn batch_row_key(batch_id: i64, row: u32) -> String {
 }
 
 const BATCH_COLUMNS: &str =
-    "id, profile, file_name, file_hash, operator, via, row_count, state, created_at, updated_at";
+    "id, profile, file_name, file_hash, operator, via, row_count, state, created_at, updated_at, file_path";
 
 fn batch_of(row: &Row<'_>) -> Result<BatchRecord, JournalError> {
     let text = |i: usize| -> Result<String, JournalError> { Ok(row.get::<_, String>(i)?) };
@@ -108,6 +111,7 @@ fn batch_of(row: &Row<'_>) -> Result<BatchRecord, JournalError> {
         state: BatchState::parse(&text(7)?)?,
         created_at: time(8)?,
         updated_at: time(9)?,
+        file_path: row.get(10)?,
     })
 }
 
@@ -124,6 +128,8 @@ impl Journal {
     ) -> Result<(BatchRecord, bool), JournalError> {
         require(Field::Profile, &batch.profile)?;
         require(Field::Operator, &batch.operator)?;
+        check_text("batch file name", Some(&batch.file_name))?;
+        check_text("batch file path", batch.file_path.as_deref())?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existing = tx
@@ -134,17 +140,19 @@ impl Journal {
             .optional()?
             .transpose()?;
         if let Some(found) = existing {
+            // The same file may have moved: remember where it was read from this time.
+            let file_path = batch.file_path.clone().or(found.file_path.clone());
             tx.execute(
-                "UPDATE batches SET state = 'running', updated_at = ?2 WHERE id = ?1",
-                params![found.id, ts(&batch.at)],
+                "UPDATE batches SET state = 'running', updated_at = ?2, file_path = ?3 WHERE id = ?1",
+                params![found.id, ts(&batch.at), file_path],
             )?;
             tx.commit()?;
-            return Ok((BatchRecord { state: BatchState::Running, ..found }, true));
+            return Ok((BatchRecord { state: BatchState::Running, file_path, ..found }, true));
         }
         tx.execute(
-            "INSERT INTO batches (profile, file_name, file_hash, operator, via, row_count, state, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?7)",
-            params![batch.profile, batch.file_name, batch.file_hash, batch.operator, batch.via, i64::try_from(rows.len()).unwrap_or(i64::MAX), ts(&batch.at)],
+            "INSERT INTO batches (profile, file_name, file_hash, operator, via, row_count, state, created_at, updated_at, file_path)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?7, ?8)",
+            params![batch.profile, batch.file_name, batch.file_hash, batch.operator, batch.via, i64::try_from(rows.len()).unwrap_or(i64::MAX), ts(&batch.at), batch.file_path],
         )?;
         let id = tx.last_insert_rowid();
         for r in rows {

@@ -177,6 +177,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE operations ADD COLUMN batch_row TEXT;
     CREATE INDEX operations_batch_row ON operations (batch_row) WHERE batch_row IS NOT NULL;
     ",
+    // 6: where a batch's file lives, so an unfinished batch can be offered for resuming at
+    // start-up without asking for the file again (the path only: the file stays the clerk's).
+    "
+    ALTER TABLE batches ADD COLUMN file_path TEXT;
+    ",
 ];
 
 /// The schema version this build writes.

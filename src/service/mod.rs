@@ -48,8 +48,8 @@ pub use crate::vault::{
 
 /// The journal's read-only row types, as the screens and the CLI see them.
 pub use crate::journal::{
-    Agreement, Channel, Filter, LinkRow, LinkStatus, OpState, OperationRow, OrderKind, OrderRow, OrderState,
-    TokenRecord, Unresolved,
+    Agreement, BatchRecord, BatchState, Channel, Filter, LinkRow, LinkStatus, OpState, OperationRow,
+    OrderKind, OrderRow, OrderState, TokenRecord, Unresolved,
 };
 pub use links::LinkDraft;
 pub use recurring::AgreementDraft;

@@ -36,7 +36,13 @@ fn row(n: u32, job: BatchJob) -> PlanRow {
 }
 
 fn plan(hash: &str, rows: Vec<PlanRow>) -> BatchPlan {
-    BatchPlan { profile: PROFILE.into(), file_name: "stack.csv".into(), file_hash: hash.into(), rows }
+    BatchPlan {
+        profile: PROFILE.into(),
+        file_name: "stack.csv".into(),
+        file_hash: hash.into(),
+        source: None,
+        rows,
+    }
 }
 
 /// Two sales, an authorization captured in two parts further down, a refund, and a bad row.

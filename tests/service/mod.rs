@@ -3,6 +3,7 @@
 
 mod batch_cli;
 mod batch_run;
+mod batch_start;
 mod card_guard;
 mod cli;
 mod faults;

@@ -45,7 +45,9 @@ impl Service {
                 format!("{shown} cannot be read ({e}): choose another file"),
             )
         })?;
-        self.check_batch(profile, &name, bytes).await
+        let mut checked = self.check_batch(profile, &name, bytes).await?;
+        checked.plan.source = Some(path);
+        Ok(checked)
     }
 
     /// Writes a batch's results as CSV to a file the agent chose (owner-only, never through a
@@ -146,6 +148,7 @@ fn plan_of(profile: &str, parsed: &ParsedBatch, problems: &[file::RowProblem]) -
         profile: profile.to_owned(),
         file_name: parsed.file_name.clone(),
         file_hash: parsed.file_hash.clone(),
+        source: None,
         rows: parsed.rows.iter().map(|line| plan_row(line, by_row.get(&line.row))).collect(),
     }
 }

@@ -16,6 +16,7 @@ use crate::journal::{
 };
 use crate::service::{Channel, ChargeDraft, PaymentDraft, Progress, Service, ServiceError};
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Semaphore;
@@ -24,6 +25,8 @@ use tokio::sync::Semaphore;
 const MAX_ATTEMPTS: usize = 3;
 /// Most rows in flight at once.
 pub const MAX_CONCURRENCY: usize = 64;
+/// How often a paused run looks whether it may go on.
+const PAUSE_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// A valid row, ready to run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,21 +59,40 @@ pub struct BatchPlan {
     pub file_name: String,
     /// Hex SHA-256 of the file.
     pub file_hash: String,
+    /// The file on this computer it was read from, if any: kept with the batch so an unfinished
+    /// one can be resumed without asking for the file again.
+    pub source: Option<PathBuf>,
     pub rows: Vec<PlanRow>,
 }
 
-/// How to run: how many rows at once, who hears of each settled row, and a stop switch (rows
-/// not yet started stay unsent; rows in flight settle).
+/// How to run: how many rows at once, who hears of each settled row, a stop switch (rows not
+/// yet started stay unsent; rows in flight settle) and a pause switch (no new row starts while
+/// it is on; rows in flight settle; turning it off goes on where it left off).
 #[derive(Clone)]
 pub struct RunOptions {
     pub concurrency: usize,
     pub on_row: Arc<dyn Fn(&RowResult) + Send + Sync>,
     pub stop: Arc<AtomicBool>,
+    pub pause: Arc<AtomicBool>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        Self { concurrency: 8, on_row: Arc::new(|_| {}), stop: Arc::new(AtomicBool::new(false)) }
+        Self {
+            concurrency: 8,
+            on_row: Arc::new(|_| {}),
+            stop: Arc::new(AtomicBool::new(false)),
+            pause: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+impl RunOptions {
+    /// Waits while the run is paused; a stop ends the wait at once.
+    async fn wait_while_paused(&self) {
+        while self.pause.load(Ordering::SeqCst) && !self.stop.load(Ordering::SeqCst) {
+            tokio::time::sleep(PAUSE_POLL).await;
+        }
     }
 }
 
@@ -95,6 +117,7 @@ impl Service {
             profile: plan.profile.clone(),
             file_name: plan.file_name.clone(),
             file_hash: plan.file_hash.clone(),
+            file_path: plan.source.as_ref().map(|p| p.display().to_string()),
             operator: ctx.profile.operator.clone(),
             via: "terminal".to_owned(),
             at: chrono::Utc::now(),
@@ -137,6 +160,7 @@ impl Service {
             tasks.spawn(async move {
                 let mut done = Vec::new();
                 for row in group {
+                    options.wait_while_paused().await;
                     let Ok(_permit) = permits.acquire().await else { break };
                     let result = if options.stop.load(Ordering::SeqCst) {
                         RowResult::of_plan(&row, RowOutcome::NotSent, "stopped before it was sent")
