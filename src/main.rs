@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         }),
         Some(command) if !command.needs_service() => moto_terminal::cli::run_offline(command),
         Some(command) => run_command(cli.data_dir, (cli.connect_timeout, cli.timeout), command),
-        None => run_desktop(cli.data_dir, (cli.connect_timeout, cli.timeout)),
+        None => run_desktop(cli.data_dir, (cli.connect_timeout, cli.timeout), cli.open_batch),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -183,13 +183,18 @@ fn run_command(data_dir_flag: Option<PathBuf>, timeouts: (u64, u64), command: Co
     result
 }
 
-fn run_desktop(data_dir_flag: Option<PathBuf>, timeouts: (u64, u64)) -> Result<(), Exit> {
+fn run_desktop(
+    data_dir_flag: Option<PathBuf>,
+    timeouts: (u64, u64),
+    batch_file: Option<PathBuf>,
+) -> Result<(), Exit> {
     let started = start(data_dir_flag, timeouts)?;
     // Orders left in doubt by an earlier run are settled first; then every minute while open.
     started.service.start_reconciler(started.runtime.handle(), Duration::from_secs(60), Progress::none());
     let options = moto_terminal::ui::UiOptions {
         profile: started.default_profile.clone(),
         icon_png: Some(include_bytes!("../assets/icon.png").to_vec()),
+        batch_file,
     };
     let result = moto_terminal::ui::run(started.service.clone(), started.runtime.handle().clone(), options)
         .map_err(|e| Exit::failed(e.to_string()));

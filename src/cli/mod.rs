@@ -71,6 +71,9 @@ pub struct Cli {
     /// Time limit for connecting to APS, in seconds.
     #[arg(long, global = true, default_value_t = 15)]
     pub connect_timeout: u64,
+    /// Open the desktop on the Batch screen with this CSV file checked, ready to run.
+    #[arg(long, value_name = "FILE")]
+    pub open_batch: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -1,14 +1,15 @@
 //! The app shell: the permanent environment banner, the navigation with every screen's key,
 //! the global shortcuts, and the screen shown in the middle.
 //!
-//! Keys, handled before any widget sees them: F1..F9 open a screen; Ctrl+N starts a new order;
+//! Keys, handled before any widget sees them: F1..F10 open a screen; Ctrl+N starts a new order;
 //! Ctrl+F opens the history search; Esc first closes what the screen has open (a read-back, a
 //! dialog) and otherwise goes back to the previous screen, whose state is exactly as it was.
+//! A file dropped on the window opens on the Batch screen.
 
 use super::dialogs::FileDialogs;
 use super::env::{ActiveProfile, AppCommand, Env, ScreenId, UiSettings};
 use super::screens::Screen;
-use super::screens::batch::BatchScreen;
+use super::screens::batch::{BatchRequest, BatchScreen};
 use super::screens::history::HistoryScreen;
 use super::screens::operations::OperationsScreen;
 use super::screens::order::{OrderChannel, OrderDesk};
@@ -21,6 +22,7 @@ use super::theme;
 use super::widgets::banner::banner_ui;
 use crate::service::handle::ServiceHandle;
 use egui::{Key, Modifiers, RichText, Ui};
+use std::path::PathBuf;
 
 /// How many screens Esc can walk back through.
 const BACK_DEPTH: usize = 20;
@@ -157,7 +159,7 @@ impl TerminalApp {
         }
         if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
             let current = self.current;
-            if !self.screen_mut(current).escape() {
+            if !self.screens.batch.escape_offer() && !self.screen_mut(current).escape() {
                 self.go_back(&ctx);
             }
         }
@@ -189,6 +191,20 @@ impl TerminalApp {
         }
     }
 
+    /// Opens the Batch screen with `path` being checked (a dropped file, `--open-batch`).
+    pub fn open_batch_file(&mut self, ctx: &egui::Context, path: PathBuf) {
+        self.screens.batch.request(BatchRequest::File(path));
+        self.open(ctx, ScreenId::Batch);
+    }
+
+    /// A file dropped on the window is a batch file: the Batch screen checks it.
+    fn dropped_file(&mut self, ctx: &egui::Context) {
+        let path = ctx.input(|i| i.raw.dropped_files.iter().next().map(|f| f.path().to_path_buf()));
+        if let Some(path) = path {
+            self.open_batch_file(ctx, path);
+        }
+    }
+
     /// Draws one frame. [`eframe::App::ui`] calls this; the UI tests call it directly.
     pub fn show(&mut self, ui: &mut Ui) {
         if !std::mem::replace(&mut self.themed, true) {
@@ -208,6 +224,8 @@ impl TerminalApp {
                 ui.heading(current.title());
                 ui.add_space(theme::ROW_GAP);
                 let mut env = Env::new(&self.service, &self.profile, self.dialogs.as_ref(), &self.settings);
+                // Before the screen, so the offer's Enter is not also the form's.
+                self.screens.batch.offer_ui(ui, &mut env);
                 egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
                     let screen = self.screens.get(current);
                     screen.ui(ui, &mut env);
@@ -217,6 +235,7 @@ impl TerminalApp {
             .inner;
 
         let ctx = ui.ctx().clone();
+        self.dropped_file(&ctx);
         for command in commands {
             match command {
                 AppCommand::Open(id) => self.open(&ctx, id),
@@ -240,6 +259,10 @@ impl TerminalApp {
                     self.profile = *profile;
                 }
                 AppCommand::SettingsChanged(settings) => self.settings = settings,
+                AppCommand::CaptureSelected(references) => {
+                    self.screens.batch.request(BatchRequest::Capture(references));
+                    self.open(&ctx, ScreenId::Batch);
+                }
                 AppCommand::LinkFromPhoneOrder => {
                     let form = &self.screens.phone.form;
                     self.screens.payment_link.prefill(LinkPrefill {

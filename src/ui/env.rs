@@ -133,6 +133,8 @@ pub enum AppCommand {
     LinkFromPhoneOrder,
     /// The app settings were saved in Settings: every screen uses them from the next frame.
     SettingsChanged(UiSettings),
+    /// Capture these orders' full remaining amounts as one batch (History's multi-select).
+    CaptureSelected(Vec<String>),
 }
 
 /// Everything a screen may use while it draws.

@@ -7,6 +7,7 @@ use super::env::UiSettings;
 use super::screens::settings::active_profile;
 use crate::service::Service;
 use crate::service::handle::ServiceHandle;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Why the desktop terminal could not start.
@@ -33,6 +34,8 @@ pub struct UiOptions {
     pub profile: String,
     /// PNG bytes of the window icon, if any.
     pub icon_png: Option<Vec<u8>>,
+    /// A batch file to open on the Batch screen at once.
+    pub batch_file: Option<PathBuf>,
 }
 
 /// Runs the desktop terminal until its window is closed. Call it from the main thread, outside
@@ -49,7 +52,7 @@ pub fn run(service: Service, runtime: tokio::runtime::Handle, options: UiOptions
     if !display_available() {
         return Err(UiError::NoDisplay);
     }
-    let UiOptions { profile, icon_png } = options;
+    let UiOptions { profile, icon_png, batch_file } = options;
     let app_settings = service.app_settings();
     let summaries = runtime.block_on(service.profiles()).map_err(|e| UiError::Profile(e.to_string()))?;
     let summary = summaries.iter().find(|s| s.profile.name == profile).ok_or_else(|| {
@@ -76,7 +79,11 @@ pub fn run(service: Service, runtime: tokio::runtime::Handle, options: UiOptions
             let wake_ctx = ctx.clone();
             let handle = ServiceHandle::new(service, runtime, Arc::new(move || wake_ctx.request_repaint()));
             let dialogs = Box::new(NativeDialogs::new(ctx.clone()));
-            Ok(Box::new(TerminalApp::new(handle, profile, settings, dialogs)))
+            let mut app = TerminalApp::new(handle, profile, settings, dialogs);
+            if let Some(path) = batch_file {
+                app.open_batch_file(&ctx, path);
+            }
+            Ok(Box::new(app))
         }),
     );
     result.map_err(classify)

@@ -4,6 +4,9 @@
 //!
 //! The search runs as the agent types (one lookup at a time; the latest text wins) and never
 //! blocks a frame. Ctrl+F from anywhere lands in the search field.
+//!
+//! Authorized orders can be ticked (Tab to the box, Space); "Capture selected" then captures
+//! each one's full remaining amount as one batch, on the Batch screen, after its read-back.
 
 use super::{Call, Screen};
 use crate::aps::money::Money;
@@ -16,6 +19,7 @@ use crate::ui::widgets::field::{Note, TextField, capitalise, note_ui, row};
 use crate::ui::widgets::table::{key_values, striped_table};
 use crate::ui::widgets::timeline::timeline_ui;
 use egui::{Id, RichText, Ui};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 /// Rows shown per search; the filter narrows further.
@@ -51,6 +55,8 @@ pub struct HistoryScreen {
     focus_search: bool,
     /// An order to open once the screen draws (from another screen).
     open_reference: Option<String>,
+    /// Authorized orders ticked for "Capture selected".
+    ticked: BTreeSet<String>,
 }
 
 impl Default for HistoryScreen {
@@ -68,6 +74,7 @@ impl Default for HistoryScreen {
             export_message: None,
             focus_search: true,
             open_reference: None,
+            ticked: BTreeSet::new(),
         }
     }
 }
@@ -230,7 +237,7 @@ impl HistoryScreen {
         }
     }
 
-    fn table_ui(&mut self, ui: &mut Ui, env: &Env<'_>) {
+    fn table_ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
         if let Some(error) = &self.search_error {
             ui.label(RichText::new(error).color(theme::ERROR_TEXT));
         }
@@ -238,10 +245,27 @@ impl HistoryScreen {
             ui.label(RichText::new("No orders match.").color(theme::HINT_TEXT));
             return;
         }
+        self.capture_ui(ui, env);
         let mut open = None;
-        let headers = ["Reference", "Fort ID", "Card", "Amount", "Date", "State", "Operator"];
+        let headers = ["Capture", "Reference", "Fort ID", "Card", "Amount", "Date", "State", "Operator"];
+        let ticked = &mut self.ticked;
         striped_table(ui, id("table"), &headers, |ui| {
             for order in &self.rows {
+                if capturable(order) {
+                    let mut on = ticked.contains(&order.merchant_reference);
+                    let label = format!("Capture {}", order.merchant_reference);
+                    let tick = ui.checkbox(&mut on, "").on_hover_text(&label);
+                    tick.widget_info(|| egui::WidgetInfo::selected(egui::Role::CheckBox, true, on, &label));
+                    if tick.changed() {
+                        if on {
+                            ticked.insert(order.merchant_reference.clone());
+                        } else {
+                            ticked.remove(&order.merchant_reference);
+                        }
+                    }
+                } else {
+                    ui.label("");
+                }
                 let selected = self
                     .selected
                     .as_ref()
@@ -273,6 +297,26 @@ impl HistoryScreen {
         }
     }
 
+    /// "Capture selected (N)": the ticked orders still on screen, in table order, as a batch.
+    fn capture_ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
+        let rows = &self.rows;
+        self.ticked.retain(|r| rows.iter().any(|o| &o.merchant_reference == r && capturable(o)));
+        if self.ticked.is_empty() {
+            return;
+        }
+        let label = format!("Capture selected ({})...", self.ticked.len());
+        if ui.button(RichText::new(label).strong()).clicked() {
+            let chosen = self
+                .rows
+                .iter()
+                .filter(|o| self.ticked.contains(&o.merchant_reference))
+                .map(|o| o.merchant_reference.clone())
+                .collect();
+            self.ticked.clear();
+            env.commands.push(AppCommand::CaptureSelected(chosen));
+        }
+    }
+
     fn detail_ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
         let Some((order, timeline)) = &self.selected else { return };
         ui.add_space(theme::SECTION_GAP);
@@ -300,6 +344,11 @@ impl HistoryScreen {
             }
         });
     }
+}
+
+/// An authorized order with something left to capture: it can be ticked for a batch capture.
+fn capturable(order: &OrderRow) -> bool {
+    order.state == OrderState::Authorized && order.capturable_minor() > 0
 }
 
 /// The order's details, by name; empty values are left out by the caller.

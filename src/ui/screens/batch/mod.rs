@@ -2,9 +2,14 @@
 //! with their message, counts and totals), confirm the totals, watch it run, then filter and
 //! export the results. Running the same file again finishes a batch a crash interrupted.
 //!
+//! A file also arrives by being dropped on the window, from History's "Capture selected", or
+//! from the start-up offer of an unfinished batch (`offer`).
+//!
 //! Keyboard: the screen opens on "Open a batch file..."; once checked, the cursor is on "Run";
-//! Enter in the confirmation runs, Esc goes back; "Stop" sends nothing new and lets the rows in
-//! flight settle.
+//! Enter in the confirmation runs, Esc goes back; "Pause" starts no new row until "Go on";
+//! "Stop" sends nothing new; with both, the rows in flight settle.
+
+mod offer;
 
 use super::{Call, Screen};
 use crate::service::ServiceError;
@@ -12,7 +17,7 @@ use crate::service::batch::outcome::{RowOutcome, RowResult};
 use crate::service::batch::plan::Checked;
 use crate::service::batch::run::{BatchRun, RunOptions};
 use crate::ui::dialogs::{DialogAnswer, FileRequest, PendingPath};
-use crate::ui::env::Env;
+use crate::ui::env::{AppCommand, Env, ScreenId};
 use crate::ui::format::{capitalise, money_text};
 use crate::ui::theme;
 use crate::ui::widgets::confirm::{ConfirmChoice, RunConfirmation, run_confirm_ui};
@@ -24,6 +29,17 @@ use egui::{Id, RichText, Ui};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// A batch to check, from outside the screen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BatchRequest {
+    /// A file dropped on the window.
+    File(PathBuf),
+    /// An unfinished batch, by id, read again from its file.
+    Resume(i64),
+    /// History's "Capture selected": these orders' full remaining amounts.
+    Capture(Vec<String>),
+}
 
 /// Rows shown in the preview and results tables; the summary counts them all.
 const SHOWN_ROWS: usize = 500;
@@ -69,6 +85,7 @@ pub struct BatchScreen {
     run: Submission<BatchRun>,
     counters: Arc<Counters>,
     stop: Arc<AtomicBool>,
+    pause: Arc<AtomicBool>,
     results: Option<BatchRun>,
     /// Show only results with this outcome.
     filter: Option<RowOutcome>,
@@ -77,6 +94,8 @@ pub struct BatchScreen {
     focus_open: bool,
     /// Put the cursor on "Run" (the file was just checked).
     focus_run: bool,
+    incoming: Option<BatchRequest>,
+    offer: offer::ResumeOffer,
 }
 
 impl Default for BatchScreen {
@@ -90,18 +109,61 @@ impl Default for BatchScreen {
             run: Submission::default(),
             counters: Arc::default(),
             stop: Arc::default(),
+            pause: Arc::default(),
             results: None,
             filter: None,
             export: None,
             exported: Call::default(),
             focus_open: true,
             focus_run: false,
+            incoming: None,
+            offer: offer::ResumeOffer::default(),
         }
     }
 }
 
 impl BatchScreen {
+    /// Checks a batch that came from outside the screen; shown when the screen next draws.
+    pub fn request(&mut self, request: BatchRequest) {
+        self.incoming = Some(request);
+    }
+
+    /// The start-up offer of an unfinished batch, drawn over whichever screen is open.
+    pub fn offer_ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
+        if let Some(id) = self.offer.ui(ui, env) {
+            self.request(BatchRequest::Resume(id));
+            env.commands.push(AppCommand::Open(ScreenId::Batch));
+        }
+    }
+
+    /// Esc closes the start-up offer first; true when it did.
+    pub fn escape_offer(&mut self) -> bool {
+        self.offer.escape()
+    }
+
+    fn take_request(&mut self, env: &Env<'_>) {
+        let Some(request) = self.incoming.take() else { return };
+        if self.run.busy() {
+            self.message = Some(Note::Error(
+                "A batch is running: let it finish, or Stop it, before opening another".to_owned(),
+            ));
+            return;
+        }
+        self.checked = None;
+        self.results = None;
+        self.message = None;
+        let profile = env.profile.name.clone();
+        self.check.start(env.service.run(move |s, _| async move {
+            match request {
+                BatchRequest::File(path) => s.check_batch_file(&profile, path).await,
+                BatchRequest::Resume(id) => s.reopen_batch(id).await,
+                BatchRequest::Capture(references) => s.capture_batch(&profile, references).await,
+            }
+        }));
+    }
+
     fn poll(&mut self, env: &Env<'_>) {
+        self.take_request(env);
         // Each dialog is asked once per frame: its answer can be read only once.
         match self.dialog.as_ref().map(PendingPath::poll) {
             Some(DialogAnswer::Picked(path)) => {
@@ -163,10 +225,12 @@ impl BatchScreen {
         let Some(checked) = self.checked.clone() else { return };
         self.counters = Arc::new(Counters::default());
         self.stop = Arc::new(AtomicBool::new(false));
+        self.pause = Arc::new(AtomicBool::new(false));
         let counters = self.counters.clone();
         let options = RunOptions {
             on_row: Arc::new(move |r| counters.count(r)),
             stop: self.stop.clone(),
+            pause: self.pause.clone(),
             ..RunOptions::default()
         };
         let task = env.service.run(move |s, _| async move { s.run_batch(checked.plan, options).await });
@@ -246,10 +310,23 @@ impl BatchScreen {
             c.unknown.load(Ordering::SeqCst)
         ));
         let stopping = self.stop.load(Ordering::SeqCst);
-        let label = if stopping { "Stopping: the rows in flight are settling..." } else { "Stop" };
-        if ui.add_enabled(!stopping, egui::Button::new(label)).clicked() {
-            self.stop.store(true, Ordering::SeqCst);
+        let paused = self.pause.load(Ordering::SeqCst);
+        if paused && !stopping {
+            ui.label(
+                RichText::new("Paused: no new row starts; the rows in flight settle.")
+                    .color(theme::ATTENTION),
+            );
         }
+        ui.horizontal(|ui| {
+            let label = if paused { "Go on" } else { "Pause" };
+            if ui.add_enabled(!stopping, egui::Button::new(label)).clicked() {
+                self.pause.store(!paused, Ordering::SeqCst);
+            }
+            let label = if stopping { "Stopping: the rows in flight are settling..." } else { "Stop" };
+            if ui.add_enabled(!stopping, egui::Button::new(label)).clicked() {
+                self.stop.store(true, Ordering::SeqCst);
+            }
+        });
         // The counters move without a service answer: look again shortly.
         ui.ctx().request_repaint_after(std::time::Duration::from_millis(200));
     }
