@@ -10,6 +10,7 @@ use crate::service::batch::outcome::{RowOutcome, RowResult, results_csv, tally};
 use crate::service::batch::plan::Checked;
 use crate::service::batch::run::{MAX_CONCURRENCY, RunOptions};
 use crate::service::{ProfileEnvironment, Service};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -115,24 +116,20 @@ async fn run_file(service: &Service, profile: String, args: RunArgs) -> Result<(
         return Err(Exit::usage(format!("--concurrency must be 1 to {MAX_CONCURRENCY}")));
     }
     confirm(service, &profile, &checked, args.yes)?;
-    let total = checked.plan.rows.len();
-    let done = Arc::new(AtomicUsize::new(0));
-    let show_progress = std::io::stderr().is_terminal();
-    let counter = done.clone();
+    let bar = progress_bar(checked.plan.rows.len());
+    let on_bar = bar.clone();
+    let counts = Arc::new(Tally::default());
     let options = RunOptions {
         concurrency: args.concurrency,
-        on_row: Arc::new(move |_| {
-            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
-            if show_progress {
-                eprint!("\r{n}/{total} rows");
-            }
+        on_row: Arc::new(move |r| {
+            on_bar.set_message(counts.count(r));
+            on_bar.inc(1);
         }),
         ..RunOptions::default()
     };
-    let run = service.run_batch(checked.plan, options).await.map_err(service_error)?;
-    if show_progress {
-        eprintln!();
-    }
+    let run = service.run_batch(checked.plan, options).await.map_err(service_error);
+    bar.finish_and_clear();
+    let run = run?;
     if let Some(path) = args.results.clone() {
         service
             .write_batch_results(path, run.results.clone())
@@ -142,6 +139,42 @@ async fn run_file(service: &Service, profile: String, args: RunArgs) -> Result<(
     let resumed = if run.resumed { ", resumed" } else { "" };
     println!("batch {}{resumed}: {}", run.batch.id, summary_line(&run.results));
     exit_of(&run.results)
+}
+
+/// A progress bar on stderr when it is a terminal (hidden otherwise: a script reads only the
+/// summary line).
+fn progress_bar(rows: usize) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(rows as u64), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {msg}  [{elapsed}]") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Live counts for the progress bar.
+#[derive(Default)]
+struct Tally {
+    approved: AtomicUsize,
+    unknown: AtomicUsize,
+    other: AtomicUsize,
+}
+
+impl Tally {
+    /// Counts a settled row; returns the counts in words.
+    fn count(&self, result: &RowResult) -> String {
+        let counter = match result.outcome {
+            RowOutcome::Approved => &self.approved,
+            RowOutcome::Unknown => &self.unknown,
+            _ => &self.other,
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+        format!(
+            "{} approved, {} not approved, {} unknown",
+            self.approved.load(Ordering::SeqCst),
+            self.other.load(Ordering::SeqCst),
+            self.unknown.load(Ordering::SeqCst)
+        )
+    }
 }
 
 /// On a production profile the totals are confirmed first: `--yes`, or "yes" typed at a prompt.
