@@ -20,6 +20,7 @@
 //! desktop app and the CLI) may open the same file; SQLite's busy timeout serialises their writes.
 
 mod batch;
+mod bulk;
 mod card_guard;
 mod claims;
 mod model;
@@ -32,6 +33,8 @@ mod tokens;
 mod write;
 
 pub use batch::{BatchRecord, BatchRowRecord, BatchState, NewBatch, NewBatchRow, batch_row_key};
+#[doc(hidden)]
+pub use bulk::BulkLoad;
 pub use card_guard::refuse_card_numbers;
 pub use claims::{MaintenanceIntent, RetryIntent};
 pub use model::{

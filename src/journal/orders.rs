@@ -177,9 +177,9 @@ impl Journal {
 }
 
 /// The payment method's columns: token name, masked card, last four digits and fingerprint.
-type MethodColumns = (Option<String>, Option<String>, Option<String>, Option<String>);
+pub(super) type MethodColumns = (Option<String>, Option<String>, Option<String>, Option<String>);
 
-fn method_columns(method: &PaymentMethod) -> Result<MethodColumns, JournalError> {
+pub(super) fn method_columns(method: &PaymentMethod) -> Result<MethodColumns, JournalError> {
     Ok(match method {
         PaymentMethod::Token { token_name, masked_card } => {
             require(Field::TokenName, token_name)?;
@@ -202,7 +202,7 @@ fn method_columns(method: &PaymentMethod) -> Result<MethodColumns, JournalError>
 
 /// A payment link is paid by link, a recurring charge by a stored token, a sale or an
 /// authorization by a token or a keyed card.
-fn check_method_fits(order: &NewOrder) -> Result<(), JournalError> {
+pub(super) fn check_method_fits(order: &NewOrder) -> Result<(), JournalError> {
     let method_fits = match order.kind {
         OrderKind::PaymentLink => matches!(order.method, PaymentMethod::Link),
         OrderKind::Recurring => matches!(order.method, PaymentMethod::Token { .. }),
@@ -226,7 +226,7 @@ fn check_method_fits(order: &NewOrder) -> Result<(), JournalError> {
 }
 
 /// Inserts the order row in state `pending`; returns its id.
-fn insert_order(
+pub(super) fn insert_order(
     tx: &Connection,
     order: &NewOrder,
     (token_name, masked_card, last4, fingerprint): MethodColumns,

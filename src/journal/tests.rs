@@ -2,6 +2,7 @@ use super::*;
 use chrono::{NaiveDate, TimeZone};
 use std::sync::Arc;
 
+mod bulk;
 mod records;
 mod storage;
 

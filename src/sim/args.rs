@@ -48,6 +48,11 @@ pub struct SimulatorArgs {
     /// One card number always maps to one token (APS's "unique tokens" account option).
     #[arg(long)]
     pub unique_tokens: bool,
+
+    /// Imitate gateway latency: every API answer leaves N milliseconds after its request was
+    /// processed (0 to 60000). Requests wait side by side, never one after another.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub latency_ms: u64,
 }
 
 /// Wraps a flag value at once so it never reaches a `Debug` print or a clap error message.
@@ -98,6 +103,7 @@ impl SimulatorArgs {
             seed_tokens,
             state_file: self.state,
             unique_tokens: self.unique_tokens,
+            latency: std::time::Duration::from_millis(self.latency_ms),
         })
     }
 }

@@ -14,7 +14,9 @@ use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
@@ -38,11 +40,13 @@ pub(crate) struct Shared {
     pub log: RequestLog,
     /// Random per start; `/sim/` requests without it are refused.
     pub control_token: Secret,
+    /// How long every API answer waits before it leaves (`SimConfig::latency`).
+    pub latency: Duration,
 }
 
 impl Shared {
-    pub(crate) fn new(engine: Engine, control_token: Secret) -> Self {
-        Self { engine, faults: FaultQueue::default(), log: RequestLog::default(), control_token }
+    pub(crate) fn new(engine: Engine, control_token: Secret, latency: Duration) -> Self {
+        Self { engine, faults: FaultQueue::default(), log: RequestLog::default(), control_token, latency }
     }
 
     /// True when the request carries this run's control token.
@@ -112,12 +116,12 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> HttpResult {
     let path = req.uri().path().to_owned();
     match (&method, path.as_str()) {
         (&Method::POST, "/FortAPI/paymentApi" | "/FortAPI/paymentApi/") => {
-            json_api(&shared, Endpoint::PaymentApi, req).await
+            late(&shared, json_api(&shared, Endpoint::PaymentApi, req)).await
         }
         (&Method::POST, "/FortAPI/batchApi" | "/FortAPI/batchApi/") => {
-            json_api(&shared, Endpoint::BatchApi, req).await
+            late(&shared, json_api(&shared, Endpoint::BatchApi, req)).await
         }
-        (&Method::POST, "/FortAPI/upload" | "/FortAPI/upload/") => upload(&shared, req).await,
+        (&Method::POST, "/FortAPI/upload" | "/FortAPI/upload/") => late(&shared, upload(&shared, req)).await,
         (_, "/FortAPI/paymentApi" | "/FortAPI/paymentApi/" | "/FortAPI/batchApi" | "/FortAPI/batchApi/")
         | (_, "/FortAPI/upload" | "/FortAPI/upload/") => {
             Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "use POST"))
@@ -134,6 +138,17 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> HttpResult {
             "not found: the APS endpoints are under /FortAPI/, payment link pages under /pay/, the control API under /sim/",
         )),
     }
+}
+
+/// Runs one API call, then holds its answer (a dropped connection too) for the configured
+/// latency. Each request sleeps on its own timer, so requests in flight together wait side by
+/// side: the latency delays them, it never serialises them.
+async fn late(shared: &Shared, call: impl Future<Output = HttpResult>) -> HttpResult {
+    let answer = call.await;
+    if !shared.latency.is_zero() {
+        tokio::time::sleep(shared.latency).await;
+    }
+    answer
 }
 
 /// Reads a body up to `limit` bytes; `None` when it is larger. A broken connection drops.

@@ -17,6 +17,10 @@
 //! | `GET /pay/{payment_link_id}` | | the `payment_link` target: a small HTML page with a Pay button |
 //! | `POST /pay/{payment_link_id}` | | that Pay button: the customer paid with the demo Visa card |
 //!
+//! With a latency set ([`SimConfig::latency`], `moto-terminal simulator --latency-ms N`), every
+//! answer of the three `/FortAPI/` endpoints leaves that long after its request was processed,
+//! each on its own timer: requests in flight together are delayed together, never queued.
+//!
 //! The two `/pay/` pages are the customer's side of a payment link and need no token, as a real
 //! payment link needs none: whoever has the link may pay it.
 //!
@@ -144,6 +148,7 @@ use crate::aps::sign::Algorithm;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The Demo merchant's identifier (made up; it only opens this simulator).
 pub const DEMO_MERCHANT_IDENTIFIER: &str = "MotoDemo";
@@ -236,6 +241,9 @@ pub struct SimConfig {
     pub state_file: Option<PathBuf>,
     /// APS's account option where one card number always maps to one token (spec 3.9).
     pub unique_tokens: bool,
+    /// Gateway latency to imitate: every API answer waits this long, each request on its own
+    /// timer, so requests in flight together are delayed together, never one after another.
+    pub latency: Duration,
 }
 
 impl SimConfig {
@@ -250,6 +258,7 @@ impl SimConfig {
             seed_tokens: demo_tokens(),
             state_file: None,
             unique_tokens: false,
+            latency: Duration::ZERO,
         }
     }
 }
@@ -346,7 +355,7 @@ fn launch(
         SimError::Config(format!("no control token: the system random generator failed: {e}"))
     })?;
     let token: String = token.iter().map(|b| format!("{b:02x}")).collect();
-    let shared = Arc::new(http::Shared::new(engine, Secret::new(token)));
+    let shared = Arc::new(http::Shared::new(engine, Secret::new(token), config.latency));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let task = runtime.spawn(http::serve(listener, Arc::clone(&shared), stop_rx));
     Ok(SimHandle { addr, base_url, shared, stop: Some(stop_tx), task: Some(task) })

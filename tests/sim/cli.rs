@@ -103,6 +103,8 @@ fn flags_build_the_configuration() {
         "--state",
         "/tmp/sim.json",
         "--unique-tokens",
+        "--latency-ms",
+        "50",
     ]);
     let shown = format!("{args:?}");
     assert!(!shown.contains("5123456789012346") && !shown.contains("Acc0123"), "{shown}");
@@ -114,6 +116,7 @@ fn flags_build_the_configuration() {
     assert_eq!(config.response_phrase.expose(), "resp phrase");
     assert_eq!(config.state_file.as_deref(), Some(std::path::Path::new("/tmp/sim.json")));
     assert!(config.unique_tokens);
+    assert_eq!(config.latency, std::time::Duration::from_millis(50));
     let names: Vec<&str> = config.seed_tokens.iter().map(|t| t.name.as_str()).collect();
     assert!(names.contains(&"T1") && names.contains(&"DEMO-MC-2346"));
     assert_eq!(names.iter().filter(|n| **n == "DEMO-VISA-0001").count(), 1, "a seed replaces a demo token");
@@ -132,6 +135,7 @@ fn defaults_are_the_demo_merchant() {
     assert_eq!(config.algorithm, Algorithm::Sha256);
     assert_eq!(config.seed_tokens.len(), demo.seed_tokens.len());
     assert!(config.state_file.is_none() && !config.unique_tokens);
+    assert_eq!(config.latency, std::time::Duration::ZERO);
     assert_eq!(parse(&[]).listen, "127.0.0.1:0".parse().unwrap());
     // Only a request phrase: the response phrase is the same.
     let one = parse(&[]).into_config(Some("only".into()), None).unwrap();
@@ -153,4 +157,14 @@ fn a_bad_seed_token_is_refused_without_echoing_the_card() {
         assert!(shown.contains("--seed-token"), "{shown}");
     }
     assert!(Cli::try_parse_from(["simulator", "--algorithm", "md5"]).is_err());
+}
+
+#[test]
+fn a_latency_beyond_a_minute_or_below_zero_is_refused() {
+    for bad in ["60001", "-1", "fast"] {
+        let flag = format!("--latency-ms={bad}");
+        let error = Cli::try_parse_from(["simulator", flag.as_str()]).unwrap_err().to_string();
+        assert!(error.contains("--latency-ms"), "{bad}: {error}");
+    }
+    assert_eq!(parse(&["--latency-ms", "60000"]).latency_ms, 60_000);
 }

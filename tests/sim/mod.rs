@@ -6,6 +6,7 @@ mod cards;
 mod checks;
 mod cli;
 mod faults;
+mod latency;
 mod links;
 mod orders;
 mod persistence;

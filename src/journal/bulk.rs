@@ -1,0 +1,120 @@
+//! Many writes in one transaction, to build a large journal quickly (the 1,000,000-order
+//! benchmark, tests of big journals). Each call checks its input and writes its rows with the
+//! same statements as the public call it mirrors, so the rows are the ones the terminal writes;
+//! only the durability differs: nothing is on disk until the whole load commits. The terminal
+//! itself never uses this, since an intent must be synced before its request leaves.
+
+use super::orders::{check_method_fits, insert_order, method_columns};
+use super::*;
+
+/// Writes inside one [`Journal::bulk_load`] transaction. Not part of the terminal's API.
+#[doc(hidden)]
+pub struct BulkLoad<'a> {
+    conn: &'a Connection,
+}
+
+impl Journal {
+    /// Runs `load` in one write transaction, committed when it returns `Ok` and rolled back
+    /// otherwise. For benchmarks and tests only (see the module docs).
+    ///
+    /// # Errors
+    /// The first error of `load`, or a database failure.
+    #[doc(hidden)]
+    pub fn bulk_load<T>(
+        &self,
+        load: impl FnOnce(&BulkLoad<'_>) -> Result<T, JournalError>,
+    ) -> Result<T, JournalError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = load(&BulkLoad { conn: &tx })?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+impl BulkLoad<'_> {
+    /// As [`Journal::record_order_intent`].
+    ///
+    /// # Errors
+    /// As [`Journal::record_order_intent`].
+    pub fn order_intent(&self, order: &NewOrder) -> Result<OpId, JournalError> {
+        require(Field::Profile, &order.profile)?;
+        require(Field::MerchantReference, &order.merchant_reference)?;
+        require(Field::Operator, &order.operator)?;
+        check_text("operator", Some(&order.operator))?;
+        check_text("customer email", order.customer_email.as_deref())?;
+        check_text("customer name", order.customer_name.as_deref())?;
+        check_text("description", order.description.as_deref())?;
+        let extra = serde_json::Value::Object(order.extra.clone()).to_string();
+        refuse_card_numbers("extra order details", &extra)?;
+        let method = method_columns(&order.method)?;
+        check_method_fits(order)?;
+        let amount = sql_amount(Field::Amount, order.amount.minor_units())?;
+        let order_id = insert_order(self.conn, order, method, &extra, amount)?;
+        let first = NewOperation {
+            profile: order.profile.clone(),
+            merchant_reference: order.merchant_reference.clone(),
+            operation: order.kind.first_operation(),
+            maintenance_reference: None,
+            amount: Some(order.amount),
+            operator: order.operator.clone(),
+            at: order.created_at,
+            note: None,
+            lease: order.lease.clone(),
+            batch_row: order.batch_row.clone(),
+        };
+        insert_operation(self.conn, Some(order_id), &first)
+    }
+
+    /// As [`Journal::record_operation_intent`] for an operation on an order of the journal.
+    ///
+    /// # Errors
+    /// [`JournalError::OrderNotFound`] or bad input.
+    pub fn operation_intent(&self, op: &NewOperation) -> Result<OpId, JournalError> {
+        require(Field::Profile, &op.profile)?;
+        require(Field::MerchantReference, &op.merchant_reference)?;
+        require(Field::Operator, &op.operator)?;
+        check_text("operator", Some(&op.operator))?;
+        check_text("note", op.note.as_deref())?;
+        check_text("maintenance reference", op.maintenance_reference.as_deref())?;
+        let (order_id, currency): (i64, String) = self
+            .conn
+            .prepare_cached("SELECT id, currency FROM orders WHERE profile = ?1 AND merchant_reference = ?2")?
+            .query_row(params![op.profile, op.merchant_reference], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| JournalError::OrderNotFound {
+                profile: op.profile.clone(),
+                reference: op.merchant_reference.clone(),
+            })?;
+        if let Some(amount) = op.amount
+            && amount.currency().code() != currency
+        {
+            return Err(JournalError::CurrencyMismatch {
+                expected: parse_currency(&currency).map_err(JournalError::Corrupt)?,
+                got: amount.currency(),
+            });
+        }
+        insert_operation(self.conn, Some(order_id), op)
+    }
+
+    /// As [`Journal::record_outcome`].
+    ///
+    /// # Errors
+    /// As [`Journal::record_outcome`].
+    pub fn outcome(&self, id: OpId, result: &OpResult, update: &OrderUpdate) -> Result<(), JournalError> {
+        validate_update(update)?;
+        let order_id = finish_operation_in(self.conn, id, result)?.ok_or_else(|| JournalError::Invalid {
+            field: Field::Operation,
+            problem: format!("operation {id} belongs to no order; use finish_operation"),
+        })?;
+        update_order_in(self.conn, order_id, update)
+    }
+
+    /// As [`Journal::finish_operation`].
+    ///
+    /// # Errors
+    /// As [`Journal::finish_operation`].
+    pub fn finish(&self, id: OpId, result: &OpResult) -> Result<(), JournalError> {
+        finish_operation_in(self.conn, id, result).map(|_| ())
+    }
+}
