@@ -1,12 +1,12 @@
 //! The Batch screen from the keyboard: open a file, see the rows checked, confirm the totals,
 //! watch it run, filter the results and export them.
 
-use super::{FakeDialogs, UiRig, press, settle, shows, wait_for_text};
+use super::{FakeDialogs, UiRig, press, settle, shows, wait_for_text, wait_until};
 use crate::service::rig::PROFILE;
 use egui::Key;
 use egui_kittest::kittest::Queryable as _;
 use moto_terminal::service::batch::run::RunOptions;
-use moto_terminal::sim::MovementKind;
+use moto_terminal::sim::{Fault, FaultKind, MovementKind};
 use moto_terminal::ui::ScreenId;
 
 const FILE: &str = "operation,merchant_reference,amount,currency,token_name,customer_email\n\
@@ -161,4 +161,49 @@ fn history_captures_the_ticked_authorizations_as_one_batch() {
         assert_eq!(ui.rig.journal.order(PROFILE, reference).unwrap().unwrap().captured_minor, minor);
     }
     assert_eq!(captures(), 2);
+}
+
+#[test]
+fn pause_starts_no_new_row_until_go_on() {
+    let ui = UiRig::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("operation,merchant_reference,amount,currency,token_name,customer_email\n");
+    for i in 0..12 {
+        csv.push_str(&format!("sale,UI-P-{i},{}.00,AED,DEMO-VISA-0001,p{i}@example.com\n", 10 + i));
+    }
+    let path = stack(&dir, &csv);
+    // Each answer takes 700 ms, so the first eight rows (the default concurrency) are still in
+    // flight when Pause is pressed.
+    ui.rig.sim.inject(Fault {
+        fault: FaultKind::Delay,
+        count: 12,
+        command: Some("PURCHASE".into()),
+        delay_ms: Some(700),
+    });
+    let mut harness = ui.app(FakeDialogs { answer: Some(path), ..FakeDialogs::default() });
+    press(&mut harness, ScreenId::Batch.key());
+    press(&mut harness, Key::Enter);
+    wait_for_text(&mut harness, "12 rows");
+    press(&mut harness, Key::Enter);
+    press(&mut harness, Key::Enter);
+    let purchases = |ui: &UiRig| {
+        ui.rig.sim.requests().iter().filter(|r| r.command.as_deref() == Some("PURCHASE")).count()
+    };
+    wait_until(&mut harness, "the first rows in flight", |_| purchases(&ui) > 0);
+    harness.get_by_label("Pause").click();
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(1_800);
+    while std::time::Instant::now() < until {
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let purchases = |ui: &UiRig| {
+        ui.rig.sim.requests().iter().filter(|r| r.command.as_deref() == Some("PURCHASE")).count()
+    };
+    assert!(shows(&harness, "Paused: no new row starts"));
+    assert_eq!(purchases(&ui), 8, "the rows in flight settled and no new row started");
+
+    harness.get_by_label("Go on").click();
+    wait_for_text(&mut harness, "finished");
+    assert_eq!(purchases(&ui), 12);
+    assert_eq!(ui.rig.journal.order(PROFILE, "UI-P-11").unwrap().unwrap().captured_minor, 2100);
 }

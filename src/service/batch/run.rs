@@ -160,8 +160,9 @@ impl Service {
             tasks.spawn(async move {
                 let mut done = Vec::new();
                 for row in group {
-                    options.wait_while_paused().await;
                     let Ok(_permit) = permits.acquire().await else { break };
+                    // After the permit: rows queued for one when Pause was pressed wait too.
+                    options.wait_while_paused().await;
                     let result = if options.stop.load(Ordering::SeqCst) {
                         RowResult::of_plan(&row, RowOutcome::NotSent, "stopped before it was sent")
                     } else {
