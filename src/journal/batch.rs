@@ -124,7 +124,7 @@ impl Journal {
     ) -> Result<(BatchRecord, bool), JournalError> {
         require(Field::Profile, &batch.profile)?;
         require(Field::Operator, &batch.operator)?;
-        let mut conn = self.lock();
+        let mut conn = self.lock_write();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existing = tx
             .prepare_cached(&format!(
@@ -168,7 +168,7 @@ impl Journal {
     /// # Errors
     /// Database failure.
     pub fn set_batch_state(&self, id: i64, state: BatchState, at: DateTime<Utc>) -> Result<(), JournalError> {
-        self.lock().execute(
+        self.lock_write().execute(
             "UPDATE batches SET state = ?2, updated_at = ?3 WHERE id = ?1",
             params![id, state.as_str(), ts(&at)],
         )?;

@@ -2,8 +2,11 @@ use super::*;
 use chrono::{NaiveDate, TimeZone};
 use std::sync::Arc;
 
+mod group;
 mod records;
 mod storage;
+
+use group::journal;
 
 fn cur(code: &str) -> Currency {
     Currency::parse(code).unwrap()
@@ -75,10 +78,6 @@ fn result(state: OpState, code: &str) -> OpResult {
         note: None,
         at: t(1),
     }
-}
-
-fn journal() -> Journal {
-    Journal::open_in_memory().unwrap()
 }
 
 #[test]
