@@ -73,8 +73,10 @@ impl GroupStats {
 
 #[derive(Default)]
 struct Counters {
-    /// Jobs sent and not yet taken by the writer.
-    queued: AtomicU64,
+    /// Jobs sent to the writer, counted once each is in its queue.
+    sent: AtomicU64,
+    /// Jobs the writer has taken from its queue.
+    taken: AtomicU64,
     commits: AtomicU64,
     synced_commits: AtomicU64,
     writes: AtomicU64,
@@ -209,9 +211,11 @@ impl Writer {
         let job = Box::new(Task { work: Some(work), durability, result: None, reply });
         let stopped =
             || JournalError::Internal("the journal writer has stopped; restart moto-terminal".into());
-        self.counters.queued.fetch_add(1, Ordering::Relaxed);
         match &self.jobs {
-            Some(jobs) if jobs.send(job).is_ok() => answer.recv().unwrap_or_else(|_| Err(stopped())),
+            Some(jobs) if jobs.send(job).is_ok() => {
+                self.counters.sent.fetch_add(1, Ordering::Relaxed);
+                answer.recv().unwrap_or_else(|_| Err(stopped()))
+            }
             _ => Err(stopped()),
         }
     }
@@ -221,10 +225,12 @@ impl Writer {
         self.gate.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Jobs waiting for the writer to take them.
+    /// Jobs waiting in the queue, never more than are really there (a job counts as sent
+    /// only once it is in the queue), so a test that waits for n of them knows they are in.
     #[cfg(test)]
     pub(crate) fn queued(&self) -> u64 {
-        self.counters.queued.load(Ordering::Relaxed)
+        let taken = self.counters.taken.load(Ordering::Relaxed);
+        self.counters.sent.load(Ordering::Relaxed).saturating_sub(taken)
     }
 
     pub(crate) fn stats(&self) -> GroupStats {
@@ -264,7 +270,7 @@ fn write_batches(
         {
             batch.push(next);
         }
-        counters.queued.fetch_sub(batch.len() as u64, Ordering::Relaxed);
+        counters.taken.fetch_add(batch.len() as u64, Ordering::Relaxed);
         let durable = batch.iter().any(|job| job.durability() == Durability::Synced);
         let committed = {
             let _gate = gate.lock().unwrap_or_else(PoisonError::into_inner);

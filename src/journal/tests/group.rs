@@ -28,22 +28,29 @@ fn stats(j: &Journal) -> GroupStats {
     j.group_stats().expect("a journal file has a group writer")
 }
 
+/// A job that, once the writer runs it, says so on the receiver and holds the writer (and the
+/// commit it is part of) until `release` is sent.
+type Blocker = (mpsc::Receiver<()>, mpsc::Sender<()>, std::thread::JoinHandle<()>);
+
+fn blocker(j: &Arc<FileJournal>) -> Blocker {
+    let (started, running) = mpsc::channel();
+    let (release, wait) = mpsc::channel::<()>();
+    let j = Arc::clone(j);
+    let blocked = std::thread::spawn(move || {
+        j.write(Durability::Synced, move |_| {
+            started.send(()).unwrap();
+            wait.recv().unwrap();
+            Ok(())
+        })
+        .unwrap();
+    });
+    (running, release, blocked)
+}
+
 /// Holds the writer inside a job until `release` is sent, so that the writes started meanwhile
 /// queue up and go into the next commit together.
 fn stall(j: &Arc<FileJournal>) -> (mpsc::Sender<()>, std::thread::JoinHandle<()>) {
-    let (started, running) = mpsc::channel();
-    let (release, wait) = mpsc::channel::<()>();
-    let stalled = {
-        let j = Arc::clone(j);
-        std::thread::spawn(move || {
-            j.write(Durability::Synced, move |_| {
-                started.send(()).unwrap();
-                wait.recv().unwrap();
-                Ok(())
-            })
-            .unwrap();
-        })
-    };
+    let (running, release, stalled) = blocker(j);
     running.recv().unwrap();
     (release, stalled)
 }
@@ -94,6 +101,49 @@ fn many_threads_record_intents_at_once_and_all_are_on_disk_after_reopening() {
         }
     }
     drop(dir);
+}
+
+#[test]
+fn an_intent_returns_only_after_its_commit_and_is_then_in_the_file() {
+    let j = Arc::new(journal());
+    let path = j.dir.path().join("journal.sqlite");
+    let (release_first, first) = stall(&j);
+    let (returned, intent) = {
+        let j = Arc::clone(&j);
+        let (done, returned) = mpsc::channel();
+        let intent = std::thread::spawn(move || {
+            let id = j.record_order_intent(&order("DURABLE-1"));
+            done.send(()).unwrap();
+            id
+        });
+        (returned, intent)
+    };
+    wait_until_queued(&j, 1);
+    let (running, release_second, second) = blocker(&j);
+    wait_until_queued(&j, 2);
+    release_first.send(()).unwrap();
+    first.join().unwrap();
+    // The intent has run in its savepoint; the job behind it in the same commit holds it open.
+    running.recv().unwrap();
+    let other = rusqlite::Connection::open(&path).unwrap();
+    let on_file = || -> i64 {
+        other
+            .query_row("SELECT COUNT(*) FROM orders WHERE merchant_reference = 'DURABLE-1'", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(on_file(), 0, "not committed yet");
+    assert!(
+        returned.recv_timeout(Duration::from_millis(200)).is_err(),
+        "the intent's call returned before its commit"
+    );
+    release_second.send(()).unwrap();
+    second.join().unwrap();
+    intent.join().unwrap().unwrap();
+    assert_eq!(on_file(), 1, "committed by the time the call returned");
+    // Opened again while the first journal is still open, as another process would.
+    let reopened = Journal::open(&path).unwrap();
+    assert_eq!(reopened.timeline("main", "DURABLE-1").unwrap().len(), 1);
+    assert_eq!(reopened.timeline("main", "DURABLE-1").unwrap()[0].state, OpState::Intent);
 }
 
 #[test]
