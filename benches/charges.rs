@@ -3,8 +3,9 @@
 //! synced by the next intent, see the journal module docs).
 //!
 //! Prints: end-to-end charges per second at several concurrency levels, latency percentiles,
-//! and the client's own overhead per charge (build, sign, journal, verify, classify), measured
-//! apart from the network and the simulator.
+//! how many intents shared each disk sync (group commit), and the client's own overhead per
+//! charge (build, sign, journal, verify, classify), measured apart from the network and the
+//! simulator, for one caller alone and amortised over 32 concurrent callers.
 //!
 //! Run: `cargo bench --bench charges` (optionally `-- 10000` for the number of charges).
 
@@ -15,7 +16,8 @@ use moto_terminal::aps::sign::{self, Algorithm};
 use moto_terminal::aps::{Operation, response};
 use moto_terminal::gateway::{GatewayConfig, HttpGateway};
 use moto_terminal::journal::{
-    Channel, Journal, NewOrder, OpResult, OpState, OrderKind, OrderState, OrderUpdate, PaymentMethod,
+    Channel, GroupStats, Journal, NewOrder, OpResult, OpState, OrderKind, OrderState, OrderUpdate,
+    PaymentMethod,
 };
 use moto_terminal::service::{ChargeDraft, PaymentDraft, Progress, Service, ServiceSettings};
 use moto_terminal::sim::{self, SimConfig};
@@ -125,45 +127,62 @@ fn pure_overhead(iterations: u32) -> Duration {
     elapsed / iterations
 }
 
-/// Intent and outcome written durably, as the service does for every charge.
-fn journal_overhead(dir: &std::path::Path, n: u32) -> Duration {
-    let journal = Journal::open(&dir.join("journal-only.sqlite3")).unwrap_or_else(|e| panic!("{e}"));
-    let aed = Currency::parse("AED").unwrap_or_else(|e| panic!("{e}"));
+/// Intent and outcome written durably, as the service does for every charge: `threads` callers
+/// at once, `n` charges in all. Returns the wall time per charge and the writer's figures.
+fn journal_overhead(path: &std::path::Path, threads: u32, n: u32) -> (Duration, GroupStats) {
+    let journal = Arc::new(Journal::open(path).unwrap_or_else(|e| panic!("{e}")));
+    let before = journal.group_stats().unwrap_or_default();
     let started = Instant::now();
-    for i in 0..n {
-        let order = NewOrder {
-            profile: PROFILE.into(),
-            merchant_reference: format!("J-{i}"),
-            kind: OrderKind::Sale,
-            channel: Channel::Phone,
-            amount: Money::from_minor(1250, aed).unwrap_or_else(|e| panic!("{e}")),
-            method: PaymentMethod::Token { token_name: "DEMO-VISA-0001".into(), masked_card: None },
-            customer_email: Some("bench@example.com".into()),
-            customer_name: None,
-            description: None,
-            operator: "bench".into(),
-            created_at: chrono::Utc::now(),
-            extra: Default::default(),
-            lease: None,
-            batch_row: None,
-        };
-        let op = journal.record_order_intent(&order).unwrap_or_else(|e| panic!("{e}"));
-        let result = OpResult {
-            state: OpState::Approved,
-            response_code: Some("14000".into()),
-            response_message: Some("Success".into()),
-            note: None,
-            at: chrono::Utc::now(),
-        };
-        let update = OrderUpdate {
-            state: Some(OrderState::Captured),
-            authorized_minor: Some(1250),
-            captured_minor: Some(1250),
-            ..Default::default()
-        };
-        journal.record_outcome(op, &result, &update).unwrap_or_else(|e| panic!("{e}"));
+    let workers: Vec<_> = (0..threads)
+        .map(|t| {
+            let journal = Arc::clone(&journal);
+            std::thread::spawn(move || {
+                for i in 0..n / threads {
+                    journal_charge(&journal, &format!("J-{t}-{i}"));
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap_or_else(|_| panic!("a journal worker failed"));
     }
-    started.elapsed() / n
+    let per_charge = started.elapsed() / (n / threads * threads);
+    (per_charge, journal.group_stats().unwrap_or_default().since(&before))
+}
+
+fn journal_charge(journal: &Journal, reference: &str) {
+    let aed = Currency::parse("AED").unwrap_or_else(|e| panic!("{e}"));
+    let order = NewOrder {
+        profile: PROFILE.into(),
+        merchant_reference: reference.into(),
+        kind: OrderKind::Sale,
+        channel: Channel::Phone,
+        amount: Money::from_minor(1250, aed).unwrap_or_else(|e| panic!("{e}")),
+        method: PaymentMethod::Token { token_name: "DEMO-VISA-0001".into(), masked_card: None },
+        customer_email: Some("bench@example.com".into()),
+        customer_name: None,
+        description: None,
+        operator: "bench".into(),
+        created_at: chrono::Utc::now(),
+        extra: Default::default(),
+        lease: None,
+        batch_row: None,
+    };
+    let op = journal.record_order_intent(&order).unwrap_or_else(|e| panic!("{e}"));
+    let result = OpResult {
+        state: OpState::Approved,
+        response_code: Some("14000".into()),
+        response_message: Some("Success".into()),
+        note: None,
+        at: chrono::Utc::now(),
+    };
+    let update = OrderUpdate {
+        state: Some(OrderState::Captured),
+        authorized_minor: Some(1250),
+        captured_minor: Some(1250),
+        ..Default::default()
+    };
+    journal.record_outcome(op, &result, &update).unwrap_or_else(|e| panic!("{e}"));
 }
 
 fn main() {
@@ -183,30 +202,44 @@ fn main() {
         profile.endpoint = sim.payment_api_url();
         profile.operator = "bench".into();
         vault.add_ephemeral(profile, credentials()).unwrap_or_else(|e| panic!("{e}"));
-        let journal = Journal::open(&dir.path().join("journal.sqlite3")).unwrap_or_else(|e| panic!("{e}"));
+        let journal = Arc::new(Journal::open(&dir.path().join("journal.sqlite3")).unwrap_or_else(|e| panic!("{e}")));
         let gateway = HttpGateway::new(&GatewayConfig::default()).unwrap_or_else(|e| panic!("{e}"));
-        let service = Service::new(Arc::new(vault), Arc::new(journal), gateway, ServiceSettings::default());
+        let service = Service::new(Arc::new(vault), Arc::clone(&journal), gateway, ServiceSettings::default());
 
         println!("moto-terminal charge benchmark: {total} token charges per run, durable journal (WAL, synchronous=FULL)");
-        println!("{:>12} {:>12} {:>10} {:>10} {:>10} {:>9}", "concurrency", "charges/s", "p50 ms", "p99 ms", "max ms", "approved");
+        println!(
+            "{:>12} {:>12} {:>12} {:>10} {:>10} {:>10} {:>9} {:>16}",
+            "concurrency", "charges/s", "µs/charge", "p50 ms", "p99 ms", "max ms", "approved", "intents/commit"
+        );
         for concurrency in [1usize, 8, 32] {
+            let before = journal.group_stats().unwrap_or_default();
             let (rate, latencies, approved) = end_to_end(&service, total, concurrency).await;
+            let grouped = journal.group_stats().unwrap_or_default().since(&before);
             println!(
-                "{:>12} {:>12.0} {:>10.2} {:>10.2} {:>10.2} {:>9}",
+                "{:>12} {:>12.0} {:>12.0} {:>10.2} {:>10.2} {:>10.2} {:>9} {:>16.1}",
                 concurrency,
                 rate,
+                1e6 / rate,
                 percentile(&latencies, 0.5).as_secs_f64() * 1e3,
                 percentile(&latencies, 0.99).as_secs_f64() * 1e3,
                 latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
-                approved
+                approved,
+                grouped.intents_per_sync()
             );
         }
         sim.shutdown().await;
     });
     let pure = pure_overhead(20_000);
-    let journal = journal_overhead(dir.path(), 2_000);
+    let (alone, _) = journal_overhead(&dir.path().join("journal-alone.sqlite3"), 1, 2_000);
+    let (shared, grouped) = journal_overhead(&dir.path().join("journal-shared.sqlite3"), 32, 8_000);
     println!("client overhead per charge:");
     println!("  build + check + sign + verify + classify: {:>8.1} µs", pure.as_secs_f64() * 1e6);
-    println!("  journal intent (synced) + outcome:         {:>7.1} µs", journal.as_secs_f64() * 1e6);
-    println!("  total client work:                        {:>8.1} µs", (pure + journal).as_secs_f64() * 1e6);
+    println!("  journal intent (synced) + outcome, alone: {:>8.1} µs", alone.as_secs_f64() * 1e6);
+    println!(
+        "  the same, 32 callers at once (amortised): {:>8.1} µs ({:.1} intents per commit)",
+        shared.as_secs_f64() * 1e6,
+        grouped.intents_per_sync()
+    );
+    println!("  total client work, alone:                 {:>8.1} µs", (pure + alone).as_secs_f64() * 1e6);
+    println!("  total client work, 32 at once:            {:>8.1} µs", (pure + shared).as_secs_f64() * 1e6);
 }

@@ -130,7 +130,7 @@ impl Journal {
         require(Field::Operator, &batch.operator)?;
         check_text("batch file name", Some(&batch.file_name))?;
         check_text("batch file path", batch.file_path.as_deref())?;
-        let mut conn = self.lock();
+        let mut conn = self.lock_write();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existing = tx
             .prepare_cached(&format!(
@@ -176,7 +176,7 @@ impl Journal {
     /// # Errors
     /// Database failure.
     pub fn set_batch_state(&self, id: i64, state: BatchState, at: DateTime<Utc>) -> Result<(), JournalError> {
-        self.lock().execute(
+        self.lock_write().execute(
             "UPDATE batches SET state = ?2, updated_at = ?3 WHERE id = ?1",
             params![id, state.as_str(), ts(&at)],
         )?;

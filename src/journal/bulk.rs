@@ -24,7 +24,7 @@ impl Journal {
         &self,
         load: impl FnOnce(&BulkLoad<'_>) -> Result<T, JournalError>,
     ) -> Result<T, JournalError> {
-        let mut conn = self.lock();
+        let mut conn = self.lock_write();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = load(&BulkLoad { conn: &tx })?;
         tx.commit()?;

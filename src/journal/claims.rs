@@ -2,8 +2,9 @@
 //! checks must happen in the same write transaction as the insert (a capture, void or refund
 //! against what the order still allows; sending a first operation again with its reference).
 //!
-//! Each check-and-insert runs in one `IMMEDIATE` transaction, so two terminals on one journal
-//! cannot both pass a check that only one of them should.
+//! Each check-and-insert runs in one write transaction (on a file, in its own savepoint of the
+//! group commit; see the module docs), so two terminals on one journal cannot both pass a check
+//! that only one of them should.
 
 use super::*;
 
@@ -48,14 +49,16 @@ impl Journal {
         expected: Option<&str>,
         owner: &str,
     ) -> Result<bool, JournalError> {
-        let conn = self.lock();
-        let changed = conn
-            .prepare_cached(
-                "UPDATE operations SET owner = ?3
-                 WHERE id = ?1 AND state IN ('intent', 'unknown') AND owner IS ?2",
-            )?
-            .execute(params![id.0, expected, owner])?;
-        Ok(changed == 1)
+        let (expected, owner) = (expected.map(str::to_owned), owner.to_owned());
+        self.write(Durability::Synced, move |tx| {
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE operations SET owner = ?3
+                     WHERE id = ?1 AND state IN ('intent', 'unknown') AND owner IS ?2",
+                )?
+                .execute(params![id.0, expected, owner])?;
+            Ok(changed == 1)
+        })
     }
 
     /// Gives up `owner`'s claim on an operation it stopped settling; any process may then take it.
@@ -63,10 +66,12 @@ impl Journal {
     /// # Errors
     /// Database failure.
     pub fn release_operation(&self, id: OpId, owner: &str) -> Result<(), JournalError> {
-        let conn = self.lock();
-        conn.prepare_cached("UPDATE operations SET owner = NULL WHERE id = ?1 AND owner = ?2")?
-            .execute(params![id.0, owner])?;
-        Ok(())
+        let owner = owner.to_owned();
+        self.write(Durability::Synced, move |tx| {
+            tx.prepare_cached("UPDATE operations SET owner = NULL WHERE id = ?1 AND owner = ?2")?
+                .execute(params![id.0, owner])?;
+            Ok(())
+        })
     }
 
     /// Records a capture, void or refund intent after checking, in the same write transaction,
@@ -86,24 +91,41 @@ impl Journal {
         require(Field::Profile, &op.profile)?;
         require(Field::Operator, &op.operator)?;
         check_text("note", op.note.as_deref())?;
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (order_id, order) = order_in(&tx, &op.profile, &op.merchant_reference)?;
-        let timeline = timeline_in(&tx, order_id)?;
-        check_maintenance(&order, &timeline, op)?;
-        let mut op = op.clone();
-        if op.operation == Operation::Refund && op.maintenance_reference.is_none() {
-            let refunds: Vec<&OperationRow> =
-                timeline.iter().filter(|o| o.operation == Operation::Refund).collect();
-            op.maintenance_reference = match refunds.last() {
-                Some(last) if !succeeded(last) => last.maintenance_reference.clone(),
-                _ => None,
+        // The n-th refund's reference is the caller's to make, but n is known for sure only
+        // inside the write transaction: offer the one for the refunds seen now; should another
+        // refund have been recorded meanwhile, the transaction names the n it needs.
+        let mut offer = self.refund_reference_offer(op, &new_reference)?;
+        for _ in 0..REFERENCE_OFFERS {
+            let (op, offered) = (op.clone(), offer.clone());
+            match self.write(Durability::Synced, move |tx| maintenance_in(tx, op, offered))? {
+                Ok(intent) => return Ok(intent),
+                Err(n) => offer = Some((n, new_reference(n))),
             }
-            .or_else(|| Some(new_reference(refunds.len() + 1)));
         }
-        let id = insert_operation(&tx, Some(order_id), &op)?;
-        tx.commit()?;
-        Ok(MaintenanceIntent { id, order, maintenance_reference: op.maintenance_reference })
+        Err(JournalError::Busy(format!(
+            "refunds of order {} keep being recorded elsewhere at this moment; try again",
+            op.merchant_reference
+        )))
+    }
+
+    /// A new refund's reference for the count of refunds the order has now, when `op` is a
+    /// refund that may need one.
+    fn refund_reference_offer(
+        &self,
+        op: &NewOperation,
+        new_reference: impl Fn(usize) -> String,
+    ) -> Result<Option<(usize, String)>, JournalError> {
+        if op.operation != Operation::Refund || op.maintenance_reference.is_some() {
+            return Ok(None);
+        }
+        let refunds: i64 = self
+            .lock()
+            .prepare_cached(
+                "SELECT COUNT(*) FROM operations WHERE profile = ?1 AND merchant_reference = ?2 AND operation = 'REFUND'",
+            )?
+            .query_row(params![op.profile, op.merchant_reference], |r| r.get(0))?;
+        let n = usize::try_from(refunds).unwrap_or(0) + 1;
+        Ok(Some((n, new_reference(n))))
     }
 
     /// Records the first operation of an order again, to be sent with the same merchant
@@ -121,53 +143,91 @@ impl Journal {
         lease: Lease,
     ) -> Result<RetryIntent, JournalError> {
         require(Field::Operator, operator)?;
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (order_id, order) = order_in(&tx, profile, reference)?;
-        if order.state != OrderState::NotSent || order.kind == OrderKind::PaymentLink {
-            return Err(JournalError::Invalid {
-                field: Field::Order,
-                problem: format!(
-                    "order {reference} is {}: only an order APS has no record of can be sent again",
-                    order.state
-                ),
-            });
-        }
-        if timeline_in(&tx, order_id)?
-            .iter()
-            .any(|o| o.state.is_open() && o.operation != Operation::CheckStatus)
-        {
-            return Err(JournalError::Busy(format!("order {reference} is already being sent")));
-        }
-        let now = Utc::now();
-        let id = insert_operation(
-            &tx,
-            Some(order_id),
-            &NewOperation {
-                profile: profile.to_owned(),
-                merchant_reference: reference.to_owned(),
-                operation: order.kind.first_operation(),
-                maintenance_reference: None,
-                amount: Some(
-                    Money::from_minor(order.amount_minor, order.currency)
-                        .map_err(|e| JournalError::Corrupt(e.to_string()))?,
-                ),
-                operator: operator.to_owned(),
-                at: now,
-                note: Some("sent again with the same merchant reference".into()),
-                lease: Some(lease),
-                batch_row: None,
-            },
-        )?;
-        let pending = OrderUpdate {
-            state: Some(OrderState::Pending),
-            needs_attention: Some(None),
-            ..Default::default()
-        };
-        update_order_in(&tx, order_id, &pending)?;
-        tx.commit()?;
-        Ok(RetryIntent { id, order })
+        let (profile, reference, operator) = (profile.to_owned(), reference.to_owned(), operator.to_owned());
+        self.write(Durability::Synced, move |tx| retry_in(tx, &profile, &reference, &operator, lease))
     }
+}
+
+/// How many times a refund's reference is offered before giving up (each miss means another
+/// refund of the same order was recorded in between).
+const REFERENCE_OFFERS: usize = 4;
+
+/// The checks and the insert of a capture, void or refund, inside the write transaction.
+/// `Ok(Err(n))` when the refund needs the caller's reference for its n-th refund and `offered`
+/// is not it: nothing is written then.
+fn maintenance_in(
+    tx: &Connection,
+    mut op: NewOperation,
+    offered: Option<(usize, String)>,
+) -> Result<Result<MaintenanceIntent, usize>, JournalError> {
+    let (order_id, order) = order_in(tx, &op.profile, &op.merchant_reference)?;
+    let timeline = timeline_in(tx, order_id)?;
+    check_maintenance(&order, &timeline, &op)?;
+    if op.operation == Operation::Refund && op.maintenance_reference.is_none() {
+        let refunds: Vec<&OperationRow> =
+            timeline.iter().filter(|o| o.operation == Operation::Refund).collect();
+        // The reference of the last refund when that one did not succeed (APS then refuses a
+        // repeat of one that did), else the caller's for the order's next refund.
+        let reused = match refunds.last() {
+            Some(last) if !succeeded(last) => last.maintenance_reference.clone(),
+            _ => None,
+        };
+        op.maintenance_reference = match (reused, offered) {
+            (Some(reference), _) => Some(reference),
+            (None, Some((n, reference))) if n == refunds.len() + 1 => Some(reference),
+            (None, _) => return Ok(Err(refunds.len() + 1)),
+        };
+    }
+    let id = insert_operation(tx, Some(order_id), &op)?;
+    Ok(Ok(MaintenanceIntent { id, order, maintenance_reference: op.maintenance_reference }))
+}
+
+/// The checks and the insert of an order's first operation sent again, inside the write
+/// transaction.
+fn retry_in(
+    tx: &Connection,
+    profile: &str,
+    reference: &str,
+    operator: &str,
+    lease: Lease,
+) -> Result<RetryIntent, JournalError> {
+    let (order_id, order) = order_in(tx, profile, reference)?;
+    if order.state != OrderState::NotSent || order.kind == OrderKind::PaymentLink {
+        return Err(JournalError::Invalid {
+            field: Field::Order,
+            problem: format!(
+                "order {reference} is {}: only an order APS has no record of can be sent again",
+                order.state
+            ),
+        });
+    }
+    if timeline_in(tx, order_id)?.iter().any(|o| o.state.is_open() && o.operation != Operation::CheckStatus) {
+        return Err(JournalError::Busy(format!("order {reference} is already being sent")));
+    }
+    let now = Utc::now();
+    let id = insert_operation(
+        tx,
+        Some(order_id),
+        &NewOperation {
+            profile: profile.to_owned(),
+            merchant_reference: reference.to_owned(),
+            operation: order.kind.first_operation(),
+            maintenance_reference: None,
+            amount: Some(
+                Money::from_minor(order.amount_minor, order.currency)
+                    .map_err(|e| JournalError::Corrupt(e.to_string()))?,
+            ),
+            operator: operator.to_owned(),
+            at: now,
+            note: Some("sent again with the same merchant reference".into()),
+            lease: Some(lease),
+            batch_row: None,
+        },
+    )?;
+    let pending =
+        OrderUpdate { state: Some(OrderState::Pending), needs_attention: Some(None), ..Default::default() };
+    update_order_in(tx, order_id, &pending)?;
+    Ok(RetryIntent { id, order })
 }
 
 fn order_in(conn: &Connection, profile: &str, reference: &str) -> Result<(i64, OrderRow), JournalError> {

@@ -5,24 +5,46 @@
 //! and every later operation is added to the order's timeline. After a crash, [`Journal::unresolved`]
 //! lists what must be asked of APS before anything else is charged.
 //!
-//! One deliberate exception to `FULL`: [`Journal::record_outcome`] commits with
-//! `synchronous=NORMAL`, so it does not wait for the disk. A process crash loses nothing (the
-//! commit is in the operating system's cache); a power cut can lose only outcomes written since
-//! the last synced commit, and the very next intent syncs them. A lost outcome leaves its order
-//! pending, which start-up reconciliation settles by asking APS: never a second charge. This
-//! halves the disk syncs per charge, which is what bounds a call centre's throughput.
+//! # Durability: group commit
+//!
+//! On a journal file, intents, claims and outcomes go through one writer thread with its own
+//! connection (`group`). Writes that arrive together share one transaction, and so one disk
+//! sync: each runs in its own savepoint, so a write that fails (a duplicate reference, the
+//! duplicate guard, `Busy`, bad input) undoes only itself and returns its own error while the
+//! others commit. Every check (the duplicate guard, what an order still allows, a claim's
+//! owner) runs in the same transaction as the insert it guards. The contract for callers:
+//!
+//! - an intent method (`record_*_intent`, [`Journal::claim_operation`], and every write other
+//!   than an outcome) returns only after its transaction is committed and synced to disk, so a
+//!   request sent after it returns is always on record, even after a power cut;
+//! - an error means nothing of that call was written;
+//! - no write waits for company: a lone write is committed at once, and a transaction takes at
+//!   most 64 writes.
+//!
+//! One deliberate exception to `FULL`: [`Journal::record_outcome`] does not wait for the disk.
+//! A batch of outcomes only commits with `synchronous=NORMAL`; one that shares a batch with an
+//! intent is synced with it. A process crash loses nothing (the commit is in the operating
+//! system's cache); a power cut can lose only outcomes written since the last synced commit,
+//! and the very next intent syncs them. A lost outcome leaves its order pending, which
+//! start-up reconciliation settles by asking APS: never a second charge. This halves the disk
+//! syncs per charge, which is what bounds a call centre's throughput.
+//!
+//! A journal in memory has no writer: each write is a transaction of its own.
 //!
 //! Card numbers, CVVs and secrets cannot be stored: the types accept only masked card text and a
 //! keyed fingerprint, and free text fields refuse anything shaped like a card number.
 //!
-//! Every method is synchronous and briefly takes the connection's lock; async callers use
-//! `spawn_blocking`. [`Journal`] is `Send + Sync`: share it in an `Arc`. Several processes (the
-//! desktop app and the CLI) may open the same file; SQLite's busy timeout serialises their writes.
+//! Every method is synchronous and briefly takes the connection's lock (or waits for its group
+//! commit); async callers use `spawn_blocking`. [`Journal`] is `Send + Sync`: share it in an
+//! `Arc`. Reads use a connection of their own and are not held up by a commit in progress.
+//! Several processes (the desktop app and the CLI) may open the same file; SQLite's busy
+//! timeout serialises their writes.
 
 mod batch;
 mod bulk;
 mod card_guard;
 mod claims;
+mod group;
 mod model;
 mod orders;
 mod records;
@@ -37,6 +59,8 @@ pub use batch::{BatchRecord, BatchRowRecord, BatchState, NewBatch, NewBatchRow, 
 pub use bulk::BulkLoad;
 pub use card_guard::refuse_card_numbers;
 pub use claims::{MaintenanceIntent, RetryIntent};
+#[doc(hidden)]
+pub use group::GroupStats;
 pub use model::{
     Agreement, AgreementUpdate, CardFingerprint, Channel, Extra, Filter, Lease, LinkRow, LinkStatus,
     MaskedCard, NewAgreement, NewLink, NewOperation, NewOrder, OpId, OpResult, OpState, OperationRow,
@@ -54,6 +78,7 @@ use crate::aps::Operation;
 use crate::aps::field::Field;
 use crate::aps::money::{Currency, Money};
 use chrono::{DateTime, SecondsFormat, Utc};
+use group::Durability;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -102,11 +127,18 @@ pub enum JournalError {
     Corrupt(String),
     #[error("writing the export failed: {0}")]
     Io(#[from] std::io::Error),
+    /// The journal's own machinery failed; nothing was recorded by the call that got this.
+    #[error(
+        "the journal failed internally ({0}); nothing was recorded: try again, and restart moto-terminal if it repeats"
+    )]
+    Internal(String),
 }
 
 /// The journal. Cheap to share in an `Arc`; see the module docs for the threading contract.
 pub struct Journal {
     conn: Mutex<Connection>,
+    /// The group-commit writer of a journal file (`None` in memory: writes go to `conn`).
+    writer: Option<group::Writer>,
     path: Option<PathBuf>,
 }
 
@@ -162,7 +194,13 @@ impl Journal {
             });
         }
         schema::migrate_to(&mut conn, version, &shown)?;
-        Ok(Journal { conn: Mutex::new(conn), path: Some(path.to_owned()) })
+        let mut writer_conn = Connection::open_with_flags(path, flags)
+            .map_err(|source| JournalError::Open { path: shown.clone(), source })?;
+        configure_retrying(&mut writer_conn)
+            .map_err(|source| JournalError::Open { path: shown.clone(), source })?;
+        let writer = group::Writer::start(writer_conn)
+            .map_err(|e| JournalError::Internal(format!("cannot start the journal writer: {e}")))?;
+        Ok(Journal { conn: Mutex::new(conn), writer: Some(writer), path: Some(path.to_owned()) })
     }
 
     /// A journal that lives in memory only, for tests and the throw-away demo.
@@ -173,7 +211,7 @@ impl Journal {
         let mut conn = Connection::open_in_memory()?;
         configure(&mut conn, false)?;
         schema::migrate_to(&mut conn, SCHEMA_VERSION, ":memory:")?;
-        Ok(Journal { conn: Mutex::new(conn), path: None })
+        Ok(Journal { conn: Mutex::new(conn), writer: None, path: None })
     }
 
     /// The file behind this journal (`None` in memory).
@@ -193,6 +231,40 @@ impl Journal {
         // A panic while holding the lock cannot leave a half-written transaction behind (an
         // unfinished rusqlite Transaction rolls back when dropped), so the connection stays usable.
         self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The connection, for a write that does not go through the group writer: holds the
+    /// writer's gate first, so the two connections of this process never wait on each other
+    /// inside SQLite (whose busy handler sleeps).
+    fn lock_write(&self) -> WriteLock<'_> {
+        let gate = self.writer.as_ref().map(group::Writer::gate);
+        WriteLock { conn: self.lock(), _gate: gate }
+    }
+
+    /// Runs `work` in one write transaction and returns when it is committed (synced to disk
+    /// for [`Durability::Synced`]). On a file, the group writer runs it in its own savepoint of
+    /// a transaction shared with the writes that arrived together; in memory, in a transaction
+    /// of its own. An error from `work` undoes only `work`'s writes.
+    fn write<T, F>(&self, durability: Durability, work: F) -> Result<T, JournalError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, JournalError> + Send + 'static,
+    {
+        if let Some(writer) = &self.writer {
+            return writer.submit(durability, work);
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = work(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Commits and writes carried by the group writer since the journal opened (`None` in
+    /// memory). For the benchmarks and tests that check intents really share commits.
+    #[doc(hidden)]
+    pub fn group_stats(&self) -> Option<GroupStats> {
+        self.writer.as_ref().map(group::Writer::stats)
     }
 
     /// One order by its profile and merchant reference.
@@ -320,6 +392,25 @@ impl Journal {
         since: DateTime<Utc>,
     ) -> Result<Option<OrderRow>, JournalError> {
         duplicate_in(&self.lock(), profile, method, amount, since)
+    }
+}
+
+/// The journal's connection held for a write, with the group writer's gate.
+struct WriteLock<'a> {
+    conn: MutexGuard<'a, Connection>,
+    _gate: Option<MutexGuard<'a, ()>>,
+}
+
+impl std::ops::Deref for WriteLock<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for WriteLock<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 }
 

@@ -41,32 +41,16 @@ impl Journal {
         let method = method_columns(&order.method)?;
         check_method_fits(order)?;
         let amount = sql_amount(Field::Amount, order.amount.minor_units())?;
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let Some(since) = duplicate_since
-            && let Some(existing) = duplicate_in(&tx, &order.profile, &order.method, order.amount, since)?
-        {
-            return Ok(Err(existing));
-        }
-        let order_id = insert_order(&tx, order, method, &extra, amount)?;
-        let op = insert_operation(
-            &tx,
-            Some(order_id),
-            &NewOperation {
-                profile: order.profile.clone(),
-                merchant_reference: order.merchant_reference.clone(),
-                operation: order.kind.first_operation(),
-                maintenance_reference: None,
-                amount: Some(order.amount),
-                operator: order.operator.clone(),
-                at: order.created_at,
-                note: None,
-                lease: order.lease.clone(),
-                batch_row: order.batch_row.clone(),
-            },
-        )?;
-        tx.commit()?;
-        Ok(Ok(op))
+        let order = order.clone();
+        self.write(Durability::Synced, move |tx| {
+            if let Some(since) = duplicate_since
+                && let Some(existing) = duplicate_in(tx, &order.profile, &order.method, order.amount, since)?
+            {
+                return Ok(Err(existing));
+            }
+            let order_id = insert_order(tx, &order, method, &extra, amount)?;
+            Ok(Ok(insert_operation(tx, Some(order_id), &first_operation(order))?))
+        })
     }
 
     /// Records a later operation as an intent before it is sent. CREATE_TOKEN, UPDATE_TOKEN and
@@ -81,41 +65,8 @@ impl Journal {
         check_text("operator", Some(&op.operator))?;
         check_text("note", op.note.as_deref())?;
         check_text("maintenance reference", op.maintenance_reference.as_deref())?;
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let order: Option<(i64, String)> = tx
-            .prepare_cached("SELECT id, currency FROM orders WHERE profile = ?1 AND merchant_reference = ?2")?
-            .query_row(params![op.profile, op.merchant_reference], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let order_id = match order {
-            Some((id, currency)) => {
-                if let Some(amount) = op.amount
-                    && amount.currency().code() != currency
-                {
-                    return Err(JournalError::CurrencyMismatch {
-                        expected: parse_currency(&currency).map_err(JournalError::Corrupt)?,
-                        got: amount.currency(),
-                    });
-                }
-                Some(id)
-            }
-            None if matches!(
-                op.operation,
-                Operation::CreateToken | Operation::UpdateToken | Operation::CheckStatus
-            ) =>
-            {
-                None
-            }
-            None => {
-                return Err(JournalError::OrderNotFound {
-                    profile: op.profile.clone(),
-                    reference: op.merchant_reference.clone(),
-                });
-            }
-        };
-        let id = insert_operation(&tx, order_id, op)?;
-        tx.commit()?;
-        Ok(id)
+        let op = op.clone();
+        self.write(Durability::Synced, move |tx| operation_intent_in(tx, &op))
     }
 
     /// Records how an operation ended. Only an operation still in `Intent` or `Unknown` can be
@@ -125,11 +76,8 @@ impl Journal {
     /// [`JournalError::OperationNotFound`], [`JournalError::OperationAlreadyFinished`], or a
     /// result whose state is `Intent`.
     pub fn finish_operation(&self, id: OpId, result: &OpResult) -> Result<(), JournalError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        finish_operation_in(&tx, id, result)?;
-        tx.commit()?;
-        Ok(())
+        let result = result.clone();
+        self.write(Durability::Synced, move |tx| finish_operation_in(tx, id, &result).map(drop))
     }
 
     /// Finishes an operation and updates its order in one transaction, so a crash cannot leave
@@ -145,12 +93,9 @@ impl Journal {
         update: &OrderUpdate,
     ) -> Result<(), JournalError> {
         validate_update(update)?;
-        let mut conn = self.lock();
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let written = write_outcome(&mut conn, id, result, update);
-        // Always back to FULL: the next intent must be on disk before its request leaves.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        written
+        let (result, update) = (result.clone(), update.clone());
+        // Not synced on its own: see the module docs.
+        self.write(Durability::Committed, move |tx| write_outcome(tx, id, &result, &update))
     }
 
     /// Changes an order after an answer or a reconciliation.
@@ -164,16 +109,64 @@ impl Journal {
         update: &OrderUpdate,
     ) -> Result<(), JournalError> {
         validate_update(update)?;
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let order_id = order_id(&tx, profile, reference)?.ok_or_else(|| JournalError::OrderNotFound {
-            profile: profile.to_owned(),
-            reference: reference.to_owned(),
-        })?;
-        update_order_in(&tx, order_id, update)?;
-        tx.commit()?;
-        Ok(())
+        let (profile, reference, update) = (profile.to_owned(), reference.to_owned(), update.clone());
+        self.write(Durability::Synced, move |tx| {
+            let order_id = order_id(tx, &profile, &reference)?
+                .ok_or(JournalError::OrderNotFound { profile, reference })?;
+            update_order_in(tx, order_id, &update)
+        })
     }
+}
+
+/// An order's first operation, recorded with the order.
+fn first_operation(order: NewOrder) -> NewOperation {
+    NewOperation {
+        operation: order.kind.first_operation(),
+        amount: Some(order.amount),
+        at: order.created_at,
+        profile: order.profile,
+        merchant_reference: order.merchant_reference,
+        maintenance_reference: None,
+        operator: order.operator,
+        note: None,
+        lease: order.lease,
+        batch_row: order.batch_row,
+    }
+}
+
+/// The checks and the insert of a later operation, inside the write transaction.
+fn operation_intent_in(tx: &Connection, op: &NewOperation) -> Result<OpId, JournalError> {
+    let order: Option<(i64, String)> = tx
+        .prepare_cached("SELECT id, currency FROM orders WHERE profile = ?1 AND merchant_reference = ?2")?
+        .query_row(params![op.profile, op.merchant_reference], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let order_id = match order {
+        Some((id, currency)) => {
+            if let Some(amount) = op.amount
+                && amount.currency().code() != currency
+            {
+                return Err(JournalError::CurrencyMismatch {
+                    expected: parse_currency(&currency).map_err(JournalError::Corrupt)?,
+                    got: amount.currency(),
+                });
+            }
+            Some(id)
+        }
+        None if matches!(
+            op.operation,
+            Operation::CreateToken | Operation::UpdateToken | Operation::CheckStatus
+        ) =>
+        {
+            None
+        }
+        None => {
+            return Err(JournalError::OrderNotFound {
+                profile: op.profile.clone(),
+                reference: op.merchant_reference.clone(),
+            });
+        }
+    };
+    insert_operation(tx, order_id, op)
 }
 
 /// The payment method's columns: token name, masked card, last four digits and fingerprint.

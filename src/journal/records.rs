@@ -30,7 +30,7 @@ impl Journal {
         refuse_card_numbers("customer name", a.customer_name.as_deref().unwrap_or_default())?;
         refuse_card_numbers("agreement id", a.agreement_id.as_deref().unwrap_or_default())?;
         check_interval(a.interval_days)?;
-        let conn = self.lock();
+        let conn = self.lock_write();
         conn.prepare_cached(
             "INSERT INTO agreements (profile, token_name, agreement_id, customer_email, customer_name, amount_minor,
                 currency, interval_days, next_due, active, created_at)
@@ -119,7 +119,7 @@ impl Journal {
         }
         let (id_set, agreement_id) = split(&u.agreement_id);
         let (name_set, name) = split(&u.customer_name);
-        let conn = self.lock();
+        let conn = self.lock_write();
         let changed = conn
             .prepare_cached(
                 "UPDATE agreements SET
@@ -160,7 +160,7 @@ impl Journal {
     /// No such agreement or a database failure.
     pub fn mark_charged(&self, id: i64, reference: &str, next_due: NaiveDate) -> Result<(), JournalError> {
         require(Field::MerchantReference, reference)?;
-        let conn = self.lock();
+        let conn = self.lock_write();
         let changed = conn
             .prepare_cached("UPDATE agreements SET last_charge_reference = ?2, next_due = ?3 WHERE id = ?1")?
             .execute(params![id, reference, next_due.to_string()])?;
@@ -182,7 +182,7 @@ impl Journal {
         require(Field::CustomerEmail, &link.customer_email)?;
         refuse_card_numbers("customer email", &link.customer_email)?;
         require(Field::NotificationType, &link.notification)?;
-        let conn = self.lock();
+        let conn = self.lock_write();
         let result = conn
             .prepare_cached(
                 "INSERT INTO payment_links (profile, merchant_reference, payment_link_id, url, amount_minor, currency,
@@ -262,7 +262,7 @@ impl Journal {
         reference: &str,
         status: LinkStatus,
     ) -> Result<(), JournalError> {
-        let conn = self.lock();
+        let conn = self.lock_write();
         let changed = conn
             .prepare_cached(
                 "UPDATE payment_links SET status = ?3 WHERE profile = ?1 AND merchant_reference = ?2",
@@ -290,7 +290,7 @@ impl Journal {
         reference: &str,
         at: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, JournalError> {
-        let conn = self.lock();
+        let conn = self.lock_write();
         let first: Option<String> = conn
             .prepare_cached(
                 "UPDATE payment_links SET unpaid_seen_at = COALESCE(unpaid_seen_at, ?3)

@@ -3,8 +3,11 @@ use chrono::{NaiveDate, TimeZone};
 use std::sync::Arc;
 
 mod bulk;
+mod group;
 mod records;
 mod storage;
+
+use group::journal;
 
 fn cur(code: &str) -> Currency {
     Currency::parse(code).unwrap()
@@ -76,10 +79,6 @@ fn result(state: OpState, code: &str) -> OpResult {
         note: None,
         at: t(1),
     }
-}
-
-fn journal() -> Journal {
-    Journal::open_in_memory().unwrap()
 }
 
 #[test]

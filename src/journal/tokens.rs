@@ -61,7 +61,7 @@ impl Journal {
         ] {
             refuse_card_numbers(field, text.unwrap_or_default())?;
         }
-        let conn = self.lock();
+        let conn = self.lock_write();
         conn.prepare_cached(
             "INSERT INTO tokens (profile, token_name, masked_card, last4, expiry, brand, holder_name,
                 customer_email, customer_name, status, updated_at)
@@ -108,7 +108,7 @@ impl Journal {
     ) -> Result<(), JournalError> {
         refuse_card_numbers("holder name", holder_name.unwrap_or_default())?;
         refuse_card_numbers("new token name", new_name.unwrap_or_default())?;
-        let conn = self.lock();
+        let conn = self.lock_write();
         let changed = conn
             .prepare_cached(
                 "UPDATE tokens SET token_name = COALESCE(?3, token_name), status = COALESCE(?4, status),

@@ -3,20 +3,18 @@
 
 use super::*;
 
+/// Finishes an operation and updates its order, inside the write transaction.
 pub(crate) fn write_outcome(
-    conn: &mut Connection,
+    tx: &Connection,
     id: OpId,
     result: &OpResult,
     update: &OrderUpdate,
 ) -> Result<(), JournalError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let order_id = finish_operation_in(&tx, id, result)?.ok_or_else(|| JournalError::Invalid {
+    let order_id = finish_operation_in(tx, id, result)?.ok_or_else(|| JournalError::Invalid {
         field: Field::Operation,
         problem: format!("operation {id} belongs to no order; use finish_operation"),
     })?;
-    update_order_in(&tx, order_id, update)?;
-    tx.commit()?;
-    Ok(())
+    update_order_in(tx, order_id, update)
 }
 
 pub(crate) fn duplicate_in(

@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn seeded() -> Journal {
+fn seeded() -> group::FileJournal {
     let j = journal();
     type Seed = (
         &'static str,

@@ -1,0 +1,325 @@
+//! Group commit for a journal file: one writer thread, with its own connection, commits the
+//! writes that arrive together in one transaction.
+//!
+//! A caller hands the writer a job (a closure over the open transaction) and waits. The writer
+//! takes the first job and whatever else is already queued, up to [`MAX_BATCH`], opens one
+//! `IMMEDIATE` transaction, runs each job inside its own savepoint, commits once, and only then
+//! answers each caller. A job that fails (a duplicate reference, the duplicate guard, `Busy`,
+//! bad input) rolls back to its savepoint: its own writes are undone, it gets its own error,
+//! and the others commit. Nothing waits for company: a lone job is committed at once.
+//!
+//! A batch holding a [`Durability::Synced`] job (every intent) commits with
+//! `synchronous=FULL`: no intent's call returns, so no request leaves, before the commit is on
+//! disk. A batch of [`Durability::Committed`] jobs only (outcomes) commits with `NORMAL`.
+//!
+//! Writes that do not go through the writer (agreements, links, tokens, batches) take the
+//! writer's gate first, so this process's two connections never wait on each other inside
+//! SQLite, whose busy handler would sleep; only another process is waited for that way.
+
+use super::JournalError;
+use rusqlite::{Connection, TransactionBehavior};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+
+/// The most jobs one transaction takes; later ones wait for the next.
+pub(crate) const MAX_BATCH: usize = 64;
+
+/// What a job's caller needs of the commit before its call returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Durability {
+    /// On disk (`synchronous=FULL`): an intent, a claim, anything a request depends on.
+    Synced,
+    /// Committed, possibly still in the operating system's cache: an outcome (see the journal
+    /// module docs for why that is safe).
+    Committed,
+}
+
+/// How much grouping happened: commits and the writes they carried, since the journal opened.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GroupStats {
+    /// Transactions committed by the writer.
+    pub commits: u64,
+    /// Of those, the ones synced to disk (they held at least one intent).
+    pub synced_commits: u64,
+    /// Writes those transactions carried, each in its own savepoint.
+    pub writes: u64,
+    /// Of those, the ones that asked to be synced (intents and claims).
+    pub synced_writes: u64,
+}
+
+impl GroupStats {
+    /// Intents per disk sync: above 1 when concurrent intents shared a commit.
+    pub fn intents_per_sync(&self) -> f64 {
+        if self.synced_commits == 0 {
+            return 0.0;
+        }
+        self.synced_writes as f64 / self.synced_commits as f64
+    }
+
+    /// What happened between `earlier` and these figures.
+    pub fn since(&self, earlier: &GroupStats) -> GroupStats {
+        GroupStats {
+            commits: self.commits.saturating_sub(earlier.commits),
+            synced_commits: self.synced_commits.saturating_sub(earlier.synced_commits),
+            writes: self.writes.saturating_sub(earlier.writes),
+            synced_writes: self.synced_writes.saturating_sub(earlier.synced_writes),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    /// Jobs sent to the writer, counted once each is in its queue.
+    sent: AtomicU64,
+    /// Jobs the writer has taken from its queue.
+    taken: AtomicU64,
+    commits: AtomicU64,
+    synced_commits: AtomicU64,
+    writes: AtomicU64,
+    synced_writes: AtomicU64,
+}
+
+/// Why a whole batch failed, told to each of its jobs as a fresh error.
+struct Failure {
+    message: String,
+    code: Option<rusqlite::ffi::Error>,
+}
+
+impl Failure {
+    fn of_sqlite(e: &rusqlite::Error) -> Failure {
+        match e {
+            rusqlite::Error::SqliteFailure(code, message) => {
+                Failure { message: message.clone().unwrap_or_else(|| code.to_string()), code: Some(*code) }
+            }
+            other => Failure { message: other.to_string(), code: None },
+        }
+    }
+
+    fn of_journal(e: &JournalError) -> Failure {
+        match e {
+            JournalError::Sqlite(e) => Failure::of_sqlite(e),
+            JournalError::Internal(message) => Failure { message: message.clone(), code: None },
+            other => {
+                Failure { message: format!("another write of the same commit failed: {other}"), code: None }
+            }
+        }
+    }
+
+    fn error(&self) -> JournalError {
+        match self.code {
+            Some(code) => {
+                JournalError::Sqlite(rusqlite::Error::SqliteFailure(code, Some(self.message.clone())))
+            }
+            None => JournalError::Internal(self.message.clone()),
+        }
+    }
+}
+
+/// One caller's write, type-erased for the queue.
+trait Job: Send {
+    fn durability(&self) -> Durability;
+    /// Runs the write against the open transaction; false when it failed.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Its own failure, to tell the others when it ended the whole transaction.
+    fn failure(&self) -> Failure;
+    /// Answers the caller: its own result, unless the batch as a whole failed.
+    fn reply(self: Box<Self>, batch_failed: Option<&Failure>);
+}
+
+struct Task<T, F> {
+    work: Option<F>,
+    durability: Durability,
+    result: Option<Result<T, JournalError>>,
+    reply: Sender<Result<T, JournalError>>,
+}
+
+impl<T, F> Job for Task<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection) -> Result<T, JournalError> + Send,
+{
+    fn durability(&self) -> Durability {
+        self.durability
+    }
+
+    fn run(&mut self, conn: &Connection) -> bool {
+        let Some(work) = self.work.take() else { return false };
+        // A bug in one write must not take the writer, and every other caller, down with it.
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| work(conn))).unwrap_or_else(|_| {
+            Err(JournalError::Internal("a journal write stopped on an internal error".into()))
+        });
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn failure(&self) -> Failure {
+        match &self.result {
+            Some(Err(e)) => Failure::of_journal(e),
+            _ => Failure { message: "a write in the same transaction failed".into(), code: None },
+        }
+    }
+
+    fn reply(self: Box<Self>, batch_failed: Option<&Failure>) {
+        let result = match (self.result, batch_failed) {
+            (Some(Err(own)), _) => Err(own),
+            (_, Some(failure)) => Err(failure.error()),
+            (Some(Ok(value)), None) => Ok(value),
+            (None, None) => Err(JournalError::Internal("the journal write was never run".into())),
+        };
+        // A caller that stopped waiting has nobody to tell.
+        drop(self.reply.send(result));
+    }
+}
+
+/// The writer thread of one open journal file. Dropping it lets the thread finish what is
+/// queued and waits for it, so the file is closed when the journal is.
+pub(crate) struct Writer {
+    jobs: Option<Sender<Box<dyn Job>>>,
+    thread: Option<JoinHandle<()>>,
+    gate: Arc<Mutex<()>>,
+    counters: Arc<Counters>,
+}
+
+impl Writer {
+    /// Starts the writer on `conn`, a connection of its own to the journal file, configured
+    /// with `synchronous=FULL`.
+    pub(crate) fn start(conn: Connection) -> std::io::Result<Writer> {
+        let (jobs, queue) = mpsc::channel();
+        let gate = Arc::new(Mutex::new(()));
+        let counters = Arc::new(Counters::default());
+        let thread = std::thread::Builder::new().name("journal-writer".into()).spawn({
+            let (gate, counters) = (Arc::clone(&gate), Arc::clone(&counters));
+            move || write_batches(conn, &queue, &gate, &counters)
+        })?;
+        Ok(Writer { jobs: Some(jobs), thread: Some(thread), gate, counters })
+    }
+
+    /// Runs `work` in the next group commit and waits until that commit is done (on disk for
+    /// [`Durability::Synced`]). `work` sees the open transaction; its error undoes only its own
+    /// writes.
+    pub(crate) fn submit<T, F>(&self, durability: Durability, work: F) -> Result<T, JournalError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, JournalError> + Send + 'static,
+    {
+        let (reply, answer) = mpsc::channel();
+        let job = Box::new(Task { work: Some(work), durability, result: None, reply });
+        let stopped =
+            || JournalError::Internal("the journal writer has stopped; restart moto-terminal".into());
+        match &self.jobs {
+            Some(jobs) if jobs.send(job).is_ok() => {
+                self.counters.sent.fetch_add(1, Ordering::Relaxed);
+                answer.recv().unwrap_or_else(|_| Err(stopped()))
+            }
+            _ => Err(stopped()),
+        }
+    }
+
+    /// Held by every write that uses another connection of this process.
+    pub(crate) fn gate(&self) -> MutexGuard<'_, ()> {
+        self.gate.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Jobs waiting in the queue, never more than are really there (a job counts as sent
+    /// only once it is in the queue), so a test that waits for n of them knows they are in.
+    #[cfg(test)]
+    pub(crate) fn queued(&self) -> u64 {
+        let taken = self.counters.taken.load(Ordering::Relaxed);
+        self.counters.sent.load(Ordering::Relaxed).saturating_sub(taken)
+    }
+
+    pub(crate) fn stats(&self) -> GroupStats {
+        let c = &self.counters;
+        GroupStats {
+            commits: c.commits.load(Ordering::Relaxed),
+            synced_commits: c.synced_commits.load(Ordering::Relaxed),
+            writes: c.writes.load(Ordering::Relaxed),
+            synced_writes: c.synced_writes.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Closing the queue ends the thread once it has answered every job already sent.
+        self.jobs = None;
+        if let Some(thread) = self.thread.take() {
+            // A writer that panicked has already answered its callers with errors.
+            drop(thread.join());
+        }
+    }
+}
+
+/// The writer thread: one batch per round, until the journal is dropped.
+fn write_batches(
+    mut conn: Connection,
+    queue: &Receiver<Box<dyn Job>>,
+    gate: &Mutex<()>,
+    counters: &Counters,
+) {
+    let mut synced = true;
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH
+            && let Ok(next) = queue.try_recv()
+        {
+            batch.push(next);
+        }
+        counters.taken.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let durable = batch.iter().any(|job| job.durability() == Durability::Synced);
+        let committed = {
+            let _gate = gate.lock().unwrap_or_else(PoisonError::into_inner);
+            commit_batch(&mut conn, &mut batch, durable, &mut synced)
+        };
+        let failed = committed.err();
+        if failed.is_none() {
+            count(counters, &batch, durable);
+        }
+        for job in batch {
+            job.reply(failed.as_ref());
+        }
+    }
+}
+
+/// Runs every job in its own savepoint of one transaction and commits it.
+fn commit_batch(
+    conn: &mut Connection,
+    batch: &mut [Box<dyn Job>],
+    durable: bool,
+    synced: &mut bool,
+) -> Result<(), Failure> {
+    let sqlite = |e: rusqlite::Error| Failure::of_sqlite(&e);
+    if *synced != durable {
+        conn.pragma_update(None, "synchronous", if durable { "FULL" } else { "NORMAL" }).map_err(sqlite)?;
+        *synced = durable;
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
+    for job in batch.iter_mut() {
+        tx.execute_batch("SAVEPOINT job").map_err(sqlite)?;
+        if job.run(&tx) {
+            tx.execute_batch("RELEASE job").map_err(sqlite)?;
+        } else if tx.is_autocommit() {
+            // SQLite rolled the whole transaction back (a full disk, an I/O error): every write
+            // of the batch is gone, and each caller is told why.
+            return Err(job.failure());
+        } else {
+            tx.execute_batch("ROLLBACK TO job; RELEASE job").map_err(sqlite)?;
+        }
+    }
+    tx.commit().map_err(sqlite)
+}
+
+fn count(counters: &Counters, batch: &[Box<dyn Job>], durable: bool) {
+    let synced_writes = batch.iter().filter(|job| job.durability() == Durability::Synced).count();
+    counters.commits.fetch_add(1, Ordering::Relaxed);
+    counters.writes.fetch_add(batch.len() as u64, Ordering::Relaxed);
+    if durable {
+        counters.synced_commits.fetch_add(1, Ordering::Relaxed);
+        counters.synced_writes.fetch_add(synced_writes as u64, Ordering::Relaxed);
+    }
+}
