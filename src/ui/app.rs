@@ -199,7 +199,7 @@ impl TerminalApp {
 
     /// A file dropped on the window is a batch file: the Batch screen checks it.
     fn dropped_file(&mut self, ctx: &egui::Context) {
-        let path = ctx.input(|i| i.raw.dropped_files.iter().next().map(|f| f.path().to_path_buf()));
+        let path = ctx.input(|i| i.raw.dropped_files.first().map(|f| f.path().to_path_buf()));
         if let Some(path) = path {
             self.open_batch_file(ctx, path);
         }
