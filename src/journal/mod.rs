@@ -19,6 +19,7 @@
 //! `spawn_blocking`. [`Journal`] is `Send + Sync`: share it in an `Arc`. Several processes (the
 //! desktop app and the CLI) may open the same file; SQLite's busy timeout serialises their writes.
 
+mod aps_batch;
 mod batch;
 mod card_guard;
 mod claims;
@@ -31,6 +32,7 @@ mod search;
 mod tokens;
 mod write;
 
+pub use aps_batch::{ApsBatch, ApsStage};
 pub use batch::{BatchRecord, BatchRowRecord, BatchState, NewBatch, NewBatchRow, batch_row_key};
 pub use card_guard::refuse_card_numbers;
 pub use claims::{MaintenanceIntent, RetryIntent};
