@@ -88,6 +88,19 @@ pub const FILE_COLUMNS: [&str; 11] = [
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FileRow(pub [String; 11]);
 
+impl FileRow {
+    /// The row of a request's parameter list (as [`crate::aps::command::Command::to_params`]
+    /// builds and checks it): the value of each of [`FILE_COLUMNS`], empty where the request
+    /// has none. Every other parameter (the access code, the merchant identifier) is left out.
+    pub fn of_params(params: &super::Params) -> FileRow {
+        FileRow(FILE_COLUMNS.map(|name| match params.get(name) {
+            Some(serde_json::Value::String(text)) => text.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        }))
+    }
+}
+
 /// The batch file: the header row, then one row per transaction, CRLF line ends, RFC 4180
 /// quoting where a cell needs it. Row `i` (from 0) is on line `i + 2`: no cell holds a line
 /// break (APS's field rules allow none), so the results' line numbers name the rows.
@@ -177,8 +190,7 @@ pub fn is_results(body: &[u8]) -> bool {
 pub fn parse_results(body: &[u8]) -> Result<Results, String> {
     let text = std::str::from_utf8(body).map_err(|_| "the batch results are not UTF-8 text".to_owned())?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut records = reader.records();
     let header = match records.next() {
         Some(Ok(header)) => header,
@@ -372,9 +384,7 @@ impl BatchMessage {
             Self::StillValidating | Self::StillProcessing | Self::ProcessReceived | Self::WillBeProcessed => {
                 "Wait: the terminal asks APS again until the results arrive (run the same command again if it stopped)"
             }
-            Self::ReferenceUnknown => {
-                "Nothing to do: the terminal sends the file under the same reference"
-            }
+            Self::ReferenceUnknown => "Nothing to do: the terminal sends the file under the same reference",
             Self::HeaderInvalid | Self::InvalidFile => {
                 "Contact APS support with the code, or run the file without --via aps (row by row)"
             }

@@ -76,11 +76,20 @@ fn what_the_terminal_does_about_each_batch_message() {
 #[test]
 fn the_batch_reference_is_stable_short_and_follows_the_field_rule() {
     let a = batch_reference("CycHZxVj", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
-    assert_eq!(a, batch_reference("CycHZxVj", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"));
+    assert_eq!(
+        a,
+        batch_reference("CycHZxVj", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+    );
     assert_eq!(a.len(), MAX_REFERENCE);
     assert!(a.starts_with("MTB-"));
-    assert_ne!(a, batch_reference("CycHZxVk", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"));
-    assert_ne!(a, batch_reference("CycHZxVj", "0f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"));
+    assert_ne!(
+        a,
+        batch_reference("CycHZxVk", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+    );
+    assert_ne!(
+        a,
+        batch_reference("CycHZxVj", "0f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+    );
     // The identifier and the hash are kept apart: no two splits of one text meet.
     assert_ne!(batch_reference("ab", "c"), batch_reference("a", "bc"));
     let mut p = crate::aps::Params::new();
@@ -140,8 +149,32 @@ fn the_batch_file_has_the_header_and_one_line_per_row() {
     assert_eq!(file_csv(&[]), format!("{}\r\n", FILE_COLUMNS.join(",")));
 }
 
-const HEADER: &str =
-    "Line_Number,response_code,response_message,status,eci,fort_id,merchant_reference,amount,card_number,expiry_date,currency";
+#[test]
+fn a_file_row_takes_its_columns_from_the_request_and_nothing_else() {
+    let mut p = crate::aps::Params::new();
+    for (name, value) in [
+        ("command", "PURCHASE"),
+        ("access_code", "zx0IPmPy5jp1vAz8Kpg7"),
+        ("merchant_identifier", "CycHZxVj"),
+        ("merchant_reference", "R-1"),
+        ("amount", "1000"),
+        ("currency", "AED"),
+        ("eci", "RECURRING"),
+        ("token_name", "TOK-1"),
+        ("agreement_id", "AGR-1"),
+        ("customer_ip", "192.0.2.1"),
+    ] {
+        p.insert(name.to_owned(), value.into());
+    }
+    let row = FileRow::of_params(&p);
+    assert_eq!(row, row(["PURCHASE", "R-1", "1000", "AED", "RECURRING", "TOK-1", "AGR-1", "", "", "", ""]));
+    let text = file_csv(&[row]);
+    assert!(
+        !text.contains("zx0IPmPy5jp1vAz8Kpg7") && !text.contains("CycHZxVj") && !text.contains("192.0.2.1")
+    );
+}
+
+const HEADER: &str = "Line_Number,response_code,response_message,status,eci,fort_id,merchant_reference,amount,card_number,expiry_date,currency";
 
 #[test]
 fn results_are_read_line_by_line() {

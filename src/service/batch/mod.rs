@@ -2,8 +2,11 @@
 //! journal), then run through the same exactly-once path as single charges (`run`), resumable
 //! after a crash, with each row's outcome read back from the journal (`show`).
 
+mod aps_calls;
+mod aps_rows;
 pub mod file;
 pub mod outcome;
 pub mod plan;
 pub mod run;
 mod show;
+pub mod via_aps;
