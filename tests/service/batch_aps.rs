@@ -249,3 +249,38 @@ async fn an_upload_whose_answer_was_lost_is_found_by_its_reference_146_and_carri
         assert_eq!(rig.movements(reference).len(), 1, "{reference}: charged once");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_sends_the_file_through_aps_with_via_aps() {
+    use super::cli::{CliRig, text};
+    let rig = CliRig::new("batch-via-aps").await;
+    let file = rig.dir.path().join("members.csv");
+    std::fs::write(
+        &file,
+        "operation,merchant_reference,amount,currency,token_name,customer_email,agreement_id\r\n\
+         sale,VA-1,30.00,AED,DEMO-VISA-0001,one@example.com,AGR1\r\n\
+         sale,VA-2,12.00,AED,DEMO-VISA-DECLINED-0242,two@example.com,AGR2\r\n\
+         authorize,VA-3,10.00,AED,DEMO-MC-2346,three@example.com,\r\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let refused = rig.run(&["batch", "run", path, "--profile", &rig.profile, "--via", "aps"]).await;
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(text(&refused.stdout).contains("row 4: operation '"), "{}", text(&refused.stdout));
+    assert!(rig.sim.requests().is_empty(), "nothing sent");
+
+    let results = rig.dir.path().join("results.csv");
+    let args = ["--via", "aps", "--skip-invalid", "--results", results.to_str().unwrap()];
+    let run = rig.run(&[&["batch", "run", path, "--profile", &rig.profile][..], &args[..]].concat()).await;
+    assert_eq!(run.status.code(), Some(1), "{}{}", text(&run.stdout), text(&run.stderr));
+    assert!(text(&run.stdout).contains("1 approved, 1 declined, 1 invalid"), "{}", text(&run.stdout));
+    let written = std::fs::read_to_string(&results).unwrap();
+    let lines: Vec<&str> = written.lines().collect();
+    assert!(lines[1].starts_with("2,sale,VA-1,30.00,AED,approved,14000,"), "{written}");
+    assert!(lines[2].starts_with("3,sale,VA-2,12.00,AED,declined,13666,"), "{written}");
+    assert!(lines[3].starts_with("4,"), "{written}");
+    assert!(lines[3].contains(",invalid,"), "{written}");
+    let commands: Vec<_> = rig.sim.requests().into_iter().filter_map(|r| r.command).collect();
+    assert_eq!(commands.iter().filter(|c| *c == "UPLOAD_BATCH_FILE").count(), 1);
+    assert!(!commands.iter().any(|c| c == "PURCHASE" || c == "AUTHORIZATION"), "{commands:?}");
+}
