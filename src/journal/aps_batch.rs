@@ -107,7 +107,9 @@ impl Journal {
             let mut conn = self.lock();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let found: Option<(i64, String)> = tx
-                .prepare_cached("SELECT id, aps_stage FROM batches WHERE profile = ?1 AND aps_reference = ?2")?
+                .prepare_cached(
+                    "SELECT id, aps_stage FROM batches WHERE profile = ?1 AND aps_reference = ?2",
+                )?
                 .query_row(params![batch.profile, reference], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
             if let Some((id, stage)) = found {
@@ -127,7 +129,9 @@ impl Journal {
             }
         };
         let record = self.batch(id)?.ok_or_else(|| JournalError::Corrupt(format!("batch {id} vanished")))?;
-        let aps = self.aps_batch(id)?.ok_or_else(|| JournalError::Corrupt(format!("batch {id} lost its reference")))?;
+        let aps = self
+            .aps_batch(id)?
+            .ok_or_else(|| JournalError::Corrupt(format!("batch {id} lost its reference")))?;
         Ok((record, aps, resumed))
     }
 
@@ -256,7 +260,15 @@ fn insert_aps_batch(
         "INSERT INTO batches (profile, file_name, file_hash, operator, via, row_count, state, created_at,
             updated_at, aps_reference, aps_stage, aps_stage_at)
          VALUES (?1, ?2, ?3, ?4, 'aps', ?5, 'running', ?6, ?6, ?7, 'prepared', ?6)",
-        params![batch.profile, batch.file_name, batch.file_hash, batch.operator, count, ts(&batch.at), reference],
+        params![
+            batch.profile,
+            batch.file_name,
+            batch.file_hash,
+            batch.operator,
+            count,
+            ts(&batch.at),
+            reference
+        ],
     )?;
     let id = tx.last_insert_rowid();
     for r in rows {
@@ -364,7 +376,10 @@ mod tests {
         local.via = "terminal".into();
         let (row_by_row, _) = j.open_batch(&local, &rows()).unwrap();
         let e = j.open_aps_batch(&new_batch("h3"), &rows(), "MTB-3").unwrap_err();
-        assert!(matches!(&e, JournalError::Busy(m) if m.contains(&format!("batch {}", row_by_row.id))), "{e}");
+        assert!(
+            matches!(&e, JournalError::Busy(m) if m.contains(&format!("batch {}", row_by_row.id))),
+            "{e}"
+        );
         assert_eq!(j.aps_batch(row_by_row.id).unwrap(), None, "a row-by-row batch has no APS standing");
         j.set_batch_state(row_by_row.id, BatchState::Finished, at(1)).unwrap();
         assert!(j.open_aps_batch(&new_batch("h3"), &rows(), "MTB-3").is_ok());
