@@ -166,9 +166,9 @@ fn a_file_row_takes_its_columns_from_the_request_and_nothing_else() {
     ] {
         p.insert(name.to_owned(), value.into());
     }
-    let row = FileRow::of_params(&p);
-    assert_eq!(row, row(["PURCHASE", "R-1", "1000", "AED", "RECURRING", "TOK-1", "AGR-1", "", "", "", ""]));
-    let text = file_csv(&[row]);
+    let made = FileRow::of_params(&p);
+    assert_eq!(made, row(["PURCHASE", "R-1", "1000", "AED", "RECURRING", "TOK-1", "AGR-1", "", "", "", ""]));
+    let text = file_csv(&[made]);
     assert!(
         !text.contains("zx0IPmPy5jp1vAz8Kpg7") && !text.contains("CycHZxVj") && !text.contains("192.0.2.1")
     );
