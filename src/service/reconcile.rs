@@ -257,6 +257,9 @@ impl Service {
                 // An open payment link is waiting for the customer, not in doubt.
                 continue;
             }
+            if item.open_operations.iter().all(|op| held_by_aps_batch(op, self.settings().in_flight_window)) {
+                continue;
+            }
             // One order that cannot be settled (its profile removed, a secret missing) must not
             // stop the others.
             let ctx = match self.ctx(&order.profile).await {
@@ -275,7 +278,8 @@ impl Service {
                 (false, true) => Pace::Short,
                 (false, false) => Pace::Full,
             };
-            for op in &item.open_operations {
+            let window = self.settings().in_flight_window;
+            for op in item.open_operations.iter().filter(|op| !held_by_aps_batch(op, window)) {
                 match self.settle_open(&ctx, &order, op, pace, progress).await {
                     Ok(Some(outcome)) => outcomes.push(outcome),
                     Ok(None) => {}
@@ -348,6 +352,14 @@ impl Service {
         };
         self.settle(ctx, settling, progress).await.map(Some)
     }
+}
+
+/// An operation leased far beyond a request's flight is a row of a batch the APS batch service
+/// holds: running that batch again books it from APS's results, and before its lease ends no
+/// status check can prove more than those results will.
+fn held_by_aps_batch(op: &OperationRow, in_flight_window: std::time::Duration) -> bool {
+    let window = chrono::Duration::from_std(in_flight_window).unwrap_or_default();
+    op.deadline.is_some_and(|deadline| deadline > Utc::now() + window * 2)
 }
 
 /// One operation to settle: what was sent, and what is known of its flight.

@@ -189,6 +189,11 @@ async fn a_run_cut_off_after_the_upload_carries_on_without_a_second_upload() {
     );
     assert_eq!(rig.journal.aps_batch(cut.batch.id).unwrap().unwrap().stage, ApsStage::Uploaded);
     assert_eq!(rig.sim.money_movements().len(), before, "nothing was processed");
+    // Reconciliation leaves the rows to the batch: it asks APS nothing about them.
+    let asked = rig.sim.requests().len();
+    let settled = rig.service.reconcile(Some(PROFILE), &Progress::none()).await.unwrap();
+    assert!(settled.is_empty(), "{settled:?}");
+    assert_eq!(rig.sim.requests().len(), asked);
     // Meanwhile the file cannot be run row by row.
     let e = rig.service.run_batch(plan.clone(), RunOptions::default()).await.unwrap_err();
     assert!(e.to_string().contains("--via aps"), "{e}");
