@@ -148,7 +148,7 @@ impl Journal {
         at: DateTime<Utc>,
     ) -> Result<(), JournalError> {
         if let Some(batch_id) = batch_id {
-            require(Field::BatchId, batch_id)?;
+            check_batch_id(batch_id)?;
         }
         self.lock().execute(
             "UPDATE batches SET aps_stage = ?2, aps_stage_at = ?3, aps_batch_id = COALESCE(?4, aps_batch_id),
@@ -230,6 +230,19 @@ impl Journal {
             params![prefix, ts(&deadline)],
         )?)
     }
+}
+
+/// APS's batch id is, like a `fort_id`, APS's own identifier from a signed answer, never typed
+/// by a person, and often digits that pass the Luhn check by chance: it is not scanned for card
+/// numbers, but it must be 1 to 20 letters and digits (spec 3.11).
+fn check_batch_id(batch_id: &str) -> Result<(), JournalError> {
+    if batch_id.is_empty() || batch_id.len() > 20 || !batch_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(JournalError::Invalid {
+            field: Field::BatchId,
+            problem: "must be 1 to 20 letters and digits".to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// The same file being run row by row on the profile: the two must never overlap.
@@ -383,6 +396,18 @@ mod tests {
         assert_eq!(j.aps_batch(row_by_row.id).unwrap(), None, "a row-by-row batch has no APS standing");
         j.set_batch_state(row_by_row.id, BatchState::Finished, at(1)).unwrap();
         assert!(j.open_aps_batch(&new_batch("h3"), &rows(), "MTB-3").is_ok());
+    }
+
+    #[test]
+    fn apss_batch_id_is_kept_even_when_its_digits_pass_the_luhn_check() {
+        let j = Journal::open_in_memory().unwrap();
+        let (batch, _, _) = j.open_aps_batch(&new_batch("h6"), &rows(), "MTB-6").unwrap();
+        j.set_aps_stage(batch.id, ApsStage::Uploaded, Some("4005550000000001"), at(1)).unwrap();
+        assert_eq!(j.aps_batch(batch.id).unwrap().unwrap().batch_id.as_deref(), Some("4005550000000001"));
+        for bad in ["", "123456789012345678901", "12-34", "12 34"] {
+            let e = j.set_aps_stage(batch.id, ApsStage::Uploaded, Some(bad), at(2));
+            assert!(matches!(e, Err(JournalError::Invalid { field: Field::BatchId, .. })), "{bad:?}");
+        }
     }
 
     #[test]
