@@ -289,3 +289,42 @@ async fn the_command_line_sends_the_file_through_aps_with_via_aps() {
     assert_eq!(commands.iter().filter(|c| *c == "UPLOAD_BATCH_FILE").count(), 1);
     assert!(!commands.iter().any(|c| c == "PURCHASE" || c == "AUTHORIZATION"), "{commands:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn process_batch_is_sent_again_only_when_the_results_prove_it_did_not_take() {
+    let rig = Rig::new().await;
+    let cases =
+        [(FaultKind::DropBeforeCommit, "P1", 2, "21.00"), (FaultKind::DropAfterCommit, "P2", 1, "22.00")];
+    for (kind, tag, sends, amount) in cases {
+        let before = batch_calls(&rig, "PROCESS_BATCH").len();
+        let rows = vec![row(2, Operation::Purchase, &format!("{tag}-2"), Some(amount), "DEMO-VISA-0001")];
+        rig.sim.inject(Fault::new(kind).for_command("PROCESS_BATCH"));
+        let run = rig.service.run_batch_via_aps(plan(tag, rows), RunOptions::default()).await.unwrap();
+        rig.sim.clear_faults();
+        assert_eq!(outcomes(&run.results), [(2, RowOutcome::Approved)], "{kind:?}: {:?}", run.results);
+        // Lost before APS took it: the results still said "checked, not processed", so it was
+        // sent again. Lost after: the results came, and it was never sent again.
+        assert_eq!(batch_calls(&rig, "PROCESS_BATCH").len() - before, sends, "{kind:?}");
+        assert_eq!(rig.movements(&format!("{tag}-2")).len(), 1, "{kind:?}: charged once");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_before_processing_sends_nothing_more_and_the_same_file_carries_on() {
+    let rig = Rig::new().await;
+    let rows = vec![row(2, Operation::Purchase, "S-2", Some("19.00"), "DEMO-VISA-0001")];
+    let stopped = RunOptions::default();
+    stopped.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let cut = rig.service.run_batch_via_aps(plan("aps-stop", rows.clone()), stopped).await.unwrap();
+    assert_eq!(cut.batch.state, BatchState::Stopped);
+    assert_eq!(outcomes(&cut.results), [(2, RowOutcome::Unknown)]);
+    assert!(
+        cut.results[0].response_message.contains("stopped before"),
+        "{}",
+        cut.results[0].response_message
+    );
+    assert!(rig.sim.requests().is_empty(), "nothing went to APS");
+    let again = rig.service.run_batch_via_aps(plan("aps-stop", rows), RunOptions::default()).await.unwrap();
+    assert_eq!(outcomes(&again.results), [(2, RowOutcome::Approved)]);
+    assert_eq!(batch_calls(&rig, "UPLOAD_BATCH_FILE").len(), 1);
+}
