@@ -5,6 +5,7 @@
 //! Facts come from `aps/spec.md` (section numbers are cited in the code). Where the spec says
 //! UNKNOWN, the code takes the reading that can never move money twice, and says so.
 
+pub mod batch;
 pub mod card;
 pub mod command;
 pub mod field;

@@ -56,6 +56,17 @@ pub struct RunArgs {
     /// Confirm the totals without asking (needed on a production profile without a terminal).
     #[arg(long)]
     pub yes: bool,
+    /// `api`: row by row through the payment API; `aps`: one file through the APS batch
+    /// service (upload, check, process, results).
+    #[arg(long, value_enum, default_value_t = Via::Api)]
+    pub via: Via,
+}
+
+/// How a batch goes to APS.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    Api,
+    Aps,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,7 +116,11 @@ async fn check(service: &Service, profile: &str, file: &std::path::Path) -> Resu
 }
 
 async fn run_file(service: &Service, profile: String, args: RunArgs) -> Result<(), Exit> {
-    let checked = checked(service, &profile, &args.file).await?;
+    let mut checked = checked(service, &profile, &args.file).await?;
+    if args.via == Via::Aps {
+        let refused = crate::service::batch::via_aps::aps_problems(&mut checked.plan);
+        checked.problems.extend(refused);
+    }
     if !checked.problems.is_empty() && !args.skip_invalid {
         print_check(&checked);
         return Err(Exit::usage(
@@ -127,7 +142,11 @@ async fn run_file(service: &Service, profile: String, args: RunArgs) -> Result<(
         }),
         ..RunOptions::default()
     };
-    let run = service.run_batch(checked.plan, options).await.map_err(service_error);
+    let run = match args.via {
+        Via::Api => service.run_batch(checked.plan, options).await,
+        Via::Aps => service.run_batch_via_aps(checked.plan, options).await,
+    }
+    .map_err(service_error);
     bar.finish_and_clear();
     let run = run?;
     if let Some(path) = args.results.clone() {

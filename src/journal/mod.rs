@@ -40,6 +40,7 @@
 //! Several processes (the desktop app and the CLI) may open the same file; SQLite's busy
 //! timeout serialises their writes.
 
+mod aps_batch;
 mod batch;
 mod bulk;
 mod card_guard;
@@ -54,6 +55,7 @@ mod search;
 mod tokens;
 mod write;
 
+pub use aps_batch::{ApsBatch, ApsStage};
 pub use batch::{BatchRecord, BatchRowRecord, BatchState, NewBatch, NewBatchRow, batch_row_key};
 #[doc(hidden)]
 pub use bulk::BulkLoad;

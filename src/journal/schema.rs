@@ -182,6 +182,21 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE batches ADD COLUMN file_path TEXT;
     ",
+    // 7: batches sent through the APS batch service. `aps_reference` is the batch reference,
+    // derived from the file and the merchant account and written before the upload, so a run
+    // after a crash finds it and never uploads the file under a second one; `aps_stage` is the
+    // step the batch is about to take or has taken (recorded first, at `aps_stage_at`);
+    // `aps_batch_id` is APS's id from the upload's answer; `aps_code` and `aps_note` APS's last
+    // word on the batch as a whole (its response code, and what it means).
+    "
+    ALTER TABLE batches ADD COLUMN aps_reference TEXT;
+    ALTER TABLE batches ADD COLUMN aps_batch_id TEXT;
+    ALTER TABLE batches ADD COLUMN aps_stage TEXT;
+    ALTER TABLE batches ADD COLUMN aps_stage_at TEXT;
+    ALTER TABLE batches ADD COLUMN aps_code TEXT;
+    ALTER TABLE batches ADD COLUMN aps_note TEXT;
+    CREATE UNIQUE INDEX batches_aps_reference ON batches (profile, aps_reference) WHERE aps_reference IS NOT NULL;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -176,7 +176,7 @@ impl Service {
         }
     }
 
-    async fn finish_maintenance(
+    pub(super) async fn finish_maintenance(
         &self,
         ctx: &Ctx,
         s: Settling,

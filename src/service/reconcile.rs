@@ -257,6 +257,9 @@ impl Service {
                 // An open payment link is waiting for the customer, not in doubt.
                 continue;
             }
+            if item.open_operations.iter().all(held_by_aps_batch) {
+                continue;
+            }
             // One order that cannot be settled (its profile removed, a secret missing) must not
             // stop the others.
             let ctx = match self.ctx(&order.profile).await {
@@ -275,7 +278,7 @@ impl Service {
                 (false, true) => Pace::Short,
                 (false, false) => Pace::Full,
             };
-            for op in &item.open_operations {
+            for op in item.open_operations.iter().filter(|op| !held_by_aps_batch(op)) {
                 match self.settle_open(&ctx, &order, op, pace, progress).await {
                     Ok(Some(outcome)) => outcomes.push(outcome),
                     Ok(None) => {}
@@ -348,6 +351,15 @@ impl Service {
         };
         self.settle(ctx, settling, progress).await.map(Some)
     }
+}
+
+/// A lease reaching more than half a day ahead is only ever given to a row of a batch the APS
+/// batch service holds (two days, `batch::aps_rows`); a request's own lease lasts its time
+/// limit plus a margin, minutes at most, whatever `--timeout` another process was given.
+/// Running that batch again books the row from APS's results, and before its lease ends no
+/// status check can prove more than those results will.
+fn held_by_aps_batch(op: &OperationRow) -> bool {
+    op.deadline.is_some_and(|deadline| deadline > Utc::now() + chrono::Duration::hours(12))
 }
 
 /// One operation to settle: what was sent, and what is known of its flight.

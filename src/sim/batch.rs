@@ -3,6 +3,12 @@
 //! The file is CSV with a header row naming request parameters; each row runs through the same
 //! checks and state machine as a `paymentApi` request, without a per-row signature (the upload
 //! was signed). Card numbers are refused in a batch file, so none is ever stored.
+//!
+//! APS checks and runs a file in the background (spec 3.11): "while still validating you get
+//! message 138". So does the simulator, counted in requests rather than time so that tests are
+//! exact: the first GET_BATCH_RESULTS after an upload answers `138`, and the first after
+//! PROCESS_BATCH answers `140` "still under processing" before the results file. PROCESS_BATCH
+//! before the file is validated answers `73138` and runs nothing.
 
 use super::engine::{Body, Endpoint, Engine, answer, put, text, validate};
 use super::state::{Batch, BatchLineResult, BatchRow, BatchStatus, State};
@@ -13,8 +19,10 @@ use std::collections::HashSet;
 /// Columns never accepted in a batch file.
 const CARD_COLUMNS: [&str; 2] = ["card_number", "card_security_code"];
 
-/// The header of the results file (APS batch guide).
-pub(crate) const RESULTS_HEADER: &str = "Line_Number,response_code,response_message,status,eci,fort_id,merchant_reference,amount,card_number,expiry_date,currency";
+/// Results requests answered `138` after an upload, before the validation result.
+pub(crate) const VALIDATION_POLLS: u32 = 1;
+/// Results requests answered `140` after PROCESS_BATCH, before the results file.
+pub(crate) const PROCESSING_POLLS: u32 = 1;
 
 /// Parses CSV (RFC 4180: quotes, doubled quotes, CRLF or LF) into records with the line number
 /// each starts on. Blank lines are skipped.
@@ -136,7 +144,7 @@ pub(crate) fn read_batch_file(bytes: &[u8]) -> Result<(Vec<BatchRow>, Option<Str
 /// The results file: header, then one quoted row per transaction in line order.
 pub(crate) fn format_results(results: &[BatchLineResult]) -> String {
     let quote = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
-    let mut out = String::from(RESULTS_HEADER);
+    let mut out = crate::aps::batch::RESULTS_HEADER.join(",");
     out.push('\n');
     for r in results {
         let values = [
@@ -188,6 +196,8 @@ impl Engine {
                     rows,
                     invalid,
                     results: Vec::new(),
+                    validating: VALIDATION_POLLS,
+                    processing: 0,
                 },
             );
             let mut out = answer(req, "50", "000");
@@ -197,46 +207,61 @@ impl Engine {
         Body::Json(self.finish(Some(op), out))
     }
 
-    /// GET_BATCH_RESULTS: validation result before processing (`70000` with
-    /// `transactions_count`, or `77136`), the per-line CSV after it.
+    /// GET_BATCH_RESULTS: `138` while validating, then the validation result (`70000` with
+    /// `transactions_count`, or `77136`); after PROCESS_BATCH, `140` while processing, then the
+    /// per-line results file.
     pub(super) fn get_batch_results(&self, req: &Params) -> Body {
         let op = Some(Operation::GetBatchResults);
-        let st = self.lock();
-        let batch = match find_batch(&st, req) {
-            Ok(batch) => batch,
-            Err(()) => return Body::Json(self.finish(op, answer(req, "71", "141"))),
-        };
-        if batch.status == BatchStatus::Processed {
-            return Body::Csv(format_results(&batch.results));
+        let body = self.with_state(|st| {
+            let Some(batch) = find_batch(st, req) else {
+                return (Body::Json(answer(req, "71", "141")), false);
+            };
+            if batch.validating > 0 {
+                batch.validating -= 1;
+                return (Body::Json(answer(req, "71", "138")), true);
+            }
+            if batch.status == BatchStatus::Processed {
+                if batch.processing > 0 {
+                    batch.processing -= 1;
+                    return (Body::Json(answer(req, "71", "140")), true);
+                }
+                return (Body::Csv(format_results(&batch.results)), false);
+            }
+            let out = if batch.invalid.is_some() {
+                answer(req, "77", "136")
+            } else {
+                let mut out = answer(req, "70", "000");
+                put(&mut out, "batch_id", batch.batch_id.clone());
+                put(&mut out, "transactions_count", batch.rows.len().to_string());
+                out
+            };
+            (Body::Json(out), false)
+        });
+        match body {
+            Body::Json(out) => Body::Json(self.finish(op, out)),
+            csv => csv,
         }
-        let out = if batch.invalid.is_some() {
-            answer(req, "77", "136")
-        } else {
-            let mut out = answer(req, "70", "000");
-            put(&mut out, "batch_id", batch.batch_id.clone());
-            put(&mut out, "transactions_count", batch.rows.len().to_string());
-            out
-        };
-        Body::Json(self.finish(op, out))
     }
 
     /// PROCESS_BATCH: runs every row now and answers `72147`.
     pub(super) fn process_batch(&self, req: &Params) -> Params {
         self.with_state(|st| {
             let (rows, batch_id) = match find_batch(st, req) {
-                Err(()) => return (answer(req, "73", "141"), false),
-                Ok(batch) if batch.invalid.is_some() => return (answer(req, "73", "136"), false),
-                Ok(batch) if batch.status == BatchStatus::Processed => {
+                None => return (answer(req, "73", "141"), false),
+                Some(batch) if batch.validating > 0 => return (answer(req, "73", "138"), false),
+                Some(batch) if batch.invalid.is_some() => return (answer(req, "73", "136"), false),
+                Some(batch) if batch.status == BatchStatus::Processed => {
                     return (answer(req, "73", "047"), false);
                 }
-                Ok(batch) => (batch.rows.clone(), batch.batch_id.clone()),
+                Some(batch) => (batch.rows.clone(), batch.batch_id.clone()),
             };
             let language = text(req, "language").unwrap_or("en");
             let results: Vec<BatchLineResult> =
                 rows.iter().map(|row| self.process_row(st, row, language)).collect();
-            if let Some(batch) = st.batches.get_mut(text(req, "batch_reference").unwrap_or_default()) {
+            if let Some(batch) = find_batch(st, req) {
                 batch.status = BatchStatus::Processed;
                 batch.results = results;
+                batch.processing = PROCESSING_POLLS;
             }
             let mut out = answer(req, "72", "147");
             put(&mut out, "batch_id", batch_id);
@@ -287,11 +312,11 @@ impl Engine {
 }
 
 /// The batch a request names by `batch_reference` (and `batch_id`, when given).
-fn find_batch<'a>(st: &'a State, req: &Params) -> Result<&'a Batch, ()> {
-    let batch = st.batches.get(text(req, "batch_reference").unwrap_or_default()).ok_or(())?;
+fn find_batch<'a>(st: &'a mut State, req: &Params) -> Option<&'a mut Batch> {
+    let batch = st.batches.get_mut(text(req, "batch_reference").unwrap_or_default())?;
     match text(req, "batch_id") {
-        Some(id) if id != batch.batch_id => Err(()),
-        _ => Ok(batch),
+        Some(id) if id != batch.batch_id => None,
+        _ => Some(batch),
     }
 }
 
@@ -365,7 +390,7 @@ mod tests {
         };
         let text = format_results(&[r]);
         let mut lines = text.lines();
-        assert_eq!(lines.next(), Some(RESULTS_HEADER));
+        assert_eq!(lines.next(), Some(crate::aps::batch::RESULTS_HEADER.join(",").as_str()));
         assert_eq!(
             lines.next(),
             Some(

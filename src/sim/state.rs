@@ -217,6 +217,12 @@ pub(crate) struct Batch {
     /// Why the file is invalid, if it is (GET_BATCH_RESULTS then answers 77136).
     pub invalid: Option<String>,
     pub results: Vec<BatchLineResult>,
+    /// Results requests still to be answered "still under validation" (`138`).
+    #[serde(default)]
+    pub validating: u32,
+    /// Results requests after PROCESS_BATCH still to be answered "still under processing" (`140`).
+    #[serde(default)]
+    pub processing: u32,
 }
 
 /// Everything the simulator remembers.

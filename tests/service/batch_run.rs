@@ -22,6 +22,7 @@ fn job(op: Operation, reference: &str, amount: Option<&str>, token: &str) -> Bat
         customer_email: "member@example.com".into(),
         customer_name: "Member".into(),
         description: "monthly membership".into(),
+        agreement_id: String::new(),
     }
 }
 

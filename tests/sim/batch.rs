@@ -92,6 +92,11 @@ async fn upload_validate_process_and_read_per_line_results() {
     assert!(!batch_id.is_empty() && batch_id.bytes().all(|b| b.is_ascii_digit()));
     assert_eq!(code(&upload(&sim, "BATCH-1", Some(&file), true).await), "51146", "batch_reference reused");
 
+    // APS checks the file in the background (spec 3.11): nothing can be processed meanwhile,
+    // and the results say "still under validation" first.
+    assert_eq!(code(&batch_json(&sim, "PROCESS_BATCH", "BATCH-1", None).await), "73138");
+    let validating = batch_json(&sim, "GET_BATCH_RESULTS", "BATCH-1", Some(&batch_id)).await;
+    assert_eq!(code(&validating), "71138");
     let validated = batch_json(&sim, "GET_BATCH_RESULTS", "BATCH-1", Some(&batch_id)).await;
     assert_eq!(code(&validated), "70000");
     assert_eq!(field(&validated, "transactions_count"), "6");
@@ -101,6 +106,8 @@ async fn upload_validate_process_and_read_per_line_results() {
     assert_eq!(code(&processed), "72147");
     assert_eq!(field(&processed, "status"), "72");
     assert_eq!(code(&batch_json(&sim, "PROCESS_BATCH", "BATCH-1", None).await), "73047");
+    let processing = batch_json(&sim, "GET_BATCH_RESULTS", "BATCH-1", Some(&batch_id)).await;
+    assert_eq!(code(&processing), "71140", "still under processing, once");
 
     let results = batch_call(&sim, "GET_BATCH_RESULTS", "BATCH-1", Some(&batch_id)).await;
     assert_eq!(results.status(), 200);
@@ -144,11 +151,13 @@ async fn invalid_batches_fail_validation_and_are_not_processed() {
                      PURCHASE,D-1,100,AED,RECURRING,DEMO-VISA-0001,A,c@example.com\n\
                      PURCHASE,D-1,100,AED,RECURRING,DEMO-VISA-0001,A,c@example.com\n";
     assert_eq!(code(&upload(&sim, "BAD-DUP", Some(duplicate), true).await), "50000");
+    assert_eq!(code(&batch_json(&sim, "GET_BATCH_RESULTS", "BAD-DUP", None).await), "71138");
     assert_eq!(code(&batch_json(&sim, "GET_BATCH_RESULTS", "BAD-DUP", None).await), "77136");
     assert_eq!(code(&batch_json(&sim, "PROCESS_BATCH", "BAD-DUP", None).await), "73136");
 
     let with_card = "command,merchant_reference,card_number\nPURCHASE,C-1,4005550000000001\n";
     assert_eq!(code(&upload(&sim, "BAD-CARD", Some(with_card), true).await), "50000");
+    assert_eq!(code(&batch_json(&sim, "GET_BATCH_RESULTS", "BAD-CARD", None).await), "71138");
     assert_eq!(code(&batch_json(&sim, "GET_BATCH_RESULTS", "BAD-CARD", None).await), "77136");
     let requests = serde_json::to_string(&sim.handle.requests()).unwrap();
     assert!(!requests.contains("4005550000000001"));

@@ -3,9 +3,12 @@
 //! after a crash, with each row's outcome read back from the journal (`show`). `start` offers the other ways in:
 //! an unfinished batch read again, and captures chosen in History.
 
+mod aps_calls;
+mod aps_rows;
 pub mod file;
 pub mod outcome;
 pub mod plan;
 pub mod run;
 mod show;
 mod start;
+pub mod via_aps;

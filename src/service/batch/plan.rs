@@ -169,6 +169,7 @@ fn plan_row(line: &BatchLine, problem: Option<&String>) -> PlanRow {
             customer_email: row.customer_email.clone().unwrap_or_default(),
             customer_name: row.customer_name.clone().unwrap_or_default(),
             description: row.description.clone().unwrap_or_default(),
+            agreement_id: row.agreement_id.clone().unwrap_or_default(),
         }),
     };
     PlanRow { row: line.row, operation, merchant_reference: reference, amount, job }

@@ -38,6 +38,8 @@ pub struct BatchJob {
     pub customer_email: String,
     pub customer_name: String,
     pub description: String,
+    /// The customer's agreement id, sent with a recurring charge (the APS batch service).
+    pub agreement_id: String,
 }
 
 /// A row of the file as the run sees it: valid (a job) or not (why).
@@ -123,6 +125,12 @@ impl Service {
             at: chrono::Utc::now(),
         };
         let rows: Vec<NewBatchRow> = plan.rows.iter().map(new_row).collect();
+        let (p, hash) = (plan.profile.clone(), plan.file_hash.clone());
+        if let Some(id) = self.journal(move |j| j.unfinished_aps_batch(&p, &hash)).await? {
+            return Err(ServiceError::Busy(format!(
+                "this file is being sent through the APS batch service as batch {id}: run it again with --via aps to finish that batch"
+            )));
+        }
         let (batch, resumed) = self.journal(move |j| j.open_batch(&new, &rows)).await?;
         let results = self.run_rows(&plan, batch.id, &options).await;
         let state =
@@ -308,7 +316,7 @@ fn sale_draft(profile: &str, job: &BatchJob, key: String) -> ChargeDraft {
     draft
 }
 
-fn new_row(row: &PlanRow) -> NewBatchRow {
+pub(super) fn new_row(row: &PlanRow) -> NewBatchRow {
     NewBatchRow {
         row: row.row,
         operation: row.operation.clone(),

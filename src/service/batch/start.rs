@@ -20,7 +20,9 @@ impl Service {
     /// Journal failure.
     pub async fn unfinished_batches(&self, profile: &str) -> Result<Vec<BatchRecord>, ServiceError> {
         let mut batches = self.batches(Some(profile)).await?;
-        batches.retain(|b| b.state != BatchState::Finished);
+        // A batch held by the APS batch service goes on from the command line
+        // (`batch run FILE --via aps`); the desktop runs files row by row only.
+        batches.retain(|b| b.state != BatchState::Finished && b.via != "aps");
         Ok(batches)
     }
 
