@@ -5,6 +5,7 @@ use std::sync::Arc;
 mod bulk;
 mod records;
 mod storage;
+mod text_search;
 
 fn cur(code: &str) -> Currency {
     Currency::parse(code).unwrap()
