@@ -1,4 +1,5 @@
-//! Substring search through the trigram index `orders_search` (schema 6).
+//! Substring search through the trigram index `orders_search` (the schema step that
+//! creates it; see schema.rs).
 //!
 //! History finds an order by any part of its reference, or of its reference, email, name or
 //! description, ignoring the case of ASCII letters. The answer is always exactly what
@@ -6,7 +7,7 @@
 //! decides which orders are worth checking:
 //!
 //! - Text of fewer than 3 characters has no trigram, so the index cannot help: those orders are
-//!   found by reading them all, newest first, as before schema 6.
+//!   found by reading them all, newest first, as before the index.
 //! - Otherwise every trigram of the text is looked up, counting at most [`PROBE_CAP`] orders
 //!   each, and the orders holding the rarest [`RAREST`] of them are the candidates (all of them
 //!   when even the third rarest is common: several common trigrams together can be rare). Any order
