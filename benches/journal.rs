@@ -201,7 +201,7 @@ enum Fate {
 
 fn fate(rng: &mut Rng, kind: OrderKind, index: usize, total: usize, quiet: bool) -> Fate {
     // A handful in doubt, near the end of the year, never on the quiet profile.
-    if !quiet && index + 5_000 > total && index % 997 == 0 {
+    if !quiet && index + 5_000 > total && index.is_multiple_of(997) {
         let doubt = [Fate::Pending, Fate::Unknown, Fate::RefundInDoubt][index % 3];
         // Only a captured order has something to refund.
         return if kind == OrderKind::AuthorizeOnly && doubt == Fate::RefundInDoubt {
@@ -223,7 +223,7 @@ fn fate(rng: &mut Rng, kind: OrderKind, index: usize, total: usize, quiet: bool)
             20..=69 => Fate::Declined,
             70..=79 => Fate::Rejected,
             80..=89 => Fate::Refunded,
-            90 if index % 10 == 0 => Fate::LostCheck,
+            90 if index.is_multiple_of(10) => Fate::LostCheck,
             _ => Fate::Approved,
         },
     }

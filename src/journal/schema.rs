@@ -197,6 +197,45 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE batches ADD COLUMN aps_note TEXT;
     CREATE UNIQUE INDEX batches_aps_reference ON batches (profile, aps_reference) WHERE aps_reference IS NOT NULL;
     ",
+    // 8: indexes for a year of a busy call centre (a million orders).
+    //
+    // `orders_search` is a trigram index of the four columns history searches by substring: any
+    // three characters of a reference, an email, a name or a description find their orders
+    // without reading every row. It holds no text of its own (`content = 'orders'`): only the
+    // trigrams, with the columns they occur in (`detail = column`, enough for the AND of trigrams
+    // that `journal::substring` asks; each hit is then checked by the same LIKE as before). The
+    // triggers keep it in step with `orders`; `rebuild` fills it from the orders already there.
+    //
+    // `orders_profile_created` lists one profile's newest orders (the history screen) by reading
+    // only those; `operations_unsettled` holds just the operations start-up reconciliation looks
+    // for, with every column that scan reads, so it never reads the settled ones, nor any
+    // operation row (`orders_state` already covers the orders' half).
+    "
+    CREATE VIRTUAL TABLE orders_search USING fts5 (
+        merchant_reference, customer_email, customer_name, description,
+        content = 'orders', content_rowid = 'id',
+        tokenize = 'trigram case_sensitive 0', detail = column, columnsize = 0
+    );
+    INSERT INTO orders_search (orders_search) VALUES ('rebuild');
+    CREATE TRIGGER orders_search_insert AFTER INSERT ON orders BEGIN
+        INSERT INTO orders_search (rowid, merchant_reference, customer_email, customer_name, description)
+        VALUES (new.id, new.merchant_reference, new.customer_email, new.customer_name, new.description);
+    END;
+    CREATE TRIGGER orders_search_delete AFTER DELETE ON orders BEGIN
+        INSERT INTO orders_search (orders_search, rowid, merchant_reference, customer_email, customer_name, description)
+        VALUES ('delete', old.id, old.merchant_reference, old.customer_email, old.customer_name, old.description);
+    END;
+    CREATE TRIGGER orders_search_update
+    AFTER UPDATE OF merchant_reference, customer_email, customer_name, description ON orders BEGIN
+        INSERT INTO orders_search (orders_search, rowid, merchant_reference, customer_email, customer_name, description)
+        VALUES ('delete', old.id, old.merchant_reference, old.customer_email, old.customer_name, old.description);
+        INSERT INTO orders_search (rowid, merchant_reference, customer_email, customer_name, description)
+        VALUES (new.id, new.merchant_reference, new.customer_email, new.customer_name, new.description);
+    END;
+    CREATE INDEX orders_profile_created ON orders (profile, created_at);
+    CREATE INDEX operations_unsettled ON operations (state, operation, order_id)
+        WHERE state IN ('intent', 'unknown') AND operation <> 'CHECK_STATUS';
+    ",
 ];
 
 /// The schema version this build writes.

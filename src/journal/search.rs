@@ -1,8 +1,10 @@
 //! Finding orders (the journal screen, `journal` on the command line) and exporting them as CSV.
 
+use super::substring::{self, Wanted};
 use super::{Filter, Journal, JournalError, ORDER_COLUMNS, OrderRow, order_from_row, sql_amount, ts};
 use crate::aps::field::Field;
 use crate::aps::money::format_minor;
+use rusqlite::Connection;
 use rusqlite::types::Value;
 use std::borrow::Cow;
 use std::io::Write;
@@ -39,16 +41,8 @@ impl Journal {
     /// # Errors
     /// Database failure or an unreadable row.
     pub fn search(&self, filter: &Filter) -> Result<Vec<OrderRow>, JournalError> {
-        let (clause, mut args) = where_clause(filter)?;
-        let limit = filter.limit.map_or(-1, i64::from);
-        args.push(Value::Integer(limit));
-        args.push(Value::Integer(i64::from(filter.offset)));
-        let sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM orders {clause} ORDER BY created_at DESC, id DESC LIMIT ?{} OFFSET ?{}",
-            args.len() - 1,
-            args.len()
-        );
         let conn = self.lock();
+        let (sql, args) = search_sql(&conn, filter)?;
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args), order_from_row)?;
         rows.map(|r| r.map(|(_, o)| o).map_err(JournalError::from)).collect()
@@ -59,8 +53,8 @@ impl Journal {
     /// # Errors
     /// Database failure.
     pub fn count(&self, filter: &Filter) -> Result<u64, JournalError> {
-        let (clause, args) = where_clause(filter)?;
         let conn = self.lock();
+        let (clause, args) = where_clause(&conn, filter)?;
         let n: i64 = conn
             .prepare_cached(&format!("SELECT COUNT(*) FROM orders {clause}"))?
             .query_row(rusqlite::params_from_iter(args), |r| r.get(0))?;
@@ -151,7 +145,49 @@ fn like_pattern(text: &str) -> String {
     out
 }
 
-fn where_clause(f: &Filter) -> Result<(String, Vec<Value>), JournalError> {
+/// The statement and arguments [`Journal::search`] runs (tests read its query plan).
+pub(crate) fn search_sql(conn: &Connection, filter: &Filter) -> Result<(String, Vec<Value>), JournalError> {
+    let (clause, mut args) = where_clause(conn, filter)?;
+    args.push(Value::Integer(filter.limit.map_or(-1, i64::from)));
+    args.push(Value::Integer(i64::from(filter.offset)));
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders {clause} ORDER BY created_at DESC, id DESC LIMIT ?{} OFFSET ?{}",
+        args.len() - 1,
+        args.len()
+    );
+    Ok((sql, args))
+}
+
+/// A text criterion as typed, trimmed; `None` when empty.
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// The trigram index's query for the reference and free-text criteria, if it should be used.
+fn indexed_candidates(
+    conn: &Connection,
+    reference: Option<&str>,
+    words: Option<&str>,
+) -> Result<Option<String>, JournalError> {
+    let mut wanted = Vec::new();
+    if let Some(text) = reference {
+        wanted.push(Wanted { column: Some("merchant_reference"), text });
+    }
+    if let Some(text) = words {
+        wanted.push(Wanted { column: None, text });
+    }
+    substring::candidates(conn, &wanted)
+}
+
+/// The conditions of `f`. Substrings keep their LIKE, so the answer is what reading every
+/// order gives; when the trigram index can name the candidates (see `substring`), only those
+/// are read. With such a narrow criterion (or a card's last 4, or a Fort ID) the profile is
+/// checked on the rows found (`+profile`), so SQLite never prefers reading a whole profile.
+fn where_clause(conn: &Connection, f: &Filter) -> Result<(String, Vec<Value>), JournalError> {
+    let (reference, words, fort_id, last4) =
+        (given(&f.reference), given(&f.text), given(&f.fort_id), given(&f.last4));
+    let indexed = indexed_candidates(conn, reference, words)?;
+    let narrow = indexed.is_some() || fort_id.is_some() || last4.is_some();
     let mut conds: Vec<String> = Vec::new();
     let mut args: Vec<Value> = Vec::new();
     let mut push = |cond: &str, values: Vec<Value>| {
@@ -164,15 +200,18 @@ fn where_clause(f: &Filter) -> Result<(String, Vec<Value>), JournalError> {
     };
     let text = |s: &str| Value::Text(s.to_owned());
     if let Some(p) = &f.profile {
-        push("profile = {}", vec![text(p)]);
+        push(if narrow { "+profile = {}" } else { "profile = {}" }, vec![text(p)]);
     }
-    if let Some(r) = f.reference.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+    if let Some(expr) = indexed {
+        push("id IN (SELECT rowid FROM orders_search WHERE orders_search MATCH {})", vec![Value::Text(expr)]);
+    }
+    if let Some(r) = reference {
         push("merchant_reference LIKE {} ESCAPE '\\'", vec![Value::Text(like_pattern(r))]);
     }
-    if let Some(id) = f.fort_id.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+    if let Some(id) = fort_id {
         push("fort_id = {}", vec![text(id)]);
     }
-    if let Some(l4) = f.last4.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+    if let Some(l4) = last4 {
         push("last4 = {}", vec![text(l4)]);
     }
     if let Some(a) = f.amount_minor {
@@ -191,10 +230,10 @@ fn where_clause(f: &Filter) -> Result<(String, Vec<Value>), JournalError> {
         let marks = vec!["{}"; f.states.len()].join(", ");
         push(&format!("state IN ({marks})"), f.states.iter().map(|s| text(s.as_str())).collect());
     }
-    if let Some(op) = f.operator.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+    if let Some(op) = given(&f.operator) {
         push("operator = {} COLLATE NOCASE", vec![text(op)]);
     }
-    if let Some(q) = f.text.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+    if let Some(q) = words {
         let p = like_pattern(q);
         push(
             "(merchant_reference LIKE {} ESCAPE '\\' OR customer_email LIKE {} ESCAPE '\\' \

@@ -6,8 +6,9 @@ mod bulk;
 mod group;
 mod records;
 mod storage;
+mod text_search;
 
-use group::journal;
+use group::{FileJournal, journal};
 
 fn cur(code: &str) -> Currency {
     Currency::parse(code).unwrap()
