@@ -17,6 +17,21 @@ pub(crate) fn write_outcome(
     update_order_in(tx, order_id, update)
 }
 
+/// The duplicate guard's query on `column` (`token_name` or `card_fingerprint`). It reads
+/// only that card's or token's orders of that amount (`orders_same_token`, `orders_same_card`):
+/// a batch of many thousand rows inside the guard's ten minutes must not read all of them for
+/// each new row.
+pub(crate) fn duplicate_sql(column: &str) -> String {
+    format!(
+        "SELECT {ORDER_COLUMNS} FROM orders
+             WHERE profile = ?1 AND {column} = ?2 AND amount_minor = ?3 AND currency = ?4 AND created_at >= ?5
+               AND state NOT IN ('declined', 'rejected')
+               AND NOT (state = 'not_sent' AND NOT EXISTS (
+                   SELECT 1 FROM operations p WHERE p.order_id = orders.id AND p.state = 'resolved'))
+             ORDER BY created_at DESC, id DESC LIMIT 1"
+    )
+}
+
 pub(crate) fn duplicate_in(
     conn: &Connection,
     profile: &str,
@@ -29,16 +44,8 @@ pub(crate) fn duplicate_in(
         PaymentMethod::Card { fingerprint, .. } => ("card_fingerprint", fingerprint.as_str()),
         PaymentMethod::Link => return Ok(None),
     };
-    let sql = format!(
-        "SELECT {ORDER_COLUMNS} FROM orders
-             WHERE profile = ?1 AND {column} = ?2 AND amount_minor = ?3 AND currency = ?4 AND created_at >= ?5
-               AND state NOT IN ('declined', 'rejected')
-               AND NOT (state = 'not_sent' AND NOT EXISTS (
-                   SELECT 1 FROM operations p WHERE p.order_id = orders.id AND p.state = 'resolved'))
-             ORDER BY created_at DESC, id DESC LIMIT 1"
-    );
     let row = conn
-        .prepare_cached(&sql)?
+        .prepare_cached(&duplicate_sql(column))?
         .query_row(
             params![
                 profile,

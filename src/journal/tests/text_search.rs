@@ -284,3 +284,22 @@ fn the_reconciliation_scan_reads_only_orders_in_doubt() {
     );
     assert!(!plan.contains("SCAN orders") && !plan.contains("SCAN operations"), "{plan}");
 }
+
+#[test]
+fn the_duplicate_guard_reads_only_its_card_or_tokens_orders() {
+    let j = varied();
+    let conn = j.lock();
+    for (column, index) in [("token_name", "orders_same_token"), ("card_fingerprint", "orders_same_card")] {
+        let sql = format!("EXPLAIN QUERY PLAN {}", super::super::write::duplicate_sql(column));
+        let args = rusqlite::params!["main", "T", 100, "AED", "2025-01-01"];
+        let plan: Vec<String> = conn
+            .prepare(&sql)
+            .unwrap()
+            .query_map(args, |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join("; ");
+        assert!(plan.contains(&format!("USING INDEX {index}")), "{plan}");
+    }
+}

@@ -160,9 +160,16 @@ impl Service {
             groups[group].push(row.clone());
         }
         let index_of: HashMap<u32, usize> = plan.rows.iter().enumerate().map(|(i, r)| (r.row, i)).collect();
-        let permits = Arc::new(Semaphore::new(options.concurrency.clamp(1, MAX_CONCURRENCY)));
+        let bound = options.concurrency.clamp(1, MAX_CONCURRENCY);
+        let permits = Arc::new(Semaphore::new(bound));
         let mut tasks = tokio::task::JoinSet::new();
+        let mut finished = Vec::new();
         for group in groups {
+            // A task per order, but never many more alive than can run: a file of 100,000
+            // orders spawned at once holds 100,000 futures in memory.
+            while tasks.len() >= bound * 2 {
+                finished.extend(tasks.join_next().await.and_then(Result::ok).unwrap_or_default());
+            }
             let (service, profile, options, permits) =
                 (self.clone(), plan.profile.clone(), options.clone(), permits.clone());
             tasks.spawn(async move {
@@ -183,10 +190,11 @@ impl Service {
             });
         }
         while let Some(done) = tasks.join_next().await {
-            for result in done.unwrap_or_default() {
-                if let Some(i) = index_of.get(&result.row) {
-                    results[*i] = Some(result);
-                }
+            finished.extend(done.unwrap_or_default());
+        }
+        for result in finished {
+            if let Some(i) = index_of.get(&result.row) {
+                results[*i] = Some(result);
             }
         }
         plan.rows
