@@ -460,6 +460,12 @@ fn configure(conn: &mut Connection, on_disk: bool) -> rusqlite::Result<()> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    // The query planner's stability guarantee: a plan never depends on the values bound to it.
+    // Without it, a statement on a table with a partial index (orders, operations) is compiled
+    // again whenever its bound values change, because the planner compared them with the
+    // index's condition: a quarter of a batch row's CPU went to compiling cached statements.
+    // The partial indexes are matched by the literals written in the queries that use them.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }

@@ -6,7 +6,7 @@
 use super::{Journal, JournalError, MaskedCard, refuse_card_numbers, require, ts};
 use crate::aps::field::Field;
 use chrono::Utc;
-use rusqlite::{Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 
 /// A stored card as the token book knows it. Never a full card number.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -132,6 +132,16 @@ impl Journal {
             });
         }
         Ok(())
+    }
+
+    /// One token of a profile by its exact name (a charge's answer checks what the book knows).
+    ///
+    /// # Errors
+    /// A database failure.
+    pub fn token(&self, profile: &str, token_name: &str) -> Result<Option<TokenRecord>, JournalError> {
+        let conn = self.lock();
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE profile = ?1 AND token_name = ?2");
+        Ok(conn.prepare_cached(&sql)?.query_row(params![profile, token_name], token_from_row).optional()?)
     }
 
     /// Tokens of a profile whose name, customer, email or last four digits contain `query`

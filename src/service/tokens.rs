@@ -213,10 +213,9 @@ impl Service {
         };
         // Most charges reuse a token the book already knows as it is: skip the disk write then.
         let write = move |j: &crate::journal::Journal| {
-            let known = j.tokens(&record.profile, &record.token_name)?;
-            let unchanged = known.iter().any(|t| {
-                t.token_name == record.token_name
-                    && t.status == record.status
+            let known = j.token(&record.profile, &record.token_name)?;
+            let unchanged = known.is_some_and(|t| {
+                t.status == record.status
                     && (record.masked_card.is_none() || t.masked_card == record.masked_card)
                     && (record.expiry.is_none() || t.expiry == record.expiry)
             });

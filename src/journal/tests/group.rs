@@ -316,3 +316,21 @@ fn a_journal_in_memory_writes_directly_with_the_same_checks() {
     assert!(j.claim_operation(recorded.id, None, "me").unwrap());
     assert!(!j.claim_operation(recorded.id, None, "someone else").unwrap());
 }
+
+/// A cached statement is compiled once: new bound values and the writer's commits in between
+/// do not make SQLite compile it again (it did, for every query on a table with a partial
+/// index, until the planner's stability guarantee was turned on).
+#[test]
+fn cached_queries_are_not_compiled_again_for_new_values() {
+    let j = journal();
+    let sql = format!(
+        "SELECT {OPERATION_COLUMNS} FROM operations WHERE profile = ?1 AND merchant_reference = ?2 ORDER BY id"
+    );
+    for i in 0..5 {
+        j.record_order_intent(&order(&format!("R{i}"))).unwrap();
+        assert_eq!(j.timeline("main", &format!("R{i}")).unwrap().len(), 1);
+    }
+    let conn = j.lock();
+    let stmt = conn.prepare_cached(&sql).unwrap();
+    assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
+}

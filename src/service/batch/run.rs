@@ -229,6 +229,9 @@ impl Service {
             Some(order) => self.recorded_sale(profile, order).await?,
             None => Settled::Live(self.charge(sale_draft(profile, job, key), &Progress::none()).await?),
         };
+        if !settled.never_arrived() {
+            return Ok(settled);
+        }
         let mut attempts = self.charge_attempts(profile, &job.merchant_reference).await?.len();
         while settled.never_arrived() && attempts < MAX_ATTEMPTS {
             let again = self.send_again(profile, &job.merchant_reference, None, &Progress::none()).await?;
