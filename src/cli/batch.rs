@@ -281,6 +281,9 @@ async fn show(service: &Service, id: i64, format: ShowFormat) -> Result<(), Exit
                 batch.state.as_str(),
                 summary_line(&results)
             );
+            if let Some(aps) = service.aps_batch_summary(id).await.map_err(service_error)? {
+                println!("{aps}");
+            }
             for r in &results {
                 let amount = r.amount.map(|m| m.to_string()).unwrap_or_default();
                 println!(

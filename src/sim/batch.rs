@@ -141,6 +141,17 @@ pub(crate) fn read_batch_file(bytes: &[u8]) -> Result<(Vec<BatchRow>, Option<Str
     Ok((rows, invalid))
 }
 
+/// Validation checks every purchase's `merchant_reference` for uniqueness: one APS already
+/// holds an order under (taken at the terminal, a link or another channel) fails the file.
+fn known_reference(st: &State, rows: &[BatchRow]) -> Option<String> {
+    rows.iter().find_map(|row| {
+        let get = |name: &str| row.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        let reference = get("merchant_reference")?;
+        (get("command") == Some("PURCHASE") && st.orders.contains_key(reference))
+            .then(|| format!("line {}: merchant_reference {reference} already exists", row.line))
+    })
+}
+
 /// The results file: header, then one quoted row per transaction in line order.
 pub(crate) fn format_results(results: &[BatchLineResult]) -> String {
     let quote = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
@@ -186,6 +197,7 @@ impl Engine {
             if st.batches.contains_key(&reference) {
                 return (answer(req, "51", "146"), false);
             }
+            let invalid = invalid.or_else(|| known_reference(st, &rows));
             let batch_id = self.next_fort_id();
             st.batches.insert(
                 reference.clone(),

@@ -152,6 +152,8 @@ async fn every_row_of_the_file_is_booked_from_the_aps_results() {
     assert!(again.resumed);
     assert_eq!(outcomes(&again.results), outcomes(&run.results));
     assert_eq!(rig.sim.requests().len(), sent);
+    let (_, shown) = rig.service.batch_results(run.batch.id).await.unwrap().unwrap();
+    assert_eq!(outcomes(&shown), outcomes(&run.results), "batch show reads the same back");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -294,6 +296,14 @@ async fn the_command_line_sends_the_file_through_aps_with_via_aps() {
     let commands: Vec<_> = rig.sim.requests().into_iter().filter_map(|r| r.command).collect();
     assert_eq!(commands.iter().filter(|c| *c == "UPLOAD_BATCH_FILE").count(), 1);
     assert!(!commands.iter().any(|c| c == "PURCHASE" || c == "AUTHORIZATION"), "{commands:?}");
+
+    // `batch show` says where the batch stands at APS as well as what each row did.
+    let list = rig.run(&["batch", "list"]).await;
+    let id = text(&list.stdout).split('\t').next().unwrap().trim().to_owned();
+    let show = text(&rig.run(&["batch", "show", &id]).await.stdout);
+    let aps = show.lines().nth(1).unwrap_or_default();
+    assert!(aps.starts_with("APS batch MTB-") && aps.contains(": finished"), "{show}");
+    assert!(show.contains("VA-2\tAED 12.00\tdeclined\t13666"), "{show}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -333,4 +343,66 @@ async fn stop_before_processing_sends_nothing_more_and_the_same_file_carries_on(
     let again = rig.service.run_batch_via_aps(plan("aps-stop", rows), RunOptions::default()).await.unwrap();
     assert_eq!(outcomes(&again.results), [(2, RowOutcome::Approved)]);
     assert_eq!(batch_calls(&rig, "UPLOAD_BATCH_FILE").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_aps_refuses_charges_nothing_and_books_every_row_as_not_sent() {
+    let rig = Rig::new().await;
+    // An order taken at another terminal under a reference this file uses: this journal does
+    // not know it, APS does, so APS's validation fails the whole file (136).
+    let (elsewhere, _journal, _dir) = rig.other_installation();
+    let mut taken = rig.token_sale("DEMO-MC-2346", "11.00");
+    taken.merchant_reference = "RF-3".into();
+    elsewhere.charge(taken, &Progress::none()).await.unwrap();
+    let before = rig.sim.money_movements().len();
+    let rows = vec![
+        row(2, Operation::Purchase, "RF-2", Some("10.00"), "DEMO-VISA-0001"),
+        row(3, Operation::Purchase, "RF-3", Some("12.00"), "DEMO-VISA-0001"),
+    ];
+    let run = rig
+        .service
+        .run_batch_via_aps(plan("aps-refused", rows.clone()), RunOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(outcomes(&run.results), [(2, RowOutcome::NotSent), (3, RowOutcome::NotSent)]);
+    assert_eq!(run.batch.state, BatchState::Finished);
+    let said = &run.results[0].response_message;
+    assert!(said.contains("refused it") && said.contains("77136"), "{said}");
+    assert_eq!(rig.sim.money_movements().len(), before, "no row of a refused file ran");
+    assert!(batch_calls(&rig, "PROCESS_BATCH").is_empty(), "a refused file is never processed");
+    let aps = rig.journal.aps_batch(run.batch.id).unwrap().unwrap();
+    assert_eq!((aps.stage, aps.code.as_deref()), (ApsStage::Refused, Some("77136")));
+    for reference in ["RF-2", "RF-3"] {
+        let order = rig.journal.order(PROFILE, reference).unwrap().unwrap();
+        assert_eq!(order.captured_minor, 0, "{reference}: booked as not charged");
+    }
+    // Reconciliation has nothing to ask about them, and the same file sends nothing again.
+    let settled = rig.service.reconcile(Some(PROFILE), &Progress::none()).await.unwrap();
+    assert!(settled.is_empty(), "{settled:?}");
+    let sent = rig.sim.requests().len();
+    let again =
+        rig.service.run_batch_via_aps(plan("aps-refused", rows), RunOptions::default()).await.unwrap();
+    assert_eq!(outcomes(&again.results), outcomes(&run.results));
+    assert_eq!(rig.sim.requests().len(), sent);
+    let (_, shown) = rig.service.batch_results(run.batch.id).await.unwrap().unwrap();
+    assert_eq!(outcomes(&shown), outcomes(&run.results), "batch show reads the same back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_lost_before_aps_took_it_goes_again_under_the_same_reference() {
+    let rig = Rig::new().await;
+    let rows = vec![row(2, Operation::Purchase, "UL-2", Some("14.00"), "DEMO-VISA-0001")];
+    rig.sim.inject(Fault::new(FaultKind::DropBeforeCommit).for_command("UPLOAD_BATCH_FILE"));
+    let cut =
+        rig.service.run_batch_via_aps(plan("aps-lost", rows.clone()), RunOptions::default()).await.unwrap();
+    assert_eq!(outcomes(&cut.results), [(2, RowOutcome::Unknown)]);
+    let first = rig.journal.aps_batch(cut.batch.id).unwrap().unwrap();
+    assert_eq!(first.stage, ApsStage::Uploading);
+    let again = rig.service.run_batch_via_aps(plan("aps-lost", rows), RunOptions::default()).await.unwrap();
+    assert_eq!(outcomes(&again.results), [(2, RowOutcome::Approved)]);
+    // APS never had it, so the same reference was free: the second upload was taken.
+    assert_eq!(batch_calls(&rig, "UPLOAD_BATCH_FILE"), [None, Some("50000".to_owned())]);
+    let aps = rig.journal.aps_batch(again.batch.id).unwrap().unwrap();
+    assert_eq!((aps.reference, aps.stage), (first.reference, ApsStage::Finished));
+    assert_eq!(rig.movements("UL-2").len(), 1, "charged once");
 }

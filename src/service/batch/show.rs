@@ -4,7 +4,7 @@ use super::outcome::{RowOutcome, RowResult, Settled};
 use super::run::PlanRow;
 use crate::aps::Operation;
 use crate::aps::money::Money;
-use crate::journal::{BatchRecord, BatchRowRecord, batch_row_key};
+use crate::journal::{ApsBatch, BatchRecord, BatchRowRecord, batch_row_key};
 use crate::service::{Service, ServiceError};
 
 impl Service {
@@ -15,6 +15,15 @@ impl Service {
     pub async fn batches(&self, profile: Option<&str>) -> Result<Vec<BatchRecord>, ServiceError> {
         let profile = profile.map(str::to_owned);
         self.journal(move |j| j.batches(profile.as_deref())).await
+    }
+
+    /// Where a batch sent through APS's batch service stands there, in a line: "APS batch
+    /// MTB-… (APS id 123): finished; …". `None` for a batch run row by row.
+    ///
+    /// # Errors
+    /// Journal failure.
+    pub async fn aps_batch_summary(&self, id: i64) -> Result<Option<String>, ServiceError> {
+        Ok(self.journal(move |j| j.aps_batch(id)).await?.map(|aps| aps_summary(&aps)))
     }
 
     /// One batch and, in file order, what each row did as the journal has it now.
@@ -71,4 +80,10 @@ impl Service {
             None => RowResult::of_plan(&plan, RowOutcome::NotSent, "not started"),
         })
     }
+}
+
+fn aps_summary(aps: &ApsBatch) -> String {
+    let id = aps.batch_id.as_deref().map(|id| format!(" (APS id {id})")).unwrap_or_default();
+    let note = aps.note.as_deref().map(|n| format!("; {n}")).unwrap_or_default();
+    format!("APS batch {}{id}: {}{note}", aps.reference, aps.stage.as_str())
 }
