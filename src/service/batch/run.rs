@@ -132,7 +132,7 @@ impl Service {
             )));
         }
         let (batch, resumed) = self.journal(move |j| j.open_batch(&new, &rows)).await?;
-        let results = self.run_rows(&plan, batch.id, &options).await;
+        let results = self.run_rows(&plan.profile, plan.rows.into(), batch.id, &options).await;
         let state =
             if options.stop.load(Ordering::SeqCst) { BatchState::Stopped } else { BatchState::Finished };
         let id = batch.id;
@@ -141,64 +141,70 @@ impl Service {
     }
 
     /// Every row, grouped by order so one order's rows run in file order; groups run at once up
-    /// to the concurrency bound.
-    async fn run_rows(&self, plan: &BatchPlan, batch_id: i64, options: &RunOptions) -> Vec<RowResult> {
-        let mut groups: Vec<Vec<PlanRow>> = Vec::new();
-        let mut by_reference: HashMap<String, usize> = HashMap::new();
-        let mut results: Vec<Option<RowResult>> = vec![None; plan.rows.len()];
-        for (index, row) in plan.rows.iter().enumerate() {
+    /// to the concurrency bound. Groups hold row numbers into the one shared list of rows: a
+    /// copy of each row per group cost a kilobyte a row (100 MB for a 100,000-row file).
+    async fn run_rows(
+        &self,
+        profile: &str,
+        rows: Arc<[PlanRow]>,
+        batch_id: i64,
+        options: &RunOptions,
+    ) -> Vec<RowResult> {
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut by_reference: HashMap<&str, usize> = HashMap::new();
+        let mut results: Vec<Option<RowResult>> = vec![None; rows.len()];
+        for (index, row) in rows.iter().enumerate() {
             if let Err(problem) = &row.job {
                 let result = RowResult::of_plan(row, RowOutcome::Invalid, problem);
                 (options.on_row)(&result);
                 results[index] = Some(result);
                 continue;
             }
-            let group = *by_reference.entry(row.merchant_reference.clone()).or_insert_with(|| {
-                groups.push(Vec::new());
+            let group = *by_reference.entry(row.merchant_reference.as_str()).or_insert_with(|| {
+                groups.push(Vec::with_capacity(1));
                 groups.len() - 1
             });
-            groups[group].push(row.clone());
+            groups[group].push(index);
         }
-        let index_of: HashMap<u32, usize> = plan.rows.iter().enumerate().map(|(i, r)| (r.row, i)).collect();
+        drop(by_reference);
         let bound = options.concurrency.clamp(1, MAX_CONCURRENCY);
         let permits = Arc::new(Semaphore::new(bound));
         let mut tasks = tokio::task::JoinSet::new();
-        let mut finished = Vec::new();
+        let mut place = |done: Vec<(usize, RowResult)>| {
+            for (index, result) in done {
+                results[index] = Some(result);
+            }
+        };
         for group in groups {
             // A task per order, but never many more alive than can run: a file of 100,000
             // orders spawned at once holds 100,000 futures in memory.
             while tasks.len() >= bound * 2 {
-                finished.extend(tasks.join_next().await.and_then(Result::ok).unwrap_or_default());
+                place(tasks.join_next().await.and_then(Result::ok).unwrap_or_default());
             }
-            let (service, profile, options, permits) =
-                (self.clone(), plan.profile.clone(), options.clone(), permits.clone());
+            let (service, profile, options, permits, rows) =
+                (self.clone(), profile.to_owned(), options.clone(), permits.clone(), rows.clone());
             tasks.spawn(async move {
-                let mut done = Vec::new();
-                for row in group {
+                let mut done = Vec::with_capacity(group.len());
+                for index in group {
+                    let row = &rows[index];
                     let Ok(_permit) = permits.acquire().await else { break };
                     // After the permit: rows queued for one when Pause was pressed wait too.
                     options.wait_while_paused().await;
                     let result = if options.stop.load(Ordering::SeqCst) {
-                        RowResult::of_plan(&row, RowOutcome::NotSent, "stopped before it was sent")
+                        RowResult::of_plan(row, RowOutcome::NotSent, "stopped before it was sent")
                     } else {
-                        service.run_row(&profile, batch_id, &row).await
+                        service.run_row(&profile, batch_id, row).await
                     };
                     (options.on_row)(&result);
-                    done.push(result);
+                    done.push((index, result));
                 }
                 done
             });
         }
         while let Some(done) = tasks.join_next().await {
-            finished.extend(done.unwrap_or_default());
+            place(done.unwrap_or_default());
         }
-        for result in finished {
-            if let Some(i) = index_of.get(&result.row) {
-                results[*i] = Some(result);
-            }
-        }
-        plan.rows
-            .iter()
+        rows.iter()
             .zip(results)
             .map(|(row, r)| {
                 r.unwrap_or_else(|| RowResult::of_plan(row, RowOutcome::Unknown, "the row did not finish"))
