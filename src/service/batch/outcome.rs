@@ -37,6 +37,14 @@ impl RowOutcome {
             Self::NotSent => "not_sent",
         }
     }
+
+    /// The word on screen: the results file's word, in plain words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::NotSent => "not sent",
+            other => other.as_str(),
+        }
+    }
 }
 
 /// One row of the results, in file order.
@@ -194,4 +202,16 @@ pub fn tally(results: &[RowResult]) -> Vec<(RowOutcome, usize)> {
         .map(|o| (o, results.iter().filter(|r| r.outcome == o).count()))
         .filter(|(_, n)| *n > 0)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RowOutcome;
+
+    #[test]
+    fn the_screen_says_in_words_what_the_results_file_writes_as_a_token() {
+        let words: Vec<_> = RowOutcome::ALL.iter().map(|o| o.label()).collect();
+        assert_eq!(words, ["approved", "declined", "rejected", "invalid", "unknown", "not sent"]);
+        assert_eq!(RowOutcome::NotSent.as_str(), "not_sent", "the results file keeps its column value");
+    }
 }

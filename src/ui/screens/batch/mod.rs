@@ -342,7 +342,7 @@ impl BatchScreen {
             ui.label("Show");
             ui.selectable_value(&mut self.filter, None, "all");
             for outcome in RowOutcome::ALL {
-                ui.selectable_value(&mut self.filter, Some(outcome), outcome.as_str());
+                ui.selectable_value(&mut self.filter, Some(outcome), outcome.label());
             }
             if ui.button("Export results...").clicked() {
                 let name = format!("batch-{}-results.csv", run.batch.id);
@@ -359,7 +359,7 @@ impl BatchScreen {
                 ui.label(&r.operation);
                 ui.label(&r.merchant_reference);
                 ui.label(r.amount.map(|m| money_text(m.minor_units(), m.currency())).unwrap_or_default());
-                let word = RichText::new(r.outcome.as_str());
+                let word = RichText::new(r.outcome.label());
                 ui.label(match r.outcome {
                     RowOutcome::Approved => word.color(theme::APPROVED),
                     RowOutcome::Unknown => word.color(theme::ATTENTION).strong(),
