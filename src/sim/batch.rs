@@ -126,14 +126,13 @@ pub(crate) fn read_batch_file(bytes: &[u8]) -> Result<(Vec<BatchRow>, Option<Str
             .filter(|(name, _)| !CARD_COLUMNS.contains(&name.as_str()))
             .map(|(name, value)| (name.clone(), value))
             .collect();
-        let get = |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-        if get("command") == Some("PURCHASE")
-            && let Some(reference) = get("merchant_reference")
+        let row = BatchRow { line, fields };
+        if let Some(reference) = row.purchase_reference()
             && !seen.insert(reference.to_owned())
         {
             invalid.get_or_insert_with(|| format!("line {line}: merchant_reference {reference} is repeated"));
         }
-        rows.push(BatchRow { line, fields });
+        rows.push(row);
     }
     if rows.is_empty() {
         invalid.get_or_insert_with(|| "the file holds no transactions".to_owned());
@@ -145,9 +144,9 @@ pub(crate) fn read_batch_file(bytes: &[u8]) -> Result<(Vec<BatchRow>, Option<Str
 /// holds an order under (taken at the terminal, a link or another channel) fails the file.
 fn known_reference(st: &State, rows: &[BatchRow]) -> Option<String> {
     rows.iter().find_map(|row| {
-        let get = |name: &str| row.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-        let reference = get("merchant_reference")?;
-        (get("command") == Some("PURCHASE") && st.orders.contains_key(reference))
+        let reference = row.purchase_reference()?;
+        st.orders
+            .contains_key(reference)
             .then(|| format!("line {}: merchant_reference {reference} already exists", row.line))
     })
 }

@@ -192,6 +192,18 @@ pub(crate) struct BatchRow {
     pub fields: Vec<(String, String)>,
 }
 
+impl BatchRow {
+    /// The row's value in the named column, if the header has it.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The reference of a purchase row: the one validation requires to be unique.
+    pub fn purchase_reference(&self) -> Option<&str> {
+        (self.field("command") == Some("PURCHASE")).then(|| self.field("merchant_reference")).flatten()
+    }
+}
+
 /// One line of the results file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct BatchLineResult {
