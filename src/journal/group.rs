@@ -130,11 +130,18 @@ trait Job: Send {
     fn reply(self: Box<Self>, batch_failed: Option<&Failure>);
 }
 
+/// Where a job's result goes: a thread blocked in [`Writer::submit`], or a task awaiting
+/// [`Writer::submit_async`] (which costs no thread of its own while it waits).
+enum Reply<T> {
+    Blocking(Sender<Result<T, JournalError>>),
+    Async(tokio::sync::oneshot::Sender<Result<T, JournalError>>),
+}
+
 struct Task<T, F> {
     work: Option<F>,
     durability: Durability,
     result: Option<Result<T, JournalError>>,
-    reply: Sender<Result<T, JournalError>>,
+    reply: Reply<T>,
 }
 
 impl<T, F> Job for Task<T, F>
@@ -172,7 +179,10 @@ where
             (None, None) => Err(JournalError::Internal("the journal write was never run".into())),
         };
         // A caller that stopped waiting has nobody to tell.
-        drop(self.reply.send(result));
+        match self.reply {
+            Reply::Blocking(reply) => drop(reply.send(result)),
+            Reply::Async(reply) => drop(reply.send(result)),
+        }
     }
 }
 
@@ -208,13 +218,44 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T, JournalError> + Send + 'static,
     {
         let (reply, answer) = mpsc::channel();
-        let job = Box::new(Task { work: Some(work), durability, result: None, reply });
-        let stopped =
-            || JournalError::Internal("the journal writer has stopped; restart moto-terminal".into());
+        self.queue(Box::new(Task {
+            work: Some(work),
+            durability,
+            result: None,
+            reply: Reply::Blocking(reply),
+        }))?;
+        answer.recv().unwrap_or_else(|_| Err(stopped()))
+    }
+
+    /// As [`Writer::submit`], for async callers: the job is queued at once, and the returned
+    /// future only waits for its answer, so no thread is held while the commit happens.
+    pub(crate) fn submit_async<T, F>(
+        &self,
+        durability: Durability,
+        work: F,
+    ) -> impl Future<Output = Result<T, JournalError>> + Send + 'static
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, JournalError> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let queued = self.queue(Box::new(Task {
+            work: Some(work),
+            durability,
+            result: None,
+            reply: Reply::Async(reply),
+        }));
+        async move {
+            queued?;
+            answer.await.unwrap_or_else(|_| Err(stopped()))
+        }
+    }
+
+    fn queue(&self, job: Box<dyn Job>) -> Result<(), JournalError> {
         match &self.jobs {
             Some(jobs) if jobs.send(job).is_ok() => {
                 self.counters.sent.fetch_add(1, Ordering::Relaxed);
-                answer.recv().unwrap_or_else(|_| Err(stopped()))
+                Ok(())
             }
             _ => Err(stopped()),
         }
@@ -253,6 +294,10 @@ impl Drop for Writer {
             drop(thread.join());
         }
     }
+}
+
+fn stopped() -> JournalError {
+    JournalError::Internal("the journal writer has stopped; restart moto-terminal".into())
 }
 
 /// The writer thread: one batch per round, until the journal is dropped.

@@ -48,6 +48,7 @@ mod claims;
 mod group;
 mod model;
 mod orders;
+mod prepared;
 mod records;
 mod rows;
 mod schema;
@@ -69,6 +70,7 @@ pub use model::{
     MaskedCard, NewAgreement, NewLink, NewOperation, NewOrder, OpId, OpResult, OpState, OperationRow,
     OrderKind, OrderRow, OrderState, OrderUpdate, PaymentMethod, Unresolved,
 };
+pub use prepared::Write;
 pub use schema::SCHEMA_VERSION;
 pub use search::CSV_HEADER;
 pub(crate) use search::csv_cell;

@@ -29,28 +29,7 @@ impl Journal {
         order: &NewOrder,
         duplicate_since: Option<DateTime<Utc>>,
     ) -> Result<Result<OpId, OrderRow>, JournalError> {
-        require(Field::Profile, &order.profile)?;
-        require(Field::MerchantReference, &order.merchant_reference)?;
-        require(Field::Operator, &order.operator)?;
-        check_text("operator", Some(&order.operator))?;
-        check_text("customer email", order.customer_email.as_deref())?;
-        check_text("customer name", order.customer_name.as_deref())?;
-        check_text("description", order.description.as_deref())?;
-        let extra = serde_json::Value::Object(order.extra.clone()).to_string();
-        refuse_card_numbers("extra order details", &extra)?;
-        let method = method_columns(&order.method)?;
-        check_method_fits(order)?;
-        let amount = sql_amount(Field::Amount, order.amount.minor_units())?;
-        let order = order.clone();
-        self.write(Durability::Synced, move |tx| {
-            if let Some(since) = duplicate_since
-                && let Some(existing) = duplicate_in(tx, &order.profile, &order.method, order.amount, since)?
-            {
-                return Ok(Err(existing));
-            }
-            let order_id = insert_order(tx, &order, method, &extra, amount)?;
-            Ok(Ok(insert_operation(tx, Some(order_id), &first_operation(order))?))
-        })
+        self.commit(Journal::order_intent_write(order, duplicate_since)?)
     }
 
     /// Records a later operation as an intent before it is sent. CREATE_TOKEN, UPDATE_TOKEN and
@@ -92,10 +71,7 @@ impl Journal {
         result: &OpResult,
         update: &OrderUpdate,
     ) -> Result<(), JournalError> {
-        validate_update(update)?;
-        let (result, update) = (result.clone(), update.clone());
-        // Not synced on its own: see the module docs.
-        self.write(Durability::Committed, move |tx| write_outcome(tx, id, &result, &update))
+        self.commit(Journal::outcome_write(id, result, update)?).map(drop)
     }
 
     /// Changes an order after an answer or a reconciliation.
@@ -132,6 +108,40 @@ fn first_operation(order: NewOrder) -> NewOperation {
         lease: order.lease,
         batch_row: order.batch_row,
     }
+}
+
+/// A new order whose fields passed the checks: its columns as they are stored.
+pub(super) struct CheckedOrder {
+    method: MethodColumns,
+    extra: String,
+    amount: i64,
+}
+
+/// Every check of a new order that needs no database.
+pub(super) fn check_new_order(order: &NewOrder) -> Result<CheckedOrder, JournalError> {
+    require(Field::Profile, &order.profile)?;
+    require(Field::MerchantReference, &order.merchant_reference)?;
+    require(Field::Operator, &order.operator)?;
+    check_text("operator", Some(&order.operator))?;
+    check_text("customer email", order.customer_email.as_deref())?;
+    check_text("customer name", order.customer_name.as_deref())?;
+    check_text("description", order.description.as_deref())?;
+    let extra = serde_json::Value::Object(order.extra.clone()).to_string();
+    refuse_card_numbers("extra order details", &extra)?;
+    let method = method_columns(&order.method)?;
+    check_method_fits(order)?;
+    let amount = sql_amount(Field::Amount, order.amount.minor_units())?;
+    Ok(CheckedOrder { method, extra, amount })
+}
+
+/// Inserts a checked order in state `pending` and its first operation as an intent.
+pub(super) fn insert_order_intent(
+    tx: &Connection,
+    order: NewOrder,
+    checked: &CheckedOrder,
+) -> Result<OpId, JournalError> {
+    let order_id = insert_order(tx, &order, checked.method.clone(), &checked.extra, checked.amount)?;
+    insert_operation(tx, Some(order_id), &first_operation(order))
 }
 
 /// The checks and the insert of a later operation, inside the write transaction.

@@ -6,7 +6,7 @@
 use super::{Journal, JournalError, MaskedCard, refuse_card_numbers, require, ts};
 use crate::aps::field::Field;
 use chrono::Utc;
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 /// A stored card as the token book knows it. Never a full card number.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -27,6 +27,83 @@ pub struct TokenRecord {
 
 const TOKEN_COLUMNS: &str =
     "profile, token_name, masked_card, expiry, brand, holder_name, customer_email, customer_name, status";
+
+/// A token record whose fields passed the checks, ready to write on any connection.
+pub(crate) struct CheckedToken {
+    record: TokenRecord,
+    masked: Option<MaskedCard>,
+}
+
+impl CheckedToken {
+    /// Empty names, a masked card that shows too much, or free text holding a card number fail.
+    pub(crate) fn check(t: &TokenRecord) -> Result<CheckedToken, JournalError> {
+        require(Field::Profile, &t.profile)?;
+        require(Field::TokenName, &t.token_name)?;
+        let masked = t.masked_card.as_deref().map(MaskedCard::parse).transpose()?;
+        for (field, text) in [
+            ("token name", Some(t.token_name.as_str())),
+            ("holder name", t.holder_name.as_deref()),
+            ("customer email", t.customer_email.as_deref()),
+            ("customer name", t.customer_name.as_deref()),
+        ] {
+            refuse_card_numbers(field, text.unwrap_or_default())?;
+        }
+        Ok(CheckedToken { record: t.clone(), masked })
+    }
+
+    /// Adds the token, or refreshes it; fields left `None` keep their value.
+    pub(crate) fn upsert(&self, conn: &Connection) -> Result<(), JournalError> {
+        let t = &self.record;
+        let last4 = self.masked.as_ref().and_then(MaskedCard::last4);
+        conn.prepare_cached(
+            "INSERT INTO tokens (profile, token_name, masked_card, last4, expiry, brand, holder_name,
+                customer_email, customer_name, status, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (profile, token_name) DO UPDATE SET
+                masked_card = COALESCE(excluded.masked_card, masked_card),
+                last4 = COALESCE(excluded.last4, last4),
+                expiry = COALESCE(excluded.expiry, expiry),
+                brand = COALESCE(excluded.brand, brand),
+                holder_name = COALESCE(excluded.holder_name, holder_name),
+                customer_email = COALESCE(excluded.customer_email, customer_email),
+                customer_name = COALESCE(excluded.customer_name, customer_name),
+                status = excluded.status,
+                updated_at = excluded.updated_at",
+        )?
+        .execute(params![
+            t.profile,
+            t.token_name,
+            self.masked.as_ref().map(MaskedCard::as_str),
+            last4,
+            t.expiry,
+            t.brand,
+            t.holder_name,
+            t.customer_email,
+            t.customer_name,
+            t.status,
+            ts(&Utc::now()),
+        ])?;
+        Ok(())
+    }
+
+    /// As [`CheckedToken::upsert`], but only when it tells the book something new: most
+    /// charges reuse a token the book already knows as it is, and then nothing is written.
+    pub(crate) fn refresh(&self, conn: &Connection) -> Result<(), JournalError> {
+        let t = &self.record;
+        let known = token_in(conn, &t.profile, &t.token_name)?;
+        let unchanged = known.is_some_and(|k| {
+            k.status == t.status
+                && (t.masked_card.is_none() || k.masked_card == t.masked_card)
+                && (t.expiry.is_none() || k.expiry == t.expiry)
+        });
+        if unchanged { Ok(()) } else { self.upsert(conn) }
+    }
+}
+
+fn token_in(conn: &Connection, profile: &str, token_name: &str) -> Result<Option<TokenRecord>, JournalError> {
+    let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE profile = ?1 AND token_name = ?2");
+    Ok(conn.prepare_cached(&sql)?.query_row(params![profile, token_name], token_from_row).optional()?)
+}
 
 fn token_from_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
     Ok(TokenRecord {
@@ -49,48 +126,18 @@ impl Journal {
     /// Empty names, a masked card that shows too much, free text holding a card number, or a
     /// database failure.
     pub fn upsert_token(&self, t: &TokenRecord) -> Result<(), JournalError> {
-        require(Field::Profile, &t.profile)?;
-        require(Field::TokenName, &t.token_name)?;
-        let masked = t.masked_card.as_deref().map(MaskedCard::parse).transpose()?;
-        let last4 = masked.as_ref().and_then(MaskedCard::last4);
-        for (field, text) in [
-            ("token name", Some(t.token_name.as_str())),
-            ("holder name", t.holder_name.as_deref()),
-            ("customer email", t.customer_email.as_deref()),
-            ("customer name", t.customer_name.as_deref()),
-        ] {
-            refuse_card_numbers(field, text.unwrap_or_default())?;
-        }
-        let conn = self.lock_write();
-        conn.prepare_cached(
-            "INSERT INTO tokens (profile, token_name, masked_card, last4, expiry, brand, holder_name,
-                customer_email, customer_name, status, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-             ON CONFLICT (profile, token_name) DO UPDATE SET
-                masked_card = COALESCE(excluded.masked_card, masked_card),
-                last4 = COALESCE(excluded.last4, last4),
-                expiry = COALESCE(excluded.expiry, expiry),
-                brand = COALESCE(excluded.brand, brand),
-                holder_name = COALESCE(excluded.holder_name, holder_name),
-                customer_email = COALESCE(excluded.customer_email, customer_email),
-                customer_name = COALESCE(excluded.customer_name, customer_name),
-                status = excluded.status,
-                updated_at = excluded.updated_at",
-        )?
-        .execute(params![
-            t.profile,
-            t.token_name,
-            masked.as_ref().map(MaskedCard::as_str),
-            last4,
-            t.expiry,
-            t.brand,
-            t.holder_name,
-            t.customer_email,
-            t.customer_name,
-            t.status,
-            ts(&Utc::now()),
-        ])?;
-        Ok(())
+        let checked = CheckedToken::check(t)?;
+        checked.upsert(&self.lock_write())
+    }
+
+    /// As [`Journal::upsert_token`], writing only when the record tells the book something new
+    /// (most charges reuse a token the book already knows as it is).
+    ///
+    /// # Errors
+    /// As [`Journal::upsert_token`].
+    pub fn refresh_token(&self, t: &TokenRecord) -> Result<(), JournalError> {
+        let checked = CheckedToken::check(t)?;
+        checked.refresh(&self.lock_write())
     }
 
     /// Applies an UPDATE_TOKEN that APS approved: rename, status, expiry, holder.
@@ -139,9 +186,7 @@ impl Journal {
     /// # Errors
     /// A database failure.
     pub fn token(&self, profile: &str, token_name: &str) -> Result<Option<TokenRecord>, JournalError> {
-        let conn = self.lock();
-        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE profile = ?1 AND token_name = ?2");
-        Ok(conn.prepare_cached(&sql)?.query_row(params![profile, token_name], token_from_row).optional()?)
+        token_in(&self.lock(), profile, token_name)
     }
 
     /// Tokens of a profile whose name, customer, email or last four digits contain `query`

@@ -3,18 +3,26 @@
 
 use super::*;
 
-/// Finishes an operation and updates its order, inside the write transaction.
+/// Finishes an operation and updates its order, inside the write transaction; returns the
+/// order's id.
 pub(crate) fn write_outcome(
     tx: &Connection,
     id: OpId,
     result: &OpResult,
     update: &OrderUpdate,
-) -> Result<(), JournalError> {
+) -> Result<i64, JournalError> {
     let order_id = finish_operation_in(tx, id, result)?.ok_or_else(|| JournalError::Invalid {
         field: Field::Operation,
         problem: format!("operation {id} belongs to no order; use finish_operation"),
     })?;
-    update_order_in(tx, order_id, update)
+    update_order_in(tx, order_id, update)?;
+    Ok(order_id)
+}
+
+/// One order by its row id.
+pub(crate) fn order_by_id(conn: &Connection, order_id: i64) -> Result<OrderRow, JournalError> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1");
+    Ok(conn.prepare_cached(&sql)?.query_row([order_id], order_from_row)?.1)
 }
 
 /// The duplicate guard's query on `column` (`token_name` or `card_fingerprint`). It reads

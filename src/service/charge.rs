@@ -7,14 +7,14 @@
 use super::policy::{self, Amounts, Intent, Reading};
 use super::reconcile::{Pace, Settling};
 use super::{Ctx, Field, Outcome, Progress, Service, ServiceError, Stage};
+use crate::aps::Params;
 use crate::aps::card::{CardNumber, Cvv, Expiry};
 use crate::aps::command::{Charge, ChargeKind, Command, KeyedCard, OrderDetails, PaymentSource};
 use crate::aps::money::{Currency, Money};
-use crate::aps::response::{Kind, Verdict};
-use crate::aps::{Operation, Params};
+use crate::aps::response::Kind;
 use crate::journal::{
-    CardFingerprint, Channel, Extra, MaskedCard, NewOrder, OpId, OpResult, OpState, OrderKind, OrderState,
-    OrderUpdate, PaymentMethod,
+    CardFingerprint, Channel, Extra, Journal, MaskedCard, NewOrder, OpId, OpResult, OpState, OrderKind,
+    OrderState, OrderUpdate, PaymentMethod,
 };
 use chrono::{Datelike, Utc};
 use zeroize::Zeroizing;
@@ -337,8 +337,7 @@ impl Service {
         new_order: NewOrder,
         duplicate_since: Option<chrono::DateTime<Utc>>,
     ) -> Result<OpId, ServiceError> {
-        let recorded =
-            self.journal(move |j| j.record_order_intent_guarded(&new_order, duplicate_since)).await?;
+        let recorded = self.commit(Journal::order_intent_write(&new_order, duplicate_since)?).await?;
         recorded.map_err(|existing| ServiceError::PossibleDuplicate { existing: Box::new(existing) })
     }
 
@@ -374,21 +373,8 @@ impl Service {
         let at = Utc::now();
         match reading {
             Reading::Final { verdict, response } => {
-                let approved = verdict.kind == Kind::Approved;
-                let token_name = text(&response, "token_name");
-                let update = first_answer_update(op, amount_minor, &verdict, &response);
-                let result = OpResult {
-                    state: op_state(verdict.kind),
-                    response_code: Some(verdict.code.clone()),
-                    response_message: text(&response, "response_message"),
-                    note: None,
-                    at,
-                };
-                self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;
-                if approved && let Some(token) = &token_name {
-                    self.remember_token(&profile, token, &response).await;
-                }
-                Ok(Outcome { token_name, ..self.outcome(&profile, reference, op, verdict, false).await })
+                self.record_final_answer(&profile, reference, op_id, op, amount_minor, verdict, &response)
+                    .await
             }
             Reading::NotSent { why } => {
                 let verdict = policy::not_sent_verdict(&why);
@@ -431,40 +417,6 @@ impl Service {
     pub(super) async fn order_row(&self, profile: &str, reference: &str) -> Option<crate::journal::OrderRow> {
         let (p, r) = (profile.to_owned(), reference.to_owned());
         self.journal(move |j| j.order(&p, &r)).await.ok().flatten()
-    }
-}
-
-/// What an order becomes after the answer to its first operation: a purchase approved has
-/// its amount captured, an authorization only authorized, anything else nothing.
-fn first_answer_update(
-    op: Operation,
-    amount_minor: u64,
-    verdict: &Verdict,
-    response: &Params,
-) -> OrderUpdate {
-    let approved = verdict.kind == Kind::Approved;
-    let amounts = match (approved, op) {
-        (true, Operation::Purchase) => {
-            Amounts { authorized: amount_minor, captured: amount_minor, ..Default::default() }
-        }
-        (true, _) => Amounts { authorized: amount_minor, ..Default::default() },
-        (false, _) => Amounts::default(),
-    };
-    let state = match verdict.kind {
-        Kind::Approved => OrderState::from_amounts(amounts.authorized, amounts.captured, 0, false),
-        Kind::Rejected => OrderState::Rejected,
-        Kind::Declined | Kind::Uncertain => OrderState::Declined,
-    };
-    OrderUpdate {
-        state: Some(state),
-        authorized_minor: Some(amounts.authorized),
-        captured_minor: Some(amounts.captured),
-        refunded_minor: Some(0),
-        fort_id: text(response, "fort_id"),
-        last_response_code: Some(verdict.code.clone()),
-        last_message: text(response, "response_message"),
-        masked_card: text(response, "card_number").and_then(|m| MaskedCard::parse(&m).ok()),
-        ..Default::default()
     }
 }
 

@@ -14,6 +14,7 @@
 pub mod batch;
 mod charge;
 mod export;
+mod first_answer;
 mod guard;
 pub mod handle;
 pub mod lease;
@@ -335,6 +336,12 @@ impl Service {
             .map_err(ServiceError::from)
     }
 
+    /// Commits a prepared journal write from async code, without holding a blocking thread
+    /// while the group writer works.
+    async fn commit<T: Send + 'static>(&self, write: journal::Write<T>) -> Result<T, ServiceError> {
+        self.inner.journal.commit_async(write).await.map_err(ServiceError::from)
+    }
+
     /// A journal write after a request has left: a failure is [`ServiceError::NotRecorded`].
     async fn record<T, F>(&self, f: F) -> Result<T, ServiceError>
     where
@@ -346,6 +353,13 @@ impl Service {
 
     /// Loads a profile and its secrets (the keychain may block, so off the async threads).
     async fn ctx(&self, profile: &str) -> Result<Ctx, ServiceError> {
+        // At hand (the usual case in a run of charges): no thread hand-off, no keychain call.
+        if let Some((mut profile, credentials)) = self.inner.vault.ready_now(profile) {
+            if profile.operator.trim().is_empty() {
+                profile.operator = operator_name(&self.inner.vault.settings().operator);
+            }
+            return Ok(Ctx { profile, credentials });
+        }
         let vault = self.inner.vault.clone();
         let name = profile.to_owned();
         tokio::task::spawn_blocking(move || {

@@ -200,28 +200,8 @@ impl Service {
 
     /// Adds or refreshes a token in the token book from an APS answer (masked card only).
     pub(super) async fn remember_token(&self, profile: &str, token: &str, response: &Params) {
-        let record = TokenRecord {
-            profile: profile.to_owned(),
-            token_name: token.to_owned(),
-            masked_card: text(response, "card_number"),
-            expiry: text(response, "expiry_date"),
-            brand: text(response, "card_brand").or_else(|| text(response, "payment_option")),
-            holder_name: text(response, "card_holder_name"),
-            customer_email: text(response, "customer_email"),
-            customer_name: text(response, "customer_name"),
-            status: text(response, "token_status").unwrap_or_else(|| "ACTIVE".into()),
-        };
-        // Most charges reuse a token the book already knows as it is: skip the disk write then.
-        let write = move |j: &crate::journal::Journal| {
-            let known = j.token(&record.profile, &record.token_name)?;
-            let unchanged = known.is_some_and(|t| {
-                t.status == record.status
-                    && (record.masked_card.is_none() || t.masked_card == record.masked_card)
-                    && (record.expiry.is_none() || t.expiry == record.expiry)
-            });
-            if unchanged { Ok(()) } else { j.upsert_token(&record) }
-        };
-        if let Err(e) = self.journal(write).await {
+        let record = token_record(profile, token, response);
+        if let Err(e) = self.journal(move |j| j.refresh_token(&record)).await {
             log::warn!("token book not updated: {e}");
         }
     }
@@ -253,5 +233,20 @@ impl Service {
     pub async fn tokens(&self, profile: &str, query: &str) -> Result<Vec<TokenRecord>, ServiceError> {
         let (p, q) = (profile.to_owned(), query.trim().to_owned());
         self.journal(move |j| j.tokens(&p, &q)).await
+    }
+}
+
+/// What an answer from APS says of a token, for the token book.
+pub(super) fn token_record(profile: &str, token: &str, response: &Params) -> TokenRecord {
+    TokenRecord {
+        profile: profile.to_owned(),
+        token_name: token.to_owned(),
+        masked_card: text(response, "card_number"),
+        expiry: text(response, "expiry_date"),
+        brand: text(response, "card_brand").or_else(|| text(response, "payment_option")),
+        holder_name: text(response, "card_holder_name"),
+        customer_email: text(response, "customer_email"),
+        customer_name: text(response, "customer_name"),
+        status: text(response, "token_status").unwrap_or_else(|| "ACTIVE".into()),
     }
 }

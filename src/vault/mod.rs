@@ -19,6 +19,7 @@ mod built_in;
 mod config;
 mod kinds;
 mod profile;
+mod recent;
 mod secrets;
 mod store;
 
@@ -129,6 +130,7 @@ pub struct Vault {
     env: EnvSource,
     state: Mutex<State>,
     installation_key: Mutex<Option<Secret>>,
+    recent: recent::RecentSecrets,
 }
 
 impl fmt::Debug for Vault {
@@ -157,6 +159,7 @@ impl Vault {
             env: EnvSource::none(),
             state: Mutex::new(State { config, built_in: Vec::new() }),
             installation_key: Mutex::new(None),
+            recent: recent::RecentSecrets::default(),
         })
     }
 
@@ -271,6 +274,7 @@ impl Vault {
                 return Err(VaultError::ProfileNotFound(name.to_owned()));
             }
         }
+        self.recent.forget(name);
         for kind in SecretKind::ALL {
             match self.entry(name, kind)?.delete_credential() {
                 Ok(()) | Err(keyring_core::Error::NoEntry) => {}
@@ -348,6 +352,7 @@ impl Vault {
         if self.set_ephemeral(profile, |c| *c = credentials.clone())? {
             return Ok(());
         }
+        self.recent.forget(profile);
         for kind in SecretKind::ALL {
             self.write_secret(profile, kind, credentials.get(kind))?;
         }
@@ -368,6 +373,7 @@ impl Vault {
         })? {
             return Ok(());
         }
+        self.recent.forget(profile);
         self.write_secret(profile, kind, secret)
     }
 
@@ -381,15 +387,20 @@ impl Vault {
         if let Some(c) = self.ephemeral_credentials(profile)? {
             return Ok(c);
         }
+        if let Some(c) = self.recent.get(profile) {
+            return Ok(c);
+        }
         let get = |kind| {
             self.read_secret(profile, kind)?
                 .ok_or_else(|| VaultError::MissingSecret { profile: profile.to_owned(), kind })
         };
-        Ok(Credentials {
+        let credentials = Credentials {
             access_code: get(SecretKind::AccessCode)?,
             request_phrase: get(SecretKind::RequestPhrase)?,
             response_phrase: get(SecretKind::ResponsePhrase)?,
-        })
+        };
+        self.recent.keep(profile, &credentials);
+        Ok(credentials)
     }
 
     /// Which secrets are available to the profile (environment or keychain).

@@ -4,6 +4,8 @@ use crate::aps::sign::Algorithm;
 use keyring_core::mock;
 use std::collections::HashMap;
 
+mod recent;
+
 const ACCESS: &str = "SILgpo7pWbmzuURp2qri";
 const REQUEST: &str = "$2y$10$Req.Phrase/42";
 const RESPONSE: &str = "$2y$10$Resp.Phrase/43";

@@ -49,13 +49,13 @@ fn blocker(j: &Arc<FileJournal>) -> Blocker {
 
 /// Holds the writer inside a job until `release` is sent, so that the writes started meanwhile
 /// queue up and go into the next commit together.
-fn stall(j: &Arc<FileJournal>) -> (mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+pub(super) fn stall(j: &Arc<FileJournal>) -> (mpsc::Sender<()>, std::thread::JoinHandle<()>) {
     let (running, release, stalled) = blocker(j);
     running.recv().unwrap();
     (release, stalled)
 }
 
-fn wait_until_queued(j: &Journal, n: u64) {
+pub(super) fn wait_until_queued(j: &Journal, n: u64) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while j.writer.as_ref().unwrap().queued() < n {
         assert!(Instant::now() < deadline, "the writes never reached the writer");

@@ -1,0 +1,119 @@
+//! Writes prepared ahead: the input is checked when one is made, and it runs later, from a
+//! blocking thread ([`Journal::commit`]) or from async code ([`Journal::commit_async`]).
+//!
+//! The async path is what a batch of thousands of rows needs: its job goes straight to the
+//! group writer and the task awaits the answer, where a `spawn_blocking` call would hand the
+//! job to a pool thread only for that thread to hand it to the writer and sleep.
+
+use super::group::Durability;
+use super::tokens::CheckedToken;
+use super::write::{order_by_id, write_outcome};
+use super::*;
+
+type Work<T> = Box<dyn FnOnce(&Connection) -> Result<T, JournalError> + Send>;
+
+/// A journal write whose input has been checked, not yet run.
+#[must_use = "a prepared write does nothing until it is committed"]
+pub struct Write<T> {
+    durability: Durability,
+    work: Work<T>,
+}
+
+impl<T: Send + 'static> Write<T> {
+    pub(crate) fn new<F>(durability: Durability, work: F) -> Write<T>
+    where
+        F: FnOnce(&Connection) -> Result<T, JournalError> + Send + 'static,
+    {
+        Write { durability, work: Box::new(work) }
+    }
+
+    /// Also brings the token book up to date with what APS said of a token, in the same
+    /// transaction. The token book is a convenience: a failure there is logged and the write
+    /// it rides on still commits.
+    pub fn remembering_token(self, token: Option<&TokenRecord>) -> Write<T> {
+        let token = token.and_then(|t| match CheckedToken::check(t) {
+            Ok(checked) => Some(checked),
+            Err(e) => {
+                log::warn!("token book not updated: {e}");
+                None
+            }
+        });
+        let Some(token) = token else { return self };
+        let Write { durability, work } = self;
+        Write::new(durability, move |conn| {
+            let value = work(conn)?;
+            if let Err(e) = token.refresh(conn) {
+                log::warn!("token book not updated: {e}");
+            }
+            Ok(value)
+        })
+    }
+}
+
+impl Journal {
+    /// Runs a prepared write and returns when it is committed (see [`Journal::write`]).
+    ///
+    /// # Errors
+    /// The write's own error, or a database failure; nothing of it was written then.
+    pub fn commit<T: Send + 'static>(&self, write: Write<T>) -> Result<T, JournalError> {
+        self.write(write.durability, write.work)
+    }
+
+    /// As [`Journal::commit`], for async callers: on a journal file the write is queued for the
+    /// group writer at once and the future waits for its commit without holding a thread. A
+    /// journal in memory runs it before returning the future.
+    pub fn commit_async<T: Send + 'static>(
+        &self,
+        write: Write<T>,
+    ) -> impl Future<Output = Result<T, JournalError>> + Send + 'static {
+        let (queued, done) = match &self.writer {
+            Some(writer) => (Some(writer.submit_async(write.durability, write.work)), None),
+            None => (None, Some(self.write(write.durability, write.work))),
+        };
+        async move {
+            match (queued, done) {
+                (Some(queued), _) => queued.await,
+                (None, Some(done)) => done,
+                (None, None) => Err(JournalError::Internal("a journal write was lost".into())),
+            }
+        }
+    }
+
+    /// Prepares [`Journal::record_order_intent_guarded`]'s write.
+    ///
+    /// # Errors
+    /// As [`Journal::record_order_intent_guarded`], for bad input.
+    pub fn order_intent_write(
+        order: &NewOrder,
+        duplicate_since: Option<DateTime<Utc>>,
+    ) -> Result<Write<Result<OpId, OrderRow>>, JournalError> {
+        let checked = orders::check_new_order(order)?;
+        let order = order.clone();
+        Ok(Write::new(Durability::Synced, move |tx| {
+            if let Some(since) = duplicate_since
+                && let Some(existing) = duplicate_in(tx, &order.profile, &order.method, order.amount, since)?
+            {
+                return Ok(Err(existing));
+            }
+            orders::insert_order_intent(tx, order, &checked).map(Ok)
+        }))
+    }
+
+    /// Prepares [`Journal::record_outcome`]'s write; it returns the order as the outcome left it.
+    ///
+    /// # Errors
+    /// An update that cannot be stored.
+    pub fn outcome_write(
+        id: OpId,
+        result: &OpResult,
+        update: &OrderUpdate,
+    ) -> Result<Write<OrderRow>, JournalError> {
+        validate_update(update)?;
+        let (result, update) = (result.clone(), update.clone());
+        // Not synced on its own: see the module docs.
+        Ok(Write::new(Durability::Committed, move |tx| {
+            let order_id = write_outcome(tx, id, &result, &update)?;
+            order_by_id(tx, order_id)
+        }))
+    }
+}

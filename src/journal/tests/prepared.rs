@@ -1,0 +1,112 @@
+//! Prepared writes committed from async code: straight to the group writer, answered only
+//! after their commit, and an outcome that brings the order and the token book back with it.
+
+use super::group::{journal, stall, wait_until_queued};
+use super::*;
+use std::time::Duration;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap()
+}
+
+fn token_record(name: &str, masked: &str) -> TokenRecord {
+    TokenRecord {
+        profile: "main".into(),
+        token_name: name.into(),
+        masked_card: Some(masked.into()),
+        expiry: Some("2705".into()),
+        brand: Some("VISA".into()),
+        holder_name: None,
+        customer_email: Some("sara@example.com".into()),
+        customer_name: None,
+        status: "ACTIVE".into(),
+    }
+}
+
+#[test]
+fn an_async_intent_is_answered_only_after_its_commit() {
+    let j = Arc::new(journal());
+    let (release, stalled) = stall(&j);
+    let write = Journal::order_intent_write(&order("ASYNC-1"), None).unwrap();
+    // Queued when the future is made, before anyone polls it.
+    let mut pending = Box::pin(j.commit_async(write));
+    wait_until_queued(&j, 1);
+    let rt = runtime();
+    let early = rt.block_on(async { tokio::time::timeout(Duration::from_millis(200), &mut pending).await });
+    assert!(early.is_err(), "answered before its commit: {early:?}");
+    assert!(j.order("main", "ASYNC-1").unwrap().is_none(), "not committed yet");
+    release.send(()).unwrap();
+    stalled.join().unwrap();
+    let id = rt.block_on(pending).unwrap().unwrap();
+    assert_eq!(j.operation(id).unwrap().unwrap().state, OpState::Intent);
+    assert!(j.order("main", "ASYNC-1").unwrap().is_some());
+}
+
+#[test]
+fn an_async_intent_keeps_the_duplicate_guard_and_the_reference_check() {
+    let j = journal();
+    let rt = runtime();
+    let mut first = order("GUARD-1");
+    first.created_at = t(0);
+    rt.block_on(j.commit_async(Journal::order_intent_write(&first, None).unwrap())).unwrap().unwrap();
+    let mut same_card_again = order("GUARD-2");
+    same_card_again.created_at = t(1);
+    let guarded = Journal::order_intent_write(&same_card_again, Some(t(-10))).unwrap();
+    let existing = rt.block_on(j.commit_async(guarded)).unwrap().unwrap_err();
+    assert_eq!(existing.merchant_reference, "GUARD-1");
+    let taken = Journal::order_intent_write(&first, None).unwrap();
+    let err = rt.block_on(j.commit_async(taken)).unwrap_err();
+    assert!(matches!(err, JournalError::DuplicateReference { .. }), "{err}");
+    assert!(Journal::order_intent_write(&order(""), None).is_err(), "checked before anything is queued");
+}
+
+#[test]
+fn an_outcome_returns_the_order_and_remembers_the_token_in_one_commit() {
+    let j = journal();
+    let rt = runtime();
+    let id = j.record_order_intent(&order("OUT-1")).unwrap();
+    let before = j.group_stats().unwrap();
+    let update = OrderUpdate {
+        state: Some(OrderState::Captured),
+        captured_minor: Some(1250),
+        fort_id: Some("169996200012345680".into()),
+        ..OrderUpdate::default()
+    };
+    let token = token_record("tok_new", "400555******0001");
+    let write = Journal::outcome_write(id, &result(OpState::Approved, "14000"), &update)
+        .unwrap()
+        .remembering_token(Some(&token));
+    let order = rt.block_on(j.commit_async(write)).unwrap();
+    assert_eq!(order.state, OrderState::Captured);
+    assert_eq!(order.captured_minor, 1250);
+    assert_eq!(order.fort_id.as_deref(), Some("169996200012345680"));
+    assert_eq!(j.token("main", "tok_new").unwrap(), Some(token));
+    assert_eq!(j.group_stats().unwrap().since(&before).commits, 1, "outcome and token book together");
+}
+
+#[test]
+fn a_token_the_book_cannot_take_leaves_the_outcome_recorded() {
+    let j = journal();
+    let rt = runtime();
+    let id = j.record_order_intent(&order("OUT-2")).unwrap();
+    // A masked card that shows too much is refused by the token book, not by the outcome.
+    let bad = token_record("tok_bad", "4005550000000001");
+    let update = OrderUpdate { state: Some(OrderState::Captured), ..OrderUpdate::default() };
+    let write = Journal::outcome_write(id, &result(OpState::Approved, "14000"), &update)
+        .unwrap()
+        .remembering_token(Some(&bad));
+    assert_eq!(rt.block_on(j.commit_async(write)).unwrap().state, OrderState::Captured);
+    assert_eq!(j.operation(id).unwrap().unwrap().state, OpState::Approved);
+    assert_eq!(j.token("main", "tok_bad").unwrap(), None);
+}
+
+#[test]
+fn a_journal_in_memory_commits_prepared_writes_too() {
+    let j = Journal::open_in_memory().unwrap();
+    let rt = runtime();
+    let id = rt.block_on(j.commit_async(Journal::order_intent_write(&order("MEM-1"), None).unwrap()));
+    let id = id.unwrap().unwrap();
+    let update = OrderUpdate { state: Some(OrderState::Declined), ..OrderUpdate::default() };
+    let write = Journal::outcome_write(id, &result(OpState::Declined, "14060"), &update).unwrap();
+    assert_eq!(rt.block_on(j.commit_async(write)).unwrap().state, OrderState::Declined);
+}

@@ -1,0 +1,89 @@
+//! A new order's first answer from APS, recorded: the operation's outcome, what the order
+//! now holds, and the token book, in one journal write.
+
+use super::charge::{op_state, text};
+use super::policy::Amounts;
+use super::{Outcome, Service, ServiceError};
+use crate::aps::response::{Kind, Verdict};
+use crate::aps::{Operation, Params};
+use crate::journal::{Journal, MaskedCard, OpId, OpResult, OrderState, OrderUpdate};
+use chrono::Utc;
+
+impl Service {
+    /// Records APS's final answer to a new order's first operation, with the token book and
+    /// the order as it now stands in the same journal write.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn record_final_answer(
+        &self,
+        profile: &str,
+        reference: &str,
+        op_id: OpId,
+        op: Operation,
+        amount_minor: u64,
+        verdict: Verdict,
+        response: &Params,
+    ) -> Result<Outcome, ServiceError> {
+        let approved = verdict.kind == Kind::Approved;
+        let token_name = text(response, "token_name");
+        let update = first_answer_update(op, amount_minor, &verdict, response);
+        let result = OpResult {
+            state: op_state(verdict.kind),
+            response_code: Some(verdict.code.clone()),
+            response_message: text(response, "response_message"),
+            note: None,
+            at: Utc::now(),
+        };
+        let token = token_name
+            .as_ref()
+            .filter(|_| approved)
+            .map(|t| super::tokens::token_record(profile, t, response));
+        let write = Journal::outcome_write(op_id, &result, &update)
+            .map_err(|e| super::after_send(e.into()))?
+            .remembering_token(token.as_ref());
+        let order = self.commit(write).await.map_err(super::after_send)?;
+        Ok(Outcome {
+            profile: profile.to_owned(),
+            merchant_reference: reference.to_owned(),
+            operation: op,
+            verdict,
+            order: Some(order),
+            reconciled: false,
+            token_name,
+            payment_link: None,
+        })
+    }
+}
+
+/// What an order becomes after the answer to its first operation: a purchase approved has
+/// its amount captured, an authorization only authorized, anything else nothing.
+fn first_answer_update(
+    op: Operation,
+    amount_minor: u64,
+    verdict: &Verdict,
+    response: &Params,
+) -> OrderUpdate {
+    let approved = verdict.kind == Kind::Approved;
+    let amounts = match (approved, op) {
+        (true, Operation::Purchase) => {
+            Amounts { authorized: amount_minor, captured: amount_minor, ..Default::default() }
+        }
+        (true, _) => Amounts { authorized: amount_minor, ..Default::default() },
+        (false, _) => Amounts::default(),
+    };
+    let state = match verdict.kind {
+        Kind::Approved => OrderState::from_amounts(amounts.authorized, amounts.captured, 0, false),
+        Kind::Rejected => OrderState::Rejected,
+        Kind::Declined | Kind::Uncertain => OrderState::Declined,
+    };
+    OrderUpdate {
+        state: Some(state),
+        authorized_minor: Some(amounts.authorized),
+        captured_minor: Some(amounts.captured),
+        refunded_minor: Some(0),
+        fort_id: text(response, "fort_id"),
+        last_response_code: Some(verdict.code.clone()),
+        last_message: text(response, "response_message"),
+        masked_card: text(response, "card_number").and_then(|m| MaskedCard::parse(&m).ok()),
+        ..Default::default()
+    }
+}
