@@ -275,6 +275,13 @@ impl Engine {
     pub(crate) fn movements(&self) -> Vec<super::Movement> {
         self.lock().movements()
     }
+
+    pub(crate) fn discard_unprocessed_batches(&self) -> usize {
+        let mut st = self.lock();
+        let before = st.batches.len();
+        st.batches.retain(|_, b| b.status == super::state::BatchStatus::Processed);
+        before - st.batches.len()
+    }
 }
 
 /// Required fields (001), formats, lengths and values (002, 032, 033), currency (013), amount

@@ -433,6 +433,13 @@ impl SimHandle {
         self.shared.engine.order(merchant_reference)
     }
 
+    /// APS no longer holds the batches it was given and never processed (as when an unprocessed
+    /// batch expires): GET_BATCH_RESULTS answers `141` for them and their references can be
+    /// uploaded again. Returns how many were dropped.
+    pub fn discard_unprocessed_batches(&self) -> usize {
+        self.shared.engine.discard_unprocessed_batches()
+    }
+
     /// Every committed money movement, in order.
     pub fn money_movements(&self) -> Vec<Movement> {
         self.shared.engine.movements()

@@ -406,3 +406,34 @@ async fn an_upload_lost_before_aps_took_it_goes_again_under_the_same_reference()
     assert_eq!((aps.reference, aps.stage), (first.reference, ApsStage::Finished));
     assert_eq!(rig.movements("UL-2").len(), 1, "charged once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_aps_no_longer_holds_after_the_upload_is_uploaded_again_and_charged_once() {
+    let rig = Rig::new().await;
+    let rows = vec![
+        row(2, Operation::Purchase, "GONE-2", Some("17.00"), "DEMO-VISA-0001"),
+        row(3, Operation::Purchase, "GONE-3", Some("18.00"), "DEMO-MC-2346"),
+    ];
+    let mut unreachable = Fault::new(FaultKind::Http500Uncommitted).for_command("GET_BATCH_RESULTS");
+    unreachable.count = 50;
+    rig.sim.inject(unreachable);
+    let cut =
+        rig.service.run_batch_via_aps(plan("aps-gone", rows.clone()), RunOptions::default()).await.unwrap();
+    rig.sim.clear_faults();
+    let first = rig.journal.aps_batch(cut.batch.id).unwrap().unwrap();
+    assert_eq!(first.stage, ApsStage::Uploaded);
+    // Meanwhile APS dropped the batch it never processed: asked for results, it answers 141.
+    assert_eq!(rig.sim.discard_unprocessed_batches(), 1);
+
+    let again = rig.service.run_batch_via_aps(plan("aps-gone", rows), RunOptions::default()).await.unwrap();
+    assert_eq!(outcomes(&again.results), [(2, RowOutcome::Approved), (3, RowOutcome::Approved)]);
+    assert!(batch_calls(&rig, "GET_BATCH_RESULTS").contains(&Some("71141".to_owned())));
+    // Uploaded again under the same reference (APS takes a reference once), processed once.
+    assert_eq!(batch_calls(&rig, "UPLOAD_BATCH_FILE"), [Some("50000".to_owned()), Some("50000".to_owned())]);
+    assert_eq!(batch_calls(&rig, "PROCESS_BATCH"), [Some("72147".to_owned())]);
+    let aps = rig.journal.aps_batch(again.batch.id).unwrap().unwrap();
+    assert_eq!((aps.reference, aps.stage), (first.reference, ApsStage::Finished));
+    for reference in ["GONE-2", "GONE-3"] {
+        assert_eq!(rig.movements(reference).len(), 1, "{reference} charged once");
+    }
+}
