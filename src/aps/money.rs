@@ -331,6 +331,26 @@ impl fmt::Debug for Money {
     }
 }
 
+/// `SAR 2,469.00`, `KWD 1.250`, `JPY 1,500`: the code, thousands separated by commas, and the
+/// currency's own number of decimals. Integer arithmetic only.
+pub fn format_grouped(minor: u128, currency: Currency) -> String {
+    let exponent = u32::from(currency.exponent());
+    let scale = 10u128.pow(exponent);
+    let whole = (minor / scale).to_string();
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    if exponent == 0 {
+        return format!("{currency} {grouped}");
+    }
+    let fraction = minor % scale;
+    format!("{currency} {grouped}.{fraction:0>width$}", width = exponent as usize)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

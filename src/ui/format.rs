@@ -1,12 +1,13 @@
 //! How the screens write money, dates and durations, in one place so every screen says them
 //! the same way.
 
-use crate::aps::money::{Currency, format_minor};
+use crate::aps::money::{Currency, format_grouped};
 use chrono::{DateTime, Datelike, Utc};
 
-/// "AED 12.50".
+/// "AED 12.50", "SAR 2,469.00": thousands grouped, as every screen shows an amount (a field
+/// being typed in keeps the plain digits APS takes).
 pub fn money_text(minor: u64, currency: Currency) -> String {
-    format!("{currency} {}", format_minor(minor, currency))
+    format_grouped(u128::from(minor), currency)
 }
 
 /// "AED 12.50 + KWD 1.250": sums by currency, in the order the currencies first appear.
@@ -88,6 +89,8 @@ mod tests {
     fn money_and_totals_use_the_currency_decimals() {
         assert_eq!(money_text(1250, c("AED")), "AED 12.50");
         assert_eq!(money_text(1250, c("KWD")), "KWD 1.250");
+        assert_eq!(money_text(246_900, c("SAR")), "SAR 2,469.00");
+        assert_eq!(money_text(1_234_567_890, c("BHD")), "BHD 1,234,567.890");
         let sums = totals_text([(c("AED"), 100), (c("KWD"), 5), (c("AED"), 50)]);
         assert_eq!(sums, "AED 1.50 + KWD 0.005");
         assert_eq!(totals_text([]), "");

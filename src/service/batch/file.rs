@@ -42,7 +42,7 @@ pub use against::{OrderFacts, Simulation, check_against};
 pub use model::{
     BatchLine, BatchOp, BatchRow, CARD_REMOVED, Column, FileError, ParsedBatch, RowInput, RowProblem, shown,
 };
-pub use summary::{OpTotals, Summary, Totals, format_money};
+pub use summary::{OpTotals, Summary, Totals};
 
 use row::RowChecker;
 use sha2::{Digest, Sha256};

@@ -7,8 +7,8 @@
 //! settled rows did, and playing them again would count them twice.
 
 use super::model::{BatchLine, BatchOp, BatchRow, Column, RowProblem, shown};
-use super::summary::format_money;
 use crate::aps::money::Currency;
+use crate::aps::money::format_grouped;
 use std::collections::HashMap;
 
 /// What the journal knows of an order: what it still allows.
@@ -168,7 +168,7 @@ fn within(
     if minor <= left {
         return Ok(());
     }
-    let (asked, left) = (format_money(minor.into(), currency), format_money(left.into(), currency));
+    let (asked, left) = (format_grouped(minor.into(), currency), format_grouped(left.into(), currency));
     Err(RowProblem::new(
         at,
         Column::Amount,

@@ -1,7 +1,7 @@
 //! Counts and totals of a batch, for `batch check` and the read-back before a run.
 
 use super::model::{BatchLine, BatchOp, ParsedBatch};
-use crate::aps::money::{Currency, Money};
+use crate::aps::money::{Currency, Money, format_grouped};
 use std::fmt;
 
 /// Amounts per currency, in the order the currencies first appear. Sums in minor units.
@@ -37,29 +37,9 @@ impl fmt::Display for Totals {
         if self.0.is_empty() {
             return f.write_str("no amounts");
         }
-        let parts: Vec<String> = self.0.iter().map(|(c, sum)| format_money(*sum, *c)).collect();
+        let parts: Vec<String> = self.0.iter().map(|(c, sum)| format_grouped(*sum, *c)).collect();
         f.write_str(&parts.join(" + "))
     }
-}
-
-/// `SAR 2,469.00`, `KWD 1.250`, `JPY 1,500`: the code, thousands separated by commas, and the
-/// currency's own number of decimals. Integer arithmetic only.
-pub fn format_money(minor: u128, currency: Currency) -> String {
-    let exponent = u32::from(currency.exponent());
-    let scale = 10u128.pow(exponent);
-    let whole = (minor / scale).to_string();
-    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    if exponent == 0 {
-        return format!("{currency} {grouped}");
-    }
-    let fraction = minor % scale;
-    format!("{currency} {grouped}.{fraction:0>width$}", width = exponent as usize)
 }
 
 /// One operation's valid rows.

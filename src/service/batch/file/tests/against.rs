@@ -1,7 +1,7 @@
 //! Rows played against the orders they name, and the totals.
 
 use super::*;
-use crate::aps::money::Currency;
+use crate::aps::money::{Currency, format_grouped};
 
 fn sar() -> Currency {
     Currency::parse("SAR").unwrap_or_else(|e| panic!("{e}"))
@@ -128,14 +128,14 @@ fn the_journal_is_asked_once_per_order_and_invalid_rows_are_passed_over() {
 #[test]
 fn money_is_formatted_with_separators_and_the_currency_exponent() {
     let cur = |c: &str| Currency::parse(c).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(format_money(246_900, cur("SAR")), "SAR 2,469.00");
-    assert_eq!(format_money(1_250, cur("KWD")), "KWD 1.250");
-    assert_eq!(format_money(5, cur("KWD")), "KWD 0.005");
-    assert_eq!(format_money(0, cur("AED")), "AED 0.00");
-    assert_eq!(format_money(999, cur("AED")), "AED 9.99");
-    assert_eq!(format_money(1_234_567, cur("JPY")), "JPY 1,234,567");
-    assert_eq!(format_money(100, cur("JPY")), "JPY 100");
-    assert_eq!(format_money(123_456_789_012_345, cur("SAR")), "SAR 1,234,567,890,123.45");
+    assert_eq!(format_grouped(246_900, cur("SAR")), "SAR 2,469.00");
+    assert_eq!(format_grouped(1_250, cur("KWD")), "KWD 1.250");
+    assert_eq!(format_grouped(5, cur("KWD")), "KWD 0.005");
+    assert_eq!(format_grouped(0, cur("AED")), "AED 0.00");
+    assert_eq!(format_grouped(999, cur("AED")), "AED 9.99");
+    assert_eq!(format_grouped(1_234_567, cur("JPY")), "JPY 1,234,567");
+    assert_eq!(format_grouped(100, cur("JPY")), "JPY 100");
+    assert_eq!(format_grouped(123_456_789_012_345, cur("SAR")), "SAR 1,234,567,890,123.45");
 }
 
 #[test]
