@@ -207,3 +207,71 @@ fn pause_starts_no_new_row_until_go_on() {
     assert_eq!(purchases(&ui), 12);
     assert_eq!(ui.rig.journal.order(PROFILE, "UI-P-11").unwrap().unwrap().captured_minor, 2100);
 }
+
+/// Monthly members: through the APS batch service a sale is a recurring charge of the saved
+/// card, so each row names the customer's agreement.
+const MEMBERS: &str = "operation,merchant_reference,amount,currency,token_name,customer_email,agreement_id\n\
+sale,UI-A-1,11.00,AED,DEMO-VISA-0001,one@example.com,AGR1\n\
+sale,UI-A-2,12.00,AED,DEMO-MC-2346,two@example.com,AGR2\n";
+
+#[test]
+fn a_file_sent_through_the_aps_batch_service_is_finished_there_when_opened_again() {
+    let ui = UiRig::new();
+    let dir = tempfile::tempdir().unwrap();
+    let path = stack(&dir, MEMBERS);
+    // Started through APS and stopped before APS was asked to process it.
+    let stopped = ui.rt.block_on(async {
+        let checked = ui.rig.service.check_batch_file(PROFILE, path.clone()).await.unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let options = RunOptions { stop, ..RunOptions::default() };
+        ui.rig.service.run_batch_via_aps(checked.plan, options).await.unwrap()
+    });
+    let mut harness = ui.app(FakeDialogs { answer: Some(path), ..FakeDialogs::default() });
+    press(&mut harness, ScreenId::Batch.key());
+    press(&mut harness, Key::Enter);
+    wait_for_text(&mut harness, "2 rows");
+    let locked = format!("on its way through the APS batch service as batch {}", stopped.batch.id);
+    assert!(
+        shows(&harness, &locked),
+        "the file can only be finished at APS:\n{}",
+        super::screen_text(&harness)
+    );
+    press(&mut harness, Key::Enter);
+    assert!(shows(&harness, "As one file through the APS batch service"), "the read-back says how");
+    press(&mut harness, Key::Enter);
+    wait_for_text(&mut harness, "(resumed)");
+    let commands: Vec<_> = ui.rig.sim.requests().into_iter().filter_map(|r| r.command).collect();
+    assert!(commands.iter().any(|c| c == "PROCESS_BATCH"), "{commands:?}");
+    assert!(!commands.iter().any(|c| c == "PURCHASE"), "never row by row: {commands:?}");
+    assert_eq!(ui.rig.sim.money_movements().len(), 2, "each row charged once");
+}
+
+#[test]
+fn the_aps_batch_service_is_chosen_before_the_run_and_read_back() {
+    let ui = UiRig::new();
+    let dir = tempfile::tempdir().unwrap();
+    let no_agreement = "sale,UI-A-3,13.00,AED,DEMO-AMEX-4564,three@example.com,\n";
+    let path = stack(&dir, &format!("{MEMBERS}{no_agreement}"));
+    let mut harness = ui.app(FakeDialogs { answer: Some(path), ..FakeDialogs::default() });
+    press(&mut harness, ScreenId::Batch.key());
+    press(&mut harness, Key::Enter);
+    wait_for_text(&mut harness, "Run 3 rows (AED 36.00)...");
+    harness.get_by_label("as one file through the APS batch service").click();
+    settle(&mut harness);
+    assert!(shows(&harness, "row 4: agreement_id is empty"), "the row APS cannot take is named first");
+    harness.get_by_label("row by row from this terminal").click();
+    settle(&mut harness);
+    assert!(!shows(&harness, "row 4: agreement_id is empty"), "row by row it can go");
+    harness.get_by_label("as one file through the APS batch service").click();
+    settle(&mut harness);
+    harness.get_by_label("Run 2 rows (AED 23.00)...").click();
+    settle(&mut harness);
+    assert!(shows(&harness, "As one file through the APS batch service"));
+    press(&mut harness, Key::Enter);
+    wait_for_text(&mut harness, "finished");
+    let uploads =
+        ui.rig.sim.requests().iter().filter(|r| r.command.as_deref() == Some("UPLOAD_BATCH_FILE")).count();
+    assert_eq!(uploads, 1);
+    assert_eq!(ui.rig.journal.order(PROFILE, "UI-A-2").unwrap().unwrap().captured_minor, 1200);
+    assert!(ui.rig.journal.order(PROFILE, "UI-A-3").unwrap().is_none(), "the refused row was not sent");
+}

@@ -19,6 +19,9 @@ pub struct Checked {
     pub summary: String,
     /// "SAR 2,519.00": the money of every valid row, per currency.
     pub totals: String,
+    /// An unfinished batch of this file sent through the APS batch service: running the file
+    /// again must finish it there (`run_batch_via_aps`), never row by row.
+    pub aps_batch: Option<i64>,
 }
 
 fn facts_of(order: &OrderRow) -> OrderFacts {
@@ -89,13 +92,16 @@ impl Service {
         let parsed =
             file::parse(file_name, &bytes).map_err(|e| ServiceError::invalid(Field::BatchFile, e))?;
         let (p, hash) = (profile.to_owned(), parsed.file_hash.clone());
-        let resuming = self
+        let unfinished = self
             .journal(move |j| {
                 Ok(j.batches(Some(&p))?
-                    .iter()
-                    .any(|b| b.file_hash == hash && b.state != BatchState::Finished))
+                    .into_iter()
+                    .filter(|b| b.file_hash == hash && b.state != BatchState::Finished)
+                    .collect::<Vec<_>>())
             })
             .await?;
+        let resuming = !unfinished.is_empty();
+        let aps_batch = unfinished.iter().find(|b| b.via == "aps").map(|b| b.id);
         // A batch being resumed was checked against the journal when it started; its own rows
         // have changed those orders since, so they are not checked again.
         let mut problems: Vec<_> = parsed.problems().cloned().collect();
@@ -111,6 +117,7 @@ impl Service {
             problems: problems.iter().map(ToString::to_string).collect(),
             totals: summary.totals.to_string(),
             summary: summary.to_string(),
+            aps_batch,
         })
     }
 

@@ -5,6 +5,10 @@
 //! A file also arrives by being dropped on the window, from History's "Capture selected", or
 //! from the start-up offer of an unfinished batch (`offer`).
 //!
+//! A file goes row by row from this terminal, or as one file through the APS batch service
+//! (upload, validation, processing; each row booked from APS's results). A file already on its
+//! way through the APS batch service can only be finished there.
+//!
 //! Keyboard: the screen opens on "Open a batch file..."; once checked, the cursor is on "Run";
 //! Enter in the confirmation runs, Esc goes back; "Pause" starts no new row until "Go on";
 //! "Stop" sends nothing new; with both, the rows in flight settle.
@@ -18,7 +22,7 @@ use crate::service::batch::plan::Checked;
 use crate::service::batch::run::{BatchRun, RunOptions};
 use crate::ui::dialogs::{DialogAnswer, FileRequest, PendingPath};
 use crate::ui::env::{AppCommand, Env, ScreenId};
-use crate::ui::format::{capitalise, money_text};
+use crate::ui::format::{capitalise, money_text, totals_text};
 use crate::ui::theme;
 use crate::ui::widgets::confirm::{ConfirmChoice, RunConfirmation, run_confirm_ui};
 use crate::ui::widgets::field::{Note, note_ui};
@@ -53,6 +57,7 @@ struct RunConfirm {
     rows: usize,
     summary: String,
     totals: String,
+    via_aps: bool,
 }
 
 /// Live counts of a run, written by the runner as rows settle.
@@ -96,6 +101,13 @@ pub struct BatchScreen {
     focus_run: bool,
     incoming: Option<BatchRequest>,
     offer: offer::ResumeOffer,
+    /// Send the file through the APS batch service instead of row by row.
+    via_aps: bool,
+    /// The file as checked for a row-by-row run, kept while the APS batch service is chosen
+    /// (which refuses some rows more), to go back to.
+    row_by_row: Option<Checked>,
+    /// The rows that will be sent and their money, for the Run button and the read-back.
+    ready: (usize, String),
 }
 
 impl Default for BatchScreen {
@@ -118,6 +130,9 @@ impl Default for BatchScreen {
             focus_run: false,
             incoming: None,
             offer: offer::ResumeOffer::default(),
+            via_aps: false,
+            row_by_row: None,
+            ready: (0, String::new()),
         }
     }
 }
@@ -181,7 +196,11 @@ impl BatchScreen {
             match answer {
                 Ok(checked) => {
                     self.message = None;
+                    let locked = checked.aps_batch.is_some();
                     self.checked = Some(checked);
+                    self.row_by_row = None;
+                    self.via_aps = false;
+                    self.choose_via(locked);
                     self.focus_run = true;
                 }
                 Err(e) => self.message = Some(Note::Error(capitalise(&e.to_string()))),
@@ -233,8 +252,34 @@ impl BatchScreen {
             pause: self.pause.clone(),
             ..RunOptions::default()
         };
-        let task = env.service.run(move |s, _| async move { s.run_batch(checked.plan, options).await });
+        let via_aps = self.via_aps;
+        let task = env.service.run(move |s, _| async move {
+            if via_aps {
+                s.run_batch_via_aps(checked.plan, options).await
+            } else {
+                s.run_batch(checked.plan, options).await
+            }
+        });
         self.run.start(&mut self.flow, task);
+    }
+
+    /// Sends the file row by row or through the APS batch service: the rows APS cannot take
+    /// are shown invalid while it is chosen, and the count and money to confirm follow.
+    fn choose_via(&mut self, via_aps: bool) {
+        if via_aps && !self.via_aps {
+            if let Some(checked) = &mut self.checked {
+                self.row_by_row = Some(checked.clone());
+                let refused = crate::service::batch::via_aps::aps_problems(&mut checked.plan);
+                checked.problems.extend(refused);
+            }
+        } else if !via_aps && let Some(original) = self.row_by_row.take() {
+            self.checked = Some(original);
+        }
+        self.via_aps = via_aps;
+        let rows = self.checked.iter().flat_map(|c| c.plan.rows.iter()).filter(|r| r.job.is_ok());
+        let money: Vec<_> =
+            rows.clone().filter_map(|r| r.amount).map(|m| (m.currency(), m.minor_units())).collect();
+        self.ready = (rows.count(), totals_text(money));
     }
 
     fn open_ui(&mut self, ui: &mut Ui, env: &Env<'_>) {
@@ -267,16 +312,17 @@ impl BatchScreen {
         for problem in checked.problems.iter().take(SHOWN_ROWS) {
             ui.label(RichText::new(problem).color(theme::ERROR_TEXT));
         }
-        let ready = checked.plan.rows.iter().filter(|r| r.job.is_ok()).count();
-        let label = format!("Run {ready} rows ({})...", checked.totals);
+        let mut via_aps = self.via_aps;
+        via_ui(ui, &mut via_aps, checked.aps_batch);
+        let (ready, totals) = self.ready.clone();
+        let label = format!("Run {ready} row{} ({totals})...", if ready == 1 { "" } else { "s" });
         let run =
             ui.add_enabled(ready > 0 && !self.run.busy(), egui::Button::new(RichText::new(label).strong()));
         if std::mem::take(&mut self.focus_run) {
             run.request_focus();
         }
         if run.clicked() {
-            let confirm =
-                RunConfirm { rows: ready, summary: checked.summary.clone(), totals: checked.totals.clone() };
+            let confirm = RunConfirm { rows: ready, summary: checked.summary.clone(), totals, via_aps };
             self.flow.confirm(ui, confirm);
         }
         ui.add_space(theme::ROW_GAP);
@@ -294,6 +340,9 @@ impl BatchScreen {
                 ui.end_row();
             }
         });
+        if via_aps != self.via_aps {
+            self.choose_via(via_aps);
+        }
     }
 
     fn progress_ui(&mut self, ui: &mut Ui) {
@@ -318,8 +367,9 @@ impl BatchScreen {
             );
         }
         ui.horizontal(|ui| {
+            // APS runs the rows of a batch it processes: there is nothing to pause here.
             let label = if paused { "Go on" } else { "Pause" };
-            if ui.add_enabled(!stopping, egui::Button::new(label)).clicked() {
+            if !self.via_aps && ui.add_enabled(!stopping, egui::Button::new(label)).clicked() {
                 self.pause.store(!paused, Ordering::SeqCst);
             }
             let label = if stopping { "Stopping: the rows in flight are settling..." } else { "Stop" };
@@ -393,14 +443,13 @@ impl Screen for BatchScreen {
         }
         if let Phase::Confirming(confirm) = self.flow.phase() {
             let rows = format!("{} rows will be sent: {}", confirm.rows, confirm.summary);
-            let shown = RunConfirmation {
-                question: "Run this batch?",
-                money: &confirm.totals,
-                lines: &[
-                    &rows,
-                    "Each row is sent once; a row in doubt is checked with APS, never sent again blindly.",
-                ],
+            let how = if confirm.via_aps {
+                "As one file through the APS batch service, under one batch reference: never uploaded twice; each row is booked from APS's results."
+            } else {
+                "Each row is sent once; a row in doubt is checked with APS, never sent again blindly."
             };
+            let shown =
+                RunConfirmation { question: "Run this batch?", money: &confirm.totals, lines: &[&rows, how] };
             match run_confirm_ui(ui, id("confirm"), env.profile, &shown) {
                 Some(ConfirmChoice::Confirm) => self.start(env),
                 Some(ConfirmChoice::Back) => {
@@ -417,5 +466,23 @@ impl Screen for BatchScreen {
 
     fn opened(&mut self, _ctx: &egui::Context) {
         self.focus_open = true;
+    }
+}
+
+/// How the file is sent: row by row from this terminal, or as one file through the APS batch
+/// service. A file already on its way through APS (`aps_batch`) is finished there.
+fn via_ui(ui: &mut Ui, via_aps: &mut bool, aps_batch: Option<i64>) {
+    ui.horizontal(|ui| {
+        ui.label("Send");
+        ui.add_enabled_ui(aps_batch.is_none(), |ui| {
+            ui.selectable_value(via_aps, false, "row by row from this terminal");
+            ui.selectable_value(via_aps, true, "as one file through the APS batch service");
+        });
+    });
+    if let Some(id) = aps_batch {
+        let words = format!(
+            "This file is on its way through the APS batch service as batch {id}: running it again finishes that batch there."
+        );
+        ui.label(RichText::new(words).color(theme::ATTENTION));
     }
 }
