@@ -37,17 +37,17 @@ pub fn aps_problems(plan: &mut BatchPlan) -> Vec<String> {
         let Ok(job) = &row.job else { continue };
         let problem = if job.op == Operation::Authorization {
             Some(format!(
-                "row {}: operation '{}' cannot go through the APS batch service: run the file without --via aps",
+                "row {}: operation '{}' cannot go through the APS batch service: send the file row by row instead (without --via aps)",
                 row.row, row.operation
             ))
         } else if job.op == Operation::Purchase && job.agreement_id.trim().is_empty() {
             Some(format!(
-                "row {}: agreement_id is empty: a sale through the APS batch service is a recurring charge of the saved card and needs the customer's agreement id (or run the file without --via aps)",
+                "row {}: agreement_id is empty: a sale through the APS batch service is a recurring charge of the saved card and needs the customer's agreement id (or send the file row by row, without --via aps)",
                 row.row
             ))
         } else if !named.insert(job.merchant_reference.clone()) {
             Some(format!(
-                "row {}: merchant_reference '{}' is named by an earlier row, and the APS batch service keeps no order between rows: run the file without --via aps",
+                "row {}: merchant_reference '{}' is named by an earlier row, and the APS batch service keeps no order between rows: send the file row by row instead (without --via aps)",
                 row.row, job.merchant_reference
             ))
         } else {

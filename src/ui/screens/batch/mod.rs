@@ -442,7 +442,7 @@ impl Screen for BatchScreen {
             self.preview_ui(ui);
         }
         if let Phase::Confirming(confirm) = self.flow.phase() {
-            let rows = format!("{} rows will be sent: {}", confirm.rows, confirm.summary);
+            let rows = format!("{} rows will be sent. The file: {}", confirm.rows, confirm.summary);
             let how = if confirm.via_aps {
                 "As one file through the APS batch service, under one batch reference: never uploaded twice; each row is booked from APS's results."
             } else {
