@@ -14,9 +14,11 @@ use serde_json::Value;
 use std::fmt;
 
 mod advice;
+mod link;
 mod status;
 mod texts;
 use advice::{advice, default_next_step};
+pub use link::{LinkState, describe_link};
 pub use status::{OrderStatus, StatusAnswer, interpret_check_status};
 pub use texts::{UNKNOWN_MESSAGE, UNKNOWN_STATUS, message_text, message_text_ar, status_text};
 

@@ -8,10 +8,9 @@ use super::{Ctx, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::Operation;
 use crate::aps::command::{ChargeKind, Command, Notification, PaymentLink};
 use crate::aps::money::{Currency, Money};
-use crate::aps::response::{Kind, StatusAnswer, Verdict};
+use crate::aps::response::{Kind, Verdict};
 use crate::journal::{
-    Channel, LinkRow, LinkStatus, NewLink, NewOrder, OpId, OpResult, OpState, OrderKind, OrderState,
-    OrderUpdate, PaymentMethod,
+    Channel, NewLink, NewOrder, OpId, OpResult, OpState, OrderKind, OrderState, OrderUpdate, PaymentMethod,
 };
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 
@@ -233,75 +232,5 @@ impl Service {
             ..Default::default()
         };
         self.record(move |j| j.record_outcome(op_id, &result, &update)).await
-    }
-
-    /// Payment links of a profile, after asking APS about every open one.
-    ///
-    /// # Errors
-    /// Profile or journal failure.
-    pub async fn refresh_links(&self, profile: &str) -> Result<Vec<LinkRow>, ServiceError> {
-        let ctx = self.ctx(profile).await?;
-        let p = profile.to_owned();
-        let open = self.journal(move |j| j.links(Some(&p), Some(LinkStatus::Open))).await?;
-        for link in open {
-            let answer = self.query_status(&ctx, &link.merchant_reference, None, None).await?;
-            let status = match &answer {
-                StatusAnswer::Found(s) if s.authorized_minor > 0 || s.captured_minor > 0 => {
-                    let update = OrderUpdate {
-                        state: Some(OrderState::from_amounts(
-                            s.authorized_minor,
-                            s.captured_minor,
-                            s.refunded_minor,
-                            false,
-                        )),
-                        authorized_minor: Some(s.authorized_minor),
-                        captured_minor: Some(s.captured_minor),
-                        refunded_minor: Some(s.refunded_minor),
-                        fort_id: s.fort_id.clone(),
-                        last_response_code: Some(s.transaction_code.clone()),
-                        last_message: Some(s.transaction_message.clone()),
-                        ..Default::default()
-                    };
-                    let (p, r) = (profile.to_owned(), link.merchant_reference.clone());
-                    self.journal(move |j| j.update_order(&p, &r, &update)).await?;
-                    Some(LinkStatus::Paid)
-                }
-                // Expired and unpaid only on APS's word, twice: no such order, or an order without
-                // money, well after the link's expiry (a payment made at the last moment may take
-                // a while), and again a little later.
-                StatusAnswer::NotFound | StatusAnswer::Found(_) if self.link_expired(&link).await? => {
-                    let (p, r) = (profile.to_owned(), link.merchant_reference.clone());
-                    let update = OrderUpdate {
-                        state: Some(OrderState::NotSent),
-                        last_message: Some("payment link expired unpaid".into()),
-                        ..Default::default()
-                    };
-                    self.journal(move |j| j.update_order(&p, &r, &update)).await?;
-                    Some(LinkStatus::Expired)
-                }
-                _ => None,
-            };
-            if let Some(status) = status {
-                let (p, r) = (profile.to_owned(), link.merchant_reference.clone());
-                self.journal(move |j| j.update_link_status(&p, &r, status)).await?;
-            }
-        }
-        let p = profile.to_owned();
-        self.journal(move |j| j.links(Some(&p), None)).await
-    }
-
-    /// Whether an open link APS has just shown unpaid may be declared expired: its expiry plus
-    /// the in-flight window has passed, and an earlier unpaid answer after that lies at least
-    /// the confirmation delay back. Notes this answer for the next check otherwise.
-    async fn link_expired(&self, link: &LinkRow) -> Result<bool, ServiceError> {
-        let now = Utc::now();
-        let grace = ChronoDuration::from_std(self.settings().in_flight_window).unwrap_or_default();
-        if now < link.expires_at + grace {
-            return Ok(false);
-        }
-        let (p, r) = (link.profile.clone(), link.merchant_reference.clone());
-        let first = self.journal(move |j| j.note_link_unpaid(&p, &r, now)).await?;
-        let confirm = ChronoDuration::from_std(self.settings().not_found_confirm).unwrap_or_default();
-        Ok(now - first >= confirm)
     }
 }

@@ -9,7 +9,9 @@ use crate::aps::Operation;
 use crate::aps::command::{Capture, Command, Refund, Void};
 use crate::aps::money::{Money, format_minor};
 use crate::aps::response::{Kind, StatusAnswer, Verdict};
-use crate::journal::{MaintenanceIntent, NewOperation, OpResult, OpState, OrderRow, OrderState, OrderUpdate};
+use crate::journal::{
+    MaintenanceIntent, NewOperation, OpResult, OpState, OrderKind, OrderRow, OrderState, OrderUpdate,
+};
 use chrono::Utc;
 
 /// What APS says about an order right now, next to what the journal had.
@@ -268,6 +270,15 @@ impl Service {
         progress.report(Stage::Sending);
         let fort_id = order.as_ref().and_then(|o| o.fort_id.clone());
         let answer = self.query_status(&ctx, reference, fort_id, None).await?;
+        if let (StatusAnswer::Found(status) | StatusAnswer::StillUncertain(status), Some(order)) =
+            (&answer, &order)
+            && order.kind == OrderKind::PaymentLink
+            && !order.state.was_approved()
+        {
+            // A link nobody has paid yet is a link, not an order in doubt.
+            let verdict = self.link_report(profile, reference, status, order.currency).await?;
+            return Ok(StatusReport { verdict, answer, order: self.order_row(profile, reference).await });
+        }
         if let (StatusAnswer::Found(status), Some(order)) = (&answer, &order)
             && !order.state.needs_reconciliation()
             && order.state.was_approved()

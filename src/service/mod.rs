@@ -18,6 +18,7 @@ mod first_answer;
 mod guard;
 pub mod handle;
 pub mod lease;
+mod link_status;
 mod links;
 mod lookup;
 mod maintenance;

@@ -133,6 +133,7 @@ mod cards;
 mod engine;
 mod faults;
 mod http;
+mod link_controls;
 mod multipart;
 mod payments;
 mod state;
@@ -448,14 +449,6 @@ impl SimHandle {
     /// The last API requests received (at most 10,000), oldest first.
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.shared.log.list()
-    }
-
-    /// The customer paid the link (with the demo Visa card).
-    ///
-    /// # Errors
-    /// [`SimError::LinkNotFound`], [`SimError::LinkAlreadyPaid`], [`SimError::LinkExpired`].
-    pub fn mark_link_paid(&self, payment_link_id: &str) -> Result<OrderView, SimError> {
-        self.shared.engine.mark_link_paid(payment_link_id)
     }
 
     /// Stops accepting, closes every connection and waits for the server task to end.

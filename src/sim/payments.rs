@@ -353,6 +353,11 @@ impl Engine {
                     None => return answer(req, "11", "036"),
                 }
             }
+            // A link nobody paid before its expiry answers 115 (spec 5.2: expired invoice
+            // payment link; whether APS says so in CHECK_STATUS is UNKNOWN).
+            None if order.link.as_ref().is_some_and(|l| !l.paid && link_expired(&l.expires)) => {
+                (order.last_status.clone(), "115".to_owned())
+            }
             None => (order.last_status.clone(), order.last_message.clone()),
         };
         let mut out = answer(req, "12", "000");
@@ -381,6 +386,11 @@ impl Engine {
         }
         out
     }
+}
+
+/// Whether a link's `request_expiry_date` (RFC 3339) has passed.
+pub(super) fn link_expired(expires: &str) -> bool {
+    chrono::DateTime::parse_from_rfc3339(expires).is_ok_and(|at| at < chrono::Utc::now())
 }
 
 /// The answer to a charge just recorded as `order`: its code, and the order and card facts APS

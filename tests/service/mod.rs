@@ -12,5 +12,6 @@ mod flows;
 mod harden;
 mod hardening;
 mod http2;
+mod link_status;
 pub mod rig;
 mod tls;

@@ -86,10 +86,7 @@ impl Engine {
             if link.paid {
                 return (Err(SimError::LinkAlreadyPaid(id.to_owned())), false);
             }
-            let expired = chrono::DateTime::parse_from_rfc3339(&link.expires)
-                .map(|expires| expires < chrono::Utc::now())
-                .unwrap_or(false);
-            if expired {
+            if super::link_expired(&link.expires) {
                 return (Err(SimError::LinkExpired(id.to_owned())), false);
             }
             link.paid = true;
@@ -114,6 +111,37 @@ impl Engine {
             match view {
                 Some(view) => (Ok(view), true),
                 None => (Err(SimError::LinkNotFound(id.to_owned())), true),
+            }
+        })
+    }
+
+    /// The customer tried to pay a link and the issuer declined the card: the order's last
+    /// transaction is a declined purchase (or authorization); the link stays open to pay again.
+    pub(crate) fn decline_link_payment(&self, id: &str) -> Result<OrderView, SimError> {
+        self.with_state(|st| {
+            let reference = st.by_link.get(id).cloned().unwrap_or_default();
+            let Some(order) = st.orders.get_mut(&reference).filter(|o| o.link.is_some()) else {
+                return (Err(SimError::LinkNotFound(id.to_owned())), false);
+            };
+            if order.link.as_ref().is_some_and(|l| l.paid) {
+                return (Err(SimError::LinkAlreadyPaid(id.to_owned())), false);
+            }
+            order.last_status = if order.kind == OrderKind::Purchase { "13" } else { "03" }.into();
+            order.last_message = "666".into();
+            (Ok(order.view()), true)
+        })
+    }
+
+    /// The link's expiry passes now, unpaid (the customer never came).
+    pub(crate) fn expire_link(&self, id: &str) -> Result<(), SimError> {
+        self.with_state(|st| {
+            let reference = st.by_link.get(id).cloned().unwrap_or_default();
+            match st.orders.get_mut(&reference).and_then(|o| o.link.as_mut()) {
+                Some(link) => {
+                    link.expires = (chrono::Utc::now() - chrono::Duration::seconds(1)).to_rfc3339();
+                    (Ok(()), true)
+                }
+                None => (Err(SimError::LinkNotFound(id.to_owned())), false),
             }
         })
     }

@@ -1,0 +1,132 @@
+//! Where a payment link stands at APS, and what the journal learns from each answer: open and
+//! not paid yet, paid (the order takes APS's amounts and Fort ID), expired, or a payment attempt
+//! declined while the link stays open. Used by the Status screen and `status` for one link
+//! order, and by the Payment link screen for every open link (`refresh_links`).
+
+use super::{Service, ServiceError};
+use crate::aps::money::{Currency, format_minor};
+use crate::aps::response::{LinkState, OrderStatus, StatusAnswer, Verdict, describe_link};
+use crate::journal::{LinkRow, LinkStatus, OrderState, OrderUpdate};
+use chrono::{Duration as ChronoDuration, Utc};
+
+/// What the journal records of a link answer: every answer's code and message; the money and
+/// the Fort ID once paid; the order closed once expired.
+fn link_update(status: &OrderStatus, state: LinkState) -> (OrderUpdate, Option<LinkStatus>) {
+    let mut update = OrderUpdate {
+        last_response_code: (!status.transaction_code.is_empty()).then(|| status.transaction_code.clone()),
+        last_message: (!status.transaction_message.is_empty()).then(|| status.transaction_message.clone()),
+        ..Default::default()
+    };
+    let link = match state {
+        LinkState::Paid => {
+            update.state = Some(OrderState::from_amounts(
+                status.authorized_minor,
+                status.captured_minor,
+                status.refunded_minor,
+                false,
+            ));
+            update.authorized_minor = Some(status.authorized_minor);
+            update.captured_minor = Some(status.captured_minor);
+            update.refunded_minor = Some(status.refunded_minor);
+            update.fort_id.clone_from(&status.fort_id);
+            Some(LinkStatus::Paid)
+        }
+        LinkState::Expired => {
+            update.state = Some(OrderState::NotSent);
+            update.last_message = Some("payment link expired unpaid".into());
+            Some(LinkStatus::Expired)
+        }
+        LinkState::Open | LinkState::AttemptDeclined | LinkState::Unclear => None,
+    };
+    (update, link)
+}
+
+impl Service {
+    /// Records what a CHECK_STATUS answer says of a payment link order, and returns its state.
+    pub(super) async fn apply_link_answer(
+        &self,
+        profile: &str,
+        reference: &str,
+        status: &OrderStatus,
+    ) -> Result<LinkState, ServiceError> {
+        let state = status.link_state();
+        let (update, link) = link_update(status, state);
+        let (p, r) = (profile.to_owned(), reference.to_owned());
+        self.journal(move |j| {
+            j.update_order(&p, &r, &update)?;
+            match link {
+                Some(link) => j.update_link_status(&p, &r, link),
+                None => Ok(()),
+            }
+        })
+        .await?;
+        Ok(state)
+    }
+
+    /// The words for a link order's status answer, after recording it.
+    pub(super) async fn link_report(
+        &self,
+        profile: &str,
+        reference: &str,
+        status: &OrderStatus,
+        currency: Currency,
+    ) -> Result<Verdict, ServiceError> {
+        let state = self.apply_link_answer(profile, reference, status).await?;
+        Ok(describe_link(status, state, &|minor| format!("{currency} {}", format_minor(minor, currency))))
+    }
+
+    /// Payment links of a profile, after asking APS about every open one.
+    ///
+    /// # Errors
+    /// Profile or journal failure.
+    pub async fn refresh_links(&self, profile: &str) -> Result<Vec<LinkRow>, ServiceError> {
+        let ctx = self.ctx(profile).await?;
+        let p = profile.to_owned();
+        let open = self.journal(move |j| j.links(Some(&p), Some(LinkStatus::Open))).await?;
+        for link in open {
+            let reference = link.merchant_reference.clone();
+            let state = match self.query_status(&ctx, &reference, None, None).await? {
+                StatusAnswer::Found(s) | StatusAnswer::StillUncertain(s) => {
+                    Some(self.apply_link_answer(profile, &reference, &s).await?)
+                }
+                StatusAnswer::NotFound => None,
+                // The question did not get through: ask again next time.
+                StatusAnswer::QueryFailed(_) => continue,
+            };
+            // Expired and unpaid on APS's word alone when it says so (115); otherwise only when
+            // APS still shows no payment (or no order) well after the link's expiry (a payment
+            // made at the last moment may take a while), and again a little later.
+            let unpaid = matches!(state, None | Some(LinkState::Open | LinkState::AttemptDeclined));
+            if unpaid && self.link_expired(&link).await? {
+                let (p, r) = (profile.to_owned(), reference);
+                let update = OrderUpdate {
+                    state: Some(OrderState::NotSent),
+                    last_message: Some("payment link expired unpaid".into()),
+                    ..Default::default()
+                };
+                self.journal(move |j| {
+                    j.update_order(&p, &r, &update)?;
+                    j.update_link_status(&p, &r, LinkStatus::Expired)
+                })
+                .await?;
+            }
+        }
+        let p = profile.to_owned();
+        self.journal(move |j| j.links(Some(&p), None)).await
+    }
+
+    /// Whether an open link APS has just shown unpaid may be declared expired: its expiry plus
+    /// the in-flight window has passed, and an earlier unpaid answer after that lies at least
+    /// the confirmation delay back. Notes this answer for the next check otherwise.
+    async fn link_expired(&self, link: &LinkRow) -> Result<bool, ServiceError> {
+        let now = Utc::now();
+        let grace = ChronoDuration::from_std(self.settings().in_flight_window).unwrap_or_default();
+        if now < link.expires_at + grace {
+            return Ok(false);
+        }
+        let (p, r) = (link.profile.clone(), link.merchant_reference.clone());
+        let first = self.journal(move |j| j.note_link_unpaid(&p, &r, now)).await?;
+        let confirm = ChronoDuration::from_std(self.settings().not_found_confirm).unwrap_or_default();
+        Ok(now - first >= confirm)
+    }
+}

@@ -1,0 +1,32 @@
+//! What the customer does with a payment link, for tests and demos: pay it, have the card
+//! declined, or let it expire.
+
+use super::{OrderView, SimError, SimHandle};
+
+impl SimHandle {
+    /// The customer paid the link (with the demo Visa card).
+    ///
+    /// # Errors
+    /// [`SimError::LinkNotFound`], [`SimError::LinkAlreadyPaid`], [`SimError::LinkExpired`].
+    pub fn mark_link_paid(&self, payment_link_id: &str) -> Result<OrderView, SimError> {
+        self.shared.engine.mark_link_paid(payment_link_id)
+    }
+
+    /// The customer tried to pay the link and the card was declined (`13666`); the link stays
+    /// open and can still be paid.
+    ///
+    /// # Errors
+    /// [`SimError::LinkNotFound`], [`SimError::LinkAlreadyPaid`].
+    pub fn decline_link_payment(&self, payment_link_id: &str) -> Result<OrderView, SimError> {
+        self.shared.engine.decline_link_payment(payment_link_id)
+    }
+
+    /// The link's expiry passes now, unpaid: CHECK_STATUS answers `48115` for it and it can no
+    /// longer be paid.
+    ///
+    /// # Errors
+    /// [`SimError::LinkNotFound`].
+    pub fn expire_link(&self, payment_link_id: &str) -> Result<(), SimError> {
+        self.shared.engine.expire_link(payment_link_id)
+    }
+}
