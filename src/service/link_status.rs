@@ -63,16 +63,17 @@ impl Service {
         Ok(state)
     }
 
-    /// The words for a link order's status answer, after recording it.
+    /// The words for a link order's status answer, after recording it, with the link's state.
     pub(super) async fn link_report(
         &self,
         profile: &str,
         reference: &str,
         status: &OrderStatus,
         currency: Currency,
-    ) -> Result<Verdict, ServiceError> {
+    ) -> Result<(Verdict, LinkState), ServiceError> {
         let state = self.apply_link_answer(profile, reference, status).await?;
-        Ok(describe_link(status, state, &|minor| format!("{currency} {}", format_minor(minor, currency))))
+        let money = |minor| format!("{currency} {}", format_minor(minor, currency));
+        Ok((describe_link(status, state, &money), state))
     }
 
     /// Payment links of a profile, after asking APS about every open one.

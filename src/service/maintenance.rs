@@ -8,7 +8,7 @@ use super::{Ctx, Field, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::Operation;
 use crate::aps::command::{Capture, Command, Refund, Void};
 use crate::aps::money::{Money, format_minor};
-use crate::aps::response::{Kind, StatusAnswer, Verdict};
+use crate::aps::response::{Kind, LinkState, StatusAnswer, Verdict};
 use crate::journal::{
     MaintenanceIntent, NewOperation, OpResult, OpState, OrderKind, OrderRow, OrderState, OrderUpdate,
 };
@@ -20,6 +20,8 @@ pub struct StatusReport {
     pub verdict: Verdict,
     pub answer: StatusAnswer,
     pub order: Option<OrderRow>,
+    /// Where the link stands, when the order is a payment link nobody had paid.
+    pub link: Option<LinkState>,
 }
 
 impl Service {
@@ -276,8 +278,9 @@ impl Service {
             && !order.state.was_approved()
         {
             // A link nobody has paid yet is a link, not an order in doubt.
-            let verdict = self.link_report(profile, reference, status, order.currency).await?;
-            return Ok(StatusReport { verdict, answer, order: self.order_row(profile, reference).await });
+            let (verdict, link) = self.link_report(profile, reference, status, order.currency).await?;
+            let order = self.order_row(profile, reference).await;
+            return Ok(StatusReport { verdict, answer, order, link: Some(link) });
         }
         if let (StatusAnswer::Found(status), Some(order)) = (&answer, &order)
             && !order.state.needs_reconciliation()
@@ -302,7 +305,7 @@ impl Service {
             self.journal(move |j| j.update_order(&p, &r, &update)).await?;
         }
         let verdict = describe_status(&answer, order.as_ref().map(|o| o.currency));
-        Ok(StatusReport { verdict, answer, order: self.order_row(profile, reference).await })
+        Ok(StatusReport { verdict, answer, order: self.order_row(profile, reference).await, link: None })
     }
 
     /// Settles the open operations of one order (the Status screen's "resolve").

@@ -46,6 +46,8 @@ pub const DEMO_FG: Color32 = Color32::WHITE;
 pub const APPROVED: Color32 = Color32::from_rgb(0x1B, 0x7F, 0x3A);
 pub const DECLINED: Color32 = Color32::from_rgb(0xB0, 0x00, 0x20);
 pub const ATTENTION: Color32 = Color32::from_rgb(0xB3, 0x5C, 0x00);
+/// Neither good nor bad news: a payment link still waiting for the customer.
+pub const INFO: Color32 = Color32::from_rgb(0x3A, 0x7B, 0xD5);
 /// Text under a field that explains what is wrong with it.
 pub const ERROR_TEXT: Color32 = Color32::from_rgb(0xC6, 0x28, 0x28);
 /// Quiet helper text (hints, what a field accepts); mid grey, readable on dark and light.

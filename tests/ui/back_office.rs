@@ -345,3 +345,26 @@ fn settings_show_secrets_only_as_set_and_test_the_connection() {
     settle(&mut harness);
     assert!(shows(&harness, "Card wipe must be 30 to 3600 seconds"));
 }
+
+#[test]
+fn status_shows_an_unpaid_payment_link_as_open_not_as_in_doubt() {
+    let ui = UiRig::new();
+    let draft = moto_terminal::service::LinkDraft {
+        amount: "300.00".into(),
+        currency: "AED".into(),
+        customer_email: "buyer@example.com".into(),
+        merchant_reference: "UI-LINK-1".into(),
+        ..Default::default()
+    };
+    ui.rt
+        .block_on(ui.rig.service.payment_link(PROFILE, draft, &moto_terminal::service::Progress::none()))
+        .unwrap();
+    let mut harness = ui.app(FakeDialogs::default());
+    open(&mut harness, ScreenId::Status);
+    type_into(&mut harness, "Order reference", "UI-LINK-1");
+    harness.key_press(Key::Enter);
+    wait_for_text(&mut harness, "Payment link open, not paid yet");
+    assert!(shows(&harness, "Open, not paid yet"), "told as a link waiting for the customer");
+    assert!(!shows(&harness, "Needs attention") && !shows(&harness, "Approved"));
+    assert!(shows(&harness, "None: every order's outcome is known."), "not an order in doubt");
+}

@@ -4,13 +4,15 @@
 
 use super::{Call, Screen};
 use crate::aps::money::Currency;
-use crate::aps::response::StatusAnswer;
+use crate::aps::response::{LinkState, StatusAnswer};
 use crate::service::{OrderKind, OrderState, Outcome, ServiceError, StatusReport, Unresolved};
 use crate::ui::env::{AppCommand, Env, ScreenId};
 use crate::ui::format::{local_minute, money_text, not_sent};
 use crate::ui::theme;
 use crate::ui::widgets::field::{Note, TextField, capitalise};
-use crate::ui::widgets::outcome::{OutcomeView, outcome_ui, outcome_view, progress_view, verdict_view};
+use crate::ui::widgets::outcome::{
+    OutcomeKind, OutcomeView, outcome_ui, outcome_view, progress_view, verdict_view,
+};
 use crate::ui::widgets::table::{key_values, striped_table};
 use egui::{Id, Key, RichText, Ui};
 
@@ -145,6 +147,9 @@ impl StatusScreen {
             match answer {
                 Ok(report) => {
                     let mut view = verdict_view(&report.verdict);
+                    if report.link == Some(LinkState::Open) {
+                        view.kind = OutcomeKind::LinkOpen;
+                    }
                     view.merchant_reference = Some(self.reference.trim().to_owned());
                     let mut lines = answer_lines(&report.answer, report.order.as_ref().map(|o| o.currency));
                     if let Some(order) = &report.order {

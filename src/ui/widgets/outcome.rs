@@ -33,6 +33,8 @@ pub enum OutcomeKind {
     /// APS has no record of it: nothing shows as charged; it is sent again only with the same
     /// reference.
     NoRecord,
+    /// A payment link waiting for the customer: nothing wrong, nothing paid yet.
+    LinkOpen,
 }
 
 impl OutcomeKind {
@@ -47,12 +49,14 @@ impl OutcomeKind {
             Self::NeedsAttention => "Needs attention",
             Self::NotSent => "Not sent",
             Self::NoRecord => "No record at APS",
+            Self::LinkOpen => "Open, not paid yet",
         }
     }
 
     fn color(&self) -> egui::Color32 {
         match self {
             Self::Approved => theme::APPROVED,
+            Self::LinkOpen => theme::INFO,
             Self::Declined | Self::Refused => theme::DECLINED,
             Self::Sending
             | Self::Reconciling { .. }
