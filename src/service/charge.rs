@@ -259,6 +259,14 @@ impl Service {
                 "a recurring charge uses the customer's stored card (token)",
             ));
         }
+        // APS needs the agreement the customer set up for merchant-initiated charges (spec 3.4);
+        // sent without one, it refuses the request. Say so before anything is recorded.
+        if draft.recurring && draft.agreement_id.as_deref().and_then(non_empty).is_none() {
+            return Err(ServiceError::invalid(
+                Field::AgreementId,
+                "a recurring charge needs the customer's agreement id with APS: add it to the agreement in Recurring (moto-terminal recurring add --agreement-id)",
+            ));
+        }
         // Recurring charges are PURCHASE only (spec 3.4).
         let kind = if draft.recurring { ChargeKind::Sale } else { draft.kind };
         let command = Command::Charge(Charge {

@@ -424,3 +424,27 @@ async fn a_merchant_reference_used_before_is_refused_naming_the_field() {
     assert!(matches!(&err, ServiceError::Invalid { field: Field::MerchantReference, .. }), "{err:?}");
     assert_eq!(rig.sim.money_movements().len(), 1, "only the first charge moved money");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recurring_charge_without_an_agreement_id_is_refused_before_anything_is_sent() {
+    let rig = Rig::new().await;
+    let agreement = moto_terminal::service::AgreementDraft {
+        token_name: "DEMO-MC-2346".into(),
+        agreement_id: String::new(),
+        customer_email: "member@example.com".into(),
+        customer_name: String::new(),
+        amount: "15.00".into(),
+        currency: "AED".into(),
+        interval_days: 30,
+        first_due: String::new(),
+    };
+    rig.service.add_agreement(PROFILE, agreement).await.unwrap();
+    let results = rig.service.run_due_recurring(PROFILE, &none()).await.unwrap();
+    let Err(ServiceError::Invalid { field, message }) = &results[0] else {
+        panic!("refused locally, not sent to APS: {results:?}");
+    };
+    assert_eq!(*field, Field::AgreementId);
+    assert!(message.contains("agreement id"), "{message}");
+    assert!(rig.sim.requests().is_empty(), "nothing went to APS");
+    assert_eq!(rig.journal.count(&Default::default()).unwrap(), 0, "nothing was recorded");
+}
