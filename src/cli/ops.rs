@@ -8,7 +8,7 @@ pub use stored::{LinkCommand, RecurringCommand, TokenCommand, link, recurring, t
 
 use super::{Exit, read_stdin_json};
 use crate::aps::command::ChargeKind;
-use crate::aps::response::Kind;
+use crate::aps::response::{Kind, StatusAnswer};
 use crate::service::{
     CardDraft, Channel, ChargeDraft, OrderRow, Outcome, PaymentDraft, Progress, Service, ServiceError,
 };
@@ -225,6 +225,11 @@ pub async fn status(service: &Service, profile: String, args: ReferenceArgs) -> 
     println!("{}: {}", args.reference, v.headline);
     if !v.explanation.is_empty() {
         println!("  {}", v.explanation);
+    }
+    if let StatusAnswer::Found(s) | StatusAnswer::StillUncertain(s) = &report_.answer
+        && let Some(issuer) = s.issuer_words()
+    {
+        println!("  card network: {issuer}");
     }
     if let Some(order) = &report_.order {
         println!("  journal: {}", order_line(order));

@@ -26,7 +26,8 @@ impl Service {
             merchant_reference: reference.to_owned(),
             fort_id,
             maintenance_reference,
-            third_party_codes: false,
+            // Documented for CHECK_STATUS (spec 3.8): the issuer's reason for a decline.
+            third_party_codes: true,
         });
         let (_, reading) = self.exchange(ctx, &command).await?;
         Ok(match reading {

@@ -1,6 +1,7 @@
-//! A payment link seen from Status, `status` and the Payment link screen: open and not paid yet
-//! (not an order in doubt), paid (the order takes APS's money and Fort ID), a declined attempt
-//! (the link stays open), and every answer recorded in the journal.
+//! Status in words. A payment link seen from Status, `status` and the Payment link screen: open
+//! and not paid yet (not an order in doubt), paid (the order takes APS's money and Fort ID), a
+//! declined attempt (the link stays open), expired, and every answer recorded in the journal.
+//! And a declined card: the card network's reason, which CHECK_STATUS now asks for.
 
 use super::cli::{CliRig, text};
 use super::rig::{PROFILE, Rig};
@@ -125,4 +126,37 @@ async fn a_link_aps_says_expired_115_is_closed_at_once_and_told_in_words() {
     assert_eq!(link_status(&rig, &reference), LinkStatus::Expired);
     assert!(rig.sim.mark_link_paid(&id).is_err(), "an expired link cannot be paid");
     assert!(rig.service.reconcile(Some(PROFILE), &Progress::none()).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_says_why_the_issuer_declined_a_card() {
+    let rig = CliRig::new("issuer").await;
+    let p = rig.profile.clone();
+    let charge = rig
+        .run(&[
+            "charge",
+            "--profile",
+            &p,
+            "--token",
+            "DEMO-VISA-0001",
+            "--amount",
+            "10.51",
+            "--currency",
+            "AED",
+            "--email",
+            "a@example.com",
+            "--reference",
+            "CLI-NSF-1",
+        ])
+        .await;
+    assert_eq!(charge.status.code(), Some(1), "declined: {}", text(&charge.stderr));
+    let status = rig.run(&["status", "--profile", &p, "--reference", "CLI-NSF-1"]).await;
+    let out = text(&status.stdout);
+    assert!(
+        out.contains("card network: processor INSUFFICIENT_FUNDS, acquirer 51 (insufficient funds)"),
+        "{out}"
+    );
+    let asked =
+        rig.sim.requests().into_iter().filter(|r| r.command.as_deref() == Some("CHECK_STATUS")).count();
+    assert_eq!(asked, 1);
 }

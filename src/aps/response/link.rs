@@ -123,6 +123,8 @@ mod tests {
             authorization_code: None,
             currency: None,
             amounts_reported: true,
+            processor_response_code: None,
+            acquirer_response_code: None,
         }
     }
 

@@ -24,6 +24,13 @@ pub struct OrderStatus {
     /// False when APS left out all three amounts: then only the transaction code speaks.
     #[serde(default)]
     pub amounts_reported: bool,
+    /// The card processor's word on the last transaction (e.g. `APPROVED`, `DECLINED`), when
+    /// asked for with `return_third_party_response_codes`.
+    #[serde(default)]
+    pub processor_response_code: Option<String>,
+    /// The acquirer's (issuer's) code for it (e.g. `00`, `51`): why a card was declined.
+    #[serde(default)]
+    pub acquirer_response_code: Option<String>,
 }
 
 impl OrderStatus {
@@ -42,10 +49,48 @@ impl OrderStatus {
         })
     }
 
+    /// The card network's words on the last transaction, e.g. "processor DECLINED, acquirer 05
+    /// (do not honour)"; `None` when APS sent neither.
+    pub fn issuer_words(&self) -> Option<String> {
+        let processor = self.processor_response_code.as_deref().map(|p| format!("processor {p}"));
+        let acquirer = self.acquirer_response_code.as_deref().map(|a| match acquirer_meaning(a) {
+            Some(meaning) => format!("acquirer {a} ({meaning})"),
+            None => format!("acquirer {a}"),
+        });
+        let words: Vec<String> = processor.into_iter().chain(acquirer).collect();
+        (!words.is_empty()).then(|| words.join(", "))
+    }
+
     /// The verdict on the order's last transaction, when its operation is known.
     pub fn transaction_verdict(&self) -> Option<Verdict> {
         self.last_operation().map(|op| classify(op, &self.transaction_code))
     }
+}
+
+/// The common ISO 8583 answers an acquirer gives for a card (spec 5.2 leaves decline reasons to
+/// `acquirer_response_code`); others are shown as the bare code.
+fn acquirer_meaning(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "00" => "approved",
+        "01" | "02" => "refer to the card issuer",
+        "04" | "07" => "pick up the card",
+        "05" => "do not honour",
+        "12" => "invalid transaction",
+        "13" => "invalid amount",
+        "14" => "invalid card number",
+        "41" => "card reported lost",
+        "43" => "card reported stolen",
+        "51" => "insufficient funds",
+        "54" => "expired card",
+        "55" => "wrong PIN",
+        "57" | "58" => "not permitted for this card",
+        "61" => "over the card's amount limit",
+        "62" => "restricted card",
+        "65" => "over the card's use limit",
+        "91" => "card issuer unavailable",
+        "96" => "system error",
+        _ => return None,
+    })
 }
 
 /// What a CHECK_STATUS answer says about the order.
@@ -154,6 +199,9 @@ pub fn interpret_check_status(response: &Params) -> StatusAnswer {
     let Ok(currency) = text_field(response, "currency", 3) else {
         return unreadable_status("currency");
     };
+    // Only ever shown, never decided on: an unreadable one is left out rather than failing the
+    // whole answer.
+    let third_party = |name| text_field(response, name, 0).ok().flatten().filter(|v| v.len() <= 100);
     let order = OrderStatus {
         transaction_status,
         transaction_code: transaction_code.unwrap_or_default(),
@@ -165,9 +213,57 @@ pub fn interpret_check_status(response: &Params) -> StatusAnswer {
         authorization_code,
         currency,
         amounts_reported,
+        processor_response_code: third_party("processor_response_code"),
+        acquirer_response_code: third_party("acquirer_response_code"),
     };
     match transaction {
         Some(code) if !is_on_hold(&code) => StatusAnswer::Found(order),
         _ => StatusAnswer::StillUncertain(order),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(extra: &[(&str, &str)]) -> Params {
+        let mut p = Params::new();
+        for (k, v) in
+            [("response_code", "12000"), ("transaction_code", "14029"), ("transaction_status", "14")]
+                .iter()
+                .chain(extra)
+        {
+            p.insert((*k).to_owned(), (*v).into());
+        }
+        p
+    }
+
+    fn found(p: &Params) -> OrderStatus {
+        match interpret_check_status(p) {
+            StatusAnswer::Found(s) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_card_networks_codes_are_read_and_told_in_words() {
+        let s = found(&answer(&[
+            ("processor_response_code", "INSUFFICIENT_FUNDS"),
+            ("acquirer_response_code", "51"),
+        ]));
+        assert_eq!(s.processor_response_code.as_deref(), Some("INSUFFICIENT_FUNDS"));
+        assert_eq!(
+            s.issuer_words().as_deref(),
+            Some("processor INSUFFICIENT_FUNDS, acquirer 51 (insufficient funds)")
+        );
+        let unusual = found(&answer(&[("acquirer_response_code", "Q7")]));
+        assert_eq!(unusual.issuer_words().as_deref(), Some("acquirer Q7"), "an unknown code is shown bare");
+        assert_eq!(found(&answer(&[])).issuer_words(), None, "not asked for, nothing shown");
+        // Shown only, never decided on: an unreadable one is left out, the answer still counts.
+        let odd = found(&answer(&[("acquirer_response_code", "")]));
+        assert_eq!(odd.acquirer_response_code, None);
+        let mut long = answer(&[]);
+        long.insert("processor_response_code".into(), "X".repeat(101).into());
+        assert_eq!(found(&long).processor_response_code, None);
     }
 }

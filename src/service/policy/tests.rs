@@ -88,6 +88,8 @@ fn found(code: &str, authorized: u64, captured: u64, refunded: u64) -> StatusAns
         authorization_code: None,
         currency: None,
         amounts_reported: true,
+        processor_response_code: None,
+        acquirer_response_code: None,
     })
 }
 

@@ -82,6 +82,9 @@ fn answer_lines(answer: &StatusAnswer, currency: Option<Currency>) -> Vec<(Strin
             if let Some(fort_id) = &s.fort_id {
                 lines.push(("Fort ID".to_owned(), fort_id.clone()));
             }
+            if let Some(issuer) = s.issuer_words() {
+                lines.push(("Card network".to_owned(), issuer));
+            }
             if matches!(answer, StatusAnswer::StillUncertain(_)) {
                 lines.push((
                     "Final?".to_owned(),
