@@ -84,6 +84,20 @@ fn first_answer_update(
         last_response_code: Some(verdict.code.clone()),
         last_message: text(response, "response_message"),
         masked_card: text(response, "card_number").and_then(|m| MaskedCard::parse(&m).ok()),
+        extra: answer_codes(response),
         ..Default::default()
     }
+}
+
+/// The codes of APS's answer that a receipt or an agent needs later: the issuer's authorization
+/// code, and the card network's own codes when APS sends them (spec 3.2: it may).
+pub(super) fn answer_codes(response: &Params) -> Option<crate::journal::Extra> {
+    let codes: crate::journal::Extra =
+        ["authorization_code", "acquirer_response_code", "processor_response_code"]
+            .into_iter()
+            .filter_map(|name| {
+                text(response, name).filter(|v| v.len() <= 100).map(|v| (name.to_owned(), v.into()))
+            })
+            .collect();
+    (!codes.is_empty()).then_some(codes)
 }

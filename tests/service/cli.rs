@@ -75,7 +75,7 @@ impl CliRig {
         self.run(&args).await
     }
 
-    async fn journal_json(&self, reference: &str) -> serde_json::Value {
+    pub(super) async fn journal_json(&self, reference: &str) -> serde_json::Value {
         let out = self
             .run(&["journal", "--profile", &self.profile, "--reference", reference, "--format", "json"])
             .await;

@@ -1,6 +1,7 @@
 //! The service against the simulator over real HTTP: exactly-once charging under every fault,
 //! crash recovery, the duplicate guard, maintenance rules and the CLI.
 
+mod answers;
 mod batch_aps;
 mod batch_cli;
 mod batch_run;

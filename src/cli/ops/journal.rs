@@ -57,6 +57,9 @@ pub async fn journal(service: &Service, args: JournalArgs) -> Result<(), Exit> {
                     "operator": o.operator,
                     "created_at": o.created_at.to_rfc3339(),
                     "needs_attention": o.needs_attention,
+                    "authorization_code": o.extra.get("authorization_code"),
+                    "acquirer_response_code": o.extra.get("acquirer_response_code"),
+                    "processor_response_code": o.extra.get("processor_response_code"),
                 });
                 println!("{line}");
             }

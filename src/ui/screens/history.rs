@@ -374,7 +374,13 @@ fn detail_lines(order: &OrderRow) -> Vec<(&str, String)> {
         ("Needs attention", order.needs_attention.clone().unwrap_or_default()),
     ];
     for (key, value) in &order.extra {
-        lines.push((key.as_str(), value.as_str().map_or_else(|| value.to_string(), str::to_owned)));
+        let label = match key.as_str() {
+            "authorization_code" => "Authorization code",
+            "acquirer_response_code" => "Acquirer code",
+            "processor_response_code" => "Processor code",
+            other => other,
+        };
+        lines.push((label, value.as_str().map_or_else(|| value.to_string(), str::to_owned)));
     }
     lines
 }
