@@ -122,6 +122,7 @@ impl Service {
             last_response_code: Some(status.transaction_code.clone()),
             last_message: Some(status.transaction_message.clone()),
             needs_attention: Some(None),
+            extra: status_codes(&status),
             ..Default::default()
         };
         let op_id = s.op_id;
@@ -398,4 +399,20 @@ pub fn summary(outcome: &Outcome) -> String {
         Kind::Uncertain => "unknown",
     };
     format!("{} {} {}: {}", outcome.merchant_reference, outcome.operation, kind, outcome.verdict.headline)
+}
+
+/// The answer's codes worth keeping on the order, as a charge's own answer would have given
+/// them: the authorization code, and the card network's codes.
+fn status_codes(status: &OrderStatus) -> Option<crate::journal::Extra> {
+    let codes: crate::journal::Extra = [
+        ("authorization_code", &status.authorization_code),
+        ("acquirer_response_code", &status.acquirer_response_code),
+        ("processor_response_code", &status.processor_response_code),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| {
+        value.as_ref().filter(|v| v.len() <= 100).map(|v| (name.to_owned(), v.clone().into()))
+    })
+    .collect();
+    (!codes.is_empty()).then_some(codes)
 }

@@ -1,7 +1,12 @@
 //! What the journal keeps of APS's answers beyond the verdict: the authorization code a
-//! receipt needs, shown in `journal --format json` and History.
+//! receipt needs and the card network's codes, from a charge's own answer or from the
+//! CHECK_STATUS that settled it, shown in `journal --format json` and History.
 
 use super::cli::{CliRig, text};
+use super::rig::{PROFILE, Rig};
+use moto_terminal::aps::response::Kind;
+use moto_terminal::service::Progress;
+use moto_terminal::sim::{Fault, FaultKind};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_journal_keeps_the_authorization_code_of_an_approved_charge() {
@@ -28,4 +33,18 @@ async fn the_journal_keeps_the_authorization_code_of_an_approved_charge() {
         rig.run(&[&sale[..], &["--amount", "10.51", "--reference", "CLI-AUTH-CODE-2"]].concat()).await;
     assert_eq!(declined.status.code(), Some(1));
     assert!(rig.journal_json("CLI-AUTH-CODE-2").await["authorization_code"].is_null(), "a decline has none");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charge_settled_by_check_status_keeps_the_codes_status_reported() {
+    let rig = Rig::new().await;
+    rig.sim.inject(Fault::new(FaultKind::DropAfterCommit).for_command("PURCHASE"));
+    let outcome =
+        rig.service.charge(rig.token_sale("DEMO-VISA-0001", "33.00"), &Progress::none()).await.unwrap();
+    assert!(outcome.reconciled && outcome.verdict.kind == Kind::Approved, "{:?}", outcome.verdict);
+    let order = rig.journal.order(PROFILE, &outcome.merchant_reference).unwrap().unwrap();
+    let code = order.extra.get("authorization_code").and_then(|v| v.as_str()).unwrap_or_default();
+    assert_eq!(code.len(), 6, "{:?}", order.extra);
+    assert_eq!(order.extra.get("processor_response_code").and_then(|v| v.as_str()), Some("APPROVED"));
+    assert_eq!(order.extra.get("acquirer_response_code").and_then(|v| v.as_str()), Some("00"));
 }
