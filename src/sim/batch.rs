@@ -151,12 +151,18 @@ fn known_reference(st: &State, rows: &[BatchRow]) -> Option<String> {
     })
 }
 
-/// The results file: header, then one quoted row per transaction in line order.
+/// The results file: header, then one quoted row per transaction.
+///
+/// The lines are not in file order: the successful ones come first, then the others (each group
+/// in line order), as a results file gathered by outcome would be. Nothing documents the order,
+/// so a client must match lines by `Line_Number`, never by position.
 pub(crate) fn format_results(results: &[BatchLineResult]) -> String {
     let quote = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
     let mut out = crate::aps::batch::RESULTS_HEADER.join(",");
     out.push('\n');
-    for r in results {
+    let mut ordered: Vec<&BatchLineResult> = results.iter().collect();
+    ordered.sort_by_key(|r| (!r.response_code.ends_with("000"), r.line));
+    for r in ordered {
         let values = [
             r.line.to_string(),
             r.response_code.clone(),

@@ -123,9 +123,10 @@ async fn upload_validate_process_and_read_per_line_results() {
     let rows: Vec<Vec<String>> =
         lines.map(|l| l.split("\",\"").map(|v| v.trim_matches('"').to_owned()).collect()).collect();
     let summary: Vec<(&str, &str)> = rows.iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
+    // Successful lines first: not in file order, so a client must go by Line_Number.
     assert_eq!(
         summary,
-        [("2", "14000"), ("3", "04000"), ("4", "07048"), ("5", "06000"), ("6", "09034"), ("7", "00004")]
+        [("2", "14000"), ("3", "04000"), ("5", "06000"), ("4", "07048"), ("6", "09034"), ("7", "00004")]
     );
     let recurring_row = &rows[0];
     assert_eq!(recurring_row[4], "RECURRING");
