@@ -4,7 +4,7 @@
 //! only the durability differs: nothing is on disk until the whole load commits. The terminal
 //! itself never uses this, since an intent must be synced before its request leaves.
 
-use super::orders::{check_method_fits, insert_order, method_columns};
+use super::orders;
 use super::*;
 
 /// Writes inside one [`Journal::bulk_load`] transaction. Not part of the terminal's API.
@@ -38,32 +38,8 @@ impl BulkLoad<'_> {
     /// # Errors
     /// As [`Journal::record_order_intent`].
     pub fn order_intent(&self, order: &NewOrder) -> Result<OpId, JournalError> {
-        require(Field::Profile, &order.profile)?;
-        require(Field::MerchantReference, &order.merchant_reference)?;
-        require(Field::Operator, &order.operator)?;
-        check_text("operator", Some(&order.operator))?;
-        check_text("customer email", order.customer_email.as_deref())?;
-        check_text("customer name", order.customer_name.as_deref())?;
-        check_text("description", order.description.as_deref())?;
-        let extra = serde_json::Value::Object(order.extra.clone()).to_string();
-        refuse_card_numbers("extra order details", &extra)?;
-        let method = method_columns(&order.method)?;
-        check_method_fits(order)?;
-        let amount = sql_amount(Field::Amount, order.amount.minor_units())?;
-        let order_id = insert_order(self.conn, order, method, &extra, amount)?;
-        let first = NewOperation {
-            profile: order.profile.clone(),
-            merchant_reference: order.merchant_reference.clone(),
-            operation: order.kind.first_operation(),
-            maintenance_reference: None,
-            amount: Some(order.amount),
-            operator: order.operator.clone(),
-            at: order.created_at,
-            note: None,
-            lease: order.lease.clone(),
-            batch_row: order.batch_row.clone(),
-        };
-        insert_operation(self.conn, Some(order_id), &first)
+        let checked = orders::check_new_order(order)?;
+        orders::insert_order_intent(self.conn, order, &checked)
     }
 
     /// As [`Journal::record_operation_intent`] for an operation on an order of the journal.

@@ -95,18 +95,18 @@ impl Journal {
 }
 
 /// An order's first operation, recorded with the order.
-fn first_operation(order: NewOrder) -> NewOperation {
+fn first_operation(order: &NewOrder) -> NewOperation {
     NewOperation {
         operation: order.kind.first_operation(),
         amount: Some(order.amount),
         at: order.created_at,
-        profile: order.profile,
-        merchant_reference: order.merchant_reference,
+        profile: order.profile.clone(),
+        merchant_reference: order.merchant_reference.clone(),
         maintenance_reference: None,
-        operator: order.operator,
+        operator: order.operator.clone(),
         note: None,
-        lease: order.lease,
-        batch_row: order.batch_row,
+        lease: order.lease.clone(),
+        batch_row: order.batch_row.clone(),
     }
 }
 
@@ -137,10 +137,10 @@ pub(super) fn check_new_order(order: &NewOrder) -> Result<CheckedOrder, JournalE
 /// Inserts a checked order in state `pending` and its first operation as an intent.
 pub(super) fn insert_order_intent(
     tx: &Connection,
-    order: NewOrder,
+    order: &NewOrder,
     checked: &CheckedOrder,
 ) -> Result<OpId, JournalError> {
-    let order_id = insert_order(tx, &order, checked.method.clone(), &checked.extra, checked.amount)?;
+    let order_id = insert_order(tx, order, checked.method.clone(), &checked.extra, checked.amount)?;
     insert_operation(tx, Some(order_id), &first_operation(order))
 }
 
@@ -180,9 +180,9 @@ fn operation_intent_in(tx: &Connection, op: &NewOperation) -> Result<OpId, Journ
 }
 
 /// The payment method's columns: token name, masked card, last four digits and fingerprint.
-pub(super) type MethodColumns = (Option<String>, Option<String>, Option<String>, Option<String>);
+type MethodColumns = (Option<String>, Option<String>, Option<String>, Option<String>);
 
-pub(super) fn method_columns(method: &PaymentMethod) -> Result<MethodColumns, JournalError> {
+fn method_columns(method: &PaymentMethod) -> Result<MethodColumns, JournalError> {
     Ok(match method {
         PaymentMethod::Token { token_name, masked_card } => {
             require(Field::TokenName, token_name)?;
@@ -205,7 +205,7 @@ pub(super) fn method_columns(method: &PaymentMethod) -> Result<MethodColumns, Jo
 
 /// A payment link is paid by link, a recurring charge by a stored token, a sale or an
 /// authorization by a token or a keyed card.
-pub(super) fn check_method_fits(order: &NewOrder) -> Result<(), JournalError> {
+fn check_method_fits(order: &NewOrder) -> Result<(), JournalError> {
     let method_fits = match order.kind {
         OrderKind::PaymentLink => matches!(order.method, PaymentMethod::Link),
         OrderKind::Recurring => matches!(order.method, PaymentMethod::Token { .. }),
@@ -229,7 +229,7 @@ pub(super) fn check_method_fits(order: &NewOrder) -> Result<(), JournalError> {
 }
 
 /// Inserts the order row in state `pending`; returns its id.
-pub(super) fn insert_order(
+fn insert_order(
     tx: &Connection,
     order: &NewOrder,
     (token_name, masked_card, last4, fingerprint): MethodColumns,

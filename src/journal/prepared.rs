@@ -95,7 +95,7 @@ impl Journal {
             {
                 return Ok(Err(existing));
             }
-            orders::insert_order_intent(tx, order, &checked).map(Ok)
+            orders::insert_order_intent(tx, &order, &checked).map(Ok)
         }))
     }
 
