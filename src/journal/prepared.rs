@@ -99,7 +99,8 @@ impl Journal {
         }))
     }
 
-    /// Prepares [`Journal::record_outcome`]'s write; it returns the order as the outcome left it.
+    /// Prepares [`Journal::record_outcome`]'s write; it returns the order as the outcome left it
+    /// (`None` if that row cannot be read back: the outcome is recorded all the same).
     ///
     /// # Errors
     /// An update that cannot be stored.
@@ -107,13 +108,13 @@ impl Journal {
         id: OpId,
         result: &OpResult,
         update: &OrderUpdate,
-    ) -> Result<Write<OrderRow>, JournalError> {
+    ) -> Result<Write<Option<OrderRow>>, JournalError> {
         validate_update(update)?;
         let (result, update) = (result.clone(), update.clone());
         // Not synced on its own: see the module docs.
         Ok(Write::new(Durability::Committed, move |tx| {
             let order_id = write_outcome(tx, id, &result, &update)?;
-            order_by_id(tx, order_id)
+            Ok(order_by_id(tx, order_id).ok())
         }))
     }
 }

@@ -46,7 +46,7 @@ impl Service {
             merchant_reference: reference.to_owned(),
             operation: op,
             verdict,
-            order: Some(order),
+            order,
             reconciled: false,
             token_name,
             payment_link: None,
@@ -96,8 +96,32 @@ pub(super) fn answer_codes(response: &Params) -> Option<crate::journal::Extra> {
         ["authorization_code", "acquirer_response_code", "processor_response_code"]
             .into_iter()
             .filter_map(|name| {
-                text(response, name).filter(|v| v.len() <= 100).map(|v| (name.to_owned(), v.into()))
+                text(response, name).filter(|v| worth_keeping(v)).map(|v| (name.to_owned(), v.into()))
             })
             .collect();
     (!codes.is_empty()).then_some(codes)
+}
+
+/// A code to keep: short, plain letters, digits, `_` and `-`, and nothing that could be a card
+/// number (the journal would refuse the whole outcome for it). Anything else is left out: these
+/// codes are for people to read, never decided on.
+pub(super) fn worth_keeping(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 40
+        && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && crate::journal::refuse_card_numbers("code", code).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_plain_short_codes_are_kept() {
+        for kept in ["123456", "A1B2C3", "APPROVED", "INSUFFICIENT_FUNDS", "00"] {
+            assert!(super::worth_keeping(kept), "{kept}");
+        }
+        // A card number would make the journal refuse the whole outcome: it is left out.
+        for left in ["", "4005550000000001", "12 34", "a;b", &"X".repeat(41)] {
+            assert!(!super::worth_keeping(left), "{left}");
+        }
+    }
 }

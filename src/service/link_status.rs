@@ -3,6 +3,7 @@
 //! declined while the link stays open. Used by the Status screen and `status` for one link
 //! order, and by the Payment link screen for every open link (`refresh_links`).
 
+use super::policy::Amounts;
 use super::{Service, ServiceError};
 use crate::aps::money::{Currency, format_minor};
 use crate::aps::response::{LinkState, OrderStatus, StatusAnswer, Verdict, describe_link};
@@ -19,11 +20,12 @@ fn link_update(status: &OrderStatus, state: LinkState) -> (OrderUpdate, Option<L
     };
     let link = match state {
         LinkState::Paid => {
+            let amounts = Amounts::of(status);
             update.state = Some(OrderState::from_amounts(
-                status.authorized_minor,
-                status.captured_minor,
-                status.refunded_minor,
-                false,
+                amounts.authorized,
+                amounts.captured,
+                amounts.refunded,
+                amounts.voided,
             ));
             update.authorized_minor = Some(status.authorized_minor);
             update.captured_minor = Some(status.captured_minor);
@@ -43,13 +45,19 @@ fn link_update(status: &OrderStatus, state: LinkState) -> (OrderUpdate, Option<L
 
 impl Service {
     /// Records what a CHECK_STATUS answer says of a payment link order, and returns its state.
+    /// Money is booked only from a final answer: an answer still on hold or in review
+    /// (`is_final` false) records its code and leaves the link open.
     pub(super) async fn apply_link_answer(
         &self,
         profile: &str,
         reference: &str,
         status: &OrderStatus,
+        is_final: bool,
     ) -> Result<LinkState, ServiceError> {
-        let state = status.link_state();
+        let state = match status.link_state() {
+            LinkState::Paid | LinkState::Expired if !is_final => LinkState::Unclear,
+            state => state,
+        };
         let (update, link) = link_update(status, state);
         let (p, r) = (profile.to_owned(), reference.to_owned());
         self.journal(move |j| {
@@ -70,8 +78,9 @@ impl Service {
         reference: &str,
         status: &OrderStatus,
         currency: Currency,
+        is_final: bool,
     ) -> Result<(Verdict, LinkState), ServiceError> {
-        let state = self.apply_link_answer(profile, reference, status).await?;
+        let state = self.apply_link_answer(profile, reference, status, is_final).await?;
         let money = |minor| format!("{currency} {}", format_minor(minor, currency));
         Ok((describe_link(status, state, &money), state))
     }
@@ -87,8 +96,9 @@ impl Service {
         for link in open {
             let reference = link.merchant_reference.clone();
             let state = match self.query_status(&ctx, &reference, None, None).await? {
-                StatusAnswer::Found(s) | StatusAnswer::StillUncertain(s) => {
-                    Some(self.apply_link_answer(profile, &reference, &s).await?)
+                StatusAnswer::Found(s) => Some(self.apply_link_answer(profile, &reference, &s, true).await?),
+                StatusAnswer::StillUncertain(s) => {
+                    Some(self.apply_link_answer(profile, &reference, &s, false).await?)
                 }
                 StatusAnswer::NotFound => None,
                 // The question did not get through: ask again next time.
@@ -129,5 +139,44 @@ impl Service {
         let first = self.journal(move |j| j.note_link_unpaid(&p, &r, now)).await?;
         let confirm = ChronoDuration::from_std(self.settings().not_found_confirm).unwrap_or_default();
         Ok(now - first >= confirm)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: &str, authorized: u64, captured: u64) -> OrderStatus {
+        OrderStatus {
+            transaction_status: code[..2].to_owned(),
+            transaction_code: code.to_owned(),
+            transaction_message: String::new(),
+            authorized_minor: authorized,
+            captured_minor: captured,
+            refunded_minor: 0,
+            fort_id: Some("169996200012345678".into()),
+            authorization_code: None,
+            currency: None,
+            amounts_reported: true,
+            processor_response_code: None,
+            acquirer_response_code: None,
+        }
+    }
+
+    #[test]
+    fn a_paid_link_takes_apss_money_and_a_voided_one_is_voided() {
+        let (update, link) = link_update(&status("14000", 5_000, 5_000), LinkState::Paid);
+        assert_eq!(
+            (update.state, update.captured_minor, link),
+            (Some(OrderState::Captured), Some(5_000), Some(LinkStatus::Paid))
+        );
+        let (update, _) = link_update(&status("08000", 5_000, 0), LinkState::Paid);
+        assert_eq!(
+            update.state,
+            Some(OrderState::Voided),
+            "an authorization voided at APS is not capturable"
+        );
+        let (update, link) = link_update(&status("13666", 0, 0), LinkState::AttemptDeclined);
+        assert_eq!((update.state, update.last_response_code.as_deref(), link), (None, Some("13666"), None));
     }
 }

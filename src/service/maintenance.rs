@@ -278,7 +278,9 @@ impl Service {
             && !order.state.was_approved()
         {
             // A link nobody has paid yet is a link, not an order in doubt.
-            let (verdict, link) = self.link_report(profile, reference, status, order.currency).await?;
+            let is_final = matches!(answer, StatusAnswer::Found(_));
+            let (verdict, link) =
+                self.link_report(profile, reference, status, order.currency, is_final).await?;
             let order = self.order_row(profile, reference).await;
             return Ok(StatusReport { verdict, answer, order, link: Some(link) });
         }

@@ -122,7 +122,10 @@ impl Service {
             last_response_code: Some(status.transaction_code.clone()),
             last_message: Some(status.transaction_message.clone()),
             needs_attention: Some(None),
-            extra: status_codes(&status),
+            // A capture's or refund's answer must not replace the charge's authorization code.
+            extra: matches!(op, Operation::Purchase | Operation::Authorization)
+                .then(|| status_codes(&status))
+                .flatten(),
             ..Default::default()
         };
         let op_id = s.op_id;
@@ -411,7 +414,10 @@ fn status_codes(status: &OrderStatus) -> Option<crate::journal::Extra> {
     ]
     .into_iter()
     .filter_map(|(name, value)| {
-        value.as_ref().filter(|v| v.len() <= 100).map(|v| (name.to_owned(), v.clone().into()))
+        value
+            .as_deref()
+            .filter(|v| super::first_answer::worth_keeping(v))
+            .map(|v| (name.to_owned(), v.into()))
     })
     .collect();
     (!codes.is_empty()).then_some(codes)

@@ -274,15 +274,16 @@ impl Vault {
                 return Err(VaultError::ProfileNotFound(name.to_owned()));
             }
         }
+        // Forgotten before and after: a read in between must not keep what it found.
         self.recent.forget(name);
-        for kind in SecretKind::ALL {
+        let deleted = SecretKind::ALL.into_iter().try_for_each(|kind| {
             match self.entry(name, kind)?.delete_credential() {
-                Ok(()) | Err(keyring_core::Error::NoEntry) => {}
-                Err(source) => {
-                    return Err(VaultError::Keychain { action: "delete the profile's secrets", source });
-                }
+                Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+                Err(source) => Err(VaultError::Keychain { action: "delete the profile's secrets", source }),
             }
-        }
+        });
+        self.recent.forget(name);
+        deleted?;
         self.update(|config, _| {
             config.profiles.retain(|p| p.name != name);
             if config.settings.default_profile.as_deref() == Some(name) {
@@ -353,10 +354,11 @@ impl Vault {
             return Ok(());
         }
         self.recent.forget(profile);
-        for kind in SecretKind::ALL {
-            self.write_secret(profile, kind, credentials.get(kind))?;
-        }
-        Ok(())
+        let written = SecretKind::ALL
+            .into_iter()
+            .try_for_each(|kind| self.write_secret(profile, kind, credentials.get(kind)));
+        self.recent.forget(profile);
+        written
     }
 
     /// Stores one secret (the agent changed only the response phrase, say).
@@ -374,7 +376,9 @@ impl Vault {
             return Ok(());
         }
         self.recent.forget(profile);
-        self.write_secret(profile, kind, secret)
+        let written = self.write_secret(profile, kind, secret);
+        self.recent.forget(profile);
+        written
     }
 
     /// The secrets to sign with: each from the environment if it was set at start-up, else
@@ -390,6 +394,7 @@ impl Vault {
         if let Some(c) = self.recent.get(profile) {
             return Ok(c);
         }
+        let started = self.recent.read_started();
         let get = |kind| {
             self.read_secret(profile, kind)?
                 .ok_or_else(|| VaultError::MissingSecret { profile: profile.to_owned(), kind })
@@ -399,7 +404,7 @@ impl Vault {
             request_phrase: get(SecretKind::RequestPhrase)?,
             response_phrase: get(SecretKind::ResponsePhrase)?,
         };
-        self.recent.keep(profile, &credentials);
+        self.recent.keep(profile, &credentials, started);
         Ok(credentials)
     }
 

@@ -17,33 +17,55 @@ pub const KEPT_FOR: Duration = Duration::from_secs(30);
 
 #[derive(Default)]
 pub(super) struct RecentSecrets {
-    entries: Mutex<HashMap<String, (Instant, Credentials)>>,
+    entries: Mutex<Kept>,
 }
 
+/// The secrets kept, and how many times anything was forgotten: a read that began before a
+/// change must not keep what it read (it may be the old secret, or half old and half new).
+#[derive(Default)]
+struct Kept {
+    by_profile: HashMap<String, (Instant, Credentials)>,
+    changes: u64,
+}
+
+/// Taken before a keychain read, handed back to [`RecentSecrets::keep`] with what was read.
+pub(super) struct ReadStarted(u64);
+
 impl RecentSecrets {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, (Instant, Credentials)>> {
+    fn lock(&self) -> MutexGuard<'_, Kept> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn read_started(&self) -> ReadStarted {
+        ReadStarted(self.lock().changes)
     }
 
     /// The profile's secrets, if they were read less than [`KEPT_FOR`] ago.
     pub(super) fn get(&self, profile: &str) -> Option<Credentials> {
-        let mut entries = self.lock();
-        match entries.get(profile) {
+        let mut kept = self.lock();
+        match kept.by_profile.get(profile) {
             Some((read, credentials)) if read.elapsed() < KEPT_FOR => Some(credentials.clone()),
             Some(_) => {
-                entries.remove(profile);
+                kept.by_profile.remove(profile);
                 None
             }
             None => None,
         }
     }
 
-    pub(super) fn keep(&self, profile: &str, credentials: &Credentials) {
-        self.lock().insert(profile.to_owned(), (Instant::now(), credentials.clone()));
+    /// Keeps what a read found, unless a secret changed since the read began.
+    pub(super) fn keep(&self, profile: &str, credentials: &Credentials, started: ReadStarted) {
+        let mut kept = self.lock();
+        if kept.changes == started.0 {
+            kept.by_profile.insert(profile.to_owned(), (Instant::now(), credentials.clone()));
+        }
     }
 
+    /// Called before and after every change of a profile's secrets (or the profile itself).
     pub(super) fn forget(&self, profile: &str) {
-        self.lock().remove(profile);
+        let mut kept = self.lock();
+        kept.by_profile.remove(profile);
+        kept.changes += 1;
     }
 }
 

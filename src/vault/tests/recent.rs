@@ -25,3 +25,16 @@ fn secrets_read_from_the_keychain_are_kept_a_while_and_a_change_here_applies_at_
     assert!(v.ready_now("Main").is_none());
     assert!(matches!(v.credentials("Main"), Err(VaultError::ProfileNotFound(_))));
 }
+
+#[test]
+fn a_read_that_began_before_a_change_keeps_nothing() {
+    let recent = crate::vault::recent::RecentSecrets::default();
+    // A read starts, the secret is changed meanwhile, the read ends with the old value.
+    let started = recent.read_started();
+    recent.forget("Main");
+    recent.keep("Main", &creds(), started);
+    assert!(recent.get("Main").is_none(), "the old secret is not kept");
+    let started = recent.read_started();
+    recent.keep("Main", &creds(), started);
+    assert_eq!(recent.get("Main"), Some(creds()), "a read after the change is");
+}
