@@ -14,5 +14,6 @@ mod harden;
 mod hardening;
 mod http2;
 mod link_status;
+mod recurring_cli;
 pub mod rig;
 mod tls;

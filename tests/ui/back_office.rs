@@ -368,3 +368,35 @@ fn status_shows_an_unpaid_payment_link_as_open_not_as_in_doubt() {
     assert!(!shows(&harness, "Needs attention") && !shows(&harness, "Approved"));
     assert!(shows(&harness, "None: every order's outcome is known."), "not an order in doubt");
 }
+
+#[test]
+fn an_agreement_is_paused_and_resumed_from_the_recurring_screen() {
+    let ui = UiRig::new();
+    let aed = Currency::parse("AED").unwrap();
+    let id = ui
+        .rig
+        .journal
+        .add_agreement(&NewAgreement {
+            profile: PROFILE.into(),
+            token_name: "DEMO-VISA-0001".into(),
+            agreement_id: Some("AGR7".into()),
+            customer_email: "sub@example.com".into(),
+            customer_name: None,
+            amount: Money::parse("30.00", aed).unwrap(),
+            interval_days: 30,
+            next_due: chrono::Utc::now().date_naive(),
+            created_at: chrono::Utc::now(),
+        })
+        .unwrap();
+    let mut harness = ui.app(FakeDialogs::default());
+    open(&mut harness, ScreenId::Recurring);
+    wait_for_text(&mut harness, "Run 1 due charges (AED 30.00)...");
+    harness.get_by_label(&format!("Pause agreement {id}")).click();
+    wait_for_text(&mut harness, "No charges due today");
+    let active = |ui: &UiRig| ui.rig.journal.agreements(Some(PROFILE)).unwrap()[0].active;
+    assert!(!active(&ui), "paused in the journal");
+    harness.get_by_label(&format!("Resume agreement {id}")).click();
+    wait_for_text(&mut harness, "Run 1 due charges (AED 30.00)...");
+    assert!(active(&ui));
+    assert!(ui.rig.sim.requests().is_empty(), "pausing and resuming charge nothing");
+}

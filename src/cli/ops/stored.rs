@@ -122,6 +122,16 @@ pub enum RecurringCommand {
         #[arg(long)]
         profile: Option<String>,
     },
+    /// Pause an agreement: it is not charged until it is resumed.
+    Pause {
+        /// The agreement's number, as `recurring list` shows it.
+        id: i64,
+    },
+    /// Resume a paused agreement from its next due date.
+    Resume {
+        /// The agreement's number, as `recurring list` shows it.
+        id: i64,
+    },
 }
 
 pub async fn token(service: &Service, default_profile: &str, command: TokenCommand) -> Result<(), Exit> {
@@ -278,6 +288,12 @@ pub async fn recurring(
                 }
             }
             first_error.map_or(Ok(()), Err)
+        }
+        RecurringCommand::Pause { id } | RecurringCommand::Resume { id } => {
+            let active = matches!(command, RecurringCommand::Resume { .. });
+            service.set_agreement_active(id, active).await.map_err(service_error)?;
+            println!("agreement {id} {}", if active { "resumed" } else { "paused" });
+            Ok(())
         }
         RecurringCommand::List { profile } => {
             let profile = profile.unwrap_or_else(|| default_profile.to_owned());

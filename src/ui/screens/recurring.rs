@@ -29,6 +29,8 @@ pub struct RecurringScreen {
     run: Submission<Vec<Result<Outcome, ServiceError>>>,
     results: Vec<OutcomeView>,
     reload: bool,
+    /// Pausing or resuming one agreement.
+    toggle: Call<Result<(), ServiceError>>,
 }
 
 impl Default for RecurringScreen {
@@ -41,6 +43,7 @@ impl Default for RecurringScreen {
             run: Submission::default(),
             results: Vec::new(),
             reload: true,
+            toggle: Call::default(),
         }
     }
 }
@@ -97,6 +100,12 @@ impl RecurringScreen {
             }
             self.reload = true;
         }
+        if let Some(answer) = self.toggle.poll() {
+            if let Err(e) = answer {
+                self.error = Some(capitalise(&e.to_string()));
+            }
+            self.reload = true;
+        }
         if std::mem::take(&mut self.reload) {
             let profile = env.profile.name.clone();
             self.list
@@ -117,13 +126,14 @@ impl RecurringScreen {
         self.run.start(&mut self.flow, task);
     }
 
-    fn table_ui(&self, ui: &mut Ui) {
+    fn table_ui(&mut self, ui: &mut Ui, env: &Env<'_>) {
         if self.agreements.is_empty() {
             ui.label(RichText::new("No recurring agreements in this profile.").color(theme::HINT_TEXT));
             return;
         }
         let today = today_date();
-        let headers = ["Token", "Agreement ID", "Customer", "Amount", "Every", "Next due", "Last charge"];
+        let headers = ["Token", "Agreement ID", "Customer", "Amount", "Every", "Next due", "Last charge", ""];
+        let mut toggled = None;
         striped_table(ui, id("agreements"), &headers, |ui| {
             for a in &self.agreements {
                 ui.label(&a.token_name);
@@ -144,9 +154,26 @@ impl RecurringScreen {
                     due
                 });
                 ui.label(a.last_charge_reference.as_deref().unwrap_or(""));
+                let (word, label) =
+                    if a.active { ("Pause", "Pause agreement") } else { ("Resume", "Resume agreement") };
+                let spoken = format!("{label} {}", a.id);
+                let button =
+                    ui.add_enabled(!self.toggle.busy(), egui::Button::new(word)).on_hover_text(&spoken);
+                // Screen readers (and tests) hear which agreement the button is for.
+                button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &spoken));
+                if button.clicked() {
+                    toggled = Some((a.id, !a.active));
+                }
                 ui.end_row();
             }
         });
+        if let Some((agreement, active)) = toggled {
+            self.toggle.start(
+                env.service.run(move |service, _| async move {
+                    service.set_agreement_active(agreement, active).await
+                }),
+            );
+        }
     }
 }
 
@@ -183,7 +210,7 @@ impl Screen for RecurringScreen {
             ui.add_space(theme::ROW_GAP);
         }
         ui.add_space(theme::SECTION_GAP);
-        self.table_ui(ui);
+        self.table_ui(ui, env);
 
         if let Phase::Confirming(summary) = self.flow.phase() {
             let money = format!("{} charges, {}", summary.count, summary.total);

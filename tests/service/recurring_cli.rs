@@ -1,0 +1,47 @@
+//! Recurring agreements from the command line: pause and resume.
+
+use super::cli::{CliRig, text};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_agreement_is_not_charged_until_it_is_resumed() {
+    let rig = CliRig::new("recurring").await;
+    let p = rig.profile.clone();
+    let add = rig
+        .run(&[
+            "recurring",
+            "add",
+            "--profile",
+            &p,
+            "--token",
+            "DEMO-VISA-0001",
+            "--amount",
+            "20",
+            "--currency",
+            "AED",
+            "--email",
+            "m@example.com",
+            "--agreement-id",
+            "AGR9",
+        ])
+        .await;
+    assert_eq!(add.status.code(), Some(0), "{}", text(&add.stderr));
+    let id = text(&add.stdout).split_whitespace().nth(1).unwrap().to_owned();
+    assert_eq!(rig.run(&["recurring", "pause", &id]).await.status.code(), Some(0));
+    let list = text(&rig.run(&["recurring", "list", "--profile", &p]).await.stdout);
+    assert!(list.contains("paused"), "{list}");
+    let charge = rig.run(&["recurring", "charge", "--profile", &p]).await;
+    assert!(text(&charge.stdout).contains("no recurring charge is due"), "{}", text(&charge.stdout));
+    assert!(rig.sim.requests().is_empty(), "a paused agreement is not charged");
+
+    let resume = rig.run(&["recurring", "resume", &id]).await;
+    assert_eq!(
+        (resume.status.code(), text(&resume.stdout).trim()),
+        (Some(0), format!("agreement {id} resumed").as_str())
+    );
+    let charge = rig.run(&["recurring", "charge", "--profile", &p]).await;
+    assert_eq!(charge.status.code(), Some(0), "{}", text(&charge.stderr));
+    assert_eq!(rig.sim.requests().iter().filter(|r| r.command.as_deref() == Some("PURCHASE")).count(), 1);
+
+    let missing = rig.run(&["recurring", "pause", "999"]).await;
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing.stderr));
+}
