@@ -66,7 +66,7 @@ pub use claims::{MaintenanceIntent, RetryIntent};
 #[doc(hidden)]
 pub use group::GroupStats;
 pub use model::{
-    Agreement, AgreementUpdate, CardFingerprint, Channel, Extra, Filter, Lease, LinkRow, LinkStatus,
+    Agreement, AgreementUpdate, CardFingerprint, Channel, Cycle, Extra, Filter, Lease, LinkRow, LinkStatus,
     MaskedCard, NewAgreement, NewLink, NewOperation, NewOrder, OpId, OpResult, OpState, OperationRow,
     OrderKind, OrderRow, OrderState, OrderUpdate, PaymentMethod, Unresolved,
 };

@@ -2,16 +2,16 @@
 //! charges. Their charges themselves are ordinary orders.
 
 use super::{
-    Agreement, AgreementUpdate, Journal, JournalError, LinkRow, LinkStatus, NewAgreement, NewLink, bad, col,
-    col_amount, parse_currency, parse_ts, refuse_card_numbers, require, sql_amount, ts,
+    Agreement, AgreementUpdate, Cycle, Journal, JournalError, LinkRow, LinkStatus, NewAgreement, NewLink,
+    bad, col, col_amount, parse_currency, parse_ts, refuse_card_numbers, require, sql_amount, ts,
 };
 use crate::aps::field::Field;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 const AGREEMENT_COLUMNS: &str =
     "id, profile, token_name, agreement_id, customer_email, customer_name, amount_minor,
-    currency, interval_days, next_due, active, last_charge_reference, created_at";
+    currency, interval_days, next_due, active, last_charge_reference, created_at, cycle, anchor_day";
 
 const LINK_COLUMNS: &str =
     "profile, merchant_reference, payment_link_id, url, amount_minor, currency, customer_email,
@@ -29,12 +29,12 @@ impl Journal {
         refuse_card_numbers("customer email", &a.customer_email)?;
         refuse_card_numbers("customer name", a.customer_name.as_deref().unwrap_or_default())?;
         refuse_card_numbers("agreement id", a.agreement_id.as_deref().unwrap_or_default())?;
-        check_interval(a.interval_days)?;
+        check_cycle(a.cycle)?;
         let conn = self.lock_write();
         conn.prepare_cached(
             "INSERT INTO agreements (profile, token_name, agreement_id, customer_email, customer_name, amount_minor,
-                currency, interval_days, next_due, active, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10)",
+                currency, interval_days, next_due, active, created_at, cycle, anchor_day)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12)",
         )?
         .execute(params![
             a.profile,
@@ -44,9 +44,11 @@ impl Journal {
             a.customer_name,
             sql_amount(Field::Amount, a.amount.minor_units())?,
             a.amount.currency().code(),
-            a.interval_days,
+            a.cycle.approx_days(),
             a.next_due.to_string(),
             ts(&a.created_at),
+            a.cycle.stored(),
+            a.next_due.day(),
         ])?;
         Ok(conn.last_insert_rowid())
     }
@@ -114,8 +116,8 @@ impl Journal {
         if let Some(Some(agreement_id)) = &u.agreement_id {
             refuse_card_numbers("agreement id", agreement_id)?;
         }
-        if let Some(days) = u.interval_days {
-            check_interval(days)?;
+        if let Some(cycle) = u.cycle {
+            check_cycle(cycle)?;
         }
         let (id_set, agreement_id) = split(&u.agreement_id);
         let (name_set, name) = split(&u.customer_name);
@@ -131,7 +133,10 @@ impl Journal {
                     currency = COALESCE(?9, currency),
                     interval_days = COALESCE(?10, interval_days),
                     next_due = COALESCE(?11, next_due),
-                    active = COALESCE(?12, active)
+                    active = COALESCE(?12, active),
+                    cycle = CASE WHEN ?13 THEN ?14 ELSE cycle END,
+                    anchor_day = CASE WHEN ?13
+                        THEN CAST(strftime('%d', COALESCE(?11, next_due)) AS INTEGER) ELSE anchor_day END
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -144,9 +149,11 @@ impl Journal {
                 name,
                 u.amount.map(|m| sql_amount(Field::Amount, m.minor_units())).transpose()?,
                 u.amount.map(|m| m.currency().code()),
-                u.interval_days,
+                u.cycle.map(Cycle::approx_days),
                 u.next_due.map(|d| d.to_string()),
                 u.active,
+                u.cycle.is_some(),
+                u.cycle.and_then(Cycle::stored),
             ])?;
         if changed == 0 {
             return Err(agreement_missing(id));
@@ -314,14 +321,26 @@ fn split(v: &Option<Option<String>>) -> (bool, Option<String>) {
     }
 }
 
-fn check_interval(days: u32) -> Result<(), JournalError> {
-    if days == 0 || days > 3660 {
+fn check_cycle(cycle: Cycle) -> Result<(), JournalError> {
+    if let Cycle::Days(days) = cycle
+        && (days == 0 || days > 3660)
+    {
         return Err(JournalError::Invalid {
             field: Field::IntervalDays,
             problem: "must be between 1 and 3660 days".to_owned(),
         });
     }
     Ok(())
+}
+
+/// The cycle as stored: a calendar word, or (older rows, or a number of days) the days.
+fn cycle_of(row: &Row<'_>) -> rusqlite::Result<Cycle> {
+    let days: u32 = row.get(8)?;
+    let stored: Option<String> = row.get(13)?;
+    match stored.as_deref() {
+        None => Ok(Cycle::Days(days)),
+        Some(word) => Cycle::parse(word).map_err(|e| bad(13, e)),
+    }
 }
 
 fn agreement_missing(id: i64) -> JournalError {
@@ -345,7 +364,11 @@ fn agreement_from_row(row: &Row<'_>) -> rusqlite::Result<Agreement> {
         customer_name: row.get(5)?,
         amount_minor: col_amount(row, 6)?,
         currency: col(row, 7, parse_currency)?,
-        interval_days: row.get(8)?,
+        cycle: cycle_of(row)?,
+        anchor_day: match row.get::<_, Option<u32>>(14)? {
+            Some(day) => day,
+            None => col(row, 9, parse_date)?.day(),
+        },
         next_due: col(row, 9, parse_date)?,
         active: row.get(10)?,
         last_charge_reference: row.get(11)?,

@@ -245,6 +245,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX orders_same_card ON orders (profile, card_fingerprint, amount_minor, created_at)
         WHERE card_fingerprint IS NOT NULL;
     ",
+    // 10: calendar cycles for recurring agreements. `cycle` is `weekly`, `monthly` or `annual`
+    // (NULL: every `interval_days` days, as before); `anchor_day` is the day of the month a
+    // monthly or annual agreement keeps to, so one started on the 31st returns to the 31st
+    // after a shorter month. `interval_days` stays filled (7, 30, 365) for older versions.
+    "
+    ALTER TABLE agreements ADD COLUMN cycle TEXT;
+    ALTER TABLE agreements ADD COLUMN anchor_day INTEGER;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -50,7 +50,7 @@ pub use crate::vault::{
 
 /// The journal's read-only row types, as the screens and the CLI see them.
 pub use crate::journal::{
-    Agreement, BatchRecord, BatchState, Channel, Filter, LinkRow, LinkStatus, OpState, OperationRow,
+    Agreement, BatchRecord, BatchState, Channel, Cycle, Filter, LinkRow, LinkStatus, OpState, OperationRow,
     OrderKind, OrderRow, OrderState, TokenRecord, Unresolved,
 };
 pub use links::LinkDraft;

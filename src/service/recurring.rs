@@ -7,7 +7,7 @@ use super::{Outcome, Progress, Service, ServiceError};
 use crate::aps::money::{Currency, Money};
 use crate::aps::response::Kind;
 use crate::journal::{Agreement, Channel};
-use chrono::{Duration as ChronoDuration, Utc};
+use chrono::Utc;
 
 /// A recurring agreement as typed on the Recurring screen.
 #[derive(Clone, Debug, Default)]
@@ -19,7 +19,8 @@ pub struct AgreementDraft {
     pub customer_name: String,
     pub amount: String,
     pub currency: String,
-    pub interval_days: u32,
+    /// `daily`, `weekly`, `monthly`, `annual`, or a number of days (1 to 366), as typed.
+    pub cycle: String,
     /// YYYY-MM-DD; empty means today.
     pub first_due: String,
 }
@@ -48,12 +49,8 @@ impl Service {
             Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid(Field::Currency, e))?;
         let amount =
             Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid(Field::Amount, e))?;
-        if !(1..=366).contains(&draft.interval_days) {
-            return Err(ServiceError::invalid(
-                Field::IntervalDays,
-                "charge every 1 to 366 days, e.g. 30 for monthly",
-            ));
-        }
+        let cycle = crate::journal::Cycle::parse(&draft.cycle)
+            .map_err(|e| ServiceError::invalid(Field::IntervalDays, e))?;
         let next_due = match non_empty(&draft.first_due) {
             Some(text) => chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
                 ServiceError::invalid(Field::FirstDue, "type the first charge date as YYYY-MM-DD")
@@ -67,7 +64,7 @@ impl Service {
             customer_email: email,
             customer_name: non_empty(&draft.customer_name),
             amount,
-            interval_days: draft.interval_days,
+            cycle,
             next_due,
             created_at: Utc::now(),
         };
@@ -124,8 +121,7 @@ impl Service {
             if let Ok(outcome) = &result
                 && outcome.verdict.kind == Kind::Approved
             {
-                let next =
-                    agreement.next_due + ChronoDuration::days(i64::from(agreement.interval_days.max(1)));
+                let next = agreement.cycle.next(agreement.next_due, agreement.anchor_day);
                 let id = agreement.id;
                 let r = reference.clone();
                 self.journal(move |j| j.mark_charged(id, &r, next)).await?;

@@ -63,7 +63,7 @@ async fn a_card_number_as_agreement_id_is_refused_before_anything_is_recorded() 
             customer_email: "caller@example.com".into(),
             amount: "25.00".into(),
             currency: "AED".into(),
-            interval_days: 30,
+            cycle: "30".into(),
             ..Default::default()
         };
         let (field, message) = refused_field(rig.service.add_agreement(PROFILE, draft).await);

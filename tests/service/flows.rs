@@ -435,7 +435,7 @@ async fn a_recurring_charge_without_an_agreement_id_is_refused_before_anything_i
         customer_name: String::new(),
         amount: "15.00".into(),
         currency: "AED".into(),
-        interval_days: 30,
+        cycle: "30".into(),
         first_due: String::new(),
     };
     rig.service.add_agreement(PROFILE, agreement).await.unwrap();

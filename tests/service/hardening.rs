@@ -284,7 +284,7 @@ async fn references_carry_a_prefix_of_their_installation() {
         customer_name: String::new(),
         amount: "15.00".into(),
         currency: "AED".into(),
-        interval_days: 30,
+        cycle: "30".into(),
         first_due: String::new(),
     };
     rig.service.add_agreement(PROFILE, agreement.clone()).await.unwrap();

@@ -45,3 +45,58 @@ async fn a_paused_agreement_is_not_charged_until_it_is_resumed() {
     let missing = rig.run(&["recurring", "pause", "999"]).await;
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing.stderr));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monthly_agreement_from_the_31st_next_runs_on_the_last_day_of_a_shorter_month() {
+    let rig = CliRig::new("monthly").await;
+    let p = rig.profile.clone();
+    let add = rig
+        .run(&[
+            "recurring",
+            "add",
+            "--profile",
+            &p,
+            "--token",
+            "DEMO-MC-2346",
+            "--amount",
+            "25",
+            "--currency",
+            "AED",
+            "--email",
+            "m@example.com",
+            "--agreement-id",
+            "AGR31",
+            "--every",
+            "monthly",
+            "--first-due",
+            "2026-10-31",
+        ])
+        .await;
+    assert_eq!(add.status.code(), Some(0), "{}", text(&add.stderr));
+    let charge = rig.run(&["recurring", "charge", "--profile", &p]).await;
+    assert_eq!(charge.status.code(), Some(0), "{}", text(&charge.stderr));
+    let list = text(&rig.run(&["recurring", "list", "--profile", &p]).await.stdout);
+    assert!(list.contains("monthly\tnext 2026-11-30"), "{list}");
+    let bad = rig
+        .run(&[
+            "recurring",
+            "add",
+            "--profile",
+            &p,
+            "--token",
+            "DEMO-MC-2346",
+            "--amount",
+            "25",
+            "--currency",
+            "AED",
+            "--email",
+            "m@example.com",
+            "--agreement-id",
+            "AGR32",
+            "--every",
+            "fortnightly",
+        ])
+        .await;
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("daily, weekly, monthly, annual"), "{}", text(&bad.stderr));
+}

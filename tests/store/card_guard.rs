@@ -64,7 +64,7 @@ fn agreement() -> NewAgreement {
         customer_email: "jane@example.com".into(),
         customer_name: None,
         amount: aed(25_00),
-        interval_days: 30,
+        cycle: moto_terminal::journal::Cycle::Days(30),
         next_due: NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
         created_at: Utc::now(),
     }

@@ -269,7 +269,7 @@ fn recurring_runs_the_due_charges_after_a_confirmation() {
                 customer_email: "sub@example.com".into(),
                 customer_name: Some("Sami".into()),
                 amount: Money::parse(amount, aed).unwrap(),
-                interval_days: 30,
+                cycle: moto_terminal::journal::Cycle::Days(30),
                 next_due: due,
                 created_at: chrono::Utc::now(),
             })
@@ -383,7 +383,7 @@ fn an_agreement_is_paused_and_resumed_from_the_recurring_screen() {
             customer_email: "sub@example.com".into(),
             customer_name: None,
             amount: Money::parse("30.00", aed).unwrap(),
-            interval_days: 30,
+            cycle: moto_terminal::journal::Cycle::Days(30),
             next_due: chrono::Utc::now().date_naive(),
             created_at: chrono::Utc::now(),
         })

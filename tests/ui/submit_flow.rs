@@ -207,7 +207,7 @@ fn recurring_runs_once() {
         customer_email: "sub@example.com".into(),
         customer_name: None,
         amount: Money::parse("30.00", Currency::parse("AED").unwrap()).unwrap(),
-        interval_days: 30,
+        cycle: moto_terminal::journal::Cycle::Days(30),
         next_due: chrono::Utc::now().date_naive(),
         created_at: chrono::Utc::now(),
     };

@@ -89,7 +89,7 @@ pub enum CliNotify {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum RecurringCommand {
-    /// Register an agreement: charge a stored card the same amount every N days.
+    /// Register an agreement: charge a stored card the same amount every cycle (monthly by default).
     Add {
         #[arg(long)]
         profile: Option<String>,
@@ -106,8 +106,13 @@ pub enum RecurringCommand {
         /// The agreement id APS gave for the customer's first payment.
         #[arg(long, default_value = "")]
         agreement_id: String,
-        #[arg(long, default_value_t = 30)]
-        every_days: u32,
+        /// How often: daily, weekly, monthly, annual (on calendar dates: monthly from the 31st
+        /// runs on the last day of shorter months), or a number of days.
+        #[arg(long, default_value = "monthly")]
+        every: String,
+        /// The cycle as a number of days (the same as `--every N`).
+        #[arg(long, conflicts_with = "every")]
+        every_days: Option<u32>,
         /// First charge date, YYYY-MM-DD (default today).
         #[arg(long, default_value = "")]
         first_due: String,
@@ -249,9 +254,11 @@ pub async fn recurring(
             email,
             name,
             agreement_id,
+            every,
             every_days,
             first_due,
         } => {
+            let every = every_days.map_or(every, |days| days.to_string());
             let profile = profile.unwrap_or_else(|| default_profile.to_owned());
             let draft = crate::service::AgreementDraft {
                 token_name: token,
@@ -260,7 +267,7 @@ pub async fn recurring(
                 customer_name: name,
                 amount,
                 currency,
-                interval_days: every_days,
+                cycle: every,
                 first_due,
             };
             let id = service.add_agreement(&profile, draft).await.map_err(service_error)?;
@@ -299,12 +306,12 @@ pub async fn recurring(
             let profile = profile.unwrap_or_else(|| default_profile.to_owned());
             for a in service.agreements(&profile).await.map_err(service_error)? {
                 println!(
-                    "{}\t{}\t{} {}\tevery {} days\tnext {}\t{}",
+                    "{}\t{}\t{} {}\t{}\tnext {}\t{}",
                     a.id,
                     a.token_name,
                     a.currency,
                     crate::aps::money::format_minor(a.amount_minor, a.currency),
-                    a.interval_days,
+                    a.cycle,
                     a.next_due,
                     if a.active { "active" } else { "paused" }
                 );

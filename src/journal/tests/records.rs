@@ -152,7 +152,7 @@ fn agreements_are_added_listed_updated_and_come_due() {
         customer_email: "fatima@example.com".into(),
         customer_name: Some("Fatima".into()),
         amount: aed(9900),
-        interval_days: 30,
+        cycle: Cycle::Days(30),
         next_due: due,
         created_at: t(0),
     };
@@ -162,7 +162,7 @@ fn agreements_are_added_listed_updated_and_come_due() {
 
     let got = j.agreement(a).unwrap().unwrap();
     assert_eq!((got.token_name.as_str(), got.amount_minor, got.currency.code()), ("tok_a", 9900, "AED"));
-    assert_eq!((got.interval_days, got.next_due, got.active), (30, day(5), true));
+    assert_eq!((got.cycle, got.next_due, got.active), (Cycle::Days(30), day(5), true));
     assert_eq!(got.last_charge_reference, None);
     assert_eq!(j.agreements(None).unwrap().iter().map(|a| a.id).collect::<Vec<_>>(), [b, c, a]);
     assert_eq!(j.agreements(Some("main")).unwrap().len(), 2);
@@ -182,7 +182,7 @@ fn agreements_are_added_listed_updated_and_come_due() {
         c,
         &AgreementUpdate {
             amount: Some(Money::from_minor(500, cur("KWD")).unwrap()),
-            interval_days: Some(7),
+            cycle: Some(Cycle::Monthly),
             agreement_id: Some(None),
             customer_name: Some(Some("Ali".into())),
             token_name: Some("tok_c2".into()),
@@ -191,7 +191,7 @@ fn agreements_are_added_listed_updated_and_come_due() {
     )
     .unwrap();
     let got = j.agreement(c).unwrap().unwrap();
-    assert_eq!((got.amount_minor, got.currency.code(), got.interval_days), (500, "KWD", 7));
+    assert_eq!((got.amount_minor, got.currency.code(), got.cycle), (500, "KWD", Cycle::Monthly));
     assert_eq!(
         (got.agreement_id, got.customer_name.as_deref(), got.token_name.as_str()),
         (None, Some("Ali"), "tok_c2")
@@ -200,7 +200,7 @@ fn agreements_are_added_listed_updated_and_come_due() {
 
     assert!(j.update_agreement(99, &AgreementUpdate::default()).is_err());
     assert!(j.mark_charged(99, "R", day(1)).is_err());
-    assert!(j.add_agreement(&NewAgreement { interval_days: 0, ..new("main", "t", day(1)) }).is_err());
+    assert!(j.add_agreement(&NewAgreement { cycle: Cycle::Days(0), ..new("main", "t", day(1)) }).is_err());
     assert!(
         j.add_agreement(&NewAgreement { token_name: String::new(), ..new("main", "t", day(1)) }).is_err()
     );
@@ -251,4 +251,42 @@ fn payment_links_belong_to_an_order_and_track_status() {
         Err(JournalError::OrderNotFound { .. })
     ));
     assert_eq!(j.link("main", "L-9").unwrap(), None);
+}
+
+#[test]
+fn agreements_from_before_calendar_cycles_keep_their_days_and_new_ones_their_calendar() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.sqlite");
+    {
+        let old = Journal::open_at_version(&path, 9).unwrap();
+        old.lock()
+            .execute(
+                "INSERT INTO agreements (profile, token_name, customer_email, amount_minor, currency,
+                    interval_days, next_due, active, created_at)
+                 VALUES ('main', 'tok_old', 'a@example.com', 100, 'AED', 14, '2027-01-31', 1, '2027-01-01T00:00:00Z')",
+                [],
+            )
+            .unwrap();
+    }
+    let j = Journal::open(&path).unwrap();
+    let old = j.agreements(Some("main")).unwrap().remove(0);
+    assert_eq!((old.cycle, old.anchor_day), (Cycle::Days(14), 31), "read as before the upgrade");
+    let first_due = NaiveDate::from_ymd_opt(2027, 3, 31).unwrap();
+    let id = j
+        .add_agreement(&NewAgreement {
+            profile: "main".into(),
+            token_name: "tok_new".into(),
+            agreement_id: Some("AG2".into()),
+            customer_email: "b@example.com".into(),
+            customer_name: None,
+            amount: aed(500),
+            cycle: Cycle::Monthly,
+            next_due: first_due,
+            created_at: t(0),
+        })
+        .unwrap();
+    let monthly = j.agreement(id).unwrap().unwrap();
+    assert_eq!((monthly.cycle, monthly.anchor_day), (Cycle::Monthly, 31));
+    j.update_agreement(id, &AgreementUpdate { cycle: Some(Cycle::Weekly), ..Default::default() }).unwrap();
+    assert_eq!(j.agreement(id).unwrap().unwrap().cycle, Cycle::Weekly);
 }

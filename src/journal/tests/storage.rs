@@ -33,7 +33,7 @@ fn opening_an_older_journal_upgrades_it_and_keeps_its_orders() {
         customer_email: "a@b.c".into(),
         customer_name: None,
         amount: aed(100),
-        interval_days: 30,
+        cycle: Cycle::Days(30),
         next_due: NaiveDate::from_ymd_opt(2025, 4, 1).unwrap(),
         created_at: t(0),
     })

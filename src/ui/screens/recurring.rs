@@ -144,7 +144,7 @@ impl RecurringScreen {
                         .map_or_else(|| a.customer_email.clone(), |n| format!("{n} <{}>", a.customer_email)),
                 );
                 ui.label(money_text(a.amount_minor, a.currency));
-                ui.label(format!("{} days", a.interval_days));
+                ui.label(capitalise(&a.cycle.to_string()));
                 let due = RichText::new(day(a.next_due));
                 ui.label(if !a.active {
                     due.color(theme::HINT_TEXT).strikethrough()
