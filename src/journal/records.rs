@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 const AGREEMENT_COLUMNS: &str =
     "id, profile, token_name, agreement_id, customer_email, customer_name, amount_minor,
-    currency, interval_days, next_due, active, last_charge_reference, created_at, cycle, anchor_day";
+    currency, interval_days, next_due, active, last_charge_reference, created_at, cycle, anchor_day, cancelled_at";
 
 const LINK_COLUMNS: &str =
     "profile, merchant_reference, payment_link_id, url, amount_minor, currency, customer_email,
@@ -155,6 +155,24 @@ impl Journal {
                 u.cycle.is_some(),
                 u.cycle.and_then(Cycle::stored),
             ])?;
+        if changed == 0 {
+            return Err(agreement_missing(id));
+        }
+        Ok(())
+    }
+
+    /// Cancels an agreement for good: it is never charged again and cannot be resumed.
+    /// Cancelling one already cancelled changes nothing.
+    ///
+    /// # Errors
+    /// No such agreement or a database failure.
+    pub fn cancel_agreement(&self, id: i64, at: DateTime<Utc>) -> Result<(), JournalError> {
+        let conn = self.lock_write();
+        let changed = conn
+            .prepare_cached(
+                "UPDATE agreements SET active = 0, cancelled_at = COALESCE(cancelled_at, ?2) WHERE id = ?1",
+            )?
+            .execute(params![id, ts(&at)])?;
         if changed == 0 {
             return Err(agreement_missing(id));
         }
@@ -373,6 +391,10 @@ fn agreement_from_row(row: &Row<'_>) -> rusqlite::Result<Agreement> {
         active: row.get(10)?,
         last_charge_reference: row.get(11)?,
         created_at: col(row, 12, parse_ts)?,
+        cancelled_at: row
+            .get::<_, Option<String>>(15)?
+            .map(|t| parse_ts(&t).map_err(|e| bad(15, e)))
+            .transpose()?,
     })
 }
 

@@ -249,9 +249,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // (NULL: every `interval_days` days, as before); `anchor_day` is the day of the month a
     // monthly or annual agreement keeps to, so one started on the 31st returns to the 31st
     // after a shorter month. `interval_days` stays filled (7, 30, 365) for older versions.
+    // `cancelled_at`: when the agreement was cancelled (it is then inactive for good; a paused
+    // one is only inactive).
     "
     ALTER TABLE agreements ADD COLUMN cycle TEXT;
     ALTER TABLE agreements ADD COLUMN anchor_day INTEGER;
+    ALTER TABLE agreements ADD COLUMN cancelled_at TEXT;
     ",
 ];
 

@@ -76,8 +76,24 @@ impl Service {
     /// # Errors
     /// No such agreement, or the journal cannot be written.
     pub async fn set_agreement_active(&self, id: i64, active: bool) -> Result<(), ServiceError> {
+        let cancelled =
+            self.journal(move |j| j.agreement(id)).await?.is_some_and(|a| a.cancelled_at.is_some());
+        if active && cancelled {
+            return Err(ServiceError::invalid(
+                Field::Agreement,
+                format!("agreement {id} was cancelled and cannot be resumed: add a new agreement"),
+            ));
+        }
         let update = crate::journal::AgreementUpdate { active: Some(active), ..Default::default() };
         self.journal(move |j| j.update_agreement(id, &update)).await
+    }
+
+    /// Cancels an agreement for good: it is never charged again.
+    ///
+    /// # Errors
+    /// No such agreement, or the journal cannot be written.
+    pub async fn cancel_agreement(&self, id: i64) -> Result<(), ServiceError> {
+        self.journal(move |j| j.cancel_agreement(id, Utc::now())).await
     }
 
     /// Recurring agreements of a profile.

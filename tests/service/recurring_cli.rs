@@ -100,3 +100,36 @@ async fn a_monthly_agreement_from_the_31st_next_runs_on_the_last_day_of_a_shorte
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("daily, weekly, monthly, annual"), "{}", text(&bad.stderr));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_agreement_is_never_charged_and_cannot_be_resumed() {
+    let rig = CliRig::new("cancel").await;
+    let p = rig.profile.clone();
+    let add = rig
+        .run(&[
+            "recurring",
+            "add",
+            "--profile",
+            &p,
+            "--token",
+            "DEMO-VISA-0001",
+            "--amount",
+            "20",
+            "--currency",
+            "AED",
+            "--email",
+            "m@example.com",
+            "--agreement-id",
+            "AGR10",
+        ])
+        .await;
+    let id = text(&add.stdout).split_whitespace().nth(1).unwrap().to_owned();
+    assert_eq!(rig.run(&["recurring", "cancel", &id]).await.status.code(), Some(0));
+    assert!(text(&rig.run(&["recurring", "list", "--profile", &p]).await.stdout).contains("cancelled"));
+    let resume = rig.run(&["recurring", "resume", &id]).await;
+    assert_eq!(resume.status.code(), Some(2));
+    assert!(text(&resume.stderr).contains("cannot be resumed"), "{}", text(&resume.stderr));
+    let charge = rig.run(&["recurring", "charge", "--profile", &p]).await;
+    assert!(text(&charge.stdout).contains("no recurring charge is due"));
+    assert!(rig.sim.requests().is_empty());
+}

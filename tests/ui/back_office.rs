@@ -398,5 +398,20 @@ fn an_agreement_is_paused_and_resumed_from_the_recurring_screen() {
     harness.get_by_label(&format!("Resume agreement {id}")).click();
     wait_for_text(&mut harness, "Run 1 due charges (AED 30.00)...");
     assert!(active(&ui));
-    assert!(ui.rig.sim.requests().is_empty(), "pausing and resuming charge nothing");
+
+    // Cancel asks once more; Esc takes the question back.
+    let for_good = format!("Cancel agreement {id} for good");
+    harness.get_by_label(&format!("Cancel agreement {id}")).click();
+    settle(&mut harness);
+    assert!(harness.query_by_label(&for_good).is_some(), "asked once more");
+    harness.key_press(Key::Escape);
+    settle(&mut harness);
+    assert!(harness.query_by_label(&for_good).is_none(), "Esc takes the question back");
+    harness.get_by_label(&format!("Cancel agreement {id}")).click();
+    settle(&mut harness);
+    harness.get_by_label(&for_good).click();
+    wait_for_text(&mut harness, "Cancelled");
+    assert!(ui.rig.journal.agreements(Some(PROFILE)).unwrap()[0].cancelled_at.is_some());
+    assert!(shows(&harness, "No charges due today"));
+    assert!(ui.rig.sim.requests().is_empty(), "pausing, resuming and cancelling charge nothing");
 }

@@ -137,6 +137,11 @@ pub enum RecurringCommand {
         /// The agreement's number, as `recurring list` shows it.
         id: i64,
     },
+    /// Cancel an agreement for good: it is never charged again and cannot be resumed.
+    Cancel {
+        /// The agreement's number, as `recurring list` shows it.
+        id: i64,
+    },
 }
 
 pub async fn token(service: &Service, default_profile: &str, command: TokenCommand) -> Result<(), Exit> {
@@ -275,26 +280,7 @@ pub async fn recurring(
             Ok(())
         }
         RecurringCommand::Charge { profile } => {
-            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
-            let results =
-                service.run_due_recurring(&profile, &Progress::none()).await.map_err(service_error)?;
-            if results.is_empty() {
-                println!("no recurring charge is due");
-            }
-            let mut first_error = None;
-            for result in results {
-                let r = match result {
-                    Ok(outcome) => report(&outcome),
-                    Err(e) => {
-                        eprintln!("moto-terminal: {e}");
-                        Err(service_error(e))
-                    }
-                };
-                if let Err(e) = r {
-                    first_error.get_or_insert(e);
-                }
-            }
-            first_error.map_or(Ok(()), Err)
+            charge_due(service, &profile.unwrap_or_else(|| default_profile.to_owned())).await
         }
         RecurringCommand::Pause { id } | RecurringCommand::Resume { id } => {
             let active = matches!(command, RecurringCommand::Resume { .. });
@@ -302,21 +288,52 @@ pub async fn recurring(
             println!("agreement {id} {}", if active { "resumed" } else { "paused" });
             Ok(())
         }
-        RecurringCommand::List { profile } => {
-            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
-            for a in service.agreements(&profile).await.map_err(service_error)? {
-                println!(
-                    "{}\t{}\t{} {}\t{}\tnext {}\t{}",
-                    a.id,
-                    a.token_name,
-                    a.currency,
-                    crate::aps::money::format_minor(a.amount_minor, a.currency),
-                    a.cycle,
-                    a.next_due,
-                    if a.active { "active" } else { "paused" }
-                );
-            }
+        RecurringCommand::Cancel { id } => {
+            service.cancel_agreement(id).await.map_err(service_error)?;
+            println!("agreement {id} cancelled");
             Ok(())
         }
+        RecurringCommand::List { profile } => {
+            list_agreements(service, &profile.unwrap_or_else(|| default_profile.to_owned())).await
+        }
     }
+}
+
+/// `recurring charge`: every due agreement once; the first failure decides the exit code.
+async fn charge_due(service: &Service, profile: &str) -> Result<(), Exit> {
+    let results = service.run_due_recurring(profile, &Progress::none()).await.map_err(service_error)?;
+    if results.is_empty() {
+        println!("no recurring charge is due");
+    }
+    let mut first_error = None;
+    for result in results {
+        let r = match result {
+            Ok(outcome) => report(&outcome),
+            Err(e) => {
+                eprintln!("moto-terminal: {e}");
+                Err(service_error(e))
+            }
+        };
+        if let Err(e) = r {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// `recurring list`: one agreement per line.
+async fn list_agreements(service: &Service, profile: &str) -> Result<(), Exit> {
+    for a in service.agreements(profile).await.map_err(service_error)? {
+        let state = match (a.active, a.cancelled_at) {
+            (_, Some(_)) => "cancelled",
+            (true, None) => "active",
+            (false, None) => "paused",
+        };
+        let amount = crate::aps::money::format_minor(a.amount_minor, a.currency);
+        println!(
+            "{}\t{}\t{} {amount}\t{}\tnext {}\t{state}",
+            a.id, a.token_name, a.currency, a.cycle, a.next_due
+        );
+    }
+    Ok(())
 }

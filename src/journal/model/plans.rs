@@ -26,6 +26,8 @@ pub struct Agreement {
     pub active: bool,
     pub last_charge_reference: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Cancelled: never charged again, and cannot be resumed (a paused one can).
+    pub cancelled_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug)]

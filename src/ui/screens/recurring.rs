@@ -29,8 +29,10 @@ pub struct RecurringScreen {
     run: Submission<Vec<Result<Outcome, ServiceError>>>,
     results: Vec<OutcomeView>,
     reload: bool,
-    /// Pausing or resuming one agreement.
+    /// Pausing, resuming or cancelling one agreement.
     toggle: Call<Result<(), ServiceError>>,
+    /// The agreement whose Cancel was pressed once: pressed again, it is cancelled.
+    cancelling: Option<i64>,
 }
 
 impl Default for RecurringScreen {
@@ -44,6 +46,7 @@ impl Default for RecurringScreen {
             results: Vec::new(),
             reload: true,
             toggle: Call::default(),
+            cancelling: None,
         }
     }
 }
@@ -133,7 +136,8 @@ impl RecurringScreen {
         }
         let today = today_date();
         let headers = ["Token", "Agreement ID", "Customer", "Amount", "Every", "Next due", "Last charge", ""];
-        let mut toggled = None;
+        let mut change = None;
+        let busy = self.toggle.busy();
         striped_table(ui, id("agreements"), &headers, |ui| {
             for a in &self.agreements {
                 ui.label(&a.token_name);
@@ -154,27 +158,71 @@ impl RecurringScreen {
                     due
                 });
                 ui.label(a.last_charge_reference.as_deref().unwrap_or(""));
-                let (word, label) =
-                    if a.active { ("Pause", "Pause agreement") } else { ("Resume", "Resume agreement") };
-                let spoken = format!("{label} {}", a.id);
-                let button =
-                    ui.add_enabled(!self.toggle.busy(), egui::Button::new(word)).on_hover_text(&spoken);
-                // Screen readers (and tests) hear which agreement the button is for.
-                button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &spoken));
-                if button.clicked() {
-                    toggled = Some((a.id, !a.active));
-                }
+                actions_ui(ui, a, busy, &mut self.cancelling, &mut change);
                 ui.end_row();
             }
         });
-        if let Some((agreement, active)) = toggled {
-            self.toggle.start(
-                env.service.run(move |service, _| async move {
-                    service.set_agreement_active(agreement, active).await
-                }),
-            );
+        if let Some(change) = change {
+            self.cancelling = None;
+            self.toggle.start(env.service.run(move |service, _| async move {
+                match change {
+                    Change::Active(agreement, active) => {
+                        service.set_agreement_active(agreement, active).await
+                    }
+                    Change::Cancel(agreement) => service.cancel_agreement(agreement).await,
+                }
+            }));
         }
     }
+}
+
+/// What the agent asked of one agreement.
+#[derive(Clone, Copy)]
+enum Change {
+    Active(i64, bool),
+    Cancel(i64),
+}
+
+/// Pause or Resume, and Cancel (pressed twice: the second press confirms), for one row.
+fn actions_ui(
+    ui: &mut Ui,
+    a: &Agreement,
+    busy: bool,
+    cancelling: &mut Option<i64>,
+    change: &mut Option<Change>,
+) {
+    if a.cancelled_at.is_some() {
+        ui.label(RichText::new("Cancelled").color(theme::HINT_TEXT));
+        return;
+    }
+    let enabled = !busy;
+    ui.horizontal(|ui| {
+        let (word, label) =
+            if a.active { ("Pause", "Pause agreement") } else { ("Resume", "Resume agreement") };
+        if spoken_button(ui, enabled, word, &format!("{label} {}", a.id)).clicked() {
+            *change = Some(Change::Active(a.id, !a.active));
+        }
+        let confirming = *cancelling == Some(a.id);
+        let (word, spoken) = if confirming {
+            ("Cancel for good?", format!("Cancel agreement {} for good", a.id))
+        } else {
+            ("Cancel", format!("Cancel agreement {}", a.id))
+        };
+        if spoken_button(ui, enabled, word, &spoken).clicked() {
+            if confirming {
+                *change = Some(Change::Cancel(a.id));
+            } else {
+                *cancelling = Some(a.id);
+            }
+        }
+    });
+}
+
+/// A button whose spoken label (screen readers, tests) names what it acts on.
+fn spoken_button(ui: &mut Ui, enabled: bool, word: &str, spoken: &str) -> egui::Response {
+    let button = ui.add_enabled(enabled, egui::Button::new(word)).on_hover_text(spoken);
+    button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, spoken));
+    button
 }
 
 impl Screen for RecurringScreen {
@@ -230,7 +278,7 @@ impl Screen for RecurringScreen {
     }
 
     fn escape(&mut self) -> bool {
-        self.flow.escape()
+        self.cancelling.take().is_some() || self.flow.escape()
     }
 
     fn opened(&mut self, _ctx: &egui::Context) {
