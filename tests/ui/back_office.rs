@@ -415,3 +415,42 @@ fn an_agreement_is_paused_and_resumed_from_the_recurring_screen() {
     assert!(shows(&harness, "No charges due today"));
     assert!(ui.rig.sim.requests().is_empty(), "pausing, resuming and cancelling charge nothing");
 }
+
+#[test]
+fn an_agreement_is_added_from_the_recurring_screen_and_a_mistake_is_named() {
+    let ui = UiRig::new();
+    let mut harness = ui.app(FakeDialogs::default());
+    open(&mut harness, ScreenId::Recurring);
+    harness.get_by_label("Add agreement...").click();
+    settle(&mut harness);
+    assert!(input(&harness, "Stored card (token)").is_focused(), "the cursor starts in the first field");
+    harness.input_mut().events.push(egui::Event::Text("DEMO-VISA-0001".into()));
+    settle(&mut harness);
+    type_into(&mut harness, "APS agreement ID", "AGR55");
+    type_into(&mut harness, "Customer email", "member@example.com");
+    type_into(&mut harness, "Amount", "49.00");
+    // "Every" starts as monthly; a cycle the terminal does not know is named under its field.
+    input(&harness, "Every").focus();
+    settle(&mut harness);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, Key::A);
+    input(&harness, "Every").type_text("fortnightly");
+    settle(&mut harness);
+    harness.get_by_label("Save agreement").click();
+    wait_for_text(&mut harness, "is not a cycle");
+    assert!(ui.rig.journal.agreements(Some(PROFILE)).unwrap().is_empty(), "nothing saved");
+    input(&harness, "Every").focus();
+    settle(&mut harness);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, Key::A);
+    input(&harness, "Every").type_text("monthly");
+    settle(&mut harness);
+    harness.get_by_label("Save agreement").click();
+    wait_for_text(&mut harness, "added.");
+    let saved = ui.rig.journal.agreements(Some(PROFILE)).unwrap();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(
+        (saved[0].agreement_id.as_deref(), saved[0].cycle),
+        (Some("AGR55"), moto_terminal::journal::Cycle::Monthly)
+    );
+    wait_for_text(&mut harness, "AGR55");
+    assert!(ui.rig.sim.requests().is_empty(), "adding an agreement charges nothing");
+}

@@ -1,6 +1,9 @@
-//! Recurring: the register of agreements (token, APS agreement id, amount, schedule), which
-//! charges are due, and running them. Each due charge has a reference made from the agreement
-//! and its due date, so running twice on one day cannot charge twice.
+//! Recurring: the register of agreements (token, APS agreement id, amount, schedule), adding
+//! one (`add`), pausing, resuming or cancelling one, which charges are due, and running them.
+//! Each due charge has a reference made from the agreement and its due date, so running twice
+//! on one day cannot charge twice.
+
+mod add;
 
 use super::{Call, Screen};
 use crate::service::{Agreement, Outcome, ServiceError};
@@ -33,6 +36,7 @@ pub struct RecurringScreen {
     toggle: Call<Result<(), ServiceError>>,
     /// The agreement whose Cancel was pressed once: pressed again, it is cancelled.
     cancelling: Option<i64>,
+    add: add::AddForm,
 }
 
 impl Default for RecurringScreen {
@@ -47,6 +51,7 @@ impl Default for RecurringScreen {
             reload: true,
             toggle: Call::default(),
             cancelling: None,
+            add: add::AddForm::default(),
         }
     }
 }
@@ -258,6 +263,10 @@ impl Screen for RecurringScreen {
             ui.add_space(theme::ROW_GAP);
         }
         ui.add_space(theme::SECTION_GAP);
+        if self.add.ui(ui, env) {
+            self.reload = true;
+        }
+        ui.add_space(theme::ROW_GAP);
         self.table_ui(ui, env);
 
         if let Phase::Confirming(summary) = self.flow.phase() {
@@ -278,7 +287,7 @@ impl Screen for RecurringScreen {
     }
 
     fn escape(&mut self) -> bool {
-        self.cancelling.take().is_some() || self.flow.escape()
+        self.cancelling.take().is_some() || self.add.escape() || self.flow.escape()
     }
 
     fn opened(&mut self, _ctx: &egui::Context) {
