@@ -13,32 +13,23 @@ use chrono::{Duration as ChronoDuration, Utc};
 /// What the journal records of a link answer: every answer's code and message; the money and
 /// the Fort ID once paid; the order closed once expired.
 fn link_update(status: &OrderStatus, state: LinkState) -> (OrderUpdate, Option<LinkStatus>) {
-    let mut update = OrderUpdate {
-        last_response_code: (!status.transaction_code.is_empty()).then(|| status.transaction_code.clone()),
-        last_message: (!status.transaction_message.is_empty()).then(|| status.transaction_message.clone()),
-        ..Default::default()
-    };
-    let link = match state {
-        LinkState::Paid => {
-            let amounts = Amounts::of(status);
-            update.state = Some(OrderState::from_amounts(
-                amounts.authorized,
-                amounts.captured,
-                amounts.refunded,
-                amounts.voided,
-            ));
-            update.authorized_minor = Some(status.authorized_minor);
-            update.captured_minor = Some(status.captured_minor);
-            update.refunded_minor = Some(status.refunded_minor);
-            update.fort_id.clone_from(&status.fort_id);
-            Some(LinkStatus::Paid)
-        }
+    let (mut update, link) = match state {
+        LinkState::Paid => (
+            super::maintenance::amounts_update(Amounts::of(status), status.fort_id.clone()),
+            Some(LinkStatus::Paid),
+        ),
         LinkState::Expired => {
-            update.state = Some(OrderState::NotSent);
-            update.last_message = Some("payment link expired unpaid".into());
-            Some(LinkStatus::Expired)
+            let closed = OrderUpdate { state: Some(OrderState::NotSent), ..Default::default() };
+            (closed, Some(LinkStatus::Expired))
         }
-        LinkState::Open | LinkState::AttemptDeclined | LinkState::Unclear => None,
+        LinkState::Open | LinkState::AttemptDeclined | LinkState::Unclear => (OrderUpdate::default(), None),
+    };
+    update.last_response_code =
+        (!status.transaction_code.is_empty()).then(|| status.transaction_code.clone());
+    update.last_message = if state == LinkState::Expired {
+        Some("payment link expired unpaid".into())
+    } else {
+        (!status.transaction_message.is_empty()).then(|| status.transaction_message.clone())
     };
     (update, link)
 }
@@ -146,37 +137,20 @@ impl Service {
 mod tests {
     use super::*;
 
-    fn status(code: &str, authorized: u64, captured: u64) -> OrderStatus {
-        OrderStatus {
-            transaction_status: code[..2].to_owned(),
-            transaction_code: code.to_owned(),
-            transaction_message: String::new(),
-            authorized_minor: authorized,
-            captured_minor: captured,
-            refunded_minor: 0,
-            fort_id: Some("169996200012345678".into()),
-            authorization_code: None,
-            currency: None,
-            amounts_reported: true,
-            processor_response_code: None,
-            acquirer_response_code: None,
-        }
-    }
-
     #[test]
     fn a_paid_link_takes_apss_money_and_a_voided_one_is_voided() {
-        let (update, link) = link_update(&status("14000", 5_000, 5_000), LinkState::Paid);
+        let (update, link) = link_update(&OrderStatus::sample("14000", 5_000, 5_000), LinkState::Paid);
         assert_eq!(
             (update.state, update.captured_minor, link),
             (Some(OrderState::Captured), Some(5_000), Some(LinkStatus::Paid))
         );
-        let (update, _) = link_update(&status("08000", 5_000, 0), LinkState::Paid);
+        let (update, _) = link_update(&OrderStatus::sample("08000", 5_000, 0), LinkState::Paid);
         assert_eq!(
             update.state,
             Some(OrderState::Voided),
             "an authorization voided at APS is not capturable"
         );
-        let (update, link) = link_update(&status("13666", 0, 0), LinkState::AttemptDeclined);
+        let (update, link) = link_update(&OrderStatus::sample("13666", 0, 0), LinkState::AttemptDeclined);
         assert_eq!((update.state, update.last_response_code.as_deref(), link), (None, Some("13666"), None));
     }
 }

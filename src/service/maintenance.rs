@@ -290,19 +290,7 @@ impl Service {
         {
             let amounts = Amounts::of(status);
             let voided = amounts.voided || order.state == OrderState::Voided;
-            let update = OrderUpdate {
-                state: Some(OrderState::from_amounts(
-                    amounts.authorized,
-                    amounts.captured,
-                    amounts.refunded,
-                    voided,
-                )),
-                authorized_minor: Some(amounts.authorized),
-                captured_minor: Some(amounts.captured),
-                refunded_minor: Some(amounts.refunded),
-                fort_id: status.fort_id.clone(),
-                ..Default::default()
-            };
+            let update = amounts_update(Amounts { voided, ..amounts }, status.fort_id.clone());
             let (p, r) = (profile.to_owned(), reference.to_owned());
             self.journal(move |j| j.update_order(&p, &r, &update)).await?;
         }
@@ -322,6 +310,23 @@ impl Service {
     ) -> Result<Vec<Outcome>, ServiceError> {
         let all = self.reconcile_filtered(profile, Some(reference), progress).await?;
         Ok(all)
+    }
+}
+
+/// The order as APS's amounts leave it: its state from them, the three amounts and the Fort ID.
+pub(super) fn amounts_update(amounts: Amounts, fort_id: Option<String>) -> OrderUpdate {
+    OrderUpdate {
+        state: Some(OrderState::from_amounts(
+            amounts.authorized,
+            amounts.captured,
+            amounts.refunded,
+            amounts.voided,
+        )),
+        authorized_minor: Some(amounts.authorized),
+        captured_minor: Some(amounts.captured),
+        refunded_minor: Some(amounts.refunded),
+        fort_id,
+        ..Default::default()
     }
 }
 

@@ -104,8 +104,6 @@ impl Service {
         status: OrderStatus,
     ) -> Result<Outcome, ServiceError> {
         let op = s.intent.op;
-        let state =
-            OrderState::from_amounts(amounts.authorized, amounts.captured, amounts.refunded, amounts.voided);
         let result = OpResult {
             state: OpState::Resolved,
             response_code: Some(op.success_code().to_owned()),
@@ -114,11 +112,6 @@ impl Service {
             at: Utc::now(),
         };
         let update = OrderUpdate {
-            state: Some(state),
-            authorized_minor: Some(amounts.authorized),
-            captured_minor: Some(amounts.captured),
-            refunded_minor: Some(amounts.refunded),
-            fort_id: status.fort_id.clone(),
             last_response_code: Some(status.transaction_code.clone()),
             last_message: Some(status.transaction_message.clone()),
             needs_attention: Some(None),
@@ -126,7 +119,7 @@ impl Service {
             extra: matches!(op, Operation::Purchase | Operation::Authorization)
                 .then(|| status_codes(&status))
                 .flatten(),
-            ..Default::default()
+            ..super::maintenance::amounts_update(amounts, status.fort_id.clone())
         };
         let op_id = s.op_id;
         self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;

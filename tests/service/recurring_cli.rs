@@ -1,31 +1,24 @@
-//! Recurring agreements from the command line: pause and resume.
+//! Recurring agreements from the command line: cycles, pause, resume and cancel.
 
 use super::cli::{CliRig, text};
+use std::process::Output;
+
+/// `recurring add` on the rig's profile for a member, with `extra` flags.
+async fn add(rig: &CliRig, token: &str, amount: &str, agreement: &str, extra: &[&str]) -> Output {
+    let p = rig.profile.as_str();
+    let base =
+        ["recurring", "add", "--profile", p, "--token", token, "--amount", amount, "--currency", "AED"];
+    let member = ["--email", "m@example.com", "--agreement-id", agreement];
+    rig.run(&[&base[..], &member[..], extra].concat()).await
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_agreement_is_not_charged_until_it_is_resumed() {
     let rig = CliRig::new("recurring").await;
     let p = rig.profile.clone();
-    let add = rig
-        .run(&[
-            "recurring",
-            "add",
-            "--profile",
-            &p,
-            "--token",
-            "DEMO-VISA-0001",
-            "--amount",
-            "20",
-            "--currency",
-            "AED",
-            "--email",
-            "m@example.com",
-            "--agreement-id",
-            "AGR9",
-        ])
-        .await;
-    assert_eq!(add.status.code(), Some(0), "{}", text(&add.stderr));
-    let id = text(&add.stdout).split_whitespace().nth(1).unwrap().to_owned();
+    let added = add(&rig, "DEMO-VISA-0001", "20", "AGR9", &[]).await;
+    assert_eq!(added.status.code(), Some(0), "{}", text(&added.stderr));
+    let id = text(&added.stdout).split_whitespace().nth(1).unwrap().to_owned();
     assert_eq!(rig.run(&["recurring", "pause", &id]).await.status.code(), Some(0));
     let list = text(&rig.run(&["recurring", "list", "--profile", &p]).await.stdout);
     assert!(list.contains("paused"), "{list}");
@@ -50,53 +43,14 @@ async fn a_paused_agreement_is_not_charged_until_it_is_resumed() {
 async fn a_monthly_agreement_from_the_31st_next_runs_on_the_last_day_of_a_shorter_month() {
     let rig = CliRig::new("monthly").await;
     let p = rig.profile.clone();
-    let add = rig
-        .run(&[
-            "recurring",
-            "add",
-            "--profile",
-            &p,
-            "--token",
-            "DEMO-MC-2346",
-            "--amount",
-            "25",
-            "--currency",
-            "AED",
-            "--email",
-            "m@example.com",
-            "--agreement-id",
-            "AGR31",
-            "--every",
-            "monthly",
-            "--first-due",
-            "2026-10-31",
-        ])
-        .await;
-    assert_eq!(add.status.code(), Some(0), "{}", text(&add.stderr));
+    let added =
+        add(&rig, "DEMO-MC-2346", "25", "AGR31", &["--every", "monthly", "--first-due", "2026-10-31"]).await;
+    assert_eq!(added.status.code(), Some(0), "{}", text(&added.stderr));
     let charge = rig.run(&["recurring", "charge", "--profile", &p]).await;
     assert_eq!(charge.status.code(), Some(0), "{}", text(&charge.stderr));
     let list = text(&rig.run(&["recurring", "list", "--profile", &p]).await.stdout);
     assert!(list.contains("monthly\tnext 2026-11-30"), "{list}");
-    let bad = rig
-        .run(&[
-            "recurring",
-            "add",
-            "--profile",
-            &p,
-            "--token",
-            "DEMO-MC-2346",
-            "--amount",
-            "25",
-            "--currency",
-            "AED",
-            "--email",
-            "m@example.com",
-            "--agreement-id",
-            "AGR32",
-            "--every",
-            "fortnightly",
-        ])
-        .await;
+    let bad = add(&rig, "DEMO-MC-2346", "25", "AGR32", &["--every", "fortnightly"]).await;
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("daily, weekly, monthly, annual"), "{}", text(&bad.stderr));
 }
@@ -105,25 +59,8 @@ async fn a_monthly_agreement_from_the_31st_next_runs_on_the_last_day_of_a_shorte
 async fn a_cancelled_agreement_is_never_charged_and_cannot_be_resumed() {
     let rig = CliRig::new("cancel").await;
     let p = rig.profile.clone();
-    let add = rig
-        .run(&[
-            "recurring",
-            "add",
-            "--profile",
-            &p,
-            "--token",
-            "DEMO-VISA-0001",
-            "--amount",
-            "20",
-            "--currency",
-            "AED",
-            "--email",
-            "m@example.com",
-            "--agreement-id",
-            "AGR10",
-        ])
-        .await;
-    let id = text(&add.stdout).split_whitespace().nth(1).unwrap().to_owned();
+    let added = add(&rig, "DEMO-VISA-0001", "20", "AGR10", &[]).await;
+    let id = text(&added.stdout).split_whitespace().nth(1).unwrap().to_owned();
     assert_eq!(rig.run(&["recurring", "cancel", &id]).await.status.code(), Some(0));
     assert!(text(&rig.run(&["recurring", "list", "--profile", &p]).await.stdout).contains("cancelled"));
     let resume = rig.run(&["recurring", "resume", &id]).await;

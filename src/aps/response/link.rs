@@ -111,23 +111,6 @@ pub fn describe_link(status: &OrderStatus, state: LinkState, money: &dyn Fn(u64)
 mod tests {
     use super::*;
 
-    fn status(code: &str, authorized: u64, captured: u64) -> OrderStatus {
-        OrderStatus {
-            transaction_status: code.get(..2).unwrap_or_default().to_owned(),
-            transaction_code: code.to_owned(),
-            transaction_message: String::new(),
-            authorized_minor: authorized,
-            captured_minor: captured,
-            refunded_minor: 0,
-            fort_id: Some("169996200012345678".into()),
-            authorization_code: None,
-            currency: None,
-            amounts_reported: true,
-            processor_response_code: None,
-            acquirer_response_code: None,
-        }
-    }
-
     fn aed(minor: u64) -> String {
         format!("AED {}.{:02}", minor / 100, minor % 100)
     }
@@ -156,14 +139,14 @@ mod tests {
             ("garbage", 0, 0, Unclear),
         ];
         for (code, authorized, captured, state) in cases {
-            assert_eq!(status(code, authorized, captured).link_state(), state, "{code}");
+            assert_eq!(OrderStatus::sample(code, authorized, captured).link_state(), state, "{code}");
         }
     }
 
     #[test]
     fn each_state_is_told_in_words_and_only_open_and_paid_are_done() {
         let words = |code: &str, captured: u64| {
-            let s = status(code, captured, captured);
+            let s = OrderStatus::sample(code, captured, captured);
             describe_link(&s, s.link_state(), &aps_money)
         };
         fn aps_money(minor: u64) -> String {

@@ -93,6 +93,27 @@ fn acquirer_meaning(code: &str) -> Option<&'static str> {
     })
 }
 
+#[cfg(test)]
+impl OrderStatus {
+    /// A found order whose last transaction answered `code`, with these amounts.
+    pub(crate) fn sample(code: &str, authorized: u64, captured: u64) -> OrderStatus {
+        OrderStatus {
+            transaction_status: code.get(..2).unwrap_or_default().to_owned(),
+            transaction_code: code.to_owned(),
+            transaction_message: String::new(),
+            authorized_minor: authorized,
+            captured_minor: captured,
+            refunded_minor: 0,
+            fort_id: Some("169996200012345678".into()),
+            authorization_code: None,
+            currency: None,
+            amounts_reported: true,
+            processor_response_code: None,
+            acquirer_response_code: None,
+        }
+    }
+}
+
 /// What a CHECK_STATUS answer says about the order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StatusAnswer {
