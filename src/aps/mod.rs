@@ -8,6 +8,7 @@
 pub mod batch;
 pub mod card;
 pub mod command;
+pub mod feedback;
 pub mod field;
 pub mod fields;
 pub mod money;

@@ -13,6 +13,7 @@
 
 mod again;
 mod batch;
+pub mod feedback;
 mod ops;
 mod profile;
 mod sign;
@@ -117,6 +118,8 @@ pub enum Command {
     Verify(sign::VerifyArgs),
     /// Run the APS simulator (the Demo merchant's server) until Ctrl-C.
     Simulator(crate::sim::args::SimulatorArgs),
+    /// Receive APS's transaction feedback posts and apply them to the journal, until Ctrl-C.
+    FeedbackServer(feedback::FeedbackArgs),
 }
 
 impl Command {
@@ -200,6 +203,7 @@ pub async fn run(command: Command, service: &Service, default_profile: &str) -> 
         Command::Batch(c) => batch::run(service, default_profile, c).await,
         Command::Journal(args) => ops::journal(service, args).await,
         Command::Profile(c) => profile::run(service, c).await,
+        Command::FeedbackServer(args) => feedback::serve(service, pick(args.profile.clone()), args).await,
         Command::Sign(_) | Command::Verify(_) | Command::Simulator(_) => {
             Err(Exit::usage("this command runs without the service"))
         }

@@ -14,6 +14,7 @@
 pub mod batch;
 mod charge;
 mod export;
+mod feedback;
 mod first_answer;
 mod guard;
 pub mod handle;
@@ -35,6 +36,7 @@ mod tokens;
 /// What a field error names: the screens put the cursor in its input.
 pub use crate::aps::field::Field;
 pub use charge::{CardDraft, ChargeDraft, MailDetails, PaymentDraft};
+pub use feedback::FeedbackReply;
 pub use maintenance::StatusReport;
 pub use profile_test::ProfileTest;
 pub use profiles::{ProfileSummary, check_app_settings, check_stored_profile};

@@ -236,7 +236,7 @@ impl Service {
         self.reconcile_where(Some(profile), reference, false, progress).await
     }
 
-    async fn reconcile_where(
+    pub(super) async fn reconcile_where(
         &self,
         profile: Option<&str>,
         reference: Option<&str>,

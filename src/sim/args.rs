@@ -5,7 +5,8 @@
 //! simulator is the documented Demo merchant.
 
 use super::{
-    DEMO_ACCESS_CODE, DEMO_REQUEST_PHRASE, DEMO_RESPONSE_PHRASE, SeedToken, SimConfig, SimError, demo_tokens,
+    DEMO_ACCESS_CODE, DEMO_REQUEST_PHRASE, DEMO_RESPONSE_PHRASE, FeedbackFormat, FeedbackTarget, SeedToken,
+    SimConfig, SimError, demo_tokens,
 };
 use crate::aps::secret::Secret;
 use crate::aps::sign::Algorithm;
@@ -53,6 +54,16 @@ pub struct SimulatorArgs {
     /// processed (0 to 60000). Requests wait side by side, never one after another.
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub latency_ms: u64,
+
+    /// Post transaction feedback (every final transaction result and every payment-link
+    /// attempt, signed with the response phrase) to this URL, as APS does to the Direct
+    /// Transaction Feedback URL; retried 10 times, 10 s apart, until it answers 2xx or 302.
+    #[arg(long, value_name = "URL")]
+    pub feedback_url: Option<String>,
+
+    /// Post the feedback as JSON instead of form fields.
+    #[arg(long, requires = "feedback_url")]
+    pub feedback_json: bool,
 }
 
 /// Wraps a flag value at once so it never reaches a `Debug` print or a clap error message.
@@ -104,6 +115,10 @@ impl SimulatorArgs {
             state_file: self.state,
             unique_tokens: self.unique_tokens,
             latency: std::time::Duration::from_millis(self.latency_ms),
+            feedback: self.feedback_url.map(|url| FeedbackTarget {
+                format: if self.feedback_json { FeedbackFormat::Json } else { FeedbackFormat::Form },
+                ..FeedbackTarget::new(url)
+            }),
         })
     }
 }

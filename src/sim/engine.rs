@@ -169,6 +169,10 @@ impl Engine {
     }
 
     /// Signs an answer with the response phrase.
+    pub(crate) fn merchant_identifier(&self) -> &str {
+        &self.merchant_identifier
+    }
+
     pub(crate) fn sign_response(&self, out: &mut Params) {
         out.remove("signature");
         let signature = sign::sign(out, self.response_phrase.expose(), self.algorithm);

@@ -4,6 +4,7 @@
 use super::engine::{Body, Endpoint, Engine, constant_time_eq, normalize, text};
 use super::faults::{Fault, FaultKind, FaultQueue};
 use super::multipart;
+use super::notify::Notifier;
 use super::state::{RequestLog, RequestRecord};
 use super::{SimError, payments::html_escape};
 use crate::aps::Params;
@@ -42,11 +43,27 @@ pub(crate) struct Shared {
     pub control_token: Secret,
     /// How long every API answer waits before it leaves (`SimConfig::latency`).
     pub latency: Duration,
+    /// Transaction feedback to the merchant's URL (spec 3.13).
+    pub notifier: Notifier,
 }
 
 impl Shared {
-    pub(crate) fn new(engine: Engine, control_token: Secret, latency: Duration) -> Self {
-        Self { engine, faults: FaultQueue::default(), log: RequestLog::default(), control_token, latency }
+    pub(crate) fn new(engine: Engine, control_token: Secret, latency: Duration, notifier: Notifier) -> Self {
+        Self {
+            engine,
+            faults: FaultQueue::default(),
+            log: RequestLog::default(),
+            control_token,
+            latency,
+            notifier,
+        }
+    }
+
+    /// Posts the signed result of a link payment to the feedback URL, if one is set.
+    pub(crate) fn post_link_result(&self, view: &super::OrderView) {
+        let mut result = super::notify::link_result(view, self.engine.merchant_identifier());
+        self.engine.sign_response(&mut result);
+        self.notifier.post(result);
     }
 
     /// True when the request carries this run's control token.
@@ -241,6 +258,12 @@ async fn run(
         }
         Body::Json(out) => out,
     };
+    if endpoint == Endpoint::PaymentApi && Notifier::wants(command.as_deref(), &out) {
+        // APS posts what it did, whatever happens to the answer on its way back.
+        let mut result = out.clone();
+        shared.engine.sign_response(&mut result);
+        shared.notifier.post(result);
+    }
     let response_code = text(&out, "response_code").map(str::to_owned);
     match kind {
         Some(FaultKind::DropAfterCommit) => {
@@ -376,7 +399,8 @@ fn pay_page(shared: &Shared, method: Method, path: &str) -> HttpResult {
     };
     if method == Method::POST {
         match shared.engine.mark_link_paid(id) {
-            Ok(_) | Err(SimError::LinkAlreadyPaid(_)) => {}
+            Ok(view) => shared.post_link_result(&view),
+            Err(SimError::LinkAlreadyPaid(_)) => {}
             Err(SimError::LinkNotFound(_)) => return not_found(),
             Err(e) => {
                 let body = format!(

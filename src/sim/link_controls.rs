@@ -1,5 +1,5 @@
 //! What the customer does with a payment link, for tests and demos: pay it, have the card
-//! declined, or let it expire.
+//! declined, or let it expire. A payment attempt is posted to the feedback URL, as APS does.
 
 use super::{OrderView, SimError, SimHandle};
 
@@ -9,7 +9,9 @@ impl SimHandle {
     /// # Errors
     /// [`SimError::LinkNotFound`], [`SimError::LinkAlreadyPaid`], [`SimError::LinkExpired`].
     pub fn mark_link_paid(&self, payment_link_id: &str) -> Result<OrderView, SimError> {
-        self.shared.engine.mark_link_paid(payment_link_id)
+        let view = self.shared.engine.mark_link_paid(payment_link_id)?;
+        self.shared.post_link_result(&view);
+        Ok(view)
     }
 
     /// The customer tried to pay the link and the card was declined (`13666`); the link stays
@@ -18,7 +20,9 @@ impl SimHandle {
     /// # Errors
     /// [`SimError::LinkNotFound`], [`SimError::LinkAlreadyPaid`].
     pub fn decline_link_payment(&self, payment_link_id: &str) -> Result<OrderView, SimError> {
-        self.shared.engine.decline_link_payment(payment_link_id)
+        let view = self.shared.engine.decline_link_payment(payment_link_id)?;
+        self.shared.post_link_result(&view);
+        Ok(view)
     }
 
     /// The link's expiry passes now, unpaid: CHECK_STATUS answers `48115` for it and it can no

@@ -135,6 +135,7 @@ mod faults;
 mod http;
 mod link_controls;
 mod multipart;
+mod notify;
 mod payments;
 mod state;
 mod tokens;
@@ -142,6 +143,7 @@ mod tokens;
 pub use cards::TEST_CARDS;
 pub use faults::{Fault, FaultKind};
 pub use http::CONTROL_TOKEN_HEADER;
+pub use notify::{Delivery, FeedbackFormat, FeedbackTarget};
 pub use state::{Movement, MovementKind, OrderState, OrderView, RequestRecord};
 
 use crate::aps::secret::Secret;
@@ -245,6 +247,8 @@ pub struct SimConfig {
     /// Gateway latency to imitate: every API answer waits this long, each request on its own
     /// timer, so requests in flight together are delayed together, never one after another.
     pub latency: Duration,
+    /// Where to post transaction feedback (spec 3.13); `None` posts nothing.
+    pub feedback: Option<FeedbackTarget>,
 }
 
 impl SimConfig {
@@ -260,6 +264,7 @@ impl SimConfig {
             state_file: None,
             unique_tokens: false,
             latency: Duration::ZERO,
+            feedback: None,
         }
     }
 }
@@ -356,7 +361,8 @@ fn launch(
         SimError::Config(format!("no control token: the system random generator failed: {e}"))
     })?;
     let token: String = token.iter().map(|b| format!("{b:02x}")).collect();
-    let shared = Arc::new(http::Shared::new(engine, Secret::new(token), config.latency));
+    let notifier = notify::Notifier::new(config.feedback.clone(), runtime.clone());
+    let shared = Arc::new(http::Shared::new(engine, Secret::new(token), config.latency, notifier));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let task = runtime.spawn(http::serve(listener, Arc::clone(&shared), stop_rx));
     Ok(SimHandle { addr, base_url, shared, stop: Some(stop_tx), task: Some(task) })

@@ -8,7 +8,7 @@ use super::rig::{PROFILE, Rig};
 use moto_terminal::aps::response::Kind;
 use moto_terminal::service::{LinkDraft, LinkStatus, OrderState, Progress};
 
-async fn open_link(rig: &Rig, amount: &str) -> (String, String) {
+pub(super) async fn open_link(rig: &Rig, amount: &str) -> (String, String) {
     let draft = LinkDraft {
         amount: amount.into(),
         currency: "AED".into(),

@@ -9,6 +9,7 @@ mod batch_start;
 mod card_guard;
 mod cli;
 mod faults;
+mod feedback;
 mod flows;
 mod harden;
 mod hardening;
