@@ -212,6 +212,19 @@ fn history_searches_shows_the_timeline_and_exports_csv() {
 }
 
 #[test]
+fn history_shows_by_itself_an_order_that_reached_the_journal_another_way() {
+    // A feedback post, the command line or (on a team journal) another desk writes the journal
+    // behind the screen's back: the list is read again every few seconds, with no key pressed.
+    let ui = UiRig::new();
+    charge(&ui, "DEMO-VISA-0001", "11.00", ChargeKind::Sale);
+    let mut harness = ui.app(FakeDialogs::default());
+    open(&mut harness, ScreenId::History);
+    wait_for_text(&mut harness, "AED 11.00");
+    charge(&ui, "DEMO-MC-2346", "47.00", ChargeKind::Sale);
+    wait_until(&mut harness, "the order charged elsewhere", |h| shows(h, "AED 47.00"));
+}
+
+#[test]
 fn tokens_are_found_masked_and_can_be_deactivated() {
     let ui = UiRig::new();
     charge(&ui, "DEMO-VISA-0001", "5.00", ChargeKind::Sale);

@@ -21,9 +21,12 @@ use crate::ui::widgets::timeline::timeline_ui;
 use egui::{Id, RichText, Ui};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// Rows shown per search; the filter narrows further.
 const PAGE_ROWS: u32 = 200;
+/// How often the shown orders are read again from the journal.
+const REREAD_EVERY: Duration = Duration::from_secs(5);
 
 type Detail = Option<(OrderRow, Vec<OperationRow>)>;
 
@@ -57,6 +60,9 @@ pub struct HistoryScreen {
     open_reference: Option<String>,
     /// Authorized orders ticked for "Capture selected".
     ticked: BTreeSet<String>,
+    /// When the list was last read: it is read again every few seconds, so a result that
+    /// reached the journal another way (a feedback post, another terminal) shows by itself.
+    read_at: Option<Instant>,
 }
 
 impl Default for HistoryScreen {
@@ -75,6 +81,7 @@ impl Default for HistoryScreen {
             focus_search: true,
             open_reference: None,
             ticked: BTreeSet::new(),
+            read_at: None,
         }
     }
 }
@@ -124,6 +131,7 @@ impl HistoryScreen {
         }
         let filter = journal_filter(env.profile, &self.filter, Some(PAGE_ROWS));
         self.searched = Some(self.filter.clone());
+        self.read_at = Some(Instant::now());
         self.search.start(env.service.run(move |service, _| async move { service.search(filter).await }));
     }
 
@@ -393,9 +401,14 @@ impl Screen for HistoryScreen {
             self.open_detail(env, reference);
         }
         self.filters_ui(ui, env);
-        if self.searched.as_ref() != Some(&self.filter) {
+        let stale = self.read_at.is_none_or(|at| at.elapsed() >= REREAD_EVERY);
+        if self.searched.as_ref() != Some(&self.filter) || stale {
+            if stale && let Some((order, _)) = &self.selected {
+                self.open_detail(env, order.merchant_reference.clone());
+            }
             self.start_search(env);
         }
+        ui.ctx().request_repaint_after(REREAD_EVERY);
         ui.add_space(theme::SECTION_GAP);
         self.table_ui(ui, env);
         self.detail_ui(ui, env);
