@@ -90,7 +90,7 @@ pub enum Command {
     /// Void an authorization that has not been captured.
     Void(ops::ReferenceArgs),
     /// Ask APS about an order and bring the journal in line.
-    Status(ops::ReferenceArgs),
+    Status(ops::StatusArgs),
     /// Send an order APS has no record of again, with the same merchant reference.
     SendAgain(again::SendAgainArgs),
     /// Resolve every order whose outcome is unknown (end of shift, or after a crash).

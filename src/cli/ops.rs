@@ -8,6 +8,7 @@ pub use stored::{LinkCommand, RecurringCommand, TokenCommand, link, recurring, t
 
 use super::{Exit, read_stdin_json};
 use crate::aps::command::ChargeKind;
+use crate::aps::money::Currency;
 use crate::aps::response::{Kind, StatusAnswer};
 use crate::service::{
     CardDraft, Channel, ChargeDraft, OrderRow, Outcome, PaymentDraft, Progress, Service, ServiceError,
@@ -74,6 +75,22 @@ pub struct ReferenceArgs {
     pub profile: Option<String>,
     #[arg(long)]
     pub reference: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct StatusArgs {
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// The order's merchant reference.
+    #[arg(long, required_unless_present = "fort_id")]
+    pub reference: Option<String>,
+    /// APS's Fort ID of an order in the journal, instead of its reference.
+    #[arg(long, conflicts_with = "reference")]
+    pub fort_id: Option<String>,
+    /// For an order taken outside this terminal (not in the journal): the currency the customer
+    /// paid in, so it can be brought into the journal (CHECK_STATUS does not say it).
+    #[arg(long)]
+    pub currency: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -218,11 +235,31 @@ pub async fn void(service: &Service, profile: String, args: ReferenceArgs) -> Re
     report(&outcome)
 }
 
-pub async fn status(service: &Service, profile: String, args: ReferenceArgs) -> Result<(), Exit> {
-    let report_ =
-        service.check_status(&profile, &args.reference, &Progress::none()).await.map_err(service_error)?;
+pub async fn status(service: &Service, profile: String, args: StatusArgs) -> Result<(), Exit> {
+    let currency = match args.currency.as_deref().map(Currency::parse) {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => return Err(Exit::usage(format!("--currency: {e}"))),
+        None => None,
+    };
+    let reference = match (args.reference, args.fort_id) {
+        (Some(reference), _) => reference,
+        (None, Some(fort_id)) => match service.find_order(&profile, &fort_id).await.map_err(service_error)? {
+            Some((order, _)) => order.merchant_reference,
+            None => {
+                return Err(Exit::usage(format!(
+                    "no order with Fort ID {fort_id} in this journal: for an order taken outside this \
+                     terminal, give its --reference (APS looks orders up by merchant reference)"
+                )));
+            }
+        },
+        (None, None) => return Err(Exit::usage("give --reference or --fort-id")),
+    };
+    let report_ = service
+        .check_status_in(&profile, &reference, currency, &Progress::none())
+        .await
+        .map_err(service_error)?;
     let v = &report_.verdict;
-    println!("{}: {}", args.reference, v.headline);
+    println!("{reference}: {}", v.headline);
     if !v.explanation.is_empty() {
         println!("  {}", v.explanation);
     }
@@ -235,8 +272,12 @@ pub async fn status(service: &Service, profile: String, args: ReferenceArgs) -> 
         println!("  journal: {}", order_line(order));
     }
     match v.kind {
+        _ if report_.taken_outside && report_.order.is_none() => {
+            println!("  {}", v.next_step);
+            Err(Exit::usage(format!("order {reference} was taken outside this terminal: add --currency to bring it in")))
+        }
         Kind::Approved => Ok(()),
-        Kind::Uncertain => Err(Exit::unknown(format!("APS has not finished order {}", args.reference))),
+        Kind::Uncertain => Err(Exit::unknown(format!("APS has not finished order {reference}"))),
         Kind::Declined | Kind::Rejected => Err(Exit::failed_quiet(v.headline.clone())),
     }
 }

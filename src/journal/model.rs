@@ -188,10 +188,13 @@ pub enum Channel {
     Batch,
     Cli,
     Recurring,
+    /// Taken outside this terminal and brought in from CHECK_STATUS.
+    Outside,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 5] = [Self::Phone, Self::Mail, Self::Batch, Self::Cli, Self::Recurring];
+    pub const ALL: [Channel; 6] =
+        [Self::Phone, Self::Mail, Self::Batch, Self::Cli, Self::Recurring, Self::Outside];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -200,6 +203,7 @@ impl Channel {
             Self::Batch => "batch",
             Self::Cli => "cli",
             Self::Recurring => "recurring",
+            Self::Outside => "outside",
         }
     }
 }

@@ -134,6 +134,40 @@ pub(super) fn check_new_order(order: &NewOrder) -> Result<CheckedOrder, JournalE
     Ok(CheckedOrder { method, extra, amount })
 }
 
+impl Journal {
+    /// Brings into the journal an order taken outside this terminal, as CHECK_STATUS describes
+    /// it, in one transaction: the order (channel `outside`), one resolved CHECK_STATUS
+    /// operation saying where it came from, and APS's amounts. No request is recorded as sent.
+    ///
+    /// # Errors
+    /// [`JournalError::DuplicateReference`] when the journal already holds the reference, or bad
+    /// input; nothing is written then.
+    pub fn import_order(&self, order: &NewOrder, result: &OpResult, update: &OrderUpdate) -> Result<(), JournalError> {
+        if order.channel != Channel::Outside {
+            return Err(JournalError::Invalid {
+                field: Field::Order,
+                problem: "only an order taken outside this terminal is brought in".into(),
+            });
+        }
+        let checked = check_new_order(order)?;
+        validate_update(update)?;
+        let (order, result, update) = (order.clone(), result.clone(), update.clone());
+        self.write(Durability::Synced, move |tx| {
+            let order_id = insert_order(tx, &order, checked.method, &checked.extra, checked.amount)?;
+            let op = NewOperation {
+                operation: Operation::CheckStatus,
+                amount: None,
+                lease: None,
+                batch_row: None,
+                ..first_operation(&order)
+            };
+            let op_id = insert_operation(tx, Some(order_id), &op)?;
+            finish_operation_in(tx, op_id, &result)?;
+            update_order_in(tx, order_id, &update)
+        })
+    }
+}
+
 /// Inserts a checked order in state `pending` and its first operation as an intent.
 pub(super) fn insert_order_intent(
     tx: &Connection,
@@ -199,7 +233,7 @@ fn method_columns(method: &PaymentMethod) -> Result<MethodColumns, JournalError>
             masked_card.last4(),
             Some(fingerprint.as_str().to_owned()),
         ),
-        PaymentMethod::Link => (None, None, None, None),
+        PaymentMethod::Link | PaymentMethod::Outside => (None, None, None, None),
     })
 }
 
@@ -211,6 +245,9 @@ fn check_method_fits(order: &NewOrder) -> Result<(), JournalError> {
         OrderKind::Recurring => matches!(order.method, PaymentMethod::Token { .. }),
         OrderKind::Sale | OrderKind::AuthorizeOnly => !matches!(order.method, PaymentMethod::Link),
     };
+    // Only an order brought in from CHECK_STATUS has no known payment method, and it always has.
+    let method_fits =
+        method_fits && matches!(order.method, PaymentMethod::Outside) == (order.channel == Channel::Outside);
     if !method_fits {
         return Err(JournalError::Invalid {
             field: Field::PaymentMethod,
@@ -218,6 +255,9 @@ fn check_method_fits(order: &NewOrder) -> Result<(), JournalError> {
                 "a {} order needs {}",
                 order.kind,
                 match order.kind {
+                    _ if order.channel == Channel::Outside || order.method == PaymentMethod::Outside => {
+                        "the outside method and channel together"
+                    }
                     OrderKind::PaymentLink => "the payment link method",
                     OrderKind::Recurring => "a stored token",
                     _ => "a token or a keyed card",

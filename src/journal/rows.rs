@@ -75,7 +75,8 @@ pub(crate) fn order_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, OrderRow)>
         (Some(card), Some(token)) => format!("{token} ({card})"),
         (Some(card), None) => card.clone(),
         (None, Some(token)) => token.clone(),
-        (None, None) => "payment link".to_owned(),
+        (None, None) if kind == OrderKind::PaymentLink => "payment link".to_owned(),
+        (None, None) => "taken outside this terminal".to_owned(),
     };
     let order = OrderRow {
         profile: row.get(1)?,

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 mod bulk;
 mod group;
+mod outside;
 mod prepared;
 mod records;
 mod storage;

@@ -50,7 +50,7 @@ pub(crate) fn duplicate_in(
     let (column, key) = match method {
         PaymentMethod::Token { token_name, .. } => ("token_name", token_name.as_str()),
         PaymentMethod::Card { fingerprint, .. } => ("card_fingerprint", fingerprint.as_str()),
-        PaymentMethod::Link => return Ok(None),
+        PaymentMethod::Link | PaymentMethod::Outside => return Ok(None),
     };
     let row = conn
         .prepare_cached(&duplicate_sql(column))?

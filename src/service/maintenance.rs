@@ -7,7 +7,7 @@ use super::reconcile::{Pace, Settling};
 use super::{Ctx, Field, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::Operation;
 use crate::aps::command::{Capture, Command, Refund, Void};
-use crate::aps::money::{Money, format_minor};
+use crate::aps::money::{Currency, Money, format_minor};
 use crate::aps::response::{Kind, LinkState, StatusAnswer, Verdict};
 use crate::journal::{
     MaintenanceIntent, NewOperation, OpResult, OpState, OrderKind, OrderRow, OrderState, OrderUpdate,
@@ -22,6 +22,9 @@ pub struct StatusReport {
     pub order: Option<OrderRow>,
     /// Where the link stands, when the order is a payment link nobody had paid.
     pub link: Option<LinkState>,
+    /// The order was taken outside this terminal: APS holds money on it and this journal did
+    /// not know it. `order` is the order brought in, or `None` when its currency is still needed.
+    pub taken_outside: bool,
 }
 
 impl Service {
@@ -254,6 +257,23 @@ impl Service {
         reference: &str,
         progress: &Progress,
     ) -> Result<StatusReport, ServiceError> {
+        self.check_status_in(profile, reference, None, progress).await
+    }
+
+    /// As [`Service::check_status`]; an order this journal does not hold but APS does, with
+    /// money on it (taken on the merchant's website, say), is brought into the journal in
+    /// `currency` (or the one APS names), marked "taken outside this terminal", so it can be
+    /// captured, refunded or voided here. Nothing is charged.
+    ///
+    /// # Errors
+    /// As [`Service::check_status`]; also a `currency` other than the one APS names.
+    pub async fn check_status_in(
+        &self,
+        profile: &str,
+        reference: &str,
+        currency: Option<Currency>,
+        progress: &Progress,
+    ) -> Result<StatusReport, ServiceError> {
         let reference = reference.trim();
         if reference.is_empty() {
             return Err(ServiceError::invalid(
@@ -272,6 +292,9 @@ impl Service {
         progress.report(Stage::Sending);
         let fort_id = order.as_ref().and_then(|o| o.fort_id.clone());
         let answer = self.query_status(&ctx, reference, fort_id, None).await?;
+        if order.is_none() {
+            return self.outside_order(&ctx, reference, answer, currency).await;
+        }
         if let (StatusAnswer::Found(status) | StatusAnswer::StillUncertain(status), Some(order)) =
             (&answer, &order)
             && order.kind == OrderKind::PaymentLink
@@ -282,7 +305,7 @@ impl Service {
             let (verdict, link) =
                 self.link_report(profile, reference, status, order.currency, is_final).await?;
             let order = self.order_row(profile, reference).await;
-            return Ok(StatusReport { verdict, answer, order, link: Some(link) });
+            return Ok(StatusReport { verdict, answer, order, link: Some(link), taken_outside: false });
         }
         if let (StatusAnswer::Found(status), Some(order)) = (&answer, &order)
             && !order.state.needs_reconciliation()
@@ -295,7 +318,9 @@ impl Service {
             self.journal(move |j| j.update_order(&p, &r, &update)).await?;
         }
         let verdict = describe_status(&answer, order.as_ref().map(|o| o.currency));
-        Ok(StatusReport { verdict, answer, order: self.order_row(profile, reference).await, link: None })
+        let order = self.order_row(profile, reference).await;
+        let taken_outside = order.as_ref().is_some_and(|o| o.channel == crate::journal::Channel::Outside);
+        Ok(StatusReport { verdict, answer, order, link: None, taken_outside })
     }
 
     /// Settles the open operations of one order (the Status screen's "resolve").
@@ -384,7 +409,7 @@ pub fn maintenance_reference(reference: &str, n: usize) -> String {
 }
 
 /// Words for a status answer, in the order's currency when known.
-fn describe_status(answer: &StatusAnswer, currency: Option<crate::aps::money::Currency>) -> Verdict {
+pub(super) fn describe_status(answer: &StatusAnswer, currency: Option<Currency>) -> Verdict {
     let money = |minor: u64| match currency {
         Some(c) => format!("{c} {}", format_minor(minor, c)),
         None => format!("{minor} (minor units)"),

@@ -23,6 +23,7 @@ mod link_status;
 mod links;
 mod lookup;
 mod maintenance;
+mod outside;
 pub mod policy;
 mod profile_test;
 mod profiles;

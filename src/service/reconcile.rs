@@ -399,7 +399,7 @@ pub fn summary(outcome: &Outcome) -> String {
 
 /// The answer's codes worth keeping on the order, as a charge's own answer would have given
 /// them: the authorization code, and the card network's codes.
-fn status_codes(status: &OrderStatus) -> Option<crate::journal::Extra> {
+pub(super) fn status_codes(status: &OrderStatus) -> Option<crate::journal::Extra> {
     let codes: crate::journal::Extra = [
         ("authorization_code", &status.authorization_code),
         ("acquirer_response_code", &status.acquirer_response_code),

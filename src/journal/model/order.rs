@@ -16,6 +16,9 @@ pub enum PaymentMethod {
     Card { masked_card: MaskedCard, fingerprint: CardFingerprint },
     /// A payment link: the customer enters the card on APS's page.
     Link,
+    /// Taken outside this terminal (the merchant's website, another system) and brought in from
+    /// CHECK_STATUS, which does not say how the customer paid.
+    Outside,
 }
 
 /// A new order and its first operation, recorded before the request leaves.

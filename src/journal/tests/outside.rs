@@ -1,0 +1,55 @@
+//! Orders taken outside this terminal: brought in whole, in one write, and only as such.
+
+use super::*;
+
+fn outside(reference: &str) -> NewOrder {
+    NewOrder { channel: Channel::Outside, method: PaymentMethod::Outside, ..order(reference) }
+}
+
+fn answer() -> (OpResult, OrderUpdate) {
+    let result = OpResult {
+        state: OpState::Resolved,
+        response_code: Some("14000".into()),
+        response_message: Some("Success".into()),
+        note: Some("brought in".into()),
+        at: t(1),
+    };
+    let update = OrderUpdate {
+        state: Some(OrderState::Captured),
+        authorized_minor: Some(1250),
+        captured_minor: Some(1250),
+        fort_id: Some("169996200000001".into()),
+        ..Default::default()
+    };
+    (result, update)
+}
+
+#[test]
+fn an_outside_order_comes_in_with_one_resolved_status_check_and_apss_amounts() {
+    let j = Journal::open_in_memory().unwrap();
+    let (result, update) = answer();
+    j.import_order(&outside("WEB-1"), &result, &update).unwrap();
+    let row = j.order("main", "WEB-1").unwrap().unwrap();
+    assert_eq!((row.channel, row.state, row.captured_minor), (Channel::Outside, OrderState::Captured, 1250));
+    assert_eq!(row.payment_method, "taken outside this terminal");
+    let ops = j.timeline("main", "WEB-1").unwrap();
+    assert_eq!(ops.len(), 1);
+    assert_eq!((ops[0].operation, ops[0].state), (Operation::CheckStatus, OpState::Resolved));
+    assert!(j.unresolved(None).unwrap().is_empty(), "nothing in doubt: nothing was sent");
+    assert!(matches!(
+        j.import_order(&outside("WEB-1"), &result, &update),
+        Err(JournalError::DuplicateReference { .. })
+    ));
+}
+
+#[test]
+fn only_an_outside_order_is_brought_in_and_an_outside_method_needs_the_outside_channel() {
+    let j = Journal::open_in_memory().unwrap();
+    let (result, update) = answer();
+    let phone = NewOrder { method: PaymentMethod::Outside, ..order("WEB-2") };
+    assert!(j.import_order(&phone, &result, &update).is_err());
+    assert!(j.record_order_intent(&phone).is_err(), "an intent cannot claim an unknown method");
+    let keyed = NewOrder { channel: Channel::Outside, ..order("WEB-3") };
+    assert!(j.import_order(&keyed, &result, &update).is_err());
+    assert!(j.order("main", "WEB-2").unwrap().is_none() && j.order("main", "WEB-3").unwrap().is_none());
+}
