@@ -274,7 +274,9 @@ pub async fn status(service: &Service, profile: String, args: StatusArgs) -> Res
     match v.kind {
         _ if report_.taken_outside && report_.order.is_none() => {
             println!("  {}", v.next_step);
-            Err(Exit::usage(format!("order {reference} was taken outside this terminal: add --currency to bring it in")))
+            Err(Exit::usage(format!(
+                "order {reference} was taken outside this terminal: add --currency to bring it in"
+            )))
         }
         Kind::Approved => Ok(()),
         Kind::Uncertain => Err(Exit::unknown(format!("APS has not finished order {reference}"))),

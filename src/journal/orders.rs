@@ -142,7 +142,12 @@ impl Journal {
     /// # Errors
     /// [`JournalError::DuplicateReference`] when the journal already holds the reference, or bad
     /// input; nothing is written then.
-    pub fn import_order(&self, order: &NewOrder, result: &OpResult, update: &OrderUpdate) -> Result<(), JournalError> {
+    pub fn import_order(
+        &self,
+        order: &NewOrder,
+        result: &OpResult,
+        update: &OrderUpdate,
+    ) -> Result<(), JournalError> {
         if order.channel != Channel::Outside {
             return Err(JournalError::Invalid {
                 field: Field::Order,

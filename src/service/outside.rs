@@ -78,8 +78,10 @@ impl Service {
         currency: Currency,
     ) -> Result<(), ServiceError> {
         let amounts = Amounts::of(status);
-        let bad_amount = |e| ServiceError::invalid(Field::Amount, format!("APS's amount does not fit {currency}: {e}"));
-        let amount = Money::from_minor(amounts.authorized.max(amounts.captured), currency).map_err(bad_amount)?;
+        let bad_amount =
+            |e| ServiceError::invalid(Field::Amount, format!("APS's amount does not fit {currency}: {e}"));
+        let amount =
+            Money::from_minor(amounts.authorized.max(amounts.captured), currency).map_err(bad_amount)?;
         // An authorization not (fully) captured, or voided, is an authorization; the rest sales.
         let kind = if amounts.voided || amounts.captured < amounts.authorized {
             OrderKind::AuthorizeOnly
@@ -107,7 +109,9 @@ impl Service {
             state: OpState::Resolved,
             response_code: Some(status.transaction_code.clone()),
             response_message: Some(status.transaction_message.clone()),
-            note: Some("taken outside this terminal: brought in from CHECK_STATUS (nothing was charged)".into()),
+            note: Some(
+                "taken outside this terminal: brought in from CHECK_STATUS (nothing was charged)".into(),
+            ),
             at: now,
         };
         let update = OrderUpdate {

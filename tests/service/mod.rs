@@ -15,7 +15,7 @@ mod harden;
 mod hardening;
 mod http2;
 mod link_status;
-mod outside;
+pub mod outside;
 mod recurring_cli;
 pub mod rig;
 mod tls;

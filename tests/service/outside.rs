@@ -12,7 +12,13 @@ use moto_terminal::service::{Channel, OrderState, Progress};
 use moto_terminal::sim::{self, SimHandle};
 
 /// A charge the merchant's website sent to APS itself: this terminal's journal never saw it.
-async fn website_charge(sim: &SimHandle, command: &str, reference: &str, amount_minor: u64, token: &str) -> Params {
+pub async fn website_charge(
+    sim: &SimHandle,
+    command: &str,
+    reference: &str,
+    amount_minor: u64,
+    token: &str,
+) -> Params {
     let mut p = Params::new();
     for (k, v) in [
         ("command", command),
@@ -57,7 +63,10 @@ async fn a_sale_taken_on_the_website_is_brought_in_by_status_then_refunded_here(
     let order = report.order.expect("brought in");
     assert_eq!(order.channel, Channel::Outside);
     assert_eq!(order.payment_method, "taken outside this terminal");
-    assert_eq!((order.state, order.amount_minor, order.captured_minor), (OrderState::Captured, 10_000, 10_000));
+    assert_eq!(
+        (order.state, order.amount_minor, order.captured_minor),
+        (OrderState::Captured, 10_000, 10_000)
+    );
     assert_eq!(order.fort_id.as_ref(), web["fort_id"].as_str().map(str::to_owned).as_ref());
     let timeline = rig.journal.timeline(PROFILE, "WEB-1001").unwrap();
     assert_eq!(timeline.len(), 1, "one status check, no charge: {timeline:?}");
@@ -71,7 +80,8 @@ async fn a_sale_taken_on_the_website_is_brought_in_by_status_then_refunded_here(
     assert_eq!(rig.movements("WEB-1001").len(), 2);
 
     // Asking again changes nothing: it is an order of this journal now.
-    let again = rig.service.check_status_in(PROFILE, "WEB-1001", Some(aed()), &Progress::none()).await.unwrap();
+    let again =
+        rig.service.check_status_in(PROFILE, "WEB-1001", Some(aed()), &Progress::none()).await.unwrap();
     assert_eq!(again.order.unwrap().refunded_minor, 4_000);
     assert_eq!(rig.journal.timeline(PROFILE, "WEB-1001").unwrap().len(), 2, "the refund joined it");
 }
@@ -125,7 +135,10 @@ async fn the_command_line_brings_a_website_order_in_and_refunds_it() {
     assert_eq!(bring.status.code(), Some(0), "{}{}", text(&bring.stdout), text(&bring.stderr));
     assert!(text(&bring.stdout).contains("journal: state captured | AED 25.00"), "{}", text(&bring.stdout));
     let row = rig.journal_json("WEB-CLI-1").await;
-    assert_eq!((row["channel"].as_str(), row["payment_method"].as_str()), (Some("outside"), Some("taken outside this terminal")));
+    assert_eq!(
+        (row["channel"].as_str(), row["payment_method"].as_str()),
+        (Some("outside"), Some("taken outside this terminal"))
+    );
 
     let fort_id = row["fort_id"].as_str().unwrap().to_owned();
     let by_fort = rig.run(&["status", "--profile", &p, "--fort-id", &fort_id]).await;

@@ -5,6 +5,7 @@ mod back_office;
 mod batch;
 mod card_privacy;
 mod order_form;
+mod outside;
 mod phone_order;
 mod settings;
 mod submit_flow;

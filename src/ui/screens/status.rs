@@ -36,6 +36,12 @@ pub struct StatusScreen {
     sendable: Option<(String, bool)>,
     again: Call<Result<Outcome, ServiceError>>,
     again_view: Option<OutcomeView>,
+    /// The checked order, when it was taken outside this terminal and is not in the journal yet.
+    outside: Option<String>,
+    /// The currency to bring it in with (CHECK_STATUS does not say it).
+    outside_currency: String,
+    outside_error: Option<String>,
+    focus_currency: bool,
 }
 
 impl Default for StatusScreen {
@@ -56,6 +62,10 @@ impl Default for StatusScreen {
             sendable: None,
             again: Call::default(),
             again_view: None,
+            outside: None,
+            outside_currency: String::new(),
+            outside_error: None,
+            focus_currency: false,
         }
     }
 }
@@ -108,6 +118,11 @@ impl StatusScreen {
     }
 
     fn start_check(&mut self, env: &Env<'_>) {
+        self.start_check_in(env, None);
+    }
+
+    /// Checks the order; with a currency, an order taken outside this terminal is brought in.
+    fn start_check_in(&mut self, env: &Env<'_>, currency: Option<Currency>) {
         let reference = self.reference.trim().to_owned();
         if reference.is_empty() {
             self.check_error = Some("Type the order's merchant reference".to_owned());
@@ -119,7 +134,7 @@ impl StatusScreen {
         self.check_error = None;
         let profile = env.profile.name.clone();
         self.check.start(env.service.run(move |service, progress| async move {
-            service.check_status(&profile, &reference, &progress).await
+            service.check_status_in(&profile, &reference, currency, &progress).await
         }));
     }
 
@@ -167,10 +182,18 @@ impl StatusScreen {
                         .filter(|o| o.state == OrderState::NotSent && o.kind != OrderKind::PaymentLink)
                         .map(|o| (o.merchant_reference.clone(), o.token_name.is_some()));
                     self.again_view = None;
+                    let bring_in = report.taken_outside && report.order.is_none();
+                    self.outside = bring_in.then(|| self.reference.trim().to_owned());
+                    self.outside_error = None;
+                    if bring_in && self.outside_currency.is_empty() {
+                        self.outside_currency = env.profile.default_currency.code().to_owned();
+                    }
                     self.report = Some((view, lines));
                     self.reload = true;
-                    // Back in the reference field: the next order to check, or Tab to the actions.
-                    self.focus = true;
+                    // Back in the reference field: the next order to check, or Tab to the actions;
+                    // on an order to bring in, in its currency field.
+                    self.focus = !bring_in;
+                    self.focus_currency = bring_in;
                 }
                 Err(e) => self.check_error = Some(capitalise(&e.to_string())),
             }
@@ -240,6 +263,48 @@ impl StatusScreen {
             self.again.start(env.service.run(move |service, progress| async move {
                 service.send_again(&profile, &reference, None, &progress).await
             }));
+        }
+    }
+
+    /// For an order taken outside this terminal (the merchant's website): its currency, then
+    /// Enter brings it into the journal, where it can be captured, refunded or voided.
+    fn bring_in_ui(&mut self, ui: &mut Ui, env: &Env<'_>) {
+        let Some(reference) = self.outside.clone() else { return };
+        ui.label(
+            RichText::new(format!(
+                "Order {reference} was taken outside this terminal. APS does not say its currency: check \
+                 it on the order (the one the customer paid in), then bring it into the journal to \
+                 capture, refund or void it here. Nothing is charged."
+            ))
+            .color(theme::HINT_TEXT),
+        );
+        let note = self.outside_error.as_ref().map(|e| Note::Error(e.clone()));
+        let field = TextField::new("Currency", id("outside_currency")).hint("SAR").show(
+            ui,
+            &mut self.outside_currency,
+            note.as_ref(),
+            |_| {},
+        );
+        if std::mem::take(&mut self.focus_currency) {
+            field.request_focus();
+        }
+        let enter = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+        let button = ui.horizontal(|ui| {
+            ui.add_space(theme::LABEL_WIDTH + ui.spacing().item_spacing.x);
+            let label = format!("Bring {reference} into the journal (Enter)");
+            ui.add_enabled(!self.check.busy(), egui::Button::new(label))
+        });
+        if enter || button.inner.clicked() {
+            match Currency::parse(self.outside_currency.trim()) {
+                Ok(currency) => {
+                    self.reference = reference;
+                    self.start_check_in(env, Some(currency));
+                }
+                Err(e) => {
+                    self.outside_error = Some(capitalise(&e.to_string()));
+                    self.focus_currency = true;
+                }
+            }
         }
     }
 
@@ -342,6 +407,7 @@ impl Screen for StatusScreen {
             key_values(ui, id("answer"), lines.iter().map(|(name, value)| (name.as_str(), value.clone())));
         }
         self.send_again_ui(ui, env);
+        self.bring_in_ui(ui, env);
         ui.add_space(theme::SECTION_GAP);
         ui.separator();
         self.unresolved_ui(ui, env);
