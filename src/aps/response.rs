@@ -19,7 +19,7 @@ mod status;
 mod texts;
 use advice::{advice, default_next_step};
 pub use link::{LinkState, describe_link};
-pub use status::{OrderStatus, StatusAnswer, interpret_check_status};
+pub use status::{OrderStatus, StatusAnswer, interpret_check_status, network_words};
 pub use texts::{UNKNOWN_MESSAGE, UNKNOWN_STATUS, message_text, message_text_ar, status_text};
 
 /// APS `response_code`: 2-digit status + 3-digit message (spec 5). Kept as the five ASCII digits

@@ -30,7 +30,7 @@ impl Service {
             state: op_state(verdict.kind),
             response_code: Some(verdict.code.clone()),
             response_message: text(response, "response_message"),
-            note: None,
+            note: network_note(response),
             at: Utc::now(),
         };
         let token = token_name
@@ -100,6 +100,17 @@ pub(super) fn answer_codes(response: &Params) -> Option<crate::journal::Extra> {
             })
             .collect();
     (!codes.is_empty()).then_some(codes)
+}
+
+/// The card network's codes of one answer, in words, for the operation's line in the timeline
+/// ("card network: processor DECLINED, acquirer 05 (do not honour)").
+pub(super) fn network_note(response: &Params) -> Option<String> {
+    let code = |name| text(response, name).filter(|v| worth_keeping(v));
+    let words = crate::aps::response::network_words(
+        code("processor_response_code").as_deref(),
+        code("acquirer_response_code").as_deref(),
+    )?;
+    Some(format!("card network: {words}"))
 }
 
 /// A code to keep: short, plain letters, digits, `_` and `-`, and nothing that could be a card

@@ -108,7 +108,12 @@ impl Service {
             state: OpState::Resolved,
             response_code: Some(op.success_code().to_owned()),
             response_message: Some(status.transaction_message.clone()),
-            note: Some(format!("confirmed by CHECK_STATUS ({})", status.transaction_code)),
+            note: Some(match status.issuer_words().filter(|w| w.len() <= 200) {
+                Some(words) => {
+                    format!("confirmed by CHECK_STATUS ({}); card network: {words}", status.transaction_code)
+                }
+                None => format!("confirmed by CHECK_STATUS ({})", status.transaction_code),
+            }),
             at: Utc::now(),
         };
         let update = OrderUpdate {

@@ -375,16 +375,22 @@ impl Engine {
             put(&mut out, "payment_link_id", link.id.clone());
         }
         if text(req, "return_third_party_response_codes") == Some("YES") {
-            let (processor, acquirer) = match msg.as_str() {
-                "000" => ("APPROVED", "00"),
-                "029" => ("INSUFFICIENT_FUNDS", "51"),
-                "666" => ("DECLINED", "05"),
-                _ => ("", ""),
-            };
+            let (processor, acquirer) = network_codes(&msg).unwrap_or(("", ""));
             put(&mut out, "processor_response_code", processor);
             put(&mut out, "acquirer_response_code", acquirer);
         }
         out
+    }
+}
+
+/// The card network's codes behind a charge's message code: the processor's word and the
+/// acquirer's ISO 8583 code.
+fn network_codes(message: &str) -> Option<(&'static str, &'static str)> {
+    match message {
+        "000" => Some(("APPROVED", "00")),
+        "029" => Some(("INSUFFICIENT_FUNDS", "51")),
+        "666" => Some(("DECLINED", "05")),
+        _ => None,
     }
 }
 
@@ -398,6 +404,11 @@ pub(super) fn link_expired(expires: &str) -> bool {
 fn charge_answer(req: &Params, order: &Order) -> Params {
     let mut out = answer(req, &order.last_status, &order.last_message);
     put(&mut out, "fort_id", order.fort_id.clone());
+    // APS may add the card network's own codes to a charge's answer (spec 3.2).
+    if let Some((processor, acquirer)) = network_codes(&order.last_message) {
+        put(&mut out, "processor_response_code", processor);
+        put(&mut out, "acquirer_response_code", acquirer);
+    }
     if let Some(code) = &order.authorization_code {
         put(&mut out, "authorization_code", code.clone());
     }

@@ -48,3 +48,59 @@ async fn a_charge_settled_by_check_status_keeps_the_codes_status_reported() {
     assert_eq!(order.extra.get("processor_response_code").and_then(|v| v.as_str()), Some("APPROVED"));
     assert_eq!(order.extra.get("acquirer_response_code").and_then(|v| v.as_str()), Some("00"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_operation_in_the_timeline_shows_the_card_networks_codes() {
+    let rig = Rig::new().await;
+    let note = |reference: &str| {
+        let timeline = rig.journal.timeline(PROFILE, reference).unwrap();
+        timeline[0].note.clone().unwrap_or_default()
+    };
+    let declined =
+        rig.service.charge(rig.token_sale("DEMO-VISA-0001", "10.51"), &Progress::none()).await.unwrap();
+    assert_eq!(declined.verdict.kind, Kind::Declined);
+    assert_eq!(
+        note(&declined.merchant_reference),
+        "card network: processor INSUFFICIENT_FUNDS, acquirer 51 (insufficient funds)"
+    );
+    let order = rig.journal.order(PROFILE, &declined.merchant_reference).unwrap().unwrap();
+    assert_eq!(order.extra.get("acquirer_response_code").and_then(|v| v.as_str()), Some("51"));
+
+    let approved =
+        rig.service.charge(rig.token_sale("DEMO-VISA-0001", "10.00"), &Progress::none()).await.unwrap();
+    assert_eq!(
+        note(&approved.merchant_reference),
+        "card network: processor APPROVED, acquirer 00 (approved)"
+    );
+
+    rig.sim.inject(Fault::new(FaultKind::DropAfterCommit).for_command("PURCHASE"));
+    let settled =
+        rig.service.charge(rig.token_sale("DEMO-MC-2346", "14.00"), &Progress::none()).await.unwrap();
+    assert!(settled.reconciled, "{:?}", settled.verdict);
+    let line = note(&settled.merchant_reference);
+    assert!(line.contains("confirmed by CHECK_STATUS (14000); card network: processor APPROVED"), "{line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journal_json_carries_a_declines_card_network_codes() {
+    let rig = CliRig::new("netcodes").await;
+    let p = rig.profile.clone();
+    let args = [
+        "charge",
+        "--profile",
+        &p,
+        "--token",
+        "DEMO-VISA-0001",
+        "--currency",
+        "AED",
+        "--email",
+        "a@example.com",
+    ];
+    let out = rig.run(&[&args[..], &["--amount", "10.51", "--reference", "CLI-NET-1"]].concat()).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let row = rig.journal_json("CLI-NET-1").await;
+    assert_eq!(
+        (row["processor_response_code"].as_str(), row["acquirer_response_code"].as_str()),
+        (Some("INSUFFICIENT_FUNDS"), Some("51"))
+    );
+}

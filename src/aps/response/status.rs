@@ -52,19 +52,25 @@ impl OrderStatus {
     /// The card network's words on the last transaction, e.g. "processor DECLINED, acquirer 05
     /// (do not honour)"; `None` when APS sent neither.
     pub fn issuer_words(&self) -> Option<String> {
-        let processor = self.processor_response_code.as_deref().map(|p| format!("processor {p}"));
-        let acquirer = self.acquirer_response_code.as_deref().map(|a| match acquirer_meaning(a) {
-            Some(meaning) => format!("acquirer {a} ({meaning})"),
-            None => format!("acquirer {a}"),
-        });
-        let words: Vec<String> = processor.into_iter().chain(acquirer).collect();
-        (!words.is_empty()).then(|| words.join(", "))
+        network_words(self.processor_response_code.as_deref(), self.acquirer_response_code.as_deref())
     }
 
     /// The verdict on the order's last transaction, when its operation is known.
     pub fn transaction_verdict(&self) -> Option<Verdict> {
         self.last_operation().map(|op| classify(op, &self.transaction_code))
     }
+}
+
+/// The card network's words on one transaction from its two codes, e.g. "processor DECLINED,
+/// acquirer 05 (do not honour)"; `None` when neither is given.
+pub fn network_words(processor: Option<&str>, acquirer: Option<&str>) -> Option<String> {
+    let processor = processor.filter(|p| !p.is_empty()).map(|p| format!("processor {p}"));
+    let acquirer = acquirer.filter(|a| !a.is_empty()).map(|a| match acquirer_meaning(a) {
+        Some(meaning) => format!("acquirer {a} ({meaning})"),
+        None => format!("acquirer {a}"),
+    });
+    let words: Vec<String> = processor.into_iter().chain(acquirer).collect();
+    (!words.is_empty()).then(|| words.join(", "))
 }
 
 /// The common ISO 8583 answers an acquirer gives for a card (spec 5.2 leaves decline reasons to
