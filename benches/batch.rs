@@ -189,6 +189,7 @@ async fn transport_only(url: &str, tag: &str, rows: usize, concurrency: usize) -
                 source: PaymentSource::Token(TOKENS[i % TOKENS.len()].into()),
                 recurring: false,
                 agreement_id: None,
+                recurring_setup: None,
                 details: OrderDetails::default(),
             });
             let mut params = command.to_params(&merchant).unwrap_or_else(|e| panic!("{e}"));

@@ -101,6 +101,7 @@ fn pure_overhead(iterations: u32) -> Duration {
             source: PaymentSource::Token("DEMO-VISA-0001".into()),
             recurring: false,
             agreement_id: None,
+            recurring_setup: None,
             details: OrderDetails::default(),
         });
         let mut params = cmd.to_params(&merchant).unwrap_or_else(|e| panic!("{e}"));

@@ -89,9 +89,46 @@ pub struct Charge {
     pub source: PaymentSource,
     /// A merchant-initiated recurring charge (`eci=RECURRING`, PURCHASE only, spec 3.4).
     pub recurring: bool,
-    /// The agreement id from the customer's first payment; sent when known (spec 3.4, 9).
+    /// The agreement id from the customer's first payment; sent when known (spec 3.4, 9). On
+    /// the first payment itself, the merchant's own id for the agreement (else APS makes one).
     pub agreement_id: Option<String>,
+    /// On a customer's first payment: the recurring agreement it sets up with APS.
+    pub recurring_setup: Option<RecurringSetup>,
     pub details: OrderDetails,
+}
+
+/// How later merchant-initiated charges may vary (spec 3.4: `recurring_mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum RecurringMode {
+    /// The same amount every time.
+    Fixed,
+    /// An amount that may change from one charge to the next.
+    Variable,
+}
+
+impl RecurringMode {
+    pub fn wire(self) -> &'static str {
+        match self {
+            Self::Fixed => "FIXED",
+            Self::Variable => "VARIABLE",
+        }
+    }
+}
+
+/// Where an agreement ends: after so many payments, or on a date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecurringLimit {
+    Payments(u16),
+    Until(chrono::NaiveDate),
+}
+
+/// The agreement a first payment sets up with APS (spec 3.4, fields from the SDKs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecurringSetup {
+    pub mode: RecurringMode,
+    pub limit: RecurringLimit,
+    /// The least number of days between two charges (1 to 366).
+    pub days_between: u16,
 }
 
 /// CAPTURE part or all of an authorization (spec 3.5).

@@ -75,6 +75,10 @@ fields! {
     MaintenanceReference => Some("maintenance_reference"), "maintenance reference";
     ReturnThirdPartyResponseCodes => Some("return_third_party_response_codes"), "return third party response codes";
     AgreementId => Some("agreement_id"), "agreement id";
+    RecurringMode => Some("recurring_mode"), "recurring mode";
+    RecurringTransactionsCount => Some("recurring_transactions_count"), "recurring transactions count";
+    RecurringExpiryDate => Some("recurring_expiry_date"), "recurring expiry date";
+    RecurringDaysBetweenPayments => Some("recurring_days_between_payments"), "recurring days between payments";
     TokenStatus => Some("token_status"), "token status";
     LinkCommand => Some("link_command"), "link command";
     PaymentLinkId => Some("payment_link_id"), "payment link id";

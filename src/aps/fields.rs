@@ -327,6 +327,13 @@ static RULES: &[Rule] = &[
     // Recurring and tokens (spec 3.4, 3.9). agreement_id's length is UNKNOWN in every source
     // (spec 3.4, spec 10); 100 matches token_name and leaves room for what APS returns.
     rule_of(Field::AgreementId, Alphanumeric, 100, ""),
+    // The agreement set-up fields of a first, customer-initiated payment (spec 3.4, from the
+    // SDKs): their lengths are UNKNOWN; the terminal sends at most 3 digits for the count and
+    // the days, and the date as YYYY-MM-DD.
+    rule_of(Field::RecurringMode, Alpha, 11, "").values(&["UNSCHEDULED", "VARIABLE", "FIXED"]),
+    rule_of(Field::RecurringTransactionsCount, Numeric, 3, ""),
+    rule_of(Field::RecurringExpiryDate, Alphanumeric, 10, "-").min(10),
+    rule_of(Field::RecurringDaysBetweenPayments, Numeric, 3, ""),
     rule_of(Field::TokenStatus, Alpha, 8, "").values(&["ACTIVE", "INACTIVE"]),
     // Payment links (spec 3.10).
     rule_of(Field::LinkCommand, Alphanumeric, 15, "").values(&["AUTHORIZATION", "PURCHASE"]),

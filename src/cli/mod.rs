@@ -136,6 +136,7 @@ impl Command {
             Self::Charge(a) => &a.profile,
             Self::Capture(a) | Self::Refund(a) => &a.profile,
             Self::Void(a) => &a.profile,
+            Self::Recurring(RecurringCommand::Add(a)) => &a.profile,
             Self::Recurring(RecurringCommand::Charge { profile })
             | Self::Link(LinkCommand::Create { profile, .. })
             | Self::Token(TokenCommand::Update { profile, .. } | TokenCommand::Create { profile, .. }) => {

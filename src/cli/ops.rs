@@ -1,5 +1,6 @@
 //! Payment commands on the command line: the same service calls as the desktop forms.
 
+mod agreement;
 mod journal;
 mod stored;
 

@@ -66,9 +66,9 @@ pub use claims::{MaintenanceIntent, RetryIntent};
 #[doc(hidden)]
 pub use group::GroupStats;
 pub use model::{
-    Agreement, AgreementUpdate, CardFingerprint, Channel, Cycle, Extra, Filter, Lease, LinkRow, LinkStatus,
-    MaskedCard, NewAgreement, NewLink, NewOperation, NewOrder, OpId, OpResult, OpState, OperationRow,
-    OrderKind, OrderRow, OrderState, OrderUpdate, PaymentMethod, Unresolved,
+    Agreement, AgreementLimit, AgreementUpdate, CardFingerprint, Channel, Cycle, Extra, Filter, Lease,
+    LinkRow, LinkStatus, MaskedCard, NewAgreement, NewLink, NewOperation, NewOrder, OpId, OpResult, OpState,
+    OperationRow, OrderKind, OrderRow, OrderState, OrderUpdate, PaymentMethod, Unresolved,
 };
 pub use prepared::Write;
 pub use schema::SCHEMA_VERSION;

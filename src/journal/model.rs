@@ -14,7 +14,9 @@ pub use order::{
     Filter, Lease, NewOperation, NewOrder, OpResult, OperationRow, OrderRow, OrderUpdate, PaymentMethod,
     Unresolved,
 };
-pub use plans::{Agreement, AgreementUpdate, Cycle, LinkRow, LinkStatus, NewAgreement, NewLink};
+pub use plans::{
+    Agreement, AgreementLimit, AgreementUpdate, Cycle, LinkRow, LinkStatus, NewAgreement, NewLink,
+};
 
 use super::JournalError;
 use crate::aps::Operation;

@@ -2,8 +2,9 @@
 //! charges. Their charges themselves are ordinary orders.
 
 use super::{
-    Agreement, AgreementUpdate, Cycle, Journal, JournalError, LinkRow, LinkStatus, NewAgreement, NewLink,
-    bad, col, col_amount, parse_currency, parse_ts, refuse_card_numbers, require, sql_amount, ts,
+    Agreement, AgreementLimit, AgreementUpdate, Cycle, Journal, JournalError, LinkRow, LinkStatus,
+    NewAgreement, NewLink, bad, col, col_amount, parse_currency, parse_ts, refuse_card_numbers, require,
+    sql_amount, ts,
 };
 use crate::aps::field::Field;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -11,7 +12,8 @@ use rusqlite::{OptionalExtension, Row, params};
 
 const AGREEMENT_COLUMNS: &str =
     "id, profile, token_name, agreement_id, customer_email, customer_name, amount_minor,
-    currency, interval_days, next_due, active, last_charge_reference, created_at, cycle, anchor_day, cancelled_at";
+    currency, interval_days, next_due, active, last_charge_reference, created_at, cycle, anchor_day, cancelled_at,
+    payments_left, ends_on";
 
 const LINK_COLUMNS: &str =
     "profile, merchant_reference, payment_link_id, url, amount_minor, currency, customer_email,
@@ -33,8 +35,8 @@ impl Journal {
         let conn = self.lock_write();
         conn.prepare_cached(
             "INSERT INTO agreements (profile, token_name, agreement_id, customer_email, customer_name, amount_minor,
-                currency, interval_days, next_due, active, created_at, cycle, anchor_day)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12)",
+                currency, interval_days, next_due, active, created_at, cycle, anchor_day, payments_left, ends_on)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12, ?13, ?14)",
         )?
         .execute(params![
             a.profile,
@@ -49,6 +51,14 @@ impl Journal {
             ts(&a.created_at),
             a.cycle.stored(),
             a.next_due.day(),
+            match a.limit {
+                Some(AgreementLimit::PaymentsLeft(n)) => Some(n),
+                _ => None,
+            },
+            match a.limit {
+                Some(AgreementLimit::Until(date)) => Some(date.to_string()),
+                _ => None,
+            },
         ])?;
         Ok(conn.last_insert_rowid())
     }
@@ -89,7 +99,9 @@ impl Journal {
         let conn = self.lock();
         let sql = format!(
             "SELECT {AGREEMENT_COLUMNS} FROM agreements
-             WHERE active = 1 AND next_due <= ?2 AND (?1 IS NULL OR profile = ?1) ORDER BY next_due, id"
+             WHERE active = 1 AND next_due <= ?2 AND (?1 IS NULL OR profile = ?1)
+               AND (payments_left IS NULL OR payments_left > 0) AND (ends_on IS NULL OR next_due <= ends_on)
+             ORDER BY next_due, id"
         );
         let rows = conn
             .prepare_cached(&sql)?
@@ -187,7 +199,11 @@ impl Journal {
         require(Field::MerchantReference, reference)?;
         let conn = self.lock_write();
         let changed = conn
-            .prepare_cached("UPDATE agreements SET last_charge_reference = ?2, next_due = ?3 WHERE id = ?1")?
+            .prepare_cached(
+                "UPDATE agreements SET last_charge_reference = ?2, next_due = ?3,
+                    payments_left = CASE WHEN payments_left > 0 THEN payments_left - 1 ELSE payments_left END
+                 WHERE id = ?1",
+            )?
             .execute(params![id, reference, next_due.to_string()])?;
         if changed == 0 {
             return Err(agreement_missing(id));
@@ -395,6 +411,11 @@ fn agreement_from_row(row: &Row<'_>) -> rusqlite::Result<Agreement> {
             .get::<_, Option<String>>(15)?
             .map(|t| parse_ts(&t).map_err(|e| bad(15, e)))
             .transpose()?,
+        limit: match (row.get::<_, Option<u32>>(16)?, row.get::<_, Option<String>>(17)?) {
+            (Some(left), _) => Some(AgreementLimit::PaymentsLeft(left)),
+            (None, Some(date)) => Some(AgreementLimit::Until(parse_date(&date).map_err(|e| bad(17, e))?)),
+            (None, None) => None,
+        },
     })
 }
 

@@ -256,6 +256,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE agreements ADD COLUMN anchor_day INTEGER;
     ALTER TABLE agreements ADD COLUMN cancelled_at TEXT;
     ",
+    // 11: where an agreement ends, as the customer agreed with APS on the first payment:
+    // `payments_left` (counting down with each charge) or `ends_on` (the last date a charge may
+    // fall due). NULL: no end recorded.
+    "
+    ALTER TABLE agreements ADD COLUMN payments_left INTEGER CHECK (payments_left >= 0);
+    ALTER TABLE agreements ADD COLUMN ends_on TEXT;
+    ",
 ];
 
 /// The schema version this build writes.

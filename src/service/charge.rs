@@ -9,7 +9,9 @@ use super::reconcile::{Pace, Settling};
 use super::{Ctx, Field, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::Params;
 use crate::aps::card::{CardNumber, Cvv, Expiry};
-use crate::aps::command::{Charge, ChargeKind, Command, KeyedCard, OrderDetails, PaymentSource};
+use crate::aps::command::{
+    Charge, ChargeKind, Command, KeyedCard, OrderDetails, PaymentSource, RecurringSetup,
+};
 use crate::aps::money::{Currency, Money};
 use crate::aps::response::Kind;
 use crate::journal::{
@@ -44,6 +46,8 @@ pub struct ChargeDraft {
     pub agreement_id: Option<String>,
     /// The batch row this charge is ("batch id:row"), kept on its intent.
     pub batch_row: Option<String>,
+    /// A customer's first payment that sets up a recurring agreement with APS (spec 3.4).
+    pub recurring_setup: Option<RecurringSetup>,
 }
 
 impl ChargeDraft {
@@ -66,6 +70,7 @@ impl ChargeDraft {
             recurring: false,
             batch_row: None,
             agreement_id: None,
+            recurring_setup: None,
         }
     }
 }
@@ -177,6 +182,10 @@ fn charge_order(
     if let Some(agreement) = draft.agreement_id.as_deref().and_then(non_empty) {
         extra.insert("agreement_id".into(), agreement.into());
     }
+    if let Some(setup) = &draft.recurring_setup {
+        // Kept so that sending the order again sets up the same agreement.
+        super::recurring_setup::setup_into(setup, &mut extra);
+    }
     NewOrder {
         profile: ctx.profile.name.clone(),
         merchant_reference: request.reference.clone(),
@@ -277,6 +286,7 @@ impl Service {
             source,
             recurring: draft.recurring,
             agreement_id: draft.agreement_id.as_deref().and_then(non_empty),
+            recurring_setup: draft.recurring_setup.filter(|_| !draft.recurring),
             details: OrderDetails {
                 customer_name: non_empty(&draft.customer_name),
                 order_description: non_empty(&draft.description),

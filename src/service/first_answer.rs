@@ -93,7 +93,7 @@ fn first_answer_update(
 /// code, and the card network's own codes when APS sends them (spec 3.2: it may).
 pub(super) fn answer_codes(response: &Params) -> Option<crate::journal::Extra> {
     let codes: crate::journal::Extra =
-        ["authorization_code", "acquirer_response_code", "processor_response_code"]
+        ["authorization_code", "acquirer_response_code", "processor_response_code", "agreement_id"]
             .into_iter()
             .filter_map(|name| {
                 text(response, name).filter(|v| worth_keeping(v)).map(|v| (name.to_owned(), v.into()))

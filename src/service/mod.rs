@@ -30,6 +30,7 @@ mod profiles;
 mod queries;
 mod reconcile;
 mod recurring;
+mod recurring_setup;
 mod references;
 mod retry;
 mod tokens;
@@ -53,11 +54,12 @@ pub use crate::vault::{
 
 /// The journal's read-only row types, as the screens and the CLI see them.
 pub use crate::journal::{
-    Agreement, BatchRecord, BatchState, Channel, Cycle, Filter, LinkRow, LinkStatus, OpState, OperationRow,
-    OrderKind, OrderRow, OrderState, TokenRecord, Unresolved,
+    Agreement, AgreementLimit, BatchRecord, BatchState, Channel, Cycle, Filter, LinkRow, LinkStatus, OpState,
+    OperationRow, OrderKind, OrderRow, OrderState, TokenRecord, Unresolved,
 };
 pub use links::LinkDraft;
 pub use recurring::AgreementDraft;
+pub use recurring_setup::{AgreementSetUp, check_agreement};
 pub use tokens::{CreateTokenDraft, TokenUpdateDraft};
 
 use crate::aps::command::{Command, Merchant};

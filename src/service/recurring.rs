@@ -23,6 +23,14 @@ pub struct AgreementDraft {
     pub cycle: String,
     /// YYYY-MM-DD; empty means today.
     pub first_due: String,
+    /// `fixed` (the same amount every time, the default) or `variable`.
+    pub mode: String,
+    /// How many payments the customer agreed to in all (the first one included), or empty.
+    pub payments: String,
+    /// The last date a payment may be taken, YYYY-MM-DD, or empty.
+    pub until: String,
+    /// Take the first payment even if the same card paid the same amount minutes ago.
+    pub allow_duplicate: bool,
 }
 
 impl Service {
@@ -31,43 +39,7 @@ impl Service {
     /// # Errors
     /// A field is wrong (named), or the journal cannot be written.
     pub async fn add_agreement(&self, profile: &str, draft: AgreementDraft) -> Result<i64, ServiceError> {
-        super::guard::agreement(&draft)?;
-        let token = non_empty(&draft.token_name).ok_or_else(|| {
-            ServiceError::invalid(Field::TokenName, "choose the customer's stored card (token)")
-        })?;
-        crate::aps::fields::check(Field::TokenName, &token)
-            .map_err(|e| ServiceError::invalid(Field::TokenName, e))?;
-        let email = draft.customer_email.trim().to_owned();
-        crate::aps::fields::check(Field::CustomerEmail, &email)
-            .map_err(|e| ServiceError::invalid(Field::CustomerEmail, e))?;
-        let agreement_id = non_empty(&draft.agreement_id);
-        if let Some(id) = &agreement_id {
-            crate::aps::fields::check(Field::AgreementId, id)
-                .map_err(|e| ServiceError::invalid(Field::AgreementId, e))?;
-        }
-        let currency =
-            Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid(Field::Currency, e))?;
-        let amount =
-            Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid(Field::Amount, e))?;
-        let cycle = crate::journal::Cycle::parse(&draft.cycle)
-            .map_err(|e| ServiceError::invalid(Field::IntervalDays, e))?;
-        let next_due = match non_empty(&draft.first_due) {
-            Some(text) => chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
-                ServiceError::invalid(Field::FirstDue, "type the first charge date as YYYY-MM-DD")
-            })?,
-            None => Utc::now().date_naive(),
-        };
-        let new = crate::journal::NewAgreement {
-            profile: profile.to_owned(),
-            token_name: token,
-            agreement_id,
-            customer_email: email,
-            customer_name: non_empty(&draft.customer_name),
-            amount,
-            cycle,
-            next_due,
-            created_at: Utc::now(),
-        };
+        let new = checked_agreement(profile, &draft)?;
         self.journal(move |j| j.add_agreement(&new)).await
     }
 
@@ -146,6 +118,51 @@ impl Service {
         }
         Ok(results)
     }
+}
+
+/// An agreement as typed, checked field by field: each mistake names its field.
+pub(super) fn checked_agreement(
+    profile: &str,
+    draft: &AgreementDraft,
+) -> Result<crate::journal::NewAgreement, ServiceError> {
+    super::guard::agreement(draft)?;
+    let token = non_empty(&draft.token_name).ok_or_else(|| {
+        ServiceError::invalid(Field::TokenName, "choose the customer's stored card (token)")
+    })?;
+    crate::aps::fields::check(Field::TokenName, &token)
+        .map_err(|e| ServiceError::invalid(Field::TokenName, e))?;
+    let email = draft.customer_email.trim().to_owned();
+    crate::aps::fields::check(Field::CustomerEmail, &email)
+        .map_err(|e| ServiceError::invalid(Field::CustomerEmail, e))?;
+    let agreement_id = non_empty(&draft.agreement_id);
+    if let Some(id) = &agreement_id {
+        crate::aps::fields::check(Field::AgreementId, id)
+            .map_err(|e| ServiceError::invalid(Field::AgreementId, e))?;
+    }
+    let currency = Currency::parse(&draft.currency).map_err(|e| ServiceError::invalid(Field::Currency, e))?;
+    let amount =
+        Money::parse(&draft.amount, currency).map_err(|e| ServiceError::invalid(Field::Amount, e))?;
+    let cycle = crate::journal::Cycle::parse(&draft.cycle)
+        .map_err(|e| ServiceError::invalid(Field::IntervalDays, e))?;
+    let next_due = match non_empty(&draft.first_due) {
+        Some(text) => chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
+            ServiceError::invalid(Field::FirstDue, "type the first charge date as YYYY-MM-DD")
+        })?,
+        None => Utc::now().date_naive(),
+    };
+    let new = crate::journal::NewAgreement {
+        profile: profile.to_owned(),
+        token_name: token,
+        agreement_id,
+        customer_email: email,
+        customer_name: non_empty(&draft.customer_name),
+        amount,
+        cycle,
+        next_due,
+        created_at: Utc::now(),
+        limit: super::recurring_setup::agreement_limit(draft, Utc::now().date_naive())?,
+    };
+    Ok(new)
 }
 
 /// A recurring charge's reference: the installation's prefix, the due date and the agreement,

@@ -120,6 +120,7 @@ fn charge_again(ctx: &Ctx, order: &OrderRow, source: PaymentSource) -> Result<Co
         source,
         recurring: order.kind == OrderKind::Recurring,
         agreement_id,
+        recurring_setup: super::recurring_setup::setup_from(&order.extra),
         details: OrderDetails {
             customer_name: order.customer_name.clone(),
             order_description: order.description.clone(),

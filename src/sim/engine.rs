@@ -272,6 +272,10 @@ impl Engine {
         self.lock().views()
     }
 
+    pub(crate) fn recurring_agreement(&self, agreement_id: &str) -> Option<super::RecurringAgreement> {
+        self.lock().agreements.get(agreement_id).cloned()
+    }
+
     pub(crate) fn order(&self, merchant_reference: &str) -> Option<super::OrderView> {
         self.lock().orders.get(merchant_reference).map(super::state::Order::view)
     }

@@ -4,6 +4,11 @@
 use super::{OrderView, SimError, SimHandle};
 
 impl SimHandle {
+    /// A recurring agreement APS holds (set up by a customer's first payment), by agreement id.
+    pub fn recurring_agreement(&self, agreement_id: &str) -> Option<super::RecurringAgreement> {
+        self.shared.engine.recurring_agreement(agreement_id)
+    }
+
     /// The customer paid the link (with the demo Visa card).
     ///
     /// # Errors

@@ -144,6 +144,7 @@ pub use cards::TEST_CARDS;
 pub use faults::{Fault, FaultKind};
 pub use http::CONTROL_TOKEN_HEADER;
 pub use notify::{Delivery, FeedbackFormat, FeedbackTarget};
+pub use payments::agreements::Agreement as RecurringAgreement;
 pub use state::{Movement, MovementKind, OrderState, OrderView, RequestRecord};
 
 use crate::aps::secret::Secret;

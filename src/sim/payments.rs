@@ -1,6 +1,7 @@
 //! The order state machine: charges (token, card data, recurring), captures, voids, refunds,
 //! check status and payment links.
 
+pub mod agreements;
 mod links;
 
 pub(crate) use links::html_escape;
@@ -130,17 +131,15 @@ impl Engine {
         let (Some(currency), Some(amount)) = (checked.currency, checked.amount) else {
             return (answer(req, "00", "001"), false);
         };
+        let set_up = match agreements::checked(st, req) {
+            Ok(set_up) => set_up,
+            Err(msg) => return (answer(req, "00", msg), false),
+        };
         let source = match self.charge_source(st, req) {
             Ok(source) => source,
             Err(msg) => return (answer(req, fail, msg), false),
         };
-        let decline = if source.issuer_declines {
-            Some("666")
-        } else if amount % 100 == INSUFFICIENT_FUNDS_ENDING {
-            Some("029")
-        } else {
-            None
-        };
+        let decline = decline_of(&source, amount);
         let at = now_rfc3339();
         let fort_id = self.next_fort_id();
         let mut token_name = source.token_name.clone();
@@ -175,9 +174,10 @@ impl Engine {
             movements: Vec::new(),
             created_at: at.clone(),
         };
-        let out = charge_answer(req, &order);
+        let mut out = charge_answer(req, &order);
         st.add_order(order);
         if decline.is_none() {
+            agreements::approved(st, req, set_up, &mut out);
             let movement = if kind == OrderKind::Purchase {
                 MovementKind::Purchase
             } else {
@@ -380,6 +380,18 @@ impl Engine {
             put(&mut out, "acquirer_response_code", acquirer);
         }
         out
+    }
+}
+
+/// Why the issuer declines a charge (its message code), if it does: the declined test card, or
+/// an amount ending in the insufficient-funds digits.
+fn decline_of(source: &Source, amount: u64) -> Option<&'static str> {
+    if source.issuer_declines {
+        Some("666")
+    } else if amount % 100 == INSUFFICIENT_FUNDS_ENDING {
+        Some("029")
+    } else {
+        None
     }
 }
 

@@ -248,6 +248,9 @@ pub(crate) struct State {
     pub orders: HashMap<String, Order>,
     pub tokens: BTreeMap<String, Token>,
     pub batches: BTreeMap<String, Batch>,
+    /// Recurring agreements set up by a first payment, by agreement id.
+    #[serde(default)]
+    pub agreements: BTreeMap<String, super::payments::agreements::Agreement>,
     #[serde(skip)]
     pub by_fort_id: HashMap<String, String>,
     #[serde(skip)]
@@ -271,6 +274,7 @@ impl State {
             orders: HashMap::new(),
             tokens: BTreeMap::new(),
             batches: BTreeMap::new(),
+            agreements: BTreeMap::new(),
             by_fort_id: HashMap::new(),
             by_link: HashMap::new(),
             by_card: HashMap::new(),

@@ -444,12 +444,26 @@ async fn money_moves_on_a_production_default_need_an_explicit_profile() {
     json["settings"]["default_profile"] = serde_json::Value::String(live.clone());
     std::fs::write(&config, serde_json::to_string(&json).unwrap()).unwrap();
 
-    let money: [&[&str]; 9] = [
+    let money: [&[&str]; 10] = [
         &["charge", "--token", "DEMO-VISA-0001", "--amount", "1", "--currency", "AED", "--email", "a@b.co"],
         &["capture", "--reference", "R-1", "--amount", "1"],
         &["refund", "--reference", "R-1", "--amount", "1"],
         &["void", "--reference", "R-1"],
         &["recurring", "charge"],
+        &[
+            "recurring",
+            "add",
+            "--token",
+            "T",
+            "--amount",
+            "1",
+            "--currency",
+            "AED",
+            "--email",
+            "a@b.co",
+            "--payments",
+            "2",
+        ],
         &["link", "create", "--amount", "1", "--currency", "AED", "--email", "a@b.co"],
         &["token", "update", "--token", "DEMO-VISA-0001", "--status", "inactive"],
         &["token", "create"],

@@ -437,6 +437,7 @@ async fn a_recurring_charge_without_an_agreement_id_is_refused_before_anything_i
         currency: "AED".into(),
         cycle: "30".into(),
         first_due: String::new(),
+        ..Default::default()
     };
     rig.service.add_agreement(PROFILE, agreement).await.unwrap();
     let results = rig.service.run_due_recurring(PROFILE, &none()).await.unwrap();

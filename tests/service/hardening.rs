@@ -286,6 +286,7 @@ async fn references_carry_a_prefix_of_their_installation() {
         currency: "AED".into(),
         cycle: "30".into(),
         first_due: String::new(),
+        ..Default::default()
     };
     rig.service.add_agreement(PROFILE, agreement.clone()).await.unwrap();
     other.add_agreement(PROFILE, agreement).await.unwrap();

@@ -17,5 +17,6 @@ mod http2;
 mod link_status;
 pub mod outside;
 mod recurring_cli;
+mod recurring_setup;
 pub mod rig;
 mod tls;

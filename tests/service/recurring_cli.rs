@@ -3,12 +3,13 @@
 use super::cli::{CliRig, text};
 use std::process::Output;
 
-/// `recurring add` on the rig's profile for a member, with `extra` flags.
+/// `recurring add --existing` (an agreement already set up with APS: nothing charged) on the
+/// rig's profile for a member, with `extra` flags.
 async fn add(rig: &CliRig, token: &str, amount: &str, agreement: &str, extra: &[&str]) -> Output {
     let p = rig.profile.as_str();
     let base =
         ["recurring", "add", "--profile", p, "--token", token, "--amount", amount, "--currency", "AED"];
-    let member = ["--email", "m@example.com", "--agreement-id", agreement];
+    let member = ["--email", "m@example.com", "--agreement-id", agreement, "--existing"];
     rig.run(&[&base[..], &member[..], extra].concat()).await
 }
 

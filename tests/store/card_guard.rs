@@ -67,6 +67,7 @@ fn agreement() -> NewAgreement {
         cycle: moto_terminal::journal::Cycle::Days(30),
         next_due: NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
         created_at: Utc::now(),
+        limit: None,
     }
 }
 

@@ -285,6 +285,7 @@ fn recurring_runs_the_due_charges_after_a_confirmation() {
                 cycle: moto_terminal::journal::Cycle::Days(30),
                 next_due: due,
                 created_at: chrono::Utc::now(),
+                limit: None,
             })
             .unwrap();
     }
@@ -399,6 +400,7 @@ fn an_agreement_is_paused_and_resumed_from_the_recurring_screen() {
             cycle: moto_terminal::journal::Cycle::Days(30),
             next_due: chrono::Utc::now().date_naive(),
             created_at: chrono::Utc::now(),
+            limit: None,
         })
         .unwrap();
     let mut harness = ui.app(FakeDialogs::default());
@@ -437,6 +439,11 @@ fn an_agreement_is_added_from_the_recurring_screen_and_a_mistake_is_named() {
     harness.get_by_label("Add agreement...").click();
     settle(&mut harness);
     assert!(input(&harness, "Stored card (token)").is_focused(), "the cursor starts in the first field");
+    // An agreement the customer already set up with APS: no first payment.
+    harness.get_by_label("Take the first payment now").click();
+    settle(&mut harness);
+    input(&harness, "Stored card (token)").focus();
+    settle(&mut harness);
     harness.input_mut().events.push(egui::Event::Text("DEMO-VISA-0001".into()));
     settle(&mut harness);
     type_into(&mut harness, "APS agreement ID", "AGR55");

@@ -7,6 +7,7 @@ mod card_privacy;
 mod order_form;
 mod outside;
 mod phone_order;
+mod recurring;
 mod settings;
 mod submit_flow;
 

@@ -210,6 +210,7 @@ fn recurring_runs_once() {
         cycle: moto_terminal::journal::Cycle::Days(30),
         next_due: chrono::Utc::now().date_naive(),
         created_at: chrono::Utc::now(),
+        limit: None,
     };
     ui.rig.journal.add_agreement(&agreement).unwrap();
     let mut harness = ui.app(FakeDialogs::default());

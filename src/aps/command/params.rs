@@ -1,6 +1,6 @@
 //! Turning a command into its parameter list, checked against every APS field rule.
 
-use super::{Charge, Command, Merchant, Notification, PaymentSource, TokenStatus};
+use super::{Charge, Command, Merchant, Notification, PaymentSource, RecurringLimit, TokenStatus};
 use crate::aps::card::Expiry;
 use crate::aps::fields::{self, Field, FieldError, Problem};
 use crate::aps::money::{Currency, Money};
@@ -120,6 +120,16 @@ fn charge_params(c: &Charge, p: &mut Builder) {
         }
     }
     p.opt("agreement_id", c.agreement_id.as_deref());
+    if let Some(setup) = &c.recurring_setup {
+        p.put("recurring_mode", setup.mode.wire());
+        match setup.limit {
+            RecurringLimit::Payments(n) => p.put("recurring_transactions_count", &n.to_string()),
+            RecurringLimit::Until(date) => {
+                p.put("recurring_expiry_date", &date.format("%Y-%m-%d").to_string())
+            }
+        }
+        p.put("recurring_days_between_payments", &setup.days_between.to_string());
+    }
     let d = &c.details;
     p.opt("customer_name", d.customer_name.as_deref());
     p.opt("order_description", d.order_description.as_deref());

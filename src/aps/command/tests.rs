@@ -19,6 +19,7 @@ fn moto_sale(reference: &str, email: &str) -> Command {
         source: PaymentSource::Token("Op9Vmp".into()),
         recurring: false,
         agreement_id: None,
+        recurring_setup: None,
         details: OrderDetails {
             order_description: Some("Phone order #187".into()),
             customer_ip: Some("10.20.30.40".into()),
@@ -71,6 +72,7 @@ fn keyed_card_is_sent_without_cvv_and_debug_masks_it() {
         source: PaymentSource::Card(card),
         recurring: false,
         agreement_id: None,
+        recurring_setup: None,
         details: OrderDetails::default(),
     });
     let shown = format!("{cmd:?}");
@@ -94,6 +96,7 @@ fn recurring_uses_eci_recurring() {
         source: PaymentSource::Token("tok_1".into()),
         recurring: true,
         agreement_id: Some("AGR77".into()),
+        recurring_setup: None,
         details: OrderDetails::default(),
     });
     let p = cmd.to_params(&merchant(&code)).unwrap();

@@ -3,7 +3,7 @@
 use super::super::Exit;
 use super::{card_from_stdin, report, service_error};
 use crate::aps::command::{Notification, TokenStatus};
-use crate::service::{LinkDraft, Progress, Service, TokenUpdateDraft};
+use crate::service::{AgreementLimit, LinkDraft, Progress, Service, TokenUpdateDraft};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum TokenCommand {
@@ -89,34 +89,10 @@ pub enum CliNotify {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum RecurringCommand {
-    /// Register an agreement: charge a stored card the same amount every cycle (monthly by default).
-    Add {
-        #[arg(long)]
-        profile: Option<String>,
-        #[arg(long)]
-        token: String,
-        #[arg(long)]
-        amount: String,
-        #[arg(long)]
-        currency: String,
-        #[arg(long)]
-        email: String,
-        #[arg(long, default_value = "")]
-        name: String,
-        /// The agreement id APS gave for the customer's first payment.
-        #[arg(long, default_value = "")]
-        agreement_id: String,
-        /// How often: daily, weekly, monthly, annual (on calendar dates: monthly from the 31st
-        /// runs on the last day of shorter months), or a number of days.
-        #[arg(long, default_value = "monthly")]
-        every: String,
-        /// The cycle as a number of days (the same as `--every N`).
-        #[arg(long, conflicts_with = "every")]
-        every_days: Option<u32>,
-        /// First charge date, YYYY-MM-DD (default today).
-        #[arg(long, default_value = "")]
-        first_due: String,
-    },
+    /// Set up an agreement: take the customer's first payment now from a stored card, with the
+    /// agreement's set-up fields, and charge the same amount every cycle after it (monthly by
+    /// default). With --existing, enter an agreement already set up with APS (nothing charged).
+    Add(Box<super::agreement::AddArgs>),
     /// Charge every agreement that is due (each at most once per due date).
     Charge {
         #[arg(long)]
@@ -251,34 +227,7 @@ pub async fn recurring(
     command: RecurringCommand,
 ) -> Result<(), Exit> {
     match command {
-        RecurringCommand::Add {
-            profile,
-            token,
-            amount,
-            currency,
-            email,
-            name,
-            agreement_id,
-            every,
-            every_days,
-            first_due,
-        } => {
-            let every = every_days.map_or(every, |days| days.to_string());
-            let profile = profile.unwrap_or_else(|| default_profile.to_owned());
-            let draft = crate::service::AgreementDraft {
-                token_name: token,
-                agreement_id,
-                customer_email: email,
-                customer_name: name,
-                amount,
-                currency,
-                cycle: every,
-                first_due,
-            };
-            let id = service.add_agreement(&profile, draft).await.map_err(service_error)?;
-            println!("agreement {id} registered");
-            Ok(())
-        }
+        RecurringCommand::Add(args) => super::agreement::add(service, default_profile, *args).await,
         RecurringCommand::Charge { profile } => {
             charge_due(service, &profile.unwrap_or_else(|| default_profile.to_owned())).await
         }
@@ -324,14 +273,21 @@ async fn charge_due(service: &Service, profile: &str) -> Result<(), Exit> {
 /// `recurring list`: one agreement per line.
 async fn list_agreements(service: &Service, profile: &str) -> Result<(), Exit> {
     for a in service.agreements(profile).await.map_err(service_error)? {
-        let state = match (a.active, a.cancelled_at) {
-            (_, Some(_)) => "cancelled",
-            (true, None) => "active",
-            (false, None) => "paused",
+        let state = match (a.active, a.cancelled_at, a.limit) {
+            (_, Some(_), _) => "cancelled",
+            (_, None, Some(AgreementLimit::PaymentsLeft(0))) => "ended",
+            (_, None, Some(AgreementLimit::Until(last))) if a.next_due > last => "ended",
+            (true, None, _) => "active",
+            (false, None, _) => "paused",
         };
         let amount = crate::aps::money::format_minor(a.amount_minor, a.currency);
+        let limit = match a.limit {
+            Some(AgreementLimit::PaymentsLeft(n)) => format!("\t{n} payments left"),
+            Some(AgreementLimit::Until(last)) => format!("\tuntil {last}"),
+            None => String::new(),
+        };
         println!(
-            "{}\t{}\t{} {amount}\t{}\tnext {}\t{state}",
+            "{}\t{}\t{} {amount}\t{}\tnext {}\t{state}{limit}",
             a.id, a.token_name, a.currency, a.cycle, a.next_due
         );
     }

@@ -28,6 +28,16 @@ pub struct Agreement {
     pub created_at: DateTime<Utc>,
     /// Cancelled: never charged again, and cannot be resumed (a paused one can).
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Where the agreement the customer gave ends; past it, it never comes due.
+    pub limit: Option<AgreementLimit>,
+}
+
+/// Where a recurring agreement ends. `PaymentsLeft` counts down with each charge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum AgreementLimit {
+    PaymentsLeft(u32),
+    /// The last date a charge may fall due.
+    Until(NaiveDate),
 }
 
 #[derive(Clone, Debug)]
@@ -42,6 +52,7 @@ pub struct NewAgreement {
     /// The first due date; a monthly or annual agreement keeps to its day of the month.
     pub next_due: NaiveDate,
     pub created_at: DateTime<Utc>,
+    pub limit: Option<AgreementLimit>,
 }
 
 /// Changes to an agreement; `None` leaves a field as it is.

@@ -155,6 +155,7 @@ fn agreements_are_added_listed_updated_and_come_due() {
         cycle: Cycle::Days(30),
         next_due: due,
         created_at: t(0),
+        limit: None,
     };
     let a = j.add_agreement(&new("main", "tok_a", day(5))).unwrap();
     let b = j.add_agreement(&new("main", "tok_b", day(1))).unwrap();
@@ -283,6 +284,7 @@ fn agreements_from_before_calendar_cycles_keep_their_days_and_new_ones_their_cal
             cycle: Cycle::Monthly,
             next_due: first_due,
             created_at: t(0),
+            limit: None,
         })
         .unwrap();
     let monthly = j.agreement(id).unwrap().unwrap();

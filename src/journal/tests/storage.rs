@@ -36,6 +36,7 @@ fn opening_an_older_journal_upgrades_it_and_keeps_its_orders() {
         cycle: Cycle::Days(30),
         next_due: NaiveDate::from_ymd_opt(2025, 4, 1).unwrap(),
         created_at: t(0),
+        limit: None,
     })
     .unwrap();
     drop(j);

@@ -69,6 +69,7 @@ fn row_command(job: &BatchJob, maintenance_reference: Option<String>) -> Result<
             source: PaymentSource::Token(job.token_name.trim().to_owned()),
             recurring: true,
             agreement_id: non_empty(&job.agreement_id),
+            recurring_setup: None,
             details: OrderDetails {
                 customer_name: non_empty(&job.customer_name),
                 order_description: non_empty(&job.description),
