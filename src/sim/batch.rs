@@ -7,8 +7,13 @@
 //! APS checks and runs a file in the background (spec 3.11): "while still validating you get
 //! message 138". So does the simulator, counted in requests rather than time so that tests are
 //! exact: the first GET_BATCH_RESULTS after an upload answers `138`, and the first after
-//! PROCESS_BATCH answers `140` "still under processing" before the results file. PROCESS_BATCH
-//! before the file is validated answers `73138` and runs nothing.
+//! PROCESS_BATCH answers `140` "still under processing" before the results file (a file of more
+//! than 50 rows is queued: `72148` "will be processed", and three `140`s). PROCESS_BATCH before
+//! the file is validated answers `73138` and runs nothing.
+//!
+//! Rows: recurring purchases, captures, refunds, voids and payment links (batch invoicing,
+//! NEW-DOC). Validation refuses a repeat of any type (module `state`, `BatchRow::duplicate_key`)
+//! and a new order's reference or a refund's maintenance reference APS already holds.
 
 use super::engine::{Body, Endpoint, Engine, answer, put, text, validate};
 use super::state::{Batch, BatchLineResult, BatchRow, BatchStatus, State};
@@ -23,6 +28,10 @@ const CARD_COLUMNS: [&str; 2] = ["card_number", "card_security_code"];
 pub(crate) const VALIDATION_POLLS: u32 = 1;
 /// Results requests answered `140` after PROCESS_BATCH, before the results file.
 pub(crate) const PROCESSING_POLLS: u32 = 1;
+/// A file of more rows than this is queued: PROCESS_BATCH answers `72148` "will be processed"
+/// instead of `72147`, and the results take [`QUEUED_POLLS`] requests more.
+pub(crate) const QUEUE_ABOVE_ROWS: usize = 50;
+pub(crate) const QUEUED_POLLS: u32 = 3;
 
 /// Parses CSV (RFC 4180: quotes, doubled quotes, CRLF or LF) into records with the line number
 /// each starts on. Blank lines are skipped.
@@ -127,10 +136,10 @@ pub(crate) fn read_batch_file(bytes: &[u8]) -> Result<(Vec<BatchRow>, Option<Str
             .map(|(name, value)| (name.clone(), value))
             .collect();
         let row = BatchRow { line, fields };
-        if let Some(reference) = row.purchase_reference()
-            && !seen.insert(reference.to_owned())
+        if let Some(key) = row.duplicate_key()
+            && !seen.insert(key.clone())
         {
-            invalid.get_or_insert_with(|| format!("line {line}: merchant_reference {reference} is repeated"));
+            invalid.get_or_insert_with(|| format!("line {line}: {key} is repeated"));
         }
         rows.push(row);
     }
@@ -140,14 +149,24 @@ pub(crate) fn read_batch_file(bytes: &[u8]) -> Result<(Vec<BatchRow>, Option<Str
     Ok((rows, invalid))
 }
 
-/// Validation checks every purchase's `merchant_reference` for uniqueness: one APS already
-/// holds an order under (taken at the terminal, a link or another channel) fails the file.
+/// Validation checks every row against what APS already holds: a purchase's or a payment
+/// link's `merchant_reference` must be new (not taken at the terminal, by a link or another
+/// channel), and a refund's `maintenance_reference` new on its order.
 fn known_reference(st: &State, rows: &[BatchRow]) -> Option<String> {
     rows.iter().find_map(|row| {
-        let reference = row.purchase_reference()?;
-        st.orders
-            .contains_key(reference)
-            .then(|| format!("line {}: merchant_reference {reference} already exists", row.line))
+        if let Some(reference) = row.new_order_reference() {
+            return st
+                .orders
+                .contains_key(reference)
+                .then(|| format!("line {}: merchant_reference {reference} already exists", row.line));
+        }
+        let maintenance = row.field("maintenance_reference").filter(|m| !m.is_empty())?;
+        let order = st.orders.get(row.field("merchant_reference")?)?;
+        order
+            .refunds
+            .iter()
+            .any(|r| r.maintenance_reference.as_deref() == Some(maintenance))
+            .then(|| format!("line {}: maintenance_reference {maintenance} already exists", row.line))
     })
 }
 
@@ -260,7 +279,7 @@ impl Engine {
         }
     }
 
-    /// PROCESS_BATCH: runs every row now and answers `72147`.
+    /// PROCESS_BATCH: runs every row now and answers `72147`, or `72148` for a large file.
     pub(super) fn process_batch(&self, req: &Params) -> Params {
         self.with_state(|st| {
             let (rows, batch_id) = match find_batch(st, req) {
@@ -275,12 +294,13 @@ impl Engine {
             let language = text(req, "language").unwrap_or("en");
             let results: Vec<BatchLineResult> =
                 rows.iter().map(|row| self.process_row(st, row, language)).collect();
+            let queued = rows.len() > QUEUE_ABOVE_ROWS;
             if let Some(batch) = find_batch(st, req) {
                 batch.status = BatchStatus::Processed;
                 batch.results = results;
-                batch.processing = PROCESSING_POLLS;
+                batch.processing = if queued { QUEUED_POLLS } else { PROCESSING_POLLS };
             }
-            let mut out = answer(req, "72", "147");
+            let mut out = answer(req, "72", if queued { "148" } else { "147" });
             put(&mut out, "batch_id", batch_id);
             (out, true)
         })
@@ -297,10 +317,22 @@ impl Engine {
         if !req.contains_key("language") {
             req.insert("language".into(), Value::String(language.to_owned()));
         }
-        let op = text(&req, "command").and_then(Operation::from_wire).filter(|op| {
+        // Every row names its operation in the `command` column; over the API a payment link
+        // is a `service_command` (how APS's own files name it is UNKNOWN, spec 3.11).
+        if text(&req, "command") == Some("PAYMENT_LINK")
+            && let Some(command) = req.remove("command")
+        {
+            req.insert("service_command".into(), command);
+        }
+        let named = text(&req, "command").or_else(|| text(&req, "service_command"));
+        let op = named.and_then(Operation::from_wire).filter(|op| {
             matches!(
                 op,
-                Operation::Purchase | Operation::Capture | Operation::Refund | Operation::VoidAuthorization
+                Operation::Purchase
+                    | Operation::Capture
+                    | Operation::Refund
+                    | Operation::VoidAuthorization
+                    | Operation::PaymentLink
             )
         });
         let out = match op {

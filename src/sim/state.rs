@@ -198,9 +198,30 @@ impl BatchRow {
         self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
-    /// The reference of a purchase row: the one validation requires to be unique.
-    pub fn purchase_reference(&self) -> Option<&str> {
-        (self.field("command") == Some("PURCHASE")).then(|| self.field("merchant_reference")).flatten()
+    /// The reference of a row that makes a new order (a purchase or a payment link): the one
+    /// validation requires to be new.
+    pub fn new_order_reference(&self) -> Option<&str> {
+        matches!(self.field("command"), Some("PURCHASE" | "PAYMENT_LINK"))
+            .then(|| self.field("merchant_reference").filter(|r| !r.is_empty()))
+            .flatten()
+    }
+
+    /// What makes this row a repeat of another, whatever its type: a new order's reference, a
+    /// refund's own maintenance reference, the order a void cancels. Captures have none: two
+    /// partial captures of one order may be the same amount.
+    pub fn duplicate_key(&self) -> Option<String> {
+        let reference = self.field("merchant_reference").unwrap_or_default();
+        match self.field("command")? {
+            "PURCHASE" | "PAYMENT_LINK" => {
+                self.new_order_reference().map(|r| format!("merchant_reference {r}"))
+            }
+            "REFUND" => self
+                .field("maintenance_reference")
+                .filter(|m| !m.is_empty())
+                .map(|m| format!("maintenance_reference {m}")),
+            "VOID_AUTHORIZATION" => Some(format!("the void of {reference}")),
+            _ => None,
+        }
     }
 }
 

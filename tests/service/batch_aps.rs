@@ -437,3 +437,21 @@ async fn a_batch_aps_no_longer_holds_after_the_upload_is_uploaded_again_and_char
         assert_eq!(rig.movements(reference).len(), 1, "{reference} charged once");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_file_aps_queues_148_is_waited_for_and_booked() {
+    let rig = Rig::new().await;
+    let rows: Vec<PlanRow> = (2..53)
+        // Each its own amount: the same card and amount twice would be held as a possible duplicate.
+        .map(|n| row(n, Operation::Purchase, &format!("Q-{n}"), Some(&format!("{n}.00")), "DEMO-VISA-0001"))
+        .collect();
+    let run = rig.service.run_batch_via_aps(plan("aps-queued", rows), RunOptions::default()).await.unwrap();
+    assert_eq!(run.batch.state, BatchState::Finished);
+    assert_eq!(run.results.len(), 51);
+    assert!(run.results.iter().all(|r| r.outcome == RowOutcome::Approved), "{:?}", outcomes(&run.results));
+    assert_eq!(batch_calls(&rig, "PROCESS_BATCH"), [Some("72148".to_owned())], "queued, once");
+    let still =
+        batch_calls(&rig, "GET_BATCH_RESULTS").iter().filter(|c| c.as_deref() == Some("71140")).count();
+    assert_eq!(still, 3, "the terminal waited through APS's queue");
+    assert_eq!(rig.sim.money_movements().len(), 51, "each row charged once");
+}

@@ -188,3 +188,74 @@ async fn batch_commands_only_on_their_endpoints() {
     assert_eq!(not_multipart.status(), 500);
     assert!(not_multipart.text().await.unwrap().contains("<html>"));
 }
+
+/// Uploads `file`, passes validation, and returns the batch id and the validation answer.
+async fn uploaded_and_checked(sim: &Sim, batch_reference: &str, file: &str) -> Params {
+    assert_eq!(code(&upload(sim, batch_reference, Some(file), true).await), "50000");
+    assert_eq!(code(&batch_json(sim, "GET_BATCH_RESULTS", batch_reference, None).await), "71138");
+    batch_json(sim, "GET_BATCH_RESULTS", batch_reference, None).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payment_link_rows_make_links_and_a_large_file_is_queued_148() {
+    let sim = demo().await;
+    let expires =
+        (chrono::Utc::now() + chrono::Duration::days(3)).format("%Y-%m-%dT%H:%M:%S+00:00").to_string();
+    let mut file = String::from(
+        "command,merchant_reference,amount,currency,customer_email,notification_type,request_expiry_date,link_command\n",
+    );
+    let references: Vec<String> = (0..51).map(|_| reference("B-INV")).collect();
+    for r in &references {
+        file.push_str(&format!("PAYMENT_LINK,{r},2500,AED,payer@example.com,NONE,{expires},PURCHASE\n"));
+    }
+    let validated = uploaded_and_checked(&sim, "INVOICES-1", &file).await;
+    assert_eq!((code(&validated), field(&validated, "transactions_count")), ("70000", "51"));
+    let processed = batch_json(&sim, "PROCESS_BATCH", "INVOICES-1", None).await;
+    assert_eq!(code(&processed), "72148", "a file of more than 50 rows is queued");
+    for _ in 0..3 {
+        assert_eq!(code(&batch_json(&sim, "GET_BATCH_RESULTS", "INVOICES-1", None).await), "71140");
+    }
+    let text = batch_call(&sim, "GET_BATCH_RESULTS", "INVOICES-1", None).await.text().await.unwrap();
+    assert_eq!(text.lines().skip(1).filter(|l| l.contains("\"48000\"")).count(), 51, "{text}");
+    let link = sim.handle.order(&references[0]).expect("the link's order");
+    assert!(link.payment_link_id.is_some(), "a payment link, waiting for the customer");
+    assert_eq!((link.amount, link.captured_amount), (2_500, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeat_of_any_row_type_fails_validation() {
+    let sim = demo().await;
+    let sale = reference("B-DUP-SALE");
+    let auth = reference("B-DUP-AUTH");
+    sim.purchase(&sale, 3_000, "DEMO-MC-2346").await;
+    sim.authorize(&auth, 3_000, "DEMO-VISA-0001").await;
+    let head = "command,merchant_reference,amount,currency,maintenance_reference,customer_email,notification_type,request_expiry_date\n";
+    let expires =
+        (chrono::Utc::now() + chrono::Duration::days(3)).format("%Y-%m-%dT%H:%M:%S+00:00").to_string();
+    let link = reference("B-DUP-LINK");
+    let cases = [
+        ("DUP-VOID", format!("VOID_AUTHORIZATION,{auth},,,,,,\nVOID_AUTHORIZATION,{auth},,,,,,\n")),
+        ("DUP-REFUND", format!("REFUND,{sale},100,AED,RF-1,,,\nREFUND,{sale},200,AED,RF-1,,,\n")),
+        (
+            "DUP-LINK",
+            format!(
+                "PAYMENT_LINK,{link},100,AED,,p@example.com,NONE,{expires}\nPAYMENT_LINK,{link},100,AED,,p@example.com,NONE,{expires}\n"
+            ),
+        ),
+        ("KNOWN-LINK", format!("PAYMENT_LINK,{sale},100,AED,,p@example.com,NONE,{expires}\n")),
+    ];
+    for (batch, rows) in cases {
+        let checked = uploaded_and_checked(&sim, batch, &format!("{head}{rows}")).await;
+        assert_eq!(code(&checked), "77136", "{batch}");
+        assert_eq!(code(&batch_json(&sim, "PROCESS_BATCH", batch, None).await), "73136", "{batch}");
+    }
+    // A refund's maintenance reference APS already holds on the order is a repeat too.
+    let once = format!("{head}REFUND,{sale},100,AED,RF-9,,,\n");
+    assert_eq!(code(&uploaded_and_checked(&sim, "ONCE", &once).await), "70000");
+    assert_eq!(code(&batch_json(&sim, "PROCESS_BATCH", "ONCE", None).await), "72147");
+    assert_eq!(code(&uploaded_and_checked(&sim, "AGAIN", &once).await), "77136");
+    // Two partial captures of one order, the same amount, are not a repeat.
+    let captures = format!("{head}CAPTURE,{auth},1000,AED,,,,\nCAPTURE,{auth},1000,AED,,,,\n");
+    assert_eq!(code(&uploaded_and_checked(&sim, "CAPTURES", &captures).await), "70000");
+    assert_eq!(sim.truth_of(&sale).await.unwrap().refunded_amount, 100, "only the batch that passed ran");
+}
