@@ -68,8 +68,11 @@ pub fn batch_endpoints(payment_api: &str) -> Result<BatchEndpoints, String> {
 }
 
 /// The columns of the batch file the terminal writes, in order: the request parameters of a
-/// recurring PURCHASE and of CAPTURE, REFUND and VOID_AUTHORIZATION (spec 3.4-3.7).
-pub const FILE_COLUMNS: [&str; 11] = [
+/// recurring PURCHASE, of CAPTURE, REFUND and VOID_AUTHORIZATION (spec 3.4-3.7), and of a
+/// PAYMENT_LINK (batch invoicing, spec 3.10-3.11). Every row names its operation in `command`,
+/// a payment link too (over the API it is a `service_command`; how APS's own files name it is
+/// UNKNOWN).
+pub const FILE_COLUMNS: [&str; 14] = [
     "command",
     "merchant_reference",
     "amount",
@@ -81,24 +84,32 @@ pub const FILE_COLUMNS: [&str; 11] = [
     "customer_name",
     "order_description",
     "maintenance_reference",
+    "notification_type",
+    "request_expiry_date",
+    "link_command",
 ];
 
 /// One transaction of the batch file, each cell in [`FILE_COLUMNS`] order; an empty cell is a
 /// parameter not sent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FileRow(pub [String; 11]);
+pub struct FileRow(pub [String; 14]);
 
 impl FileRow {
     /// The row of a request's parameter list (as [`crate::aps::command::Command::to_params`]
     /// builds and checks it): the value of each of [`FILE_COLUMNS`], empty where the request
     /// has none. Every other parameter (the access code, the merchant identifier) is left out.
     pub fn of_params(params: &super::Params) -> FileRow {
-        FileRow(FILE_COLUMNS.map(|name| match params.get(name) {
+        FileRow(FILE_COLUMNS.map(|name| match params.get(name).or_else(|| command_of(name, params)) {
             Some(serde_json::Value::String(text)) => text.clone(),
             Some(other) => other.to_string(),
             None => String::new(),
         }))
     }
+}
+
+/// A row's `command` cell: the request's `command`, or its `service_command` (a payment link).
+fn command_of<'a>(name: &str, params: &'a super::Params) -> Option<&'a serde_json::Value> {
+    (name == "command").then(|| params.get("service_command")).flatten()
 }
 
 /// The batch file: the header row, then one row per transaction, CRLF line ends, RFC 4180

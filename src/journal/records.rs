@@ -320,6 +320,22 @@ impl Journal {
 }
 
 impl Journal {
+    /// Keeps the id APS gave a link, when the journal did not have it yet (a link made by a
+    /// batch file learns it from a status check). An id already kept is never changed.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn learn_link_id(&self, profile: &str, reference: &str, id: &str) -> Result<(), JournalError> {
+        refuse_card_numbers("payment link id", id)?;
+        let conn = self.lock_write();
+        conn.prepare_cached(
+            "UPDATE payment_links SET payment_link_id = ?3
+             WHERE profile = ?1 AND merchant_reference = ?2 AND payment_link_id IS NULL",
+        )?
+        .execute(params![profile, reference, id])?;
+        Ok(())
+    }
+
     /// Notes that APS showed a link unpaid after its expiry, at `at`, and returns when that was
     /// first seen: a link is declared expired only when two such answers lie far enough apart.
     ///

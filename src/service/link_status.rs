@@ -51,8 +51,12 @@ impl Service {
         };
         let (update, link) = link_update(status, state);
         let (p, r) = (profile.to_owned(), reference.to_owned());
+        let id = status.payment_link_id.clone();
         self.journal(move |j| {
             j.update_order(&p, &r, &update)?;
+            if let Some(id) = &id {
+                j.learn_link_id(&p, &r, id)?;
+            }
             match link {
                 Some(link) => j.update_link_status(&p, &r, link),
                 None => Ok(()),

@@ -118,32 +118,48 @@ impl Service {
         let op_id = self.journal(move |j| j.record_order_intent(&new_order)).await?;
         progress.report(Stage::Sending);
         let (_, reading) = self.exchange(&ctx, &command).await?;
-        let answer = LinkAnswer::read(reading);
-        self.record_link_answer(op_id, &answer).await?;
-        if answer.verdict.kind == Kind::Approved {
-            let link = NewLink {
-                profile: ctx.profile.name.clone(),
-                merchant_reference: reference.clone(),
-                payment_link_id: answer.id.clone(),
-                url: answer.url.clone(),
-                amount: money,
-                customer_email: draft.customer_email.trim().to_owned(),
-                notification: draft.notification.wire().to_owned(),
-                expires_at,
-                created_at: now,
-            };
-            self.record(move |j| j.record_link(&link)).await?;
-        }
+        let link = NewLink {
+            profile: ctx.profile.name.clone(),
+            merchant_reference: reference.clone(),
+            payment_link_id: None,
+            url: None,
+            amount: money,
+            customer_email: draft.customer_email.trim().to_owned(),
+            notification: draft.notification.wire().to_owned(),
+            expires_at,
+            created_at: now,
+        };
+        let (verdict, url) = self.book_link(op_id, reading, link).await?;
         Ok(Outcome {
             profile: ctx.profile.name.clone(),
             merchant_reference: reference.clone(),
             operation: Operation::PaymentLink,
-            verdict: answer.verdict,
+            verdict,
             order: self.order_row(&ctx.profile.name, &reference).await,
             reconciled: false,
             token_name: None,
-            payment_link: answer.url,
+            payment_link: url,
         })
+    }
+
+    /// Records APS's answer to a PAYMENT_LINK (from a request or a batch results line): the
+    /// operation and the order, and, once APS made the link, the link with the id and address
+    /// APS gave (a batch results line gives neither: they come with the next status check).
+    /// Returns the verdict and the link's address.
+    pub(super) async fn book_link(
+        &self,
+        op_id: OpId,
+        reading: Reading,
+        mut link: NewLink,
+    ) -> Result<(Verdict, Option<String>), ServiceError> {
+        let answer = LinkAnswer::read(reading);
+        self.record_link_answer(op_id, &answer).await?;
+        if answer.verdict.kind == Kind::Approved {
+            link.payment_link_id = answer.id.clone();
+            link.url = answer.url.clone();
+            self.record(move |j| j.record_link(&link)).await?;
+        }
+        Ok((answer.verdict, answer.url))
     }
 
     /// Reads the draft into a checked PAYMENT_LINK command, with a reference made when none

@@ -4,6 +4,7 @@
 mod answers;
 mod batch_aps;
 mod batch_cli;
+mod batch_links;
 mod batch_run;
 mod batch_start;
 mod card_guard;

@@ -112,7 +112,7 @@ fn batch_addresses_sit_beside_the_payment_api() {
     }
 }
 
-fn row(cells: [&str; 11]) -> FileRow {
+fn row(cells: [&str; 14]) -> FileRow {
     FileRow(cells.map(str::to_owned))
 }
 
@@ -131,19 +131,22 @@ fn the_batch_file_has_the_header_and_one_line_per_row() {
             "O'Neil, Jo",
             "say \"hi\"",
             "",
+            "",
+            "",
+            "",
         ]),
-        row(["REFUND", "R-0", "250", "AED", "", "", "", "", "", "", "MTB-1-R3"]),
-        row(["VOID_AUTHORIZATION", "R-9", "", "", "", "", "", "", "", "", ""]),
+        row(["REFUND", "R-0", "250", "AED", "", "", "", "", "", "", "MTB-1-R3", "", "", ""]),
+        row(["VOID_AUTHORIZATION", "R-9", "", "", "", "", "", "", "", "", "", "", "", ""]),
     ];
     let text = file_csv(&rows);
     let lines: Vec<&str> = text.split("\r\n").collect();
     assert_eq!(lines[0], FILE_COLUMNS.join(","));
     assert_eq!(
         lines[1],
-        "PURCHASE,R-1,1000,AED,RECURRING,TOK-1,AGR-1,a@example.com,\"O'Neil, Jo\",\"say \"\"hi\"\"\","
+        "PURCHASE,R-1,1000,AED,RECURRING,TOK-1,AGR-1,a@example.com,\"O'Neil, Jo\",\"say \"\"hi\"\"\",,,,"
     );
-    assert_eq!(lines[2], "REFUND,R-0,250,AED,,,,,,,MTB-1-R3");
-    assert_eq!(lines[3], "VOID_AUTHORIZATION,R-9,,,,,,,,,");
+    assert_eq!(lines[2], "REFUND,R-0,250,AED,,,,,,,MTB-1-R3,,,");
+    assert_eq!(lines[3], "VOID_AUTHORIZATION,R-9,,,,,,,,,,,,");
     assert_eq!(lines[4], "");
     assert_eq!(lines.len(), 5, "row i is on line i + 2, and the file ends with a line break");
     assert_eq!(file_csv(&[]), format!("{}\r\n", FILE_COLUMNS.join(",")));
@@ -167,7 +170,21 @@ fn a_file_row_takes_its_columns_from_the_request_and_nothing_else() {
         p.insert(name.to_owned(), value.into());
     }
     let made = FileRow::of_params(&p);
-    assert_eq!(made, row(["PURCHASE", "R-1", "1000", "AED", "RECURRING", "TOK-1", "AGR-1", "", "", "", ""]));
+    assert_eq!(
+        made,
+        row(["PURCHASE", "R-1", "1000", "AED", "RECURRING", "TOK-1", "AGR-1", "", "", "", "", "", "", ""])
+    );
+    let mut link = crate::aps::Params::new();
+    for (name, value) in
+        [("service_command", "PAYMENT_LINK"), ("merchant_reference", "INV-1"), ("link_command", "PURCHASE")]
+    {
+        link.insert(name.to_owned(), value.into());
+    }
+    let link = FileRow::of_params(&link);
+    assert_eq!(
+        (link.0[0].as_str(), link.0[1].as_str(), link.0[13].as_str()),
+        ("PAYMENT_LINK", "INV-1", "PURCHASE")
+    );
     let text = file_csv(&[made]);
     assert!(
         !text.contains("zx0IPmPy5jp1vAz8Kpg7") && !text.contains("CycHZxVj") && !text.contains("192.0.2.1")

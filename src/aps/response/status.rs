@@ -31,6 +31,10 @@ pub struct OrderStatus {
     /// The acquirer's (issuer's) code for it (e.g. `00`, `51`): why a card was declined.
     #[serde(default)]
     pub acquirer_response_code: Option<String>,
+    /// The payment link the order is, when it is one (a link made by a batch file learns its
+    /// id here).
+    #[serde(default)]
+    pub payment_link_id: Option<String>,
 }
 
 impl OrderStatus {
@@ -116,6 +120,7 @@ impl OrderStatus {
             amounts_reported: true,
             processor_response_code: None,
             acquirer_response_code: None,
+            payment_link_id: None,
         }
     }
 }
@@ -242,6 +247,7 @@ pub fn interpret_check_status(response: &Params) -> StatusAnswer {
         amounts_reported,
         processor_response_code: third_party("processor_response_code"),
         acquirer_response_code: third_party("acquirer_response_code"),
+        payment_link_id: text_field(response, "payment_link_id", 0).ok().flatten().filter(|v| v.len() <= 20),
     };
     match transaction {
         Some(code) if !is_on_hold(&code) => StatusAnswer::Found(order),

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 /// How long a row's intent stays its sender's while APS holds the batch: a status check that
 /// finds no order before then proves nothing (APS may not have run the batch yet). Reading the
 /// results ends it at once.
-fn batch_lease() -> Lease {
+pub(super) fn batch_lease() -> Lease {
     Lease {
         owner: crate::service::lease::this_process().to_owned(),
         deadline: Utc::now() + chrono::Duration::days(2),
@@ -41,12 +41,12 @@ pub(super) struct FileEntry {
     pub cells: FileRow,
 }
 
-fn non_empty(text: &str) -> Option<String> {
+pub(super) fn non_empty(text: &str) -> Option<String> {
     let t = text.trim();
     (!t.is_empty()).then(|| t.to_owned())
 }
 
-fn field_error(e: crate::aps::fields::FieldError) -> ServiceError {
+pub(super) fn field_error(e: crate::aps::fields::FieldError) -> ServiceError {
     ServiceError::Invalid { field: e.field, message: e.to_string() }
 }
 
@@ -58,7 +58,13 @@ fn money_of(job: &BatchJob) -> Result<Money, ServiceError> {
 
 /// The request a row is in the file: a recurring PURCHASE of a saved card (spec 3.11: the
 /// batch service takes recurring purchases), or a capture, refund or void of an order.
-fn row_command(job: &BatchJob, maintenance_reference: Option<String>) -> Result<Command, ServiceError> {
+/// `at` is when the row's intent was recorded: a payment link's expiry counts from it, so every
+/// run makes the same file.
+pub(super) fn row_command(
+    job: &BatchJob,
+    maintenance_reference: Option<String>,
+    at: chrono::DateTime<Utc>,
+) -> Result<Command, ServiceError> {
     let merchant_reference = job.merchant_reference.clone();
     Ok(match job.op {
         Operation::Purchase => Command::Charge(Charge {
@@ -92,6 +98,7 @@ fn row_command(job: &BatchJob, maintenance_reference: Option<String>) -> Result<
         Operation::VoidAuthorization => {
             Command::Void(Void { merchant_reference, fort_id: None, order_description: None })
         }
+        Operation::PaymentLink => super::aps_links::link_command(job, money_of(job)?, at),
         op => {
             return Err(ServiceError::invalid(
                 Field::Operation,
@@ -124,6 +131,7 @@ impl Service {
             }
             let recorded = match job.op {
                 Operation::Purchase => self.sale_intent(ctx, job, key).await,
+                Operation::PaymentLink => self.link_intent(ctx, job, key).await,
                 _ => self.maintenance_intent(ctx, job, key).await,
             };
             match recorded {
@@ -139,7 +147,7 @@ impl Service {
 
     /// A sale row's order and its PURCHASE, after the same duplicate guard as a single charge.
     async fn sale_intent(&self, ctx: &Ctx, job: &BatchJob, key: String) -> Result<(), ServiceError> {
-        row_command(job, None)?.check(&ctx.merchant()).map_err(field_error)?;
+        row_command(job, None, Utc::now())?.check(&ctx.merchant()).map_err(field_error)?;
         let now = Utc::now();
         let mut extra = Extra::new();
         if let Some(agreement) = non_empty(&job.agreement_id) {
@@ -170,7 +178,7 @@ impl Service {
 
     /// A capture, refund or void row's operation, checked against the order in the same write.
     async fn maintenance_intent(&self, ctx: &Ctx, job: &BatchJob, key: String) -> Result<(), ServiceError> {
-        row_command(job, None)?.check(&ctx.merchant()).map_err(field_error)?;
+        row_command(job, None, Utc::now())?.check(&ctx.merchant()).map_err(field_error)?;
         let op = NewOperation {
             profile: ctx.profile.name.clone(),
             merchant_reference: job.merchant_reference.clone(),
@@ -205,7 +213,7 @@ impl Service {
             let key = batch_row_key(batch_id, row.row);
             let ops = self.journal(move |j| j.operations_of_batch_row(&key)).await?;
             let Some(op) = ops.into_iter().next() else { continue };
-            let mut params = row_command(job, op.maintenance_reference.clone())?
+            let mut params = row_command(job, op.maintenance_reference.clone(), op.at)?
                 .to_params(&ctx.merchant())
                 .map_err(field_error)?;
             let cells = FileRow::of_params(&params);
@@ -270,6 +278,9 @@ impl Service {
             return Ok(());
         };
         let now = Utc::now();
+        if entry.op == Operation::PaymentLink {
+            return self.book_link_row(ctx, entry, id, reading).await;
+        }
         if entry.op == Operation::Purchase {
             let money =
                 entry.money.ok_or_else(|| ServiceError::NotRecorded("a sale row lost its amount".into()))?;

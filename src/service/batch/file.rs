@@ -11,14 +11,17 @@
 //! last named column. A header naming an unknown column, or one column twice, refuses the file.
 //!
 //! # Rows
-//! `operation` is `sale`, `authorize`, `capture`, `void` or `refund` in any case, or the APS
-//! name (`PURCHASE`, `AUTHORIZATION`, `CAPTURE`, `VOID_AUTHORIZATION`, `REFUND`).
+//! `operation` is `sale`, `authorize`, `capture`, `void`, `refund` or `payment_link` in any
+//! case, or the APS name (`PURCHASE`, `AUTHORIZATION`, `CAPTURE`, `VOID_AUTHORIZATION`,
+//! `REFUND`, `PAYMENT_LINK`).
 //! - sale, authorize: `amount`, `currency`, `token_name` and `customer_email` are needed.
 //!   `merchant_reference` may be left empty: it is then `BT-<first 10 hex digits of the file's
 //!   SHA-256>-<row>`, so the same file always gets the same references and running it again
 //!   can never charge a row under a second one. Two such rows with one reference: the later
 //!   row is refused.
 //! - capture, refund: `merchant_reference`, `amount` and `currency` are needed.
+//! - payment_link (batch invoicing): `amount`, `currency` and `customer_email`; APS emails the
+//!   customer a link valid for 72 hours. Its reference is made as a sale's when left empty.
 //! - void: `merchant_reference` only; `amount` and `currency` must be empty (a void cancels the
 //!   whole authorization, and an amount there suggests a capture was meant).
 //!

@@ -4,6 +4,7 @@
 //! an unfinished batch read again, and captures chosen in History.
 
 mod aps_calls;
+mod aps_links;
 mod aps_rows;
 pub mod file;
 pub mod outcome;

@@ -218,6 +218,7 @@ impl Service {
         let key = batch_row_key(batch_id, row.row);
         let settled = match job.op {
             Operation::Purchase | Operation::Authorization => self.sale_row(profile, job, key).await,
+            Operation::PaymentLink => self.link_row(profile, job).await,
             _ => self.maintenance_row(profile, job, key).await,
         };
         match settled {
@@ -245,6 +246,40 @@ impl Service {
             attempts += 1;
         }
         Ok(settled)
+    }
+
+    /// A payment link row: its order is its reference. A link already made (a resumed run) is
+    /// read back; one whose creation is in doubt is never created again (the customer may
+    /// already have it), as on the Payment link screen.
+    async fn link_row(&self, profile: &str, job: &BatchJob) -> Result<Settled, ServiceError> {
+        let (p, r) = (profile.to_owned(), job.merchant_reference.clone());
+        let existing = self.journal(move |j| j.order(&p, &r)).await?;
+        if existing.is_some() {
+            let (p, r) = (profile.to_owned(), job.merchant_reference.clone());
+            let timeline = self.journal(move |j| j.timeline(&p, &r)).await?;
+            let op =
+                timeline.into_iter().find(|o| o.operation == Operation::PaymentLink).ok_or_else(|| {
+                    ServiceError::Busy(format!(
+                        "order {} is in the journal but is not a payment link: check the file's reference",
+                        job.merchant_reference
+                    ))
+                })?;
+            return Ok(Settled::Recorded { op, order: existing });
+        }
+        let (amount, currency) = match job.money {
+            Some(m) => (format_minor(m.minor_units(), m.currency()), m.currency().code().to_owned()),
+            None => (String::new(), String::new()),
+        };
+        let draft = crate::service::LinkDraft {
+            amount,
+            currency,
+            customer_email: job.customer_email.clone(),
+            customer_name: job.customer_name.clone(),
+            description: job.description.clone(),
+            merchant_reference: job.merchant_reference.clone(),
+            ..Default::default()
+        };
+        Ok(Settled::Live(self.payment_link(profile, draft, &Progress::none()).await?))
     }
 
     /// A sale row already in the journal, after CHECK_STATUS if it is in doubt.

@@ -90,6 +90,7 @@ fn found(code: &str, authorized: u64, captured: u64, refunded: u64) -> StatusAns
         amounts_reported: true,
         processor_response_code: None,
         acquirer_response_code: None,
+        payment_link_id: None,
     })
 }
 

@@ -41,6 +41,13 @@ impl OrderFacts {
                 refundable_minor: 0,
                 voidable: true,
             }),
+            // A link's order has no money until the customer pays: nothing to capture or refund.
+            BatchOp::PaymentLink => Some(Self {
+                currency: money.currency(),
+                capturable_minor: 0,
+                refundable_minor: 0,
+                voidable: false,
+            }),
             BatchOp::Capture | BatchOp::Void | BatchOp::Refund => None,
         }
     }
@@ -152,7 +159,7 @@ fn apply(at: u32, row: &BatchRow, facts: &mut OrderFacts) -> Result<(), RowProbl
             facts.capturable_minor = 0;
             facts.voidable = false;
         }
-        BatchOp::Sale | BatchOp::Authorize => {}
+        BatchOp::Sale | BatchOp::Authorize | BatchOp::PaymentLink => {}
     }
     Ok(())
 }

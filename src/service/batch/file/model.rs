@@ -14,10 +14,13 @@ pub enum BatchOp {
     Capture,
     Void,
     Refund,
+    /// A payment link sent to the customer (batch invoicing).
+    PaymentLink,
 }
 
 impl BatchOp {
-    pub const ALL: [BatchOp; 5] = [Self::Sale, Self::Authorize, Self::Capture, Self::Void, Self::Refund];
+    pub const ALL: [BatchOp; 6] =
+        [Self::Sale, Self::Authorize, Self::Capture, Self::Void, Self::Refund, Self::PaymentLink];
 
     /// The APS operation the row becomes.
     pub fn operation(self) -> Operation {
@@ -27,15 +30,17 @@ impl BatchOp {
             Self::Capture => Operation::Capture,
             Self::Void => Operation::VoidAuthorization,
             Self::Refund => Operation::Refund,
+            Self::PaymentLink => Operation::PaymentLink,
         }
     }
 
-    /// The APS name: `PURCHASE`, `AUTHORIZATION`, `CAPTURE`, `VOID_AUTHORIZATION`, `REFUND`.
+    /// The APS name: `PURCHASE`, `AUTHORIZATION`, `CAPTURE`, `VOID_AUTHORIZATION`, `REFUND`,
+    /// `PAYMENT_LINK`.
     pub fn wire_name(self) -> &'static str {
         self.operation().wire_name()
     }
 
-    /// The file's own word: `sale`, `authorize`, `capture`, `void`, `refund`.
+    /// The file's own word: `sale`, `authorize`, `capture`, `void`, `refund`, `payment_link`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Sale => "sale",
@@ -43,6 +48,7 @@ impl BatchOp {
             Self::Capture => "capture",
             Self::Void => "void",
             Self::Refund => "refund",
+            Self::PaymentLink => "payment_link",
         }
     }
 
@@ -54,9 +60,9 @@ impl BatchOp {
             .find(|op| text.eq_ignore_ascii_case(op.name()) || text.eq_ignore_ascii_case(op.wire_name()))
     }
 
-    /// True for the rows that create an order (sale, authorize).
+    /// True for the rows that create an order (sale, authorize, payment link).
     pub fn creates_order(self) -> bool {
-        matches!(self, Self::Sale | Self::Authorize)
+        matches!(self, Self::Sale | Self::Authorize | Self::PaymentLink)
     }
 }
 

@@ -24,6 +24,7 @@ fn required(op: BatchOp) -> &'static [Column] {
         }
         BatchOp::Capture | BatchOp::Refund => &[Column::MerchantReference, Column::Amount, Column::Currency],
         BatchOp::Void => &[Column::MerchantReference],
+        BatchOp::PaymentLink => &[Column::Amount, Column::Currency, Column::CustomerEmail],
     }
 }
 
@@ -122,7 +123,7 @@ impl RowChecker {
                     row,
                     column,
                     format!(
-                        "merchant_reference {} is already used by row {first}: every sale or authorize row needs its own reference; leave it empty and the terminal makes one",
+                        "merchant_reference {} is already used by row {first}: every sale, authorize or payment_link row needs its own reference; leave it empty and the terminal makes one",
                         shown(&reference)
                     ),
                 ));
@@ -156,7 +157,7 @@ fn operation(row: u32, typed: &str) -> Result<BatchOp, RowProblem> {
         return Err(RowProblem::new(
             row,
             column,
-            "operation is empty: write sale, authorize, capture, void or refund",
+            "operation is empty: write sale, authorize, capture, void, refund or payment_link",
         ));
     }
     BatchOp::parse(typed).ok_or_else(|| {
@@ -164,7 +165,7 @@ fn operation(row: u32, typed: &str) -> Result<BatchOp, RowProblem> {
             row,
             column,
             format!(
-                "operation {} is not known: write sale, authorize, capture, void or refund",
+                "operation {} is not known: write sale, authorize, capture, void, refund or payment_link",
                 shown(typed)
             ),
         )
