@@ -160,3 +160,37 @@ async fn status_says_why_the_issuer_declined_a_card() {
         rig.sim.requests().into_iter().filter(|r| r.command.as_deref() == Some("CHECK_STATUS")).count();
     assert_eq!(asked, 1);
 }
+
+/// A second desk (its own journal) sends a link for an order the first desk already sent one for.
+async fn second_link(rig: &Rig, reference: &str) -> moto_terminal::service::Outcome {
+    let (other, _journal, _dir) = rig.other_installation();
+    let draft = LinkDraft {
+        amount: "40.00".into(),
+        currency: "AED".into(),
+        customer_email: "buyer@example.com".into(),
+        merchant_reference: reference.into(),
+        ..Default::default()
+    };
+    other.payment_link(PROFILE, draft, &Progress::none()).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_link_for_one_order_is_refused_150_125_117_and_told_in_words() {
+    let rig = Rig::new().await;
+    let (reference, id) = open_link(&rig, "40.00").await;
+    let open = second_link(&rig, &reference).await;
+    assert_eq!((open.verdict.kind, open.verdict.code.as_str()), (Kind::Declined, "49150"), "{:?}", open.verdict);
+    assert_eq!(open.verdict.headline, "Declined: payment link is already open");
+    assert!(open.verdict.next_step.contains("before sending another"), "{:?}", open.verdict);
+    rig.sim.mark_link_paid(&id).unwrap();
+    let paid = second_link(&rig, &reference).await;
+    assert_eq!(paid.verdict.code, "49125");
+    assert!(paid.verdict.explanation.to_lowercase().contains("already paid"), "{:?}", paid.verdict);
+
+    let (expiring, expiring_id) = open_link(&rig, "41.00").await;
+    rig.sim.expire_link(&expiring_id).unwrap();
+    let processed = second_link(&rig, &expiring).await;
+    assert_eq!(processed.verdict.code, "49117");
+    assert!(processed.verdict.explanation.to_lowercase().contains("already processed"), "{:?}", processed.verdict);
+    assert!(rig.sim.money_movements().len() == 1, "only the customer's one payment");
+}

@@ -73,7 +73,10 @@ async fn authorization_links_and_the_rust_api() {
 
     let duplicate_id = sim.send(link(&reference("PLA"), json!({"payment_link_id": "INV-0001"}))).await;
     assert_eq!(code(&duplicate_id), "49126");
-    assert_eq!(code(&sim.send(link(&r, json!({}))).await), "00066");
+    assert_eq!(code(&sim.send(link(&r, json!({}))).await), "49125", "its link is paid: invoice already paid");
+    let sale = reference("PLA-SALE");
+    sim.purchase(&sale, 1_000, "DEMO-VISA-0001").await;
+    assert_eq!(code(&sim.send(link(&sale, json!({}))).await), "00066", "not a link: a duplicate order");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,8 +15,9 @@ impl Engine {
         checked: Checked,
     ) -> (Params, bool) {
         let reference = text(req, "merchant_reference").unwrap_or_default();
-        if st.orders.contains_key(reference) {
-            return (answer(req, "00", "066"), false);
+        if let Some(order) = st.orders.get(reference) {
+            let (status, message) = link_taken(order);
+            return (answer(req, status, message), false);
         }
         let (Some(currency), Some(amount)) = (checked.currency, checked.amount) else {
             return (answer(req, "00", "001"), false);
@@ -192,4 +193,17 @@ pub(crate) fn html_escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// Why a PAYMENT_LINK for a reference APS already holds is refused: its link is still open
+/// (`49150`), already paid (`49125`), or expired unpaid (`49117`, already processed); an order
+/// that is not a link is a duplicate order (`00066`). Which code APS gives for which case is
+/// UNKNOWN beyond their names (spec 3.10); each refuses a second link.
+fn link_taken(order: &Order) -> (&'static str, &'static str) {
+    match &order.link {
+        Some(link) if link.paid => ("49", "125"),
+        Some(link) if !super::link_expired(&link.expires) => ("49", "150"),
+        Some(_) => ("49", "117"),
+        None => ("00", "066"),
+    }
 }
