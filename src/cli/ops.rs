@@ -85,7 +85,7 @@ pub struct StatusArgs {
     /// The order's merchant reference.
     #[arg(long, required_unless_present = "fort_id")]
     pub reference: Option<String>,
-    /// APS's Fort ID of an order in the journal, instead of its reference.
+    /// APS's Fort ID, instead of the reference (an order taken elsewhere is found by it too).
     #[arg(long, conflicts_with = "reference")]
     pub fort_id: Option<String>,
     /// For an order taken outside this terminal (not in the journal): the currency the customer
@@ -242,23 +242,24 @@ pub async fn status(service: &Service, profile: String, args: StatusArgs) -> Res
         Some(Err(e)) => return Err(Exit::usage(format!("--currency: {e}"))),
         None => None,
     };
-    let reference = match (args.reference, args.fort_id) {
-        (Some(reference), _) => reference,
-        (None, Some(fort_id)) => match service.find_order(&profile, &fort_id).await.map_err(service_error)? {
-            Some((order, _)) => order.merchant_reference,
-            None => {
-                return Err(Exit::usage(format!(
-                    "no order with Fort ID {fort_id} in this journal: for an order taken outside this \
-                     terminal, give its --reference (APS looks orders up by merchant reference)"
-                )));
-            }
-        },
+    let progress = Progress::none();
+    let report_ = match (&args.reference, &args.fort_id) {
+        (Some(reference), _) => service.check_status_in(&profile, reference, currency, &progress).await,
+        (None, Some(fort_id)) => {
+            service.check_status_by_fort_id(&profile, fort_id, currency, &progress).await
+        }
         (None, None) => return Err(Exit::usage("give --reference or --fort-id")),
+    }
+    .map_err(service_error)?;
+    let reference = match (&report_.order, &report_.answer) {
+        (Some(order), _) => order.merchant_reference.clone(),
+        (None, StatusAnswer::Found(s) | StatusAnswer::StillUncertain(s))
+            if s.merchant_reference.is_some() =>
+        {
+            s.merchant_reference.clone().unwrap_or_default()
+        }
+        _ => args.reference.clone().or(args.fort_id.clone()).unwrap_or_default(),
     };
-    let report_ = service
-        .check_status_in(&profile, &reference, currency, &Progress::none())
-        .await
-        .map_err(service_error)?;
     let v = &report_.verdict;
     println!("{reference}: {}", v.headline);
     if !v.explanation.is_empty() {

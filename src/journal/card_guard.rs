@@ -16,3 +16,51 @@ pub fn refuse_card_numbers(field: &'static str, text: &str) -> Result<(), Journa
     }
     Ok(())
 }
+
+/// Refuses an order's extra details when a value holds a card number. `agreement_id` is APS's
+/// own identifier, like `fort_id` (see [`check_agreement_id`]).
+///
+/// # Errors
+/// As [`refuse_card_numbers`], or an agreement id that is not plain.
+pub fn refuse_card_numbers_in_extra(extra: &super::Extra) -> Result<(), JournalError> {
+    for (name, value) in extra {
+        refuse_card_numbers("extra order details", name)?;
+        let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+        if name == "agreement_id" {
+            check_agreement_id(&text)?;
+        } else {
+            refuse_card_numbers("extra order details", &text)?;
+        }
+    }
+    Ok(())
+}
+
+/// An agreement id is APS's identifier of a customer's recurring agreement: up to 100 letters,
+/// digits, `-` and `_`. APS issues digit strings (e.g. `115170000001`) of which one in ten passes
+/// the Luhn check, like a Fort ID, so the plain scan would refuse APS's own answer after the
+/// customer paid. It is refused as a card number only when its digits are also a card's: 12 to
+/// 19 of them, Luhn-valid, and starting as a card brand does. One a person typed was scanned in
+/// full by the service before it came here (`guard`).
+///
+/// # Errors
+/// [`JournalError::LooksLikeCardNumber`], or [`JournalError::Invalid`] for anything not plain.
+pub fn check_agreement_id(id: &str) -> Result<(), JournalError> {
+    let separated = id.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '_' | '.'));
+    let digits: String = id.chars().filter(char::is_ascii_digit).collect();
+    if separated
+        && (12..=19).contains(&digits.len())
+        && crate::aps::card::luhn_valid(&digits)
+        && crate::aps::card::detect_brand(&digits).is_some()
+    {
+        return Err(JournalError::LooksLikeCardNumber { field: "agreement id" });
+    }
+    let plain = id.len() <= 100 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if plain {
+        Ok(())
+    } else {
+        Err(JournalError::Invalid {
+            field: crate::aps::field::Field::AgreementId,
+            problem: "an agreement id is up to 100 letters, digits, - and _".into(),
+        })
+    }
+}

@@ -61,7 +61,7 @@ pub use aps_batch::{ApsBatch, ApsStage};
 pub use batch::{BatchRecord, BatchRowRecord, BatchState, NewBatch, NewBatchRow, batch_row_key};
 #[doc(hidden)]
 pub use bulk::BulkLoad;
-pub use card_guard::refuse_card_numbers;
+pub use card_guard::{check_agreement_id, refuse_card_numbers};
 pub use claims::{MaintenanceIntent, RetryIntent};
 #[doc(hidden)]
 pub use group::GroupStats;

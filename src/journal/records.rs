@@ -30,7 +30,9 @@ impl Journal {
         require(Field::CustomerEmail, &a.customer_email)?;
         refuse_card_numbers("customer email", &a.customer_email)?;
         refuse_card_numbers("customer name", a.customer_name.as_deref().unwrap_or_default())?;
-        refuse_card_numbers("agreement id", a.agreement_id.as_deref().unwrap_or_default())?;
+        if let Some(id) = &a.agreement_id {
+            super::card_guard::check_agreement_id(id)?;
+        }
         check_cycle(a.cycle)?;
         let conn = self.lock_write();
         conn.prepare_cached(
@@ -126,7 +128,7 @@ impl Journal {
             refuse_card_numbers("customer name", name)?;
         }
         if let Some(Some(agreement_id)) = &u.agreement_id {
-            refuse_card_numbers("agreement id", agreement_id)?;
+            super::card_guard::check_agreement_id(agreement_id)?;
         }
         if let Some(cycle) = u.cycle {
             check_cycle(cycle)?;

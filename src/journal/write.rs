@@ -92,7 +92,7 @@ pub(crate) fn validate_update(update: &OrderUpdate) -> Result<(), JournalError> 
     check_text("needs attention reason", update.needs_attention.as_ref().and_then(Option::as_deref))?;
     check_text("response message", update.last_message.as_deref())?;
     if let Some(extra) = &update.extra {
-        refuse_card_numbers("extra order details", &serde_json::Value::Object(extra.clone()).to_string())?;
+        super::card_guard::refuse_card_numbers_in_extra(extra)?;
     }
     // fort_id is the one identifier not scanned for card numbers: it is APS's own order id
     // (up to 20 digits), copied from APS's signed answer and never typed by a person, and one

@@ -273,7 +273,7 @@ impl Service {
         if draft.recurring && draft.agreement_id.as_deref().and_then(non_empty).is_none() {
             return Err(ServiceError::invalid(
                 Field::AgreementId,
-                "a recurring charge needs the customer's agreement id with APS: add it to the agreement in Recurring (moto-terminal recurring add --agreement-id)",
+                "a recurring charge needs the customer's agreement id with APS: add it to the agreement in Recurring (moto-terminal recurring add --existing --agreement-id ID)",
             ));
         }
         // Recurring charges are PURCHASE only (spec 3.4).

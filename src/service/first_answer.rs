@@ -96,7 +96,13 @@ pub(super) fn answer_codes(response: &Params) -> Option<crate::journal::Extra> {
         ["authorization_code", "acquirer_response_code", "processor_response_code", "agreement_id"]
             .into_iter()
             .filter_map(|name| {
-                text(response, name).filter(|v| worth_keeping(v)).map(|v| (name.to_owned(), v.into()))
+                // APS's agreement id is its own identifier, kept as the journal keeps it (digits
+                // that may pass the Luhn check by chance, like a Fort ID).
+                let keep = |v: &String| match name {
+                    "agreement_id" => crate::journal::check_agreement_id(v).is_ok(),
+                    _ => worth_keeping(v),
+                };
+                text(response, name).filter(keep).map(|v| (name.to_owned(), v.into()))
             })
             .collect();
     (!codes.is_empty()).then_some(codes)

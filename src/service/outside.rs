@@ -12,13 +12,60 @@
 
 use super::maintenance::{StatusReport, amounts_update, describe_status};
 use super::policy::Amounts;
-use super::{Ctx, Field, Service, ServiceError};
+use super::{Ctx, Field, Progress, Service, ServiceError, Stage};
 use crate::aps::money::{Currency, Money};
 use crate::aps::response::{OrderStatus, StatusAnswer};
 use crate::journal::{Channel, NewOrder, OpResult, OpState, OrderKind, OrderUpdate, PaymentMethod};
 use chrono::Utc;
 
 impl Service {
+    /// [`Service::check_status_in`] for an order named by APS's Fort ID: one in the journal is
+    /// checked by its reference; one taken elsewhere is asked for by Fort ID alone (spec 3.8),
+    /// found again under the reference APS names, and brought in as by its reference.
+    ///
+    /// # Errors
+    /// A Fort ID that is not one, or APS finding the order without naming its reference; else
+    /// as [`Service::check_status_in`].
+    pub async fn check_status_by_fort_id(
+        &self,
+        profile: &str,
+        fort_id: &str,
+        currency: Option<Currency>,
+        progress: &Progress,
+    ) -> Result<StatusReport, ServiceError> {
+        let fort_id = fort_id.trim();
+        crate::aps::fields::check(Field::FortId, fort_id)
+            .map_err(|e| ServiceError::invalid(Field::FortId, e))?;
+        if let Some((order, _)) = self.find_order(profile, fort_id).await? {
+            return self.check_status_in(profile, &order.merchant_reference, currency, progress).await;
+        }
+        let ctx = self.ctx(profile).await?;
+        progress.report(Stage::Sending);
+        let answer = self.query_status(&ctx, "", Some(fort_id.to_owned()), None).await?;
+        let named = match &answer {
+            StatusAnswer::Found(s) | StatusAnswer::StillUncertain(s) => s.merchant_reference.clone(),
+            StatusAnswer::NotFound | StatusAnswer::QueryFailed(_) => {
+                let mut verdict = describe_status(&answer, currency);
+                if answer == StatusAnswer::NotFound {
+                    verdict.headline = "APS has no order with this Fort ID".into();
+                    verdict.next_step = "Check the Fort ID (APS's 18 or more digits) and the profile.".into();
+                }
+                return Ok(StatusReport { verdict, answer, order: None, link: None, taken_outside: false });
+            }
+        };
+        let reference = named.ok_or_else(|| {
+            ServiceError::invalid(
+                Field::FortId,
+                "APS found the order but did not name its merchant reference: look it up by its reference instead",
+            )
+        })?;
+        super::guard::reference(&reference)?;
+        if self.order_row(profile, &reference).await.is_some() {
+            return self.check_status_in(profile, &reference, currency, progress).await;
+        }
+        self.outside_order(&ctx, &reference, answer, currency).await
+    }
+
     /// The status report for a reference this journal does not hold; brings the order in when
     /// APS holds money on it and its currency is known.
     pub(super) async fn outside_order(
@@ -51,20 +98,21 @@ impl Service {
             (Some(c), _) | (None, Some(c)) => c,
             (None, None) => {
                 let mut verdict = describe_status(&answer, None);
-                verdict.headline = format!("{} Taken outside this terminal.", verdict.headline);
+                verdict.headline = format!("{}, taken outside this terminal", verdict.headline);
                 verdict.next_step = format!(
-                    "To capture, refund or void it here, bring it into the journal with its currency \
-                     (the one the customer paid in): status --reference {reference} --currency CODE, \
-                     or type the currency on the Status screen."
+                    "To capture, refund or void it here, bring it into the journal with the currency the \
+                     customer paid in: type it on the Status screen, or run status --reference {reference} \
+                     --currency CODE."
                 );
                 return Ok(StatusReport { verdict, answer, order: None, link: None, taken_outside: true });
             }
         };
         self.bring_in(ctx, reference, status, currency).await?;
         let mut verdict = describe_status(&answer, Some(currency));
-        verdict.headline = format!("{} Taken outside this terminal.", verdict.headline);
+        verdict.headline = format!("{}, taken outside this terminal", verdict.headline);
         verdict.next_step = "It is now in the journal, marked \"taken outside this terminal\": capture, \
-                             refund or void it like any other order. Nothing was charged."
+                             refund or void it on Operations (or the command line) like any other order. \
+                             Nothing was charged."
             .into();
         let order = self.order_row(&ctx.profile.name, reference).await;
         Ok(StatusReport { verdict, answer, order, link: None, taken_outside: true })

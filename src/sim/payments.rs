@@ -362,6 +362,7 @@ impl Engine {
         };
         let mut out = answer(req, "12", "000");
         put(&mut out, "fort_id", order.fort_id.clone());
+        put(&mut out, "merchant_reference", order.merchant_reference.clone());
         put(&mut out, "transaction_status", status.clone());
         put(&mut out, "transaction_code", format!("{status}{msg}"));
         put(&mut out, "transaction_message", message(req, &msg));

@@ -179,7 +179,12 @@ async fn a_second_link_for_one_order_is_refused_150_125_117_and_told_in_words() 
     let rig = Rig::new().await;
     let (reference, id) = open_link(&rig, "40.00").await;
     let open = second_link(&rig, &reference).await;
-    assert_eq!((open.verdict.kind, open.verdict.code.as_str()), (Kind::Declined, "49150"), "{:?}", open.verdict);
+    assert_eq!(
+        (open.verdict.kind, open.verdict.code.as_str()),
+        (Kind::Declined, "49150"),
+        "{:?}",
+        open.verdict
+    );
     assert_eq!(open.verdict.headline, "Declined: payment link is already open");
     assert!(open.verdict.next_step.contains("before sending another"), "{:?}", open.verdict);
     rig.sim.mark_link_paid(&id).unwrap();
@@ -191,6 +196,10 @@ async fn a_second_link_for_one_order_is_refused_150_125_117_and_told_in_words() 
     rig.sim.expire_link(&expiring_id).unwrap();
     let processed = second_link(&rig, &expiring).await;
     assert_eq!(processed.verdict.code, "49117");
-    assert!(processed.verdict.explanation.to_lowercase().contains("already processed"), "{:?}", processed.verdict);
+    assert!(
+        processed.verdict.explanation.to_lowercase().contains("already processed"),
+        "{:?}",
+        processed.verdict
+    );
     assert!(rig.sim.money_movements().len() == 1, "only the customer's one payment");
 }

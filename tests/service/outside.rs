@@ -53,7 +53,7 @@ async fn a_sale_taken_on_the_website_is_brought_in_by_status_then_refunded_here(
     // Without its currency it is described, not brought in.
     let report = rig.service.check_status(PROFILE, "WEB-1001", &Progress::none()).await.unwrap();
     assert!(report.taken_outside && report.order.is_none(), "{report:?}");
-    assert!(report.verdict.headline.contains("Taken outside this terminal"), "{}", report.verdict.headline);
+    assert!(report.verdict.headline.contains("taken outside this terminal"), "{}", report.verdict.headline);
     assert!(report.verdict.next_step.contains("--currency"), "{}", report.verdict.next_step);
     assert!(rig.journal.order(PROFILE, "WEB-1001").unwrap().is_none());
 
@@ -124,7 +124,7 @@ async fn the_command_line_brings_a_website_order_in_and_refunds_it() {
     website_charge(&rig.sim, "PURCHASE", "WEB-CLI-1", 2_500, "DEMO-VISA-0001").await;
     let ask = rig.run(&["status", "--profile", &p, "--reference", "WEB-CLI-1"]).await;
     assert_eq!(ask.status.code(), Some(2), "{}", text(&ask.stdout));
-    assert!(text(&ask.stdout).contains("Taken outside this terminal"), "{}", text(&ask.stdout));
+    assert!(text(&ask.stdout).contains("taken outside this terminal"), "{}", text(&ask.stdout));
     assert!(text(&ask.stderr).contains("add --currency"), "{}", text(&ask.stderr));
 
     let bad = rig.run(&["status", "--profile", &p, "--reference", "WEB-CLI-1", "--currency", "XYZ"]).await;
@@ -148,4 +148,47 @@ async fn the_command_line_brings_a_website_order_in_and_refunds_it() {
     let refund = rig.run(&["refund", "--profile", &p, "--reference", "WEB-CLI-1", "--amount", "25"]).await;
     assert_eq!(refund.status.code(), Some(0), "{}{}", text(&refund.stdout), text(&refund.stderr));
     assert_eq!(rig.journal_json("WEB-CLI-1").await["state"], "refunded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_taken_elsewhere_is_found_by_its_fort_id_alone() {
+    let rig = Rig::new().await;
+    let web = website_charge(&rig.sim, "AUTHORIZATION", "WEB-FORT-1", 4_200, "DEMO-MC-2346").await;
+    let fort_id = web["fort_id"].as_str().unwrap().to_owned();
+    let report =
+        rig.service.check_status_by_fort_id(PROFILE, &fort_id, Some(aed()), &Progress::none()).await.unwrap();
+    let order = report.order.expect("brought in under the reference APS names");
+    assert_eq!((order.merchant_reference.as_str(), order.state), ("WEB-FORT-1", OrderState::Authorized));
+    assert_eq!(order.fort_id.as_deref(), Some(fort_id.as_str()));
+    let asked =
+        rig.sim.requests().into_iter().rev().find(|r| r.command.as_deref() == Some("CHECK_STATUS")).unwrap();
+    assert_eq!(asked.merchant_reference, None, "asked by Fort ID alone");
+
+    // Known now: asked again by Fort ID, it is the journal's order.
+    let again =
+        rig.service.check_status_by_fort_id(PROFILE, &fort_id, None, &Progress::none()).await.unwrap();
+    assert_eq!(again.order.unwrap().merchant_reference, "WEB-FORT-1");
+    let none =
+        rig.service.check_status_by_fort_id(PROFILE, "171796999999999999", None, &Progress::none()).await;
+    assert_eq!(none.unwrap().verdict.headline, "APS has no order with this Fort ID");
+    let bad = rig.service.check_status_by_fort_id(PROFILE, "17-A", None, &Progress::none()).await;
+    assert!(matches!(
+        bad,
+        Err(moto_terminal::service::ServiceError::Invalid {
+            field: moto_terminal::service::Field::FortId,
+            ..
+        })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_brings_an_order_in_by_fort_id() {
+    let rig = CliRig::new("outside-fort").await;
+    let p = rig.profile.clone();
+    let web = website_charge(&rig.sim, "PURCHASE", "WEB-CLI-F", 1_500, "DEMO-VISA-0001").await;
+    let fort_id = web["fort_id"].as_str().unwrap().to_owned();
+    let out = rig.run(&["status", "--profile", &p, "--fort-id", &fort_id, "--currency", "AED"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("WEB-CLI-F: "), "{}", text(&out.stdout));
+    assert_eq!(rig.journal_json("WEB-CLI-F").await["channel"], "outside");
 }

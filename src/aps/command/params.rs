@@ -31,6 +31,8 @@ impl Command {
         p.put("merchant_identifier", merchant.merchant_identifier);
         match self {
             Self::Batch(b) => p.put("batch_reference", &b.batch_reference),
+            // A status query by Fort ID alone leaves the reference out (see below).
+            Self::CheckStatus(c) if c.merchant_reference.is_empty() => {}
             other => p.put("merchant_reference", other.merchant_reference()),
         }
         p.put("language", merchant.language);
@@ -98,7 +100,16 @@ impl Command {
             }
         }
         let params = p.finish();
-        fields::require(&params, required_fields(op))?;
+        // CHECK_STATUS may name the order by its Fort ID alone (spec 3.8, NEW-DOC): a query, it
+        // moves no money whatever the reading.
+        let by_fort_id =
+            matches!(self, Self::CheckStatus(c) if c.merchant_reference.is_empty() && c.fort_id.is_some());
+        let required: Vec<Field> = required_fields(op)
+            .iter()
+            .copied()
+            .filter(|f| !(by_fort_id && *f == Field::MerchantReference))
+            .collect();
+        fields::require(&params, &required)?;
         fields::check_params(&params)?;
         Ok(params)
     }

@@ -135,6 +135,18 @@ fn maintenance_commands() {
     assert_eq!(p["query_command"], "CHECK_STATUS");
     assert_eq!(p["return_third_party_response_codes"], "YES");
     assert!(!p.contains_key("command"));
+    // By Fort ID alone (spec 3.8, NEW-DOC): no reference sent; with neither, it is missing.
+    let by_fort = |fort_id: Option<&str>| {
+        Command::CheckStatus(CheckStatus {
+            merchant_reference: String::new(),
+            fort_id: fort_id.map(str::to_owned),
+            maintenance_reference: None,
+            third_party_codes: false,
+        })
+    };
+    let p = by_fort(Some("169996200012345678")).to_params(&m).unwrap();
+    assert!(!p.contains_key("merchant_reference") && p["fort_id"] == "169996200012345678");
+    assert_eq!(by_fort(None).to_params(&m).unwrap_err().field, Field::MerchantReference);
 }
 
 #[test]

@@ -35,6 +35,10 @@ pub struct OrderStatus {
     /// id here).
     #[serde(default)]
     pub payment_link_id: Option<String>,
+    /// The order's reference as APS names it (asked by Fort ID alone, it is how the order is
+    /// found again).
+    #[serde(default)]
+    pub merchant_reference: Option<String>,
 }
 
 impl OrderStatus {
@@ -121,6 +125,7 @@ impl OrderStatus {
             processor_response_code: None,
             acquirer_response_code: None,
             payment_link_id: None,
+            merchant_reference: None,
         }
     }
 }
@@ -248,6 +253,10 @@ pub fn interpret_check_status(response: &Params) -> StatusAnswer {
         processor_response_code: third_party("processor_response_code"),
         acquirer_response_code: third_party("acquirer_response_code"),
         payment_link_id: text_field(response, "payment_link_id", 0).ok().flatten().filter(|v| v.len() <= 20),
+        merchant_reference: text_field(response, "merchant_reference", 0)
+            .ok()
+            .flatten()
+            .filter(|v| v.len() <= 40),
     };
     match transaction {
         Some(code) if !is_on_hold(&code) => StatusAnswer::Found(order),

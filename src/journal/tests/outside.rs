@@ -53,3 +53,20 @@ fn only_an_outside_order_is_brought_in_and_an_outside_method_needs_the_outside_c
     assert!(j.import_order(&keyed, &result, &update).is_err());
     assert!(j.order("main", "WEB-2").unwrap().is_none() && j.order("main", "WEB-3").unwrap().is_none());
 }
+
+#[test]
+fn apss_agreement_ids_are_kept_even_when_they_pass_the_luhn_check_but_a_card_is_not() {
+    // 115170000000 passes the Luhn check: APS's own id, like a Fort ID, not a card.
+    assert!(crate::aps::card::luhn_valid("115170000000"));
+    assert!(check_agreement_id("115170000000").is_ok());
+    assert!(check_agreement_id("MEMBER-2026_0042").is_ok());
+    for card in ["4005550000000001", "4005-5500-0000-0001", "4005 5500 0000 0001", "5123456789012346"] {
+        assert!(matches!(check_agreement_id(card), Err(JournalError::LooksLikeCardNumber { .. })), "{card}");
+    }
+    assert!(matches!(check_agreement_id("a;b"), Err(JournalError::Invalid { .. })));
+    let mut extra = Extra::new();
+    extra.insert("agreement_id".into(), "115170000000".into());
+    assert!(card_guard::refuse_card_numbers_in_extra(&extra).is_ok());
+    extra.insert("note".into(), "115170000000".into());
+    assert!(card_guard::refuse_card_numbers_in_extra(&extra).is_err(), "only the agreement id is APS's");
+}

@@ -91,6 +91,7 @@ fn found(code: &str, authorized: u64, captured: u64, refunded: u64) -> StatusAns
         processor_response_code: None,
         acquirer_response_code: None,
         payment_link_id: None,
+        merchant_reference: None,
     })
 }
 

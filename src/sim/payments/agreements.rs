@@ -59,7 +59,8 @@ fn requested(st: &State, req: &Params) -> Result<Option<(String, Agreement)>, Re
     let id = match text(req, "agreement_id") {
         Some(id) if st.agreements.contains_key(id) => return Err("033"),
         Some(id) => id.to_owned(),
-        None => random_digits(12),
+        // Shaped like APS's example (`115170000001`, spec 3.4): 12 digits starting with 1.
+        None => format!("1{}", random_digits(11)),
     };
     let agreement = Agreement {
         token_name: text(req, "token_name").unwrap_or_default().to_owned(),

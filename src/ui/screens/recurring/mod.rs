@@ -6,7 +6,7 @@
 mod add;
 
 use super::{Call, Screen};
-use crate::service::{Agreement, Outcome, ServiceError};
+use crate::service::{Agreement, AgreementLimit, Outcome, ServiceError};
 use crate::ui::env::Env;
 use crate::ui::format::{day, money_text, today_date, totals_text};
 use crate::ui::theme;
@@ -61,7 +61,16 @@ fn id(name: &str) -> Id {
 }
 
 fn is_due(agreement: &Agreement, today: chrono::NaiveDate) -> bool {
-    agreement.active && agreement.next_due <= today
+    agreement.active && agreement.next_due <= today && !ended(agreement)
+}
+
+/// All the payments agreed were taken, or the last date has passed: never charged again.
+fn ended(agreement: &Agreement) -> bool {
+    match agreement.limit {
+        Some(AgreementLimit::PaymentsLeft(left)) => left == 0,
+        Some(AgreementLimit::Until(last)) => agreement.next_due > last,
+        None => false,
+    }
 }
 
 impl RecurringScreen {
@@ -140,7 +149,8 @@ impl RecurringScreen {
             return;
         }
         let today = today_date();
-        let headers = ["Token", "Agreement ID", "Customer", "Amount", "Every", "Next due", "Last charge", ""];
+        // The actions before the last charge's long reference, so a narrow window never hides them.
+        let headers = ["Token", "Agreement ID", "Customer", "Amount", "Every", "Next due", "", "Last charge"];
         let mut change = None;
         let busy = self.toggle.busy();
         striped_table(ui, id("agreements"), &headers, |ui| {
@@ -153,7 +163,7 @@ impl RecurringScreen {
                         .map_or_else(|| a.customer_email.clone(), |n| format!("{n} <{}>", a.customer_email)),
                 );
                 ui.label(money_text(a.amount_minor, a.currency));
-                ui.label(capitalise(&a.cycle.to_string()));
+                ui.label(every_text(a));
                 let due = RichText::new(day(a.next_due));
                 ui.label(if !a.active {
                     due.color(theme::HINT_TEXT).strikethrough()
@@ -162,8 +172,8 @@ impl RecurringScreen {
                 } else {
                     due
                 });
-                ui.label(a.last_charge_reference.as_deref().unwrap_or(""));
                 actions_ui(ui, a, busy, &mut self.cancelling, &mut change);
+                ui.label(a.last_charge_reference.as_deref().unwrap_or(""));
                 ui.end_row();
             }
         });
@@ -178,6 +188,18 @@ impl RecurringScreen {
                 }
             }));
         }
+    }
+}
+
+/// The cycle, and where the agreement ends: "Monthly, 11 payments left", "Weekly, until 2027-12-31".
+fn every_text(a: &Agreement) -> String {
+    let cycle = capitalise(&a.cycle.to_string());
+    match a.limit {
+        _ if ended(a) => format!("{cycle}, ended"),
+        Some(AgreementLimit::PaymentsLeft(1)) => format!("{cycle}, 1 payment left"),
+        Some(AgreementLimit::PaymentsLeft(n)) => format!("{cycle}, {n} payments left"),
+        Some(AgreementLimit::Until(last)) => format!("{cycle}, until {}", day(last)),
+        None => cycle,
     }
 }
 
