@@ -31,8 +31,7 @@ impl Command {
         p.put("merchant_identifier", merchant.merchant_identifier);
         match self {
             Self::Batch(b) => p.put("batch_reference", &b.batch_reference),
-            // A status query by Fort ID alone leaves the reference out (see below).
-            Self::CheckStatus(c) if c.merchant_reference.is_empty() => {}
+            Self::CheckStatus(c) if c.merchant_reference.is_empty() => {} // by Fort ID alone
             other => p.put("merchant_reference", other.merchant_reference()),
         }
         p.put("language", merchant.language);
@@ -100,18 +99,21 @@ impl Command {
             }
         }
         let params = p.finish();
-        // CHECK_STATUS may name the order by its Fort ID alone (spec 3.8, NEW-DOC): a query, it
-        // moves no money whatever the reading.
+        fields::require(&params, &self.required())?;
+        fields::check_params(&params)?;
+        Ok(params)
+    }
+
+    /// The mandatory parameters of this request. CHECK_STATUS may name the order by its Fort ID
+    /// alone (spec 3.8, NEW-DOC): a query, it moves no money whatever the reading.
+    fn required(&self) -> Vec<Field> {
         let by_fort_id =
             matches!(self, Self::CheckStatus(c) if c.merchant_reference.is_empty() && c.fort_id.is_some());
-        let required: Vec<Field> = required_fields(op)
+        required_fields(self.operation())
             .iter()
             .copied()
             .filter(|f| !(by_fort_id && *f == Field::MerchantReference))
-            .collect();
-        fields::require(&params, &required)?;
-        fields::check_params(&params)?;
-        Ok(params)
+            .collect()
     }
 }
 

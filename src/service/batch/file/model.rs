@@ -267,7 +267,7 @@ pub enum FileError {
     #[error("the header names the column {name} twice (columns {first} and {second}): remove one of them")]
     DuplicateColumn { name: &'static str, first: usize, second: usize },
     #[error(
-        "the header has no {0} column: add it, with sale, authorize, capture, void or refund on every row"
+        "the header has no {0} column: add it, with sale, authorize, capture, void, refund or payment_link on every row"
     )]
     MissingColumn(&'static str),
 }

@@ -10,6 +10,8 @@ fn operations_in_file_words_or_aps_names_any_case() {
         ("Purchase", BatchOp::Sale),
         ("authorize", BatchOp::Authorize),
         ("AUTHORIZATION", BatchOp::Authorize),
+        ("payment_link", BatchOp::PaymentLink),
+        ("PAYMENT_LINK", BatchOp::PaymentLink),
         ("capture", BatchOp::Capture),
         ("void", BatchOp::Void),
         ("void_authorization", BatchOp::Void),
@@ -22,11 +24,11 @@ fn operations_in_file_words_or_aps_names_any_case() {
     assert_eq!(BatchOp::Void.wire_name(), "VOID_AUTHORIZATION");
     assert_eq!(
         problem("sell,,1,SAR,T1,a@example.com"),
-        "row 2: operation 'sell' is not known: write sale, authorize, capture, void or refund"
+        "row 2: operation 'sell' is not known: write sale, authorize, capture, void, refund or payment_link"
     );
     assert_eq!(
         problem(",R1,1,SAR,T1,a@example.com"),
-        "row 2: operation is empty: write sale, authorize, capture, void or refund"
+        "row 2: operation is empty: write sale, authorize, capture, void, refund or payment_link"
     );
     let long = "x".repeat(60);
     let message = problem(&format!("{long},,1,SAR,T1,a@example.com"));
@@ -134,7 +136,7 @@ fn a_second_sale_with_one_reference_is_refused_on_the_later_row() {
     assert!(batch.rows[..3].iter().all(|l| l.checked.is_ok()));
     assert_eq!(
         problem_of(&batch.rows[3]),
-        "row 5: merchant_reference 'R1' is already used by row 2: every sale or authorize row needs its own reference; leave it empty and the terminal makes one"
+        "row 5: merchant_reference 'R1' is already used by row 2: every sale, authorize or payment_link row needs its own reference; leave it empty and the terminal makes one"
     );
 }
 
