@@ -157,11 +157,9 @@ impl RecurringScreen {
             for a in &self.agreements {
                 ui.label(&a.token_name);
                 ui.label(a.agreement_id.as_deref().unwrap_or("(none)"));
-                ui.label(
-                    a.customer_name
-                        .clone()
-                        .map_or_else(|| a.customer_email.clone(), |n| format!("{n} <{}>", a.customer_email)),
-                );
+                // The name when there is one (the email on hover): the row keeps its buttons in view.
+                ui.label(a.customer_name.clone().unwrap_or_else(|| a.customer_email.clone()))
+                    .on_hover_text(&a.customer_email);
                 ui.label(money_text(a.amount_minor, a.currency));
                 ui.label(every_text(a));
                 let due = RichText::new(day(a.next_due));
