@@ -1,8 +1,10 @@
 //! A recurring agreement set up with APS through the customer's first payment (spec 3.4): the
 //! customer is on the phone, the agent takes the first payment from the saved card (a MOTO
 //! PURCHASE, customer-initiated) with the agreement's set-up fields, and once APS approves it
-//! the agreement is registered here with the `agreement_id` APS returned (or the merchant's own)
-//! for the merchant-initiated charges that follow.
+//! the agreement is registered here for the merchant-initiated charges that follow. Its
+//! `agreement_id` is the merchant's own, or one the terminal makes from the payment's reference
+//! (`AG` and the reference's letters and digits), sent with the payment so it is known even if
+//! the answer is lost; an id APS's answer names instead wins.
 //!
 //! UNKNOWNs resolved on the safe side (spec 3.4 has the fields from the SDKs only):
 //! - The number of payments counts the first one: an agreement for 12 payments is charged 11
@@ -11,8 +13,8 @@
 //!   daily, 7 weekly, 28 monthly (the shortest month), 365 annual, or the number of days.
 //! - Only `FIXED` and `VARIABLE` are offered: a terminal that charges on a calendar has a
 //!   schedule, so `UNSCHEDULED` does not describe it.
-//! - When APS's answer names no agreement id and the merchant gave none, the agreement is kept
-//!   without one; its charges are then refused here, before anything is sent, until one is added.
+//! - Whether APS keeps a merchant's `agreement_id` or makes its own is UNKNOWN: one is always
+//!   sent, and the one APS's answer names is kept.
 
 use super::charge::ChargeDraft;
 use super::recurring::{AgreementDraft, checked_agreement};
@@ -30,8 +32,10 @@ pub struct AgreementSetUp {
     pub outcome: Outcome,
     /// The agreement's number here (`recurring list`), when the first payment was approved.
     pub agreement: Option<i64>,
-    /// APS's agreement id (or the merchant's), when there is one.
+    /// The agreement's id with APS, when it was registered.
     pub agreement_id: Option<String>,
+    /// When the agreement's next charge falls due.
+    pub next_due: Option<NaiveDate>,
 }
 
 impl Service {
@@ -48,7 +52,15 @@ impl Service {
     ) -> Result<AgreementSetUp, ServiceError> {
         let (mut new, setup) = checked_set_up(profile, &draft)?;
         let today = Utc::now().date_naive();
+        let reference = self.new_reference().await?;
+        // Without the merchant's own id, the terminal names the agreement itself, from the first
+        // payment's reference: the id is then known even when that payment's answer is lost and a
+        // status check (which names no agreement id) settles it.
+        if new.agreement_id.is_none() {
+            new.agreement_id = Some(format!("AG{}", reference.replace('-', "")));
+        }
         let mut charge = ChargeDraft::new(profile, new.amount.currency().code());
+        charge.merchant_reference = reference;
         charge.amount = draft.amount.trim().to_owned();
         charge.payment = PaymentDraft::Token(new.token_name.clone());
         charge.customer_email = new.customer_email.clone();
@@ -58,7 +70,7 @@ impl Service {
         charge.allow_duplicate = draft.allow_duplicate;
         let outcome = self.charge(charge, progress).await?;
         if outcome.verdict.kind != Kind::Approved {
-            return Ok(AgreementSetUp { outcome, agreement: None, agreement_id: None });
+            return Ok(AgreementSetUp { outcome, agreement: None, agreement_id: None, next_due: None });
         }
         let from_aps = outcome
             .order
@@ -83,7 +95,7 @@ impl Service {
                 Ok(id)
             })
             .await?;
-        Ok(AgreementSetUp { outcome, agreement: Some(id), agreement_id })
+        Ok(AgreementSetUp { outcome, agreement: Some(id), agreement_id, next_due: Some(next_due) })
     }
 }
 

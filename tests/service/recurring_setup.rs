@@ -173,3 +173,24 @@ async fn the_command_line_takes_the_first_payment_unless_the_agreement_exists() 
     assert_eq!(existing.status.code(), Some(0), "{}", text(&existing.stderr));
     assert_eq!(rig.sim.money_movements().len(), 1, "only the first payment moved money");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agreement_keeps_its_id_when_the_first_payments_answer_is_lost() {
+    let rig = Rig::new().await;
+    rig.sim.inject(
+        moto_terminal::sim::Fault::new(moto_terminal::sim::FaultKind::DropAfterCommit)
+            .for_command("PURCHASE"),
+    );
+    let set_up = rig.service.set_up_agreement(PROFILE, member("6", ""), &Progress::none()).await.unwrap();
+    assert!(
+        set_up.outcome.reconciled && set_up.outcome.verdict.kind == Kind::Approved,
+        "{:?}",
+        set_up.outcome.verdict
+    );
+    let id = set_up.agreement_id.expect("the id sent with the payment");
+    assert!(id.starts_with("AG"), "{id}");
+    assert!(rig.sim.recurring_agreement(&id).is_some(), "APS holds the agreement under the id sent");
+    let agreement = rig.journal.agreement(set_up.agreement.unwrap()).unwrap().unwrap();
+    assert_eq!(agreement.agreement_id.as_deref(), Some(id.as_str()));
+    assert_eq!(rig.sim.money_movements().len(), 1, "paid once");
+}

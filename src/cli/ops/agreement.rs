@@ -70,21 +70,13 @@ pub async fn add(service: &Service, default_profile: &str, args: AddArgs) -> Res
     };
     if args.existing {
         let id = service.add_agreement(&profile, draft).await.map_err(service_error)?;
-        println!("agreement {id} registered");
+        println!("agreement {id} registered; nothing was charged");
         return Ok(());
     }
     let set_up = service.set_up_agreement(&profile, draft, &Progress::none()).await.map_err(service_error)?;
     let result = report(&set_up.outcome);
-    if let Some(id) = set_up.agreement {
-        let agreement =
-            service.agreements(&profile).await.map_err(service_error)?.into_iter().find(|a| a.id == id);
-        let next = agreement.map(|a| a.next_due.to_string()).unwrap_or_default();
-        match &set_up.agreement_id {
-            Some(aps_id) => println!("agreement {id} registered with APS as {aps_id}; next charge {next}"),
-            None => println!(
-                "agreement {id} registered; APS named no agreement id, so add one before {next} (its charges are refused without it)"
-            ),
-        }
+    if let (Some(id), Some(aps_id), Some(next)) = (set_up.agreement, &set_up.agreement_id, set_up.next_due) {
+        println!("agreement {id} registered with APS as {aps_id}; next charge {next}");
     } else {
         println!("no agreement registered: the first payment was not approved");
     }

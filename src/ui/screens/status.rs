@@ -5,7 +5,7 @@
 use super::{Call, Screen};
 use crate::aps::money::Currency;
 use crate::aps::response::{LinkState, StatusAnswer};
-use crate::service::{OrderKind, OrderState, Outcome, ServiceError, StatusReport, Unresolved};
+use crate::service::{Field, OrderKind, OrderState, Outcome, ServiceError, StatusReport, Unresolved};
 use crate::ui::env::{AppCommand, Env, ScreenId};
 use crate::ui::format::{local_minute, money_text, not_sent};
 use crate::ui::theme;
@@ -194,6 +194,10 @@ impl StatusScreen {
                     // on an order to bring in, in its currency field.
                     self.focus = !bring_in;
                     self.focus_currency = bring_in;
+                }
+                Err(ServiceError::Invalid { field: Field::Currency, message }) if self.outside.is_some() => {
+                    self.outside_error = Some(capitalise(&message));
+                    self.focus_currency = true;
                 }
                 Err(e) => self.check_error = Some(capitalise(&e.to_string())),
             }

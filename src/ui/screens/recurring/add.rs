@@ -235,8 +235,7 @@ impl AddForm {
     /// True when an agreement was saved.
     fn poll(&mut self) -> bool {
         if let Some(result) = self.set_up.poll(&mut self.flow) {
-            let registered =
-                result.as_ref().ok().and_then(|s| s.agreement.map(|id| (id, s.agreement_id.clone())));
+            let registered = result.as_ref().ok().and_then(|s| Some((s.agreement?, s.agreement_id.clone()?)));
             if let Err(ServiceError::Invalid { field, message }) = &result {
                 self.problem = Some((Some(*field), message.clone()));
             }
@@ -244,13 +243,8 @@ impl AddForm {
                 Ok(set_up) => Finish::Outcome(outcome_view(&set_up.outcome)),
                 Err(e) => finish_of(Err(e)),
             });
-            if let Some((id, agreement_id)) = registered {
-                self.saved = Some(match agreement_id {
-                    Some(aps) => format!("Agreement {id} registered with APS as {aps}."),
-                    None => format!(
-                        "Agreement {id} registered; APS named no agreement id: add one before its next charge."
-                    ),
-                });
+            if let Some((id, aps)) = registered {
+                self.saved = Some(format!("Agreement {id} registered with APS as {aps}."));
                 self.open = false;
                 return true;
             }
