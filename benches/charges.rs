@@ -164,6 +164,7 @@ fn journal_charge(journal: &Journal, reference: &str) {
         customer_name: None,
         description: None,
         operator: "bench".into(),
+        terminal: "desk-1".into(),
         created_at: chrono::Utc::now(),
         extra: Default::default(),
         lease: None,

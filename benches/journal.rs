@@ -306,6 +306,7 @@ impl Builder {
             customer_name: Some(name),
             description,
             operator: self.rng.pick(&OPERATORS).to_owned(),
+            terminal: "desk-1".into(),
             created_at: at,
             extra,
             lease: Some(Lease {
@@ -660,6 +661,7 @@ fn writes(journal: &Journal) -> Result<(), Error> {
             customer_name: Some("Bench Writer".into()),
             description: Some("write cost".into()),
             operator: "bench".into(),
+            terminal: "desk-1".into(),
             created_at: Utc::now(),
             extra: Extra::new(),
             lease: None,

@@ -7,7 +7,7 @@ use clap::Parser;
 use moto_terminal::aps::card::{detect_brand, mask_pan};
 use moto_terminal::aps::money::Currency;
 use moto_terminal::aps::secret::Secret;
-use moto_terminal::cli::{Cli, Command, Exit};
+use moto_terminal::cli::{Cli, Command, Desk, Exit};
 use moto_terminal::gateway::{GatewayConfig, HttpGateway};
 use moto_terminal::journal::Journal;
 use moto_terminal::service::{Progress, Service, ServiceSettings, TokenRecord};
@@ -30,8 +30,8 @@ fn main() -> ExitCode {
             rt.block_on(sim::args::serve(args)).map_err(|e| Exit::failed(format!("simulator: {e}")))
         }),
         Some(command) if !command.needs_service() => moto_terminal::cli::run_offline(command),
-        Some(command) => run_command(cli.data_dir, (cli.connect_timeout, cli.timeout), command),
-        None => run_desktop(cli.data_dir, (cli.connect_timeout, cli.timeout), cli.open_batch),
+        Some(command) => run_command(&cli.desk, command),
+        None => run_desktop(&cli.desk, cli.open_batch),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -77,9 +77,8 @@ fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf, Exit> {
     Ok(dir)
 }
 
-/// `timeouts`: (connect, total) in seconds.
-fn start(data_dir_flag: Option<PathBuf>, timeouts: (u64, u64)) -> Result<Started, Exit> {
-    let dir = data_dir(data_dir_flag)?;
+fn start(desk: &Desk) -> Result<Started, Exit> {
+    let dir = data_dir(desk.data_dir.clone())?;
     let runtime = runtime()?;
     let mut secrets_persist = true;
     let store = match vault::platform_store() {
@@ -107,8 +106,8 @@ fn start(data_dir_flag: Option<PathBuf>, timeouts: (u64, u64)) -> Result<Started
         .map_err(|e| Exit::failed(e.to_string()))?;
 
     let gateway = HttpGateway::new(&GatewayConfig {
-        connect_timeout: Duration::from_secs(timeouts.0.max(1)),
-        total_timeout: Duration::from_secs(timeouts.1.max(1)),
+        connect_timeout: Duration::from_secs(desk.connect_timeout.max(1)),
+        total_timeout: Duration::from_secs(desk.timeout.max(1)),
         ..GatewayConfig::default()
     })
     .map_err(|e| Exit::failed(e.to_string()))?;
@@ -120,8 +119,13 @@ fn start(data_dir_flag: Option<PathBuf>, timeouts: (u64, u64)) -> Result<Started
     let settings = ServiceSettings {
         secrets_persist,
         // A request may still be on its way until its own time limit has passed, and a little more.
-        in_flight_window: Duration::from_secs(timeouts.1.max(1) + 30),
+        in_flight_window: Duration::from_secs(desk.timeout.max(1) + 30),
+        operator: desk.operator.clone().filter(|o| !o.trim().is_empty()),
         ..ServiceSettings::default()
+    };
+    let settings = match desk.terminal.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(terminal) => ServiceSettings { terminal: terminal.to_owned(), ..settings },
+        None => settings,
     };
     let service = Service::new(Arc::new(vault), Arc::new(journal), gateway, settings);
     // The Demo merchant's saved cards are in the token book from the first start.
@@ -172,8 +176,8 @@ fn demo_credentials() -> Credentials {
     }
 }
 
-fn run_command(data_dir_flag: Option<PathBuf>, timeouts: (u64, u64), command: Command) -> Result<(), Exit> {
-    let started = start(data_dir_flag, timeouts)?;
+fn run_command(desk: &Desk, command: Command) -> Result<(), Exit> {
+    let started = start(desk)?;
     let result = started.runtime.block_on(moto_terminal::cli::run(
         command,
         &started.service,
@@ -183,12 +187,8 @@ fn run_command(data_dir_flag: Option<PathBuf>, timeouts: (u64, u64), command: Co
     result
 }
 
-fn run_desktop(
-    data_dir_flag: Option<PathBuf>,
-    timeouts: (u64, u64),
-    batch_file: Option<PathBuf>,
-) -> Result<(), Exit> {
-    let started = start(data_dir_flag, timeouts)?;
+fn run_desktop(desk: &Desk, batch_file: Option<PathBuf>) -> Result<(), Exit> {
+    let started = start(desk)?;
     // Orders left in doubt by an earlier run are settled first; then every minute while open.
     started.service.start_reconciler(started.runtime.handle(), Duration::from_secs(60), Progress::none());
     let options = moto_terminal::ui::UiOptions {

@@ -63,6 +63,19 @@ impl Exit {
     about = "MOTO virtual terminal for Amazon Payment Services (APS, formerly PayFort).\n\nWithout a command it opens the desktop terminal."
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub desk: Desk,
+    /// Open the desktop on the Batch screen with this CSV file checked, ready to run.
+    #[arg(long, value_name = "FILE")]
+    pub open_batch: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Where this desk keeps its data, who works it, and how long it waits for APS: options of
+/// every command.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Desk {
     /// Folder for the profiles file and the journal (default: the platform's data folder).
     #[arg(long, global = true, env = "MOTO_TERMINAL_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
@@ -72,11 +85,15 @@ pub struct Cli {
     /// Time limit for connecting to APS, in seconds.
     #[arg(long, global = true, default_value_t = 15)]
     pub connect_timeout: u64,
-    /// Open the desktop on the Batch screen with this CSV file checked, ready to run.
-    #[arg(long, value_name = "FILE")]
-    pub open_batch: Option<PathBuf>,
-    #[command(subcommand)]
-    pub command: Option<Command>,
+    /// Who is keying, recorded on every order (default: the profile's or Settings' operator,
+    /// else the OS user). Given before the command: `moto-terminal --operator amal charge ...`
+    /// (after `journal`, `--operator` picks whose orders to list).
+    #[arg(long, env = "MOTO_TERMINAL_OPERATOR", value_name = "NAME")]
+    pub operator: Option<String>,
+    /// This desk's name, recorded on every order (default: the host name). Given before the
+    /// command.
+    #[arg(long, env = "MOTO_TERMINAL_TERMINAL", value_name = "NAME")]
+    pub terminal: Option<String>,
 }
 
 #[derive(clap::Subcommand, Debug)]

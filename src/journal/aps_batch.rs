@@ -440,6 +440,7 @@ mod tests {
             customer_name: None,
             description: None,
             operator: "sara".into(),
+            terminal: "desk-1".into(),
             created_at: at(0),
             extra: crate::journal::Extra::new(),
             lease: Some(Lease { owner: "me".into(), deadline: at(60 * 24 * 7) }),

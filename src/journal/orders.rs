@@ -123,6 +123,7 @@ pub(super) fn check_new_order(order: &NewOrder) -> Result<CheckedOrder, JournalE
     require(Field::MerchantReference, &order.merchant_reference)?;
     require(Field::Operator, &order.operator)?;
     check_text("operator", Some(&order.operator))?;
+    check_text("terminal", Some(&order.terminal))?;
     check_text("customer email", order.customer_email.as_deref())?;
     check_text("customer name", order.customer_name.as_deref())?;
     check_text("description", order.description.as_deref())?;
@@ -286,8 +287,8 @@ fn insert_order(
         .prepare_cached(
             "INSERT INTO orders (profile, merchant_reference, kind, channel, currency, amount_minor, token_name,
                 masked_card, last4, card_fingerprint, customer_email, customer_name, description, operator,
-                created_at, updated_at, state, extra)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, 'pending', ?16)",
+                created_at, updated_at, state, extra, terminal)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, 'pending', ?16, ?17)",
         )?
         .execute(params![
             order.profile,
@@ -306,6 +307,7 @@ fn insert_order(
             order.operator,
             at,
             extra,
+            order.terminal,
         ]);
     match inserted {
         Ok(_) => {}

@@ -7,7 +7,7 @@ pub(crate) const ORDER_COLUMNS: &str =
     "id, profile, merchant_reference, kind, channel, currency, amount_minor, state,
     authorized_minor, captured_minor, refunded_minor, fort_id, last_response_code, last_message, token_name,
     masked_card, last4, card_fingerprint, customer_email, customer_name, description, operator, created_at,
-    updated_at, attention, extra";
+    updated_at, attention, extra, terminal";
 
 pub(crate) const OPERATION_COLUMNS: &str =
     "id, profile, merchant_reference, operation, maintenance_reference, amount_minor,
@@ -105,6 +105,7 @@ pub(crate) fn order_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, OrderRow)>
         updated_at: col(row, 23, parse_ts)?,
         needs_attention: row.get(24)?,
         extra: col(row, 25, parse_extra)?,
+        terminal: row.get(26)?,
     };
     Ok((row.get(0)?, order))
 }

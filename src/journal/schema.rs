@@ -263,6 +263,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE agreements ADD COLUMN payments_left INTEGER CHECK (payments_left >= 0);
     ALTER TABLE agreements ADD COLUMN ends_on TEXT;
     ",
+    // 12: the desk an order was keyed at, and a way to list one operator's orders. Orders of
+    // older versions have no terminal recorded ('').
+    "
+    ALTER TABLE orders ADD COLUMN terminal TEXT NOT NULL DEFAULT '';
+    CREATE INDEX orders_operator_created ON orders (operator COLLATE NOCASE, created_at);
+    ",
 ];
 
 /// The schema version this build writes.

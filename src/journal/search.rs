@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::io::Write;
 
 /// The CSV export's columns, in order.
-pub const CSV_HEADER: [&str; 22] = [
+pub const CSV_HEADER: [&str; 23] = [
     "created_at",
     "profile",
     "merchant_reference",
@@ -31,6 +31,7 @@ pub const CSV_HEADER: [&str; 22] = [
     "customer_name",
     "description",
     "operator",
+    "terminal",
     "needs_attention",
     "updated_at",
 ];
@@ -73,7 +74,7 @@ impl Journal {
         write_record(out, CSV_HEADER.iter().map(|h| Cow::Borrowed(*h)))?;
         for o in &orders {
             let opt = |v: &Option<String>| Cow::Owned(v.clone().unwrap_or_default());
-            let cells: [Cow<'_, str>; 22] = [
+            let cells: [Cow<'_, str>; CSV_HEADER.len()] = [
                 Cow::Owned(ts(&o.created_at)),
                 Cow::Borrowed(&o.profile),
                 Cow::Borrowed(&o.merchant_reference),
@@ -94,6 +95,7 @@ impl Journal {
                 opt(&o.customer_name),
                 opt(&o.description),
                 Cow::Borrowed(&o.operator),
+                Cow::Borrowed(&o.terminal),
                 opt(&o.needs_attention),
                 Cow::Owned(ts(&o.updated_at)),
             ];

@@ -52,6 +52,7 @@ fn order(reference: &str) -> NewOrder {
         customer_name: Some("Fatima Al Zahra".into()),
         description: Some("2 nights".into()),
         operator: "sara".into(),
+        terminal: "desk-1".into(),
         created_at: t(0),
         extra: Extra::new(),
         lease: None,
@@ -104,7 +105,7 @@ fn order_intent_records_pending_order_and_first_operation() {
     assert_eq!(o.payment_method, "tok_1");
     assert_eq!(o.token_name.as_deref(), Some("tok_1"));
     assert_eq!(o.created_at, t(0));
-    assert_eq!(o.operator, "sara");
+    assert_eq!((o.operator.as_str(), o.terminal.as_str()), ("sara", "desk-1"));
     assert_eq!(o.needs_attention, None);
     let ops = j.timeline("main", "R-1").unwrap();
     assert_eq!(ops.len(), 1);

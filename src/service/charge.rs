@@ -197,6 +197,7 @@ fn charge_order(
         customer_name: non_empty(&draft.customer_name),
         description: non_empty(&draft.description),
         operator: ctx.profile.operator.clone(),
+        terminal: ctx.terminal.clone(),
         created_at: now,
         extra,
         lease: None,

@@ -54,7 +54,8 @@ pub fn owner_alive(owner: &str, deadline: Option<DateTime<Utc>>, now: DateTime<U
     }
 }
 
-fn host() -> String {
+/// This machine's host name (the default terminal name too).
+pub(crate) fn host() -> String {
     read_trimmed("/proc/sys/kernel/hostname")
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "unknown-host".into())

@@ -216,6 +216,7 @@ impl Service {
             customer_name: non_empty(&draft.customer_name),
             description: non_empty(&draft.description),
             operator: ctx.profile.operator.clone(),
+            terminal: ctx.terminal.clone(),
             created_at: now,
             extra: Default::default(),
             lease: Some(self.lease()),

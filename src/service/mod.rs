@@ -88,6 +88,11 @@ pub struct ServiceSettings {
     /// False when no OS keychain works and secrets would only live in memory: saving them is
     /// then refused instead of silently lost at exit.
     pub secrets_persist: bool,
+    /// Who is keying (`--operator` / `MOTO_TERMINAL_OPERATOR`): wins over the profile's and
+    /// Settings' operator, which win over the OS user.
+    pub operator: Option<String>,
+    /// This desk's name on every order it records (`--terminal`; the host name by default).
+    pub terminal: String,
 }
 
 impl Default for ServiceSettings {
@@ -98,6 +103,8 @@ impl Default for ServiceSettings {
             not_found_confirm: policy::NOT_FOUND_CONFIRM_AFTER,
             duplicate_window: Duration::from_secs(10 * 60),
             secrets_persist: true,
+            operator: None,
+            terminal: lease::host(),
         }
     }
 }
@@ -236,8 +243,11 @@ impl From<journal::JournalError> for ServiceError {
 
 /// A profile with its secrets, loaded for one operation.
 pub(crate) struct Ctx {
+    /// The profile, its operator filled in as [`ServiceSettings::operator`] says.
     pub profile: Profile,
     pub credentials: Credentials,
+    /// This desk, recorded on each order.
+    pub terminal: String,
 }
 
 impl Ctx {
@@ -247,6 +257,16 @@ impl Ctx {
             access_code: &self.credentials.access_code,
             language: &self.profile.language,
         }
+    }
+}
+
+/// Who keys this operation: the operator given to this run, else the profile's, else Settings',
+/// else the OS user.
+fn fill_operator(profile: &mut Profile, forced: Option<String>, vault: &Vault) {
+    if let Some(operator) = forced {
+        profile.operator = operator.trim().to_owned();
+    } else if profile.operator.trim().is_empty() {
+        profile.operator = operator_name(&vault.settings().operator);
     }
 }
 
@@ -360,11 +380,11 @@ impl Service {
     /// Loads a profile and its secrets (the keychain may block, so off the async threads).
     async fn ctx(&self, profile: &str) -> Result<Ctx, ServiceError> {
         // At hand (the usual case in a run of charges): no thread hand-off, no keychain call.
+        let terminal = self.settings().terminal.clone();
+        let forced = self.settings().operator.clone().filter(|o| !o.trim().is_empty());
         if let Some((mut profile, credentials)) = self.inner.vault.ready_now(profile) {
-            if profile.operator.trim().is_empty() {
-                profile.operator = operator_name(&self.inner.vault.settings().operator);
-            }
-            return Ok(Ctx { profile, credentials });
+            fill_operator(&mut profile, forced, &self.inner.vault);
+            return Ok(Ctx { profile, credentials, terminal });
         }
         let vault = self.inner.vault.clone();
         let name = profile.to_owned();
@@ -374,11 +394,9 @@ impl Service {
                     "there is no profile \"{name}\": add it in Settings, or with `moto-terminal profile add`"
                 ))
             })?;
-            if profile.operator.trim().is_empty() {
-                profile.operator = operator_name(&vault.settings().operator);
-            }
+            fill_operator(&mut profile, forced, &vault);
             let credentials = vault.credentials(&name).map_err(|e| ServiceError::Profile(e.to_string()))?;
-            Ok(Ctx { profile, credentials })
+            Ok(Ctx { profile, credentials, terminal })
         })
         .await
         .map_err(|e| ServiceError::Profile(format!("could not read the keychain: {e}")))?

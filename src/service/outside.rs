@@ -148,6 +148,7 @@ impl Service {
             customer_name: None,
             description: None,
             operator: ctx.profile.operator.clone(),
+            terminal: ctx.terminal.clone(),
             created_at: now,
             extra: super::reconcile::status_codes(status).unwrap_or_default(),
             lease: None,

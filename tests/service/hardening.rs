@@ -39,6 +39,7 @@ fn stale_intent(reference: &str, minor: u64, age_secs: i64, lease: Option<Lease>
         customer_name: None,
         description: None,
         operator: "Test Operator".into(),
+        terminal: "desk-1".into(),
         created_at: Utc::now() - chrono::Duration::seconds(age_secs),
         extra: Default::default(),
         lease,

@@ -21,3 +21,4 @@ mod recurring_cli;
 mod recurring_setup;
 pub mod rig;
 mod tls;
+mod who;

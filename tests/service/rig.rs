@@ -30,6 +30,8 @@ pub fn fast_settings() -> ServiceSettings {
         not_found_confirm: Duration::from_millis(1500),
         duplicate_window: Duration::from_secs(600),
         secrets_persist: true,
+        operator: None,
+        terminal: "desk-1".into(),
     }
 }
 

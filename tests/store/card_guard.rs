@@ -34,6 +34,7 @@ fn token_order(reference: &str) -> NewOrder {
         customer_name: None,
         description: None,
         operator: "sara".into(),
+        terminal: "desk-1".into(),
         created_at: Utc::now(),
         extra: Default::default(),
         lease: None,

@@ -34,6 +34,7 @@ fn keyed_order(reference: &str) -> NewOrder {
         customer_name: Some("Fatima".into()),
         description: Some("mail order slip MO-77".into()),
         operator: "sara".into(),
+        terminal: "desk-1".into(),
         created_at: Utc.with_ymd_and_hms(2025, 3, 1, 9, 0, 0).unwrap(),
         extra: Extra::from_iter([("slip".to_owned(), serde_json::json!("MO-77"))]),
         lease: None,

@@ -222,6 +222,11 @@ fn history_shows_by_itself_an_order_that_reached_the_journal_another_way() {
     wait_for_text(&mut harness, "AED 11.00");
     charge(&ui, "DEMO-MC-2346", "47.00", ChargeKind::Sale);
     wait_until(&mut harness, "the order charged elsewhere", |h| shows(h, "AED 47.00"));
+    assert!(shows(&harness, "desk-1"), "the terminal it was keyed at");
+
+    // One operator's orders: another operator's name matches none of them.
+    type_into(&mut harness, "Operator", "someone-else");
+    wait_for_text(&mut harness, "No orders match.");
 }
 
 #[test]

@@ -11,6 +11,9 @@ pub struct JournalArgs {
     /// Substring of the merchant reference.
     #[arg(long)]
     pub reference: Option<String>,
+    /// Only the orders this operator keyed (any case).
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: JournalFormat,
     #[arg(long, default_value_t = 200)]
@@ -28,6 +31,7 @@ pub async fn journal(service: &Service, args: JournalArgs) -> Result<(), Exit> {
     let filter = Filter {
         profile: args.profile,
         reference: args.reference,
+        operator: args.operator.filter(|o| !o.trim().is_empty()),
         limit: Some(args.limit),
         ..Default::default()
     };
@@ -55,6 +59,7 @@ pub async fn journal(service: &Service, args: JournalArgs) -> Result<(), Exit> {
                     "message": o.last_message,
                     "payment_method": o.payment_method,
                     "operator": o.operator,
+                    "terminal": o.terminal,
                     "created_at": o.created_at.to_rfc3339(),
                     "needs_attention": o.needs_attention,
                     "authorization_code": o.extra.get("authorization_code"),

@@ -34,6 +34,9 @@ pub struct NewOrder {
     pub customer_name: Option<String>,
     pub description: Option<String>,
     pub operator: String,
+    /// The desk it was keyed at (the host name unless set): with a team journal, which of the
+    /// call centre's terminals took the order.
+    pub terminal: String,
     pub created_at: DateTime<Utc>,
     pub extra: Extra,
     /// Who sends the first operation, and until when it may be on its way.
@@ -127,6 +130,8 @@ pub struct OrderRow {
     pub customer_name: Option<String>,
     pub description: Option<String>,
     pub operator: String,
+    /// The desk it was keyed at; empty for orders recorded before terminals were.
+    pub terminal: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Why a person must look at this order, if they must.

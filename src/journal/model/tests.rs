@@ -169,6 +169,7 @@ pub(crate) fn sample_row() -> OrderRow {
         customer_name: None,
         description: None,
         operator: "op".into(),
+        terminal: "desk-1".into(),
         created_at: Utc::now(),
         updated_at: Utc::now(),
         needs_attention: None,

@@ -37,6 +37,7 @@ fn seeded() -> group::FileJournal {
             customer_name: Some(format!("Customer {i}")),
             description: Some(if i == 2 { "Deluxe suite".into() } else { "room".into() }),
             operator: operator.into(),
+            terminal: "desk-1".into(),
             created_at: t(minutes),
             ..order(reference)
         })

@@ -25,7 +25,8 @@ fn opening_an_older_journal_upgrades_it_and_keeps_its_orders() {
     let j = Journal::open(&path).unwrap();
     assert_eq!(j.schema_version().unwrap(), SCHEMA_VERSION);
     assert_eq!(SCHEMA_VERSION, schema::MIGRATIONS.len() as u32);
-    assert_eq!(j.order("main", "OLD-1").unwrap().unwrap().state, OrderState::Pending);
+    let old = j.order("main", "OLD-1").unwrap().unwrap();
+    assert_eq!((old.state, old.operator.as_str(), old.terminal.as_str()), (OrderState::Pending, "sara", ""));
     j.add_agreement(&NewAgreement {
         profile: "main".into(),
         token_name: "tok".into(),
@@ -98,6 +99,7 @@ fn queries_use_the_indexes() {
         ("SELECT id FROM orders WHERE state = 'pending'", "orders_state"),
         ("SELECT id FROM orders WHERE merchant_reference = 'R'", "orders_reference"),
         ("SELECT id FROM orders WHERE created_at >= '2025'", "orders_created_at"),
+        ("SELECT id FROM orders WHERE operator = 'sara' COLLATE NOCASE", "orders_operator_created"),
         ("SELECT id FROM operations WHERE state IN ('intent', 'unknown')", "operations_open"),
     ] {
         let plan: Vec<String> = conn

@@ -241,12 +241,17 @@ fn a_journal_from_before_the_index_with_orders_is_indexed_when_opened() {
     {
         let old = Journal::open_at_version(&path, step).unwrap();
         assert_eq!(old.schema_version().unwrap(), step);
+        // Written as that version wrote them: today's writer knows columns it did not have.
         for i in 0..40 {
-            old.record_order_intent(&NewOrder {
-                customer_email: Some(format!("layla.haddad{i}@example.com")),
-                ..order(&format!("MT-OLDX-250101-K{i:03}Z"))
-            })
-            .unwrap();
+            old.lock()
+                .execute(
+                    "INSERT INTO orders (profile, merchant_reference, kind, channel, currency, amount_minor,
+                        token_name, customer_email, operator, created_at, updated_at, state)
+                     VALUES ('main', ?1, 'sale', 'phone', 'AED', 1250, 'tok_1', ?2, 'sara',
+                        '2025-01-01T00:00:00.000000Z', '2025-01-01T00:00:00.000000Z', 'pending')",
+                    [format!("MT-OLDX-250101-K{i:03}Z"), format!("layla.haddad{i}@example.com")],
+                )
+                .unwrap();
         }
     }
     let j = Journal::open(&path).unwrap();

@@ -65,6 +65,7 @@ impl Service {
             customer_name: non_empty(&job.customer_name),
             description: non_empty(&job.description),
             operator: ctx.profile.operator.clone(),
+            terminal: ctx.terminal.clone(),
             created_at: now,
             extra: Default::default(),
             lease: Some(batch_lease()),

@@ -1,5 +1,5 @@
 //! History: the journal as a searchable, filterable table (reference, Fort ID, last 4, amount,
-//! date, state, operator), the timeline of every action on an order with its response code,
+//! date, state, operator, terminal), the timeline of every action on an order with its response code,
 //! and a CSV export through the save dialog.
 //!
 //! The search runs as the agent types (one lookup at a time; the latest text wins) and never
@@ -40,6 +40,8 @@ pub struct HistoryFilter {
     /// Amount as typed (decimal), matched in any currency with that many decimals.
     pub amount: String,
     pub state: Option<OrderState>,
+    /// Only this operator's orders (any case).
+    pub operator: String,
     /// Only orders a person must look at.
     pub needs_attention: bool,
 }
@@ -109,6 +111,7 @@ fn journal_filter(profile: &ActiveProfile, typed: &HistoryFilter, limit: Option<
         currency: amount_minor.map(|_| profile.default_currency),
         states: typed.state.into_iter().collect(),
         needs_attention: typed.needs_attention.then_some(true),
+        operator: some(&typed.operator),
         limit,
         ..Filter::default()
     }
@@ -208,6 +211,12 @@ impl HistoryScreen {
             None,
             |_| {},
         );
+        TextField::new("Operator", id("operator")).width(theme::SHORT_FIELD_WIDTH * 2.5).show(
+            ui,
+            &mut self.filter.operator,
+            None,
+            |_| {},
+        );
         row(ui, "State", |ui, label| {
             let text = self.filter.state.map_or("Any state".to_owned(), |s| s.to_string());
             egui::ComboBox::from_id_salt(id("state"))
@@ -255,7 +264,8 @@ impl HistoryScreen {
         }
         self.capture_ui(ui, env);
         let mut open = None;
-        let headers = ["Capture", "Reference", "Fort ID", "Card", "Amount", "Date", "State", "Operator"];
+        let headers =
+            ["Capture", "Reference", "Fort ID", "Card", "Amount", "Date", "State", "Operator", "Terminal"];
         let ticked = &mut self.ticked;
         striped_table(ui, id("table"), &headers, |ui| {
             for order in &self.rows {
@@ -297,6 +307,7 @@ impl HistoryScreen {
                     state
                 });
                 ui.label(&order.operator);
+                ui.label(&order.terminal);
                 ui.end_row();
             }
         });
@@ -375,6 +386,13 @@ fn detail_lines(order: &OrderRow) -> Vec<(&str, String)> {
             ),
         ),
         ("Paid with", order.payment_method.clone()),
+        (
+            "Keyed by",
+            joined([
+                Some(order.operator.clone()),
+                Some(order.terminal.clone()).filter(|t| !t.is_empty()).map(|t| format!("at {t}")),
+            ]),
+        ),
         ("Customer", joined([order.customer_name.clone(), order.customer_email.clone()])),
         ("Description", order.description.clone().unwrap_or_default()),
         ("Fort ID", order.fort_id.clone().unwrap_or_default()),
