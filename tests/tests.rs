@@ -7,5 +7,6 @@ mod architecture;
 mod service;
 mod sim;
 mod store;
+mod team;
 mod ui;
 mod util;

@@ -48,6 +48,7 @@ mod claims;
 mod group;
 mod model;
 mod orders;
+pub mod postgres;
 mod prepared;
 mod records;
 mod rows;

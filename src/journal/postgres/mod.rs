@@ -1,0 +1,158 @@
+//! The team journal on PostgreSQL, first part: reaching the database (TLS through rustls, the
+//! certificate checked by the platform's verifier) and its versioned schema. One call centre's
+//! terminals share it; the embedded SQLite journal stays the default for a single desk.
+//!
+//! A URL (`postgres://` or `postgresql://`) names it. The password comes from the URL or from
+//! `PGPASSWORD`; it is never written anywhere by this module, and errors never repeat the URL.
+
+mod schema;
+
+pub use schema::{SCHEMA_VERSION, migrate, schema_version};
+
+use std::time::Duration;
+use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::{Client, Config};
+
+/// Why the team journal cannot be used. Each says what happened in words an agent can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum TeamError {
+    /// The URL cannot name a team journal.
+    #[error("team journal address: {0}")]
+    Address(String),
+    /// The server cannot be reached or refused the connection: nothing can be recorded, so
+    /// nothing may be charged.
+    #[error("Team journal offline: {0}. Nothing was charged; check the network or ask the supervisor")]
+    Offline(String),
+    /// The database was written by a newer moto-terminal.
+    #[error(
+        "the team journal has schema version {found}; this moto-terminal knows up to {supported}: update it"
+    )]
+    TooNew { found: i32, supported: i32 },
+    #[error("team journal: {0}")]
+    Database(String),
+}
+
+impl From<tokio_postgres::Error> for TeamError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        match e.as_db_error() {
+            Some(db) => Self::Database(format!("{} ({})", db.message(), db.code().code())),
+            None if e.is_closed() => Self::Offline("the connection to the database was lost".into()),
+            None => Self::Offline(e.to_string()),
+        }
+    }
+}
+
+/// How long a desk waits for the database before calling it offline.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Reads a team journal URL. TLS: `sslmode=disable`, `prefer` or `require` as in the URL; left
+/// out, it is `require` for any host but this machine (a password and card-holder data never
+/// cross a network in clear) and `prefer` on loopback or a Unix socket.
+///
+/// # Errors
+/// [`TeamError::Address`] naming what is wrong with the URL (never repeating it: it may hold the
+/// password).
+pub fn config(url: &str) -> Result<Config, TeamError> {
+    let url = url.trim();
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(TeamError::Address("it must start with postgres:// or postgresql://".into()));
+    }
+    let mut config: Config =
+        url.parse().map_err(|e: tokio_postgres::Error| TeamError::Address(e.to_string()))?;
+    if config.get_hosts().is_empty() {
+        return Err(TeamError::Address("it names no host: write postgres://HOST/DATABASE".into()));
+    }
+    if config.get_dbname().is_none() {
+        return Err(TeamError::Address("it names no database: write postgres://HOST/DATABASE".into()));
+    }
+    if config.get_password().is_none()
+        && let Ok(password) = std::env::var("PGPASSWORD")
+    {
+        config.password(password);
+    }
+    if !url.contains("sslmode=") && !config.get_hosts().iter().all(is_local) {
+        config.ssl_mode(SslMode::Require);
+    }
+    config.connect_timeout(CONNECT_TIMEOUT);
+    config.application_name("moto-terminal");
+    Ok(config)
+}
+
+fn is_local(host: &Host) -> bool {
+    match host {
+        Host::Tcp(name) => {
+            name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        }
+        #[cfg(unix)]
+        Host::Unix(_) => true,
+    }
+}
+
+/// Opens one session on the team journal. The connection runs on the current tokio runtime and
+/// ends when the returned client is dropped.
+///
+/// # Errors
+/// [`TeamError::Offline`] when the server cannot be reached, refuses the login or the TLS
+/// handshake fails; [`TeamError::Address`] for a URL that names no team journal.
+pub async fn connect(url: &str) -> Result<Client, TeamError> {
+    let config = config(url)?;
+    let tls = tls()?;
+    let (client, connection) = config.connect(tls).await.map_err(|e| TeamError::Offline(reason(&e)))?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            log::warn!("team journal connection ended: {e}");
+        }
+    });
+    Ok(client)
+}
+
+/// What went wrong while connecting, in words (the driver's own text, or the server's).
+fn reason(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => db.message().to_owned(),
+        None => {
+            let text = e.to_string();
+            match std::error::Error::source(e) {
+                Some(cause) => format!("{text}: {cause}"),
+                None => text,
+            }
+        }
+    }
+}
+
+fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, TeamError> {
+    use rustls_platform_verifier::ConfigVerifierExt as _;
+    let config = rustls::ClientConfig::with_platform_verifier()
+        .map_err(|e| TeamError::Offline(format!("TLS is not available: {e}")))?;
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+/// What "Test connection" reports: the server and the schema it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TeamStatus {
+    /// `server_version` as the server reports it, e.g. "15.18 (Debian 15.18-0+deb12u1)".
+    pub server_version: String,
+    /// Whether the session is encrypted.
+    pub encrypted: bool,
+    /// Steps of the team schema applied (0: a new, empty database).
+    pub schema_version: i32,
+}
+
+/// Connects, reads the server's version and the schema version, and disconnects: nothing is
+/// written.
+///
+/// # Errors
+/// As [`connect`]; [`TeamError::TooNew`] when a newer moto-terminal set the database up.
+pub async fn test_connection(url: &str) -> Result<TeamStatus, TeamError> {
+    let client = connect(url).await?;
+    let server_version: String = client.query_one("SHOW server_version", &[]).await?.get(0);
+    let encrypted: bool = client
+        .query_opt("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
+        .await?
+        .is_some_and(|row| row.get(0));
+    let schema_version = schema_version(&client).await?;
+    if schema_version > SCHEMA_VERSION {
+        return Err(TeamError::TooNew { found: schema_version, supported: SCHEMA_VERSION });
+    }
+    Ok(TeamStatus { server_version, encrypted, schema_version })
+}
