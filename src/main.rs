@@ -116,17 +116,16 @@ fn start(desk: &Desk) -> Result<Started, Exit> {
         .default_profile
         .filter(|p| vault.has_profile(p))
         .unwrap_or_else(|| DEMO_PROFILE.to_owned());
-    let settings = ServiceSettings {
+    let mut settings = ServiceSettings {
         secrets_persist,
         // A request may still be on its way until its own time limit has passed, and a little more.
         in_flight_window: Duration::from_secs(desk.timeout.max(1) + 30),
         operator: desk.operator.clone().filter(|o| !o.trim().is_empty()),
         ..ServiceSettings::default()
     };
-    let settings = match desk.terminal.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        Some(terminal) => ServiceSettings { terminal: terminal.to_owned(), ..settings },
-        None => settings,
-    };
+    if let Some(terminal) = desk.terminal.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        settings.terminal = terminal.to_owned();
+    }
     let service = Service::new(Arc::new(vault), Arc::new(journal), gateway, settings);
     // The Demo merchant's saved cards are in the token book from the first start.
     let demo_tokens = sim::demo_tokens()

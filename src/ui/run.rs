@@ -60,7 +60,7 @@ pub fn run(service: Service, runtime: tokio::runtime::Handle, options: UiOptions
             "there is no profile \"{profile}\": choose one with moto-terminal profile list"
         ))
     })?;
-    let profile = active_profile(summary, &app_settings.operator);
+    let profile = active_profile(summary, &app_settings.operator, service.settings().operator.as_deref());
     let settings = UiSettings::of(&app_settings);
     let mut viewport = egui::ViewportBuilder::default()
         .with_title(format!("moto-terminal - {} ({})", profile.name, profile.environment.label()))

@@ -459,3 +459,15 @@ fn every_field_a_profile_check_names_has_an_input() {
     assert_eq!(FormError::of(&saved).field, Some(Input::Name), "{saved}");
     assert!(ui.rt.block_on(ui.rig.service.profiles()).unwrap().iter().all(|p| p.profile.name != "Jeddah"));
 }
+
+#[test]
+fn the_banner_names_the_operator_the_run_was_started_as() {
+    use moto_terminal::ui::screens::settings::active_profile;
+    let ui = UiRig::new();
+    let mut summary = stored(&ui, PROFILE);
+    summary.profile.operator = String::new();
+    assert_eq!(active_profile(&summary, "Huda", None).operator, "Huda", "Settings' operator");
+    summary.profile.operator = "Counter 2".into();
+    assert_eq!(active_profile(&summary, "Huda", None).operator, "Counter 2", "the profile's own");
+    assert_eq!(active_profile(&summary, "Huda", Some("Amal")).operator, "Amal", "--operator wins");
+}

@@ -60,7 +60,8 @@ impl SettingsScreen {
         }
         // The profile in use may have been edited: refresh the banner and forms.
         if let Some(summary) = self.profiles.iter().find(|p| p.profile.name == env.profile.name) {
-            let fresh = active_profile(summary, &self.app.stored.operator);
+            let forced = env.service.service().settings().operator.as_deref();
+            let fresh = active_profile(summary, &self.app.stored.operator, forced);
             if &fresh != env.profile {
                 env.commands.push(AppCommand::ProfileChanged(Box::new(fresh)));
             }
@@ -93,7 +94,8 @@ impl SettingsScreen {
             self.choose(ui.ctx(), &name);
         }
         if let Some(summary) = picked.switch {
-            let active = active_profile(&summary, &self.app.stored.operator);
+            let forced = env.service.service().settings().operator.as_deref();
+            let active = active_profile(&summary, &self.app.stored.operator, forced);
             env.commands.push(AppCommand::ProfileChanged(Box::new(active)));
         }
     }

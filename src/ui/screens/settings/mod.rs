@@ -24,8 +24,9 @@ use app_settings::AppPart;
 use editor::Editor;
 use egui::Ui;
 
-/// The terminal's view of a stored profile.
-pub fn active_profile(summary: &ProfileSummary, app_operator: &str) -> ActiveProfile {
+/// The terminal's view of a stored profile. `forced`: the operator this run was started as
+/// (`--operator`), which every order records whatever the profile or Settings say.
+pub fn active_profile(summary: &ProfileSummary, app_operator: &str, forced: Option<&str>) -> ActiveProfile {
     let p = &summary.profile;
     ActiveProfile {
         name: p.name.clone(),
@@ -33,7 +34,11 @@ pub fn active_profile(summary: &ProfileSummary, app_operator: &str) -> ActivePro
         merchant_identifier: p.merchant_identifier.clone(),
         trusted_channel: p.trusted_channel,
         default_currency: p.default_currency,
-        operator: if p.operator.trim().is_empty() { app_operator.to_owned() } else { p.operator.clone() },
+        operator: match forced {
+            Some(operator) => operator.to_owned(),
+            None if p.operator.trim().is_empty() => app_operator.to_owned(),
+            None => p.operator.clone(),
+        },
         custom_endpoint: p.custom_endpoint_host(),
     }
 }
