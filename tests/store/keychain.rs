@@ -1,4 +1,5 @@
-//! The vault against the real OS keychain. Runs only with `MOTO_REAL_KEYCHAIN=1`, which
+//! The vault against the real OS keychain. Needs `MOTO_REAL_KEYCHAIN=1` (it fails, saying so,
+//! without it: a missing keychain must not pass as a skipped test), which
 //! `scripts/keychain-test-env` sets after starting a throw-away D-Bus session, an unlocked GNOME
 //! Keyring and a kernel session keyring:
 //!
@@ -17,14 +18,11 @@ use std::process::Command;
 /// Set in the child process that checks the kernel keyring fallback.
 const CHILD: &str = "MOTO_KEYCHAIN_FALLBACK_CHILD";
 
-fn enabled(test: &str) -> bool {
-    let on = std::env::var("MOTO_REAL_KEYCHAIN").is_ok_and(|v| v == "1");
-    if !on {
-        println!(
-            "skipped {test}: set MOTO_REAL_KEYCHAIN=1 (scripts/keychain-test-env does) to use the real keychain"
-        );
-    }
-    on
+fn require_real_keychain() {
+    assert!(
+        std::env::var("MOTO_REAL_KEYCHAIN").is_ok_and(|v| v == "1"),
+        "this test needs the real keychain: run it with scripts/test, or scripts/keychain-test-env cargo test"
+    );
 }
 
 /// A profile name no other run can have left behind.
@@ -85,17 +83,19 @@ fn round_trip(expected: StoreKind) {
 
 #[test]
 fn secret_service_is_chosen_and_round_trips_secrets() {
-    if std::env::var(CHILD).is_ok() || !enabled("secret_service_is_chosen_and_round_trips_secrets") {
+    if std::env::var(CHILD).is_ok() {
         return;
     }
+    require_real_keychain();
     round_trip(StoreKind::SecretService);
 }
 
 #[test]
 fn kernel_keyring_is_the_fallback_without_a_secret_service() {
-    if std::env::var(CHILD).is_ok() || !enabled("kernel_keyring_is_the_fallback_without_a_secret_service") {
+    if std::env::var(CHILD).is_ok() {
         return;
     }
+    require_real_keychain();
     // The fallback is decided once per process from the D-Bus address, so it is checked in a
     // child run of this test binary whose session bus address leads nowhere.
     let out = Command::new(std::env::current_exe().unwrap())
