@@ -33,6 +33,7 @@ mod recurring;
 mod recurring_setup;
 mod references;
 mod retry;
+mod team;
 mod tokens;
 
 /// What a field error names: the screens put the cursor in its input.

@@ -3,6 +3,7 @@
 //! and say how to run them; they never skip.
 
 mod connect;
+mod migrate;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -1,11 +1,15 @@
-//! `journal`: the orders of the journal as a table, CSV or JSON lines.
+//! `journal`: the orders of the journal as a table, CSV or JSON lines; `journal migrate --to
+//! URL` moves them into a team journal.
 
 use super::super::Exit;
 use super::service_error;
 use crate::service::{Filter, Service};
 
 #[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct JournalArgs {
+    #[command(subcommand)]
+    pub action: Option<JournalAction>,
     #[arg(long)]
     pub profile: Option<String>,
     /// Substring of the merchant reference.
@@ -20,6 +24,19 @@ pub struct JournalArgs {
     pub limit: u32,
 }
 
+#[derive(clap::Subcommand, Debug)]
+pub enum JournalAction {
+    /// Copy this desk's journal (orders, operations, tokens, agreements, links, batches) into a
+    /// team journal on PostgreSQL, in one transaction. A second run adds only orders not there
+    /// yet: an order already copied keeps the timeline it was copied with.
+    Migrate {
+        /// The team journal: postgres://USER@HOST/DATABASE (the password from the URL or
+        /// PGPASSWORD).
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JournalFormat {
     Table,
@@ -28,6 +45,22 @@ pub enum JournalFormat {
 }
 
 pub async fn journal(service: &Service, args: JournalArgs) -> Result<(), Exit> {
+    if let Some(JournalAction::Migrate { to }) = args.action {
+        let copied = service.copy_journal_to(&to).await.map_err(service_error)?;
+        println!(
+            "copied into the team journal: {} orders ({} already there), {} operations, {} tokens, \
+             {} agreements, {} payment links, {} batches ({} rows)",
+            copied.orders,
+            copied.orders_already_there,
+            copied.operations,
+            copied.tokens,
+            copied.agreements,
+            copied.payment_links,
+            copied.batches,
+            copied.batch_rows
+        );
+        return Ok(());
+    }
     let filter = Filter {
         profile: args.profile,
         reference: args.reference,

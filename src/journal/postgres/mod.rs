@@ -5,8 +5,10 @@
 //! A URL (`postgres://` or `postgresql://`) names it. The password comes from the URL or from
 //! `PGPASSWORD`; it is never written anywhere by this module, and errors never repeat the URL.
 
+mod copy;
 mod schema;
 
+pub use copy::{Copied, copy_journal};
 pub use schema::{SCHEMA_VERSION, migrate, schema_version};
 
 use std::time::Duration;
