@@ -120,7 +120,7 @@ fn start(desk: &Desk) -> Result<Started, Exit> {
         secrets_persist,
         // A request may still be on its way until its own time limit has passed, and a little more.
         in_flight_window: Duration::from_secs(desk.timeout.max(1) + 30),
-        operator: desk.operator.clone().filter(|o| !o.trim().is_empty()),
+        operator: desk.operator.as_deref().map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned),
         ..ServiceSettings::default()
     };
     if let Some(terminal) = desk.terminal.as_deref().map(str::trim).filter(|t| !t.is_empty()) {

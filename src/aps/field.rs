@@ -117,6 +117,7 @@ fields! {
     Agreement => None, "agreement";
     PaymentMethod => None, "payment method";
     JournalFile => None, "journal file";
+    TeamJournal => None, "team journal address";
 
     // A merchant profile (besides the APS parameters it holds: merchant identifier, access
     // code, language, customer IP).

@@ -105,9 +105,10 @@ pub(super) fn service_error(e: ServiceError) -> Exit {
     match e {
         ServiceError::Invalid { .. } | ServiceError::PossibleDuplicate { .. } => Exit::usage(e.to_string()),
         ServiceError::Busy(_) | ServiceError::NotRecorded(_) => Exit::unknown(e.to_string()),
-        ServiceError::Profile(_) | ServiceError::NotFound(_) | ServiceError::Journal(_) => {
-            Exit::failed(e.to_string())
-        }
+        ServiceError::Profile(_)
+        | ServiceError::NotFound(_)
+        | ServiceError::Journal(_)
+        | ServiceError::Team(_) => Exit::failed(e.to_string()),
     }
 }
 

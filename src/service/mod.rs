@@ -89,8 +89,8 @@ pub struct ServiceSettings {
     /// False when no OS keychain works and secrets would only live in memory: saving them is
     /// then refused instead of silently lost at exit.
     pub secrets_persist: bool,
-    /// Who is keying (`--operator` / `MOTO_TERMINAL_OPERATOR`): wins over the profile's and
-    /// Settings' operator, which win over the OS user.
+    /// Who is keying (`--operator` / `MOTO_TERMINAL_OPERATOR`, trimmed, never empty): wins over
+    /// the profile's and Settings' operator, which win over the OS user.
     pub operator: Option<String>,
     /// This desk's name on every order it records (`--terminal`; the host name by default).
     pub terminal: String,
@@ -175,6 +175,9 @@ pub enum ServiceError {
     /// The order has an operation whose outcome is still unknown.
     #[error("{0}")]
     Busy(String),
+    /// The team journal cannot be reached or used; the message says why.
+    #[error("{0}")]
+    Team(String),
     /// The journal could not be written: nothing was sent.
     #[error("the journal could not be written, so nothing was sent: {0}")]
     Journal(String),
@@ -265,7 +268,7 @@ impl Ctx {
 /// else the OS user.
 fn fill_operator(profile: &mut Profile, forced: Option<String>, vault: &Vault) {
     if let Some(operator) = forced {
-        profile.operator = operator.trim().to_owned();
+        profile.operator = operator;
     } else if profile.operator.trim().is_empty() {
         profile.operator = operator_name(&vault.settings().operator);
     }
@@ -382,7 +385,7 @@ impl Service {
     async fn ctx(&self, profile: &str) -> Result<Ctx, ServiceError> {
         // At hand (the usual case in a run of charges): no thread hand-off, no keychain call.
         let terminal = self.settings().terminal.clone();
-        let forced = self.settings().operator.clone().filter(|o| !o.trim().is_empty());
+        let forced = self.settings().operator.clone();
         if let Some((mut profile, credentials)) = self.inner.vault.ready_now(profile) {
             fill_operator(&mut profile, forced, &self.inner.vault);
             return Ok(Ctx { profile, credentials, terminal });

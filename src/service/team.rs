@@ -5,7 +5,10 @@ use crate::journal::postgres::{self, Copied, TeamError};
 
 impl From<TeamError> for ServiceError {
     fn from(e: TeamError) -> Self {
-        Self::Journal(e.to_string())
+        match e {
+            TeamError::Address(problem) => Self::invalid(super::Field::TeamJournal, problem),
+            other => Self::Team(other.to_string()),
+        }
     }
 }
 

@@ -147,4 +147,17 @@ async fn a_team_journal_that_cannot_be_reached_copies_nothing_and_says_so() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("Team journal offline"), "{stderr}");
+    assert!(!stderr.contains("could not be written"), "said once, in its own words: {stderr}");
+
+    // An address that names no team journal is a usage error naming the field.
+    let out = Command::new(env!("CARGO_BIN_EXE_moto-terminal"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["journal", "migrate", "--to", "/srv/team.sqlite3"])
+        .env_remove("MOTO_TERMINAL_DATA_DIR")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("team journal address: it must start with postgres://"), "{stderr}");
 }

@@ -67,8 +67,12 @@ struct Table {
 }
 
 impl Table {
-    fn at(&self, name: &str) -> usize {
-        self.columns.iter().position(|c| c == name).unwrap_or(usize::MAX)
+    /// Where column `name` is in each row.
+    fn at(&self, name: &str) -> Result<usize, TeamError> {
+        self.columns
+            .iter()
+            .position(|c| c == name)
+            .ok_or_else(|| TeamError::Database(format!("the team journal has no column {name}")))
     }
 }
 
@@ -224,7 +228,7 @@ async fn copy_batch_rows(
     rows: &Table,
     batch_ids: &HashMap<i64, i64>,
 ) -> Result<u64, TeamError> {
-    let batch = rows.at("batch_id");
+    let batch = rows.at("batch_id")?;
     let columns = rows.columns.join(", ");
     let params: Vec<String> = (1..=rows.columns.len()).map(|i| format!("${i}")).collect();
     let stmt =
@@ -248,7 +252,7 @@ async fn copy_operations(
     order_ids: &HashMap<i64, i64>,
     batch_ids: &HashMap<i64, i64>,
 ) -> Result<u64, TeamError> {
-    let (order, batch_row) = (ops.at("order_id"), ops.at("batch_row"));
+    let (order, batch_row) = (ops.at("order_id")?, ops.at("batch_row")?);
     let columns = ops.columns[1..].join(", ");
     let params: Vec<String> = (1..ops.columns.len()).map(|i| format!("${i}")).collect();
     let insert =
@@ -260,7 +264,7 @@ async fn copy_operations(
         )
         .await?;
     let (profile, reference, operation, at) =
-        (ops.at("profile"), ops.at("merchant_reference"), ops.at("operation"), ops.at("at"));
+        (ops.at("profile")?, ops.at("merchant_reference")?, ops.at("operation")?, ops.at("at")?);
     let mut copied = 0;
     for row in &ops.rows {
         let mut values = row.clone();
