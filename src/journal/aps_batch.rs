@@ -3,12 +3,12 @@
 //! crash reads the stage back and so knows what APS may already have: it asks APS before it
 //! uploads or processes anything again, and never makes a second reference for the same file.
 
+use super::db::{Db, params};
 use super::rows::parse_ts;
-use super::write::{require, sql_amount, ts};
+use super::write::{require, ts};
 use super::{BatchRecord, Journal, JournalError, NewBatch, NewBatchRow};
 use crate::aps::field::Field;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 /// How far a batch got with APS. Each stage is recorded before the step it starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,15 +103,15 @@ impl Journal {
         require(Field::Profile, &batch.profile)?;
         require(Field::Operator, &batch.operator)?;
         require(Field::BatchReference, reference)?;
-        let (id, resumed) = {
-            let mut conn = self.lock();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let found: Option<(i64, String)> = tx
-                .prepare_cached(
-                    "SELECT id, aps_stage FROM batches WHERE profile = ?1 AND aps_reference = ?2",
-                )?
-                .query_row(params![batch.profile, reference], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
+        let (batch, rows, reference_owned) = (batch.clone(), rows.to_vec(), reference.to_owned());
+        let (id, resumed) = self.write_now(move |tx| {
+            let (batch, rows, reference) = (&batch, &rows, reference_owned.as_str());
+            tx.lock(&format!("batch {} {}", batch.profile, batch.file_hash))?;
+            let found: Option<(i64, String)> = tx.query_opt(
+                "SELECT id, aps_stage FROM batches WHERE profile = ?1 AND aps_reference = ?2",
+                params![batch.profile, reference],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             if let Some((id, stage)) = found {
                 if !ApsStage::parse(&stage)?.is_final() {
                     tx.execute(
@@ -119,15 +119,12 @@ impl Journal {
                         params![id, ts(&batch.at)],
                     )?;
                 }
-                tx.commit()?;
-                (id, true)
+                Ok((id, true))
             } else {
-                refuse_row_by_row_run(&tx, batch)?;
-                let id = insert_aps_batch(&tx, batch, rows, reference)?;
-                tx.commit()?;
-                (id, false)
+                refuse_row_by_row_run(tx, batch)?;
+                Ok((insert_aps_batch(tx, batch, rows, reference)?, false))
             }
-        };
+        })?;
         let record = self.batch(id)?.ok_or_else(|| JournalError::Corrupt(format!("batch {id} vanished")))?;
         let aps = self
             .aps_batch(id)?
@@ -150,7 +147,7 @@ impl Journal {
         if let Some(batch_id) = batch_id {
             check_batch_id(batch_id)?;
         }
-        self.lock().execute(
+        self.hold_write()?.db().execute(
             "UPDATE batches SET aps_stage = ?2, aps_stage_at = ?3, aps_batch_id = COALESCE(?4, aps_batch_id),
                 updated_at = ?3
              WHERE id = ?1 AND aps_reference IS NOT NULL",
@@ -167,7 +164,7 @@ impl Journal {
     pub fn set_aps_note(&self, id: i64, code: Option<&str>, note: &str) -> Result<(), JournalError> {
         super::write::check_text("APS batch note", Some(note))?;
         super::write::check_text("APS batch code", code)?;
-        self.lock().execute(
+        self.hold_write()?.db().execute(
             "UPDATE batches SET aps_code = ?2, aps_note = ?3 WHERE id = ?1 AND aps_reference IS NOT NULL",
             params![id, code, note],
         )?;
@@ -179,15 +176,15 @@ impl Journal {
     /// # Errors
     /// Database failure or an unreadable row.
     pub fn aps_batch(&self, id: i64) -> Result<Option<ApsBatch>, JournalError> {
-        let conn = self.lock();
+        let held = self.hold()?;
+        let conn = held.db();
         type Columns = (String, Option<String>, String, String, Option<String>, Option<String>);
-        let row: Option<Columns> = conn
-            .prepare_cached(
-                "SELECT aps_reference, aps_batch_id, aps_stage, aps_stage_at, aps_code, aps_note
+        let row: Option<Columns> = conn.query_opt(
+            "SELECT aps_reference, aps_batch_id, aps_stage, aps_stage_at, aps_code, aps_note
                  FROM batches WHERE id = ?1 AND aps_reference IS NOT NULL",
-            )?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
-            .optional()?;
+            params![id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )?;
         let Some((reference, batch_id, stage, stage_at, code, note)) = row else { return Ok(None) };
         Ok(Some(ApsBatch {
             reference,
@@ -205,14 +202,12 @@ impl Journal {
     /// # Errors
     /// Database failure.
     pub fn unfinished_aps_batch(&self, profile: &str, file_hash: &str) -> Result<Option<i64>, JournalError> {
-        Ok(self
-            .lock()
-            .prepare_cached(
-                "SELECT id FROM batches WHERE profile = ?1 AND file_hash = ?2 AND state <> 'finished'
+        Ok(self.hold()?.db().query_opt(
+            "SELECT id FROM batches WHERE profile = ?1 AND file_hash = ?2 AND state <> 'finished'
                  AND aps_reference IS NOT NULL",
-            )?
-            .query_row(params![profile, file_hash], |r| r.get(0))
-            .optional()?)
+            params![profile, file_hash],
+            |r| r.get(0),
+        )?)
     }
 
     /// Brings the deadline of the batch's operations still open forward to `deadline`: once
@@ -223,9 +218,9 @@ impl Journal {
     /// Database failure.
     pub fn end_batch_leases(&self, id: i64, deadline: DateTime<Utc>) -> Result<usize, JournalError> {
         let prefix = format!("{id}:");
-        Ok(self.lock().execute(
+        Ok(self.hold_write()?.db().execute(
             "UPDATE operations SET deadline = ?2
-             WHERE batch_row IS NOT NULL AND substr(batch_row, 1, length(?1)) = ?1
+             WHERE batch_row IS NOT NULL AND substr(batch_row, 1, length(CAST(?1 AS TEXT))) = ?1
                AND state IN ('intent', 'unknown') AND (deadline IS NULL OR deadline > ?2)",
             params![prefix, ts(&deadline)],
         )?)
@@ -246,14 +241,13 @@ fn check_batch_id(batch_id: &str) -> Result<(), JournalError> {
 }
 
 /// The same file being run row by row on the profile: the two must never overlap.
-fn refuse_row_by_row_run(tx: &rusqlite::Transaction<'_>, batch: &NewBatch) -> Result<(), JournalError> {
-    let row_by_row: Option<i64> = tx
-        .prepare_cached(
-            "SELECT id FROM batches WHERE profile = ?1 AND file_hash = ?2 AND state <> 'finished'
+fn refuse_row_by_row_run(tx: Db<'_>, batch: &NewBatch) -> Result<(), JournalError> {
+    let row_by_row: Option<i64> = tx.query_opt(
+        "SELECT id FROM batches WHERE profile = ?1 AND file_hash = ?2 AND state <> 'finished'
              AND aps_reference IS NULL",
-        )?
-        .query_row(params![batch.profile, batch.file_hash], |r| r.get(0))
-        .optional()?;
+        params![batch.profile, batch.file_hash],
+        |r| r.get(0),
+    )?;
     match row_by_row {
         Some(id) => Err(JournalError::Busy(format!(
             "this file is being run row by row as batch {id}: finish that batch first (run the same file again without --via aps)"
@@ -263,16 +257,16 @@ fn refuse_row_by_row_run(tx: &rusqlite::Transaction<'_>, batch: &NewBatch) -> Re
 }
 
 fn insert_aps_batch(
-    tx: &rusqlite::Transaction<'_>,
+    tx: Db<'_>,
     batch: &NewBatch,
     rows: &[NewBatchRow],
     reference: &str,
 ) -> Result<i64, JournalError> {
     let count = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-    tx.execute(
+    let id: i64 = tx.query_one(
         "INSERT INTO batches (profile, file_name, file_hash, operator, via, row_count, state, created_at,
             updated_at, aps_reference, aps_stage, aps_stage_at)
-         VALUES (?1, ?2, ?3, ?4, 'aps', ?5, 'running', ?6, ?6, ?7, 'prepared', ?6)",
+         VALUES (?1, ?2, ?3, ?4, 'aps', ?5, 'running', ?6, ?6, ?7, 'prepared', ?6) RETURNING id",
         params![
             batch.profile,
             batch.file_name,
@@ -282,24 +276,9 @@ fn insert_aps_batch(
             ts(&batch.at),
             reference
         ],
+        |r| r.get(0),
     )?;
-    let id = tx.last_insert_rowid();
-    for r in rows {
-        let amount = r.amount.map(|m| sql_amount(Field::Amount, m.minor_units())).transpose()?;
-        tx.prepare_cached(
-            "INSERT INTO batch_rows (batch_id, row, operation, merchant_reference, amount_minor, currency, problem)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            id,
-            r.row,
-            r.operation,
-            r.merchant_reference,
-            amount,
-            r.amount.map(|m| m.currency().code()),
-            r.problem
-        ])?;
-    }
+    super::batch::insert_rows(tx, id, rows)?;
     Ok(id)
 }
 

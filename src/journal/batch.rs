@@ -1,13 +1,13 @@
 //! Batch files in the journal: the batch (file, profile, operator, state) and its rows in file
 //! order, and for each row the operation sent for it, found by the row's key on the operation.
 
+use super::db::{Db, DbRow, params};
 use super::rows::{parse_currency, parse_ts};
 use super::write::{check_text, require, sql_amount, ts};
 use super::{Journal, JournalError, OperationRow};
 use crate::aps::field::Field;
 use crate::aps::money::{Currency, Money};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 /// A batch to open: one file on one profile.
 #[derive(Clone, Debug)]
@@ -97,8 +97,8 @@ pub fn batch_row_key(batch_id: i64, row: u32) -> String {
 const BATCH_COLUMNS: &str =
     "id, profile, file_name, file_hash, operator, via, row_count, state, created_at, updated_at, file_path";
 
-fn batch_of(row: &Row<'_>) -> Result<BatchRecord, JournalError> {
-    let text = |i: usize| -> Result<String, JournalError> { Ok(row.get::<_, String>(i)?) };
+fn batch_of(row: &DbRow<'_>) -> Result<BatchRecord, JournalError> {
+    let text = |i: usize| -> Result<String, JournalError> { Ok(row.get::<String>(i)?) };
     let time = |i: usize| parse_ts(&text(i)?).map_err(JournalError::Corrupt);
     Ok(BatchRecord {
         id: row.get(0)?,
@@ -130,45 +130,8 @@ impl Journal {
         require(Field::Operator, &batch.operator)?;
         check_text("batch file name", Some(&batch.file_name))?;
         check_text("batch file path", batch.file_path.as_deref())?;
-        let mut conn = self.lock_write();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let existing = tx
-            .prepare_cached(&format!(
-                "SELECT {BATCH_COLUMNS} FROM batches WHERE profile = ?1 AND file_hash = ?2 AND state <> 'finished'"
-            ))?
-            .query_row(params![batch.profile, batch.file_hash], |r| Ok(batch_of(r)))
-            .optional()?
-            .transpose()?;
-        if let Some(found) = existing {
-            // The same file may have moved: remember where it was read from this time.
-            let file_path = batch.file_path.clone().or(found.file_path.clone());
-            tx.execute(
-                "UPDATE batches SET state = 'running', updated_at = ?2, file_path = ?3 WHERE id = ?1",
-                params![found.id, ts(&batch.at), file_path],
-            )?;
-            tx.commit()?;
-            return Ok((BatchRecord { state: BatchState::Running, file_path, ..found }, true));
-        }
-        tx.execute(
-            "INSERT INTO batches (profile, file_name, file_hash, operator, via, row_count, state, created_at, updated_at, file_path)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?7, ?8)",
-            params![batch.profile, batch.file_name, batch.file_hash, batch.operator, batch.via, i64::try_from(rows.len()).unwrap_or(i64::MAX), ts(&batch.at), batch.file_path],
-        )?;
-        let id = tx.last_insert_rowid();
-        for r in rows {
-            let amount = r.amount.map(|m| sql_amount(Field::Amount, m.minor_units())).transpose()?;
-            tx.prepare_cached(
-                "INSERT INTO batch_rows (batch_id, row, operation, merchant_reference, amount_minor, currency, problem)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![id, r.row, r.operation, r.merchant_reference, amount, r.amount.map(|m| m.currency().code()), r.problem])?;
-        }
-        let record =
-            tx.query_row(&format!("SELECT {BATCH_COLUMNS} FROM batches WHERE id = ?1"), [id], |r| {
-                Ok(batch_of(r))
-            })??;
-        tx.commit()?;
-        Ok((record, false))
+        let (batch, rows) = (batch.clone(), rows.to_vec());
+        self.write_now(move |tx| open_batch_in(tx, &batch, &rows))
     }
 
     /// Marks a batch running, stopped or finished.
@@ -176,7 +139,7 @@ impl Journal {
     /// # Errors
     /// Database failure.
     pub fn set_batch_state(&self, id: i64, state: BatchState, at: DateTime<Utc>) -> Result<(), JournalError> {
-        self.lock_write().execute(
+        self.hold_write()?.db().execute(
             "UPDATE batches SET state = ?2, updated_at = ?3 WHERE id = ?1",
             params![id, state.as_str(), ts(&at)],
         )?;
@@ -188,12 +151,11 @@ impl Journal {
     /// # Errors
     /// Database failure or an unreadable row.
     pub fn batches(&self, profile: Option<&str>) -> Result<Vec<BatchRecord>, JournalError> {
-        let conn = self.lock();
+        let held = self.hold()?;
+        let conn = held.db();
         let sql =
             format!("SELECT {BATCH_COLUMNS} FROM batches WHERE ?1 IS NULL OR profile = ?1 ORDER BY id DESC");
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map([profile], |r| Ok(batch_of(r)))?;
-        rows.map(|r| r?).collect()
+        conn.query_map(&sql, params![profile], batch_of)
     }
 
     /// One batch by id.
@@ -201,9 +163,10 @@ impl Journal {
     /// # Errors
     /// Database failure or an unreadable row.
     pub fn batch(&self, id: i64) -> Result<Option<BatchRecord>, JournalError> {
-        let conn = self.lock();
+        let held = self.hold()?;
+        let conn = held.db();
         let sql = format!("SELECT {BATCH_COLUMNS} FROM batches WHERE id = ?1");
-        conn.prepare_cached(&sql)?.query_row([id], |r| Ok(batch_of(r))).optional()?.transpose()
+        conn.query_opt(&sql, params![id], batch_of)
     }
 
     /// A batch's rows in file order.
@@ -211,31 +174,25 @@ impl Journal {
     /// # Errors
     /// Database failure or an unreadable row.
     pub fn batch_rows(&self, id: i64) -> Result<Vec<BatchRowRecord>, JournalError> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT row, operation, merchant_reference, amount_minor, currency, problem
-             FROM batch_rows WHERE batch_id = ?1 ORDER BY row",
-        )?;
-        let rows = stmt.query_map([id], |r| {
+        let held = self.hold()?;
+        let conn = held.db();
+        let sql = "SELECT row, operation, merchant_reference, amount_minor, currency, problem
+             FROM batch_rows WHERE batch_id = ?1 ORDER BY row";
+        conn.query_map(sql, params![id], |r| {
             let currency: Option<String> = r.get(4)?;
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, Option<i64>>(3)?, currency, r.get(5)?))
-        })?;
-        rows.map(|r| {
-            let (row, operation, merchant_reference, amount, currency, problem) = r?;
             Ok(BatchRowRecord {
-                row,
-                operation,
-                merchant_reference,
-                amount_minor: amount.and_then(|a: i64| u64::try_from(a).ok()),
+                row: r.get(0)?,
+                operation: r.get(1)?,
+                merchant_reference: r.get(2)?,
+                amount_minor: r.get::<Option<i64>>(3)?.and_then(|a| u64::try_from(a).ok()),
                 currency: currency
                     .as_deref()
                     .map(parse_currency)
                     .transpose()
                     .map_err(JournalError::Corrupt)?,
-                problem,
+                problem: r.get(5)?,
             })
         })
-        .collect()
     }
 
     /// The operations sent for a batch row, oldest first.
@@ -243,12 +200,66 @@ impl Journal {
     /// # Errors
     /// Database failure or an unreadable row.
     pub fn operations_of_batch_row(&self, key: &str) -> Result<Vec<OperationRow>, JournalError> {
-        let ids: Vec<i64> = {
-            let conn = self.lock();
-            let mut stmt =
-                conn.prepare_cached("SELECT id FROM operations WHERE batch_row = ?1 ORDER BY id")?;
-            stmt.query_map([key], |r| r.get(0))?.collect::<Result<_, _>>()?
-        };
+        let ids: Vec<i64> = self.read(|db| {
+            db.query_map("SELECT id FROM operations WHERE batch_row = ?1 ORDER BY id", params![key], |r| {
+                r.get(0)
+            })
+        })?;
         ids.into_iter().filter_map(|id| self.operation(super::OpId(id)).transpose()).collect()
     }
+}
+
+/// Opens a batch, or finds the unfinished one of the same file, in the write transaction.
+/// Desks sharing the team journal take turns on one file, so a second desk starting it
+/// resumes the first's batch instead of opening another.
+fn open_batch_in(
+    tx: Db<'_>,
+    batch: &NewBatch,
+    rows: &[NewBatchRow],
+) -> Result<(BatchRecord, bool), JournalError> {
+    tx.lock(&format!("batch {} {}", batch.profile, batch.file_hash))?;
+    let sql = format!(
+        "SELECT {BATCH_COLUMNS} FROM batches WHERE profile = ?1 AND file_hash = ?2 AND state <> 'finished'"
+    );
+    if let Some(found) = tx.query_opt(&sql, params![batch.profile, batch.file_hash], batch_of)? {
+        // The same file may have moved: remember where it was read from this time.
+        let file_path = batch.file_path.clone().or(found.file_path.clone());
+        tx.execute(
+            "UPDATE batches SET state = 'running', updated_at = ?2, file_path = ?3 WHERE id = ?1",
+            params![found.id, ts(&batch.at), file_path],
+        )?;
+        return Ok((BatchRecord { state: BatchState::Running, file_path, ..found }, true));
+    }
+    let id: i64 = tx.query_one(
+        "INSERT INTO batches (profile, file_name, file_hash, operator, via, row_count, state, created_at, updated_at, file_path)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?7, ?8) RETURNING id",
+        params![
+            batch.profile,
+            batch.file_name,
+            batch.file_hash,
+            batch.operator,
+            batch.via,
+            i64::try_from(rows.len()).unwrap_or(i64::MAX),
+            ts(&batch.at),
+            batch.file_path
+        ],
+        |r| r.get(0),
+    )?;
+    insert_rows(tx, id, rows)?;
+    let record =
+        tx.query_one(&format!("SELECT {BATCH_COLUMNS} FROM batches WHERE id = ?1"), params![id], batch_of)?;
+    Ok((record, false))
+}
+
+/// A new batch's rows.
+pub(super) fn insert_rows(tx: Db<'_>, id: i64, rows: &[NewBatchRow]) -> Result<(), JournalError> {
+    for r in rows {
+        let amount = r.amount.map(|m| sql_amount(Field::Amount, m.minor_units())).transpose()?;
+        tx.execute(
+            "INSERT INTO batch_rows (batch_id, row, operation, merchant_reference, amount_minor, currency, problem)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![id, r.row, r.operation, r.merchant_reference, amount, r.amount.map(|m| m.currency().code()), r.problem],
+        )?;
+    }
+    Ok(())
 }

@@ -10,7 +10,7 @@ use super::*;
 /// Writes inside one [`Journal::bulk_load`] transaction. Not part of the terminal's API.
 #[doc(hidden)]
 pub struct BulkLoad<'a> {
-    conn: &'a Connection,
+    conn: Db<'a>,
 }
 
 impl Journal {
@@ -24,11 +24,7 @@ impl Journal {
         &self,
         load: impl FnOnce(&BulkLoad<'_>) -> Result<T, JournalError>,
     ) -> Result<T, JournalError> {
-        let mut conn = self.lock_write();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = load(&BulkLoad { conn: &tx })?;
-        tx.commit()?;
-        Ok(out)
+        self.write_now(|conn| load(&BulkLoad { conn }))
     }
 }
 
@@ -55,9 +51,11 @@ impl BulkLoad<'_> {
         check_text("maintenance reference", op.maintenance_reference.as_deref())?;
         let (order_id, currency): (i64, String) = self
             .conn
-            .prepare_cached("SELECT id, currency FROM orders WHERE profile = ?1 AND merchant_reference = ?2")?
-            .query_row(params![op.profile, op.merchant_reference], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?
+            .query_opt(
+                "SELECT id, currency FROM orders WHERE profile = ?1 AND merchant_reference = ?2",
+                params![op.profile, op.merchant_reference],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?
             .ok_or_else(|| JournalError::OrderNotFound {
                 profile: op.profile.clone(),
                 reference: op.merchant_reference.clone(),

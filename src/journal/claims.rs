@@ -31,11 +31,10 @@ impl Journal {
     /// # Errors
     /// Database failure, or a journal whose prefix is missing (damaged).
     pub fn reference_prefix(&self) -> Result<String, JournalError> {
-        let conn = self.lock();
-        conn.prepare_cached("SELECT value FROM meta WHERE key = 'reference_prefix'")?
-            .query_row([], |r| r.get::<_, String>(0))
-            .optional()?
-            .ok_or_else(|| JournalError::Corrupt("the journal has no reference prefix".into()))
+        self.read(|db| {
+            db.query_opt("SELECT value FROM meta WHERE key = 'reference_prefix'", &[], |r| r.get(0))
+        })?
+        .ok_or_else(|| JournalError::Corrupt("the journal has no reference prefix".into()))
     }
 
     /// Takes over an open operation, but only from the owner the caller saw (`expected`, `None`
@@ -51,12 +50,11 @@ impl Journal {
     ) -> Result<bool, JournalError> {
         let (expected, owner) = (expected.map(str::to_owned), owner.to_owned());
         self.write(Durability::Synced, move |tx| {
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE operations SET owner = ?3
-                     WHERE id = ?1 AND state IN ('intent', 'unknown') AND owner IS ?2",
-                )?
-                .execute(params![id.0, expected, owner])?;
+            let changed = tx.execute(
+                "UPDATE operations SET owner = ?3
+                 WHERE id = ?1 AND state IN ('intent', 'unknown') AND owner IS NOT DISTINCT FROM ?2",
+                params![id.0, expected, owner],
+            )?;
             Ok(changed == 1)
         })
     }
@@ -68,8 +66,10 @@ impl Journal {
     pub fn release_operation(&self, id: OpId, owner: &str) -> Result<(), JournalError> {
         let owner = owner.to_owned();
         self.write(Durability::Synced, move |tx| {
-            tx.prepare_cached("UPDATE operations SET owner = NULL WHERE id = ?1 AND owner = ?2")?
-                .execute(params![id.0, owner])?;
+            tx.execute(
+                "UPDATE operations SET owner = NULL WHERE id = ?1 AND owner = ?2",
+                params![id.0, owner],
+            )?;
             Ok(())
         })
     }
@@ -118,12 +118,13 @@ impl Journal {
         if op.operation != Operation::Refund || op.maintenance_reference.is_some() {
             return Ok(None);
         }
-        let refunds: i64 = self
-            .lock()
-            .prepare_cached(
+        let refunds: i64 = self.read(|db| {
+            db.query_one(
                 "SELECT COUNT(*) FROM operations WHERE profile = ?1 AND merchant_reference = ?2 AND operation = 'REFUND'",
-            )?
-            .query_row(params![op.profile, op.merchant_reference], |r| r.get(0))?;
+                params![op.profile, op.merchant_reference],
+                |r| r.get(0),
+            )
+        })?;
         let n = usize::try_from(refunds).unwrap_or(0) + 1;
         Ok(Some((n, new_reference(n))))
     }
@@ -156,7 +157,7 @@ const REFERENCE_OFFERS: usize = 4;
 /// `Ok(Err(n))` when the refund needs the caller's reference for its n-th refund and `offered`
 /// is not it: nothing is written then.
 fn maintenance_in(
-    tx: &Connection,
+    tx: Db<'_>,
     mut op: NewOperation,
     offered: Option<(usize, String)>,
 ) -> Result<Result<MaintenanceIntent, usize>, JournalError> {
@@ -185,7 +186,7 @@ fn maintenance_in(
 /// The checks and the insert of an order's first operation sent again, inside the write
 /// transaction.
 fn retry_in(
-    tx: &Connection,
+    tx: Db<'_>,
     profile: &str,
     reference: &str,
     operator: &str,
@@ -230,18 +231,19 @@ fn retry_in(
     Ok(RetryIntent { id, order })
 }
 
-fn order_in(conn: &Connection, profile: &str, reference: &str) -> Result<(i64, OrderRow), JournalError> {
+fn order_in(db: Db<'_>, profile: &str, reference: &str) -> Result<(i64, OrderRow), JournalError> {
+    // Desks sharing the team journal take turns on one order: what it still allows is read
+    // and acted on in one step.
+    db.lock(&format!("order {profile} {reference}"))?;
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE profile = ?1 AND merchant_reference = ?2");
-    conn.prepare_cached(&sql)?.query_row(params![profile, reference], order_from_row).optional()?.ok_or_else(
-        || JournalError::OrderNotFound { profile: profile.to_owned(), reference: reference.to_owned() },
-    )
+    db.query_opt(&sql, params![profile, reference], order_from_row)?.ok_or_else(|| {
+        JournalError::OrderNotFound { profile: profile.to_owned(), reference: reference.to_owned() }
+    })
 }
 
-fn timeline_in(conn: &Connection, order_id: i64) -> Result<Vec<OperationRow>, JournalError> {
+fn timeline_in(db: Db<'_>, order_id: i64) -> Result<Vec<OperationRow>, JournalError> {
     let sql = format!("SELECT {OPERATION_COLUMNS} FROM operations WHERE order_id = ?1 ORDER BY id");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([order_id], operation_from_row)?.collect::<Result<_, _>>()?;
-    Ok(rows)
+    db.query_map(&sql, params![order_id], operation_from_row)
 }
 
 /// An operation APS confirmed: approved at once, or found applied by CHECK_STATUS.

@@ -17,6 +17,7 @@
 //! SQLite, whose busy handler would sleep; only another process is waited for that way.
 
 use super::JournalError;
+use super::db::Db;
 use rusqlite::{Connection, TransactionBehavior};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -123,7 +124,7 @@ impl Failure {
 trait Job: Send {
     fn durability(&self) -> Durability;
     /// Runs the write against the open transaction; false when it failed.
-    fn run(&mut self, conn: &Connection) -> bool;
+    fn run(&mut self, db: Db<'_>) -> bool;
     /// Its own failure, to tell the others when it ended the whole transaction.
     fn failure(&self) -> Failure;
     /// Answers the caller: its own result, unless the batch as a whole failed.
@@ -147,16 +148,16 @@ struct Task<T, F> {
 impl<T, F> Job for Task<T, F>
 where
     T: Send,
-    F: FnOnce(&Connection) -> Result<T, JournalError> + Send,
+    F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send,
 {
     fn durability(&self) -> Durability {
         self.durability
     }
 
-    fn run(&mut self, conn: &Connection) -> bool {
+    fn run(&mut self, db: Db<'_>) -> bool {
         let Some(work) = self.work.take() else { return false };
         // A bug in one write must not take the writer, and every other caller, down with it.
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| work(conn))).unwrap_or_else(|_| {
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| work(db))).unwrap_or_else(|_| {
             Err(JournalError::Internal("a journal write stopped on an internal error".into()))
         });
         let ok = result.is_ok();
@@ -215,7 +216,7 @@ impl Writer {
     pub(crate) fn submit<T, F>(&self, durability: Durability, work: F) -> Result<T, JournalError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, JournalError> + Send + 'static,
+        F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send + 'static,
     {
         let (reply, answer) = mpsc::channel();
         self.queue(Box::new(Task {
@@ -236,7 +237,7 @@ impl Writer {
     ) -> impl Future<Output = Result<T, JournalError>> + Send + 'static
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, JournalError> + Send + 'static,
+        F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let queued = self.queue(Box::new(Task {
@@ -348,7 +349,7 @@ fn commit_batch(
     let run = |sql: &str| tx.prepare_cached(sql).and_then(|mut s| s.execute([])).map_err(sqlite);
     for job in batch.iter_mut() {
         run("SAVEPOINT job")?;
-        if job.run(&tx) {
+        if job.run(Db::Lite(&tx)) {
             run("RELEASE job")?;
         } else if tx.is_autocommit() {
             // SQLite rolled the whole transaction back (a full disk, an I/O error): every write

@@ -45,6 +45,7 @@ mod batch;
 mod bulk;
 mod card_guard;
 mod claims;
+mod db;
 mod group;
 mod model;
 mod orders;
@@ -84,10 +85,11 @@ use crate::aps::Operation;
 use crate::aps::field::Field;
 use crate::aps::money::{Currency, Money};
 use chrono::{DateTime, SecondsFormat, Utc};
+use db::{Db, params};
 use group::Durability;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// How long a write waits for another process holding the journal before giving up.
@@ -129,6 +131,9 @@ pub enum JournalError {
     CurrencyMismatch { expected: Currency, got: Currency },
     #[error("the journal database failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The team journal (PostgreSQL) failed or cannot be reached; the message says which.
+    #[error("{message}")]
+    Team { message: String, code: Option<String> },
     #[error("the journal holds a value this version cannot read ({0}); the file may be damaged")]
     Corrupt(String),
     #[error("writing the export failed: {0}")]
@@ -148,6 +153,17 @@ const UNRESOLVED_WHERE: &str = "id IN (SELECT id FROM orders WHERE state IN ('pe
 
 /// The journal. Cheap to share in an `Arc`; see the module docs for the threading contract.
 pub struct Journal {
+    backend: Backend,
+}
+
+enum Backend {
+    /// The embedded journal: a file, or memory.
+    Lite(Lite),
+    /// The team journal on PostgreSQL.
+    Team(Arc<db::pg::Pool>),
+}
+
+struct Lite {
     conn: Mutex<Connection>,
     /// The group-commit writer of a journal file (`None` in memory: writes go to `conn`).
     writer: Option<group::Writer>,
@@ -156,7 +172,10 @@ pub struct Journal {
 
 impl std::fmt::Debug for Journal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Journal").field("path", &self.path).finish()
+        match &self.backend {
+            Backend::Lite(lite) => f.debug_struct("Journal").field("path", &lite.path).finish(),
+            Backend::Team(_) => f.debug_struct("Journal").field("team", &true).finish(),
+        }
     }
 }
 
@@ -212,7 +231,23 @@ impl Journal {
             .map_err(|source| JournalError::Open { path: shown.clone(), source })?;
         let writer = group::Writer::start(writer_conn)
             .map_err(|e| JournalError::Internal(format!("cannot start the journal writer: {e}")))?;
-        Ok(Journal { conn: Mutex::new(conn), writer: Some(writer), path: Some(path.to_owned()) })
+        let lite = Lite { conn: Mutex::new(conn), writer: Some(writer), path: Some(path.to_owned()) };
+        Ok(Journal { backend: Backend::Lite(lite) })
+    }
+
+    /// Opens the team journal at a `postgres://` or `postgresql://` URL, setting its schema up
+    /// or bringing it up to date.
+    ///
+    /// # Errors
+    /// A URL that names no team journal, an unreachable server ("Team journal offline"), or a
+    /// database set up by a newer moto-terminal.
+    pub fn open_team(url: &str) -> Result<Journal, JournalError> {
+        Ok(Journal { backend: Backend::Team(Arc::new(db::pg::Pool::open(url)?)) })
+    }
+
+    /// True for the team journal (PostgreSQL).
+    pub fn is_team(&self) -> bool {
+        matches!(self.backend, Backend::Team(_))
     }
 
     /// A journal that lives in memory only, for tests and the throw-away demo.
@@ -223,12 +258,15 @@ impl Journal {
         let mut conn = Connection::open_in_memory()?;
         configure(&mut conn, false)?;
         schema::migrate_to(&mut conn, SCHEMA_VERSION, ":memory:")?;
-        Ok(Journal { conn: Mutex::new(conn), writer: None, path: None })
+        Ok(Journal { backend: Backend::Lite(Lite { conn: Mutex::new(conn), writer: None, path: None }) })
     }
 
     /// The file behind this journal (`None` in memory).
     pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
+        match &self.backend {
+            Backend::Lite(lite) => lite.path.as_deref(),
+            Backend::Team(_) => None,
+        }
     }
 
     /// The schema version of the open journal.
@@ -236,47 +274,105 @@ impl Journal {
     /// # Errors
     /// Only on a database failure.
     pub fn schema_version(&self) -> Result<u32, JournalError> {
-        schema::user_version(&self.lock())
+        match &self.backend {
+            Backend::Lite(lite) => schema::user_version(&lite.lock()),
+            Backend::Team(pool) => {
+                let lease = pool.get()?;
+                let db = Db::Pg(lease.session());
+                let version: i64 = db.query_one("SELECT version FROM moto_schema", &[], |r| r.get(0))?;
+                u32::try_from(version).map_err(|_| JournalError::Corrupt(format!("schema version {version}")))
+            }
+        }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave a half-written transaction behind (an
-        // unfinished rusqlite Transaction rolls back when dropped), so the connection stays usable.
-        self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// The desk journal's own SQLite connection (to copy it whole into the team journal).
+    ///
+    /// # Errors
+    /// On the team journal, which has none.
+    pub(crate) fn desk_connection(&self) -> Result<MutexGuard<'_, Connection>, JournalError> {
+        match &self.backend {
+            Backend::Lite(lite) => Ok(lite.lock()),
+            Backend::Team(_) => Err(JournalError::Invalid {
+                field: Field::JournalFile,
+                problem: "the team journal cannot be copied into itself; give a desk's journal".into(),
+            }),
+        }
     }
 
-    /// The connection, for a write that does not go through the group writer: holds the
-    /// writer's gate first, so the two connections of this process never wait on each other
-    /// inside SQLite (whose busy handler sleeps).
-    fn lock_write(&self) -> WriteLock<'_> {
-        let gate = self.writer.as_ref().map(group::Writer::gate);
-        WriteLock { conn: self.lock(), _gate: gate }
+    /// Runs `read` on a connection of its own (SQLite) or a session of the pool (team).
+    fn read<T>(&self, read: impl FnOnce(Db<'_>) -> Result<T, JournalError>) -> Result<T, JournalError> {
+        read(self.hold()?.db())
+    }
+
+    /// The reading connection (SQLite) or a session of the pool (team), held until dropped.
+    fn hold(&self) -> Result<Held<'_>, JournalError> {
+        Ok(match &self.backend {
+            Backend::Lite(lite) => Held::Lite { conn: lite.lock(), _gate: None },
+            Backend::Team(pool) => Held::Team(pool.get()?),
+        })
+    }
+
+    /// As [`Journal::hold`], for writes outside the group writer, where each statement commits
+    /// on its own: on SQLite the writer's gate is taken first, so the two connections of this
+    /// process never wait on each other inside SQLite (whose busy handler sleeps).
+    fn hold_write(&self) -> Result<Held<'_>, JournalError> {
+        Ok(match &self.backend {
+            Backend::Lite(lite) => {
+                let gate = lite.writer.as_ref().map(group::Writer::gate);
+                Held::Lite { _gate: gate, conn: lite.lock() }
+            }
+            Backend::Team(pool) => Held::Team(pool.get()?),
+        })
+    }
+
+    /// Runs `work` in one transaction that does not go through the group writer (see
+    /// [`Journal::hold_write`]).
+    fn write_now<T>(&self, work: impl FnOnce(Db<'_>) -> Result<T, JournalError>) -> Result<T, JournalError> {
+        match &self.backend {
+            Backend::Lite(lite) => {
+                let _gate = lite.writer.as_ref().map(group::Writer::gate);
+                let mut conn = lite.lock();
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let value = work(Db::Lite(&tx))?;
+                tx.commit()?;
+                Ok(value)
+            }
+            Backend::Team(pool) => pool.transaction(true, work),
+        }
     }
 
     /// Runs `work` in one write transaction and returns when it is committed (synced to disk
     /// for [`Durability::Synced`]). On a file, the group writer runs it in its own savepoint of
-    /// a transaction shared with the writes that arrived together; in memory, in a transaction
-    /// of its own. An error from `work` undoes only `work`'s writes.
+    /// a transaction shared with the writes that arrived together; in memory, and on the team
+    /// journal, in a transaction of its own. An error from `work` undoes only `work`'s writes.
     fn write<T, F>(&self, durability: Durability, work: F) -> Result<T, JournalError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, JournalError> + Send + 'static,
+        F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send + 'static,
     {
-        if let Some(writer) = &self.writer {
+        let lite = match &self.backend {
+            Backend::Team(pool) => return pool.transaction(durability == Durability::Synced, work),
+            Backend::Lite(lite) => lite,
+        };
+        if let Some(writer) = &lite.writer {
             return writer.submit(durability, work);
         }
-        let mut conn = self.lock();
+        let mut conn = lite.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = work(&tx)?;
+        let value = work(Db::Lite(&tx))?;
         tx.commit()?;
         Ok(value)
     }
 
     /// Commits and writes carried by the group writer since the journal opened (`None` in
-    /// memory). For the benchmarks and tests that check intents really share commits.
+    /// memory and on the team journal). For the benchmarks and tests that check intents really
+    /// share commits.
     #[doc(hidden)]
     pub fn group_stats(&self) -> Option<GroupStats> {
-        self.writer.as_ref().map(group::Writer::stats)
+        match &self.backend {
+            Backend::Lite(lite) => lite.writer.as_ref().map(group::Writer::stats),
+            Backend::Team(_) => None,
+        }
     }
 
     /// One order by its profile and merchant reference.
@@ -284,11 +380,9 @@ impl Journal {
     /// # Errors
     /// Database failure or an unreadable row.
     pub fn order(&self, profile: &str, reference: &str) -> Result<Option<OrderRow>, JournalError> {
-        let conn = self.lock();
         let sql =
             format!("SELECT {ORDER_COLUMNS} FROM orders WHERE profile = ?1 AND merchant_reference = ?2");
-        let row =
-            conn.prepare_cached(&sql)?.query_row(params![profile, reference], order_from_row).optional()?;
+        let row = self.read(|db| db.query_opt(&sql, params![profile, reference], order_from_row))?;
         Ok(row.map(|(_, o)| o))
     }
 
@@ -302,13 +396,11 @@ impl Journal {
         profile: Option<&str>,
         fort_id: &str,
     ) -> Result<Option<OrderRow>, JournalError> {
-        let conn = self.lock();
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE fort_id = ?1 AND (?2 IS NULL OR profile = ?2)
              ORDER BY created_at DESC, id DESC LIMIT 1"
         );
-        let row =
-            conn.prepare_cached(&sql)?.query_row(params![fort_id, profile], order_from_row).optional()?;
+        let row = self.read(|db| db.query_opt(&sql, params![fort_id, profile], order_from_row))?;
         Ok(row.map(|(_, o)| o))
     }
 
@@ -317,13 +409,10 @@ impl Journal {
     /// # Errors
     /// Database failure or an unreadable row.
     pub fn timeline(&self, profile: &str, reference: &str) -> Result<Vec<OperationRow>, JournalError> {
-        let conn = self.lock();
         let sql = format!(
             "SELECT {OPERATION_COLUMNS} FROM operations WHERE profile = ?1 AND merchant_reference = ?2 ORDER BY id"
         );
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![profile, reference], operation_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.read(|db| db.query_map(&sql, params![profile, reference], operation_from_row))
     }
 
     /// One operation by id.
@@ -331,9 +420,8 @@ impl Journal {
     /// # Errors
     /// Database failure or an unreadable row.
     pub fn operation(&self, id: OpId) -> Result<Option<OperationRow>, JournalError> {
-        let conn = self.lock();
         let sql = format!("SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ?1");
-        Ok(conn.prepare_cached(&sql)?.query_row([id.0], operation_from_row).optional()?)
+        self.read(|db| db.query_opt(&sql, params![id.0], operation_from_row))
     }
 
     /// Orders whose outcome must be established with APS before new charges of their profile:
@@ -346,23 +434,22 @@ impl Journal {
     /// # Errors
     /// Database failure or an unreadable row.
     pub fn unresolved(&self, profile: Option<&str>) -> Result<Vec<Unresolved>, JournalError> {
-        let conn = self.lock();
         let sql =
             format!("SELECT {ORDER_COLUMNS} FROM orders WHERE {UNRESOLVED_WHERE} ORDER BY created_at, id");
-        let orders: Vec<(i64, OrderRow)> =
-            conn.prepare_cached(&sql)?.query_map([profile], order_from_row)?.collect::<Result<_, _>>()?;
         let ops_sql = format!(
             "SELECT {OPERATION_COLUMNS} FROM operations
              WHERE order_id = ?1 AND state IN ('intent', 'unknown') AND operation <> 'CHECK_STATUS' ORDER BY id"
         );
-        let mut ops = conn.prepare_cached(&ops_sql)?;
-        orders
-            .into_iter()
-            .map(|(id, order)| {
-                let open_operations = ops.query_map([id], operation_from_row)?.collect::<Result<_, _>>()?;
-                Ok(Unresolved { order, open_operations })
-            })
-            .collect()
+        self.read(|db| {
+            let orders = db.query_map(&sql, params![profile], order_from_row)?;
+            orders
+                .into_iter()
+                .map(|(id, order)| {
+                    let open_operations = db.query_map(&ops_sql, params![id], operation_from_row)?;
+                    Ok(Unresolved { order, open_operations })
+                })
+                .collect()
+        })
     }
 
     /// Token operations (CREATE_TOKEN, UPDATE_TOKEN) on no order whose answer never came, oldest
@@ -374,15 +461,12 @@ impl Journal {
         &self,
         profile: Option<&str>,
     ) -> Result<Vec<OperationRow>, JournalError> {
-        let conn = self.lock();
         let sql = format!(
             "SELECT {OPERATION_COLUMNS} FROM operations
              WHERE order_id IS NULL AND (?1 IS NULL OR profile = ?1)
                AND state IN ('intent', 'unknown') AND operation <> 'CHECK_STATUS' ORDER BY id"
         );
-        let rows =
-            conn.prepare_cached(&sql)?.query_map([profile], operation_from_row)?.collect::<Result<_, _>>()?;
-        Ok(rows)
+        self.read(|db| db.query_map(&sql, params![profile], operation_from_row))
     }
 
     /// The newest order in the last few minutes that charged (or may have charged) the same card
@@ -399,26 +483,30 @@ impl Journal {
         amount: Money,
         since: DateTime<Utc>,
     ) -> Result<Option<OrderRow>, JournalError> {
-        duplicate_in(&self.lock(), profile, method, amount, since)
+        self.read(|db| duplicate_in(db, profile, method, amount, since))
     }
 }
 
-/// The journal's connection held for a write, with the group writer's gate.
-struct WriteLock<'a> {
-    conn: MutexGuard<'a, Connection>,
-    _gate: Option<MutexGuard<'a, ()>>,
+/// A connection held for a few statements (see [`Journal::hold`]).
+enum Held<'a> {
+    Lite { conn: MutexGuard<'a, Connection>, _gate: Option<MutexGuard<'a, ()>> },
+    Team(db::pg::Lease<'a>),
 }
 
-impl std::ops::Deref for WriteLock<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        &self.conn
+impl Held<'_> {
+    fn db(&self) -> Db<'_> {
+        match self {
+            Held::Lite { conn, .. } => Db::Lite(conn),
+            Held::Team(lease) => Db::Pg(lease.session()),
+        }
     }
 }
 
-impl std::ops::DerefMut for WriteLock<'_> {
-    fn deref_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+impl Lite {
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a half-written transaction behind (an
+        // unfinished rusqlite Transaction rolls back when dropped), so the connection stays usable.
+        self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -475,3 +563,18 @@ fn configure(conn: &mut Connection, on_disk: bool) -> rusqlite::Result<()> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+impl Journal {
+    /// The SQLite connection, for tests that look inside a desk journal.
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.desk_connection().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn group_writer(&self) -> Option<&group::Writer> {
+        match &self.backend {
+            Backend::Lite(lite) => lite.writer.as_ref(),
+            Backend::Team(_) => None,
+        }
+    }
+}

@@ -176,7 +176,7 @@ impl Journal {
 
 /// Inserts a checked order in state `pending` and its first operation as an intent.
 pub(super) fn insert_order_intent(
-    tx: &Connection,
+    tx: Db<'_>,
     order: &NewOrder,
     checked: &CheckedOrder,
 ) -> Result<OpId, JournalError> {
@@ -185,11 +185,12 @@ pub(super) fn insert_order_intent(
 }
 
 /// The checks and the insert of a later operation, inside the write transaction.
-fn operation_intent_in(tx: &Connection, op: &NewOperation) -> Result<OpId, JournalError> {
-    let order: Option<(i64, String)> = tx
-        .prepare_cached("SELECT id, currency FROM orders WHERE profile = ?1 AND merchant_reference = ?2")?
-        .query_row(params![op.profile, op.merchant_reference], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+fn operation_intent_in(tx: Db<'_>, op: &NewOperation) -> Result<OpId, JournalError> {
+    let order: Option<(i64, String)> = tx.query_opt(
+        "SELECT id, currency FROM orders WHERE profile = ?1 AND merchant_reference = ?2",
+        params![op.profile, op.merchant_reference],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let order_id = match order {
         Some((id, currency)) => {
             if let Some(amount) = op.amount
@@ -276,21 +277,20 @@ fn check_method_fits(order: &NewOrder) -> Result<(), JournalError> {
 
 /// Inserts the order row in state `pending`; returns its id.
 fn insert_order(
-    tx: &Connection,
+    tx: Db<'_>,
     order: &NewOrder,
     (token_name, masked_card, last4, fingerprint): MethodColumns,
     extra: &str,
     amount: i64,
 ) -> Result<i64, JournalError> {
     let at = ts(&order.created_at);
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO orders (profile, merchant_reference, kind, channel, currency, amount_minor, token_name,
-                masked_card, last4, card_fingerprint, customer_email, customer_name, description, operator,
-                created_at, updated_at, state, extra, terminal)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, 'pending', ?16, ?17)",
-        )?
-        .execute(params![
+    let inserted = tx.query_one(
+        "INSERT INTO orders (profile, merchant_reference, kind, channel, currency, amount_minor, token_name,
+            masked_card, last4, card_fingerprint, customer_email, customer_name, description, operator,
+            created_at, updated_at, state, extra, terminal)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, 'pending', ?16, ?17)
+         RETURNING id",
+        params![
             order.profile,
             order.merchant_reference,
             order.kind.as_str(),
@@ -308,16 +308,14 @@ fn insert_order(
             at,
             extra,
             order.terminal,
-        ]);
+        ],
+        |r| r.get(0),
+    );
     match inserted {
-        Ok(_) => {}
-        Err(e) if is_unique_violation(&e) => {
-            return Err(JournalError::DuplicateReference {
-                profile: order.profile.clone(),
-                reference: order.merchant_reference.clone(),
-            });
-        }
-        Err(e) => return Err(e.into()),
+        Err(e) if is_unique_violation(&e) => Err(JournalError::DuplicateReference {
+            profile: order.profile.clone(),
+            reference: order.merchant_reference.clone(),
+        }),
+        other => other,
     }
-    Ok(tx.last_insert_rowid())
 }

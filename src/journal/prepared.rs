@@ -10,7 +10,7 @@ use super::tokens::CheckedToken;
 use super::write::{order_by_id, write_outcome};
 use super::*;
 
-type Work<T> = Box<dyn FnOnce(&Connection) -> Result<T, JournalError> + Send>;
+type Work<T> = Box<dyn FnOnce(Db<'_>) -> Result<T, JournalError> + Send>;
 
 /// A journal write whose input has been checked, not yet run.
 #[must_use = "a prepared write does nothing until it is committed"]
@@ -22,7 +22,7 @@ pub struct Write<T> {
 impl<T: Send + 'static> Write<T> {
     pub(crate) fn new<F>(durability: Durability, work: F) -> Write<T>
     where
-        F: FnOnce(&Connection) -> Result<T, JournalError> + Send + 'static,
+        F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send + 'static,
     {
         Write { durability, work: Box::new(work) }
     }
@@ -40,14 +40,21 @@ impl<T: Send + 'static> Write<T> {
         });
         let Some(token) = token else { return self };
         let Write { durability, work } = self;
-        Write::new(durability, move |conn| {
-            let value = work(conn)?;
-            if let Err(e) = token.refresh(conn) {
+        Write::new(durability, move |db| {
+            let value = work(db)?;
+            if let Err(e) = db.savepoint(|db| token.refresh(db)) {
                 log::warn!("token book not updated: {e}");
             }
             Ok(value)
         })
     }
+}
+
+/// A [`Journal::commit_async`] on its way.
+enum Pending<T> {
+    Queued(std::pin::Pin<Box<dyn Future<Output = Result<T, JournalError>> + Send>>),
+    Done(Result<T, JournalError>),
+    Team(Arc<super::db::pg::Pool>, Write<T>),
 }
 
 impl Journal {
@@ -66,15 +73,23 @@ impl Journal {
         &self,
         write: Write<T>,
     ) -> impl Future<Output = Result<T, JournalError>> + Send + 'static {
-        let (queued, done) = match &self.writer {
-            Some(writer) => (Some(writer.submit_async(write.durability, write.work)), None),
-            None => (None, Some(self.write(write.durability, write.work))),
+        let pending = match &self.backend {
+            Backend::Lite(Lite { writer: Some(writer), .. }) => {
+                Pending::Queued(Box::pin(writer.submit_async(write.durability, write.work)))
+            }
+            Backend::Lite(_) => Pending::Done(self.write(write.durability, write.work)),
+            Backend::Team(pool) => Pending::Team(Arc::clone(pool), write),
         };
         async move {
-            match (queued, done) {
-                (Some(queued), _) => queued.await,
-                (None, Some(done)) => done,
-                (None, None) => Err(JournalError::Internal("a journal write was lost".into())),
+            match pending {
+                Pending::Queued(queued) => queued.await,
+                Pending::Done(done) => done,
+                // A session's calls block their thread: run the transaction where that is allowed.
+                Pending::Team(pool, write) => tokio::task::spawn_blocking(move || {
+                    pool.transaction(write.durability == Durability::Synced, write.work)
+                })
+                .await
+                .unwrap_or_else(|_| Err(JournalError::Internal("a team journal write stopped".into()))),
             }
         }
     }
@@ -90,6 +105,11 @@ impl Journal {
         let checked = orders::check_new_order(order)?;
         let order = order.clone();
         Ok(Write::new(Durability::Synced, move |tx| {
+            // Desks sharing the team journal take turns on this card or token: the guard's check
+            // and the insert below are one step for all of them.
+            if let Some(key) = guard_key(&order.profile, &order.method) {
+                tx.lock(&key)?;
+            }
             if let Some(since) = duplicate_since
                 && let Some(existing) = duplicate_in(tx, &order.profile, &order.method, order.amount, since)?
             {

@@ -1,6 +1,7 @@
 //! Recurring agreements and payment links: the two things the terminal must remember between
 //! charges. Their charges themselves are ordinary orders.
 
+use super::db::{DbRow, params};
 use super::{
     Agreement, AgreementLimit, AgreementUpdate, Cycle, Journal, JournalError, LinkRow, LinkStatus,
     NewAgreement, NewLink, bad, col, col_amount, parse_currency, parse_ts, refuse_card_numbers, require,
@@ -8,7 +9,6 @@ use super::{
 };
 use crate::aps::field::Field;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use rusqlite::{OptionalExtension, Row, params};
 
 const AGREEMENT_COLUMNS: &str =
     "id, profile, token_name, agreement_id, customer_email, customer_name, amount_minor,
@@ -34,13 +34,11 @@ impl Journal {
             super::card_guard::check_agreement_id(id)?;
         }
         check_cycle(a.cycle)?;
-        let conn = self.lock_write();
-        conn.prepare_cached(
-            "INSERT INTO agreements (profile, token_name, agreement_id, customer_email, customer_name, amount_minor,
+        let held = self.hold_write()?;
+        let conn = held.db();
+        conn.query_one("INSERT INTO agreements (profile, token_name, agreement_id, customer_email, customer_name, amount_minor,
                 currency, interval_days, next_due, active, created_at, cycle, anchor_day, payments_left, ends_on)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12, ?13, ?14)",
-        )?
-        .execute(params![
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12, ?13, ?14) RETURNING id", params![
             a.profile,
             a.token_name,
             a.agreement_id,
@@ -61,8 +59,7 @@ impl Journal {
                 Some(AgreementLimit::Until(date)) => Some(date.to_string()),
                 _ => None,
             },
-        ])?;
-        Ok(conn.last_insert_rowid())
+        ], |r| r.get(0))
     }
 
     /// One agreement by id.
@@ -70,9 +67,10 @@ impl Journal {
     /// # Errors
     /// Database failure or an unreadable row.
     pub fn agreement(&self, id: i64) -> Result<Option<Agreement>, JournalError> {
-        let conn = self.lock();
+        let held = self.hold()?;
+        let conn = held.db();
         let sql = format!("SELECT {AGREEMENT_COLUMNS} FROM agreements WHERE id = ?1");
-        Ok(conn.prepare_cached(&sql)?.query_row([id], agreement_from_row).optional()?)
+        Ok(conn.query_opt(&sql, params![id], agreement_from_row)?)
     }
 
     /// Every agreement (active or not) of one profile or of all, by next due date.
@@ -80,12 +78,12 @@ impl Journal {
     /// # Errors
     /// Database failure or an unreadable row.
     pub fn agreements(&self, profile: Option<&str>) -> Result<Vec<Agreement>, JournalError> {
-        let conn = self.lock();
+        let held = self.hold()?;
+        let conn = held.db();
         let sql = format!(
             "SELECT {AGREEMENT_COLUMNS} FROM agreements WHERE (?1 IS NULL OR profile = ?1) ORDER BY next_due, id"
         );
-        let rows =
-            conn.prepare_cached(&sql)?.query_map([profile], agreement_from_row)?.collect::<Result<_, _>>()?;
+        let rows = conn.query_map(&sql, params![profile], agreement_from_row)?;
         Ok(rows)
     }
 
@@ -98,17 +96,15 @@ impl Journal {
         profile: Option<&str>,
         today: NaiveDate,
     ) -> Result<Vec<Agreement>, JournalError> {
-        let conn = self.lock();
+        let held = self.hold()?;
+        let conn = held.db();
         let sql = format!(
             "SELECT {AGREEMENT_COLUMNS} FROM agreements
              WHERE active = 1 AND next_due <= ?2 AND (?1 IS NULL OR profile = ?1)
                AND (payments_left IS NULL OR payments_left > 0) AND (ends_on IS NULL OR next_due <= ends_on)
              ORDER BY next_due, id"
         );
-        let rows = conn
-            .prepare_cached(&sql)?
-            .query_map(params![profile, today.to_string()], agreement_from_row)?
-            .collect::<Result<_, _>>()?;
+        let rows = conn.query_map(&sql, params![profile, today.to_string()], agreement_from_row)?;
         Ok(rows)
     }
 
@@ -135,10 +131,10 @@ impl Journal {
         }
         let (id_set, agreement_id) = split(&u.agreement_id);
         let (name_set, name) = split(&u.customer_name);
-        let conn = self.lock_write();
-        let changed = conn
-            .prepare_cached(
-                "UPDATE agreements SET
+        let held = self.hold_write()?;
+        let conn = held.db();
+        let changed = conn.execute(
+            "UPDATE agreements SET
                     token_name = COALESCE(?2, token_name),
                     agreement_id = CASE WHEN ?3 THEN ?4 ELSE agreement_id END,
                     customer_email = COALESCE(?5, customer_email),
@@ -150,10 +146,9 @@ impl Journal {
                     active = COALESCE(?12, active),
                     cycle = CASE WHEN ?13 THEN ?14 ELSE cycle END,
                     anchor_day = CASE WHEN ?13
-                        THEN CAST(strftime('%d', COALESCE(?11, next_due)) AS INTEGER) ELSE anchor_day END
+                        THEN CAST(substr(COALESCE(?11, next_due), 9, 2) AS INTEGER) ELSE anchor_day END
                  WHERE id = ?1",
-            )?
-            .execute(params![
+            params![
                 id,
                 u.token_name,
                 id_set,
@@ -168,7 +163,8 @@ impl Journal {
                 u.active,
                 u.cycle.is_some(),
                 u.cycle.and_then(Cycle::stored),
-            ])?;
+            ],
+        )?;
         if changed == 0 {
             return Err(agreement_missing(id));
         }
@@ -181,12 +177,12 @@ impl Journal {
     /// # Errors
     /// No such agreement or a database failure.
     pub fn cancel_agreement(&self, id: i64, at: DateTime<Utc>) -> Result<(), JournalError> {
-        let conn = self.lock_write();
-        let changed = conn
-            .prepare_cached(
-                "UPDATE agreements SET active = 0, cancelled_at = COALESCE(cancelled_at, ?2) WHERE id = ?1",
-            )?
-            .execute(params![id, ts(&at)])?;
+        let held = self.hold_write()?;
+        let conn = held.db();
+        let changed = conn.execute(
+            "UPDATE agreements SET active = 0, cancelled_at = COALESCE(cancelled_at, ?2) WHERE id = ?1",
+            params![id, ts(&at)],
+        )?;
         if changed == 0 {
             return Err(agreement_missing(id));
         }
@@ -199,14 +195,14 @@ impl Journal {
     /// No such agreement or a database failure.
     pub fn mark_charged(&self, id: i64, reference: &str, next_due: NaiveDate) -> Result<(), JournalError> {
         require(Field::MerchantReference, reference)?;
-        let conn = self.lock_write();
-        let changed = conn
-            .prepare_cached(
-                "UPDATE agreements SET last_charge_reference = ?2, next_due = ?3,
+        let held = self.hold_write()?;
+        let conn = held.db();
+        let changed = conn.execute(
+            "UPDATE agreements SET last_charge_reference = ?2, next_due = ?3,
                     payments_left = CASE WHEN payments_left > 0 THEN payments_left - 1 ELSE payments_left END
                  WHERE id = ?1",
-            )?
-            .execute(params![id, reference, next_due.to_string()])?;
+            params![id, reference, next_due.to_string()],
+        )?;
         if changed == 0 {
             return Err(agreement_missing(id));
         }
@@ -225,14 +221,12 @@ impl Journal {
         require(Field::CustomerEmail, &link.customer_email)?;
         refuse_card_numbers("customer email", &link.customer_email)?;
         require(Field::NotificationType, &link.notification)?;
-        let conn = self.lock_write();
+        let held = self.hold_write()?;
+        let conn = held.db();
         let result = conn
-            .prepare_cached(
-                "INSERT INTO payment_links (profile, merchant_reference, payment_link_id, url, amount_minor, currency,
+            .execute("INSERT INTO payment_links (profile, merchant_reference, payment_link_id, url, amount_minor, currency,
                     customer_email, notification, expires_at, status, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'open', ?10)",
-            )?
-            .execute(params![
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'open', ?10)", params![
                 link.profile,
                 link.merchant_reference,
                 link.payment_link_id,
@@ -246,19 +240,15 @@ impl Journal {
             ]);
         match result {
             Ok(_) => Ok(()),
-            Err(rusqlite::Error::SqliteFailure(f, _))
-                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
-            {
-                Err(JournalError::OrderNotFound {
-                    profile: link.profile.clone(),
-                    reference: link.merchant_reference.clone(),
-                })
-            }
+            Err(e) if super::db::is_foreign_key_violation(&e) => Err(JournalError::OrderNotFound {
+                profile: link.profile.clone(),
+                reference: link.merchant_reference.clone(),
+            }),
             Err(e) if super::is_unique_violation(&e) => Err(JournalError::DuplicateReference {
                 profile: link.profile.clone(),
                 reference: link.merchant_reference.clone(),
             }),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         }
     }
 
@@ -267,11 +257,12 @@ impl Journal {
     /// # Errors
     /// Database failure or an unreadable row.
     pub fn link(&self, profile: &str, reference: &str) -> Result<Option<LinkRow>, JournalError> {
-        let conn = self.lock();
+        let held = self.hold()?;
+        let conn = held.db();
         let sql = format!(
             "SELECT {LINK_COLUMNS} FROM payment_links WHERE profile = ?1 AND merchant_reference = ?2"
         );
-        Ok(conn.prepare_cached(&sql)?.query_row(params![profile, reference], link_from_row).optional()?)
+        Ok(conn.query_opt(&sql, params![profile, reference], link_from_row)?)
     }
 
     /// Links of one profile or all, optionally in one status, newest first.
@@ -283,15 +274,13 @@ impl Journal {
         profile: Option<&str>,
         status: Option<LinkStatus>,
     ) -> Result<Vec<LinkRow>, JournalError> {
-        let conn = self.lock();
+        let held = self.hold()?;
+        let conn = held.db();
         let sql = format!(
             "SELECT {LINK_COLUMNS} FROM payment_links
              WHERE (?1 IS NULL OR profile = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY created_at DESC, id DESC"
         );
-        let rows = conn
-            .prepare_cached(&sql)?
-            .query_map(params![profile, status.map(LinkStatus::as_str)], link_from_row)?
-            .collect::<Result<_, _>>()?;
+        let rows = conn.query_map(&sql, params![profile, status.map(LinkStatus::as_str)], link_from_row)?;
         Ok(rows)
     }
 
@@ -305,12 +294,12 @@ impl Journal {
         reference: &str,
         status: LinkStatus,
     ) -> Result<(), JournalError> {
-        let conn = self.lock_write();
-        let changed = conn
-            .prepare_cached(
-                "UPDATE payment_links SET status = ?3 WHERE profile = ?1 AND merchant_reference = ?2",
-            )?
-            .execute(params![profile, reference, status.as_str()])?;
+        let held = self.hold_write()?;
+        let conn = held.db();
+        let changed = conn.execute(
+            "UPDATE payment_links SET status = ?3 WHERE profile = ?1 AND merchant_reference = ?2",
+            params![profile, reference, status.as_str()],
+        )?;
         if changed == 0 {
             return Err(JournalError::OrderNotFound {
                 profile: profile.to_owned(),
@@ -329,12 +318,13 @@ impl Journal {
     /// Database failure.
     pub fn learn_link_id(&self, profile: &str, reference: &str, id: &str) -> Result<(), JournalError> {
         refuse_card_numbers("payment link id", id)?;
-        let conn = self.lock_write();
-        conn.prepare_cached(
+        let held = self.hold_write()?;
+        let conn = held.db();
+        conn.execute(
             "UPDATE payment_links SET payment_link_id = ?3
              WHERE profile = ?1 AND merchant_reference = ?2 AND payment_link_id IS NULL",
-        )?
-        .execute(params![profile, reference, id])?;
+            params![profile, reference, id],
+        )?;
         Ok(())
     }
 
@@ -349,14 +339,15 @@ impl Journal {
         reference: &str,
         at: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, JournalError> {
-        let conn = self.lock_write();
+        let held = self.hold_write()?;
+        let conn = held.db();
         let first: Option<String> = conn
-            .prepare_cached(
+            .query_opt(
                 "UPDATE payment_links SET unpaid_seen_at = COALESCE(unpaid_seen_at, ?3)
                  WHERE profile = ?1 AND merchant_reference = ?2 RETURNING unpaid_seen_at",
+                params![profile, reference, ts(&at)],
+                |r| r.get(0),
             )?
-            .query_row(params![profile, reference, ts(&at)], |r| r.get(0))
-            .optional()?
             .flatten();
         let first = first.ok_or_else(|| JournalError::OrderNotFound {
             profile: profile.to_owned(),
@@ -386,7 +377,7 @@ fn check_cycle(cycle: Cycle) -> Result<(), JournalError> {
 }
 
 /// The cycle as stored: a calendar word, or (older rows, or a number of days) the days.
-fn cycle_of(row: &Row<'_>) -> rusqlite::Result<Cycle> {
+fn cycle_of(row: &DbRow<'_>) -> Result<Cycle, JournalError> {
     let days: u32 = row.get(8)?;
     let stored: Option<String> = row.get(13)?;
     match stored.as_deref() {
@@ -406,7 +397,7 @@ fn parse_date(text: &str) -> Result<NaiveDate, String> {
     text.parse().map_err(|_| format!("\"{text}\" is not a date"))
 }
 
-fn agreement_from_row(row: &Row<'_>) -> rusqlite::Result<Agreement> {
+fn agreement_from_row(row: &DbRow<'_>) -> Result<Agreement, JournalError> {
     Ok(Agreement {
         id: row.get(0)?,
         profile: row.get(1)?,
@@ -417,7 +408,7 @@ fn agreement_from_row(row: &Row<'_>) -> rusqlite::Result<Agreement> {
         amount_minor: col_amount(row, 6)?,
         currency: col(row, 7, parse_currency)?,
         cycle: cycle_of(row)?,
-        anchor_day: match row.get::<_, Option<u32>>(14)? {
+        anchor_day: match row.get::<Option<u32>>(14)? {
             Some(day) => day,
             None => col(row, 9, parse_date)?.day(),
         },
@@ -426,10 +417,10 @@ fn agreement_from_row(row: &Row<'_>) -> rusqlite::Result<Agreement> {
         last_charge_reference: row.get(11)?,
         created_at: col(row, 12, parse_ts)?,
         cancelled_at: row
-            .get::<_, Option<String>>(15)?
+            .get::<Option<String>>(15)?
             .map(|t| parse_ts(&t).map_err(|e| bad(15, e)))
             .transpose()?,
-        limit: match (row.get::<_, Option<u32>>(16)?, row.get::<_, Option<String>>(17)?) {
+        limit: match (row.get::<Option<u32>>(16)?, row.get::<Option<String>>(17)?) {
             (Some(left), _) => Some(AgreementLimit::PaymentsLeft(left)),
             (None, Some(date)) => Some(AgreementLimit::Until(parse_date(&date).map_err(|e| bad(17, e))?)),
             (None, None) => None,
@@ -437,7 +428,7 @@ fn agreement_from_row(row: &Row<'_>) -> rusqlite::Result<Agreement> {
     })
 }
 
-fn link_from_row(row: &Row<'_>) -> rusqlite::Result<LinkRow> {
+fn link_from_row(row: &DbRow<'_>) -> Result<LinkRow, JournalError> {
     Ok(LinkRow {
         profile: row.get(0)?,
         merchant_reference: row.get(1)?,
@@ -456,7 +447,7 @@ fn link_from_row(row: &Row<'_>) -> rusqlite::Result<LinkRow> {
         })?,
         created_at: col(row, 10, parse_ts)?,
         unpaid_seen_at: row
-            .get::<_, Option<String>>(11)?
+            .get::<Option<String>>(11)?
             .map(|t| parse_ts(&t).map_err(|e| bad(11, e)))
             .transpose()?,
     })

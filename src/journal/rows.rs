@@ -1,4 +1,4 @@
-//! Reading rows back: the column lists and the conversions from SQLite rows to the journal's
+//! Reading rows back: the column lists and the conversions from SQLite and PostgreSQL rows to the journal's
 //! types, strict about anything a damaged or newer file could hold.
 
 use super::*;
@@ -13,14 +13,7 @@ pub(crate) const OPERATION_COLUMNS: &str =
     "id, profile, merchant_reference, operation, maintenance_reference, amount_minor,
     currency, state, response_code, response_message, operator, at, finished_at, note, owner, deadline";
 
-/// A stored value this version cannot read.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct BadValue(String);
-
-pub(crate) fn bad(idx: usize, what: String) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(BadValue(what)))
-}
+pub(crate) use super::db::{DbRow, bad};
 
 pub(crate) fn named<T: Copy>(
     all: &[T],
@@ -54,20 +47,20 @@ pub(crate) fn parse_ts(text: &str) -> Result<DateTime<Utc>, String> {
 
 /// Reads column `idx` as text and converts it, reporting a conversion failure with the column.
 pub(crate) fn col<T>(
-    row: &Row<'_>,
+    row: &DbRow<'_>,
     idx: usize,
     convert: impl FnOnce(&str) -> Result<T, String>,
-) -> rusqlite::Result<T> {
+) -> Result<T, JournalError> {
     let text: String = row.get(idx)?;
     convert(&text).map_err(|what| bad(idx, what))
 }
 
-pub(crate) fn col_amount(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
+pub(crate) fn col_amount(row: &DbRow<'_>, idx: usize) -> Result<u64, JournalError> {
     let v: i64 = row.get(idx)?;
     u64::try_from(v).map_err(|_| bad(idx, format!("negative amount {v}")))
 }
 
-pub(crate) fn order_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, OrderRow)> {
+pub(crate) fn order_from_row(row: &DbRow<'_>) -> Result<(i64, OrderRow), JournalError> {
     let token_name: Option<String> = row.get(14)?;
     let masked_card: Option<String> = row.get(15)?;
     let kind = col(row, 3, |t| named(&OrderKind::ALL, OrderKind::as_str, t, "order kind"))?;
@@ -110,7 +103,7 @@ pub(crate) fn order_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, OrderRow)>
     Ok((row.get(0)?, order))
 }
 
-pub(crate) fn operation_from_row(row: &Row<'_>) -> rusqlite::Result<OperationRow> {
+pub(crate) fn operation_from_row(row: &DbRow<'_>) -> Result<OperationRow, JournalError> {
     let amount_minor: Option<i64> = row.get(5)?;
     let currency: Option<String> = row.get(6)?;
     let amount = match (amount_minor, currency) {

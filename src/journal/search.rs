@@ -1,11 +1,10 @@
 //! Finding orders (the journal screen, `journal` on the command line) and exporting them as CSV.
 
+use super::db::{Db, Value};
 use super::substring::{self, Wanted};
 use super::{Filter, Journal, JournalError, ORDER_COLUMNS, OrderRow, order_from_row, sql_amount, ts};
 use crate::aps::field::Field;
 use crate::aps::money::format_minor;
-use rusqlite::Connection;
-use rusqlite::types::Value;
 use std::borrow::Cow;
 use std::io::Write;
 
@@ -42,11 +41,10 @@ impl Journal {
     /// # Errors
     /// Database failure or an unreadable row.
     pub fn search(&self, filter: &Filter) -> Result<Vec<OrderRow>, JournalError> {
-        let conn = self.lock();
-        let (sql, args) = search_sql(&conn, filter)?;
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args), order_from_row)?;
-        rows.map(|r| r.map(|(_, o)| o).map_err(JournalError::from)).collect()
+        let held = self.hold()?;
+        let conn = held.db();
+        let (sql, args) = search_sql(conn, filter)?;
+        conn.query_map(&sql, &args, |r| order_from_row(r).map(|(_, o)| o))
     }
 
     /// How many orders match `filter`, ignoring its limit and offset (for paging).
@@ -54,11 +52,10 @@ impl Journal {
     /// # Errors
     /// Database failure.
     pub fn count(&self, filter: &Filter) -> Result<u64, JournalError> {
-        let conn = self.lock();
-        let (clause, args) = where_clause(&conn, filter)?;
-        let n: i64 = conn
-            .prepare_cached(&format!("SELECT COUNT(*) FROM orders {clause}"))?
-            .query_row(rusqlite::params_from_iter(args), |r| r.get(0))?;
+        let held = self.hold()?;
+        let conn = held.db();
+        let (clause, args) = where_clause(conn, filter)?;
+        let n: i64 = conn.query_one(&format!("SELECT COUNT(*) FROM orders {clause}"), &args, |r| r.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -148,10 +145,13 @@ fn like_pattern(text: &str) -> String {
 }
 
 /// The statement and arguments [`Journal::search`] runs (tests read its query plan).
-pub(crate) fn search_sql(conn: &Connection, filter: &Filter) -> Result<(String, Vec<Value>), JournalError> {
+pub(crate) fn search_sql(
+    conn: Db<'_>,
+    filter: &Filter,
+) -> Result<(String, Vec<Value<'static>>), JournalError> {
     let (clause, mut args) = where_clause(conn, filter)?;
-    args.push(Value::Integer(filter.limit.map_or(-1, i64::from)));
-    args.push(Value::Integer(i64::from(filter.offset)));
+    args.push(Value::Int(filter.limit.map_or(i64::MAX, i64::from)));
+    args.push(Value::Int(i64::from(filter.offset)));
     let sql = format!(
         "SELECT {ORDER_COLUMNS} FROM orders {clause} ORDER BY created_at DESC, id DESC LIMIT ?{} OFFSET ?{}",
         args.len() - 1,
@@ -167,7 +167,7 @@ fn given(v: &Option<String>) -> Option<&str> {
 
 /// The trigram index's query for the reference and free-text criteria, if it should be used.
 fn indexed_candidates(
-    conn: &Connection,
+    conn: Db<'_>,
     reference: Option<&str>,
     words: Option<&str>,
 ) -> Result<Option<String>, JournalError> {
@@ -185,14 +185,18 @@ fn indexed_candidates(
 /// order gives; when the trigram index can name the candidates (see `substring`), only those
 /// are read. With such a narrow criterion (or a card's last 4, or a Fort ID) the profile is
 /// checked on the rows found (`+profile`), so SQLite never prefers reading a whole profile.
-fn where_clause(conn: &Connection, f: &Filter) -> Result<(String, Vec<Value>), JournalError> {
+fn where_clause(conn: Db<'_>, f: &Filter) -> Result<(String, Vec<Value<'static>>), JournalError> {
     let (reference, words, fort_id, last4) =
         (given(&f.reference), given(&f.text), given(&f.fort_id), given(&f.last4));
-    let indexed = indexed_candidates(conn, reference, words)?;
-    let narrow = indexed.is_some() || fort_id.is_some() || last4.is_some();
+    // The team journal has no full-text index: PostgreSQL's planner picks the trigram indexes
+    // behind ILIKE itself (and needs no `+profile`).
+    let team = conn.is_team();
+    let indexed = if team { None } else { indexed_candidates(conn, reference, words)? };
+    let narrow = !team && (indexed.is_some() || fort_id.is_some() || last4.is_some());
+    let like = if team { "ILIKE" } else { "LIKE" };
     let mut conds: Vec<String> = Vec::new();
-    let mut args: Vec<Value> = Vec::new();
-    let mut push = |cond: &str, values: Vec<Value>| {
+    let mut args: Vec<Value<'static>> = Vec::new();
+    let mut push = |cond: &str, values: Vec<Value<'static>>| {
         let mut cond = cond.to_owned();
         for v in values {
             args.push(v);
@@ -200,15 +204,15 @@ fn where_clause(conn: &Connection, f: &Filter) -> Result<(String, Vec<Value>), J
         }
         conds.push(cond);
     };
-    let text = |s: &str| Value::Text(s.to_owned());
+    let text = |s: &str| Value::Text(Cow::Owned(s.to_owned()));
     if let Some(p) = &f.profile {
         push(if narrow { "+profile = {}" } else { "profile = {}" }, vec![text(p)]);
     }
     if let Some(expr) = indexed {
-        push("id IN (SELECT rowid FROM orders_search WHERE orders_search MATCH {})", vec![Value::Text(expr)]);
+        push("id IN (SELECT rowid FROM orders_search WHERE orders_search MATCH {})", vec![text(&expr)]);
     }
     if let Some(r) = reference {
-        push("merchant_reference LIKE {} ESCAPE '\\'", vec![Value::Text(like_pattern(r))]);
+        push(&format!("merchant_reference {like} {{}} ESCAPE '\\'"), vec![text(&like_pattern(r))]);
     }
     if let Some(id) = fort_id {
         push("fort_id = {}", vec![text(id)]);
@@ -217,31 +221,34 @@ fn where_clause(conn: &Connection, f: &Filter) -> Result<(String, Vec<Value>), J
         push("last4 = {}", vec![text(l4)]);
     }
     if let Some(a) = f.amount_minor {
-        push("amount_minor = {}", vec![Value::Integer(sql_amount(Field::Amount, a)?)]);
+        push("amount_minor = {}", vec![Value::Int(sql_amount(Field::Amount, a)?)]);
     }
     if let Some(c) = f.currency {
         push("currency = {}", vec![text(c.code())]);
     }
     if let Some(from) = &f.from {
-        push("created_at >= {}", vec![Value::Text(ts(from))]);
+        push("created_at >= {}", vec![text(&ts(from))]);
     }
     if let Some(to) = &f.to {
-        push("created_at < {}", vec![Value::Text(ts(to))]);
+        push("created_at < {}", vec![text(&ts(to))]);
     }
     if !f.states.is_empty() {
         let marks = vec!["{}"; f.states.len()].join(", ");
         push(&format!("state IN ({marks})"), f.states.iter().map(|s| text(s.as_str())).collect());
     }
     if let Some(op) = given(&f.operator) {
-        push("operator = {} COLLATE NOCASE", vec![text(op)]);
+        push(
+            if team { "lower(operator) = lower({})" } else { "operator = {} COLLATE NOCASE" },
+            vec![text(op)],
+        );
     }
     if let Some(q) = words {
         let p = like_pattern(q);
-        push(
-            "(merchant_reference LIKE {} ESCAPE '\\' OR customer_email LIKE {} ESCAPE '\\' \
-             OR customer_name LIKE {} ESCAPE '\\' OR description LIKE {} ESCAPE '\\')",
-            vec![Value::Text(p.clone()), Value::Text(p.clone()), Value::Text(p.clone()), Value::Text(p)],
+        let cond = format!(
+            "(merchant_reference {like} {{}} ESCAPE '\\' OR customer_email {like} {{}} ESCAPE '\\' \
+             OR customer_name {like} {{}} ESCAPE '\\' OR description {like} {{}} ESCAPE '\\')"
         );
+        push(&cond, vec![text(&p), text(&p), text(&p), text(&p)]);
     }
     match f.needs_attention {
         Some(true) => push("attention IS NOT NULL", vec![]),

@@ -18,7 +18,7 @@
 //!   200th match: the index is not used for it.
 
 use super::JournalError;
-use rusqlite::{Connection, params};
+use super::db::{Db, params};
 
 /// Orders counted per trigram when choosing the rarest ones: a trigram with fewer is rare.
 const PROBE_CAP: i64 = if cfg!(test) { 4 } else { 1_000 };
@@ -40,7 +40,7 @@ pub(crate) struct Wanted<'a> {
 ///
 /// # Errors
 /// Database failure.
-pub(crate) fn candidates(conn: &Connection, wanted: &[Wanted<'_>]) -> Result<Option<String>, JournalError> {
+pub(crate) fn candidates(conn: Db<'_>, wanted: &[Wanted<'_>]) -> Result<Option<String>, JournalError> {
     let mut terms = Vec::new();
     let mut rarest = i64::MAX;
     for w in wanted {
@@ -108,12 +108,12 @@ fn match_expr(column: Option<&str>, grams: &[String]) -> String {
 }
 
 /// How many orders match `expr`, counting no further than `cap`.
-fn count_capped(conn: &Connection, expr: &str, cap: i64) -> Result<i64, JournalError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT count(*) FROM (SELECT 1 FROM orders_search WHERE orders_search MATCH ?1 LIMIT ?2)",
-        )?
-        .query_row(params![expr, cap], |r| r.get(0))?)
+fn count_capped(conn: Db<'_>, expr: &str, cap: i64) -> Result<i64, JournalError> {
+    Ok(conn.query_one(
+        "SELECT count(*) FROM (SELECT 1 FROM orders_search WHERE orders_search MATCH ?1 LIMIT ?2)",
+        params![expr, cap],
+        |r| r.get(0),
+    )?)
 }
 
 #[cfg(test)]

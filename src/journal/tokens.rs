@@ -3,10 +3,10 @@
 //! masked card APS returned and the customer it was used for, so an agent can find a caller's
 //! saved card by name, email or last four digits.
 
+use super::db::{Db, DbRow, params};
 use super::{Journal, JournalError, MaskedCard, refuse_card_numbers, require, ts};
 use crate::aps::field::Field;
 use chrono::Utc;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 
 /// A stored card as the token book knows it. Never a full card number.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -52,10 +52,10 @@ impl CheckedToken {
     }
 
     /// Adds the token, or refreshes it; fields left `None` keep their value.
-    pub(crate) fn upsert(&self, conn: &Connection) -> Result<(), JournalError> {
+    pub(crate) fn upsert(&self, conn: Db<'_>) -> Result<(), JournalError> {
         let t = &self.record;
         let last4 = self.masked.as_ref().and_then(MaskedCard::last4);
-        conn.prepare_cached(
+        conn.execute(
             "INSERT INTO tokens (profile, token_name, masked_card, last4, expiry, brand, holder_name,
                 customer_email, customer_name, status, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
@@ -69,26 +69,26 @@ impl CheckedToken {
                 customer_name = COALESCE(excluded.customer_name, customer_name),
                 status = excluded.status,
                 updated_at = excluded.updated_at",
-        )?
-        .execute(params![
-            t.profile,
-            t.token_name,
-            self.masked.as_ref().map(MaskedCard::as_str),
-            last4,
-            t.expiry,
-            t.brand,
-            t.holder_name,
-            t.customer_email,
-            t.customer_name,
-            t.status,
-            ts(&Utc::now()),
-        ])?;
+            params![
+                t.profile,
+                t.token_name,
+                self.masked.as_ref().map(MaskedCard::as_str),
+                last4,
+                t.expiry,
+                t.brand,
+                t.holder_name,
+                t.customer_email,
+                t.customer_name,
+                t.status,
+                ts(&Utc::now()),
+            ],
+        )?;
         Ok(())
     }
 
     /// As [`CheckedToken::upsert`], but only when it tells the book something new: most
     /// charges reuse a token the book already knows as it is, and then nothing is written.
-    pub(crate) fn refresh(&self, conn: &Connection) -> Result<(), JournalError> {
+    pub(crate) fn refresh(&self, conn: Db<'_>) -> Result<(), JournalError> {
         let t = &self.record;
         let known = token_in(conn, &t.profile, &t.token_name)?;
         let unchanged = known.is_some_and(|k| {
@@ -100,12 +100,12 @@ impl CheckedToken {
     }
 }
 
-fn token_in(conn: &Connection, profile: &str, token_name: &str) -> Result<Option<TokenRecord>, JournalError> {
+fn token_in(conn: Db<'_>, profile: &str, token_name: &str) -> Result<Option<TokenRecord>, JournalError> {
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE profile = ?1 AND token_name = ?2");
-    Ok(conn.prepare_cached(&sql)?.query_row(params![profile, token_name], token_from_row).optional()?)
+    Ok(conn.query_opt(&sql, params![profile, token_name], token_from_row)?)
 }
 
-fn token_from_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
+fn token_from_row(row: &DbRow<'_>) -> Result<TokenRecord, JournalError> {
     Ok(TokenRecord {
         profile: row.get(0)?,
         token_name: row.get(1)?,
@@ -127,7 +127,7 @@ impl Journal {
     /// database failure.
     pub fn upsert_token(&self, t: &TokenRecord) -> Result<(), JournalError> {
         let checked = CheckedToken::check(t)?;
-        checked.upsert(&self.lock_write())
+        checked.upsert(self.hold_write()?.db())
     }
 
     /// As [`Journal::upsert_token`], writing only when the record tells the book something new
@@ -137,7 +137,7 @@ impl Journal {
     /// As [`Journal::upsert_token`].
     pub fn refresh_token(&self, t: &TokenRecord) -> Result<(), JournalError> {
         let checked = CheckedToken::check(t)?;
-        checked.refresh(&self.lock_write())
+        checked.refresh(self.hold_write()?.db())
     }
 
     /// Applies an UPDATE_TOKEN that APS approved: rename, status, expiry, holder.
@@ -155,17 +155,17 @@ impl Journal {
     ) -> Result<(), JournalError> {
         refuse_card_numbers("holder name", holder_name.unwrap_or_default())?;
         refuse_card_numbers("new token name", new_name.unwrap_or_default())?;
-        let conn = self.lock_write();
-        let changed = conn
-            .prepare_cached(
-                "UPDATE tokens SET token_name = COALESCE(?3, token_name), status = COALESCE(?4, status),
+        let held = self.hold_write()?;
+        let conn = held.db();
+        let changed = conn.execute(
+            "UPDATE tokens SET token_name = COALESCE(?3, token_name), status = COALESCE(?4, status),
                     expiry = COALESCE(?5, expiry), holder_name = COALESCE(?6, holder_name), updated_at = ?7
                  WHERE profile = ?1 AND token_name = ?2",
-            )?
-            .execute(params![profile, token_name, new_name, status, expiry, holder_name, ts(&Utc::now())])?;
+            params![profile, token_name, new_name, status, expiry, holder_name, ts(&Utc::now())],
+        )?;
         if changed == 0 {
             // A token the book never saw (created elsewhere): remember it now.
-            drop(conn);
+            drop(held);
             return self.upsert_token(&TokenRecord {
                 profile: profile.to_owned(),
                 token_name: new_name.unwrap_or(token_name).to_owned(),
@@ -186,7 +186,7 @@ impl Journal {
     /// # Errors
     /// A database failure.
     pub fn token(&self, profile: &str, token_name: &str) -> Result<Option<TokenRecord>, JournalError> {
-        token_in(&self.lock(), profile, token_name)
+        self.read(|db| token_in(db, profile, token_name))
     }
 
     /// Tokens of a profile whose name, customer, email or last four digits contain `query`
@@ -195,7 +195,8 @@ impl Journal {
     /// # Errors
     /// A database failure.
     pub fn tokens(&self, profile: &str, query: &str) -> Result<Vec<TokenRecord>, JournalError> {
-        let conn = self.lock();
+        let held = self.hold()?;
+        let conn = held.db();
         let pattern = format!("%{}%", query.trim().to_lowercase().replace('%', "\\%").replace('_', "\\_"));
         let sql = format!(
             "SELECT {TOKEN_COLUMNS} FROM tokens WHERE profile = ?1 AND (
@@ -204,10 +205,7 @@ impl Journal {
                 OR lower(COALESCE(holder_name, '')) LIKE ?2 ESCAPE '\\')
              ORDER BY status = 'INACTIVE', token_name LIMIT 500"
         );
-        let rows = conn
-            .prepare_cached(&sql)?
-            .query_map(params![profile, pattern], token_from_row)?
-            .collect::<Result<_, _>>()?;
+        let rows = conn.query_map(&sql, params![profile, pattern], token_from_row)?;
         Ok(rows)
     }
 }

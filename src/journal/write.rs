@@ -6,7 +6,7 @@ use super::*;
 /// Finishes an operation and updates its order, inside the write transaction; returns the
 /// order's id.
 pub(crate) fn write_outcome(
-    tx: &Connection,
+    tx: Db<'_>,
     id: OpId,
     result: &OpResult,
     update: &OrderUpdate,
@@ -20,9 +20,9 @@ pub(crate) fn write_outcome(
 }
 
 /// One order by its row id.
-pub(crate) fn order_by_id(conn: &Connection, order_id: i64) -> Result<OrderRow, JournalError> {
+pub(crate) fn order_by_id(db: Db<'_>, order_id: i64) -> Result<OrderRow, JournalError> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([order_id], order_from_row)?.1)
+    Ok(db.query_one(&sql, params![order_id], order_from_row)?.1)
 }
 
 /// The duplicate guard's query on `column` (`token_name` or `card_fingerprint`). It reads
@@ -40,8 +40,22 @@ pub(crate) fn duplicate_sql(column: &str) -> String {
     )
 }
 
+/// What the duplicate guard serialises on: the profile and the card or token (`None` for a
+/// payment link or an order taken elsewhere, which the guard never matches).
+pub(crate) fn guard_key(profile: &str, method: &PaymentMethod) -> Option<String> {
+    match method {
+        PaymentMethod::Token { token_name, .. } => {
+            Some(format!("duplicate guard {profile} token {token_name}"))
+        }
+        PaymentMethod::Card { fingerprint, .. } => {
+            Some(format!("duplicate guard {profile} card {}", fingerprint.as_str()))
+        }
+        PaymentMethod::Link | PaymentMethod::Outside => None,
+    }
+}
+
 pub(crate) fn duplicate_in(
-    conn: &Connection,
+    db: Db<'_>,
     profile: &str,
     method: &PaymentMethod,
     amount: Money,
@@ -52,27 +66,14 @@ pub(crate) fn duplicate_in(
         PaymentMethod::Card { fingerprint, .. } => ("card_fingerprint", fingerprint.as_str()),
         PaymentMethod::Link | PaymentMethod::Outside => return Ok(None),
     };
-    let row = conn
-        .prepare_cached(&duplicate_sql(column))?
-        .query_row(
-            params![
-                profile,
-                key,
-                sql_amount(Field::Amount, amount.minor_units())?,
-                amount.currency().code(),
-                ts(&since)
-            ],
-            order_from_row,
-        )
-        .optional()?;
+    let minor = sql_amount(Field::Amount, amount.minor_units())?;
+    let (currency, since) = (amount.currency().code(), ts(&since));
+    let row =
+        db.query_opt(&duplicate_sql(column), params![profile, key, minor, currency, since], order_from_row)?;
     Ok(row.map(|(_, o)| o))
 }
 
-pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _)
-        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
-}
+pub(crate) use super::db::is_unique_violation;
 
 /// Refuses an empty identifier, or one that holds a card number: a card typed as a token
 /// name, a reference or an agreement id would otherwise be stored in clear. References the
@@ -118,49 +119,47 @@ pub(crate) fn ts(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-pub(crate) fn order_id(
-    conn: &Connection,
-    profile: &str,
-    reference: &str,
-) -> Result<Option<i64>, JournalError> {
-    Ok(conn
-        .prepare_cached("SELECT id FROM orders WHERE profile = ?1 AND merchant_reference = ?2")?
-        .query_row(params![profile, reference], |r| r.get(0))
-        .optional()?)
+pub(crate) fn order_id(db: Db<'_>, profile: &str, reference: &str) -> Result<Option<i64>, JournalError> {
+    db.query_opt(
+        "SELECT id FROM orders WHERE profile = ?1 AND merchant_reference = ?2",
+        params![profile, reference],
+        |r| r.get(0),
+    )
 }
 
 pub(crate) fn insert_operation(
-    conn: &Connection,
+    db: Db<'_>,
     order_id: Option<i64>,
     op: &NewOperation,
 ) -> Result<OpId, JournalError> {
     let amount = op.amount.map(|m| sql_amount(Field::Amount, m.minor_units())).transpose()?;
-    conn.prepare_cached(
+    let id = db.query_one(
         "INSERT INTO operations (order_id, profile, merchant_reference, operation, maintenance_reference,
             amount_minor, currency, state, operator, at, note, owner, deadline, batch_row)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8, ?9, ?10, ?11, ?12, ?13)",
-    )?
-    .execute(params![
-        order_id,
-        op.profile,
-        op.merchant_reference,
-        op.operation.wire_name(),
-        op.maintenance_reference,
-        amount,
-        op.amount.map(|m| m.currency().code()),
-        op.operator,
-        ts(&op.at),
-        op.note,
-        op.lease.as_ref().map(|l| l.owner.as_str()),
-        op.lease.as_ref().map(|l| ts(&l.deadline)),
-        op.batch_row,
-    ])?;
-    Ok(OpId(conn.last_insert_rowid()))
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
+        params![
+            order_id,
+            op.profile,
+            op.merchant_reference,
+            op.operation.wire_name(),
+            op.maintenance_reference,
+            amount,
+            op.amount.map(|m| m.currency().code()),
+            op.operator,
+            ts(&op.at),
+            op.note,
+            op.lease.as_ref().map(|l| l.owner.as_str()),
+            op.lease.as_ref().map(|l| ts(&l.deadline)),
+            op.batch_row,
+        ],
+        |r| r.get(0),
+    )?;
+    Ok(OpId(id))
 }
 
 /// Returns the operation's order id, if it has one.
 pub(crate) fn finish_operation_in(
-    conn: &Connection,
+    db: Db<'_>,
     id: OpId,
     result: &OpResult,
 ) -> Result<Option<i64>, JournalError> {
@@ -172,36 +171,35 @@ pub(crate) fn finish_operation_in(
     }
     check_text("note", result.note.as_deref())?;
     check_text("response message", result.response_message.as_deref())?;
-    let (state, order_id): (String, Option<i64>) = conn
-        .prepare_cached("SELECT state, order_id FROM operations WHERE id = ?1")?
-        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
+    let (state, order_id): (String, Option<i64>) = db
+        .query_opt("SELECT state, order_id FROM operations WHERE id = ?1", params![id.0], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
         .ok_or(JournalError::OperationNotFound(id))?;
     let state = parse_op_state(&state).map_err(JournalError::Corrupt)?;
     if !state.is_open() {
         return Err(JournalError::OperationAlreadyFinished { id, state });
     }
-    conn.prepare_cached(
+    db.execute(
         "UPDATE operations SET state = ?2, response_code = ?3, response_message = ?4,
             note = COALESCE(?5, note), finished_at = ?6 WHERE id = ?1",
-    )?
-    .execute(params![
-        id.0,
-        result.state.as_str(),
-        result.response_code,
-        result.response_message,
-        result.note,
-        ts(&result.at)
-    ])?;
+        params![
+            id.0,
+            result.state.as_str(),
+            result.response_code,
+            result.response_message,
+            result.note,
+            ts(&result.at)
+        ],
+    )?;
     Ok(order_id)
 }
 
-pub(crate) fn update_order_in(conn: &Connection, order_id: i64, u: &OrderUpdate) -> Result<(), JournalError> {
+pub(crate) fn update_order_in(db: Db<'_>, order_id: i64, u: &OrderUpdate) -> Result<(), JournalError> {
     let extra = match &u.extra {
         Some(add) => {
-            let current: String = conn
-                .prepare_cached("SELECT extra FROM orders WHERE id = ?1")?
-                .query_row([order_id], |r| r.get(0))?;
+            let current: String =
+                db.query_one("SELECT extra FROM orders WHERE id = ?1", params![order_id], |r| r.get(0))?;
             let mut map = parse_extra(&current).map_err(JournalError::Corrupt)?;
             map.extend(add.clone());
             Some(serde_json::Value::Object(map).to_string())
@@ -213,7 +211,7 @@ pub(crate) fn update_order_in(conn: &Connection, order_id: i64, u: &OrderUpdate)
         Some(reason) => (true, reason.clone()),
         None => (false, None),
     };
-    conn.prepare_cached(
+    db.execute(
         "UPDATE orders SET
             state = COALESCE(?2, state),
             authorized_minor = COALESCE(?3, authorized_minor),
@@ -228,22 +226,22 @@ pub(crate) fn update_order_in(conn: &Connection, order_id: i64, u: &OrderUpdate)
             extra = COALESCE(?13, extra),
             updated_at = ?14
          WHERE id = ?1",
-    )?
-    .execute(params![
-        order_id,
-        u.state.map(OrderState::as_str),
-        amount(Field::Amount, u.authorized_minor)?,
-        amount(Field::Amount, u.captured_minor)?,
-        amount(Field::Amount, u.refunded_minor)?,
-        u.fort_id,
-        u.last_response_code,
-        u.last_message,
-        attention_set,
-        attention,
-        u.masked_card.as_ref().map(MaskedCard::as_str),
-        u.masked_card.as_ref().and_then(MaskedCard::last4),
-        extra,
-        ts(&Utc::now()),
-    ])?;
+        params![
+            order_id,
+            u.state.map(OrderState::as_str),
+            amount(Field::Amount, u.authorized_minor)?,
+            amount(Field::Amount, u.captured_minor)?,
+            amount(Field::Amount, u.refunded_minor)?,
+            u.fort_id,
+            u.last_response_code,
+            u.last_message,
+            attention_set,
+            attention,
+            u.masked_card.as_ref().map(MaskedCard::as_str),
+            u.masked_card.as_ref().and_then(MaskedCard::last4),
+            extra,
+            ts(&Utc::now()),
+        ],
+    )?;
     Ok(())
 }

@@ -142,7 +142,7 @@ async fn column_kinds(client: &Client, table: &str) -> Result<Vec<(String, Strin
 }
 
 fn read_tables(source: &Journal, kinds: Vec<Vec<(String, String)>>) -> Result<[Table; 7], TeamError> {
-    let conn = source.lock();
+    let conn = source.desk_connection().map_err(|e| TeamError::Database(e.to_string()))?;
     let mut tables = Vec::new();
     for (table, columns) in TABLES.iter().zip(kinds) {
         let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();

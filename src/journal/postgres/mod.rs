@@ -99,13 +99,18 @@ fn is_local(host: &Host) -> bool {
 pub async fn connect(url: &str) -> Result<Client, TeamError> {
     let config = config(url)?;
     let tls = tls()?;
-    let (client, connection) = config.connect(tls).await.map_err(|e| TeamError::Offline(reason(&e)))?;
+    let (client, connection) = config.connect(tls).await.map_err(offline)?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             log::warn!("team journal connection ended: {e}");
         }
     });
     Ok(client)
+}
+
+/// A failure to connect, as [`TeamError::Offline`].
+pub(crate) fn offline(e: tokio_postgres::Error) -> TeamError {
+    TeamError::Offline(reason(&e))
 }
 
 /// What went wrong while connecting, in words (the driver's own text, or the server's).
@@ -122,7 +127,7 @@ fn reason(e: &tokio_postgres::Error) -> String {
     }
 }
 
-fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, TeamError> {
+pub(crate) fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, TeamError> {
     use rustls_platform_verifier::ConfigVerifierExt as _;
     let config = rustls::ClientConfig::with_platform_verifier()
         .map_err(|e| TeamError::Offline(format!("TLS is not available: {e}")))?;

@@ -57,7 +57,7 @@ pub(super) fn stall(j: &Arc<FileJournal>) -> (mpsc::Sender<()>, std::thread::Joi
 
 pub(super) fn wait_until_queued(j: &Journal, n: u64) {
     let deadline = Instant::now() + Duration::from_secs(20);
-    while j.writer.as_ref().unwrap().queued() < n {
+    while j.group_writer().unwrap().queued() < n {
         assert!(Instant::now() < deadline, "the writes never reached the writer");
         std::thread::sleep(Duration::from_millis(1));
     }
@@ -184,7 +184,7 @@ fn a_failing_intent_in_a_shared_commit_fails_alone_and_the_others_commit() {
             j.write(Durability::Synced, |tx| {
                 tx.execute(
                     "UPDATE orders SET description = 'half-done' WHERE merchant_reference = 'TAKEN'",
-                    [],
+                    &[],
                 )?;
                 Err::<String, _>(JournalError::Busy("changed its mind".into()))
             })
@@ -226,7 +226,7 @@ fn a_write_that_ends_the_shared_transaction_fails_its_whole_batch() {
         let j = Arc::clone(&j);
         std::thread::spawn(move || {
             j.write(Durability::Synced, |tx| {
-                tx.execute_batch("ROLLBACK")?;
+                tx.execute("ROLLBACK", &[])?;
                 Err::<(), _>(JournalError::Internal("the disk went away".into()))
             })
         })
@@ -256,7 +256,7 @@ fn a_write_that_panics_fails_alone_and_the_writer_goes_on() {
 fn intents_commit_synced_and_outcomes_alone_do_not_wait_for_the_disk() {
     let j = journal();
     let level = |d: Durability| -> i64 {
-        j.write(d, |tx| Ok(tx.query_row("PRAGMA synchronous", [], |r| r.get(0))?)).unwrap()
+        j.write(d, |tx| Ok(tx.query_one("PRAGMA synchronous", &[], |r| r.get(0))?)).unwrap()
     };
     assert_eq!(level(Durability::Synced), 2, "FULL");
     assert_eq!(level(Durability::Committed), 1, "NORMAL");

@@ -151,8 +151,11 @@ fn substrings_match_in_the_middle_ignoring_ascii_case() {
 #[test]
 fn short_texts_are_found_by_reading_the_orders() {
     let j = varied();
-    let (sql, _) =
-        search::search_sql(&j.lock(), &Filter { text: Some("H0".into()), ..Filter::default() }).unwrap();
+    let (sql, _) = search::search_sql(
+        crate::journal::db::Db::Lite(&j.lock()),
+        &Filter { text: Some("H0".into()), ..Filter::default() },
+    )
+    .unwrap();
     assert!(!sql.contains("orders_search"), "{sql}");
     assert_eq!(found(&j, Filter { reference: Some("H0".into()), ..Filter::default() }).len(), 25);
     assert_eq!(found(&j, Filter { text: Some("%".into()), ..Filter::default() }).len(), 75);
@@ -161,7 +164,7 @@ fn short_texts_are_found_by_reading_the_orders() {
 
 fn plan(j: &Journal, filter: &Filter) -> String {
     let conn = j.lock();
-    let (sql, args) = search::search_sql(&conn, filter).unwrap();
+    let (sql, args) = search::search_sql(crate::journal::db::Db::Lite(&conn), filter).unwrap();
     let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
     let rows: Vec<String> = stmt
         .query_map(rusqlite::params_from_iter(args), |r| r.get(3))

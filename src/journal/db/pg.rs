@@ -1,0 +1,344 @@
+//! Sessions on the team journal, used from plain blocking code as the SQLite connection is.
+//!
+//! tokio-postgres splits a session in two: a `Connection` that does the socket I/O, which runs
+//! as a task on this pool's own small runtime, and a `Client` whose calls only exchange messages
+//! with it. A journal call therefore waits for its answer on the calling thread with a minimal
+//! executor ([`block_on`]) that needs no runtime: the journal works the same from a blocking
+//! thread, a test, or (briefly blocking, as SQLite does) an async task.
+//!
+//! The pool opens sessions as they are needed, up to [`MAX_SESSIONS`], and never hands out one
+//! whose connection was lost or that a failure left inside a transaction.
+
+use super::{Cell, JournalError, Value};
+use crate::journal::postgres::{self as team, TeamError};
+use bytes::BytesMut;
+use std::cell::{Cell as Flag, RefCell};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{Client, Config, Row, Statement};
+
+/// Sessions one process keeps open at most (a batch runs up to 64 rows at once; they queue).
+pub(crate) const MAX_SESSIONS: usize = 8;
+
+/// How long a journal call waits for a free session before it is refused.
+const SESSION_WAIT: Duration = Duration::from_secs(30);
+
+/// The open sessions of one team journal.
+pub(crate) struct Pool {
+    config: Config,
+    runtime: Option<tokio::runtime::Runtime>,
+    state: Mutex<PoolState>,
+    freed: Condvar,
+}
+
+struct PoolState {
+    idle: Vec<Session>,
+    open: usize,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool").finish_non_exhaustive()
+    }
+}
+
+impl Pool {
+    /// Connects to the team journal at `url` and brings its schema up to date.
+    ///
+    /// # Errors
+    /// A URL that names no team journal, a server that cannot be reached, or a schema from a
+    /// newer moto-terminal.
+    pub(crate) fn open(url: &str) -> Result<Pool, TeamError> {
+        let config = team::config(url)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("team-journal")
+            .enable_all()
+            .build()
+            .map_err(|e| TeamError::Offline(format!("cannot start the team journal's I/O thread: {e}")))?;
+        let pool = Pool {
+            config,
+            runtime: Some(runtime),
+            state: Mutex::new(PoolState { idle: Vec::new(), open: 1 }),
+            freed: Condvar::new(),
+        };
+        let mut first = pool.connect()?;
+        block_on(team::migrate(&mut first.client))?;
+        pool.state().idle.push(first);
+        Ok(pool)
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn connect(&self) -> Result<Session, TeamError> {
+        let runtime =
+            self.runtime.as_ref().ok_or_else(|| TeamError::Offline("the journal is closing".into()))?;
+        let config = self.config.clone();
+        let connecting = runtime.spawn(async move {
+            let (client, connection) = config.connect(team::tls()?).await.map_err(team::offline)?;
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    log::warn!("team journal connection ended: {e}");
+                }
+            });
+            Ok::<_, TeamError>(client)
+        });
+        let client = block_on(connecting)
+            .map_err(|e| TeamError::Offline(format!("the connection task failed: {e}")))??;
+        Ok(Session { client, statements: RefCell::default(), in_transaction: Flag::new(false) })
+    }
+
+    /// A session for one call or one transaction; it goes back to the pool when dropped.
+    pub(crate) fn get(&self) -> Result<Lease<'_>, JournalError> {
+        let mut state = self.state();
+        loop {
+            if let Some(session) = state.idle.pop() {
+                return Ok(Lease { pool: self, session: Some(session) });
+            }
+            if state.open < MAX_SESSIONS {
+                state.open += 1;
+                drop(state);
+                return match self.connect() {
+                    Ok(session) => Ok(Lease { pool: self, session: Some(session) }),
+                    Err(e) => {
+                        self.state().open -= 1;
+                        self.freed.notify_one();
+                        Err(e.into())
+                    }
+                };
+            }
+            let (next, waited) =
+                self.freed.wait_timeout(state, SESSION_WAIT).unwrap_or_else(PoisonError::into_inner);
+            state = next;
+            if waited.timed_out() && state.idle.is_empty() {
+                return Err(JournalError::Busy(
+                    "every team journal session stayed busy for 30 s; try again".into(),
+                ));
+            }
+        }
+    }
+
+    /// Runs `work` in one transaction on a session of its own, committed when it returns `Ok`
+    /// and rolled back otherwise. `synced: false` lets the commit return before the server's
+    /// disk has it (an outcome; see the journal's module docs).
+    pub(crate) fn transaction<T>(
+        &self,
+        synced: bool,
+        work: impl FnOnce(super::Db<'_>) -> Result<T, JournalError>,
+    ) -> Result<T, JournalError> {
+        let lease = self.get()?;
+        let session = lease.session();
+        session.simple("BEGIN")?;
+        session.in_transaction.set(true);
+        if !synced {
+            session.simple("SET LOCAL synchronous_commit = off")?;
+        }
+        let value = work(super::Db::Pg(session));
+        let end = if value.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        session.simple(end)?;
+        session.in_transaction.set(false);
+        value
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.state().idle.clear();
+        // Dropping a runtime may not block inside another runtime; nothing here needs waiting for.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// A session borrowed from the pool.
+pub(crate) struct Lease<'a> {
+    pool: &'a Pool,
+    session: Option<Session>,
+}
+
+impl Lease<'_> {
+    pub(crate) fn session(&self) -> &Session {
+        self.session.as_ref().expect("a lease holds its session until dropped")
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let Some(session) = self.session.take() else { return };
+        let mut state = self.pool.state();
+        if session.client.is_closed() || session.in_transaction.get() {
+            // Lost, or left mid-transaction by a panic: closing it makes the server roll back.
+            state.open -= 1;
+        } else {
+            state.idle.push(session);
+        }
+        drop(state);
+        self.pool.freed.notify_one();
+    }
+}
+
+/// One session on the team journal.
+pub(crate) struct Session {
+    client: Client,
+    /// Statements prepared on this session, by their journal text.
+    statements: RefCell<HashMap<String, Statement>>,
+    in_transaction: Flag<bool>,
+}
+
+impl Session {
+    fn simple(&self, sql: &str) -> Result<(), JournalError> {
+        block_on(self.client.batch_execute(sql)).map_err(error)
+    }
+
+    fn statement(&self, sql: &str) -> Result<Statement, JournalError> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = block_on(self.client.prepare(&numbered(sql))).map_err(error)?;
+        self.statements.borrow_mut().insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    pub(crate) fn execute(&self, sql: &str, params: &[Value<'_>]) -> Result<usize, JournalError> {
+        let statement = self.statement(sql)?;
+        let args: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let changed = block_on(self.client.execute(&statement, &args)).map_err(error)?;
+        Ok(usize::try_from(changed).unwrap_or(usize::MAX))
+    }
+
+    pub(crate) fn query(&self, sql: &str, params: &[Value<'_>]) -> Result<Vec<Row>, JournalError> {
+        let statement = self.statement(sql)?;
+        let args: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        block_on(self.client.query(&statement, &args)).map_err(error)
+    }
+}
+
+/// The journal's `?1` parameters as PostgreSQL's `$1`, outside quoted text.
+pub(crate) fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quoted = false;
+    for c in sql.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '?' if !quoted => out.push('$'),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A database error in the journal's words: losing the server is "offline", and says nothing
+/// was charged; a refusal names the server's reason.
+pub(crate) fn error(e: tokio_postgres::Error) -> JournalError {
+    let code = e.code().map(|c| c.code().to_owned());
+    let message = match e.as_db_error() {
+        Some(db) => format!("the team journal refused a statement: {} ({})", db.message(), db.code().code()),
+        None => TeamError::from(e).to_string(),
+    };
+    JournalError::Team { message, code }
+}
+
+impl From<TeamError> for JournalError {
+    fn from(e: TeamError) -> Self {
+        JournalError::Team { message: e.to_string(), code: None }
+    }
+}
+
+/// Column `idx` of a PostgreSQL row in the journal's three shapes.
+pub(crate) fn cell(row: &Row, idx: usize) -> Result<Cell, JournalError> {
+    let column = row.columns().get(idx).ok_or_else(|| super::bad(idx, "no such column".into()))?;
+    let failed = |e: tokio_postgres::Error| super::bad(idx, e.to_string());
+    let ty = column.type_().clone();
+    let int = |v: Option<i64>| v.map_or(Cell::Null, Cell::Int);
+    Ok(match ty {
+        Type::INT8 => int(row.try_get::<_, Option<i64>>(idx).map_err(failed)?),
+        Type::INT4 => int(row.try_get::<_, Option<i32>>(idx).map_err(failed)?.map(i64::from)),
+        Type::INT2 => int(row.try_get::<_, Option<i16>>(idx).map_err(failed)?.map(i64::from)),
+        Type::BOOL => int(row.try_get::<_, Option<bool>>(idx).map_err(failed)?.map(i64::from)),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
+            row.try_get::<_, Option<String>>(idx).map_err(failed)?.map_or(Cell::Null, Cell::Text)
+        }
+        other => return Err(super::bad(idx, format!("unexpected column type {other}"))),
+    })
+}
+
+/// A parameter takes the type PostgreSQL inferred for its place in the statement: a journal
+/// integer binds to BIGINT, INTEGER, SMALLINT or BOOLEAN columns, text to text.
+impl ToSql for Value<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match (self, ty) {
+            (Value::Null, _) => Ok(IsNull::Yes),
+            (Value::Int(v), &Type::INT8) => v.to_sql(ty, out),
+            (Value::Int(v), &Type::INT4) => i32::try_from(*v)?.to_sql(ty, out),
+            (Value::Int(v), &Type::INT2) => i16::try_from(*v)?.to_sql(ty, out),
+            (Value::Int(v), &Type::BOOL) => (*v != 0).to_sql(ty, out),
+            (Value::Int(v), _) => v.to_string().as_str().to_sql(&Type::TEXT, out),
+            (Value::Text(t), &Type::INT8) => t.parse::<i64>()?.to_sql(ty, out),
+            (Value::Text(t), _) => t.as_ref().to_sql(&Type::TEXT, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        matches!(
+            *ty,
+            Type::INT8
+                | Type::INT4
+                | Type::INT2
+                | Type::BOOL
+                | Type::TEXT
+                | Type::VARCHAR
+                | Type::BPCHAR
+                | Type::NAME
+                | Type::UNKNOWN
+        )
+    }
+
+    to_sql_checked!();
+}
+
+/// Wakes the thread waiting in [`block_on`].
+struct Unpark(std::thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Runs `future` to its end on this thread. The futures it is used with only wait on channels
+/// to tasks of the pool's runtime, so no runtime is needed here.
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        match future.as_mut().poll(&mut cx) {
+            Poll::Ready(value) => return value,
+            Poll::Pending => std::thread::park(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered;
+
+    #[test]
+    fn parameters_are_numbered_outside_quotes_only() {
+        assert_eq!(numbered("SELECT ?1, '?' WHERE a = ?12"), "SELECT $1, '?' WHERE a = $12");
+    }
+}
