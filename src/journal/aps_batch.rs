@@ -202,12 +202,12 @@ impl Journal {
     /// # Errors
     /// Database failure.
     pub fn unfinished_aps_batch(&self, profile: &str, file_hash: &str) -> Result<Option<i64>, JournalError> {
-        Ok(self.hold()?.db().query_opt(
+        self.hold()?.db().query_opt(
             "SELECT id FROM batches WHERE profile = ?1 AND file_hash = ?2 AND state <> 'finished'
                  AND aps_reference IS NOT NULL",
             params![profile, file_hash],
             |r| r.get(0),
-        )?)
+        )
     }
 
     /// Brings the deadline of the batch's operations still open forward to `deadline`: once
@@ -218,12 +218,12 @@ impl Journal {
     /// Database failure.
     pub fn end_batch_leases(&self, id: i64, deadline: DateTime<Utc>) -> Result<usize, JournalError> {
         let prefix = format!("{id}:");
-        Ok(self.hold_write()?.db().execute(
+        self.hold_write()?.db().execute(
             "UPDATE operations SET deadline = ?2
              WHERE batch_row IS NOT NULL AND substr(batch_row, 1, length(CAST(?1 AS TEXT))) = ?1
                AND state IN ('intent', 'unknown') AND (deadline IS NULL OR deadline > ?2)",
             params![prefix, ts(&deadline)],
-        )?)
+        )
     }
 }
 
@@ -286,6 +286,7 @@ fn insert_aps_batch(
 mod tests {
     use super::*;
     use crate::aps::money::{Currency, Money};
+    use crate::journal::tests::{journal, on_both};
     use crate::journal::{BatchState, Lease, NewOrder, OpState, batch_row_key};
     use chrono::TimeZone;
 
@@ -325,9 +326,9 @@ mod tests {
         ]
     }
 
-    #[test]
+    on_both! {
     fn a_batch_is_recorded_with_its_reference_before_anything_and_found_again_by_it() {
-        let j = Journal::open_in_memory().unwrap();
+        let j = journal();
         let (batch, aps, resumed) = j.open_aps_batch(&new_batch("h1"), &rows(), "MTB-1").unwrap();
         assert!(!resumed);
         assert_eq!((batch.via.as_str(), batch.row_count, batch.state), ("aps", 2, BatchState::Running));
@@ -349,10 +350,11 @@ mod tests {
         assert_eq!(aps.note.as_deref(), Some("APS is still checking the batch file."));
         assert_eq!(aps.stage_at, at(3));
     }
+    }
 
-    #[test]
+    on_both! {
     fn a_final_batch_is_found_again_and_left_as_it_is() {
-        let j = Journal::open_in_memory().unwrap();
+        let j = journal();
         let (batch, _, _) = j.open_aps_batch(&new_batch("h2"), &rows(), "MTB-2").unwrap();
         j.set_aps_stage(batch.id, ApsStage::Refused, None, at(1)).unwrap();
         j.set_batch_state(batch.id, BatchState::Finished, at(1)).unwrap();
@@ -361,10 +363,11 @@ mod tests {
         assert!(resumed);
         assert_eq!((again.id, again.state, aps.stage), (batch.id, BatchState::Finished, ApsStage::Refused));
     }
+    }
 
-    #[test]
+    on_both! {
     fn the_same_file_never_runs_both_ways_at_once() {
-        let j = Journal::open_in_memory().unwrap();
+        let j = journal();
         let mut local = new_batch("h3");
         local.via = "terminal".into();
         let (row_by_row, _) = j.open_batch(&local, &rows()).unwrap();
@@ -377,10 +380,11 @@ mod tests {
         j.set_batch_state(row_by_row.id, BatchState::Finished, at(1)).unwrap();
         assert!(j.open_aps_batch(&new_batch("h3"), &rows(), "MTB-3").is_ok());
     }
+    }
 
-    #[test]
+    on_both! {
     fn apss_batch_id_is_kept_even_when_its_digits_pass_the_luhn_check() {
-        let j = Journal::open_in_memory().unwrap();
+        let j = journal();
         let (batch, _, _) = j.open_aps_batch(&new_batch("h6"), &rows(), "MTB-6").unwrap();
         j.set_aps_stage(batch.id, ApsStage::Uploaded, Some("4005550000000001"), at(1)).unwrap();
         assert_eq!(j.aps_batch(batch.id).unwrap().unwrap().batch_id.as_deref(), Some("4005550000000001"));
@@ -389,10 +393,11 @@ mod tests {
             assert!(matches!(e, Err(JournalError::Invalid { field: Field::BatchId, .. })), "{bad:?}");
         }
     }
+    }
 
-    #[test]
+    on_both! {
     fn notes_are_checked_for_card_numbers_and_stages_read_back() {
-        let j = Journal::open_in_memory().unwrap();
+        let j = journal();
         let (batch, _, _) = j.open_aps_batch(&new_batch("h4"), &rows(), "MTB-4").unwrap();
         let e = j.set_aps_note(batch.id, None, "card 4005550000000001");
         assert!(matches!(e, Err(JournalError::LooksLikeCardNumber { .. })));
@@ -402,10 +407,11 @@ mod tests {
         }
         assert!(ApsStage::ALL.iter().filter(|s| s.is_final()).count() == 3);
     }
+    }
 
-    #[test]
+    on_both! {
     fn leases_of_a_batchs_open_operations_end_when_its_results_are_read() {
-        let j = Journal::open_in_memory().unwrap();
+        let j = journal();
         let (batch, _, _) = j.open_aps_batch(&new_batch("h5"), &rows(), "MTB-5").unwrap();
         let aed = Currency::parse("AED").unwrap();
         let intent = |reference: &str, key: String| NewOrder {
@@ -432,5 +438,6 @@ mod tests {
         assert_eq!(j.operation(other).unwrap().unwrap().deadline, Some(at(60 * 24 * 7)));
         assert_eq!(j.end_batch_leases(batch.id, at(9)).unwrap(), 0, "never pushed later");
         assert_eq!(j.operation(mine).unwrap().unwrap().state, OpState::Intent);
+    }
     }
 }

@@ -98,7 +98,7 @@ const BATCH_COLUMNS: &str =
     "id, profile, file_name, file_hash, operator, via, row_count, state, created_at, updated_at, file_path";
 
 fn batch_of(row: &DbRow<'_>) -> Result<BatchRecord, JournalError> {
-    let text = |i: usize| -> Result<String, JournalError> { Ok(row.get::<String>(i)?) };
+    let text = |i: usize| -> Result<String, JournalError> { row.get::<String>(i) };
     let time = |i: usize| parse_ts(&text(i)?).map_err(JournalError::Corrupt);
     Ok(BatchRecord {
         id: row.get(0)?,
@@ -153,8 +153,9 @@ impl Journal {
     pub fn batches(&self, profile: Option<&str>) -> Result<Vec<BatchRecord>, JournalError> {
         let held = self.hold()?;
         let conn = held.db();
-        let sql =
-            format!("SELECT {BATCH_COLUMNS} FROM batches WHERE ?1 IS NULL OR profile = ?1 ORDER BY id DESC");
+        let sql = format!(
+            "SELECT {BATCH_COLUMNS} FROM batches WHERE CAST(?1 AS TEXT) IS NULL OR profile = ?1 ORDER BY id DESC"
+        );
         conn.query_map(&sql, params![profile], batch_of)
     }
 

@@ -149,7 +149,7 @@ pub enum JournalError {
 const UNRESOLVED_WHERE: &str = "id IN (SELECT id FROM orders WHERE state IN ('pending', 'unknown')
         UNION SELECT order_id FROM operations
         WHERE state IN ('intent', 'unknown') AND operation <> 'CHECK_STATUS')
-    AND (?1 IS NULL OR profile = ?1)";
+    AND (CAST(?1 AS TEXT) IS NULL OR profile = ?1)";
 
 /// The journal. Cheap to share in an `Arc`; see the module docs for the threading contract.
 pub struct Journal {
@@ -397,7 +397,7 @@ impl Journal {
         fort_id: &str,
     ) -> Result<Option<OrderRow>, JournalError> {
         let sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE fort_id = ?1 AND (?2 IS NULL OR profile = ?2)
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE fort_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR profile = ?2)
              ORDER BY created_at DESC, id DESC LIMIT 1"
         );
         let row = self.read(|db| db.query_opt(&sql, params![fort_id, profile], order_from_row))?;
@@ -463,7 +463,7 @@ impl Journal {
     ) -> Result<Vec<OperationRow>, JournalError> {
         let sql = format!(
             "SELECT {OPERATION_COLUMNS} FROM operations
-             WHERE order_id IS NULL AND (?1 IS NULL OR profile = ?1)
+             WHERE order_id IS NULL AND (CAST(?1 AS TEXT) IS NULL OR profile = ?1)
                AND state IN ('intent', 'unknown') AND operation <> 'CHECK_STATUS' ORDER BY id"
         );
         self.read(|db| db.query_map(&sql, params![profile], operation_from_row))

@@ -70,7 +70,7 @@ impl Journal {
         let held = self.hold()?;
         let conn = held.db();
         let sql = format!("SELECT {AGREEMENT_COLUMNS} FROM agreements WHERE id = ?1");
-        Ok(conn.query_opt(&sql, params![id], agreement_from_row)?)
+        conn.query_opt(&sql, params![id], agreement_from_row)
     }
 
     /// Every agreement (active or not) of one profile or of all, by next due date.
@@ -81,7 +81,7 @@ impl Journal {
         let held = self.hold()?;
         let conn = held.db();
         let sql = format!(
-            "SELECT {AGREEMENT_COLUMNS} FROM agreements WHERE (?1 IS NULL OR profile = ?1) ORDER BY next_due, id"
+            "SELECT {AGREEMENT_COLUMNS} FROM agreements WHERE (CAST(?1 AS TEXT) IS NULL OR profile = ?1) ORDER BY next_due, id"
         );
         let rows = conn.query_map(&sql, params![profile], agreement_from_row)?;
         Ok(rows)
@@ -100,7 +100,7 @@ impl Journal {
         let conn = held.db();
         let sql = format!(
             "SELECT {AGREEMENT_COLUMNS} FROM agreements
-             WHERE active = 1 AND next_due <= ?2 AND (?1 IS NULL OR profile = ?1)
+             WHERE active = 1 AND next_due <= ?2 AND (CAST(?1 AS TEXT) IS NULL OR profile = ?1)
                AND (payments_left IS NULL OR payments_left > 0) AND (ends_on IS NULL OR next_due <= ends_on)
              ORDER BY next_due, id"
         );
@@ -262,7 +262,7 @@ impl Journal {
         let sql = format!(
             "SELECT {LINK_COLUMNS} FROM payment_links WHERE profile = ?1 AND merchant_reference = ?2"
         );
-        Ok(conn.query_opt(&sql, params![profile, reference], link_from_row)?)
+        conn.query_opt(&sql, params![profile, reference], link_from_row)
     }
 
     /// Links of one profile or all, optionally in one status, newest first.
@@ -278,7 +278,7 @@ impl Journal {
         let conn = held.db();
         let sql = format!(
             "SELECT {LINK_COLUMNS} FROM payment_links
-             WHERE (?1 IS NULL OR profile = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY created_at DESC, id DESC"
+             WHERE (CAST(?1 AS TEXT) IS NULL OR profile = ?1) AND (CAST(?2 AS TEXT) IS NULL OR status = ?2) ORDER BY created_at DESC, id DESC"
         );
         let rows = conn.query_map(&sql, params![profile, status.map(LinkStatus::as_str)], link_from_row)?;
         Ok(rows)

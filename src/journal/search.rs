@@ -189,11 +189,17 @@ fn where_clause(conn: Db<'_>, f: &Filter) -> Result<(String, Vec<Value<'static>>
     let (reference, words, fort_id, last4) =
         (given(&f.reference), given(&f.text), given(&f.fort_id), given(&f.last4));
     // The team journal has no full-text index: PostgreSQL's planner picks the trigram indexes
-    // behind ILIKE itself (and needs no `+profile`).
+    // on `moto_fold(column)` itself (and needs no `+profile`). `moto_fold` folds ASCII letters
+    // only, as SQLite's LIKE does, so both backends find the same orders.
     let team = conn.is_team();
     let indexed = if team { None } else { indexed_candidates(conn, reference, words)? };
     let narrow = !team && (indexed.is_some() || fort_id.is_some() || last4.is_some());
-    let like = if team { "ILIKE" } else { "LIKE" };
+    let holds = |column: &str| match team {
+        true => format!("moto_fold({column}) LIKE {{}} ESCAPE '\\'"),
+        false => format!("{column} LIKE {{}} ESCAPE '\\'"),
+    };
+    let pattern =
+        |text: &str| if team { like_pattern(&text.to_ascii_lowercase()) } else { like_pattern(text) };
     let mut conds: Vec<String> = Vec::new();
     let mut args: Vec<Value<'static>> = Vec::new();
     let mut push = |cond: &str, values: Vec<Value<'static>>| {
@@ -212,7 +218,7 @@ fn where_clause(conn: Db<'_>, f: &Filter) -> Result<(String, Vec<Value<'static>>
         push("id IN (SELECT rowid FROM orders_search WHERE orders_search MATCH {})", vec![text(&expr)]);
     }
     if let Some(r) = reference {
-        push(&format!("merchant_reference {like} {{}} ESCAPE '\\'"), vec![text(&like_pattern(r))]);
+        push(&holds("merchant_reference"), vec![text(&pattern(r))]);
     }
     if let Some(id) = fort_id {
         push("fort_id = {}", vec![text(id)]);
@@ -243,11 +249,9 @@ fn where_clause(conn: Db<'_>, f: &Filter) -> Result<(String, Vec<Value<'static>>
         );
     }
     if let Some(q) = words {
-        let p = like_pattern(q);
-        let cond = format!(
-            "(merchant_reference {like} {{}} ESCAPE '\\' OR customer_email {like} {{}} ESCAPE '\\' \
-             OR customer_name {like} {{}} ESCAPE '\\' OR description {like} {{}} ESCAPE '\\')"
-        );
+        let p = pattern(q);
+        let columns = ["merchant_reference", "customer_email", "customer_name", "description"];
+        let cond = format!("({})", columns.map(holds).join(" OR "));
         push(&cond, vec![text(&p), text(&p), text(&p), text(&p)]);
     }
     match f.needs_attention {

@@ -10,7 +10,76 @@ mod records;
 mod storage;
 mod text_search;
 
-use group::{FileJournal, journal};
+use group::FileJournal;
+
+/// A test of the journal's behaviour, run once on each backend: `name::sqlite` on a journal file
+/// (through the group writer, as the application runs it) and `name::postgres` on a new
+/// database of the test PostgreSQL server (`scripts/postgres-test-env`). Its body gets its
+/// journal from [`journal`].
+macro_rules! on_both {
+    ($(#[$attr:meta])* fn $name:ident() $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(#[$attr])*
+            fn run() $body
+
+            #[test]
+            fn sqlite() {
+                run();
+            }
+
+            #[test]
+            fn postgres() {
+                $crate::journal::tests::use_team();
+                run();
+            }
+        }
+    };
+}
+pub(super) use on_both;
+
+thread_local! {
+    /// Set by [`on_both`]'s `postgres` half: [`journal`] opens a team journal.
+    static ON_TEAM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Makes [`journal`] open a team journal on this thread.
+pub(super) fn use_team() {
+    ON_TEAM.with(|team| team.set(true));
+}
+
+/// The journal under test: a journal file, or in a `postgres` test a team journal on a new
+/// database.
+pub(super) fn journal() -> FileJournal {
+    if ON_TEAM.with(std::cell::Cell::get) {
+        FileJournal::team(&fresh_team_database())
+    } else {
+        group::journal()
+    }
+}
+
+/// A new, empty database on the test PostgreSQL server; its URL. Without the server's URL in
+/// `MOTO_TEST_POSTGRES_URL`, it fails and says how to run the tests: it never skips.
+pub(super) fn fresh_team_database() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let server = std::env::var("MOTO_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!(
+            "MOTO_TEST_POSTGRES_URL is not set: the journal's PostgreSQL tests need a real server. Run \
+             scripts/test, or scripts/postgres-test-env cargo test --lib journal::"
+        )
+    });
+    let name = format!("unit_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let admin = postgres::connect(&server).await.unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    });
+    let (base, _) = server.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
 
 fn cur(code: &str) -> Currency {
     Currency::parse(code).unwrap()
@@ -85,14 +154,15 @@ fn result(state: OpState, code: &str) -> OpResult {
     }
 }
 
-#[test]
+on_both! {
 fn journal_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Journal>();
     check::<Arc<Journal>>();
 }
+}
 
-#[test]
+on_both! {
 fn order_intent_records_pending_order_and_first_operation() {
     let j = journal();
     let id = j.record_order_intent(&order("R-1")).unwrap();
@@ -121,8 +191,9 @@ fn order_intent_records_pending_order_and_first_operation() {
     let id = j.record_order_intent(&auth).unwrap();
     assert_eq!(j.operation(id).unwrap().unwrap().operation, Operation::Authorization);
 }
+}
 
-#[test]
+on_both! {
 fn keyed_card_order_keeps_only_masked_card_last4_and_fingerprint() {
     let j = journal();
     let mut o = order("K-1");
@@ -136,8 +207,9 @@ fn keyed_card_order_keeps_only_masked_card_last4_and_fingerprint() {
     let json = serde_json::to_string(&row).unwrap();
     assert!(!json.contains(&"a".repeat(64)), "the fingerprint stays out of JSON output: {json}");
 }
+}
 
-#[test]
+on_both! {
 fn a_reference_is_used_once_per_profile() {
     let j = journal();
     j.record_order_intent(&order("R-1")).unwrap();
@@ -149,8 +221,9 @@ fn a_reference_is_used_once_per_profile() {
     other.profile = "second".into();
     j.record_order_intent(&other).unwrap();
 }
+}
 
-#[test]
+on_both! {
 fn order_intent_refuses_bad_input_and_card_numbers() {
     let j = journal();
     let cases: Vec<(NewOrder, &str)> = vec![
@@ -172,8 +245,9 @@ fn order_intent_refuses_bad_input_and_card_numbers() {
     assert!(matches!(j.record_order_intent(&extra), Err(JournalError::LooksLikeCardNumber { .. })));
     assert_eq!(j.count(&Filter::default()).unwrap(), 0, "nothing was written");
 }
+}
 
-#[test]
+on_both! {
 fn payment_link_and_recurring_orders() {
     let j = journal();
     let mut link = order("L-1");
@@ -190,8 +264,9 @@ fn payment_link_and_recurring_orders() {
     let row = j.order("main", "REC-1").unwrap().unwrap();
     assert_eq!(row.extra.get("agreement_id").and_then(|v| v.as_str()), Some("AG-1"));
 }
+}
 
-#[test]
+on_both! {
 fn operation_intents_need_an_order_except_token_and_status_queries() {
     let j = journal();
     j.record_order_intent(&order("R-1")).unwrap();
@@ -218,8 +293,9 @@ fn operation_intents_need_an_order_except_token_and_status_queries() {
         Err(JournalError::LooksLikeCardNumber { field: "note" })
     ));
 }
+}
 
-#[test]
+on_both! {
 fn finishing_an_operation_is_done_once() {
     let j = journal();
     let id = j.record_order_intent(&order("R-1")).unwrap();
@@ -249,8 +325,9 @@ fn finishing_an_operation_is_done_once() {
     let err = j.finish_operation(OpId(999), &result(OpState::Approved, "14000")).unwrap_err();
     assert!(matches!(err, JournalError::OperationNotFound(OpId(999))), "{err}");
 }
+}
 
-#[test]
+on_both! {
 fn record_outcome_finishes_the_operation_and_updates_the_order_together() {
     let j = journal();
     let id = j.record_order_intent(&order("R-1")).unwrap();
@@ -279,8 +356,9 @@ fn record_outcome_finishes_the_operation_and_updates_the_order_together() {
     assert!(j.record_outcome(tok, &result(OpState::Approved, "52062"), &update).is_err());
     assert_eq!(j.operation(tok).unwrap().unwrap().state, OpState::Intent, "rolled back");
 }
+}
 
-#[test]
+on_both! {
 fn update_order_changes_only_what_is_set() {
     let j = journal();
     j.record_order_intent(&order("R-1")).unwrap();
@@ -343,8 +421,9 @@ fn update_order_changes_only_what_is_set() {
         .unwrap_err();
     assert!(matches!(err, JournalError::LooksLikeCardNumber { .. }), "{err}");
 }
+}
 
-#[test]
+on_both! {
 fn find_by_fort_id_within_a_profile_or_across_all() {
     let j = journal();
     for (profile, reference, fort) in
@@ -361,8 +440,9 @@ fn find_by_fort_id_within_a_profile_or_across_all() {
     assert_eq!(j.find_by_fort_id(Some("main"), "333").unwrap(), None);
     assert_eq!(j.find_by_fort_id(None, "999").unwrap(), None);
 }
+}
 
-#[test]
+on_both! {
 fn timeline_lists_every_operation_oldest_first() {
     let j = journal();
     let first = j.record_order_intent(&order("R-1")).unwrap();
@@ -373,8 +453,9 @@ fn timeline_lists_every_operation_oldest_first() {
     assert_eq!(ids, [first, refund, status]);
     assert!(j.timeline("main", "NOPE").unwrap().is_empty());
 }
+}
 
-#[test]
+on_both! {
 fn unresolved_lists_unknown_orders_and_lost_operations() {
     let j = journal();
     // Settled: approved sale.
@@ -426,8 +507,9 @@ fn unresolved_lists_unknown_orders_and_lost_operations() {
         j.unresolved(Some("main")).unwrap().into_iter().map(|u| u.order.merchant_reference).collect();
     assert_eq!(refs, ["PEND", "UNK"]);
 }
+}
 
-#[test]
+on_both! {
 fn lost_token_operations_are_listed_apart() {
     let j = journal();
     let lost = j.record_operation_intent(&op("TOK-1", Operation::CreateToken, None)).unwrap();
@@ -439,8 +521,9 @@ fn lost_token_operations_are_listed_apart() {
     assert!(j.open_operations_without_order(Some("second")).unwrap().is_empty());
     assert!(j.unresolved(None).unwrap().is_empty());
 }
+}
 
-#[test]
+on_both! {
 fn duplicate_guard_finds_same_card_or_token_and_amount_recently() {
     let j = journal();
     let mut keyed = order("K-1");
@@ -479,4 +562,5 @@ fn duplicate_guard_finds_same_card_or_token_and_amount_recently() {
         j.update_order("main", "K-1", &OrderUpdate { state: Some(state), ..Default::default() }).unwrap();
         assert_eq!(found(&card(), aed(1250), since).is_some(), counts, "{state}");
     }
+}
 }

@@ -60,13 +60,13 @@ impl CheckedToken {
                 customer_email, customer_name, status, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (profile, token_name) DO UPDATE SET
-                masked_card = COALESCE(excluded.masked_card, masked_card),
-                last4 = COALESCE(excluded.last4, last4),
-                expiry = COALESCE(excluded.expiry, expiry),
-                brand = COALESCE(excluded.brand, brand),
-                holder_name = COALESCE(excluded.holder_name, holder_name),
-                customer_email = COALESCE(excluded.customer_email, customer_email),
-                customer_name = COALESCE(excluded.customer_name, customer_name),
+                masked_card = COALESCE(excluded.masked_card, tokens.masked_card),
+                last4 = COALESCE(excluded.last4, tokens.last4),
+                expiry = COALESCE(excluded.expiry, tokens.expiry),
+                brand = COALESCE(excluded.brand, tokens.brand),
+                holder_name = COALESCE(excluded.holder_name, tokens.holder_name),
+                customer_email = COALESCE(excluded.customer_email, tokens.customer_email),
+                customer_name = COALESCE(excluded.customer_name, tokens.customer_name),
                 status = excluded.status,
                 updated_at = excluded.updated_at",
             params![
@@ -102,7 +102,7 @@ impl CheckedToken {
 
 fn token_in(conn: Db<'_>, profile: &str, token_name: &str) -> Result<Option<TokenRecord>, JournalError> {
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE profile = ?1 AND token_name = ?2");
-    Ok(conn.query_opt(&sql, params![profile, token_name], token_from_row)?)
+    conn.query_opt(&sql, params![profile, token_name], token_from_row)
 }
 
 fn token_from_row(row: &DbRow<'_>) -> Result<TokenRecord, JournalError> {
@@ -213,6 +213,7 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::journal::tests::{journal, on_both};
 
     fn record(name: &str, masked: &str, email: &str) -> TokenRecord {
         TokenRecord {
@@ -228,9 +229,9 @@ mod tests {
         }
     }
 
-    #[test]
+    on_both! {
     fn find_by_last4_email_name_and_token() {
-        let j = Journal::open_in_memory().unwrap();
+        let j = journal();
         j.upsert_token(&record("tok_a", "400555******0001", "layla@example.com")).unwrap();
         j.upsert_token(&record("tok_b", "512345******2346", "omar@example.com")).unwrap();
         assert_eq!(j.tokens("P", "0001").unwrap().len(), 1);
@@ -240,10 +241,11 @@ mod tests {
         assert!(j.tokens("Q", "").unwrap().is_empty(), "per profile");
         assert!(j.tokens("P", "%").unwrap().is_empty(), "wildcards are literal");
     }
+    }
 
-    #[test]
+    on_both! {
     fn upsert_keeps_what_it_knew_and_updates_apply() {
-        let j = Journal::open_in_memory().unwrap();
+        let j = journal();
         j.upsert_token(&record("tok_a", "400555******0001", "layla@example.com")).unwrap();
         let mut partial = record("tok_a", "400555******0001", "x@example.com");
         partial.masked_card = None;
@@ -258,13 +260,15 @@ mod tests {
         j.update_token("P", "never_seen", None, Some("INACTIVE"), None, None).unwrap();
         assert_eq!(j.tokens("P", "never_seen").unwrap()[0].status, "INACTIVE");
     }
+    }
 
-    #[test]
+    on_both! {
     fn refuses_a_full_card_number() {
-        let j = Journal::open_in_memory().unwrap();
+        let j = journal();
         assert!(j.upsert_token(&record("tok", "4005550000000001", "a@b.co")).is_err());
         let mut r = record("tok", "400555******0001", "a@b.co");
         r.holder_name = Some("4005 5500 0000 0001".into());
         assert!(j.upsert_token(&r).is_err());
+    }
     }
 }

@@ -12,9 +12,9 @@
 use super::{Cell, JournalError, Value};
 use crate::journal::postgres::{self as team, TeamError};
 use bytes::BytesMut;
-use std::cell::{Cell as Flag, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -66,9 +66,9 @@ impl Pool {
             state: Mutex::new(PoolState { idle: Vec::new(), open: 1 }),
             freed: Condvar::new(),
         };
-        let mut first = pool.connect()?;
-        block_on(team::migrate(&mut first.client))?;
-        pool.state().idle.push(first);
+        let mut client = pool.connect()?;
+        block_on(team::migrate(&mut client))?;
+        pool.state().idle.push(Session::new(client));
         Ok(pool)
     }
 
@@ -76,7 +76,7 @@ impl Pool {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn connect(&self) -> Result<Session, TeamError> {
+    fn connect(&self) -> Result<Client, TeamError> {
         let runtime =
             self.runtime.as_ref().ok_or_else(|| TeamError::Offline("the journal is closing".into()))?;
         let config = self.config.clone();
@@ -89,9 +89,7 @@ impl Pool {
             });
             Ok::<_, TeamError>(client)
         });
-        let client = block_on(connecting)
-            .map_err(|e| TeamError::Offline(format!("the connection task failed: {e}")))??;
-        Ok(Session { client, statements: RefCell::default(), in_transaction: Flag::new(false) })
+        block_on(connecting).map_err(|e| TeamError::Offline(format!("the connection task failed: {e}")))?
     }
 
     /// A session for one call or one transaction; it goes back to the pool when dropped.
@@ -99,13 +97,13 @@ impl Pool {
         let mut state = self.state();
         loop {
             if let Some(session) = state.idle.pop() {
-                return Ok(Lease { pool: self, session: Some(session) });
+                return Ok(Lease { pool: self, session });
             }
             if state.open < MAX_SESSIONS {
                 state.open += 1;
                 drop(state);
                 return match self.connect() {
-                    Ok(session) => Ok(Lease { pool: self, session: Some(session) }),
+                    Ok(client) => Ok(Lease { pool: self, session: Session::new(client) }),
                     Err(e) => {
                         self.state().open -= 1;
                         self.freed.notify_one();
@@ -135,14 +133,14 @@ impl Pool {
         let lease = self.get()?;
         let session = lease.session();
         session.simple("BEGIN")?;
-        session.in_transaction.set(true);
+        session.in_transaction.store(true, Ordering::Relaxed);
         if !synced {
             session.simple("SET LOCAL synchronous_commit = off")?;
         }
         let value = work(super::Db::Pg(session));
         let end = if value.is_ok() { "COMMIT" } else { "ROLLBACK" };
         session.simple(end)?;
-        session.in_transaction.set(false);
+        session.in_transaction.store(false, Ordering::Relaxed);
         value
     }
 }
@@ -160,20 +158,20 @@ impl Drop for Pool {
 /// A session borrowed from the pool.
 pub(crate) struct Lease<'a> {
     pool: &'a Pool,
-    session: Option<Session>,
+    session: Session,
 }
 
 impl Lease<'_> {
     pub(crate) fn session(&self) -> &Session {
-        self.session.as_ref().expect("a lease holds its session until dropped")
+        &self.session
     }
 }
 
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
-        let Some(session) = self.session.take() else { return };
+        let session = self.session.clone();
         let mut state = self.pool.state();
-        if session.client.is_closed() || session.in_transaction.get() {
+        if session.client.is_closed() || session.in_transaction.load(Ordering::Relaxed) {
             // Lost, or left mid-transaction by a panic: closing it makes the server roll back.
             state.open -= 1;
         } else {
@@ -184,25 +182,39 @@ impl Drop for Lease<'_> {
     }
 }
 
-/// One session on the team journal.
+/// One session on the team journal. Its clones share it: the pool keeps one while a
+/// [`Lease`] lends another.
+#[derive(Clone)]
 pub(crate) struct Session {
-    client: Client,
+    client: Arc<Client>,
     /// Statements prepared on this session, by their journal text.
-    statements: RefCell<HashMap<String, Statement>>,
-    in_transaction: Flag<bool>,
+    statements: Arc<Mutex<HashMap<String, Statement>>>,
+    in_transaction: Arc<AtomicBool>,
 }
 
 impl Session {
+    fn new(client: Client) -> Session {
+        Session {
+            client: Arc::new(client),
+            statements: Arc::default(),
+            in_transaction: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
     fn simple(&self, sql: &str) -> Result<(), JournalError> {
         block_on(self.client.batch_execute(sql)).map_err(error)
     }
 
     fn statement(&self, sql: &str) -> Result<Statement, JournalError> {
-        if let Some(statement) = self.statements.borrow().get(sql) {
-            return Ok(statement.clone());
+        let cached = |s: &Self| s.statements.lock().unwrap_or_else(PoisonError::into_inner).get(sql).cloned();
+        if let Some(statement) = cached(self) {
+            return Ok(statement);
         }
         let statement = block_on(self.client.prepare(&numbered(sql))).map_err(error)?;
-        self.statements.borrow_mut().insert(sql.to_owned(), statement.clone());
+        self.statements
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
 

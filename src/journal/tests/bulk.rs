@@ -2,8 +2,8 @@
 
 use super::*;
 
+on_both! {
 /// The same orders and operations, once through the public calls and once in one bulk load.
-#[test]
 fn a_bulk_load_writes_what_the_public_calls_write() {
     let (public, bulk) = (journal(), journal());
     let mut keyed = order("BULK-2");
@@ -55,8 +55,9 @@ fn a_bulk_load_writes_what_the_public_calls_write() {
     }
     assert_eq!(public.unresolved(None).unwrap().len(), bulk.unresolved(None).unwrap().len());
 }
+}
 
-#[test]
+on_both! {
 fn a_bulk_load_checks_its_input_and_keeps_nothing_of_a_failed_load() {
     let j = journal();
     let mut card_in_name = order("BULK-4");
@@ -77,4 +78,5 @@ fn a_bulk_load_checks_its_input_and_keeps_nothing_of_a_failed_load() {
     let mismatch =
         j.bulk_load(|b| b.operation_intent(&op("BULK-6", Operation::Capture, Some(usd)))).unwrap_err();
     assert!(matches!(mismatch, JournalError::CurrencyMismatch { .. }), "{mismatch}");
+}
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 /// A journal file in a folder of its own, removed with it: the journal tests go through the
 /// group writer, as the application does.
-pub(super) struct FileJournal {
+pub(in crate::journal) struct FileJournal {
     journal: Journal,
     dir: tempfile::TempDir,
 }
@@ -22,6 +22,13 @@ impl std::ops::Deref for FileJournal {
 pub(super) fn journal() -> FileJournal {
     let dir = tempfile::tempdir().unwrap();
     FileJournal { journal: Journal::open(&dir.path().join("journal.sqlite")).unwrap(), dir }
+}
+
+impl FileJournal {
+    /// The team journal at `url`, for the `postgres` half of an [`on_both`] test.
+    pub(super) fn team(url: &str) -> FileJournal {
+        FileJournal { journal: Journal::open_team(url).unwrap(), dir: tempfile::tempdir().unwrap() }
+    }
 }
 
 fn stats(j: &Journal) -> GroupStats {
@@ -256,7 +263,7 @@ fn a_write_that_panics_fails_alone_and_the_writer_goes_on() {
 fn intents_commit_synced_and_outcomes_alone_do_not_wait_for_the_disk() {
     let j = journal();
     let level = |d: Durability| -> i64 {
-        j.write(d, |tx| Ok(tx.query_one("PRAGMA synchronous", &[], |r| r.get(0))?)).unwrap()
+        j.write(d, |tx| tx.query_one("PRAGMA synchronous", &[], |r| r.get(0))).unwrap()
     };
     assert_eq!(level(Durability::Synced), 2, "FULL");
     assert_eq!(level(Durability::Committed), 1, "NORMAL");

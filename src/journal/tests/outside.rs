@@ -24,9 +24,9 @@ fn answer() -> (OpResult, OrderUpdate) {
     (result, update)
 }
 
-#[test]
+on_both! {
 fn an_outside_order_comes_in_with_one_resolved_status_check_and_apss_amounts() {
-    let j = Journal::open_in_memory().unwrap();
+    let j = journal();
     let (result, update) = answer();
     j.import_order(&outside("WEB-1"), &result, &update).unwrap();
     let row = j.order("main", "WEB-1").unwrap().unwrap();
@@ -41,10 +41,11 @@ fn an_outside_order_comes_in_with_one_resolved_status_check_and_apss_amounts() {
         Err(JournalError::DuplicateReference { .. })
     ));
 }
+}
 
-#[test]
+on_both! {
 fn only_an_outside_order_is_brought_in_and_an_outside_method_needs_the_outside_channel() {
-    let j = Journal::open_in_memory().unwrap();
+    let j = journal();
     let (result, update) = answer();
     let phone = NewOrder { method: PaymentMethod::Outside, ..order("WEB-2") };
     assert!(j.import_order(&phone, &result, &update).is_err());
@@ -53,8 +54,9 @@ fn only_an_outside_order_is_brought_in_and_an_outside_method_needs_the_outside_c
     assert!(j.import_order(&keyed, &result, &update).is_err());
     assert!(j.order("main", "WEB-2").unwrap().is_none() && j.order("main", "WEB-3").unwrap().is_none());
 }
+}
 
-#[test]
+on_both! {
 fn apss_agreement_ids_are_kept_even_when_they_pass_the_luhn_check_but_a_card_is_not() {
     // 115170000000 passes the Luhn check: APS's own id, like a Fort ID, not a card.
     assert!(crate::aps::card::luhn_valid("115170000000"));
@@ -69,4 +71,5 @@ fn apss_agreement_ids_are_kept_even_when_they_pass_the_luhn_check_but_a_card_is_
     assert!(card_guard::refuse_card_numbers_in_extra(&extra).is_ok());
     extra.insert("note".into(), "115170000000".into());
     assert!(card_guard::refuse_card_numbers_in_extra(&extra).is_err(), "only the agreement id is APS's");
+}
 }

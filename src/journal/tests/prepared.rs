@@ -42,7 +42,7 @@ fn an_async_intent_is_answered_only_after_its_commit() {
     assert!(j.order("main", "ASYNC-1").unwrap().is_some());
 }
 
-#[test]
+on_both! {
 fn an_async_intent_keeps_the_duplicate_guard_and_the_reference_check() {
     let j = journal();
     let rt = runtime();
@@ -58,6 +58,7 @@ fn an_async_intent_keeps_the_duplicate_guard_and_the_reference_check() {
     let err = rt.block_on(j.commit_async(taken)).unwrap_err();
     assert!(matches!(err, JournalError::DuplicateReference { .. }), "{err}");
     assert!(Journal::order_intent_write(&order(""), None).is_err(), "checked before anything is queued");
+}
 }
 
 #[test]
@@ -84,7 +85,7 @@ fn an_outcome_returns_the_order_and_remembers_the_token_in_one_commit() {
     assert_eq!(j.group_stats().unwrap().since(&before).commits, 1, "outcome and token book together");
 }
 
-#[test]
+on_both! {
 fn a_token_the_book_cannot_take_leaves_the_outcome_recorded() {
     let j = journal();
     let rt = runtime();
@@ -98,6 +99,7 @@ fn a_token_the_book_cannot_take_leaves_the_outcome_recorded() {
     assert_eq!(rt.block_on(j.commit_async(write)).unwrap().map(|o| o.state), Some(OrderState::Captured));
     assert_eq!(j.operation(id).unwrap().unwrap().state, OpState::Approved);
     assert_eq!(j.token("main", "tok_bad").unwrap(), None);
+}
 }
 
 #[test]

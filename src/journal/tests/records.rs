@@ -58,14 +58,15 @@ fn refs(j: &Journal, filter: Filter) -> Vec<String> {
     found
 }
 
-#[test]
+on_both! {
 fn search_with_no_filter_lists_everything_newest_first() {
     let j = seeded();
     assert_eq!(refs(&j, Filter::default()), ["PH%300", "MO-102", "PH_200", "MO-101", "MO-100"]);
     assert_eq!(j.count(&Filter::default()).unwrap(), 5);
 }
+}
 
-#[test]
+on_both! {
 fn search_filters_each_on_its_own() {
     let j = seeded();
     let f = Filter::default;
@@ -114,8 +115,9 @@ fn search_filters_each_on_its_own() {
         "criteria combine with AND"
     );
 }
+}
 
-#[test]
+on_both! {
 fn csv_export_has_a_header_quoting_and_formatted_amounts() {
     let j = seeded();
     j.update_order(
@@ -141,8 +143,9 @@ fn csv_export_has_a_header_quoting_and_formatted_amounts() {
     assert!(all.contains(",AED,12.50,"), "{all}");
     assert!(!all.contains(&"a".repeat(64)), "fingerprints stay out of exports");
 }
+}
 
-#[test]
+on_both! {
 fn agreements_are_added_listed_updated_and_come_due() {
     let j = journal();
     let day = |d| NaiveDate::from_ymd_opt(2025, 3, d).unwrap();
@@ -208,8 +211,9 @@ fn agreements_are_added_listed_updated_and_come_due() {
     );
     assert_eq!(j.agreement(99).unwrap(), None);
 }
+}
 
-#[test]
+on_both! {
 fn payment_links_belong_to_an_order_and_track_status() {
     let j = journal();
     let link_order = |reference: &str| NewOrder {
@@ -253,6 +257,7 @@ fn payment_links_belong_to_an_order_and_track_status() {
         Err(JournalError::OrderNotFound { .. })
     ));
     assert_eq!(j.link("main", "L-9").unwrap(), None);
+}
 }
 
 #[test]
