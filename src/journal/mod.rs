@@ -41,6 +41,7 @@
 //! timeout serialises their writes.
 
 mod aps_batch;
+mod backend;
 mod batch;
 mod bulk;
 mod card_guard;
@@ -51,6 +52,7 @@ mod model;
 mod orders;
 pub mod postgres;
 mod prepared;
+mod reads;
 mod records;
 mod rows;
 mod schema;
@@ -144,12 +146,6 @@ pub enum JournalError {
     )]
     Internal(String),
 }
-
-/// The orders [`Journal::unresolved`] lists (`?1`: one profile, or NULL for all).
-const UNRESOLVED_WHERE: &str = "id IN (SELECT id FROM orders WHERE state IN ('pending', 'unknown')
-        UNION SELECT order_id FROM operations
-        WHERE state IN ('intent', 'unknown') AND operation <> 'CHECK_STATUS')
-    AND (CAST(?1 AS TEXT) IS NULL OR profile = ?1)";
 
 /// The journal. Cheap to share in an `Arc`; see the module docs for the threading contract.
 pub struct Journal {
@@ -250,6 +246,31 @@ impl Journal {
         matches!(self.backend, Backend::Team(_))
     }
 
+    /// Declares that `owner` (this process's lease owner name) is running, for as long as the
+    /// journal stays open: on the team journal a lock held on a session of its own, which the
+    /// server lets go when the process ends, however it ends. Nothing to do on SQLite.
+    ///
+    /// # Errors
+    /// The team journal cannot be reached.
+    pub fn announce(&self, owner: &str) -> Result<(), JournalError> {
+        match &self.backend {
+            Backend::Lite(_) => Ok(()),
+            Backend::Team(pool) => pool.announce(owner),
+        }
+    }
+
+    /// Whether the process that owns an operation in flight is still running, as the team
+    /// journal knows it (see [`Journal::announce`]); `None` on SQLite, which cannot tell.
+    ///
+    /// # Errors
+    /// The team journal cannot be reached.
+    pub fn owner_present(&self, owner: &str) -> Result<Option<bool>, JournalError> {
+        match &self.backend {
+            Backend::Lite(_) => Ok(None),
+            Backend::Team(pool) => pool.present(owner).map(Some),
+        }
+    }
+
     /// A journal that lives in memory only, for tests and the throw-away demo.
     ///
     /// # Errors
@@ -283,230 +304,6 @@ impl Journal {
                 u32::try_from(version).map_err(|_| JournalError::Corrupt(format!("schema version {version}")))
             }
         }
-    }
-
-    /// The desk journal's own SQLite connection (to copy it whole into the team journal).
-    ///
-    /// # Errors
-    /// On the team journal, which has none.
-    pub(crate) fn desk_connection(&self) -> Result<MutexGuard<'_, Connection>, JournalError> {
-        match &self.backend {
-            Backend::Lite(lite) => Ok(lite.lock()),
-            Backend::Team(_) => Err(JournalError::Invalid {
-                field: Field::JournalFile,
-                problem: "the team journal cannot be copied into itself; give a desk's journal".into(),
-            }),
-        }
-    }
-
-    /// Runs `read` on a connection of its own (SQLite) or a session of the pool (team).
-    fn read<T>(&self, read: impl FnOnce(Db<'_>) -> Result<T, JournalError>) -> Result<T, JournalError> {
-        read(self.hold()?.db())
-    }
-
-    /// The reading connection (SQLite) or a session of the pool (team), held until dropped.
-    fn hold(&self) -> Result<Held<'_>, JournalError> {
-        Ok(match &self.backend {
-            Backend::Lite(lite) => Held::Lite { conn: lite.lock(), _gate: None },
-            Backend::Team(pool) => Held::Team(pool.get()?),
-        })
-    }
-
-    /// As [`Journal::hold`], for writes outside the group writer, where each statement commits
-    /// on its own: on SQLite the writer's gate is taken first, so the two connections of this
-    /// process never wait on each other inside SQLite (whose busy handler sleeps).
-    fn hold_write(&self) -> Result<Held<'_>, JournalError> {
-        Ok(match &self.backend {
-            Backend::Lite(lite) => {
-                let gate = lite.writer.as_ref().map(group::Writer::gate);
-                Held::Lite { _gate: gate, conn: lite.lock() }
-            }
-            Backend::Team(pool) => Held::Team(pool.get()?),
-        })
-    }
-
-    /// Runs `work` in one transaction that does not go through the group writer (see
-    /// [`Journal::hold_write`]).
-    fn write_now<T>(&self, work: impl FnOnce(Db<'_>) -> Result<T, JournalError>) -> Result<T, JournalError> {
-        match &self.backend {
-            Backend::Lite(lite) => {
-                let _gate = lite.writer.as_ref().map(group::Writer::gate);
-                let mut conn = lite.lock();
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let value = work(Db::Lite(&tx))?;
-                tx.commit()?;
-                Ok(value)
-            }
-            Backend::Team(pool) => pool.transaction(true, work),
-        }
-    }
-
-    /// Runs `work` in one write transaction and returns when it is committed (synced to disk
-    /// for [`Durability::Synced`]). On a file, the group writer runs it in its own savepoint of
-    /// a transaction shared with the writes that arrived together; in memory, and on the team
-    /// journal, in a transaction of its own. An error from `work` undoes only `work`'s writes.
-    fn write<T, F>(&self, durability: Durability, work: F) -> Result<T, JournalError>
-    where
-        T: Send + 'static,
-        F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send + 'static,
-    {
-        let lite = match &self.backend {
-            Backend::Team(pool) => return pool.transaction(durability == Durability::Synced, work),
-            Backend::Lite(lite) => lite,
-        };
-        if let Some(writer) = &lite.writer {
-            return writer.submit(durability, work);
-        }
-        let mut conn = lite.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = work(Db::Lite(&tx))?;
-        tx.commit()?;
-        Ok(value)
-    }
-
-    /// Commits and writes carried by the group writer since the journal opened (`None` in
-    /// memory and on the team journal). For the benchmarks and tests that check intents really
-    /// share commits.
-    #[doc(hidden)]
-    pub fn group_stats(&self) -> Option<GroupStats> {
-        match &self.backend {
-            Backend::Lite(lite) => lite.writer.as_ref().map(group::Writer::stats),
-            Backend::Team(_) => None,
-        }
-    }
-
-    /// One order by its profile and merchant reference.
-    ///
-    /// # Errors
-    /// Database failure or an unreadable row.
-    pub fn order(&self, profile: &str, reference: &str) -> Result<Option<OrderRow>, JournalError> {
-        let sql =
-            format!("SELECT {ORDER_COLUMNS} FROM orders WHERE profile = ?1 AND merchant_reference = ?2");
-        let row = self.read(|db| db.query_opt(&sql, params![profile, reference], order_from_row))?;
-        Ok(row.map(|(_, o)| o))
-    }
-
-    /// The order APS knows by `fort_id`, within one profile or across all (newest first if two
-    /// merchants' ids ever collide).
-    ///
-    /// # Errors
-    /// Database failure or an unreadable row.
-    pub fn find_by_fort_id(
-        &self,
-        profile: Option<&str>,
-        fort_id: &str,
-    ) -> Result<Option<OrderRow>, JournalError> {
-        let sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE fort_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR profile = ?2)
-             ORDER BY created_at DESC, id DESC LIMIT 1"
-        );
-        let row = self.read(|db| db.query_opt(&sql, params![fort_id, profile], order_from_row))?;
-        Ok(row.map(|(_, o)| o))
-    }
-
-    /// The order's operations, oldest first.
-    ///
-    /// # Errors
-    /// Database failure or an unreadable row.
-    pub fn timeline(&self, profile: &str, reference: &str) -> Result<Vec<OperationRow>, JournalError> {
-        let sql = format!(
-            "SELECT {OPERATION_COLUMNS} FROM operations WHERE profile = ?1 AND merchant_reference = ?2 ORDER BY id"
-        );
-        self.read(|db| db.query_map(&sql, params![profile, reference], operation_from_row))
-    }
-
-    /// One operation by id.
-    ///
-    /// # Errors
-    /// Database failure or an unreadable row.
-    pub fn operation(&self, id: OpId) -> Result<Option<OperationRow>, JournalError> {
-        let sql = format!("SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ?1");
-        self.read(|db| db.query_opt(&sql, params![id.0], operation_from_row))
-    }
-
-    /// Orders whose outcome must be established with APS before new charges of their profile:
-    /// those still pending or unknown, and those with an operation whose answer never came (a
-    /// refund lost in flight, say). Lost CHECK_STATUS queries do not count: they move nothing and
-    /// the next query replaces them. Oldest first, the order reconciliation should follow.
-    /// Both halves look their rows up in an index (`orders_state`, `operations_unsettled`) and
-    /// never read the settled orders, so start-up stays quick at a million orders.
-    ///
-    /// # Errors
-    /// Database failure or an unreadable row.
-    pub fn unresolved(&self, profile: Option<&str>) -> Result<Vec<Unresolved>, JournalError> {
-        let sql =
-            format!("SELECT {ORDER_COLUMNS} FROM orders WHERE {UNRESOLVED_WHERE} ORDER BY created_at, id");
-        let ops_sql = format!(
-            "SELECT {OPERATION_COLUMNS} FROM operations
-             WHERE order_id = ?1 AND state IN ('intent', 'unknown') AND operation <> 'CHECK_STATUS' ORDER BY id"
-        );
-        self.read(|db| {
-            let orders = db.query_map(&sql, params![profile], order_from_row)?;
-            orders
-                .into_iter()
-                .map(|(id, order)| {
-                    let open_operations = db.query_map(&ops_sql, params![id], operation_from_row)?;
-                    Ok(Unresolved { order, open_operations })
-                })
-                .collect()
-        })
-    }
-
-    /// Token operations (CREATE_TOKEN, UPDATE_TOKEN) on no order whose answer never came, oldest
-    /// first: a person should check the token in the APS back office.
-    ///
-    /// # Errors
-    /// Database failure or an unreadable row.
-    pub fn open_operations_without_order(
-        &self,
-        profile: Option<&str>,
-    ) -> Result<Vec<OperationRow>, JournalError> {
-        let sql = format!(
-            "SELECT {OPERATION_COLUMNS} FROM operations
-             WHERE order_id IS NULL AND (CAST(?1 AS TEXT) IS NULL OR profile = ?1)
-               AND state IN ('intent', 'unknown') AND operation <> 'CHECK_STATUS' ORDER BY id"
-        );
-        self.read(|db| db.query_map(&sql, params![profile], operation_from_row))
-    }
-
-    /// The newest order in the last few minutes that charged (or may have charged) the same card
-    /// or token the same amount: approved, pending or unknown orders count, and so do orders APS
-    /// had no record of when asked (they are sent again with their own reference, not as a new
-    /// order); declined, rejected and never-sent ones do not. Payment links never match.
-    ///
-    /// # Errors
-    /// Database failure or an unreadable row.
-    pub fn recent_duplicate(
-        &self,
-        profile: &str,
-        method: &PaymentMethod,
-        amount: Money,
-        since: DateTime<Utc>,
-    ) -> Result<Option<OrderRow>, JournalError> {
-        self.read(|db| duplicate_in(db, profile, method, amount, since))
-    }
-}
-
-/// A connection held for a few statements (see [`Journal::hold`]).
-enum Held<'a> {
-    Lite { conn: MutexGuard<'a, Connection>, _gate: Option<MutexGuard<'a, ()>> },
-    Team(db::pg::Lease<'a>),
-}
-
-impl Held<'_> {
-    fn db(&self) -> Db<'_> {
-        match self {
-            Held::Lite { conn, .. } => Db::Lite(conn),
-            Held::Team(lease) => Db::Pg(lease.session()),
-        }
-    }
-}
-
-impl Lite {
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave a half-written transaction behind (an
-        // unfinished rusqlite Transaction rolls back when dropped), so the connection stays usable.
-        self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

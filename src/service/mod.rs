@@ -305,6 +305,11 @@ impl Service {
         settings: ServiceSettings,
     ) -> Self {
         let (ready, _) = tokio::sync::watch::channel(true);
+        // Other terminals on the team journal leave this process's operations in flight alone
+        // while it runs, and settle them at once when it has ended.
+        if let Err(e) = journal.announce(lease::this_process()) {
+            log::warn!("team journal: this terminal's presence is not recorded: {e}");
+        }
         Self {
             inner: Arc::new(Inner {
                 vault,

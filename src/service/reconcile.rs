@@ -292,6 +292,17 @@ impl Service {
         Ok(outcomes)
     }
 
+    /// Whether the process that claimed an operation is still running: the team journal knows
+    /// it of every terminal (its presence lock); otherwise this machine's processes are checked
+    /// and another host's owner counts as alive until the operation's deadline.
+    async fn owner_alive(&self, owner: String, deadline: DateTime<Utc>) -> Result<bool, ServiceError> {
+        let present = {
+            let owner = owner.clone();
+            self.journal(move |j| j.owner_present(&owner)).await?
+        };
+        Ok(present.unwrap_or_else(|| lease::owner_alive(&owner, Some(deadline), Utc::now())))
+    }
+
     /// Settles one open operation found in the journal, unless another live process owns it.
     async fn settle_open(
         &self,
@@ -305,9 +316,9 @@ impl Service {
         let window = chrono::Duration::from_std(self.settings().in_flight_window).unwrap_or_default();
         let deadline = op.deadline.unwrap_or(op.at + window);
         let me = lease::this_process();
-        if let Some(owner) = op.owner.as_deref()
+        if let Some(owner) = op.owner.clone()
             && owner != me
-            && lease::owner_alive(owner, Some(deadline), Utc::now())
+            && self.owner_alive(owner, deadline).await?
         {
             // Its sender is alive: only it knows whether the request is still on its way.
             return Ok(None);

@@ -33,6 +33,8 @@ pub(crate) struct Pool {
     runtime: Option<tokio::runtime::Runtime>,
     state: Mutex<PoolState>,
     freed: Condvar,
+    /// The session that holds this process's presence lock for as long as it runs.
+    presence: Mutex<Option<Session>>,
 }
 
 struct PoolState {
@@ -65,6 +67,7 @@ impl Pool {
             runtime: Some(runtime),
             state: Mutex::new(PoolState { idle: Vec::new(), open: 1 }),
             freed: Condvar::new(),
+            presence: Mutex::new(None),
         };
         let mut client = pool.connect()?;
         block_on(team::migrate(&mut client))?;
@@ -145,9 +148,46 @@ impl Pool {
     }
 }
 
+/// The advisory lock that says `owner` is running: a process holds it on a session of its own
+/// from [`Pool::announce`] until it ends, when the server lets it go with the session.
+const PRESENCE_LOCK: &str = "SELECT pg_advisory_lock(hashtextextended('presence ' || ?1, 0))";
+
+impl Pool {
+    /// Holds the presence lock of `owner` (this process) on a session kept for the purpose. Any
+    /// terminal can then tell this process's claims on operations in flight from those of one
+    /// that has ended ([`Pool::present`]).
+    pub(crate) fn announce(&self, owner: &str) -> Result<(), JournalError> {
+        let session = Session::new(self.connect()?);
+        session.query(PRESENCE_LOCK, super::params![owner])?;
+        *self.presence.lock().unwrap_or_else(PoisonError::into_inner) = Some(session);
+        Ok(())
+    }
+
+    /// Whether the process named `owner` is running (holds its presence lock), asked without
+    /// waiting: a free lock is taken and let go at once.
+    pub(crate) fn present(&self, owner: &str) -> Result<bool, JournalError> {
+        let lease = self.get()?;
+        let db = super::Db::Pg(lease.session());
+        let free: bool = db.query_one(
+            "SELECT pg_try_advisory_lock(hashtextextended('presence ' || ?1, 0))",
+            super::params![owner],
+            |r| r.get(0),
+        )?;
+        if free {
+            db.query_one(
+                "SELECT pg_advisory_unlock(hashtextextended('presence ' || ?1, 0))",
+                super::params![owner],
+                |r| r.get::<bool>(0),
+            )?;
+        }
+        Ok(!free)
+    }
+}
+
 impl Drop for Pool {
     fn drop(&mut self) {
         self.state().idle.clear();
+        *self.presence.lock().unwrap_or_else(PoisonError::into_inner) = None;
         // Dropping a runtime may not block inside another runtime; nothing here needs waiting for.
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();

@@ -175,3 +175,9 @@ fn the_duplicate_guard_lets_only_one_of_two_simultaneous_terminals_through() {
     let journal = Journal::open(&path).unwrap();
     assert_eq!(journal.count(&Filter::default()).unwrap(), 1);
 }
+
+#[test]
+fn journal_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Journal>();
+}

@@ -274,7 +274,8 @@ fn a_journal_from_before_the_index_with_orders_is_indexed_when_opened() {
 fn the_reconciliation_scan_reads_only_orders_in_doubt() {
     let j = varied();
     let conn = j.lock();
-    let sql = format!("EXPLAIN QUERY PLAN SELECT id FROM orders WHERE {UNRESOLVED_WHERE}");
+    let sql =
+        format!("EXPLAIN QUERY PLAN SELECT id FROM orders WHERE {}", super::super::reads::UNRESOLVED_WHERE);
     let plan: Vec<String> = conn
         .prepare(&sql)
         .unwrap()
