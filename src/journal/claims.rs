@@ -162,6 +162,12 @@ fn maintenance_in(
     offered: Option<(usize, String)>,
 ) -> Result<Result<MaintenanceIntent, usize>, JournalError> {
     let (order_id, order) = order_in(tx, &op.profile, &op.merchant_reference)?;
+    if let Some(key) = &op.batch_row
+        && tx.query_opt("SELECT 1 FROM operations WHERE batch_row = ?1", params![key], |_| Ok(()))?.is_some()
+    {
+        // Another terminal running the same file took this row first: one row, one operation.
+        return Err(JournalError::Busy(format!("batch row {key} was already sent by another run")));
+    }
     let timeline = timeline_in(tx, order_id)?;
     check_maintenance(&order, &timeline, &op)?;
     if op.operation == Operation::Refund && op.maintenance_reference.is_none() {

@@ -295,7 +295,11 @@ impl Service {
     /// Whether the process that claimed an operation is still running: the team journal knows
     /// it of every terminal (its presence lock); otherwise this machine's processes are checked
     /// and another host's owner counts as alive until the operation's deadline.
-    async fn owner_alive(&self, owner: String, deadline: DateTime<Utc>) -> Result<bool, ServiceError> {
+    pub(crate) async fn owner_alive(
+        &self,
+        owner: String,
+        deadline: DateTime<Utc>,
+    ) -> Result<bool, ServiceError> {
         let present = {
             let owner = owner.clone();
             self.journal(move |j| j.owner_present(&owner)).await?

@@ -150,7 +150,9 @@ impl Pool {
 
 /// The advisory lock that says `owner` is running: a process holds it on a session of its own
 /// from [`Pool::announce`] until it ends, when the server lets it go with the session.
-const PRESENCE_LOCK: &str = "SELECT pg_advisory_lock(hashtextextended('presence ' || ?1, 0))";
+/// Taken without waiting: when it is already held, it is by this same process (a second journal
+/// it opened), since no two processes have the same owner name.
+const PRESENCE_LOCK: &str = "SELECT pg_try_advisory_lock(hashtextextended('presence ' || ?1, 0))";
 
 impl Pool {
     /// Holds the presence lock of `owner` (this process) on a session kept for the purpose. Any

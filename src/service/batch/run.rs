@@ -10,11 +10,12 @@
 use super::outcome::{RowOutcome, RowResult, Settled, outcome_of_error};
 use crate::aps::Operation;
 use crate::aps::command::ChargeKind;
+use crate::aps::field::Field;
 use crate::aps::money::{Money, format_minor};
 use crate::journal::{
     BatchRecord, BatchState, NewBatch, NewBatchRow, OperationRow, OrderRow, OrderState, batch_row_key,
 };
-use crate::service::{Channel, ChargeDraft, PaymentDraft, Progress, Service, ServiceError};
+use crate::service::{Channel, ChargeDraft, PaymentDraft, Progress, Service, ServiceError, lease};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -217,13 +218,69 @@ impl Service {
         let Ok(job) = &row.job else { return RowResult::of_plan(row, RowOutcome::Invalid, "") };
         let key = batch_row_key(batch_id, row.row);
         let settled = match job.op {
-            Operation::Purchase | Operation::Authorization => self.sale_row(profile, job, key).await,
+            Operation::Purchase | Operation::Authorization => self.sale_row(profile, job, key.clone()).await,
             Operation::PaymentLink => self.link_row(profile, job).await,
-            _ => self.maintenance_row(profile, job, key).await,
+            _ => self.maintenance_row(profile, job, key.clone()).await,
+        };
+        let settled = match settled {
+            Err(
+                e @ (ServiceError::Busy(_) | ServiceError::Invalid { field: Field::MerchantReference, .. }),
+            ) => {
+                // Another run of the same file (on another terminal) may have taken the row.
+                self.taken_elsewhere(profile, job, &key).await.ok().flatten().ok_or(e)
+            }
+            Ok(Settled::Recorded { op, .. }) if self.sent_by_live_run(&op).await => {
+                self.taken_elsewhere(profile, job, &key).await.and_then(|s| {
+                    s.ok_or_else(|| ServiceError::NotFound(format!("batch row {key} lost its operation")))
+                })
+            }
+            other => other,
         };
         match settled {
             Ok(settled) => RowResult::of_settled(row, &settled),
             Err(e) => RowResult::of_plan(row, outcome_of_error(&e), &e.to_string()),
+        }
+    }
+
+    /// The operation is still on its way, sent by another process that is running (another
+    /// terminal running the same file): its answer is worth waiting for.
+    async fn sent_by_live_run(&self, op: &OperationRow) -> bool {
+        let Some(owner) = op.owner.clone().filter(|o| op.state.is_open() && o != lease::this_process())
+        else {
+            return false;
+        };
+        let deadline = op.deadline.unwrap_or(op.at);
+        self.owner_alive(owner, deadline).await.unwrap_or(false)
+    }
+
+    /// A row that another run of the same file sent at the same moment (its intent was first):
+    /// that run's operation, once it has settled (or, past the in-flight window, as it stands).
+    /// `None` when nobody else sent the row.
+    async fn taken_elsewhere(
+        &self,
+        profile: &str,
+        job: &BatchJob,
+        key: &str,
+    ) -> Result<Option<Settled>, ServiceError> {
+        let deadline = std::time::Instant::now() + self.settings().in_flight_window;
+        loop {
+            let op = match job.op {
+                Operation::Purchase | Operation::Authorization => {
+                    self.charge_attempts(profile, &job.merchant_reference).await?.pop()
+                }
+                Operation::PaymentLink => None,
+                _ => {
+                    let k = key.to_owned();
+                    self.journal(move |j| j.operations_of_batch_row(&k)).await?.pop()
+                }
+            };
+            let Some(op) = op else { return Ok(None) };
+            if !op.state.is_open() || std::time::Instant::now() >= deadline {
+                let (p, r) = (profile.to_owned(), job.merchant_reference.clone());
+                let order = self.journal(move |j| j.order(&p, &r)).await?;
+                return Ok(Some(Settled::Recorded { op, order }));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
     }
 
