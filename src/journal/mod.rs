@@ -475,3 +475,19 @@ fn configure(conn: &mut Connection, on_disk: bool) -> rusqlite::Result<()> {
 
 #[cfg(test)]
 mod tests;
+
+// MERGE: replaced by the PostgreSQL backend on main
+impl Journal {
+    /// Opens the team journal at a postgres:// or postgresql:// URL (sets the schema up).
+    ///
+    /// # Errors
+    /// Until the PostgreSQL backend is merged, always.
+    pub fn open_team(_url: &str) -> Result<Journal, JournalError> {
+        Err(JournalError::Internal("team journal backend not merged yet".into()))
+    }
+
+    /// True for a team (PostgreSQL) journal.
+    pub fn is_team(&self) -> bool {
+        false
+    }
+}
