@@ -101,7 +101,8 @@ pub fn open_journal(
     };
     match runtime.block_on(postgres::test_connection(login.expose())) {
         Err(offline @ TeamError::Offline(_)) => {
-            log::warn!("{offline}");
+            // Said once, by the caller: the banner, or the command's error.
+            log::info!("{offline}");
             let journal = Journal::open(local).map_err(|e| e.to_string())?;
             Ok(OpenedJournal { journal, offline: Some(offline.to_string()) })
         }
