@@ -9,8 +9,7 @@ use moto_terminal::aps::money::Currency;
 use moto_terminal::aps::secret::Secret;
 use moto_terminal::cli::{Cli, Command, Desk, Exit};
 use moto_terminal::gateway::{GatewayConfig, HttpGateway};
-use moto_terminal::journal::Journal;
-use moto_terminal::service::{Progress, Service, ServiceSettings, TokenRecord};
+use moto_terminal::service::{self, JournalChoice, Progress, Service, ServiceSettings, TokenRecord};
 use moto_terminal::sim::{self, SimConfig, SimHandle};
 use moto_terminal::vault::{self, Credentials, EnvSource, Environment, Profile, Vault};
 use std::path::PathBuf;
@@ -58,6 +57,8 @@ struct Started {
     runtime: tokio::runtime::Runtime,
     service: Service,
     default_profile: String,
+    /// "Team journal offline: ..." when the team journal could not be reached.
+    offline: Option<String>,
     /// The Demo merchant's simulator once it has started; dropping it stops the simulator.
     _demo: DemoSim,
 }
@@ -77,7 +78,28 @@ fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf, Exit> {
     Ok(dir)
 }
 
-fn start(desk: &Desk) -> Result<Started, Exit> {
+/// Opens the journal this run uses: `--journal` / `MOTO_TERMINAL_JOURNAL`, else the team journal
+/// saved in Settings, else the data folder's. `local_only` (`journal migrate`): never the team
+/// journal. A bad address is a usage error naming the field (never the URL: it may hold a
+/// password); an unreachable team journal leaves the desk on its local journal, offline.
+fn open_journal(
+    desk: &Desk,
+    dir: &std::path::Path,
+    vault: &Vault,
+    runtime: &tokio::runtime::Runtime,
+    local_only: bool,
+) -> Result<service::OpenedJournal, Exit> {
+    let local = dir.join("journal.sqlite3");
+    let saved = if local_only { None } else { vault.team_journal() };
+    let mut choice = service::choose_journal(desk.journal.as_deref(), saved.as_deref(), &local)
+        .map_err(|e| Exit::usage(e.to_string()))?;
+    if local_only && matches!(choice, JournalChoice::Team(_)) {
+        choice = JournalChoice::File(local.clone());
+    }
+    service::open_journal(&choice, vault, &local, runtime.handle()).map_err(Exit::failed)
+}
+
+fn start(desk: &Desk, local_only: bool) -> Result<Started, Exit> {
     let dir = data_dir(desk.data_dir.clone())?;
     let runtime = runtime()?;
     let mut secrets_persist = true;
@@ -95,7 +117,7 @@ fn start(desk: &Desk) -> Result<Started, Exit> {
     let vault = Vault::open(&dir, store)
         .map_err(|e| Exit::failed(e.to_string()))?
         .with_env(EnvSource::from_process());
-    let journal = Journal::open(&dir.join("journal.sqlite3")).map_err(|e| Exit::failed(e.to_string()))?;
+    let opened = open_journal(desk, &dir, &vault, &runtime, local_only)?;
 
     let demo_config = SimConfig { state_file: Some(dir.join("demo-simulator.json")), ..SimConfig::demo() };
     let demo = DemoSim::default();
@@ -121,13 +143,21 @@ fn start(desk: &Desk) -> Result<Started, Exit> {
         // A request may still be on its way until its own time limit has passed, and a little more.
         in_flight_window: Duration::from_secs(desk.timeout.max(1) + 30),
         operator: desk.operator.as_deref().map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned),
+        team_offline: opened.offline.clone(),
         ..ServiceSettings::default()
     };
     if let Some(terminal) = desk.terminal.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         settings.terminal = terminal.to_owned();
     }
-    let service = Service::new(Arc::new(vault), Arc::new(journal), gateway, settings);
-    // The Demo merchant's saved cards are in the token book from the first start.
+    let service = Service::new(Arc::new(vault), Arc::new(opened.journal), gateway, settings);
+    if opened.offline.is_none() {
+        add_demo_tokens(&runtime, &service)?;
+    }
+    Ok(Started { runtime, service, default_profile, offline: opened.offline, _demo: demo })
+}
+
+/// The Demo merchant's saved cards are in the token book from the first start.
+fn add_demo_tokens(runtime: &tokio::runtime::Runtime, service: &Service) -> Result<(), Exit> {
     let demo_tokens = sim::demo_tokens()
         .into_iter()
         .map(|t| TokenRecord {
@@ -142,8 +172,7 @@ fn start(desk: &Desk) -> Result<Started, Exit> {
             status: "ACTIVE".to_owned(),
         })
         .collect();
-    runtime.block_on(service.add_to_token_book(demo_tokens)).map_err(|e| Exit::failed(e.to_string()))?;
-    Ok(Started { runtime, service, default_profile, _demo: demo })
+    runtime.block_on(service.add_to_token_book(demo_tokens)).map_err(|e| Exit::failed(e.to_string()))
 }
 
 /// The built-in Demo merchant; its endpoint is the simulator's, known once it has started.
@@ -176,7 +205,12 @@ fn demo_credentials() -> Credentials {
 }
 
 fn run_command(desk: &Desk, command: Command) -> Result<(), Exit> {
-    let started = start(desk)?;
+    let started = start(desk, command.reads_local_journal())?;
+    if let Some(offline) = started.offline {
+        // Nothing can be recorded, so nothing is sent: every command stops here.
+        started.runtime.shutdown_timeout(Duration::from_secs(1));
+        return Err(Exit::failed(offline));
+    }
     let result = started.runtime.block_on(moto_terminal::cli::run(
         command,
         &started.service,
@@ -187,9 +221,12 @@ fn run_command(desk: &Desk, command: Command) -> Result<(), Exit> {
 }
 
 fn run_desktop(desk: &Desk, batch_file: Option<PathBuf>) -> Result<(), Exit> {
-    let started = start(desk)?;
+    let started = start(desk, false)?;
     // Orders left in doubt by an earlier run are settled first; then every minute while open.
-    started.service.start_reconciler(started.runtime.handle(), Duration::from_secs(60), Progress::none());
+    // Offline, nothing can be settled: the desk is read-only until the team journal is back.
+    if started.offline.is_none() {
+        started.service.start_reconciler(started.runtime.handle(), Duration::from_secs(60), Progress::none());
+    }
     let options = moto_terminal::ui::UiOptions {
         profile: started.default_profile.clone(),
         icon_png: Some(include_bytes!("../assets/icon.png").to_vec()),

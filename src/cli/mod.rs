@@ -94,6 +94,11 @@ pub struct Desk {
     /// command.
     #[arg(long, env = "MOTO_TERMINAL_TERMINAL", value_name = "NAME")]
     pub terminal: Option<String>,
+    /// The journal: a team journal's `postgres://USER@HOST/DATABASE` URL (the password from
+    /// the URL, PGPASSWORD or the keychain) or a SQLite journal file (default: the one saved in
+    /// Settings, else the data folder's journal). Given before the command.
+    #[arg(long, env = "MOTO_TERMINAL_JOURNAL", value_name = "URL_OR_PATH", hide_env_values = true)]
+    pub journal: Option<String>,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -143,6 +148,11 @@ impl Command {
     /// Commands that need the service (profiles, journal, keychain); the others run without.
     pub fn needs_service(&self) -> bool {
         !matches!(self, Self::Sign(_) | Self::Verify(_) | Self::Simulator(_))
+    }
+
+    /// `journal migrate`: copies this desk's own journal, so it always opens the local one.
+    pub fn reads_local_journal(&self) -> bool {
+        matches!(self, Self::Journal(ops::JournalArgs { action: Some(_), .. }))
     }
 
     /// For a command that moves money: the `--profile` it was given (`None` when absent).

@@ -38,6 +38,8 @@ mod tokens;
 
 /// What a field error names: the screens put the cursor in its input.
 pub use crate::aps::field::Field;
+/// What the team journal's "Test connection" and "journal migrate" report.
+pub use crate::journal::postgres::{Copied, TeamStatus};
 pub use charge::{CardDraft, ChargeDraft, MailDetails, PaymentDraft};
 pub use feedback::FeedbackReply;
 pub use maintenance::StatusReport;
@@ -45,6 +47,7 @@ pub use profile_test::ProfileTest;
 pub use profiles::{ProfileSummary, check_app_settings, check_stored_profile};
 pub use reconcile::summary as reconcile_summary;
 pub use references::{new_reference, operator_name};
+pub use team::{JournalChoice, OpenedJournal, TeamSaved, choose_journal, open_journal, team_status_text};
 
 /// What the Settings screen edits: a profile, its SHA type and environment, which secrets it
 /// has, and the app settings. Secrets themselves go in through [`Service::save_profile`].
@@ -94,6 +97,10 @@ pub struct ServiceSettings {
     pub operator: Option<String>,
     /// This desk's name on every order it records (`--terminal`; the host name by default).
     pub terminal: String,
+    /// Set when the team journal is configured but could not be reached at start: the message
+    /// ("Team journal offline: ..."). The desk then works read-only on its local journal:
+    /// nothing is sent to APS and nothing is committed.
+    pub team_offline: Option<String>,
 }
 
 impl Default for ServiceSettings {
@@ -106,6 +113,7 @@ impl Default for ServiceSettings {
             secrets_persist: true,
             operator: None,
             terminal: lease::host(),
+            team_offline: None,
         }
     }
 }
@@ -374,6 +382,7 @@ impl Service {
     /// Commits a prepared journal write from async code, without holding a blocking thread
     /// while the group writer works.
     async fn commit<T: Send + 'static>(&self, write: journal::Write<T>) -> Result<T, ServiceError> {
+        self.refuse_offline()?;
         self.inner.journal.commit_async(write).await.map_err(ServiceError::from)
     }
 
@@ -388,6 +397,7 @@ impl Service {
 
     /// Loads a profile and its secrets (the keychain may block, so off the async threads).
     async fn ctx(&self, profile: &str) -> Result<Ctx, ServiceError> {
+        self.refuse_offline()?;
         // At hand (the usual case in a run of charges): no thread hand-off, no keychain call.
         let terminal = self.settings().terminal.clone();
         let forced = self.settings().operator.clone();

@@ -47,7 +47,7 @@ pub fn check_app_settings(settings: &Settings) -> Result<(), ServiceError> {
 }
 
 impl Service {
-    async fn vault_call<T, F>(&self, f: F) -> Result<T, ServiceError>
+    pub(super) async fn vault_call<T, F>(&self, f: F) -> Result<T, ServiceError>
     where
         T: Send + 'static,
         F: FnOnce(&Vault) -> Result<T, VaultError> + Send + 'static,

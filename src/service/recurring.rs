@@ -39,6 +39,7 @@ impl Service {
     /// # Errors
     /// A field is wrong (named), or the journal cannot be written.
     pub async fn add_agreement(&self, profile: &str, draft: AgreementDraft) -> Result<i64, ServiceError> {
+        self.refuse_offline()?;
         let new = checked_agreement(profile, &draft)?;
         self.journal(move |j| j.add_agreement(&new)).await
     }
@@ -48,6 +49,7 @@ impl Service {
     /// # Errors
     /// No such agreement, or the journal cannot be written.
     pub async fn set_agreement_active(&self, id: i64, active: bool) -> Result<(), ServiceError> {
+        self.refuse_offline()?;
         let cancelled =
             self.journal(move |j| j.agreement(id)).await?.is_some_and(|a| a.cancelled_at.is_some());
         if active && cancelled {
@@ -65,6 +67,7 @@ impl Service {
     /// # Errors
     /// No such agreement, or the journal cannot be written.
     pub async fn cancel_agreement(&self, id: i64) -> Result<(), ServiceError> {
+        self.refuse_offline()?;
         self.journal(move |j| j.cancel_agreement(id, Utc::now())).await
     }
 

@@ -212,6 +212,7 @@ impl Service {
     /// # Errors
     /// A record the journal refuses (a card number that is not masked), or a journal failure.
     pub async fn add_to_token_book(&self, records: Vec<TokenRecord>) -> Result<(), ServiceError> {
+        self.refuse_offline()?;
         self.journal(move |j| {
             for record in &records {
                 if j.tokens(&record.profile, &record.token_name)?

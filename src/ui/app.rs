@@ -212,7 +212,10 @@ impl TerminalApp {
         }
         self.shortcuts(ui);
 
-        egui::Panel::top("banner").frame(egui::Frame::NONE).show(ui, |ui| banner_ui(ui, &self.profile));
+        let offline = self.service.service().team_offline();
+        egui::Panel::top("banner")
+            .frame(egui::Frame::NONE)
+            .show(ui, |ui| banner_ui(ui, &self.profile, offline));
         egui::Panel::left("navigation")
             .resizable(false)
             .exact_size(theme::NAV_WIDTH)

@@ -22,6 +22,7 @@ mod profile;
 mod recent;
 mod secrets;
 mod store;
+mod team;
 
 pub use built_in::Starter;
 pub use config::{CONFIG_FILE, CONFIG_LOCK_FILE};
@@ -33,6 +34,7 @@ pub use profile::{
 use secrets::validate_secret;
 pub use secrets::{card_fingerprint, check_secret};
 pub use store::{StoreKind, platform_store, probe_store};
+pub use team::{TEAM_JOURNAL_ENTRY, TeamAddress, has_password, split_password, with_password};
 
 use crate::aps::field::Field;
 use crate::aps::secret::Secret;

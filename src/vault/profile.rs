@@ -349,6 +349,11 @@ pub struct Settings {
     pub default_currency: Option<Currency>,
     /// Seconds without input after which a keyed card form is wiped.
     pub card_idle_wipe_secs: u32,
+    /// The team journal (`postgres://USER@HOST/DATABASE`, never with its password), used when
+    /// neither `--journal` nor `MOTO_TERMINAL_JOURNAL` is given. Saved only through
+    /// [`super::Vault::set_team_journal`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_journal: Option<String>,
 }
 
 /// How long typed card details may sit untouched, in seconds: long enough to take an order,
@@ -378,7 +383,7 @@ impl Settings {
                 ),
             });
         }
-        Ok(())
+        self.team_journal.as_deref().map_or(Ok(()), super::team::check_stored)
     }
 }
 
@@ -389,6 +394,7 @@ impl Default for Settings {
             default_profile: None,
             default_currency: None,
             card_idle_wipe_secs: 120,
+            team_journal: None,
         }
     }
 }

@@ -57,6 +57,7 @@ impl CliRig {
             cmd.env(k, v);
         }
         cmd.env_remove("MOTO_TERMINAL_DATA_DIR")
+            .env_remove("MOTO_TERMINAL_JOURNAL")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -15,6 +15,7 @@ mod flows;
 mod harden;
 mod hardening;
 mod http2;
+mod journal_choice;
 mod link_status;
 pub mod outside;
 mod recurring_cli;

@@ -32,6 +32,7 @@ pub fn fast_settings() -> ServiceSettings {
         secrets_persist: true,
         operator: None,
         terminal: "desk-1".into(),
+        team_offline: None,
     }
 }
 
@@ -81,6 +82,12 @@ impl Rig {
         service_on(&self.sim, &self.dir, journal)
     }
 
+    /// Another service over `journal` with these settings, on this rig's folder, simulator and
+    /// profile (a desk started with its team journal offline, say).
+    pub fn service_with(&self, journal: Arc<Journal>, settings: ServiceSettings) -> Service {
+        service_with(&self.sim, &self.dir, journal, settings)
+    }
+
     /// Another installation (its own journal and folder) on the same merchant account.
     pub fn other_installation(&self) -> (Service, Arc<Journal>, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -104,6 +111,15 @@ impl Rig {
 }
 
 fn service_on(sim: &SimHandle, dir: &tempfile::TempDir, journal: Arc<Journal>) -> Service {
+    service_with(sim, dir, journal, fast_settings())
+}
+
+fn service_with(
+    sim: &SimHandle,
+    dir: &tempfile::TempDir,
+    journal: Arc<Journal>,
+    settings: ServiceSettings,
+) -> Service {
     let store = keyring_core::mock::Store::new().expect("mock store");
     let vault = Arc::new(Vault::open(dir.path(), store).expect("vault opens"));
     vault.add_ephemeral(profile(&sim.payment_api_url()), demo_credentials()).expect("profile");
@@ -113,5 +129,5 @@ fn service_on(sim: &SimHandle, dir: &tempfile::TempDir, journal: Arc<Journal>) -
         extra_root_pem: Vec::new(),
     })
     .expect("gateway");
-    Service::new(vault, journal, gateway, fast_settings())
+    Service::new(vault, journal, gateway, settings)
 }

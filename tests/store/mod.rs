@@ -7,3 +7,4 @@ mod card_guard;
 mod files;
 mod journal;
 mod keychain;
+mod team_keychain;

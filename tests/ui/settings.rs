@@ -243,7 +243,12 @@ fn change_the_sha_type_and_environment_of_a_profile() {
     });
     assert!(stored(&ui, "Dubai mall").secrets.is_complete(), "secrets untouched");
 
-    // Switching to it puts it, and its environment, on the banner.
+    // Switching to it puts it, and its environment, on the banner. The list scrolls sideways in
+    // a scroll area of its own, which does not take the screen back up: the line above it does.
+    harness
+        .get_by_label("Merchant profiles. Secrets are never shown: only whether each one is set.")
+        .scroll_to_me();
+    settle(&mut harness);
     button(&mut harness, "Use Dubai mall");
     assert_eq!(harness.state().profile().name, "Dubai mall");
     assert!(shows(&harness, "Profile: Dubai mall"));

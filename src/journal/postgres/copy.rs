@@ -63,6 +63,8 @@ impl Value {
 /// A table read from the SQLite journal: its column names (the team journal's, `id` first) and rows.
 struct Table {
     columns: Vec<String>,
+    /// Each column's type in the team journal (`integer`, `bigint`, `text`).
+    kinds: Vec<String>,
     rows: Vec<Vec<Value>>,
 }
 
@@ -167,7 +169,8 @@ fn read_tables(source: &Journal, kinds: Vec<Vec<(String, String)>>) -> Result<[T
             .map_err(read)?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(read)?;
-        tables.push(Table { columns: columns.into_iter().map(|(n, _)| n).collect(), rows });
+        let (columns, kinds) = columns.into_iter().unzip();
+        tables.push(Table { columns, kinds, rows });
     }
     tables.try_into().map_err(|_| TeamError::Database("a table of the desk's journal is missing".into()))
 }
@@ -208,15 +211,15 @@ async fn insert_keyed(
     Ok(ids)
 }
 
-/// `$1::text, $2::bigint, ...`: a SELECT of parameters needs their types spelled out.
+/// `$1::text, $2::bigint, ...`: a SELECT of parameters needs their types spelled out, taken
+/// from the team journal's columns (an empty table has no row to tell them).
 fn typed(table: &Table, skip: usize, params: &[String]) -> String {
-    let types = table.rows.first().map(|row| &row[skip..]);
     params
         .iter()
-        .enumerate()
-        .map(|(i, p)| match types.map(|t| &t[i]) {
-            Some(Value::Int(_)) => format!("{p}::integer"),
-            Some(Value::Big(_)) => format!("{p}::bigint"),
+        .zip(&table.kinds[skip..])
+        .map(|(p, kind)| match kind.as_str() {
+            "integer" => format!("{p}::integer"),
+            "bigint" => format!("{p}::bigint"),
             _ => format!("{p}::text"),
         })
         .collect::<Vec<_>>()

@@ -115,6 +115,7 @@ impl Service {
     /// # Errors
     /// The profile or the journal cannot be used; rows' own failures are their outcomes.
     pub async fn run_batch(&self, plan: BatchPlan, options: RunOptions) -> Result<BatchRun, ServiceError> {
+        self.refuse_offline()?;
         let ctx = self.ctx(&plan.profile).await?;
         let new = NewBatch {
             profile: plan.profile.clone(),

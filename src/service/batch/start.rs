@@ -72,6 +72,7 @@ impl Service {
         profile: &str,
         references: Vec<String>,
     ) -> Result<Checked, ServiceError> {
+        self.refuse_offline()?;
         if references.is_empty() {
             return Err(ServiceError::invalid(
                 Field::MerchantReference,

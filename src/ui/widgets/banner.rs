@@ -21,8 +21,9 @@ pub fn environment_badge(ui: &mut Ui, environment: ProfileEnvironment, profile: 
     );
 }
 
-/// The full-width banner across the top of the window.
-pub fn banner_ui(ui: &mut Ui, profile: &ActiveProfile) {
+/// The full-width banner across the top of the window. `team_offline`: the team journal could
+/// not be reached at start ("Team journal offline: ..."), so nothing can be charged.
+pub fn banner_ui(ui: &mut Ui, profile: &ActiveProfile, team_offline: Option<&str>) {
     let (bg, fg) = profile.environment.colors();
     Frame::new().fill(bg).inner_margin(egui::Margin::symmetric(12, 6)).show(ui, |ui| {
         ui.set_min_width(ui.available_width());
@@ -35,6 +36,10 @@ pub fn banner_ui(ui: &mut Ui, profile: &ActiveProfile) {
             if let Some(host) = &profile.custom_endpoint {
                 let warning = format!("CUSTOM ENDPOINT {host}");
                 ui.label(RichText::new(warning).color(fg).strong().size(theme::BANNER_SIZE));
+            }
+            if let Some(why) = team_offline {
+                ui.label(RichText::new("Team journal offline").color(fg).strong().size(theme::BANNER_SIZE))
+                    .on_hover_text(why);
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let operator = if profile.operator.trim().is_empty() {

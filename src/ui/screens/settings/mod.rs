@@ -1,6 +1,6 @@
 //! Settings: the merchant profiles (add, edit, remove, switch to, test the connection), their
-//! secrets, and the app settings (operator name, default currency, how long typed card details
-//! survive without activity).
+//! secrets, the app settings (operator name, default currency, how long typed card details
+//! survive without activity), and the team journal (`team.rs`).
 //!
 //! Secrets are entered once and saved to the keychain; afterwards the screen shows only "set"
 //! or "not set" (see `profile_form.rs`). Every keychain and config-file access goes
@@ -15,6 +15,7 @@ mod editor;
 mod list;
 pub mod profile_form;
 mod secrets;
+mod team;
 
 use super::{Call, Screen};
 use crate::service::{ProfileSummary, ServiceError};
@@ -23,6 +24,7 @@ use crate::ui::theme;
 use app_settings::AppPart;
 use editor::Editor;
 use egui::Ui;
+use team::TeamPart;
 
 /// The terminal's view of a stored profile. `forced`: the operator this run was started as
 /// (`--operator`), which every order records whatever the profile or Settings say.
@@ -54,6 +56,7 @@ pub struct SettingsScreen {
     focus_add: bool,
     editor: Editor,
     app: AppPart,
+    team: TeamPart,
 }
 
 impl SettingsScreen {
@@ -77,9 +80,13 @@ impl Screen for SettingsScreen {
         self.list_ui(ui, env);
         self.form_ui(ui, env);
         self.app.ui(ui, env);
+        self.team.ui(ui, env);
     }
 
     fn escape(&mut self) -> bool {
+        if self.team.escape() {
+            return true;
+        }
         if std::mem::take(&mut self.editor.confirm_remove) {
             return true;
         }
@@ -99,6 +106,7 @@ impl Screen for SettingsScreen {
         self.reload = true;
         self.editor.refill |= self.editor.form.edit.is_none();
         self.app.forget();
+        self.team.forget();
         self.focus_add = true;
     }
 }
