@@ -21,5 +21,6 @@ pub mod outside;
 mod recurring_cli;
 mod recurring_setup;
 pub mod rig;
+mod team_desks;
 mod tls;
 mod who;

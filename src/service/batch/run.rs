@@ -224,9 +224,7 @@ impl Service {
             _ => self.maintenance_row(profile, job, key.clone()).await,
         };
         let settled = match settled {
-            Err(
-                e @ (ServiceError::Busy(_) | ServiceError::Invalid { field: Field::MerchantReference, .. }),
-            ) => {
+            Err(e) if maybe_taken(&e, job) => {
                 // Another run of the same file (on another terminal) may have taken the row.
                 self.taken_elsewhere(profile, job, &key).await.ok().flatten().ok_or(e)
             }
@@ -402,6 +400,16 @@ impl Service {
             ))
         })?;
         Ok(Settled::Recorded { op, order })
+    }
+}
+
+/// An error that another run of the same file taking the row first would give: its order's
+/// reference taken, the duplicate guard showing the row's own order, or its order busy.
+fn maybe_taken(e: &ServiceError, job: &BatchJob) -> bool {
+    match e {
+        ServiceError::Busy(_) | ServiceError::Invalid { field: Field::MerchantReference, .. } => true,
+        ServiceError::PossibleDuplicate { existing } => existing.merchant_reference == job.merchant_reference,
+        _ => false,
     }
 }
 
