@@ -12,6 +12,42 @@ impl Service {
         self.journal(move |j| j.search(&filter)).await
     }
 
+    /// The orders History shows: while browsing (no reference, text, Fort ID or card typed),
+    /// the profile's orders that need attention (marked so, or unknown) come first, whoever
+    /// took them, then the page asked for without them. A search for one order shows only it.
+    ///
+    /// # Errors
+    /// Journal failure.
+    pub async fn history(&self, filter: journal::Filter) -> Result<Vec<OrderRow>, ServiceError> {
+        let typed = [&filter.reference, &filter.text, &filter.fort_id, &filter.last4];
+        if typed.iter().any(|t| t.as_deref().is_some_and(|t| !t.trim().is_empty())) || filter.offset > 0 {
+            return self.search(filter).await;
+        }
+        self.journal(move |j| {
+            let pinned_by = |f: journal::Filter| journal::Filter {
+                profile: filter.profile.clone(),
+                limit: Some(50),
+                ..f
+            };
+            let mut pinned =
+                j.search(&pinned_by(journal::Filter { needs_attention: Some(true), ..Default::default() }))?;
+            pinned.extend(j.search(&pinned_by(journal::Filter {
+                states: vec![journal::OrderState::Unknown],
+                ..Default::default()
+            }))?);
+            pinned.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+            pinned.dedup_by(|a, b| a.merchant_reference == b.merchant_reference && a.profile == b.profile);
+            let page = j.search(&filter)?;
+            let shown = |o: &OrderRow| {
+                pinned.iter().any(|p| p.merchant_reference == o.merchant_reference && p.profile == o.profile)
+            };
+            let rest: Vec<OrderRow> = page.into_iter().filter(|o| !shown(o)).collect();
+            pinned.extend(rest);
+            Ok(pinned)
+        })
+        .await
+    }
+
     /// An order and its timeline of every operation.
     ///
     /// # Errors

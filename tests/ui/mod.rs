@@ -10,6 +10,7 @@ mod phone_order;
 mod recurring;
 mod settings;
 mod submit_flow;
+mod supervisor;
 mod team;
 
 use crate::service::rig::{PROFILE, Rig};

@@ -25,8 +25,9 @@ use std::time::{Duration, Instant};
 
 /// Rows shown per search; the filter narrows further.
 const PAGE_ROWS: u32 = 200;
-/// How often the shown orders are read again from the journal.
-const REREAD_EVERY: Duration = Duration::from_secs(5);
+/// How often the shown orders are read again from the journal: an order another desk takes on
+/// the team journal shows within 2 s.
+const REREAD_EVERY: Duration = Duration::from_millis(1500);
 
 type Detail = Option<(OrderRow, Vec<OperationRow>)>;
 
@@ -135,7 +136,7 @@ impl HistoryScreen {
         let filter = journal_filter(env.profile, &self.filter, Some(PAGE_ROWS));
         self.searched = Some(self.filter.clone());
         self.read_at = Some(Instant::now());
-        self.search.start(env.service.run(move |service, _| async move { service.search(filter).await }));
+        self.search.start(env.service.run(move |service, _| async move { service.history(filter).await }));
     }
 
     fn open_detail(&mut self, env: &Env<'_>, reference: String) {
