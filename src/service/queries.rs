@@ -35,8 +35,9 @@ impl Service {
                 states: vec![journal::OrderState::Unknown],
                 ..Default::default()
             }))?);
-            pinned.sort_by(|a, b| b.created_at.cmp(&a.created_at));
-            pinned.dedup_by(|a, b| a.merchant_reference == b.merchant_reference && a.profile == b.profile);
+            pinned.sort_by_key(|o| std::cmp::Reverse(o.created_at));
+            let mut seen = std::collections::HashSet::new();
+            pinned.retain(|o| seen.insert((o.profile.clone(), o.merchant_reference.clone())));
             let page = j.search(&filter)?;
             let shown = |o: &OrderRow| {
                 pinned.iter().any(|p| p.merchant_reference == o.merchant_reference && p.profile == o.profile)
