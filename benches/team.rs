@@ -1,0 +1,190 @@
+//! The team journal on PostgreSQL, measured from one desk.
+//!
+//! 1. The client's own work per charge on the team journal (the intent, committed before a
+//!    request may leave, and the outcome): this process's CPU time, journal alone, with 8 and
+//!    32 callers at once. The server's work is its own process and not counted.
+//! 2. Searching a team journal of 1,000,000 orders (loaded with SQL on the server): by
+//!    reference and email substring, last four digits, the first page, and the start-up scan
+//!    for orders in doubt.
+//!
+//! Needs a PostgreSQL it may create databases on:
+//! `scripts/postgres-test-env cargo bench --bench team` (optionally `-- 1000000` orders).
+
+use moto_terminal::aps::money::{Currency, Money};
+use moto_terminal::journal::{
+    Channel, Extra, Filter, Journal, NewOrder, OpResult, OpState, OrderKind, OrderState, OrderUpdate,
+    PaymentMethod,
+};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn server() -> String {
+    std::env::var("MOTO_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!("MOTO_TEST_POSTGRES_URL is not set: run scripts/postgres-test-env cargo bench --bench team")
+    })
+}
+
+/// A new database on the server; its URL.
+fn fresh(runtime: &tokio::runtime::Runtime, name: &str) -> String {
+    let server = server();
+    runtime.block_on(async {
+        let admin =
+            moto_terminal::journal::postgres::connect(&server).await.unwrap_or_else(|e| panic!("{e}"));
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap_or_else(|e| panic!("{e}"));
+    });
+    format!("{}/{name}", server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base))
+}
+
+/// This process's user + system CPU time so far (from /proc, in clock ticks of 10 ms).
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: u64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<u64>().ok()).sum();
+    Duration::from_millis(ticks * 10)
+}
+
+fn order(caller: usize, i: usize) -> NewOrder {
+    NewOrder {
+        profile: "Bench merchant".into(),
+        merchant_reference: format!("TB-{caller}-{i}"),
+        kind: OrderKind::Sale,
+        channel: Channel::Phone,
+        amount: Money::from_minor(1_000 + i as u64, Currency::parse("AED").unwrap_or_else(|e| panic!("{e}")))
+            .unwrap_or_else(|e| panic!("{e}")),
+        method: PaymentMethod::Token { token_name: format!("TOKEN-{caller}"), masked_card: None },
+        customer_email: Some("caller@example.com".into()),
+        customer_name: Some("Layla Haddad".into()),
+        description: None,
+        operator: "amal".into(),
+        terminal: "desk-1".into(),
+        created_at: chrono::Utc::now(),
+        extra: Extra::new(),
+        lease: None,
+        batch_row: None,
+    }
+}
+
+/// Intent and outcome of `per_caller` charges by each of `callers` threads at once: charges per
+/// second and this process's CPU per charge.
+fn charges(journal: &Arc<Journal>, callers: usize, per_caller: usize, round: usize) -> (f64, Duration) {
+    let (started, cpu) = (Instant::now(), cpu_time());
+    let threads: Vec<_> = (0..callers)
+        .map(|caller| {
+            let journal = Arc::clone(journal);
+            std::thread::spawn(move || {
+                for i in 0..per_caller {
+                    let new = order(round * 1_000 + caller, i);
+                    let since = Some(new.created_at - chrono::Duration::minutes(10));
+                    let id = match journal.record_order_intent_guarded(&new, since) {
+                        Ok(Ok(id)) => id,
+                        Ok(Err(shown)) => panic!("the guard showed {}", shown.merchant_reference),
+                        Err(e) => panic!("{e}"),
+                    };
+                    let result = OpResult {
+                        state: OpState::Approved,
+                        response_code: Some("14000".into()),
+                        response_message: Some("Success".into()),
+                        note: None,
+                        at: chrono::Utc::now(),
+                    };
+                    let update = OrderUpdate {
+                        state: Some(OrderState::Captured),
+                        authorized_minor: Some(new.amount.minor_units()),
+                        captured_minor: Some(new.amount.minor_units()),
+                        ..OrderUpdate::default()
+                    };
+                    journal.record_outcome(id, &result, &update).unwrap_or_else(|e| panic!("{e}"));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap_or_else(|_| panic!("a caller failed"));
+    }
+    let n = (callers * per_caller) as u32;
+    (f64::from(n) / started.elapsed().as_secs_f64(), cpu_time().saturating_sub(cpu) / n)
+}
+
+/// `orders` orders written by the server itself: references, emails and names as desks make
+/// them, a year of dates, one in 2,000 left unknown.
+const LOAD: &str = "
+INSERT INTO orders (profile, merchant_reference, kind, channel, currency, amount_minor, token_name,
+    masked_card, last4, customer_email, customer_name, description, operator, terminal, created_at,
+    updated_at, state, authorized_minor, captured_minor, extra)
+SELECT 'Bench merchant',
+       'MT-KQZT-' || to_char(t, 'YYMMDD') || '-' || lpad(to_hex(i), 6, '0') || 'X',
+       'sale', 'phone', 'AED', 1000 + i % 90000, 'TOKEN-' || (i % 40000),
+       '400555******' || lpad((i % 10000)::text, 4, '0'), lpad((i % 10000)::text, 4, '0'),
+       'customer' || (i % 150000) || '@example.' || (ARRAY['com', 'sa', 'ae'])[1 + i % 3],
+       (ARRAY['Fatima', 'Omar', 'Layla', 'Sami', 'Noor'])[1 + i % 5] || ' ' || (ARRAY['Al Zahra', 'Haddad', 'Khan', 'Said'])[1 + i % 4],
+       CASE WHEN i % 4 = 0 THEN (i % 7) || ' nights, deluxe room' END,
+       (ARRAY['amal', 'sara', 'omar'])[1 + i % 3], 'desk-' || (i % 12),
+       to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+       CASE WHEN i % 2000 = 0 THEN 'unknown' ELSE 'captured' END, 1000 + i % 90000, 1000 + i % 90000, '{}'
+FROM generate_series(1, $1::bigint) AS i,
+     LATERAL (SELECT timestamptz '2025-12-01 00:00:00+00' + (i * interval '31 seconds')) AS d(t);
+ANALYZE orders;
+";
+
+fn median(journal: &Journal, filter: &Filter) -> (Duration, usize) {
+    let mut times = Vec::new();
+    let mut found = 0;
+    for _ in 0..7 {
+        let started = Instant::now();
+        found = journal.search(filter).unwrap_or_else(|e| panic!("{e}")).len();
+        times.push(started.elapsed());
+    }
+    times.sort();
+    (times[times.len() / 2], found)
+}
+
+fn main() {
+    let total: i64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+
+    let url = fresh(&runtime, "bench_team_charges");
+    let journal = Arc::new(Journal::open_team(&url).unwrap_or_else(|e| panic!("{e}")));
+    charges(&journal, 8, 50, 0);
+    for (round, callers) in [(1, 1), (2, 8), (3, 32)] {
+        let (rate, cpu) = charges(&journal, callers, 4_000 / callers.max(1), round);
+        println!(
+            "team journal, {callers:>2} in flight: {rate:>7.0} charges/s, client CPU {cpu:>4.0?} per charge"
+        );
+    }
+
+    let url = fresh(&runtime, "bench_team_search");
+    let journal = Journal::open_team(&url).unwrap_or_else(|e| panic!("{e}"));
+    let started = Instant::now();
+    runtime.block_on(async {
+        let client = moto_terminal::journal::postgres::connect(&url).await.unwrap_or_else(|e| panic!("{e}"));
+        let load = LOAD.replace("$1::bigint", &total.to_string());
+        client.batch_execute(&load).await.unwrap_or_else(|e| panic!("{e}"));
+    });
+    println!("{total} orders loaded on the server in {:.0?}", started.elapsed());
+    let page = |f: Filter| Filter { profile: Some("Bench merchant".into()), limit: Some(200), ..f };
+    let cases = [
+        (
+            "reference substring '250617-0'",
+            page(Filter { reference: Some("250617-0".into()), ..Filter::default() }),
+        ),
+        (
+            "email substring 'customer12345@'",
+            page(Filter { text: Some("customer12345@".into()), ..Filter::default() }),
+        ),
+        ("last four digits", page(Filter { last4: Some("0042".into()), ..Filter::default() })),
+        ("first page, newest first", page(Filter::default())),
+        ("orders in doubt", page(Filter { states: vec![OrderState::Unknown], ..Filter::default() })),
+    ];
+    for (what, filter) in cases {
+        let (time, found) = median(&journal, &filter);
+        println!("search {total} orders, {what}: {time:.1?} median of 7 ({found} shown)");
+    }
+    let started = Instant::now();
+    let unresolved = journal.unresolved(None).unwrap_or_else(|e| panic!("{e}")).len();
+    println!("start-up scan for orders in doubt: {:.1?} ({unresolved} found)", started.elapsed());
+}
