@@ -19,7 +19,7 @@ use super::screens::settings::SettingsScreen;
 use super::screens::status::StatusScreen;
 use super::screens::tokens::TokensScreen;
 use super::theme;
-use super::widgets::banner::banner_ui;
+use super::widgets::banner::{JournalShown, banner_ui};
 use crate::service::handle::ServiceHandle;
 use egui::{Key, Modifiers, RichText, Ui};
 use std::path::PathBuf;
@@ -212,10 +212,15 @@ impl TerminalApp {
         }
         self.shortcuts(ui);
 
-        let offline = self.service.service().team_offline();
+        let service = self.service.service();
+        let journal = match service.team_offline() {
+            Some(why) => JournalShown::TeamOffline(why),
+            None if service.is_team() => JournalShown::Team,
+            None => JournalShown::Desk,
+        };
         egui::Panel::top("banner")
             .frame(egui::Frame::NONE)
-            .show(ui, |ui| banner_ui(ui, &self.profile, offline));
+            .show(ui, |ui| banner_ui(ui, &self.profile, journal));
         egui::Panel::left("navigation")
             .resizable(false)
             .exact_size(theme::NAV_WIDTH)

@@ -21,9 +21,20 @@ pub fn environment_badge(ui: &mut Ui, environment: ProfileEnvironment, profile: 
     );
 }
 
-/// The full-width banner across the top of the window. `team_offline`: the team journal could
-/// not be reached at start ("Team journal offline: ..."), so nothing can be charged.
-pub fn banner_ui(ui: &mut Ui, profile: &ActiveProfile, team_offline: Option<&str>) {
+/// Which journal the desk records in, as the banner says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JournalShown<'a> {
+    /// This desk's own journal.
+    Desk,
+    /// The call centre's team journal.
+    Team,
+    /// The team journal could not be reached at start ("Team journal offline: ..."): nothing
+    /// can be charged.
+    TeamOffline(&'a str),
+}
+
+/// The full-width banner across the top of the window.
+pub fn banner_ui(ui: &mut Ui, profile: &ActiveProfile, journal: JournalShown<'_>) {
     let (bg, fg) = profile.environment.colors();
     Frame::new().fill(bg).inner_margin(egui::Margin::symmetric(12, 6)).show(ui, |ui| {
         ui.set_min_width(ui.available_width());
@@ -37,9 +48,17 @@ pub fn banner_ui(ui: &mut Ui, profile: &ActiveProfile, team_offline: Option<&str
                 let warning = format!("CUSTOM ENDPOINT {host}");
                 ui.label(RichText::new(warning).color(fg).strong().size(theme::BANNER_SIZE));
             }
-            if let Some(why) = team_offline {
-                ui.label(RichText::new("Team journal offline").color(fg).strong().size(theme::BANNER_SIZE))
+            match journal {
+                JournalShown::TeamOffline(why) => {
+                    ui.label(
+                        RichText::new("Team journal offline").color(fg).strong().size(theme::BANNER_SIZE),
+                    )
                     .on_hover_text(why);
+                }
+                JournalShown::Team => {
+                    ui.label(RichText::new("Team journal").color(fg).size(theme::BODY_SIZE));
+                }
+                JournalShown::Desk => {}
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let operator = if profile.operator.trim().is_empty() {
