@@ -141,3 +141,27 @@ async fn two_terminals_running_one_file_at_once_send_every_row_once() {
     let captured = rig.team_order(&url, "TB-2").await;
     assert_eq!(captured["captured_minor"], 10_000, "{captured}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_desks_charging_one_card_the_same_amount_at_once_charge_it_once() {
+    use crate::service::rig::{Rig, fast_settings};
+    use moto_terminal::journal::Journal;
+    use moto_terminal::service::{Progress, ServiceError, ServiceSettings};
+    use std::sync::Arc;
+    let url = crate::team::fresh_database("desks_race").await;
+    let rig = Rig::new().await;
+    let desk = |terminal: &str| {
+        let settings = ServiceSettings { terminal: terminal.into(), ..fast_settings() };
+        rig.service_with(Arc::new(Journal::open_team(&url).unwrap()), settings)
+    };
+    let (first, second) = (desk("desk-1"), desk("desk-2"));
+    // The same caller reaches two agents: the same card, the same amount, at the same moment.
+    let sale = rig.token_sale("DEMO-VISA-0001", "19.00");
+    let progress = Progress::none();
+    let (a, b) = tokio::join!(first.charge(sale.clone(), &progress), second.charge(sale, &progress));
+    let charged = [&a, &b].iter().filter(|r| r.is_ok()).count();
+    assert_eq!(charged, 1, "one desk charges, the other is shown the first order: {a:?} {b:?}");
+    let refused = [a, b].into_iter().find_map(Result::err).unwrap();
+    assert!(matches!(refused, ServiceError::PossibleDuplicate { .. }), "{refused}");
+    assert_eq!(rig.sim.money_movements().len(), 1, "the card was charged once");
+}
