@@ -8,6 +8,7 @@
 //! from both.
 
 pub(crate) mod pg;
+mod wire;
 
 use super::JournalError;
 use rusqlite::types::{ToSqlOutput, ValueRef};

@@ -1,22 +1,18 @@
 //! Sessions on the team journal, used from plain blocking code as the SQLite connection is.
 //!
-//! tokio-postgres splits a session in two: a `Connection` that does the socket I/O, which runs
-//! as a task on this pool's own small runtime, and a `Client` whose calls only exchange messages
-//! with it. A journal call therefore waits for its answer on the calling thread with a minimal
-//! executor ([`block_on`]) that needs no runtime: the journal works the same from a blocking
-//! thread, a test, or (briefly blocking, as SQLite does) an async task.
+//! Each session's socket is driven by the thread using the session (`wire`): no runtime, no
+//! thread hand-off per round trip.
 //!
 //! The pool opens sessions as they are needed, up to [`MAX_SESSIONS`], and never hands out one
 //! whose connection was lost or that a failure left inside a transaction.
 
+use super::wire::{self, Wire};
 use super::{Cell, JournalError, Value};
 use crate::journal::postgres::{self as team, TeamError};
 use bytes::BytesMut;
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, Config, Row, Statement};
@@ -30,7 +26,7 @@ const SESSION_WAIT: Duration = Duration::from_secs(30);
 /// The open sessions of one team journal.
 pub(crate) struct Pool {
     config: Config,
-    runtime: Option<tokio::runtime::Runtime>,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
     state: Mutex<PoolState>,
     freed: Condvar,
     /// The session that holds this process's presence lock for as long as it runs.
@@ -56,22 +52,16 @@ impl Pool {
     /// newer moto-terminal.
     pub(crate) fn open(url: &str) -> Result<Pool, TeamError> {
         let config = team::config(url)?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("team-journal")
-            .enable_all()
-            .build()
-            .map_err(|e| TeamError::Offline(format!("cannot start the team journal's I/O thread: {e}")))?;
         let pool = Pool {
             config,
-            runtime: Some(runtime),
+            tls: team::tls()?,
             state: Mutex::new(PoolState { idle: Vec::new(), open: 1 }),
             freed: Condvar::new(),
             presence: Mutex::new(None),
         };
-        let mut client = pool.connect()?;
-        block_on(team::migrate(&mut client))?;
-        pool.state().idle.push(Session::new(client));
+        let (mut client, mut wire) = pool.connect()?;
+        wire.drive(team::migrate(&mut client))?;
+        pool.state().idle.push(Session::new(client, wire));
         Ok(pool)
     }
 
@@ -79,20 +69,8 @@ impl Pool {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn connect(&self) -> Result<Client, TeamError> {
-        let runtime =
-            self.runtime.as_ref().ok_or_else(|| TeamError::Offline("the journal is closing".into()))?;
-        let config = self.config.clone();
-        let connecting = runtime.spawn(async move {
-            let (client, connection) = config.connect(team::tls()?).await.map_err(team::offline)?;
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    log::warn!("team journal connection ended: {e}");
-                }
-            });
-            Ok::<_, TeamError>(client)
-        });
-        block_on(connecting).map_err(|e| TeamError::Offline(format!("the connection task failed: {e}")))?
+    fn connect(&self) -> Result<(Client, Wire), TeamError> {
+        wire::connect(&self.config, &self.tls).map_err(TeamError::Offline)
     }
 
     /// A session for one call or one transaction; it goes back to the pool when dropped.
@@ -106,7 +84,7 @@ impl Pool {
                 state.open += 1;
                 drop(state);
                 return match self.connect() {
-                    Ok(client) => Ok(Lease { pool: self, session: Session::new(client) }),
+                    Ok((client, wire)) => Ok(Lease { pool: self, session: Session::new(client, wire) }),
                     Err(e) => {
                         self.state().open -= 1;
                         self.freed.notify_one();
@@ -159,7 +137,8 @@ impl Pool {
     /// terminal can then tell this process's claims on operations in flight from those of one
     /// that has ended ([`Pool::present`]).
     pub(crate) fn announce(&self, owner: &str) -> Result<(), JournalError> {
-        let session = Session::new(self.connect()?);
+        let (client, wire) = self.connect()?;
+        let session = Session::new(client, wire);
         session.query(PRESENCE_LOCK, super::params![owner])?;
         *self.presence.lock().unwrap_or_else(PoisonError::into_inner) = Some(session);
         Ok(())
@@ -190,10 +169,6 @@ impl Drop for Pool {
     fn drop(&mut self) {
         self.state().idle.clear();
         *self.presence.lock().unwrap_or_else(PoisonError::into_inner) = None;
-        // Dropping a runtime may not block inside another runtime; nothing here needs waiting for.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
     }
 }
 
@@ -229,22 +204,30 @@ impl Drop for Lease<'_> {
 #[derive(Clone)]
 pub(crate) struct Session {
     client: Arc<Client>,
+    /// Its socket, driven by the thread holding the session.
+    wire: Arc<Mutex<Wire>>,
     /// Statements prepared on this session, by their journal text.
     statements: Arc<Mutex<HashMap<String, Statement>>>,
     in_transaction: Arc<AtomicBool>,
 }
 
 impl Session {
-    fn new(client: Client) -> Session {
+    fn new(client: Client, wire: Wire) -> Session {
         Session {
             client: Arc::new(client),
+            wire: Arc::new(Mutex::new(wire)),
             statements: Arc::default(),
             in_transaction: Arc::new(AtomicBool::new(false)),
         }
     }
 
+    /// Runs a call on this session's client to its end.
+    fn drive<F: std::future::Future>(&self, call: F) -> F::Output {
+        self.wire.lock().unwrap_or_else(PoisonError::into_inner).drive(call)
+    }
+
     fn simple(&self, sql: &str) -> Result<(), JournalError> {
-        block_on(self.client.batch_execute(sql)).map_err(error)
+        self.drive(self.client.batch_execute(sql)).map_err(error)
     }
 
     fn statement(&self, sql: &str) -> Result<Statement, JournalError> {
@@ -252,7 +235,7 @@ impl Session {
         if let Some(statement) = cached(self) {
             return Ok(statement);
         }
-        let statement = block_on(self.client.prepare(&numbered(sql))).map_err(error)?;
+        let statement = self.drive(self.client.prepare(&numbered(sql))).map_err(error)?;
         self.statements
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -263,14 +246,14 @@ impl Session {
     pub(crate) fn execute(&self, sql: &str, params: &[Value<'_>]) -> Result<usize, JournalError> {
         let statement = self.statement(sql)?;
         let args: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        let changed = block_on(self.client.execute(&statement, &args)).map_err(error)?;
+        let changed = self.drive(self.client.execute(&statement, &args)).map_err(error)?;
         Ok(usize::try_from(changed).unwrap_or(usize::MAX))
     }
 
     pub(crate) fn query(&self, sql: &str, params: &[Value<'_>]) -> Result<Vec<Row>, JournalError> {
         let statement = self.statement(sql)?;
         let args: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        block_on(self.client.query(&statement, &args)).map_err(error)
+        self.drive(self.client.query(&statement, &args)).map_err(error)
     }
 }
 
@@ -362,29 +345,6 @@ impl ToSql for Value<'_> {
     }
 
     to_sql_checked!();
-}
-
-/// Wakes the thread waiting in [`block_on`].
-struct Unpark(std::thread::Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Runs `future` to its end on this thread. The futures it is used with only wait on channels
-/// to tasks of the pool's runtime, so no runtime is needed here.
-pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        match future.as_mut().poll(&mut cx) {
-            Poll::Ready(value) => return value,
-            Poll::Pending => std::thread::park(),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -114,7 +114,7 @@ pub(crate) fn offline(e: tokio_postgres::Error) -> TeamError {
 }
 
 /// What went wrong while connecting, in words (the driver's own text, or the server's).
-fn reason(e: &tokio_postgres::Error) -> String {
+pub(crate) fn reason(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => db.message().to_owned(),
         None => {
