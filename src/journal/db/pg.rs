@@ -113,14 +113,14 @@ impl Pool {
     ) -> Result<T, JournalError> {
         let lease = self.get()?;
         let session = lease.session();
-        session.simple("BEGIN")?;
+        // Sent with the transaction's first statement, in the same round trip.
+        let begin = if synced { "BEGIN" } else { "BEGIN; SET LOCAL synchronous_commit = off" };
+        *session.begin.lock().unwrap_or_else(PoisonError::into_inner) = Some(begin);
         session.in_transaction.store(true, Ordering::Relaxed);
-        if !synced {
-            session.simple("SET LOCAL synchronous_commit = off")?;
-        }
         let value = work(super::Db::Pg(session));
-        let end = if value.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        session.simple(end)?;
+        if session.begin.lock().unwrap_or_else(PoisonError::into_inner).take().is_none() {
+            session.simple(if value.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+        }
         session.in_transaction.store(false, Ordering::Relaxed);
         value
     }
@@ -209,6 +209,8 @@ pub(crate) struct Session {
     /// Statements prepared on this session, by their journal text.
     statements: Arc<Mutex<HashMap<String, Statement>>>,
     in_transaction: Arc<AtomicBool>,
+    /// The start of a transaction not sent yet: it goes with the next statement.
+    begin: Arc<Mutex<Option<&'static str>>>,
 }
 
 impl Session {
@@ -218,6 +220,7 @@ impl Session {
             wire: Arc::new(Mutex::new(wire)),
             statements: Arc::default(),
             in_transaction: Arc::new(AtomicBool::new(false)),
+            begin: Arc::default(),
         }
     }
 
@@ -246,14 +249,32 @@ impl Session {
     pub(crate) fn execute(&self, sql: &str, params: &[Value<'_>]) -> Result<usize, JournalError> {
         let statement = self.statement(sql)?;
         let args: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        let changed = self.drive(self.client.execute(&statement, &args)).map_err(error)?;
+        let changed = self.pipelined(self.client.execute(&statement, &args))?;
         Ok(usize::try_from(changed).unwrap_or(usize::MAX))
     }
 
     pub(crate) fn query(&self, sql: &str, params: &[Value<'_>]) -> Result<Vec<Row>, JournalError> {
         let statement = self.statement(sql)?;
         let args: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        self.drive(self.client.query(&statement, &args)).map_err(error)
+        self.pipelined(self.client.query(&statement, &args))
+    }
+
+    /// Runs `call`, preceded in the same round trip by the transaction's start if it is not
+    /// sent yet (requests on one session are answered in order).
+    fn pipelined<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> Result<T, JournalError> {
+        let begin = self.begin.lock().unwrap_or_else(PoisonError::into_inner).take();
+        match begin {
+            None => self.drive(call).map_err(error),
+            Some(begin) => {
+                let (started, answer) =
+                    self.drive(async { tokio::join!(biased; self.client.batch_execute(begin), call) });
+                started.map_err(error)?;
+                answer.map_err(error)
+            }
+        }
     }
 }
 
