@@ -180,24 +180,32 @@ pub(crate) fn finish_operation_in(
     if !state.is_open() {
         return Err(JournalError::OperationAlreadyFinished { id, state });
     }
-    db.execute(
+    // Only from the state just read: of two desks finishing it at once (its sender and another
+    // desk's reconciliation), the second finds it finished instead of overwriting the first.
+    let changed = db.execute(
         "UPDATE operations SET state = ?2, response_code = ?3, response_message = ?4,
-            note = COALESCE(?5, note), finished_at = ?6 WHERE id = ?1",
+            note = COALESCE(?5, note), finished_at = ?6 WHERE id = ?1 AND state = ?7",
         params![
             id.0,
             result.state.as_str(),
             result.response_code,
             result.response_message,
             result.note,
-            ts(&result.at)
+            ts(&result.at),
+            state.as_str()
         ],
     )?;
+    if changed == 0 {
+        return Err(JournalError::Busy(format!("operation {id} was finished elsewhere at this moment")));
+    }
     Ok(order_id)
 }
 
 pub(crate) fn update_order_in(db: Db<'_>, order_id: i64, u: &OrderUpdate) -> Result<(), JournalError> {
     let extra = match &u.extra {
         Some(add) => {
+            // Read, merged and written back in one step for every desk of a team journal.
+            db.lock(&format!("order id {order_id}"))?;
             let current: String =
                 db.query_one("SELECT extra FROM orders WHERE id = ?1", params![order_id], |r| r.get(0))?;
             let mut map = parse_extra(&current).map_err(JournalError::Corrupt)?;

@@ -300,6 +300,9 @@ impl Db<'_> {
             Err(e) => {
                 self.execute("ROLLBACK TO inner_work", &[])?;
                 self.execute("RELEASE inner_work", &[])?;
+                if let Db::Pg(session) = self {
+                    session.recovered();
+                }
                 Err(e)
             }
         }

@@ -30,7 +30,7 @@ pub(crate) struct Pool {
     state: Mutex<PoolState>,
     freed: Condvar,
     /// The session that holds this process's presence lock for as long as it runs.
-    presence: Mutex<Option<Session>>,
+    presence: Mutex<Option<(String, Session)>>,
 }
 
 struct PoolState {
@@ -78,7 +78,12 @@ impl Pool {
         let mut state = self.state();
         loop {
             if let Some(session) = state.idle.pop() {
-                return Ok(Lease { pool: self, session });
+                if session.alive() {
+                    return Ok(Lease { pool: self, session });
+                }
+                // Closed by the server while idle (a restart, an idle limit): open another.
+                state.open -= 1;
+                continue;
             }
             if state.open < MAX_SESSIONS {
                 state.open += 1;
@@ -113,11 +118,25 @@ impl Pool {
     ) -> Result<T, JournalError> {
         let lease = self.get()?;
         let session = lease.session();
-        // Sent with the transaction's first statement, in the same round trip.
-        let begin = if synced { "BEGIN" } else { "BEGIN; SET LOCAL synchronous_commit = off" };
+        // Sent with the transaction's first statement, in the same round trip. An intent is on
+        // the server's disk when its commit returns, whatever the database's own default.
+        let begin = match synced {
+            true => "BEGIN; SET LOCAL synchronous_commit = on",
+            false => "BEGIN; SET LOCAL synchronous_commit = off",
+        };
         *session.begin.lock().unwrap_or_else(PoisonError::into_inner) = Some(begin);
         session.in_transaction.store(true, Ordering::Relaxed);
-        let value = work(super::Db::Pg(session));
+        session.failed.store(false, Ordering::Relaxed);
+        let mut value = work(super::Db::Pg(session));
+        // PostgreSQL answers COMMIT in a transaction a failed statement aborted by rolling it
+        // back, without an error: a failure the work did not pass on must not read as success.
+        if value.is_ok() && session.failed.load(Ordering::Relaxed) {
+            value = Err(JournalError::Team {
+                message: "the team journal refused a statement of this write; nothing of it was recorded"
+                    .into(),
+                code: None,
+            });
+        }
         if session.begin.lock().unwrap_or_else(PoisonError::into_inner).take().is_none() {
             session.simple(if value.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
         }
@@ -128,9 +147,9 @@ impl Pool {
 
 /// The advisory lock that says `owner` is running: a process holds it on a session of its own
 /// from [`Pool::announce`] until it ends, when the server lets it go with the session.
-/// Taken without waiting: when it is already held, it is by this same process (a second journal
-/// it opened), since no two processes have the same owner name.
-const PRESENCE_LOCK: &str = "SELECT pg_try_advisory_lock(hashtextextended('presence ' || ?1, 0))";
+/// Shared, so that every journal this process opens holds it (no two processes have the same
+/// owner name); [`Pool::present`] asks for it exclusively, which any holder refuses.
+const PRESENCE_LOCK: &str = "SELECT pg_try_advisory_lock_shared(hashtextextended('presence ' || ?1, 0))";
 
 impl Pool {
     /// Holds the presence lock of `owner` (this process) on a session kept for the purpose. Any
@@ -139,14 +158,36 @@ impl Pool {
     pub(crate) fn announce(&self, owner: &str) -> Result<(), JournalError> {
         let (client, wire) = self.connect()?;
         let session = Session::new(client, wire);
-        session.query(PRESENCE_LOCK, super::params![owner])?;
-        *self.presence.lock().unwrap_or_else(PoisonError::into_inner) = Some(session);
+        let held: bool =
+            super::Db::Pg(&session).query_one(PRESENCE_LOCK, super::params![owner], |r| r.get(0))?;
+        if !held {
+            let message = "this terminal's presence lock is held elsewhere".to_owned();
+            return Err(JournalError::Team { message, code: None });
+        }
+        *self.presence.lock().unwrap_or_else(PoisonError::into_inner) = Some((owner.to_owned(), session));
         Ok(())
+    }
+
+    /// Takes this process's presence lock again when the session holding it was lost (a server
+    /// restart, a network cut): otherwise other terminals would take it for ended.
+    fn keep_presence(&self) -> Result<(), JournalError> {
+        let owner = {
+            let presence = self.presence.lock().unwrap_or_else(PoisonError::into_inner);
+            match presence.as_ref() {
+                Some((owner, session)) if session.drive(session.client.simple_query("")).is_err() => {
+                    owner.clone()
+                }
+                _ => return Ok(()),
+            }
+        };
+        log::warn!("team journal: this terminal's presence was lost; taking it again");
+        self.announce(&owner)
     }
 
     /// Whether the process named `owner` is running (holds its presence lock), asked without
     /// waiting: a free lock is taken and let go at once.
     pub(crate) fn present(&self, owner: &str) -> Result<bool, JournalError> {
+        self.keep_presence()?;
         let lease = self.get()?;
         let db = super::Db::Pg(lease.session());
         let free: bool = db.query_one(
@@ -211,6 +252,8 @@ pub(crate) struct Session {
     in_transaction: Arc<AtomicBool>,
     /// The start of a transaction not sent yet: it goes with the next statement.
     begin: Arc<Mutex<Option<&'static str>>>,
+    /// A statement failed in the open transaction and no savepoint undid it since.
+    failed: Arc<AtomicBool>,
 }
 
 impl Session {
@@ -221,7 +264,19 @@ impl Session {
             statements: Arc::default(),
             in_transaction: Arc::new(AtomicBool::new(false)),
             begin: Arc::default(),
+            failed: Arc::default(),
         }
+    }
+
+    /// Whether the server still holds this session: its connection is polled once, without
+    /// waiting, so a connection closed while idle is seen before it is used.
+    fn alive(&self) -> bool {
+        self.wire.lock().unwrap_or_else(PoisonError::into_inner).alive() && !self.client.is_closed()
+    }
+
+    /// A savepoint undid the failed statements: the transaction goes on.
+    pub(crate) fn recovered(&self) {
+        self.failed.store(false, Ordering::Relaxed);
     }
 
     /// Runs a call on this session's client to its end.
@@ -238,7 +293,13 @@ impl Session {
         if let Some(statement) = cached(self) {
             return Ok(statement);
         }
-        let statement = self.drive(self.client.prepare(&numbered(sql))).map_err(error)?;
+        let prepared = self.drive(self.client.prepare(&numbered(sql))).map_err(error);
+        let begun = self.begin.lock().unwrap_or_else(PoisonError::into_inner).is_none();
+        if prepared.is_err() && begun && self.in_transaction.load(Ordering::Relaxed) {
+            // Refused inside the open transaction, which the server has now aborted.
+            self.failed.store(true, Ordering::Relaxed);
+        }
+        let statement = prepared?;
         self.statements
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -266,15 +327,19 @@ impl Session {
         call: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
     ) -> Result<T, JournalError> {
         let begin = self.begin.lock().unwrap_or_else(PoisonError::into_inner).take();
-        match begin {
+        let answer = match begin {
             None => self.drive(call).map_err(error),
+            // `biased`: the transaction's start is queued, so answered, first.
             Some(begin) => {
                 let (started, answer) =
                     self.drive(async { tokio::join!(biased; self.client.batch_execute(begin), call) });
-                started.map_err(error)?;
-                answer.map_err(error)
+                started.map_err(error).and(answer.map_err(error))
             }
+        };
+        if answer.is_err() && self.in_transaction.load(Ordering::Relaxed) {
+            self.failed.store(true, Ordering::Relaxed);
         }
+        answer
     }
 }
 
@@ -346,6 +411,9 @@ impl ToSql for Value<'_> {
             (Value::Int(v), &Type::BOOL) => (*v != 0).to_sql(ty, out),
             (Value::Int(v), _) => v.to_string().as_str().to_sql(&Type::TEXT, out),
             (Value::Text(t), &Type::INT8) => t.parse::<i64>()?.to_sql(ty, out),
+            (Value::Text(t), &Type::INT4) => t.parse::<i32>()?.to_sql(ty, out),
+            (Value::Text(t), &Type::INT2) => t.parse::<i16>()?.to_sql(ty, out),
+            (Value::Text(t), &Type::BOOL) => matches!(t.as_ref(), "1" | "true" | "t").to_sql(ty, out),
             (Value::Text(t), _) => t.as_ref().to_sql(&Type::TEXT, out),
         }
     }

@@ -131,6 +131,8 @@ impl Wire {
         loop {
             woken.0.store(false, Ordering::Relaxed);
             if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+                // Messages the call left queued (a dropped transaction's rollback) go out now.
+                self.alive();
                 return value;
             }
             if let Some(connection) = &mut self.connection
@@ -148,6 +150,18 @@ impl Wire {
         }
     }
 
+    /// Polls the connection once without waiting: false when the server has closed it.
+    pub(crate) fn alive(&mut self) -> bool {
+        let waker = Waker::from(Arc::new(Woken(AtomicBool::new(false))));
+        let mut cx = Context::from_waker(&waker);
+        if let Some(connection) = &mut self.connection
+            && connection.as_mut().poll(&mut cx).is_ready()
+        {
+            self.connection = None;
+        }
+        self.connection.is_some()
+    }
+
     /// Sleeps until the socket can be read (or written, after a full buffer), at most a second.
     #[cfg(unix)]
     fn wait(&self) {
@@ -163,7 +177,7 @@ impl Wire {
 
     #[cfg(not(unix))]
     fn wait(&self) {
-        std::thread::sleep(std::time::Duration::from_micros(50));
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
 }
 
@@ -197,6 +211,7 @@ fn open(host: &Host, port: u16, timeout: std::time::Duration) -> Result<(Stream,
                 match std::net::TcpStream::connect_timeout(&addr, timeout) {
                     Ok(stream) => {
                         stream.set_nodelay(true).map_err(|e| e.to_string())?;
+                        keep_alive(&stream).map_err(|e| e.to_string())?;
                         stream.set_nonblocking(true).map_err(|e| e.to_string())?;
                         return Ok((Stream::Tcp(stream), name.clone()));
                     }
@@ -211,7 +226,8 @@ fn open(host: &Host, port: u16, timeout: std::time::Duration) -> Result<(Stream,
             let stream = std::os::unix::net::UnixStream::connect(&path)
                 .map_err(|e| format!("cannot connect to {}: {e}", path.display()))?;
             stream.set_nonblocking(true).map_err(|e| e.to_string())?;
-            Ok((Stream::Unix(stream), String::new()))
+            // PostgreSQL never offers TLS on its Unix socket; the name only has to be valid.
+            Ok((Stream::Unix(stream), "localhost".to_owned()))
         }
     }
 }
@@ -236,4 +252,21 @@ fn handshake(
         wire.drive(config.connect_raw(socket, tls)).map_err(|e| crate::journal::postgres::reason(&e))?;
     wire.connection = Some(Box::pin(connection));
     Ok((client, wire))
+}
+
+/// TCP keepalive after a minute of silence, so a server gone without a word (a cut cable, a
+/// crashed host) is noticed by the kernel instead of waited for.
+#[cfg(unix)]
+fn keep_alive(stream: &std::net::TcpStream) -> io::Result<()> {
+    use rustix::net::sockopt;
+    sockopt::set_socket_keepalive(stream, true)?;
+    sockopt::set_tcp_keepidle(stream, std::time::Duration::from_secs(60))?;
+    sockopt::set_tcp_keepintvl(stream, std::time::Duration::from_secs(10))?;
+    sockopt::set_tcp_keepcnt(stream, 6)?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn keep_alive(_: &std::net::TcpStream) -> io::Result<()> {
+    Ok(())
 }

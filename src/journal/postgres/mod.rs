@@ -77,6 +77,15 @@ pub fn config(url: &str) -> Result<Config, TeamError> {
     }
     config.connect_timeout(CONNECT_TIMEOUT);
     config.application_name("moto-terminal");
+    // A desk that stops in the middle of a write (a network cut, a frozen machine) must not hold
+    // the other desks' locks for long: its transaction ends after a minute, and no desk waits
+    // more than 15 s for a lock (the write fails and says so; nothing was sent).
+    let limits = "-c lock_timeout=15s -c idle_in_transaction_session_timeout=60s";
+    let options = match config.get_options() {
+        Some(own) => format!("{own} {limits}"),
+        None => limits.to_owned(),
+    };
+    config.options(&options);
     Ok(config)
 }
 

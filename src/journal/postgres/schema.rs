@@ -230,10 +230,14 @@ pub async fn migrate(client: &mut Client) -> Result<i32, TeamError> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK]).await?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS moto_schema (version INTEGER NOT NULL)").await?;
     let found: i32 = tx.query_opt("SELECT version FROM moto_schema", &[]).await?.map_or(0, |row| row.get(0));
+    // Ended here, not by dropping it: a dropped transaction's rollback waits in the session's
+    // queue for its next call, holding the schema lock until then.
     if found > SCHEMA_VERSION {
+        tx.rollback().await?;
         return Err(TeamError::TooNew { found, supported: SCHEMA_VERSION });
     }
     if found == SCHEMA_VERSION {
+        tx.rollback().await?;
         return Ok(found);
     }
     for step in &STEPS[found as usize..] {

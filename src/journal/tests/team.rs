@@ -136,3 +136,53 @@ fn a_desks_presence_ends_with_it() {
     let desk = Journal::open(&tempfile::tempdir().unwrap().path().join("j.sqlite")).unwrap();
     assert_eq!(desk.owner_present("desk-a|boot|1|1").unwrap(), None, "a desk journal cannot tell");
 }
+
+/// PostgreSQL rolls back, without an error, a transaction whose statement failed: a write that
+/// swallowed such a failure must not be reported as committed.
+#[test]
+fn a_write_that_swallowed_a_refused_statement_is_not_reported_as_committed() {
+    let desks = desks(1);
+    let swallowed = order("SWALLOWED-1");
+    let written = desks[0].write(Durability::Synced, move |db| {
+        orders::insert_order_intent(db, &swallowed, &orders::check_new_order(&swallowed)?)?;
+        drop(db.execute("SELECT no_such_column FROM orders", &[]));
+        Ok(())
+    });
+    assert!(written.is_err(), "{written:?}");
+    assert!(desks[0].order("main", "SWALLOWED-1").unwrap().is_none(), "nothing of it was kept");
+    // A savepoint that undoes the failure lets the rest commit.
+    let kept = order("KEPT-1");
+    desks[0]
+        .write(Durability::Synced, move |db| {
+            orders::insert_order_intent(db, &kept, &orders::check_new_order(&kept)?)?;
+            drop(db.savepoint(|db| db.execute("SELECT no_such_column FROM orders", &[])));
+            Ok(())
+        })
+        .unwrap();
+    assert!(desks[0].order("main", "KEPT-1").unwrap().is_some());
+}
+
+#[test]
+fn two_desks_finishing_one_operation_at_once_finish_it_once() {
+    let desks = desks(2);
+    for n in 0..6 {
+        let id = desks[0].record_order_intent(&order(&format!("FIN-{n}"))).unwrap();
+        let answers = race(&desks, 2, move |j, i| {
+            let state = if i % 2 == 0 { OpState::Approved } else { OpState::Declined };
+            j.finish_operation(id, &result(state, "14000")).map_err(|e| e.to_string())
+        });
+        assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 1, "{answers:?}");
+    }
+}
+
+#[test]
+fn every_journal_of_a_process_keeps_its_presence() {
+    let url = fresh_team_database();
+    let (first, second) = (Journal::open_team(&url).unwrap(), Journal::open_team(&url).unwrap());
+    first.announce("desk-c|boot|3|3").unwrap();
+    second.announce("desk-c|boot|3|3").unwrap();
+    drop(first);
+    let other = Journal::open_team(&url).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(other.owner_present("desk-c|boot|3|3").unwrap(), Some(true), "the second still holds it");
+}

@@ -265,6 +265,11 @@ impl Service {
         loop {
             let op = match job.op {
                 Operation::Purchase | Operation::Authorization => {
+                    // Only an order this row's key sent (not one of the same reference elsewhere).
+                    let k = key.to_owned();
+                    if self.journal(move |j| j.operations_of_batch_row(&k)).await?.is_empty() {
+                        return Ok(None);
+                    }
                     self.charge_attempts(profile, &job.merchant_reference).await?.pop()
                 }
                 Operation::PaymentLink => None,
