@@ -344,7 +344,7 @@ impl Service {
                     ));
                 }
                 let keyed = parse_card(card)?;
-                let method = self.card_method(&keyed.number).await?;
+                let method = self.card_method(ctx, &keyed.number).await?;
                 (PaymentSource::Card(keyed), method)
             }
         })
@@ -361,12 +361,22 @@ impl Service {
     }
 
     /// The journal's view of a keyed card: masked text and a keyed fingerprint, never the number.
-    pub(super) async fn card_method(&self, number: &CardNumber) -> Result<PaymentMethod, ServiceError> {
-        let vault = self.vault().clone();
-        let key = tokio::task::spawn_blocking(move || vault.installation_key())
-            .await
-            .map_err(|e| ServiceError::Profile(e.to_string()))?
-            .map_err(|e| ServiceError::Profile(e.to_string()))?;
+    /// On the team journal the key is the merchant's team card key (the same on every desk),
+    /// else this installation's own.
+    pub(super) async fn card_method(
+        &self,
+        ctx: &Ctx,
+        number: &CardNumber,
+    ) -> Result<PaymentMethod, ServiceError> {
+        let key = if self.inner.journal.is_team() {
+            crate::vault::team_card_key(&ctx.credentials.request_phrase, &ctx.profile.merchant_identifier)
+        } else {
+            let vault = self.vault().clone();
+            tokio::task::spawn_blocking(move || vault.installation_key())
+                .await
+                .map_err(|e| ServiceError::Profile(e.to_string()))?
+                .map_err(|e| ServiceError::Profile(e.to_string()))?
+        };
         let fingerprint = crate::vault::card_fingerprint(&key, number.expose());
         let masked =
             MaskedCard::parse(&number.masked()).map_err(|e| ServiceError::invalid(Field::CardNumber, e))?;

@@ -39,7 +39,7 @@ impl Service {
                 "no order \"{reference}\" in the journal of profile \"{profile}\""
             ))
         })?;
-        let source = self.source_again(&order, card).await?;
+        let source = self.source_again(&ctx, &order, card).await?;
         let command = charge_again(&ctx, &order, source)?;
         // Every field is checked again before anything is recorded.
         command
@@ -65,6 +65,7 @@ impl Service {
     /// What to charge: the order's token, or the card keyed again, which must be the same card.
     async fn source_again(
         &self,
+        ctx: &Ctx,
         order: &OrderRow,
         card: Option<CardDraft>,
     ) -> Result<PaymentSource, ServiceError> {
@@ -72,7 +73,8 @@ impl Service {
             (Some(token), _) => Ok(PaymentSource::Token(token.clone())),
             (None, Some(card)) => {
                 let keyed = parse_card(&card)?;
-                let PaymentMethod::Card { fingerprint, .. } = self.card_method(&keyed.number).await? else {
+                let PaymentMethod::Card { fingerprint, .. } = self.card_method(ctx, &keyed.number).await?
+                else {
                     return Err(ServiceError::invalid(Field::CardNumber, "type the card number"));
                 };
                 if order.card_fingerprint.as_deref() != Some(fingerprint.as_str()) {

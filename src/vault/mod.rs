@@ -32,7 +32,7 @@ pub use profile::{
     check_endpoint,
 };
 use secrets::validate_secret;
-pub use secrets::{card_fingerprint, check_secret};
+pub use secrets::{card_fingerprint, check_secret, team_card_key};
 pub use store::{StoreKind, platform_store, probe_store};
 pub use team::{TEAM_JOURNAL_ENTRY, TeamAddress, has_password, split_password, with_password};
 

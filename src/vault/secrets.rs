@@ -46,15 +46,29 @@ pub(crate) fn validate_secret(
 /// The duplicate guard's card fingerprint: hex HMAC-SHA256 of the card's digits (spaces and
 /// dashes ignored) keyed with the installation key. The same card always gives the same value
 /// on this installation; without the key, the value says nothing about the card.
-pub fn card_fingerprint(key: &Secret, pan_digits: &str) -> String {
-    let digits: String = pan_digits.chars().filter(char::is_ascii_digit).collect();
-    // HMAC takes keys of any length, so this cannot fail; an empty result would be refused by
-    // the journal rather than matching anything.
+/// The card fingerprint key every terminal of a team journal shares for one merchant: an HMAC
+/// of the merchant's identifier keyed with its SHA request phrase, which each terminal has in
+/// its own keychain and the team journal never holds. So the same card gives the same
+/// fingerprint on every desk of the merchant (the duplicate guard sees across desks), while the
+/// journal alone still cannot be used to test guessed card numbers.
+pub fn team_card_key(request_phrase: &Secret, merchant_identifier: &str) -> Secret {
+    let label = format!("moto-terminal team card fingerprint key v1|{merchant_identifier}");
+    Secret::new(card_fingerprint_bytes(request_phrase, label.as_bytes()))
+}
+
+fn card_fingerprint_bytes(key: &Secret, data: &[u8]) -> String {
     match <Hmac<Sha256> as KeyInit>::new_from_slice(key.expose().as_bytes()) {
         Ok(mut mac) => {
-            mac.update(digits.as_bytes());
+            mac.update(data);
             store::hex(&mac.finalize().into_bytes())
         }
         Err(_) => String::new(),
     }
+}
+
+pub fn card_fingerprint(key: &Secret, pan_digits: &str) -> String {
+    let digits: String = pan_digits.chars().filter(char::is_ascii_digit).collect();
+    // HMAC takes keys of any length, so this cannot fail; an empty result would be refused by
+    // the journal rather than matching anything.
+    card_fingerprint_bytes(key, digits.as_bytes())
 }

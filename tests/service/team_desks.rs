@@ -165,3 +165,36 @@ async fn two_desks_charging_one_card_the_same_amount_at_once_charge_it_once() {
     assert!(matches!(refused, ServiceError::PossibleDuplicate { .. }), "{refused}");
     assert_eq!(rig.sim.money_movements().len(), 1, "the card was charged once");
 }
+
+/// Each desk has its own keychain, so its own installation key: on the team journal a keyed
+/// card's fingerprint is keyed with the merchant's team card key instead, the same on every
+/// desk, and the guard sees the card keyed on the other desk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_desks_keying_one_card_the_same_amount_at_once_charge_it_once() {
+    use crate::service::rig::{Rig, fast_settings};
+    use moto_terminal::journal::Journal;
+    use moto_terminal::service::{CardDraft, PaymentDraft, Progress, ServiceError, ServiceSettings};
+    use std::sync::Arc;
+    use zeroize::Zeroizing;
+    let url = crate::team::fresh_database("desks_keyed").await;
+    let rig = Rig::new().await;
+    let desk = |terminal: &str| {
+        let settings = ServiceSettings { terminal: terminal.into(), ..fast_settings() };
+        rig.service_with(Arc::new(Journal::open_team(&url).unwrap()), settings)
+    };
+    let (first, second) = (desk("desk-1"), desk("desk-2"));
+    let mut sale = rig.token_sale("unused", "23.00");
+    sale.payment = PaymentDraft::Card(CardDraft {
+        number: Zeroizing::new("4005 5500 0000 0001".into()),
+        expiry: "05/30".into(),
+        cvv: Zeroizing::new("123".into()),
+        holder_name: "Layla Haddad".into(),
+        remember: false,
+    });
+    let progress = Progress::none();
+    let (a, b) = tokio::join!(first.charge(sale.clone(), &progress), second.charge(sale, &progress));
+    assert_eq!([&a, &b].iter().filter(|r| r.is_ok()).count(), 1, "{a:?} {b:?}");
+    let refused = [a, b].into_iter().find_map(Result::err).unwrap();
+    assert!(matches!(refused, ServiceError::PossibleDuplicate { .. }), "{refused}");
+    assert_eq!(rig.sim.money_movements().len(), 1, "the card was charged once");
+}
