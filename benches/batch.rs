@@ -10,6 +10,9 @@
 //! - a 100,000-row file at 32 in flight: time, rows/s and the process's peak resident memory.
 //!
 //! Run: `cargo bench --bench batch` (optionally `-- ROWS` for the size of the large file).
+mod common;
+
+use common::cpu_time;
 
 use moto_terminal::aps::Params;
 use moto_terminal::aps::command::{
@@ -98,16 +101,6 @@ fn write_file(path: &Path, tag: &str, rows: usize) {
         csv.push_str(&format!("sale,B{tag}-{i},{amount},AED,{token},member{i}@example.com\n"));
     }
     std::fs::write(path, csv).unwrap_or_else(|e| panic!("{e}"));
-}
-
-/// This process's user + system CPU time so far (from /proc, in clock ticks of 10 ms).
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // After the name: state is field 3, utime 14 and stime 15 (1-based in proc(5)).
-    let ticks: u64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<u64>().ok()).sum();
-    Duration::from_millis(ticks * 10)
 }
 
 /// Bytes this process has written through write calls so far (the journal's WAL, mostly).

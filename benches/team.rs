@@ -9,6 +9,9 @@
 //!
 //! Needs a PostgreSQL it may create databases on:
 //! `scripts/postgres-test-env cargo bench --bench team` (optionally `-- 1000000` orders).
+mod common;
+
+use common::cpu_time;
 
 use moto_terminal::aps::money::{Currency, Money};
 use moto_terminal::journal::{
@@ -37,15 +40,6 @@ fn fresh(runtime: &tokio::runtime::Runtime, name: &str) -> String {
         admin.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap_or_else(|e| panic!("{e}"));
     });
     format!("{}/{name}", server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base))
-}
-
-/// This process's user + system CPU time so far (from /proc, in clock ticks of 10 ms).
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks: u64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<u64>().ok()).sum();
-    Duration::from_millis(ticks * 10)
 }
 
 fn order(caller: usize, i: usize) -> NewOrder {

@@ -3,8 +3,13 @@
 //! is killed; two terminals running the same batch file at once send every row once.
 
 use super::cli::{CliRig, text};
+use crate::service::rig::{Rig, fast_settings};
+use moto_terminal::journal::Journal;
+use moto_terminal::service::{CardDraft, ChargeDraft, PaymentDraft, Progress, ServiceError, ServiceSettings};
 use moto_terminal::sim::Fault;
 use std::process::Output;
+use std::sync::Arc;
+use zeroize::Zeroizing;
 
 impl CliRig {
     /// Runs `args` as a terminal of the team journal at `url`.
@@ -142,28 +147,28 @@ async fn two_terminals_running_one_file_at_once_send_every_row_once() {
     assert_eq!(captured["captured_minor"], 10_000, "{captured}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_desks_charging_one_card_the_same_amount_at_once_charge_it_once() {
-    use crate::service::rig::{Rig, fast_settings};
-    use moto_terminal::journal::Journal;
-    use moto_terminal::service::{Progress, ServiceError, ServiceSettings};
-    use std::sync::Arc;
-    let url = crate::team::fresh_database("desks_race").await;
+/// The same caller reaches two agents on two desks (each its own service and keychain) at the
+/// same moment with the same payment: `sale` is charged once, and the other desk is shown the
+/// first order.
+async fn two_desks_race(purpose: &str, sale: impl Fn(&Rig) -> ChargeDraft) {
+    let url = crate::team::fresh_database(purpose).await;
     let rig = Rig::new().await;
     let desk = |terminal: &str| {
         let settings = ServiceSettings { terminal: terminal.into(), ..fast_settings() };
         rig.service_with(Arc::new(Journal::open_team(&url).unwrap()), settings)
     };
     let (first, second) = (desk("desk-1"), desk("desk-2"));
-    // The same caller reaches two agents: the same card, the same amount, at the same moment.
-    let sale = rig.token_sale("DEMO-VISA-0001", "19.00");
-    let progress = Progress::none();
+    let (sale, progress) = (sale(&rig), Progress::none());
     let (a, b) = tokio::join!(first.charge(sale.clone(), &progress), second.charge(sale, &progress));
-    let charged = [&a, &b].iter().filter(|r| r.is_ok()).count();
-    assert_eq!(charged, 1, "one desk charges, the other is shown the first order: {a:?} {b:?}");
+    assert_eq!([&a, &b].iter().filter(|r| r.is_ok()).count(), 1, "one desk charges: {a:?} {b:?}");
     let refused = [a, b].into_iter().find_map(Result::err).unwrap();
     assert!(matches!(refused, ServiceError::PossibleDuplicate { .. }), "{refused}");
-    assert_eq!(rig.sim.money_movements().len(), 1, "the card was charged once");
+    assert_eq!(rig.sim.money_movements().len(), 1, "charged once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_desks_charging_one_token_the_same_amount_at_once_charge_it_once() {
+    two_desks_race("desks_token", |rig| rig.token_sale("DEMO-VISA-0001", "19.00")).await;
 }
 
 /// Each desk has its own keychain, so its own installation key: on the team journal a keyed
@@ -171,30 +176,16 @@ async fn two_desks_charging_one_card_the_same_amount_at_once_charge_it_once() {
 /// desk, and the guard sees the card keyed on the other desk.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_desks_keying_one_card_the_same_amount_at_once_charge_it_once() {
-    use crate::service::rig::{Rig, fast_settings};
-    use moto_terminal::journal::Journal;
-    use moto_terminal::service::{CardDraft, PaymentDraft, Progress, ServiceError, ServiceSettings};
-    use std::sync::Arc;
-    use zeroize::Zeroizing;
-    let url = crate::team::fresh_database("desks_keyed").await;
-    let rig = Rig::new().await;
-    let desk = |terminal: &str| {
-        let settings = ServiceSettings { terminal: terminal.into(), ..fast_settings() };
-        rig.service_with(Arc::new(Journal::open_team(&url).unwrap()), settings)
-    };
-    let (first, second) = (desk("desk-1"), desk("desk-2"));
-    let mut sale = rig.token_sale("unused", "23.00");
-    sale.payment = PaymentDraft::Card(CardDraft {
-        number: Zeroizing::new("4005 5500 0000 0001".into()),
-        expiry: "05/30".into(),
-        cvv: Zeroizing::new("123".into()),
-        holder_name: "Layla Haddad".into(),
-        remember: false,
-    });
-    let progress = Progress::none();
-    let (a, b) = tokio::join!(first.charge(sale.clone(), &progress), second.charge(sale, &progress));
-    assert_eq!([&a, &b].iter().filter(|r| r.is_ok()).count(), 1, "{a:?} {b:?}");
-    let refused = [a, b].into_iter().find_map(Result::err).unwrap();
-    assert!(matches!(refused, ServiceError::PossibleDuplicate { .. }), "{refused}");
-    assert_eq!(rig.sim.money_movements().len(), 1, "the card was charged once");
+    two_desks_race("desks_keyed", |rig| {
+        let mut sale = rig.token_sale("unused", "23.00");
+        sale.payment = PaymentDraft::Card(CardDraft {
+            number: Zeroizing::new("4005 5500 0000 0001".into()),
+            expiry: "05/30".into(),
+            cvv: Zeroizing::new("123".into()),
+            holder_name: "Layla Haddad".into(),
+            remember: false,
+        });
+        sale
+    })
+    .await;
 }
