@@ -81,7 +81,7 @@ impl BulkLoad<'_> {
             field: Field::Operation,
             problem: format!("operation {id} belongs to no order; use finish_operation"),
         })?;
-        update_order_in(self.conn, order_id, update)
+        update_order_in(self.conn, order_id, update).map(drop)
     }
 
     /// As [`Journal::finish_operation`].

@@ -89,7 +89,7 @@ impl Journal {
         self.write(Durability::Synced, move |tx| {
             let order_id = order_id(tx, &profile, &reference)?
                 .ok_or(JournalError::OrderNotFound { profile, reference })?;
-            update_order_in(tx, order_id, &update)
+            update_order_in(tx, order_id, &update).map(drop)
         })
     }
 }
@@ -169,7 +169,7 @@ impl Journal {
             };
             let op_id = insert_operation(tx, Some(order_id), &op)?;
             finish_operation_in(tx, op_id, &result)?;
-            update_order_in(tx, order_id, &update)
+            update_order_in(tx, order_id, &update).map(drop)
         })
     }
 }

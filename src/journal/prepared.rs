@@ -7,7 +7,7 @@
 
 use super::group::Durability;
 use super::tokens::CheckedToken;
-use super::write::{order_by_id, write_outcome};
+use super::write::write_outcome;
 use super::*;
 
 type Work<T> = Box<dyn FnOnce(Db<'_>) -> Result<T, JournalError> + Send>;
@@ -132,9 +132,6 @@ impl Journal {
         validate_update(update)?;
         let (result, update) = (result.clone(), update.clone());
         // Not synced on its own: see the module docs.
-        Ok(Write::new(Durability::Committed, move |tx| {
-            let order_id = write_outcome(tx, id, &result, &update)?;
-            Ok(order_by_id(tx, order_id).ok())
-        }))
+        Ok(Write::new(Durability::Committed, move |tx| write_outcome(tx, id, &result, &update)))
     }
 }

@@ -4,25 +4,19 @@
 use super::*;
 
 /// Finishes an operation and updates its order, inside the write transaction; returns the
-/// order's id.
+/// order as it now stands (`None` if that row cannot be read back: the outcome is written all
+/// the same).
 pub(crate) fn write_outcome(
     tx: Db<'_>,
     id: OpId,
     result: &OpResult,
     update: &OrderUpdate,
-) -> Result<i64, JournalError> {
+) -> Result<Option<OrderRow>, JournalError> {
     let order_id = finish_operation_in(tx, id, result)?.ok_or_else(|| JournalError::Invalid {
         field: Field::Operation,
         problem: format!("operation {id} belongs to no order; use finish_operation"),
     })?;
-    update_order_in(tx, order_id, update)?;
-    Ok(order_id)
-}
-
-/// One order by its row id.
-pub(crate) fn order_by_id(db: Db<'_>, order_id: i64) -> Result<OrderRow, JournalError> {
-    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1");
-    Ok(db.query_one(&sql, params![order_id], order_from_row)?.1)
+    update_order_in(tx, order_id, update)
 }
 
 /// The duplicate guard's query on `column` (`token_name` or `card_fingerprint`). It reads
@@ -171,37 +165,39 @@ pub(crate) fn finish_operation_in(
     }
     check_text("note", result.note.as_deref())?;
     check_text("response message", result.response_message.as_deref())?;
-    let (state, order_id): (String, Option<i64>) = db
-        .query_opt("SELECT state, order_id FROM operations WHERE id = ?1", params![id.0], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
-        .ok_or(JournalError::OperationNotFound(id))?;
-    let state = parse_op_state(&state).map_err(JournalError::Corrupt)?;
-    if !state.is_open() {
-        return Err(JournalError::OperationAlreadyFinished { id, state });
-    }
-    // Only from the state just read: of two desks finishing it at once (its sender and another
-    // desk's reconciliation), the second finds it finished instead of overwriting the first.
-    let changed = db.execute(
+    // Only while it is open, in one statement: of two desks finishing it at once (its sender and
+    // another desk's reconciliation), the second finds it finished instead of overwriting it.
+    let finished: Option<Option<i64>> = db.query_opt(
         "UPDATE operations SET state = ?2, response_code = ?3, response_message = ?4,
-            note = COALESCE(?5, note), finished_at = ?6 WHERE id = ?1 AND state = ?7",
+            note = COALESCE(?5, note), finished_at = ?6
+         WHERE id = ?1 AND state IN ('intent', 'unknown') RETURNING order_id",
         params![
             id.0,
             result.state.as_str(),
             result.response_code,
             result.response_message,
             result.note,
-            ts(&result.at),
-            state.as_str()
+            ts(&result.at)
         ],
+        |r| r.get(0),
     )?;
-    if changed == 0 {
-        return Err(JournalError::Busy(format!("operation {id} was finished elsewhere at this moment")));
+    if let Some(order_id) = finished {
+        return Ok(order_id);
     }
-    Ok(order_id)
+    let state: String = db
+        .query_opt("SELECT state FROM operations WHERE id = ?1", params![id.0], |r| r.get(0))?
+        .ok_or(JournalError::OperationNotFound(id))?;
+    let state = parse_op_state(&state).map_err(JournalError::Corrupt)?;
+    Err(JournalError::OperationAlreadyFinished { id, state })
 }
 
-pub(crate) fn update_order_in(db: Db<'_>, order_id: i64, u: &OrderUpdate) -> Result<(), JournalError> {
+/// Applies `u` to the order; returns the order as it now stands (`None` if the row cannot be
+/// read back).
+pub(crate) fn update_order_in(
+    db: Db<'_>,
+    order_id: i64,
+    u: &OrderUpdate,
+) -> Result<Option<OrderRow>, JournalError> {
     let extra = match &u.extra {
         Some(add) => {
             // Read, merged and written back in one step for every desk of a team journal.
@@ -219,7 +215,7 @@ pub(crate) fn update_order_in(db: Db<'_>, order_id: i64, u: &OrderUpdate) -> Res
         Some(reason) => (true, reason.clone()),
         None => (false, None),
     };
-    db.execute(
+    let sql = format!(
         "UPDATE orders SET
             state = COALESCE(?2, state),
             authorized_minor = COALESCE(?3, authorized_minor),
@@ -233,7 +229,10 @@ pub(crate) fn update_order_in(db: Db<'_>, order_id: i64, u: &OrderUpdate) -> Res
             last4 = COALESCE(?12, last4),
             extra = COALESCE(?13, extra),
             updated_at = ?14
-         WHERE id = ?1",
+         WHERE id = ?1 RETURNING {ORDER_COLUMNS}"
+    );
+    let row = db.query_opt(
+        &sql,
         params![
             order_id,
             u.state.map(OrderState::as_str),
@@ -250,6 +249,7 @@ pub(crate) fn update_order_in(db: Db<'_>, order_id: i64, u: &OrderUpdate) -> Res
             extra,
             ts(&Utc::now()),
         ],
+        |r| Ok(order_from_row(r).ok().map(|(_, order)| order)),
     )?;
-    Ok(())
+    Ok(row.flatten())
 }
