@@ -72,12 +72,7 @@ async fn a_run_killed_mid_way_is_finished_by_running_it_again() {
     rig.sim.inject(Fault::delay(3000).for_command("PURCHASE").times(3));
     let args = ["batch", "run", &path, "--profile", &rig.profile, "--concurrency", "1"];
     let mut child = rig.command_with_timeout(&args, "30").spawn().unwrap();
-    for _ in 0..500 {
-        if rig.sim.requests().iter().any(|r| r.merchant_reference.as_deref() == Some("BC-1")) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    rig.wait_until_sent("BC-1").await;
     child.kill().unwrap();
     let _ = child.wait();
     rig.sim.clear_faults();

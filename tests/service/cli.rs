@@ -69,6 +69,44 @@ impl CliRig {
         tokio::task::spawn_blocking(move || cmd.output().expect("binary runs")).await.unwrap()
     }
 
+    /// `before` (global options), then a charge of `amount` AED on the Demo Visa token under
+    /// `reference`.
+    pub(super) fn token_charge<'a>(
+        &'a self,
+        before: &[&'a str],
+        reference: &'a str,
+        amount: &'a str,
+    ) -> Vec<&'a str> {
+        let mut args = before.to_vec();
+        args.extend([
+            "charge",
+            "--profile",
+            &self.profile,
+            "--token",
+            "DEMO-VISA-0001",
+            "--amount",
+            amount,
+            "--currency",
+            "AED",
+            "--email",
+            "caller@example.com",
+            "--reference",
+            reference,
+        ]);
+        args
+    }
+
+    /// Waits until the simulator has seen a request of `reference`.
+    pub(super) async fn wait_until_sent(&self, reference: &str) {
+        for _ in 0..1000 {
+            if self.sim.requests().iter().any(|r| r.merchant_reference.as_deref() == Some(reference)) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("{reference} never reached the simulator");
+    }
+
     async fn charge(&self, extra: &[&str]) -> Output {
         let mut args =
             vec!["charge", "--profile", &self.profile, "--currency", "AED", "--email", "caller@example.com"];
@@ -247,15 +285,7 @@ async fn killed_mid_charge_then_reconciled_charges_once() {
         "30",
     );
     let mut child = cmd.spawn().unwrap();
-    let mut seen = false;
-    for _ in 0..500 {
-        if rig.sim.requests().iter().any(|r| r.merchant_reference.as_deref() == Some("CRASH-1")) {
-            seen = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert!(seen, "the charge reached the simulator");
+    rig.wait_until_sent("CRASH-1").await;
     child.kill().unwrap();
     let _ = child.wait();
     assert_eq!(

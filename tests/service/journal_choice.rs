@@ -30,21 +30,7 @@ impl CliRig {
         reference: &str,
         amount: &str,
     ) -> Output {
-        let args = [
-            "charge",
-            "--profile",
-            &self.profile,
-            "--token",
-            "DEMO-VISA-0001",
-            "--amount",
-            amount,
-            "--currency",
-            "AED",
-            "--email",
-            "caller@example.com",
-            "--reference",
-            reference,
-        ];
+        let args = self.token_charge(&[], reference, amount);
         self.run_with(before, env, &args).await
     }
 

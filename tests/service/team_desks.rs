@@ -30,16 +30,6 @@ impl CliRig {
         assert!(out.status.success(), "{}", text(&out.stderr));
         serde_json::from_str(text(&out.stdout).lines().next().unwrap()).unwrap()
     }
-
-    async fn wait_until_sent(&self, reference: &str) {
-        for _ in 0..1000 {
-            if self.sim.requests().iter().any(|r| r.merchant_reference.as_deref() == Some(reference)) {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        panic!("{reference} never reached the simulator");
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -48,23 +38,7 @@ async fn a_live_terminals_order_is_left_alone_and_a_killed_ones_is_settled_at_on
     let rig = CliRig::new("team-kill").await;
     // APS takes its time with the purchase (and commits it): the first terminal waits for it.
     rig.sim.inject(Fault::delay(6000).for_command("PURCHASE"));
-    let args = [
-        "--journal",
-        &url,
-        "charge",
-        "--profile",
-        &rig.profile,
-        "--token",
-        "DEMO-VISA-0001",
-        "--amount",
-        "21.00",
-        "--currency",
-        "AED",
-        "--email",
-        "caller@example.com",
-        "--reference",
-        "DESK-KILL-1",
-    ];
+    let args = rig.token_charge(&["--journal", &url], "DESK-KILL-1", "21.00");
     let mut first = rig.command_with_timeout(&args, "30").spawn().unwrap();
     rig.wait_until_sent("DESK-KILL-1").await;
 

@@ -7,22 +7,7 @@ use super::cli::{CliRig, text};
 impl CliRig {
     /// A charge of its own amount (no duplicate guard between them).
     async fn charge_as(&self, who: &[&str], env: &[(&str, &str)], reference: &str, amount: &str) {
-        let mut args = who.to_vec();
-        args.extend([
-            "charge",
-            "--profile",
-            &self.profile,
-            "--token",
-            "DEMO-VISA-0001",
-            "--amount",
-            amount,
-            "--currency",
-            "AED",
-            "--email",
-            "caller@example.com",
-            "--reference",
-            reference,
-        ]);
+        let args = self.token_charge(who, reference, amount);
         let mut cmd = self.command(&args);
         cmd.env_remove("MOTO_TERMINAL_OPERATOR").env_remove("MOTO_TERMINAL_TERMINAL");
         for (k, v) in env {

@@ -53,8 +53,17 @@ impl UiRig {
 
     /// The whole terminal in a harness, on the rig's profile.
     pub fn app(&self, dialogs: FakeDialogs) -> Harness<'static, TerminalApp> {
-        let app =
-            TerminalApp::new(self.handle.clone(), self.profile(), UiSettings::default(), Box::new(dialogs));
+        self.app_with(self.handle.clone(), dialogs)
+    }
+
+    /// As [`UiRig::app`], on another service of the rig (another journal, say).
+    pub fn app_on(&self, service: moto_terminal::service::Service) -> Harness<'static, TerminalApp> {
+        let handle = ServiceHandle::new(service, self.rt.handle().clone(), Arc::new(|| {}));
+        self.app_with(handle, FakeDialogs::default())
+    }
+
+    fn app_with(&self, handle: ServiceHandle, dialogs: FakeDialogs) -> Harness<'static, TerminalApp> {
+        let app = TerminalApp::new(handle, self.profile(), UiSettings::default(), Box::new(dialogs));
         let mut harness = Harness::builder()
             .with_size([1280.0, 1000.0])
             .build_ui_state(|ui, app: &mut TerminalApp| app.show(ui), app);

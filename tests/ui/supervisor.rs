@@ -2,16 +2,15 @@
 //! who keyed them and where, an order another desk takes appearing with no key pressed, and
 //! the orders in doubt at the top whoever took them.
 
-use super::{UiRig, press, settle, shows, type_into, wait_for_text, wait_until};
+use super::{UiRig, press, shows, type_into, wait_for_text, wait_until};
 use crate::service::rig::{PROFILE, fast_settings};
 use egui_kittest::kittest::Queryable as _;
 use moto_terminal::aps::money::{Currency, Money};
 use moto_terminal::journal::{
     Channel, Extra, Journal, NewOrder, OpResult, OpState, OrderKind, OrderState, OrderUpdate, PaymentMethod,
 };
-use moto_terminal::service::handle::ServiceHandle;
 use moto_terminal::service::{Progress, ServiceSettings};
-use moto_terminal::ui::{ScreenId, TerminalApp, UiSettings};
+use moto_terminal::ui::{ScreenId, TerminalApp};
 use std::sync::Arc;
 
 /// An order desk 7 took an hour ago whose answer never came: unknown, and marked for attention.
@@ -62,17 +61,7 @@ fn the_supervisor_sees_every_desk_live_with_the_orders_in_doubt_on_top() {
     let earlier = ui.rt.block_on(agent.charge(earlier, &Progress::none())).unwrap();
     left_in_doubt(&Journal::open_team(&url).unwrap());
 
-    let handle = ServiceHandle::new(supervisor, ui.rt.handle().clone(), Arc::new(|| {}));
-    let app = TerminalApp::new(
-        handle,
-        ui.profile(),
-        UiSettings::default(),
-        Box::new(super::FakeDialogs::default()),
-    );
-    let mut harness = egui_kittest::Harness::builder()
-        .with_size([1280.0, 1000.0])
-        .build_ui_state(|ui, app: &mut TerminalApp| app.show(ui), app);
-    settle(&mut harness);
+    let mut harness = ui.app_on(supervisor);
     press(&mut harness, ScreenId::History.key());
     wait_for_text(&mut harness, &earlier.merchant_reference);
     assert!(shows(&harness, "desk-7"), "the terminal each order was keyed at");

@@ -12,9 +12,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use moto_terminal::aps::response::Kind;
 use moto_terminal::journal::{BatchState, NewBatch};
-use moto_terminal::service::handle::ServiceHandle;
 use moto_terminal::service::{AgreementDraft, JournalChoice, Progress, ServiceSettings, open_journal};
-use moto_terminal::ui::{ScreenId, TerminalApp, UiSettings};
+use moto_terminal::ui::{ScreenId, TerminalApp};
 use std::sync::Arc;
 
 const URL_INPUT: &str = "Team journal URL";
@@ -171,12 +170,7 @@ fn an_unreachable_team_journal_opens_the_desk_read_only_and_charges_nothing() {
     assert!(offline.starts_with("Team journal offline") && offline.contains("Nothing was charged"));
     let settings = ServiceSettings { team_offline: Some(offline), ..fast_settings() };
     let service = ui.rig.service_with(Arc::new(opened.journal), settings);
-    let handle = ServiceHandle::new(service, ui.rt.handle().clone(), Arc::new(|| {}));
-    let app = TerminalApp::new(handle, ui.profile(), UiSettings::default(), Box::new(FakeDialogs::default()));
-    let mut harness = Harness::builder()
-        .with_size([1280.0, 1000.0])
-        .build_ui_state(|ui, app: &mut TerminalApp| app.show(ui), app);
-    settle(&mut harness);
+    let mut harness = ui.app_on(service);
     assert!(shows(&harness, "Team journal offline"), "the banner says so");
 
     // History opens on the local journal.
@@ -212,12 +206,7 @@ fn a_reachable_team_journal_opens_the_desk_on_it_without_the_offline_banner() {
     let sale = ui.rig.token_sale("DEMO-VISA-0001", "6.00");
     let outcome = ui.rt.block_on(service.charge(sale, &Progress::none())).unwrap();
     assert_eq!(outcome.verdict.kind, Kind::Approved, "charged through the team journal");
-    let handle = ServiceHandle::new(service, ui.rt.handle().clone(), Arc::new(|| {}));
-    let app = TerminalApp::new(handle, ui.profile(), UiSettings::default(), Box::new(FakeDialogs::default()));
-    let mut harness = Harness::builder()
-        .with_size([1280.0, 1000.0])
-        .build_ui_state(|ui, app: &mut TerminalApp| app.show(ui), app);
-    settle(&mut harness);
+    let mut harness = ui.app_on(service);
     assert!(!shows(&harness, "Team journal offline"));
     press(&mut harness, ScreenId::History.key());
     wait_for_text(&mut harness, &outcome.merchant_reference);

@@ -132,7 +132,7 @@ impl Pool {
         // back, without an error: a failure the work did not pass on must not read as success.
         if value.is_ok() && session.failed.load(Ordering::Relaxed) {
             value = Err(JournalError::Team {
-                message: "the team journal refused a statement of this write; nothing of it was recorded"
+                message: "the team journal refused part of this write, so none of it was recorded: try again, and tell the supervisor if it repeats"
                     .into(),
                 code: None,
             });
@@ -203,13 +203,6 @@ impl Pool {
             )?;
         }
         Ok(!free)
-    }
-}
-
-impl Drop for Pool {
-    fn drop(&mut self) {
-        self.state().idle.clear();
-        *self.presence.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 }
 
@@ -363,9 +356,18 @@ pub(crate) fn numbered(sql: &str) -> String {
 /// A database error in the journal's words: losing the server is "offline", and says nothing
 /// was charged; a refusal names the server's reason.
 pub(crate) fn error(e: tokio_postgres::Error) -> JournalError {
+    use tokio_postgres::error::SqlState;
     let code = e.code().map(|c| c.code().to_owned());
     let message = match e.as_db_error() {
-        Some(db) => format!("the team journal refused a statement: {} ({})", db.message(), db.code().code()),
+        // lock_timeout: another desk held this card, order or file for 15 s.
+        Some(_) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
+            "another desk is working on this card or order right now, so this was not recorded: try again in a moment".to_owned()
+        }
+        Some(db) => format!(
+            "the team journal refused this ({}, {}), so it was not recorded: try again, and tell the supervisor if it repeats",
+            db.message(),
+            db.code().code()
+        ),
         None => TeamError::from(e).to_string(),
     };
     JournalError::Team { message, code }
