@@ -130,12 +130,22 @@ fields! {
     ProfileCurrency => None, "profile currency";
     /// Who is at the terminal: a profile's operator or the app's.
     Operator => None, "operator";
+    /// An operator's PIN or password (never shown, never stored but as a hash).
+    Pin => None, "PIN";
+    /// An operator's role: agent, supervisor or admin.
+    Role => None, "role";
+    /// The supervisor approving an agent's refund or void.
+    Approver => None, "approver";
+    /// The most an agent may refund or void without a supervisor's approval.
+    RefundLimit => None, "agent refund/void limit";
 
     // The app settings.
     /// Seconds without input after which typed card details are wiped.
     CardWipe => None, "card wipe";
     DefaultCurrency => None, "default currency";
     DefaultProfile => None, "default profile";
+    /// Minutes without input after which the desktop locks.
+    IdleLock => None, "idle lock";
 }
 
 impl Field {

@@ -5,16 +5,19 @@
 //! comes as JSON on stdin, secrets from environment variables or a no-echo prompt.
 //!
 //! Exit codes: 0 done or approved; 1 declined or rejected; 2 usage or invalid input;
-//! 3 outcome still unknown after reconciliation (a person must look; the journal says so).
+//! 3 outcome still unknown after reconciliation (a person must look; the journal says so);
+//! 4 not allowed: no operator signed in, a wrong PIN, or a role without the right (nothing sent).
 //!
 //! A command that moves money (charge, capture, refund, void, recurring charge, link create,
 //! token update or create) never runs on a production profile just because it is the default:
 //! without `--profile` it is refused with exit 2.
 
 mod again;
+mod audit_list;
 mod batch;
 pub mod feedback;
 mod ops;
+mod people;
 mod profile;
 mod sign;
 mod stdin;
@@ -34,6 +37,7 @@ impl Exit {
     pub const DECLINED: u8 = 1;
     pub const USAGE: u8 = 2;
     pub const UNKNOWN: u8 = 3;
+    pub const NOT_ALLOWED: u8 = 4;
 
     /// Bad invocation or invalid input (exit 2).
     pub fn usage(message: impl Into<String>) -> Self {
@@ -48,6 +52,11 @@ impl Exit {
     /// Exit 1 when stdout already said everything.
     pub fn failed_quiet(_why: impl Into<String>) -> Self {
         Self { code: Self::DECLINED, message: None }
+    }
+
+    /// Not signed in, a wrong PIN, or a role without the right (exit 4).
+    pub fn not_allowed(message: impl Into<String>) -> Self {
+        Self { code: Self::NOT_ALLOWED, message: Some(message.into()) }
     }
 
     /// The outcome is still unknown (exit 3).
@@ -134,6 +143,12 @@ pub enum Command {
     /// Merchant profiles and their secrets.
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
+    /// Operator accounts: who may sign in, with which role.
+    #[command(subcommand)]
+    Operator(people::OperatorCommand),
+    /// The audit trail: verify its chain, list it, move its key.
+    #[command(subcommand)]
+    Audit(people::AuditCommand),
     /// Print the signature of the request JSON on stdin.
     Sign(sign::SignArgs),
     /// Check the signature of a response JSON on stdin: prints valid or invalid.
@@ -211,6 +226,7 @@ pub fn run_offline(command: Command) -> Result<(), Exit> {
 /// The [`Exit`] to leave with.
 pub async fn run(command: Command, service: &Service, default_profile: &str) -> Result<(), Exit> {
     refuse_implicit_production(&command, service, default_profile)?;
+    people::sign_in(service).await?;
     let pick = |p: Option<String>| p.unwrap_or_else(|| default_profile.to_owned());
     match command {
         Command::Charge(args) => {
@@ -231,6 +247,8 @@ pub async fn run(command: Command, service: &Service, default_profile: &str) -> 
         Command::Batch(c) => batch::run(service, default_profile, c).await,
         Command::Journal(args) => ops::journal(service, args).await,
         Command::Profile(c) => profile::run(service, c).await,
+        Command::Operator(c) => people::operator(service, c).await,
+        Command::Audit(c) => people::audit(service, c).await,
         Command::FeedbackServer(args) => feedback::serve(service, pick(args.profile.clone()), args).await,
         Command::Sign(_) | Command::Verify(_) | Command::Simulator(_) => {
             Err(Exit::usage("this command runs without the service"))

@@ -68,6 +68,10 @@ pub struct AmountArgs {
     pub reference: String,
     #[arg(long)]
     pub amount: String,
+    /// Refund only: the supervisor approving an agent's refund above the profile's limit (their
+    /// PIN from MOTO_TERMINAL_APPROVER_PIN or a prompt).
+    #[arg(long, value_name = "NAME")]
+    pub approved_by: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -76,6 +80,10 @@ pub struct ReferenceArgs {
     pub profile: Option<String>,
     #[arg(long)]
     pub reference: String,
+    /// The supervisor approving an agent's void (their PIN from MOTO_TERMINAL_APPROVER_PIN or a
+    /// prompt).
+    #[arg(long, value_name = "NAME")]
+    pub approved_by: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -109,6 +117,7 @@ pub(super) fn service_error(e: ServiceError) -> Exit {
         | ServiceError::NotFound(_)
         | ServiceError::Journal(_)
         | ServiceError::Team(_) => Exit::failed(e.to_string()),
+        ServiceError::NotAllowed(_) => Exit::not_allowed(e.to_string()),
     }
 }
 
@@ -217,6 +226,9 @@ pub async fn charge(service: &Service, profile: String, args: ChargeArgs) -> Res
 }
 
 pub async fn capture(service: &Service, profile: String, args: AmountArgs) -> Result<(), Exit> {
+    if args.approved_by.is_some() {
+        return Err(Exit::usage("--approved-by is for refunds and voids: a capture needs no approval"));
+    }
     let outcome = service
         .capture(&profile, &args.reference, &args.amount, &Progress::none())
         .await
@@ -226,14 +238,15 @@ pub async fn capture(service: &Service, profile: String, args: AmountArgs) -> Re
 
 pub async fn refund(service: &Service, profile: String, args: AmountArgs) -> Result<(), Exit> {
     let outcome = service
-        .refund(&profile, &args.reference, &args.amount, &Progress::none())
+        .refund(&profile, &args.reference, &args.amount, super::people::approval(args.approved_by.as_deref())?, &Progress::none())
         .await
         .map_err(service_error)?;
     report(&outcome)
 }
 
 pub async fn void(service: &Service, profile: String, args: ReferenceArgs) -> Result<(), Exit> {
-    let outcome = service.void(&profile, &args.reference, &Progress::none()).await.map_err(service_error)?;
+    let approval = super::people::approval(args.approved_by.as_deref())?;
+    let outcome = service.void(&profile, &args.reference, approval, &Progress::none()).await.map_err(service_error)?;
     report(&outcome)
 }
 

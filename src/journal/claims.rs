@@ -229,6 +229,7 @@ fn retry_in(
             note: Some("sent again with the same merchant reference".into()),
             lease: Some(lease),
             batch_row: None,
+            approved_by: None,
         },
     )?;
     let pending =

@@ -41,6 +41,7 @@
 //! timeout serialises their writes.
 
 mod aps_batch;
+mod audit;
 mod backend;
 mod batch;
 mod bulk;
@@ -50,6 +51,7 @@ mod db;
 mod group;
 mod model;
 mod orders;
+mod people;
 pub mod postgres;
 mod prepared;
 mod reads;
@@ -62,6 +64,7 @@ mod tokens;
 mod write;
 
 pub use aps_batch::{ApsBatch, ApsStage};
+pub use audit::{AuditEntry, AuditHead, AuditSeal};
 pub use batch::{BatchRecord, BatchRowRecord, BatchState, NewBatch, NewBatchRow, batch_row_key};
 #[doc(hidden)]
 pub use bulk::BulkLoad;
@@ -74,6 +77,7 @@ pub use model::{
     LinkRow, LinkStatus, MaskedCard, NewAgreement, NewLink, NewOperation, NewOrder, OpId, OpResult, OpState,
     OperationRow, OrderKind, OrderRow, OrderState, OrderUpdate, PaymentMethod, Unresolved,
 };
+pub use people::{OperatorChange, OperatorRecord};
 pub use prepared::Write;
 pub use schema::SCHEMA_VERSION;
 pub use search::CSV_HEADER;

@@ -107,6 +107,7 @@ fn first_operation(order: &NewOrder) -> NewOperation {
         note: None,
         lease: order.lease.clone(),
         batch_row: order.batch_row.clone(),
+        approved_by: None,
     }
 }
 

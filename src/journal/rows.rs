@@ -11,7 +11,7 @@ pub(crate) const ORDER_COLUMNS: &str =
 
 pub(crate) const OPERATION_COLUMNS: &str =
     "id, profile, merchant_reference, operation, maintenance_reference, amount_minor,
-    currency, state, response_code, response_message, operator, at, finished_at, note, owner, deadline";
+    currency, state, response_code, response_message, operator, at, finished_at, note, owner, deadline, approved_by";
 
 pub(crate) use super::db::{DbRow, bad};
 
@@ -134,5 +134,6 @@ pub(crate) fn operation_from_row(row: &DbRow<'_>) -> Result<OperationRow, Journa
         note: row.get(13)?,
         owner: row.get(14)?,
         deadline: deadline.map(|t| parse_ts(&t).map_err(|e| bad(15, e))).transpose()?,
+        approved_by: row.get(16)?,
     })
 }

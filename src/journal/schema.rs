@@ -269,6 +269,43 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE orders ADD COLUMN terminal TEXT NOT NULL DEFAULT '';
     CREATE INDEX orders_operator_created ON orders (operator COLLATE NOCASE, created_at);
     ",
+    // 13: operators and the audit trail (see `journal::people`). `approved_by` names the
+    // supervisor who approved an agent's refund or void. `journal_id` names this journal, so its
+    // audit key has its own keychain entry. The triggers make the audit table append-only for
+    // anything that does not first drop them; the HMAC chain shows whatever does.
+    "
+    ALTER TABLE operations ADD COLUMN approved_by TEXT;
+    CREATE TABLE operators (
+        name         TEXT PRIMARY KEY,
+        role         TEXT NOT NULL,
+        pin_hash     TEXT NOT NULL,
+        disabled     INTEGER NOT NULL DEFAULT 0,
+        failed_pins  INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+    );
+    CREATE TABLE audit (
+        seq          INTEGER PRIMARY KEY,
+        happened_at  TEXT NOT NULL,
+        operator     TEXT NOT NULL,
+        terminal     TEXT NOT NULL,
+        action       TEXT NOT NULL,
+        profile      TEXT,
+        reference    TEXT,
+        amount_minor INTEGER,
+        currency     TEXT,
+        result       TEXT NOT NULL,
+        detail       TEXT NOT NULL,
+        mac          TEXT NOT NULL
+    );
+    CREATE INDEX audit_happened_at ON audit (happened_at);
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    INSERT INTO meta (key, value) VALUES ('journal_id', lower(hex(randomblob(16))));
+    ",
 ];
 
 /// The schema version this build writes.

@@ -77,6 +77,7 @@ fn op(reference: &str, operation: Operation, amount: Option<Money>) -> NewOperat
         note: None,
         lease: None,
         batch_row: None,
+        approved_by: None,
     }
 }
 

@@ -129,8 +129,8 @@ pub(crate) fn insert_operation(
     let amount = op.amount.map(|m| sql_amount(Field::Amount, m.minor_units())).transpose()?;
     let id = db.query_one(
         "INSERT INTO operations (order_id, profile, merchant_reference, operation, maintenance_reference,
-            amount_minor, currency, state, operator, at, note, owner, deadline, batch_row)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
+            amount_minor, currency, state, operator, at, note, owner, deadline, batch_row, approved_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
         params![
             order_id,
             op.profile,
@@ -145,6 +145,7 @@ pub(crate) fn insert_operation(
             op.lease.as_ref().map(|l| l.owner.as_str()),
             op.lease.as_ref().map(|l| ts(&l.deadline)),
             op.batch_row,
+            op.approved_by,
         ],
         |r| r.get(0),
     )?;

@@ -212,6 +212,23 @@ impl Service {
     /// [`ServiceError`] when nothing was sent (bad field, duplicate, profile, journal). Once a
     /// request has left, the result is always an [`Outcome`], even when it is still unknown.
     pub async fn charge(&self, draft: ChargeDraft, progress: &Progress) -> Result<Outcome, ServiceError> {
+        self.allow(crate::service::access::Right::Charge).await?;
+        if draft.batch_row.is_some() {
+            // A batch's rows are audited as the batch's start and end.
+            return self.charge_now(draft, progress).await;
+        }
+        let action = match (draft.kind, draft.recurring) {
+            (_, true) => "recurring-charge",
+            (ChargeKind::AuthorizeOnly, _) => "authorize",
+            _ => "sale",
+        };
+        let (profile, reference) = (draft.profile.clone(), draft.merchant_reference.clone());
+        let result = self.charge_now(draft, progress).await;
+        let reference = (!reference.trim().is_empty()).then_some(reference);
+        self.audited(action, &profile, reference.as_deref(), None, result).await
+    }
+
+    async fn charge_now(&self, draft: ChargeDraft, progress: &Progress) -> Result<Outcome, ServiceError> {
         super::guard::charge(&draft)?;
         self.ready().await;
         let ctx = self.ctx(&draft.profile).await?;

@@ -85,6 +85,7 @@ impl Service {
     /// # Errors
     /// Profile or journal failure.
     pub async fn refresh_links(&self, profile: &str) -> Result<Vec<LinkRow>, ServiceError> {
+        self.allow(crate::service::access::Right::PaymentLinks).await?;
         let ctx = self.ctx(profile).await?;
         let p = profile.to_owned();
         let open = self.journal(move |j| j.links(Some(&p), Some(LinkStatus::Open))).await?;

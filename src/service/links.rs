@@ -109,6 +109,7 @@ impl Service {
         draft: LinkDraft,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
+        self.allow(crate::service::access::Right::PaymentLinks).await?;
         super::guard::link(&draft)?;
         let ctx = self.ctx(profile).await?;
         let now = Utc::now();

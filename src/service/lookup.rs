@@ -15,6 +15,7 @@ impl Service {
         profile: &str,
         key: &str,
     ) -> Result<Option<(OrderRow, Vec<OperationRow>)>, ServiceError> {
+        self.allow(crate::service::access::Right::OwnHistory).await?;
         let key = key.trim();
         if let Some(found) = self.order_detail(profile, key).await? {
             return Ok(Some(found));

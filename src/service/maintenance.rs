@@ -4,6 +4,7 @@
 use super::charge::{op_state, text};
 use super::policy::{self, Amounts, Intent, Reading};
 use super::reconcile::{Pace, Settling};
+use super::people::Approval;
 use super::{Ctx, Field, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::Operation;
 use crate::aps::command::{Capture, Command, Refund, Void};
@@ -39,7 +40,7 @@ impl Service {
         amount: &str,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
-        self.maintain(profile, reference, Operation::Capture, Some(amount), None, progress).await
+        self.maintain(profile, reference, Operation::Capture, Some(amount), None, None, progress).await
     }
 
     /// Refunds part or all of what was captured and not yet refunded.
@@ -51,9 +52,10 @@ impl Service {
         profile: &str,
         reference: &str,
         amount: &str,
+        approval: Option<Approval>,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
-        self.maintain(profile, reference, Operation::Refund, Some(amount), None, progress).await
+        self.maintain(profile, reference, Operation::Refund, Some(amount), None, approval, progress).await
     }
 
     /// Voids a whole authorization that has not been captured.
@@ -64,9 +66,10 @@ impl Service {
         &self,
         profile: &str,
         reference: &str,
+        approval: Option<Approval>,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
-        self.maintain(profile, reference, Operation::VoidAuthorization, None, None, progress).await
+        self.maintain(profile, reference, Operation::VoidAuthorization, None, None, approval, progress).await
     }
 
     /// A capture, refund or void for a row of a batch file: as [`Self::capture`] and friends,
@@ -83,9 +86,10 @@ impl Service {
         batch_row: String,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
-        self.maintain(profile, reference, op, amount_text, Some(batch_row), progress).await
+        self.maintain(profile, reference, op, amount_text, Some(batch_row), None, progress).await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn maintain(
         &self,
         profile: &str,
@@ -93,6 +97,36 @@ impl Service {
         op: Operation,
         amount_text: Option<&str>,
         batch_row: Option<String>,
+        approval: Option<Approval>,
+        progress: &Progress,
+    ) -> Result<Outcome, ServiceError> {
+        // A batch's rows are audited as the batch's start and end.
+        let single = batch_row.is_none();
+        let result = self.maintain_now(profile, reference, op, amount_text, batch_row, approval, progress).await;
+        if !single {
+            return result;
+        }
+        let money = match (&result, amount_text) {
+            (Ok(Outcome { order: Some(o), .. }), Some(text)) => Money::parse(text, o.currency).ok(),
+            _ => None,
+        };
+        let action = match op {
+            Operation::Capture => "capture",
+            Operation::Refund => "refund",
+            _ => "void",
+        };
+        self.audited(action, profile, Some(reference.trim()), money, result).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn maintain_now(
+        &self,
+        profile: &str,
+        reference: &str,
+        op: Operation,
+        amount_text: Option<&str>,
+        batch_row: Option<String>,
+        approval: Option<Approval>,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
         let reference = reference.trim();
@@ -111,6 +145,7 @@ impl Service {
             ),
             None => None,
         };
+        let approved_by = self.maintenance_access(op, &ctx, &order, money, approval).await?;
         self.check_before_sending_again(&ctx, &order).await?;
         let lease = self.lease();
         let deadline = lease.deadline;
@@ -125,6 +160,7 @@ impl Service {
             note: None,
             lease: Some(lease),
             batch_row,
+            approved_by,
         };
         let r = reference.to_owned();
         // The checks against the order and the intent are one write transaction: two terminals
@@ -274,6 +310,7 @@ impl Service {
         currency: Option<Currency>,
         progress: &Progress,
     ) -> Result<StatusReport, ServiceError> {
+        self.allow(crate::service::access::Right::Status).await?;
         let reference = reference.trim();
         if reference.is_empty() {
             return Err(ServiceError::invalid(
@@ -333,6 +370,7 @@ impl Service {
         reference: &str,
         progress: &Progress,
     ) -> Result<Vec<Outcome>, ServiceError> {
+        self.allow(crate::service::access::Right::Status).await?;
         let all = self.reconcile_filtered(profile, Some(reference), progress).await?;
         Ok(all)
     }

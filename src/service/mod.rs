@@ -11,8 +11,12 @@
 //! callback; the desktop runs them through [`handle::ServiceHandle`], which wakes the UI after
 //! delivering each result.
 
+pub mod access;
+mod approval;
+mod audit;
 pub mod batch;
 mod charge;
+mod error;
 mod export;
 mod feedback;
 mod first_answer;
@@ -23,7 +27,9 @@ mod link_status;
 mod links;
 mod lookup;
 mod maintenance;
+mod operators;
 mod outside;
+pub mod people;
 pub mod policy;
 mod profile_test;
 mod profiles;
@@ -35,14 +41,20 @@ mod references;
 mod retry;
 mod team;
 mod tokens;
+mod trail;
 
 /// What a field error names: the screens put the cursor in its input.
 pub use crate::aps::field::Field;
 /// What the team journal's "Test connection" and "journal migrate" report.
 pub use crate::journal::postgres::{Copied, TeamStatus};
 pub use charge::{CardDraft, ChargeDraft, MailDetails, PaymentDraft};
+pub use error::ServiceError;
+pub(crate) use error::after_send;
 pub use feedback::FeedbackReply;
 pub use maintenance::StatusReport;
+pub use operators::OperatorInfo;
+pub use people::{Actor, Approval, Operator};
+pub use trail::Verified;
 pub use profile_test::ProfileTest;
 pub use profiles::{ProfileSummary, check_app_settings, check_stored_profile};
 pub use reconcile::summary as reconcile_summary;
@@ -165,94 +177,6 @@ pub struct Outcome {
     pub payment_link: Option<String>,
 }
 
-/// Why the service did not do what was asked. Each message names what to fix.
-#[derive(Clone, Debug, thiserror::Error)]
-pub enum ServiceError {
-    /// A field is wrong; nothing was sent.
-    #[error("{}", invalid_message(.field, .message))]
-    Invalid { field: Field, message: String },
-    /// The same card or token was charged the same amount a few minutes ago.
-    #[error("{}", duplicate_message(.existing))]
-    PossibleDuplicate { existing: Box<OrderRow> },
-    /// The profile or its secrets are missing or wrong.
-    #[error("{0}")]
-    Profile(String),
-    /// No such order in this profile's journal.
-    #[error("{0}")]
-    NotFound(String),
-    /// The order has an operation whose outcome is still unknown.
-    #[error("{0}")]
-    Busy(String),
-    /// The team journal cannot be reached or used; the message says why.
-    #[error("{0}")]
-    Team(String),
-    /// The journal could not be written: nothing was sent.
-    #[error("the journal could not be written, so nothing was sent: {0}")]
-    Journal(String),
-    /// The request went to APS but its result could not be written down.
-    #[error(
-        "the request was sent to APS but its result could not be recorded ({0}): APS may have processed it, so do not send it again; check it in Status"
-    )]
-    NotRecorded(String),
-}
-
-/// Journal failures once a request has left mean "unknown", never "nothing was sent".
-pub(crate) fn after_send(e: ServiceError) -> ServiceError {
-    match e {
-        ServiceError::Journal(text) => ServiceError::NotRecorded(text),
-        e @ (ServiceError::Invalid { .. } | ServiceError::Busy(_) | ServiceError::NotFound(_)) => {
-            ServiceError::NotRecorded(e.to_string())
-        }
-        other => other,
-    }
-}
-
-/// The message names the field once: most already do ("amount has 3 decimals..."), the rest get
-/// it in front.
-fn invalid_message(field: &Field, message: &str) -> String {
-    field.named(message)
-}
-
-fn duplicate_message(existing: &OrderRow) -> String {
-    let money = format!(
-        "{} {}",
-        existing.currency,
-        crate::aps::money::format_minor(existing.amount_minor, existing.currency)
-    );
-    let at = existing.created_at.format("%H:%M");
-    let (method, reference) = (&existing.payment_method, &existing.merchant_reference);
-    if existing.state.was_approved() {
-        format!(
-            "possible duplicate: {method} was charged {money} at {at} UTC (order {reference}); charge again only if the customer really wants a second payment"
-        )
-    } else {
-        format!(
-            "possible duplicate: order {reference} for {method}, {money} at {at} UTC, may have reached APS ({}); send that order again from Status instead of a new one, or charge again only if the customer really wants a second payment",
-            existing.state
-        )
-    }
-}
-
-impl ServiceError {
-    fn invalid(field: Field, message: impl std::fmt::Display) -> Self {
-        Self::Invalid { field, message: message.to_string() }
-    }
-}
-
-impl From<journal::JournalError> for ServiceError {
-    fn from(e: journal::JournalError) -> Self {
-        use journal::JournalError as J;
-        match e {
-            J::Busy(text) => Self::Busy(text),
-            J::Invalid { field, problem } => Self::invalid(field, problem),
-            J::CurrencyMismatch { .. } => Self::invalid(Field::Currency, e),
-            J::DuplicateReference { .. } => Self::invalid(Field::MerchantReference, e),
-            J::OrderNotFound { .. } => Self::NotFound(e.to_string()),
-            other => Self::Journal(other.to_string()),
-        }
-    }
-}
-
 /// A profile with its secrets, loaded for one operation.
 pub(crate) struct Ctx {
     /// The profile, its operator filled in as [`ServiceSettings::operator`] says.
@@ -297,6 +221,7 @@ struct Inner {
     ready: tokio::sync::watch::Sender<bool>,
     /// The installation's reference prefix, read from the journal on first use.
     reference_prefix: std::sync::OnceLock<String>,
+    people: people::People,
 }
 
 /// The shared service. Clone it freely; all clones share one state.
@@ -327,6 +252,7 @@ impl Service {
                 order_locks: Mutex::new(HashMap::new()),
                 ready,
                 reference_prefix: std::sync::OnceLock::new(),
+                people: people::People::default(),
             }),
         }
     }
@@ -339,7 +265,8 @@ impl Service {
         let service = self.clone();
         runtime.spawn(async move {
             loop {
-                match service.reconcile(None, &progress).await {
+                // The terminal's own housekeeping: it runs whoever is signed in, or nobody.
+                match service.reconcile_where(None, None, false, &progress).await {
                     Ok(outcomes) if !outcomes.is_empty() => {
                         log::info!("reconciled {} order(s) in doubt", outcomes.len());
                     }
@@ -400,7 +327,8 @@ impl Service {
         self.refuse_offline()?;
         // At hand (the usual case in a run of charges): no thread hand-off, no keychain call.
         let terminal = self.settings().terminal.clone();
-        let forced = self.settings().operator.clone();
+        // Whoever is signed in keys it; else the operator given to this run.
+        let forced = self.signed_in().map(|o| o.name).or_else(|| self.settings().operator.clone());
         if let Some((mut profile, credentials)) = self.inner.vault.ready_now(profile) {
             fill_operator(&mut profile, forced, &self.inner.vault);
             return Ok(Ctx { profile, credentials, terminal });

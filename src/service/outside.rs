@@ -33,6 +33,7 @@ impl Service {
         currency: Option<Currency>,
         progress: &Progress,
     ) -> Result<StatusReport, ServiceError> {
+        self.allow(crate::service::access::Right::Status).await?;
         let fort_id = fort_id.trim();
         crate::aps::fields::check(Field::FortId, fort_id)
             .map_err(|e| ServiceError::invalid(Field::FortId, e))?;

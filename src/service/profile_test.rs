@@ -19,6 +19,7 @@ impl Service {
     /// # Errors
     /// The profile or its secrets are missing.
     pub async fn test_profile(&self, profile: &str) -> Result<ProfileTest, ServiceError> {
+        self.allow(crate::service::access::Right::Profiles).await?;
         let ctx = self.ctx(profile).await?;
         let reference = format!("MT-TEST-{}", &self.new_reference().await?[3..]);
         let command = Command::CheckStatus(crate::aps::command::CheckStatus {

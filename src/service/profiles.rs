@@ -87,6 +87,7 @@ impl Service {
         profile: Profile,
         secrets: Vec<(SecretKind, Secret)>,
     ) -> Result<(), ServiceError> {
+        self.allow(crate::service::access::Right::Profiles).await?;
         let persistent = self.settings().secrets_persist;
         self.vault_call(move |v| {
             // Everything is checked before anything is written, so a typo never leaves a
@@ -126,6 +127,7 @@ impl Service {
     /// # Errors
     /// The keychain refuses them.
     pub async fn set_credentials(&self, profile: &str, credentials: Credentials) -> Result<(), ServiceError> {
+        self.allow(crate::service::access::Right::Profiles).await?;
         let name = profile.to_owned();
         self.vault_call(move |v| v.set_credentials(&name, &credentials)).await
     }
@@ -135,6 +137,7 @@ impl Service {
     /// # Errors
     /// A built-in or unknown profile, or the keychain refusing the deletion.
     pub async fn remove_profile(&self, profile: &str) -> Result<(), ServiceError> {
+        self.allow(crate::service::access::Right::Profiles).await?;
         let name = profile.to_owned();
         self.vault_call(move |v| v.remove_profile(&name)).await
     }
@@ -150,6 +153,7 @@ impl Service {
     /// [`ServiceError::Invalid`] naming a setting out of its range, an unknown default profile,
     /// or the config file cannot be written.
     pub async fn set_app_settings(&self, settings: Settings) -> Result<(), ServiceError> {
+        self.allow(crate::service::access::Right::Settings).await?;
         self.vault_call(move |v| v.set_settings(settings)).await
     }
 

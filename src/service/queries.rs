@@ -9,6 +9,7 @@ impl Service {
     /// # Errors
     /// Journal failure.
     pub async fn search(&self, filter: journal::Filter) -> Result<Vec<OrderRow>, ServiceError> {
+        let filter = self.own_filter(filter).await?;
         self.journal(move |j| j.search(&filter)).await
     }
 
@@ -19,6 +20,7 @@ impl Service {
     /// # Errors
     /// Journal failure.
     pub async fn history(&self, filter: journal::Filter) -> Result<Vec<OrderRow>, ServiceError> {
+        let filter = self.own_filter(filter).await?;
         let typed = [&filter.reference, &filter.text, &filter.fort_id, &filter.last4];
         if typed.iter().any(|t| t.as_deref().is_some_and(|t| !t.trim().is_empty())) || filter.offset > 0 {
             return self.search(filter).await;
@@ -58,6 +60,7 @@ impl Service {
         profile: &str,
         reference: &str,
     ) -> Result<Option<(OrderRow, Vec<journal::OperationRow>)>, ServiceError> {
+        self.allow(crate::service::access::Right::OwnHistory).await?;
         let (p, r) = (profile.to_owned(), reference.to_owned());
         self.journal(move |j| {
             let Some(order) = j.order(&p, &r)? else { return Ok(None) };
@@ -72,6 +75,8 @@ impl Service {
     /// # Errors
     /// Journal or write failure.
     pub async fn export_csv(&self, filter: journal::Filter, out: &mut Vec<u8>) -> Result<(), ServiceError> {
+        let filter = self.own_filter(filter).await?;
+        self.note("export", "ok", "history as CSV").await;
         let bytes = self
             .journal(move |j| {
                 let mut buf = Vec::new();
@@ -88,6 +93,7 @@ impl Service {
     /// # Errors
     /// Journal failure.
     pub async fn unresolved(&self, profile: Option<&str>) -> Result<Vec<journal::Unresolved>, ServiceError> {
+        self.allow(crate::service::access::Right::OwnHistory).await?;
         let p = profile.map(str::to_owned);
         let all = self.journal(move |j| j.unresolved(p.as_deref())).await?;
         // An open payment link waits for the customer; it is not in doubt.
@@ -95,5 +101,15 @@ impl Service {
             .into_iter()
             .filter(|u| u.order.kind != journal::OrderKind::PaymentLink || !u.open_operations.is_empty())
             .collect())
+    }
+
+    /// The filter as the operator may use it: an agent reads only their own orders.
+    async fn own_filter(&self, mut filter: journal::Filter) -> Result<journal::Filter, ServiceError> {
+        use crate::service::access::{Right, allows};
+        let actor = self.allow(Right::OwnHistory).await?;
+        if actor.role.is_some_and(|r| !allows(r, Right::EveryonesHistory)) {
+            filter.operator = Some(actor.name);
+        }
+        Ok(filter)
     }
 }

@@ -216,7 +216,13 @@ impl Service {
         profile: Option<&str>,
         progress: &Progress,
     ) -> Result<Vec<Outcome>, ServiceError> {
-        self.reconcile_where(profile, None, false, progress).await
+        self.allow(crate::service::access::Right::Status).await?;
+        let outcomes = self.reconcile_where(profile, None, false, progress).await?;
+        if !outcomes.is_empty() {
+            let lines: Vec<String> = outcomes.iter().map(summary).collect();
+            self.note("reconcile", "ok", &lines.join("; ")).await;
+        }
+        Ok(outcomes)
     }
 
     /// One status check per order in doubt, no waiting: for a command about to charge, so a

@@ -39,6 +39,7 @@ impl Service {
     /// # Errors
     /// A field is wrong (named), or the journal cannot be written.
     pub async fn add_agreement(&self, profile: &str, draft: AgreementDraft) -> Result<i64, ServiceError> {
+        self.allow(crate::service::access::Right::Recurring).await?;
         self.refuse_offline()?;
         let new = checked_agreement(profile, &draft)?;
         self.journal(move |j| j.add_agreement(&new)).await
@@ -49,6 +50,7 @@ impl Service {
     /// # Errors
     /// No such agreement, or the journal cannot be written.
     pub async fn set_agreement_active(&self, id: i64, active: bool) -> Result<(), ServiceError> {
+        self.allow(crate::service::access::Right::Recurring).await?;
         self.refuse_offline()?;
         let cancelled =
             self.journal(move |j| j.agreement(id)).await?.is_some_and(|a| a.cancelled_at.is_some());
@@ -67,6 +69,7 @@ impl Service {
     /// # Errors
     /// No such agreement, or the journal cannot be written.
     pub async fn cancel_agreement(&self, id: i64) -> Result<(), ServiceError> {
+        self.allow(crate::service::access::Right::Recurring).await?;
         self.refuse_offline()?;
         self.journal(move |j| j.cancel_agreement(id, Utc::now())).await
     }
@@ -76,6 +79,7 @@ impl Service {
     /// # Errors
     /// Journal failure.
     pub async fn agreements(&self, profile: &str) -> Result<Vec<Agreement>, ServiceError> {
+        self.allow(crate::service::access::Right::OwnHistory).await?;
         let p = profile.to_owned();
         self.journal(move |j| j.agreements(Some(&p))).await
     }
@@ -91,6 +95,7 @@ impl Service {
         profile: &str,
         progress: &Progress,
     ) -> Result<Vec<Result<Outcome, ServiceError>>, ServiceError> {
+        self.allow(crate::service::access::Right::Recurring).await?;
         let today = Utc::now().date_naive();
         let p = profile.to_owned();
         let due = self.journal(move |j| j.due_agreements(Some(&p), today)).await?;

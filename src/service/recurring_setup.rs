@@ -50,6 +50,7 @@ impl Service {
         draft: AgreementDraft,
         progress: &Progress,
     ) -> Result<AgreementSetUp, ServiceError> {
+        self.allow(crate::service::access::Right::Recurring).await?;
         let (mut new, setup) = checked_set_up(profile, &draft)?;
         let today = Utc::now().date_naive();
         let reference = self.new_reference().await?;

@@ -29,6 +29,7 @@ impl Service {
         card: Option<CardDraft>,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
+        self.allow(crate::service::access::Right::Charge).await?;
         self.ready().await;
         let reference = reference.trim();
         let ctx = self.ctx(profile).await?;

@@ -171,6 +171,7 @@ impl Service {
     /// The address names no team journal ([`ServiceError::Invalid`]), or the server cannot be
     /// reached or refuses ([`ServiceError::Team`], in words).
     pub async fn test_team_journal(&self, url: String) -> Result<TeamStatus, ServiceError> {
+        self.allow(crate::service::access::Right::Settings).await?;
         postgres::config(&url)?;
         let login = self.vault_call(move |v| v.team_journal_login(&url)).await?;
         Ok(postgres::test_connection(login.expose()).await?)
@@ -182,6 +183,7 @@ impl Service {
     /// # Errors
     /// The address names no team journal, no keychain can keep the password, or saving fails.
     pub async fn save_team_journal(&self, url: String) -> Result<TeamSaved, ServiceError> {
+        self.allow(crate::service::access::Right::Settings).await?;
         let url = url.trim().to_owned();
         if !url.is_empty() {
             postgres::config(&url)?;
@@ -205,6 +207,7 @@ impl Service {
     /// # Errors
     /// No team journal is saved, or as [`Service::copy_journal_to`].
     pub async fn copy_journal_to_team(&self) -> Result<Copied, ServiceError> {
+        self.allow(crate::service::access::Right::Settings).await?;
         let url = self.team_journal_setting().ok_or_else(|| {
             ServiceError::invalid(Field::TeamJournal, "no team journal is saved in Settings")
         })?;
@@ -219,6 +222,7 @@ impl Service {
     /// The team journal is offline or refuses a row (then nothing is copied), the URL names no
     /// team journal, or this run already works on the team journal.
     pub async fn copy_journal_to(&self, url: &str) -> Result<Copied, ServiceError> {
+        self.allow(crate::service::access::Right::Settings).await?;
         if self.is_team() {
             return Err(ServiceError::invalid(
                 Field::TeamJournal,

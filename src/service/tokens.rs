@@ -53,6 +53,7 @@ impl Service {
         draft: TokenUpdateDraft,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
+        self.allow(crate::service::access::Right::Tokens).await?;
         super::guard::token_update(&draft)?;
         let ctx = self.ctx(profile).await?;
         let token = non_empty(&draft.token_name)
@@ -108,6 +109,7 @@ impl Service {
         draft: CreateTokenDraft,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
+        self.allow(crate::service::access::Right::Tokens).await?;
         super::guard::create_token(&draft)?;
         let ctx = self.ctx(profile).await?;
         if !ctx.profile.trusted_channel {
@@ -156,6 +158,7 @@ impl Service {
             note: None,
             lease: Some(self.lease()),
             batch_row: None,
+            approved_by: None,
         };
         let op_id = self.journal(move |j| j.record_operation_intent(&new_op)).await?;
         progress.report(Stage::Sending);
@@ -212,6 +215,7 @@ impl Service {
     /// # Errors
     /// A record the journal refuses (a card number that is not masked), or a journal failure.
     pub async fn add_to_token_book(&self, records: Vec<TokenRecord>) -> Result<(), ServiceError> {
+        self.allow(crate::service::access::Right::Tokens).await?;
         self.refuse_offline()?;
         self.journal(move |j| {
             for record in &records {
@@ -232,6 +236,7 @@ impl Service {
     /// # Errors
     /// Journal failure.
     pub async fn tokens(&self, profile: &str, query: &str) -> Result<Vec<TokenRecord>, ServiceError> {
+        self.allow(crate::service::access::Right::Tokens).await?;
         let (p, q) = (profile.to_owned(), query.trim().to_owned());
         self.journal(move |j| j.tokens(&p, &q)).await
     }

@@ -15,6 +15,7 @@
 //! runtime and must not be called from inside an async task): the service calls the vault
 //! through `spawn_blocking`. [`Vault`] is `Send + Sync`; share it in an `Arc`.
 
+mod audit_key;
 mod built_in;
 mod config;
 mod kinds;
@@ -28,7 +29,7 @@ pub use built_in::Starter;
 pub use config::{CONFIG_FILE, CONFIG_LOCK_FILE};
 pub use kinds::{Credentials, EnvSource, SecretKind, SecretStatus};
 pub use profile::{
-    CARD_WIPE_SECS, Environment, MAX_PROFILE_NAME, PRODUCTION_HOST, Profile, SANDBOX_HOST, Settings,
+    CARD_WIPE_SECS, Environment, IDLE_LOCK_MINS, MAX_PROFILE_NAME, PRODUCTION_HOST, Profile, SANDBOX_HOST, Settings,
     check_endpoint,
 };
 use secrets::validate_secret;
@@ -326,6 +327,9 @@ impl Vault {
             }
             if settings.card_idle_wipe_secs != seen.card_idle_wipe_secs {
                 now.card_idle_wipe_secs = settings.card_idle_wipe_secs;
+            }
+            if settings.idle_lock_mins != seen.idle_lock_mins {
+                now.idle_lock_mins = settings.idle_lock_mins;
             }
             Ok(())
         })

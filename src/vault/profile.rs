@@ -106,6 +106,11 @@ pub struct Profile {
     /// other than a simulator on this computer for a sandbox profile). The banner says so.
     #[serde(default)]
     pub custom_endpoint: bool,
+    /// The most an agent may refund or void without a supervisor's approval, in minor units of
+    /// `default_currency` (0: every agent refund or void needs approval; in another currency,
+    /// every one does).
+    #[serde(default)]
+    pub agent_limit_minor: u64,
 }
 
 fn default_language() -> String {
@@ -135,6 +140,7 @@ impl Profile {
             customer_ip: None,
             language: default_language(),
             custom_endpoint: false,
+            agent_limit_minor: 0,
         }
     }
 
@@ -354,7 +360,13 @@ pub struct Settings {
     /// [`super::Vault::set_team_journal`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team_journal: Option<String>,
+    /// Minutes without input after which the desktop locks (when operators are defined).
+    pub idle_lock_mins: u32,
 }
+
+/// Minutes without input before the desktop locks: long enough for a call, short enough that a
+/// desk left alone does not stay open.
+pub const IDLE_LOCK_MINS: std::ops::RangeInclusive<u32> = 1..=60;
 
 /// How long typed card details may sit untouched, in seconds: long enough to take an order,
 /// short enough that a card left on screen does not stay there.
@@ -371,6 +383,16 @@ impl Settings {
             return Err(VaultError::Invalid {
                 field: Field::Operator,
                 problem: "must be at most 50 characters on one line".to_owned(),
+            });
+        }
+        if !IDLE_LOCK_MINS.contains(&self.idle_lock_mins) {
+            return Err(VaultError::Invalid {
+                field: Field::IdleLock,
+                problem: format!(
+                    "idle lock must be {} to {} minutes without activity",
+                    IDLE_LOCK_MINS.start(),
+                    IDLE_LOCK_MINS.end()
+                ),
             });
         }
         if !CARD_WIPE_SECS.contains(&self.card_idle_wipe_secs) {
@@ -395,6 +417,7 @@ impl Default for Settings {
             default_currency: None,
             card_idle_wipe_secs: 120,
             team_journal: None,
+            idle_lock_mins: 5,
         }
     }
 }

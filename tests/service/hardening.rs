@@ -255,6 +255,7 @@ fn two_terminals_cannot_both_refund_the_last_of_an_order() {
                         note: None,
                         lease: None,
                         batch_row: None,
+                        approved_by: None,
                     };
                     journal.record_maintenance_intent(&op, |n| format!("{reference}-RF{n}")).is_ok()
                 })

@@ -49,6 +49,7 @@ pub fn profile(endpoint: &str) -> Profile {
         customer_ip: Some("192.0.2.10".into()),
         language: "en".into(),
         custom_endpoint: false,
+        agent_limit_minor: 0,
     }
 }
 

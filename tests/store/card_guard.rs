@@ -54,6 +54,7 @@ fn operation(reference: &str) -> NewOperation {
         note: None,
         lease: None,
         batch_row: None,
+        approved_by: None,
     }
 }
 

@@ -108,6 +108,7 @@ fn an_intent_is_on_disk_when_record_returns_and_survives_reopening() {
             note: Some("customer returned one item".into()),
             lease: None,
             batch_row: None,
+            approved_by: None,
         })
         .unwrap();
     drop(journal);

@@ -71,6 +71,8 @@ pub struct NewOperation {
     pub lease: Option<Lease>,
     /// The batch row this operation does ("batch id:row"), if it is one.
     pub batch_row: Option<String>,
+    /// The supervisor who approved an agent's refund or void.
+    pub approved_by: Option<String>,
 }
 
 /// How an operation ended.
@@ -181,6 +183,8 @@ pub struct OperationRow {
     pub owner: Option<String>,
     /// After this, its request can no longer be on its way (`None` for journals before leases).
     pub deadline: Option<DateTime<Utc>>,
+    /// The supervisor who approved it (an agent's refund or void).
+    pub approved_by: Option<String>,
 }
 
 /// An order whose outcome is not settled, with the operations still waiting for an answer.

@@ -202,6 +202,46 @@ const STEPS: &[&str] = &[
     CREATE INDEX orders_name_trgm ON orders USING gin (moto_fold(customer_name) gin_trgm_ops);
     CREATE INDEX orders_description_trgm ON orders USING gin (moto_fold(description) gin_trgm_ops);
     ",
+    // 3: operators and the audit trail, as the desk journal's step 13. The audit table is
+    // append-only for every role: the trigger refuses UPDATE, DELETE and TRUNCATE whoever asks
+    // (only the table's owner could drop it; desks connect as a role that does not own it, see
+    // the README), and PUBLIC has no right to them either.
+    "
+    ALTER TABLE operations ADD COLUMN approved_by TEXT;
+    CREATE TABLE operators (
+        name         TEXT PRIMARY KEY,
+        role         TEXT NOT NULL,
+        pin_hash     TEXT NOT NULL,
+        disabled     BIGINT NOT NULL DEFAULT 0,
+        failed_pins  BIGINT NOT NULL DEFAULT 0,
+        locked_until TEXT,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+    );
+    CREATE TABLE audit (
+        seq          BIGINT PRIMARY KEY,
+        happened_at  TEXT NOT NULL,
+        operator     TEXT NOT NULL,
+        terminal     TEXT NOT NULL,
+        action       TEXT NOT NULL,
+        profile      TEXT,
+        reference    TEXT,
+        amount_minor BIGINT,
+        currency     TEXT,
+        result       TEXT NOT NULL,
+        detail       TEXT NOT NULL,
+        mac          TEXT NOT NULL
+    );
+    CREATE INDEX audit_happened_at ON audit (happened_at);
+    CREATE FUNCTION moto_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'the audit trail is append-only' USING ERRCODE = 'insufficient_privilege'; END $$;
+    CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit
+        FOR EACH ROW EXECUTE FUNCTION moto_audit_append_only();
+    CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+        FOR EACH STATEMENT EXECUTE FUNCTION moto_audit_append_only();
+    REVOKE UPDATE, DELETE, TRUNCATE ON audit FROM PUBLIC;
+    INSERT INTO meta (key, value) VALUES ('journal_id', md5(random()::text || clock_timestamp()::text));
+    ",
 ];
 
 /// The schema version this build writes.

@@ -191,6 +191,7 @@ impl Service {
             note: None,
             lease: Some(batch_lease()),
             batch_row: Some(key),
+            approved_by: None,
         };
         let r = job.merchant_reference.clone();
         self.journal(move |j| j.record_maintenance_intent(&op, |n| maintenance_reference(&r, n))).await?;

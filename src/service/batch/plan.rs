@@ -40,6 +40,7 @@ impl Service {
     /// # Errors
     /// The file cannot be read (the message names it), or as [`Self::check_batch`].
     pub async fn check_batch_file(&self, profile: &str, path: PathBuf) -> Result<Checked, ServiceError> {
+        self.allow(crate::service::access::Right::Batch).await?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let shown = path.display().to_string();
         let bytes = tokio::fs::read(&path).await.map_err(|e| {
@@ -88,6 +89,7 @@ impl Service {
         file_name: &str,
         bytes: Vec<u8>,
     ) -> Result<Checked, ServiceError> {
+        self.allow(crate::service::access::Right::Batch).await?;
         self.ctx(profile).await?;
         let parsed =
             file::parse(file_name, &bytes).map_err(|e| ServiceError::invalid(Field::BatchFile, e))?;

@@ -115,6 +115,7 @@ impl Service {
     /// # Errors
     /// The profile or the journal cannot be used; rows' own failures are their outcomes.
     pub async fn run_batch(&self, plan: BatchPlan, options: RunOptions) -> Result<BatchRun, ServiceError> {
+        self.allow(crate::service::access::Right::Batch).await?;
         self.refuse_offline()?;
         let ctx = self.ctx(&plan.profile).await?;
         let new = NewBatch {
@@ -134,11 +135,14 @@ impl Service {
             )));
         }
         let (batch, resumed) = self.journal(move |j| j.open_batch(&new, &rows)).await?;
+        let start = format!("batch {} ({}, {} rows)", batch.id, plan.file_name, plan.rows.len());
+        self.note("batch-start", if resumed { "resumed" } else { "ok" }, &start).await;
         let results = self.run_rows(&plan.profile, plan.rows.into(), batch.id, &options).await;
         let state =
             if options.stop.load(Ordering::SeqCst) { BatchState::Stopped } else { BatchState::Finished };
         let id = batch.id;
         self.journal(move |j| j.set_batch_state(id, state, chrono::Utc::now())).await?;
+        self.note("batch-end", state.as_str(), &format!("batch {id}: {}", tally_words(&results))).await;
         Ok(BatchRun { batch: BatchRecord { state, ..batch }, resumed, results })
     }
 
@@ -447,4 +451,13 @@ pub(super) fn new_row(row: &PlanRow) -> NewBatchRow {
         amount: row.amount,
         problem: row.job.as_ref().err().cloned(),
     }
+}
+
+/// "3 approved, 1 declined": the batch's end, for the audit trail.
+fn tally_words(results: &[RowResult]) -> String {
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for r in results {
+        *counts.entry(r.outcome.as_str()).or_default() += 1;
+    }
+    counts.iter().map(|(o, n)| format!("{n} {o}")).collect::<Vec<_>>().join(", ")
 }

@@ -13,6 +13,7 @@ impl Service {
     /// # Errors
     /// Journal failure.
     pub async fn batches(&self, profile: Option<&str>) -> Result<Vec<BatchRecord>, ServiceError> {
+        self.allow(crate::service::access::Right::Batch).await?;
         let profile = profile.map(str::to_owned);
         self.journal(move |j| j.batches(profile.as_deref())).await
     }
@@ -23,6 +24,7 @@ impl Service {
     /// # Errors
     /// Journal failure.
     pub async fn aps_batch_summary(&self, id: i64) -> Result<Option<String>, ServiceError> {
+        self.allow(crate::service::access::Right::Batch).await?;
         Ok(self.journal(move |j| j.aps_batch(id)).await?.map(|aps| aps_summary(&aps)))
     }
 
@@ -34,6 +36,7 @@ impl Service {
         &self,
         id: i64,
     ) -> Result<Option<(BatchRecord, Vec<RowResult>)>, ServiceError> {
+        self.allow(crate::service::access::Right::Batch).await?;
         let Some(batch) = self.journal(move |j| j.batch(id)).await? else { return Ok(None) };
         let rows = self.journal(move |j| j.batch_rows(id)).await?;
         let mut results = Vec::with_capacity(rows.len());

@@ -19,6 +19,7 @@ impl Service {
     /// # Errors
     /// Journal failure.
     pub async fn unfinished_batches(&self, profile: &str) -> Result<Vec<BatchRecord>, ServiceError> {
+        self.allow(crate::service::access::Right::Batch).await?;
         let mut batches = self.batches(Some(profile)).await?;
         // A batch held by the APS batch service goes on from the command line
         // (`batch run FILE --via aps`); the desktop runs files row by row only.
@@ -34,6 +35,7 @@ impl Service {
     /// No such batch, it has no file on this computer, the file is gone or has changed (each
     /// message says what to do), or as [`Self::check_batch_file`].
     pub async fn reopen_batch(&self, id: i64) -> Result<Checked, ServiceError> {
+        self.allow(crate::service::access::Right::Batch).await?;
         let batch = self.journal(move |j| j.batch(id)).await?.ok_or_else(|| {
             ServiceError::invalid(Field::BatchFile, format!("batch {id} is not in the journal"))
         })?;
@@ -72,6 +74,7 @@ impl Service {
         profile: &str,
         references: Vec<String>,
     ) -> Result<Checked, ServiceError> {
+        self.allow(crate::service::access::Right::Batch).await?;
         self.refuse_offline()?;
         if references.is_empty() {
             return Err(ServiceError::invalid(

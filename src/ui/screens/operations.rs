@@ -218,8 +218,8 @@ impl OperationsScreen {
         let task = env.service.run(move |service, progress| async move {
             match action {
                 Action::Capture => service.capture(&profile, &reference, &amount, &progress).await,
-                Action::Refund => service.refund(&profile, &reference, &amount, &progress).await,
-                Action::Void => service.void(&profile, &reference, &progress).await,
+                Action::Refund => service.refund(&profile, &reference, &amount, None, &progress).await,
+                Action::Void => service.void(&profile, &reference, None, &progress).await,
             }
         });
         self.run.start(&mut self.flow, task);

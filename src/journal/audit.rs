@@ -1,0 +1,177 @@
+//! The audit trail as stored: entries numbered 1, 2, 3... without gaps, each sealed by the
+//! service (an HMAC over its content and the previous entry's seal, `service::audit`), and a
+//! sealed head naming the last entry, so removing entries from the end shows too.
+//!
+//! Appending numbers, seals and inserts in one write transaction under the `audit` lock: two
+//! desks appending at once take turns, and the chain stays one line.
+
+use super::db::params;
+use super::rows::{DbRow, parse_ts};
+use super::*;
+
+/// One audit entry. `seq` and `mac` are filled in by [`Journal::append_audit`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    /// Who did it (the signed-in operator, else the desk's operator name).
+    pub operator: String,
+    pub terminal: String,
+    /// What was done, in one word (`sign-in`, `refund`, `operator-add`...).
+    pub action: String,
+    pub profile: Option<String>,
+    pub reference: Option<String>,
+    pub amount_minor: Option<i64>,
+    pub currency: Option<String>,
+    /// How it ended (`approved`, `declined`, `refused`, `ok`...).
+    pub result: String,
+    /// Anything else worth knowing, in words (never a secret or a card number).
+    pub detail: String,
+    /// The seal, hex.
+    pub mac: String,
+}
+
+/// The sealed pointer to the last entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditHead {
+    pub seq: i64,
+    pub mac: String,
+    /// The seal over `seq` and `mac`.
+    pub seal: String,
+}
+
+/// How the service seals: the journal only stores what it is given.
+pub trait AuditSeal: Send + 'static {
+    /// The seal of `entry` (its `mac` not yet set) following an entry sealed `previous` ("" for
+    /// the first).
+    fn entry(&self, entry: &AuditEntry, previous: &str) -> String;
+    /// The seal of the head naming entry `seq`, sealed `mac`.
+    fn head(&self, seq: i64, mac: &str) -> String;
+}
+
+const COLUMNS: &str =
+    "seq, happened_at, operator, terminal, action, profile, reference, amount_minor, currency, result, detail, mac";
+
+fn from_row(row: &DbRow<'_>) -> Result<AuditEntry, JournalError> {
+    let at: String = row.get(1)?;
+    Ok(AuditEntry {
+        seq: row.get(0)?,
+        at: parse_ts(&at).map_err(|e| rows::bad(1, e))?,
+        operator: row.get(2)?,
+        terminal: row.get(3)?,
+        action: row.get(4)?,
+        profile: row.get(5)?,
+        reference: row.get(6)?,
+        amount_minor: row.get(7)?,
+        currency: row.get(8)?,
+        result: row.get(9)?,
+        detail: row.get(10)?,
+        mac: row.get(11)?,
+    })
+}
+
+const HEAD: &str = "audit_head";
+
+fn parse_head(text: &str) -> Option<AuditHead> {
+    let mut parts = text.splitn(3, ':');
+    let seq = parts.next()?.parse().ok()?;
+    Some(AuditHead { seq, mac: parts.next()?.to_owned(), seal: parts.next()?.to_owned() })
+}
+
+impl Journal {
+    /// Appends `entry` after the last one: numbers it, seals it and moves the head, in one
+    /// transaction. Returns it as stored.
+    ///
+    /// # Errors
+    /// Database failure (nothing is appended).
+    pub fn append_audit(&self, entry: AuditEntry, seal: impl AuditSeal) -> Result<AuditEntry, JournalError> {
+        self.write_now(move |db| {
+            db.lock("audit")?;
+            let last = db.query_opt("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1", &[], |r| {
+                Ok((r.get::<i64>(0)?, r.get::<String>(1)?))
+            })?;
+            let (seq, previous) = last.map_or((1, String::new()), |(seq, mac)| (seq + 1, mac));
+            // Sealed as it will read back: the stored time has microseconds.
+            let at = parse_ts(&ts(&entry.at)).map_err(JournalError::Internal)?;
+            let mut entry = AuditEntry { seq, at, ..entry };
+            entry.mac = seal.entry(&entry, &previous);
+            let e = &entry;
+            db.execute(
+                &format!("INSERT INTO audit ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+                params![
+                    e.seq,
+                    ts(&e.at),
+                    e.operator,
+                    e.terminal,
+                    e.action,
+                    e.profile,
+                    e.reference,
+                    e.amount_minor,
+                    e.currency,
+                    e.result,
+                    e.detail,
+                    e.mac
+                ],
+            )?;
+            let head = format!("{}:{}:{}", e.seq, e.mac, seal.head(e.seq, &e.mac));
+            set_meta_in(db, HEAD, &head)?;
+            Ok(entry)
+        })
+    }
+
+    /// Entries from `since` on (all when `None`), of one operator or all, oldest first.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable entry.
+    pub fn audit_entries(
+        &self,
+        since: Option<DateTime<Utc>>,
+        operator: Option<&str>,
+    ) -> Result<Vec<AuditEntry>, JournalError> {
+        let since = since.map(|t| ts(&t));
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit WHERE (CAST(?1 AS TEXT) IS NULL OR happened_at >= ?1)
+             AND (CAST(?2 AS TEXT) IS NULL OR operator = ?2) ORDER BY seq"
+        );
+        self.read(|db| db.query_map(&sql, params![since, operator], from_row))
+    }
+
+    /// The head as stored (`None` before the first entry, or when it is unreadable).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn audit_head(&self) -> Result<Option<AuditHead>, JournalError> {
+        Ok(self.meta(HEAD)?.as_deref().and_then(parse_head))
+    }
+
+    /// A value of the journal's own settings (`meta`).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, JournalError> {
+        self.read(|db| db.query_opt("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)))
+    }
+
+    /// Sets `key` to `value` unless it is set already; returns the value it now has.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn meta_once(&self, key: &str, value: &str) -> Result<String, JournalError> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.write_now(move |db| {
+            db.lock("meta")?;
+            if let Some(v) = db.query_opt("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0))? {
+                return Ok(v);
+            }
+            db.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
+            Ok(value)
+        })
+    }
+}
+
+fn set_meta_in(db: Db<'_>, key: &str, value: &str) -> Result<(), JournalError> {
+    if db.execute("UPDATE meta SET value = ?2 WHERE key = ?1", params![key, value])? == 0 {
+        db.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
+    }
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! The audit trail's HMAC chain: how an entry and the head are sealed, and how the chain is
+//! verified (pure), and the key it is sealed with (one per journal, in the OS keychain).
+//!
+//! Each entry's seal is HMAC-SHA256 over its number, its content and the previous entry's
+//! seal. Changing an entry breaks its own seal; removing or moving one breaks the numbering or
+//! the next seal; removing entries from the end leaves the sealed head pointing past the last.
+
+use crate::aps::secret::Secret;
+use crate::aps::sign::{Algorithm, digest, equal_ignoring_hex_case};
+use crate::journal::{AuditEntry, AuditHead, AuditSeal, Journal};
+use crate::vault::Vault;
+
+/// The journal's record that its audit key is the one this desk holds.
+const KEY_CHECK: &str = "audit_key_check";
+const JOURNAL_ID: &str = "journal_id";
+
+/// Seals with one key.
+#[derive(Clone)]
+pub(crate) struct Chain {
+    key: Secret,
+}
+
+impl Chain {
+    pub(crate) fn new(key: Secret) -> Self {
+        Self { key }
+    }
+
+    fn mac(&self, text: &str) -> String {
+        digest(Algorithm::HmacSha256, self.key.expose(), text)
+    }
+
+    fn check(&self) -> String {
+        self.mac("moto-terminal audit key check v1")
+    }
+}
+
+/// Every field, each with its length in front, so no two different entries read the same.
+fn canonical(e: &AuditEntry, previous: &str) -> String {
+    let at = e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let amount = e.amount_minor.map(|a| a.to_string());
+    let fields: [&str; 12] = [
+        "moto-terminal audit v1",
+        &at,
+        &e.operator,
+        &e.terminal,
+        &e.action,
+        e.profile.as_deref().unwrap_or("\u{0}"),
+        e.reference.as_deref().unwrap_or("\u{0}"),
+        amount.as_deref().unwrap_or("\u{0}"),
+        e.currency.as_deref().unwrap_or("\u{0}"),
+        &e.result,
+        &e.detail,
+        previous,
+    ];
+    let mut out = format!("{}|", e.seq);
+    for f in fields {
+        out.push_str(&format!("{}:{f}|", f.len()));
+    }
+    out
+}
+
+impl AuditSeal for Chain {
+    fn entry(&self, entry: &AuditEntry, previous: &str) -> String {
+        self.mac(&canonical(entry, previous))
+    }
+
+    fn head(&self, seq: i64, mac: &str) -> String {
+        self.mac(&format!("moto-terminal audit head v1|{seq}|{mac}"))
+    }
+}
+
+/// Where the chain first fails to verify.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Broken {
+    /// The entry number named.
+    pub seq: i64,
+    pub why: String,
+}
+
+/// Verifies `entries` (all of them, in `seq` order as read) against `head`. Returns how many
+/// entries verified.
+///
+/// # Errors
+/// The first entry that does not verify, and why.
+pub(crate) fn verify(entries: &[AuditEntry], head: Option<&AuditHead>, chain: &Chain) -> Result<usize, Broken> {
+    let mut previous = String::new();
+    for (i, e) in entries.iter().enumerate() {
+        let expected = i as i64 + 1;
+        if e.seq != expected {
+            return Err(Broken {
+                seq: expected,
+                why: format!("entry {expected} is missing (the next entry is {}): entries were removed", e.seq),
+            });
+        }
+        if !equal_ignoring_hex_case(&chain.entry(e, &previous), &e.mac) {
+            return Err(Broken {
+                seq: e.seq,
+                why: format!(
+                    "entry {} ({} {} by {}) does not verify: it was changed, or an entry before it was removed or moved",
+                    e.seq,
+                    e.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    e.action,
+                    e.operator
+                ),
+            });
+        }
+        previous.clone_from(&e.mac);
+    }
+    let last = entries.len() as i64;
+    match head {
+        None if last == 0 => Ok(0),
+        None => Err(Broken { seq: last, why: "the chain's head is missing: it was removed".into() }),
+        Some(h) if !equal_ignoring_hex_case(&chain.head(h.seq, &h.mac), &h.seal) => {
+            Err(Broken { seq: h.seq, why: "the chain's head does not verify: it was changed".into() })
+        }
+        Some(h) if h.seq > last => Err(Broken {
+            seq: last + 1,
+            why: format!("entries {} to {} are missing: they were removed from the end", last + 1, h.seq),
+        }),
+        Some(h) if h.seq < last || !equal_ignoring_hex_case(&h.mac, &previous) => Err(Broken {
+            seq: h.seq + 1,
+            why: format!("entry {} was not appended by moto-terminal", h.seq + 1),
+        }),
+        Some(_) => Ok(entries.len()),
+    }
+}
+
+/// This journal's audit key from the keychain, made on first use. A journal whose key was made
+/// elsewhere (a team journal) needs it imported first: auditing with another key would break
+/// the chain for everyone.
+///
+/// # Errors
+/// In words: the key is missing or not this journal's, or the keychain or journal fails.
+pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String> {
+    let id = journal_id(journal)?;
+    let check = journal.meta(KEY_CHECK).map_err(|e| e.to_string())?;
+    let held = vault.audit_key(&id).map_err(|e| e.to_string())?;
+    match (held, check) {
+        (Some(key), check) => {
+            let chain = Chain::new(key);
+            let stored = match check {
+                Some(c) => c,
+                None => journal.meta_once(KEY_CHECK, &chain.check()).map_err(|e| e.to_string())?,
+            };
+            if equal_ignoring_hex_case(&stored, &chain.check()) {
+                Ok(chain)
+            } else {
+                Err(format!("{}: this desk holds another journal's audit key. {}", wrong_key(), import_hint()))
+            }
+        }
+        (None, None) => {
+            let chain = Chain::new(Vault::new_audit_key().map_err(|e| e.to_string())?);
+            // The journal's check first: of two desks starting the trail at once, one key wins
+            // and only the winner stores its key.
+            let stored = journal.meta_once(KEY_CHECK, &chain.check()).map_err(|e| e.to_string())?;
+            if !equal_ignoring_hex_case(&stored, &chain.check()) {
+                return Err(format!("{}. {}", missing_key(), import_hint()));
+            }
+            vault.set_audit_key(&id, &chain.key).map_err(|e| e.to_string())?;
+            Ok(chain)
+        }
+        (None, Some(_)) => Err(format!("{}. {}", missing_key(), import_hint())),
+    }
+}
+
+fn journal_id(journal: &Journal) -> Result<String, String> {
+    journal.meta(JOURNAL_ID).map_err(|e| e.to_string())?.ok_or_else(|| "the journal has no id".to_owned())
+}
+
+fn wrong_key() -> &'static str {
+    "the audit trail cannot be signed on this desk"
+}
+
+fn missing_key() -> &'static str {
+    "the audit trail cannot be signed on this desk: its key was made on another desk and is not in this computer's keychain"
+}
+
+fn import_hint() -> &'static str {
+    "An admin runs `moto-terminal audit key export` on a desk that works, and `moto-terminal audit key import` here"
+}
+
+/// Stores an imported key for this journal, after checking it is the journal's.
+///
+/// # Errors
+/// The key is not this journal's, or the keychain fails.
+pub(crate) fn import_key(vault: &Vault, journal: &Journal, key: Secret) -> Result<(), String> {
+    let id = journal_id(journal)?;
+    let chain = Chain::new(key);
+    match journal.meta(KEY_CHECK).map_err(|e| e.to_string())? {
+        Some(c) if !equal_ignoring_hex_case(&c, &chain.check()) => {
+            return Err("that is not this journal's audit key: nothing was stored".into());
+        }
+        _ => {}
+    }
+    journal.meta_once(KEY_CHECK, &chain.check()).map_err(|e| e.to_string())?;
+    vault.set_audit_key(&id, &chain.key).map_err(|e| e.to_string())
+}
+
+/// The key, for export to another member's keychain.
+pub(crate) fn exported(chain: &Chain) -> Secret {
+    chain.key.clone()
+}
+
+#[cfg(test)]
+#[path = "audit_tests.rs"]
+mod tests;

@@ -1,0 +1,114 @@
+//! The audit trail from the service's side: appending an entry for whatever was done, reading
+//! the trail, verifying it, and moving its key between desks of a team.
+
+use super::access::Right;
+use super::audit::{self, Broken, Chain};
+use super::people::not_allowed;
+use super::{Service, ServiceError};
+use crate::aps::secret::Secret;
+use crate::journal::AuditEntry;
+
+/// What `audit verify` found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verified {
+    Intact { entries: usize },
+    Broken(Broken),
+}
+
+impl Service {
+    /// The audit chain's key, loaded once.
+    ///
+    /// # Errors
+    /// [`ServiceError::NotAllowed`] when this desk cannot sign the trail (the message says why
+    /// and what to do).
+    pub(super) async fn chain(&self) -> Result<Chain, ServiceError> {
+        if let Some(chain) = self.inner.people.chain.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        {
+            return Ok(chain);
+        }
+        let (vault, journal) = (self.inner.vault.clone(), self.inner.journal.clone());
+        let chain = tokio::task::spawn_blocking(move || audit::load_key(&vault, &journal))
+            .await
+            .map_err(|e| ServiceError::Journal(e.to_string()))?
+            .map_err(|e| not_allowed(format!("not allowed: {e}")))?;
+        *self.inner.people.chain.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(chain.clone());
+        Ok(chain)
+    }
+
+    /// Appends `entry` to the trail. The action it records has happened already, so a failure
+    /// here is logged, never turned into a failure of the action (the journal has the order).
+    pub(super) async fn audit(&self, entry: AuditEntry) {
+        let action = entry.action.clone();
+        let chain = match self.chain().await {
+            Ok(chain) => chain,
+            Err(e) => {
+                log::error!("audit entry '{action}' not written: {e}");
+                return;
+            }
+        };
+        if let Err(e) = self.journal(move |j| j.append_audit(entry, chain)).await {
+            log::error!("audit entry '{action}' not written: {e}");
+        }
+    }
+
+    /// Entries from `since` (all when `None`), of one operator or all, oldest first.
+    ///
+    /// # Errors
+    /// Not allowed (supervisors and admins read the trail), or the journal fails.
+    pub async fn audit_entries(
+        &self,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        operator: Option<String>,
+    ) -> Result<Vec<AuditEntry>, ServiceError> {
+        self.allow(Right::Audit).await?;
+        self.journal(move |j| j.audit_entries(since, operator.as_deref())).await
+    }
+
+    /// Verifies the whole chain with this desk's key.
+    ///
+    /// # Errors
+    /// Not allowed, no key, or the journal fails.
+    pub async fn audit_verify(&self) -> Result<Verified, ServiceError> {
+        self.allow(Right::Audit).await?;
+        let chain = self.chain().await?;
+        let (entries, head) = self.journal(|j| Ok((j.audit_entries(None, None)?, j.audit_head()?))).await?;
+        let verdict = match audit::verify(&entries, head.as_ref(), &chain) {
+            Ok(entries) => Verified::Intact { entries },
+            Err(broken) => Verified::Broken(broken),
+        };
+        let result = if matches!(verdict, Verified::Intact { .. }) { "intact" } else { "broken" };
+        self.note("audit-verify", result, "").await;
+        Ok(verdict)
+    }
+
+    /// The audit key, for `audit key import` on another member's desk (admins only; audited).
+    ///
+    /// # Errors
+    /// Not allowed, or no key here.
+    pub async fn export_audit_key(&self) -> Result<Secret, ServiceError> {
+        self.allow(Right::Operators).await?;
+        let chain = self.chain().await?;
+        self.note("audit-key-export", "ok", "").await;
+        Ok(audit::exported(&chain))
+    }
+
+    /// Stores the journal's audit key on this desk (admins, or anyone before operators exist).
+    ///
+    /// # Errors
+    /// The key is not this journal's, or the keychain fails.
+    pub async fn import_audit_key(&self, key: Secret) -> Result<(), ServiceError> {
+        if self.operators_defined().await? && self.signed_in().is_none_or(|o| o.role < super::access::Role::Admin) {
+            return Err(not_allowed(
+                "not allowed: importing the audit key needs an admin signed in (--operator NAME with the PIN)",
+            ));
+        }
+        let (vault, journal) = (self.inner.vault.clone(), self.inner.journal.clone());
+        tokio::task::spawn_blocking(move || audit::import_key(&vault, &journal, key))
+            .await
+            .map_err(|e| ServiceError::Journal(e.to_string()))?
+            .map_err(ServiceError::Profile)?;
+        *self.inner.people.chain.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        self.note("audit-key-import", "ok", "").await;
+        Ok(())
+    }
+}
