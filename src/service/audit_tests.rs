@@ -1,0 +1,106 @@
+use super::*;
+use chrono::TimeZone;
+
+fn chain() -> Chain {
+    Chain::new(Secret::from("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"))
+}
+
+fn entry(seq: i64, action: &str) -> AuditEntry {
+    AuditEntry {
+        seq,
+        at: chrono::Utc.with_ymd_and_hms(2026, 12, 6, 9, 0, seq as u32).unwrap(),
+        operator: "amal".into(),
+        terminal: "desk-3".into(),
+        action: action.into(),
+        profile: Some("Demo".into()),
+        reference: Some(format!("ORD-{seq}")),
+        amount_minor: Some(1_000 * seq),
+        currency: Some("SAR".into()),
+        result: "approved".into(),
+        detail: String::new(),
+        mac: String::new(),
+    }
+}
+
+/// Seals entries as `Journal::append_audit` does, and the head after the last.
+fn sealed(actions: &[&str]) -> (Vec<AuditEntry>, Option<AuditHead>) {
+    let c = chain();
+    let mut previous = String::new();
+    let mut out = Vec::new();
+    for (i, a) in actions.iter().enumerate() {
+        let mut e = entry(i as i64 + 1, a);
+        e.mac = c.entry(&e, &previous);
+        previous.clone_from(&e.mac);
+        out.push(e);
+    }
+    let head = out.last().map(|e| AuditHead { seq: e.seq, mac: e.mac.clone(), seal: c.head(e.seq, &e.mac) });
+    (out, head)
+}
+
+#[test]
+fn an_untouched_chain_verifies_and_an_empty_one_too() {
+    let (entries, head) = sealed(&["sign-in", "sale", "refund", "sign-out"]);
+    assert_eq!(verify(&entries, head.as_ref(), &chain()), Ok(4));
+    assert_eq!(verify(&[], None, &chain()), Ok(0));
+}
+
+#[test]
+fn an_edited_entry_is_named() {
+    let (mut entries, head) = sealed(&["sign-in", "sale", "refund", "sign-out"]);
+    entries[2].amount_minor = Some(1);
+    let broken = verify(&entries, head.as_ref(), &chain()).unwrap_err();
+    assert_eq!(broken.seq, 3, "{broken:?}");
+    assert!(broken.why.contains("does not verify"), "{}", broken.why);
+}
+
+#[test]
+fn a_deleted_entry_is_named() {
+    let (mut entries, head) = sealed(&["sign-in", "sale", "refund", "sign-out"]);
+    entries.remove(1);
+    let broken = verify(&entries, head.as_ref(), &chain()).unwrap_err();
+    assert_eq!(broken.seq, 2, "{broken:?}");
+    assert!(broken.why.contains("missing"), "{}", broken.why);
+}
+
+#[test]
+fn entries_removed_from_the_end_are_named_by_the_head() {
+    let (mut entries, head) = sealed(&["sign-in", "sale", "refund", "sign-out"]);
+    entries.truncate(2);
+    let broken = verify(&entries, head.as_ref(), &chain()).unwrap_err();
+    assert_eq!(broken.seq, 3, "{broken:?}");
+    assert!(broken.why.contains("removed from the end"), "{}", broken.why);
+    let broken = verify(&entries, None, &chain()).unwrap_err();
+    assert!(broken.why.contains("head is missing"), "{}", broken.why);
+}
+
+#[test]
+fn swapped_entries_are_named_even_with_their_numbers_kept() {
+    let (mut entries, head) = sealed(&["sign-in", "sale", "refund", "sign-out"]);
+    // Contents moved, numbers left in order (what an UPDATE of every column but seq does).
+    let (a, b) = (entries[1].clone(), entries[2].clone());
+    entries[1] = AuditEntry { seq: 2, ..b };
+    entries[2] = AuditEntry { seq: 3, ..a };
+    assert_eq!(verify(&entries, head.as_ref(), &chain()).unwrap_err().seq, 2);
+}
+
+#[test]
+fn a_forged_head_or_another_key_does_not_verify() {
+    let (entries, head) = sealed(&["sign-in", "sale"]);
+    let mut forged = head.clone().unwrap();
+    forged.seq = 1;
+    forged.mac.clone_from(&entries[0].mac);
+    assert!(verify(&entries[..1], Some(&forged), &chain()).unwrap_err().why.contains("head does not verify"));
+    let other = Chain::new(Secret::from("another key"));
+    assert_eq!(verify(&entries, head.as_ref(), &other).unwrap_err().seq, 1);
+}
+
+#[test]
+fn the_sealed_text_cannot_be_shifted_between_fields() {
+    let mut a = entry(1, "sale");
+    let mut b = entry(1, "sale");
+    (a.operator, a.terminal) = ("amal".into(), "desk-3".into());
+    (b.operator, b.terminal) = ("amal|".into(), "desk-3".into());
+    assert_ne!(canonical(&a, ""), canonical(&b, ""));
+    (b.operator, b.terminal) = ("ama".into(), "ldesk-3".into());
+    assert_ne!(chain().entry(&a, ""), chain().entry(&b, ""));
+}
