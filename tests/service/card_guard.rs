@@ -47,7 +47,7 @@ async fn a_card_number_as_reference_is_refused_before_anything_is_recorded() {
         assert!(message.contains("use the order's own reference"), "{message}");
         let (field, _) = refused_field(rig.service.check_status(PROFILE, card, &Progress::none()).await);
         assert_eq!(field, Field::MerchantReference);
-        let (field, _) = refused_field(rig.service.void(PROFILE, card, &Progress::none()).await);
+        let (field, _) = refused_field(rig.service.void(PROFILE, card, None, &Progress::none()).await);
         assert_eq!(field, Field::MerchantReference);
     }
     assert_nothing_recorded_or_sent(&rig).await;

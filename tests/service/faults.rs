@@ -143,7 +143,7 @@ async fn refund_under_every_fault() {
         let reference = sale.merchant_reference;
         rig.sim.inject(fault(kind, "REFUND"));
         let outcome =
-            rig.service.refund(PROFILE, &reference, "30.00", &Progress::none()).await.expect("sent");
+            rig.service.refund(PROFILE, &reference, "30.00", None, &Progress::none()).await.expect("sent");
         settle_if_unknown(&rig, outcome.verdict.kind).await;
         assert_agrees_with_truth(&rig, &reference, &case).await;
         assert_eq!(sent_count(&rig, "REFUND", &reference), 1, "{case}: never re-sent");

@@ -132,12 +132,12 @@ async fn partial_captures_then_void_rules_then_refunds() {
     assert_eq!(c2.order.as_ref().unwrap().captured_minor, 8000);
     let too_much = rig.service.capture(PROFILE, &r, "20.01", &none()).await.unwrap_err();
     assert!(too_much.to_string().contains("AED 20.00"), "says what is left: {too_much}");
-    let void = rig.service.void(PROFILE, &r, &none()).await.unwrap_err();
+    let void = rig.service.void(PROFILE, &r, None, &none()).await.unwrap_err();
     assert!(matches!(void, ServiceError::Invalid { .. }), "no void after a capture");
-    rig.service.refund(PROFILE, &r, "10.00", &none()).await.unwrap();
-    let rf = rig.service.refund(PROFILE, &r, "70.00", &none()).await.unwrap();
+    rig.service.refund(PROFILE, &r, "10.00", None, &none()).await.unwrap();
+    let rf = rig.service.refund(PROFILE, &r, "70.00", None, &none()).await.unwrap();
     assert_eq!(rf.order.as_ref().unwrap().state, OrderState::Refunded);
-    assert!(rig.service.refund(PROFILE, &r, "0.01", &none()).await.is_err());
+    assert!(rig.service.refund(PROFILE, &r, "0.01", None, &none()).await.is_err());
     let truth = rig.sim.order(&r).unwrap();
     assert_eq!((truth.captured_amount, truth.refunded_amount), (8000, 8000));
 }
@@ -148,7 +148,7 @@ async fn void_releases_an_untouched_authorization() {
     let mut draft = rig.token_sale("DEMO-MADA-5689", "55.00");
     draft.kind = ChargeKind::AuthorizeOnly;
     let auth = rig.service.charge(draft, &none()).await.unwrap();
-    let v = rig.service.void(PROFILE, &auth.merchant_reference, &none()).await.unwrap();
+    let v = rig.service.void(PROFILE, &auth.merchant_reference, None, &none()).await.unwrap();
     assert_eq!(v.verdict.kind, Kind::Approved, "{:?}", v.verdict);
     assert_eq!(v.order.unwrap().state, OrderState::Voided);
 }

@@ -66,7 +66,7 @@ async fn later_operations_under_faults(op: &str) {
             async move {
                 match command {
                     "CAPTURE" => service.capture(PROFILE, &reference, amount, &none()).await,
-                    _ => service.refund(PROFILE, &reference, amount, &none()).await,
+                    _ => service.refund(PROFILE, &reference, amount, None, &none()).await,
                 }
             }
         };
@@ -189,10 +189,10 @@ async fn a_retried_refund_reuses_the_reference_of_the_unresolved_one() {
     let sale = rig.service.charge(rig.token_sale("DEMO-AMEX-4564", "90.00"), &none()).await.unwrap();
     let reference = sale.merchant_reference;
     rig.sim.inject(fault(FaultKind::DropBeforeCommit, "REFUND"));
-    let lost = rig.service.refund(PROFILE, &reference, "30.00", &none()).await.unwrap();
+    let lost = rig.service.refund(PROFILE, &reference, "30.00", None, &none()).await.unwrap();
     rig.sim.clear_faults();
     assert_ne!(lost.verdict.kind, Kind::Approved, "{:?}", lost.verdict);
-    let again = rig.service.refund(PROFILE, &reference, "30.00", &none()).await.unwrap();
+    let again = rig.service.refund(PROFILE, &reference, "30.00", None, &none()).await.unwrap();
     assert_eq!(again.verdict.kind, Kind::Approved, "{:?}", again.verdict);
     let refs: Vec<Option<String>> = rig
         .journal
@@ -206,7 +206,7 @@ async fn a_retried_refund_reuses_the_reference_of_the_unresolved_one() {
     assert!(refs[0].is_some());
     assert_eq!(refs[0], refs[1], "APS can tell the retry is the same refund");
     // A refund that did go through gets the next reference of its own.
-    let third = rig.service.refund(PROFILE, &reference, "10.00", &none()).await.unwrap();
+    let third = rig.service.refund(PROFILE, &reference, "10.00", None, &none()).await.unwrap();
     assert_eq!(third.verdict.kind, Kind::Approved);
     let last = rig.journal.timeline(PROFILE, &reference).unwrap().pop().unwrap();
     assert_ne!(last.maintenance_reference, refs[1]);

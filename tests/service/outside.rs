@@ -73,7 +73,7 @@ async fn a_sale_taken_on_the_website_is_brought_in_by_status_then_refunded_here(
     assert!(timeline[0].note.as_deref().unwrap_or_default().contains("taken outside this terminal"));
     assert_eq!(rig.movements("WEB-1001").len(), 1, "bringing it in charged nothing");
 
-    let refund = rig.service.refund(PROFILE, "WEB-1001", "40.00", &Progress::none()).await.unwrap();
+    let refund = rig.service.refund(PROFILE, "WEB-1001", "40.00", None, &Progress::none()).await.unwrap();
     assert_eq!(refund.verdict.kind, Kind::Approved, "{:?}", refund.verdict);
     let order = rig.journal.order(PROFILE, "WEB-1001").unwrap().unwrap();
     assert_eq!((order.state, order.refunded_minor), (OrderState::PartiallyRefunded, 4_000));
@@ -100,7 +100,7 @@ async fn an_authorization_taken_elsewhere_can_be_captured_or_voided_here() {
     let capture = rig.service.capture(PROFILE, "WEB-AUTH-1", "30.00", &Progress::none()).await.unwrap();
     assert_eq!(capture.verdict.kind, Kind::Approved, "{:?}", capture.verdict);
     assert_eq!(rig.journal.order(PROFILE, "WEB-AUTH-1").unwrap().unwrap().captured_minor, 3_000);
-    let void = rig.service.void(PROFILE, "WEB-AUTH-2", &Progress::none()).await.unwrap();
+    let void = rig.service.void(PROFILE, "WEB-AUTH-2", None, &Progress::none()).await.unwrap();
     assert_eq!(void.verdict.kind, Kind::Approved, "{:?}", void.verdict);
     assert_eq!(rig.journal.order(PROFILE, "WEB-AUTH-2").unwrap().unwrap().state, OrderState::Voided);
 }
