@@ -2,7 +2,7 @@
 
 use super::people::AuditFormat;
 use crate::aps::money::{Currency, format_minor};
-use crate::journal::{AuditEntry, csv_cell};
+use crate::service::{AuditEntry, csv_cell};
 
 fn amount(e: &AuditEntry) -> String {
     match (e.amount_minor.and_then(|a| u64::try_from(a).ok()), e.currency.as_deref()) {

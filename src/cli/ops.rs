@@ -238,7 +238,13 @@ pub async fn capture(service: &Service, profile: String, args: AmountArgs) -> Re
 
 pub async fn refund(service: &Service, profile: String, args: AmountArgs) -> Result<(), Exit> {
     let outcome = service
-        .refund(&profile, &args.reference, &args.amount, super::people::approval(args.approved_by.as_deref())?, &Progress::none())
+        .refund(
+            &profile,
+            &args.reference,
+            &args.amount,
+            super::people::approval(args.approved_by.as_deref())?,
+            &Progress::none(),
+        )
         .await
         .map_err(service_error)?;
     report(&outcome)
@@ -246,7 +252,8 @@ pub async fn refund(service: &Service, profile: String, args: AmountArgs) -> Res
 
 pub async fn void(service: &Service, profile: String, args: ReferenceArgs) -> Result<(), Exit> {
     let approval = super::people::approval(args.approved_by.as_deref())?;
-    let outcome = service.void(&profile, &args.reference, approval, &Progress::none()).await.map_err(service_error)?;
+    let outcome =
+        service.void(&profile, &args.reference, approval, &Progress::none()).await.map_err(service_error)?;
     report(&outcome)
 }
 

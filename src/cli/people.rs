@@ -177,7 +177,9 @@ pub async fn audit(service: &Service, command: AuditCommand) -> Result<(), Exit>
                 println!("{entries} entries, chain intact");
                 Ok(())
             }
-            Verified::Broken(b) => Err(Exit::failed(format!("audit chain broken at entry {}: {}", b.seq, b.why))),
+            Verified::Broken(b) => {
+                Err(Exit::failed(format!("audit chain broken at entry {}: {}", b.seq, b.why)))
+            }
         },
         AuditCommand::List { since, operator, format } => {
             let since = since.as_deref().map(parse_since).transpose()?;
@@ -217,5 +219,7 @@ fn parse_since(text: &str) -> Result<chrono::DateTime<chrono::Utc>, Exit> {
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc())
-        .ok_or_else(|| Exit::usage(format!("--since '{text}' is not a time: give 2026-12-06 or 2026-12-06T09:00:00Z")))
+        .ok_or_else(|| {
+            Exit::usage(format!("--since '{text}' is not a time: give 2026-12-06 or 2026-12-06T09:00:00Z"))
+        })
 }

@@ -49,8 +49,7 @@ pub trait AuditSeal: Send + 'static {
     fn head(&self, seq: i64, mac: &str) -> String;
 }
 
-const COLUMNS: &str =
-    "seq, happened_at, operator, terminal, action, profile, reference, amount_minor, currency, result, detail, mac";
+const COLUMNS: &str = "seq, happened_at, operator, terminal, action, profile, reference, amount_minor, currency, result, detail, mac";
 
 fn from_row(row: &DbRow<'_>) -> Result<AuditEntry, JournalError> {
     let at: String = row.get(1)?;
@@ -97,7 +96,9 @@ impl Journal {
             entry.mac = seal.entry(&entry, &previous);
             let e = &entry;
             db.execute(
-                &format!("INSERT INTO audit ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+                &format!(
+                    "INSERT INTO audit ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                ),
                 params![
                     e.seq,
                     ts(&e.at),
@@ -160,7 +161,9 @@ impl Journal {
         let (key, value) = (key.to_owned(), value.to_owned());
         self.write_now(move |db| {
             db.lock("meta")?;
-            if let Some(v) = db.query_opt("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0))? {
+            if let Some(v) =
+                db.query_opt("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0))?
+            {
                 return Ok(v);
             }
             db.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;

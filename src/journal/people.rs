@@ -103,7 +103,10 @@ impl Journal {
                     problem: format!("the first operator must be an {first}, who can then add the others"),
                 });
             }
-            if db.query_opt("SELECT 1 FROM operators WHERE name = ?1", params![op.name], |_| Ok(()))?.is_some() {
+            if db
+                .query_opt("SELECT 1 FROM operators WHERE name = ?1", params![op.name], |_| Ok(()))?
+                .is_some()
+            {
                 return Err(JournalError::Invalid {
                     field: Field::Operator,
                     problem: format!("there is already an operator \"{}\"", op.name),
@@ -140,7 +143,9 @@ impl Journal {
             if changed == 0 {
                 return Err(JournalError::Invalid {
                     field: Field::Operator,
-                    problem: format!("there is no operator \"{name}\": `moto-terminal operator list` shows them"),
+                    problem: format!(
+                        "there is no operator \"{name}\": `moto-terminal operator list` shows them"
+                    ),
                 });
             }
             Ok(())

@@ -176,10 +176,15 @@ pub fn refund_or_void(role: Role, amount_minor: u64, same_currency: bool, limit_
 /// Why not, in words: the same person, or a role that cannot approve.
 pub fn check_approver(requester: &str, approver: &str, role: Role) -> Result<(), String> {
     if requester.eq_ignore_ascii_case(approver) {
-        return Err(format!("not allowed: {approver} cannot approve their own request; another supervisor must"));
+        return Err(format!(
+            "not allowed: {approver} cannot approve their own request; another supervisor must"
+        ));
     }
     if !allows(role, Right::Approve) {
-        return Err(format!("not allowed: {approver} is {} {role} and cannot approve; a supervisor must", article(role)));
+        return Err(format!(
+            "not allowed: {approver} is {} {role} and cannot approve; a supervisor must",
+            article(role)
+        ));
     }
     Ok(())
 }
@@ -192,8 +197,23 @@ mod tests {
     fn each_role_has_exactly_its_rights() {
         use Right::*;
         let all = [
-            Charge, Capture, Status, Tokens, PaymentLinks, Recurring, Batch, OwnHistory, Refund, Void, Approve,
-            EveryonesHistory, Reports, Audit, Profiles, Operators, Settings,
+            Charge,
+            Capture,
+            Status,
+            Tokens,
+            PaymentLinks,
+            Recurring,
+            Batch,
+            OwnHistory,
+            Refund,
+            Void,
+            Approve,
+            EveryonesHistory,
+            Reports,
+            Audit,
+            Profiles,
+            Operators,
+            Settings,
         ];
         let agent = [Charge, Capture, Status, Tokens, PaymentLinks, Recurring, Batch, OwnHistory];
         let supervisor = [Refund, Void, Approve, EveryonesHistory, Reports, Audit];
@@ -233,6 +253,9 @@ mod tests {
         assert_eq!(Role::parse(" Supervisor "), Ok(Role::Supervisor));
         assert!(Role::parse("boss").unwrap_err().contains("agent, supervisor, admin"));
         let text = refusal("amal", Role::Agent, Right::Refund);
-        assert_eq!(text, "not allowed: amal is signed in as an agent, who may not refund; ask a supervisor to do it");
+        assert_eq!(
+            text,
+            "not allowed: amal is signed in as an agent, who may not refund; ask a supervisor to do it"
+        );
     }
 }

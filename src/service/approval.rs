@@ -3,12 +3,42 @@
 
 use super::access::{self, Decision, Right};
 use super::people::{Approval, not_allowed};
-use super::{Ctx, Outcome, Service, ServiceError};
+use super::{Ctx, Outcome, Progress, Service, ServiceError};
 use crate::aps::Operation;
 use crate::aps::money::{Money, format_minor};
 use crate::journal::OrderRow;
 
 impl Service {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn maintain(
+        &self,
+        profile: &str,
+        reference: &str,
+        op: Operation,
+        amount_text: Option<&str>,
+        batch_row: Option<String>,
+        approval: Option<Approval>,
+        progress: &Progress,
+    ) -> Result<Outcome, ServiceError> {
+        // A batch's rows are audited as the batch's start and end.
+        let single = batch_row.is_none();
+        let result =
+            self.maintain_now(profile, reference, op, amount_text, batch_row, approval, progress).await;
+        if !single {
+            return result;
+        }
+        let money = match (&result, amount_text) {
+            (Ok(Outcome { order: Some(o), .. }), Some(text)) => Money::parse(text, o.currency).ok(),
+            _ => None,
+        };
+        let action = match op {
+            Operation::Capture => "capture",
+            Operation::Refund => "refund",
+            _ => "void",
+        };
+        self.audited(action, profile, Some(reference.trim()), money, result).await
+    }
+
     /// Checks that the operator may do `op` on `order`, asking for `approval` when an agent's
     /// refund or void is above the limit. Returns the approver to record on the operation.
     ///
@@ -28,14 +58,17 @@ impl Service {
         let Some(role) = actor.role.filter(|_| op != Operation::Capture) else { return Ok(None) };
         let amount = money.map_or(order.authorized_minor, Money::minor_units);
         let same_currency = order.currency == ctx.profile.default_currency;
-        if access::refund_or_void(role, amount, same_currency, ctx.profile.agent_limit_minor) == Decision::Allowed {
+        if access::refund_or_void(role, amount, same_currency, ctx.profile.agent_limit_minor)
+            == Decision::Allowed
+        {
             return Ok(None);
         }
         let what = if op == Operation::Refund { "refund" } else { "void" };
         let money_text = format!("{} {}", order.currency, format_minor(amount, order.currency));
         let Some(approval) = approval else {
             let mut e = self.entry(&actor.name, what, "refused", "needs a supervisor's approval");
-            (e.profile, e.reference) = (Some(ctx.profile.name.clone()), Some(order.merchant_reference.clone()));
+            (e.profile, e.reference) =
+                (Some(ctx.profile.name.clone()), Some(order.merchant_reference.clone()));
             self.audit(e).await;
             return Err(not_allowed(format!(
                 "not allowed: an agent's {what} of {money_text} needs a supervisor's approval (the agent limit is {} {}): \
@@ -80,7 +113,8 @@ impl Service {
         };
         let mut e = self.entry(&who, action, &outcome, &detail);
         e.profile = Some(profile.to_owned());
-        e.reference = result.as_ref().ok().map(|o| o.merchant_reference.clone()).or(reference.map(str::to_owned));
+        e.reference =
+            result.as_ref().ok().map(|o| o.merchant_reference.clone()).or(reference.map(str::to_owned));
         if let Some(m) = money {
             e.amount_minor = i64::try_from(m.minor_units()).ok();
             e.currency = Some(m.currency().code().to_owned());

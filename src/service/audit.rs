@@ -82,14 +82,21 @@ pub struct Broken {
 ///
 /// # Errors
 /// The first entry that does not verify, and why.
-pub(crate) fn verify(entries: &[AuditEntry], head: Option<&AuditHead>, chain: &Chain) -> Result<usize, Broken> {
+pub(crate) fn verify(
+    entries: &[AuditEntry],
+    head: Option<&AuditHead>,
+    chain: &Chain,
+) -> Result<usize, Broken> {
     let mut previous = String::new();
     for (i, e) in entries.iter().enumerate() {
         let expected = i as i64 + 1;
         if e.seq != expected {
             return Err(Broken {
                 seq: expected,
-                why: format!("entry {expected} is missing (the next entry is {}): entries were removed", e.seq),
+                why: format!(
+                    "entry {expected} is missing (the next entry is {}): entries were removed",
+                    e.seq
+                ),
             });
         }
         if !equal_ignoring_hex_case(&chain.entry(e, &previous), &e.mac) {
@@ -145,7 +152,11 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
             if equal_ignoring_hex_case(&stored, &chain.check()) {
                 Ok(chain)
             } else {
-                Err(format!("{}: this desk holds another journal's audit key. {}", wrong_key(), import_hint()))
+                Err(format!(
+                    "{}: this desk holds another journal's audit key. {}",
+                    wrong_key(),
+                    import_hint()
+                ))
             }
         }
         (None, None) => {
@@ -154,13 +165,28 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
             // and only the winner stores its key.
             let stored = journal.meta_once(KEY_CHECK, &chain.check()).map_err(|e| e.to_string())?;
             if !equal_ignoring_hex_case(&stored, &chain.check()) {
-                return Err(format!("{}. {}", missing_key(), import_hint()));
+                return winners_key(vault, &id, &stored);
             }
             vault.set_audit_key(&id, &chain.key).map_err(|e| e.to_string())?;
             Ok(chain)
         }
-        (None, Some(_)) => Err(format!("{}. {}", missing_key(), import_hint())),
+        (None, Some(check)) => winners_key(vault, &id, &check),
     }
+}
+
+/// The key another desk of the same keychain is storing right now (it won the race to start
+/// the trail a moment ago), else the words for a key made elsewhere.
+fn winners_key(vault: &Vault, id: &str, check: &str) -> Result<Chain, String> {
+    for _ in 0..30 {
+        if let Some(key) = vault.audit_key(id).map_err(|e| e.to_string())? {
+            let chain = Chain::new(key);
+            if equal_ignoring_hex_case(check, &chain.check()) {
+                return Ok(chain);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Err(format!("{}. {}", missing_key(), import_hint()))
 }
 
 fn journal_id(journal: &Journal) -> Result<String, String> {

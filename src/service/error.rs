@@ -93,4 +93,3 @@ impl From<journal::JournalError> for ServiceError {
         }
     }
 }
-

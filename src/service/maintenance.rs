@@ -2,9 +2,9 @@
 //! APS allows it, each checked against what is still capturable or refundable before it is sent.
 
 use super::charge::{op_state, text};
+use super::people::Approval;
 use super::policy::{self, Amounts, Intent, Reading};
 use super::reconcile::{Pace, Settling};
-use super::people::Approval;
 use super::{Ctx, Field, Outcome, Progress, Service, ServiceError, Stage};
 use crate::aps::Operation;
 use crate::aps::command::{Capture, Command, Refund, Void};
@@ -90,36 +90,7 @@ impl Service {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn maintain(
-        &self,
-        profile: &str,
-        reference: &str,
-        op: Operation,
-        amount_text: Option<&str>,
-        batch_row: Option<String>,
-        approval: Option<Approval>,
-        progress: &Progress,
-    ) -> Result<Outcome, ServiceError> {
-        // A batch's rows are audited as the batch's start and end.
-        let single = batch_row.is_none();
-        let result = self.maintain_now(profile, reference, op, amount_text, batch_row, approval, progress).await;
-        if !single {
-            return result;
-        }
-        let money = match (&result, amount_text) {
-            (Ok(Outcome { order: Some(o), .. }), Some(text)) => Money::parse(text, o.currency).ok(),
-            _ => None,
-        };
-        let action = match op {
-            Operation::Capture => "capture",
-            Operation::Refund => "refund",
-            _ => "void",
-        };
-        self.audited(action, profile, Some(reference.trim()), money, result).await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn maintain_now(
+    pub(super) async fn maintain_now(
         &self,
         profile: &str,
         reference: &str,

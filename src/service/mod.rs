@@ -54,12 +54,12 @@ pub use feedback::FeedbackReply;
 pub use maintenance::StatusReport;
 pub use operators::OperatorInfo;
 pub use people::{Actor, Approval, Operator};
-pub use trail::Verified;
 pub use profile_test::ProfileTest;
 pub use profiles::{ProfileSummary, check_app_settings, check_stored_profile};
 pub use reconcile::summary as reconcile_summary;
 pub use references::{new_reference, operator_name};
 pub use team::{JournalChoice, OpenedJournal, TeamSaved, choose_journal, open_journal, team_status_text};
+pub use trail::Verified;
 
 /// What the Settings screen edits: a profile, its SHA type and environment, which secrets it
 /// has, and the app settings. Secrets themselves go in through [`Service::save_profile`].
@@ -69,6 +69,9 @@ pub use crate::vault::{
 };
 
 /// The journal's read-only row types, as the screens and the CLI see them.
+/// The audit trail's entries, and CSV cells that spreadsheets do not run as formulas.
+pub use crate::journal::AuditEntry;
+pub(crate) use crate::journal::csv_cell;
 pub use crate::journal::{
     Agreement, AgreementLimit, BatchRecord, BatchState, Channel, Cycle, Filter, LinkRow, LinkStatus, OpState,
     OperationRow, OrderKind, OrderRow, OrderState, TokenRecord, Unresolved,

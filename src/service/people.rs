@@ -126,7 +126,12 @@ impl Service {
 
     /// Checks `name` and `pin` against the journal's operators: counts a wrong PIN (and locks the
     /// operator at the fifth in a row, audited) and refuses a disabled or locked operator.
-    pub(super) async fn check_pin(&self, name: &str, pin: &Secret, purpose: &str) -> Result<Operator, ServiceError> {
+    pub(super) async fn check_pin(
+        &self,
+        name: &str,
+        pin: &Secret,
+        purpose: &str,
+    ) -> Result<Operator, ServiceError> {
         let name = name.trim().to_ascii_lowercase();
         let n = name.clone();
         let record = self.journal(move |j| j.operator(&n)).await?;
@@ -136,7 +141,9 @@ impl Service {
         };
         if record.disabled {
             self.note(purpose, "refused", &format!("{name} is disabled")).await;
-            return Err(not_allowed(format!("not allowed: operator {name} is disabled; an admin can enable them")));
+            return Err(not_allowed(format!(
+                "not allowed: operator {name} is disabled; an admin can enable them"
+            )));
         }
         let now = chrono::Utc::now();
         if let Some(until) = record.locked_until.filter(|u| *u > now) {

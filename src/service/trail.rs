@@ -22,7 +22,8 @@ impl Service {
     /// [`ServiceError::NotAllowed`] when this desk cannot sign the trail (the message says why
     /// and what to do).
     pub(super) async fn chain(&self) -> Result<Chain, ServiceError> {
-        if let Some(chain) = self.inner.people.chain.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        if let Some(chain) =
+            self.inner.people.chain.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
         {
             return Ok(chain);
         }
@@ -31,7 +32,8 @@ impl Service {
             .await
             .map_err(|e| ServiceError::Journal(e.to_string()))?
             .map_err(|e| not_allowed(format!("not allowed: {e}")))?;
-        *self.inner.people.chain.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(chain.clone());
+        *self.inner.people.chain.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(chain.clone());
         Ok(chain)
     }
 
@@ -97,7 +99,9 @@ impl Service {
     /// # Errors
     /// The key is not this journal's, or the keychain fails.
     pub async fn import_audit_key(&self, key: Secret) -> Result<(), ServiceError> {
-        if self.operators_defined().await? && self.signed_in().is_none_or(|o| o.role < super::access::Role::Admin) {
+        if self.operators_defined().await?
+            && self.signed_in().is_none_or(|o| o.role < super::access::Role::Admin)
+        {
             return Err(not_allowed(
                 "not allowed: importing the audit key needs an admin signed in (--operator NAME with the PIN)",
             ));

@@ -29,8 +29,8 @@ pub use built_in::Starter;
 pub use config::{CONFIG_FILE, CONFIG_LOCK_FILE};
 pub use kinds::{Credentials, EnvSource, SecretKind, SecretStatus};
 pub use profile::{
-    CARD_WIPE_SECS, Environment, IDLE_LOCK_MINS, MAX_PROFILE_NAME, PRODUCTION_HOST, Profile, SANDBOX_HOST, Settings,
-    check_endpoint,
+    CARD_WIPE_SECS, Environment, IDLE_LOCK_MINS, MAX_PROFILE_NAME, PRODUCTION_HOST, Profile, SANDBOX_HOST,
+    Settings, check_endpoint,
 };
 use secrets::validate_secret;
 pub use secrets::{card_fingerprint, check_secret, team_card_key};
@@ -429,42 +429,6 @@ impl Vault {
             status.set(kind, present);
         }
         Ok(status)
-    }
-
-    /// The per-installation key for card fingerprints: 32 random bytes as hex, created on first
-    /// use and kept in the keychain, so the same card gives the same fingerprint across runs
-    /// while the journal alone cannot be used to test guessed card numbers.
-    ///
-    /// # Errors
-    /// The keychain refuses or the random generator fails.
-    pub fn installation_key(&self) -> Result<Secret, VaultError> {
-        let mut cached = self.installation_key.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(key) = cached.as_ref() {
-            return Ok(key.clone());
-        }
-        let entry = Entry::new_in_store(&self.store, SERVICE, INSTALLATION_KEY_ENTRY)
-            .map_err(|source| VaultError::Keychain { action: "open the installation key", source })?;
-        let key = match entry.get_password() {
-            Ok(v) if !v.is_empty() => Secret::new(v),
-            Ok(_) | Err(keyring_core::Error::NoEntry) => {
-                let mut bytes = [0u8; 32];
-                getrandom::fill(&mut bytes).map_err(|e| VaultError::Random(e.to_string()))?;
-                let fresh = Secret::new(store::hex(&bytes));
-                entry.set_password(fresh.expose()).map_err(|source| VaultError::Keychain {
-                    action: "store the installation key",
-                    source,
-                })?;
-                // Read back: if another process created one at the same moment, both use the
-                // stored one from here on.
-                match entry.get_password() {
-                    Ok(v) if !v.is_empty() => Secret::new(v),
-                    _ => fresh,
-                }
-            }
-            Err(source) => return Err(VaultError::Keychain { action: "read the installation key", source }),
-        };
-        *cached = Some(key.clone());
-        Ok(key)
     }
 
     fn entry(&self, profile: &str, kind: SecretKind) -> Result<Entry, VaultError> {

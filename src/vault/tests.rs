@@ -154,8 +154,7 @@ fn profiles_are_saved_to_config_json_and_reloaded() {
         default_profile: Some("Main".into()),
         default_currency: Some(Currency::parse("KWD").unwrap()),
         card_idle_wipe_secs: 60,
-        team_journal: None,
-        idle_lock_mins: 10,
+        ..Settings::default()
     })
     .unwrap();
 

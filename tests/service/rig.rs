@@ -19,6 +19,9 @@ pub struct Rig {
     pub service: Service,
     pub journal: Arc<Journal>,
     pub dir: tempfile::TempDir,
+    /// The keychain of this installation: a restarted service finds its secrets (the audit
+    /// key among them) as it would in the OS keychain.
+    pub store: Arc<keyring_core::CredentialStore>,
 }
 
 /// Short timings so the fault matrix runs in seconds: the client gives up after 400 ms, and a
@@ -72,28 +75,30 @@ impl Rig {
     pub async fn with_sim(sim: SimHandle) -> Rig {
         let dir = tempfile::tempdir().expect("temp dir");
         let journal = Arc::new(Journal::open(&dir.path().join("journal.sqlite3")).expect("journal opens"));
-        let service = service_on(&sim, &dir, journal.clone());
-        Rig { sim, service, journal, dir }
+        let store: Arc<keyring_core::CredentialStore> = keyring_core::mock::Store::new().expect("mock store");
+        let service = service_with(&sim, &dir, &store, journal.clone(), fast_settings());
+        Rig { sim, service, journal, dir, store }
     }
 
     /// A second service over the same journal and simulator, as after a restart.
     pub fn restart(&self) -> Service {
         let journal =
             Arc::new(Journal::open(&self.dir.path().join("journal.sqlite3")).expect("journal reopens"));
-        service_on(&self.sim, &self.dir, journal)
+        service_with(&self.sim, &self.dir, &self.store, journal, fast_settings())
     }
 
     /// Another service over `journal` with these settings, on this rig's folder, simulator and
     /// profile (a desk started with its team journal offline, say).
     pub fn service_with(&self, journal: Arc<Journal>, settings: ServiceSettings) -> Service {
-        service_with(&self.sim, &self.dir, journal, settings)
+        service_with(&self.sim, &self.dir, &self.store, journal, settings)
     }
 
     /// Another installation (its own journal and folder) on the same merchant account.
     pub fn other_installation(&self) -> (Service, Arc<Journal>, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("temp dir");
         let journal = Arc::new(Journal::open(&dir.path().join("journal.sqlite3")).expect("journal opens"));
-        (service_on(&self.sim, &dir, journal.clone()), journal, dir)
+        let store: Arc<keyring_core::CredentialStore> = keyring_core::mock::Store::new().expect("mock store");
+        (service_with(&self.sim, &dir, &store, journal.clone(), fast_settings()), journal, dir)
     }
 
     pub fn token_sale(&self, token: &str, amount: &str) -> ChargeDraft {
@@ -111,18 +116,14 @@ impl Rig {
     }
 }
 
-fn service_on(sim: &SimHandle, dir: &tempfile::TempDir, journal: Arc<Journal>) -> Service {
-    service_with(sim, dir, journal, fast_settings())
-}
-
 fn service_with(
     sim: &SimHandle,
     dir: &tempfile::TempDir,
+    store: &Arc<keyring_core::CredentialStore>,
     journal: Arc<Journal>,
     settings: ServiceSettings,
 ) -> Service {
-    let store = keyring_core::mock::Store::new().expect("mock store");
-    let vault = Arc::new(Vault::open(dir.path(), store).expect("vault opens"));
+    let vault = Arc::new(Vault::open(dir.path(), store.clone()).expect("vault opens"));
     vault.add_ephemeral(profile(&sim.payment_api_url()), demo_credentials()).expect("profile");
     let gateway = HttpGateway::new(&GatewayConfig {
         connect_timeout: Duration::from_millis(300),

@@ -70,8 +70,14 @@ async fn two_desks_setting_up_a_new_database_at_once_apply_each_step_once() {
     assert_eq!(found, [0, SCHEMA_VERSION, SCHEMA_VERSION, SCHEMA_VERSION], "one desk set it up");
     let client = postgres::connect(&url).await.unwrap();
     let rows: i64 = client.query_one("SELECT count(*) FROM moto_schema", &[]).await.unwrap().get(0);
-    let prefixes: i64 = client.query_one("SELECT count(*) FROM meta", &[]).await.unwrap().get(0);
-    assert_eq!((rows, prefixes), (1, 1));
+    let prefixes: i64 = client
+        .query_one("SELECT count(*) FROM meta WHERE key = 'reference_prefix'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let ids: i64 =
+        client.query_one("SELECT count(*) FROM meta WHERE key = 'journal_id'", &[]).await.unwrap().get(0);
+    assert_eq!((rows, prefixes, ids), (1, 1, 1));
 }
 
 #[tokio::test]

@@ -334,7 +334,7 @@ fn rig_on(store: Arc<keyring_core::CredentialStore>) -> UiRig {
     let sim = rt.block_on(sim::start(SimConfig::demo(), "127.0.0.1:0".parse().unwrap())).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let journal = Arc::new(Journal::open(&dir.path().join("journal.sqlite3")).unwrap());
-    let vault = Arc::new(Vault::open(dir.path(), store).unwrap());
+    let vault = Arc::new(Vault::open(dir.path(), store.clone()).unwrap());
     vault.add_ephemeral(profile(&sim.payment_api_url()), demo_credentials()).unwrap();
     let gateway = HttpGateway::new(&GatewayConfig {
         connect_timeout: Duration::from_millis(300),
@@ -344,7 +344,7 @@ fn rig_on(store: Arc<keyring_core::CredentialStore>) -> UiRig {
     .unwrap();
     let service = Service::new(vault, journal.clone(), gateway, fast_settings());
     let handle = ServiceHandle::new(service.clone(), rt.handle().clone(), Arc::new(|| {}));
-    UiRig { rig: Rig { sim, service, journal, dir }, handle, rt }
+    UiRig { rig: Rig { sim, service, journal, dir, store }, handle, rt }
 }
 
 #[test]
