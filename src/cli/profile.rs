@@ -71,6 +71,7 @@ fn read_secret(kind: SecretKind) -> Result<Option<Secret>, Exit> {
 fn profile_error(e: ServiceError) -> Exit {
     match e {
         ServiceError::Invalid { .. } => Exit::usage(e.to_string()),
+        ServiceError::NotAllowed(_) => Exit::not_allowed(e.to_string()),
         other => Exit::failed(other.to_string()),
     }
 }

@@ -21,6 +21,7 @@ pub mod outside;
 mod recurring_cli;
 mod recurring_setup;
 pub mod rig;
+mod roles;
 mod team_desks;
 mod tls;
 mod who;
