@@ -2,6 +2,7 @@
 //! crash recovery, the duplicate guard, maintenance rules and the CLI.
 
 mod answers;
+mod audit_chain;
 mod batch_aps;
 mod batch_cli;
 mod batch_links;

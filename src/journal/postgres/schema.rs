@@ -268,7 +268,12 @@ pub async fn schema_version(client: &Client) -> Result<i32, TeamError> {
 pub async fn migrate(client: &mut Client) -> Result<i32, TeamError> {
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK]).await?;
-    tx.batch_execute("CREATE TABLE IF NOT EXISTS moto_schema (version INTEGER NOT NULL)").await?;
+    // Created only when missing: desks that connect as a role without CREATE on the schema (the
+    // README's set-up) only read the version.
+    let exists: bool = tx.query_one("SELECT to_regclass('moto_schema') IS NOT NULL", &[]).await?.get(0);
+    if !exists {
+        tx.batch_execute("CREATE TABLE moto_schema (version INTEGER NOT NULL)").await?;
+    }
     let found: i32 = tx.query_opt("SELECT version FROM moto_schema", &[]).await?.map_or(0, |row| row.get(0));
     // Ended here, not by dropping it: a dropped transaction's rollback waits in the session's
     // queue for its next call, holding the schema lock until then.

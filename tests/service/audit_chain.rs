@@ -1,0 +1,162 @@
+//! The audit trail's chain on both journals: `audit verify` on an intact chain, and after an
+//! entry is edited, deleted or moved with plain SQL; and on PostgreSQL, the application's role
+//! may append to the trail but never change or remove an entry.
+
+use super::cli::{CliRig, text};
+use crate::team::fresh_database;
+
+/// Where the rig's journal is, and how to run plain SQL on it.
+enum Backend {
+    Desk,
+    Team(String),
+}
+
+impl Backend {
+    fn args(&self) -> Vec<String> {
+        match self {
+            Backend::Desk => Vec::new(),
+            Backend::Team(url) => vec!["--journal".into(), url.clone()],
+        }
+    }
+
+    /// Runs `sql` with the append-only guard taken off first, as someone with the database's
+    /// file or its owner's password could.
+    async fn tamper(&self, rig: &CliRig, sql: &str) {
+        match self {
+            Backend::Desk => {
+                let conn = rusqlite::Connection::open(rig.dir.path().join("journal.sqlite3")).unwrap();
+                conn.execute_batch("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;").unwrap();
+                conn.execute_batch(sql).unwrap();
+            }
+            Backend::Team(url) => {
+                let client = moto_terminal::journal::postgres::connect(url).await.unwrap();
+                client
+                    .batch_execute(&format!("ALTER TABLE audit DISABLE TRIGGER USER; {sql}"))
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+/// A rig whose trail holds four sales.
+async fn rig_with_trail(backend: &Backend) -> CliRig {
+    let rig = CliRig::new("audit").await;
+    let before: Vec<String> = backend.args();
+    let before: Vec<&str> = before.iter().map(String::as_str).collect();
+    for (i, amount) in ["11.00", "12.00", "13.00", "14.00"].iter().enumerate() {
+        let reference = format!("AUD-{i}");
+        let out = rig.run(&rig.token_charge(&before, &reference, amount)).await;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    rig
+}
+
+async fn verify(rig: &CliRig, backend: &Backend) -> std::process::Output {
+    let mut args = backend.args();
+    args.extend(["audit".into(), "verify".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    rig.run(&args).await
+}
+
+async fn intact_then_tampered(backend: Backend, sql: &str, named: &str) {
+    let rig = rig_with_trail(&backend).await;
+    let out = verify(&rig, &backend).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "4 entries, chain intact");
+    backend.tamper(&rig, sql).await;
+    let out = verify(&rig, &backend).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains(named), "{}", text(&out.stderr));
+}
+
+const EDIT: &str = "UPDATE audit SET amount_minor = 100 WHERE seq = 2;";
+const DELETE: &str = "DELETE FROM audit WHERE seq = 3;";
+const REORDER: &str = "UPDATE audit SET seq = 100 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 3; UPDATE audit SET seq = 3 WHERE seq = 100;";
+
+#[tokio::test]
+async fn desk_journal_an_edited_entry_breaks_the_chain_there() {
+    intact_then_tampered(Backend::Desk, EDIT, "audit chain broken at entry 2").await;
+}
+
+#[tokio::test]
+async fn desk_journal_a_deleted_entry_is_named() {
+    intact_then_tampered(Backend::Desk, DELETE, "entry 3 is missing").await;
+}
+
+#[tokio::test]
+async fn desk_journal_reordered_entries_are_named() {
+    intact_then_tampered(Backend::Desk, REORDER, "audit chain broken at entry 2").await;
+}
+
+#[tokio::test]
+async fn team_journal_an_edited_entry_breaks_the_chain_there() {
+    let url = fresh_database("audit_edit").await;
+    intact_then_tampered(Backend::Team(url), EDIT, "audit chain broken at entry 2").await;
+}
+
+#[tokio::test]
+async fn team_journal_a_deleted_entry_is_named() {
+    let url = fresh_database("audit_delete").await;
+    intact_then_tampered(Backend::Team(url), DELETE, "entry 3 is missing").await;
+}
+
+#[tokio::test]
+async fn team_journal_reordered_entries_are_named() {
+    let url = fresh_database("audit_reorder").await;
+    intact_then_tampered(Backend::Team(url), REORDER, "audit chain broken at entry 2").await;
+}
+
+#[tokio::test]
+async fn the_application_role_appends_to_the_trail_but_never_changes_or_removes_an_entry() {
+    let url = fresh_database("audit_role").await;
+    let backend = Backend::Team(url.clone());
+    let rig = rig_with_trail(&backend).await;
+    // The desks' role, set up as the README says: it does not own the tables.
+    let role = format!("desk_app_{}", std::process::id());
+    let owner = moto_terminal::journal::postgres::connect(&url).await.unwrap();
+    owner
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN;
+             GRANT USAGE ON SCHEMA public TO {role};
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+             GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};"
+        ))
+        .await
+        .unwrap();
+    let app_url = url.replacen("postgres://moto@", &format!("postgres://{role}@"), 1);
+    // A desk working as that role appends its entries (a sale is audited) ...
+    let out = rig.run(&rig.token_charge(&["--journal", &app_url], "AUD-APP", "15.00")).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let app = moto_terminal::journal::postgres::connect(&app_url).await.unwrap();
+    let count: i64 = app.query_one("SELECT count(*) FROM audit", &[]).await.unwrap().get(0);
+    assert_eq!(count, 5);
+    // ... and cannot change, delete or empty the trail, even with UPDATE and DELETE granted.
+    for sql in
+        ["UPDATE audit SET result = 'x' WHERE seq = 1", "DELETE FROM audit WHERE seq = 1", "TRUNCATE audit"]
+    {
+        let e = app.batch_execute(sql).await.unwrap_err();
+        let text = format!("{e:?}");
+        assert!(text.contains("append-only") || text.contains("permission denied"), "{sql}: {text}");
+    }
+    // Nor can the owner without first taking the guard off (which the chain then shows).
+    let e = owner.batch_execute("DELETE FROM audit WHERE seq = 5").await.unwrap_err();
+    assert!(format!("{e:?}").contains("append-only"), "{e:?}");
+    let out = verify(&rig, &Backend::Team(app_url)).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "5 entries, chain intact");
+}
+
+#[tokio::test]
+async fn single_user_mode_audits_every_charge_and_lists_them() {
+    let rig = rig_with_trail(&Backend::Desk).await;
+    let out = rig.run(&["audit", "list", "--format", "json"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let entries: Vec<serde_json::Value> =
+        text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(entries.len(), 4, "{entries:?}");
+    assert!(entries.iter().all(|e| e["action"] == "sale" && e["result"] == "approved"), "{entries:?}");
+    assert_eq!(entries[1]["reference"], "AUD-1");
+    assert_eq!(entries[1]["amount_minor"], 1200);
+    assert_eq!(entries[1]["currency"], "AED");
+}
