@@ -52,6 +52,10 @@ pub struct AddArgs {
     /// Sent as customer_ip where the account requires it.
     #[arg(long)]
     pub customer_ip: Option<String>,
+    /// The most an agent may refund or void without a supervisor's approval, in the profile's
+    /// currency (default 0: every agent refund or void needs approval).
+    #[arg(long, value_name = "AMOUNT", default_value = "0")]
+    pub agent_limit: String,
 }
 
 fn read_secret(kind: SecretKind) -> Result<Option<Secret>, Exit> {
@@ -105,6 +109,7 @@ async fn add(service: &Service, args: AddArgs) -> Result<(), Exit> {
         trusted_channel,
         operator,
         customer_ip,
+        agent_limit,
     } = args;
     let algorithm: Algorithm = algorithm.parse().map_err(|e| Exit::usage(format!("{e}")))?;
     let environment: Environment = environment.parse().map_err(|e| Exit::usage(format!("{e}")))?;
@@ -118,6 +123,13 @@ async fn add(service: &Service, args: AddArgs) -> Result<(), Exit> {
     profile.trusted_channel = trusted_channel;
     profile.operator = operator;
     profile.customer_ip = customer_ip;
+    profile.agent_limit_minor = if agent_limit.trim() == "0" {
+        0
+    } else {
+        crate::aps::money::Money::parse(&agent_limit, currency)
+            .map_err(|e| Exit::usage(format!("--agent-limit: {e}")))?
+            .minor_units()
+    };
     // The vault's own rules, before a secret is asked for.
     profile.validate_stored().map_err(|e| Exit::usage(e.to_string()))?;
     let custom_host = profile.custom_endpoint_host();

@@ -89,7 +89,10 @@ impl Service {
     ) -> Result<(), ServiceError> {
         self.allow(crate::service::access::Right::Profiles).await?;
         let persistent = self.settings().secrets_persist;
-        self.vault_call(move |v| {
+        // Which secrets changed, never what they are.
+        let kinds: Vec<&str> = secrets.iter().map(|(k, _)| k.label()).collect();
+        let detail = format!("{}; secrets saved: {}", profile.name, if kinds.is_empty() { "none".into() } else { kinds.join(", ") });
+        let saved = self.vault_call(move |v| {
             // Everything is checked before anything is written, so a typo never leaves a
             // half-made profile behind.
             profile.validate()?;
@@ -119,7 +122,16 @@ impl Service {
             }
             Ok(())
         })
-        .await
+        .await;
+        self.note_if_ok(&saved, "profile-save", &detail).await;
+        saved
+    }
+
+    /// Appends an audit entry for a change that was made.
+    async fn note_if_ok<T>(&self, result: &Result<T, ServiceError>, action: &str, detail: &str) {
+        if result.is_ok() {
+            self.note(action, "ok", detail).await;
+        }
     }
 
     /// Saves all three secrets of a profile at once.
@@ -129,7 +141,9 @@ impl Service {
     pub async fn set_credentials(&self, profile: &str, credentials: Credentials) -> Result<(), ServiceError> {
         self.allow(crate::service::access::Right::Profiles).await?;
         let name = profile.to_owned();
-        self.vault_call(move |v| v.set_credentials(&name, &credentials)).await
+        let saved = self.vault_call(move |v| v.set_credentials(&name, &credentials)).await;
+        self.note_if_ok(&saved, "credentials", &format!("{profile}: all three secrets")).await;
+        saved
     }
 
     /// Removes a profile and its secrets (its journal history stays).
@@ -139,7 +153,9 @@ impl Service {
     pub async fn remove_profile(&self, profile: &str) -> Result<(), ServiceError> {
         self.allow(crate::service::access::Right::Profiles).await?;
         let name = profile.to_owned();
-        self.vault_call(move |v| v.remove_profile(&name)).await
+        let removed = self.vault_call(move |v| v.remove_profile(&name)).await;
+        self.note_if_ok(&removed, "profile-remove", profile).await;
+        removed
     }
 
     /// The app settings (operator, default profile, card wipe delay).
@@ -154,7 +170,16 @@ impl Service {
     /// or the config file cannot be written.
     pub async fn set_app_settings(&self, settings: Settings) -> Result<(), ServiceError> {
         self.allow(crate::service::access::Right::Settings).await?;
-        self.vault_call(move |v| v.set_settings(settings)).await
+        let detail = format!(
+            "operator '{}', default profile {}, card wipe {} s, idle lock {} min",
+            settings.operator,
+            settings.default_profile.as_deref().unwrap_or("(none)"),
+            settings.card_idle_wipe_secs,
+            settings.idle_lock_mins
+        );
+        let saved = self.vault_call(move |v| v.set_settings(settings)).await;
+        self.note_if_ok(&saved, "settings", &detail).await;
+        saved
     }
 
     /// Where secrets are kept, in words for the Settings screen.

@@ -198,6 +198,9 @@ impl Service {
         }
         let first = self.vault().team_journal().is_none();
         let url = self.vault_call(move |v| v.set_team_journal(Some(&url))).await?;
+        // The address as saved (never with a password).
+        let detail = format!("team journal: {}", url.as_deref().unwrap_or("(none)"));
+        self.note("settings", "ok", &detail).await;
         Ok(TeamSaved { first: first && url.is_some(), password_to_keychain, url })
     }
 
