@@ -170,7 +170,7 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
             vault.set_audit_key(&id, &chain.key).map_err(|e| e.to_string())?;
             Ok(chain)
         }
-        (None, Some(check)) => winners_key(vault, &id, &check),
+        (None, Some(_)) => Err(format!("{}. {}", missing_key(), import_hint())),
     }
 }
 

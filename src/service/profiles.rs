@@ -91,7 +91,11 @@ impl Service {
         let persistent = self.settings().secrets_persist;
         // Which secrets changed, never what they are.
         let kinds: Vec<&str> = secrets.iter().map(|(k, _)| k.label()).collect();
-        let detail = format!("{}; secrets saved: {}", profile.name, if kinds.is_empty() { "none".into() } else { kinds.join(", ") });
+        let detail = format!(
+            "{}; secrets saved: {}",
+            profile.name,
+            if kinds.is_empty() { "none".into() } else { kinds.join(", ") }
+        );
         let saved = self.vault_call(move |v| {
             // Everything is checked before anything is written, so a typo never leaves a
             // half-made profile behind.

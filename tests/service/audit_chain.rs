@@ -160,3 +160,28 @@ async fn single_user_mode_audits_every_charge_and_lists_them() {
     assert_eq!(entries[1]["amount_minor"], 1200);
     assert_eq!(entries[1]["currency"], "AED");
 }
+
+#[tokio::test]
+async fn a_desk_without_the_teams_audit_key_does_nothing_until_an_admin_imports_it() {
+    use moto_terminal::aps::secret::Secret;
+    use moto_terminal::service::access::Role;
+    let url = fresh_database("audit_key").await;
+    let rig = super::rig::Rig::new().await;
+    let journal = |url: &str| std::sync::Arc::new(moto_terminal::journal::Journal::open_team(url).unwrap());
+    let first = rig.service_with(journal(&url), super::rig::fast_settings());
+    first.add_operator("root", Role::Admin, &Secret::from("root-pin-1")).await.unwrap();
+    first.sign_in("root", &Secret::from("root-pin-1")).await.unwrap();
+    let second = rig.other_keychain(journal(&url));
+    second.sign_in("root", &Secret::from("root-pin-1")).await.unwrap();
+    let sale = rig.token_sale("DEMO-VISA-0001", "30.00");
+    let refused = second.charge(sale.clone(), &moto_terminal::service::Progress::none()).await.unwrap_err();
+    assert!(refused.to_string().contains("audit key import"), "{refused}");
+    assert!(rig.sim.requests().is_empty(), "nothing was sent");
+    let wrong = second.import_audit_key(Secret::from("not the key")).await.unwrap_err();
+    assert!(wrong.to_string().contains("not this journal's audit key"), "{wrong}");
+    let key = first.export_audit_key().await.unwrap();
+    second.import_audit_key(key).await.unwrap();
+    let outcome = second.charge(sale, &moto_terminal::service::Progress::none()).await.unwrap();
+    assert_eq!(outcome.verdict.kind, moto_terminal::aps::response::Kind::Approved);
+    assert!(matches!(first.audit_verify().await.unwrap(), moto_terminal::service::Verified::Intact { .. }));
+}

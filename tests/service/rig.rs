@@ -93,6 +93,12 @@ impl Rig {
         service_with(&self.sim, &self.dir, &self.store, journal, settings)
     }
 
+    /// Another desk over `journal` with a keychain of its own (another computer of the team).
+    pub fn other_keychain(&self, journal: Arc<Journal>) -> Service {
+        let store: Arc<keyring_core::CredentialStore> = keyring_core::mock::Store::new().expect("mock store");
+        service_with(&self.sim, &self.dir, &store, journal, fast_settings())
+    }
+
     /// Another installation (its own journal and folder) on the same merchant account.
     pub fn other_installation(&self) -> (Service, Arc<Journal>, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("temp dir");

@@ -207,12 +207,20 @@ async fn an_agent_refunds_up_to_the_profiles_limit_without_approval() {
     let rig = CliRig::with_team().await;
     let (url, p) = (rig.sim.payment_api_url(), rig.profile.clone());
     let mut add = vec!["profile", "add", p.as_str(), "--endpoint", url.as_str(), "--merchant-identifier"];
-    add.extend([moto_terminal::sim::DEMO_MERCHANT_IDENTIFIER, "--algorithm", "sha256", "--environment", "sandbox"]);
+    add.extend([
+        moto_terminal::sim::DEMO_MERCHANT_IDENTIFIER,
+        "--algorithm",
+        "sha256",
+        "--environment",
+        "sandbox",
+    ]);
     add.extend(["--trusted-channel", "--agent-limit", "10.00"]);
     let out = rig.as_op(ROOT, &add, &[]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(rig.sale(AMAL, "LIM-1").await.status.success());
-    let refund = |amount: &'static str| vec!["refund", "--profile", p.as_str(), "--reference", "LIM-1", "--amount", amount];
+    let refund = |amount: &'static str| {
+        vec!["refund", "--profile", p.as_str(), "--reference", "LIM-1", "--amount", amount]
+    };
     let within = rig.as_op(AMAL, &refund("10.00"), &[]).await;
     assert!(within.status.success(), "{}", text(&within.stderr));
     let above = rig.as_op(AMAL, &refund("10.01"), &[]).await;
