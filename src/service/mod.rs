@@ -272,6 +272,8 @@ impl Service {
                 match service.reconcile_where(None, None, false, &progress).await {
                     Ok(outcomes) if !outcomes.is_empty() => {
                         log::info!("reconciled {} order(s) in doubt", outcomes.len());
+                        let lines: Vec<String> = outcomes.iter().map(reconcile_summary).collect();
+                        service.note("reconcile", "ok", &lines.join("; ")).await;
                     }
                     Ok(_) => {}
                     Err(e) => log::warn!("reconciliation failed: {e}"),

@@ -39,7 +39,8 @@ impl Service {
 
     /// Appends `entry` to the trail. The action it records has happened already, so a failure
     /// here is logged, never turned into a failure of the action (the journal has the order).
-    pub(super) async fn audit(&self, entry: AuditEntry) {
+    pub(super) async fn audit(&self, mut entry: AuditEntry) {
+        withhold_card_numbers(&mut entry);
         let action = entry.action.clone();
         let chain = match self.chain().await {
             Ok(chain) => chain,
@@ -114,5 +115,45 @@ impl Service {
         *self.inner.people.chain.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         self.note("audit-key-import", "ok", "").await;
         Ok(())
+    }
+}
+
+/// A card number typed where it does not belong (a reference, say) never reaches the trail.
+fn withhold_card_numbers(e: &mut AuditEntry) {
+    let hide = |text: &mut String| {
+        if crate::journal::refuse_card_numbers("audit", text).is_err() {
+            *text = "(withheld: it looked like a card number)".to_owned();
+        }
+    };
+    for text in [&mut e.operator, &mut e.action, &mut e.result, &mut e.detail] {
+        hide(text);
+    }
+    for text in [e.profile.as_mut(), e.reference.as_mut()].into_iter().flatten() {
+        hide(text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn card_numbers_never_reach_the_trail() {
+        let mut e = crate::journal::AuditEntry {
+            seq: 0,
+            at: chrono::Utc::now(),
+            operator: "amal".into(),
+            terminal: "desk".into(),
+            action: "sale".into(),
+            profile: Some("Demo".into()),
+            reference: Some("4005550000000001".into()),
+            amount_minor: None,
+            currency: None,
+            result: "failed".into(),
+            detail: "token 4005 5500 0000 0001 refused".into(),
+            mac: String::new(),
+        };
+        super::withhold_card_numbers(&mut e);
+        assert_eq!(e.reference.as_deref(), Some("(withheld: it looked like a card number)"));
+        assert!(e.detail.starts_with("(withheld"), "{}", e.detail);
+        assert_eq!(e.operator, "amal");
     }
 }

@@ -227,3 +227,17 @@ async fn an_agent_refunds_up_to_the_profiles_limit_without_approval() {
     assert_eq!(code(&above), 4, "{}", text(&above.stderr));
     assert!(text(&above.stderr).contains("the agent limit is AED 10.00"), "{}", text(&above.stderr));
 }
+
+#[tokio::test]
+async fn an_agent_reads_only_their_own_orders_and_a_supervisor_reads_everyones() {
+    let rig = CliRig::with_team().await;
+    assert!(rig.sale(AMAL, "MINE-1").await.status.success());
+    let omars = rig.token_charge(&[], "HIS-1", "61.00");
+    assert!(rig.as_op(OMAR, &omars, &[]).await.status.success());
+    let p = rig.profile.clone();
+    let journal = ["journal", "--profile", p.as_str(), "--format", "csv"];
+    let amal = text(&rig.as_op(AMAL, &journal, &[]).await.stdout);
+    assert!(amal.contains("MINE-1") && !amal.contains("HIS-1"), "{amal}");
+    let sara = text(&rig.as_op(SARA, &journal, &[]).await.stdout);
+    assert!(sara.contains("MINE-1") && sara.contains("HIS-1"), "{sara}");
+}
