@@ -241,3 +241,20 @@ async fn an_agent_reads_only_their_own_orders_and_a_supervisor_reads_everyones()
     let sara = text(&rig.as_op(SARA, &journal, &[]).await.stdout);
     assert!(sara.contains("MINE-1") && sara.contains("HIS-1"), "{sara}");
 }
+
+#[tokio::test]
+async fn an_agents_batch_with_refund_rows_is_refused_before_any_row_is_sent() {
+    let rig = CliRig::with_team().await;
+    assert!(rig.sale(AMAL, "BATCH-RF").await.status.success());
+    let file = rig.dir.path().join("refunds.csv");
+    std::fs::write(&file, "operation,merchant_reference,amount,currency\nrefund,BATCH-RF,5.00,AED\n")
+        .unwrap();
+    let (p, path) = (rig.profile.clone(), file.display().to_string());
+    let run = ["batch", "run", path.as_str(), "--profile", p.as_str(), "--yes"];
+    let out = rig.as_op(AMAL, &run, &[]).await;
+    assert_eq!(code(&out), 4, "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("refund or void rows"), "{}", text(&out.stderr));
+    assert_eq!(rig.requests_for("BATCH-RF"), 1, "only the sale");
+    let out = rig.as_op(SARA, &run, &[]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

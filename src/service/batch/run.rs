@@ -115,7 +115,7 @@ impl Service {
     /// # Errors
     /// The profile or the journal cannot be used; rows' own failures are their outcomes.
     pub async fn run_batch(&self, plan: BatchPlan, options: RunOptions) -> Result<BatchRun, ServiceError> {
-        self.allow(crate::service::access::Right::Batch).await?;
+        self.batch_rights(&plan).await?;
         self.refuse_offline()?;
         let ctx = self.ctx(&plan.profile).await?;
         let new = NewBatch {
@@ -460,4 +460,24 @@ fn tally_words(results: &[RowResult]) -> String {
         *counts.entry(r.outcome.as_str()).or_default() += 1;
     }
     counts.iter().map(|(o, n)| format!("{n} {o}")).collect::<Vec<_>>().join(", ")
+}
+
+impl Service {
+    /// Batch files are an agent's work; refund and void rows need a supervisor's right (a batch
+    /// has no read-back dialog to approve them in), checked before any row is sent.
+    pub(super) async fn batch_rights(&self, plan: &BatchPlan) -> Result<(), ServiceError> {
+        use crate::service::access::{Right, allows, refusal};
+        let actor = self.allow(Right::Batch).await?;
+        let money_back = |r: &PlanRow| matches!(&r.job, Ok(j) if matches!(j.op, Operation::Refund | Operation::VoidAuthorization));
+        if let Some(role) = actor.role
+            && !allows(role, Right::Refund)
+            && plan.rows.iter().any(money_back)
+        {
+            let why = refusal(&actor.name, role, Right::Refund);
+            return Err(ServiceError::NotAllowed(format!(
+                "{why} (this file has refund or void rows; nothing was sent)"
+            )));
+        }
+        Ok(())
+    }
 }

@@ -73,7 +73,7 @@ impl Service {
         mut plan: BatchPlan,
         options: RunOptions,
     ) -> Result<BatchRun, ServiceError> {
-        self.allow(crate::service::access::Right::Batch).await?;
+        self.batch_rights(&plan).await?;
         self.refuse_offline()?;
         aps_problems(&mut plan);
         self.ready().await;
