@@ -492,6 +492,7 @@ impl Builder {
             note: None,
             lease: Some(Lease { owner: "desk-1:1:4001:1".into(), deadline: at + Span::seconds(45) }),
             batch_row: None,
+            approved_by: None,
         }
     }
 }
