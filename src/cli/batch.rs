@@ -97,7 +97,10 @@ pub async fn run(service: &Service, default_profile: &str, command: BatchCommand
 }
 
 async fn checked(service: &Service, profile: &str, file: &std::path::Path) -> Result<Checked, Exit> {
-    service.check_batch_file(profile, file.to_path_buf()).await.map_err(|e| Exit::usage(e.to_string()))
+    service.check_batch_file(profile, file.to_path_buf()).await.map_err(|e| match e {
+        crate::service::ServiceError::NotAllowed(_) => Exit::not_allowed(e.to_string()),
+        other => Exit::usage(other.to_string()),
+    })
 }
 
 /// Every problem, then counts and totals.

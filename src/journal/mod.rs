@@ -133,6 +133,9 @@ pub enum JournalError {
     LooksLikeCardNumber { field: &'static str },
     #[error("{field}: {problem}")]
     Invalid { field: Field, problem: String },
+    /// The change is not allowed as things now stand (the message says why).
+    #[error("{0}")]
+    NotAllowed(String),
     #[error("the amount is in {got} but the order is in {expected}; use the order's currency")]
     CurrencyMismatch { expected: Currency, got: Currency },
     #[error("the journal database failed: {0}")]

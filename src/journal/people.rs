@@ -87,16 +87,29 @@ impl Journal {
         self.read(|db| db.query_opt("SELECT 1 FROM operators LIMIT 1", &[], |_| Ok(()))).map(|r| r.is_some())
     }
 
-    /// Adds an operator. `first_must_be` names the role the very first operator must have
-    /// (checked in the same transaction, so two desks adding their first cannot both pass).
+    /// Adds an operator. `first_must_be` names the role the very first operator must have;
+    /// `bootstrap` (nobody signed in) allows only the very first. Both are checked in the same
+    /// transaction, so two desks adding their first cannot both pass.
     ///
     /// # Errors
     /// [`JournalError::Invalid`] when the name is taken or the first operator has another role.
-    pub fn add_operator(&self, op: &OperatorRecord, first_must_be: &str) -> Result<(), JournalError> {
+    pub fn add_operator(
+        &self,
+        op: &OperatorRecord,
+        first_must_be: &str,
+        bootstrap: bool,
+    ) -> Result<(), JournalError> {
         let (op, first) = (op.clone(), first_must_be.to_owned());
         self.write_now(move |db| {
             db.lock("operators")?;
             let any = db.query_opt("SELECT 1 FROM operators LIMIT 1", &[], |_| Ok(()))?.is_some();
+            if any && bootstrap {
+                // Added by nobody signed in: only the very first may be, and another desk was first.
+                return Err(JournalError::NotAllowed(
+                    "not allowed: operators are defined now (another desk added one): sign in as an admin to add more"
+                        .into(),
+                ));
+            }
             if !any && op.role != first {
                 return Err(JournalError::Invalid {
                     field: Field::Operator,
@@ -152,8 +165,29 @@ impl Journal {
         })
     }
 
-    /// Counts a wrong PIN; at `limit` wrong PINs in a row the operator is locked until `until`
-    /// (and the count starts again). Returns the operator as now stored.
+    /// Claims one PIN try before the PIN is checked: counted at once, so tries made at the same
+    /// moment from several desks or processes cannot exceed `limit` between lockouts. `None`
+    /// when the operator is locked (or `limit` tries are already in progress).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn claim_pin_try(
+        &self,
+        name: &str,
+        limit: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OperatorRecord>, JournalError> {
+        let (name, now) = (name.to_owned(), ts(&now));
+        let sql = format!(
+            "UPDATE operators SET failed_pins = failed_pins + 1, locked_until = NULL
+             WHERE name = ?1 AND failed_pins < ?2 AND (locked_until IS NULL OR locked_until <= ?3)
+             RETURNING {COLUMNS}"
+        );
+        self.write_now(move |db| db.query_opt(&sql, params![name, limit, now], from_row))
+    }
+
+    /// The claimed try was a wrong PIN: at `limit` tries counted the operator is locked until
+    /// `until` (and the count starts again). Returns the operator as now stored.
     ///
     /// # Errors
     /// Database failure.
@@ -166,14 +200,15 @@ impl Journal {
         let (name, until) = (name.to_owned(), ts(&until));
         let sql = format!(
             "UPDATE operators SET
-                locked_until = CASE WHEN failed_pins + 1 >= ?2 THEN ?3 ELSE locked_until END,
-                failed_pins = CASE WHEN failed_pins + 1 >= ?2 THEN 0 ELSE failed_pins + 1 END
+                locked_until = CASE WHEN failed_pins >= ?2 THEN ?3 ELSE locked_until END,
+                failed_pins = CASE WHEN failed_pins >= ?2 THEN 0 ELSE failed_pins END
              WHERE name = ?1 RETURNING {COLUMNS}"
         );
         self.write_now(move |db| db.query_opt(&sql, params![name, limit, until], from_row))
     }
 
-    /// A good PIN: wrong tries and any past lockout are forgotten.
+    /// The claimed try was the right PIN: the count starts again (a lockout set meanwhile by
+    /// another try stays).
     ///
     /// # Errors
     /// Database failure.
@@ -181,8 +216,7 @@ impl Journal {
         let name = name.to_owned();
         self.write_now(move |db| {
             db.execute(
-                "UPDATE operators SET failed_pins = 0, locked_until = NULL
-                 WHERE name = ?1 AND (failed_pins <> 0 OR locked_until IS NOT NULL)",
+                "UPDATE operators SET failed_pins = 0 WHERE name = ?1 AND locked_until IS NULL",
                 params![name],
             )?;
             Ok(())

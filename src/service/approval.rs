@@ -58,13 +58,22 @@ impl Service {
         let Some(role) = actor.role.filter(|_| op != Operation::Capture) else { return Ok(None) };
         let amount = money.map_or(order.authorized_minor, Money::minor_units);
         let same_currency = order.currency == ctx.profile.default_currency;
-        if access::refund_or_void(role, amount, same_currency, ctx.profile.agent_limit_minor)
+        // Refunds count together on an order: ten refunds of the limit are not ten times it.
+        let counted =
+            if op == Operation::Refund { order.refunded_minor.saturating_add(amount) } else { amount };
+        if access::refund_or_void(role, counted, same_currency, ctx.profile.agent_limit_minor)
             == Decision::Allowed
         {
             return Ok(None);
         }
         let what = if op == Operation::Refund { "refund" } else { "void" };
-        let money_text = format!("{} {}", order.currency, format_minor(amount, order.currency));
+        let money_text = if counted == amount {
+            format!("{} {}", order.currency, format_minor(amount, order.currency))
+        } else {
+            let total = format_minor(counted, order.currency);
+            let this = format_minor(amount, order.currency);
+            format!("{} {this} (refunds on this order would come to {total})", order.currency)
+        };
         let Some(approval) = approval else {
             let mut e = self.entry(&actor.name, what, "refused", "needs a supervisor's approval");
             (e.profile, e.reference) =

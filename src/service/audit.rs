@@ -86,6 +86,7 @@ pub(crate) fn verify(
     entries: &[AuditEntry],
     head: Option<&AuditHead>,
     chain: &Chain,
+    started: bool,
 ) -> Result<usize, Broken> {
     let mut previous = String::new();
     for (i, e) in entries.iter().enumerate() {
@@ -115,7 +116,8 @@ pub(crate) fn verify(
     }
     let last = entries.len() as i64;
     match head {
-        None if last == 0 => Ok(0),
+        // A trail is started with a sealed head naming entry 0, before its first entry.
+        None if last == 0 && !started => Ok(0),
         None => Err(Broken { seq: last, why: "the chain's head is missing: it was removed".into() }),
         Some(h) if !equal_ignoring_hex_case(&chain.head(h.seq, &h.mac), &h.seal) => {
             Err(Broken { seq: h.seq, why: "the chain's head does not verify: it was changed".into() })
@@ -150,6 +152,7 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
                 None => journal.meta_once(KEY_CHECK, &chain.check()).map_err(|e| e.to_string())?,
             };
             if equal_ignoring_hex_case(&stored, &chain.check()) {
+                start_head(journal, &chain)?;
                 Ok(chain)
             } else {
                 Err(format!(
@@ -168,6 +171,7 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
                 return winners_key(vault, &id, &stored);
             }
             vault.set_audit_key(&id, &chain.key).map_err(|e| e.to_string())?;
+            start_head(journal, &chain)?;
             Ok(chain)
         }
         (None, Some(_)) => Err(format!("{}. {}", missing_key(), import_hint())),
@@ -187,6 +191,18 @@ fn winners_key(vault: &Vault, id: &str, check: &str) -> Result<Chain, String> {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     Err(format!("{}. {}", missing_key(), import_hint()))
+}
+
+/// The sealed head of an empty trail, written once when its key is set: removing every entry
+/// and the head afterwards shows.
+fn start_head(journal: &Journal, chain: &Chain) -> Result<(), String> {
+    let head = format!("0::{}", chain.head(0, ""));
+    journal.meta_once("audit_head", &head).map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// True once the journal's trail has a key: from then on it must have a head.
+pub(crate) fn started(journal: &Journal) -> Result<bool, String> {
+    Ok(journal.meta(KEY_CHECK).map_err(|e| e.to_string())?.is_some())
 }
 
 fn journal_id(journal: &Journal) -> Result<String, String> {

@@ -40,15 +40,18 @@ fn sealed(actions: &[&str]) -> (Vec<AuditEntry>, Option<AuditHead>) {
 #[test]
 fn an_untouched_chain_verifies_and_an_empty_one_too() {
     let (entries, head) = sealed(&["sign-in", "sale", "refund", "sign-out"]);
-    assert_eq!(verify(&entries, head.as_ref(), &chain()), Ok(4));
-    assert_eq!(verify(&[], None, &chain()), Ok(0));
+    assert_eq!(verify(&entries, head.as_ref(), &chain(), true), Ok(4));
+    let empty = AuditHead { seq: 0, mac: String::new(), seal: chain().head(0, "") };
+    assert_eq!(verify(&[], Some(&empty), &chain(), true), Ok(0));
+    assert_eq!(verify(&[], None, &chain(), false), Ok(0), "no key yet: nothing to verify");
+    assert!(verify(&[], None, &chain(), true).unwrap_err().why.contains("head is missing"), "all removed");
 }
 
 #[test]
 fn an_edited_entry_is_named() {
     let (mut entries, head) = sealed(&["sign-in", "sale", "refund", "sign-out"]);
     entries[2].amount_minor = Some(1);
-    let broken = verify(&entries, head.as_ref(), &chain()).unwrap_err();
+    let broken = verify(&entries, head.as_ref(), &chain(), true).unwrap_err();
     assert_eq!(broken.seq, 3, "{broken:?}");
     assert!(broken.why.contains("does not verify"), "{}", broken.why);
 }
@@ -57,7 +60,7 @@ fn an_edited_entry_is_named() {
 fn a_deleted_entry_is_named() {
     let (mut entries, head) = sealed(&["sign-in", "sale", "refund", "sign-out"]);
     entries.remove(1);
-    let broken = verify(&entries, head.as_ref(), &chain()).unwrap_err();
+    let broken = verify(&entries, head.as_ref(), &chain(), true).unwrap_err();
     assert_eq!(broken.seq, 2, "{broken:?}");
     assert!(broken.why.contains("missing"), "{}", broken.why);
 }
@@ -66,10 +69,10 @@ fn a_deleted_entry_is_named() {
 fn entries_removed_from_the_end_are_named_by_the_head() {
     let (mut entries, head) = sealed(&["sign-in", "sale", "refund", "sign-out"]);
     entries.truncate(2);
-    let broken = verify(&entries, head.as_ref(), &chain()).unwrap_err();
+    let broken = verify(&entries, head.as_ref(), &chain(), true).unwrap_err();
     assert_eq!(broken.seq, 3, "{broken:?}");
     assert!(broken.why.contains("removed from the end"), "{}", broken.why);
-    let broken = verify(&entries, None, &chain()).unwrap_err();
+    let broken = verify(&entries, None, &chain(), true).unwrap_err();
     assert!(broken.why.contains("head is missing"), "{}", broken.why);
 }
 
@@ -80,7 +83,7 @@ fn swapped_entries_are_named_even_with_their_numbers_kept() {
     let (a, b) = (entries[1].clone(), entries[2].clone());
     entries[1] = AuditEntry { seq: 2, ..b };
     entries[2] = AuditEntry { seq: 3, ..a };
-    assert_eq!(verify(&entries, head.as_ref(), &chain()).unwrap_err().seq, 2);
+    assert_eq!(verify(&entries, head.as_ref(), &chain(), true).unwrap_err().seq, 2);
 }
 
 #[test]
@@ -89,9 +92,14 @@ fn a_forged_head_or_another_key_does_not_verify() {
     let mut forged = head.clone().unwrap();
     forged.seq = 1;
     forged.mac.clone_from(&entries[0].mac);
-    assert!(verify(&entries[..1], Some(&forged), &chain()).unwrap_err().why.contains("head does not verify"));
+    assert!(
+        verify(&entries[..1], Some(&forged), &chain(), true)
+            .unwrap_err()
+            .why
+            .contains("head does not verify")
+    );
     let other = Chain::new(Secret::from("another key"));
-    assert_eq!(verify(&entries, head.as_ref(), &other).unwrap_err().seq, 1);
+    assert_eq!(verify(&entries, head.as_ref(), &other, true).unwrap_err().seq, 1);
 }
 
 #[test]

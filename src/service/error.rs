@@ -89,6 +89,7 @@ impl From<journal::JournalError> for ServiceError {
             J::CurrencyMismatch { .. } => Self::invalid(Field::Currency, e),
             J::DuplicateReference { .. } => Self::invalid(Field::MerchantReference, e),
             J::OrderNotFound { .. } => Self::NotFound(e.to_string()),
+            J::NotAllowed(text) => Self::NotAllowed(text),
             other => Self::Journal(other.to_string()),
         }
     }

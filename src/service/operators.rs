@@ -35,7 +35,9 @@ impl Service {
             locked_until: None,
             created_at: chrono::Utc::now(),
         };
-        self.journal(move |j| j.add_operator(&record, Role::Admin.as_str())).await?;
+        let bootstrap = actor.role.is_none();
+        self.journal(move |j| j.add_operator(&record, Role::Admin.as_str(), bootstrap)).await?;
+        self.forget_operators_defined();
         self.note_for(&actor, "operator-add", &format!("{name} as {role}")).await;
         Ok(())
     }

@@ -120,8 +120,24 @@ impl Service {
             return Ok(defined);
         }
         let defined = self.journal(|j| j.has_operators()).await?;
+        if defined && self.inner.vault.settings().operators_journal.is_none() {
+            let (vault, journal) = (self.inner.vault.clone(), self.inner.journal.clone());
+            let bound = tokio::task::spawn_blocking(move || {
+                let id = journal.meta("journal_id").map_err(|e| e.to_string())?.unwrap_or_default();
+                vault.bind_operators_journal(&id).map_err(|e| e.to_string())
+            })
+            .await;
+            if let Ok(Err(e)) | Err(e) = bound.map_err(|e| e.to_string()) {
+                log::warn!("this desk could not record where its operators are kept: {e}");
+            }
+        }
         *lock(&self.inner.people.defined) = Some((defined, Instant::now()));
         Ok(defined)
+    }
+
+    /// Asks the journal again at the next check (an operator was just added).
+    pub(super) fn forget_operators_defined(&self) {
+        *lock(&self.inner.people.defined) = None;
     }
 
     /// Checks `name` and `pin` against the journal's operators: counts a wrong PIN (and locks the
@@ -136,7 +152,9 @@ impl Service {
         let n = name.clone();
         let record = self.journal(move |j| j.operator(&n)).await?;
         let Some(record) = record else {
-            self.note(purpose, "refused", &format!("no operator \"{name}\"")).await;
+            // The typed name is not kept: it may be a PIN typed in the wrong field.
+            let typed = format!("unknown operator name ({} characters)", name.chars().count());
+            self.note_as("(unknown)", purpose, "refused", &typed).await;
             return Err(not_allowed(format!("not allowed: there is no operator \"{name}\"; check the name")));
         };
         if record.disabled {
@@ -146,10 +164,13 @@ impl Service {
             )));
         }
         let now = chrono::Utc::now();
-        if let Some(until) = record.locked_until.filter(|u| *u > now) {
+        let n = name.clone();
+        // The try is counted before the PIN is checked: parallel tries cannot add up to more.
+        let Some(record) = self.journal(move |j| j.claim_pin_try(&n, PIN_TRIES, now)).await? else {
             self.note(purpose, "refused", &format!("{name} is locked")).await;
+            let until = record.locked_until.filter(|u| *u > now).unwrap_or(now + lockout());
             return Err(not_allowed(locked_words(&name, until)));
-        }
+        };
         let (hash, p) = (record.pin_hash.clone(), pin.clone());
         let good = tokio::task::spawn_blocking(move || pin_matches(&hash, &p)).await.unwrap_or(false);
         if good {
@@ -161,7 +182,7 @@ impl Service {
     }
 
     async fn wrong_pin(&self, name: &str, purpose: &str) -> Result<Operator, ServiceError> {
-        let until = chrono::Utc::now() + chrono::Duration::from_std(LOCKOUT).unwrap_or_default();
+        let until = chrono::Utc::now() + lockout();
         let n = name.to_owned();
         let after = self.journal(move |j| j.pin_failed(&n, PIN_TRIES, until)).await?;
         let locked = after.as_ref().and_then(|r| r.locked_until).filter(|u| *u > chrono::Utc::now());
@@ -208,6 +229,12 @@ impl Service {
             self.chain().await?;
         }
         if !self.operators_defined().await? {
+            if self.inner.vault.settings().operators_journal.is_some() {
+                return Err(not_allowed(
+                    "not allowed: this desk's operators are defined in another journal, and this one has none: \
+                     open the journal they are defined in (Settings, or --journal) so that sign-in and roles apply",
+                ));
+            }
             return Ok(Actor { name: self.desk_operator(), role: None });
         }
         let Some(op) = self.signed_in() else {
@@ -217,11 +244,31 @@ impl Service {
                 right.words()
             )));
         };
+        let op = self.still_signed_in(op).await?;
         if !access::allows(op.role, right) {
             self.note(right.action(), "refused", &format!("{} may not {}", op.role, right.words())).await;
             return Err(not_allowed(access::refusal(&op.name, op.role, right)));
         }
         Ok(Actor { name: op.name, role: Some(op.role) })
+    }
+
+    /// The signed-in operator as the journal has them now: disabled, locked or re-roled on
+    /// another desk takes effect at the next action, not at the next sign-in.
+    async fn still_signed_in(&self, op: Operator) -> Result<Operator, ServiceError> {
+        let n = op.name.clone();
+        let now = chrono::Utc::now();
+        match self.journal(move |j| j.operator(&n)).await? {
+            Some(r) if !r.disabled && r.locked_until.is_none_or(|u| u <= now) => {
+                Ok(Operator { role: role_of(&r)?, ..op })
+            }
+            _ => {
+                *lock(&self.inner.people.signed_in) = None;
+                Err(not_allowed(format!(
+                    "not allowed: {} can no longer sign in (disabled or locked meanwhile); signed out",
+                    op.name
+                )))
+            }
+        }
     }
 
     /// The operator name orders are recorded under when nobody is signed in.
@@ -260,6 +307,10 @@ impl Service {
             mac: String::new(),
         }
     }
+}
+
+fn lockout() -> chrono::Duration {
+    chrono::Duration::from_std(LOCKOUT).unwrap_or_default()
 }
 
 fn role_of(record: &OperatorRecord) -> Result<Role, ServiceError> {

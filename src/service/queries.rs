@@ -60,10 +60,17 @@ impl Service {
         profile: &str,
         reference: &str,
     ) -> Result<Option<(OrderRow, Vec<journal::OperationRow>)>, ServiceError> {
-        self.allow(crate::service::access::Right::OwnHistory).await?;
+        use crate::service::access::{Right, allows};
+        let actor = self.allow(Right::OwnHistory).await?;
+        // An agent opens their own orders, and those in doubt (History shows them to everyone).
+        let only = actor.role.filter(|r| !allows(*r, Right::EveryonesHistory)).map(|_| actor.name);
         let (p, r) = (profile.to_owned(), reference.to_owned());
         self.journal(move |j| {
             let Some(order) = j.order(&p, &r)? else { return Ok(None) };
+            let in_doubt = order.needs_attention.is_some() || order.state == journal::OrderState::Unknown;
+            if only.as_ref().is_some_and(|me| !order.operator.eq_ignore_ascii_case(me) && !in_doubt) {
+                return Ok(None);
+            }
             let timeline = j.timeline(&p, &r)?;
             Ok(Some((order, timeline)))
         })
@@ -76,6 +83,7 @@ impl Service {
     /// Journal or write failure.
     pub async fn export_csv(&self, filter: journal::Filter, out: &mut Vec<u8>) -> Result<(), ServiceError> {
         let filter = self.own_filter(filter).await?;
+        self.chain().await?;
         self.note("export", "ok", "history as CSV").await;
         let bytes = self
             .journal(move |j| {
@@ -104,7 +112,10 @@ impl Service {
     }
 
     /// The filter as the operator may use it: an agent reads only their own orders.
-    async fn own_filter(&self, mut filter: journal::Filter) -> Result<journal::Filter, ServiceError> {
+    pub(super) async fn own_filter(
+        &self,
+        mut filter: journal::Filter,
+    ) -> Result<journal::Filter, ServiceError> {
         use crate::service::access::{Right, allows};
         let actor = self.allow(Right::OwnHistory).await?;
         if actor.role.is_some_and(|r| !allows(r, Right::EveryonesHistory)) {

@@ -74,8 +74,13 @@ impl Service {
     pub async fn audit_verify(&self) -> Result<Verified, ServiceError> {
         self.allow(Right::Audit).await?;
         let chain = self.chain().await?;
-        let (entries, head) = self.journal(|j| Ok((j.audit_entries(None, None)?, j.audit_head()?))).await?;
-        let verdict = match audit::verify(&entries, head.as_ref(), &chain) {
+        let (entries, head, started) = self
+            .journal(|j| {
+                let started = audit::started(j).map_err(crate::journal::JournalError::Internal)?;
+                Ok((j.audit_entries(None, None)?, j.audit_head()?, started))
+            })
+            .await?;
+        let verdict = match audit::verify(&entries, head.as_ref(), &chain, started) {
             Ok(entries) => Verified::Intact { entries },
             Err(broken) => Verified::Broken(broken),
         };

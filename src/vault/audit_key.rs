@@ -80,6 +80,21 @@ impl Vault {
         Ok(Secret::new(store::hex(&bytes)))
     }
 
+    /// Records that this desk's operators are defined in journal `journal_id` (once).
+    ///
+    /// # Errors
+    /// The settings file cannot be written.
+    pub fn bind_operators_journal(&self, journal_id: &str) -> Result<(), VaultError> {
+        if self.settings().operators_journal.is_some() {
+            return Ok(());
+        }
+        let id = journal_id.to_owned();
+        self.update(move |config, _| {
+            config.settings.operators_journal.get_or_insert(id);
+            Ok(())
+        })
+    }
+
     fn audit_entry(&self, journal_id: &str) -> Result<Entry, VaultError> {
         Entry::new_in_store(&self.store, SERVICE, &entry_name(journal_id))
             .map_err(|source| VaultError::Keychain { action: "open the audit key's keychain entry", source })

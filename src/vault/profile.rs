@@ -362,6 +362,12 @@ pub struct Settings {
     pub team_journal: Option<String>,
     /// Minutes without input after which the desktop locks (when operators are defined).
     pub idle_lock_mins: u32,
+    /// The journal (its id) whose operators this desk signs in against, once it has seen one:
+    /// a journal without operators is then refused rather than run in single-user mode, so
+    /// `--journal` to an empty file cannot step around the roles. Set only through
+    /// [`super::Vault::bind_operators_journal`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operators_journal: Option<String>,
 }
 
 /// Minutes without input before the desktop locks: long enough for a call, short enough that a
@@ -418,6 +424,7 @@ impl Default for Settings {
             card_idle_wipe_secs: 120,
             team_journal: None,
             idle_lock_mins: 5,
+            operators_journal: None,
         }
     }
 }

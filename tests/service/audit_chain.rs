@@ -63,7 +63,9 @@ async fn intact_then_tampered(backend: Backend, sql: &str, named: &str) {
     let rig = rig_with_trail(&backend).await;
     let out = verify(&rig, &backend).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout).trim(), "4 entries, chain intact");
+    // The desk's own trail starts with the profile the rig added; the team's with the sales.
+    let expected = if matches!(backend, Backend::Desk) { 5 } else { 4 };
+    assert_eq!(text(&out.stdout).trim(), format!("{expected} entries, chain intact"));
     backend.tamper(&rig, sql).await;
     let out = verify(&rig, &backend).await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
@@ -154,11 +156,14 @@ async fn single_user_mode_audits_every_charge_and_lists_them() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let entries: Vec<serde_json::Value> =
         text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(entries.len(), 4, "{entries:?}");
-    assert!(entries.iter().all(|e| e["action"] == "sale" && e["result"] == "approved"), "{entries:?}");
-    assert_eq!(entries[1]["reference"], "AUD-1");
-    assert_eq!(entries[1]["amount_minor"], 1200);
-    assert_eq!(entries[1]["currency"], "AED");
+    assert_eq!(entries.len(), 5, "{entries:?}");
+    assert_eq!(entries[0]["action"], "profile-save", "the rig's profile");
+    assert!(!entries[0]["detail"].as_str().unwrap().contains(moto_terminal::sim::DEMO_REQUEST_PHRASE));
+    let sales = &entries[1..];
+    assert!(sales.iter().all(|e| e["action"] == "sale" && e["result"] == "approved"), "{entries:?}");
+    assert_eq!(sales[1]["reference"], "AUD-1");
+    assert_eq!(sales[1]["amount_minor"], 1200);
+    assert_eq!(sales[1]["currency"], "AED");
 }
 
 #[tokio::test]

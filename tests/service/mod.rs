@@ -23,6 +23,7 @@ mod recurring_cli;
 mod recurring_setup;
 pub mod rig;
 mod roles;
+mod sessions;
 mod team_desks;
 mod tls;
 mod who;

@@ -258,3 +258,36 @@ async fn an_agents_batch_with_refund_rows_is_refused_before_any_row_is_sent() {
     let out = rig.as_op(SARA, &run, &[]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+#[tokio::test]
+async fn another_journal_without_operators_does_not_step_around_the_roles() {
+    let rig = CliRig::with_team().await;
+    let empty = rig.dir.path().join("empty.sqlite3").display().to_string();
+    let args = rig.token_charge(&["--journal", &empty], "SIDE-1", "71.00");
+    let out = rig.run(&args).await;
+    assert_eq!(code(&out), 4, "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("operators are defined in another journal"), "{}", text(&out.stderr));
+    assert_eq!(rig.requests_for("SIDE-1"), 0);
+}
+
+#[tokio::test]
+async fn an_agents_refunds_on_one_order_count_together_against_the_limit() {
+    let rig = CliRig::with_team().await;
+    let (url, p) = (rig.sim.payment_api_url(), rig.profile.clone());
+    let mut add = vec!["profile", "add", p.as_str(), "--endpoint", url.as_str(), "--merchant-identifier"];
+    add.extend([
+        moto_terminal::sim::DEMO_MERCHANT_IDENTIFIER,
+        "--algorithm",
+        "sha256",
+        "--environment",
+        "sandbox",
+    ]);
+    add.extend(["--trusted-channel", "--agent-limit", "10.00"]);
+    assert!(rig.as_op(ROOT, &add, &[]).await.status.success());
+    assert!(rig.sale(AMAL, "SPLIT-1").await.status.success());
+    let refund = ["refund", "--profile", p.as_str(), "--reference", "SPLIT-1", "--amount", "6.00"];
+    assert!(rig.as_op(AMAL, &refund, &[]).await.status.success());
+    let second = rig.as_op(AMAL, &refund, &[]).await;
+    assert_eq!(code(&second), 4, "{}", text(&second.stderr));
+    assert!(text(&second.stderr).contains("would come to 12.00"), "{}", text(&second.stderr));
+}
