@@ -23,6 +23,7 @@ mod recurring_cli;
 mod recurring_setup;
 pub mod rig;
 mod roles;
+mod roles_team;
 mod sessions;
 mod team_desks;
 mod tls;
