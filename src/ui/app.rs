@@ -5,10 +5,17 @@
 //! Ctrl+F opens the history search; Esc first closes what the screen has open (a read-back, a
 //! dialog) and otherwise goes back to the previous screen, whose state is exactly as it was.
 //! A file dropped on the window opens on the Batch screen.
+//!
+//! Once operators are defined, the [`Gate`] covers every screen until someone signs in, and
+//! again when they have been away for the idle lock's time. F12 signs out; signing out (or
+//! signing in as someone else at the lock) discards every screen's draft. In single-user mode
+//! none of this shows.
 
 use super::dialogs::FileDialogs;
 use super::env::{ActiveProfile, AppCommand, Env, ScreenId, UiSettings};
+use super::gate::{Gate, GateEvent};
 use super::screens::Screen;
+use super::screens::audit::AuditScreen;
 use super::screens::batch::{BatchRequest, BatchScreen};
 use super::screens::history::HistoryScreen;
 use super::screens::operations::OperationsScreen;
@@ -20,6 +27,7 @@ use super::screens::status::StatusScreen;
 use super::screens::tokens::TokensScreen;
 use super::theme;
 use super::widgets::banner::{JournalShown, banner_ui};
+use crate::service::Operator;
 use crate::service::handle::ServiceHandle;
 use egui::{Key, Modifiers, RichText, Ui};
 use std::path::PathBuf;
@@ -35,6 +43,10 @@ pub struct TerminalApp {
     profile: ActiveProfile,
     settings: UiSettings,
     dialogs: Box<dyn FileDialogs>,
+    /// Who may use the terminal: the sign-in and the idle lock.
+    gate: Gate,
+    /// Why the last sign-out had to wait, shown above the screen.
+    notice: Option<String>,
     current: ScreenId,
     back: Vec<ScreenId>,
     screens: Screens,
@@ -53,9 +65,32 @@ struct Screens {
     payment_link: PaymentLinkScreen,
     settings: SettingsScreen,
     batch: BatchScreen,
+    audit: AuditScreen,
 }
 
 impl Screens {
+    /// Every screen as it opens, empty.
+    fn new(profile: &ActiveProfile) -> Self {
+        Self {
+            phone: OrderDesk::new(OrderChannel::Phone, "phone", profile),
+            mail: OrderDesk::new(OrderChannel::Mail, "mail", profile),
+            tokens: TokensScreen::default(),
+            operations: OperationsScreen::default(),
+            status: StatusScreen::default(),
+            history: HistoryScreen::default(),
+            recurring: RecurringScreen::default(),
+            payment_link: PaymentLinkScreen::new(profile),
+            settings: SettingsScreen::default(),
+            batch: BatchScreen::default(),
+            audit: AuditScreen::default(),
+        }
+    }
+
+    /// True while a screen waits for the answer to something the agent sent.
+    fn sending(&mut self) -> bool {
+        ScreenId::ALL.into_iter().any(|id| self.get(id).sending())
+    }
+
     fn get(&mut self, id: ScreenId) -> &mut dyn Screen {
         match id {
             ScreenId::PhoneOrder => &mut self.phone,
@@ -68,6 +103,7 @@ impl Screens {
             ScreenId::PaymentLink => &mut self.payment_link,
             ScreenId::Settings => &mut self.settings,
             ScreenId::Batch => &mut self.batch,
+            ScreenId::Audit => &mut self.audit,
         }
     }
 }
@@ -82,18 +118,9 @@ impl TerminalApp {
     ) -> Self {
         Self {
             themed: false,
-            screens: Screens {
-                phone: OrderDesk::new(OrderChannel::Phone, "phone", &profile),
-                mail: OrderDesk::new(OrderChannel::Mail, "mail", &profile),
-                tokens: TokensScreen::default(),
-                operations: OperationsScreen::default(),
-                status: StatusScreen::default(),
-                history: HistoryScreen::default(),
-                recurring: RecurringScreen::default(),
-                payment_link: PaymentLinkScreen::new(&profile),
-                settings: SettingsScreen::default(),
-                batch: BatchScreen::default(),
-            },
+            screens: Screens::new(&profile),
+            gate: Gate::default(),
+            notice: None,
             service,
             profile,
             settings,
@@ -113,12 +140,30 @@ impl TerminalApp {
         &self.profile
     }
 
+    /// The operator signed in and at the keyboard (`None` in single-user mode, before sign-in
+    /// and while locked).
+    pub fn signed_in(&self) -> Option<&Operator> {
+        self.gate.operator()
+    }
+
+    /// True until the journal has said whether operators are defined.
+    pub fn checking_operators(&self) -> bool {
+        self.gate.checking()
+    }
+
+    /// True while the sign-in or the lock covers every screen.
+    pub fn covered(&self) -> bool {
+        self.gate.covers()
+    }
+
     fn screen_mut(&mut self, id: ScreenId) -> &mut dyn Screen {
         self.screens.get(id)
     }
 
     /// Switches screen, remembering where Esc comes back to.
     pub fn open(&mut self, ctx: &egui::Context, id: ScreenId) {
+        // In single-user mode: has the first operator been added meanwhile?
+        self.gate.recheck(&self.service);
         if id != self.current {
             self.back.push(self.current);
             if self.back.len() > BACK_DEPTH {
@@ -157,6 +202,9 @@ impl TerminalApp {
             self.open(&ctx, ScreenId::History);
             self.screens.history.focus_search();
         }
+        if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F12)) {
+            self.sign_out(&ctx);
+        }
         if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
             let current = self.current;
             if !self.screens.batch.escape_offer() && !self.screen_mut(current).escape() {
@@ -186,9 +234,72 @@ impl TerminalApp {
         }
         ui.add_space(theme::SECTION_GAP);
         ui.separator();
-        for line in ["Ctrl+N  new order", "Ctrl+F  search history", "Enter  review / confirm", "Esc  back"] {
+        let mut hints =
+            vec!["Ctrl+N  new order", "Ctrl+F  search history", "Enter  review / confirm", "Esc  back"];
+        if self.gate.operators_defined() {
+            hints.push("F12  sign out");
+        }
+        for line in hints {
             ui.label(RichText::new(line).small().color(theme::HINT_TEXT));
         }
+    }
+
+    /// Signs the operator out and discards every draft; not while a screen waits for the
+    /// answer to something sent (the answer would be lost from the screen).
+    fn sign_out(&mut self, ctx: &egui::Context) {
+        if self.gate.operator().is_none() {
+            return;
+        }
+        if self.screens.sending() {
+            self.notice = Some(
+                "Not signed out: a request is still on its way. Sign out once its answer is on the screen."
+                    .to_owned(),
+            );
+            return;
+        }
+        self.gate.sign_out(ctx, &self.service);
+        self.discard_drafts(ctx);
+    }
+
+    /// Every screen starts again empty: typed cards and secrets wiped, forms, searches and
+    /// the text inputs' undo histories gone.
+    fn discard_drafts(&mut self, ctx: &egui::Context) {
+        for id in ScreenId::ALL {
+            self.screen_mut(id).wipe_secrets(ctx);
+        }
+        self.screens = Screens::new(&self.profile);
+        ctx.data_mut(|d| d.remove_by_type::<egui::text_edit::TextEditState>());
+        self.current = ScreenId::PhoneOrder;
+        self.back.clear();
+        self.notice = None;
+        self.screen_mut(ScreenId::PhoneOrder).opened(ctx);
+    }
+
+    fn gate_event(&mut self, ctx: &egui::Context, event: Option<GateEvent>) {
+        match event {
+            Some(GateEvent::Locked) => {
+                for id in ScreenId::ALL {
+                    self.screen_mut(id).wipe_secrets(ctx);
+                }
+            }
+            Some(GateEvent::SignedIn | GateEvent::Discard) => self.discard_drafts(ctx),
+            None => {}
+        }
+    }
+
+    /// The banner; true when its "Sign out" was pressed.
+    fn banner(&self, ui: &mut Ui) -> bool {
+        let service = self.service.service();
+        let journal = match service.team_offline() {
+            Some(why) => JournalShown::TeamOffline(why),
+            None if service.is_team() => JournalShown::Team,
+            None => JournalShown::Desk,
+        };
+        let who = self.gate.who(&self.profile.operator);
+        egui::Panel::top("banner")
+            .frame(egui::Frame::NONE)
+            .show(ui, |ui| banner_ui(ui, &self.profile, journal, who))
+            .inner
     }
 
     /// Opens the Batch screen with `path` being checked (a dropped file, `--open-batch`).
@@ -210,45 +321,56 @@ impl TerminalApp {
         if !std::mem::replace(&mut self.themed, true) {
             theme::apply(ui.ctx());
         }
-        self.shortcuts(ui);
-
-        let service = self.service.service();
-        let journal = match service.team_offline() {
-            Some(why) => JournalShown::TeamOffline(why),
-            None if service.is_team() => JournalShown::Team,
-            None => JournalShown::Desk,
-        };
-        egui::Panel::top("banner")
-            .frame(egui::Frame::NONE)
-            .show(ui, |ui| banner_ui(ui, &self.profile, journal));
+        let ctx = ui.ctx().clone();
+        let event = self.gate.before(ui, &self.service, &self.settings);
+        self.gate_event(&ctx, event);
+        if !self.gate.covers() {
+            self.shortcuts(ui);
+        }
+        if self.banner(ui) {
+            self.sign_out(&ctx);
+        }
+        if self.gate.covers() {
+            // The sign-in or the lock, and nothing else: no screen draws, so none calls.
+            let event = egui::CentralPanel::default().show(ui, |ui| self.gate.ui(ui, &self.service)).inner;
+            self.gate_event(&ctx, event);
+            return;
+        }
         egui::Panel::left("navigation")
             .resizable(false)
             .exact_size(theme::NAV_WIDTH)
             .show(ui, |ui| self.nav_ui(ui));
-
-        let commands = egui::CentralPanel::default()
-            .show(ui, |ui| {
-                let current = self.current;
-                ui.heading(current.title());
-                ui.add_space(theme::ROW_GAP);
-                let mut env = Env::new(&self.service, &self.profile, self.dialogs.as_ref(), &self.settings);
-                // Before the screen, so the offer's Enter is not also the form's.
-                self.screens.batch.offer_ui(ui, &mut env);
-                egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-                    let screen = self.screens.get(current);
-                    screen.ui(ui, &mut env);
-                });
-                env.commands
-            })
-            .inner;
-
-        let ctx = ui.ctx().clone();
+        let commands = egui::CentralPanel::default().show(ui, |ui| self.screen_ui(ui)).inner;
         self.dropped_file(&ctx);
+        self.apply(&ctx, commands);
+    }
+
+    /// The current screen, under its heading; returns what it asked of the app.
+    fn screen_ui(&mut self, ui: &mut Ui) -> Vec<AppCommand> {
+        let current = self.current;
+        ui.heading(current.title());
+        if let Some(notice) = &self.notice {
+            ui.label(RichText::new(notice).color(theme::ATTENTION).strong());
+        }
+        ui.add_space(theme::ROW_GAP);
+        let mut env = Env::new(&self.service, &self.profile, self.dialogs.as_ref(), &self.settings);
+        env.operator = self.gate.operator();
+        // Before the screen, so the offer's Enter is not also the form's.
+        self.screens.batch.offer_ui(ui, &mut env);
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            let screen = self.screens.get(current);
+            screen.ui(ui, &mut env);
+        });
+        env.commands
+    }
+
+    /// Carries out what the screens asked for this frame.
+    fn apply(&mut self, ctx: &egui::Context, commands: Vec<AppCommand>) {
         for command in commands {
             match command {
-                AppCommand::Open(id) => self.open(&ctx, id),
+                AppCommand::Open(id) => self.open(ctx, id),
                 AppCommand::OpenOrder { screen, merchant_reference } => {
-                    self.open(&ctx, screen);
+                    self.open(ctx, screen);
                     match screen {
                         ScreenId::Operations => {
                             self.screens.operations.load(&self.service, &self.profile, &merchant_reference)
@@ -269,7 +391,7 @@ impl TerminalApp {
                 AppCommand::SettingsChanged(settings) => self.settings = settings,
                 AppCommand::CaptureSelected(references) => {
                     self.screens.batch.request(BatchRequest::Capture(references));
-                    self.open(&ctx, ScreenId::Batch);
+                    self.open(ctx, ScreenId::Batch);
                 }
                 AppCommand::LinkFromPhoneOrder => {
                     let form = &self.screens.phone.form;

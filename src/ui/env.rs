@@ -7,6 +7,7 @@
 use super::dialogs::FileDialogs;
 use crate::aps::money::Currency;
 use crate::service::AppSettings;
+use crate::service::Operator;
 use crate::service::ProfileEnvironment;
 use crate::service::handle::ServiceHandle;
 
@@ -35,18 +36,23 @@ pub struct ActiveProfile {
 pub struct UiSettings {
     /// Typed card details are wiped after this many seconds without any input.
     pub card_idle_wipe_secs: u64,
+    /// With operators defined, the terminal locks after this many seconds without any input.
+    pub idle_lock_secs: u64,
 }
 
 impl Default for UiSettings {
     fn default() -> Self {
-        Self { card_idle_wipe_secs: 180 }
+        Self { card_idle_wipe_secs: 180, idle_lock_secs: 5 * 60 }
     }
 }
 
 impl UiSettings {
     /// The desktop's part of the app settings the vault keeps.
     pub fn of(settings: &AppSettings) -> Self {
-        Self { card_idle_wipe_secs: u64::from(settings.card_idle_wipe_secs) }
+        Self {
+            card_idle_wipe_secs: u64::from(settings.card_idle_wipe_secs),
+            idle_lock_secs: u64::from(settings.idle_lock_mins) * 60,
+        }
     }
 }
 
@@ -64,10 +70,11 @@ pub enum ScreenId {
     PaymentLink,
     Settings,
     Batch,
+    Audit,
 }
 
 impl ScreenId {
-    pub const ALL: [ScreenId; 10] = [
+    pub const ALL: [ScreenId; 11] = [
         Self::PhoneOrder,
         Self::MailOrder,
         Self::Tokens,
@@ -78,6 +85,7 @@ impl ScreenId {
         Self::PaymentLink,
         Self::Settings,
         Self::Batch,
+        Self::Audit,
     ];
 
     /// The screen's name, as in the navigation and its heading.
@@ -93,6 +101,7 @@ impl ScreenId {
             Self::PaymentLink => "Payment link",
             Self::Settings => "Settings",
             Self::Batch => "Batch",
+            Self::Audit => "Audit",
         }
     }
 
@@ -110,6 +119,7 @@ impl ScreenId {
             Self::PaymentLink => Key::F8,
             Self::Settings => Key::F9,
             Self::Batch => Key::F10,
+            Self::Audit => Key::F11,
         }
     }
 
@@ -144,6 +154,8 @@ pub struct Env<'a> {
     pub profile: &'a ActiveProfile,
     pub dialogs: &'a dyn FileDialogs,
     pub settings: &'a UiSettings,
+    /// Who is signed in; `None` in single-user mode (no operators defined).
+    pub operator: Option<&'a Operator>,
     /// Requests for the app shell, drained after the screen has drawn.
     pub commands: Vec<AppCommand>,
 }
@@ -155,6 +167,6 @@ impl<'a> Env<'a> {
         dialogs: &'a dyn FileDialogs,
         settings: &'a UiSettings,
     ) -> Self {
-        Self { service, profile, dialogs, settings, commands: Vec::new() }
+        Self { service, profile, dialogs, settings, operator: None, commands: Vec::new() }
     }
 }

@@ -10,6 +10,7 @@ pub mod call;
 pub mod dialogs;
 pub mod env;
 pub mod format;
+pub mod gate;
 mod run;
 pub mod screens;
 pub mod theme;

@@ -4,6 +4,7 @@
 mod back_office;
 mod batch;
 mod card_privacy;
+mod operators;
 mod order_form;
 mod outside;
 mod phone_order;
@@ -67,7 +68,8 @@ impl UiRig {
         let mut harness = Harness::builder()
             .with_size([1280.0, 1000.0])
             .build_ui_state(|ui, app: &mut TerminalApp| app.show(ui), app);
-        settle(&mut harness);
+        // The journal says first whether operators are defined (the sign-in covers everything).
+        wait_until(&mut harness, "the operators check", |h| !h.state().checking_operators());
         harness
     }
 }

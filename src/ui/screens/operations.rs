@@ -2,14 +2,20 @@
 //! showing what can still be captured or refunded. Partial and repeated operations are
 //! allowed; every one goes through the same read-back as a charge (the shared submit flow), and
 //! the order is reloaded after each so the remaining amounts are always current.
+//!
+//! An agent's refund or void may need a supervisor's approval (above the profile's agent
+//! limit): the read-back then has the supervisor's name and PIN, sent with the request. A
+//! refused approval reopens the read-back with the reason under the PIN; nothing is lost.
 
 use super::{Call, Screen};
 use crate::aps::money::{Money, format_minor};
+use crate::service::access::Role;
 use crate::service::handle::ServiceHandle;
 use crate::service::{OperationRow, OrderRow, OrderState, Outcome, ServiceError};
 use crate::ui::env::{ActiveProfile, AppCommand, Env, ScreenId};
 use crate::ui::format::money_text;
 use crate::ui::theme;
+use crate::ui::widgets::approval::ApprovalInputs;
 use crate::ui::widgets::confirm::ReadBack;
 use crate::ui::widgets::field::{Note, TextField, capitalise, note_ui, row};
 use crate::ui::widgets::money::money_field;
@@ -68,6 +74,10 @@ pub struct OperationsScreen {
     focus_amount: bool,
     flow: SubmitFlow,
     run: Submission<Outcome>,
+    /// A supervisor's approval, typed into the read-back of an agent's refund or void.
+    approval: ApprovalInputs,
+    /// The request in flight was sent from a read-back with the approval inputs.
+    asked_approval: bool,
 }
 
 impl Default for OperationsScreen {
@@ -84,6 +94,8 @@ impl Default for OperationsScreen {
             focus_amount: false,
             flow: SubmitFlow::new(id("flow")),
             run: Submission::default(),
+            approval: ApprovalInputs::new(id("approval")),
+            asked_approval: false,
         }
     }
 }
@@ -115,7 +127,12 @@ impl OperationsScreen {
             .start(service.run(move |service, _| async move { service.find_order(&profile, &key).await }));
     }
 
-    fn poll(&mut self, env: &Env<'_>) {
+    /// True when the read-back asks for a supervisor's approval: an agent refunds or voids.
+    fn approval_shown(&self, env: &Env<'_>) -> bool {
+        env.operator.is_some_and(|o| o.role == Role::Agent) && self.action != Action::Capture
+    }
+
+    fn poll(&mut self, ui: &Ui, env: &Env<'_>) {
         if let Some(answer) = self.load.poll() {
             match answer {
                 Ok(Some((order, timeline))) => {
@@ -137,6 +154,23 @@ impl OperationsScreen {
             }
         }
         if let Some(result) = self.run.poll(&mut self.flow) {
+            let asked = std::mem::take(&mut self.asked_approval);
+            if let (true, Err(ServiceError::NotAllowed(message))) = (asked, &result) {
+                // Back to the read-back, the reason under the approval: nothing was sent.
+                let message = capitalise(message);
+                self.flow.finish(finish_of(result));
+                let not_sent = self.flow.error().map(str::to_owned);
+                self.approval.refused(ui.ctx(), message);
+                self.act(ui, env, Some(FlowAction::Review));
+                if let Some(line) = not_sent {
+                    // Kept for when the read-back is closed.
+                    self.flow.set_error(line);
+                }
+                return;
+            }
+            if result.is_ok() {
+                self.approval.clear(ui.ctx());
+            }
             self.flow.finish(finish_of(result));
             // Reload: what can still be captured or refunded has changed.
             self.start_lookup(env.service, env.profile);
@@ -194,32 +228,44 @@ impl OperationsScreen {
             Some(FlowAction::Review) => {
                 let Some(order) = &self.order else { return };
                 match self.read_back(order, env.profile) {
-                    Ok(read_back) => self.flow.confirm(ui, read_back),
+                    Ok(read_back) => {
+                        self.flow.confirm(ui, read_back);
+                        if self.approval_shown(env) {
+                            self.approval.focus();
+                        }
+                    }
                     Err(message) => self.flow.set_error(message),
                 }
             }
-            Some(FlowAction::Send { .. }) => self.submit(env),
+            Some(FlowAction::Send { .. }) => self.submit(ui, env),
             Some(FlowAction::Next) => {
                 self.flow.reset();
+                self.approval.clear(ui.ctx());
                 self.focus_amount = true;
             }
             None => {}
         }
     }
 
-    fn submit(&mut self, env: &Env<'_>) {
+    fn submit(&mut self, ui: &Ui, env: &Env<'_>) {
         let Some(order) = &self.order else { return };
+        if self.run.busy() {
+            return;
+        }
         let (profile, reference, amount, action) = (
             env.profile.name.clone(),
             order.merchant_reference.clone(),
             self.amount.trim().to_owned(),
             self.action,
         );
+        self.asked_approval = self.approval_shown(env);
+        let approval = if self.asked_approval { self.approval.take(ui.ctx()) } else { None };
+        self.approval.error = None;
         let task = env.service.run(move |service, progress| async move {
             match action {
                 Action::Capture => service.capture(&profile, &reference, &amount, &progress).await,
-                Action::Refund => service.refund(&profile, &reference, &amount, None, &progress).await,
-                Action::Void => service.void(&profile, &reference, None, &progress).await,
+                Action::Refund => service.refund(&profile, &reference, &amount, approval, &progress).await,
+                Action::Void => service.void(&profile, &reference, approval, &progress).await,
             }
         });
         self.run.start(&mut self.flow, task);
@@ -355,7 +401,7 @@ fn summary_ui(ui: &mut Ui, order: &OrderRow) {
 
 impl Screen for OperationsScreen {
     fn ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
-        self.poll(env);
+        self.poll(ui, env);
         let action = self.flow.keys(ui);
         self.act(ui, env, action);
         self.lookup_ui(ui, env);
@@ -364,7 +410,16 @@ impl Screen for OperationsScreen {
             Phase::Editing | Phase::Confirming(_) | Phase::Duplicate(_) => self.order_ui(ui, env),
         }
         let label = format!("{} now (Enter)", self.action.label());
-        let action = self.flow.dialogs_ui(ui, &label);
+        let action = if self.approval_shown(env) {
+            let approval = &mut self.approval;
+            self.flow.dialogs_ui_with(ui, &label, &mut |ui| approval.ui(ui))
+        } else {
+            self.flow.dialogs_ui(ui, &label)
+        };
+        if !matches!(self.flow.phase(), Phase::Confirming(_)) {
+            // Closed without sending: the PIN is typed again next time.
+            self.approval.wipe_pin(ui.ctx());
+        }
         self.act(ui, env, action);
     }
 
@@ -376,5 +431,13 @@ impl Screen for OperationsScreen {
         if self.order.is_none() {
             self.focus_lookup = true;
         }
+    }
+
+    fn wipe_secrets(&mut self, ctx: &egui::Context) {
+        self.approval.wipe_pin(ctx);
+    }
+
+    fn sending(&self) -> bool {
+        self.run.busy()
     }
 }

@@ -2,7 +2,7 @@
 //! (DEMO / SANDBOX / PRODUCTION) as well as coloured, so it reads the same on any screen and to
 //! any eye.
 
-use crate::service::ProfileEnvironment;
+use crate::service::{Operator, ProfileEnvironment};
 use crate::ui::env::ActiveProfile;
 use crate::ui::theme::{self, Look};
 use egui::{Frame, RichText, Ui};
@@ -33,9 +33,23 @@ pub enum JournalShown<'a> {
     TeamOffline(&'a str),
 }
 
-/// The full-width banner across the top of the window.
-pub fn banner_ui(ui: &mut Ui, profile: &ActiveProfile, journal: JournalShown<'_>) {
+/// Who the banner names at the right.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Who<'a> {
+    /// Single-user mode: the operator name orders are recorded under.
+    Desk(&'a str),
+    /// Operators are defined and nobody is signed in.
+    Nobody,
+    /// Signed in and at the keyboard: with the way to sign out.
+    Open(&'a Operator),
+    /// Signed in, and the terminal is locked.
+    Locked(&'a Operator),
+}
+
+/// The full-width banner across the top of the window. True when "Sign out" was pressed.
+pub fn banner_ui(ui: &mut Ui, profile: &ActiveProfile, journal: JournalShown<'_>, who: Who<'_>) -> bool {
     let (bg, fg) = profile.environment.colors();
+    let mut sign_out = false;
     Frame::new().fill(bg).inner_margin(egui::Margin::symmetric(12, 6)).show(ui, |ui| {
         ui.set_min_width(ui.available_width());
         ui.horizontal(|ui| {
@@ -61,13 +75,40 @@ pub fn banner_ui(ui: &mut Ui, profile: &ActiveProfile, journal: JournalShown<'_>
                 JournalShown::Desk => {}
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                let operator = if profile.operator.trim().is_empty() {
-                    "not set (F9 Settings)"
-                } else {
-                    profile.operator.as_str()
-                };
-                ui.label(RichText::new(format!("Operator: {operator}")).color(fg));
+                sign_out = who_ui(ui, who, fg);
             });
         });
     });
+    sign_out
+}
+
+/// The operator at the right of the banner; true when "Sign out" was pressed.
+fn who_ui(ui: &mut Ui, who: Who<'_>, fg: egui::Color32) -> bool {
+    match who {
+        Who::Desk(operator) => {
+            let operator = if operator.trim().is_empty() { "not set (F9 Settings)" } else { operator };
+            ui.label(RichText::new(format!("Operator: {operator}")).color(fg));
+            false
+        }
+        Who::Nobody => {
+            ui.label(RichText::new("Not signed in").color(fg));
+            false
+        }
+        Who::Open(operator) => {
+            let out = ui.button("Sign out (F12)").clicked();
+            signed_in_label(ui, operator, fg);
+            out
+        }
+        Who::Locked(operator) => {
+            ui.label(RichText::new("Locked").color(fg).strong());
+            signed_in_label(ui, operator, fg);
+            false
+        }
+    }
+}
+
+/// "amal · agent": who is signed in and their role.
+fn signed_in_label(ui: &mut Ui, operator: &Operator, fg: egui::Color32) {
+    let text = format!("{} · {}", operator.name, operator.role);
+    ui.label(RichText::new(text).color(fg).strong().size(theme::BANNER_SIZE));
 }

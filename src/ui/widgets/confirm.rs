@@ -43,6 +43,18 @@ pub enum ConfirmChoice {
 /// Draws the read-back as a modal over the form. `confirm_label` names the action, e.g.
 /// "Charge now (Enter)".
 pub fn read_back_ui(ui: &mut Ui, id: Id, read_back: &ReadBack, confirm_label: &str) -> Option<ConfirmChoice> {
+    read_back_with(ui, id, read_back, confirm_label, &mut |_| Vec::new()).0
+}
+
+/// [`read_back_ui`] with inputs of the screen's own (a supervisor's approval) drawn before the
+/// buttons; returns them too, so Enter in one of them confirms.
+pub fn read_back_with(
+    ui: &mut Ui,
+    id: Id,
+    read_back: &ReadBack,
+    confirm_label: &str,
+    inputs: &mut dyn FnMut(&mut Ui) -> Vec<egui::Response>,
+) -> (Option<ConfirmChoice>, Vec<egui::Response>) {
     let ReadBack {
         operation,
         money,
@@ -71,19 +83,22 @@ pub fn read_back_ui(ui: &mut Ui, id: Id, read_back: &ReadBack, confirm_label: &s
             ui.add_space(theme::ROW_GAP);
             ui.label(RichText::new(warning).color(theme::ATTENTION).strong());
         }
+        let responses = inputs(ui);
         ui.add_space(theme::SECTION_GAP);
-        ui.horizontal(|ui| {
-            let confirm = ui.button(RichText::new(confirm_label).strong());
-            let back = ui.button("Back to the form (Esc)");
-            if confirm.clicked() {
-                Some(ConfirmChoice::Confirm)
-            } else if back.clicked() {
-                Some(ConfirmChoice::Back)
-            } else {
-                None
-            }
-        })
-        .inner
+        let choice = ui
+            .horizontal(|ui| {
+                let confirm = ui.button(RichText::new(confirm_label).strong());
+                let back = ui.button("Back to the form (Esc)");
+                if confirm.clicked() {
+                    Some(ConfirmChoice::Confirm)
+                } else if back.clicked() {
+                    Some(ConfirmChoice::Back)
+                } else {
+                    None
+                }
+            })
+            .inner;
+        (choice, responses)
     })
 }
 

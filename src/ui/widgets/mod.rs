@@ -2,6 +2,7 @@
 //! customer fields, the read-back confirmation, the outcome panel, the duplicate guard, the
 //! environment banner, modals, tables, and the one submit flow every sending screen uses.
 
+pub mod approval;
 pub mod banner;
 pub mod card;
 pub mod confirm;
@@ -11,6 +12,7 @@ pub mod field;
 pub mod modal;
 pub mod money;
 pub mod outcome;
+pub mod pin;
 pub mod submit;
 pub mod table;
 pub mod timeline;

@@ -15,7 +15,7 @@
 //! the "Not sent." line, and focus requests. It does no I/O: the screen turns an [`Action`]
 //! into a service call, and [`Submission`] reports that call's stages and answer back.
 
-use super::confirm::{ConfirmChoice, ReadBack, read_back_ui};
+use super::confirm::{ConfirmChoice, ReadBack, read_back_with};
 use super::duplicate::{DuplicateChoice, DuplicateGuard};
 use super::outcome::{OutcomeKind, OutcomeView, outcome_kind_of_stage, outcome_view};
 use crate::service::handle::Task;
@@ -88,6 +88,8 @@ pub struct SubmitFlow<C = ReadBack> {
     error: Option<String>,
     /// The screen's inputs drawn last frame: Enter in one of them means Review.
     inputs: Vec<Id>,
+    /// Inputs the screen drew inside the read-back last frame: Enter in one of them confirms.
+    dialog_inputs: Vec<Id>,
     /// The focused input when a dialog opened, given back on Esc.
     return_focus: Option<Id>,
     /// Focus to move on the next frame.
@@ -96,7 +98,15 @@ pub struct SubmitFlow<C = ReadBack> {
 
 impl<C> SubmitFlow<C> {
     pub fn new(id: Id) -> Self {
-        Self { id, phase: Phase::Editing, error: None, inputs: Vec::new(), return_focus: None, focus: None }
+        Self {
+            id,
+            phase: Phase::Editing,
+            error: None,
+            inputs: Vec::new(),
+            dialog_inputs: Vec::new(),
+            return_focus: None,
+            focus: None,
+        }
     }
 
     pub fn phase(&self) -> &Phase<C> {
@@ -163,7 +173,7 @@ impl<C> SubmitFlow<C> {
                     self.return_focus = focused;
                     Action::Review
                 }),
-            Phase::Confirming(_) if focused.is_none() => {
+            Phase::Confirming(_) if focused.is_none_or(|id| self.dialog_inputs.contains(&id)) => {
                 enter().then_some(Action::Send { allow_duplicate: false })
             }
             Phase::Done(_) if focused.is_none() => enter().then_some(Action::Next),
@@ -275,17 +285,31 @@ impl SubmitFlow<ReadBack> {
     /// Draws the read-back or the duplicate guard when one is open, and returns the agent's
     /// choice. `confirm_label` names the action, e.g. "Charge now (Enter)".
     pub fn dialogs_ui(&mut self, ui: &mut Ui, confirm_label: &str) -> Option<Action> {
-        if let Phase::Confirming(read_back) = &self.phase {
-            return match read_back_ui(ui, self.id.with("read_back"), read_back, confirm_label) {
-                Some(ConfirmChoice::Confirm) => Some(Action::Send { allow_duplicate: false }),
-                Some(ConfirmChoice::Back) => {
-                    self.escape();
-                    None
-                }
-                None => None,
-            };
+        self.dialogs_ui_with(ui, confirm_label, &mut |_| Vec::new())
+    }
+
+    /// [`Self::dialogs_ui`] with the screen's own inputs inside the read-back (a supervisor's
+    /// approval): Enter in one of them confirms, as Enter with no input focused does.
+    pub fn dialogs_ui_with(
+        &mut self,
+        ui: &mut Ui,
+        confirm_label: &str,
+        inputs: &mut dyn FnMut(&mut Ui) -> Vec<Response>,
+    ) -> Option<Action> {
+        let Phase::Confirming(read_back) = &self.phase else {
+            self.dialog_inputs.clear();
+            return self.duplicate_ui(ui);
+        };
+        let (choice, drawn) = read_back_with(ui, self.id.with("read_back"), read_back, confirm_label, inputs);
+        self.dialog_inputs = drawn.iter().map(|r| r.id).collect();
+        match choice {
+            Some(ConfirmChoice::Confirm) => Some(Action::Send { allow_duplicate: false }),
+            Some(ConfirmChoice::Back) => {
+                self.escape();
+                None
+            }
+            None => None,
         }
-        self.duplicate_ui(ui)
     }
 }
 

@@ -1,5 +1,5 @@
-//! An order's timeline: every action on it, oldest first, with its response code. History and
-//! Operations both show it.
+//! An order's timeline: every action on it, oldest first, with its response code and, for a
+//! refund or void a supervisor approved, who approved it. History and Operations both show it.
 
 use super::table::striped_table;
 use crate::service::OperationRow;
@@ -23,6 +23,10 @@ pub fn timeline_ui(ui: &mut Ui, timeline: &[OperationRow]) {
             let mut message = op.response_message.clone().unwrap_or_default();
             if let Some(note) = &op.note {
                 message = format!("{message} ({note}, by {})", op.operator);
+            }
+            if let Some(approver) = &op.approved_by {
+                let approved = format!("by {}, approved by {approver}", op.operator);
+                message = if message.is_empty() { approved } else { format!("{message} ({approved})") };
             }
             ui.label(message);
             ui.end_row();

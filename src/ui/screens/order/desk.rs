@@ -167,4 +167,12 @@ impl crate::ui::screens::Screen for OrderDesk {
     fn opened(&mut self, _ctx: &egui::Context) {
         self.form.focus_first_field();
     }
+
+    fn wipe_secrets(&mut self, ctx: &egui::Context) {
+        self.form.wipe_card(ctx);
+    }
+
+    fn sending(&self) -> bool {
+        self.in_flight()
+    }
 }

@@ -233,6 +233,22 @@ impl OrderForm {
         }
     }
 
+    /// The terminal locked: a keyed card is wiped (number, expiry, CVV, name), the rest of the
+    /// order is kept for the operator who comes back.
+    pub fn wipe_card(&mut self, ctx: &egui::Context) {
+        if self.card.is_empty() {
+            return;
+        }
+        self.card.wipe(ctx, self.ids().card);
+        if self.payment_mode == PaymentMode::Card && matches!(self.flow.phase(), Phase::Confirming(_)) {
+            self.flow.escape();
+        }
+        self.wipe_notice = Some(
+            "The card details were cleared when the terminal locked. Ask the customer for the card again."
+                .to_owned(),
+        );
+    }
+
     /// Checks the form; opens the read-back, or focuses the first field to fix.
     pub(super) fn try_confirm(&mut self, ui: &Ui, profile: &ActiveProfile) {
         self.show_errors = true;

@@ -102,6 +102,10 @@ impl Screen for SettingsScreen {
         false
     }
 
+    fn wipe_secrets(&mut self, ctx: &egui::Context) {
+        self.editor.form.secrets.wipe(ctx);
+    }
+
     fn opened(&mut self, _ctx: &egui::Context) {
         self.reload = true;
         self.editor.refill |= self.editor.form.edit.is_none();

@@ -60,6 +60,13 @@ impl CreateToken {
         Ok(draft)
     }
 
+    /// Wipes the typed card (the terminal locked). True when there was one.
+    pub fn wipe_card(&mut self, ctx: &egui::Context) -> bool {
+        let held = !self.card.is_empty();
+        self.card.wipe(ctx, card_ids());
+        held
+    }
+
     pub fn ui(&mut self, ui: &mut Ui, env: &Env<'_>, busy: bool) -> CreateInputs {
         let mut wiped = None;
         if !env.profile.trusted_channel {

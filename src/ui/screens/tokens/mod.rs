@@ -173,4 +173,14 @@ impl Screen for TokensScreen {
         self.create.focus = true;
         self.find.refresh();
     }
+
+    fn wipe_secrets(&mut self, ctx: &egui::Context) {
+        if self.create.wipe_card(ctx) {
+            self.flow.set_error("The card details were cleared when the terminal locked.");
+        }
+    }
+
+    fn sending(&self) -> bool {
+        self.run.busy()
+    }
 }
