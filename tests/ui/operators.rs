@@ -9,9 +9,10 @@ use egui::Key;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
+use moto_terminal::aps::money::Currency;
 use moto_terminal::aps::secret::Secret;
 use moto_terminal::service::access::Role as OperatorRole;
-use moto_terminal::service::{Outcome, Progress};
+use moto_terminal::service::{Outcome, Profile, ProfileEnvironment, Progress, SecretKind};
 use moto_terminal::ui::{ScreenId, TerminalApp};
 
 const ROOT: (&str, &str) = ("root", "root-pin-1");
@@ -311,4 +312,68 @@ fn an_agent_is_told_plainly_the_audit_trail_and_the_settings_are_not_theirs() {
     harness.get_by_role_and_label(Role::Button, "Save settings").click();
     wait_for_text(&mut harness, "may not change the settings");
     assert_eq!(ui.rig.service.app_settings().idle_lock_mins, 5, "nothing saved");
+}
+
+/// Scrolls to the text input labelled `label`, selects what is there and types `text`.
+fn replace(harness: &mut Harness<'_, TerminalApp>, label: &str, text: &str) {
+    input(harness, label).scroll_to_me();
+    settle(harness);
+    input(harness, label).focus();
+    settle(harness);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, Key::A);
+    input(harness, label).type_text(text);
+    settle(harness);
+}
+
+fn button(harness: &mut Harness<'_, TerminalApp>, label: &str) {
+    harness.get_by_role_and_label(Role::Button, label).scroll_to_me();
+    settle(harness);
+    harness.get_by_role_and_label(Role::Button, label).click();
+    settle(harness);
+}
+
+#[test]
+fn the_idle_lock_and_a_profile_agent_limit_are_set_in_settings_and_checked_first() {
+    let ui = UiRig::new();
+    let mut mall =
+        Profile::new("Dubai mall", ProfileEnvironment::Sandbox, "Shop42", Currency::parse("SAR").unwrap());
+    mall.endpoint = "https://sbpaymentservices.payfort.com/FortAPI/paymentApi".to_owned();
+    let secrets = vec![
+        (SecretKind::AccessCode, Secret::from("ShopAccess42")),
+        (SecretKind::RequestPhrase, Secret::from("shop.request.phrase")),
+        (SecretKind::ResponsePhrase, Secret::from("shop.response.phrase")),
+    ];
+    ui.rt.block_on(ui.rig.service.save_profile(mall, secrets)).unwrap();
+    let mut harness = ui.app(FakeDialogs::default());
+    open(&mut harness, ScreenId::Settings);
+    wait_for_text(&mut harness, "Dubai mall");
+
+    harness.get_by_label("Dubai mall").scroll_to_me();
+    settle(&mut harness);
+    harness.get_by_label("Dubai mall").click();
+    settle(&mut harness);
+    assert!(shows(&harness, "SANDBOX"), "the stored profile is in the form");
+    assert_eq!(value_of(&harness, "Agent refund/void limit"), "0.00", "every agent refund needs approval");
+    replace(&mut harness, "Agent refund/void limit", "150.505");
+    button(&mut harness, "Save profile (Enter)");
+    assert!(shows(&harness, "Agent refund/void limit: amount has 3 decimals but SAR allows 2"));
+    assert!(input(&harness, "Agent refund/void limit").is_focused());
+    replace(&mut harness, "Agent refund/void limit", "150.50");
+    button(&mut harness, "Save profile (Enter)");
+    wait_for_text(&mut harness, "Profile Dubai mall saved.");
+    let profiles = ui.rt.block_on(ui.rig.service.profiles()).unwrap();
+    let mall = profiles.into_iter().find(|p| p.profile.name == "Dubai mall").unwrap().profile;
+    assert_eq!(mall.agent_limit_minor, 15_050, "parsed exactly, in halalas");
+
+    for typed in ["0", "61", "soon"] {
+        replace(&mut harness, "Idle lock (minutes)", typed);
+        button(&mut harness, "Save settings");
+        assert!(shows(&harness, "Idle lock must be 1 to 60 minutes without activity"), "{typed}");
+        assert!(input(&harness, "Idle lock (minutes)").is_focused(), "the cursor goes to the setting");
+    }
+    assert_eq!(ui.rig.service.app_settings().idle_lock_mins, 5, "nothing saved");
+    replace(&mut harness, "Idle lock (minutes)", "10");
+    button(&mut harness, "Save settings");
+    wait_for_text(&mut harness, "Settings saved.");
+    assert_eq!(ui.rig.service.app_settings().idle_lock_mins, 10);
 }

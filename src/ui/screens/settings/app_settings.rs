@@ -1,5 +1,6 @@
 //! "This terminal": the app settings (operator name, default currency, how long typed card
-//! details survive without activity). The vault checks them; a saved change reaches the running
+//! details survive without activity, how long until the terminal locks when operators are
+//! defined). The vault checks them; a saved change reaches the running
 //! app at once through `AppCommand::SettingsChanged`.
 
 use super::profile_form::{id, readable};
@@ -17,6 +18,7 @@ pub struct AppEdit {
     pub operator: String,
     pub default_currency: String,
     pub card_idle_wipe_secs: String,
+    pub idle_lock_mins: String,
 }
 
 #[derive(Default)]
@@ -38,6 +40,7 @@ fn input_of(field: service::Field) -> Option<Id> {
         service::Field::Operator => id("app_operator"),
         service::Field::DefaultCurrency => id("app_currency"),
         service::Field::CardWipe => id("app_wipe"),
+        service::Field::IdleLock => id("app_idle_lock"),
         _ => return None,
     })
 }
@@ -61,6 +64,7 @@ impl AppPart {
             operator: stored.operator.clone(),
             default_currency: stored.default_currency.map(|c| c.code().to_owned()).unwrap_or_default(),
             card_idle_wipe_secs: stored.card_idle_wipe_secs.to_string(),
+            idle_lock_mins: stored.idle_lock_mins.to_string(),
         });
         self.stored = stored;
     }
@@ -100,6 +104,7 @@ impl AppPart {
         settings.default_currency = if currency.is_empty() { None } else { Currency::parse(currency).ok() };
         // Not a number: 0, which the vault's rule refuses with its own words.
         settings.card_idle_wipe_secs = edit.card_idle_wipe_secs.trim().parse().unwrap_or(0);
+        settings.idle_lock_mins = edit.idle_lock_mins.trim().parse().unwrap_or(0);
         if let Err(e) = check_app_settings(&settings) {
             self.refused(&e);
             return None;
@@ -133,6 +138,12 @@ impl AppPart {
             .width(theme::SHORT_FIELD_WIDTH)
             .char_limit(4)
             .show(ui, &mut edit.card_idle_wipe_secs, None, |_| {});
+        TextField::new("Idle lock (minutes)", id("app_idle_lock"))
+            .width(theme::SHORT_FIELD_WIDTH)
+            .char_limit(2)
+            .show(ui, &mut edit.idle_lock_mins, None, |ui| {
+                ui.label(RichText::new("when operators sign in").color(theme::HINT_TEXT));
+            });
         let save = ui.horizontal(|ui| {
             ui.add_space(theme::LABEL_WIDTH + ui.spacing().item_spacing.x);
             ui.add_enabled(!self.save.busy(), egui::Button::new("Save settings")).clicked()

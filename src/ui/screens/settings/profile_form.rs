@@ -8,7 +8,7 @@
 //! so it cannot show one.
 
 use super::secrets::{SECRET_CHARS, SecretInputs, forget_undo, secret_id, slot};
-use crate::aps::money::Currency;
+use crate::aps::money::{Currency, Money, MoneyError, format_minor};
 use crate::service::{self, Algorithm, Profile, ProfileEnvironment, SecretKind, SecretStatus, ServiceError};
 use crate::ui::theme::{self, Look};
 use crate::ui::widgets::field::{Note, TextField, capitalise, note_ui, row};
@@ -31,6 +31,7 @@ pub enum Field {
     Operator,
     CustomerIp,
     Language,
+    AgentLimit,
     Secret(SecretKind),
 }
 
@@ -48,6 +49,7 @@ impl Field {
             S::Operator => Field::Operator,
             S::CustomerIp => Field::CustomerIp,
             S::Language => Field::Language,
+            S::RefundLimit => Field::AgentLimit,
             S::AccessCode => Field::Secret(SecretKind::AccessCode),
             S::RequestPhrase => Field::Secret(SecretKind::RequestPhrase),
             S::ResponsePhrase => Field::Secret(SecretKind::ResponsePhrase),
@@ -97,6 +99,8 @@ pub struct ProfileEdit {
     pub language: String,
     /// The endpoint is knowingly not the environment's published APS address.
     pub custom_endpoint: bool,
+    /// The most an agent may refund or void without a supervisor, in the profile currency.
+    pub agent_limit: String,
 }
 
 impl ProfileEdit {
@@ -115,6 +119,7 @@ impl ProfileEdit {
             customer_ip: String::new(),
             language: "en".to_owned(),
             custom_endpoint: false,
+            agent_limit: "0".to_owned(),
         }
     }
 
@@ -131,6 +136,7 @@ impl ProfileEdit {
             customer_ip: p.customer_ip.clone().unwrap_or_default(),
             language: p.language.clone(),
             custom_endpoint: p.custom_endpoint,
+            agent_limit: format_minor(p.agent_limit_minor, p.default_currency),
         }
     }
 
@@ -178,8 +184,25 @@ impl ProfileEdit {
         profile.customer_ip = Some(self.customer_ip.trim().to_owned()).filter(|ip| !ip.is_empty());
         profile.language = self.language.clone();
         profile.custom_endpoint = self.custom_endpoint;
+        profile.agent_limit_minor = agent_limit(&self.agent_limit, currency)?;
         service::check_stored_profile(&profile).map_err(|e| FormError::of(&e))?;
         Ok(profile)
+    }
+}
+
+/// The agent limit as typed, in minor units of `currency`, parsed exactly: empty or zero is 0
+/// (every agent refund or void needs a supervisor's approval).
+fn agent_limit(text: &str, currency: Currency) -> Result<u64, FormError> {
+    if text.trim().is_empty() {
+        return Ok(0);
+    }
+    match Money::parse(text, currency) {
+        Ok(money) => Ok(money.minor_units()),
+        Err(MoneyError::Zero) => Ok(0),
+        Err(e) => Err(FormError {
+            field: Some(Field::AgentLimit),
+            message: capitalise(&format!("{}: {e}", service::Field::RefundLimit.label())),
+        }),
     }
 }
 
@@ -300,6 +323,11 @@ impl ProfileForm {
             .width(theme::SHORT_FIELD_WIDTH)
             .char_limit(3);
         self.text(ui, Field::Currency, currency, &mut edit.default_currency, inputs);
+        let limit = TextField::new("Agent refund/void limit", id("agent_limit"))
+            .hint("0 = always ask")
+            .width(theme::SHORT_FIELD_WIDTH * 2.0)
+            .suffix(edit.default_currency.trim().to_ascii_uppercase());
+        self.text(ui, Field::AgentLimit, limit, &mut edit.agent_limit, inputs);
         row(ui, "", |ui, _| {
             ui.checkbox(&mut edit.trusted_channel, "Trusted channel: agents may key card numbers (PCI DSS)")
         });
@@ -388,72 +416,5 @@ impl ProfileForm {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn service_field_errors_land_under_their_input_whatever_the_wording() {
-        let cases = [
-            (service::Field::ProfileName, Field::Name),
-            (service::Field::Environment, Field::Environment),
-            (service::Field::Endpoint, Field::Endpoint),
-            (service::Field::MerchantIdentifier, Field::MerchantIdentifier),
-            (service::Field::ProfileCurrency, Field::Currency),
-            (service::Field::Operator, Field::Operator),
-            (service::Field::CustomerIp, Field::CustomerIp),
-            (service::Field::Language, Field::Language),
-            (service::Field::AccessCode, Field::Secret(SecretKind::AccessCode)),
-            (service::Field::RequestPhrase, Field::Secret(SecretKind::RequestPhrase)),
-            (service::Field::ResponsePhrase, Field::Secret(SecretKind::ResponsePhrase)),
-        ];
-        for (field, input) in cases {
-            // A message that names no field at all: the cursor still goes by the type.
-            let error = ServiceError::Invalid { field, message: "Please check this one again".to_owned() };
-            assert_eq!(FormError::of(&error).field, Some(input), "{field:?}");
-        }
-        for kind in SecretKind::ALL {
-            assert_eq!(Field::of_service(kind.field()), Some(Field::Secret(kind)));
-        }
-        let keychain = ServiceError::Profile("merchant identifier: the keychain is locked".to_owned());
-        assert_eq!(FormError::of(&keychain).field, None, "only a field error has a field");
-        assert_eq!(Field::of_service(service::Field::CardNumber), None);
-        assert_eq!(
-            readable("no profile named \"X\"; add it in Settings → Profiles"),
-            "No profile named \"X\"; add it in Settings > Profiles"
-        );
-    }
-
-    #[test]
-    fn environments_fill_their_published_endpoint_and_the_demo_drops_it() {
-        let mut edit = ProfileEdit::new_profile(None);
-        assert_eq!(edit.endpoint, ProfileEnvironment::Sandbox.payment_api_url().unwrap());
-        edit.set_environment(ProfileEnvironment::Production);
-        assert_eq!(edit.endpoint, ProfileEnvironment::Production.payment_api_url().unwrap());
-        edit.set_environment(ProfileEnvironment::Demo);
-        assert_eq!(edit.endpoint, "", "a demo profile never keeps an APS address");
-        edit.endpoint = "http://127.0.0.1:9000/FortAPI/paymentApi".to_owned();
-        edit.set_environment(ProfileEnvironment::Demo);
-        assert_eq!(edit.endpoint, "http://127.0.0.1:9000/FortAPI/paymentApi", "a simulator address is kept");
-    }
-
-    #[test]
-    fn a_typed_profile_is_checked_by_the_vault_rules_before_it_is_sent() {
-        let mut edit = ProfileEdit::new_profile(Currency::parse("SAR").ok());
-        edit.name = " Riyadh ".to_owned();
-        edit.merchant_identifier = "Shop42".to_owned();
-        edit.algorithm = Algorithm::HmacSha512;
-        edit.customer_ip = " 192.0.2.1 ".to_owned();
-        let profile = edit.to_profile(None).unwrap();
-        assert_eq!((profile.name.as_str(), profile.algorithm), ("Riyadh", Algorithm::HmacSha512));
-        assert_eq!(profile.customer_ip.as_deref(), Some("192.0.2.1"));
-        assert_eq!(ProfileEdit::of(&profile).default_currency, "SAR");
-
-        edit.default_currency = "XX".to_owned();
-        assert_eq!(edit.to_profile(None).unwrap_err().field, Some(Field::Currency));
-        edit.default_currency = "SAR".to_owned();
-        edit.endpoint = "http://payments.example.com/".to_owned();
-        let error = edit.to_profile(None).unwrap_err();
-        assert_eq!(error.field, Some(Field::Endpoint));
-        assert!(error.message.starts_with("Endpoint: must start with https://"), "{}", error.message);
-    }
-}
+#[path = "profile_form_tests.rs"]
+mod tests;
