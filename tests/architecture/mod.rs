@@ -168,9 +168,9 @@ fn no_screen_imports_another_screen() {
 
 #[test]
 fn widgets_never_reach_up_to_screens_or_the_shell() {
-    // ui layers, one way: app -> screens -> widgets -> (env, theme, format, call).
-    assert_module_avoids("ui/widgets", &["crate::ui::screens", "crate::ui::app"]);
-    assert_module_avoids("ui/screens", &["crate::ui::app"]);
+    // ui layers, one way: app -> gate -> screens -> widgets -> (env, theme, format, call).
+    assert_module_avoids("ui/widgets", &["crate::ui::screens", "crate::ui::app", "crate::ui::gate"]);
+    assert_module_avoids("ui/screens", &["crate::ui::app", "crate::ui::gate"]);
 }
 
 #[test]

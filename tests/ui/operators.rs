@@ -307,6 +307,8 @@ fn an_agent_is_told_plainly_the_audit_trail_and_the_settings_are_not_theirs() {
     wait_until(&mut harness, "Verify's refusal", |h| refusals(h) > before);
 
     open(&mut harness, ScreenId::Settings);
+    // The profile list is read first: once it is there, the buttons stay where they are.
+    wait_for_text(&mut harness, "access code set, request phrase set, response phrase set");
     harness.get_by_role_and_label(Role::Button, "Save settings").scroll_to_me();
     settle(&mut harness);
     harness.get_by_role_and_label(Role::Button, "Save settings").click();

@@ -79,7 +79,7 @@ impl AuditScreen {
 
     /// The filter, Show, Refresh and Verify.
     fn controls_ui(&mut self, ui: &mut Ui, env: &Env<'_>) {
-        ui.label("Every sign-in, refusal, approval and operation recorded at this terminal's journal, newest first.");
+        ui.label("Every sign-in, refusal, approval and operation recorded in this terminal's journal, newest first.");
         ui.add_space(theme::ROW_GAP);
         let busy = self.load.busy();
         let filter = TextField::new("Operator", id("operator")).hint("all operators").char_limit(32).show(

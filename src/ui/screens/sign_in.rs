@@ -108,7 +108,7 @@ impl SignInScreen {
                 egui::Frame::group(ui.style())
                     .inner_margin(egui::Margin::same(24))
                     .show(ui, |ui| {
-                        ui.set_max_width(CARD_WIDTH - 48.0);
+                        ui.set_width(CARD_WIDTH - 48.0);
                         let (submit, switch) =
                             if self.is_lock() { self.locked_ui(ui) } else { (self.fresh_ui(ui), None) };
                         if submit {
@@ -196,7 +196,7 @@ impl SignInScreen {
         ui.label(format!("The terminal locked after {} without activity.", idle_phrase(after)));
         ui.label(RichText::new(format!("Signed in: {who}")).strong());
         ui.label(
-            "Type the PIN to carry on where you left off. A card number typed before the lock was cleared.",
+            "Type the PIN to carry on where you left off. Any card number typed before the lock has been cleared.",
         );
         ui.add_space(theme::SECTION_GAP);
         let pin = self.pin_ui(ui);

@@ -3,7 +3,7 @@
 //! was needed (above the profile's agent limit). A refused approval (wrong PIN, the agent's own
 //! name, an agent) is said under the PIN, with the name kept and the PIN wiped.
 
-use super::field::{Note, TextField, note_ui};
+use super::field::{Note, TextField};
 use super::pin::PinInput;
 use crate::service::Approval;
 use crate::ui::theme;
@@ -73,10 +73,8 @@ impl ApprovalInputs {
             .hint("supervisor's operator name")
             .char_limit(32)
             .show(ui, &mut self.name, None, |_| {});
-        let pin = self.pin.show(ui, "Supervisor PIN", None);
-        if let Some(error) = &self.error {
-            note_ui(ui, &Note::Error(error.clone()));
-        }
+        let note = self.error.clone().map(Note::Error);
+        let pin = self.pin.show(ui, "Supervisor PIN", note.as_ref());
         if let Some(target) = self.focus.take() {
             ui.memory_mut(|m| m.request_focus(target));
         }

@@ -133,6 +133,19 @@ pub fn note_ui(ui: &mut Ui, note: &Note) {
     });
 }
 
+/// A note aligned under the inputs that wraps within the width there is, for long messages
+/// in a narrow card or dialog (a refusal under a PIN).
+pub fn wrapped_note_ui(ui: &mut Ui, note: &Note) {
+    ui.horizontal_top(|ui| {
+        ui.add_space(theme::LABEL_WIDTH + ui.spacing().item_spacing.x);
+        let text = match note {
+            Note::Error(text) => RichText::new(text).color(theme::ERROR_TEXT),
+            Note::Hint(text) => RichText::new(text).color(theme::HINT_TEXT).small(),
+        };
+        ui.add(egui::Label::new(text).wrap());
+    });
+}
+
 /// A row with only a label in the label column and whatever `content` draws next to it.
 pub fn row<R>(ui: &mut Ui, label: &str, content: impl FnOnce(&mut Ui, Id) -> R) -> R {
     ui.horizontal(|ui| {

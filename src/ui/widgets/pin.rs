@@ -4,7 +4,7 @@
 //! reaches the service once, as a [`Secret`], with the buffer wiped in the same frame.
 
 use super::card::{forget_undo, publish_masked};
-use super::field::{Note, TextField};
+use super::field::{Note, TextField, wrapped_note_ui};
 use crate::aps::secret::Secret;
 use egui::{Context, Id, Response, Ui};
 use zeroize::{Zeroize, Zeroizing};
@@ -34,15 +34,18 @@ impl PinInput {
         self.text.is_empty()
     }
 
-    /// Draws the input labelled `label`, with `note` under it.
+    /// Draws the input labelled `label`, with `note` under it (wrapped: a refusal can be long).
     pub fn show(&mut self, ui: &mut Ui, label: &str, note: Option<&Note>) -> Response {
         let events_before = ui.ctx().output(|o| o.events.len());
         let response = TextField::new(label, self.id).password(true).char_limit(PIN_CHARS).show(
             ui,
             &mut self.text,
-            note,
+            None,
             |_| {},
         );
+        if let Some(note) = note {
+            wrapped_note_ui(ui, note);
+        }
         publish_masked(ui, self.id, events_before, &"\u{2022}".repeat(self.text.chars().count()));
         forget_undo(ui.ctx(), self.id);
         response

@@ -104,6 +104,8 @@ impl Screen for SettingsScreen {
 
     fn wipe_secrets(&mut self, ctx: &egui::Context) {
         self.editor.form.secrets.wipe(ctx);
+        // A team journal URL being typed may hold its password: read the saved one again.
+        self.team.forget();
     }
 
     fn opened(&mut self, _ctx: &egui::Context) {
