@@ -47,6 +47,8 @@ pub struct TerminalApp {
     gate: Gate,
     /// Why the last sign-out had to wait, shown above the screen.
     notice: Option<String>,
+    /// A screen has been drawn since the drafts were last discarded: someone may have typed.
+    drawn: bool,
     current: ScreenId,
     back: Vec<ScreenId>,
     screens: Screens,
@@ -121,6 +123,7 @@ impl TerminalApp {
             screens: Screens::new(&profile),
             gate: Gate::default(),
             notice: None,
+            drawn: false,
             service,
             profile,
             settings,
@@ -272,6 +275,7 @@ impl TerminalApp {
         self.current = ScreenId::PhoneOrder;
         self.back.clear();
         self.notice = None;
+        self.drawn = false;
         self.screen_mut(ScreenId::PhoneOrder).opened(ctx);
     }
 
@@ -282,6 +286,8 @@ impl TerminalApp {
                     self.screen_mut(id).wipe_secrets(ctx);
                 }
             }
+            // The first sign-in finds nothing typed (and keeps a batch file given at start).
+            Some(GateEvent::SignedIn) if !self.drawn => {}
             Some(GateEvent::SignedIn | GateEvent::Discard) => self.discard_drafts(ctx),
             None => {}
         }
@@ -347,6 +353,7 @@ impl TerminalApp {
 
     /// The current screen, under its heading; returns what it asked of the app.
     fn screen_ui(&mut self, ui: &mut Ui) -> Vec<AppCommand> {
+        self.drawn = true;
         let current = self.current;
         ui.heading(current.title());
         if let Some(notice) = &self.notice {

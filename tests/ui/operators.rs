@@ -379,3 +379,18 @@ fn the_idle_lock_and_a_profile_agent_limit_are_set_in_settings_and_checked_first
     wait_for_text(&mut harness, "Settings saved.");
     assert_eq!(ui.rig.service.app_settings().idle_lock_mins, 10);
 }
+
+#[test]
+fn a_batch_file_given_at_start_waits_for_the_sign_in() {
+    let ui = UiRig::new();
+    with_team(&ui);
+    let mut harness = ui.app(FakeDialogs::default());
+    let ctx = harness.ctx.clone();
+    harness.state_mut().open_batch_file(&ctx, std::path::PathBuf::from("/nonexistent/orders.csv"));
+    settle(&mut harness);
+    assert!(harness.state().covered(), "the sign-in first");
+    assert!(!shows(&harness, "orders.csv"), "nothing read before sign-in");
+    sign_in(&mut harness, AMAL);
+    assert_eq!(harness.state().current_screen(), ScreenId::Batch, "the file is still on its way");
+    wait_for_text(&mut harness, "orders.csv");
+}
