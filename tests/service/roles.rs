@@ -47,6 +47,22 @@ impl CliRig {
         self.sim.requests().iter().filter(|r| r.merchant_reference.as_deref() == Some(reference)).count()
     }
 
+    /// The admin saves the rig's profile again with an agent refund/void limit.
+    async fn set_agent_limit(&self, limit: &str) {
+        let (url, p) = (self.sim.payment_api_url(), self.profile.clone());
+        let mut add = vec!["profile", "add", p.as_str(), "--endpoint", url.as_str(), "--merchant-identifier"];
+        add.extend([
+            moto_terminal::sim::DEMO_MERCHANT_IDENTIFIER,
+            "--algorithm",
+            "sha256",
+            "--environment",
+            "sandbox",
+        ]);
+        add.extend(["--trusted-channel", "--agent-limit", limit]);
+        let out = self.as_op(ROOT, &add, &[]).await;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+
     fn journal(&self) -> Journal {
         Journal::open(&self.dir.path().join("journal.sqlite3")).unwrap()
     }
@@ -205,18 +221,8 @@ impl CliRig {
 #[tokio::test]
 async fn an_agent_refunds_up_to_the_profiles_limit_without_approval() {
     let rig = CliRig::with_team().await;
-    let (url, p) = (rig.sim.payment_api_url(), rig.profile.clone());
-    let mut add = vec!["profile", "add", p.as_str(), "--endpoint", url.as_str(), "--merchant-identifier"];
-    add.extend([
-        moto_terminal::sim::DEMO_MERCHANT_IDENTIFIER,
-        "--algorithm",
-        "sha256",
-        "--environment",
-        "sandbox",
-    ]);
-    add.extend(["--trusted-channel", "--agent-limit", "10.00"]);
-    let out = rig.as_op(ROOT, &add, &[]).await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let p = rig.profile.clone();
+    rig.set_agent_limit("10.00").await;
     assert!(rig.sale(AMAL, "LIM-1").await.status.success());
     let refund = |amount: &'static str| {
         vec!["refund", "--profile", p.as_str(), "--reference", "LIM-1", "--amount", amount]
@@ -273,17 +279,8 @@ async fn another_journal_without_operators_does_not_step_around_the_roles() {
 #[tokio::test]
 async fn an_agents_refunds_on_one_order_count_together_against_the_limit() {
     let rig = CliRig::with_team().await;
-    let (url, p) = (rig.sim.payment_api_url(), rig.profile.clone());
-    let mut add = vec!["profile", "add", p.as_str(), "--endpoint", url.as_str(), "--merchant-identifier"];
-    add.extend([
-        moto_terminal::sim::DEMO_MERCHANT_IDENTIFIER,
-        "--algorithm",
-        "sha256",
-        "--environment",
-        "sandbox",
-    ]);
-    add.extend(["--trusted-channel", "--agent-limit", "10.00"]);
-    assert!(rig.as_op(ROOT, &add, &[]).await.status.success());
+    let p = rig.profile.clone();
+    rig.set_agent_limit("10.00").await;
     assert!(rig.sale(AMAL, "SPLIT-1").await.status.success());
     let refund = ["refund", "--profile", p.as_str(), "--reference", "SPLIT-1", "--amount", "6.00"];
     assert!(rig.as_op(AMAL, &refund, &[]).await.status.success());
