@@ -110,6 +110,16 @@ impl Service {
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
         self.allow(crate::service::access::Right::PaymentLinks).await?;
+        let result = self.payment_link_now(profile, draft, progress).await;
+        self.audited("payment-link", profile, None, None, result).await
+    }
+
+    async fn payment_link_now(
+        &self,
+        profile: &str,
+        draft: LinkDraft,
+        progress: &Progress,
+    ) -> Result<Outcome, ServiceError> {
         super::guard::link(&draft)?;
         let ctx = self.ctx(profile).await?;
         let now = Utc::now();

@@ -42,7 +42,9 @@ impl Service {
         self.allow(crate::service::access::Right::Recurring).await?;
         self.refuse_offline()?;
         let new = checked_agreement(profile, &draft)?;
-        self.journal(move |j| j.add_agreement(&new)).await
+        let id = self.journal(move |j| j.add_agreement(&new)).await?;
+        self.note("recurring-add", "ok", &format!("agreement {id} on profile {profile}")).await;
+        Ok(id)
     }
 
     /// Pauses or resumes an agreement.
@@ -61,7 +63,10 @@ impl Service {
             ));
         }
         let update = crate::journal::AgreementUpdate { active: Some(active), ..Default::default() };
-        self.journal(move |j| j.update_agreement(id, &update)).await
+        self.journal(move |j| j.update_agreement(id, &update)).await?;
+        let action = if active { "recurring-resume" } else { "recurring-pause" };
+        self.note(action, "ok", &format!("agreement {id}")).await;
+        Ok(())
     }
 
     /// Cancels an agreement for good: it is never charged again.
@@ -71,7 +76,9 @@ impl Service {
     pub async fn cancel_agreement(&self, id: i64) -> Result<(), ServiceError> {
         self.allow(crate::service::access::Right::Recurring).await?;
         self.refuse_offline()?;
-        self.journal(move |j| j.cancel_agreement(id, Utc::now())).await
+        self.journal(move |j| j.cancel_agreement(id, Utc::now())).await?;
+        self.note("recurring-cancel", "ok", &format!("agreement {id}")).await;
+        Ok(())
     }
 
     /// Recurring agreements of a profile.

@@ -54,6 +54,16 @@ impl Service {
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
         self.allow(crate::service::access::Right::Tokens).await?;
+        let result = self.update_token_now(profile, draft, progress).await;
+        self.audited("token-update", profile, None, None, result).await
+    }
+
+    async fn update_token_now(
+        &self,
+        profile: &str,
+        draft: TokenUpdateDraft,
+        progress: &Progress,
+    ) -> Result<Outcome, ServiceError> {
         super::guard::token_update(&draft)?;
         let ctx = self.ctx(profile).await?;
         let token = non_empty(&draft.token_name)
@@ -110,6 +120,16 @@ impl Service {
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
         self.allow(crate::service::access::Right::Tokens).await?;
+        let result = self.create_token_now(profile, draft, progress).await;
+        self.audited("token-create", profile, None, None, result).await
+    }
+
+    async fn create_token_now(
+        &self,
+        profile: &str,
+        draft: CreateTokenDraft,
+        progress: &Progress,
+    ) -> Result<Outcome, ServiceError> {
         super::guard::create_token(&draft)?;
         let ctx = self.ctx(profile).await?;
         if !ctx.profile.trusted_channel {

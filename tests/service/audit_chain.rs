@@ -190,3 +190,50 @@ async fn a_desk_without_the_teams_audit_key_does_nothing_until_an_admin_imports_
     assert_eq!(outcome.verdict.kind, moto_terminal::aps::response::Kind::Approved);
     assert!(matches!(first.audit_verify().await.unwrap(), moto_terminal::service::Verified::Intact { .. }));
 }
+
+#[tokio::test]
+async fn links_token_changes_and_agreements_are_audited_too() {
+    let rig = CliRig::new("audit-more").await;
+    let p = rig.profile.clone();
+    let link = [
+        "link",
+        "create",
+        "--profile",
+        p.as_str(),
+        "--amount",
+        "9",
+        "--currency",
+        "AED",
+        "--email",
+        "a@b.co",
+    ];
+    let update =
+        ["token", "update", "--profile", p.as_str(), "--token", "DEMO-MC-2346", "--status", "inactive"];
+    let agreement = [
+        "recurring",
+        "add",
+        "--profile",
+        p.as_str(),
+        "--token",
+        "DEMO-VISA-0001",
+        "--amount",
+        "5",
+        "--currency",
+        "AED",
+        "--email",
+        "m@example.com",
+        "--agreement-id",
+        "AGRAUDIT1",
+        "--existing",
+    ];
+    for args in [&link[..], &update[..], &agreement[..]] {
+        let out = rig.run(args).await;
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    }
+    let out = rig.run(&["audit", "list", "--format", "json"]).await;
+    let actions: Vec<String> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(actions, ["profile-save", "payment-link", "token-update", "recurring-add"], "{actions:?}");
+}
