@@ -170,16 +170,25 @@ pub fn refund_or_void(role: Role, amount_minor: u64, same_currency: bool, limit_
     }
 }
 
+/// Nobody approves their own request (checked before the approver's PIN is, too).
+///
+/// # Errors
+/// The same person, in words.
+pub fn not_oneself(requester: &str, approver: &str) -> Result<(), String> {
+    if requester.eq_ignore_ascii_case(approver.trim()) {
+        return Err(format!(
+            "not allowed: {requester} cannot approve their own request; another supervisor must"
+        ));
+    }
+    Ok(())
+}
+
 /// Whether `approver` (with `role`) may approve a request of `requester`.
 ///
 /// # Errors
 /// Why not, in words: the same person, or a role that cannot approve.
 pub fn check_approver(requester: &str, approver: &str, role: Role) -> Result<(), String> {
-    if requester.eq_ignore_ascii_case(approver) {
-        return Err(format!(
-            "not allowed: {approver} cannot approve their own request; another supervisor must"
-        ));
-    }
+    not_oneself(requester, approver)?;
     if !allows(role, Right::Approve) {
         return Err(format!(
             "not allowed: {approver} is {} {role} and cannot approve; a supervisor must",

@@ -87,12 +87,7 @@ impl Service {
                 format_minor(ctx.profile.agent_limit_minor, ctx.profile.default_currency)
             )));
         };
-        if approval.name.trim().eq_ignore_ascii_case(&actor.name) {
-            return Err(not_allowed(format!(
-                "not allowed: {} cannot approve their own request; another supervisor must",
-                actor.name
-            )));
-        }
+        access::not_oneself(&actor.name, &approval.name).map_err(not_allowed)?;
         let approver = self.check_pin(&approval.name, &approval.pin, "approve").await?;
         access::check_approver(&actor.name, &approver.name, approver.role).map_err(not_allowed)?;
         let mut e = self.entry(&approver.name, "approve", "ok", &format!("{what} by {}", actor.name));

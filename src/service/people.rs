@@ -53,7 +53,7 @@ pub(crate) struct People {
     pub(super) chain: Mutex<Option<Chain>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -158,7 +158,7 @@ impl Service {
             return Err(not_allowed(format!("not allowed: there is no operator \"{name}\"; check the name")));
         };
         if record.disabled {
-            self.note(purpose, "refused", &format!("{name} is disabled")).await;
+            self.note_as(&name, purpose, "refused", "disabled").await;
             return Err(not_allowed(format!(
                 "not allowed: operator {name} is disabled; an admin can enable them"
             )));
@@ -167,7 +167,7 @@ impl Service {
         let n = name.clone();
         // The try is counted before the PIN is checked: parallel tries cannot add up to more.
         let Some(record) = self.journal(move |j| j.claim_pin_try(&n, PIN_TRIES, now)).await? else {
-            self.note(purpose, "refused", &format!("{name} is locked")).await;
+            self.note_as(&name, purpose, "refused", "locked").await;
             let until = record.locked_until.filter(|u| *u > now).unwrap_or(now + lockout());
             return Err(not_allowed(locked_words(&name, until)));
         };
@@ -192,9 +192,13 @@ impl Service {
         }
         self.note_as(name, purpose, "wrong-pin", "").await;
         let left = PIN_TRIES - after.map_or(0, |r| r.failed_pins);
+        let tries = if left == 1 {
+            "one more wrong PIN locks".to_owned()
+        } else {
+            format!("{left} more wrong PINs lock")
+        };
         Err(not_allowed(format!(
-            "not allowed: wrong PIN for {name} ({left} more wrong PIN{} locks {name} for {} minutes)",
-            if left == 1 { "" } else { "s" },
+            "not allowed: wrong PIN for {name}; {tries} {name} out for {} minutes",
             LOCKOUT.as_secs() / 60
         )))
     }

@@ -3,7 +3,7 @@
 
 use super::access::Right;
 use super::audit::{self, Broken, Chain};
-use super::people::not_allowed;
+use super::people::{lock, not_allowed};
 use super::{Service, ServiceError};
 use crate::aps::secret::Secret;
 use crate::journal::AuditEntry;
@@ -22,9 +22,7 @@ impl Service {
     /// [`ServiceError::NotAllowed`] when this desk cannot sign the trail (the message says why
     /// and what to do).
     pub(super) async fn chain(&self) -> Result<Chain, ServiceError> {
-        if let Some(chain) =
-            self.inner.people.chain.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
-        {
+        if let Some(chain) = lock(&self.inner.people.chain).clone() {
             return Ok(chain);
         }
         let (vault, journal) = (self.inner.vault.clone(), self.inner.journal.clone());
@@ -32,8 +30,7 @@ impl Service {
             .await
             .map_err(|e| ServiceError::Journal(e.to_string()))?
             .map_err(|e| not_allowed(format!("not allowed: {e}")))?;
-        *self.inner.people.chain.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-            Some(chain.clone());
+        *lock(&self.inner.people.chain) = Some(chain.clone());
         Ok(chain)
     }
 
@@ -117,7 +114,7 @@ impl Service {
             .await
             .map_err(|e| ServiceError::Journal(e.to_string()))?
             .map_err(ServiceError::Profile)?;
-        *self.inner.people.chain.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        *lock(&self.inner.people.chain) = None;
         self.note("audit-key-import", "ok", "").await;
         Ok(())
     }

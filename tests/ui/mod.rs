@@ -179,6 +179,14 @@ pub fn shows<S>(harness: &Harness<'_, S>, needle: &str) -> bool {
 }
 
 /// Presses a key and lets the UI settle.
+/// Scrolls the button `label` into view and clicks it.
+pub fn button<S>(harness: &mut Harness<'_, S>, label: &str) {
+    harness.get_by_role_and_label(Role::Button, label).scroll_to_me();
+    settle(harness);
+    harness.get_by_role_and_label(Role::Button, label).click();
+    settle(harness);
+}
+
 pub fn press<S>(harness: &mut Harness<'_, S>, key: egui::Key) {
     harness.key_press(key);
     settle(harness);

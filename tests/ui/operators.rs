@@ -3,7 +3,7 @@
 //! refund read-back, the audit trail and its verification, and what an agent is refused.
 
 use super::{
-    FakeDialogs, UiRig, input, press, settle, shows, type_into, value_of, wait_for_text, wait_until,
+    FakeDialogs, UiRig, button, input, press, settle, shows, type_into, value_of, wait_for_text, wait_until,
 };
 use egui::Key;
 use egui::accesskit::Role;
@@ -324,13 +324,6 @@ fn replace(harness: &mut Harness<'_, TerminalApp>, label: &str, text: &str) {
     settle(harness);
     harness.key_press_modifiers(egui::Modifiers::COMMAND, Key::A);
     input(harness, label).type_text(text);
-    settle(harness);
-}
-
-fn button(harness: &mut Harness<'_, TerminalApp>, label: &str) {
-    harness.get_by_role_and_label(Role::Button, label).scroll_to_me();
-    settle(harness);
-    harness.get_by_role_and_label(Role::Button, label).click();
     settle(harness);
 }
 

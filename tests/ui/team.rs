@@ -4,12 +4,10 @@
 //! whose team journal is unreachable at start: "Team journal offline" in the banner, History
 //! read-only on the local journal, and nothing charged.
 
-use super::{FakeDialogs, UiRig, input, press, settle, shows, type_into, value_of, wait_for_text};
+use super::{FakeDialogs, UiRig, button, input, press, settle, shows, type_into, value_of, wait_for_text};
 use crate::service::rig::{PROFILE, fast_settings};
 use egui::Key;
-use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
 use moto_terminal::aps::response::Kind;
 use moto_terminal::journal::{BatchState, NewBatch};
 use moto_terminal::service::{AgreementDraft, JournalChoice, Progress, ServiceSettings, open_journal};
@@ -25,13 +23,6 @@ fn open_team_section(harness: &mut Harness<'_, TerminalApp>) {
     settle(harness);
     wait_for_text(harness, "access code set, request phrase set, response phrase set");
     input(harness, URL_INPUT).scroll_to_me();
-    settle(harness);
-}
-
-fn button(harness: &mut Harness<'_, TerminalApp>, label: &str) {
-    harness.get_by_role_and_label(Role::Button, label).scroll_to_me();
-    settle(harness);
-    harness.get_by_role_and_label(Role::Button, label).click();
     settle(harness);
 }
 
