@@ -11,6 +11,7 @@ pub mod files;
 pub mod gateway;
 pub mod harden;
 pub mod journal;
+pub mod report;
 pub mod service;
 pub mod sim;
 pub mod ui;

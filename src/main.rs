@@ -179,6 +179,10 @@ fn add_demo_tokens(runtime: &tokio::runtime::Runtime, service: &Service) -> Resu
 fn demo_profile(currency: Currency) -> Profile {
     let mut profile = Profile::new(DEMO_PROFILE, Environment::Demo, sim::DEMO_MERCHANT_IDENTIFIER, currency);
     profile.trusted_channel = true;
+    // Made up, like every Demo merchant detail: what a receipt's heading looks like.
+    profile.trading_name = "Demo Trading LLC".to_owned();
+    profile.address =
+        vec!["Office 12, Demo Tower, Sheikh Zayed Road".to_owned(), "Dubai, United Arab Emirates".to_owned()];
     profile
 }
 

@@ -138,6 +138,16 @@ fields! {
     Approver => None, "approver";
     /// The most an agent may refund or void without a supervisor's approval.
     RefundLimit => None, "agent refund/void limit";
+    /// The merchant's trading name, printed on receipts.
+    TradingName => None, "trading name";
+    /// The merchant's address, printed on receipts.
+    MerchantAddress => None, "merchant address";
+
+    // Receipts and reports.
+    /// The start of a report's period.
+    ReportFrom => None, "from";
+    /// The end of a report's period.
+    ReportTo => None, "to";
 
     // The app settings.
     /// Seconds without input after which typed card details are wiped.

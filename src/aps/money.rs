@@ -10,7 +10,7 @@ use std::fmt;
 pub const MAX_AMOUNT_DIGITS: usize = 10;
 
 /// An ISO 4217 currency this terminal knows, with its minor-unit exponent.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Currency {
     code: &'static str,
     exponent: u8,

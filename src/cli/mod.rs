@@ -19,6 +19,7 @@ pub mod feedback;
 mod ops;
 mod people;
 mod profile;
+mod reports;
 mod sign;
 mod stdin;
 
@@ -140,6 +141,11 @@ pub enum Command {
     Batch(batch::BatchCommand),
     /// The local journal of every order.
     Journal(ops::JournalArgs),
+    /// A receipt for an approved sale, authorization, capture, refund or void: text, or a PDF.
+    Receipt(reports::ReceiptArgs),
+    /// The end-of-shift report: totals per operator, currency and operation, net per currency,
+    /// and the orders that need attention.
+    Report(reports::ReportArgs),
     /// Merchant profiles and their secrets.
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
@@ -246,6 +252,8 @@ pub async fn run(command: Command, service: &Service, default_profile: &str) -> 
         Command::Recurring(c) => ops::recurring(service, default_profile, c).await,
         Command::Batch(c) => batch::run(service, default_profile, c).await,
         Command::Journal(args) => ops::journal(service, args).await,
+        Command::Receipt(args) => reports::receipt(service, pick(args.profile.clone()), args).await,
+        Command::Report(args) => reports::report(service, args).await,
         Command::Profile(c) => profile::run(service, c).await,
         Command::Operator(c) => people::operator(service, c).await,
         Command::Audit(c) => people::audit(service, c).await,

@@ -109,7 +109,7 @@ pub struct ReconcileArgs {
     pub profile: Option<String>,
 }
 
-pub(super) fn service_error(e: ServiceError) -> Exit {
+pub(crate) fn service_error(e: ServiceError) -> Exit {
     match e {
         ServiceError::Invalid { .. } | ServiceError::PossibleDuplicate { .. } => Exit::usage(e.to_string()),
         ServiceError::Busy(_) | ServiceError::NotRecorded(_) => Exit::unknown(e.to_string()),

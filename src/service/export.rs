@@ -26,6 +26,16 @@ impl Service {
                 Ok((bytes, rows))
             })
             .await?;
+        self.save_export(path, bytes).await?;
+        Ok(rows)
+    }
+
+    /// Writes a receipt, report or other export the operator asked for to `path`, readable by
+    /// its owner only.
+    ///
+    /// # Errors
+    /// [`ServiceError::Invalid`] naming the file and saying to choose another folder.
+    pub async fn save_export(&self, path: PathBuf, bytes: Vec<u8>) -> Result<(), ServiceError> {
         let shown = path.display().to_string();
         let cannot = |problem: String| ServiceError::Invalid {
             field: Field::ExportFile,
@@ -34,7 +44,6 @@ impl Service {
         tokio::task::spawn_blocking(move || crate::files::write_private(&path, &bytes))
             .await
             .map_err(|e| cannot(e.to_string()))?
-            .map_err(|e| cannot(e.to_string()))?;
-        Ok(rows)
+            .map_err(|e| cannot(e.to_string()))
     }
 }

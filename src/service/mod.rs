@@ -38,6 +38,7 @@ mod reconcile;
 mod recurring;
 mod recurring_setup;
 mod references;
+mod reports;
 mod retry;
 mod team;
 mod tokens;
@@ -58,6 +59,7 @@ pub use profile_test::ProfileTest;
 pub use profiles::{ProfileSummary, check_app_settings, check_stored_profile};
 pub use reconcile::summary as reconcile_summary;
 pub use references::{new_reference, operator_name};
+pub use reports::{ReportQuery, period as report_period};
 pub use team::{JournalChoice, OpenedJournal, TeamSaved, choose_journal, open_journal, team_status_text};
 pub use trail::Verified;
 

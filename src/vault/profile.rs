@@ -111,11 +111,22 @@ pub struct Profile {
     /// every one does).
     #[serde(default)]
     pub agent_limit_minor: u64,
+    /// The merchant's trading name, printed on receipts (empty: the profile's name).
+    #[serde(default)]
+    pub trading_name: String,
+    /// The merchant's address, printed on receipts: one line per entry.
+    #[serde(default)]
+    pub address: Vec<String>,
 }
 
 fn default_language() -> String {
     "en".to_owned()
 }
+
+/// Longest trading name or address line on a receipt.
+pub const MAX_RECEIPT_LINE: usize = 80;
+/// Most address lines on a receipt.
+pub const MAX_ADDRESS_LINES: usize = 4;
 
 /// Longest profile name.
 pub const MAX_PROFILE_NAME: usize = 40;
@@ -141,7 +152,14 @@ impl Profile {
             language: default_language(),
             custom_endpoint: false,
             agent_limit_minor: 0,
+            trading_name: String::new(),
+            address: Vec::new(),
         }
+    }
+
+    /// The name receipts carry: the trading name, else the profile's name.
+    pub fn receipt_name(&self) -> &str {
+        if self.trading_name.trim().is_empty() { &self.name } else { self.trading_name.trim() }
     }
 
     /// Checks every field, naming the first wrong one and how to fix it.
@@ -201,6 +219,21 @@ impl Profile {
         }
         if self.language != "en" && self.language != "ar" {
             return invalid(Field::Language, "must be en or ar".to_owned());
+        }
+        let one_line = |t: &str| t.chars().count() <= MAX_RECEIPT_LINE && !t.chars().any(char::is_control);
+        if !one_line(&self.trading_name) {
+            return invalid(
+                Field::TradingName,
+                format!("must be at most {MAX_RECEIPT_LINE} characters on one line"),
+            );
+        }
+        if self.address.len() > MAX_ADDRESS_LINES || !self.address.iter().all(|l| one_line(l)) {
+            return invalid(
+                Field::MerchantAddress,
+                format!(
+                    "must be at most {MAX_ADDRESS_LINES} lines of at most {MAX_RECEIPT_LINE} characters each"
+                ),
+            );
         }
         Ok(())
     }

@@ -41,7 +41,7 @@ fn assert_module_avoids(module: &str, forbidden: &[&str]) {
     assert!(problems.is_empty(), "`{module}` must not depend on these:\n{}", problems.join("\n"));
 }
 
-const LAYERS: [&str; 7] = ["gateway", "journal", "vault", "service", "sim", "ui", "cli"];
+const LAYERS: [&str; 8] = ["gateway", "journal", "vault", "report", "service", "sim", "ui", "cli"];
 
 fn crate_paths(modules: &[&str]) -> Vec<String> {
     modules.iter().map(|m| format!("crate::{m}")).collect()
@@ -80,6 +80,18 @@ fn edges_depend_only_on_aps() {
         let refs: Vec<&str> = forbidden.iter().map(String::as_str).collect();
         assert_module_avoids(module, &refs);
     }
+}
+
+#[test]
+fn report_is_pure_over_aps() {
+    // Receipts and reports are bytes made from values: the service reads, the caller writes.
+    let others: Vec<&str> = LAYERS.iter().copied().filter(|m| *m != "report").collect();
+    let mut forbidden = crate_paths(&others);
+    forbidden.extend(
+        ["tokio", "egui", "eframe", "rfd", "std::fs", "std::net", "Utc::now", "Local::now"].map(String::from),
+    );
+    let refs: Vec<&str> = forbidden.iter().map(String::as_str).collect();
+    assert_module_avoids("report", &refs);
 }
 
 #[test]

@@ -214,7 +214,7 @@ async fn charge_exit_codes_and_journal_json() {
 
 impl CliRig {
     /// A keyed-card charge of `amount` with the card JSON on stdin, plus `extra` flags.
-    async fn keyed_charge(&self, amount: &str, extra: &[&str]) -> Output {
+    pub(super) async fn keyed_charge(&self, amount: &str, extra: &[&str]) -> Output {
         let mut args = vec![
             "charge",
             "--profile",

@@ -19,6 +19,7 @@ mod http2;
 mod journal_choice;
 mod link_status;
 pub mod outside;
+mod receipts;
 mod recurring_cli;
 mod recurring_setup;
 pub mod rig;

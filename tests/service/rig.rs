@@ -53,6 +53,8 @@ pub fn profile(endpoint: &str) -> Profile {
         language: "en".into(),
         custom_endpoint: false,
         agent_limit_minor: 0,
+        trading_name: "Test Trading LLC".into(),
+        address: vec!["1 Test Street".into(), "Dubai".into()],
     }
 }
 

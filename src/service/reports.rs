@@ -1,0 +1,295 @@
+//! Receipts for approved operations and end-of-shift reports, read from the journal and handed
+//! to `report` to be laid out. Only reading: nothing is sent, nothing in the journal changes.
+
+use super::batch::outcome::{RowOutcome, outcome_of_operation};
+use super::{Service, ServiceError};
+use crate::aps::Operation;
+use crate::aps::card::detect_brand;
+use crate::aps::field::Field;
+use crate::aps::money::Money;
+use crate::journal::{self, OperationRow, OrderRow, OrderState};
+use crate::report::{Attention, Entry, Receipt, ReceiptKind, ReportOp, ShiftReport};
+use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveTime, TimeZone, Utc};
+use std::collections::HashMap;
+
+/// What an end-of-shift report covers.
+#[derive(Clone, Debug)]
+pub struct ReportQuery {
+    pub from: DateTime<FixedOffset>,
+    pub to: DateTime<FixedOffset>,
+    pub profile: Option<String>,
+    pub operator: Option<String>,
+}
+
+impl ReportQuery {
+    /// Today, in this computer's time zone, for every profile and operator.
+    pub fn today() -> Self {
+        let (from, to) =
+            period(None, None).unwrap_or_else(|_| (Local::now().fixed_offset(), Local::now().fixed_offset()));
+        Self { from, to, profile: None, operator: None }
+    }
+}
+
+/// A report's period from the words given: RFC 3339 times or `YYYY-MM-DD` dates (a `to` date
+/// includes that whole day); both absent is today, in this computer's time zone.
+///
+/// # Errors
+/// [`ServiceError::Invalid`] naming `from` or `to`, or an empty period.
+pub fn period(
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(DateTime<FixedOffset>, DateTime<FixedOffset>), ServiceError> {
+    let today = Local::now().date_naive();
+    let from = match from {
+        Some(text) => moment(text, Field::ReportFrom, false)?,
+        None => midnight(today),
+    };
+    let to = match to {
+        Some(text) => moment(text, Field::ReportTo, true)?,
+        None => midnight(from.date_naive().succ_opt().unwrap_or(today)),
+    };
+    if to <= from {
+        return Err(ServiceError::invalid(Field::ReportTo, "must be later than from"));
+    }
+    Ok((from, to))
+}
+
+fn midnight(day: NaiveDate) -> DateTime<FixedOffset> {
+    let naive = day.and_time(NaiveTime::MIN);
+    Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .map_or_else(|| Utc.from_utc_datetime(&naive).fixed_offset(), |t| t.fixed_offset())
+}
+
+fn moment(text: &str, field: Field, end_of_day: bool) -> Result<DateTime<FixedOffset>, ServiceError> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t);
+    }
+    match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        Ok(day) if end_of_day => Ok(midnight(day.succ_opt().unwrap_or(day))),
+        Ok(day) => Ok(midnight(day)),
+        Err(_) => Err(ServiceError::invalid(
+            field,
+            format!(
+                "'{text}' is neither a date (2026-12-06) nor an RFC 3339 time (2026-12-06T14:00:00+04:00)"
+            ),
+        )),
+    }
+}
+
+impl Service {
+    /// The receipt for one operation of an order: `operation` is its id in the order's
+    /// timeline, else the last approved sale, authorization, capture, refund or void.
+    ///
+    /// # Errors
+    /// [`ServiceError::NotFound`] for an unknown order (or one an agent may not read),
+    /// [`ServiceError::Invalid`] when the operation is not an approved one a receipt is for.
+    pub async fn receipt(
+        &self,
+        profile: &str,
+        reference: &str,
+        operation: Option<i64>,
+    ) -> Result<Receipt, ServiceError> {
+        let Some((order, timeline)) = self.order_detail(profile, reference).await? else {
+            return Err(ServiceError::NotFound(format!("no order {reference} on profile {profile}")));
+        };
+        let op = pick_operation(&order, &timeline, operation)?;
+        let kind = receipt_kind(&order, op).ok_or_else(|| not_for_receipt(reference, op))?;
+        let merchant = self.inner.vault.profile(profile);
+        let amount = receipt_amount(&order, op, kind)?;
+        let card = order.masked_card.clone();
+        let brand = card.as_deref().and_then(|m| detect_brand(&m.chars().take(6).collect::<String>()));
+        let authorization_code =
+            matches!(kind, ReceiptKind::Sale | ReceiptKind::Authorization | ReceiptKind::Capture)
+                .then(|| order.extra.get("authorization_code").and_then(|v| v.as_str()).map(str::to_owned))
+                .flatten();
+        self.note("receipt", "ok", &format!("{reference} operation {}", op.id.0)).await;
+        Ok(Receipt {
+            merchant_name: merchant.as_ref().map_or(profile, |p| p.receipt_name()).to_owned(),
+            merchant_address: merchant.map(|p| p.address).unwrap_or_default(),
+            at: op.finished_at.unwrap_or(op.at).with_timezone(&Local).fixed_offset(),
+            kind,
+            amount,
+            card_brand: brand.map(|b| b.label().to_owned()),
+            masked_card: card,
+            authorization_code,
+            fort_id: order.fort_id.clone(),
+            merchant_reference: order.merchant_reference.clone(),
+            operator: op.operator.clone(),
+            customer_email: order.customer_email.clone(),
+        })
+    }
+
+    /// The end-of-shift report: every operation in the period, per operator, currency and
+    /// operation, the net per currency, and the orders that need a person now.
+    ///
+    /// # Errors
+    /// [`ServiceError::NotAllowed`] without the reports right; journal failure.
+    pub async fn shift_report(&self, query: ReportQuery) -> Result<ShiftReport, ServiceError> {
+        self.allow(super::access::Right::Reports).await?;
+        let q = query.clone();
+        let (operations, orders, attention) = self
+            .journal(move |j| {
+                let (from, to) = (q.from.with_timezone(&Utc), q.to.with_timezone(&Utc));
+                let ops = j.operations_between(q.profile.as_deref(), q.operator.as_deref(), from, to)?;
+                let mut orders: HashMap<(String, String), OrderRow> = HashMap::new();
+                for op in &ops {
+                    let key = (op.profile.clone(), op.merchant_reference.clone());
+                    if !orders.contains_key(&key)
+                        && let Some(order) = j.order(&key.0, &key.1)?
+                    {
+                        orders.insert(key, order);
+                    }
+                }
+                let attention = needing_attention(j, q.profile.as_deref(), q.operator.as_deref())?;
+                Ok((ops, orders, attention))
+            })
+            .await?;
+        let offset = *query.from.offset();
+        let entries: Vec<Entry> = operations
+            .iter()
+            .filter_map(|op| {
+                let order = orders.get(&(op.profile.clone(), op.merchant_reference.clone()))?;
+                entry(op, order, offset)
+            })
+            .collect();
+        let scope = [
+            query.profile.as_ref().map(|p| format!("profile {p}")),
+            query.operator.as_ref().map(|o| format!("operator {o}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
+        self.note("export", "ok", "end-of-shift report").await;
+        Ok(ShiftReport::build(query.from, query.to, scope, &entries, attention))
+    }
+}
+
+/// The operation a receipt is for.
+fn pick_operation<'a>(
+    order: &OrderRow,
+    timeline: &'a [OperationRow],
+    wanted: Option<i64>,
+) -> Result<&'a OperationRow, ServiceError> {
+    match wanted {
+        Some(id) => timeline.iter().find(|op| op.id.0 == id).ok_or_else(|| {
+            ServiceError::invalid(
+                Field::Operation,
+                format!("order {} has no operation {id}; History lists its operations", order.merchant_reference),
+            )
+        }),
+        None => timeline.iter().rev().find(|op| receipt_kind(order, op).is_some()).ok_or_else(|| {
+            ServiceError::invalid(
+                Field::Operation,
+                format!(
+                    "order {} has no approved sale, authorization, capture, refund or void to give a receipt for",
+                    order.merchant_reference
+                ),
+            )
+        }),
+    }
+}
+
+fn not_for_receipt(reference: &str, op: &OperationRow) -> ServiceError {
+    ServiceError::invalid(
+        Field::Operation,
+        format!(
+            "operation {} of {reference} ({}, {}) has no receipt: receipts are for approved sales, \
+             authorizations, captures, refunds and voids",
+            op.id.0,
+            op.operation.wire_name(),
+            op.state.as_str()
+        ),
+    )
+}
+
+/// What a receipt calls the operation, when it is an approved one a receipt is for. A payment
+/// link's receipt is its payment: once the customer has paid.
+fn receipt_kind(order: &OrderRow, op: &OperationRow) -> Option<ReceiptKind> {
+    if outcome_of_operation(op) != RowOutcome::Approved {
+        return None;
+    }
+    Some(match op.operation {
+        Operation::Purchase => ReceiptKind::Sale,
+        Operation::Authorization => ReceiptKind::Authorization,
+        Operation::Capture => ReceiptKind::Capture,
+        Operation::Refund => ReceiptKind::Refund,
+        Operation::VoidAuthorization => ReceiptKind::Void,
+        Operation::PaymentLink if order.captured_minor > 0 => ReceiptKind::Sale,
+        _ => return None,
+    })
+}
+
+fn receipt_amount(order: &OrderRow, op: &OperationRow, kind: ReceiptKind) -> Result<Money, ServiceError> {
+    let minor = match (op.amount, kind) {
+        (_, ReceiptKind::Sale) if op.operation == Operation::PaymentLink => order.captured_minor,
+        (Some(m), _) => m.minor_units(),
+        (None, _) => order.authorized_minor.max(order.amount_minor),
+    };
+    Money::from_minor(minor, order.currency).map_err(|e| ServiceError::Journal(e.to_string()))
+}
+
+/// What one operation counts as, with the order it belongs to.
+fn entry(op: &OperationRow, order: &OrderRow, offset: FixedOffset) -> Option<Entry> {
+    let money_op = match op.operation {
+        Operation::Purchase => ReportOp::Sale,
+        Operation::Authorization => ReportOp::Authorize,
+        Operation::Capture => ReportOp::Capture,
+        Operation::Refund => ReportOp::Refund,
+        Operation::VoidAuthorization => ReportOp::Void,
+        _ => return None,
+    };
+    let op_kind = match outcome_of_operation(op) {
+        RowOutcome::Approved => money_op,
+        RowOutcome::Declined | RowOutcome::Rejected => ReportOp::Declined,
+        RowOutcome::Unknown => ReportOp::Unknown,
+        RowOutcome::NotSent | RowOutcome::Invalid => return None,
+    };
+    let amount_minor = op.amount.map_or(order.amount_minor, Money::minor_units);
+    Some(Entry {
+        operator: op.operator.to_lowercase(),
+        currency: order.currency,
+        op: op_kind,
+        amount_minor,
+        at: op.at.with_timezone(&offset),
+    })
+}
+
+/// Orders a person must look at now, whenever they were taken: flagged, or in doubt.
+fn needing_attention(
+    j: &journal::Journal,
+    profile: Option<&str>,
+    operator: Option<&str>,
+) -> Result<Vec<Attention>, journal::JournalError> {
+    let base = || journal::Filter {
+        profile: profile.map(str::to_owned),
+        operator: operator.map(str::to_owned),
+        limit: Some(500),
+        ..Default::default()
+    };
+    let mut orders = j.search(&journal::Filter { needs_attention: Some(true), ..base() })?;
+    orders.extend(
+        j.search(&journal::Filter { states: vec![OrderState::Unknown, OrderState::Pending], ..base() })?,
+    );
+    orders.sort_by(|a, b| (a.created_at, &a.merchant_reference).cmp(&(b.created_at, &b.merchant_reference)));
+    orders.dedup_by(|a, b| a.profile == b.profile && a.merchant_reference == b.merchant_reference);
+    Ok(orders
+        .into_iter()
+        .filter(|o| o.kind != journal::OrderKind::PaymentLink || o.needs_attention.is_some())
+        .map(|o| Attention {
+            reason: o
+                .needs_attention
+                .clone()
+                .unwrap_or_else(|| "outcome not known yet: check status".to_owned()),
+            profile: o.profile,
+            merchant_reference: o.merchant_reference,
+            operator: o.operator,
+            currency: o.currency,
+            amount_minor: o.amount_minor,
+            state: o.state.as_str().to_owned(),
+        })
+        .collect())
+}
