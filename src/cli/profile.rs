@@ -56,6 +56,12 @@ pub struct AddArgs {
     /// currency (default 0: every agent refund or void needs approval).
     #[arg(long, value_name = "AMOUNT", default_value = "0")]
     pub agent_limit: String,
+    /// The trading name printed on receipts (default: the profile's name).
+    #[arg(long, value_name = "NAME", default_value = "")]
+    pub trading_name: String,
+    /// A line of the address printed on receipts; repeat for each line (at most 4).
+    #[arg(long = "address", value_name = "LINE")]
+    pub address: Vec<String>,
 }
 
 fn read_secret(kind: SecretKind) -> Result<Option<Secret>, Exit> {
@@ -110,6 +116,8 @@ async fn add(service: &Service, args: AddArgs) -> Result<(), Exit> {
         operator,
         customer_ip,
         agent_limit,
+        trading_name,
+        address,
     } = args;
     let algorithm: Algorithm = algorithm.parse().map_err(|e| Exit::usage(format!("{e}")))?;
     let environment: Environment = environment.parse().map_err(|e| Exit::usage(format!("{e}")))?;
@@ -123,6 +131,8 @@ async fn add(service: &Service, args: AddArgs) -> Result<(), Exit> {
     profile.trusted_channel = trusted_channel;
     profile.operator = operator;
     profile.customer_ip = customer_ip;
+    profile.trading_name = trading_name;
+    profile.address = address;
     profile.agent_limit_minor = if agent_limit.trim() == "0" {
         0
     } else {
@@ -186,6 +196,9 @@ async fn list(service: &Service) -> Result<(), Exit> {
                 (false, None) => String::new(),
             }
         );
+        let address = p.profile.address.join(", ");
+        let heading = [p.profile.receipt_name(), address.as_str()].join(", ");
+        println!("\treceipts: {}", heading.trim_end_matches(", "));
     }
     Ok(())
 }

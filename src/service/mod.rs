@@ -48,6 +48,7 @@ mod trail;
 pub use crate::aps::field::Field;
 /// What the team journal's "Test connection" and "journal migrate" report.
 pub use crate::journal::postgres::{Copied, TeamStatus};
+pub use crate::report::{Receipt, ReportOp, ShiftReport};
 pub use charge::{CardDraft, ChargeDraft, MailDetails, PaymentDraft};
 pub use error::ServiceError;
 pub(crate) use error::after_send;

@@ -21,15 +21,6 @@ pub struct ReportQuery {
     pub operator: Option<String>,
 }
 
-impl ReportQuery {
-    /// Today, in this computer's time zone, for every profile and operator.
-    pub fn today() -> Self {
-        let (from, to) =
-            period(None, None).unwrap_or_else(|_| (Local::now().fixed_offset(), Local::now().fixed_offset()));
-        Self { from, to, profile: None, operator: None }
-    }
-}
-
 /// A report's period from the words given: RFC 3339 times or `YYYY-MM-DD` dates (a `to` date
 /// includes that whole day); both absent is today, in this computer's time zone.
 ///

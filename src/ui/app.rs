@@ -1,7 +1,7 @@
 //! The app shell: the permanent environment banner, the navigation with every screen's key,
 //! the global shortcuts, and the screen shown in the middle.
 //!
-//! Keys, handled before any widget sees them: F1..F10 open a screen; Ctrl+N starts a new order;
+//! Keys, handled before any widget sees them: F1..F11 and Ctrl+R open a screen; Ctrl+N starts a new order;
 //! Ctrl+F opens the history search; Esc first closes what the screen has open (a read-back, a
 //! dialog) and otherwise goes back to the previous screen, whose state is exactly as it was.
 //! A file dropped on the window opens on the Batch screen.
@@ -22,6 +22,7 @@ use super::screens::operations::OperationsScreen;
 use super::screens::order::{OrderChannel, OrderDesk};
 use super::screens::payment_link::{LinkPrefill, PaymentLinkScreen};
 use super::screens::recurring::RecurringScreen;
+use super::screens::reports::ReportsScreen;
 use super::screens::settings::SettingsScreen;
 use super::screens::status::StatusScreen;
 use super::screens::tokens::TokensScreen;
@@ -68,6 +69,7 @@ struct Screens {
     settings: SettingsScreen,
     batch: BatchScreen,
     audit: AuditScreen,
+    reports: ReportsScreen,
 }
 
 impl Screens {
@@ -85,6 +87,7 @@ impl Screens {
             settings: SettingsScreen::default(),
             batch: BatchScreen::default(),
             audit: AuditScreen::default(),
+            reports: ReportsScreen::default(),
         }
     }
 
@@ -106,6 +109,7 @@ impl Screens {
             ScreenId::Settings => &mut self.settings,
             ScreenId::Batch => &mut self.batch,
             ScreenId::Audit => &mut self.audit,
+            ScreenId::Reports => &mut self.reports,
         }
     }
 }
@@ -188,7 +192,7 @@ impl TerminalApp {
     fn shortcuts(&mut self, ui: &mut Ui) {
         let ctx = ui.ctx().clone();
         for id in ScreenId::ALL {
-            if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, id.key())) {
+            if ctx.input_mut(|i| i.consume_key(id.modifiers(), id.key())) {
                 self.open(&ctx, id);
             }
         }
@@ -237,8 +241,13 @@ impl TerminalApp {
         }
         ui.add_space(theme::SECTION_GAP);
         ui.separator();
-        let mut hints =
-            vec!["Ctrl+N  new order", "Ctrl+F  search history", "Enter  review / confirm", "Esc  back"];
+        let mut hints = vec![
+            "Ctrl+N  new order",
+            "Ctrl+F  search history",
+            "Ctrl+R  reports",
+            "Enter  review / confirm",
+            "Esc  back",
+        ];
         if self.gate.operators_defined() {
             hints.push("F12  sign out");
         }

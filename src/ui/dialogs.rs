@@ -79,6 +79,9 @@ pub trait FileDialogs {
     fn save_file(&self, request: FileRequest) -> PendingPath;
     /// Asks which file to open.
     fn open_file(&self, request: FileRequest) -> PendingPath;
+    /// Opens a saved file (a receipt, a report) in the system's viewer, where it can be
+    /// printed. Does nothing unless the platform has a viewer to open.
+    fn show_in_viewer(&self, _path: &std::path::Path) {}
 }
 
 /// The operating system's dialogs through `rfd` (the XDG desktop portal on Linux).
@@ -125,5 +128,12 @@ impl FileDialogs for NativeDialogs {
 
     fn open_file(&self, request: FileRequest) -> PendingPath {
         self.spawn(request, false)
+    }
+
+    fn show_in_viewer(&self, path: &std::path::Path) {
+        // Detached: the viewer is its own program, and the frame does not wait for it to start.
+        if let Err(e) = open::that_detached(path) {
+            log::warn!("could not open {} in a viewer: {e}", path.display());
+        }
     }
 }

@@ -71,10 +71,11 @@ pub enum ScreenId {
     Settings,
     Batch,
     Audit,
+    Reports,
 }
 
 impl ScreenId {
-    pub const ALL: [ScreenId; 11] = [
+    pub const ALL: [ScreenId; 12] = [
         Self::PhoneOrder,
         Self::MailOrder,
         Self::Tokens,
@@ -86,6 +87,7 @@ impl ScreenId {
         Self::Settings,
         Self::Batch,
         Self::Audit,
+        Self::Reports,
     ];
 
     /// The screen's name, as in the navigation and its heading.
@@ -102,6 +104,7 @@ impl ScreenId {
             Self::Settings => "Settings",
             Self::Batch => "Batch",
             Self::Audit => "Audit",
+            Self::Reports => "Reports",
         }
     }
 
@@ -120,12 +123,25 @@ impl ScreenId {
             Self::Settings => Key::F9,
             Self::Batch => Key::F10,
             Self::Audit => Key::F11,
+            Self::Reports => Key::R,
         }
     }
 
-    /// The key's name as shown: "F1".
+    /// What is held with [`ScreenId::key`]: nothing for the F-keys (all twelve are taken, F12
+    /// signs out), Ctrl (Cmd on a Mac) for Reports.
+    pub fn modifiers(self) -> egui::Modifiers {
+        match self {
+            Self::Reports => egui::Modifiers::COMMAND,
+            _ => egui::Modifiers::NONE,
+        }
+    }
+
+    /// The shortcut's name as the navigation shows it: "F1", "^R".
     pub fn key_name(self) -> &'static str {
-        self.key().name()
+        match self {
+            Self::Reports => "^R",
+            _ => self.key().name(),
+        }
     }
 }
 

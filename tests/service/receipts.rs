@@ -65,9 +65,36 @@ async fn a_receipt_pdf_has_extractable_text_and_no_card_number() {
             "card digits {card_data} in the PDF bytes"
         );
     }
-    // The same receipt as text, for an email.
+    // The same receipt as text, for an email, under the trading name and address set on the
+    // command line.
+    let heading =
+        ["--trading-name", "Souk Phones LLC", "--address", "Shop 4, Gold Souk", "--address", "Deira, Dubai"];
+    ok(&rig.profile_add(&heading).await, "profile add with a trading name");
     let plain = ok(&rig.run(&["receipt", "--profile", &rig.profile, "--reference", "RCPT-1"]).await, "text");
+    assert!(plain.starts_with("Souk Phones LLC\nShop 4, Gold Souk\nDeira, Dubai\n"), "{plain}");
     assert!(plain.contains("RCPT-1") && plain.contains("AED 125.50") && !plain.contains("512345"), "{plain}");
+    let listed = ok(&rig.run(&["profile", "list"]).await, "list");
+    assert!(listed.contains("receipts: Souk Phones LLC, Shop 4, Gold Souk, Deira, Dubai"), "{listed}");
+    let five = ["--address", "1", "--address", "2", "--address", "3", "--address", "4", "--address", "5"];
+    let out = rig.profile_add(&five).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("merchant address"), "{}", text(&out.stderr));
+}
+
+impl CliRig {
+    /// `profile add` again for the rig's profile, with `extra` options.
+    async fn profile_add(&self, extra: &[&str]) -> Output {
+        let url = self.sim.payment_api_url();
+        let mut args = vec!["profile", "add", &self.profile, "--endpoint", &url, "--merchant-identifier"];
+        args.extend([
+            moto_terminal::sim::DEMO_MERCHANT_IDENTIFIER,
+            "--algorithm",
+            "sha256",
+            "--trusted-channel",
+        ]);
+        args.extend_from_slice(extra);
+        self.run(&args).await
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,6 +16,7 @@ use crate::ui::env::{ActiveProfile, AppCommand, Env, ScreenId};
 use crate::ui::format::{local_minute, money_text};
 use crate::ui::theme;
 use crate::ui::widgets::field::{Note, TextField, capitalise, note_ui, row};
+use crate::ui::widgets::receipt::ReceiptButtons;
 use crate::ui::widgets::table::{key_values, striped_table};
 use crate::ui::widgets::timeline::timeline_ui;
 use egui::{Id, RichText, Ui};
@@ -55,6 +56,8 @@ pub struct HistoryScreen {
     search_error: Option<String>,
     detail: Call<Result<Detail, ServiceError>>,
     selected: Option<(OrderRow, Vec<OperationRow>)>,
+    /// The receipt buttons under the selected order's timeline.
+    receipt: ReceiptButtons,
     export_dialog: Option<PendingPath>,
     export: Call<Result<(PathBuf, usize), String>>,
     export_message: Option<Note>,
@@ -78,6 +81,7 @@ impl Default for HistoryScreen {
             search_error: None,
             detail: Call::default(),
             selected: None,
+            receipt: ReceiptButtons::default(),
             export_dialog: None,
             export: Call::default(),
             export_message: None,
@@ -351,6 +355,7 @@ impl HistoryScreen {
         ui.label(RichText::new("Timeline").strong());
         timeline_ui(ui, timeline);
         let reference = order.merchant_reference.clone();
+        self.receipt.timeline_ui(ui, env, &reference, timeline);
         ui.horizontal(|ui| {
             if ui.button("Capture / refund / void...").clicked() {
                 env.commands.push(AppCommand::OpenOrder {

@@ -9,6 +9,7 @@ pub mod operations;
 pub mod order;
 pub mod payment_link;
 pub mod recurring;
+pub mod reports;
 pub mod settings;
 pub mod sign_in;
 pub mod status;

@@ -19,7 +19,8 @@ use crate::ui::widgets::approval::ApprovalInputs;
 use crate::ui::widgets::confirm::ReadBack;
 use crate::ui::widgets::field::{Note, TextField, capitalise, note_ui, row};
 use crate::ui::widgets::money::money_field;
-use crate::ui::widgets::outcome::outcome_ui;
+use crate::ui::widgets::outcome::{OutcomeKind, outcome_ui};
+use crate::ui::widgets::receipt::ReceiptButtons;
 use crate::ui::widgets::submit::{Action as FlowAction, Phase, Submission, SubmitFlow, finish_of};
 use crate::ui::widgets::table::key_values;
 use crate::ui::widgets::timeline::timeline_ui;
@@ -78,6 +79,8 @@ pub struct OperationsScreen {
     approval: ApprovalInputs,
     /// The request in flight was sent from a read-back with the approval inputs.
     asked_approval: bool,
+    /// The receipt buttons under an approved operation's outcome.
+    receipt: ReceiptButtons,
 }
 
 impl Default for OperationsScreen {
@@ -96,6 +99,7 @@ impl Default for OperationsScreen {
             run: Submission::default(),
             approval: ApprovalInputs::new(id("approval")),
             asked_approval: false,
+            receipt: ReceiptButtons::default(),
         }
     }
 }
@@ -241,6 +245,7 @@ impl OperationsScreen {
             Some(FlowAction::Next) => {
                 self.flow.reset();
                 self.approval.clear(ui.ctx());
+                self.receipt = ReceiptButtons::default();
                 self.focus_amount = true;
             }
             None => {}
@@ -353,13 +358,20 @@ impl OperationsScreen {
             if ui.button("Another operation on this order (Enter)").clicked() {
                 self.act(ui, env, Some(FlowAction::Next));
             }
-            if let Some(reference) = view.merchant_reference
+            if let Some(reference) = &view.merchant_reference
                 && ui.button("Show in History").clicked()
             {
-                env.commands
-                    .push(AppCommand::OpenOrder { screen: ScreenId::History, merchant_reference: reference });
+                env.commands.push(AppCommand::OpenOrder {
+                    screen: ScreenId::History,
+                    merchant_reference: reference.clone(),
+                });
             }
         });
+        if view.kind == OutcomeKind::Approved
+            && let Some(reference) = &view.merchant_reference
+        {
+            self.receipt.ui(ui, env, reference, None);
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Reusable pieces of the forms: labelled fields, the amount field, the keyed-card group, the
 //! customer fields, the read-back confirmation, the outcome panel, the duplicate guard, the
-//! environment banner, modals, tables, and the one submit flow every sending screen uses.
+//! environment banner, modals, tables, receipts and saving, and the one submit flow every
+//! sending screen uses.
 
 pub mod approval;
 pub mod banner;
@@ -13,6 +14,8 @@ pub mod modal;
 pub mod money;
 pub mod outcome;
 pub mod pin;
+pub mod receipt;
+pub mod save;
 pub mod submit;
 pub mod table;
 pub mod timeline;

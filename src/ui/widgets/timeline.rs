@@ -12,9 +12,11 @@ pub fn timeline_ui(ui: &mut Ui, timeline: &[OperationRow]) {
         ui.label(RichText::new("No operations recorded.").color(theme::HINT_TEXT));
         return;
     }
-    let headers = ["When", "Operation", "Amount", "State", "Code", "Message"];
+    let headers = ["#", "When", "Operation", "Amount", "State", "Code", "Message"];
     striped_table(ui, ui.scope_id().with("timeline"), &headers, |ui| {
         for op in timeline {
+            // The operation's number, as `moto-terminal receipt --operation N` takes it.
+            ui.label(op.id.0.to_string());
             ui.label(local_second(&op.at));
             ui.label(op.operation.wire_name());
             ui.label(op.amount.map(|m| m.to_string()).unwrap_or_default());

@@ -19,6 +19,7 @@ use crate::ui::theme;
 use crate::ui::widgets::card::CardFields;
 use crate::ui::widgets::customer::Customer;
 use crate::ui::widgets::outcome::{OutcomeKind, OutcomeView, outcome_ui};
+use crate::ui::widgets::receipt::ReceiptButtons;
 use crate::ui::widgets::submit::{Action, Finish, Finished, Phase, SubmitFlow};
 use crate::ui::widgets::token::{TokenPicker, TokenSelection};
 use egui::{Id, RichText, Ui};
@@ -43,6 +44,8 @@ pub struct OrderForm {
     pub(super) wipe_notice: Option<String>,
     /// The token the customer fields were filled from; `None` once the agent typed them.
     pub(super) autofilled_from: Option<String>,
+    /// The receipt buttons under an approved order's outcome.
+    pub(super) receipt: ReceiptButtons,
 }
 
 impl OrderForm {
@@ -67,6 +70,7 @@ impl OrderForm {
             show_errors: false,
             wipe_notice: None,
             autofilled_from: None,
+            receipt: ReceiptButtons::default(),
         }
     }
 
@@ -130,6 +134,7 @@ impl OrderForm {
         self.token.clear();
         self.amount.clear();
         self.authorize_only = false;
+        self.receipt = ReceiptButtons::default();
         self.customer.clear();
         self.description.clear();
         self.mail.slip_number.clear();
@@ -191,7 +196,7 @@ impl OrderForm {
             }
             Phase::Done(view) => {
                 let view = view.clone();
-                self.done_ui(ui, &view, &mut events);
+                self.done_ui(ui, env, &view, &mut events);
             }
             Phase::Editing | Phase::Confirming(_) | Phase::Duplicate(_) => {
                 self.fields_ui(ui, env, &mut events);
@@ -287,7 +292,7 @@ impl OrderForm {
         self.wipe_notice = Some("That was a card number, not a saved card: it was moved to keyed card entry. Check it with the customer.".to_owned());
     }
 
-    fn done_ui(&mut self, ui: &mut Ui, view: &OutcomeView, events: &mut Vec<FormEvent>) {
+    fn done_ui(&mut self, ui: &mut Ui, env: &Env<'_>, view: &OutcomeView, events: &mut Vec<FormEvent>) {
         outcome_ui(ui, "order", view);
         ui.add_space(theme::SECTION_GAP);
         ui.horizontal(|ui| {
@@ -306,5 +311,11 @@ impl OrderForm {
                 events.push(FormEvent::OpenOperations(reference.clone()));
             }
         });
+        if view.kind == OutcomeKind::Approved
+            && let Some(reference) = &view.merchant_reference
+        {
+            ui.add_space(theme::ROW_GAP);
+            self.receipt.ui(ui, env, reference, None);
+        }
     }
 }
