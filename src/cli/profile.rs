@@ -59,7 +59,7 @@ pub struct AddArgs {
     /// The trading name printed on receipts (default: the profile's name).
     #[arg(long, value_name = "NAME", default_value = "")]
     pub trading_name: String,
-    /// A line of the address printed on receipts; repeat for each line (at most 4).
+    /// A line of the address printed on receipts; repeat for each line (at most 3).
     #[arg(long = "address", value_name = "LINE")]
     pub address: Vec<String>,
 }

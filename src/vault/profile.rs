@@ -126,7 +126,7 @@ fn default_language() -> String {
 /// Longest trading name or address line on a receipt.
 pub const MAX_RECEIPT_LINE: usize = 80;
 /// Most address lines on a receipt.
-pub const MAX_ADDRESS_LINES: usize = 4;
+pub const MAX_ADDRESS_LINES: usize = 3;
 
 /// Longest profile name.
 pub const MAX_PROFILE_NAME: usize = 40;

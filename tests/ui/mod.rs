@@ -9,6 +9,7 @@ mod order_form;
 mod outside;
 mod phone_order;
 mod recurring;
+mod reports;
 mod settings;
 mod submit_flow;
 mod supervisor;
@@ -101,6 +102,8 @@ pub struct FakeDialogs {
     pub asked: RefCell<Vec<FileRequest>>,
     /// The path every dialog answers with; `None` answers as if cancelled.
     pub answer: Option<PathBuf>,
+    /// The files the terminal asked the system viewer to open.
+    pub viewed: Arc<std::sync::Mutex<Vec<PathBuf>>>,
 }
 
 impl FileDialogs for FakeDialogs {
@@ -112,6 +115,10 @@ impl FileDialogs for FakeDialogs {
     fn open_file(&self, request: FileRequest) -> PendingPath {
         self.asked.borrow_mut().push(request);
         PendingPath::ready(self.answer.clone())
+    }
+
+    fn show_in_viewer(&self, path: &std::path::Path) {
+        self.viewed.lock().unwrap().push(path.to_owned());
     }
 }
 

@@ -70,19 +70,20 @@ impl ReceiptButtons {
             format!("#{} {}{amount}", op.id.0, op.operation.wire_name())
         };
         ui.horizontal(|ui| {
-            ui.label("Receipt for");
+            let label = ui.label("Receipt for");
             let selected = chosen
                 .and_then(|id| candidates.iter().find(|op| op.id.0 == id))
                 .map_or_else(|| "the last approved operation".to_owned(), |op| name(op));
-            egui::ComboBox::from_id_salt(ui.scope_id().with("receipt_for")).selected_text(selected).show_ui(
-                ui,
-                |ui| {
+            egui::ComboBox::from_id_salt(ui.scope_id().with("receipt_for"))
+                .selected_text(selected)
+                .show_ui(ui, |ui| {
                     ui.selectable_value(&mut chosen, None, "the last approved operation");
                     for op in &candidates {
                         ui.selectable_value(&mut chosen, Some(op.id.0), name(op));
                     }
-                },
-            );
+                })
+                .response
+                .labelled_by(label.id);
         });
         self.shown = Some((reference.to_owned(), chosen));
         self.ui(ui, env, reference, chosen);

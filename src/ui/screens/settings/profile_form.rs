@@ -32,6 +32,10 @@ pub enum Field {
     CustomerIp,
     Language,
     AgentLimit,
+    TradingName,
+    Address,
+    /// The address's second and third lines (messages go under the first).
+    AddressMore,
     Secret(SecretKind),
 }
 
@@ -50,6 +54,8 @@ impl Field {
             S::CustomerIp => Field::CustomerIp,
             S::Language => Field::Language,
             S::RefundLimit => Field::AgentLimit,
+            S::TradingName => Field::TradingName,
+            S::MerchantAddress => Field::Address,
             S::AccessCode => Field::Secret(SecretKind::AccessCode),
             S::RequestPhrase => Field::Secret(SecretKind::RequestPhrase),
             S::ResponsePhrase => Field::Secret(SecretKind::ResponsePhrase),
@@ -101,6 +107,9 @@ pub struct ProfileEdit {
     pub custom_endpoint: bool,
     /// The most an agent may refund or void without a supervisor, in the profile currency.
     pub agent_limit: String,
+    /// The name and address lines receipts carry.
+    pub trading_name: String,
+    pub address: [String; 3],
 }
 
 impl ProfileEdit {
@@ -120,6 +129,8 @@ impl ProfileEdit {
             language: "en".to_owned(),
             custom_endpoint: false,
             agent_limit: "0".to_owned(),
+            trading_name: String::new(),
+            address: Default::default(),
         }
     }
 
@@ -137,6 +148,8 @@ impl ProfileEdit {
             language: p.language.clone(),
             custom_endpoint: p.custom_endpoint,
             agent_limit: format_minor(p.agent_limit_minor, p.default_currency),
+            trading_name: p.trading_name.clone(),
+            address: std::array::from_fn(|i| p.address.get(i).cloned().unwrap_or_default()),
         }
     }
 
@@ -185,6 +198,9 @@ impl ProfileEdit {
         profile.language = self.language.clone();
         profile.custom_endpoint = self.custom_endpoint;
         profile.agent_limit_minor = agent_limit(&self.agent_limit, currency)?;
+        profile.trading_name = self.trading_name.trim().to_owned();
+        profile.address =
+            self.address.iter().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).collect();
         service::check_stored_profile(&profile).map_err(|e| FormError::of(&e))?;
         Ok(profile)
     }
@@ -254,6 +270,20 @@ impl ProfileForm {
         });
         self.edit = Some(edit);
         inputs
+    }
+
+    /// The trading name and address receipts carry.
+    fn receipt_ui(&mut self, ui: &mut Ui, edit: &mut ProfileEdit, inputs: &mut Vec<Response>) {
+        let trading =
+            TextField::new("Trading name", id("trading_name")).hint("on receipts; empty: the profile name");
+        self.text(ui, Field::TradingName, trading, &mut edit.trading_name, inputs);
+        for (i, line) in edit.address.iter_mut().enumerate() {
+            let label = ["Receipt address", "Address line 2", "Address line 3"][i];
+            let field = TextField::new(label, id(&format!("address_{i}"))).width(theme::FIELD_WIDTH * 1.6);
+            // A wrong address puts the cursor (and the message) on its first line.
+            let which = if i == 0 { Field::Address } else { Field::AddressMore };
+            self.text(ui, which, field, line, inputs);
+        }
     }
 
     fn text(
@@ -335,6 +365,7 @@ impl ProfileForm {
         self.text(ui, Field::Operator, operator, &mut edit.operator, inputs);
         let ip = TextField::new("Customer IP", id("customer_ip")).hint("sent as customer_ip");
         self.text(ui, Field::CustomerIp, ip, &mut edit.customer_ip, inputs);
+        self.receipt_ui(ui, edit, inputs);
         row(ui, "APS messages in", |ui, _| {
             ui.radio_value(&mut edit.language, "en".to_owned(), "English");
             ui.radio_value(&mut edit.language, "ar".to_owned(), "Arabic");
