@@ -529,3 +529,51 @@ async fn a_card_number_given_as_token_is_refused_with_exit_2() {
     }
     assert!(rig.sim.requests().iter().all(|r| r.command.as_deref() != Some("PURCHASE")), "nothing was sent");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_book_lists_every_customer_of_a_card() {
+    let rig = CliRig::new("cli-book").await;
+    let rig = &rig;
+    let list = |query: &'static str| async move {
+        let out = rig.run(&["token", "list", "--profile", "Demo merchant", "--query", query]).await;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    // The Demo merchant's book: DEMO-VISA-0001 is a family card of two Demo customers.
+    let karim = list("karim").await;
+    assert_eq!(
+        karim.trim_end(),
+        "DEMO-VISA-0001\t400555******0001\t3012\tACTIVE\tKarim Haddad <karim@example.com> +971 50 765 4321; \
+         Layla Haddad <layla@example.com> +971 50 123 4567"
+    );
+    assert!(list("sara@example").await.starts_with("DEMO-AMEX-4564\t"));
+    // A new caller on the same card joins its customers, found by their phone.
+    let charge = [
+        "charge",
+        "--profile",
+        "Demo merchant",
+        "--token",
+        "DEMO-VISA-0001",
+        "--amount",
+        "7.00",
+        "--currency",
+        "AED",
+        "--email",
+        "nadia@example.com",
+        "--name",
+        "Nadia Saleh",
+        "--phone",
+        "+971 50 999 0000",
+    ];
+    let out = rig.run(&charge).await;
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    let nadia = list("050 999 0000").await;
+    let line = nadia.lines().next().unwrap_or_default();
+    assert!(
+        line.starts_with("DEMO-VISA-0001\t")
+            && line.contains("\tNadia Saleh <nadia@example.com> +971 50 999 0000; "),
+        "{nadia}"
+    );
+    assert!(line.contains("Karim Haddad") && line.contains("Layla Haddad"), "{line}");
+    assert_eq!(nadia.lines().count(), 1, "{nadia}");
+}
