@@ -531,6 +531,31 @@ async fn a_card_number_given_as_token_is_refused_with_exit_2() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_http_endpoint_off_this_computer_is_invalid_input() {
+    let rig = CliRig::new("cli-http").await;
+    let name = format!("plain-http-{}", std::process::id());
+    for (environment, endpoint, custom) in [
+        ("sandbox", "http://aps-proxy.example.com/FortAPI/paymentApi", false),
+        ("sandbox", "http://aps-proxy.example.com/FortAPI/paymentApi", true),
+        ("sandbox", "http://192.0.2.7:8080/FortAPI/paymentApi", true),
+        ("production", "http://paymentservices.payfort.com/FortAPI/paymentApi", false),
+    ] {
+        let mut args =
+            vec!["profile", "add", &name, "--merchant-identifier", "Shop42", "--algorithm", "sha256"];
+        args.extend(["--environment", environment, "--endpoint", endpoint]);
+        if custom {
+            args.push("--custom-endpoint");
+        }
+        let out = rig.run(&args).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{endpoint}: invalid input, as the README says: {stderr}");
+        assert!(stderr.contains("endpoint: must start with https://"), "names the field: {stderr}");
+    }
+    let listed = text(&rig.run(&["profile", "list"]).await.stdout);
+    assert!(!listed.contains(&name), "nothing was saved: {listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_book_lists_every_customer_of_a_card() {
     let rig = CliRig::new("cli-book").await;
     let rig = &rig;
