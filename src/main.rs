@@ -121,7 +121,8 @@ fn start(desk: &Desk, local_only: bool) -> Result<Started, Exit> {
         .with_env(EnvSource::from_process());
     let opened = open_journal(desk, &dir, &vault, &runtime, local_only)?;
 
-    let demo_config = SimConfig { state_file: Some(dir.join("demo-simulator.json")), ..SimConfig::demo() };
+    // Its payment links keep their URL across restarts: see `SimConfig::demo_in`.
+    let demo_config = SimConfig::demo_in(&dir);
     let demo = DemoSim::default();
     let starter = demo_starter(runtime.handle().clone(), demo_config, Arc::clone(&demo));
     let aed = Currency::parse("AED").map_err(|e| Exit::failed(e.to_string()))?;
@@ -201,15 +202,19 @@ fn demo_profile(currency: Currency) -> Profile {
     profile
 }
 
-/// Starts the Demo merchant's simulator on 127.0.0.1 (a free port) when the vault first hands
-/// out the Demo profile, and keeps it in `slot` until the process ends.
+/// Starts the Demo merchant's simulator on 127.0.0.1 (a free port; its payment-link pages on the
+/// port it keeps for them) when the vault first hands out the Demo profile, and keeps it in
+/// `slot` until the process ends.
 fn demo_starter(runtime: tokio::runtime::Handle, config: SimConfig, slot: DemoSim) -> vault::Starter {
     Box::new(move || {
         let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         let handle = sim::start_on(&runtime, config.clone(), listen)
             .map_err(|e| format!("the Demo merchant's simulator did not start: {e}"))?;
         let url = handle.payment_api_url();
-        log::info!("the Demo merchant's simulator listens on {url}");
+        log::info!(
+            "the Demo merchant's simulator listens on {url}, its link pages on {}",
+            handle.link_base_url()
+        );
         *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(handle);
         Ok(url)
     })

@@ -602,3 +602,47 @@ async fn the_token_book_lists_every_customer_of_a_card() {
     assert!(line.contains("Karim Haddad") && line.contains("Layla Haddad"), "{line}");
     assert_eq!(nadia.lines().count(), 1, "{nadia}");
 }
+
+/// The payment link URL in `link create`'s output.
+fn link_url(out: &Output) -> String {
+    let stdout = text(&out.stdout);
+    let line = stdout.lines().find_map(|l| l.trim().strip_prefix("payment link: "));
+    line.unwrap_or_else(|| panic!("no payment link in: {stdout}{}", text(&out.stderr))).to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_payment_link_keeps_its_url_when_the_terminal_restarts() {
+    let rig = CliRig::new("cli-demo-link").await;
+    let create = |reference: &'static str| {
+        [
+            "link",
+            "create",
+            "--profile",
+            "Demo merchant",
+            "--amount",
+            "150",
+            "--currency",
+            "AED",
+            "--email",
+            "layla@example.com",
+            "--reference",
+            reference,
+        ]
+    };
+    // Each command is a start of the terminal, with the Demo's simulator on a new free port.
+    let first = link_url(&rig.run(&create("DEMO-LINK-1")).await);
+    let second = link_url(&rig.run(&create("DEMO-LINK-2")).await);
+    let origin = |url: &str| url.split("/pay/").next().unwrap_or_default().to_owned();
+    assert_eq!(origin(&first), origin(&second), "{first} {second}");
+    let state = std::fs::read_to_string(rig.dir.path().join("demo-simulator.json")).unwrap();
+    let port = origin(&first).rsplit(':').next().unwrap().to_owned();
+    assert!(state.contains(&format!("\"link_port\":{port}")), "the port is kept with the links");
+
+    // The Demo merchant's simulator as the terminal starts it next time: the first link opens.
+    let demo = sim::start(SimConfig::demo_in(rig.dir.path()), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let page = http.get(&first).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Order DEMO-LINK-1"));
+    demo.shutdown().await;
+}
