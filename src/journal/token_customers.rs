@@ -70,6 +70,12 @@ impl TokenCustomer {
             || (!digits.is_empty() && phone.contains(&digits))
     }
 
+    /// True when `other` is the same customer: the same email, name and phone once normalised
+    /// (the book's key; see the module docs).
+    pub fn is_same(&self, other: &TokenCustomer) -> bool {
+        self.keys() == other.keys()
+    }
+
     /// The normalised email, name and phone (see the module docs).
     fn keys(&self) -> (String, String, String) {
         (

@@ -168,7 +168,8 @@ impl Journal {
     }
 
     /// Adds to a token those of `customers` it does not know yet; one already known is left as
-    /// it is (its `last_seen` does not move).
+    /// it is (its `last_seen` does not move). When it knows them all, nothing is written (the
+    /// Demo customers are offered at every start).
     ///
     /// # Errors
     /// A customer whose name, email or phone holds a card number, or a database failure.
@@ -179,8 +180,14 @@ impl Journal {
         customers: &[TokenCustomer],
     ) -> Result<(), JournalError> {
         customers.iter().try_for_each(TokenCustomer::check)?;
+        let known = self.token(profile, token_name)?.map(|t| t.customers).unwrap_or_default();
+        let new: Vec<&TokenCustomer> =
+            customers.iter().filter(|c| !c.is_empty() && !known.iter().any(|k| k.is_same(c))).collect();
+        if new.is_empty() {
+            return Ok(());
+        }
         self.write_now(|db| {
-            customers.iter().try_for_each(|c| token_customers::remember(db, profile, token_name, c, true))
+            new.iter().try_for_each(|c| token_customers::remember(db, profile, token_name, c, true))
         })
     }
 
