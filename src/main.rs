@@ -9,7 +9,9 @@ use moto_terminal::aps::money::Currency;
 use moto_terminal::aps::secret::Secret;
 use moto_terminal::cli::{Cli, Command, Desk, Exit};
 use moto_terminal::gateway::{GatewayConfig, HttpGateway};
-use moto_terminal::service::{self, JournalChoice, Progress, Service, ServiceSettings, TokenRecord};
+use moto_terminal::service::{
+    self, JournalChoice, Progress, Service, ServiceSettings, TokenCustomer, TokenRecord,
+};
 use moto_terminal::sim::{self, SimConfig, SimHandle};
 use moto_terminal::vault::{self, Credentials, EnvSource, Environment, Profile, Vault};
 use std::path::PathBuf;
@@ -119,7 +121,8 @@ fn start(desk: &Desk, local_only: bool) -> Result<Started, Exit> {
         .with_env(EnvSource::from_process());
     let opened = open_journal(desk, &dir, &vault, &runtime, local_only)?;
 
-    let demo_config = SimConfig { state_file: Some(dir.join("demo-simulator.json")), ..SimConfig::demo() };
+    // Its payment links keep their URL across restarts: see `SimConfig::demo_in`.
+    let demo_config = SimConfig::demo_in(&dir);
     let demo = DemoSim::default();
     let starter = demo_starter(runtime.handle().clone(), demo_config, Arc::clone(&demo));
     let aed = Currency::parse("AED").map_err(|e| Exit::failed(e.to_string()))?;
@@ -156,7 +159,21 @@ fn start(desk: &Desk, local_only: bool) -> Result<Started, Exit> {
     Ok(Started { runtime, service, default_profile, offline: opened.offline, _demo: demo })
 }
 
-/// The Demo merchant's saved cards are in the token book from the first start.
+/// The Demo merchant's made-up customers (name, email, phone), by token. DEMO-VISA-0001 is a
+/// family card with two customers, as APS's unique tokens give one token to everyone paying
+/// with the same card.
+const DEMO_CUSTOMERS: [(&str, &str, &str, &str); 7] = [
+    ("DEMO-VISA-0001", "Layla Haddad", "layla@example.com", "+971 50 123 4567"),
+    ("DEMO-VISA-0001", "Karim Haddad", "karim@example.com", "+971 50 765 4321"),
+    ("DEMO-MC-2346", "Omar Khalil", "omar@example.com", "+971 55 234 5678"),
+    ("DEMO-AMEX-4564", "Sara Al Mansoori", "sara@example.com", "+971 52 345 6789"),
+    ("DEMO-MADA-5689", "Faisal Al Harbi", "faisal@example.com", "+966 55 456 7890"),
+    ("DEMO-VISA-DECLINED-0242", "Noor Rahman", "noor@example.com", "+971 56 567 8901"),
+    ("DEMO-MC-EXPIRED-2346", "Yousef Nasser", "yousef@example.com", "+974 5567 8901"),
+];
+
+/// The Demo merchant's saved cards are in the token book from the first start, with their
+/// Demo customers (added to a book that already has the cards, too).
 fn add_demo_tokens(runtime: &tokio::runtime::Runtime, service: &Service) -> Result<(), Exit> {
     let demo_tokens = sim::demo_tokens()
         .into_iter()
@@ -165,10 +182,13 @@ fn add_demo_tokens(runtime: &tokio::runtime::Runtime, service: &Service) -> Resu
             masked_card: Some(mask_pan(t.card_number.expose())),
             expiry: Some(t.expiry.clone()),
             brand: detect_brand(t.card_number.expose()).map(|b| b.payment_option().to_owned()),
+            customers: DEMO_CUSTOMERS
+                .iter()
+                .filter(|(token, ..)| *token == t.name)
+                .map(|(_, name, email, phone)| TokenCustomer::new(Some(name), Some(email), Some(phone)))
+                .collect(),
             token_name: t.name,
             holder_name: None,
-            customer_email: None,
-            customer_name: None,
             status: "ACTIVE".to_owned(),
         })
         .collect();
@@ -186,15 +206,19 @@ fn demo_profile(currency: Currency) -> Profile {
     profile
 }
 
-/// Starts the Demo merchant's simulator on 127.0.0.1 (a free port) when the vault first hands
-/// out the Demo profile, and keeps it in `slot` until the process ends.
+/// Starts the Demo merchant's simulator on 127.0.0.1 (a free port; its payment-link pages on the
+/// port it keeps for them) when the vault first hands out the Demo profile, and keeps it in
+/// `slot` until the process ends.
 fn demo_starter(runtime: tokio::runtime::Handle, config: SimConfig, slot: DemoSim) -> vault::Starter {
     Box::new(move || {
         let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         let handle = sim::start_on(&runtime, config.clone(), listen)
             .map_err(|e| format!("the Demo merchant's simulator did not start: {e}"))?;
         let url = handle.payment_api_url();
-        log::info!("the Demo merchant's simulator listens on {url}");
+        log::info!(
+            "the Demo merchant's simulator listens on {url}, its link pages on {}",
+            handle.link_base_url()
+        );
         *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(handle);
         Ok(url)
     })

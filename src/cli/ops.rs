@@ -39,6 +39,10 @@ pub struct ChargeArgs {
     pub email: String,
     #[arg(long, default_value = "")]
     pub name: String,
+    /// The customer's phone, in international form (+971 50 123 4567): sent to APS, and kept
+    /// with the customer in the token book.
+    #[arg(long, default_value = "")]
+    pub phone: String,
     #[arg(long, default_value = "")]
     pub description: String,
     /// Authorize only; capture or void later.
@@ -209,6 +213,7 @@ pub async fn charge(service: &Service, profile: String, args: ChargeArgs) -> Res
     draft.amount = args.amount;
     draft.customer_email = args.email;
     draft.customer_name = args.name;
+    draft.phone_number = args.phone;
     draft.description = args.description;
     draft.merchant_reference = args.reference.unwrap_or_default();
     draft.allow_duplicate = args.allow_duplicate;

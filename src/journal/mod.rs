@@ -60,6 +60,7 @@ mod rows;
 mod schema;
 mod search;
 mod substring;
+mod token_customers;
 mod tokens;
 mod write;
 
@@ -82,6 +83,7 @@ pub use prepared::Write;
 pub use schema::SCHEMA_VERSION;
 pub use search::CSV_HEADER;
 pub(crate) use search::csv_cell;
+pub use token_customers::TokenCustomer;
 pub use tokens::TokenRecord;
 
 pub(crate) use rows::*;

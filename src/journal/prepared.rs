@@ -26,11 +26,15 @@ impl<T: Send + 'static> Write<T> {
     {
         Write { durability, work: Box::new(work) }
     }
+}
 
+impl Write<Option<OrderRow>> {
     /// Also brings the token book up to date with what APS said of a token, in the same
-    /// transaction. The token book is a convenience: a failure there is logged and the write
-    /// it rides on still commits.
-    pub fn remembering_token(self, token: Option<&TokenRecord>) -> Write<T> {
+    /// transaction: the token, and the order's customer as one of its customers (the record's
+    /// own customers, from APS's echo of the request, else the order's email and name). The
+    /// token book is a convenience: a failure there is logged and the write it rides on still
+    /// commits.
+    pub fn remembering_token(self, token: Option<&TokenRecord>) -> Write<Option<OrderRow>> {
         let token = token.and_then(|t| match CheckedToken::check(t) {
             Ok(checked) => Some(checked),
             Err(e) => {
@@ -41,11 +45,19 @@ impl<T: Send + 'static> Write<T> {
         let Some(token) = token else { return self };
         let Write { durability, work } = self;
         Write::new(durability, move |db| {
-            let value = work(db)?;
+            let order = work(db)?;
+            let token = match &order {
+                Some(o) => token.or_customer(TokenCustomer::new(
+                    o.customer_name.as_deref(),
+                    o.customer_email.as_deref(),
+                    None,
+                )),
+                None => token,
+            };
             if let Err(e) = db.savepoint(|db| token.refresh(db)) {
                 log::warn!("token book not updated: {e}");
             }
-            Ok(value)
+            Ok(order)
         })
     }
 }

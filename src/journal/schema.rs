@@ -306,6 +306,42 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
     INSERT INTO meta (key, value) VALUES ('journal_id', lower(hex(randomblob(16))));
     ",
+    // 14: every customer seen with a token (see `journal::token_customers`). With APS's unique
+    // tokens one card, and so one token, can belong to several customers, so a token's
+    // customers are rows of their own, keyed by the customer's folded email, name and phone.
+    // `tokens.customer_email` and `customer_name` (the first customer the book saw) are copied
+    // here and no longer used; so is every customer of an approved order charged to a token
+    // the book knows. The keys are computed as `token_customers` computes them: trimmed, ASCII
+    // letters in lower case; orders kept no phone.
+    "
+    CREATE TABLE token_customers (
+        id             INTEGER PRIMARY KEY,
+        profile        TEXT NOT NULL,
+        token_name     TEXT NOT NULL,
+        email_key      TEXT NOT NULL,
+        name_key       TEXT NOT NULL,
+        phone_key      TEXT NOT NULL,
+        customer_email TEXT,
+        customer_name  TEXT,
+        phone          TEXT,
+        first_seen     TEXT NOT NULL,
+        last_seen      TEXT NOT NULL,
+        UNIQUE (profile, token_name, email_key, name_key, phone_key)
+    );
+    INSERT INTO token_customers (profile, token_name, email_key, name_key, phone_key, customer_email,
+        customer_name, phone, first_seen, last_seen)
+    SELECT profile, token_name, lower(trim(COALESCE(email, ''))), lower(trim(COALESCE(name, ''))), '',
+        max(trim(email)), max(trim(name)), NULL, min(seen), max(seen)
+    FROM (
+        SELECT profile, token_name, customer_email AS email, customer_name AS name, updated_at AS seen FROM tokens
+        UNION ALL
+        SELECT o.profile, o.token_name, o.customer_email, o.customer_name, o.created_at FROM orders o
+        JOIN tokens t ON t.profile = o.profile AND t.token_name = o.token_name
+        WHERE o.state IN ('authorized', 'captured', 'partially_refunded', 'refunded', 'voided')
+    ) seen_with
+    WHERE trim(COALESCE(email, '')) <> '' OR trim(COALESCE(name, '')) <> ''
+    GROUP BY 1, 2, 3, 4;
+    ",
 ];
 
 /// The schema version this build writes.

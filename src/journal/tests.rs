@@ -10,6 +10,7 @@ mod records;
 mod storage;
 mod team;
 mod text_search;
+mod upgrade;
 
 use group::FileJournal;
 

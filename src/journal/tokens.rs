@@ -1,9 +1,11 @@
 //! The token book. APS has no documented call to list a merchant's tokens (spec 3.9: GET_TOKENS
 //! is UNKNOWN), so the terminal remembers every token it created, charged or updated, with the
-//! masked card APS returned and the customer it was used for, so an agent can find a caller's
-//! saved card by name, email or last four digits.
+//! masked card APS returned and every customer it was used for (`token_customers`: one token
+//! can belong to several customers), so an agent can find a caller's saved card by their name,
+//! email or phone, or the card's last four digits.
 
 use super::db::{Db, DbRow, params};
+use super::token_customers::{self, CUSTOMER_MATCH, TokenCustomer};
 use super::{Journal, JournalError, MaskedCard, refuse_card_numbers, require, ts};
 use crate::aps::field::Field;
 use chrono::Utc;
@@ -19,14 +21,18 @@ pub struct TokenRecord {
     pub expiry: Option<String>,
     pub brand: Option<String>,
     pub holder_name: Option<String>,
-    pub customer_email: Option<String>,
-    pub customer_name: Option<String>,
+    /// Every customer seen with this token, most recently seen first (a search puts those it
+    /// found first). Never one customer per token: with APS's unique tokens, every customer
+    /// paying with the same card gets the same token. When written: customers to remember.
+    pub customers: Vec<TokenCustomer>,
     /// `ACTIVE` or `INACTIVE`.
     pub status: String,
 }
 
+// `tokens.customer_email` and `customer_name` are no longer read or written: since schema step
+// 14 the customers are in `token_customers` (the step copied them there).
 const TOKEN_COLUMNS: &str =
-    "profile, token_name, masked_card, expiry, brand, holder_name, customer_email, customer_name, status";
+    "t.profile, t.token_name, t.masked_card, t.expiry, t.brand, t.holder_name, t.status";
 
 /// A token record whose fields passed the checks, ready to write on any connection.
 pub(crate) struct CheckedToken {
@@ -40,33 +46,31 @@ impl CheckedToken {
         require(Field::Profile, &t.profile)?;
         require(Field::TokenName, &t.token_name)?;
         let masked = t.masked_card.as_deref().map(MaskedCard::parse).transpose()?;
-        for (field, text) in [
-            ("token name", Some(t.token_name.as_str())),
-            ("holder name", t.holder_name.as_deref()),
-            ("customer email", t.customer_email.as_deref()),
-            ("customer name", t.customer_name.as_deref()),
-        ] {
+        for (field, text) in
+            [("token name", Some(t.token_name.as_str())), ("holder name", t.holder_name.as_deref())]
+        {
             refuse_card_numbers(field, text.unwrap_or_default())?;
+        }
+        for customer in &t.customers {
+            customer.check()?;
         }
         Ok(CheckedToken { record: t.clone(), masked })
     }
 
-    /// Adds the token, or refreshes it; fields left `None` keep their value.
+    /// Adds the token, or refreshes it; fields left `None` keep their value. Its customers are
+    /// remembered (seen now).
     pub(crate) fn upsert(&self, conn: Db<'_>) -> Result<(), JournalError> {
         let t = &self.record;
         let last4 = self.masked.as_ref().and_then(MaskedCard::last4);
         conn.execute(
-            "INSERT INTO tokens (profile, token_name, masked_card, last4, expiry, brand, holder_name,
-                customer_email, customer_name, status, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+            "INSERT INTO tokens (profile, token_name, masked_card, last4, expiry, brand, holder_name, status, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (profile, token_name) DO UPDATE SET
                 masked_card = COALESCE(excluded.masked_card, tokens.masked_card),
                 last4 = COALESCE(excluded.last4, tokens.last4),
                 expiry = COALESCE(excluded.expiry, tokens.expiry),
                 brand = COALESCE(excluded.brand, tokens.brand),
                 holder_name = COALESCE(excluded.holder_name, tokens.holder_name),
-                customer_email = COALESCE(excluded.customer_email, tokens.customer_email),
-                customer_name = COALESCE(excluded.customer_name, tokens.customer_name),
                 status = excluded.status,
                 updated_at = excluded.updated_at",
             params![
@@ -77,32 +81,55 @@ impl CheckedToken {
                 t.expiry,
                 t.brand,
                 t.holder_name,
-                t.customer_email,
-                t.customer_name,
                 t.status,
                 ts(&Utc::now()),
             ],
         )?;
-        Ok(())
+        self.remember_customers(conn)
     }
 
-    /// As [`CheckedToken::upsert`], but only when it tells the book something new: most
-    /// charges reuse a token the book already knows as it is, and then nothing is written.
+    /// As [`CheckedToken::upsert`], but the token's row is written only when it tells the book
+    /// something new (most charges reuse a token the book already knows as it is). Its
+    /// customers are remembered either way: a customer seen again moves their `last_seen`.
     pub(crate) fn refresh(&self, conn: Db<'_>) -> Result<(), JournalError> {
         let t = &self.record;
-        let known = token_in(conn, &t.profile, &t.token_name)?;
+        let known = token_row(conn, &t.profile, &t.token_name)?;
         let unchanged = known.is_some_and(|k| {
             k.status == t.status
                 && (t.masked_card.is_none() || k.masked_card == t.masked_card)
                 && (t.expiry.is_none() || k.expiry == t.expiry)
         });
-        if unchanged { Ok(()) } else { self.upsert(conn) }
+        if unchanged { self.remember_customers(conn) } else { self.upsert(conn) }
+    }
+
+    fn remember_customers(&self, conn: Db<'_>) -> Result<(), JournalError> {
+        let t = &self.record;
+        for customer in &t.customers {
+            token_customers::remember(conn, &t.profile, &t.token_name, customer, false)?;
+        }
+        Ok(())
+    }
+
+    /// The customers this record brings when it brings none of its own: `customer`.
+    pub(crate) fn or_customer(mut self, customer: TokenCustomer) -> CheckedToken {
+        if self.record.customers.iter().all(TokenCustomer::is_empty) && customer.check().is_ok() {
+            self.record.customers = vec![customer];
+        }
+        self
     }
 }
 
-fn token_in(conn: Db<'_>, profile: &str, token_name: &str) -> Result<Option<TokenRecord>, JournalError> {
-    let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE profile = ?1 AND token_name = ?2");
+/// A token's own row, without its customers.
+fn token_row(conn: Db<'_>, profile: &str, token_name: &str) -> Result<Option<TokenRecord>, JournalError> {
+    let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.profile = ?1 AND t.token_name = ?2");
     conn.query_opt(&sql, params![profile, token_name], token_from_row)
+}
+
+fn token_in(conn: Db<'_>, profile: &str, token_name: &str) -> Result<Option<TokenRecord>, JournalError> {
+    let Some(mut token) = token_row(conn, profile, token_name)? else { return Ok(None) };
+    token.customers =
+        token_customers::customers_of(conn, profile, &[token_name])?.remove(token_name).unwrap_or_default();
+    Ok(Some(token))
 }
 
 fn token_from_row(row: &DbRow<'_>) -> Result<TokenRecord, JournalError> {
@@ -113,34 +140,59 @@ fn token_from_row(row: &DbRow<'_>) -> Result<TokenRecord, JournalError> {
         expiry: row.get(3)?,
         brand: row.get(4)?,
         holder_name: row.get(5)?,
-        customer_email: row.get(6)?,
-        customer_name: row.get(7)?,
-        status: row.get(8)?,
+        customers: Vec::new(),
+        status: row.get(6)?,
     })
 }
 
 impl Journal {
-    /// Adds a token, or refreshes what is known of it; fields left `None` keep their value.
+    /// Adds a token, or refreshes what is known of it; fields left `None` keep their value, and
+    /// its customers are remembered as seen now.
     ///
     /// # Errors
     /// Empty names, a masked card that shows too much, free text holding a card number, or a
     /// database failure.
     pub fn upsert_token(&self, t: &TokenRecord) -> Result<(), JournalError> {
         let checked = CheckedToken::check(t)?;
-        checked.upsert(self.hold_write()?.db())
+        self.write_now(|db| checked.upsert(db))
     }
 
-    /// As [`Journal::upsert_token`], writing only when the record tells the book something new
-    /// (most charges reuse a token the book already knows as it is).
+    /// As [`Journal::upsert_token`], writing the token's row only when the record tells the book
+    /// something new (most charges reuse a token the book already knows as it is).
     ///
     /// # Errors
     /// As [`Journal::upsert_token`].
     pub fn refresh_token(&self, t: &TokenRecord) -> Result<(), JournalError> {
         let checked = CheckedToken::check(t)?;
-        checked.refresh(self.hold_write()?.db())
+        self.write_now(|db| checked.refresh(db))
     }
 
-    /// Applies an UPDATE_TOKEN that APS approved: rename, status, expiry, holder.
+    /// Adds to a token those of `customers` it does not know yet; one already known is left as
+    /// it is (its `last_seen` does not move). When it knows them all, nothing is written (the
+    /// Demo customers are offered at every start).
+    ///
+    /// # Errors
+    /// A customer whose name, email or phone holds a card number, or a database failure.
+    pub fn add_token_customers(
+        &self,
+        profile: &str,
+        token_name: &str,
+        customers: &[TokenCustomer],
+    ) -> Result<(), JournalError> {
+        customers.iter().try_for_each(TokenCustomer::check)?;
+        let known = self.token(profile, token_name)?.map(|t| t.customers).unwrap_or_default();
+        let new: Vec<&TokenCustomer> =
+            customers.iter().filter(|c| !c.is_empty() && !known.iter().any(|k| k.is_same(c))).collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        self.write_now(|db| {
+            new.iter().try_for_each(|c| token_customers::remember(db, profile, token_name, c, true))
+        })
+    }
+
+    /// Applies an UPDATE_TOKEN that APS approved: rename (its customers follow), status,
+    /// expiry, holder.
     ///
     /// # Errors
     /// A database failure.
@@ -155,33 +207,33 @@ impl Journal {
     ) -> Result<(), JournalError> {
         refuse_card_numbers("holder name", holder_name.unwrap_or_default())?;
         refuse_card_numbers("new token name", new_name.unwrap_or_default())?;
-        let held = self.hold_write()?;
-        let conn = held.db();
-        let changed = conn.execute(
-            "UPDATE tokens SET token_name = COALESCE(?3, token_name), status = COALESCE(?4, status),
-                    expiry = COALESCE(?5, expiry), holder_name = COALESCE(?6, holder_name), updated_at = ?7
-                 WHERE profile = ?1 AND token_name = ?2",
-            params![profile, token_name, new_name, status, expiry, holder_name, ts(&Utc::now())],
-        )?;
-        if changed == 0 {
-            // A token the book never saw (created elsewhere): remember it now.
-            drop(held);
-            return self.upsert_token(&TokenRecord {
-                profile: profile.to_owned(),
-                token_name: new_name.unwrap_or(token_name).to_owned(),
-                masked_card: None,
-                expiry: expiry.map(str::to_owned),
-                brand: None,
-                holder_name: holder_name.map(str::to_owned),
-                customer_email: None,
-                customer_name: None,
-                status: status.unwrap_or("ACTIVE").to_owned(),
-            });
-        }
-        Ok(())
+        // A token the book never saw (created elsewhere) is remembered now.
+        let unknown = CheckedToken::check(&TokenRecord {
+            profile: profile.to_owned(),
+            token_name: new_name.unwrap_or(token_name).to_owned(),
+            masked_card: None,
+            expiry: expiry.map(str::to_owned),
+            brand: None,
+            holder_name: holder_name.map(str::to_owned),
+            customers: Vec::new(),
+            status: status.unwrap_or("ACTIVE").to_owned(),
+        })?;
+        self.write_now(|db| {
+            let changed = db.execute(
+                "UPDATE tokens SET token_name = COALESCE(?3, token_name), status = COALESCE(?4, status),
+                        expiry = COALESCE(?5, expiry), holder_name = COALESCE(?6, holder_name), updated_at = ?7
+                     WHERE profile = ?1 AND token_name = ?2",
+                params![profile, token_name, new_name, status, expiry, holder_name, ts(&Utc::now())],
+            )?;
+            match new_name {
+                _ if changed == 0 => unknown.upsert(db),
+                Some(new_name) => token_customers::rename(db, profile, token_name, new_name),
+                None => Ok(()),
+            }
+        })
     }
 
-    /// One token of a profile by its exact name (a charge's answer checks what the book knows).
+    /// One token of a profile by its exact name, with its customers.
     ///
     /// # Errors
     /// A database failure.
@@ -189,24 +241,36 @@ impl Journal {
         self.read(|db| token_in(db, profile, token_name))
     }
 
-    /// Tokens of a profile whose name, customer, email or last four digits contain `query`
-    /// (case-insensitive); all of them for an empty query. Active tokens first, then by name.
+    /// Tokens of a profile found by `query` (case-insensitive): in the token's name, the card's
+    /// last four digits or the name on the card, or in the name, email or phone of any of its
+    /// customers (a phone by three digits or more, however it is spaced); all of them for an
+    /// empty query. Active tokens first, then by name; each with every customer, those the
+    /// query found first.
     ///
     /// # Errors
     /// A database failure.
     pub fn tokens(&self, profile: &str, query: &str) -> Result<Vec<TokenRecord>, JournalError> {
-        let held = self.hold()?;
-        let conn = held.db();
-        let pattern = format!("%{}%", query.trim().to_lowercase().replace('%', "\\%").replace('_', "\\_"));
+        let query = query.trim();
+        let pattern = format!("%{}%", token_customers::fold(query).replace('%', "\\%").replace('_', "\\_"));
+        let phones = token_customers::phone_pattern(query);
         let sql = format!(
-            "SELECT {TOKEN_COLUMNS} FROM tokens WHERE profile = ?1 AND (
-                lower(token_name) LIKE ?2 ESCAPE '\\' OR lower(COALESCE(customer_name, '')) LIKE ?2 ESCAPE '\\'
-                OR lower(COALESCE(customer_email, '')) LIKE ?2 ESCAPE '\\' OR COALESCE(last4, '') LIKE ?2 ESCAPE '\\'
-                OR lower(COALESCE(holder_name, '')) LIKE ?2 ESCAPE '\\')
-             ORDER BY status = 'INACTIVE', token_name LIMIT 500"
+            "SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.profile = ?1 AND (
+                lower(t.token_name) LIKE ?2 ESCAPE '\\' OR COALESCE(t.last4, '') LIKE ?2 ESCAPE '\\'
+                OR lower(COALESCE(t.holder_name, '')) LIKE ?2 ESCAPE '\\' OR {CUSTOMER_MATCH})
+             ORDER BY t.status = 'INACTIVE', t.token_name LIMIT 500"
         );
-        let rows = conn.query_map(&sql, params![profile, pattern], token_from_row)?;
-        Ok(rows)
+        self.read(|db| {
+            let mut tokens = db.query_map(&sql, params![profile, pattern, phones], token_from_row)?;
+            let names: Vec<&str> = tokens.iter().map(|t| t.token_name.as_str()).collect();
+            let mut customers = token_customers::customers_of(db, profile, &names)?;
+            for token in &mut tokens {
+                let mut theirs = customers.remove(&token.token_name).unwrap_or_default();
+                // Stable: the customers found keep their order (most recent first), ahead of the rest.
+                theirs.sort_by_key(|c| !c.matches(query));
+                token.customers = theirs;
+            }
+            Ok(tokens)
+        })
     }
 }
 
@@ -223,10 +287,13 @@ mod tests {
             expiry: Some("3012".into()),
             brand: Some("VISA".into()),
             holder_name: None,
-            customer_email: Some(email.into()),
-            customer_name: Some("Layla Haddad".into()),
+            customers: vec![TokenCustomer::new(Some("Layla Haddad"), Some(email), None)],
             status: "ACTIVE".into(),
         }
+    }
+
+    fn emails(t: &TokenRecord) -> Vec<&str> {
+        t.customers.iter().filter_map(|c| c.email.as_deref()).collect()
     }
 
     on_both! {
@@ -244,16 +311,49 @@ mod tests {
     }
 
     on_both! {
+    fn one_token_keeps_every_customer_and_is_found_by_each() {
+        // APS's unique tokens: the same card, so the same token, for two customers.
+        let j = journal();
+        let mut layla = record("tok_shared", "400555******0001", "layla@example.com");
+        layla.customers[0].phone = Some("+971 50 123 4567".into());
+        j.upsert_token(&layla).unwrap();
+        let mut omar = record("tok_shared", "400555******0001", "omar@example.com");
+        omar.customers = vec![TokenCustomer::new(Some("Omar Khalil"), Some("omar@example.com"), Some("+966 55 765 4321"))];
+        j.refresh_token(&omar).unwrap();
+        // Layla again, as another charge brings her: still one row for her.
+        j.refresh_token(&layla).unwrap();
+        let book = j.token("P", "tok_shared").unwrap().unwrap();
+        assert_eq!(emails(&book), ["layla@example.com", "omar@example.com"], "most recently seen first");
+        for query in ["Layla", "LAYLA@EXAMPLE", "50 123 45", "Omar Khalil", "omar@", "0557654321", "765 4321"] {
+            let found = j.tokens("P", query).unwrap();
+            assert_eq!(found.len(), 1, "{query}");
+            assert_eq!(found[0].customers.len(), 2, "{query}: every customer is shown");
+        }
+        assert_eq!(emails(&j.tokens("P", "omar").unwrap()[0])[0], "omar@example.com", "the one found first");
+        assert!(j.tokens("P", "Nadia").unwrap().is_empty());
+        assert!(j.tokens("P", "12").unwrap().is_empty(), "two digits find no phone");
+        // Renamed, the token keeps its customers.
+        j.update_token("P", "tok_shared", Some("tok_family"), None, None, None).unwrap();
+        assert_eq!(j.tokens("P", "omar").unwrap()[0].token_name, "tok_family");
+        assert_eq!(j.token("P", "tok_family").unwrap().unwrap().customers.len(), 2);
+        // Known customers are left as they are; a new one joins.
+        let nadia = TokenCustomer::new(Some("Nadia"), None, None);
+        j.add_token_customers("P", "tok_family", &[nadia.clone(), nadia]).unwrap();
+        assert_eq!(j.token("P", "tok_family").unwrap().unwrap().customers.len(), 3);
+    }
+    }
+
+    on_both! {
     fn upsert_keeps_what_it_knew_and_updates_apply() {
         let j = journal();
         j.upsert_token(&record("tok_a", "400555******0001", "layla@example.com")).unwrap();
         let mut partial = record("tok_a", "400555******0001", "x@example.com");
         partial.masked_card = None;
-        partial.customer_email = None;
+        partial.customers.clear();
         j.upsert_token(&partial).unwrap();
         let t = &j.tokens("P", "tok_a").unwrap()[0];
         assert_eq!(t.masked_card.as_deref(), Some("400555******0001"));
-        assert_eq!(t.customer_email.as_deref(), Some("layla@example.com"));
+        assert_eq!(emails(t), ["layla@example.com"]);
         j.update_token("P", "tok_a", Some("tok_renamed"), Some("INACTIVE"), Some("3101"), None).unwrap();
         let t = &j.tokens("P", "renamed").unwrap()[0];
         assert_eq!((t.status.as_str(), t.expiry.as_deref()), ("INACTIVE", Some("3101")));
@@ -269,6 +369,13 @@ mod tests {
         let mut r = record("tok", "400555******0001", "a@b.co");
         r.holder_name = Some("4005 5500 0000 0001".into());
         assert!(j.upsert_token(&r).is_err());
+        let mut r = record("tok", "400555******0001", "a@b.co");
+        r.customers[0].phone = Some("4005 5500 0000 0001".into());
+        assert!(j.upsert_token(&r).is_err());
+        r.customers[0].phone = None;
+        r.customers[0].name = Some("4005550000000001".into());
+        assert!(j.add_token_customers("P", "tok", &r.customers).is_err());
+        assert!(j.tokens("P", "").unwrap().is_empty());
     }
     }
 }

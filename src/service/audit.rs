@@ -174,7 +174,10 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
             start_head(journal, &chain)?;
             Ok(chain)
         }
-        (None, Some(_)) => Err(format!("{}. {}", missing_key(), import_hint())),
+        // Another process on this computer may have won the race to start the trail a moment
+        // ago: its check is in the journal and its key on its way to this same keychain.
+        // Wait for it before saying the key was made elsewhere.
+        (None, Some(check)) => winners_key(vault, &id, &check),
     }
 }
 

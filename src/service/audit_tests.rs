@@ -112,3 +112,25 @@ fn the_sealed_text_cannot_be_shifted_between_fields() {
     (b.operator, b.terminal) = ("ama".into(), "ldesk-3".into());
     assert_ne!(chain().entry(&a, ""), chain().entry(&b, ""));
 }
+
+#[test]
+fn a_trail_another_process_started_a_moment_ago_waits_for_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault =
+        std::sync::Arc::new(Vault::open(dir.path(), keyring_core::mock::Store::new().unwrap()).unwrap());
+    let journal = Journal::open_in_memory().unwrap();
+    let id = journal_id(&journal).unwrap();
+    // The other process won the race to start the trail: its check is in the journal, and its
+    // key reaches this computer's keychain a moment later.
+    journal.meta_once(KEY_CHECK, &chain().check()).unwrap();
+    let storing = {
+        let (vault, id) = (std::sync::Arc::clone(&vault), id.clone());
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            vault.set_audit_key(&id, &chain().key).unwrap();
+        })
+    };
+    let loaded = load_key(&vault, &journal).expect("the winner's key, once it is stored");
+    assert_eq!(loaded.check(), chain().check());
+    storing.join().unwrap();
+}

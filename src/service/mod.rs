@@ -77,7 +77,7 @@ pub use crate::journal::AuditEntry;
 pub(crate) use crate::journal::csv_cell;
 pub use crate::journal::{
     Agreement, AgreementLimit, BatchRecord, BatchState, Channel, Cycle, Filter, LinkRow, LinkStatus, OpState,
-    OperationRow, OrderKind, OrderRow, OrderState, TokenRecord, Unresolved,
+    OperationRow, OrderKind, OrderRow, OrderState, TokenCustomer, TokenRecord, Unresolved,
 };
 pub use links::LinkDraft;
 pub use recurring::AgreementDraft;

@@ -2,7 +2,8 @@
 //!
 //! APS offers no documented way to list a merchant's tokens (GET_TOKENS is UNKNOWN in the
 //! spec), so the terminal keeps its own token book: every token it created, charged or updated,
-//! with the masked card APS returned, the customer it was used for, and its last known status.
+//! with the masked card APS returned, every customer it was used for (one token can belong to
+//! several: APS's unique tokens), and its last known status.
 //! Payment links are in `links`, recurring charges in `recurring`, the credential test in
 //! `profile_test`.
 
@@ -13,7 +14,7 @@ use crate::aps::Params;
 use crate::aps::command::{Command, CreateToken, TokenStatus, UpdateToken};
 use crate::aps::money::Currency;
 use crate::aps::response::Kind;
-use crate::journal::{NewOperation, OpResult, OpState, TokenRecord};
+use crate::journal::{NewOperation, OpResult, OpState, TokenCustomer, TokenRecord};
 use chrono::Utc;
 
 /// Changes to a stored card, as typed on the Tokens screen.
@@ -85,7 +86,7 @@ impl Service {
             card_holder_name: non_empty(&draft.holder_name),
             currency: None,
         });
-        let outcome = self.token_operation(&ctx, command, &reference, progress).await?;
+        let outcome = self.token_operation(&ctx, command, &reference, None, progress).await?;
         if outcome.verdict.kind == Kind::Approved {
             let renamed = non_empty(&draft.new_token_name);
             let (p, old) = (profile.to_owned(), token.clone());
@@ -149,17 +150,20 @@ impl Service {
             currency: Currency::parse(&ctx.profile.default_currency.to_string()).ok(),
             return_url: ctx.profile.endpoint.clone(),
         });
-        let outcome = self.token_operation(&ctx, command, &reference, progress).await?;
-        Ok(outcome)
+        // CREATE_TOKEN carries no customer: the one typed is the token's first customer.
+        let customer = TokenCustomer::new(Some(&draft.customer_name), Some(&draft.customer_email), None);
+        self.token_operation(&ctx, command, &reference, Some(customer), progress).await
     }
 
     /// Sends a token operation, which moves no money: an unknown outcome is recorded for a person
-    /// to check (re-sending an UPDATE_TOKEN is harmless, but the agent decides).
+    /// to check (re-sending an UPDATE_TOKEN is harmless, but the agent decides). An approved
+    /// token is remembered with `customer`, when given.
     async fn token_operation(
         &self,
         ctx: &super::Ctx,
         command: Command,
         reference: &str,
+        customer: Option<TokenCustomer>,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
         let op = command.operation();
@@ -206,7 +210,7 @@ impl Service {
             && verdict.kind == Kind::Approved
             && let Some(token) = text(response, "token_name")
         {
-            self.remember_token(&ctx.profile.name, &token, response).await;
+            self.remember_token(&ctx.profile.name, &token, response, customer).await;
             token_name = Some(token);
         }
         Ok(Outcome {
@@ -221,16 +225,25 @@ impl Service {
         })
     }
 
-    /// Adds or refreshes a token in the token book from an APS answer (masked card only).
-    pub(super) async fn remember_token(&self, profile: &str, token: &str, response: &Params) {
-        let record = token_record(profile, token, response);
+    /// Adds or refreshes a token in the token book from an APS answer (masked card only), with
+    /// `customer` as one of its customers.
+    async fn remember_token(
+        &self,
+        profile: &str,
+        token: &str,
+        response: &Params,
+        customer: Option<TokenCustomer>,
+    ) {
+        let mut record = token_record(profile, token, response);
+        record.customers.extend(customer.filter(|c| !c.is_empty()));
         if let Err(e) = self.journal(move |j| j.refresh_token(&record)).await {
             log::warn!("token book not updated: {e}");
         }
     }
 
     /// Adds tokens the terminal did not create to the token book (the Demo merchant's built-in
-    /// cards), keeping anything already known about them. The terminal's own set-up at start,
+    /// cards), keeping anything already known about them; the customers of a token already in
+    /// the book are added when it does not know them yet. The terminal's own set-up at start,
     /// before anyone signs in: nothing is sent, so no operator's right is asked.
     ///
     /// # Errors
@@ -239,10 +252,9 @@ impl Service {
         self.refuse_offline()?;
         self.journal(move |j| {
             for record in &records {
-                if j.tokens(&record.profile, &record.token_name)?
-                    .iter()
-                    .all(|t| t.token_name != record.token_name)
-                {
+                if j.token(&record.profile, &record.token_name)?.is_some() {
+                    j.add_token_customers(&record.profile, &record.token_name, &record.customers)?;
+                } else {
                     j.upsert_token(record)?;
                 }
             }
@@ -251,7 +263,8 @@ impl Service {
         .await
     }
 
-    /// The token book, filtered by customer, email, last 4 or token name.
+    /// The token book, filtered by a customer's name, email or phone, the last 4 digits or the
+    /// token name; each token with every customer seen with it (those found first).
     ///
     /// # Errors
     /// Journal failure.
@@ -262,8 +275,14 @@ impl Service {
     }
 }
 
-/// What an answer from APS says of a token, for the token book.
+/// What an answer from APS says of a token, for the token book. APS echoes every parameter of
+/// the request, so the customer is the order's: its email, name and phone, when it had them.
 pub(super) fn token_record(profile: &str, token: &str, response: &Params) -> TokenRecord {
+    let customer = TokenCustomer::new(
+        text(response, "customer_name").as_deref(),
+        text(response, "customer_email").as_deref(),
+        text(response, "phone_number").as_deref(),
+    );
     TokenRecord {
         profile: profile.to_owned(),
         token_name: token.to_owned(),
@@ -271,8 +290,7 @@ pub(super) fn token_record(profile: &str, token: &str, response: &Params) -> Tok
         expiry: text(response, "expiry_date"),
         brand: text(response, "card_brand").or_else(|| text(response, "payment_option")),
         holder_name: text(response, "card_holder_name"),
-        customer_email: text(response, "customer_email"),
-        customer_name: text(response, "customer_name"),
+        customers: if customer.is_empty() { Vec::new() } else { vec![customer] },
         status: text(response, "token_status").unwrap_or_else(|| "ACTIVE".into()),
     }
 }

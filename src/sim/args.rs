@@ -50,6 +50,12 @@ pub struct SimulatorArgs {
     #[arg(long)]
     pub unique_tokens: bool,
 
+    /// Serve the payment-link pages on this address of their own, which every payment_link URL
+    /// names, so a link given out still opens after a restart on another --listen port. Port 0:
+    /// the port kept in the --state file, or a free one the first time (then kept there).
+    #[arg(long, value_name = "ADDR")]
+    pub link_pages: Option<SocketAddr>,
+
     /// Imitate gateway latency: every API answer leaves N milliseconds after its request was
     /// processed (0 to 60000). Requests wait side by side, never one after another.
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
@@ -114,6 +120,7 @@ impl SimulatorArgs {
             seed_tokens,
             state_file: self.state,
             unique_tokens: self.unique_tokens,
+            link_pages: self.link_pages,
             latency: std::time::Duration::from_millis(self.latency_ms),
             feedback: self.feedback_url.map(|url| FeedbackTarget {
                 format: if self.feedback_json { FeedbackFormat::Json } else { FeedbackFormat::Form },

@@ -89,11 +89,21 @@ impl std::error::Error for DropConnection {}
 
 type HttpResult = Result<Response<Full<Bytes>>, DropConnection>;
 
+/// What one listener answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Routes {
+    /// The API, the link pages and the control API.
+    All,
+    /// The payment-link pages only (their own address: see `link_pages`).
+    LinkPages,
+}
+
 /// Accepts connections until `stop` changes or its sender is dropped, then closes them all.
 pub(crate) async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
     mut stop: tokio::sync::watch::Receiver<bool>,
+    routes: Routes,
 ) {
     let mut connections = JoinSet::new();
     loop {
@@ -113,7 +123,8 @@ pub(crate) async fn serve(
                 let _ = stream.set_nodelay(true);
                 let shared = Arc::clone(&shared);
                 connections.spawn(async move {
-                    let service = hyper::service::service_fn(move |req| handle(Arc::clone(&shared), req));
+                    let service =
+                        hyper::service::service_fn(move |req| handle(Arc::clone(&shared), req, routes));
                     let connection = hyper::server::conn::http1::Builder::new()
                         .timer(TokioTimer::new())
                         .keep_alive(true)
@@ -128,9 +139,15 @@ pub(crate) async fn serve(
     connections.shutdown().await;
 }
 
-async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> HttpResult {
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>, routes: Routes) -> HttpResult {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    if routes == Routes::LinkPages && !path.starts_with("/pay/") {
+        return Ok(plain(
+            StatusCode::NOT_FOUND,
+            "not found: this address serves payment link pages only, under /pay/",
+        ));
+    }
     match (&method, path.as_str()) {
         (&Method::POST, "/FortAPI/paymentApi" | "/FortAPI/paymentApi/") => {
             late(&shared, json_api(&shared, Endpoint::PaymentApi, req)).await

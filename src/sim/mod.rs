@@ -22,7 +22,9 @@
 //! each on its own timer: requests in flight together are delayed together, never queued.
 //!
 //! The two `/pay/` pages are the customer's side of a payment link and need no token, as a real
-//! payment link needs none: whoever has the link may pay it.
+//! payment link needs none: whoever has the link may pay it. With [`SimConfig::link_pages`] they
+//! are (also) served on an address of their own, which the links name, so a link outlives the
+//! API's port (the Demo merchant in the terminal: [`SimConfig::demo_in`]).
 //!
 //! A body that is not a JSON object gets HTTP 500 with an HTML page, as APS answers a
 //! form-encoded body (spec 1).
@@ -132,8 +134,10 @@ mod batch;
 mod cards;
 mod engine;
 mod faults;
+mod handle;
 mod http;
 mod link_controls;
+mod link_pages;
 mod multipart;
 mod notify;
 mod payments;
@@ -142,6 +146,7 @@ mod tokens;
 
 pub use cards::TEST_CARDS;
 pub use faults::{Fault, FaultKind};
+pub use handle::SimHandle;
 pub use http::CONTROL_TOKEN_HEADER;
 pub use notify::{Delivery, FeedbackFormat, FeedbackTarget};
 pub use payments::agreements::Agreement as RecurringAgreement;
@@ -250,6 +255,11 @@ pub struct SimConfig {
     pub latency: Duration,
     /// Where to post transaction feedback (spec 3.13); `None` posts nothing.
     pub feedback: Option<FeedbackTarget>,
+    /// Serve the customers' payment-link pages on an address of their own, which the
+    /// `payment_link` URLs then name, so a link given out stays valid when the API's port
+    /// changes (see `link_pages`). Port 0: the port remembered in the state file, or a free one
+    /// the first time. `None`: the pages are on the API's own address.
+    pub link_pages: Option<SocketAddr>,
 }
 
 impl SimConfig {
@@ -266,6 +276,19 @@ impl SimConfig {
             unique_tokens: false,
             latency: Duration::ZERO,
             feedback: None,
+            link_pages: None,
+        }
+    }
+
+    /// The Demo merchant as the terminal runs it for the data folder `dir`: its memory in
+    /// `demo-simulator.json` there, and its payment-link pages on a loopback port of their own,
+    /// kept in that file, so a link given to a customer opens again after the terminal restarts
+    /// (the API's port is a free one each time; see `link_pages`).
+    pub fn demo_in(dir: &std::path::Path) -> Self {
+        Self {
+            state_file: Some(dir.join("demo-simulator.json")),
+            link_pages: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            ..Self::demo()
         }
     }
 }
@@ -356,7 +379,12 @@ fn launch(
 ) -> Result<SimHandle, SimError> {
     let addr = listener.local_addr()?;
     let base_url = format!("http://{addr}");
-    let engine = engine::Engine::new(config, base_url.clone())?;
+    let mut engine = engine::Engine::new(config, base_url.clone())?;
+    let pages = match config.link_pages {
+        Some(wanted) => link_pages::bind(&mut engine, wanted, runtime)?,
+        None => None,
+    };
+    let link_base_url = engine.base_url.clone();
     let mut token = [0u8; 16];
     getrandom::fill(&mut token).map_err(|e| {
         SimError::Config(format!("no control token: the system random generator failed: {e}"))
@@ -365,123 +393,15 @@ fn launch(
     let notifier = notify::Notifier::new(config.feedback.clone(), runtime.clone());
     let shared = Arc::new(http::Shared::new(engine, Secret::new(token), config.latency, notifier));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let task = runtime.spawn(http::serve(listener, Arc::clone(&shared), stop_rx));
-    Ok(SimHandle { addr, base_url, shared, stop: Some(stop_tx), task: Some(task) })
-}
-
-/// A running simulator. Dropping it stops the server; [`SimHandle::shutdown`] also waits until
-/// every connection is closed and the port is free.
-pub struct SimHandle {
-    addr: SocketAddr,
-    base_url: String,
-    shared: Arc<http::Shared>,
-    stop: Option<tokio::sync::watch::Sender<bool>>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl SimHandle {
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://HOST:PORT`, without a trailing slash.
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    pub fn payment_api_url(&self) -> String {
-        format!("{}/FortAPI/paymentApi", self.base_url)
-    }
-
-    pub fn upload_url(&self) -> String {
-        format!("{}/FortAPI/upload/", self.base_url)
-    }
-
-    pub fn batch_url(&self) -> String {
-        format!("{}/FortAPI/batchApi/", self.base_url)
-    }
-
-    /// The control API root, `http://HOST:PORT/sim`. Every request to it needs
-    /// [`SimHandle::control_token`] in the [`CONTROL_TOKEN_HEADER`] header.
-    pub fn control_url(&self) -> String {
-        format!("{}/sim", self.base_url)
-    }
-
-    /// The random token of this run that the control API requires.
-    pub fn control_token(&self) -> &str {
-        self.shared.control_token.expose()
-    }
-
-    /// The customer's page of a payment link, `http://HOST:PORT/pay/{id}` (no token needed).
-    pub fn link_page_url(&self, payment_link_id: &str) -> String {
-        format!("{}/pay/{payment_link_id}", self.base_url)
-    }
-
-    /// Queues a fault for the next matching requests.
-    pub fn inject(&self, fault: Fault) {
-        self.shared.faults.push(fault);
-    }
-
-    pub fn clear_faults(&self) {
-        self.shared.faults.clear();
-    }
-
-    /// The faults still queued, with their remaining counts.
-    pub fn faults(&self) -> Vec<Fault> {
-        self.shared.faults.list()
-    }
-
-    /// Every order, oldest first, as committed.
-    pub fn orders(&self) -> Vec<OrderView> {
-        self.shared.engine.orders()
-    }
-
-    /// One order by merchant reference.
-    pub fn order(&self, merchant_reference: &str) -> Option<OrderView> {
-        self.shared.engine.order(merchant_reference)
-    }
-
-    /// APS no longer holds the batches it was given and never processed (as when an unprocessed
-    /// batch expires): GET_BATCH_RESULTS answers `141` for them and their references can be
-    /// uploaded again. Returns how many were dropped.
-    pub fn discard_unprocessed_batches(&self) -> usize {
-        self.shared.engine.discard_unprocessed_batches()
-    }
-
-    /// Every committed money movement, in order.
-    pub fn money_movements(&self) -> Vec<Movement> {
-        self.shared.engine.movements()
-    }
-
-    /// The last API requests received (at most 10,000), oldest first.
-    pub fn requests(&self) -> Vec<RequestRecord> {
-        self.shared.log.list()
-    }
-
-    /// Stops accepting, closes every connection and waits for the server task to end.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(true);
+    let api = http::serve(listener, Arc::clone(&shared), stop_rx.clone(), http::Routes::All);
+    let task = match pages {
+        Some(pages) => {
+            let pages = http::serve(pages, Arc::clone(&shared), stop_rx, http::Routes::LinkPages);
+            runtime.spawn(async move {
+                tokio::join!(api, pages);
+            })
         }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for SimHandle {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(true);
-        }
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
-    }
-}
-
-impl std::fmt::Debug for SimHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimHandle").field("addr", &self.addr).finish_non_exhaustive()
-    }
+        None => runtime.spawn(api),
+    };
+    Ok(SimHandle { addr, base_url, link_base_url, shared, stop: Some(stop_tx), task: Some(task) })
 }

@@ -272,6 +272,10 @@ pub(crate) struct State {
     /// Recurring agreements set up by a first payment, by agreement id.
     #[serde(default)]
     pub agreements: BTreeMap<String, super::payments::agreements::Agreement>,
+    /// The port the payment-link pages were given on (`SimConfig::link_pages` with port 0), so
+    /// the links given out open again after a restart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_port: Option<u16>,
     #[serde(skip)]
     pub by_fort_id: HashMap<String, String>,
     #[serde(skip)]
@@ -296,6 +300,7 @@ impl State {
             tokens: BTreeMap::new(),
             batches: BTreeMap::new(),
             agreements: BTreeMap::new(),
+            link_port: None,
             by_fort_id: HashMap::new(),
             by_link: HashMap::new(),
             by_card: HashMap::new(),

@@ -529,3 +529,120 @@ async fn a_card_number_given_as_token_is_refused_with_exit_2() {
     }
     assert!(rig.sim.requests().iter().all(|r| r.command.as_deref() != Some("PURCHASE")), "nothing was sent");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_http_endpoint_off_this_computer_is_invalid_input() {
+    let rig = CliRig::new("cli-http").await;
+    let name = format!("plain-http-{}", std::process::id());
+    for (environment, endpoint, custom) in [
+        ("sandbox", "http://aps-proxy.example.com/FortAPI/paymentApi", false),
+        ("sandbox", "http://aps-proxy.example.com/FortAPI/paymentApi", true),
+        ("sandbox", "http://192.0.2.7:8080/FortAPI/paymentApi", true),
+        ("production", "http://paymentservices.payfort.com/FortAPI/paymentApi", false),
+    ] {
+        let mut args =
+            vec!["profile", "add", &name, "--merchant-identifier", "Shop42", "--algorithm", "sha256"];
+        args.extend(["--environment", environment, "--endpoint", endpoint]);
+        if custom {
+            args.push("--custom-endpoint");
+        }
+        let out = rig.run(&args).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{endpoint}: invalid input, as the README says: {stderr}");
+        assert!(stderr.contains("endpoint: must start with https://"), "names the field: {stderr}");
+    }
+    let listed = text(&rig.run(&["profile", "list"]).await.stdout);
+    assert!(!listed.contains(&name), "nothing was saved: {listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_book_lists_every_customer_of_a_card() {
+    let rig = CliRig::new("cli-book").await;
+    let rig = &rig;
+    let list = |query: &'static str| async move {
+        let out = rig.run(&["token", "list", "--profile", "Demo merchant", "--query", query]).await;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    // The Demo merchant's book: DEMO-VISA-0001 is a family card of two Demo customers.
+    let karim = list("karim").await;
+    assert_eq!(
+        karim.trim_end(),
+        "DEMO-VISA-0001\t400555******0001\t3012\tACTIVE\tKarim Haddad <karim@example.com> +971 50 765 4321; \
+         Layla Haddad <layla@example.com> +971 50 123 4567"
+    );
+    assert!(list("sara@example").await.starts_with("DEMO-AMEX-4564\t"));
+    // A new caller on the same card joins its customers, found by their phone.
+    let charge = [
+        "charge",
+        "--profile",
+        "Demo merchant",
+        "--token",
+        "DEMO-VISA-0001",
+        "--amount",
+        "7.00",
+        "--currency",
+        "AED",
+        "--email",
+        "nadia@example.com",
+        "--name",
+        "Nadia Saleh",
+        "--phone",
+        "+971 50 999 0000",
+    ];
+    let out = rig.run(&charge).await;
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    let nadia = list("050 999 0000").await;
+    let line = nadia.lines().next().unwrap_or_default();
+    assert!(
+        line.starts_with("DEMO-VISA-0001\t")
+            && line.contains("\tNadia Saleh <nadia@example.com> +971 50 999 0000; "),
+        "{nadia}"
+    );
+    assert!(line.contains("Karim Haddad") && line.contains("Layla Haddad"), "{line}");
+    assert_eq!(nadia.lines().count(), 1, "{nadia}");
+}
+
+/// The payment link URL in `link create`'s output.
+fn link_url(out: &Output) -> String {
+    let stdout = text(&out.stdout);
+    let line = stdout.lines().find_map(|l| l.trim().strip_prefix("payment link: "));
+    line.unwrap_or_else(|| panic!("no payment link in: {stdout}{}", text(&out.stderr))).to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_payment_link_keeps_its_url_when_the_terminal_restarts() {
+    let rig = CliRig::new("cli-demo-link").await;
+    let create = |reference: &'static str| {
+        [
+            "link",
+            "create",
+            "--profile",
+            "Demo merchant",
+            "--amount",
+            "150",
+            "--currency",
+            "AED",
+            "--email",
+            "layla@example.com",
+            "--reference",
+            reference,
+        ]
+    };
+    // Each command is a start of the terminal, with the Demo's simulator on a new free port.
+    let first = link_url(&rig.run(&create("DEMO-LINK-1")).await);
+    let second = link_url(&rig.run(&create("DEMO-LINK-2")).await);
+    let origin = |url: &str| url.split("/pay/").next().unwrap_or_default().to_owned();
+    assert_eq!(origin(&first), origin(&second), "{first} {second}");
+    let state = std::fs::read_to_string(rig.dir.path().join("demo-simulator.json")).unwrap();
+    let port = origin(&first).rsplit(':').next().unwrap().to_owned();
+    assert!(state.contains(&format!("\"link_port\":{port}")), "the port is kept with the links");
+
+    // The Demo merchant's simulator as the terminal starts it next time: the first link opens.
+    let demo = sim::start(SimConfig::demo_in(rig.dir.path()), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let page = http.get(&first).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Order DEMO-LINK-1"));
+    demo.shutdown().await;
+}

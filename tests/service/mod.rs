@@ -28,4 +28,5 @@ mod roles_team;
 mod sessions;
 mod team_desks;
 mod tls;
+mod token_book;
 mod who;

@@ -7,6 +7,7 @@ mod checks;
 mod cli;
 mod faults;
 mod latency;
+mod link_pages;
 mod links;
 mod orders;
 mod persistence;

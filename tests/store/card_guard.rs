@@ -6,7 +6,7 @@ use moto_terminal::aps::Operation;
 use moto_terminal::aps::money::{Currency, Money};
 use moto_terminal::journal::{
     AgreementUpdate, Channel, Journal, JournalError, NewAgreement, NewLink, NewOperation, NewOrder, OpResult,
-    OpState, OrderKind, OrderUpdate, PaymentMethod, TokenRecord,
+    OpState, OrderKind, OrderUpdate, PaymentMethod, TokenCustomer, TokenRecord,
 };
 
 const CARDS: [&str; 4] =
@@ -158,8 +158,7 @@ fn tokens_refuse_a_card_number_as_name() {
         expiry: None,
         brand: None,
         holder_name: None,
-        customer_email: None,
-        customer_name: None,
+        customers: Vec::new(),
         status: "ACTIVE".into(),
     };
     j.upsert_token(&record("jane-visa")).unwrap();
@@ -167,8 +166,18 @@ fn tokens_refuse_a_card_number_as_name() {
         refused(j.upsert_token(&record(card)), "token name");
         refused(j.update_token("main", "jane-visa", Some(card), None, None, None), "new token name");
         refused(j.update_token("main", "jane-visa", None, None, None, Some(card)), "holder name");
+        for (field, customer) in [
+            ("customer name", TokenCustomer::new(Some(card), None, None)),
+            ("customer email", TokenCustomer::new(None, Some(&format!("{card}@example.com")), None)),
+            ("customer phone", TokenCustomer::new(None, None, Some(card))),
+        ] {
+            let with_customer = TokenRecord { customers: vec![customer.clone()], ..record("jane-visa") };
+            refused(j.upsert_token(&with_customer), field);
+            refused(j.add_token_customers("main", "jane-visa", &[customer]), field);
+        }
     }
     assert_eq!(j.tokens("main", "").unwrap().len(), 1);
+    assert!(j.token("main", "jane-visa").unwrap().unwrap().customers.is_empty());
 }
 
 #[test]

@@ -94,7 +94,7 @@ async fn a_desk_journal_moves_into_the_team_journal_once() {
     let again = run(data.path(), &["journal", "migrate", "--to", &url]);
     assert!(
         again.starts_with(&format!(
-            "copied into the team journal: 0 orders ({} already there), 0 operations, 0 tokens, 0 agreements, \
+            "copied into the team journal: 0 orders ({} already there), 0 operations, 0 tokens (0 customers), 0 agreements, \
              0 payment links, 0 batches (0 rows)",
             local.len()
         )),
@@ -120,6 +120,19 @@ async fn a_desk_journal_moves_into_the_team_journal_once() {
     assert_eq!(count(&team, "SELECT count(*) FROM payment_links").await, 1);
     assert_eq!(count(&team, "SELECT count(*) FROM agreements").await, 1);
     assert!(count(&team, "SELECT count(*) FROM tokens").await >= 3, "the Demo merchant's token book");
+    // Every customer of the book comes along: the Demo customers and the desk's own caller.
+    let customers = count(&team, "SELECT count(*) FROM token_customers").await;
+    assert!(first.contains(&format!(" tokens ({customers} customers)")), "{first}");
+    assert_eq!(
+        count(
+            &team,
+            "SELECT count(*) FROM token_customers WHERE token_name = 'DEMO-VISA-0001'
+            AND customer_email IN ('layla@example.com', 'karim@example.com', 'caller@example.com')"
+        )
+        .await,
+        3,
+        "one card, three customers"
+    );
     let row = team
         .query_one(
             "SELECT state, captured_minor, refunded_minor, operator, terminal FROM orders WHERE merchant_reference = 'MIG-AUTH-1'",

@@ -14,6 +14,7 @@ mod settings;
 mod submit_flow;
 mod supervisor;
 mod team;
+mod token_search;
 
 use crate::service::rig::{PROFILE, Rig};
 use egui::accesskit::Role;

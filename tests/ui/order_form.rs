@@ -7,6 +7,7 @@ use egui::Key;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use moto_terminal::service::TokenCustomer;
 use moto_terminal::ui::screens::order::{FormEvent, OrderChannel, OrderForm, PaymentMode};
 use moto_terminal::ui::widgets::outcome::{OutcomeKind, OutcomeView};
 use moto_terminal::ui::widgets::submit::{Finish, Phase as FormPhase};
@@ -65,8 +66,11 @@ fn jane() -> TokenChoice {
         token_name: "tok-jane-visa".to_owned(),
         masked_card: "400555******0001".to_owned(),
         status: "ACTIVE".to_owned(),
-        customer_name: "Jane Doe".to_owned(),
-        customer_email: "jane@example.com".to_owned(),
+        customers: vec![TokenCustomer::new(
+            Some("Jane Doe"),
+            Some("jane@example.com"),
+            Some("+971 50 111 2222"),
+        )],
     }
 }
 
@@ -285,6 +289,7 @@ fn a_token_is_chosen_with_the_arrows_and_fills_the_customer() {
     harness.state_mut().form.token.set_choices("jane".to_owned(), vec![jane(), other]);
     settle(&mut harness);
     assert_eq!(value_of(&harness, "Customer email"), "jane@example.com");
+    assert_eq!(value_of(&harness, "Phone number"), "+971 50 111 2222", "the phone comes with the customer");
 
     press(&mut harness, Key::ArrowDown);
     assert!(input(&harness, "Saved card").is_focused(), "the arrows do not move the focus");

@@ -48,12 +48,13 @@ pub async fn journal(service: &Service, args: JournalArgs) -> Result<(), Exit> {
     if let Some(JournalAction::Migrate { to }) = args.action {
         let copied = service.copy_journal_to(&to).await.map_err(service_error)?;
         println!(
-            "copied into the team journal: {} orders ({} already there), {} operations, {} tokens, \
-             {} agreements, {} payment links, {} batches ({} rows)",
+            "copied into the team journal: {} orders ({} already there), {} operations, {} tokens \
+             ({} customers), {} agreements, {} payment links, {} batches ({} rows)",
             copied.orders,
             copied.orders_already_there,
             copied.operations,
             copied.tokens,
+            copied.token_customers,
             copied.agreements,
             copied.payment_links,
             copied.batches,

@@ -3,7 +3,7 @@
 use super::super::Exit;
 use super::{card_from_stdin, report, service_error};
 use crate::aps::command::{Notification, TokenStatus};
-use crate::service::{AgreementLimit, LinkDraft, Progress, Service, TokenUpdateDraft};
+use crate::service::{AgreementLimit, LinkDraft, Progress, Service, TokenCustomer, TokenUpdateDraft};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum TokenCommand {
@@ -36,7 +36,7 @@ pub enum TokenCommand {
     List {
         #[arg(long)]
         profile: Option<String>,
-        /// Customer, email, last 4 or token name.
+        /// A customer's name, email or phone, the last 4 digits or the token name.
         #[arg(long, default_value = "")]
         query: String,
     },
@@ -154,14 +154,17 @@ pub async fn token(service: &Service, default_profile: &str, command: TokenComma
         }
         TokenCommand::List { profile, query } => {
             let profile = profile.unwrap_or_else(|| default_profile.to_owned());
+            // One line per token; the last column lists every customer seen with it ("; "
+            // between them, those the query found first): one card can belong to several.
             for t in service.tokens(&profile, &query).await.map_err(service_error)? {
+                let customers: Vec<String> = t.customers.iter().map(TokenCustomer::describe).collect();
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
                     t.token_name,
                     t.masked_card.as_deref().unwrap_or("-"),
                     t.expiry.as_deref().unwrap_or("-"),
                     t.status,
-                    t.customer_email.as_deref().unwrap_or("-")
+                    if customers.is_empty() { "-".to_owned() } else { customers.join("; ") }
                 );
             }
             Ok(())

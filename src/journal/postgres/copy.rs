@@ -1,5 +1,5 @@
 //! Moving a desk's SQLite journal into the team journal: every order with its operations, the
-//! token book, agreements, payment links and batches, in one transaction, so a failure copies
+//! token book with its customers, agreements, payment links and batches, in one transaction, so a failure copies
 //! nothing. Running it again copies only what is not there yet: an order already in the team
 //! journal (same profile and reference) is left as it is, with its operations. Row ids are the
 //! team journal's own; an operation's order and batch row follow their new ids.
@@ -21,6 +21,8 @@ pub struct Copied {
     pub orders_already_there: u64,
     pub operations: u64,
     pub tokens: u64,
+    /// Customers seen with a token (a token can have several).
+    pub token_customers: u64,
     pub agreements: u64,
     pub payment_links: u64,
     pub batches: u64,
@@ -78,8 +80,16 @@ impl Table {
     }
 }
 
-const TABLES: [&str; 7] =
-    ["orders", "operations", "tokens", "agreements", "payment_links", "batches", "batch_rows"];
+const TABLES: [&str; 8] = [
+    "orders",
+    "operations",
+    "tokens",
+    "token_customers",
+    "agreements",
+    "payment_links",
+    "batches",
+    "batch_rows",
+];
 
 /// Copies `source` into the team journal `client` is connected to (its schema set up).
 ///
@@ -95,7 +105,7 @@ pub async fn copy_journal(source: Arc<Journal>, client: &mut Client) -> Result<C
         .map_err(|e| TeamError::Database(format!("reading the desk's journal failed: {e}")))??;
     let tx = client.transaction().await?;
     let mut copied = Copied::default();
-    let [orders, operations, tokens, agreements, links, batches, batch_rows] = tables;
+    let [orders, operations, tokens, token_customers, agreements, links, batches, batch_rows] = tables;
     let order_ids =
         insert_keyed(&tx, "orders", &orders, "ON CONFLICT (profile, merchant_reference) DO NOTHING").await?;
     copied.orders = order_ids.len() as u64;
@@ -114,6 +124,14 @@ pub async fn copy_journal(source: Arc<Journal>, client: &mut Client) -> Result<C
     copied.tokens = insert_keyed(&tx, "tokens", &tokens, "ON CONFLICT (profile, token_name) DO NOTHING")
         .await?
         .len() as u64;
+    copied.token_customers = insert_keyed(
+        &tx,
+        "token_customers",
+        &token_customers,
+        "ON CONFLICT (profile, token_name, email_key, name_key, phone_key) DO NOTHING",
+    )
+    .await?
+    .len() as u64;
     copied.agreements = insert_keyed(
         &tx,
         "agreements",
@@ -143,7 +161,7 @@ async fn column_kinds(client: &Client, table: &str) -> Result<Vec<(String, Strin
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
-fn read_tables(source: &Journal, kinds: Vec<Vec<(String, String)>>) -> Result<[Table; 7], TeamError> {
+fn read_tables(source: &Journal, kinds: Vec<Vec<(String, String)>>) -> Result<[Table; 8], TeamError> {
     let conn = source.desk_connection().map_err(|e| TeamError::Database(e.to_string()))?;
     let mut tables = Vec::new();
     for (table, columns) in TABLES.iter().zip(kinds) {

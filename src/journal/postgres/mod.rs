@@ -9,6 +9,8 @@ mod copy;
 mod schema;
 
 pub use copy::{Copied, copy_journal};
+#[cfg(test)]
+pub(crate) use schema::STEPS;
 pub use schema::{SCHEMA_VERSION, migrate, schema_version};
 
 use std::time::Duration;

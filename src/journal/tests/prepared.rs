@@ -17,8 +17,7 @@ fn token_record(name: &str, masked: &str) -> TokenRecord {
         expiry: Some("2705".into()),
         brand: Some("VISA".into()),
         holder_name: None,
-        customer_email: Some("sara@example.com".into()),
-        customer_name: None,
+        customers: vec![TokenCustomer::new(None, Some("sara@example.com"), Some("+971 50 123 4567"))],
         status: "ACTIVE".into(),
     }
 }
@@ -81,8 +80,33 @@ fn an_outcome_returns_the_order_and_remembers_the_token_in_one_commit() {
     assert_eq!(order.state, OrderState::Captured);
     assert_eq!(order.captured_minor, 1250);
     assert_eq!(order.fort_id.as_deref(), Some("169996200012345680"));
-    assert_eq!(j.token("main", "tok_new").unwrap(), Some(token));
+    let mut book = j.token("main", "tok_new").unwrap().expect("the token remembered");
+    assert!(book.customers.iter().all(|c| c.last_seen.is_some()), "when each customer was seen");
+    book.customers.iter_mut().for_each(|c| c.last_seen = None);
+    assert_eq!(book, token);
     assert_eq!(j.group_stats().unwrap().since(&before).commits, 1, "outcome and token book together");
+}
+
+on_both! {
+fn an_outcome_without_a_customer_in_the_answer_gives_the_token_the_orders() {
+    let j = journal();
+    let rt = runtime();
+    let mut new_order = order("OUT-3");
+    new_order.customer_email = Some("Omar@Example.com".into());
+    new_order.customer_name = Some("Omar Khalil".into());
+    let id = j.record_order_intent(&new_order).unwrap();
+    let update = OrderUpdate { state: Some(OrderState::Captured), ..OrderUpdate::default() };
+    let mut token = token_record("tok_omar", "400555******0001");
+    token.customers.clear();
+    let write = Journal::outcome_write(id, &result(OpState::Approved, "14000"), &update)
+        .unwrap()
+        .remembering_token(Some(&token));
+    rt.block_on(j.commit_async(write)).unwrap();
+    let book = j.token("main", "tok_omar").unwrap().unwrap();
+    let seen: Vec<_> = book.customers.iter().map(|c| (c.name.as_deref(), c.email.as_deref())).collect();
+    assert_eq!(seen, [(Some("Omar Khalil"), Some("Omar@Example.com"))]);
+    assert_eq!(j.tokens("main", "omar@example").unwrap().len(), 1);
+}
 }
 
 on_both! {

@@ -1,4 +1,7 @@
-//! Picking a saved card (token) from the token book by customer name, email or last 4 digits.
+//! Picking a saved card (token) from the token book by a customer's name, email or phone, or the
+//! card's last 4 digits. Each match shows its customers: one card can belong to several (APS's
+//! unique tokens give everyone paying with the same card the same token), the one the search
+//! found first.
 //!
 //! The agent types into one field; the matches appear under it with the first one highlighted,
 //! Up and Down move the highlight, and Tab moves on with the highlighted card chosen. When
@@ -13,6 +16,7 @@
 use super::card::{forget_undo, publish_masked};
 use super::field::{Note, TextField};
 use crate::aps::card::contains_card_number;
+use crate::service::TokenCustomer;
 use crate::ui::theme;
 use egui::{Id, Key, Modifiers, Response, RichText, Ui};
 use zeroize::{Zeroize, Zeroizing};
@@ -25,21 +29,24 @@ pub struct TokenChoice {
     pub masked_card: String,
     /// "ACTIVE" / "INACTIVE".
     pub status: String,
-    pub customer_name: String,
-    pub customer_email: String,
+    /// Everyone seen with this card, the one the search found first.
+    pub customers: Vec<TokenCustomer>,
 }
 
 impl TokenChoice {
-    /// "•••• 0001  Jane Doe <jane@example.com>  (token jane-visa)".
+    /// "card ending 0001, token jane-visa, Jane Doe <jane@example.com> +971 50 123 4567 (and 1
+    /// more customer)".
     pub fn describe(&self) -> String {
         let last4 = self.masked_card.get(self.masked_card.len().saturating_sub(4)..).unwrap_or("");
         let card = if last4.is_empty() { "card".to_owned() } else { format!("card ending {last4}") };
         let mut text = format!("{card}, token {}", self.token_name);
-        if !self.customer_name.is_empty() {
-            text.push_str(&format!(", {}", self.customer_name));
+        if let Some(customer) = self.customers.first() {
+            text.push_str(&format!(", {}", customer.describe()));
         }
-        if !self.customer_email.is_empty() {
-            text.push_str(&format!(" <{}>", self.customer_email));
+        match self.customers.len() {
+            0 | 1 => {}
+            2 => text.push_str(" (and 1 more customer)"),
+            n => text.push_str(&format!(" (and {} more customers)", n - 1)),
         }
         if !self.status.is_empty() && !self.status.eq_ignore_ascii_case("ACTIVE") {
             text.push_str(&format!(" [{}]", self.status));
@@ -55,7 +62,7 @@ impl TokenChoice {
 /// The picker's state.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TokenPicker {
-    /// What the agent typed: a name, an email, last 4 digits or a token name.
+    /// What the agent typed: a customer's name, email or phone, last 4 digits or a token name.
     pub query: String,
     /// Matches for the query, newest answer from the token book.
     pub choices: Vec<TokenChoice>,
@@ -164,15 +171,15 @@ impl TokenPicker {
                 Some(Note::Hint(format!("No saved card matches; \"{text}\" will be used as the token name")))
             }
             TokenSelection::Nothing if show_errors => Some(Note::Error(
-                "Choose the customer's saved card: type their name, email or the card's last 4 digits"
+                "Choose the customer's saved card: type their name, email, phone or the card's last 4 digits"
                     .to_owned(),
             )),
-            TokenSelection::Nothing => {
-                Some(Note::Hint("Type the customer's name, email or the card's last 4 digits".to_owned()))
-            }
+            TokenSelection::Nothing => Some(Note::Hint(
+                "Type the customer's name, email, phone or the card's last 4 digits".to_owned(),
+            )),
         };
         let events_before = ui.ctx().output(|o| o.events.len());
-        let response = TextField::new("Saved card", id).hint("name, email or last 4").show(
+        let response = TextField::new("Saved card", id).hint("name, email, phone or last 4").show(
             ui,
             &mut self.query,
             note.as_ref(),

@@ -93,8 +93,7 @@ impl OrderDesk {
                         token_name: t.token_name,
                         masked_card: t.masked_card.unwrap_or_default(),
                         status: t.status,
-                        customer_name: t.customer_name.unwrap_or_default(),
-                        customer_email: t.customer_email.unwrap_or_default(),
+                        customers: t.customers,
                     })
                     .collect()
             });

@@ -13,6 +13,7 @@
 use super::fields::FieldIds;
 use super::{FormEvent, MailFields, OrderChannel, PaymentMode};
 use crate::aps::money::{Currency, Money};
+use crate::service::TokenCustomer;
 use crate::ui::env::{ActiveProfile, Env};
 use crate::ui::format::{idle_phrase, today_iso};
 use crate::ui::theme;
@@ -42,8 +43,8 @@ pub struct OrderForm {
     pub(super) show_errors: bool,
     /// Shown once the idle wipe cleared the card, or a card number moved out of the token field.
     pub(super) wipe_notice: Option<String>,
-    /// The token the customer fields were filled from; `None` once the agent typed them.
-    pub(super) autofilled_from: Option<String>,
+    /// The token and customer the customer fields were filled from; `None` once the agent typed them.
+    pub(super) autofilled_from: Option<(String, TokenCustomer)>,
     /// The receipt buttons under an approved order's outcome.
     pub(super) receipt: ReceiptButtons,
 }
@@ -263,20 +264,27 @@ impl OrderForm {
         }
     }
 
-    /// Fills the customer fields from the highlighted token, unless the agent typed them.
+    /// Fills the customer fields from the highlighted token's first customer (the one the
+    /// search found; a card can have several), unless the agent typed them.
     pub(super) fn autofill_customer(&mut self) {
         let TokenSelection::Choice(choice) = self.token.selection() else { return };
-        if self.autofilled_from.as_deref() == Some(choice.token_name.as_str()) {
+        let customer = choice.customers.first().cloned().unwrap_or_default();
+        let source = (choice.token_name.clone(), customer.clone());
+        if self.autofilled_from.as_ref() == Some(&source) {
             return;
         }
-        let empty = self.customer.email.is_empty() && self.customer.name.is_empty();
+        let empty =
+            self.customer.email.is_empty() && self.customer.name.is_empty() && self.customer.phone.is_empty();
         if !empty && self.autofilled_from.is_none() {
             // The agent typed the customer: their words win over the token book's.
             return;
         }
-        self.customer.email = choice.customer_email.clone();
-        self.customer.name = choice.customer_name.clone();
-        self.autofilled_from = Some(choice.token_name.clone());
+        self.customer.email = customer.email.unwrap_or_default();
+        self.customer.name = customer.name.unwrap_or_default();
+        if self.channel == OrderChannel::Phone {
+            self.customer.phone = customer.phone.unwrap_or_default();
+        }
+        self.autofilled_from = Some(source);
     }
 
     /// A card number was typed into the saved-card search: it moves to keyed entry when the

@@ -37,12 +37,13 @@ pub(super) struct TeamPart {
 /// "Copied into the team journal: 3 orders (1 already there), 5 operations, ...".
 fn copied_text(c: &Copied) -> String {
     format!(
-        "Copied into the team journal: {} orders ({} already there), {} operations, {} tokens, {} agreements, \
-         {} payment links, {} batches ({} rows).",
+        "Copied into the team journal: {} orders ({} already there), {} operations, {} tokens ({} customers), \
+         {} agreements, {} payment links, {} batches ({} rows).",
         c.orders,
         c.orders_already_there,
         c.operations,
         c.tokens,
+        c.token_customers,
         c.agreements,
         c.payment_links,
         c.batches,

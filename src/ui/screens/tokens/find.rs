@@ -1,11 +1,13 @@
-//! Find and update: look up saved cards (masked only) by customer, email, last 4 or token name,
-//! see their status, and activate, deactivate, rename or change the expiry of one.
+//! Find and update: look up saved cards (masked only) by a customer's name, email or phone, the
+//! last 4 digits or the token name, see their status and every customer seen with them, and
+//! activate, deactivate, rename or change the expiry of one.
 
 use crate::aps::card::Expiry;
 use crate::aps::command::TokenStatus;
-use crate::service::{ServiceError, TokenRecord, TokenUpdateDraft};
+use crate::service::{ServiceError, TokenCustomer, TokenRecord, TokenUpdateDraft};
 use crate::ui::call::Call;
 use crate::ui::env::Env;
+use crate::ui::format::local_minute;
 use crate::ui::theme;
 use crate::ui::widgets::field::{Note, TextField, capitalise};
 use crate::ui::widgets::table::striped_table;
@@ -129,7 +131,7 @@ impl FindTokens {
         let note = self.search_error.clone().map(Note::Error);
         let searching = self.search.busy();
         let field = TextField::new("Find saved cards", id("query"))
-            .hint("name, email, last 4 or token")
+            .hint("name, email, phone, last 4 or token")
             .show(ui, &mut self.query, note.as_ref(), |ui| {
                 if searching {
                     ui.spinner();
@@ -152,7 +154,7 @@ impl FindTokens {
 
     fn results_ui(&self, ui: &mut Ui) -> Option<TokenRecord> {
         let mut chosen = None;
-        striped_table(ui, id("results"), &["Token", "Card", "Expiry", "Status", "Customer"], |ui| {
+        striped_table(ui, id("results"), &["Token", "Card", "Expiry", "Status", "Customers"], |ui| {
             for token in &self.results {
                 let selected = self.selected.as_ref().is_some_and(|s| s.token_name == token.token_name);
                 if ui.selectable_label(selected, &token.token_name).clicked() {
@@ -166,8 +168,8 @@ impl FindTokens {
                 let status = RichText::new(&token.status);
                 let active = token.status.eq_ignore_ascii_case("ACTIVE");
                 ui.label(if active { status } else { status.color(theme::ATTENTION) });
-                let customer = [token.customer_name.clone(), token.customer_email.clone()];
-                ui.label(customer.into_iter().flatten().collect::<Vec<_>>().join(" "));
+                let customers: Vec<String> = token.customers.iter().map(TokenCustomer::describe).collect();
+                ui.label(customers.join("; "));
                 ui.end_row();
             }
         });
@@ -188,6 +190,7 @@ impl FindTokens {
             token.masked_card.clone().unwrap_or_else(|| "card not known".to_owned()),
             token.status
         ));
+        customers_ui(ui, &token);
         let mut status = None;
         ui.horizontal(|ui| {
             let active = token.status.eq_ignore_ascii_case("ACTIVE");
@@ -229,5 +232,20 @@ impl FindTokens {
             None
         };
         (inputs, request)
+    }
+}
+
+/// Everyone seen with the selected card, most recently seen first (one card can belong to
+/// several customers).
+fn customers_ui(ui: &mut Ui, token: &TokenRecord) {
+    if token.customers.is_empty() {
+        ui.label(RichText::new("No customer seen with this card yet.").color(theme::HINT_TEXT));
+        return;
+    }
+    ui.label(format!("Customers seen with this card ({}):", token.customers.len()));
+    for customer in &token.customers {
+        let seen =
+            customer.last_seen.map(|t| format!(", last seen {}", local_minute(&t))).unwrap_or_default();
+        ui.label(format!("    {}{seen}", customer.describe()));
     }
 }
