@@ -3,6 +3,7 @@
 
 mod back_office;
 mod batch;
+mod hero;
 mod card_privacy;
 mod operators;
 mod order_form;

@@ -64,7 +64,7 @@ impl ReportsScreen {
         let busy = self.load.busy();
         let mut enter = false;
         for (label, key, text, hint) in [
-            ("From", "from", &mut self.from, "today (2026-12-06, or a time)"),
+            ("From", "from", &mut self.from, "today; a date (YYYY-MM-DD) or an RFC 3339 time"),
             ("To", "to", &mut self.to, "the end of that day"),
             ("Operator", "operator", &mut self.operator, "all operators"),
         ] {
