@@ -14,6 +14,10 @@ pub enum StoreKind {
     /// The Linux kernel keyring: survives log-outs only while the persistent keyring lasts, and
     /// never a reboot.
     KernelKeyring,
+    /// The macOS login keychain.
+    MacKeychain,
+    /// The Windows Credential Manager.
+    WindowsCredentialManager,
     /// keyring-core's in-memory mock (tests).
     Mock,
     Other,
@@ -35,6 +39,18 @@ impl StoreKind {
                 return StoreKind::KernelKeyring;
             }
         }
+        #[cfg(target_os = "macos")]
+        {
+            if any.is::<apple_native_keyring_store::keychain::Store>() {
+                return StoreKind::MacKeychain;
+            }
+        }
+        #[cfg(target_os = "windows")]
+        {
+            if any.is::<windows_native_keyring_store::Store>() {
+                return StoreKind::WindowsCredentialManager;
+            }
+        }
         StoreKind::Other
     }
 
@@ -45,6 +61,8 @@ impl StoreKind {
             StoreKind::KernelKeyring => {
                 "the Linux kernel keyring: secrets are lost at reboot and must be entered again; install gnome-keyring to keep them"
             }
+            StoreKind::MacKeychain => "the macOS login keychain",
+            StoreKind::WindowsCredentialManager => "the Windows Credential Manager",
             StoreKind::Mock => {
                 "memory only (no OS keychain works here): secrets would be lost when the app closes"
             }
@@ -128,11 +146,47 @@ pub fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
     }
 }
 
-/// See the Linux version: this build has no keychain backend for this system.
+/// The keychain for this computer on macOS: the user's login keychain, probed before it is
+/// trusted. Not built or run on macOS by us yet (see the README).
+///
+/// # Errors
+/// [`VaultError::KeychainUnusable`] saying why and what to do instead.
+#[cfg(target_os = "macos")]
+pub fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
+    let store: Arc<CredentialStore> = apple_native_keyring_store::keychain::Store::new()
+        .map_err(|e| keychain("open the macOS login keychain", e))?;
+    match probe_store(&store) {
+        Ok(()) => Ok(store),
+        Err(e) => Err(VaultError::KeychainUnusable(format!(
+            "the macOS login keychain does not work ({e}). Unlock it in Keychain Access, \
+             or for automation set APS_ACCESS_CODE, APS_REQUEST_PHRASE and APS_RESPONSE_PHRASE instead"
+        ))),
+    }
+}
+
+/// The keychain for this computer on Windows: the user's Credential Manager, probed before it is
+/// trusted. Not built or run on Windows by us yet (see the README).
+///
+/// # Errors
+/// [`VaultError::KeychainUnusable`] saying why and what to do instead.
+#[cfg(target_os = "windows")]
+pub fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
+    let store: Arc<CredentialStore> = windows_native_keyring_store::Store::new()
+        .map_err(|e| keychain("open the Windows Credential Manager", e))?;
+    match probe_store(&store) {
+        Ok(()) => Ok(store),
+        Err(e) => Err(VaultError::KeychainUnusable(format!(
+            "the Windows Credential Manager does not work ({e}); \
+             for automation set APS_ACCESS_CODE, APS_REQUEST_PHRASE and APS_RESPONSE_PHRASE instead"
+        ))),
+    }
+}
+
+/// Any other system: this build has no keychain backend for it.
 ///
 /// # Errors
 /// Always [`VaultError::KeychainUnusable`].
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
 pub fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
     Err(VaultError::KeychainUnusable(
         "this build of moto-terminal has no keychain backend for this operating system; \
