@@ -10,7 +10,8 @@ use moto_terminal::service::Progress;
 use moto_terminal::ui::ScreenId;
 
 /// What must never be on the hero pictures.
-const WRONG: [&str; 4] = ["is required", "No saved card matches", "will be used as the token name", "Declined"];
+const WRONG: [&str; 4] =
+    ["is required", "No saved card matches", "will be used as the token name", "Declined"];
 
 fn nothing_wrong(harness: &egui_kittest::Harness<'_, moto_terminal::ui::TerminalApp>, screen: &str) {
     for wrong in WRONG {

@@ -3,8 +3,8 @@
 
 mod back_office;
 mod batch;
-mod hero;
 mod card_privacy;
+mod hero;
 mod operators;
 mod order_form;
 mod outside;

@@ -298,3 +298,18 @@ fn agreements_from_before_calendar_cycles_keep_their_days_and_new_ones_their_cal
     j.update_agreement(id, &AgreementUpdate { cycle: Some(Cycle::Weekly), ..Default::default() }).unwrap();
     assert_eq!(j.agreement(id).unwrap().unwrap().cycle, Cycle::Weekly);
 }
+
+on_both! {
+fn operations_between_keeps_to_the_period_the_profile_and_the_operator() {
+    let j = seeded();
+    let ops = |profile: Option<&str>, operator: Option<&str>, from: i64, to: i64| -> Vec<String> {
+        let found = j.operations_between(profile, operator, t(from), t(to)).unwrap();
+        found.into_iter().map(|o| o.merchant_reference).collect()
+    };
+    assert_eq!(ops(None, None, 0, 1000), ["MO-100", "MO-101", "PH_200", "MO-102", "PH%300"], "oldest first");
+    assert_eq!(ops(None, None, 60, 180), ["MO-101", "PH_200"], "from inclusive, to exclusive");
+    assert_eq!(ops(Some("second"), None, 0, 1000), ["MO-102"]);
+    assert_eq!(ops(None, Some("SARA"), 0, 1000), ["MO-100", "PH_200", "PH%300"], "operator in any case");
+    assert!(ops(None, Some("nobody"), 0, 1000).is_empty());
+}
+}
