@@ -6,8 +6,12 @@
 //! the simulator's orders, so another user on the computer must not read them, and a link planted
 //! in the folder must not redirect a write to some other file.
 //!
+//! Exports are written as CSV through [`csv_cell`], which keeps a spreadsheet from running a
+//! cell as a formula.
+//!
 //! A leaf like `aps`: it uses nothing else in the crate, so every layer may use it.
 
+use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -199,10 +203,45 @@ pub fn lock(path: &Path) -> io::Result<FileLock> {
     Ok(FileLock { file })
 }
 
+/// One CSV cell: formula-looking text neutralised, then quoted when it holds a comma, quote or
+/// line break (quotes doubled).
+pub fn csv_cell(value: &str) -> Cow<'_, str> {
+    let value: Cow<'_, str> = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{value}"))
+    } else {
+        Cow::Borrowed(value)
+    };
+    if value.contains([',', '"', '\r', '\n']) {
+        Cow::Owned(format!("\"{}\"", value.replace('"', "\"\"")))
+    } else {
+        value
+    }
+}
+
 #[cfg(test)]
 #[cfg(unix)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_cells_follow_rfc_4180() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell(""), "");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_cell("cr\r"), "\"cr\r\"");
+    }
+
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("+971"), "'+971");
+        assert_eq!(csv_cell("-1"), "'-1");
+        assert_eq!(csv_cell("@SUM"), "'@SUM");
+        assert_eq!(csv_cell("12.50"), "12.50");
+    }
+
     use std::os::unix::fs::PermissionsExt as _;
 
     fn mode(path: &Path) -> u32 {

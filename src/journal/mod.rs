@@ -82,7 +82,7 @@ pub use people::{OperatorChange, OperatorRecord};
 pub use prepared::Write;
 pub use schema::SCHEMA_VERSION;
 pub use search::CSV_HEADER;
-pub(crate) use search::csv_cell;
+
 pub use token_customers::TokenCustomer;
 pub use tokens::TokenRecord;
 

@@ -5,6 +5,7 @@ use super::substring::{self, Wanted};
 use super::{Filter, Journal, JournalError, ORDER_COLUMNS, OrderRow, order_from_row, sql_amount, ts};
 use crate::aps::field::Field;
 use crate::aps::money::format_minor;
+use crate::files::csv_cell;
 use std::borrow::Cow;
 use std::io::Write;
 
@@ -113,21 +114,6 @@ fn write_record<'a>(out: &mut impl Write, cells: impl Iterator<Item = Cow<'a, st
     }
     line.push_str("\r\n");
     out.write_all(line.as_bytes())
-}
-
-/// One CSV cell: formula-looking text neutralised, then quoted when it holds a comma, quote or
-/// line break (quotes doubled).
-pub(crate) fn csv_cell(value: &str) -> Cow<'_, str> {
-    let value: Cow<'_, str> = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        Cow::Owned(format!("'{value}"))
-    } else {
-        Cow::Borrowed(value)
-    };
-    if value.contains([',', '"', '\r', '\n']) {
-        Cow::Owned(format!("\"{}\"", value.replace('"', "\"\"")))
-    } else {
-        value
-    }
 }
 
 /// Escapes LIKE wildcards so user text matches literally (with `ESCAPE '\'`).
@@ -266,25 +252,6 @@ fn where_clause(conn: Db<'_>, f: &Filter) -> Result<(String, Vec<Value<'static>>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_cells_follow_rfc_4180() {
-        assert_eq!(csv_cell("plain"), "plain");
-        assert_eq!(csv_cell(""), "");
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
-        assert_eq!(csv_cell("cr\r"), "\"cr\r\"");
-    }
-
-    #[test]
-    fn csv_cells_never_start_a_formula() {
-        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_cell("+971"), "'+971");
-        assert_eq!(csv_cell("-1"), "'-1");
-        assert_eq!(csv_cell("@SUM"), "'@SUM");
-        assert_eq!(csv_cell("12.50"), "12.50");
-    }
 
     #[test]
     fn like_patterns_are_literal() {

@@ -337,12 +337,10 @@ pub fn signed(minor: i128, currency: Currency) -> String {
     format!("{sign}{}", plain(minor.unsigned_abs(), currency))
 }
 
+/// A text cell: quoted as needed, and never a formula a spreadsheet would run (an operator or
+/// reference typed as `=HYPERLINK(...)`).
 fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
+    crate::files::csv_cell(text).into_owned()
 }
 
 #[cfg(test)]

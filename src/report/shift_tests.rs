@@ -89,3 +89,14 @@ fn an_empty_period_says_so() {
     let table = r.table();
     assert!(table.contains("(nothing in this period)") && table.contains("Needs attention (0)"), "{table}");
 }
+
+#[test]
+fn csv_text_cells_never_start_a_formula() {
+    let mut r = sample();
+    r.lines[0].operator = "=HYPERLINK(\"http://x\")".into();
+    r.attention[0].merchant_reference = "+971".into();
+    let csv = r.csv();
+    assert!(csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\",AED,sale,2,225.50\n"), "{csv}");
+    assert!(csv.contains("'+971,Demo,"), "{csv}");
+    assert!(csv.contains("all,KWD,net,2,-0.250\n"), "amounts stay numbers: {csv}");
+}

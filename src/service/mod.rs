@@ -71,10 +71,10 @@ pub use crate::vault::{
     Environment as ProfileEnvironment, Profile, SecretKind, SecretStatus, Settings as AppSettings,
 };
 
+pub(crate) use crate::files::csv_cell;
 /// The journal's read-only row types, as the screens and the CLI see them.
 /// The audit trail's entries, and CSV cells that spreadsheets do not run as formulas.
 pub use crate::journal::AuditEntry;
-pub(crate) use crate::journal::csv_cell;
 pub use crate::journal::{
     Agreement, AgreementLimit, BatchRecord, BatchState, Channel, Cycle, Filter, LinkRow, LinkStatus, OpState,
     OperationRow, OrderKind, OrderRow, OrderState, TokenCustomer, TokenRecord, Unresolved,

@@ -31,13 +31,21 @@ pub fn period(
     to: Option<&str>,
 ) -> Result<(DateTime<FixedOffset>, DateTime<FixedOffset>), ServiceError> {
     let today = Local::now().date_naive();
+    let to = to.map(|text| moment(text, Field::ReportTo, true)).transpose()?;
     let from = match from {
         Some(text) => moment(text, Field::ReportFrom, false)?,
-        None => midnight(today),
+        // `--to` alone: the day it ends in (a `--to` date ends at the next midnight).
+        None => to.map_or_else(
+            || midnight(today),
+            |to| midnight((to - chrono::Duration::seconds(1)).with_timezone(&Local).date_naive()),
+        ),
     };
     let to = match to {
-        Some(text) => moment(text, Field::ReportTo, true)?,
-        None => midnight(from.date_naive().succ_opt().unwrap_or(today)),
+        Some(to) => to,
+        None => {
+            let day = from.with_timezone(&Local).date_naive();
+            midnight(day.succ_opt().unwrap_or(day))
+        }
     };
     if to <= from {
         return Err(ServiceError::invalid(Field::ReportTo, "must be later than from"));
@@ -83,9 +91,18 @@ impl Service {
         reference: &str,
         operation: Option<i64>,
     ) -> Result<Receipt, ServiceError> {
+        let not_found = || ServiceError::NotFound(format!("no order {reference} on profile {profile}"));
         let Some((order, timeline)) = self.order_detail(profile, reference).await? else {
-            return Err(ServiceError::NotFound(format!("no order {reference} on profile {profile}")));
+            return Err(not_found());
         };
+        // An agent may open an order in doubt that another took, but its receipt (the
+        // customer's email, the card's last digits) is for the agent who took it.
+        let actor = self.allow(super::access::Right::OwnHistory).await?;
+        let everyone =
+            actor.role.is_none_or(|r| super::access::allows(r, super::access::Right::EveryonesHistory));
+        if !everyone && !order.operator.eq_ignore_ascii_case(&actor.name) {
+            return Err(not_found());
+        }
         let op = pick_operation(&order, &timeline, operation)?;
         let kind = receipt_kind(&order, op).ok_or_else(|| not_for_receipt(reference, op))?;
         let merchant = self.inner.vault.profile(profile);
@@ -231,6 +248,9 @@ fn entry(op: &OperationRow, order: &OrderRow, offset: FixedOffset) -> Option<Ent
         Operation::Capture => ReportOp::Capture,
         Operation::Refund => ReportOp::Refund,
         Operation::VoidAuthorization => ReportOp::Void,
+        // A link the customer paid: counted when it was sent (the journal records no time for
+        // the payment itself), as the sale or authorization it became.
+        Operation::PaymentLink => return paid_link(op, order, offset),
         _ => return None,
     };
     let op_kind = match outcome_of_operation(op) {
@@ -240,6 +260,25 @@ fn entry(op: &OperationRow, order: &OrderRow, offset: FixedOffset) -> Option<Ent
         RowOutcome::NotSent | RowOutcome::Invalid => return None,
     };
     let amount_minor = op.amount.map_or(order.amount_minor, Money::minor_units);
+    Some(Entry {
+        operator: op.operator.to_lowercase(),
+        currency: order.currency,
+        op: op_kind,
+        amount_minor,
+        at: op.at.with_timezone(&offset),
+    })
+}
+
+/// A paid payment link's entry; `None` while unpaid.
+fn paid_link(op: &OperationRow, order: &OrderRow, offset: FixedOffset) -> Option<Entry> {
+    if outcome_of_operation(op) != RowOutcome::Approved {
+        return None;
+    }
+    let (op_kind, amount_minor) = match (order.captured_minor, order.authorized_minor) {
+        (0, 0) => return None,
+        (0, authorized) => (ReportOp::Authorize, authorized),
+        (captured, _) => (ReportOp::Sale, captured),
+    };
     Some(Entry {
         operator: op.operator.to_lowercase(),
         currency: order.currency,

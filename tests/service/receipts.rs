@@ -73,6 +73,23 @@ async fn a_receipt_pdf_has_extractable_text_and_no_card_number() {
     let plain = ok(&rig.run(&["receipt", "--profile", &rig.profile, "--reference", "RCPT-1"]).await, "text");
     assert!(plain.starts_with("Souk Phones LLC\nShop 4, Gold Souk\nDeira, Dubai\n"), "{plain}");
     assert!(plain.contains("RCPT-1") && plain.contains("AED 125.50") && !plain.contains("512345"), "{plain}");
+    // After a partial refund, the last approved operation is the refund: its own amount.
+    ok(
+        &rig.run(&["refund", "--profile", &rig.profile, "--reference", "RCPT-1", "--amount", "25.50"]).await,
+        "refund",
+    );
+    let refund = ok(
+        &rig.run(&["receipt", "--profile", &rig.profile, "--reference", "RCPT-1"]).await,
+        "refund receipt",
+    );
+    assert!(
+        refund.contains("Refund") && refund.contains("AED 25.50") && !refund.contains("125.50"),
+        "{refund}"
+    );
+    assert!(
+        !refund.contains("Authorization code"),
+        "a refund has no authorization code of its own: {refund}"
+    );
     let listed = ok(&rig.run(&["profile", "list"]).await, "list");
     assert!(listed.contains("receipts: Souk Phones LLC, Shop 4, Gold Souk, Deira, Dubai"), "{listed}");
     let four = ["--address", "1", "--address", "2", "--address", "3", "--address", "4"];
@@ -175,6 +192,11 @@ async fn the_shift_report_adds_up_per_operator_currency_and_operation() {
     ok(&rig.run(&["report", "--format", "pdf", "--out", pdf.to_str().expect("path")]).await, "pdf");
     let extracted = pdf_text(&pdf);
     assert!(extracted.contains("End-of-shift report") && extracted.contains("87.50"), "{extracted}");
+
+    // `--to` alone: the day it names.
+    let today = chrono::Local::now().date_naive().to_string();
+    let day = ok(&rig.run(&["report", "--to", &today, "--format", "csv"]).await, "--to alone");
+    assert!(day.contains("all,AED,net,4,87.50"), "{day}");
 
     let bad = rig.run(&["report", "--from", "yesterday"]).await;
     assert_eq!(bad.status.code(), Some(2));

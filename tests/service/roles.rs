@@ -288,3 +288,22 @@ async fn an_agents_refunds_on_one_order_count_together_against_the_limit() {
     assert_eq!(code(&second), 4, "{}", text(&second.stderr));
     assert!(text(&second.stderr).contains("would come to 12.00"), "{}", text(&second.stderr));
 }
+
+#[tokio::test]
+async fn receipts_are_the_taking_agents_and_reports_are_for_supervisors() {
+    let rig = CliRig::with_team().await;
+    assert!(rig.sale(AMAL, "R-AMAL").await.status.success());
+    let p = rig.profile.clone();
+    let receipt = ["receipt", "--profile", p.as_str(), "--reference", "R-AMAL"];
+    let own = rig.as_op(AMAL, &receipt, &[]).await;
+    assert!(own.status.success() && text(&own.stdout).contains("R-AMAL"), "{}", text(&own.stderr));
+    let other = rig.as_op(OMAR, &receipt, &[]).await;
+    assert_eq!(other.status.code(), Some(1), "another agent's order is not found: {}", text(&other.stdout));
+    assert!(text(&other.stderr).contains("no order R-AMAL"), "{}", text(&other.stderr));
+    assert!(rig.as_op(SARA, &receipt, &[]).await.status.success(), "a supervisor reads every order");
+
+    let report = rig.as_op(AMAL, &["report"], &[]).await;
+    assert_eq!(report.status.code(), Some(4), "an agent may not run the report: {}", text(&report.stdout));
+    let report = rig.as_op(SARA, &["report", "--format", "csv"], &[]).await;
+    assert!(text(&report.stdout).contains("amal,AED,sale,1,50.00"), "{}", text(&report.stderr));
+}

@@ -4,7 +4,8 @@
 use super::run::PlanRow;
 use crate::aps::money::{Money, format_minor};
 use crate::aps::response::{Kind, Verdict, classify};
-use crate::journal::{OpState, OperationRow, OrderRow, csv_cell};
+use crate::files::csv_cell;
+use crate::journal::{OpState, OperationRow, OrderRow};
 use crate::service::policy::{Finding, finding};
 use crate::service::{Outcome, ServiceError};
 

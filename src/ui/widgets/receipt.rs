@@ -26,13 +26,15 @@ pub struct ReceiptButtons {
     save: SaveFlow,
     /// In a timeline: the order shown and the operation chosen (`None`: its last approved).
     shown: Option<(String, Option<i64>)>,
+    /// The order the receipt in the works is for (names the file).
+    asked_for: String,
 }
 
 impl ReceiptButtons {
     /// Draws "Receipt (PDF)..." and "Copy receipt text" for one operation of an order
     /// (`operation`: its id in the timeline; `None`: the order's last approved one).
     pub fn ui(&mut self, ui: &mut Ui, env: &Env<'_>, reference: &str, operation: Option<i64>) {
-        self.poll(ui, env, reference);
+        self.poll(ui, env);
         let busy = self.fetch.busy() || self.save.busy();
         ui.horizontal(|ui| {
             if ui.add_enabled(!busy, egui::Button::new("Receipt (PDF)...")).clicked() {
@@ -51,18 +53,24 @@ impl ReceiptButtons {
     /// Under an order's timeline: which operation the receipt is for (its last approved by
     /// default), then the two buttons. Nothing when no operation could have a receipt.
     pub fn timeline_ui(&mut self, ui: &mut Ui, env: &Env<'_>, reference: &str, timeline: &[OperationRow]) {
+        if self.shown.as_ref().is_none_or(|(r, _)| r != reference) {
+            // Another order: nothing of the last one's receipt (its answer, its note) carries over.
+            *self = Self { shown: Some((reference.to_owned(), None)), ..Self::default() };
+        }
+        // Approved at once, or found applied when APS was asked (the service checks again).
+        let approved = |op: &OperationRow| {
+            op.state == OpState::Approved
+                || (op.state == OpState::Resolved
+                    && op.response_code.as_deref() == Some(op.operation.success_code()))
+        };
         let candidates: Vec<&OperationRow> = timeline
             .iter()
             .filter(|op| {
-                matches!(op.state, OpState::Approved | OpState::Resolved)
-                    && (op.operation.moves_money() || op.operation == Operation::PaymentLink)
+                approved(op) && (op.operation.moves_money() || op.operation == Operation::PaymentLink)
             })
             .collect();
         if candidates.is_empty() {
             return;
-        }
-        if self.shown.as_ref().is_none_or(|(r, _)| r != reference) {
-            self.shown = Some((reference.to_owned(), None));
         }
         let mut chosen = self.shown.as_ref().and_then(|(_, op)| *op);
         let name = |op: &OperationRow| {
@@ -90,6 +98,7 @@ impl ReceiptButtons {
     }
 
     fn start(&mut self, env: &Env<'_>, reference: &str, operation: Option<i64>, want: Want) {
+        self.asked_for = reference.to_owned();
         let (profile, reference) = (env.profile.name.clone(), reference.to_owned());
         self.fetch.start(env.service.run(move |service, _| async move {
             let fetched = async {
@@ -106,7 +115,7 @@ impl ReceiptButtons {
         }));
     }
 
-    fn poll(&mut self, ui: &Ui, env: &Env<'_>, reference: &str) {
+    fn poll(&mut self, ui: &Ui, env: &Env<'_>) {
         self.save.poll(env);
         let Some((want, fetched)) = self.fetch.poll() else { return };
         match (want, fetched) {
@@ -118,7 +127,7 @@ impl ReceiptButtons {
                 ));
             }
             (Want::Pdf, Ok((_, pdf))) => {
-                let name = format!("receipt-{}.pdf", file_safe(reference));
+                let name = format!("receipt-{}.pdf", file_safe(&self.asked_for));
                 let request = FileRequest::new("Save the receipt", &name, "PDF", "pdf");
                 self.save.start(env, request, pdf.unwrap_or_default(), true);
             }

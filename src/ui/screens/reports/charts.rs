@@ -18,6 +18,7 @@ const CURRENCY_COLOURS: [Color32; 4] = [
 /// units. Floating point is used for the drawing only.
 pub fn sales_by_hour(ui: &mut Ui, report: &ShiftReport, height: f32) {
     let mut currencies: Vec<_> = report.sales_by_hour.iter().map(|(_, c, _)| *c).collect();
+    currencies.sort();
     currencies.dedup();
     let width = 0.8 / currencies.len().max(1) as f64;
     let charts: Vec<BarChart> = currencies
