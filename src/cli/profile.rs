@@ -12,7 +12,7 @@ use std::io::IsTerminal;
 #[derive(clap::Subcommand, Debug)]
 pub enum ProfileCommand {
     /// Add (or replace) a merchant profile; its secrets go to the OS keychain.
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List profiles and whether each secret is set.
     List,
     /// Remove a profile and its secrets (its journal history stays).
@@ -88,7 +88,7 @@ fn profile_error(e: ServiceError) -> Exit {
 
 pub async fn run(service: &Service, command: ProfileCommand) -> Result<(), Exit> {
     match command {
-        ProfileCommand::Add(args) => add(service, args).await,
+        ProfileCommand::Add(args) => add(service, *args).await,
         ProfileCommand::List => list(service).await,
         ProfileCommand::Remove { name } => {
             service.remove_profile(&name).await.map_err(profile_error)?;
