@@ -50,6 +50,8 @@ mod claims;
 mod db;
 mod group;
 mod model;
+#[cfg(test)]
+pub(crate) use model::tests::sample_row;
 mod orders;
 mod people;
 pub mod postgres;

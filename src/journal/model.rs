@@ -280,4 +280,4 @@ impl fmt::Display for OpId {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

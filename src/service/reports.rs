@@ -242,24 +242,12 @@ fn receipt_amount(order: &OrderRow, op: &OperationRow, kind: ReceiptKind) -> Res
 
 /// What one operation counts as, with the order it belongs to.
 fn entry(op: &OperationRow, order: &OrderRow, offset: FixedOffset) -> Option<Entry> {
-    let money_op = match op.operation {
-        Operation::Purchase => ReportOp::Sale,
-        Operation::Authorization => ReportOp::Authorize,
-        Operation::Capture => ReportOp::Capture,
-        Operation::Refund => ReportOp::Refund,
-        Operation::VoidAuthorization => ReportOp::Void,
+    let (op_kind, amount_minor) = match op.operation {
         // A link the customer paid: counted when it was sent (the journal records no time for
         // the payment itself), as the sale or authorization it became.
-        Operation::PaymentLink => return paid_link(op, order, offset),
-        _ => return None,
+        Operation::PaymentLink => paid_link(op, order)?,
+        _ => (counted_as(op)?, op.amount.map_or(order.amount_minor, Money::minor_units)),
     };
-    let op_kind = match outcome_of_operation(op) {
-        RowOutcome::Approved => money_op,
-        RowOutcome::Declined | RowOutcome::Rejected => ReportOp::Declined,
-        RowOutcome::Unknown => ReportOp::Unknown,
-        RowOutcome::NotSent | RowOutcome::Invalid => return None,
-    };
-    let amount_minor = op.amount.map_or(order.amount_minor, Money::minor_units);
     Some(Entry {
         operator: op.operator.to_lowercase(),
         currency: order.currency,
@@ -269,23 +257,35 @@ fn entry(op: &OperationRow, order: &OrderRow, offset: FixedOffset) -> Option<Ent
     })
 }
 
-/// A paid payment link's entry; `None` while unpaid.
-fn paid_link(op: &OperationRow, order: &OrderRow, offset: FixedOffset) -> Option<Entry> {
+/// A money operation's line: its own kind when approved, else declined or unknown; `None` for
+/// one that never reached APS and for operations that move no money.
+fn counted_as(op: &OperationRow) -> Option<ReportOp> {
+    let money_op = match op.operation {
+        Operation::Purchase => ReportOp::Sale,
+        Operation::Authorization => ReportOp::Authorize,
+        Operation::Capture => ReportOp::Capture,
+        Operation::Refund => ReportOp::Refund,
+        Operation::VoidAuthorization => ReportOp::Void,
+        _ => return None,
+    };
+    match outcome_of_operation(op) {
+        RowOutcome::Approved => Some(money_op),
+        RowOutcome::Declined | RowOutcome::Rejected => Some(ReportOp::Declined),
+        RowOutcome::Unknown => Some(ReportOp::Unknown),
+        RowOutcome::NotSent | RowOutcome::Invalid => None,
+    }
+}
+
+/// A paid payment link's line and amount; `None` while unpaid.
+fn paid_link(op: &OperationRow, order: &OrderRow) -> Option<(ReportOp, u64)> {
     if outcome_of_operation(op) != RowOutcome::Approved {
         return None;
     }
-    let (op_kind, amount_minor) = match (order.captured_minor, order.authorized_minor) {
-        (0, 0) => return None,
-        (0, authorized) => (ReportOp::Authorize, authorized),
-        (captured, _) => (ReportOp::Sale, captured),
-    };
-    Some(Entry {
-        operator: op.operator.to_lowercase(),
-        currency: order.currency,
-        op: op_kind,
-        amount_minor,
-        at: op.at.with_timezone(&offset),
-    })
+    match (order.captured_minor, order.authorized_minor) {
+        (0, 0) => None,
+        (0, authorized) => Some((ReportOp::Authorize, authorized)),
+        (captured, _) => Some((ReportOp::Sale, captured)),
+    }
 }
 
 /// Orders a person must look at now, whenever they were taken: flagged, or in doubt.
@@ -322,4 +322,95 @@ fn needing_attention(
             state: o.state.as_str().to_owned(),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::sample_row;
+    use crate::journal::{OpId, OpState, OrderKind};
+
+    fn op(
+        operation: Operation,
+        state: OpState,
+        code: Option<&str>,
+        amount_minor: Option<u64>,
+    ) -> OperationRow {
+        let aed = crate::aps::money::Currency::parse("AED").expect("AED");
+        OperationRow {
+            id: OpId(1),
+            profile: "p".into(),
+            merchant_reference: "r".into(),
+            operation,
+            maintenance_reference: None,
+            amount: amount_minor.map(|m| Money::from_minor(m, aed).expect("money")),
+            state,
+            response_code: code.map(str::to_owned),
+            response_message: None,
+            operator: "Amal".into(),
+            at: Utc::now(),
+            finished_at: None,
+            note: None,
+            owner: None,
+            deadline: None,
+            approved_by: None,
+        }
+    }
+
+    fn counted(op: &OperationRow, order: &OrderRow) -> Option<(ReportOp, u64)> {
+        entry(op, order, FixedOffset::east_opt(4 * 3600).expect("offset")).map(|e| (e.op, e.amount_minor))
+    }
+
+    #[test]
+    fn each_operation_counts_as_its_kind_declined_or_unknown() {
+        let order = sample_row();
+        let cases = [
+            (
+                op(Operation::Purchase, OpState::Approved, Some("14000"), Some(1000)),
+                Some((ReportOp::Sale, 1000)),
+            ),
+            (
+                op(Operation::Refund, OpState::Approved, Some("06000"), Some(250)),
+                Some((ReportOp::Refund, 250)),
+            ),
+            (
+                op(Operation::Purchase, OpState::Declined, Some("13666"), Some(1000)),
+                Some((ReportOp::Declined, 1000)),
+            ),
+            (op(Operation::Capture, OpState::Unknown, None, Some(400)), Some((ReportOp::Unknown, 400))),
+            // Found applied when APS was asked.
+            (
+                op(Operation::Capture, OpState::Resolved, Some("04000"), Some(400)),
+                Some((ReportOp::Capture, 400)),
+            ),
+            // A void carries no amount: the order's.
+            (
+                op(Operation::VoidAuthorization, OpState::Approved, Some("08000"), None),
+                Some((ReportOp::Void, 1000)),
+            ),
+            (op(Operation::Purchase, OpState::NotSent, None, Some(1000)), None),
+            (op(Operation::CreateToken, OpState::Approved, Some("18000"), None), None),
+        ];
+        for (operation, wanted) in cases {
+            assert_eq!(
+                counted(&operation, &order),
+                wanted,
+                "{:?} {:?}",
+                operation.operation,
+                operation.state
+            );
+        }
+    }
+
+    #[test]
+    fn a_paid_link_counts_as_what_it_became_and_an_unpaid_one_not_at_all() {
+        let link = op(Operation::PaymentLink, OpState::Approved, Some("48000"), None);
+        let mut order = OrderRow { kind: OrderKind::PaymentLink, ..sample_row() };
+        assert_eq!(counted(&link, &order), None, "not paid yet");
+        order.captured_minor = 1000;
+        assert_eq!(counted(&link, &order), Some((ReportOp::Sale, 1000)));
+        order.captured_minor = 0;
+        order.authorized_minor = 700;
+        assert_eq!(counted(&link, &order), Some((ReportOp::Authorize, 700)));
+    }
 }
