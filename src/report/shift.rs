@@ -23,9 +23,6 @@ pub enum ReportOp {
 }
 
 impl ReportOp {
-    pub const ALL: [ReportOp; 7] =
-        [Self::Sale, Self::Authorize, Self::Capture, Self::Refund, Self::Void, Self::Declined, Self::Unknown];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Sale => "sale",
@@ -36,11 +33,6 @@ impl ReportOp {
             Self::Declined => "declined",
             Self::Unknown => "unknown",
         }
-    }
-
-    /// Approved operations (everything but declined and unknown).
-    pub fn approved(self) -> bool {
-        !matches!(self, Self::Declined | Self::Unknown)
     }
 }
 
@@ -171,11 +163,6 @@ impl ShiftReport {
             self.to.format("%Y-%m-%d %H:%M"),
             self.from.format("%:z")
         )
-    }
-
-    /// Totals of approved operations per currency (every kind but declined and unknown).
-    pub fn approved_count(&self) -> u64 {
-        self.outcomes[0]
     }
 
     /// A table for the terminal.

@@ -48,7 +48,7 @@ mod trail;
 pub use crate::aps::field::Field;
 /// What the team journal's "Test connection" and "journal migrate" report.
 pub use crate::journal::postgres::{Copied, TeamStatus};
-pub use crate::report::{Receipt, ReportOp, ShiftReport};
+pub use crate::report::{Receipt, ShiftReport};
 pub use charge::{CardDraft, ChargeDraft, MailDetails, PaymentDraft};
 pub use error::ServiceError;
 pub(crate) use error::after_send;
@@ -60,7 +60,7 @@ pub use profile_test::ProfileTest;
 pub use profiles::{ProfileSummary, check_app_settings, check_stored_profile};
 pub use reconcile::summary as reconcile_summary;
 pub use references::{new_reference, operator_name};
-pub use reports::{ReportQuery, period as report_period};
+pub use reports::{ReportQuery, has_receipt, period as report_period};
 pub use team::{JournalChoice, OpenedJournal, TeamSaved, choose_journal, open_journal, team_status_text};
 pub use trail::Verified;
 

@@ -60,14 +60,25 @@ impl Service {
         profile: &str,
         reference: &str,
     ) -> Result<Option<(OrderRow, Vec<journal::OperationRow>)>, ServiceError> {
+        self.readable_order(profile, reference, true).await
+    }
+
+    /// An order and its timeline if the operator may read it: an agent reads their own orders,
+    /// and, when `others_in_doubt`, other agents' orders in doubt (History shows those to all).
+    pub(super) async fn readable_order(
+        &self,
+        profile: &str,
+        reference: &str,
+        others_in_doubt: bool,
+    ) -> Result<Option<(OrderRow, Vec<journal::OperationRow>)>, ServiceError> {
         use crate::service::access::{Right, allows};
         let actor = self.allow(Right::OwnHistory).await?;
-        // An agent opens their own orders, and those in doubt (History shows them to everyone).
         let only = actor.role.filter(|r| !allows(*r, Right::EveryonesHistory)).map(|_| actor.name);
         let (p, r) = (profile.to_owned(), reference.to_owned());
         self.journal(move |j| {
             let Some(order) = j.order(&p, &r)? else { return Ok(None) };
-            let in_doubt = order.needs_attention.is_some() || order.state == journal::OrderState::Unknown;
+            let in_doubt = others_in_doubt
+                && (order.needs_attention.is_some() || order.state == journal::OrderState::Unknown);
             if only.as_ref().is_some_and(|me| !order.operator.eq_ignore_ascii_case(me) && !in_doubt) {
                 return Ok(None);
             }

@@ -355,7 +355,7 @@ impl HistoryScreen {
         ui.label(RichText::new("Timeline").strong());
         timeline_ui(ui, timeline);
         let reference = order.merchant_reference.clone();
-        self.receipt.timeline_ui(ui, env, &reference, timeline);
+        self.receipt.timeline_ui(ui, env, order, timeline);
         ui.horizontal(|ui| {
             if ui.button("Capture / refund / void...").clicked() {
                 env.commands.push(AppCommand::OpenOrder {

@@ -3,8 +3,7 @@
 
 use super::field::{Note, capitalise};
 use super::save::SaveFlow;
-use crate::aps::Operation;
-use crate::service::{OpState, OperationRow, Receipt};
+use crate::service::{OperationRow, OrderRow, Receipt, has_receipt};
 use crate::ui::call::Call;
 use crate::ui::dialogs::FileRequest;
 use crate::ui::env::Env;
@@ -52,23 +51,13 @@ impl ReceiptButtons {
 
     /// Under an order's timeline: which operation the receipt is for (its last approved by
     /// default), then the two buttons. Nothing when no operation could have a receipt.
-    pub fn timeline_ui(&mut self, ui: &mut Ui, env: &Env<'_>, reference: &str, timeline: &[OperationRow]) {
+    pub fn timeline_ui(&mut self, ui: &mut Ui, env: &Env<'_>, order: &OrderRow, timeline: &[OperationRow]) {
+        let reference = order.merchant_reference.as_str();
         if self.shown.as_ref().is_none_or(|(r, _)| r != reference) {
             // Another order: nothing of the last one's receipt (its answer, its note) carries over.
             *self = Self { shown: Some((reference.to_owned(), None)), ..Self::default() };
         }
-        // Approved at once, or found applied when APS was asked (the service checks again).
-        let approved = |op: &OperationRow| {
-            op.state == OpState::Approved
-                || (op.state == OpState::Resolved
-                    && op.response_code.as_deref() == Some(op.operation.success_code()))
-        };
-        let candidates: Vec<&OperationRow> = timeline
-            .iter()
-            .filter(|op| {
-                approved(op) && (op.operation.moves_money() || op.operation == Operation::PaymentLink)
-            })
-            .collect();
+        let candidates: Vec<&OperationRow> = timeline.iter().filter(|op| has_receipt(order, op)).collect();
         if candidates.is_empty() {
             return;
         }

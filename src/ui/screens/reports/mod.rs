@@ -147,8 +147,7 @@ impl ReportsScreen {
         });
     }
 
-    fn export_ui(&mut self, ui: &mut Ui, env: &Env<'_>) {
-        let Some(report) = &self.report else { return };
+    fn export_ui(&mut self, ui: &mut Ui, env: &Env<'_>, report: &ShiftReport) {
         let busy = self.export.busy();
         let stamp = report.from.format("%Y%m%d").to_string();
         let mut chosen = None;
@@ -186,14 +185,15 @@ impl Screen for ReportsScreen {
             ui.label(RichText::new(error).color(theme::ERROR_TEXT).strong());
             return;
         }
-        let Some(report) = self.report.clone() else {
+        // Taken out while drawn (the export buttons borrow the screen), put back after.
+        let Some(report) = self.report.take() else {
             ui.label(RichText::new("Reading the journal...").color(theme::HINT_TEXT));
             return;
         };
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             Self::glance_ui(ui, &report);
             ui.add_space(theme::ROW_GAP);
-            self.export_ui(ui, env);
+            self.export_ui(ui, env, &report);
             ui.add_space(theme::ROW_GAP);
             ui.columns(2, |cols| {
                 cols[0].label(RichText::new("Sales per hour").strong());
@@ -205,6 +205,7 @@ impl Screen for ReportsScreen {
             Self::lines_ui(ui, &report);
             Self::attention_ui(ui, &report);
         });
+        self.report = Some(report);
     }
 
     fn opened(&mut self, _ctx: &egui::Context) {
