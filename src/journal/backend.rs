@@ -65,7 +65,7 @@ impl Journal {
                 tx.commit()?;
                 Ok(value)
             }
-            Backend::Team(pool) => pool.transaction(true, work),
+            Backend::Team(pool) => pool.transaction(true, false, work),
         }
     }
 
@@ -78,8 +78,25 @@ impl Journal {
         T: Send + 'static,
         F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send + 'static,
     {
+        self.write_ending(durability, false, work)
+    }
+
+    /// As [`Journal::write`]; `last_may_commit`: on the team journal, `work`'s last statements
+    /// may carry the commit in their round trip (see `pg::Pool::transaction`).
+    pub(super) fn write_ending<T, F>(
+        &self,
+        durability: Durability,
+        last_may_commit: bool,
+        work: F,
+    ) -> Result<T, JournalError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send + 'static,
+    {
         let lite = match &self.backend {
-            Backend::Team(pool) => return pool.transaction(durability == Durability::Synced, work),
+            Backend::Team(pool) => {
+                return pool.transaction(durability == Durability::Synced, last_may_commit, work);
+            }
             Backend::Lite(lite) => lite,
         };
         if let Some(writer) = &lite.writer {

@@ -359,6 +359,10 @@ fn configure(conn: &mut Connection, on_disk: bool) -> rusqlite::Result<()> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    // A savepoint's undo pages (the group writer opens one per write) stay in memory. Left to
+    // a temporary file, each write of a batch spilled them to disk: 175 KB written per batch
+    // row, against 38 KB with this.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     // The query planner's stability guarantee: a plan never depends on the values bound to it.
     // Without it, a statement on a table with a partial index (orders, operations) is compiled
     // again whenever its bound values change, because the planner compared them with the

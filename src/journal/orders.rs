@@ -2,6 +2,8 @@
 //! request leaves, and how it ended.
 
 use super::*;
+use db::Value;
+use std::borrow::Cow;
 
 impl Journal {
     /// Records a new order in state `pending` and its first operation as an intent, in one
@@ -160,7 +162,7 @@ impl Journal {
         validate_update(update)?;
         let (order, result, update) = (order.clone(), result.clone(), update.clone());
         self.write(Durability::Synced, move |tx| {
-            let order_id = insert_order(tx, &order, checked.method, &checked.extra, checked.amount)?;
+            let order_id = insert_order(tx, &order, &checked)?;
             let op = NewOperation {
                 operation: Operation::CheckStatus,
                 amount: None,
@@ -175,14 +177,22 @@ impl Journal {
     }
 }
 
-/// Inserts a checked order in state `pending` and its first operation as an intent.
+/// Inserts a checked order in state `pending` and its first operation as an intent, in one
+/// round trip on the team journal, which also carries the commit when nothing follows them.
 pub(super) fn insert_order_intent(
     tx: Db<'_>,
     order: &NewOrder,
     checked: &CheckedOrder,
 ) -> Result<OpId, JournalError> {
-    let order_id = insert_order(tx, order, checked.method.clone(), &checked.extra, checked.amount)?;
-    insert_operation(tx, Some(order_id), &first_operation(order))
+    let order_values = order_values(order, checked);
+    let first = first_operation(order);
+    // The operation finds its order by reference: no need to wait for the order's id.
+    let op_values = operation_values(None, &first)?;
+    let answers = tx
+        .pipeline(&[(INSERT_ORDER, &order_values), (INSERT_OPERATION, &op_values)], true)
+        .map_err(|e| duplicate_reference(e, order))?;
+    let id = answers.get(1).map(|a| a.first(|r| r.get(0))).transpose()?.flatten();
+    id.map(OpId).ok_or_else(|| JournalError::Internal("the new operation's id was not returned".into()))
 }
 
 /// The checks and the insert of a later operation, inside the write transaction.
@@ -277,46 +287,49 @@ fn check_method_fits(order: &NewOrder) -> Result<(), JournalError> {
 }
 
 /// Inserts the order row in state `pending`; returns its id.
-fn insert_order(
-    tx: Db<'_>,
-    order: &NewOrder,
-    (token_name, masked_card, last4, fingerprint): MethodColumns,
-    extra: &str,
-    amount: i64,
-) -> Result<i64, JournalError> {
-    let at = ts(&order.created_at);
-    let inserted = tx.query_one(
-        "INSERT INTO orders (profile, merchant_reference, kind, channel, currency, amount_minor, token_name,
-            masked_card, last4, card_fingerprint, customer_email, customer_name, description, operator,
-            created_at, updated_at, state, extra, terminal)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, 'pending', ?16, ?17)
-         RETURNING id",
-        params![
-            order.profile,
-            order.merchant_reference,
-            order.kind.as_str(),
-            order.channel.as_str(),
-            order.amount.currency().code(),
-            amount,
-            token_name,
-            masked_card,
-            last4,
-            fingerprint,
-            order.customer_email,
-            order.customer_name,
-            order.description,
-            order.operator,
-            at,
-            extra,
-            order.terminal,
-        ],
-        |r| r.get(0),
-    );
-    match inserted {
-        Err(e) if is_unique_violation(&e) => Err(JournalError::DuplicateReference {
+fn insert_order(tx: Db<'_>, order: &NewOrder, checked: &CheckedOrder) -> Result<i64, JournalError> {
+    tx.query_one(INSERT_ORDER, &order_values(order, checked), |r| r.get(0))
+        .map_err(|e| duplicate_reference(e, order))
+}
+
+/// A unique violation on inserting `order` is its reference, taken already.
+fn duplicate_reference(e: JournalError, order: &NewOrder) -> JournalError {
+    match is_unique_violation(&e) {
+        true => JournalError::DuplicateReference {
             profile: order.profile.clone(),
             reference: order.merchant_reference.clone(),
-        }),
-        other => other,
+        },
+        false => e,
     }
+}
+
+const INSERT_ORDER: &str = "INSERT INTO orders (profile, merchant_reference, kind, channel, currency, amount_minor,
+        token_name, masked_card, last4, card_fingerprint, customer_email, customer_name, description, operator,
+        created_at, updated_at, state, extra, terminal)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, 'pending', ?16, ?17)
+     RETURNING id";
+
+/// [`INSERT_ORDER`]'s parameters.
+fn order_values<'a>(order: &'a NewOrder, checked: &'a CheckedOrder) -> Vec<Value<'a>> {
+    let text = |v: &'a Option<String>| v.as_deref().map_or(Value::Null, |t| Value::Text(Cow::Borrowed(t)));
+    let (token_name, masked_card, last4, fingerprint) = &checked.method;
+    vec![
+        Value::Text(Cow::Borrowed(&order.profile)),
+        Value::Text(Cow::Borrowed(&order.merchant_reference)),
+        Value::Text(Cow::Borrowed(order.kind.as_str())),
+        Value::Text(Cow::Borrowed(order.channel.as_str())),
+        Value::Text(Cow::Borrowed(order.amount.currency().code())),
+        Value::Int(checked.amount),
+        text(token_name),
+        text(masked_card),
+        text(last4),
+        text(fingerprint),
+        text(&order.customer_email),
+        text(&order.customer_name),
+        text(&order.description),
+        Value::Text(Cow::Borrowed(&order.operator)),
+        Value::Text(Cow::Owned(ts(&order.created_at))),
+        Value::Text(Cow::Borrowed(&checked.extra)),
+        Value::Text(Cow::Borrowed(&order.terminal)),
+    ]
 }

@@ -17,6 +17,9 @@ type Work<T> = Box<dyn FnOnce(Db<'_>) -> Result<T, JournalError> + Send>;
 pub struct Write<T> {
     durability: Durability,
     work: Work<T>,
+    /// Nothing runs after `work` in its transaction, so on the team journal its last
+    /// statements may carry the commit: a write composed around another says false.
+    alone: bool,
 }
 
 impl<T: Send + 'static> Write<T> {
@@ -24,7 +27,7 @@ impl<T: Send + 'static> Write<T> {
     where
         F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send + 'static,
     {
-        Write { durability, work: Box::new(work) }
+        Write { durability, work: Box::new(work), alone: true }
     }
 }
 
@@ -43,8 +46,8 @@ impl Write<Option<OrderRow>> {
             }
         });
         let Some(token) = token else { return self };
-        let Write { durability, work } = self;
-        Write::new(durability, move |db| {
+        let Write { durability, work, .. } = self;
+        let composed = Write::new(durability, move |db| {
             let order = work(db)?;
             let token = match &order {
                 Some(o) => token.or_customer(TokenCustomer::new(
@@ -58,7 +61,9 @@ impl Write<Option<OrderRow>> {
                 log::warn!("token book not updated: {e}");
             }
             Ok(order)
-        })
+        });
+        // The token book's statements come after the outcome's.
+        Write { alone: false, ..composed }
     }
 }
 
@@ -75,7 +80,7 @@ impl Journal {
     /// # Errors
     /// The write's own error, or a database failure; nothing of it was written then.
     pub fn commit<T: Send + 'static>(&self, write: Write<T>) -> Result<T, JournalError> {
-        self.write(write.durability, write.work)
+        self.write_ending(write.durability, write.alone, write.work)
     }
 
     /// As [`Journal::commit`], for async callers: on a journal file the write is queued for the
@@ -98,7 +103,7 @@ impl Journal {
                 Pending::Done(done) => done,
                 // A session's calls block their thread: run the transaction where that is allowed.
                 Pending::Team(pool, write) => tokio::task::spawn_blocking(move || {
-                    pool.transaction(write.durability == Durability::Synced, write.work)
+                    pool.transaction(write.durability == Durability::Synced, write.alone, write.work)
                 })
                 .await
                 .unwrap_or_else(|_| Err(JournalError::Internal("a team journal write stopped".into()))),

@@ -2,6 +2,8 @@
 //! operation, agreement, link and token code.
 
 use super::*;
+use db::Value;
+use std::borrow::Cow;
 
 /// Finishes an operation and updates its order, inside the write transaction; returns the
 /// order as it now stands (`None` if that row cannot be read back: the outcome is written all
@@ -12,11 +14,54 @@ pub(crate) fn write_outcome(
     result: &OpResult,
     update: &OrderUpdate,
 ) -> Result<Option<OrderRow>, JournalError> {
-    let order_id = finish_operation_in(tx, id, result)?.ok_or_else(|| JournalError::Invalid {
+    if tx.is_team() && update.extra.is_none() {
+        return team_outcome(tx, id, result, update);
+    }
+    let order_id = finish_operation_in(tx, id, result)?.ok_or_else(|| no_order(id))?;
+    update_order_in(tx, order_id, update)
+}
+
+fn no_order(id: OpId) -> JournalError {
+    JournalError::Invalid {
         field: Field::Operation,
         problem: format!("operation {id} belongs to no order; use finish_operation"),
-    })?;
-    update_order_in(tx, order_id, update)
+    }
+}
+
+/// [`write_outcome`] on the team journal in one statement, so one round trip with the commit:
+/// the order is updated only through the operation this statement finished.
+fn team_outcome(
+    tx: Db<'_>,
+    id: OpId,
+    result: &OpResult,
+    update: &OrderUpdate,
+) -> Result<Option<OrderRow>, JournalError> {
+    check_result(result)?;
+    let sql = format!(
+        "WITH finished AS ({FINISH} AND order_id IS NOT NULL RETURNING order_id)
+         UPDATE orders SET {} FROM finished WHERE orders.id = finished.order_id RETURNING {ORDER_COLUMNS}",
+        order_set(7)
+    );
+    let mut values = finish_values(id, result);
+    values.extend(order_update_values(update, None)?);
+    let answers = tx.pipeline(&[(&sql, &values)], true)?;
+    let row = answers.first().map(|a| a.first(order_from_row)).transpose()?.flatten();
+    if let Some((_, order)) = row {
+        return Ok(Some(order));
+    }
+    // Nothing changed: say why.
+    let op: Option<(String, Option<i64>)> =
+        tx.query_opt("SELECT state, order_id FROM operations WHERE id = ?1", params![id.0], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    match op {
+        None => Err(JournalError::OperationNotFound(id)),
+        Some((_, None)) => Err(no_order(id)),
+        Some((state, Some(_))) => {
+            let state = parse_op_state(&state).map_err(JournalError::Corrupt)?;
+            Err(JournalError::OperationAlreadyFinished { id, state })
+        }
+    }
 }
 
 /// The duplicate guard's query on `column` (`token_name` or `card_fingerprint`). It reads
@@ -121,35 +166,78 @@ pub(crate) fn order_id(db: Db<'_>, profile: &str, reference: &str) -> Result<Opt
     )
 }
 
+/// Inserts an operation as an intent; its order is `order_id`, or when `None` the order of its
+/// reference if the profile has one.
 pub(crate) fn insert_operation(
     db: Db<'_>,
     order_id: Option<i64>,
     op: &NewOperation,
 ) -> Result<OpId, JournalError> {
+    let values = operation_values(order_id, op)?;
+    Ok(OpId(db.query_one(INSERT_OPERATION, &values, |r| r.get(0))?))
+}
+
+pub(crate) const INSERT_OPERATION: &str = "INSERT INTO operations (order_id, profile, merchant_reference,
+        operation, maintenance_reference, amount_minor, currency, state, operator, at, note, owner, deadline,
+        batch_row, approved_by)
+     VALUES (COALESCE(?1, (SELECT id FROM orders WHERE profile = ?2 AND merchant_reference = ?3)), ?2, ?3, ?4,
+        ?5, ?6, ?7, 'intent', ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id";
+
+/// [`INSERT_OPERATION`]'s parameters.
+pub(crate) fn operation_values(
+    order_id: Option<i64>,
+    op: &NewOperation,
+) -> Result<Vec<Value<'_>>, JournalError> {
     let amount = op.amount.map(|m| sql_amount(Field::Amount, m.minor_units())).transpose()?;
-    let id = db.query_one(
-        "INSERT INTO operations (order_id, profile, merchant_reference, operation, maintenance_reference,
-            amount_minor, currency, state, operator, at, note, owner, deadline, batch_row, approved_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
-        params![
-            order_id,
-            op.profile,
-            op.merchant_reference,
-            op.operation.wire_name(),
-            op.maintenance_reference,
-            amount,
-            op.amount.map(|m| m.currency().code()),
-            op.operator,
-            ts(&op.at),
-            op.note,
-            op.lease.as_ref().map(|l| l.owner.as_str()),
-            op.lease.as_ref().map(|l| ts(&l.deadline)),
-            op.batch_row,
-            op.approved_by,
-        ],
-        |r| r.get(0),
-    )?;
-    Ok(OpId(id))
+    let owned = |v: Option<String>| v.map_or(Value::Null, |t| Value::Text(Cow::Owned(t)));
+    Ok(vec![
+        order_id.map_or(Value::Null, Value::Int),
+        Value::Text(Cow::Borrowed(&op.profile)),
+        Value::Text(Cow::Borrowed(&op.merchant_reference)),
+        Value::Text(Cow::Borrowed(op.operation.wire_name())),
+        text(op.maintenance_reference.as_deref()),
+        amount.map_or(Value::Null, Value::Int),
+        owned(op.amount.map(|m| m.currency().code().to_owned())),
+        Value::Text(Cow::Borrowed(&op.operator)),
+        Value::Text(Cow::Owned(ts(&op.at))),
+        text(op.note.as_deref()),
+        op.lease.as_ref().map_or(Value::Null, |l| Value::Text(Cow::Borrowed(l.owner.as_str()))),
+        owned(op.lease.as_ref().map(|l| ts(&l.deadline))),
+        text(op.batch_row.as_deref()),
+        text(op.approved_by.as_deref()),
+    ])
+}
+
+/// The update that finishes an operation still open ([`finish_values`] binds it).
+const FINISH: &str = "UPDATE operations SET state = ?2, response_code = ?3, response_message = ?4,
+        note = COALESCE(?5, note), finished_at = ?6
+     WHERE id = ?1 AND state IN ('intent', 'unknown')";
+
+fn finish_values(id: OpId, result: &OpResult) -> Vec<Value<'_>> {
+    vec![
+        Value::Int(id.0),
+        Value::Text(Cow::Borrowed(result.state.as_str())),
+        text(result.response_code.as_deref()),
+        text(result.response_message.as_deref()),
+        text(result.note.as_deref()),
+        Value::Text(Cow::Owned(ts(&result.at))),
+    ]
+}
+
+/// A text parameter, or NULL.
+fn text(v: Option<&str>) -> Value<'_> {
+    v.map_or(Value::Null, |t| Value::Text(Cow::Borrowed(t)))
+}
+
+fn check_result(result: &OpResult) -> Result<(), JournalError> {
+    if result.state == OpState::Intent {
+        return Err(JournalError::Invalid {
+            field: Field::OperationResult,
+            problem: "an outcome cannot be Intent; use Unknown when the answer is not known".to_owned(),
+        });
+    }
+    check_text("note", result.note.as_deref())?;
+    check_text("response message", result.response_message.as_deref())
 }
 
 /// Returns the operation's order id, if it has one.
@@ -158,30 +246,11 @@ pub(crate) fn finish_operation_in(
     id: OpId,
     result: &OpResult,
 ) -> Result<Option<i64>, JournalError> {
-    if result.state == OpState::Intent {
-        return Err(JournalError::Invalid {
-            field: Field::OperationResult,
-            problem: "an outcome cannot be Intent; use Unknown when the answer is not known".to_owned(),
-        });
-    }
-    check_text("note", result.note.as_deref())?;
-    check_text("response message", result.response_message.as_deref())?;
+    check_result(result)?;
     // Only while it is open, in one statement: of two desks finishing it at once (its sender and
     // another desk's reconciliation), the second finds it finished instead of overwriting it.
-    let finished: Option<Option<i64>> = db.query_opt(
-        "UPDATE operations SET state = ?2, response_code = ?3, response_message = ?4,
-            note = COALESCE(?5, note), finished_at = ?6
-         WHERE id = ?1 AND state IN ('intent', 'unknown') RETURNING order_id",
-        params![
-            id.0,
-            result.state.as_str(),
-            result.response_code,
-            result.response_message,
-            result.note,
-            ts(&result.at)
-        ],
-        |r| r.get(0),
-    )?;
+    let sql = format!("{FINISH} RETURNING order_id");
+    let finished: Option<Option<i64>> = db.query_opt(&sql, &finish_values(id, result), |r| r.get(0))?;
     if let Some(order_id) = finished {
         return Ok(order_id);
     }
@@ -211,46 +280,71 @@ pub(crate) fn update_order_in(
         }
         None => None,
     };
-    let amount = |field, v: Option<u64>| v.map(|m| sql_amount(field, m)).transpose();
+    let sql = format!("UPDATE orders SET {} WHERE id = ?1 RETURNING {ORDER_COLUMNS}", order_set(2));
+    let mut values = vec![Value::Int(order_id)];
+    values.extend(order_update_values(u, extra)?);
+    let row = db.query_opt(&sql, &values, |r| Ok(order_from_row(r).ok().map(|(_, order)| order)))?;
+    Ok(row.flatten())
+}
+
+/// The assignments of an order update, its parameters numbered from `first`
+/// ([`order_update_values`] binds them).
+fn order_set(first: usize) -> String {
+    let n = |i: usize| first + i;
+    format!(
+        "state = COALESCE(?{}, state),
+        authorized_minor = COALESCE(?{}, authorized_minor),
+        captured_minor = COALESCE(?{}, captured_minor),
+        refunded_minor = COALESCE(?{}, refunded_minor),
+        fort_id = COALESCE(?{}, fort_id),
+        last_response_code = COALESCE(?{}, last_response_code),
+        last_message = COALESCE(?{}, last_message),
+        attention = CASE WHEN ?{} THEN ?{} ELSE attention END,
+        masked_card = COALESCE(?{}, masked_card),
+        last4 = COALESCE(?{}, last4),
+        extra = COALESCE(?{}, extra),
+        updated_at = ?{}",
+        n(0),
+        n(1),
+        n(2),
+        n(3),
+        n(4),
+        n(5),
+        n(6),
+        n(7),
+        n(8),
+        n(9),
+        n(10),
+        n(11),
+        n(12)
+    )
+}
+
+/// [`order_set`]'s parameters: `u`, with `extra` as the order's merged extra details.
+fn order_update_values(u: &OrderUpdate, extra: Option<String>) -> Result<Vec<Value<'_>>, JournalError> {
+    let amount = |v: Option<u64>| -> Result<Value<'static>, JournalError> {
+        Ok(v.map(|m| sql_amount(Field::Amount, m)).transpose()?.map_or(Value::Null, Value::Int))
+    };
     let (attention_set, attention) = match &u.needs_attention {
-        Some(reason) => (true, reason.clone()),
+        Some(reason) => (true, reason.as_deref()),
         None => (false, None),
     };
-    let sql = format!(
-        "UPDATE orders SET
-            state = COALESCE(?2, state),
-            authorized_minor = COALESCE(?3, authorized_minor),
-            captured_minor = COALESCE(?4, captured_minor),
-            refunded_minor = COALESCE(?5, refunded_minor),
-            fort_id = COALESCE(?6, fort_id),
-            last_response_code = COALESCE(?7, last_response_code),
-            last_message = COALESCE(?8, last_message),
-            attention = CASE WHEN ?9 THEN ?10 ELSE attention END,
-            masked_card = COALESCE(?11, masked_card),
-            last4 = COALESCE(?12, last4),
-            extra = COALESCE(?13, extra),
-            updated_at = ?14
-         WHERE id = ?1 RETURNING {ORDER_COLUMNS}"
-    );
-    let row = db.query_opt(
-        &sql,
-        params![
-            order_id,
-            u.state.map(OrderState::as_str),
-            amount(Field::Amount, u.authorized_minor)?,
-            amount(Field::Amount, u.captured_minor)?,
-            amount(Field::Amount, u.refunded_minor)?,
-            u.fort_id,
-            u.last_response_code,
-            u.last_message,
-            attention_set,
-            attention,
-            u.masked_card.as_ref().map(MaskedCard::as_str),
-            u.masked_card.as_ref().and_then(MaskedCard::last4),
-            extra,
-            ts(&Utc::now()),
-        ],
-        |r| Ok(order_from_row(r).ok().map(|(_, order)| order)),
-    )?;
-    Ok(row.flatten())
+    Ok(vec![
+        text(u.state.map(OrderState::as_str)),
+        amount(u.authorized_minor)?,
+        amount(u.captured_minor)?,
+        amount(u.refunded_minor)?,
+        text(u.fort_id.as_deref()),
+        text(u.last_response_code.as_deref()),
+        text(u.last_message.as_deref()),
+        Value::Int(i64::from(attention_set)),
+        text(attention),
+        text(u.masked_card.as_ref().map(MaskedCard::as_str)),
+        u.masked_card
+            .as_ref()
+            .and_then(MaskedCard::last4)
+            .map_or(Value::Null, |l| Value::Text(Cow::Owned(l))),
+        extra.map_or(Value::Null, |e| Value::Text(Cow::Owned(e))),
+        Value::Text(Cow::Owned(ts(&Utc::now()))),
+    ])
 }

@@ -8,6 +8,7 @@
 //! from both.
 
 pub(crate) mod pg;
+mod pg_values;
 mod wire;
 
 use super::JournalError;
@@ -104,7 +105,7 @@ impl rusqlite::ToSql for Value<'_> {
 }
 
 /// One stored value as read back.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum Cell {
     Null,
     Int(i64),
@@ -167,6 +168,27 @@ impl<T: FromDb> FromDb for Option<T> {
 pub(crate) enum DbRow<'a> {
     Lite(&'a rusqlite::Row<'a>),
     Pg(&'a tokio_postgres::Row),
+    /// A row read before it was asked for ([`Db::pipeline`]).
+    Read(&'a [Cell]),
+}
+
+/// The rows one statement of a [`Db::pipeline`] answered.
+pub(crate) enum Answer {
+    Lite(Vec<Vec<Cell>>),
+    Pg(Vec<tokio_postgres::Row>),
+}
+
+impl Answer {
+    /// The first row, if any, through `read`.
+    pub(crate) fn first<T>(
+        &self,
+        read: impl FnOnce(&DbRow<'_>) -> Result<T, JournalError>,
+    ) -> Result<Option<T>, JournalError> {
+        match self {
+            Answer::Lite(rows) => rows.first().map(|row| read(&DbRow::Read(row))).transpose(),
+            Answer::Pg(rows) => rows.first().map(|row| read(&DbRow::Pg(row))).transpose(),
+        }
+    }
 }
 
 impl DbRow<'_> {
@@ -175,6 +197,7 @@ impl DbRow<'_> {
         let cell = match self {
             DbRow::Lite(row) => lite_cell(row, idx)?,
             DbRow::Pg(row) => pg::cell(row, idx)?,
+            DbRow::Read(cells) => cells.get(idx).cloned().ok_or_else(|| bad(idx, "no such column".into()))?,
         };
         T::from_cell(cell).map_err(|what| bad(idx, what))
     }
@@ -274,13 +297,44 @@ impl Db<'_> {
 
     /// Serialises writers of the same `key` until the transaction ends. SQLite has one writer
     /// at a time already; on the team journal this is a transaction-scoped advisory lock, so a
-    /// check and the insert it guards cannot interleave with another desk's.
+    /// check and the insert it guards cannot interleave with another desk's. It is held before
+    /// the next statement runs (it travels with it).
     pub(crate) fn lock(self, key: &str) -> Result<(), JournalError> {
         match self {
             Db::Lite(_) => Ok(()),
             Db::Pg(session) => {
-                session.query("SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))", params![key])?;
+                session.lock(key);
                 Ok(())
+            }
+        }
+    }
+
+    /// Runs `statements` in order and gives each one's rows. On the team journal they travel in
+    /// one round trip, and with `commit` the transaction's commit travels with them when
+    /// nothing else of it follows (see `pg::Session::pipeline`); SQLite runs them one after
+    /// another and commits as always. The first failure is returned; on the team journal it
+    /// undoes the whole transaction, the statements after it included.
+    pub(crate) fn pipeline(
+        self,
+        statements: &[(&str, &[Value<'_>])],
+        commit: bool,
+    ) -> Result<Vec<Answer>, JournalError> {
+        match self {
+            Db::Lite(conn) => statements
+                .iter()
+                .map(|(sql, params)| {
+                    let mut stmt = conn.prepare_cached(sql)?;
+                    let width = stmt.column_count();
+                    let mut rows = stmt.query(rusqlite::params_from_iter(*params))?;
+                    let mut out = Vec::new();
+                    while let Some(row) = rows.next()? {
+                        out.push((0..width).map(|i| lite_cell(row, i)).collect::<Result<Vec<_>, _>>()?);
+                    }
+                    Ok(Answer::Lite(out))
+                })
+                .collect(),
+            Db::Pg(session) => {
+                Ok(session.pipeline(statements, commit)?.into_iter().map(Answer::Pg).collect())
             }
         }
     }

@@ -6,15 +6,17 @@
 //! The pool opens sessions as they are needed, up to [`MAX_SESSIONS`], and never hands out one
 //! whose connection was lost or that a failure left inside a transaction.
 
+pub(crate) use super::pg_values::{cell, error, numbered};
 use super::wire::{self, Wire};
-use super::{Cell, JournalError, Value};
+use super::{JournalError, Value};
 use crate::journal::postgres::{self as team, TeamError};
-use bytes::BytesMut;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
-use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, Row, Statement};
 
 /// Sessions one process keeps open at most (a batch runs up to 64 rows at once; they queue).
@@ -110,10 +112,13 @@ impl Pool {
 
     /// Runs `work` in one transaction on a session of its own, committed when it returns `Ok`
     /// and rolled back otherwise. `synced: false` lets the commit return before the server's
-    /// disk has it (an outcome; see the journal's module docs).
+    /// disk has it (an outcome; see the journal's module docs). `last_may_commit`: `work`'s last
+    /// statements are its last of the transaction, so they may carry its commit in their round
+    /// trip ([`Session::pipeline`]); only a write no other write is composed around says so.
     pub(crate) fn transaction<T>(
         &self,
         synced: bool,
+        last_may_commit: bool,
         work: impl FnOnce(super::Db<'_>) -> Result<T, JournalError>,
     ) -> Result<T, JournalError> {
         let lease = self.get()?;
@@ -127,7 +132,9 @@ impl Pool {
         *session.begin.lock().unwrap_or_else(PoisonError::into_inner) = Some(begin);
         session.in_transaction.store(true, Ordering::Relaxed);
         session.failed.store(false, Ordering::Relaxed);
+        session.last_may_commit.store(last_may_commit, Ordering::Relaxed);
         let mut value = work(super::Db::Pg(session));
+        session.last_may_commit.store(false, Ordering::Relaxed);
         // PostgreSQL answers COMMIT in a transaction a failed statement aborted by rolling it
         // back, without an error: a failure the work did not pass on must not read as success.
         if value.is_ok() && session.failed.load(Ordering::Relaxed) {
@@ -137,8 +144,13 @@ impl Pool {
                 code: None,
             });
         }
-        if session.begin.lock().unwrap_or_else(PoisonError::into_inner).take().is_none() {
-            session.simple(if value.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+        // Still open unless the work's last statements carried the commit. Locks never sent
+        // guarded nothing.
+        if session.in_transaction.load(Ordering::Relaxed) {
+            session.locks.lock().unwrap_or_else(PoisonError::into_inner).clear();
+            if session.begin.lock().unwrap_or_else(PoisonError::into_inner).take().is_none() {
+                session.simple(if value.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+            }
         }
         session.in_transaction.store(false, Ordering::Relaxed);
         value
@@ -247,6 +259,11 @@ pub(crate) struct Session {
     begin: Arc<Mutex<Option<&'static str>>>,
     /// A statement failed in the open transaction and no savepoint undid it since.
     failed: Arc<AtomicBool>,
+    /// Advisory locks taken in the open transaction and not sent yet: each goes, in order,
+    /// with the next statement, which the server runs only once they are held.
+    locks: Arc<Mutex<Vec<String>>>,
+    /// The open transaction's last statements may carry its commit ([`Pool::transaction`]).
+    last_may_commit: Arc<AtomicBool>,
 }
 
 impl Session {
@@ -258,6 +275,8 @@ impl Session {
             in_transaction: Arc::new(AtomicBool::new(false)),
             begin: Arc::default(),
             failed: Arc::default(),
+            locks: Arc::default(),
+            last_may_commit: Arc::default(),
         }
     }
 
@@ -313,20 +332,50 @@ impl Session {
         self.pipelined(self.client.query(&statement, &args))
     }
 
-    /// Runs `call`, preceded in the same round trip by the transaction's start if it is not
-    /// sent yet (requests on one session are answered in order).
+    /// Takes a transaction-scoped advisory lock on `key`. It is sent with the next statement
+    /// (the server holds it before running that statement): a lock costs no round trip.
+    pub(crate) fn lock(&self, key: &str) {
+        self.locks.lock().unwrap_or_else(PoisonError::into_inner).push(key.to_owned());
+    }
+
+    /// What waits to go before the next statement, as calls: the transaction's start and the
+    /// advisory locks taken since the last statement.
+    fn waiting(&self) -> Result<Vec<Call<'_>>, JournalError> {
+        let keys = std::mem::take(&mut *self.locks.lock().unwrap_or_else(PoisonError::into_inner));
+        let lock = match keys.is_empty() {
+            true => None,
+            false => Some(self.statement(LOCK)?),
+        };
+        let mut calls: Vec<Call<'_>> = Vec::new();
+        if let Some(begin) = self.begin.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            calls.push(Box::pin(async move { self.client.batch_execute(begin).await.map(|()| Vec::new()) }));
+        }
+        for key in keys {
+            let lock = lock.clone();
+            calls.push(Box::pin(async move {
+                match &lock {
+                    Some(lock) => self.client.query(lock, &[&key]).await,
+                    None => Ok(Vec::new()),
+                }
+            }));
+        }
+        Ok(calls)
+    }
+
+    /// Runs `call`, preceded in the same round trip by what waits to go first ([`Session::
+    /// waiting`]; requests on one session are answered in order).
     fn pipelined<T>(
         &self,
-        call: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+        call: impl Future<Output = Result<T, tokio_postgres::Error>>,
     ) -> Result<T, JournalError> {
-        let begin = self.begin.lock().unwrap_or_else(PoisonError::into_inner).take();
-        let answer = match begin {
-            None => self.drive(call).map_err(error),
-            // `biased`: the transaction's start is queued, so answered, first.
-            Some(begin) => {
-                let (started, answer) =
-                    self.drive(async { tokio::join!(biased; self.client.batch_execute(begin), call) });
-                started.map_err(error).and(answer.map_err(error))
+        let waiting = self.waiting()?;
+        let answer = match waiting.is_empty() {
+            true => self.drive(call).map_err(error),
+            // `biased`: what waits is queued, so answered, first.
+            false => {
+                let (before, answer) =
+                    self.drive(async { tokio::join!(biased; wire::in_order(waiting), call) });
+                first_failure(before).map_err(error).and(answer.map_err(error))
             }
         };
         if answer.is_err() && self.in_transaction.load(Ordering::Relaxed) {
@@ -334,116 +383,70 @@ impl Session {
         }
         answer
     }
-}
 
-/// The journal's `?1` parameters as PostgreSQL's `$1`, outside quoted text.
-pub(crate) fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut quoted = false;
-    for c in sql.chars() {
-        match c {
-            '\'' => {
-                quoted = !quoted;
-                out.push(c);
-            }
-            '?' if !quoted => out.push('$'),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// A database error in the journal's words: losing the server is "offline", and says nothing
-/// was charged; a refusal names the server's reason.
-pub(crate) fn error(e: tokio_postgres::Error) -> JournalError {
-    use tokio_postgres::error::SqlState;
-    let code = e.code().map(|c| c.code().to_owned());
-    let message = match e.as_db_error() {
-        // lock_timeout: another desk held this card, order or file for 15 s.
-        Some(_) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
-            "another desk is working on this card or order right now, so this was not recorded: try again in a moment".to_owned()
-        }
-        Some(db) => format!(
-            "the team journal refused this ({}, {}), so it was not recorded: try again, and tell the supervisor if it repeats",
-            db.message(),
-            db.code().code()
-        ),
-        None => TeamError::from(e).to_string(),
-    };
-    JournalError::Team { message, code }
-}
-
-impl From<TeamError> for JournalError {
-    fn from(e: TeamError) -> Self {
-        JournalError::Team { message: e.to_string(), code: None }
-    }
-}
-
-/// Column `idx` of a PostgreSQL row in the journal's three shapes.
-pub(crate) fn cell(row: &Row, idx: usize) -> Result<Cell, JournalError> {
-    let column = row.columns().get(idx).ok_or_else(|| super::bad(idx, "no such column".into()))?;
-    let failed = |e: tokio_postgres::Error| super::bad(idx, e.to_string());
-    let ty = column.type_().clone();
-    let int = |v: Option<i64>| v.map_or(Cell::Null, Cell::Int);
-    Ok(match ty {
-        Type::INT8 => int(row.try_get::<_, Option<i64>>(idx).map_err(failed)?),
-        Type::INT4 => int(row.try_get::<_, Option<i32>>(idx).map_err(failed)?.map(i64::from)),
-        Type::INT2 => int(row.try_get::<_, Option<i16>>(idx).map_err(failed)?.map(i64::from)),
-        Type::BOOL => int(row.try_get::<_, Option<bool>>(idx).map_err(failed)?.map(i64::from)),
-        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
-            row.try_get::<_, Option<String>>(idx).map_err(failed)?.map_or(Cell::Null, Cell::Text)
-        }
-        other => return Err(super::bad(idx, format!("unexpected column type {other}"))),
-    })
-}
-
-/// A parameter takes the type PostgreSQL inferred for its place in the statement: a journal
-/// integer binds to BIGINT, INTEGER, SMALLINT or BOOLEAN columns, text to text.
-impl ToSql for Value<'_> {
-    fn to_sql(
+    /// Sends `statements` in one round trip, after what waits to go first, and followed by the
+    /// transaction's `COMMIT` when `commit` and the transaction allows it (`last_may_commit`
+    /// in [`Pool::transaction`]). Returns each statement's rows in order, or the first failure,
+    /// which aborts the transaction: the statements after it, and the commit, change nothing.
+    pub(crate) fn pipeline(
         &self,
-        ty: &Type,
-        out: &mut BytesMut,
-    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        match (self, ty) {
-            (Value::Null, _) => Ok(IsNull::Yes),
-            (Value::Int(v), &Type::INT8) => v.to_sql(ty, out),
-            (Value::Int(v), &Type::INT4) => i32::try_from(*v)?.to_sql(ty, out),
-            (Value::Int(v), &Type::INT2) => i16::try_from(*v)?.to_sql(ty, out),
-            (Value::Int(v), &Type::BOOL) => (*v != 0).to_sql(ty, out),
-            (Value::Int(v), _) => v.to_string().as_str().to_sql(&Type::TEXT, out),
-            (Value::Text(t), &Type::INT8) => t.parse::<i64>()?.to_sql(ty, out),
-            (Value::Text(t), &Type::INT4) => t.parse::<i32>()?.to_sql(ty, out),
-            (Value::Text(t), &Type::INT2) => t.parse::<i16>()?.to_sql(ty, out),
-            (Value::Text(t), &Type::BOOL) => matches!(t.as_ref(), "1" | "true" | "t").to_sql(ty, out),
-            (Value::Text(t), _) => t.as_ref().to_sql(&Type::TEXT, out),
+        statements: &[(&str, &[Value<'_>])],
+        commit: bool,
+    ) -> Result<Vec<Vec<Row>>, JournalError> {
+        let mut prepared = Vec::with_capacity(statements.len());
+        for (sql, _) in statements {
+            prepared.push(self.statement(sql)?);
         }
+        let args: Vec<Vec<&(dyn ToSql + Sync)>> = statements
+            .iter()
+            .map(|(_, params)| params.iter().map(|p| p as &(dyn ToSql + Sync)).collect())
+            .collect();
+        // A failure the work swallowed leaves the commit to `Pool::transaction`, which reports it.
+        let commit = commit
+            && self.last_may_commit.load(Ordering::Relaxed)
+            && self.in_transaction.load(Ordering::Relaxed)
+            && !self.failed.load(Ordering::Relaxed);
+        let mut calls = self.waiting()?;
+        let first = calls.len();
+        for (statement, args) in prepared.iter().zip(&args) {
+            calls.push(Box::pin(self.client.query(statement, args)));
+        }
+        if commit {
+            calls.push(Box::pin(async { self.client.batch_execute("COMMIT").await.map(|()| Vec::new()) }));
+        }
+        let answers = self.drive(wire::in_order(calls));
+        if commit && answers.last().is_some_and(Result::is_ok) {
+            // Ended: committed, or rolled back by a failure reported below.
+            self.in_transaction.store(false, Ordering::Relaxed);
+        }
+        let mut rows = Vec::with_capacity(statements.len());
+        let mut failure = None;
+        for (i, answer) in answers.into_iter().enumerate() {
+            match answer {
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+                Ok(answer) if (first..first + statements.len()).contains(&i) => rows.push(answer),
+                Ok(_) => {}
+            }
+        }
+        if let Some(e) = failure {
+            if self.in_transaction.load(Ordering::Relaxed) {
+                self.failed.store(true, Ordering::Relaxed);
+            }
+            return Err(error(e));
+        }
+        Ok(rows)
     }
-
-    fn accepts(ty: &Type) -> bool {
-        matches!(
-            *ty,
-            Type::INT8
-                | Type::INT4
-                | Type::INT2
-                | Type::BOOL
-                | Type::TEXT
-                | Type::VARCHAR
-                | Type::BPCHAR
-                | Type::NAME
-                | Type::UNKNOWN
-        )
-    }
-
-    to_sql_checked!();
 }
 
-#[cfg(test)]
-mod tests {
-    use super::numbered;
+/// One request on a session, for [`wire::in_order`].
+type Call<'c> = Pin<Box<dyn Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + 'c>>;
 
-    #[test]
-    fn parameters_are_numbered_outside_quotes_only() {
-        assert_eq!(numbered("SELECT ?1, '?' WHERE a = ?12"), "SELECT $1, '?' WHERE a = $12");
-    }
+/// A transaction-scoped advisory lock on a key ([`Session::lock`]).
+const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))";
+
+/// The first failure among answers, if any.
+fn first_failure<T>(answers: Vec<Result<T, tokio_postgres::Error>>) -> Result<(), tokio_postgres::Error> {
+    answers.into_iter().find_map(Result::err).map_or(Ok(()), Err)
 }

@@ -270,3 +270,24 @@ fn keep_alive(stream: &std::net::TcpStream) -> io::Result<()> {
 fn keep_alive(_: &std::net::TcpStream) -> io::Result<()> {
     Ok(())
 }
+
+/// Runs `calls` on one session together and gives their outputs in order. Each is first polled
+/// in the order given, so their requests leave in that order, in one write; the server answers
+/// a session's requests in the order it received them.
+pub(crate) async fn in_order<T>(calls: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) -> Vec<T> {
+    let mut calls: Vec<_> = calls.into_iter().map(|call| (call, None)).collect();
+    std::future::poll_fn(|cx| {
+        let mut waiting = false;
+        for (call, out) in &mut calls {
+            if out.is_none() {
+                match call.as_mut().poll(cx) {
+                    Poll::Ready(value) => *out = Some(value),
+                    Poll::Pending => waiting = true,
+                }
+            }
+        }
+        if waiting { Poll::Pending } else { Poll::Ready(()) }
+    })
+    .await;
+    calls.into_iter().filter_map(|(_, out)| out).collect()
+}

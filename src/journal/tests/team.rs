@@ -63,6 +63,8 @@ fn a_guarded_intent_waits_for_the_card_guard_lock() {
         holder
             .write_now(|db| {
                 db.lock(&key)?;
+                // The lock travels with the transaction's next statement.
+                db.query_one("SELECT 1", &[], |r| r.get::<i64>(0))?;
                 locked_tx.send(()).unwrap();
                 unlock_rx.recv().unwrap();
                 Ok(())
