@@ -9,7 +9,8 @@
 //! - the same without latency (4,000 rows), with the client's CPU time per row;
 //! - a 100,000-row file at 32 in flight: time, rows/s and the process's peak resident memory.
 //!
-//! Run: `cargo bench --bench batch` (optionally `-- ROWS` for the size of the large file).
+//! Run: `cargo bench --bench batch` (optionally `-- ROWS` for the size of the large file, or
+//! `-- cpu` for the client's CPU per row alone).
 mod common;
 
 use common::cpu_time;
@@ -226,8 +227,14 @@ fn main() {
         .enable_all()
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
+    let only_cpu = std::env::args().any(|a| a == "cpu");
     runtime.block_on(async {
         println!("moto-terminal batch benchmark: simulator in its own process, durable journal");
+        if only_cpu {
+            let fast = Simulator::start(0);
+            println!("no latency, 4,000 rows (client CPU only):");
+            return client_cpu(&fast.url, None).await;
+        }
         let slow = Simulator::start(50);
         println!("400 rows, 50 ms gateway latency:");
         let one = run(&slow.url, "L1", 400, 1).await;
@@ -245,41 +252,46 @@ fn main() {
         println!("no latency, 4,000 rows:");
         let one = run(&fast.url, "F1", 4_000, 1).await;
         line("one row at a time", &one);
-        // CPU time is read in 10 ms ticks and the machine is shared with the simulator: the
-        // figures per row are the median of three runs.
-        let mut runs = Vec::new();
-        for n in 0..3 {
-            runs.push(run(&fast.url, &format!("F32-{n}"), 4_000, 32).await);
-        }
-        runs.sort_by_key(|m| m.cpu);
-        let many = runs.swap_remove(1);
-        line("32 in flight", &many);
-        println!("  speed-up {:.1}x", many.rate() / one.rate());
-        let mut http = Vec::new();
-        for n in 0..3 {
-            http.push(transport_only(&fast.url, &n.to_string(), 4_000, 32).await);
-        }
-        http.sort();
-        let per_row = |cpu: Duration| cpu.as_secs_f64() * 1e6 / many.rows as f64;
-        let (total, transport) = (per_row(many.cpu), per_row(http[1]));
-        println!("  client CPU per row, amortised, 32 in flight (medians of three runs):");
-        println!("    whole process (check, journal, sign, HTTP, verify, classify): {total:.0} µs");
-        println!("    the HTTP exchange alone (same gateway, requests signed beforehand): {transport:.0} µs");
-        println!(
-            "    client work (check, build, sign, verify, classify, journal): {:.0} µs",
-            total - transport
-        );
-        println!("      of which reading and checking the file: {:.0} µs", per_row(many.check_cpu));
-        println!(
-            "  journal: {:.2} commits per row, {:.1} writes per commit, {:.1} KB written per row",
-            many.commits as f64 / many.rows as f64,
-            many.writes as f64 / many.commits.max(1) as f64,
-            many.written as f64 / 1024.0 / many.rows as f64
-        );
+        client_cpu(&fast.url, Some(&one)).await;
 
         println!("{large} rows in one file, 32 in flight:");
         let big = run(&fast.url, "M", large, 32).await;
         line("large file", &big);
         println!("  peak resident memory of this process: {:.0} MB", peak_rss_mb());
     });
+}
+
+/// 4,000 rows at 32 in flight, three times: rows per second (against `one` at a time), and
+/// the client's CPU per row, whole and without the HTTP exchange.
+async fn client_cpu(url: &str, one: Option<&Measured>) {
+    // CPU time is read in 10 ms ticks and the machine is shared with the simulator: the
+    // figures per row are the median of three runs.
+    let mut runs = Vec::new();
+    for n in 0..3 {
+        runs.push(run(url, &format!("F32-{n}"), 4_000, 32).await);
+    }
+    runs.sort_by_key(|m| m.cpu);
+    let many = runs.swap_remove(1);
+    line("32 in flight", &many);
+    if let Some(one) = one {
+        println!("  speed-up {:.1}x", many.rate() / one.rate());
+    }
+    let mut http = Vec::new();
+    for n in 0..3 {
+        http.push(transport_only(url, &n.to_string(), 4_000, 32).await);
+    }
+    http.sort();
+    let per_row = |cpu: Duration| cpu.as_secs_f64() * 1e6 / many.rows as f64;
+    let (total, transport) = (per_row(many.cpu), per_row(http[1]));
+    println!("  client CPU per row, amortised, 32 in flight (medians of three runs):");
+    println!("    whole process (check, journal, sign, HTTP, verify, classify): {total:.0} µs");
+    println!("    the HTTP exchange alone (same gateway, requests signed beforehand): {transport:.0} µs");
+    println!("    client work (check, build, sign, verify, classify, journal): {:.0} µs", total - transport);
+    println!("      of which reading and checking the file: {:.0} µs", per_row(many.check_cpu));
+    println!(
+        "  journal: {:.2} commits per row, {:.1} writes per commit, {:.1} KB written per row",
+        many.commits as f64 / many.rows as f64,
+        many.writes as f64 / many.commits.max(1) as f64,
+        many.written as f64 / 1024.0 / many.rows as f64
+    );
 }
