@@ -24,7 +24,13 @@ impl Journal {
         &self,
         load: impl FnOnce(&BulkLoad<'_>) -> Result<T, JournalError>,
     ) -> Result<T, JournalError> {
-        self.write_now(|conn| load(&BulkLoad { conn }))
+        self.write_now(|conn| {
+            let loaded = load(&BulkLoad { conn })?;
+            if !conn.is_team() {
+                super::substring::index_new_orders(conn, 1)?;
+            }
+            Ok(loaded)
+        })
     }
 }
 

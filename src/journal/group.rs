@@ -329,6 +329,26 @@ fn write_batches(
         for job in batch {
             job.reply(failed.as_ref());
         }
+        index_new_orders(&mut conn, gate);
+    }
+}
+
+/// Adds the newest orders to the search index once there are enough of them (see
+/// `substring`), after their writers have had their answers. The index is built from the
+/// orders, so a failure here loses nothing: it is logged and tried again after the next commit.
+fn index_new_orders(conn: &mut Connection, gate: &Mutex<()>) {
+    let _gate = gate.lock().unwrap_or_else(PoisonError::into_inner);
+    // A write transaction from the start: another process's writer may be adding the same
+    // orders, and both must not.
+    let indexed = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(JournalError::from)
+        .and_then(|tx| {
+            super::substring::index_new_orders(Db::Lite(&tx), super::substring::INDEX_EVERY)?;
+            Ok(tx.commit()?)
+        });
+    if let Err(e) = indexed {
+        log::warn!("search index not brought up to date: {e}");
     }
 }
 

@@ -342,6 +342,36 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     WHERE trim(COALESCE(email, '')) <> '' OR trim(COALESCE(name, '')) <> ''
     GROUP BY 1, 2, 3, 4;
     ",
+    // 15: the search index is filled in bulk instead of order by order. Its trigger wrote every
+    // new order's trigrams at once, and the full-text index writes what it holds at each
+    // savepoint (one per write of a group commit): a batch row cost a small index segment of
+    // its own and the merges of them. Now `search_indexed_upto` in `meta` says which orders
+    // are in the index (the ones up to that id); the group writer adds the newer ones in one
+    // go once there are enough of them (`substring::index_new_orders`), and a search reads the
+    // few newer ones directly. Changes and deletions of indexed orders keep the index in step
+    // as before; the mark never exceeds the newest order, so an id used again after a
+    // deletion is never taken for indexed.
+    "
+    DROP TRIGGER orders_search_insert;
+    DROP TRIGGER orders_search_update;
+    DROP TRIGGER orders_search_delete;
+    INSERT INTO meta (key, value) SELECT 'search_indexed_upto', COALESCE(max(id), 0) FROM orders;
+    CREATE TRIGGER orders_search_update
+    AFTER UPDATE OF merchant_reference, customer_email, customer_name, description ON orders
+    WHEN old.id <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'search_indexed_upto') BEGIN
+        INSERT INTO orders_search (orders_search, rowid, merchant_reference, customer_email, customer_name, description)
+        VALUES ('delete', old.id, old.merchant_reference, old.customer_email, old.customer_name, old.description);
+        INSERT INTO orders_search (rowid, merchant_reference, customer_email, customer_name, description)
+        VALUES (new.id, new.merchant_reference, new.customer_email, new.customer_name, new.description);
+    END;
+    CREATE TRIGGER orders_search_delete AFTER DELETE ON orders BEGIN
+        INSERT INTO orders_search (orders_search, rowid, merchant_reference, customer_email, customer_name, description)
+        SELECT 'delete', old.id, old.merchant_reference, old.customer_email, old.customer_name, old.description
+        WHERE old.id <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'search_indexed_upto');
+        UPDATE meta SET value = (SELECT COALESCE(max(id), 0) FROM orders)
+        WHERE key = 'search_indexed_upto' AND CAST(value AS INTEGER) > (SELECT COALESCE(max(id), 0) FROM orders);
+    END;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -201,7 +201,7 @@ fn where_clause(conn: Db<'_>, f: &Filter) -> Result<(String, Vec<Value<'static>>
         push(if narrow { "+profile = {}" } else { "profile = {}" }, vec![text(p)]);
     }
     if let Some(expr) = indexed {
-        push("id IN (SELECT rowid FROM orders_search WHERE orders_search MATCH {})", vec![text(&expr)]);
+        push(substring::CANDIDATES, vec![text(&expr)]);
     }
     if let Some(r) = reference {
         push(&holds("merchant_reference"), vec![text(&pattern(r))]);

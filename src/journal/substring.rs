@@ -20,6 +20,40 @@
 use super::JournalError;
 use super::db::{Db, params};
 
+/// Orders added to the index together: fewer newer ones are read directly by a search.
+pub(crate) const INDEX_EVERY: i64 = if cfg!(test) { 4 } else { 500 };
+
+/// The orders a full-text query (`{}`) names, and the orders newer than the index, which are
+/// read as they are (a few hundred at most).
+pub(crate) const CANDIDATES: &str = "id IN (SELECT rowid FROM orders_search WHERE orders_search MATCH {}
+    UNION ALL SELECT id FROM orders
+    WHERE id > (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'search_indexed_upto'))";
+
+/// Adds the orders newer than the index to it once there are at least `at_least` of them, in
+/// the caller's transaction; returns how many were added.
+///
+/// # Errors
+/// Database failure.
+pub(crate) fn index_new_orders(db: Db<'_>, at_least: i64) -> Result<i64, JournalError> {
+    let (upto, newest): (i64, i64) = db.query_one(
+        "SELECT CAST(value AS INTEGER), (SELECT COALESCE(max(id), 0) FROM orders) FROM meta
+         WHERE key = 'search_indexed_upto'",
+        params![],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if newest - upto < at_least.max(1) {
+        return Ok(0);
+    }
+    db.execute(
+        "INSERT INTO orders_search (rowid, merchant_reference, customer_email, customer_name, description)
+         SELECT id, merchant_reference, customer_email, customer_name, description FROM orders
+         WHERE id > ?1 AND id <= ?2 ORDER BY id",
+        params![upto, newest],
+    )?;
+    db.execute("UPDATE meta SET value = ?1 WHERE key = 'search_indexed_upto'", params![newest.to_string()])?;
+    Ok(newest - upto)
+}
+
 /// Orders counted per trigram when choosing the rarest ones: a trigram with fewer is rare.
 const PROBE_CAP: i64 = if cfg!(test) { 4 } else { 1_000 };
 /// Trigrams looked up per text at most (spread over a long text).

@@ -192,11 +192,53 @@ fn searches_read_only_what_their_index_names() {
     assert!(everything.contains("orders_created_at") && !everything.contains("TEMP B-TREE"), "{everything}");
 }
 
-/// The index's own check that it holds exactly the orders' text.
+/// The index's own check that it holds exactly the orders' text, once the orders newer than
+/// it are added.
 fn index_is_consistent(j: &Journal) {
-    j.lock()
-        .execute("INSERT INTO orders_search (orders_search, rank) VALUES ('integrity-check', 1)", [])
+    let mut conn = j.lock();
+    // In a write transaction, as the group writer does: it may be adding the same orders.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+    substring::index_new_orders(crate::journal::db::Db::Lite(&tx), 1).unwrap();
+    tx.commit().unwrap();
+    conn.execute("INSERT INTO orders_search (orders_search, rank) VALUES ('integrity-check', 1)", [])
         .unwrap();
+}
+
+fn not_indexed(j: &Journal) -> i64 {
+    let sql = "SELECT count(*) FROM orders
+               WHERE id > (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'search_indexed_upto')";
+    j.lock().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn new_orders_are_found_before_and_after_they_are_indexed() {
+    let j = journal();
+    let text = |t: &str| Filter { text: Some(t.into()), ..Filter::default() };
+    j.record_order_intent(&order("TAIL-ZQX-1")).unwrap();
+    assert_eq!(not_indexed(&j), 1, "one order is not worth indexing yet");
+    assert_eq!(found(&j, text("zqx-1")), ["TAIL-ZQX-1"], "read directly");
+    let mut last = None;
+    for i in 2..=substring::INDEX_EVERY {
+        last = Some(j.record_order_intent(&order(&format!("TAIL-ZQX-{i}"))).unwrap());
+    }
+    // The writer adds them after answering; its next write comes after that.
+    j.finish_operation(last.unwrap(), &result(OpState::Declined, "14060")).unwrap();
+    assert_eq!(not_indexed(&j), 0, "indexed together after a commit");
+    assert_eq!(found(&j, text("zqx-1")), ["TAIL-ZQX-1"], "found through the index");
+    index_is_consistent(&j);
+
+    // The newest order removed, the next one takes its id: it is not taken for indexed.
+    let newest: i64 = j.lock().query_row("SELECT max(id) FROM orders", [], |r| r.get(0)).unwrap();
+    {
+        let conn = j.lock();
+        conn.execute("DELETE FROM operations WHERE order_id = ?1", [newest]).unwrap();
+        conn.execute("DELETE FROM orders WHERE id = ?1", [newest]).unwrap();
+    }
+    j.record_order_intent(&order("AGAIN-WVY-1")).unwrap();
+    let again: i64 = j.lock().query_row("SELECT max(id) FROM orders", [], |r| r.get(0)).unwrap();
+    assert_eq!(again, newest, "SQLite gives the id again");
+    assert_eq!(found(&j, text("wvy-1")), ["AGAIN-WVY-1"]);
+    index_is_consistent(&j);
 }
 
 #[test]
