@@ -350,8 +350,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // go once there are enough of them (`substring::index_new_orders`), and a search reads the
     // few newer ones directly. Changes and deletions of indexed orders keep the index in step
     // as before; the mark never exceeds the newest order, so an id used again after a
-    // deletion is never taken for indexed.
+    // deletion is never taken for indexed. `orders_reference` goes too: every lookup by
+    // reference names the profile (the unique index), and a search by part of a reference uses
+    // the search index; it only cost each new order a page write of its own.
     "
+    DROP INDEX orders_reference;
     DROP TRIGGER orders_search_insert;
     DROP TRIGGER orders_search_update;
     DROP TRIGGER orders_search_delete;
