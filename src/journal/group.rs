@@ -337,17 +337,29 @@ fn write_batches(
 /// `substring`), after their writers have had their answers. The index is built from the
 /// orders, so a failure here loses nothing: it is logged and tried again after the next commit.
 fn index_new_orders(conn: &mut Connection, gate: &Mutex<()>) {
+    use super::substring::{INDEX_EVERY, index_new_orders, not_indexed};
+    // Read without a transaction: usually there are too few, and nothing is locked.
+    if not_indexed(Db::Lite(conn)).is_ok_and(|n| n < INDEX_EVERY) {
+        return;
+    }
     let _gate = gate.lock().unwrap_or_else(PoisonError::into_inner);
+    // Another process holding the file's write lock is not waited for long: the next intents
+    // wait behind this, and the orders are indexed after a later commit.
+    if let Err(e) = conn.busy_timeout(std::time::Duration::from_millis(50)) {
+        log::warn!("search index not brought up to date: {e}");
+        return;
+    }
     // A write transaction from the start: another process's writer may be adding the same
     // orders, and both must not.
     let indexed = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(JournalError::from)
         .and_then(|tx| {
-            super::substring::index_new_orders(Db::Lite(&tx), super::substring::INDEX_EVERY)?;
+            index_new_orders(Db::Lite(&tx), INDEX_EVERY)?;
             Ok(tx.commit()?)
         });
-    if let Err(e) = indexed {
+    let restored = conn.busy_timeout(super::BUSY_TIMEOUT).map_err(JournalError::from);
+    if let Err(e) = indexed.and(restored) {
         log::warn!("search index not brought up to date: {e}");
     }
 }

@@ -18,7 +18,8 @@ pub struct Write<T> {
     durability: Durability,
     work: Work<T>,
     /// Nothing runs after `work` in its transaction, so on the team journal its last
-    /// statements may carry the commit: a write composed around another says false.
+    /// statements may carry the commit. Only the order intent and the outcome say so; a write
+    /// composed around one of them (the token book's) is a new write, which does not.
     alone: bool,
 }
 
@@ -27,7 +28,16 @@ impl<T: Send + 'static> Write<T> {
     where
         F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send + 'static,
     {
-        Write { durability, work: Box::new(work), alone: true }
+        Write { durability, work: Box::new(work), alone: false }
+    }
+
+    /// As [`Write::new`], for a write whose last statements are the last of its transaction
+    /// while nothing is composed around it (see `alone`).
+    fn alone<F>(durability: Durability, work: F) -> Write<T>
+    where
+        F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send + 'static,
+    {
+        Write { alone: true, ..Write::new(durability, work) }
     }
 }
 
@@ -47,7 +57,7 @@ impl Write<Option<OrderRow>> {
         });
         let Some(token) = token else { return self };
         let Write { durability, work, .. } = self;
-        let composed = Write::new(durability, move |db| {
+        Write::new(durability, move |db| {
             let order = work(db)?;
             let token = match &order {
                 Some(o) => token.or_customer(TokenCustomer::new(
@@ -61,9 +71,7 @@ impl Write<Option<OrderRow>> {
                 log::warn!("token book not updated: {e}");
             }
             Ok(order)
-        });
-        // The token book's statements come after the outcome's.
-        Write { alone: false, ..composed }
+        })
     }
 }
 
@@ -121,7 +129,7 @@ impl Journal {
     ) -> Result<Write<Result<OpId, OrderRow>>, JournalError> {
         let checked = orders::check_new_order(order)?;
         let order = order.clone();
-        Ok(Write::new(Durability::Synced, move |tx| {
+        Ok(Write::alone(Durability::Synced, move |tx| {
             // Desks sharing the team journal take turns on this card or token: the guard's check
             // and the insert below are one step for all of them.
             if let Some(key) = guard_key(&order.profile, &order.method) {
@@ -149,6 +157,6 @@ impl Journal {
         validate_update(update)?;
         let (result, update) = (result.clone(), update.clone());
         // Not synced on its own: see the module docs.
-        Ok(Write::new(Durability::Committed, move |tx| write_outcome(tx, id, &result, &update)))
+        Ok(Write::alone(Durability::Committed, move |tx| write_outcome(tx, id, &result, &update)))
     }
 }

@@ -35,12 +35,7 @@ pub(crate) const CANDIDATES: &str = "id IN (SELECT rowid FROM orders_search WHER
 /// # Errors
 /// Database failure.
 pub(crate) fn index_new_orders(db: Db<'_>, at_least: i64) -> Result<i64, JournalError> {
-    let (upto, newest): (i64, i64) = db.query_one(
-        "SELECT CAST(value AS INTEGER), (SELECT COALESCE(max(id), 0) FROM orders) FROM meta
-         WHERE key = 'search_indexed_upto'",
-        params![],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (upto, newest) = mark(db)?;
     if newest - upto < at_least.max(1) {
         return Ok(0);
     }
@@ -52,6 +47,24 @@ pub(crate) fn index_new_orders(db: Db<'_>, at_least: i64) -> Result<i64, Journal
     )?;
     db.execute("UPDATE meta SET value = ?1 WHERE key = 'search_indexed_upto'", params![newest.to_string()])?;
     Ok(newest - upto)
+}
+
+/// How many orders are newer than the index.
+///
+/// # Errors
+/// Database failure.
+pub(crate) fn not_indexed(db: Db<'_>) -> Result<i64, JournalError> {
+    mark(db).map(|(upto, newest)| newest - upto)
+}
+
+/// The index's mark and the newest order's id.
+fn mark(db: Db<'_>) -> Result<(i64, i64), JournalError> {
+    db.query_one(
+        "SELECT CAST(value AS INTEGER), (SELECT COALESCE(max(id), 0) FROM orders) FROM meta
+         WHERE key = 'search_indexed_upto'",
+        params![],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 /// Orders counted per trigram when choosing the rarest ones: a trigram with fewer is rare.

@@ -45,22 +45,22 @@ fn team_outcome(
     let mut values = finish_values(id, result);
     values.extend(order_update_values(update, None)?);
     let answers = tx.pipeline(&[(&sql, &values)], true)?;
-    let row = answers.first().map(|a| a.first(order_from_row)).transpose()?.flatten();
-    if let Some((_, order)) = row {
-        return Ok(Some(order));
+    // A row this version cannot read is still an outcome recorded (`None`, as on SQLite).
+    let readable = |r: &DbRow<'_>| Ok(order_from_row(r).ok().map(|(_, order)| order));
+    if let Some(order) = answers.first().map(|a| a.first(readable)).transpose()?.flatten() {
+        return Ok(order);
     }
-    // Nothing changed: say why.
+    // Nothing changed: say why, in the order SQLite finds it.
     let op: Option<(String, Option<i64>)> =
         tx.query_opt("SELECT state, order_id FROM operations WHERE id = ?1", params![id.0], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })?;
-    match op {
-        None => Err(JournalError::OperationNotFound(id)),
-        Some((_, None)) => Err(no_order(id)),
-        Some((state, Some(_))) => {
-            let state = parse_op_state(&state).map_err(JournalError::Corrupt)?;
-            Err(JournalError::OperationAlreadyFinished { id, state })
-        }
+    let (state, order_id) = op.ok_or(JournalError::OperationNotFound(id))?;
+    let state = parse_op_state(&state).map_err(JournalError::Corrupt)?;
+    match order_id {
+        _ if !state.is_open() => Err(JournalError::OperationAlreadyFinished { id, state }),
+        None => Err(no_order(id)),
+        Some(_) => Err(JournalError::Internal(format!("operation {id} is open but was not finished"))),
     }
 }
 
@@ -174,16 +174,24 @@ pub(crate) fn insert_operation(
     op: &NewOperation,
 ) -> Result<OpId, JournalError> {
     let values = operation_values(order_id, op)?;
-    Ok(OpId(db.query_one(INSERT_OPERATION, &values, |r| r.get(0))?))
+    Ok(OpId(db.query_one(&insert_operation_sql("?1"), &values, |r| r.get(0))?))
 }
 
-pub(crate) const INSERT_OPERATION: &str = "INSERT INTO operations (order_id, profile, merchant_reference,
-        operation, maintenance_reference, amount_minor, currency, state, operator, at, note, owner, deadline,
-        batch_row, approved_by)
-     VALUES (COALESCE(?1, (SELECT id FROM orders WHERE profile = ?2 AND merchant_reference = ?3)), ?2, ?3, ?4,
-        ?5, ?6, ?7, 'intent', ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id";
+/// The insert of an operation whose order is `order` (an SQL expression; ?1 is the order's
+/// id), bound by [`operation_values`].
+pub(crate) fn insert_operation_sql(order: &str) -> String {
+    format!(
+        "INSERT INTO operations (order_id, profile, merchant_reference, operation, maintenance_reference,
+            amount_minor, currency, state, operator, at, note, owner, deadline, batch_row, approved_by)
+         VALUES ({order}, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id"
+    )
+}
 
-/// [`INSERT_OPERATION`]'s parameters.
+/// An order's first operation, sent with the order: it finds the order by its reference.
+pub(crate) const ITS_ORDER: &str =
+    "COALESCE(?1, (SELECT id FROM orders WHERE profile = ?2 AND merchant_reference = ?3))";
+
+/// The parameters of [`insert_operation_sql`].
 pub(crate) fn operation_values(
     order_id: Option<i64>,
     op: &NewOperation,

@@ -352,6 +352,10 @@ impl Db<'_> {
                 Ok(value)
             }
             Err(e) => {
+                if let Db::Pg(session) = self {
+                    // Taken by the undone work and not sent: they guarded nothing.
+                    session.drop_queued_locks();
+                }
                 self.execute("ROLLBACK TO inner_work", &[])?;
                 self.execute("RELEASE inner_work", &[])?;
                 if let Db::Pg(session) = self {

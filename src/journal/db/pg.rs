@@ -133,6 +133,8 @@ impl Pool {
         session.in_transaction.store(true, Ordering::Relaxed);
         session.failed.store(false, Ordering::Relaxed);
         session.last_may_commit.store(last_may_commit, Ordering::Relaxed);
+        // Locks belong to the transaction that took them: none from before may ride along.
+        session.drop_queued_locks();
         let mut value = work(super::Db::Pg(session));
         session.last_may_commit.store(false, Ordering::Relaxed);
         // PostgreSQL answers COMMIT in a transaction a failed statement aborted by rolling it
@@ -147,7 +149,7 @@ impl Pool {
         // Still open unless the work's last statements carried the commit. Locks never sent
         // guarded nothing.
         if session.in_transaction.load(Ordering::Relaxed) {
-            session.locks.lock().unwrap_or_else(PoisonError::into_inner).clear();
+            session.drop_queued_locks();
             if session.begin.lock().unwrap_or_else(PoisonError::into_inner).take().is_none() {
                 session.simple(if value.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
             }
@@ -336,6 +338,11 @@ impl Session {
     /// (the server holds it before running that statement): a lock costs no round trip.
     pub(crate) fn lock(&self, key: &str) {
         self.locks.lock().unwrap_or_else(PoisonError::into_inner).push(key.to_owned());
+    }
+
+    /// Forgets the advisory locks taken and not sent yet.
+    pub(crate) fn drop_queued_locks(&self) {
+        self.locks.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 
     /// What waits to go before the next statement, as calls: the transaction's start and the

@@ -1,7 +1,7 @@
 //! Prepared writes committed from async code: straight to the group writer, answered only
 //! after their commit, and an outcome that brings the order and the token book back with it.
 
-use super::group::{journal, stall, wait_until_queued};
+use super::group::{stall, wait_until_queued};
 use super::*;
 use std::time::Duration;
 
@@ -123,6 +123,26 @@ fn a_token_the_book_cannot_take_leaves_the_outcome_recorded() {
     assert_eq!(rt.block_on(j.commit_async(write)).unwrap().map(|o| o.state), Some(OrderState::Captured));
     assert_eq!(j.operation(id).unwrap().unwrap().state, OpState::Approved);
     assert_eq!(j.token("main", "tok_bad").unwrap(), None);
+}
+}
+
+on_both! {
+/// An order this version cannot read back (a currency it does not know, say) still has its
+/// outcome recorded, alone and with the token book: the answer is only missing the order.
+fn an_outcome_is_recorded_when_its_order_cannot_be_read_back() {
+    let j = journal();
+    let rt = runtime();
+    let update = OrderUpdate { state: Some(OrderState::Captured), ..OrderUpdate::default() };
+    for (reference, token) in [("UNREAD-1", None), ("UNREAD-2", Some(token_record("tok_un", "400555******0001")))] {
+        let id = j.record_order_intent(&order(reference)).unwrap();
+        let unreadable = format!("UPDATE orders SET currency = 'XQQ' WHERE merchant_reference = '{reference}'");
+        j.write_now(|db| db.execute(&unreadable, &[]).map(drop)).unwrap();
+        let write = Journal::outcome_write(id, &result(OpState::Approved, "14000"), &update)
+            .unwrap()
+            .remembering_token(token.as_ref());
+        assert!(rt.block_on(j.commit_async(write)).unwrap().is_none(), "{reference}");
+        assert_eq!(j.operation(id).unwrap().unwrap().state, OpState::Approved, "{reference}");
+    }
 }
 }
 

@@ -313,3 +313,22 @@ fn operations_between_keeps_to_the_period_the_profile_and_the_operator() {
     assert!(ops(None, Some("nobody"), 0, 1000).is_empty());
 }
 }
+
+on_both! {
+/// A second outcome of the same operation changes neither it nor its order (on the team
+/// journal the outcome is one statement that updates the order only through the operation it
+/// finished).
+fn a_second_outcome_changes_nothing() {
+    let j = journal();
+    let id = j.record_order_intent(&order("R-1")).unwrap();
+    let captured = OrderUpdate { state: Some(OrderState::Captured), ..OrderUpdate::default() };
+    j.record_outcome(id, &result(OpState::Approved, "14000"), &captured).unwrap();
+    let declined = OrderUpdate { state: Some(OrderState::Declined), ..OrderUpdate::default() };
+    let err = j.record_outcome(id, &result(OpState::Declined, "14060"), &declined).unwrap_err();
+    assert!(matches!(err, JournalError::OperationAlreadyFinished { state: OpState::Approved, .. }), "{err}");
+    assert_eq!(j.order("main", "R-1").unwrap().unwrap().state, OrderState::Captured);
+    assert_eq!(j.operation(id).unwrap().unwrap().response_code.as_deref(), Some("14000"));
+    let err = j.record_outcome(OpId(999), &result(OpState::Approved, "14000"), &captured).unwrap_err();
+    assert!(matches!(err, JournalError::OperationNotFound(OpId(999))), "{err}");
+}
+}

@@ -97,7 +97,10 @@ fn queries_use_the_indexes() {
         ("SELECT id FROM orders WHERE fort_id = '1'", "orders_fort_id"),
         ("SELECT id FROM orders WHERE last4 = '0001'", "orders_last4"),
         ("SELECT id FROM orders WHERE state = 'pending'", "orders_state"),
-        ("SELECT id FROM orders WHERE profile = 'p' AND merchant_reference = 'R'", "sqlite_autoindex_orders_1"),
+        (
+            "SELECT id FROM orders WHERE profile = 'p' AND merchant_reference = 'R'",
+            "sqlite_autoindex_orders_1",
+        ),
         ("SELECT id FROM orders WHERE created_at >= '2025'", "orders_created_at"),
         ("SELECT id FROM orders WHERE operator = 'sara' COLLATE NOCASE", "orders_operator_created"),
         ("SELECT id FROM operations WHERE state IN ('intent', 'unknown')", "operations_open"),
