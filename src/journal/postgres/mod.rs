@@ -110,7 +110,39 @@ fn is_local(host: &Host) -> bool {
 pub async fn connect(url: &str) -> Result<Client, TeamError> {
     let config = config(url)?;
     let tls = tls()?;
+    #[cfg(unix)]
+    if let [Host::Unix(dir)] = config.get_hosts() {
+        return connect_unix(&config, dir, tls).await;
+    }
     let (client, connection) = config.connect(tls).await.map_err(offline)?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            log::warn!("team journal connection ended: {e}");
+        }
+    });
+    Ok(client)
+}
+
+/// [`connect`] through the server's Unix socket in `dir`. tokio-postgres asks the TLS connector
+/// for the host's name even there, and a socket's path is no valid name, so every such URL
+/// failed; PostgreSQL never offers TLS on its socket, so any valid name does.
+#[cfg(unix)]
+async fn connect_unix(
+    config: &Config,
+    dir: &std::path::Path,
+    mut tls: tokio_postgres_rustls::MakeRustlsConnect,
+) -> Result<Client, TeamError> {
+    use tokio_postgres::tls::MakeTlsConnect;
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let path = dir.join(format!(".s.PGSQL.{port}"));
+    let cannot = |e: String| TeamError::Offline(format!("cannot connect to {}: {e}", path.display()));
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::UnixStream::connect(&path))
+        .await
+        .map_err(|_| cannot("no answer".into()))?
+        .map_err(|e| cannot(e.to_string()))?;
+    let tls = MakeTlsConnect::<tokio::net::UnixStream>::make_tls_connect(&mut tls, "localhost")
+        .map_err(|e| cannot(e.to_string()))?;
+    let (client, connection) = config.connect_raw(stream, tls).await.map_err(offline)?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             log::warn!("team journal connection ended: {e}");

@@ -188,3 +188,24 @@ fn every_journal_of_a_process_keeps_its_presence() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(other.owner_present("desk-c|boot|3|3").unwrap(), Some(true), "the second still holds it");
 }
+
+/// A URL naming the server's Unix socket reaches the team journal, both to copy a desk's
+/// journal into it (`postgres::connect`, which asked TLS for the socket's path as a host name
+/// and failed) and to work on it (`Journal::open_team`).
+#[test]
+fn a_unix_socket_url_reaches_the_team_journal() {
+    let dir = std::env::var("MOTO_TEST_POSTGRES_SOCKET")
+        .unwrap_or_else(|_| panic!("MOTO_TEST_POSTGRES_SOCKET is not set: run scripts/postgres-test-env"));
+    let tcp = fresh_team_database();
+    let (server, name) = tcp.rsplit_once('/').unwrap();
+    let port = server.rsplit_once(':').unwrap().1;
+    let url = format!("postgres://moto@/{name}?host={dir}&port={port}");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let client = postgres::connect(&url).await.unwrap_or_else(|e| panic!("{e}"));
+        client.batch_execute("SELECT 1").await.unwrap();
+    });
+    let j = Journal::open_team(&url).unwrap_or_else(|e| panic!("{e}"));
+    j.record_order_intent(&order("SOCKET-1")).unwrap();
+    assert!(j.order("main", "SOCKET-1").unwrap().is_some());
+}
