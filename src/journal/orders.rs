@@ -2,8 +2,7 @@
 //! request leaves, and how it ended.
 
 use super::*;
-use db::Value;
-use std::borrow::Cow;
+use db::{ToValue, Value};
 
 impl Journal {
     /// Records a new order in state `pending` and its first operation as an intent, in one
@@ -312,25 +311,24 @@ const INSERT_ORDER: &str = "INSERT INTO orders (profile, merchant_reference, kin
 
 /// [`INSERT_ORDER`]'s parameters.
 fn order_values<'a>(order: &'a NewOrder, checked: &'a CheckedOrder) -> Vec<Value<'a>> {
-    let text = |v: &'a Option<String>| v.as_deref().map_or(Value::Null, |t| Value::Text(Cow::Borrowed(t)));
     let (token_name, masked_card, last4, fingerprint) = &checked.method;
     vec![
-        Value::Text(Cow::Borrowed(&order.profile)),
-        Value::Text(Cow::Borrowed(&order.merchant_reference)),
-        Value::Text(Cow::Borrowed(order.kind.as_str())),
-        Value::Text(Cow::Borrowed(order.channel.as_str())),
-        Value::Text(Cow::Borrowed(order.amount.currency().code())),
+        order.profile.to_value(),
+        order.merchant_reference.to_value(),
+        order.kind.as_str().to_value(),
+        order.channel.as_str().to_value(),
+        order.amount.currency().code().to_value(),
         Value::Int(checked.amount),
-        text(token_name),
-        text(masked_card),
-        text(last4),
-        text(fingerprint),
-        text(&order.customer_email),
-        text(&order.customer_name),
-        text(&order.description),
-        Value::Text(Cow::Borrowed(&order.operator)),
-        Value::Text(Cow::Owned(ts(&order.created_at))),
-        Value::Text(Cow::Borrowed(&checked.extra)),
-        Value::Text(Cow::Borrowed(&order.terminal)),
+        token_name.to_value(),
+        masked_card.to_value(),
+        last4.to_value(),
+        fingerprint.to_value(),
+        order.customer_email.to_value(),
+        order.customer_name.to_value(),
+        order.description.to_value(),
+        order.operator.to_value(),
+        Value::owned(ts(&order.created_at)),
+        checked.extra.to_value(),
+        order.terminal.to_value(),
     ]
 }

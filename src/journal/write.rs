@@ -2,7 +2,7 @@
 //! operation, agreement, link and token code.
 
 use super::*;
-use db::Value;
+use db::{ToValue, Value};
 use std::borrow::Cow;
 
 /// Finishes an operation and updates its order, inside the write transaction; returns the
@@ -197,22 +197,21 @@ pub(crate) fn operation_values(
     op: &NewOperation,
 ) -> Result<Vec<Value<'_>>, JournalError> {
     let amount = op.amount.map(|m| sql_amount(Field::Amount, m.minor_units())).transpose()?;
-    let owned = |v: Option<String>| v.map_or(Value::Null, |t| Value::Text(Cow::Owned(t)));
     Ok(vec![
         order_id.map_or(Value::Null, Value::Int),
-        Value::Text(Cow::Borrowed(&op.profile)),
-        Value::Text(Cow::Borrowed(&op.merchant_reference)),
-        Value::Text(Cow::Borrowed(op.operation.wire_name())),
-        text(op.maintenance_reference.as_deref()),
+        op.profile.to_value(),
+        op.merchant_reference.to_value(),
+        op.operation.wire_name().to_value(),
+        op.maintenance_reference.to_value(),
         amount.map_or(Value::Null, Value::Int),
-        owned(op.amount.map(|m| m.currency().code().to_owned())),
-        Value::Text(Cow::Borrowed(&op.operator)),
-        Value::Text(Cow::Owned(ts(&op.at))),
-        text(op.note.as_deref()),
-        op.lease.as_ref().map_or(Value::Null, |l| Value::Text(Cow::Borrowed(l.owner.as_str()))),
-        owned(op.lease.as_ref().map(|l| ts(&l.deadline))),
-        text(op.batch_row.as_deref()),
-        text(op.approved_by.as_deref()),
+        Value::owned(op.amount.map(|m| m.currency().code().to_owned())),
+        op.operator.to_value(),
+        Value::owned(ts(&op.at)),
+        op.note.to_value(),
+        op.lease.as_ref().map(|l| l.owner.as_str()).map_or(Value::Null, |o| o.to_value()),
+        Value::owned(op.lease.as_ref().map(|l| ts(&l.deadline))),
+        op.batch_row.to_value(),
+        op.approved_by.to_value(),
     ])
 }
 
@@ -224,11 +223,11 @@ const FINISH: &str = "UPDATE operations SET state = ?2, response_code = ?3, resp
 fn finish_values(id: OpId, result: &OpResult) -> Vec<Value<'_>> {
     vec![
         Value::Int(id.0),
-        Value::Text(Cow::Borrowed(result.state.as_str())),
-        text(result.response_code.as_deref()),
-        text(result.response_message.as_deref()),
-        text(result.note.as_deref()),
-        Value::Text(Cow::Owned(ts(&result.at))),
+        result.state.as_str().to_value(),
+        result.response_code.to_value(),
+        result.response_message.to_value(),
+        result.note.to_value(),
+        Value::owned(ts(&result.at)),
     ]
 }
 
@@ -295,37 +294,26 @@ pub(crate) fn update_order_in(
     Ok(row.flatten())
 }
 
-/// The assignments of an order update, its parameters numbered from `first`
-/// ([`order_update_values`] binds them).
+/// The assignments of an order update, each `{}` a parameter ([`order_update_values`] binds
+/// them, numbered from `first`).
+const ORDER_SET: &str = "state = COALESCE({}, state),
+    authorized_minor = COALESCE({}, authorized_minor),
+    captured_minor = COALESCE({}, captured_minor),
+    refunded_minor = COALESCE({}, refunded_minor),
+    fort_id = COALESCE({}, fort_id),
+    last_response_code = COALESCE({}, last_response_code),
+    last_message = COALESCE({}, last_message),
+    attention = CASE WHEN {} THEN {} ELSE attention END,
+    masked_card = COALESCE({}, masked_card),
+    last4 = COALESCE({}, last4),
+    extra = COALESCE({}, extra),
+    updated_at = {}";
+
+/// [`ORDER_SET`] with its parameters numbered from `first`.
 fn order_set(first: usize) -> String {
-    let n = |i: usize| first + i;
-    format!(
-        "state = COALESCE(?{}, state),
-        authorized_minor = COALESCE(?{}, authorized_minor),
-        captured_minor = COALESCE(?{}, captured_minor),
-        refunded_minor = COALESCE(?{}, refunded_minor),
-        fort_id = COALESCE(?{}, fort_id),
-        last_response_code = COALESCE(?{}, last_response_code),
-        last_message = COALESCE(?{}, last_message),
-        attention = CASE WHEN ?{} THEN ?{} ELSE attention END,
-        masked_card = COALESCE(?{}, masked_card),
-        last4 = COALESCE(?{}, last4),
-        extra = COALESCE(?{}, extra),
-        updated_at = ?{}",
-        n(0),
-        n(1),
-        n(2),
-        n(3),
-        n(4),
-        n(5),
-        n(6),
-        n(7),
-        n(8),
-        n(9),
-        n(10),
-        n(11),
-        n(12)
-    )
+    (first..)
+        .take(ORDER_SET.matches("{}").count())
+        .fold(ORDER_SET.to_owned(), |sql, n| sql.replacen("{}", &format!("?{n}"), 1))
 }
 
 /// [`order_set`]'s parameters: `u`, with `extra` as the order's merged extra details.
@@ -342,17 +330,14 @@ fn order_update_values(u: &OrderUpdate, extra: Option<String>) -> Result<Vec<Val
         amount(u.authorized_minor)?,
         amount(u.captured_minor)?,
         amount(u.refunded_minor)?,
-        text(u.fort_id.as_deref()),
-        text(u.last_response_code.as_deref()),
-        text(u.last_message.as_deref()),
+        u.fort_id.to_value(),
+        u.last_response_code.to_value(),
+        u.last_message.to_value(),
         Value::Int(i64::from(attention_set)),
         text(attention),
         text(u.masked_card.as_ref().map(MaskedCard::as_str)),
-        u.masked_card
-            .as_ref()
-            .and_then(MaskedCard::last4)
-            .map_or(Value::Null, |l| Value::Text(Cow::Owned(l))),
-        extra.map_or(Value::Null, |e| Value::Text(Cow::Owned(e))),
-        Value::Text(Cow::Owned(ts(&Utc::now()))),
+        Value::owned(u.masked_card.as_ref().and_then(MaskedCard::last4)),
+        Value::owned(extra),
+        Value::owned(ts(&Utc::now())),
     ])
 }

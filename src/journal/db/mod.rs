@@ -23,6 +23,13 @@ pub(crate) enum Value<'a> {
     Text(Cow<'a, str>),
 }
 
+impl Value<'static> {
+    /// Text the value owns; NULL for `None`.
+    pub(crate) fn owned(text: impl Into<Option<String>>) -> Value<'static> {
+        text.into().map_or(Value::Null, |t| Value::Text(Cow::Owned(t)))
+    }
+}
+
 /// Anything that can be bound as a parameter ([`params!`]).
 pub(crate) trait ToValue {
     fn to_value(&self) -> Value<'_>;

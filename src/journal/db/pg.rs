@@ -349,22 +349,17 @@ impl Session {
     /// advisory locks taken since the last statement.
     fn waiting(&self) -> Result<Vec<Call<'_>>, JournalError> {
         let keys = std::mem::take(&mut *self.locks.lock().unwrap_or_else(PoisonError::into_inner));
-        let lock = match keys.is_empty() {
-            true => None,
-            false => Some(self.statement(LOCK)?),
-        };
+        // Prepared (once per session) before the transaction's start is taken to go out.
+        let lock = if keys.is_empty() { None } else { Some(self.statement(LOCK)?) };
         let mut calls: Vec<Call<'_>> = Vec::new();
         if let Some(begin) = self.begin.lock().unwrap_or_else(PoisonError::into_inner).take() {
             calls.push(Box::pin(async move { self.client.batch_execute(begin).await.map(|()| Vec::new()) }));
         }
-        for key in keys {
-            let lock = lock.clone();
-            calls.push(Box::pin(async move {
-                match &lock {
-                    Some(lock) => self.client.query(lock, &[&key]).await,
-                    None => Ok(Vec::new()),
-                }
-            }));
+        if let Some(lock) = lock {
+            for key in keys {
+                let lock = lock.clone();
+                calls.push(Box::pin(async move { self.client.query(&lock, &[&key]).await }));
+            }
         }
         Ok(calls)
     }

@@ -115,11 +115,7 @@ pub async fn connect(url: &str) -> Result<Client, TeamError> {
         return connect_unix(&config, dir, tls).await;
     }
     let (client, connection) = config.connect(tls).await.map_err(offline)?;
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            log::warn!("team journal connection ended: {e}");
-        }
-    });
+    keep_running(connection);
     Ok(client)
 }
 
@@ -143,12 +139,19 @@ async fn connect_unix(
     let tls = MakeTlsConnect::<tokio::net::UnixStream>::make_tls_connect(&mut tls, "localhost")
         .map_err(|e| cannot(e.to_string()))?;
     let (client, connection) = config.connect_raw(stream, tls).await.map_err(offline)?;
+    keep_running(connection);
+    Ok(client)
+}
+
+/// Runs a session's connection on the current runtime until its client is dropped.
+fn keep_running(
+    connection: impl std::future::Future<Output = Result<(), tokio_postgres::Error>> + Send + 'static,
+) {
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             log::warn!("team journal connection ended: {e}");
         }
     });
-    Ok(client)
 }
 
 /// A failure to connect, as [`TeamError::Offline`].
