@@ -3,6 +3,7 @@
 
 use super::*;
 use db::{ToValue, Value};
+use std::sync::LazyLock;
 
 impl Journal {
     /// Records a new order in state `pending` and its first operation as an intent, in one
@@ -189,10 +190,66 @@ pub(super) fn insert_order_intent(
     let op_values = operation_values(None, &first)?;
     let insert_operation = insert_operation_sql(ITS_ORDER);
     let answers = tx
-        .pipeline(&[(INSERT_ORDER, &order_values), (&insert_operation, &op_values)], true)
+        .pipeline(&[(&INSERT_ORDER, &order_values), (&insert_operation, &op_values)], true)
         .map_err(|e| duplicate_reference(e, order))?;
     let id = answers.get(1).map(|a| a.first(|r| r.get(0))).transpose()?.flatten();
     id.map(OpId).ok_or_else(|| JournalError::Internal("the new operation's id was not returned".into()))
+}
+
+/// The duplicate guard's check and [`insert_order_intent`] in one statement, for the team
+/// journal: the order and its first operation are inserted only when the guard finds no recent
+/// order of the same card or token and amount since `since`. Returns `None` for a payment
+/// method the guard never matches (the caller inserts without the check). The guard's lock,
+/// taken before, goes with this statement, which the server runs only once the lock is held.
+pub(super) fn team_guarded_intent(
+    tx: Db<'_>,
+    order: &NewOrder,
+    checked: &CheckedOrder,
+    since: DateTime<Utc>,
+) -> Result<Option<Result<OpId, OrderRow>>, JournalError> {
+    let (sql, key) = match &order.method {
+        PaymentMethod::Token { token_name, .. } => (&*GUARDED_TOKEN_INTENT, token_name.as_str()),
+        PaymentMethod::Card { fingerprint, .. } => (&*GUARDED_CARD_INTENT, fingerprint.as_str()),
+        PaymentMethod::Link | PaymentMethod::Outside => return Ok(None),
+    };
+    let mut values = order_values(order, checked);
+    let first = first_operation(order);
+    values.extend(operation_values(None, &first)?.into_iter().skip(1));
+    let currency = order.amount.currency().code();
+    let guard = [order.profile.to_value(), key.to_value(), Value::Int(checked.amount), currency.to_value()];
+    values.extend(guard.into_iter().chain([Value::owned(ts(&since))]));
+    let answers = tx.pipeline(&[(sql, &values)], true).map_err(|e| duplicate_reference(e, order))?;
+    // The order the guard shows, or else the new operation's id.
+    let read = |r: &DbRow<'_>| match r.get::<Option<i64>>(0)? {
+        Some(_) => order_from_row(r).map(|(_, shown)| (Some(shown), None)),
+        None => Ok((None, r.get::<Option<i64>>(GUARDED_OP_ID)?)),
+    };
+    match answers.first().map(|a| a.first(read)).transpose()?.flatten() {
+        Some((Some(shown), _)) => Ok(Some(Err(shown))),
+        Some((None, Some(id))) => Ok(Some(Ok(OpId(id)))),
+        _ => Err(JournalError::Internal("the new operation's id was not returned".into())),
+    }
+}
+
+/// The column of [`team_guarded_intent`]'s answer with the new operation's id (after the
+/// order the guard shows, if any).
+const GUARDED_OP_ID: usize = 27;
+
+static GUARDED_TOKEN_INTENT: LazyLock<String> = LazyLock::new(|| guarded_intent_sql("token_name"));
+static GUARDED_CARD_INTENT: LazyLock<String> = LazyLock::new(|| guarded_intent_sql("card_fingerprint"));
+
+/// Parameters: the order's (?1 to ?17), its first operation's after the order id (?18 to
+/// ?30), then the guard's ([`duplicate_sql`]'s, ?31 to ?35).
+fn guarded_intent_sql(column: &str) -> String {
+    let guard = shifted(&duplicate_sql(column), 30);
+    format!(
+        "WITH shown AS ({guard}),
+         new_order AS ({ORDER_INSERT_INTO} SELECT {ORDER_INSERT_ROW}
+             WHERE NOT EXISTS (SELECT 1 FROM shown) RETURNING id),
+         new_operation AS ({OPERATION_INSERT_INTO} SELECT new_order.id, {} FROM new_order RETURNING id)
+         SELECT shown.*, (SELECT id FROM new_operation) FROM (SELECT 1) AS one LEFT JOIN shown ON true",
+        shifted(OPERATION_INSERT_ROW, 16)
+    )
 }
 
 /// The checks and the insert of a later operation, inside the write transaction.
@@ -288,7 +345,7 @@ fn check_method_fits(order: &NewOrder) -> Result<(), JournalError> {
 
 /// Inserts the order row in state `pending`; returns its id.
 fn insert_order(tx: Db<'_>, order: &NewOrder, checked: &CheckedOrder) -> Result<i64, JournalError> {
-    tx.query_one(INSERT_ORDER, &order_values(order, checked), |r| r.get(0))
+    tx.query_one(&INSERT_ORDER, &order_values(order, checked), |r| r.get(0))
         .map_err(|e| duplicate_reference(e, order))
 }
 
@@ -303,11 +360,17 @@ fn duplicate_reference(e: JournalError, order: &NewOrder) -> JournalError {
     }
 }
 
-const INSERT_ORDER: &str = "INSERT INTO orders (profile, merchant_reference, kind, channel, currency, amount_minor,
-        token_name, masked_card, last4, card_fingerprint, customer_email, customer_name, description, operator,
-        created_at, updated_at, state, extra, terminal)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, 'pending', ?16, ?17)
-     RETURNING id";
+/// The insert of a new order; [`order_values`] binds it.
+static INSERT_ORDER: LazyLock<String> =
+    LazyLock::new(|| format!("{ORDER_INSERT_INTO} VALUES ({ORDER_INSERT_ROW}) RETURNING id"));
+
+const ORDER_INSERT_INTO: &str = "INSERT INTO orders (profile, merchant_reference, kind, channel, currency,
+        amount_minor, token_name, masked_card, last4, card_fingerprint, customer_email, customer_name,
+        description, operator, created_at, updated_at, state, extra, terminal)";
+
+/// The new order's row, as [`order_values`] binds it.
+const ORDER_INSERT_ROW: &str =
+    "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, 'pending', ?16, ?17";
 
 /// [`INSERT_ORDER`]'s parameters.
 fn order_values<'a>(order: &'a NewOrder, checked: &'a CheckedOrder) -> Vec<Value<'a>> {

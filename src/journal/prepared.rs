@@ -135,6 +135,13 @@ impl Journal {
             if let Some(key) = guard_key(&order.profile, &order.method) {
                 tx.lock(&key)?;
             }
+            // The team journal checks and inserts in one statement: one round trip fewer.
+            if let Some(since) = duplicate_since
+                && tx.is_team()
+                && let Some(answer) = orders::team_guarded_intent(tx, &order, &checked, since)?
+            {
+                return Ok(answer);
+            }
             if let Some(since) = duplicate_since
                 && let Some(existing) = duplicate_in(tx, &order.profile, &order.method, order.amount, since)?
             {

@@ -180,11 +180,34 @@ pub(crate) fn insert_operation(
 /// The insert of an operation whose order is `order` (an SQL expression; ?1 is the order's
 /// id), bound by [`operation_values`].
 pub(crate) fn insert_operation_sql(order: &str) -> String {
-    format!(
-        "INSERT INTO operations (order_id, profile, merchant_reference, operation, maintenance_reference,
-            amount_minor, currency, state, operator, at, note, owner, deadline, batch_row, approved_by)
-         VALUES ({order}, ?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id"
-    )
+    format!("{OPERATION_INSERT_INTO} VALUES ({order}, {OPERATION_INSERT_ROW}) RETURNING id")
+}
+
+pub(crate) const OPERATION_INSERT_INTO: &str = "INSERT INTO operations (order_id, profile,
+        merchant_reference, operation, maintenance_reference, amount_minor, currency, state, operator,
+        at, note, owner, deadline, batch_row, approved_by)";
+
+/// The operation's row after its order's id (?1), as [`operation_values`] binds it.
+pub(crate) const OPERATION_INSERT_ROW: &str =
+    "?2, ?3, ?4, ?5, ?6, ?7, 'intent', ?8, ?9, ?10, ?11, ?12, ?13, ?14";
+
+/// `sql` with each parameter `?N` renumbered `?(N + by)`, to place it after others in one
+/// statement.
+pub(crate) fn shifted(sql: &str, by: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut rest = sql;
+    while let Some(at) = rest.find('?') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// An order's first operation, sent with the order: it finds the order by its reference.

@@ -125,10 +125,7 @@ impl Pool {
         let session = lease.session();
         // Sent with the transaction's first statement, in the same round trip. An intent is on
         // the server's disk when its commit returns, whatever the database's own default.
-        let begin = match synced {
-            true => "BEGIN; SET LOCAL synchronous_commit = on",
-            false => "BEGIN; SET LOCAL synchronous_commit = off",
-        };
+        let begin = if synced { BEGIN_SYNCED } else { BEGIN_UNSYNCED };
         *session.begin.lock().unwrap_or_else(PoisonError::into_inner) = Some(begin);
         session.in_transaction.store(true, Ordering::Relaxed);
         session.failed.store(false, Ordering::Relaxed);
@@ -408,6 +405,24 @@ impl Session {
             && self.last_may_commit.load(Ordering::Relaxed)
             && self.in_transaction.load(Ordering::Relaxed)
             && !self.failed.load(Ordering::Relaxed);
+        if commit
+            && statements.len() == 1
+            && self.locks.lock().unwrap_or_else(PoisonError::into_inner).is_empty()
+        {
+            // The whole transaction is this one statement: sent alone, the server runs it in a
+            // transaction of its own and commits it, without BEGIN and COMMIT to answer. Only
+            // for a write that need not be synced: the commit then follows the server's default.
+            let mut begin = self.begin.lock().unwrap_or_else(PoisonError::into_inner);
+            if *begin == Some(BEGIN_UNSYNCED) {
+                *begin = None;
+                drop(begin);
+                self.in_transaction.store(false, Ordering::Relaxed);
+                return self
+                    .drive(self.client.query(&prepared[0], &args[0]))
+                    .map(|rows| vec![rows])
+                    .map_err(error);
+            }
+        }
         let mut calls = self.waiting()?;
         let first = calls.len();
         for (statement, args) in prepared.iter().zip(&args) {
@@ -444,6 +459,12 @@ impl Session {
 
 /// One request on a session, for [`wire::in_order`].
 type Call<'c> = Pin<Box<dyn Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + 'c>>;
+
+/// The start of a transaction whose commit returns once the server's disk has it.
+const BEGIN_SYNCED: &str = "BEGIN; SET LOCAL synchronous_commit = on";
+
+/// The start of a transaction whose commit may return before the server's disk has it.
+const BEGIN_UNSYNCED: &str = "BEGIN; SET LOCAL synchronous_commit = off";
 
 /// A transaction-scoped advisory lock on a key ([`Session::lock`]).
 const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))";
