@@ -188,9 +188,9 @@ pub(super) fn insert_order_intent(
     let first = first_operation(order);
     // The operation finds its order by reference: no need to wait for the order's id.
     let op_values = operation_values(None, &first)?;
-    let insert_operation = insert_operation_sql(ITS_ORDER);
+    static INSERT_OPERATION: LazyLock<String> = LazyLock::new(|| insert_operation_sql(ITS_ORDER));
     let answers = tx
-        .pipeline(&[(&INSERT_ORDER, &order_values), (&insert_operation, &op_values)], true)
+        .pipeline(&[(&INSERT_ORDER, &order_values), (&INSERT_OPERATION, &op_values)], true)
         .map_err(|e| duplicate_reference(e, order))?;
     let id = answers.get(1).map(|a| a.first(|r| r.get(0))).transpose()?.flatten();
     id.map(OpId).ok_or_else(|| JournalError::Internal("the new operation's id was not returned".into()))

@@ -4,6 +4,7 @@
 use super::*;
 use db::{ToValue, Value};
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 /// Finishes an operation and updates its order, inside the write transaction; returns the
 /// order as it now stands (`None` if that row cannot be read back: the outcome is written all
@@ -37,14 +38,9 @@ fn team_outcome(
     update: &OrderUpdate,
 ) -> Result<Option<OrderRow>, JournalError> {
     check_result(result)?;
-    let sql = format!(
-        "WITH finished AS ({FINISH} AND order_id IS NOT NULL RETURNING order_id)
-         UPDATE orders SET {} FROM finished WHERE orders.id = finished.order_id RETURNING {ORDER_COLUMNS}",
-        order_set(7)
-    );
     let mut values = finish_values(id, result);
     values.extend(order_update_values(update, None)?);
-    let answers = tx.pipeline(&[(&sql, &values)], true)?;
+    let answers = tx.pipeline(&[(&TEAM_OUTCOME, &values)], true)?;
     // A row this version cannot read is still an outcome recorded (`None`, as on SQLite).
     let readable = |r: &DbRow<'_>| Ok(order_from_row(r).ok().map(|(_, order)| order));
     if let Some(order) = answers.first().map(|a| a.first(readable)).transpose()?.flatten() {
@@ -63,6 +59,15 @@ fn team_outcome(
         Some(_) => Err(JournalError::Internal(format!("operation {id} is open but was not finished"))),
     }
 }
+
+/// [`team_outcome`]'s statement: [`FINISH`] (?1 to ?6), then the order's update (from ?7).
+static TEAM_OUTCOME: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH finished AS ({FINISH} AND order_id IS NOT NULL RETURNING order_id)
+         UPDATE orders SET {} FROM finished WHERE orders.id = finished.order_id RETURNING {ORDER_COLUMNS}",
+        order_set(7)
+    )
+});
 
 /// The duplicate guard's query on `column` (`token_name` or `card_fingerprint`). It reads
 /// only that card's or token's orders of that amount (`orders_same_token`, `orders_same_card`):
@@ -93,6 +98,10 @@ pub(crate) fn guard_key(profile: &str, method: &PaymentMethod) -> Option<String>
     }
 }
 
+/// [`duplicate_sql`] on `token_name`, then on `card_fingerprint`.
+static DUPLICATE: LazyLock<[String; 2]> =
+    LazyLock::new(|| [duplicate_sql("token_name"), duplicate_sql("card_fingerprint")]);
+
 pub(crate) fn duplicate_in(
     db: Db<'_>,
     profile: &str,
@@ -100,15 +109,14 @@ pub(crate) fn duplicate_in(
     amount: Money,
     since: DateTime<Utc>,
 ) -> Result<Option<OrderRow>, JournalError> {
-    let (column, key) = match method {
-        PaymentMethod::Token { token_name, .. } => ("token_name", token_name.as_str()),
-        PaymentMethod::Card { fingerprint, .. } => ("card_fingerprint", fingerprint.as_str()),
+    let (sql, key) = match method {
+        PaymentMethod::Token { token_name, .. } => (&DUPLICATE[0], token_name.as_str()),
+        PaymentMethod::Card { fingerprint, .. } => (&DUPLICATE[1], fingerprint.as_str()),
         PaymentMethod::Link | PaymentMethod::Outside => return Ok(None),
     };
     let minor = sql_amount(Field::Amount, amount.minor_units())?;
     let (currency, since) = (amount.currency().code(), ts(&since));
-    let row =
-        db.query_opt(&duplicate_sql(column), params![profile, key, minor, currency, since], order_from_row)?;
+    let row = db.query_opt(sql, params![profile, key, minor, currency, since], order_from_row)?;
     Ok(row.map(|(_, o)| o))
 }
 
@@ -174,7 +182,8 @@ pub(crate) fn insert_operation(
     op: &NewOperation,
 ) -> Result<OpId, JournalError> {
     let values = operation_values(order_id, op)?;
-    Ok(OpId(db.query_one(&insert_operation_sql("?1"), &values, |r| r.get(0))?))
+    static SQL: LazyLock<String> = LazyLock::new(|| insert_operation_sql("?1"));
+    Ok(OpId(db.query_one(&SQL, &values, |r| r.get(0))?))
 }
 
 /// The insert of an operation whose order is `order` (an SQL expression; ?1 is the order's
@@ -279,8 +288,8 @@ pub(crate) fn finish_operation_in(
     check_result(result)?;
     // Only while it is open, in one statement: of two desks finishing it at once (its sender and
     // another desk's reconciliation), the second finds it finished instead of overwriting it.
-    let sql = format!("{FINISH} RETURNING order_id");
-    let finished: Option<Option<i64>> = db.query_opt(&sql, &finish_values(id, result), |r| r.get(0))?;
+    static SQL: LazyLock<String> = LazyLock::new(|| format!("{FINISH} RETURNING order_id"));
+    let finished: Option<Option<i64>> = db.query_opt(&SQL, &finish_values(id, result), |r| r.get(0))?;
     if let Some(order_id) = finished {
         return Ok(order_id);
     }
@@ -310,12 +319,15 @@ pub(crate) fn update_order_in(
         }
         None => None,
     };
-    let sql = format!("UPDATE orders SET {} WHERE id = ?1 RETURNING {ORDER_COLUMNS}", order_set(2));
     let mut values = vec![Value::Int(order_id)];
     values.extend(order_update_values(u, extra)?);
-    let row = db.query_opt(&sql, &values, |r| Ok(order_from_row(r).ok().map(|(_, order)| order)))?;
+    let row = db.query_opt(&UPDATE_ORDER, &values, |r| Ok(order_from_row(r).ok().map(|(_, order)| order)))?;
     Ok(row.flatten())
 }
+
+/// [`update_order_in`]'s statement: the order's id (?1), then its update (from ?2).
+static UPDATE_ORDER: LazyLock<String> =
+    LazyLock::new(|| format!("UPDATE orders SET {} WHERE id = ?1 RETURNING {ORDER_COLUMNS}", order_set(2)));
 
 /// The assignments of an order update, each `{}` a parameter ([`order_update_values`] binds
 /// them, numbered from `first`).

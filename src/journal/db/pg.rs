@@ -38,6 +38,8 @@ pub(crate) struct Pool {
 struct PoolState {
     idle: Vec<Session>,
     open: usize,
+    /// Callers waiting for a session: a session given back wakes one, and only then.
+    waiting: usize,
 }
 
 impl std::fmt::Debug for Pool {
@@ -57,7 +59,7 @@ impl Pool {
         let pool = Pool {
             config,
             tls: team::tls()?,
-            state: Mutex::new(PoolState { idle: Vec::new(), open: 1 }),
+            state: Mutex::new(PoolState { idle: Vec::new(), open: 1, waiting: 0 }),
             freed: Condvar::new(),
             presence: Mutex::new(None),
         };
@@ -93,15 +95,16 @@ impl Pool {
                 return match self.connect() {
                     Ok((client, wire)) => Ok(Lease { pool: self, session: Session::new(client, wire) }),
                     Err(e) => {
-                        self.state().open -= 1;
-                        self.freed.notify_one();
+                        self.give_back(None);
                         Err(e.into())
                     }
                 };
             }
+            state.waiting += 1;
             let (next, waited) =
                 self.freed.wait_timeout(state, SESSION_WAIT).unwrap_or_else(PoisonError::into_inner);
             state = next;
+            state.waiting -= 1;
             if waited.timed_out() && state.idle.is_empty() {
                 return Err(JournalError::Busy(
                     "every team journal session stayed busy for 30 s; try again".into(),
@@ -229,18 +232,29 @@ impl Lease<'_> {
     }
 }
 
+impl Pool {
+    /// Takes back a session (`None`: one that is closed, or that failed to open), and wakes a
+    /// caller waiting for one, if any.
+    fn give_back(&self, session: Option<Session>) {
+        let mut state = self.state();
+        match session {
+            Some(session) => state.idle.push(session),
+            None => state.open -= 1,
+        }
+        let wake = state.waiting > 0;
+        drop(state);
+        if wake {
+            self.freed.notify_one();
+        }
+    }
+}
+
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
         let session = self.session.clone();
-        let mut state = self.pool.state();
-        if session.client.is_closed() || session.in_transaction.load(Ordering::Relaxed) {
-            // Lost, or left mid-transaction by a panic: closing it makes the server roll back.
-            state.open -= 1;
-        } else {
-            state.idle.push(session);
-        }
-        drop(state);
-        self.pool.freed.notify_one();
+        // Lost, or left mid-transaction by a panic: closing it makes the server roll back.
+        let lost = session.client.is_closed() || session.in_transaction.load(Ordering::Relaxed);
+        self.pool.give_back((!lost).then_some(session));
     }
 }
 
