@@ -3,6 +3,7 @@
 
 use super::db::params;
 use super::*;
+use db::ToValue;
 
 /// The orders [`Journal::unresolved`] lists (`?1`: one profile, or NULL for all).
 pub(super) const UNRESOLVED_WHERE: &str = "id IN (SELECT id FROM orders WHERE state IN ('pending', 'unknown')
@@ -20,6 +21,31 @@ impl Journal {
             format!("SELECT {ORDER_COLUMNS} FROM orders WHERE profile = ?1 AND merchant_reference = ?2");
         let row = self.read(|db| db.query_opt(&sql, params![profile, reference], order_from_row))?;
         Ok(row.map(|(_, o)| o))
+    }
+
+    /// Which of `references` the profile already has orders for, asked a few hundred at a time:
+    /// a batch of many thousand rows learns in one pass which of its orders are new.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn references_in_journal(
+        &self,
+        profile: &str,
+        references: &[&str],
+    ) -> Result<std::collections::HashSet<String>, JournalError> {
+        const AT_ONCE: usize = 500;
+        let mut found = std::collections::HashSet::new();
+        for chunk in references.chunks(AT_ONCE) {
+            let marks: Vec<String> = (2..chunk.len() + 2).map(|n| format!("?{n}")).collect();
+            let sql = format!(
+                "SELECT merchant_reference FROM orders WHERE profile = ?1 AND merchant_reference IN ({})",
+                marks.join(", ")
+            );
+            let mut values = vec![profile.to_value()];
+            values.extend(chunk.iter().map(|r| r.to_value()));
+            found.extend(self.read(|db| db.query_map(&sql, &values, |r| r.get::<String>(0)))?);
+        }
+        Ok(found)
     }
 
     /// The order APS knows by `fort_id`, within one profile or across all (newest first if two

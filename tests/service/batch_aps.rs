@@ -28,6 +28,7 @@ fn row(n: u32, op: Operation, reference: &str, amount: Option<&str>, token: &str
         customer_name: "Member".into(),
         description: "monthly membership".into(),
         agreement_id: if op == Operation::Purchase { format!("AGR{n}") } else { String::new() },
+        new_reference: false,
     };
     PlanRow {
         row: n,

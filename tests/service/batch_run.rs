@@ -23,6 +23,7 @@ fn job(op: Operation, reference: &str, amount: Option<&str>, token: &str) -> Bat
         customer_name: "Member".into(),
         description: "monthly membership".into(),
         agreement_id: String::new(),
+        new_reference: false,
     }
 }
 
@@ -143,6 +144,10 @@ async fn a_finished_file_run_again_is_a_new_batch_that_charges_nothing_twice() {
     }
     let captured = rig.journal.order(PROFILE, "BT-C-3").unwrap().unwrap().captured_minor;
     assert_eq!(captured, 10_000, "never more than the authorization");
+    // The batch began with these orders in the journal: each row shows its order's outcome.
+    let shown: Vec<(u32, RowOutcome)> =
+        again.results.iter().filter(|r| r.row <= 4).map(|r| (r.row, r.outcome)).collect();
+    assert_eq!(shown, [(2, RowOutcome::Approved), (3, RowOutcome::Approved), (4, RowOutcome::Approved)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

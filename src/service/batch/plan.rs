@@ -148,6 +148,31 @@ impl Service {
         })
         .await
     }
+
+    /// Marks the sale and authorization rows whose reference the journal did not have when
+    /// the run began ([`BatchJob::new_reference`]): one pass over the journal for the file,
+    /// where each row would otherwise ask on its own.
+    pub(super) async fn mark_new_references(&self, plan: &mut BatchPlan) -> Result<(), ServiceError> {
+        let sale = |job: &BatchJob| {
+            matches!(job.op, crate::aps::Operation::Purchase | crate::aps::Operation::Authorization)
+        };
+        let references: Vec<String> = plan
+            .rows
+            .iter()
+            .filter_map(|r| r.job.as_ref().ok().filter(|j| sale(j)).map(|j| j.merchant_reference.clone()))
+            .collect();
+        let profile = plan.profile.clone();
+        let known = self
+            .journal(move |j| {
+                let references: Vec<&str> = references.iter().map(String::as_str).collect();
+                j.references_in_journal(&profile, &references)
+            })
+            .await?;
+        for job in plan.rows.iter_mut().filter_map(|r| r.job.as_mut().ok()) {
+            job.new_reference = sale(job) && !known.contains(&job.merchant_reference);
+        }
+        Ok(())
+    }
 }
 
 /// One plan row per line; a line with a problem (from the file or the journal) is not run.
@@ -179,6 +204,7 @@ fn plan_row(line: &BatchLine, problem: Option<&String>) -> PlanRow {
             customer_name: row.customer_name.clone().unwrap_or_default(),
             description: row.description.clone().unwrap_or_default(),
             agreement_id: row.agreement_id.clone().unwrap_or_default(),
+            new_reference: false,
         }),
     };
     PlanRow { row: line.row, operation, merchant_reference: reference, amount, job }

@@ -41,6 +41,9 @@ pub struct BatchJob {
     pub description: String,
     /// The customer's agreement id, sent with a recurring charge (the APS batch service).
     pub agreement_id: String,
+    /// The journal had no order of this reference when the run began, so a sale row need not
+    /// look for one before its intent (whose insert refuses a reference taken since).
+    pub new_reference: bool,
 }
 
 /// A row of the file as the run sees it: valid (a job) or not (why).
@@ -135,6 +138,8 @@ impl Service {
             )));
         }
         let (batch, resumed) = self.journal(move |j| j.open_batch(&new, &rows)).await?;
+        let mut plan = plan;
+        self.mark_new_references(&mut plan).await?;
         let start = format!("batch {} ({}, {} rows)", batch.id, plan.file_name, plan.rows.len());
         self.note("batch-start", if resumed { "resumed" } else { "ok" }, &start).await;
         let results = self.run_rows(&plan.profile, plan.rows.into(), batch.id, &options).await;
@@ -295,7 +300,10 @@ impl Service {
     /// A sale or authorization row: its order is its reference.
     async fn sale_row(&self, profile: &str, job: &BatchJob, key: String) -> Result<Settled, ServiceError> {
         let (p, r) = (profile.to_owned(), job.merchant_reference.clone());
-        let existing = self.journal(move |j| j.order(&p, &r)).await?;
+        let existing = match job.new_reference {
+            true => None,
+            false => self.journal(move |j| j.order(&p, &r)).await?,
+        };
         let mut settled = match existing {
             // Run before: settle what is in doubt, never send it again blindly.
             Some(order) => self.recorded_sale(profile, order).await?,

@@ -230,6 +230,7 @@ mod tests {
                 customer_name: String::new(),
                 description: String::new(),
                 agreement_id: agreement.into(),
+                new_reference: false,
             }),
         }
     }
