@@ -8,7 +8,8 @@
 //!    for orders in doubt.
 //!
 //! Needs a PostgreSQL it may create databases on:
-//! `scripts/postgres-test-env cargo bench --bench team` (optionally `-- 1000000` orders).
+//! `scripts/postgres-test-env cargo bench --bench team` (optionally `-- 1000000` orders, or
+//! `-- charges` for the charges alone).
 mod common;
 
 use common::cpu_time;
@@ -138,7 +139,8 @@ fn median(journal: &Journal, filter: &Filter) -> (Duration, usize) {
 }
 
 fn main() {
-    let total: i64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let total: i64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let only_charges = std::env::args().any(|a| a == "charges");
     let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
 
     let url = fresh(&runtime, "bench_team_charges");
@@ -151,6 +153,9 @@ fn main() {
         );
     }
 
+    if only_charges {
+        return;
+    }
     let url = fresh(&runtime, "bench_team_search");
     let journal = Journal::open_team(&url).unwrap_or_else(|e| panic!("{e}"));
     let started = Instant::now();
