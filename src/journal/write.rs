@@ -376,3 +376,16 @@ fn order_update_values(u: &OrderUpdate, extra: Option<String>) -> Result<Vec<Val
         Value::owned(ts(&Utc::now())),
     ])
 }
+
+#[cfg(test)]
+mod shifted_tests {
+    use super::shifted;
+
+    #[test]
+    fn shifted_renumbers_every_parameter_and_nothing_else() {
+        assert_eq!(shifted("a = ?1 AND b IN (?2, ?10) OR c = ?", 30), "a = ?31 AND b IN (?32, ?40) OR c = ?");
+        assert_eq!(shifted(super::OPERATION_INSERT_ROW, 16).matches('?').count(), 13);
+        assert!(shifted(super::OPERATION_INSERT_ROW, 16).starts_with("?18, ?19,"));
+        assert!(shifted(super::OPERATION_INSERT_ROW, 16).ends_with("?30"));
+    }
+}
