@@ -215,9 +215,14 @@ pub(super) fn team_guarded_intent(
     let mut values = order_values(order, checked);
     let first = first_operation(order);
     values.extend(operation_values(None, &first)?.into_iter().skip(1));
-    let currency = order.amount.currency().code();
-    let guard = [order.profile.to_value(), key.to_value(), Value::Int(checked.amount), currency.to_value()];
-    values.extend(guard.into_iter().chain([Value::owned(ts(&since))]));
+    let (currency, since) = (order.amount.currency().code(), ts(&since));
+    values.extend([
+        order.profile.to_value(),
+        key.to_value(),
+        Value::Int(checked.amount),
+        currency.to_value(),
+        since.to_value(),
+    ]);
     let answers = tx.pipeline(&[(sql, &values)], true).map_err(|e| duplicate_reference(e, order))?;
     // The order the guard shows, or else the new operation's id.
     let read = |r: &DbRow<'_>| match r.get::<Option<i64>>(0)? {

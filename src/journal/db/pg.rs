@@ -113,6 +113,21 @@ impl Pool {
         }
     }
 
+    /// Takes back a session (`None`: one that is closed, or that failed to open), and wakes a
+    /// caller waiting for one, if any.
+    fn give_back(&self, session: Option<Session>) {
+        let mut state = self.state();
+        match session {
+            Some(session) => state.idle.push(session),
+            None => state.open -= 1,
+        }
+        let wake = state.waiting > 0;
+        drop(state);
+        if wake {
+            self.freed.notify_one();
+        }
+    }
+
     /// Runs `work` in one transaction on a session of its own, committed when it returns `Ok`
     /// and rolled back otherwise. `synced: false` lets the commit return before the server's
     /// disk has it (an outcome; see the journal's module docs). `last_may_commit`: `work`'s last
@@ -229,23 +244,6 @@ pub(crate) struct Lease<'a> {
 impl Lease<'_> {
     pub(crate) fn session(&self) -> &Session {
         &self.session
-    }
-}
-
-impl Pool {
-    /// Takes back a session (`None`: one that is closed, or that failed to open), and wakes a
-    /// caller waiting for one, if any.
-    fn give_back(&self, session: Option<Session>) {
-        let mut state = self.state();
-        match session {
-            Some(session) => state.idle.push(session),
-            None => state.open -= 1,
-        }
-        let wake = state.waiting > 0;
-        drop(state);
-        if wake {
-            self.freed.notify_one();
-        }
     }
 }
 

@@ -117,7 +117,11 @@ impl Service {
     ///
     /// # Errors
     /// The profile or the journal cannot be used; rows' own failures are their outcomes.
-    pub async fn run_batch(&self, plan: BatchPlan, options: RunOptions) -> Result<BatchRun, ServiceError> {
+    pub async fn run_batch(
+        &self,
+        mut plan: BatchPlan,
+        options: RunOptions,
+    ) -> Result<BatchRun, ServiceError> {
         self.batch_rights(&plan).await?;
         self.refuse_offline()?;
         let ctx = self.ctx(&plan.profile).await?;
@@ -138,7 +142,6 @@ impl Service {
             )));
         }
         let (batch, resumed) = self.journal(move |j| j.open_batch(&new, &rows)).await?;
-        let mut plan = plan;
         self.mark_new_references(&mut plan).await?;
         let start = format!("batch {} ({}, {} rows)", batch.id, plan.file_name, plan.rows.len());
         self.note("batch-start", if resumed { "resumed" } else { "ok" }, &start).await;
