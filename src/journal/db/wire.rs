@@ -28,6 +28,11 @@ pub(crate) struct Socket {
     stream: Stream,
     /// The last write found the socket's buffer full: wait until it can take more.
     blocked_write: Arc<AtomicBool>,
+    /// Data may be waiting to be read. False once a read found the socket empty (or emptied it,
+    /// with a short read), until `poll(2)` or [`Wire::alive`] says to look again: tokio-postgres
+    /// reads before each write and until a read would block, and those reads, which find
+    /// nothing, were most of a round trip's system calls.
+    may_read: Arc<AtomicBool>,
 }
 
 enum Stream {
@@ -64,15 +69,25 @@ impl AsyncRead for Socket {
         _: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        // The driver polls again once the socket is readable.
+        if !self.may_read.load(Ordering::Relaxed) {
+            return Poll::Pending;
+        }
+        let room = buf.remaining();
         match self.stream.io(|s| s.read(buf.initialize_unfilled())) {
             Ok(n) => {
+                // A stream socket reads short only when it has nothing more just now.
+                if n < room {
+                    self.may_read.store(false, Ordering::Relaxed);
+                }
                 buf.advance(n);
                 Poll::Ready(Ok(()))
             }
-            // The driver polls again once the socket is readable.
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.may_read.store(false, Ordering::Relaxed);
                 Poll::Pending
             }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Poll::Pending,
             Err(e) => Poll::Ready(Err(e)),
         }
     }
@@ -119,6 +134,7 @@ pub(crate) struct Wire {
     #[cfg(unix)]
     readiness: std::os::fd::OwnedFd,
     blocked_write: Arc<AtomicBool>,
+    may_read: Arc<AtomicBool>,
 }
 
 impl Wire {
@@ -132,7 +148,7 @@ impl Wire {
             woken.0.store(false, Ordering::Relaxed);
             if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
                 // Messages the call left queued (a dropped transaction's rollback) go out now.
-                self.alive();
+                self.poll_connection();
                 return value;
             }
             if let Some(connection) = &mut self.connection
@@ -150,8 +166,16 @@ impl Wire {
         }
     }
 
-    /// Polls the connection once without waiting: false when the server has closed it.
+    /// Reads the socket and polls the connection once, without waiting: false when the server
+    /// has closed it.
     pub(crate) fn alive(&mut self) -> bool {
+        self.may_read.store(true, Ordering::Relaxed);
+        self.poll_connection()
+    }
+
+    /// Polls the connection once without waiting (it writes what is queued, and reads only if
+    /// data may be waiting): false when it has ended.
+    fn poll_connection(&mut self) -> bool {
         let waker = Waker::from(Arc::new(Woken(AtomicBool::new(false))));
         let mut cx = Context::from_waker(&waker);
         if let Some(connection) = &mut self.connection
@@ -173,11 +197,13 @@ impl Wire {
         let second = Timespec { tv_sec: 1, tv_nsec: 0 };
         // An error (a signal) or the time limit only means polling once more.
         rustix::event::poll(&mut [PollFd::new(&self.readiness, flags)], Some(&second)).ok();
+        self.may_read.store(true, Ordering::Relaxed);
     }
 
     #[cfg(not(unix))]
     fn wait(&self) {
         std::thread::sleep(std::time::Duration::from_millis(1));
+        self.may_read.store(true, Ordering::Relaxed);
     }
 }
 
@@ -239,13 +265,15 @@ fn handshake(
     host: &str,
 ) -> Result<(Client, Wire), String> {
     let blocked_write = Arc::new(AtomicBool::new(false));
+    let may_read = Arc::new(AtomicBool::new(true));
     let mut wire = Wire {
         connection: None,
         #[cfg(unix)]
         readiness: stream.readiness().map_err(|e| e.to_string())?,
         blocked_write: Arc::clone(&blocked_write),
+        may_read: Arc::clone(&may_read),
     };
-    let socket = Socket { stream, blocked_write };
+    let socket = Socket { stream, blocked_write, may_read };
     let tls =
         MakeTlsConnect::<Socket>::make_tls_connect(&mut tls.clone(), host).map_err(|e| e.to_string())?;
     let (client, connection) =

@@ -209,3 +209,28 @@ fn a_unix_socket_url_reaches_the_team_journal() {
     j.record_order_intent(&order("SOCKET-1")).unwrap();
     assert!(j.order("main", "SOCKET-1").unwrap().is_some());
 }
+
+/// Sessions the server closed while they sat idle (a restart, an idle limit) are noticed
+/// before they are used: the next write opens a new one instead of failing.
+#[test]
+fn sessions_closed_by_the_server_while_idle_are_replaced() {
+    let url = fresh_team_database();
+    let j = Journal::open_team(&url).unwrap();
+    j.record_order_intent(&order("BEFORE-1")).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let admin = postgres::connect(&url).await.unwrap();
+        let ended = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+        admin
+            .batch_execute(&format!("SELECT pg_terminate_backend(pid) FROM ({}) AS s", ended.replace("count(*)", "pid")))
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while admin.query_one(ended, &[]).await.unwrap().get::<_, i64>(0) > 0 {
+            assert!(Instant::now() < deadline, "the server ends the sessions");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    j.record_order_intent(&order("AFTER-1")).unwrap_or_else(|e| panic!("a closed session was used: {e}"));
+    assert!(j.order("main", "AFTER-1").unwrap().is_some());
+}
