@@ -147,9 +147,13 @@ fn main() {
     let journal = Arc::new(Journal::open_team(&url).unwrap_or_else(|e| panic!("{e}")));
     charges(&journal, 8, 50, 0);
     for (round, callers) in [(1, 1), (2, 8), (3, 32)] {
+        let rode = journal.team_rides().unwrap_or_default();
         let (rate, cpu) = charges(&journal, callers, 4_000 / callers.max(1), round);
+        let rides = journal.team_rides().unwrap_or_default();
+        let (rode, trips) = (rides.0 - rode.0, rides.1 - rode.1);
         println!(
-            "team journal, {callers:>2} in flight: {rate:>7.0} charges/s, client CPU {cpu:>4.0?} per charge"
+            "team journal, {callers:>2} in flight: {rate:>7.0} charges/s, client CPU {cpu:>4.0?} per charge \
+             ({rode} writes rode on {trips} round trips of others)"
         );
     }
 

@@ -109,6 +109,16 @@ impl Journal {
         Ok(value)
     }
 
+    /// On the team journal, the writes that rode on another's round trip since it opened, and
+    /// the round trips that carried them (`None` on SQLite). For the benchmarks and tests.
+    #[doc(hidden)]
+    pub fn team_rides(&self) -> Option<(u64, u64)> {
+        match &self.backend {
+            Backend::Team(pool) => Some(pool.rides()),
+            Backend::Lite(_) => None,
+        }
+    }
+
     /// Commits and writes carried by the group writer since the journal opened (`None` in
     /// memory and on the team journal). For the benchmarks and tests that check intents really
     /// share commits.
@@ -124,14 +134,14 @@ impl Journal {
 /// A connection held for a few statements (see [`Journal::hold`]).
 pub(super) enum Held<'a> {
     Lite { conn: MutexGuard<'a, Connection>, _gate: Option<MutexGuard<'a, ()>> },
-    Team(db::pg::Lease<'a>),
+    Team(db::pg::Session),
 }
 
 impl Held<'_> {
     pub(super) fn db(&self) -> Db<'_> {
         match self {
             Held::Lite { conn, .. } => Db::Lite(conn),
-            Held::Team(lease) => Db::Pg(lease.session()),
+            Held::Team(session) => Db::Pg(session),
         }
     }
 }

@@ -309,8 +309,8 @@ impl Journal {
         match &self.backend {
             Backend::Lite(lite) => schema::user_version(&lite.lock()),
             Backend::Team(pool) => {
-                let lease = pool.get()?;
-                let db = Db::Pg(lease.session());
+                let session = pool.get()?;
+                let db = Db::Pg(&session);
                 let version: i64 = db.query_one("SELECT version FROM moto_schema", &[], |r| r.get(0))?;
                 u32::try_from(version).map_err(|_| JournalError::Corrupt(format!("schema version {version}")))
             }

@@ -7,6 +7,7 @@ mod group;
 mod outside;
 mod prepared;
 mod records;
+mod rides;
 mod storage;
 mod team;
 mod text_search;

@@ -8,6 +8,8 @@
 //! from both.
 
 pub(crate) mod pg;
+mod pg_ride;
+mod pg_session;
 mod pg_values;
 mod wire;
 
