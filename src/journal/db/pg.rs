@@ -159,10 +159,18 @@ impl Pool {
                 self.freed.wait_timeout(state, SESSION_WAIT).unwrap_or_else(PoisonError::into_inner);
             state = next;
             state.waiting -= 1;
-            if waited.timed_out() && state.idle.is_empty() {
-                return Err(JournalError::Busy(
-                    "every team journal session stayed busy for 30 s; try again".into(),
-                ));
+            if waited.timed_out() {
+                // A connection freed as the wait ran out is still taken.
+                return match free(&mut state) {
+                    Free::Idle(conn) => Ok(conn),
+                    Free::Open => {
+                        drop(state);
+                        self.opened()
+                    }
+                    Free::Busy => Err(JournalError::Busy(
+                        "every team journal session stayed busy for 30 s; try again".into(),
+                    )),
+                };
             }
         }
     }

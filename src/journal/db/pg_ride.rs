@@ -20,7 +20,7 @@ use super::{JournalError, Value};
 use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};
 
@@ -89,12 +89,12 @@ impl Ride {
 }
 
 impl Pool {
-    /// Queues `ride` when no connection is free, and waits for its answer; else gives the free
-    /// connection.
+    /// Gives a free connection, if any; else queues the ride `ride` makes and waits for its
+    /// answer.
     ///
     /// # Errors
     /// No connection could be opened, or none was given back for `SESSION_WAIT`.
-    pub(super) fn ride(&self, ride: Ride) -> Result<Ridden, JournalError> {
+    pub(super) fn ride(&self, ride: impl FnOnce() -> Ride) -> Result<Ridden, JournalError> {
         let ride = {
             let mut state = self.state();
             match free(&mut state) {
@@ -105,16 +105,21 @@ impl Pool {
                 }
                 Free::Busy => {}
             }
-            let ride = Arc::new(ride);
+            // Its values are copied only now, when it has to wait.
+            let ride = Arc::new(ride());
             state.rides.push_back(Arc::clone(&ride));
             ride
         };
         self.await_ride(&ride).map(Ridden::Answered)
     }
 
+    /// Waits for `ride`'s answer, or for a connection to send the queue on. Refused if it is
+    /// still queued after `SESSION_WAIT`; once taken, it waits for its answer, as a session
+    /// waits for its own (the carrier answers every ride it took, even when it panics).
     fn await_ride(&self, ride: &Arc<Ride>) -> Result<Answers, JournalError> {
         let deadline = Instant::now() + super::pg::SESSION_WAIT;
-        let mut taken_since = None;
+        // Out of the queue, on its way: only its answer wakes it now.
+        let mut taken = false;
         loop {
             let state = std::mem::replace(
                 &mut *ride.state.lock().unwrap_or_else(PoisonError::into_inner),
@@ -126,34 +131,29 @@ impl Pool {
                 RideState::Queued => {}
             }
             let now = Instant::now();
-            if now < deadline {
+            if taken {
+                std::thread::park();
+            } else if now < deadline {
                 std::thread::park_timeout(deadline - now);
-                continue;
+            } else {
+                let mut state = self.state();
+                if let Some(i) = state.rides.iter().position(|r| Arc::ptr_eq(r, ride)) {
+                    state.rides.remove(i);
+                    return Err(JournalError::Busy(
+                        "every team journal session stayed busy for 30 s; try again".into(),
+                    ));
+                }
+                taken = true;
             }
-            // Still queued, it is taken out; taken already, its answer is on its way.
-            let mut state = self.state();
-            if let Some(i) = state.rides.iter().position(|r| Arc::ptr_eq(r, ride)) {
-                state.rides.remove(i);
-                return Err(JournalError::Busy(
-                    "every team journal session stayed busy for 30 s; try again".into(),
-                ));
-            }
-            drop(state);
-            // Sent by a thread that then stopped (a panic) if no answer comes in another wait.
-            if taken_since.get_or_insert(now).elapsed() > super::pg::SESSION_WAIT {
-                return Err(JournalError::Internal(
-                    "a team journal write was sent and never answered: check the order before trying again"
-                        .into(),
-                ));
-            }
-            std::thread::park_timeout(Duration::from_secs(1));
         }
     }
 
-    /// Sends `mine` and every ride queued now on `conn` (one opened for them if `None`),
-    /// answers the others, gives the connection back, and returns `mine`'s answer.
+    /// Sends `mine` and up to [`MAX_RIDES`] - 1 rides queued before it on `conn` (a new
+    /// connection if it is `None` or was closed), answers the others, gives the connection
+    /// back, and returns `mine`'s answer.
     fn send_rides(&self, conn: Option<Conn>, mine: &Arc<Ride>) -> Answers {
-        let conn = match conn {
+        // Given back by a session whose server had gone (a restart): open another.
+        let conn = match conn.filter(Conn::alive) {
             Some(conn) => conn,
             None => match self.connect() {
                 Ok((client, wire)) => Conn::new(client, wire),
@@ -163,18 +163,49 @@ impl Pool {
                 }
             },
         };
-        let mut rides = vec![Arc::clone(mine)];
-        rides.extend(self.state().rides.drain(..));
-        self.rode[0].fetch_add(rides.len() as u64 - 1, Ordering::Relaxed);
-        self.rode[1].fetch_add(1, Ordering::Relaxed);
-        let mut answers = send(&conn, &rides).into_iter();
-        let mine_answer = answers.next();
-        for (ride, answer) in rides.iter().skip(1).zip(answers) {
-            ride.set(RideState::Answered(answer));
+        let mut carried = Carried { pool: self, conn: Some(conn.clone()), rides: vec![Arc::clone(mine)] };
+        {
+            let mut state = self.state();
+            let n = state.rides.len().min(MAX_RIDES - 1);
+            carried.rides.extend(state.rides.drain(..n));
         }
-        let lost = conn.is_closed();
-        self.give_back((!lost).then_some(conn));
-        mine_answer.unwrap_or_else(|| Err(JournalError::Internal("a ride was not answered".into())))
+        self.rode[0].fetch_add(carried.rides.len() as u64 - 1, Ordering::Relaxed);
+        self.rode[1].fetch_add(1, Ordering::Relaxed);
+        let mut answers = send(&conn, &carried.rides).into_iter();
+        let mine_answer = answers.next().unwrap_or_else(not_answered);
+        for ride in carried.rides.drain(1..) {
+            ride.set(RideState::Answered(answers.next().unwrap_or_else(not_answered)));
+        }
+        mine_answer
+    }
+}
+
+/// Rides one connection carries at most in one round trip; the rest wait for the next one.
+const MAX_RIDES: usize = 16;
+
+fn not_answered() -> Answers {
+    Err(JournalError::Internal(
+        "a team journal write was not answered: check the order before trying again".into(),
+    ))
+}
+
+/// The rides a thread carries, and its connection: given back when it is done, and, if it
+/// panics first, given up (its transactions' fate unknown to it) with every ride not yet
+/// answered told so.
+struct Carried<'p> {
+    pool: &'p Pool,
+    conn: Option<Conn>,
+    rides: Vec<Arc<Ride>>,
+}
+
+impl Drop for Carried<'_> {
+    fn drop(&mut self) {
+        let panicking = std::thread::panicking();
+        for ride in self.rides.drain(1..) {
+            ride.set(RideState::Answered(not_answered()));
+        }
+        let conn = self.conn.take().filter(|conn| !panicking && !conn.is_closed());
+        self.pool.give_back(conn);
     }
 }
 
@@ -186,15 +217,23 @@ struct Plan<'r> {
 
 /// Sends `rides` in one round trip, each in a transaction of its own; their answers in order.
 fn send(conn: &Conn, rides: &[Arc<Ride>]) -> Vec<Answers> {
-    let lock = if rides.iter().any(|r| !r.locks.is_empty()) { Some(conn.prepared(LOCK)) } else { None };
+    let lock = match rides.iter().any(|r| !r.locks.is_empty()) {
+        true => match conn.prepared(LOCK).map_err(error) {
+            Ok(lock) => Some(lock),
+            // A statement this plain refused: the connection failed, for every ride on it.
+            Err(JournalError::Team { message, code }) => {
+                return rides
+                    .iter()
+                    .map(|_| Err(JournalError::Team { message: message.clone(), code: code.clone() }))
+                    .collect();
+            }
+            Err(e) => return rides.iter().map(|_| Err(JournalError::Internal(e.to_string()))).collect(),
+        },
+        false => None,
+    };
     let plans: Vec<Result<Plan<'_>, JournalError>> = rides
         .iter()
         .map(|ride| {
-            if let Some(Err(e)) = &lock
-                && !ride.locks.is_empty()
-            {
-                return Err(JournalError::Internal(format!("the guard lock could not be prepared: {e}")));
-            }
             let statements =
                 ride.statements.iter().map(|(sql, _)| conn.prepared(sql)).collect::<Result<Vec<_>, _>>();
             let args = ride
@@ -205,7 +244,6 @@ fn send(conn: &Conn, rides: &[Arc<Ride>]) -> Vec<Answers> {
             Ok(Plan { statements: statements.map_err(error)?, args })
         })
         .collect();
-    let lock = lock.and_then(Result::ok);
     let mut calls: Vec<Call<'_>> = Vec::new();
     // Each ride's first call and the first of its statements.
     let mut spans = Vec::with_capacity(rides.len());

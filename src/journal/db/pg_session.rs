@@ -294,7 +294,7 @@ impl Session {
             return Ok(None);
         };
         let Some(begin) = *lock(&self.begin) else { return Ok(None) };
-        let ride = Ride::new(statements, lock(&self.locks).clone(), begin == BEGIN_SYNCED);
+        let ride = || Ride::new(statements, lock(&self.locks).clone(), begin == BEGIN_SYNCED);
         match pool.ride(ride)? {
             Ridden::Free(conn) => {
                 *lock(&self.conn) = Some(conn);

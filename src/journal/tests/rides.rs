@@ -12,27 +12,43 @@ fn pool(j: &Journal) -> &Arc<Pool> {
     }
 }
 
-/// Holds every connection of `j`'s pool, runs `work` on `n` threads (each to its first write,
-/// which queues to ride), waits until all `n` are queued, then lets one connection go (which
-/// the first write queued is given, to send them all), and the rest once all are answered.
+/// Every connection of `j`'s pool, held.
+fn hold_all(j: &Journal) -> Vec<super::super::backend::Held<'_>> {
+    (0..MAX_SESSIONS).map(|_| j.hold().unwrap()).collect()
+}
+
+/// Runs `work` on `n` threads, one after another once the one before has queued its first
+/// write to ride: the queue's order is theirs.
+fn queue<T: Send + 'static>(
+    j: &Arc<Journal>,
+    n: usize,
+    work: impl Fn(&Journal, usize) -> T + Send + Sync + 'static,
+) -> Vec<std::thread::JoinHandle<T>> {
+    let work = Arc::new(work);
+    let before = pool(j).queued_rides();
+    (0..n)
+        .map(|i| {
+            let (journal, work) = (Arc::clone(j), Arc::clone(&work));
+            let thread = std::thread::spawn(move || work(&journal, i));
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while pool(j).queued_rides() < before + i + 1 {
+                assert!(Instant::now() < deadline, "write {i} queued to ride");
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            thread
+        })
+        .collect()
+}
+
+/// Holds every connection, queues `n` writes, lets one connection go (the first write queued
+/// is given it, to send them all), and the rest once all are answered.
 fn ride<T: Send + 'static>(
     j: &Arc<Journal>,
     n: usize,
     work: impl Fn(&Journal, usize) -> T + Send + Sync + 'static,
 ) -> Vec<T> {
-    let mut held: Vec<_> = (0..MAX_SESSIONS).map(|_| j.hold().unwrap()).collect();
-    let work = Arc::new(work);
-    let threads: Vec<_> = (0..n)
-        .map(|i| {
-            let (j, work) = (Arc::clone(j), Arc::clone(&work));
-            std::thread::spawn(move || work(&j, i))
-        })
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while pool(j).queued_rides() < n {
-        assert!(Instant::now() < deadline, "{} of {n} writes queued to ride", pool(j).queued_rides());
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let mut held = hold_all(j);
+    let threads = queue(j, n, work);
     held.pop();
     let answers = threads.into_iter().map(|t| t.join().unwrap()).collect();
     drop(held);
@@ -44,35 +60,91 @@ fn intents_queued_while_every_connection_is_busy_ride_together_each_in_its_own_t
     let j = Arc::new(Journal::open_team(&fresh_team_database()).unwrap());
     j.record_order_intent(&order("TAKEN-1")).unwrap();
     let before = pool(&j).rides();
-    // Ten tokens of their own, two calls on one card for the same amount, and a reference
-    // already taken: all queued at once, and sent in one round trip.
-    let answers = ride(&j, 13, |j, i| {
+    // A reference already taken, queued second: the writes before and after it are kept. Two
+    // calls on one card for the same amount: the second is shown the first. The rest on
+    // tokens of their own. All sent in one round trip, in the order queued.
+    let answers = ride(&j, 14, |j, i| {
         let order = match i {
-            0..10 => NewOrder { method: token(&format!("tok_ride_{i}")), ..order(&format!("RIDE-{i}")) },
-            10 | 11 => NewOrder { method: card(), ..order(&format!("RIDE-{i}")) },
-            _ => NewOrder { method: token("tok_other"), ..order("TAKEN-1") },
+            1 => NewOrder { method: token("tok_other"), ..order("TAKEN-1") },
+            2 | 3 => NewOrder { method: card(), ..order(&format!("RIDE-{i}")) },
+            _ => NewOrder { method: token(&format!("tok_ride_{i}")), ..order(&format!("RIDE-{i}")) },
         };
         j.record_order_intent_guarded(&order, Some(t(-10)))
             .map(|a| a.map_err(|shown| shown.merchant_reference))
     });
     let rides = pool(&j).rides();
-    assert_eq!((rides.0 - before.0, rides.1 - before.1), (12, 1), "all rode on the first one's round trip");
-    for (i, answer) in answers[..10].iter().enumerate() {
-        let id = answer.as_ref().unwrap().as_ref().unwrap_or_else(|shown| panic!("{i}: shown {shown}"));
+    assert_eq!((rides.0 - before.0, rides.1 - before.1), (13, 1), "all rode on the first one's round trip");
+    for i in (0..14).filter(|i| ![1, 3].contains(i)) {
+        let id = answers[i].as_ref().unwrap().as_ref().unwrap_or_else(|shown| panic!("{i}: shown {shown}"));
         assert_eq!(j.operation(*id).unwrap().unwrap().merchant_reference, format!("RIDE-{i}"));
     }
-    let card_calls: Vec<_> = answers[10..12].iter().map(|a| a.as_ref().unwrap().clone()).collect();
-    assert_eq!(
-        card_calls.iter().filter(|a| a.is_ok()).count(),
-        1,
-        "one card call is recorded: {card_calls:?}"
-    );
-    let shown = card_calls.iter().find_map(|a| a.as_ref().err()).unwrap();
-    assert!(shown == "RIDE-10" || shown == "RIDE-11", "the other is shown it: {shown}");
-    let taken = answers[12].as_ref().unwrap_err();
+    let taken = answers[1].as_ref().unwrap_err();
     assert!(matches!(taken, JournalError::DuplicateReference { .. }), "{taken:?}");
     let first = j.order("main", "TAKEN-1").unwrap().unwrap();
     assert_eq!((first.amount_minor, first.state), (1250, OrderState::Pending), "the first one stands");
+    assert_eq!(answers[3].as_ref().unwrap().as_ref().unwrap_err(), "RIDE-2", "the same card is shown");
+    assert!(j.order("main", "RIDE-3").unwrap().is_none());
+}
+
+/// A ride takes its guard's lock: while another desk holds the card's lock, the card's intent
+/// waits, and the writes queued behind it on the same round trip wait with it.
+#[test]
+fn a_ride_waits_for_its_guard_lock() {
+    let url = fresh_team_database();
+    let j = Arc::new(Journal::open_team(&url).unwrap());
+    let holder = Journal::open_team(&url).unwrap();
+    let key = guard_key("main", &card()).unwrap();
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let (unlock_tx, unlock_rx) = std::sync::mpsc::channel::<()>();
+    let lock_holder = std::thread::spawn(move || {
+        holder
+            .write_now(|db| {
+                db.lock(&key)?;
+                db.query_one("SELECT 1", &[], |r| r.get::<i64>(0))?;
+                locked_tx.send(()).unwrap();
+                unlock_rx.recv().unwrap();
+                Ok(())
+            })
+            .unwrap();
+    });
+    locked_rx.recv().unwrap();
+    let mut held = hold_all(&j);
+    let threads = queue(&j, 2, |j, i| {
+        let method = if i == 0 { card() } else { token("tok_behind") };
+        j.record_order_intent_guarded(&NewOrder { method, ..order(&format!("LOCKED-{i}")) }, Some(t(-10)))
+    });
+    held.pop();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(threads.iter().all(|t| !t.is_finished()), "both wait for the card's lock");
+    unlock_tx.send(()).unwrap();
+    lock_holder.join().unwrap();
+    for thread in threads {
+        thread.join().unwrap().unwrap().unwrap();
+    }
+}
+
+/// Connections the server closed while sessions held them (a restart) are not used to carry
+/// the writes queued behind them: the carrier opens another.
+#[test]
+fn rides_given_a_connection_the_server_closed_open_another() {
+    let url = fresh_team_database();
+    let j = Arc::new(Journal::open_team(&url).unwrap());
+    let mut held = hold_all(&j);
+    let threads = queue(&j, 3, |j, i| j.record_order_intent(&order(&format!("AFTER-CUT-{i}"))));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let admin = postgres::connect(&url).await.unwrap();
+        let others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+        admin.batch_execute(&format!("SELECT pg_terminate_backend(pid) {others}")).await.unwrap();
+        while admin.query_one(&format!("SELECT count(*) {others}"), &[]).await.unwrap().get::<_, i64>(0) > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    held.pop();
+    for (i, thread) in threads.into_iter().enumerate() {
+        thread.join().unwrap().unwrap_or_else(|e| panic!("{i}: {e}"));
+    }
+    drop(held);
 }
 
 #[test]
