@@ -184,9 +184,11 @@ impl Pool {
 const MAX_RIDES: usize = 16;
 
 fn not_answered() -> Answers {
-    Err(JournalError::Internal(
-        "a team journal write was not answered: check the order before trying again".into(),
-    ))
+    Err(JournalError::Team {
+        message: "the team journal did not confirm this write, so it may or may not be recorded: look the order up before trying again"
+            .into(),
+        code: None,
+    })
 }
 
 /// The rides a thread carries, and its connection: given back when it is done, and, if it

@@ -92,22 +92,7 @@ fn intents_queued_while_every_connection_is_busy_ride_together_each_in_its_own_t
 fn a_ride_waits_for_its_guard_lock() {
     let url = fresh_team_database();
     let j = Arc::new(Journal::open_team(&url).unwrap());
-    let holder = Journal::open_team(&url).unwrap();
-    let key = guard_key("main", &card()).unwrap();
-    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
-    let (unlock_tx, unlock_rx) = std::sync::mpsc::channel::<()>();
-    let lock_holder = std::thread::spawn(move || {
-        holder
-            .write_now(|db| {
-                db.lock(&key)?;
-                db.query_one("SELECT 1", &[], |r| r.get::<i64>(0))?;
-                locked_tx.send(()).unwrap();
-                unlock_rx.recv().unwrap();
-                Ok(())
-            })
-            .unwrap();
-    });
-    locked_rx.recv().unwrap();
+    let (unlock, lock_holder) = super::team::hold_card_guard(&url);
     let mut held = hold_all(&j);
     let threads = queue(&j, 2, |j, i| {
         let method = if i == 0 { card() } else { token("tok_behind") };
@@ -116,7 +101,7 @@ fn a_ride_waits_for_its_guard_lock() {
     held.pop();
     std::thread::sleep(Duration::from_millis(300));
     assert!(threads.iter().all(|t| !t.is_finished()), "both wait for the card's lock");
-    unlock_tx.send(()).unwrap();
+    unlock.send(()).unwrap();
     lock_holder.join().unwrap();
     for thread in threads {
         thread.join().unwrap().unwrap().unwrap();

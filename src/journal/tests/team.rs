@@ -47,18 +47,13 @@ fn desks_racing_on_one_card_and_amount_record_one_order() {
     }
 }
 
-/// The guard's proof: while another session holds the card's guard lock, an intent on that
-/// card waits; it goes ahead once the lock is let go. The check and the insert are therefore
-/// one step for every desk (an advisory lock in the intent's transaction).
-#[test]
-fn a_guarded_intent_waits_for_the_card_guard_lock() {
-    let url = fresh_team_database();
-    let desk = Arc::new(Journal::open_team(&url).unwrap());
-    let holder = Journal::open_team(&url).unwrap();
+/// Another desk (a journal of its own on `url`) holding the guard lock of [`card`] until told
+/// to let it go; returns once it is held.
+pub(super) fn hold_card_guard(url: &str) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    let holder = Journal::open_team(url).unwrap();
     let key = guard_key("main", &card()).unwrap();
-    let (locked, unlock) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
-    let (locked_tx, locked_rx) = locked;
-    let (unlock_tx, unlock_rx) = unlock;
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let (unlock_tx, unlock_rx) = std::sync::mpsc::channel::<()>();
     let held = std::thread::spawn(move || {
         holder
             .write_now(|db| {
@@ -72,6 +67,17 @@ fn a_guarded_intent_waits_for_the_card_guard_lock() {
             .unwrap();
     });
     locked_rx.recv().unwrap();
+    (unlock_tx, held)
+}
+
+/// The guard's proof: while another session holds the card's guard lock, an intent on that
+/// card waits; it goes ahead once the lock is let go. The check and the insert are therefore
+/// one step for every desk (an advisory lock in the intent's transaction).
+#[test]
+fn a_guarded_intent_waits_for_the_card_guard_lock() {
+    let url = fresh_team_database();
+    let desk = Arc::new(Journal::open_team(&url).unwrap());
+    let (unlock, held) = hold_card_guard(&url);
     let started = Instant::now();
     let intent = std::thread::spawn(move || {
         let order = NewOrder { method: card(), ..order("CALL-1") };
@@ -79,7 +85,7 @@ fn a_guarded_intent_waits_for_the_card_guard_lock() {
     });
     std::thread::sleep(Duration::from_millis(300));
     assert!(!intent.is_finished(), "the intent waits while the guard is held");
-    unlock_tx.send(()).unwrap();
+    unlock.send(()).unwrap();
     held.join().unwrap();
     let (answer, waited) = intent.join().unwrap();
     assert!(answer.is_ok() && waited >= Duration::from_millis(300), "{answer:?} after {waited:?}");
