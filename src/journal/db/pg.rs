@@ -16,8 +16,8 @@ pub(crate) use super::pg_values::{cell, error, numbered};
 use super::wire::{self, Wire};
 use crate::journal::postgres::{self as team, TeamError};
 use std::collections::VecDeque;
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tokio_postgres::Client;
 
@@ -35,8 +35,10 @@ pub(crate) struct Pool {
     freed: Condvar,
     /// The session that holds this process's presence lock for as long as it runs.
     presence: Mutex<Option<(String, Session)>>,
-    /// Writes that rode on another's round trip, and the round trips that carried them.
-    pub(super) rode: [std::sync::atomic::AtomicU64; 2],
+    /// Writes that rode on another's round trip ...
+    pub(super) rode: AtomicU64,
+    /// ... and the round trips that carried them.
+    pub(super) carried: AtomicU64,
 }
 
 pub(super) struct PoolState {
@@ -50,34 +52,23 @@ pub(super) struct PoolState {
     ride_next: bool,
 }
 
-/// What a caller may have at once, without waiting.
-pub(super) enum Free {
-    Idle(Conn),
-    /// None idle, but one more may be opened (counted open already).
-    Open,
-    Busy,
+/// What [`Pool::claim`] found.
+pub(super) enum Claim<'p> {
+    /// An idle connection still open, or a new one (or the failure to open it).
+    Got(Result<Conn, JournalError>),
+    /// Every connection is busy: the pool's state, still locked.
+    Busy(MutexGuard<'p, PoolState>),
 }
 
-/// An idle connection still open, else leave to open one, else nothing.
-pub(super) fn free(state: &mut PoolState) -> Free {
-    while let Some(conn) = state.idle.pop() {
-        if conn.alive() {
-            return Free::Idle(conn);
-        }
-        // Closed by the server while idle (a restart, an idle limit): open another.
-        state.open -= 1;
-    }
-    if state.open < MAX_SESSIONS {
-        state.open += 1;
-        return Free::Open;
-    }
-    Free::Busy
+/// The refusal when no connection came free in [`SESSION_WAIT`].
+pub(super) fn busy() -> JournalError {
+    JournalError::Busy("the team journal stayed busy for 30 s, so nothing was recorded: try again".into())
 }
 
 impl Pool {
     /// Writes that rode on another's round trip, and the round trips that carried them.
     pub(crate) fn rides(&self) -> (u64, u64) {
-        (self.rode[0].load(Ordering::Relaxed), self.rode[1].load(Ordering::Relaxed))
+        (self.rode.load(Ordering::Relaxed), self.carried.load(Ordering::Relaxed))
     }
 
     /// Writes waiting to ride now.
@@ -109,7 +100,8 @@ impl Pool {
             state: Mutex::new(state),
             freed: Condvar::new(),
             presence: Mutex::new(None),
-            rode: Default::default(),
+            rode: AtomicU64::new(0),
+            carried: AtomicU64::new(0),
         };
         let (mut client, mut wire) = pool.connect()?;
         wire.drive(team::migrate(&mut client))?;
@@ -117,7 +109,7 @@ impl Pool {
         Ok(pool)
     }
 
-    pub(super) fn state(&self) -> std::sync::MutexGuard<'_, PoolState> {
+    pub(super) fn state(&self) -> MutexGuard<'_, PoolState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -125,15 +117,28 @@ impl Pool {
         wire::connect(&self.config, &self.tls).map_err(TeamError::Offline)
     }
 
-    /// A new connection, counted open already ([`Free::Open`]).
-    pub(super) fn opened(&self) -> Result<Conn, JournalError> {
-        match self.connect() {
+    /// A connection free now, taken with the pool's `state`: an idle one still open, else a
+    /// new one if fewer than [`MAX_SESSIONS`] are open.
+    pub(super) fn claim<'p>(&'p self, mut state: MutexGuard<'p, PoolState>) -> Claim<'p> {
+        while let Some(conn) = state.idle.pop() {
+            if conn.alive() {
+                return Claim::Got(Ok(conn));
+            }
+            // Closed by the server while idle (a restart, an idle limit): open another.
+            state.open -= 1;
+        }
+        if state.open >= MAX_SESSIONS {
+            return Claim::Busy(state);
+        }
+        state.open += 1;
+        drop(state);
+        Claim::Got(match self.connect() {
             Ok((client, wire)) => Ok(Conn::new(client, wire)),
             Err(e) => {
                 self.give_back(None);
                 Err(e.into())
             }
-        }
+        })
     }
 
     /// A session on a connection of its own, for one call or one transaction; the connection
@@ -146,14 +151,10 @@ impl Pool {
     pub(super) fn take(&self) -> Result<Conn, JournalError> {
         let mut state = self.state();
         loop {
-            match free(&mut state) {
-                Free::Idle(conn) => return Ok(conn),
-                Free::Open => {
-                    drop(state);
-                    return self.opened();
-                }
-                Free::Busy => {}
-            }
+            state = match self.claim(state) {
+                Claim::Got(conn) => return conn,
+                Claim::Busy(state) => state,
+            };
             state.waiting += 1;
             let (next, waited) =
                 self.freed.wait_timeout(state, SESSION_WAIT).unwrap_or_else(PoisonError::into_inner);
@@ -161,15 +162,9 @@ impl Pool {
             state.waiting -= 1;
             if waited.timed_out() {
                 // A connection freed as the wait ran out is still taken.
-                return match free(&mut state) {
-                    Free::Idle(conn) => Ok(conn),
-                    Free::Open => {
-                        drop(state);
-                        self.opened()
-                    }
-                    Free::Busy => Err(JournalError::Busy(
-                        "every team journal session stayed busy for 30 s; try again".into(),
-                    )),
+                return match self.claim(state) {
+                    Claim::Got(conn) => conn,
+                    Claim::Busy(_) => Err(busy()),
                 };
             }
         }
@@ -216,17 +211,10 @@ impl Pool {
     ) -> Result<T, JournalError> {
         let session = match last_may_commit {
             false => self.get()?,
-            true => {
-                let mut state = self.state();
-                match free(&mut state) {
-                    Free::Idle(conn) => Session::bound(Some(Arc::clone(self)), conn),
-                    Free::Open => {
-                        drop(state);
-                        Session::bound(Some(Arc::clone(self)), self.opened()?)
-                    }
-                    Free::Busy => Session::unbound(Some(Arc::clone(self))),
-                }
-            }
+            true => match self.claim(self.state()) {
+                Claim::Got(conn) => Session::bound(Some(Arc::clone(self)), conn?),
+                Claim::Busy(_) => Session::unbound(Some(Arc::clone(self))),
+            },
         };
         // Sent with the transaction's first statement, in the same round trip. An intent is on
         // the server's disk when its commit returns, whatever the database's own default.

@@ -13,7 +13,7 @@
 //! before the one before it has ended. A failure aborts only its own transaction, whose
 //! `COMMIT` the server then answers by rolling back: the next one begins anew.
 
-use super::pg::{Free, Pool, error, free};
+use super::pg::{Claim, Pool, busy, error};
 use super::pg_session::{BEGIN_SYNCED, BEGIN_UNSYNCED, Call, Conn, LOCK};
 use super::wire;
 use super::{JournalError, Value};
@@ -96,15 +96,10 @@ impl Pool {
     /// No connection could be opened, or none was given back for `SESSION_WAIT`.
     pub(super) fn ride(&self, ride: impl FnOnce() -> Ride) -> Result<Ridden, JournalError> {
         let ride = {
-            let mut state = self.state();
-            match free(&mut state) {
-                Free::Idle(conn) => return Ok(Ridden::Free(conn)),
-                Free::Open => {
-                    drop(state);
-                    return self.opened().map(Ridden::Free);
-                }
-                Free::Busy => {}
-            }
+            let mut state = match self.claim(self.state()) {
+                Claim::Got(conn) => return conn.map(Ridden::Free),
+                Claim::Busy(state) => state,
+            };
             // Its values are copied only now, when it has to wait.
             let ride = Arc::new(ride());
             state.rides.push_back(Arc::clone(&ride));
@@ -139,9 +134,7 @@ impl Pool {
                 let mut state = self.state();
                 if let Some(i) = state.rides.iter().position(|r| Arc::ptr_eq(r, ride)) {
                     state.rides.remove(i);
-                    return Err(JournalError::Busy(
-                        "every team journal session stayed busy for 30 s; try again".into(),
-                    ));
+                    return Err(busy());
                 }
                 taken = true;
             }
@@ -169,8 +162,8 @@ impl Pool {
             let n = state.rides.len().min(MAX_RIDES - 1);
             carried.rides.extend(state.rides.drain(..n));
         }
-        self.rode[0].fetch_add(carried.rides.len() as u64 - 1, Ordering::Relaxed);
-        self.rode[1].fetch_add(1, Ordering::Relaxed);
+        self.rode.fetch_add(carried.rides.len() as u64 - 1, Ordering::Relaxed);
+        self.carried.fetch_add(1, Ordering::Relaxed);
         let mut answers = send(&conn, &carried.rides).into_iter();
         let mine_answer = answers.next().unwrap_or_else(not_answered);
         for ride in carried.rides.drain(1..) {
@@ -211,31 +204,20 @@ impl Drop for Carried<'_> {
     }
 }
 
-/// What one ride sends: its statements prepared on the connection, and its values bound.
+/// What one ride sends: its lock and statements prepared on the connection, its values bound.
 struct Plan<'r> {
+    lock: Option<Statement>,
     statements: Vec<Statement>,
     args: Vec<Vec<&'r (dyn ToSql + Sync)>>,
 }
 
 /// Sends `rides` in one round trip, each in a transaction of its own; their answers in order.
 fn send(conn: &Conn, rides: &[Arc<Ride>]) -> Vec<Answers> {
-    let lock = match rides.iter().any(|r| !r.locks.is_empty()) {
-        true => match conn.prepared(LOCK).map_err(error) {
-            Ok(lock) => Some(lock),
-            // A statement this plain refused: the connection failed, for every ride on it.
-            Err(JournalError::Team { message, code }) => {
-                return rides
-                    .iter()
-                    .map(|_| Err(JournalError::Team { message: message.clone(), code: code.clone() }))
-                    .collect();
-            }
-            Err(e) => return rides.iter().map(|_| Err(JournalError::Internal(e.to_string()))).collect(),
-        },
-        false => None,
-    };
     let plans: Vec<Result<Plan<'_>, JournalError>> = rides
         .iter()
         .map(|ride| {
+            // Prepared once per connection, then from its cache.
+            let lock = (!ride.locks.is_empty()).then(|| conn.prepared(LOCK)).transpose().map_err(error)?;
             let statements =
                 ride.statements.iter().map(|(sql, _)| conn.prepared(sql)).collect::<Result<Vec<_>, _>>();
             let args = ride
@@ -243,21 +225,24 @@ fn send(conn: &Conn, rides: &[Arc<Ride>]) -> Vec<Answers> {
                 .iter()
                 .map(|(_, values)| values.iter().map(|v| v as &(dyn ToSql + Sync)).collect())
                 .collect();
-            Ok(Plan { statements: statements.map_err(error)?, args })
+            Ok(Plan { lock, statements: statements.map_err(error)?, args })
         })
         .collect();
     let mut calls: Vec<Call<'_>> = Vec::new();
     // Each ride's first call and the first of its statements.
     let mut spans = Vec::with_capacity(rides.len());
     for (ride, plan) in rides.iter().zip(&plans) {
-        spans.push((calls.len(), calls.len()));
-        let Ok(plan) = plan else { continue };
+        let start = calls.len();
+        let Ok(plan) = plan else {
+            spans.push((start, start));
+            continue;
+        };
         let whole = !ride.alone();
         if whole {
             let begin = if ride.synced { BEGIN_SYNCED } else { BEGIN_UNSYNCED };
             calls.push(Box::pin(async move { conn.client.batch_execute(begin).await.map(|()| Vec::new()) }));
         }
-        if let Some(lock) = &lock {
+        if let Some(lock) = &plan.lock {
             for key in &ride.locks {
                 calls.push(Box::pin(async move { conn.client.query(lock, &[key]).await }));
             }
@@ -269,9 +254,7 @@ fn send(conn: &Conn, rides: &[Arc<Ride>]) -> Vec<Answers> {
         if whole {
             calls.push(Box::pin(async { conn.client.batch_execute("COMMIT").await.map(|()| Vec::new()) }));
         }
-        if let Some(span) = spans.last_mut() {
-            *span = (span.0, first);
-        }
+        spans.push((start, first));
     }
     let total = calls.len();
     let mut answers = conn.drive(wire::in_order(calls)).into_iter().map(Some).collect::<Vec<_>>();
