@@ -197,7 +197,9 @@ impl Service {
             }
             let (service, profile, options, permits, rows) =
                 (self.clone(), profile.to_owned(), options.clone(), permits.clone(), rows.clone());
-            tasks.spawn(async move {
+            // Boxed: the task then holds a pointer, not the row's whole future (kilobytes),
+            // which tokio would otherwise copy as it spawns, finishes and reads the task.
+            tasks.spawn(Box::pin(async move {
                 let mut done = Vec::with_capacity(group.len());
                 for index in group {
                     let row = &rows[index];
@@ -213,7 +215,7 @@ impl Service {
                     done.push((index, result));
                 }
                 done
-            });
+            }));
         }
         while let Some(done) = tasks.join_next().await {
             place(done.unwrap_or_default());
