@@ -76,7 +76,7 @@ impl Journal {
     pub(super) fn write<T, F>(&self, durability: Durability, work: F) -> Result<T, JournalError>
     where
         T: Send + 'static,
-        F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send + 'static,
+        F: FnMut(Db<'_>) -> Result<T, JournalError> + Send + 'static,
     {
         self.write_ending(durability, false, work)
     }
@@ -87,11 +87,11 @@ impl Journal {
         &self,
         durability: Durability,
         last_may_commit: bool,
-        work: F,
+        mut work: F,
     ) -> Result<T, JournalError>
     where
         T: Send + 'static,
-        F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send + 'static,
+        F: FnMut(Db<'_>) -> Result<T, JournalError> + Send + 'static,
     {
         let lite = match &self.backend {
             Backend::Team(pool) => {

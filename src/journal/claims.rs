@@ -97,7 +97,7 @@ impl Journal {
         let mut offer = self.refund_reference_offer(op, &new_reference)?;
         for _ in 0..REFERENCE_OFFERS {
             let (op, offered) = (op.clone(), offer.clone());
-            match self.write(Durability::Synced, move |tx| maintenance_in(tx, op, offered))? {
+            match self.write(Durability::Synced, move |tx| maintenance_in(tx, op.clone(), offered.clone()))? {
                 Ok(intent) => return Ok(intent),
                 Err(n) => offer = Some((n, new_reference(n))),
             }
@@ -145,7 +145,7 @@ impl Journal {
     ) -> Result<RetryIntent, JournalError> {
         require(Field::Operator, operator)?;
         let (profile, reference, operator) = (profile.to_owned(), reference.to_owned(), operator.to_owned());
-        self.write(Durability::Synced, move |tx| retry_in(tx, &profile, &reference, &operator, lease))
+        self.write(Durability::Synced, move |tx| retry_in(tx, &profile, &reference, &operator, lease.clone()))
     }
 }
 

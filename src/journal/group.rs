@@ -3,10 +3,17 @@
 //!
 //! A caller hands the writer a job (a closure over the open transaction) and waits. The writer
 //! takes the first job and whatever else is already queued, up to [`MAX_BATCH`], opens one
-//! `IMMEDIATE` transaction, runs each job inside its own savepoint, commits once, and only then
-//! answers each caller. A job that fails (a duplicate reference, the duplicate guard, `Busy`,
-//! bad input) rolls back to its savepoint: its own writes are undone, it gets its own error,
-//! and the others commit. Nothing waits for company: a lone job is committed at once.
+//! `IMMEDIATE` transaction, runs each job, commits once, and only then answers each caller.
+//! Nothing waits for company: a lone job is committed at once.
+//!
+//! A job that fails (a duplicate reference, `Busy`, bad input) must undo only its own writes:
+//! it gets its own error, and the others commit. The writer first runs the jobs straight
+//! through, with no savepoint, because a savepoint makes SQLite copy every page its write
+//! changes, and the writes of one batch all change the same index pages (a tenth of a batch
+//! row's instructions went to those copies). Should a job fail, that transaction is rolled
+//! back and the batch runs again with a savepoint per job, rolling back to it when its job
+//! fails. So a job may run twice: it must be a function of the transaction alone (a closure
+//! that only reads what it captured), which its `FnMut` bound lets it be.
 //!
 //! A batch holding a [`Durability::Synced`] job (every intent) commits with
 //! `synchronous=FULL`: no intent's call returns, so no request leaves, before the commit is on
@@ -123,7 +130,8 @@ impl Failure {
 /// One caller's write, type-erased for the queue.
 trait Job: Send {
     fn durability(&self) -> Durability;
-    /// Runs the write against the open transaction; false when it failed.
+    /// Runs the write against the open transaction; false when it failed. It may run again
+    /// after its transaction was rolled back; the last run's result is the one answered.
     fn run(&mut self, db: Db<'_>) -> bool;
     /// Its own failure, to tell the others when it ended the whole transaction.
     fn failure(&self) -> Failure;
@@ -139,6 +147,7 @@ enum Reply<T> {
 }
 
 struct Task<T, F> {
+    /// `None` once it panicked: it is not run again.
     work: Option<F>,
     durability: Durability,
     result: Option<Result<T, JournalError>>,
@@ -148,16 +157,17 @@ struct Task<T, F> {
 impl<T, F> Job for Task<T, F>
 where
     T: Send,
-    F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send,
+    F: FnMut(Db<'_>) -> Result<T, JournalError> + Send,
 {
     fn durability(&self) -> Durability {
         self.durability
     }
 
     fn run(&mut self, db: Db<'_>) -> bool {
-        let Some(work) = self.work.take() else { return false };
+        let Some(work) = self.work.as_mut() else { return false };
         // A bug in one write must not take the writer, and every other caller, down with it.
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| work(db))).unwrap_or_else(|_| {
+            self.work = None;
             Err(JournalError::Internal("a journal write stopped on an internal error".into()))
         });
         let ok = result.is_ok();
@@ -216,7 +226,7 @@ impl Writer {
     pub(crate) fn submit<T, F>(&self, durability: Durability, work: F) -> Result<T, JournalError>
     where
         T: Send + 'static,
-        F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send + 'static,
+        F: FnMut(Db<'_>) -> Result<T, JournalError> + Send + 'static,
     {
         let (reply, answer) = mpsc::channel();
         self.queue(Box::new(Task {
@@ -237,7 +247,7 @@ impl Writer {
     ) -> impl Future<Output = Result<T, JournalError>> + Send + 'static
     where
         T: Send + 'static,
-        F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send + 'static,
+        F: FnMut(Db<'_>) -> Result<T, JournalError> + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let queued = self.queue(Box::new(Task {
@@ -364,35 +374,54 @@ fn index_new_orders(conn: &mut Connection, gate: &Mutex<()>) {
     }
 }
 
-/// Runs every job in its own savepoint of one transaction and commits it.
+/// Runs every job in one transaction and commits it: straight through, or, when a job fails
+/// that way, again with a savepoint per job (see the module docs).
 fn commit_batch(
     conn: &mut Connection,
     batch: &mut [Box<dyn Job>],
     durable: bool,
     synced: &mut bool,
 ) -> Result<(), Failure> {
-    let sqlite = |e: rusqlite::Error| Failure::of_sqlite(&e);
     if *synced != durable {
-        conn.pragma_update(None, "synchronous", if durable { "FULL" } else { "NORMAL" }).map_err(sqlite)?;
+        let mode = if durable { "FULL" } else { "NORMAL" };
+        conn.pragma_update(None, "synchronous", mode).map_err(|e| Failure::of_sqlite(&e))?;
         *synced = durable;
     }
+    if run_batch(conn, batch, false)? {
+        return Ok(());
+    }
+    run_batch(conn, batch, true).map(drop)
+}
+
+/// One run of the batch in one transaction. True when it committed; false when, without
+/// `savepoints`, a job failed and the transaction was rolled back.
+fn run_batch(conn: &mut Connection, batch: &mut [Box<dyn Job>], savepoints: bool) -> Result<bool, Failure> {
+    let sqlite = |e: rusqlite::Error| Failure::of_sqlite(&e);
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
     // Compiled once and kept: a savepoint per job is two statements per write.
     let run = |sql: &str| tx.prepare_cached(sql).and_then(|mut s| s.execute([])).map_err(sqlite);
     for job in batch.iter_mut() {
-        run("SAVEPOINT job")?;
+        if savepoints {
+            run("SAVEPOINT job")?;
+        }
         if job.run(Db::Lite(&tx)) {
-            run("RELEASE job")?;
+            if savepoints {
+                run("RELEASE job")?;
+            }
         } else if tx.is_autocommit() {
             // SQLite rolled the whole transaction back (a full disk, an I/O error): every write
             // of the batch is gone, and each caller is told why.
             return Err(job.failure());
+        } else if !savepoints {
+            // Dropping the transaction rolls it back.
+            return Ok(false);
         } else {
             run("ROLLBACK TO job")?;
             run("RELEASE job")?;
         }
     }
-    tx.commit().map_err(sqlite)
+    tx.commit().map_err(sqlite)?;
+    Ok(true)
 }
 
 fn count(counters: &Counters, batch: &[Box<dyn Job>], durable: bool) {

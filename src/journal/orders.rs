@@ -89,8 +89,9 @@ impl Journal {
         validate_update(update)?;
         let (profile, reference, update) = (profile.to_owned(), reference.to_owned(), update.clone());
         self.write(Durability::Synced, move |tx| {
-            let order_id = order_id(tx, &profile, &reference)?
-                .ok_or(JournalError::OrderNotFound { profile, reference })?;
+            let order_id = order_id(tx, &profile, &reference)?.ok_or_else(|| {
+                JournalError::OrderNotFound { profile: profile.clone(), reference: reference.clone() }
+            })?;
             update_order_in(tx, order_id, &update).map(drop)
         })
     }
@@ -184,13 +185,21 @@ pub(super) fn insert_order_intent(
     order: &NewOrder,
     checked: &CheckedOrder,
 ) -> Result<OpId, JournalError> {
-    let order_values = order_values(order, checked);
     let first = first_operation(order);
+    if let Db::Lite(_) = tx {
+        // One statement after the other, each without RETURNING (see `Db::insert`).
+        let order_id = insert_order(tx, order, checked)?;
+        return insert_operation(tx, Some(order_id), &first);
+    }
     // The operation finds its order by reference: no need to wait for the order's id.
+    let order_values = order_values(order, checked);
     let op_values = operation_values(None, &first)?;
-    static INSERT_OPERATION: LazyLock<String> = LazyLock::new(|| insert_operation_sql(ITS_ORDER));
+    static INSERT_OPERATION: LazyLock<String> =
+        LazyLock::new(|| format!("{} RETURNING id", insert_operation_sql(ITS_ORDER)));
+    static INSERT_ORDER_RETURNING: LazyLock<String> =
+        LazyLock::new(|| format!("{} RETURNING id", *INSERT_ORDER));
     let answers = tx
-        .pipeline(&[(&INSERT_ORDER, &order_values), (&INSERT_OPERATION, &op_values)], true)
+        .pipeline(&[(&INSERT_ORDER_RETURNING, &order_values), (&INSERT_OPERATION, &op_values)], true)
         .map_err(|e| duplicate_reference(e, order))?;
     let id = answers.get(1).map(|a| a.first(|r| r.get(0))).transpose()?.flatten();
     id.map(OpId).ok_or_else(|| JournalError::Internal("the new operation's id was not returned".into()))
@@ -350,8 +359,7 @@ fn check_method_fits(order: &NewOrder) -> Result<(), JournalError> {
 
 /// Inserts the order row in state `pending`; returns its id.
 fn insert_order(tx: Db<'_>, order: &NewOrder, checked: &CheckedOrder) -> Result<i64, JournalError> {
-    tx.query_one(&INSERT_ORDER, &order_values(order, checked), |r| r.get(0))
-        .map_err(|e| duplicate_reference(e, order))
+    tx.insert(&INSERT_ORDER, &order_values(order, checked)).map_err(|e| duplicate_reference(e, order))
 }
 
 /// A unique violation on inserting `order` is its reference, taken already.
@@ -367,7 +375,7 @@ fn duplicate_reference(e: JournalError, order: &NewOrder) -> JournalError {
 
 /// The insert of a new order; [`order_values`] binds it.
 static INSERT_ORDER: LazyLock<String> =
-    LazyLock::new(|| format!("{ORDER_INSERT_INTO} VALUES ({ORDER_INSERT_ROW}) RETURNING id"));
+    LazyLock::new(|| format!("{ORDER_INSERT_INTO} VALUES ({ORDER_INSERT_ROW})"));
 
 const ORDER_INSERT_INTO: &str = "INSERT INTO orders (profile, merchant_reference, kind, channel, currency,
         amount_minor, token_name, masked_card, last4, card_fingerprint, customer_email, customer_name,

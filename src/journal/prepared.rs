@@ -10,7 +10,7 @@ use super::tokens::CheckedToken;
 use super::write::write_outcome;
 use super::*;
 
-type Work<T> = Box<dyn FnOnce(Db<'_>) -> Result<T, JournalError> + Send>;
+type Work<T> = Box<dyn FnMut(Db<'_>) -> Result<T, JournalError> + Send>;
 
 /// A journal write whose input has been checked, not yet run.
 #[must_use = "a prepared write does nothing until it is committed"]
@@ -26,7 +26,7 @@ pub struct Write<T> {
 impl<T: Send + 'static> Write<T> {
     pub(crate) fn new<F>(durability: Durability, work: F) -> Write<T>
     where
-        F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send + 'static,
+        F: FnMut(Db<'_>) -> Result<T, JournalError> + Send + 'static,
     {
         Write { durability, work: Box::new(work), alone: false }
     }
@@ -35,7 +35,7 @@ impl<T: Send + 'static> Write<T> {
     /// while nothing is composed around it (see `alone`).
     fn alone<F>(durability: Durability, work: F) -> Write<T>
     where
-        F: FnOnce(Db<'_>) -> Result<T, JournalError> + Send + 'static,
+        F: FnMut(Db<'_>) -> Result<T, JournalError> + Send + 'static,
     {
         Write { alone: true, ..Write::new(durability, work) }
     }
@@ -55,18 +55,17 @@ impl Write<Option<OrderRow>> {
                 None
             }
         });
-        let Some(token) = token else { return self };
-        let Write { durability, work, .. } = self;
+        let Some(mut token) = token else { return self };
+        let Write { durability, mut work, .. } = self;
         Write::new(durability, move |db| {
             let order = work(db)?;
-            let token = match &order {
-                Some(o) => token.or_customer(TokenCustomer::new(
+            if let Some(o) = &order {
+                token.or_customer(TokenCustomer::new(
                     o.customer_name.as_deref(),
                     o.customer_email.as_deref(),
                     None,
-                )),
-                None => token,
-            };
+                ));
+            }
             if let Err(e) = db.savepoint(|db| token.refresh(db)) {
                 log::warn!("token book not updated: {e}");
             }

@@ -110,12 +110,11 @@ impl CheckedToken {
         Ok(())
     }
 
-    /// The customers this record brings when it brings none of its own: `customer`.
-    pub(crate) fn or_customer(mut self, customer: TokenCustomer) -> CheckedToken {
+    /// Gives this record `customer` when it brings no customer of its own.
+    pub(crate) fn or_customer(&mut self, customer: TokenCustomer) {
         if self.record.customers.iter().all(TokenCustomer::is_empty) && customer.check().is_ok() {
             self.record.customers = vec![customer];
         }
-        self
     }
 }
 

@@ -183,13 +183,13 @@ pub(crate) fn insert_operation(
 ) -> Result<OpId, JournalError> {
     let values = operation_values(order_id, op)?;
     static SQL: LazyLock<String> = LazyLock::new(|| insert_operation_sql("?1"));
-    Ok(OpId(db.query_one(&SQL, &values, |r| r.get(0))?))
+    Ok(OpId(db.insert(&SQL, &values)?))
 }
 
 /// The insert of an operation whose order is `order` (an SQL expression; ?1 is the order's
 /// id), bound by [`operation_values`].
 pub(crate) fn insert_operation_sql(order: &str) -> String {
-    format!("{OPERATION_INSERT_INTO} VALUES ({order}, {OPERATION_INSERT_ROW}) RETURNING id")
+    format!("{OPERATION_INSERT_INTO} VALUES ({order}, {OPERATION_INSERT_ROW})")
 }
 
 pub(crate) const OPERATION_INSERT_INTO: &str = "INSERT INTO operations (order_id, profile,
@@ -288,8 +288,16 @@ pub(crate) fn finish_operation_in(
     check_result(result)?;
     // Only while it is open, in one statement: of two desks finishing it at once (its sender and
     // another desk's reconciliation), the second finds it finished instead of overwriting it.
+    // SQLite reads the order's id after, rather than through RETURNING (see `Db::insert`).
     static SQL: LazyLock<String> = LazyLock::new(|| format!("{FINISH} RETURNING order_id"));
-    let finished: Option<Option<i64>> = db.query_opt(&SQL, &finish_values(id, result), |r| r.get(0))?;
+    let values = finish_values(id, result);
+    let finished: Option<Option<i64>> = match db {
+        Db::Pg(_) => db.query_opt(&SQL, &values, |r| r.get(0))?,
+        Db::Lite(_) if db.execute(FINISH, &values)? == 1 => {
+            Some(db.query_one("SELECT order_id FROM operations WHERE id = ?1", params![id.0], |r| r.get(0))?)
+        }
+        Db::Lite(_) => None,
+    };
     if let Some(order_id) = finished {
         return Ok(order_id);
     }
@@ -321,13 +329,28 @@ pub(crate) fn update_order_in(
     };
     let mut values = vec![Value::Int(order_id)];
     values.extend(order_update_values(u, extra)?);
-    let row = db.query_opt(&UPDATE_ORDER, &values, |r| Ok(order_from_row(r).ok().map(|(_, order)| order)))?;
+    let readable = |r: &DbRow<'_>| Ok(order_from_row(r).ok().map(|(_, order)| order));
+    // SQLite reads the row after, rather than through RETURNING (see `Db::insert`).
+    let row = match db {
+        Db::Pg(_) => db.query_opt(&UPDATE_ORDER_RETURNING, &values, readable)?,
+        Db::Lite(_) if db.execute(&UPDATE_ORDER, &values)? == 1 => {
+            db.query_opt(&READ_ORDER, &values[..1], readable)?
+        }
+        Db::Lite(_) => None,
+    };
     Ok(row.flatten())
 }
 
 /// [`update_order_in`]'s statement: the order's id (?1), then its update (from ?2).
 static UPDATE_ORDER: LazyLock<String> =
-    LazyLock::new(|| format!("UPDATE orders SET {} WHERE id = ?1 RETURNING {ORDER_COLUMNS}", order_set(2)));
+    LazyLock::new(|| format!("UPDATE orders SET {} WHERE id = ?1", order_set(2)));
+
+static UPDATE_ORDER_RETURNING: LazyLock<String> =
+    LazyLock::new(|| format!("{} RETURNING {ORDER_COLUMNS}", *UPDATE_ORDER));
+
+/// The order with id ?1.
+static READ_ORDER: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"));
 
 /// The assignments of an order update, each `{}` a parameter ([`order_update_values`] binds
 /// them, numbered from `first`).

@@ -350,3 +350,59 @@ fn savepoint_undo_pages_stay_in_memory() {
     let temp_store: i64 = j.lock().query_row("PRAGMA temp_store", [], |r| r.get(0)).unwrap();
     assert_eq!(temp_store, 2, "PRAGMA temp_store = MEMORY");
 }
+
+/// The writes of one commit run straight through, once each, when none fails. When one fails,
+/// its transaction is rolled back and every write of the commit runs again, each in a
+/// savepoint of its own, so that only the failed one's writes are undone.
+#[test]
+fn writes_run_again_in_savepoints_only_when_one_of_their_commit_fails() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let j = Arc::new(journal());
+    let together = |keys: &[&'static str], fail: Option<&'static str>| -> Vec<usize> {
+        let (release, stalled) = stall(&j);
+        let runs: Arc<Vec<AtomicUsize>> = Arc::new(keys.iter().map(|_| AtomicUsize::new(0)).collect());
+        let writers: Vec<_> = keys
+            .iter()
+            .enumerate()
+            .map(|(n, &key)| {
+                let (desk, runs) = (Arc::clone(&j), Arc::clone(&runs));
+                let writer = std::thread::spawn(move || {
+                    desk.write(Durability::Synced, move |tx| {
+                        runs[n].fetch_add(1, Ordering::SeqCst);
+                        tx.execute(
+                            &format!("INSERT INTO meta (key, value) VALUES ('{key}', 'written')"),
+                            &[],
+                        )?;
+                        match fail {
+                            Some(failing) if failing == key => {
+                                Err(JournalError::Busy("changed its mind".into()))
+                            }
+                            _ => Ok(()),
+                        }
+                    })
+                });
+                // One at a time, so that they run in this order.
+                wait_until_queued(&j, n as u64 + 1);
+                writer
+            })
+            .collect();
+        release.send(()).unwrap();
+        stalled.join().unwrap();
+        for (writer, key) in writers.into_iter().zip(keys) {
+            assert_eq!(writer.join().unwrap().is_err(), fail == Some(*key), "{key}");
+        }
+        runs.iter().map(|r| r.load(Ordering::SeqCst)).collect()
+    };
+    assert_eq!(together(&["A", "B", "C"], None), [1, 1, 1], "none failed: each ran once");
+    // D ran, then E failed: both ran again in savepoints, and F ran once, there.
+    assert_eq!(together(&["D", "E", "F"], Some("E")), [2, 2, 1]);
+    let kept: Vec<String> = j
+        .lock()
+        .prepare("SELECT key FROM meta WHERE value = 'written' ORDER BY key")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kept, ["A", "B", "C", "D", "F"], "each good write once, nothing of the failed one");
+}
