@@ -95,10 +95,10 @@ pub const TOKENIZATION_PAGE_UNSIGNED: &[&str] =
 pub fn string_to_sign(params: &Params, phrase: &str, excluded: &[&str]) -> Zeroizing<String> {
     let names = signed_names(params, excluded);
     let mut length = Measure(2 * phrase.len());
-    write_params(params, &names, &mut length);
+    write_params(&names, &mut length);
     let mut out = Zeroizing::new(String::with_capacity(length.0));
     out.push_str(phrase);
-    write_params(params, &names, &mut *out);
+    write_params(&names, &mut *out);
     out.push_str(phrase);
     out
 }
@@ -118,28 +118,25 @@ impl Write for Measure {
     }
 }
 
-/// The names that are signed, sorted by bytes.
-fn signed_names<'a>(params: &'a Params, excluded: &[&str]) -> Vec<&'a String> {
-    let mut names: Vec<&String> = params
+/// The parameters that are signed, sorted by name (bytes).
+fn signed_names<'a>(params: &'a Params, excluded: &[&str]) -> Vec<(&'a String, &'a Value)> {
+    let mut names: Vec<(&String, &Value)> = params
         .iter()
         .filter(|(name, value)| {
             name.as_str() != "signature" && !excluded.contains(&name.as_str()) && !value.is_null()
         })
-        .map(|(name, _)| name)
         .collect();
-    names.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    names.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     names
 }
 
 /// The sorted `name=value` concatenation, without the phrase. Writing to a `String` or a
 /// [`Measure`] cannot fail, so the results are ignored.
-fn write_params(params: &Params, names: &[&String], out: &mut impl Write) {
-    for name in names {
+fn write_params(names: &[(&String, &Value)], out: &mut impl Write) {
+    for (name, value) in names {
         let _ = out.write_str(name);
         let _ = out.write_char('=');
-        if let Some(value) = params.get(name.as_str()) {
-            render_value(value, out);
-        }
+        render_value(value, out);
     }
 }
 
@@ -209,9 +206,11 @@ pub fn digest(algorithm: Algorithm, phrase: &str, string_to_sign: &str) -> Strin
 }
 
 fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(out, "{b:02x}");
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
     }
     out
 }
