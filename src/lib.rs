@@ -5,6 +5,10 @@
 //! requests in and events out, and wakes the UI through an injected callback after delivering
 //! each event.
 
+/// Every binary and test built on this crate allocates through mimalloc (see Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod aps;
 pub mod cli;
 pub mod files;
