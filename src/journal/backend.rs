@@ -70,9 +70,10 @@ impl Journal {
     }
 
     /// Runs `work` in one write transaction and returns when it is committed (synced to disk
-    /// for [`Durability::Synced`]). On a file, the group writer runs it in its own savepoint of
-    /// a transaction shared with the writes that arrived together; in memory, and on the team
-    /// journal, in a transaction of its own. An error from `work` undoes only `work`'s writes.
+    /// for [`Durability::Synced`]). On a file, the group writer runs it in a transaction shared
+    /// with the writes that arrived together, and may run it twice (see `group`); in memory,
+    /// and on the team journal, in a transaction of its own. An error from `work` undoes only
+    /// `work`'s writes.
     pub(super) fn write<T, F>(&self, durability: Durability, work: F) -> Result<T, JournalError>
     where
         T: Send + 'static,

@@ -2,8 +2,8 @@
 //! checks must happen in the same write transaction as the insert (a capture, void or refund
 //! against what the order still allows; sending a first operation again with its reference).
 //!
-//! Each check-and-insert runs in one write transaction (on a file, in its own savepoint of the
-//! group commit; see the module docs), so two terminals on one journal cannot both pass a check
+//! Each check-and-insert runs in one write transaction (on a file, as one write of a group
+//! commit; see `group`), so two terminals on one journal cannot both pass a check
 //! that only one of them should.
 
 use super::*;

@@ -53,7 +53,7 @@ pub struct GroupStats {
     pub commits: u64,
     /// Of those, the ones synced to disk (they held at least one intent).
     pub synced_commits: u64,
-    /// Writes those transactions carried, each in its own savepoint.
+    /// Writes those transactions carried.
     pub writes: u64,
     /// Of those, the ones that asked to be synced (intents and claims).
     pub synced_writes: u64,
@@ -404,16 +404,18 @@ fn run_batch(conn: &mut Connection, batch: &mut [Box<dyn Job>], savepoints: bool
         if savepoints {
             run("SAVEPOINT job")?;
         }
-        if job.run(Db::Lite(&tx)) {
+        let ran = job.run(Db::Lite(&tx));
+        if tx.is_autocommit() {
+            // SQLite rolled the whole transaction back (a full disk, an I/O error), even if the
+            // job went on as if nothing happened (the token book's writes log their failure):
+            // every write of the batch is gone, and each caller is told why.
+            return Err(job.failure());
+        } else if ran {
             if savepoints {
                 run("RELEASE job")?;
             }
-        } else if tx.is_autocommit() {
-            // SQLite rolled the whole transaction back (a full disk, an I/O error): every write
-            // of the batch is gone, and each caller is told why.
-            return Err(job.failure());
         } else if !savepoints {
-            // Dropping the transaction rolls it back.
+            tx.rollback().map_err(sqlite)?;
             return Ok(false);
         } else {
             run("ROLLBACK TO job")?;

@@ -55,17 +55,19 @@ impl Write<Option<OrderRow>> {
                 None
             }
         });
-        let Some(mut token) = token else { return self };
+        let Some(token) = token else { return self };
         let Write { durability, mut work, .. } = self;
         Write::new(durability, move |db| {
             let order = work(db)?;
-            if let Some(o) = &order {
-                token.or_customer(TokenCustomer::new(
+            // A copy each run: the write may run twice (see `group`).
+            let token = match &order {
+                Some(o) => token.clone().or_customer(TokenCustomer::new(
                     o.customer_name.as_deref(),
                     o.customer_email.as_deref(),
                     None,
-                ));
-            }
+                )),
+                None => token.clone(),
+            };
             if let Err(e) = db.savepoint(|db| token.refresh(db)) {
                 log::warn!("token book not updated: {e}");
             }

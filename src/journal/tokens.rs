@@ -35,6 +35,7 @@ const TOKEN_COLUMNS: &str =
     "t.profile, t.token_name, t.masked_card, t.expiry, t.brand, t.holder_name, t.status";
 
 /// A token record whose fields passed the checks, ready to write on any connection.
+#[derive(Clone)]
 pub(crate) struct CheckedToken {
     record: TokenRecord,
     masked: Option<MaskedCard>,
@@ -110,11 +111,12 @@ impl CheckedToken {
         Ok(())
     }
 
-    /// Gives this record `customer` when it brings no customer of its own.
-    pub(crate) fn or_customer(&mut self, customer: TokenCustomer) {
+    /// The customers this record brings when it brings none of its own: `customer`.
+    pub(crate) fn or_customer(mut self, customer: TokenCustomer) -> CheckedToken {
         if self.record.customers.iter().all(TokenCustomer::is_empty) && customer.check().is_ok() {
             self.record.customers = vec![customer];
         }
+        self
     }
 }
 

@@ -250,6 +250,34 @@ fn a_write_that_ends_the_shared_transaction_fails_its_whole_batch() {
     assert!(j.order("main", "AFTER").unwrap().is_some());
 }
 
+/// A write that ends the transaction and still says it succeeded (the token book logs its own
+/// failures) fails its batch too: the writes after it must not run outside the transaction.
+#[test]
+fn a_write_that_ends_the_transaction_quietly_fails_its_whole_batch() {
+    let j = Arc::new(journal());
+    let (release, stalled) = stall(&j);
+    let quiet = {
+        let j = Arc::clone(&j);
+        std::thread::spawn(move || {
+            j.write(Durability::Synced, |tx| {
+                tx.execute("ROLLBACK", &[])?;
+                Ok(())
+            })
+        })
+    };
+    wait_until_queued(&j, 1);
+    let after = {
+        let j = Arc::clone(&j);
+        std::thread::spawn(move || j.record_order_intent(&order("AFTER-QUIET")))
+    };
+    wait_until_queued(&j, 2);
+    release.send(()).unwrap();
+    stalled.join().unwrap();
+    assert!(quiet.join().unwrap().is_err());
+    assert!(after.join().unwrap().is_err(), "told that nothing was recorded");
+    assert!(j.order("main", "AFTER-QUIET").unwrap().is_none(), "and nothing was");
+}
+
 #[test]
 fn a_write_that_panics_fails_alone_and_the_writer_goes_on() {
     let j = journal();
