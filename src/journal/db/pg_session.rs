@@ -23,7 +23,7 @@ pub(super) struct Conn {
     /// Its socket, driven by the thread waiting for an answer.
     wire: Arc<Mutex<Wire>>,
     /// Statements prepared on this connection, by their journal text.
-    statements: Arc<Mutex<HashMap<String, Statement>>>,
+    statements: Arc<Mutex<HashMap<String, Statement, foldhash::fast::RandomState>>>,
 }
 
 impl Conn {
