@@ -9,8 +9,8 @@
 //! A job that fails (a duplicate reference, `Busy`, bad input) must undo only its own writes:
 //! it gets its own error, and the others commit. The writer first runs the jobs straight
 //! through, with no savepoint, because a savepoint makes SQLite copy every page its write
-//! changes, and the writes of one batch all change the same index pages (a tenth of a batch
-//! row's instructions went to those copies). Should a job fail, that transaction is rolled
+//! changes, and the writes of one batch all change the same index pages (callgrind: a seventh
+//! of a batch row's instructions went to those copies). Should a job fail, that transaction is rolled
 //! back and the batch runs again with a savepoint per job, rolling back to it when its job
 //! fails. So a job may run twice: it must be a function of the transaction alone (a closure
 //! that only reads what it captured), which its `FnMut` bound lets it be.

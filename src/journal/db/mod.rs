@@ -274,7 +274,7 @@ impl Db<'_> {
     /// Runs `insert`, an INSERT of one row into a table keyed by `id`, and returns the new
     /// row's id. On SQLite the id is read from the connection: a statement with a RETURNING
     /// clause runs through a buffer table and a statement journal (a copy of every page it
-    /// changes), which made a quarter of a batch row's writing. The team journal is sent the
+    /// changes), which made a sixth of a batch row's instructions. The team journal is sent the
     /// clause (one round trip).
     pub(crate) fn insert(self, insert: &str, params: &[Value<'_>]) -> Result<i64, JournalError> {
         match self {
