@@ -35,7 +35,8 @@ pub(crate) struct Socket {
     may_read: Arc<AtomicBool>,
     /// Where a read lands before it is copied to the driver's buffer, zeroed once: reading
     /// straight into that buffer meant zeroing its unfilled part (kilobytes) for every read of
-    /// a few hundred bytes, a tenth of the client's instructions per charge.
+    /// a few hundred bytes, a tenth of the client's instructions per charge without TLS (rustls
+    /// reads into a buffer of its own, which it zeroed once).
     scratch: Box<[u8]>,
 }
 
