@@ -19,8 +19,7 @@ use crate::service::{Channel, ChargeDraft, PaymentDraft, Progress, Service, Serv
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use tokio::sync::Semaphore;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Attempts in all for a row APS has no record of.
 const MAX_ATTEMPTS: usize = 3;
@@ -181,44 +180,38 @@ impl Service {
             groups[group].push(index);
         }
         drop(by_reference);
-        let bound = options.concurrency.clamp(1, MAX_CONCURRENCY);
-        let permits = Arc::new(Semaphore::new(bound));
-        let mut tasks = tokio::task::JoinSet::new();
-        let mut place = |done: Vec<(usize, RowResult)>| {
-            for (index, result) in done {
-                results[index] = Some(result);
-            }
-        };
-        for group in groups {
-            // A task per order, but never many more alive than can run: a file of 100,000
-            // orders spawned at once holds 100,000 futures in memory.
-            while tasks.len() >= bound * 2 {
-                place(tasks.join_next().await.and_then(Result::ok).unwrap_or_default());
-            }
-            let (service, profile, options, permits, rows) =
-                (self.clone(), profile.to_owned(), options.clone(), permits.clone(), rows.clone());
+        // A fixed set of workers, each taking the next order as it finishes one: a task per
+        // order cost a spawn, a wait for a permit and a wake of this future for every row.
+        let (groups, next) = (Arc::new(groups), Arc::new(AtomicUsize::new(0)));
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..options.concurrency.clamp(1, MAX_CONCURRENCY).min(groups.len()) {
+            let (service, profile, options, rows) =
+                (self.clone(), profile.to_owned(), options.clone(), rows.clone());
+            let (groups, next) = (groups.clone(), next.clone());
             // Boxed: the task then holds a pointer, not the row's whole future (kilobytes),
             // which tokio would otherwise copy as it spawns, finishes and reads the task.
-            tasks.spawn(Box::pin(async move {
-                let mut done = Vec::with_capacity(group.len());
-                for index in group {
-                    let row = &rows[index];
-                    let Ok(_permit) = permits.acquire().await else { break };
-                    // After the permit: rows queued for one when Pause was pressed wait too.
-                    options.wait_while_paused().await;
-                    let result = if options.stop.load(Ordering::SeqCst) {
-                        RowResult::of_plan(row, RowOutcome::NotSent, "stopped before it was sent")
-                    } else {
-                        service.run_row(&profile, batch_id, row).await
-                    };
-                    (options.on_row)(&result);
-                    done.push((index, result));
+            workers.spawn(Box::pin(async move {
+                let mut done = Vec::new();
+                while let Some(group) = groups.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    for &index in group {
+                        let row = &rows[index];
+                        options.wait_while_paused().await;
+                        let result = if options.stop.load(Ordering::SeqCst) {
+                            RowResult::of_plan(row, RowOutcome::NotSent, "stopped before it was sent")
+                        } else {
+                            service.run_row(&profile, batch_id, row).await
+                        };
+                        (options.on_row)(&result);
+                        done.push((index, result));
+                    }
                 }
                 done
             }));
         }
-        while let Some(done) = tasks.join_next().await {
-            place(done.unwrap_or_default());
+        while let Some(done) = workers.join_next().await {
+            for (index, result) in done.unwrap_or_default() {
+                results[index] = Some(result);
+            }
         }
         rows.iter()
             .zip(results)
