@@ -122,8 +122,11 @@ impl CheckedToken {
 
 /// A token's own row, without its customers.
 fn token_row(conn: Db<'_>, profile: &str, token_name: &str) -> Result<Option<TokenRecord>, JournalError> {
-    let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.profile = ?1 AND t.token_name = ?2");
-    conn.query_opt(&sql, params![profile, token_name], token_from_row)
+    // Built once: a charge's outcome asks this of its token.
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.profile = ?1 AND t.token_name = ?2")
+    });
+    conn.query_opt(&SQL, params![profile, token_name], token_from_row)
 }
 
 fn token_in(conn: Db<'_>, profile: &str, token_name: &str) -> Result<Option<TokenRecord>, JournalError> {

@@ -14,6 +14,7 @@ use crate::aps::command::{
 };
 use crate::aps::money::{Currency, Money};
 use crate::aps::response::Kind;
+use crate::aps::secret::WipedParams;
 use crate::journal::{
     CardFingerprint, Channel, Extra, Journal, MaskedCard, NewOrder, OpId, OpResult, OpState, OrderKind,
     OrderState, OrderUpdate, PaymentMethod,
@@ -148,7 +149,9 @@ pub(crate) fn parse_card(draft: &CardDraft) -> Result<KeyedCard, ServiceError> {
 
 /// A charge checked and ready to journal and send.
 struct ChargeRequest {
-    command: Command,
+    /// The charge's parameter list, built and checked once, before the intent: the same list
+    /// is signed and sent. It holds the access code (and a keyed card): wiped when dropped.
+    params: WipedParams,
     kind: ChargeKind,
     money: Money,
     reference: String,
@@ -240,7 +243,7 @@ impl Service {
             .then(|| now - chrono::Duration::from_std(self.settings().duplicate_window).unwrap_or_default());
 
         let new_order = charge_order(&ctx, &draft, &request, method, now);
-        let ChargeRequest { command, kind, money, reference } = request;
+        let ChargeRequest { params, kind, money, reference } = request;
         // Held until the outcome is recorded: reconciliation leaves an order in flight alone.
         let lock = self.order_lock(&ctx.profile.name, &reference);
         let _in_flight = lock.lock().await;
@@ -251,8 +254,7 @@ impl Service {
 
         progress.report(Stage::Sending);
         let keyed = matches!(draft.payment, PaymentDraft::Card(_));
-        let (_sent, reading) = self.exchange(&ctx, &command).await?;
-        drop(command);
+        let (_sent, reading) = self.exchange_params(&ctx, kind.operation(), params).await;
         let intent = Intent {
             op: kind.operation(),
             amount: money.minor_units(),
@@ -313,11 +315,12 @@ impl Service {
                 ..Default::default()
             },
         });
-        // Every field is checked before anything is recorded: a typo costs nothing.
-        command
-            .check(&ctx.merchant())
+        // Every field is checked before anything is recorded: a typo costs nothing. The
+        // command (a keyed card's number inside) is wiped as it goes out of scope here.
+        let params = command
+            .to_params(&ctx.merchant())
             .map_err(|e| ServiceError::Invalid { field: e.field, message: e.to_string() })?;
-        Ok((ChargeRequest { command, kind, money, reference }, method))
+        Ok((ChargeRequest { params: WipedParams(params), kind, money, reference }, method))
     }
 
     /// The typed reference, or a new one; never something that looks like a card number.

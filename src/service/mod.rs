@@ -86,6 +86,7 @@ pub use tokens::{CreateTokenDraft, TokenUpdateDraft};
 
 use crate::aps::command::{Command, Merchant};
 use crate::aps::response::Verdict;
+use crate::aps::secret::WipedParams;
 use crate::aps::{Operation, Params};
 use crate::gateway::HttpGateway;
 use crate::journal::{self, Journal};
@@ -389,15 +390,22 @@ impl Service {
     /// Builds, signs and sends one command, and reads the answer. The parameters that were
     /// sent come back with card fields wiped, for echo checks only.
     async fn exchange(&self, ctx: &Ctx, command: &Command) -> Result<(Params, Reading), ServiceError> {
-        let op = command.operation();
-        let mut params = command
+        let params = command
             .to_params(&ctx.merchant())
             .map_err(|e| ServiceError::Invalid { field: e.field, message: e.to_string() })?;
+        Ok(self.exchange_params(ctx, command.operation(), WipedParams(params)).await)
+    }
+
+    /// As [`Service::exchange`], for a parameter list already built and checked (by
+    /// `Command::to_params`) for the operation `op`.
+    async fn exchange_params(&self, ctx: &Ctx, op: Operation, mut params: WipedParams) -> (Params, Reading) {
         let signature =
             crate::aps::sign::sign(&params, ctx.credentials.request_phrase.expose(), ctx.profile.algorithm);
         params.insert("signature".into(), signature.into());
         let result = self.inner.gateway.post_json(&ctx.profile.endpoint, &params).await;
+        // The card fields are wiped now; the rest is handed back for the echo checks.
         wipe_card_fields(&mut params);
+        let params = std::mem::take(&mut params.0);
         let reading = policy::read_reply(
             op,
             &params,
@@ -405,7 +413,7 @@ impl Service {
             ctx.credentials.response_phrase.expose(),
             ctx.profile.algorithm,
         );
-        Ok((params, reading))
+        (params, reading)
     }
 }
 
