@@ -68,7 +68,13 @@ impl Write<Option<OrderRow>> {
                 )),
                 None => token.clone(),
             };
-            if let Err(e) = db.savepoint(|db| token.refresh(db)) {
+            // PostgreSQL ends a transaction at its first failed statement: the book's writes go
+            // in a savepoint there, so that their failure undoes only them. SQLite undoes only
+            // the statement that failed and goes on, so a savepoint would add nothing but its
+            // cost (its undo copy of every page the book's writes touch).
+            let refreshed =
+                if db.is_team() { db.savepoint(|db| token.refresh(db)) } else { token.refresh(db) };
+            if let Err(e) = refreshed {
                 log::warn!("token book not updated: {e}");
             }
             Ok(order)

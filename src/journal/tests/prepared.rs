@@ -127,6 +127,36 @@ fn a_token_the_book_cannot_take_leaves_the_outcome_recorded() {
 }
 
 on_both! {
+/// The token book's write failing as it runs (here a trigger refuses its customers) costs
+/// the outcome nothing: the operation and the order are recorded, on both backends.
+fn a_token_book_write_that_fails_as_it_runs_leaves_the_outcome_recorded() {
+    let j = journal();
+    let rt = runtime();
+    let refuse = if j.is_team() {
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE 'refused'; END $$;
+         CREATE TRIGGER refuse_customers BEFORE INSERT ON token_customers
+             FOR EACH ROW EXECUTE FUNCTION refuse()"
+    } else {
+        "CREATE TRIGGER refuse_customers BEFORE INSERT ON token_customers
+             BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    };
+    for statement in refuse.split(";\n") {
+        j.write_now(|db| db.execute(statement, &[]).map(drop)).unwrap();
+    }
+    let id = j.record_order_intent(&order("OUT-4")).unwrap();
+    let update = OrderUpdate { state: Some(OrderState::Captured), ..OrderUpdate::default() };
+    let write = Journal::outcome_write(id, &result(OpState::Approved, "14000"), &update)
+        .unwrap()
+        .remembering_token(Some(&token_record("tok_refused", "400555******0001")));
+    let order = rt.block_on(j.commit_async(write)).unwrap().expect("the order read back");
+    assert_eq!(order.state, OrderState::Captured);
+    assert_eq!(j.operation(id).unwrap().unwrap().state, OpState::Approved);
+    let book = j.token("main", "tok_refused").unwrap();
+    assert!(book.as_ref().is_none_or(|t| t.customers.is_empty()), "no customer was remembered: {book:?}");
+}
+}
+
+on_both! {
 /// An order this version cannot read back (a currency it does not know, say) still has its
 /// outcome recorded, alone and with the token book: the answer is only missing the order.
 fn an_outcome_is_recorded_when_its_order_cannot_be_read_back() {
