@@ -136,23 +136,20 @@ pub(crate) fn refuse_card_numbers_in_phone(phone: &str) -> Result<(), JournalErr
     refuse_card_numbers("customer phone", phone)
 }
 
-/// [`remember`]'s statement, up to what it does with a customer already known.
-macro_rules! remember_sql {
-    ($on_conflict:literal) => {
-        concat!(
+/// [`remember`]'s statements, built once: a customer already known is left as it is (`[0]`),
+/// or seen again (`[1]`).
+static REMEMBER: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+    let seen_again = "DO UPDATE SET customer_email = excluded.customer_email,
+        customer_name = excluded.customer_name, phone = excluded.phone, last_seen = excluded.last_seen";
+    ["DO NOTHING", seen_again].map(|on_conflict| {
+        format!(
             "INSERT INTO token_customers (profile, token_name, email_key, name_key, phone_key, customer_email,
                 customer_name, phone, first_seen, last_seen)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
-             ON CONFLICT (profile, token_name, email_key, name_key, phone_key) ",
-            $on_conflict
+             ON CONFLICT (profile, token_name, email_key, name_key, phone_key) {on_conflict}"
         )
-    };
-}
-const ADD_NEW: &str = remember_sql!("DO NOTHING");
-const ADD_OR_SEEN: &str = remember_sql!(
-    "DO UPDATE SET customer_email = excluded.customer_email, customer_name = excluded.customer_name,
-        phone = excluded.phone, last_seen = excluded.last_seen"
-);
+    })
+});
 
 /// Remembers `customer` with a token: a new row, or `last_seen` moved for one already known.
 /// With `only_new`, one already known is left as it is.
@@ -168,9 +165,8 @@ pub(crate) fn remember(
     }
     let (email_key, name_key, phone_key) = customer.keys();
     let now = ts(&Utc::now());
-    let sql = if only_new { ADD_NEW } else { ADD_OR_SEEN };
     db.execute(
-        sql,
+        &REMEMBER[usize::from(!only_new)],
         params![
             profile,
             token_name,
