@@ -2,7 +2,8 @@
 //!
 //! 1. The client's own work per charge on the team journal (the intent, committed before a
 //!    request may leave, and the outcome): this process's CPU time, journal alone, with 8 and
-//!    32 callers at once. The server's work is its own process and not counted.
+//!    32 callers at once, threads calling the journal and tokio tasks committing prepared
+//!    writes (the service's path). The server's work is its own process and not counted.
 //! 2. Searching a team journal of 1,000,000 orders (loaded with SQL on the server): by
 //!    reference and email substring, last four digits, the first page, and the start-up scan
 //!    for orders in doubt.
@@ -16,8 +17,8 @@ use common::cpu_time;
 
 use moto_terminal::aps::money::{Currency, Money};
 use moto_terminal::journal::{
-    Channel, Extra, Filter, Journal, NewOrder, OpResult, OpState, OrderKind, OrderState, OrderUpdate,
-    PaymentMethod,
+    Channel, Extra, Filter, Journal, JournalError, NewOrder, OpId, OpResult, OpState, OrderKind, OrderRow,
+    OrderState, OrderUpdate, PaymentMethod,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -64,42 +65,90 @@ fn order(caller: usize, i: usize) -> NewOrder {
     }
 }
 
-/// Intent and outcome of `per_caller` charges by each of `callers` threads at once: charges per
-/// second and this process's CPU per charge.
-fn charges(journal: &Arc<Journal>, callers: usize, per_caller: usize, round: usize) -> (f64, Duration) {
+/// APS's approval of `new`, as the journal records it.
+fn approved(new: &NewOrder) -> (OpResult, OrderUpdate) {
+    let result = OpResult {
+        state: OpState::Approved,
+        response_code: Some("14000".into()),
+        response_message: Some("Success".into()),
+        note: None,
+        at: chrono::Utc::now(),
+    };
+    let update = OrderUpdate {
+        state: Some(OrderState::Captured),
+        authorized_minor: Some(new.amount.minor_units()),
+        captured_minor: Some(new.amount.minor_units()),
+        ..OrderUpdate::default()
+    };
+    (result, update)
+}
+
+/// The new order's intent, which the duplicate guard let through.
+fn recorded(intent: Result<Result<OpId, OrderRow>, JournalError>) -> OpId {
+    match intent {
+        Ok(Ok(id)) => id,
+        Ok(Err(shown)) => panic!("the guard showed {}", shown.merchant_reference),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Intent and outcome of `per_caller` charges by each of `callers` at once: charges per second
+/// and this process's CPU per charge. The callers are threads calling the journal, or with
+/// `tasks`, tokio tasks committing prepared writes, as the service does.
+fn charges(
+    journal: &Arc<Journal>,
+    tasks: Option<&tokio::runtime::Runtime>,
+    callers: usize,
+    per_caller: usize,
+    round: usize,
+) -> (f64, Duration) {
     let (started, cpu) = (Instant::now(), cpu_time());
-    let threads: Vec<_> = (0..callers)
-        .map(|caller| {
-            let journal = Arc::clone(journal);
-            std::thread::spawn(move || {
-                for i in 0..per_caller {
-                    let new = order(round * 1_000 + caller, i);
-                    let since = Some(new.created_at - chrono::Duration::minutes(10));
-                    let id = match journal.record_order_intent_guarded(&new, since) {
-                        Ok(Ok(id)) => id,
-                        Ok(Err(shown)) => panic!("the guard showed {}", shown.merchant_reference),
-                        Err(e) => panic!("{e}"),
-                    };
-                    let result = OpResult {
-                        state: OpState::Approved,
-                        response_code: Some("14000".into()),
-                        response_message: Some("Success".into()),
-                        note: None,
-                        at: chrono::Utc::now(),
-                    };
-                    let update = OrderUpdate {
-                        state: Some(OrderState::Captured),
-                        authorized_minor: Some(new.amount.minor_units()),
-                        captured_minor: Some(new.amount.minor_units()),
-                        ..OrderUpdate::default()
-                    };
-                    journal.record_outcome(id, &result, &update).unwrap_or_else(|e| panic!("{e}"));
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap_or_else(|_| panic!("a caller failed"));
+    let new = move |caller: usize, i| {
+        let new = order(round * 1_000 + caller, i);
+        let since = Some(new.created_at - chrono::Duration::minutes(10));
+        (new, since)
+    };
+    match tasks {
+        None => {
+            let threads: Vec<_> = (0..callers)
+                .map(|caller| {
+                    let journal = Arc::clone(journal);
+                    std::thread::spawn(move || {
+                        for i in 0..per_caller {
+                            let (new, since) = new(caller, i);
+                            let id = recorded(journal.record_order_intent_guarded(&new, since));
+                            let (result, update) = approved(&new);
+                            journal.record_outcome(id, &result, &update).unwrap_or_else(|e| panic!("{e}"));
+                        }
+                    })
+                })
+                .collect();
+            for t in threads {
+                t.join().unwrap_or_else(|_| panic!("a caller failed"));
+            }
+        }
+        Some(runtime) => runtime.block_on(async {
+            let tasks: Vec<_> = (0..callers)
+                .map(|caller| {
+                    let journal = Arc::clone(journal);
+                    tokio::spawn(async move {
+                        for i in 0..per_caller {
+                            let (new, since) = new(caller, i);
+                            let intent =
+                                Journal::order_intent_write(&new, since).unwrap_or_else(|e| panic!("{e}"));
+                            let id = recorded(journal.commit_async(intent).await);
+                            let (result, update) = approved(&new);
+                            let outcome = Journal::outcome_write(id, &result, &update)
+                                .unwrap_or_else(|e| panic!("{e}"));
+                            journal.commit_async(outcome).await.unwrap_or_else(|e| panic!("{e}"));
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap_or_else(|_| panic!("a caller failed"));
+            }
+        }),
     }
     let n = (callers * per_caller) as u32;
     (f64::from(n) / started.elapsed().as_secs_f64(), cpu_time().saturating_sub(cpu) / n)
@@ -141,25 +190,36 @@ fn median(journal: &Journal, filter: &Filter) -> (Duration, usize) {
 fn main() {
     let total: i64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
     let only_charges = std::env::args().any(|a| a == "charges");
-    let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    // As the application's (`main.rs`): two workers.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
 
     let url = fresh(&runtime, "bench_team_charges");
     let journal = Arc::new(Journal::open_team(&url).unwrap_or_else(|e| panic!("{e}")));
-    charges(&journal, 8, 50, 0);
+    charges(&journal, None, 8, 50, 0);
     // CPU time is read in 10 ms ticks and the machine is shared with the server: each figure
     // is the median of three runs (as the batch benchmark's).
-    for (level, callers) in [1, 8, 32].into_iter().enumerate() {
+    let mut round = 1;
+    for (callers, tasks) in [(1, None), (8, None), (32, None), (8, Some(&runtime)), (32, Some(&runtime))] {
         let rode = journal.team_rides().unwrap_or_default();
-        let mut runs: Vec<(f64, Duration)> =
-            (0..3).map(|n| charges(&journal, callers, 4_000 / callers, 1 + level * 3 + n)).collect();
+        let mut runs: Vec<(f64, Duration)> = (0..3)
+            .map(|_| {
+                round += 1;
+                charges(&journal, tasks, callers, 4_000 / callers, round)
+            })
+            .collect();
         let rides = journal.team_rides().unwrap_or_default();
         let (rode, trips) = ((rides.0 - rode.0) / 3, (rides.1 - rode.1) / 3);
         runs.sort_by_key(|run| run.1);
         let cpu = runs[1].1;
         runs.sort_by(|a, b| a.0.total_cmp(&b.0));
         let rate = runs[1].0;
+        let by = if tasks.is_some() { "tasks (the service's path)" } else { "threads" };
         println!(
-            "team journal, {callers:>2} in flight: {rate:>7.0} charges/s, client CPU {cpu:>4.0?} per charge \
+            "team journal, {callers:>2} in flight, {by}: {rate:>7.0} charges/s, client CPU {cpu:>4.0?} per charge \
              (medians of three runs; per run, {rode} writes rode on {trips} round trips of others)"
         );
     }

@@ -176,6 +176,62 @@ fn an_outcome_is_recorded_when_its_order_cannot_be_read_back() {
 }
 }
 
+on_both! {
+/// Many tasks of a multi-threaded runtime (as the desktop and the command line run the
+/// service) commit intents and outcomes at once: each is recorded, and a write that blocks its
+/// thread (the team journal's) does not hold up the runtime's other tasks meanwhile.
+fn writes_from_a_multi_threaded_runtime_are_each_recorded_and_block_no_other_task() {
+    let j = Arc::new(journal());
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let ticks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    rt.block_on(async {
+        let ticker = {
+            let ticks = Arc::clone(&ticks);
+            tokio::spawn(async move {
+                loop {
+                    ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            })
+        };
+        let tasks: Vec<_> = (0..16)
+            .map(|t| {
+                let j = Arc::clone(&j);
+                tokio::spawn(async move {
+                    for i in 0..5 {
+                        let new = order(&format!("MT-{t}-{i}"));
+                        let id = j.commit_async(Journal::order_intent_write(&new, None).unwrap()).await;
+                        let id = id.unwrap().unwrap();
+                        let update = OrderUpdate { state: Some(OrderState::Captured), ..OrderUpdate::default() };
+                        let write = Journal::outcome_write(id, &result(OpState::Approved, "14000"), &update);
+                        j.commit_async(write.unwrap()).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        ticker.abort();
+    });
+    for t in 0..16 {
+        for i in 0..5 {
+            let order = j.order("main", &format!("MT-{t}-{i}")).unwrap().unwrap();
+            assert_eq!(order.state, OrderState::Captured, "MT-{t}-{i}");
+        }
+    }
+    assert!(ticks.load(std::sync::atomic::Ordering::Relaxed) > 1, "the other task ran meanwhile");
+    // A write that panics is an error for its caller, and the runtime goes on.
+    let bug = Write::new(crate::journal::group::Durability::Synced, |_| -> Result<(), JournalError> {
+        panic!("a bug")
+    });
+    let panicked = rt.block_on(async { tokio::spawn(j.commit_async(bug)).await });
+    assert!(matches!(panicked, Ok(Err(JournalError::Internal(_)))), "{panicked:?}");
+    let after = rt.block_on(j.commit_async(Journal::order_intent_write(&order("MT-after"), None).unwrap()));
+    assert!(after.unwrap().is_ok());
+}
+}
+
 #[test]
 fn a_journal_in_memory_commits_prepared_writes_too() {
     let j = Journal::open_in_memory().unwrap();
