@@ -3,7 +3,8 @@
 //!
 //! The async path is what a batch of thousands of rows needs: its job goes straight to the
 //! group writer and the task awaits the answer, where a `spawn_blocking` call would hand the
-//! job to a pool thread only for that thread to hand it to the writer and sleep.
+//! job to a pool thread only for that thread to hand it to the writer and sleep. On the team
+//! journal the task's own thread runs the write (see [`team_write`]).
 
 use super::group::Durability;
 use super::tokens::CheckedToken;
