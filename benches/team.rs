@@ -103,7 +103,7 @@ fn charges(
     round: usize,
 ) -> (f64, Duration) {
     let (started, cpu) = (Instant::now(), cpu_time());
-    let new = move |caller: usize, i| {
+    let nth = move |caller: usize, i| {
         let new = order(round * 1_000 + caller, i);
         let since = Some(new.created_at - chrono::Duration::minutes(10));
         (new, since)
@@ -115,7 +115,7 @@ fn charges(
                     let journal = Arc::clone(journal);
                     std::thread::spawn(move || {
                         for i in 0..per_caller {
-                            let (new, since) = new(caller, i);
+                            let (new, since) = nth(caller, i);
                             let id = recorded(journal.record_order_intent_guarded(&new, since));
                             let (result, update) = approved(&new);
                             journal.record_outcome(id, &result, &update).unwrap_or_else(|e| panic!("{e}"));
@@ -133,7 +133,7 @@ fn charges(
                     let journal = Arc::clone(journal);
                     tokio::spawn(async move {
                         for i in 0..per_caller {
-                            let (new, since) = new(caller, i);
+                            let (new, since) = nth(caller, i);
                             let intent =
                                 Journal::order_intent_write(&new, since).unwrap_or_else(|e| panic!("{e}"));
                             let id = recorded(journal.commit_async(intent).await);
