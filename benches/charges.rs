@@ -9,16 +9,15 @@
 //!
 //! Run: `cargo bench --bench charges` (optionally `-- 10000` for the number of charges).
 
+mod common;
+
 use moto_terminal::aps::command::{Charge, ChargeKind, Command, Merchant, OrderDetails, PaymentSource};
 use moto_terminal::aps::money::{Currency, Money};
 use moto_terminal::aps::secret::Secret;
 use moto_terminal::aps::sign::{self, Algorithm};
 use moto_terminal::aps::{Operation, response};
 use moto_terminal::gateway::{GatewayConfig, HttpGateway};
-use moto_terminal::journal::{
-    Channel, GroupStats, Journal, NewOrder, OpResult, OpState, OrderKind, OrderState, OrderUpdate,
-    PaymentMethod,
-};
+use moto_terminal::journal::{Channel, GroupStats, Journal, NewOrder, OrderKind, PaymentMethod};
 use moto_terminal::service::{ChargeDraft, PaymentDraft, Progress, Service, ServiceSettings};
 use moto_terminal::sim::{self, SimConfig};
 use moto_terminal::vault::{Credentials, Environment, Profile, Vault};
@@ -171,19 +170,7 @@ fn journal_charge(journal: &Journal, reference: &str) {
         batch_row: None,
     };
     let op = journal.record_order_intent(&order).unwrap_or_else(|e| panic!("{e}"));
-    let result = OpResult {
-        state: OpState::Approved,
-        response_code: Some("14000".into()),
-        response_message: Some("Success".into()),
-        note: None,
-        at: chrono::Utc::now(),
-    };
-    let update = OrderUpdate {
-        state: Some(OrderState::Captured),
-        authorized_minor: Some(1250),
-        captured_minor: Some(1250),
-        ..Default::default()
-    };
+    let (result, update) = common::approved(1250);
     journal.record_outcome(op, &result, &update).unwrap_or_else(|e| panic!("{e}"));
 }
 

@@ -13,12 +13,12 @@
 //! `-- charges` for the charges alone).
 mod common;
 
-use common::cpu_time;
+use common::{approved, cpu_time};
 
 use moto_terminal::aps::money::{Currency, Money};
 use moto_terminal::journal::{
-    Channel, Extra, Filter, Journal, JournalError, NewOrder, OpId, OpResult, OpState, OrderKind, OrderRow,
-    OrderState, OrderUpdate, PaymentMethod,
+    Channel, Extra, Filter, Journal, JournalError, NewOrder, OpId, OrderKind, OrderRow, OrderState,
+    PaymentMethod,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -65,24 +65,6 @@ fn order(caller: usize, i: usize) -> NewOrder {
     }
 }
 
-/// APS's approval of `new`, as the journal records it.
-fn approved(new: &NewOrder) -> (OpResult, OrderUpdate) {
-    let result = OpResult {
-        state: OpState::Approved,
-        response_code: Some("14000".into()),
-        response_message: Some("Success".into()),
-        note: None,
-        at: chrono::Utc::now(),
-    };
-    let update = OrderUpdate {
-        state: Some(OrderState::Captured),
-        authorized_minor: Some(new.amount.minor_units()),
-        captured_minor: Some(new.amount.minor_units()),
-        ..OrderUpdate::default()
-    };
-    (result, update)
-}
-
 /// The new order's intent, which the duplicate guard let through.
 fn recorded(intent: Result<Result<OpId, OrderRow>, JournalError>) -> OpId {
     match intent {
@@ -117,7 +99,7 @@ fn charges(
                         for i in 0..per_caller {
                             let (new, since) = nth(caller, i);
                             let id = recorded(journal.record_order_intent_guarded(&new, since));
-                            let (result, update) = approved(&new);
+                            let (result, update) = approved(new.amount.minor_units());
                             journal.record_outcome(id, &result, &update).unwrap_or_else(|e| panic!("{e}"));
                         }
                     })
@@ -137,7 +119,7 @@ fn charges(
                             let intent =
                                 Journal::order_intent_write(&new, since).unwrap_or_else(|e| panic!("{e}"));
                             let id = recorded(journal.commit_async(intent).await);
-                            let (result, update) = approved(&new);
+                            let (result, update) = approved(new.amount.minor_units());
                             let outcome = Journal::outcome_write(id, &result, &update)
                                 .unwrap_or_else(|e| panic!("{e}"));
                             journal.commit_async(outcome).await.unwrap_or_else(|e| panic!("{e}"));

@@ -1,5 +1,7 @@
-//! What the benchmarks share.
+//! What the benchmarks share; each uses some of it.
+#![allow(dead_code)]
 
+use moto_terminal::journal::{OpResult, OpState, OrderState, OrderUpdate};
 use std::time::Duration;
 
 /// This process's user + system CPU time so far (from /proc, in clock ticks of 10 ms).
@@ -10,4 +12,23 @@ pub fn cpu_time() -> Duration {
     // After the name: state is field 3, utime 14 and stime 15 (1-based in proc(5)).
     let ticks: u64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<u64>().ok()).sum();
     Duration::from_millis(ticks * 10)
+}
+
+/// APS's approval of a sale of `minor` units, as the journal records it: the operation's
+/// result and the order's update.
+pub fn approved(minor: u64) -> (OpResult, OrderUpdate) {
+    let result = OpResult {
+        state: OpState::Approved,
+        response_code: Some("14000".into()),
+        response_message: Some("Success".into()),
+        note: None,
+        at: chrono::Utc::now(),
+    };
+    let update = OrderUpdate {
+        state: Some(OrderState::Captured),
+        authorized_minor: Some(minor),
+        captured_minor: Some(minor),
+        ..OrderUpdate::default()
+    };
+    (result, update)
 }
