@@ -13,7 +13,7 @@
 //! `-- cpu` for the client's CPU per row alone).
 mod common;
 
-use common::cpu_time;
+use common::{cpu_split, cpu_time};
 
 use moto_terminal::aps::Params;
 use moto_terminal::aps::command::{
@@ -125,6 +125,8 @@ struct Measured {
     rows: usize,
     elapsed: Duration,
     cpu: Duration,
+    /// Of `cpu`, the time in the kernel (system calls: the journal's writes and syncs, sockets).
+    system: Duration,
     written: u64,
     /// Of `cpu`, reading and checking the file.
     check_cpu: Duration,
@@ -145,6 +147,7 @@ async fn run(url: &str, tag: &str, rows: usize, concurrency: usize) -> Measured 
     let file = dir.path().join(format!("{tag}.csv"));
     write_file(&file, tag, rows);
     let (started, cpu, written) = (Instant::now(), cpu_time(), bytes_written());
+    let system = cpu_split().1;
     let checked = service.check_batch_file(PROFILE, file).await.unwrap_or_else(|e| panic!("{e}"));
     let check_cpu = cpu_time().saturating_sub(cpu);
     let options = RunOptions { concurrency, ..RunOptions::default() };
@@ -153,6 +156,7 @@ async fn run(url: &str, tag: &str, rows: usize, concurrency: usize) -> Measured 
         rows,
         elapsed: started.elapsed(),
         cpu: cpu_time().saturating_sub(cpu),
+        system: cpu_split().1.saturating_sub(system),
         written: bytes_written().saturating_sub(written),
         check_cpu,
         commits: journal.group_stats().map_or(0, |g| g.commits),
@@ -167,7 +171,7 @@ async fn run(url: &str, tag: &str, rows: usize, concurrency: usize) -> Measured 
 /// The HTTP exchanges of `rows` sales and nothing else: the same gateway POSTs requests built
 /// and signed beforehand, `concurrency` at a time, and reads each answer. Its CPU time is what
 /// the transport (HTTP client, connections, JSON on the wire) costs this process per row.
-async fn transport_only(url: &str, tag: &str, rows: usize, concurrency: usize) -> Duration {
+async fn transport_only(url: &str, tag: &str, rows: usize, concurrency: usize) -> (Duration, Duration) {
     let code = Secret::from(sim::DEMO_ACCESS_CODE);
     let merchant =
         Merchant { merchant_identifier: sim::DEMO_MERCHANT_IDENTIFIER, access_code: &code, language: "en" };
@@ -194,7 +198,7 @@ async fn transport_only(url: &str, tag: &str, rows: usize, concurrency: usize) -
         .collect();
     let gateway = HttpGateway::new(&GatewayConfig::default()).unwrap_or_else(|e| panic!("{e}"));
     let requests = Arc::new(requests);
-    let cpu = cpu_time();
+    let (cpu, system) = (cpu_time(), cpu_split().1);
     let tasks: Vec<_> = (0..concurrency)
         .map(|t| {
             let (gateway, requests, url) = (gateway.clone(), Arc::clone(&requests), url.to_owned());
@@ -208,7 +212,7 @@ async fn transport_only(url: &str, tag: &str, rows: usize, concurrency: usize) -
     for task in tasks {
         task.await.unwrap_or_else(|e| panic!("{e}"));
     }
-    cpu_time().saturating_sub(cpu)
+    (cpu_time().saturating_sub(cpu), cpu_split().1.saturating_sub(system))
 }
 
 fn line(label: &str, m: &Measured) {
@@ -282,12 +286,17 @@ async fn client_cpu(url: &str, one: Option<&Measured>) {
     }
     http.sort();
     let per_row = |cpu: Duration| cpu.as_secs_f64() * 1e6 / many.rows as f64;
-    let (total, transport) = (per_row(many.cpu), per_row(http[1]));
+    let (total, transport) = (per_row(many.cpu), per_row(http[1].0));
     println!("  client CPU per row, amortised, 32 in flight (medians of three runs):");
     println!("    whole process (check, journal, sign, HTTP, verify, classify): {total:.0} µs");
     println!("    the HTTP exchange alone (same gateway, requests signed beforehand): {transport:.0} µs");
     println!("    client work (check, build, sign, verify, classify, journal): {:.0} µs", total - transport);
     println!("      of which reading and checking the file: {:.0} µs", per_row(many.check_cpu));
+    println!(
+        "    in the kernel (system calls), whole process / HTTP exchange alone: {:.0} / {:.0} µs",
+        per_row(many.system),
+        per_row(http[1].1)
+    );
     println!(
         "  journal: {:.2} commits per row, {:.1} writes per commit, {:.1} KB written per row",
         many.commits as f64 / many.rows as f64,

@@ -6,12 +6,18 @@ use std::time::Duration;
 
 /// This process's user + system CPU time so far (from /proc, in clock ticks of 10 ms).
 pub fn cpu_time() -> Duration {
+    let (user, system) = cpu_split();
+    user + system
+}
+
+/// This process's user and system CPU time so far, apart (from /proc, in ticks of 10 ms).
+pub fn cpu_split() -> (Duration, Duration) {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after_name.split_whitespace().collect();
     // After the name: state is field 3, utime 14 and stime 15 (1-based in proc(5)).
-    let ticks: u64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<u64>().ok()).sum();
-    Duration::from_millis(ticks * 10)
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    (Duration::from_millis(ticks(11) * 10), Duration::from_millis(ticks(12) * 10))
 }
 
 /// APS's approval of a sale of `minor` units, as the journal records it: the operation's
