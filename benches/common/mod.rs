@@ -1,7 +1,7 @@
 //! What the benchmarks share; each uses some of it.
 #![allow(dead_code)]
 
-use moto_terminal::journal::{OpResult, OpState, OrderState, OrderUpdate};
+use moto_terminal::journal::{Extra, OpResult, OpState, OrderState, OrderUpdate};
 use std::time::Duration;
 
 /// This process's user + system CPU time so far (from /proc, in clock ticks of 10 ms).
@@ -21,7 +21,8 @@ pub fn cpu_split() -> (Duration, Duration) {
 }
 
 /// APS's approval of a sale of `minor` units, as the journal records it: the operation's
-/// result and the order's update.
+/// result and the order's update, with the issuer's authorization code that an approval
+/// carries (kept in the order's extra details).
 pub fn approved(minor: u64) -> (OpResult, OrderUpdate) {
     let result = OpResult {
         state: OpState::Approved,
@@ -34,6 +35,7 @@ pub fn approved(minor: u64) -> (OpResult, OrderUpdate) {
         state: Some(OrderState::Captured),
         authorized_minor: Some(minor),
         captured_minor: Some(minor),
+        extra: Some(Extra::from_iter([("authorization_code".to_owned(), "A1B2C3".into())])),
         ..OrderUpdate::default()
     };
     (result, update)

@@ -15,7 +15,7 @@ pub(crate) fn write_outcome(
     result: &OpResult,
     update: &OrderUpdate,
 ) -> Result<Option<OrderRow>, JournalError> {
-    if tx.is_team() && update.extra.is_none() {
+    if tx.is_team() {
         return team_outcome(tx, id, result, update);
     }
     let order_id = finish_operation_in(tx, id, result)?.ok_or_else(|| no_order(id))?;
@@ -39,7 +39,7 @@ fn team_outcome(
 ) -> Result<Option<OrderRow>, JournalError> {
     check_result(result)?;
     let mut values = finish_values(id, result);
-    values.extend(order_update_values(update, None)?);
+    values.extend(order_update_values(update)?);
     let answers = tx.pipeline(&[(&TEAM_OUTCOME, &values)], true)?;
     // A row this version cannot read is still an outcome recorded (`None`, as on SQLite).
     let readable = |r: &DbRow<'_>| Ok(order_from_row(r).ok().map(|(_, order)| order));
@@ -65,7 +65,7 @@ static TEAM_OUTCOME: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH finished AS ({FINISH} AND order_id IS NOT NULL RETURNING order_id)
          UPDATE orders SET {} FROM finished WHERE orders.id = finished.order_id RETURNING {ORDER_COLUMNS}",
-        order_set(7)
+        order_set(7, Dialect::Pg)
     )
 });
 
@@ -141,6 +141,10 @@ pub(crate) fn validate_update(update: &OrderUpdate) -> Result<(), JournalError> 
     check_text("response message", update.last_message.as_deref())?;
     if let Some(extra) = &update.extra {
         super::card_guard::refuse_card_numbers_in_extra(extra)?;
+        // What makes the statement's merge a plain replacement of keys (see `order_set`).
+        if let Some((key, _)) = extra.iter().find(|(_, v)| !v.is_string()) {
+            return Err(JournalError::Internal(format!("the order detail {key} must be text")));
+        }
     }
     // fort_id is the one identifier not scanned for card numbers: it is APS's own order id
     // (up to 20 digits), copied from APS's signed answer and never typed by a person, and one
@@ -315,20 +319,8 @@ pub(crate) fn update_order_in(
     order_id: i64,
     u: &OrderUpdate,
 ) -> Result<Option<OrderRow>, JournalError> {
-    let extra = match &u.extra {
-        Some(add) => {
-            // Read, merged and written back in one step for every desk of a team journal.
-            db.lock(&format!("order id {order_id}"))?;
-            let current: String =
-                db.query_one("SELECT extra FROM orders WHERE id = ?1", params![order_id], |r| r.get(0))?;
-            let mut map = parse_extra(&current).map_err(JournalError::Corrupt)?;
-            map.extend(add.clone());
-            Some(serde_json::Value::Object(map).to_string())
-        }
-        None => None,
-    };
     let mut values = vec![Value::Int(order_id)];
-    values.extend(order_update_values(u, extra)?);
+    values.extend(order_update_values(u)?);
     let readable = |r: &DbRow<'_>| Ok(order_from_row(r).ok().map(|(_, order)| order));
     // SQLite reads the row after, rather than through RETURNING (see `Db::insert`).
     let row = match db {
@@ -343,10 +335,11 @@ pub(crate) fn update_order_in(
 
 /// [`update_order_in`]'s statement: the order's id (?1), then its update (from ?2).
 static UPDATE_ORDER: LazyLock<String> =
-    LazyLock::new(|| format!("UPDATE orders SET {} WHERE id = ?1", order_set(2)));
+    LazyLock::new(|| format!("UPDATE orders SET {} WHERE id = ?1", order_set(2, Dialect::Lite)));
 
-static UPDATE_ORDER_RETURNING: LazyLock<String> =
-    LazyLock::new(|| format!("{} RETURNING {ORDER_COLUMNS}", *UPDATE_ORDER));
+static UPDATE_ORDER_RETURNING: LazyLock<String> = LazyLock::new(|| {
+    format!("UPDATE orders SET {} WHERE id = ?1 RETURNING {ORDER_COLUMNS}", order_set(2, Dialect::Pg))
+});
 
 /// The order with id ?1.
 static READ_ORDER: LazyLock<String> =
@@ -364,18 +357,33 @@ const ORDER_SET: &str = "state = COALESCE({}, state),
     attention = CASE WHEN {} THEN {} ELSE attention END,
     masked_card = COALESCE({}, masked_card),
     last4 = COALESCE({}, last4),
-    extra = COALESCE({}, extra),
+    extra = {merge},
     updated_at = {}";
 
-/// [`ORDER_SET`] with its parameters numbered from `first`.
-fn order_set(first: usize) -> String {
-    (first..)
-        .take(ORDER_SET.matches("{}").count())
-        .fold(ORDER_SET.to_owned(), |sql, n| sql.replacen("{}", &format!("?{n}"), 1))
+/// The two journals' SQL, where it differs.
+#[derive(Clone, Copy)]
+enum Dialect {
+    Lite,
+    Pg,
 }
 
-/// [`order_set`]'s parameters: `u`, with `extra` as the order's merged extra details.
-fn order_update_values(u: &OrderUpdate, extra: Option<String>) -> Result<Vec<Value<'_>>, JournalError> {
+/// [`ORDER_SET`] with its parameters numbered from `first`. The keys given for the order's
+/// extra object are merged into it by the statement itself, each replacing the key of its name
+/// (their values are text, never objects or nulls, so SQLite's `json_patch` merges as
+/// PostgreSQL's `||` does): no read before the update, and on the team journal no lock held
+/// between the two, nor a round trip for each.
+fn order_set(first: usize, dialect: Dialect) -> String {
+    let merge = match dialect {
+        Dialect::Lite => "COALESCE(json_patch(extra, {}), extra)",
+        Dialect::Pg => "COALESCE((extra::jsonb || {}::text::jsonb)::text, extra)",
+    };
+    (first..)
+        .take(ORDER_SET.matches("{}").count() + 1)
+        .fold(ORDER_SET.replace("{merge}", merge), |sql, n| sql.replacen("{}", &format!("?{n}"), 1))
+}
+
+/// [`order_set`]'s parameters: `u`, its extra keys as a JSON object to merge.
+fn order_update_values(u: &OrderUpdate) -> Result<Vec<Value<'_>>, JournalError> {
     let amount = |v: Option<u64>| -> Result<Value<'static>, JournalError> {
         Ok(v.map(|m| sql_amount(Field::Amount, m)).transpose()?.map_or(Value::Null, Value::Int))
     };
@@ -395,7 +403,7 @@ fn order_update_values(u: &OrderUpdate, extra: Option<String>) -> Result<Vec<Val
         text(attention),
         text(u.masked_card.as_ref().map(MaskedCard::as_str)),
         Value::owned(u.masked_card.as_ref().and_then(MaskedCard::last4)),
-        Value::owned(extra),
+        Value::owned(u.extra.as_ref().map(|add| serde_json::Value::Object(add.clone()).to_string())),
         Value::owned(ts(&Utc::now())),
     ])
 }

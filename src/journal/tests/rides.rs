@@ -2,7 +2,9 @@
 //! each keeps its own transaction, its own answer and its own failure.
 
 use super::*;
+use crate::journal::db::Value;
 use crate::journal::db::pg::{MAX_SESSIONS, Pool};
+use crate::journal::group::Durability;
 use std::time::{Duration, Instant};
 
 fn pool(j: &Journal) -> &Arc<Pool> {
@@ -152,27 +154,54 @@ fn outcomes_ride_together_and_a_refused_one_fails_alone() {
     assert!(matches!(answers[5], Err(JournalError::OperationAlreadyFinished { .. })), "{:?}", answers[5]);
 }
 
-/// A write of more than one round trip (an outcome that also merges keys into the order's
-/// extra object) does not ride: it waits for a connection of its own, and gets one.
+/// A write of more than one round trip (one that reads before it writes) does not ride: it
+/// waits for a connection of its own, and gets one.
 #[test]
 fn a_write_of_several_round_trips_waits_for_a_connection_of_its_own() {
     let j = Arc::new(Journal::open_team(&fresh_team_database()).unwrap());
-    let id = j.record_order_intent(&order("EXTRA-1")).unwrap();
+    j.record_order_intent(&order("READ-1")).unwrap();
     let held: Vec<_> = (0..MAX_SESSIONS).map(|_| j.hold().unwrap()).collect();
     let writer = {
         let j = Arc::clone(&j);
         std::thread::spawn(move || {
-            let mut extra = Extra::new();
-            extra.insert("link_id".into(), "L-9".into());
-            let update = OrderUpdate { extra: Some(extra), ..OrderUpdate::default() };
-            j.record_outcome(id, &result(OpState::Approved, "14000"), &update)
+            j.write_ending(Durability::Committed, true, |db| {
+                let id: i64 =
+                    db.query_one("SELECT id FROM orders WHERE merchant_reference = 'READ-1'", &[], |r| {
+                        r.get(0)
+                    })?;
+                db.execute("UPDATE orders SET last_message = 'read first' WHERE id = ?1", &[Value::Int(id)])
+            })
         })
     };
     std::thread::sleep(Duration::from_millis(200));
     assert!(!writer.is_finished(), "it waits while every connection is held");
     assert_eq!(pool(&j).queued_rides(), 0, "it does not ride");
     drop(held);
-    writer.join().unwrap().unwrap();
+    assert_eq!(writer.join().unwrap().unwrap(), 1);
+    let row = j.order("main", "READ-1").unwrap().unwrap();
+    assert_eq!(row.last_message.as_deref(), Some("read first"));
+}
+
+/// An outcome that merges keys into the order's extra object is one statement like any other
+/// outcome: it rides, and keeps the keys the order had.
+#[test]
+fn an_outcome_with_extra_keys_rides_and_merges_them() {
+    let j = Arc::new(Journal::open_team(&fresh_team_database()).unwrap());
+    let mut first = order("EXTRA-1");
+    first.extra.insert("slip".into(), "MO-77".into());
+    let id = j.record_order_intent(&first).unwrap();
+    let before = pool(&j).rides().0;
+    let answers = ride(&j, 2, move |j, i| {
+        if i == 0 {
+            return j.record_order_intent(&order("EXTRA-2")).map(drop);
+        }
+        let extra = Extra::from_iter([("authorization_code".to_owned(), "A1B2".into())]);
+        let update = OrderUpdate { extra: Some(extra), ..OrderUpdate::default() };
+        j.record_outcome(id, &result(OpState::Approved, "14000"), &update)
+    });
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+    assert_eq!(pool(&j).rides().0 - before, 1, "the outcome rode on the intent's round trip");
     let row = j.order("main", "EXTRA-1").unwrap().unwrap();
-    assert_eq!(row.extra.get("link_id").and_then(|v| v.as_str()), Some("L-9"));
+    assert_eq!(row.extra.get("authorization_code").and_then(|v| v.as_str()), Some("A1B2"));
+    assert_eq!(row.extra.get("slip").and_then(|v| v.as_str()), Some("MO-77"), "merged, not replaced");
 }
