@@ -217,15 +217,28 @@ impl Journal {
     /// # Errors
     /// Database failure.
     pub fn end_batch_leases(&self, id: i64, deadline: DateTime<Utc>) -> Result<usize, JournalError> {
-        let prefix = format!("{id}:");
-        self.hold_write()?.db().execute(
-            "UPDATE operations SET deadline = ?2
-             WHERE batch_row IS NOT NULL AND substr(batch_row, 1, length(CAST(?1 AS TEXT))) = ?1
-               AND state IN ('intent', 'unknown') AND (deadline IS NULL OR deadline > ?2)",
-            params![prefix, ts(&deadline)],
-        )
+        let (prefix, at) = (format!("{id}:"), ts(&deadline));
+        let held = self.hold_write()?;
+        let db = held.db();
+        if db.is_team() {
+            // PostgreSQL finds the open operations through `operations_open`; its text order
+            // follows the database's collation, in which a range of keys is not a prefix.
+            return db.execute(END_LEASES, params![prefix, at]);
+        }
+        db.execute(&END_LEASES_LITE, params![prefix, at, format!("{id};")])
     }
 }
+
+/// [`Journal::end_batch_leases`]'s statement: the batch's key prefix (?1), the deadline (?2).
+const END_LEASES: &str = "UPDATE operations SET deadline = ?2
+     WHERE batch_row IS NOT NULL AND substr(batch_row, 1, length(CAST(?1 AS TEXT))) = ?1
+       AND state IN ('intent', 'unknown') AND (deadline IS NULL OR deadline > ?2)";
+
+/// [`END_LEASES`] on SQLite, whose text order is the bytes': a batch's row keys (`12:1`,
+/// `12:2`, ...) all lie from `12:` up to `12;` (?3), a range of `operations_batch_row`, so only
+/// the batch's own operations are read.
+pub(super) static END_LEASES_LITE: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{END_LEASES} AND batch_row >= ?1 AND batch_row < ?3"));
 
 /// APS's batch id is, like a `fort_id`, APS's own identifier from a signed answer, never typed
 /// by a person, and often digits that pass the Luhn check by chance: it is not scanned for card

@@ -379,9 +379,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // and an order charged to a token no `last4` until then either: both indexes held an entry
     // for its empty value, written with the intent and moved at the outcome, and each commit of
     // a batch wrote the page of empty values again. Searches ask for a given `fort_id` or
-    // `last4`, which an index of the filled ones answers. `operations_open` goes: every query
-    // for open operations leaves out CHECK_STATUS and reads `operations_unsettled` (step 8),
-    // so it only cost each operation an entry added and removed again.
+    // `last4`, which an index of the filled ones answers. `operations_open` goes: the queries
+    // for open operations leave out CHECK_STATUS and read `operations_unsettled` (step 8), and
+    // ending an APS batch's leases reads its own range of `operations_batch_row`; it only cost
+    // each operation an entry added and removed again.
     "
     DROP INDEX operations_open;
     DROP INDEX orders_fort_id;

@@ -357,7 +357,7 @@ const ORDER_SET: &str = "state = COALESCE({}, state),
     attention = CASE WHEN {} THEN {} ELSE attention END,
     masked_card = COALESCE({}, masked_card),
     last4 = COALESCE({}, last4),
-    extra = {merge},
+    extra = {},
     updated_at = {}";
 
 /// The two journals' SQL, where it differs.
@@ -371,16 +371,28 @@ enum Dialect {
 /// extra object are merged into it by the statement itself, each replacing the key of its name
 /// (their values are text, never objects or nulls, so SQLite's `json_patch` merges as
 /// PostgreSQL's `||` does): no read before the update, and on the team journal no lock held
-/// between the two, nor a round trip for each.
+/// between the two, nor a round trip for each. An update without extra keys leaves the stored
+/// text alone, unparsed.
 fn order_set(first: usize, dialect: Dialect) -> String {
+    let numbered = (first..)
+        .take(ORDER_SET.matches("{}").count())
+        .fold(ORDER_SET.to_owned(), |sql, n| sql.replacen("{}", &format!("?{n}"), 1));
+    let before = ORDER_SET.find(EXTRA_SET).map_or(0, |at| ORDER_SET[..at].matches("{}").count());
+    let keys = format!("?{}", first + before);
     let merge = match dialect {
-        Dialect::Lite => "COALESCE(json_patch(extra, {}), extra)",
-        Dialect::Pg => "COALESCE((extra::jsonb || {}::text::jsonb)::text, extra)",
+        Dialect::Lite => {
+            format!("extra = CASE WHEN {keys} IS NULL THEN extra ELSE json_patch(extra, {keys}) END")
+        }
+        // Typed where first seen: PostgreSQL settles a parameter's type there.
+        Dialect::Pg => format!(
+            "extra = CASE WHEN {keys}::text IS NULL THEN extra ELSE (extra::jsonb || {keys}::text::jsonb)::text END"
+        ),
     };
-    (first..)
-        .take(ORDER_SET.matches("{}").count() + 1)
-        .fold(ORDER_SET.replace("{merge}", merge), |sql, n| sql.replacen("{}", &format!("?{n}"), 1))
+    numbered.replacen(&EXTRA_SET.replace("{}", &keys), &merge, 1)
 }
+
+/// [`ORDER_SET`]'s assignment of the extra keys, which [`order_set`] makes a merge.
+const EXTRA_SET: &str = "extra = {}";
 
 /// [`order_set`]'s parameters: `u`, its extra keys as a JSON object to merge.
 fn order_update_values(u: &OrderUpdate) -> Result<Vec<Value<'_>>, JournalError> {
@@ -411,6 +423,24 @@ fn order_update_values(u: &OrderUpdate) -> Result<Vec<Value<'_>>, JournalError> 
 #[cfg(test)]
 mod shifted_tests {
     use super::shifted;
+
+    #[test]
+    fn order_set_numbers_every_parameter_once_and_merges_extra_only_when_given() {
+        use super::{Dialect, order_set};
+        let lite = order_set(2, Dialect::Lite);
+        assert!(lite.starts_with("state = COALESCE(?2, state)"), "{lite}");
+        assert!(
+            lite.contains("extra = CASE WHEN ?13 IS NULL THEN extra ELSE json_patch(extra, ?13) END"),
+            "{lite}"
+        );
+        assert!(lite.ends_with("updated_at = ?14"), "{lite}");
+        let pg = order_set(7, Dialect::Pg);
+        assert!(pg.contains(
+            "CASE WHEN ?18::text IS NULL THEN extra ELSE (extra::jsonb || ?18::text::jsonb)::text END"
+        ));
+        assert!(pg.ends_with("updated_at = ?19"), "{pg}");
+        assert!(!pg.contains("{}") && !lite.contains("{}"));
+    }
 
     #[test]
     fn shifted_renumbers_every_parameter_and_nothing_else() {

@@ -177,6 +177,39 @@ fn an_outcome_is_recorded_when_its_order_cannot_be_read_back() {
 }
 
 on_both! {
+/// The keys an update brings replace those of the same name and keep the others; a value that
+/// is not text is refused (the statement's merge is a replacement of keys only for text); and
+/// an update without keys leaves the stored details unread, so an order whose details cannot
+/// be read still has its outcome recorded.
+fn extra_keys_replace_their_namesakes_and_an_outcome_without_keys_leaves_them_unread() {
+    let j = journal();
+    let keys = |pairs: &[(&str, serde_json::Value)]| OrderUpdate {
+        extra: Some(pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()),
+        ..OrderUpdate::default()
+    };
+    let first = j.record_order_intent(&order("EXTRA-A")).unwrap();
+    j.record_outcome(first, &result(OpState::Approved, "14000"), &keys(&[("slip", "MO-1".into()), ("code", "A".into())]))
+        .unwrap();
+    j.update_order("main", "EXTRA-A", &keys(&[("code", "B".into())])).unwrap();
+    let extra = j.order("main", "EXTRA-A").unwrap().unwrap().extra;
+    assert_eq!(extra.get("code"), Some(&"B".into()), "replaced");
+    assert_eq!(extra.get("slip"), Some(&"MO-1".into()), "kept");
+    for value in [serde_json::Value::Null, serde_json::json!({"nested": "x"}), serde_json::json!(5)] {
+        let refused = j.update_order("main", "EXTRA-A", &keys(&[("code", value.clone())]));
+        assert!(refused.is_err(), "{value} refused");
+    }
+    assert_eq!(j.order("main", "EXTRA-A").unwrap().unwrap().extra.get("code"), Some(&"B".into()));
+
+    let id = j.record_order_intent(&order("EXTRA-B")).unwrap();
+    j.write_now(|db| db.execute("UPDATE orders SET extra = 'not json' WHERE merchant_reference = 'EXTRA-B'", &[]))
+        .unwrap();
+    let update = OrderUpdate { state: Some(OrderState::Captured), ..OrderUpdate::default() };
+    j.record_outcome(id, &result(OpState::Approved, "14000"), &update).unwrap();
+    assert_eq!(j.operation(id).unwrap().unwrap().state, OpState::Approved);
+}
+}
+
+on_both! {
 /// Many tasks of a multi-threaded runtime (as the desktop and the command line run the
 /// service) commit intents and outcomes at once: each is recorded, and a write that blocks its
 /// thread (the team journal's) does not hold up the runtime's other tasks meanwhile.

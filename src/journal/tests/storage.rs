@@ -118,6 +118,18 @@ fn queries_use_the_indexes() {
             .unwrap();
         assert!(plan.iter().any(|p| p.contains(index)), "{sql}: {plan:?}");
     }
+    // Ending an APS batch's leases reads only that batch's operations: a range of the index, not
+    // every batch operation ever recorded.
+    let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", *aps_batch::END_LEASES_LITE)).unwrap();
+    let plan: Vec<String> = explain
+        .query_map(rusqlite::params_from_iter(vec![rusqlite::types::Null; 3]), |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        plan.iter().any(|p| p.contains("operations_batch_row (batch_row>? AND batch_row<?)")),
+        "{plan:?}"
+    );
 }
 
 #[test]
