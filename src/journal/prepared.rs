@@ -13,6 +13,11 @@ use super::*;
 
 type Work<T> = Box<dyn FnMut(Db<'_>) -> Result<T, JournalError> + Send>;
 
+/// What runs once a write's work has: given its value, a convenience whose failure is logged
+/// and leaves the write recorded (the token book's refresh). `true`: nothing follows it in its
+/// transaction.
+type After<T> = Arc<dyn Fn(&T, Db<'_>, bool) -> Result<(), JournalError> + Send + Sync>;
+
 /// A journal write whose input has been checked, not yet run.
 #[must_use = "a prepared write does nothing until it is committed"]
 pub struct Write<T> {
@@ -20,8 +25,12 @@ pub struct Write<T> {
     work: Work<T>,
     /// Nothing runs after `work` in its transaction, so on the team journal its last
     /// statements may carry the commit. Only the order intent and the outcome say so; a write
-    /// composed around one of them (the token book's) is a new write, which does not.
+    /// composed around one of them is a new write, which does not.
     alone: bool,
+    /// On SQLite, run after `work` in its transaction (which the group writer commits once
+    /// for many writes); on the team journal, in a transaction of its own once `work`'s has
+    /// committed, so that `work` stays one statement that may ride, and `after` one round trip.
+    after: Option<After<T>>,
 }
 
 impl<T: Send + 'static> Write<T> {
@@ -29,7 +38,7 @@ impl<T: Send + 'static> Write<T> {
     where
         F: FnMut(Db<'_>) -> Result<T, JournalError> + Send + 'static,
     {
-        Write { durability, work: Box::new(work), alone: false }
+        Write { durability, work: Box::new(work), alone: false, after: None }
     }
 
     /// As [`Write::new`], for a write whose last statements are the last of its transaction
@@ -43,11 +52,11 @@ impl<T: Send + 'static> Write<T> {
 }
 
 impl Write<Option<OrderRow>> {
-    /// Also brings the token book up to date with what APS said of a token, in the same
-    /// transaction: the token, and the order's customer as one of its customers (the record's
-    /// own customers, from APS's echo of the request, else the order's email and name). The
-    /// token book is a convenience: a failure there is logged and the write it rides on still
-    /// commits.
+    /// Also brings the token book up to date with what APS said of a token: the token, and the
+    /// order's customer as one of its customers (the record's own customers, from APS's echo
+    /// of the request, else the order's email and name). On SQLite in the same transaction; on
+    /// the team journal in one of its own just after (see `after`). The token book is a
+    /// convenience: a failure there is logged and the write it follows is recorded all the same.
     pub fn remembering_token(self, token: Option<&TokenRecord>) -> Write<Option<OrderRow>> {
         let token = token.and_then(|t| match CheckedToken::check(t) {
             Ok(checked) => Some(checked),
@@ -57,11 +66,9 @@ impl Write<Option<OrderRow>> {
             }
         });
         let Some(token) = token else { return self };
-        let Write { durability, mut work, .. } = self;
-        Write::new(durability, move |db| {
-            let order = work(db)?;
+        let after: After<Option<OrderRow>> = Arc::new(move |order, db, ends| {
             // A copy each run: the write may run twice (see `group`).
-            let token = match &order {
+            let token = match order {
                 Some(o) => token.clone().or_customer(TokenCustomer::new(
                     o.customer_name.as_deref(),
                     o.customer_email.as_deref(),
@@ -69,17 +76,39 @@ impl Write<Option<OrderRow>> {
                 )),
                 None => token.clone(),
             };
-            // PostgreSQL ends a transaction at its first failed statement: the book's writes go
-            // in a savepoint there, so that their failure undoes only them. SQLite undoes only
-            // the statement that failed and goes on, so a savepoint would add nothing but its
-            // cost (its undo copy of every page the book's writes touch).
-            let refreshed =
-                if db.is_team() { db.savepoint(|db| token.refresh(db)) } else { token.refresh(db) };
-            if let Err(e) = refreshed {
+            token.refresh(db, ends)
+        });
+        Write { after: Some(after), ..self }
+    }
+}
+
+impl<T: Send + 'static> Write<T> {
+    /// The write as one transaction's work on SQLite: `work`, then `after`. SQLite undoes only
+    /// a statement that fails and goes on, so `after`'s failure leaves `work`'s writes in place
+    /// without a savepoint (which would only add its undo copy of every page `after` touches).
+    fn on_sqlite(self) -> (Durability, bool, Work<T>) {
+        let Write { durability, mut work, alone, after } = self;
+        let Some(after) = after else { return (durability, alone, work) };
+        let work: Work<T> = Box::new(move |db| {
+            let value = work(db)?;
+            if let Err(e) = after(&value, db, false) {
                 log::warn!("token book not updated: {e}");
             }
-            Ok(order)
-        })
+            Ok(value)
+        });
+        (durability, false, work)
+    }
+
+    /// Runs the write on the team journal: its transaction, then `after`'s.
+    fn on_team(self, pool: &Arc<super::db::pg::Pool>) -> Result<T, JournalError> {
+        let Write { durability, work, alone, after } = self;
+        let value = pool.transaction(durability == Durability::Synced, alone, work)?;
+        if let Some(after) = after
+            && let Err(e) = pool.transaction(false, true, |db| after(&value, db, true))
+        {
+            log::warn!("token book not updated: {e}");
+        }
+        Ok(value)
     }
 }
 
@@ -101,7 +130,7 @@ async fn team_write<T: Send + 'static>(
     pool: Arc<super::db::pg::Pool>,
     write: Write<T>,
 ) -> Result<T, JournalError> {
-    let run = move || pool.transaction(write.durability == Durability::Synced, write.alone, write.work);
+    let run = move || write.on_team(&pool);
     let stopped = || JournalError::Internal("a team journal write stopped".into());
     let multi_threaded = tokio::runtime::Handle::try_current()
         .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
@@ -118,7 +147,11 @@ impl Journal {
     /// # Errors
     /// The write's own error, or a database failure; nothing of it was written then.
     pub fn commit<T: Send + 'static>(&self, write: Write<T>) -> Result<T, JournalError> {
-        self.write_ending(write.durability, write.alone, write.work)
+        if let Backend::Team(pool) = &self.backend {
+            return write.on_team(pool);
+        }
+        let (durability, alone, work) = write.on_sqlite();
+        self.write_ending(durability, alone, work)
     }
 
     /// As [`Journal::commit`], for async callers: on a journal file the write is queued for the
@@ -129,11 +162,14 @@ impl Journal {
         write: Write<T>,
     ) -> impl Future<Output = Result<T, JournalError>> + Send + 'static {
         let pending = match &self.backend {
-            Backend::Lite(Lite { writer: Some(writer), .. }) => {
-                Pending::Queued(Box::pin(writer.submit_async(write.durability, write.work)))
-            }
-            Backend::Lite(_) => Pending::Done(self.write(write.durability, write.work)),
             Backend::Team(pool) => Pending::Team(Arc::clone(pool), write),
+            Backend::Lite(lite) => {
+                let (durability, _, work) = write.on_sqlite();
+                match &lite.writer {
+                    Some(writer) => Pending::Queued(Box::pin(writer.submit_async(durability, work))),
+                    None => Pending::Done(self.write(durability, work)),
+                }
+            }
         };
         async move {
             match pending {

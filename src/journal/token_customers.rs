@@ -14,7 +14,7 @@
 //! with a leading `+` when written in international form (`00` counts as `+`). The `+` keeps a
 //! long phone number from ever being stored as a bare run of digits.
 
-use super::db::{Db, DbRow, Value, params};
+use super::db::{Db, DbRow, ToValue, Value, params};
 use super::rows::{col, parse_ts};
 use super::{JournalError, refuse_card_numbers, ts};
 use chrono::{DateTime, Utc};
@@ -160,26 +160,37 @@ pub(crate) fn remember(
     customer: &TokenCustomer,
     only_new: bool,
 ) -> Result<(), JournalError> {
+    let now = ts(&Utc::now());
+    let Some(values) = remember_values(profile, token_name, customer, &now) else { return Ok(()) };
+    db.execute(remember_sql(only_new), &values)?;
+    Ok(())
+}
+
+/// [`remember`]'s statement.
+pub(crate) fn remember_sql(only_new: bool) -> &'static str {
+    &REMEMBER[usize::from(!only_new)]
+}
+
+/// [`remember`]'s parameters, seen at `now`; `None` for an empty customer (nothing to remember).
+pub(crate) fn remember_values<'a>(
+    profile: &'a str,
+    token_name: &'a str,
+    customer: &'a TokenCustomer,
+    now: &'a str,
+) -> Option<Vec<Value<'a>>> {
     if customer.is_empty() {
-        return Ok(());
+        return None;
     }
     let (email_key, name_key, phone_key) = customer.keys();
-    let now = ts(&Utc::now());
-    db.execute(
-        &REMEMBER[usize::from(!only_new)],
-        params![
-            profile,
-            token_name,
-            email_key,
-            name_key,
-            phone_key,
-            customer.email,
-            customer.name,
-            customer.phone,
-            now
-        ],
-    )?;
-    Ok(())
+    let mut values = vec![profile.to_value(), token_name.to_value()];
+    values.extend([email_key, name_key, phone_key].map(Value::owned));
+    values.extend([
+        customer.email.to_value(),
+        customer.name.to_value(),
+        customer.phone.to_value(),
+        now.to_value(),
+    ]);
+    Some(values)
 }
 
 /// Moves a renamed token's customers to its new name.

@@ -4,7 +4,7 @@
 //! can belong to several customers), so an agent can find a caller's saved card by their name,
 //! email or phone, or the card's last four digits.
 
-use super::db::{Db, DbRow, params};
+use super::db::{Db, DbRow, Value, params};
 use super::token_customers::{self, CUSTOMER_MATCH, TokenCustomer};
 use super::{Journal, JournalError, MaskedCard, refuse_card_numbers, require, ts};
 use crate::aps::field::Field;
@@ -60,55 +60,45 @@ impl CheckedToken {
 
     /// Adds the token, or refreshes it; fields left `None` keep their value. Its customers are
     /// remembered (seen now).
-    pub(crate) fn upsert(&self, conn: Db<'_>) -> Result<(), JournalError> {
-        let t = &self.record;
-        let last4 = self.masked.as_ref().and_then(MaskedCard::last4);
-        conn.execute(
-            "INSERT INTO tokens (profile, token_name, masked_card, last4, expiry, brand, holder_name, status, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT (profile, token_name) DO UPDATE SET
-                masked_card = COALESCE(excluded.masked_card, tokens.masked_card),
-                last4 = COALESCE(excluded.last4, tokens.last4),
-                expiry = COALESCE(excluded.expiry, tokens.expiry),
-                brand = COALESCE(excluded.brand, tokens.brand),
-                holder_name = COALESCE(excluded.holder_name, tokens.holder_name),
-                status = excluded.status,
-                updated_at = excluded.updated_at",
-            params![
-                t.profile,
-                t.token_name,
-                self.masked.as_ref().map(MaskedCard::as_str),
-                last4,
-                t.expiry,
-                t.brand,
-                t.holder_name,
-                t.status,
-                ts(&Utc::now()),
-            ],
-        )?;
-        self.remember_customers(conn)
+    pub(crate) fn upsert(&self, db: Db<'_>) -> Result<(), JournalError> {
+        self.write_row(db, UPSERT, false)
     }
 
     /// As [`CheckedToken::upsert`], but the token's row is written only when it tells the book
     /// something new (most charges reuse a token the book already knows as it is). Its
     /// customers are remembered either way: a customer seen again moves their `last_seen`.
-    pub(crate) fn refresh(&self, conn: Db<'_>) -> Result<(), JournalError> {
-        let t = &self.record;
-        let known = token_row(conn, &t.profile, &t.token_name)?;
-        let unchanged = known.is_some_and(|k| {
-            k.status == t.status
-                && (t.masked_card.is_none() || k.masked_card == t.masked_card)
-                && (t.expiry.is_none() || k.expiry == t.expiry)
-        });
-        if unchanged { self.remember_customers(conn) } else { self.upsert(conn) }
+    /// No read first: on the team journal the whole refresh is one round trip, which also
+    /// carries the commit when `ends` (nothing follows it in its transaction).
+    pub(crate) fn refresh(&self, db: Db<'_>, ends: bool) -> Result<(), JournalError> {
+        self.write_row(db, &REFRESH, ends)
     }
 
-    fn remember_customers(&self, conn: Db<'_>) -> Result<(), JournalError> {
+    /// The token's row by `token_sql` ([`UPSERT`] or [`REFRESH`]), then its customers.
+    fn write_row(&self, db: Db<'_>, token_sql: &str, ends: bool) -> Result<(), JournalError> {
         let t = &self.record;
-        for customer in &t.customers {
-            token_customers::remember(conn, &t.profile, &t.token_name, customer, false)?;
-        }
-        Ok(())
+        let now = ts(&Utc::now());
+        let masked = self.masked.as_ref();
+        let (masked_text, last4) = (masked.map(MaskedCard::as_str), masked.and_then(MaskedCard::last4));
+        let row = params![
+            t.profile,
+            t.token_name,
+            masked_text,
+            last4,
+            t.expiry,
+            t.brand,
+            t.holder_name,
+            t.status,
+            now,
+        ]
+        .to_vec();
+        let customers: Vec<Vec<Value<'_>>> = t
+            .customers
+            .iter()
+            .filter_map(|c| token_customers::remember_values(&t.profile, &t.token_name, c, &now))
+            .collect();
+        let mut statements = vec![(token_sql, row.as_slice())];
+        statements.extend(customers.iter().map(|v| (token_customers::remember_sql(false), v.as_slice())));
+        db.pipeline(&statements, ends).map(drop)
     }
 
     /// The customers this record brings when it brings none of its own: `customer`.
@@ -119,6 +109,31 @@ impl CheckedToken {
         self
     }
 }
+
+/// A token's row inserted, or updated where the record tells something (fields left `None`
+/// keep their value).
+const UPSERT: &str =
+    "INSERT INTO tokens (profile, token_name, masked_card, last4, expiry, brand, holder_name, status, updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+     ON CONFLICT (profile, token_name) DO UPDATE SET
+        masked_card = COALESCE(excluded.masked_card, tokens.masked_card),
+        last4 = COALESCE(excluded.last4, tokens.last4),
+        expiry = COALESCE(excluded.expiry, tokens.expiry),
+        brand = COALESCE(excluded.brand, tokens.brand),
+        holder_name = COALESCE(excluded.holder_name, tokens.holder_name),
+        status = excluded.status,
+        updated_at = excluded.updated_at";
+
+/// [`UPSERT`], updating a token the book has only when its status, or a masked card or expiry
+/// the record gives, differs from the book's.
+static REFRESH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{UPSERT}
+     WHERE tokens.status IS DISTINCT FROM excluded.status
+        OR (excluded.masked_card IS NOT NULL AND tokens.masked_card IS DISTINCT FROM excluded.masked_card)
+        OR (excluded.expiry IS NOT NULL AND tokens.expiry IS DISTINCT FROM excluded.expiry)"
+    )
+});
 
 /// A token's own row, without its customers.
 fn token_row(conn: Db<'_>, profile: &str, token_name: &str) -> Result<Option<TokenRecord>, JournalError> {
@@ -168,7 +183,7 @@ impl Journal {
     /// As [`Journal::upsert_token`].
     pub fn refresh_token(&self, t: &TokenRecord) -> Result<(), JournalError> {
         let checked = CheckedToken::check(t)?;
-        self.write_now(|db| checked.refresh(db))
+        self.write_now(|db| checked.refresh(db, false))
     }
 
     /// Adds to a token those of `customers` it does not know yet; one already known is left as

@@ -362,33 +362,6 @@ impl Db<'_> {
             }
         }
     }
-
-    /// Runs `work` so that its failure undoes only its own writes and leaves the transaction
-    /// usable (PostgreSQL would otherwise refuse every later statement of the transaction).
-    pub(crate) fn savepoint<T>(
-        self,
-        work: impl FnOnce(Db<'_>) -> Result<T, JournalError>,
-    ) -> Result<T, JournalError> {
-        self.execute("SAVEPOINT inner_work", &[])?;
-        match work(self) {
-            Ok(value) => {
-                self.execute("RELEASE inner_work", &[])?;
-                Ok(value)
-            }
-            Err(e) => {
-                if let Db::Pg(session) = self {
-                    // Taken by the undone work and not sent: they guarded nothing.
-                    session.drop_queued_locks();
-                }
-                self.execute("ROLLBACK TO inner_work", &[])?;
-                self.execute("RELEASE inner_work", &[])?;
-                if let Db::Pg(session) = self {
-                    session.recovered();
-                }
-                Err(e)
-            }
-        }
-    }
 }
 
 /// True when `e` is a unique-index violation (a duplicate reference, say), on either backend.

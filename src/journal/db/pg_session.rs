@@ -124,11 +124,6 @@ impl Session {
         self.conn().is_ok_and(|conn| conn.drive(conn.client.simple_query("")).is_ok())
     }
 
-    /// A savepoint undid the failed statements: the transaction goes on.
-    pub(crate) fn recovered(&self) {
-        self.failed.store(false, Ordering::Relaxed);
-    }
-
     pub(super) fn simple(&self, sql: &str) -> Result<(), JournalError> {
         let conn = self.conn()?;
         conn.drive(conn.client.batch_execute(sql)).map_err(error)

@@ -205,3 +205,40 @@ fn an_outcome_with_extra_keys_rides_and_merges_them() {
     assert_eq!(row.extra.get("authorization_code").and_then(|v| v.as_str()), Some("A1B2"));
     assert_eq!(row.extra.get("slip").and_then(|v| v.as_str()), Some("MO-77"), "merged, not replaced");
 }
+
+/// An outcome that also brings the token book up to date is still the one statement that
+/// rides; the book follows in a transaction of its own (one round trip, no read first), with
+/// the token and the order's customer.
+#[test]
+fn an_outcome_remembering_a_token_rides_and_the_book_follows_in_its_own_transaction() {
+    let j = Arc::new(Journal::open_team(&fresh_team_database()).unwrap());
+    let id = j.record_order_intent(&order("BOOK-1")).unwrap();
+    let before = pool(&j).rides().0;
+    let answers = ride(&j, 2, move |j, i| {
+        if i == 0 {
+            return j.record_order_intent(&order("BOOK-2")).map(drop);
+        }
+        let token = TokenRecord {
+            profile: "main".into(),
+            token_name: "tok_book".into(),
+            masked_card: Some("400555******0001".into()),
+            expiry: Some("2705".into()),
+            brand: None,
+            holder_name: None,
+            customers: Vec::new(),
+            status: "ACTIVE".into(),
+        };
+        let update = OrderUpdate { state: Some(OrderState::Captured), ..OrderUpdate::default() };
+        let write = Journal::outcome_write(id, &result(OpState::Approved, "14000"), &update)
+            .unwrap()
+            .remembering_token(Some(&token));
+        j.commit(write).map(drop)
+    });
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+    assert_eq!(pool(&j).rides().0 - before, 1, "the outcome rode on the intent's round trip");
+    assert_eq!(j.order("main", "BOOK-1").unwrap().unwrap().state, OrderState::Captured);
+    let book = j.token("main", "tok_book").unwrap().expect("the book has the token");
+    assert_eq!(book.masked_card.as_deref(), Some("400555******0001"));
+    let emails: Vec<_> = book.customers.iter().filter_map(|c| c.email.as_deref()).collect();
+    assert_eq!(emails, ["fatima@example.com"], "the order's customer");
+}
