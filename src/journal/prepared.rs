@@ -103,10 +103,14 @@ impl<T: Send + 'static> Write<T> {
     fn on_team(self, pool: &Arc<super::db::pg::Pool>) -> Result<T, JournalError> {
         let Write { durability, work, alone, after } = self;
         let value = pool.transaction(durability == Durability::Synced, alone, work)?;
-        if let Some(after) = after
-            && let Err(e) = pool.transaction(false, true, |db| after(&value, db, true))
-        {
-            log::warn!("token book not updated: {e}");
+        // `work` is committed: whatever becomes of `after`, even a panic, the write stands.
+        if let Some(after) = after {
+            let run = || pool.transaction(false, true, |db| after(&value, db, true));
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => log::warn!("token book not updated: {e}"),
+                Err(_) => log::warn!("token book not updated: its write stopped"),
+            }
         }
         Ok(value)
     }

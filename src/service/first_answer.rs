@@ -1,5 +1,6 @@
-//! A new order's first answer from APS, recorded: the operation's outcome, what the order
-//! now holds, and the token book, in one journal write.
+//! A new order's first answer from APS, recorded: the operation's outcome and what the order
+//! now holds in one journal write, and the token book with it (see
+//! `journal::Write::remembering_token`).
 
 use super::charge::{op_state, text};
 use super::policy::Amounts;
@@ -10,8 +11,8 @@ use crate::journal::{Journal, MaskedCard, OpId, OpResult, OrderState, OrderUpdat
 use chrono::Utc;
 
 impl Service {
-    /// Records APS's final answer to a new order's first operation, with the token book and
-    /// the order as it now stands in the same journal write.
+    /// Records APS's final answer to a new order's first operation, and the token book; returns
+    /// the order as it now stands.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn record_final_answer(
         &self,

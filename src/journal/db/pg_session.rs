@@ -68,7 +68,7 @@ pub(crate) struct Session {
     pub(super) in_transaction: AtomicBool,
     /// The start of a transaction not sent yet: it goes with the next statement.
     pub(super) begin: Mutex<Option<&'static str>>,
-    /// A statement failed in the open transaction and no savepoint undid it since.
+    /// A statement failed in the open transaction.
     pub(super) failed: AtomicBool,
     /// Advisory locks taken in the open transaction and not sent yet: each goes, in order,
     /// with the next statement, which the server runs only once they are held.

@@ -275,3 +275,36 @@ fn a_journal_in_memory_commits_prepared_writes_too() {
     let write = Journal::outcome_write(id, &result(OpState::Declined, "14060"), &update).unwrap();
     assert_eq!(rt.block_on(j.commit_async(write)).unwrap().map(|o| o.state), Some(OrderState::Declined));
 }
+
+on_both! {
+/// A refresh writes the token's row only when the record tells the book something new: its
+/// status, or a masked card or expiry that differs (a field the record leaves out keeps the
+/// book's value and changes nothing).
+fn a_refresh_writes_the_token_only_when_the_record_tells_something_new() {
+    let j = journal();
+    let first = token_record("tok_ref", "400555******0001");
+    j.refresh_token(&first).unwrap();
+    let book = |j: &Journal| j.token("main", "tok_ref").unwrap().expect("in the book");
+    assert_eq!(book(&j).expiry.as_deref(), Some("2705"), "a token the book lacks is added");
+    // Brand and holder alone are not news: the row is left as it is.
+    j.refresh_token(&TokenRecord { brand: Some("MASTERCARD".into()), ..first.clone() }).unwrap();
+    assert_eq!(book(&j).brand.as_deref(), Some("VISA"));
+    for (change, check) in [
+        (TokenRecord { expiry: Some("2812".into()), ..first.clone() }, "expiry"),
+        (TokenRecord { masked_card: Some("400555******0002".into()), ..first.clone() }, "masked card"),
+        (TokenRecord { status: "INACTIVE".into(), ..first.clone() }, "status"),
+    ] {
+        // The brand rides along, so the test sees whether the row was written.
+        let change = TokenRecord { brand: Some(format!("BRAND {check}")), ..change };
+        j.refresh_token(&change).unwrap();
+        let now = book(&j);
+        assert_eq!(now.brand, change.brand, "{check}: written");
+        assert_eq!((now.expiry, now.masked_card, now.status), (change.expiry, change.masked_card, change.status));
+    }
+    // Left out, masked card and expiry keep the book's values and are no news.
+    let (status, brand) = ("INACTIVE".to_owned(), Some("X".to_owned()));
+    j.refresh_token(&TokenRecord { masked_card: None, expiry: None, brand, status, ..first.clone() }).unwrap();
+    let kept = book(&j);
+    assert_eq!((kept.brand.as_deref(), kept.expiry.as_deref()), (Some("BRAND status"), Some("2705")));
+}
+}
