@@ -137,7 +137,7 @@ static REFRESH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 
 /// A token's own row, without its customers.
 fn token_row(conn: Db<'_>, profile: &str, token_name: &str) -> Result<Option<TokenRecord>, JournalError> {
-    // Built once: a charge's outcome asks this of its token.
+    // Built once: the token screen and the service ask this of a token again and again.
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!("SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.profile = ?1 AND t.token_name = ?2")
     });
