@@ -13,7 +13,7 @@
 //! `-- cpu` for the client's CPU per row alone).
 mod common;
 
-use common::{cpu_split, cpu_time};
+use common::{cpu_split, cpu_time, thread_cpu, thread_cpu_since};
 
 use moto_terminal::aps::Params;
 use moto_terminal::aps::command::{
@@ -132,6 +132,8 @@ struct Measured {
     check_cpu: Duration,
     commits: u64,
     writes: u64,
+    /// CPU time by thread name over the run.
+    threads: std::collections::BTreeMap<String, Duration>,
 }
 
 impl Measured {
@@ -148,6 +150,7 @@ async fn run(url: &str, tag: &str, rows: usize, concurrency: usize) -> Measured 
     write_file(&file, tag, rows);
     let (started, cpu, written) = (Instant::now(), cpu_time(), bytes_written());
     let system = cpu_split().1;
+    let threads = thread_cpu();
     let checked = service.check_batch_file(PROFILE, file).await.unwrap_or_else(|e| panic!("{e}"));
     let check_cpu = cpu_time().saturating_sub(cpu);
     let options = RunOptions { concurrency, ..RunOptions::default() };
@@ -161,6 +164,7 @@ async fn run(url: &str, tag: &str, rows: usize, concurrency: usize) -> Measured 
         check_cpu,
         commits: journal.group_stats().map_or(0, |g| g.commits),
         writes: journal.group_stats().map_or(0, |g| g.writes),
+        threads: thread_cpu_since(&threads),
     };
     let approved = done.results.iter().filter(|r| r.outcome == RowOutcome::Approved).count();
     let other = done.results.iter().find(|r| r.outcome != RowOutcome::Approved);
@@ -171,7 +175,12 @@ async fn run(url: &str, tag: &str, rows: usize, concurrency: usize) -> Measured 
 /// The HTTP exchanges of `rows` sales and nothing else: the same gateway POSTs requests built
 /// and signed beforehand, `concurrency` at a time, and reads each answer. Its CPU time is what
 /// the transport (HTTP client, connections, JSON on the wire) costs this process per row.
-async fn transport_only(url: &str, tag: &str, rows: usize, concurrency: usize) -> (Duration, Duration) {
+async fn transport_only(
+    url: &str,
+    tag: &str,
+    rows: usize,
+    concurrency: usize,
+) -> (Duration, Duration, std::collections::BTreeMap<String, Duration>) {
     let code = Secret::from(sim::DEMO_ACCESS_CODE);
     let merchant =
         Merchant { merchant_identifier: sim::DEMO_MERCHANT_IDENTIFIER, access_code: &code, language: "en" };
@@ -198,7 +207,7 @@ async fn transport_only(url: &str, tag: &str, rows: usize, concurrency: usize) -
         .collect();
     let gateway = HttpGateway::new(&GatewayConfig::default()).unwrap_or_else(|e| panic!("{e}"));
     let requests = Arc::new(requests);
-    let (cpu, system) = (cpu_time(), cpu_split().1);
+    let (cpu, system, threads) = (cpu_time(), cpu_split().1, thread_cpu());
     let tasks: Vec<_> = (0..concurrency)
         .map(|t| {
             let (gateway, requests, url) = (gateway.clone(), Arc::clone(&requests), url.to_owned());
@@ -212,7 +221,7 @@ async fn transport_only(url: &str, tag: &str, rows: usize, concurrency: usize) -
     for task in tasks {
         task.await.unwrap_or_else(|e| panic!("{e}"));
     }
-    (cpu_time().saturating_sub(cpu), cpu_split().1.saturating_sub(system))
+    (cpu_time().saturating_sub(cpu), cpu_split().1.saturating_sub(system), thread_cpu_since(&threads))
 }
 
 fn line(label: &str, m: &Measured) {
@@ -297,6 +306,12 @@ async fn client_cpu(url: &str, one: Option<&Measured>) {
         per_row(many.system),
         per_row(http[1].1)
     );
+    let by_thread = |threads: &std::collections::BTreeMap<String, Duration>| {
+        let busy = threads.iter().filter(|(_, spent)| per_row(**spent) >= 0.5);
+        busy.map(|(name, spent)| format!("{name} {:.0}", per_row(*spent))).collect::<Vec<_>>().join(", ")
+    };
+    println!("    by thread, µs per row: whole process: {}", by_thread(&many.threads));
+    println!("      the HTTP exchange alone: {}", by_thread(&http[1].2));
     println!(
         "  journal: {:.2} commits per row, {:.1} writes per commit, {:.1} KB written per row",
         many.commits as f64 / many.rows as f64,

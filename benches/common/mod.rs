@@ -20,6 +20,31 @@ pub fn cpu_split() -> (Duration, Duration) {
     (Duration::from_millis(ticks(11) * 10), Duration::from_millis(ticks(12) * 10))
 }
 
+/// CPU time so far of each live thread of this process, summed by thread name (from
+/// /proc/self/task/*/schedstat, in nanoseconds; threads that have ended are not counted).
+pub fn thread_cpu() -> std::collections::BTreeMap<String, Duration> {
+    let mut by_name = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return by_name };
+    for task in tasks.flatten() {
+        let read = |file: &str| std::fs::read_to_string(task.path().join(file)).unwrap_or_default();
+        let ns = read("schedstat").split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0);
+        let name = read("comm").trim().to_owned();
+        *by_name.entry(name).or_insert(Duration::ZERO) += Duration::from_nanos(ns);
+    }
+    by_name
+}
+
+/// Each thread name's CPU time between two readings of [`thread_cpu`].
+pub fn thread_cpu_since(
+    before: &std::collections::BTreeMap<String, Duration>,
+) -> std::collections::BTreeMap<String, Duration> {
+    let mut now = thread_cpu();
+    for (name, spent) in now.iter_mut() {
+        *spent = spent.saturating_sub(before.get(name).copied().unwrap_or_default());
+    }
+    now
+}
+
 /// APS's approval of a sale of `minor` units, as the journal records it: the operation's
 /// result and the order's update, with the issuer's authorization code that an approval
 /// carries (kept in the order's extra details).
