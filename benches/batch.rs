@@ -13,7 +13,7 @@
 //! `-- cpu` for the client's CPU per row alone).
 mod common;
 
-use common::{cpu_split, cpu_time, thread_cpu, thread_cpu_since};
+use common::{ThreadCpu, cpu_split, cpu_time, thread_cpu, thread_cpu_since};
 
 use moto_terminal::aps::Params;
 use moto_terminal::aps::command::{
@@ -133,7 +133,7 @@ struct Measured {
     commits: u64,
     writes: u64,
     /// CPU time by thread name over the run.
-    threads: std::collections::BTreeMap<String, Duration>,
+    threads: std::collections::BTreeMap<String, ThreadCpu>,
 }
 
 impl Measured {
@@ -180,7 +180,7 @@ async fn transport_only(
     tag: &str,
     rows: usize,
     concurrency: usize,
-) -> (Duration, Duration, std::collections::BTreeMap<String, Duration>) {
+) -> (Duration, Duration, std::collections::BTreeMap<String, ThreadCpu>) {
     let code = Secret::from(sim::DEMO_ACCESS_CODE);
     let merchant =
         Merchant { merchant_identifier: sim::DEMO_MERCHANT_IDENTIFIER, access_code: &code, language: "en" };
@@ -306,9 +306,12 @@ async fn client_cpu(url: &str, one: Option<&Measured>) {
         per_row(many.system),
         per_row(http[1].1)
     );
-    let by_thread = |threads: &std::collections::BTreeMap<String, Duration>| {
-        let busy = threads.iter().filter(|(_, spent)| per_row(**spent) >= 0.5);
-        busy.map(|(name, spent)| format!("{name} {:.0}", per_row(*spent))).collect::<Vec<_>>().join(", ")
+    let by_thread = |threads: &std::collections::BTreeMap<String, ThreadCpu>| {
+        let busy = threads.iter().filter(|(_, spent)| per_row(spent.total) >= 0.5);
+        let each = busy.map(|(name, spent)| {
+            format!("{name} {:.0} ({:.0} kernel)", per_row(spent.total), per_row(spent.system))
+        });
+        each.collect::<Vec<_>>().join(", ")
     };
     println!("    by thread, µs per row: whole process: {}", by_thread(&many.threads));
     println!("      the HTTP exchange alone: {}", by_thread(&http[1].2));

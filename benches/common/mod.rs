@@ -20,27 +20,42 @@ pub fn cpu_split() -> (Duration, Duration) {
     (Duration::from_millis(ticks(11) * 10), Duration::from_millis(ticks(12) * 10))
 }
 
-/// CPU time so far of each live thread of this process, summed by thread name (from
-/// /proc/self/task/*/schedstat, in nanoseconds; threads that have ended are not counted).
-pub fn thread_cpu() -> std::collections::BTreeMap<String, Duration> {
+/// A thread's CPU time: in all (from its schedstat, in nanoseconds) and in the kernel (from
+/// its stat, in ticks of 10 ms).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ThreadCpu {
+    pub total: Duration,
+    pub system: Duration,
+}
+
+/// CPU time so far of each live thread of this process, summed by thread name (threads that
+/// have ended are not counted).
+pub fn thread_cpu() -> std::collections::BTreeMap<String, ThreadCpu> {
     let mut by_name = std::collections::BTreeMap::new();
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return by_name };
     for task in tasks.flatten() {
         let read = |file: &str| std::fs::read_to_string(task.path().join(file)).unwrap_or_default();
         let ns = read("schedstat").split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0);
-        let name = read("comm").trim().to_owned();
-        *by_name.entry(name).or_insert(Duration::ZERO) += Duration::from_nanos(ns);
+        let stat = read("stat");
+        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        // After the name, stime is the 13th field (15th in proc(5), which counts pid and name).
+        let ticks = after_name.split_whitespace().nth(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let spent: &mut ThreadCpu = by_name.entry(read("comm").trim().to_owned()).or_default();
+        spent.total += Duration::from_nanos(ns);
+        spent.system += Duration::from_millis(ticks * 10);
     }
     by_name
 }
 
 /// Each thread name's CPU time between two readings of [`thread_cpu`].
 pub fn thread_cpu_since(
-    before: &std::collections::BTreeMap<String, Duration>,
-) -> std::collections::BTreeMap<String, Duration> {
+    before: &std::collections::BTreeMap<String, ThreadCpu>,
+) -> std::collections::BTreeMap<String, ThreadCpu> {
     let mut now = thread_cpu();
     for (name, spent) in now.iter_mut() {
-        *spent = spent.saturating_sub(before.get(name).copied().unwrap_or_default());
+        let was = before.get(name).copied().unwrap_or_default();
+        spent.total = spent.total.saturating_sub(was.total);
+        spent.system = spent.system.saturating_sub(was.system);
     }
     now
 }
