@@ -21,43 +21,45 @@ pub fn cpu_split() -> (Duration, Duration) {
 }
 
 /// A thread's CPU time: in all (from its schedstat, in nanoseconds) and in the kernel (from
-/// its stat, in ticks of 10 ms).
+/// its stat, in ticks of 10 ms, so coarse over a short run). On a kernel without scheduler
+/// statistics the total reads zero.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ThreadCpu {
     pub total: Duration,
     pub system: Duration,
 }
 
-/// CPU time so far of each live thread of this process, summed by thread name (threads that
-/// have ended are not counted).
-pub fn thread_cpu() -> std::collections::BTreeMap<String, ThreadCpu> {
-    let mut by_name = std::collections::BTreeMap::new();
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return by_name };
+/// CPU time so far of each live thread of this process, by thread id, with its name.
+pub fn thread_cpu() -> std::collections::BTreeMap<u32, (String, ThreadCpu)> {
+    let mut by_id = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return by_id };
     for task in tasks.flatten() {
+        let Some(id) = task.file_name().to_str().and_then(|id| id.parse().ok()) else { continue };
         let read = |file: &str| std::fs::read_to_string(task.path().join(file)).unwrap_or_default();
         let ns = read("schedstat").split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0);
         let stat = read("stat");
         let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
         // After the name, stime is the 13th field (15th in proc(5), which counts pid and name).
         let ticks = after_name.split_whitespace().nth(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        let spent: &mut ThreadCpu = by_name.entry(read("comm").trim().to_owned()).or_default();
-        spent.total += Duration::from_nanos(ns);
-        spent.system += Duration::from_millis(ticks * 10);
+        let spent = ThreadCpu { total: Duration::from_nanos(ns), system: Duration::from_millis(ticks * 10) };
+        by_id.insert(id, (read("comm").trim().to_owned(), spent));
     }
-    by_name
+    by_id
 }
 
-/// Each thread name's CPU time between two readings of [`thread_cpu`].
+/// The CPU time each thread spent since `before` (a reading of [`thread_cpu`]), summed by
+/// thread name. A thread that ended in between is missing only its time since `before`.
 pub fn thread_cpu_since(
-    before: &std::collections::BTreeMap<String, ThreadCpu>,
+    before: &std::collections::BTreeMap<u32, (String, ThreadCpu)>,
 ) -> std::collections::BTreeMap<String, ThreadCpu> {
-    let mut now = thread_cpu();
-    for (name, spent) in now.iter_mut() {
-        let was = before.get(name).copied().unwrap_or_default();
-        spent.total = spent.total.saturating_sub(was.total);
-        spent.system = spent.system.saturating_sub(was.system);
+    let mut by_name = std::collections::BTreeMap::<String, ThreadCpu>::new();
+    for (id, (name, now)) in thread_cpu() {
+        let was = before.get(&id).map(|(_, was)| *was).unwrap_or_default();
+        let spent = by_name.entry(name).or_default();
+        spent.total += now.total.saturating_sub(was.total);
+        spent.system += now.system.saturating_sub(was.system);
     }
-    now
+    by_name
 }
 
 /// APS's approval of a sale of `minor` units, as the journal records it: the operation's
