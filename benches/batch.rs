@@ -15,7 +15,7 @@
 //! `-- cpu` for the client's CPU per row alone).
 mod common;
 
-use common::{ThreadCpu, cpu_split, cpu_time, thread_cpu, thread_cpu_since};
+use common::{ByThread, cpu_split, cpu_time, thread_cpu, thread_cpu_since};
 
 use moto_terminal::aps::Params;
 use moto_terminal::aps::command::{
@@ -135,7 +135,7 @@ struct Measured {
     commits: u64,
     writes: u64,
     /// CPU time by thread name over the run.
-    threads: std::collections::BTreeMap<String, ThreadCpu>,
+    threads: ByThread,
 }
 
 impl Measured {
@@ -182,7 +182,7 @@ async fn transport_only(
     tag: &str,
     rows: usize,
     concurrency: usize,
-) -> (Duration, Duration, std::collections::BTreeMap<String, ThreadCpu>) {
+) -> (Duration, Duration, ByThread) {
     let code = Secret::from(sim::DEMO_ACCESS_CODE);
     let merchant =
         Merchant { merchant_identifier: sim::DEMO_MERCHANT_IDENTIFIER, access_code: &code, language: "en" };
@@ -308,7 +308,7 @@ async fn client_cpu(url: &str, one: Option<&Measured>) {
         per_row(many.system),
         per_row(http[1].1)
     );
-    let by_thread = |threads: &std::collections::BTreeMap<String, ThreadCpu>| {
+    let by_thread = |threads: &ByThread| {
         let busy = threads.iter().filter(|(_, spent)| per_row(spent.total) >= 0.5);
         let each = busy.map(|(name, spent)| {
             format!("{name} {:.0} ({:.0} kernel)", per_row(spent.total), per_row(spent.system))

@@ -12,10 +12,14 @@ pub fn cpu_time() -> Duration {
 
 /// This process's user and system CPU time so far, apart (from /proc, in ticks of 10 ms).
 pub fn cpu_split() -> (Duration, Duration) {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    stat_times(&std::fs::read_to_string("/proc/self/stat").unwrap_or_default())
+}
+
+/// The user and system CPU time in a process's or thread's `stat` text (proc(5): after the
+/// name, state is field 3, utime 14 and stime 15), in ticks of 10 ms.
+fn stat_times(stat: &str) -> (Duration, Duration) {
     let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // After the name: state is field 3, utime 14 and stime 15 (1-based in proc(5)).
     let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
     (Duration::from_millis(ticks(11) * 10), Duration::from_millis(ticks(12) * 10))
 }
@@ -29,6 +33,9 @@ pub struct ThreadCpu {
     pub system: Duration,
 }
 
+/// CPU time by thread name.
+pub type ByThread = std::collections::BTreeMap<String, ThreadCpu>;
+
 /// CPU time so far of each live thread of this process, by thread id, with its name.
 pub fn thread_cpu() -> std::collections::BTreeMap<u32, (String, ThreadCpu)> {
     let mut by_id = std::collections::BTreeMap::new();
@@ -37,11 +44,7 @@ pub fn thread_cpu() -> std::collections::BTreeMap<u32, (String, ThreadCpu)> {
         let Some(id) = task.file_name().to_str().and_then(|id| id.parse().ok()) else { continue };
         let read = |file: &str| std::fs::read_to_string(task.path().join(file)).unwrap_or_default();
         let ns = read("schedstat").split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0);
-        let stat = read("stat");
-        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-        // After the name, stime is the 13th field (15th in proc(5), which counts pid and name).
-        let ticks = after_name.split_whitespace().nth(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        let spent = ThreadCpu { total: Duration::from_nanos(ns), system: Duration::from_millis(ticks * 10) };
+        let spent = ThreadCpu { total: Duration::from_nanos(ns), system: stat_times(&read("stat")).1 };
         by_id.insert(id, (read("comm").trim().to_owned(), spent));
     }
     by_id
@@ -49,10 +52,8 @@ pub fn thread_cpu() -> std::collections::BTreeMap<u32, (String, ThreadCpu)> {
 
 /// The CPU time each thread spent since `before` (a reading of [`thread_cpu`]), summed by
 /// thread name. A thread that ended in between is missing only its time since `before`.
-pub fn thread_cpu_since(
-    before: &std::collections::BTreeMap<u32, (String, ThreadCpu)>,
-) -> std::collections::BTreeMap<String, ThreadCpu> {
-    let mut by_name = std::collections::BTreeMap::<String, ThreadCpu>::new();
+pub fn thread_cpu_since(before: &std::collections::BTreeMap<u32, (String, ThreadCpu)>) -> ByThread {
+    let mut by_name = ByThread::new();
     for (id, (name, now)) in thread_cpu() {
         let was = before.get(&id).map(|(_, was)| *was).unwrap_or_default();
         let spent = by_name.entry(name).or_default();
