@@ -88,7 +88,13 @@ async fn a_paid_link_is_captured_in_the_journal_as_soon_as_aps_posts_it() {
     assert!(order.fort_id.is_some(), "APS's Fort ID is kept");
     let links = rig.journal.links(Some(PROFILE), None).unwrap();
     assert_eq!(links.iter().find(|l| l.merchant_reference == reference).unwrap().status, LinkStatus::Paid);
-    let attempts = delivered(&rig, &reference);
+    // The journal changes while the receiver answers; the simulator records the attempt only
+    // once that answer has reached it, a moment later.
+    let attempts = eventually("the delivery recorded", || {
+        let all = delivered(&rig, &reference);
+        all.iter().any(|d| d.delivered).then_some(all)
+    })
+    .await;
     assert_eq!(attempts.len(), 1, "taken at the first attempt: {attempts:?}");
     assert_eq!((attempts[0].http_status, attempts[0].delivered), (Some(200), true));
     assert_eq!((attempts[0].command.as_str(), attempts[0].response_code.as_str()), ("PURCHASE", "14000"));
@@ -299,6 +305,15 @@ async fn the_feedback_server_command_prints_where_it_listens_and_applies_a_paid_
         assert!(Instant::now() < deadline, "the receiver did not apply the post: {row}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The receiver logs before it answers: once the simulator has the answer, the line is out.
+    eventually("the answer to the post", || {
+        rig.sim
+            .feedback_deliveries()
+            .iter()
+            .any(|d| d.merchant_reference == "CLI-FB-1" && d.delivered)
+            .then_some(())
+    })
+    .await;
     child.kill().unwrap();
     let out = child.wait_with_output().unwrap();
     let log = text(&out.stderr);
