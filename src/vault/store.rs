@@ -97,6 +97,33 @@ pub fn probe_store(store: &Arc<CredentialStore>) -> Result<(), VaultError> {
     deleted.map_err(|e| keychain("delete a test entry", e))
 }
 
+/// Probes of a keychain that answered before it is given up: GNOME Keyring's daemon sometimes
+/// dies in the middle of a call (a GLib abort), and D-Bus starts a fresh one at the next call.
+/// Without a second try the desk would fall back to the kernel keyring, where the merchant's
+/// secrets are not. A keychain that does not answer at all is not retried (no start-up delay on
+/// a computer without one).
+const PROBE_ATTEMPTS: u32 = 3;
+/// The pause between two probes.
+const PROBE_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// [`probe_store`] up to `attempts` times, `pause` apart; the last failure if none works.
+pub(crate) fn probe_with_retries(
+    store: &Arc<CredentialStore>,
+    attempts: u32,
+    pause: std::time::Duration,
+) -> Result<(), VaultError> {
+    let mut attempt = 1;
+    loop {
+        match probe_store(store) {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt >= attempts => return Err(e),
+            Err(e) => log::info!("keychain probe {attempt} of {attempts} failed ({e}); trying again"),
+        }
+        attempt += 1;
+        std::thread::sleep(pause);
+    }
+}
+
 fn keychain(action: &'static str, source: keyring_core::Error) -> VaultError {
     VaultError::Keychain { action, source }
 }
@@ -122,7 +149,7 @@ pub fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
     let secret_service = zbus_secret_service_keyring_store::Store::new()
         .map(|s| -> Arc<CredentialStore> { s })
         .map_err(|e| keychain("connect to the Secret Service", e))
-        .and_then(|s| probe_store(&s).map(|()| s));
+        .and_then(|s| probe_with_retries(&s, PROBE_ATTEMPTS, PROBE_PAUSE).map(|()| s));
     let secret_service_error = match secret_service {
         Ok(store) => return Ok(store),
         Err(e) => e,
