@@ -97,31 +97,60 @@ pub fn probe_store(store: &Arc<CredentialStore>) -> Result<(), VaultError> {
     deleted.map_err(|e| keychain("delete a test entry", e))
 }
 
-/// Probes of a keychain that answered before it is given up: GNOME Keyring's daemon sometimes
-/// dies in the middle of a call (a GLib abort), and D-Bus starts a fresh one at the next call.
-/// Without a second try the desk would fall back to the kernel keyring, where the merchant's
-/// secrets are not. A keychain that does not answer at all is not retried (no start-up delay on
-/// a computer without one).
-const PROBE_ATTEMPTS: u32 = 3;
-/// The pause between two probes.
-const PROBE_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
+/// Tries at the Secret Service before it is given up. GNOME Keyring's daemon sometimes dies in
+/// the middle of a call (a GLib abort), and D-Bus starts a fresh one at the next call; without
+/// another try the desk would fall back to the kernel keyring, where the merchant's secrets are
+/// not.
+#[cfg(target_os = "linux")]
+const CONNECT_ATTEMPTS: u32 = 3;
+/// The pause between two tries.
+#[cfg(target_os = "linux")]
+const CONNECT_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// [`probe_store`] up to `attempts` times, `pause` apart; the last failure if none works.
-pub(crate) fn probe_with_retries(
-    store: &Arc<CredentialStore>,
+/// Connects with `connect` and probes the store it gives, up to `attempts` times, `pause`
+/// apart, each time on a fresh connection: a restarted daemon knows nothing of the session the
+/// last one opened. Given up at once: a keychain that cannot be reached at the first try,
+/// unless its daemon went away in the middle of the call (there is none: no delay on a computer
+/// without one), and one that refuses (locked, or its unlock prompt dismissed: another try
+/// would only prompt again). Returns the last failure.
+#[cfg(any(target_os = "linux", test))]
+pub(crate) fn connect_and_probe<C>(
     attempts: u32,
     pause: std::time::Duration,
-) -> Result<(), VaultError> {
+    mut connect: C,
+) -> Result<Arc<CredentialStore>, VaultError>
+where
+    C: FnMut() -> keyring_core::Result<Arc<CredentialStore>>,
+{
     let mut attempt = 1;
     loop {
-        match probe_store(store) {
-            Ok(()) => return Ok(()),
-            Err(e) if attempt >= attempts => return Err(e),
-            Err(e) => log::info!("keychain probe {attempt} of {attempts} failed ({e}); trying again"),
+        let failure = match connect() {
+            Err(e) if attempt == 1 && !went_away(&e) => {
+                return Err(keychain("connect to the Secret Service", e));
+            }
+            Err(e) => keychain("connect to the Secret Service", e),
+            Ok(store) => match probe_store(&store) {
+                Ok(()) => return Ok(store),
+                Err(e) => e,
+            },
+        };
+        match &failure {
+            VaultError::Keychain { action, source: source @ keyring_core::Error::PlatformFailure(_) }
+                if attempt < attempts =>
+            {
+                log::warn!("the keychain failed to {action} ({source}); connecting again");
+            }
+            _ => return Err(failure),
         }
         attempt += 1;
         std::thread::sleep(pause);
     }
+}
+
+/// A D-Bus call whose service was there and went away before it answered (its daemon died).
+#[cfg(any(target_os = "linux", test))]
+fn went_away(e: &keyring_core::Error) -> bool {
+    matches!(e, keyring_core::Error::PlatformFailure(inner) if inner.to_string().contains("org.freedesktop.DBus.Error.NoReply"))
 }
 
 fn keychain(action: &'static str, source: keyring_core::Error) -> VaultError {
@@ -146,10 +175,9 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// [`VaultError::KeychainUnusable`] naming why each candidate failed and what to install.
 #[cfg(target_os = "linux")]
 pub fn platform_store() -> Result<Arc<CredentialStore>, VaultError> {
-    let secret_service = zbus_secret_service_keyring_store::Store::new()
-        .map(|s| -> Arc<CredentialStore> { s })
-        .map_err(|e| keychain("connect to the Secret Service", e))
-        .and_then(|s| probe_with_retries(&s, PROBE_ATTEMPTS, PROBE_PAUSE).map(|()| s));
+    let secret_service = connect_and_probe(CONNECT_ATTEMPTS, CONNECT_PAUSE, || {
+        zbus_secret_service_keyring_store::Store::new().map(|s| -> Arc<CredentialStore> { s })
+    });
     let secret_service_error = match secret_service {
         Ok(store) => return Ok(store),
         Err(e) => e,
