@@ -317,21 +317,22 @@ async fn killed_mid_charge_then_reconciled_charges_once() {
 #[test]
 fn the_simulator_command_prints_where_it_listens() {
     use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_moto-terminal"))
-        .args(["simulator", "--listen", "127.0.0.1:0"])
-        .env_remove("APS_REQUEST_PHRASE")
-        .env_remove("APS_RESPONSE_PHRASE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut simulator = crate::util::Running::new(
+        Command::new(env!("CARGO_BIN_EXE_moto-terminal"))
+            .args(["simulator", "--listen", "127.0.0.1:0"])
+            .env_remove("APS_REQUEST_PHRASE")
+            .env_remove("APS_RESPONSE_PHRASE")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
     let mut token = String::new();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut stdout = std::io::BufReader::new(simulator.child().stdout.take().unwrap());
     stdout.read_line(&mut line).unwrap();
     stdout.read_line(&mut token).unwrap();
-    child.kill().unwrap();
-    let _ = child.wait();
+    simulator.stop();
     let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {line}"));
     assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/FortAPI/paymentApi"), "{url}");
     let port: u16 = url["http://127.0.0.1:".len()..url.len() - "/FortAPI/paymentApi".len()].parse().unwrap();

@@ -6,6 +6,7 @@
 use super::cli::{CliRig, text};
 use super::link_status::open_link;
 use super::rig::{PROFILE, Rig};
+use crate::util::Running;
 use moto_terminal::aps::Params;
 use moto_terminal::aps::sign::{self, Algorithm};
 use moto_terminal::cli::feedback::FeedbackServer;
@@ -263,9 +264,10 @@ async fn the_simulator_retries_a_post_ten_times_then_gives_up() {
 async fn the_feedback_server_command_prints_where_it_listens_and_applies_a_paid_link() {
     let rig = CliRig::new("feedback").await;
     let p = rig.profile.clone();
-    let mut child =
-        rig.command(&["feedback-server", "--profile", &p, "--listen", "127.0.0.1:0"]).spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let mut server = Running::new(
+        rig.command(&["feedback-server", "--profile", &p, "--listen", "127.0.0.1:0"]).spawn().unwrap(),
+    );
+    let stdout = server.child().stdout.take().unwrap();
     let first = tokio::task::spawn_blocking(move || {
         let mut line = String::new();
         std::io::BufReader::new(stdout).read_line(&mut line).map(|_| line)
@@ -314,9 +316,7 @@ async fn the_feedback_server_command_prints_where_it_listens_and_applies_a_paid_
             .then_some(())
     })
     .await;
-    child.kill().unwrap();
-    let out = child.wait_with_output().unwrap();
-    let log = text(&out.stderr);
+    let log = text(&server.stop().stderr);
     assert!(log.contains("feedback CLI-FB-1 PURCHASE 14000: applied: order CLI-FB-1 is captured"), "{log}");
     assert!(!log.contains(sim::DEMO_ACCESS_CODE), "the access code in the post is never logged");
 }

@@ -1,7 +1,7 @@
 //! Start-up hardening seen from outside: a running terminal process has a core file size limit
 //! of 0, so a crash never writes its memory (card digits, phrases) to disk.
 
-use crate::util::spawn;
+use crate::util::{Running, spawn};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -26,13 +26,12 @@ fn a_running_terminal_can_not_dump_core() {
 
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_moto-terminal"));
     cmd.args(["simulator", "--listen", "127.0.0.1:0"]).stdin(Stdio::null()).stdout(Stdio::piped());
-    let mut child = spawn(&mut cmd);
+    let mut simulator = Running::new(spawn(&mut cmd));
     // The first line ("listening on ...") says start-up is over.
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let limit = core_limit(child.id());
-    child.kill().unwrap();
-    child.wait().unwrap();
+    BufReader::new(simulator.child().stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let limit = core_limit(simulator.child().id());
+    simulator.stop();
     assert!(line.starts_with("listening on "), "{line}");
     assert_eq!(limit, ("0".to_owned(), "0".to_owned()), "soft and hard core limits are 0");
 }

@@ -54,3 +54,33 @@ pub fn spawn(cmd: &mut Command) -> std::process::Child {
     }
     panic!("the moto-terminal binary stayed busy")
 }
+
+/// A child process killed when it is dropped, also when the test fails before it stops it: a
+/// server a failed test started would otherwise run on after the whole suite.
+pub struct Running(Option<std::process::Child>);
+
+impl Running {
+    pub fn new(child: std::process::Child) -> Self {
+        Running(Some(child))
+    }
+
+    pub fn child(&mut self) -> &mut std::process::Child {
+        self.0.as_mut().expect("the child is running until stopped")
+    }
+
+    /// Kills it and returns what it printed.
+    pub fn stop(mut self) -> Output {
+        let mut child = self.0.take().expect("the child is running until stopped");
+        let _ = child.kill();
+        child.wait_with_output().expect("the child is reaped")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
