@@ -109,10 +109,10 @@ const CONNECT_PAUSE: std::time::Duration = std::time::Duration::from_millis(250)
 
 /// Connects with `connect` and probes the store it gives, up to `attempts` times, `pause`
 /// apart, each time on a fresh connection: a restarted daemon knows nothing of the session the
-/// last one opened. Given up at once: a keychain that cannot be reached at the first try,
-/// unless its daemon went away in the middle of the call (there is none: no delay on a computer
-/// without one), and one that refuses (locked, or its unlock prompt dismissed: another try
-/// would only prompt again). Returns the last failure.
+/// last one opened. Given up at once: a keychain that cannot be reached at the first try (so a
+/// computer without one starts without delay), unless its daemon went away in the middle of that
+/// call; and one that refuses (locked, or its unlock prompt dismissed: another try would only
+/// prompt again). Returns the last failure.
 #[cfg(any(target_os = "linux", test))]
 pub(crate) fn connect_and_probe<C>(
     attempts: u32,

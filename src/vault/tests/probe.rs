@@ -91,25 +91,7 @@ fn no_keychain_or_a_locked_one_is_given_up_at_once() {
 
 #[test]
 fn a_store_that_fails_the_probe_is_reported() {
-    // The mock store hands out the same credential for the same name, so an error can be
-    // planted on every entry the probe might create by failing the store itself.
-    #[derive(Debug)]
-    struct Broken;
-    impl keyring_core::api::CredentialStoreApi for Broken {
-        fn vendor(&self) -> String {
-            "broken".into()
-        }
-        fn id(&self) -> String {
-            "broken".into()
-        }
-        fn build(&self, _: &str, _: &str, _: Option<&HashMap<&str, &str>>) -> keyring_core::Result<Entry> {
-            Err(keyring_core::Error::NoStorageAccess("locked".into()))
-        }
-        fn as_any(&self) -> &dyn std::any::Any {
-            self
-        }
-    }
-    let store: Arc<CredentialStore> = Arc::new(Broken);
+    let store: Arc<CredentialStore> = Arc::new(Failing { error: locked, connection: 1 });
     let err = probe_store(&store).unwrap_err();
     assert!(matches!(err, VaultError::Keychain { .. }), "{err}");
     assert_eq!(StoreKind::of(&store), StoreKind::Other);
