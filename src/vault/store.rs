@@ -138,7 +138,9 @@ where
             VaultError::Keychain { action, source: source @ keyring_core::Error::PlatformFailure(_) }
                 if attempt < attempts =>
             {
-                log::warn!("the keychain failed to {action} ({source}); connecting again");
+                log::warn!(
+                    "the desktop keychain stopped answering as it was asked to {action} ({source}); connecting to it again"
+                );
             }
             _ => return Err(failure),
         }
