@@ -208,17 +208,19 @@ pub(super) fn insert_order_intent(
 /// The duplicate guard's check and [`insert_order_intent`] in one statement, for the team
 /// journal: the order and its first operation are inserted only when the guard finds no recent
 /// order of the same card or token and amount since `since`. Returns `None` for a payment
-/// method the guard never matches (the caller inserts without the check). The guard's lock,
-/// taken before, goes with this statement, which the server runs only once the lock is held.
+/// method the guard never matches (the caller inserts without the check). The statement takes
+/// the guard's lock and makes its commit synced itself (`moto_guard`, the team schema's step
+/// 5): it is the whole transaction, sent alone.
 pub(super) fn team_guarded_intent(
     tx: Db<'_>,
     order: &NewOrder,
     checked: &CheckedOrder,
     since: DateTime<Utc>,
 ) -> Result<Option<Result<OpId, OrderRow>>, JournalError> {
-    let (sql, key) = match &order.method {
-        PaymentMethod::Token { token_name, .. } => (&*GUARDED_TOKEN_INTENT, token_name.as_str()),
-        PaymentMethod::Card { fingerprint, .. } => (&*GUARDED_CARD_INTENT, fingerprint.as_str()),
+    let Some(lock_key) = guard_key(&order.profile, &order.method) else { return Ok(None) };
+    let (guard, key) = match &order.method {
+        PaymentMethod::Token { token_name, .. } => (&GUARDS[0], token_name.as_str()),
+        PaymentMethod::Card { fingerprint, .. } => (&GUARDS[1], fingerprint.as_str()),
         PaymentMethod::Link | PaymentMethod::Outside => return Ok(None),
     };
     let mut values = order_values(order, checked);
@@ -226,13 +228,17 @@ pub(super) fn team_guarded_intent(
     values.extend(operation_values(None, &first)?.into_iter().skip(1));
     let (currency, since) = (order.amount.currency().code(), ts(&since));
     values.extend([
+        Value::owned(Some(lock_key)),
+        guard.to_value(),
         order.profile.to_value(),
         key.to_value(),
         Value::Int(checked.amount),
         currency.to_value(),
         since.to_value(),
     ]);
-    let answers = tx.pipeline(&[(sql, &values)], true).map_err(|e| duplicate_reference(e, order))?;
+    tx.synced_by_statement();
+    let answers =
+        tx.pipeline(&[(&GUARDED_INTENT, &values)], true).map_err(|e| duplicate_reference(e, order))?;
     // The order the guard shows, or else the new operation's id.
     let read = |r: &DbRow<'_>| match r.get::<Option<i64>>(0)? {
         Some(_) => order_from_row(r).map(|(_, shown)| (Some(shown), None)),
@@ -249,15 +255,20 @@ pub(super) fn team_guarded_intent(
 /// order the guard shows, if any).
 const GUARDED_OP_ID: usize = 27;
 
-static GUARDED_TOKEN_INTENT: LazyLock<String> = LazyLock::new(|| guarded_intent_sql("token_name"));
-static GUARDED_CARD_INTENT: LazyLock<String> = LazyLock::new(|| guarded_intent_sql("card_fingerprint"));
+static GUARDED_INTENT: LazyLock<String> = LazyLock::new(guarded_intent_sql);
+
+/// The guard's query on `token_name`, then on `card_fingerprint`, as `moto_guard` runs it: the
+/// whole order, its values numbered for PostgreSQL.
+static GUARDS: LazyLock<[String; 2]> = LazyLock::new(|| {
+    ["token_name", "card_fingerprint"].map(|column| super::db::pg::numbered(&guard_sql(column, "orders.*")))
+});
 
 /// Parameters: the order's (?1 to ?17), its first operation's after the order id (?18 to
-/// ?30), then the guard's ([`duplicate_sql`]'s, ?31 to ?35).
-fn guarded_intent_sql(column: &str) -> String {
-    let guard = shifted(&duplicate_sql(column), 30);
+/// ?30), then `moto_guard`'s (?31 to ?37: the lock's key, the guard's query, and its values).
+fn guarded_intent_sql() -> String {
     format!(
-        "WITH shown AS ({guard}),
+        "WITH shown AS MATERIALIZED (
+             SELECT {ORDER_COLUMNS} FROM moto_guard(?31, ?32, ?33, ?34, ?35, ?36, ?37) AS orders),
          new_order AS ({ORDER_INSERT_INTO} SELECT {ORDER_INSERT_ROW}
              WHERE NOT EXISTS (SELECT 1 FROM shown) RETURNING id),
          new_operation AS ({OPERATION_INSERT_INTO} SELECT new_order.id, {} FROM new_order RETURNING id)

@@ -195,17 +195,17 @@ impl Journal {
         let checked = orders::check_new_order(order)?;
         let order = order.clone();
         Ok(Write::alone(Durability::Synced, move |tx| {
-            // Desks sharing the team journal take turns on this card or token: the guard's check
-            // and the insert below are one step for all of them.
-            if let Some(key) = guard_key(&order.profile, &order.method) {
-                tx.lock(&key)?;
-            }
-            // The team journal checks and inserts in one statement: one round trip fewer.
+            // The team journal checks and inserts in one statement, which takes the guard's lock.
             if let Some(since) = duplicate_since
                 && tx.is_team()
                 && let Some(answer) = orders::team_guarded_intent(tx, &order, &checked, since)?
             {
                 return Ok(answer);
+            }
+            // Desks sharing the team journal take turns on this card or token: the guard's check
+            // and the insert below are one step for all of them.
+            if let Some(key) = guard_key(&order.profile, &order.method) {
+                tx.lock(&key)?;
             }
             if let Some(since) = duplicate_since
                 && let Some(existing) = duplicate_in(tx, &order.profile, &order.method, order.amount, since)?

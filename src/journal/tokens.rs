@@ -96,6 +96,12 @@ impl CheckedToken {
             .iter()
             .filter_map(|c| token_customers::remember_values(&t.profile, &t.token_name, c, &now))
             .collect();
+        if db.is_team() && !customers.is_empty() {
+            // One statement, so one answer from the server (see `team_statement`).
+            let sql = team_statement(token_sql, customers.len());
+            let values: Vec<Value<'_>> = row.iter().chain(customers.iter().flatten()).cloned().collect();
+            return db.pipeline(&[(&sql, &values)], ends).map(drop);
+        }
         let mut statements = vec![(token_sql, row.as_slice())];
         statements.extend(customers.iter().map(|v| (token_customers::remember_sql(false), v.as_slice())));
         db.pipeline(&statements, ends).map(drop)
@@ -108,6 +114,19 @@ impl CheckedToken {
         }
         self
     }
+}
+
+/// On the team journal, the token's row (`token_sql`, ?1 to ?9) and `customers` customers'
+/// rows (?10 on, nine each) in one statement: PostgreSQL runs every insert of its `WITH` once,
+/// and the server answers one statement with one message where each of several statements,
+/// with the transaction around them, was one the desk woke up for.
+fn team_statement(token_sql: &str, customers: usize) -> String {
+    let remember = token_customers::remember_sql(false);
+    let mut parts = vec![format!("token AS ({token_sql})")];
+    parts.extend(
+        (1..customers).map(|i| format!("customer{i} AS ({})", super::write::shifted(remember, 9 * i))),
+    );
+    format!("WITH {} {}", parts.join(", "), super::write::shifted(remember, 9 * customers))
 }
 
 /// A token's row inserted, or updated where the record tells something (fields left `None`

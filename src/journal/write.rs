@@ -74,8 +74,13 @@ static TEAM_OUTCOME: LazyLock<String> = LazyLock::new(|| {
 /// a batch of many thousand rows inside the guard's ten minutes must not read all of them for
 /// each new row.
 pub(crate) fn duplicate_sql(column: &str) -> String {
+    guard_sql(column, ORDER_COLUMNS)
+}
+
+/// [`duplicate_sql`] with `select` for its columns.
+pub(crate) fn guard_sql(column: &str, select: &str) -> String {
     format!(
-        "SELECT {ORDER_COLUMNS} FROM orders
+        "SELECT {select} FROM orders
              WHERE profile = ?1 AND {column} = ?2 AND amount_minor = ?3 AND currency = ?4 AND created_at >= ?5
                AND state NOT IN ('declined', 'rejected')
                AND NOT (state = 'not_sent' AND NOT EXISTS (

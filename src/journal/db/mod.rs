@@ -323,6 +323,15 @@ impl Db<'_> {
     /// at a time already; on the team journal this is a transaction-scoped advisory lock, so a
     /// check and the insert it guards cannot interleave with another desk's. It is held before
     /// the next statement runs (it travels with it).
+    /// Says that the transaction's statement makes its commit wait for the server's disk
+    /// itself (it sets `synchronous_commit`), so that a synced write of one statement can be
+    /// sent alone, without `BEGIN` and `COMMIT` around it.
+    pub(crate) fn synced_by_statement(self) {
+        if let Db::Pg(session) = self {
+            session.synced_by_statement();
+        }
+    }
+
     pub(crate) fn lock(self, key: &str) -> Result<(), JournalError> {
         match self {
             Db::Lite(_) => Ok(()),

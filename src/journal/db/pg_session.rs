@@ -154,6 +154,15 @@ impl Session {
         self.pipelined(&conn, conn.client.query(&statement, &args))
     }
 
+    /// See [`super::Db::synced_by_statement`]: the transaction's start, not sent yet, need not
+    /// ask for a synced commit.
+    pub(crate) fn synced_by_statement(&self) {
+        let mut begin = lock(&self.begin);
+        if *begin == Some(BEGIN_SYNCED) {
+            *begin = Some(BEGIN_UNSYNCED);
+        }
+    }
+
     /// Takes a transaction-scoped advisory lock on `key`. It is sent with the next statement
     /// (the server holds it before running that statement): a lock costs no round trip.
     pub(crate) fn lock(&self, key: &str) {

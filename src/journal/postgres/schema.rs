@@ -273,6 +273,22 @@ pub(crate) const STEPS: &[&str] = &[
     WHERE btrim(COALESCE(email, '')) <> '' OR btrim(COALESCE(name, '')) <> ''
     GROUP BY 1, 2, 3, 4;
     ",
+    // 5: the duplicate guard inside the statement that inserts an intent, so that the intent is
+    // one statement the server commits at once: one answer, where BEGIN, the guard's lock, the
+    // statement and COMMIT were four (the server sends each as it ends, and the desk woke for
+    // each). The lock is taken first; the guard's query runs after it, on a snapshot of its own
+    // (a VOLATILE function reads each query anew), so it sees an order another desk committed
+    // while this one waited. The query is the desk's own (`write::guard_sql`), run with the
+    // guard's values; the intent's commit waits for the server's disk, as a synced one does.
+    "
+    CREATE FUNCTION moto_guard(lock_key TEXT, query TEXT, profile TEXT, key TEXT, amount BIGINT,
+        currency TEXT, since TEXT) RETURNS SETOF orders LANGUAGE plpgsql VOLATILE AS $$
+    BEGIN
+        PERFORM pg_advisory_xact_lock(hashtextextended(lock_key, 0));
+        PERFORM set_config('synchronous_commit', 'on', true);
+        RETURN QUERY EXECUTE query USING profile, key, amount, currency, since;
+    END $$;
+    ",
 ];
 
 /// The schema version this build writes.

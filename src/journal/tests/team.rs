@@ -91,6 +91,46 @@ fn a_guarded_intent_waits_for_the_card_guard_lock() {
     assert!(answer.is_ok() && waited >= Duration::from_millis(300), "{answer:?} after {waited:?}");
 }
 
+/// The guard reads after its lock is held: an order on the card that another desk commits
+/// while this desk's intent waits for the lock is shown, and no second order is recorded. (A
+/// guard whose query began before the lock was held would read without that order.)
+#[test]
+fn a_guarded_intent_sees_the_order_another_desk_committed_while_it_waited() {
+    let url = fresh_team_database();
+    let desk = Arc::new(Journal::open_team(&url).unwrap());
+    let holder = Journal::open_team(&url).unwrap();
+    let key = guard_key("main", &card()).unwrap();
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let (commit_tx, commit_rx) = std::sync::mpsc::channel::<()>();
+    let held = std::thread::spawn(move || {
+        let first = NewOrder { method: card(), ..order("CALL-FIRST") };
+        holder
+            .write_now(|db| {
+                db.lock(&key)?;
+                let checked = orders::check_new_order(&first)?;
+                orders::insert_order_intent(db, &first, &checked)?;
+                locked_tx.send(()).unwrap();
+                commit_rx.recv().unwrap();
+                Ok(())
+            })
+            .unwrap();
+    });
+    locked_rx.recv().unwrap();
+    let waiting = Arc::clone(&desk);
+    let intent = std::thread::spawn(move || {
+        let second = NewOrder { method: card(), ..order("CALL-SECOND") };
+        waiting.record_order_intent_guarded(&second, Some(t(-10))).unwrap()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!intent.is_finished(), "the intent waits while the guard is held");
+    commit_tx.send(()).unwrap();
+    held.join().unwrap();
+    let answer = intent.join().unwrap().map_err(|shown| shown.merchant_reference);
+    assert_eq!(answer, Err("CALL-FIRST".to_owned()), "the order committed meanwhile is shown");
+    let recorded = desk.search(&Filter::default()).unwrap();
+    assert_eq!(recorded.len(), 1, "no second order: {recorded:?}");
+}
+
 #[test]
 fn a_reference_is_recorded_by_one_desk_only() {
     let desks = desks(2);
