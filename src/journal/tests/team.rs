@@ -119,13 +119,16 @@ fn a_guarded_intent_sees_the_order_another_desk_committed_while_it_waited() {
     let waiting = Arc::clone(&desk);
     let intent = std::thread::spawn(move || {
         let second = NewOrder { method: card(), ..order("CALL-SECOND") };
-        waiting.record_order_intent_guarded(&second, Some(t(-10))).unwrap()
+        waiting
+            .record_order_intent_guarded(&second, Some(t(-10)))
+            .unwrap()
+            .map_err(|shown| shown.merchant_reference)
     });
     std::thread::sleep(Duration::from_millis(300));
     assert!(!intent.is_finished(), "the intent waits while the guard is held");
     commit_tx.send(()).unwrap();
     held.join().unwrap();
-    let answer = intent.join().unwrap().map_err(|shown| shown.merchant_reference);
+    let answer = intent.join().unwrap();
     assert_eq!(answer, Err("CALL-FIRST".to_owned()), "the order committed meanwhile is shown");
     let recorded = desk.search(&Filter::default()).unwrap();
     assert_eq!(recorded.len(), 1, "no second order: {recorded:?}");
