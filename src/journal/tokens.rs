@@ -91,10 +91,14 @@ impl CheckedToken {
             now,
         ]
         .to_vec();
+        // Customers the same by their keys are one row: the last given is kept, as one statement
+        // each left it, and no statement writes a row twice (PostgreSQL refuses that).
         let customers: Vec<Vec<Value<'_>>> = t
             .customers
             .iter()
-            .filter_map(|c| token_customers::remember_values(&t.profile, &t.token_name, c, &now))
+            .enumerate()
+            .filter(|(i, c)| !t.customers[i + 1..].iter().any(|later| later.is_same(c)))
+            .filter_map(|(_, c)| token_customers::remember_values(&t.profile, &t.token_name, c, &now))
             .collect();
         if db.is_team() && !customers.is_empty() {
             // One statement, so one answer from the server (see `team_statement`).
@@ -397,6 +401,18 @@ mod tests {
         assert_eq!((t.status.as_str(), t.expiry.as_deref()), ("INACTIVE", Some("3101")));
         j.update_token("P", "never_seen", None, Some("INACTIVE"), None, None).unwrap();
         assert_eq!(j.tokens("P", "never_seen").unwrap()[0].status, "INACTIVE");
+    }
+    }
+
+    on_both! {
+    fn customers_the_same_but_for_case_are_one_customer() {
+        let j = journal();
+        let mut r = record("tok_a", "400555******0001", "Layla@Example.com");
+        let mut again = r.customers[0].clone();
+        again.email = Some("layla@example.com".into());
+        r.customers.push(again);
+        j.upsert_token(&r).unwrap();
+        assert_eq!(emails(&j.tokens("P", "tok_a").unwrap()[0]), ["layla@example.com"]);
     }
     }
 

@@ -319,10 +319,6 @@ impl Db<'_> {
         }
     }
 
-    /// Serialises writers of the same `key` until the transaction ends. SQLite has one writer
-    /// at a time already; on the team journal this is a transaction-scoped advisory lock, so a
-    /// check and the insert it guards cannot interleave with another desk's. It is held before
-    /// the next statement runs (it travels with it).
     /// Says that the transaction's statement makes its commit wait for the server's disk
     /// itself (it sets `synchronous_commit`), so that a synced write of one statement can be
     /// sent alone, without `BEGIN` and `COMMIT` around it.
@@ -332,6 +328,10 @@ impl Db<'_> {
         }
     }
 
+    /// Serialises writers of the same `key` until the transaction ends. SQLite has one writer
+    /// at a time already; on the team journal this is a transaction-scoped advisory lock, so a
+    /// check and the insert it guards cannot interleave with another desk's. It is held before
+    /// the next statement runs (it travels with it).
     pub(crate) fn lock(self, key: &str) -> Result<(), JournalError> {
         match self {
             Db::Lite(_) => Ok(()),

@@ -245,7 +245,8 @@ impl Session {
         if commit && statements.len() == 1 && lock(&self.locks).is_empty() {
             // The whole transaction is this one statement: sent alone, the server runs it in a
             // transaction of its own and commits it, without BEGIN and COMMIT to answer. Only
-            // for a write that need not be synced: the commit then follows the server's default.
+            // for a write that need not be synced (the commit then follows the server's
+            // default), or whose statement makes its commit synced itself (`synced_by_statement`).
             let mut begin = lock(&self.begin);
             if *begin == Some(BEGIN_UNSYNCED) {
                 *begin = None;

@@ -280,6 +280,8 @@ pub(crate) const STEPS: &[&str] = &[
     // (a VOLATILE function reads each query anew), so it sees an order another desk committed
     // while this one waited. The query is the desk's own (`write::guard_sql`), run with the
     // guard's values; the intent's commit waits for the server's disk, as a synced one does.
+    // Never give the function a SET clause (a search_path, say): its settings would end with
+    // the call, `synchronous_commit` among them, and the intent's commit would not be synced.
     "
     CREATE FUNCTION moto_guard(lock_key TEXT, query TEXT, profile TEXT, key TEXT, amount BIGINT,
         currency TEXT, since TEXT) RETURNS SETOF orders LANGUAGE plpgsql VOLATILE AS $$
