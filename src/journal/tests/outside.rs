@@ -73,3 +73,19 @@ fn apss_agreement_ids_are_kept_even_when_they_pass_the_luhn_check_but_a_card_is_
     assert!(card_guard::refuse_card_numbers_in_extra(&extra).is_err(), "only the agreement id is APS's");
 }
 }
+
+#[test]
+fn a_payment_link_whose_id_holds_a_luhn_valid_run_of_digits_is_kept() {
+    // A hex id as the simulator makes them, whose 13 digits in a row pass the Luhn check.
+    let id = "A1234567890128B";
+    assert!(crate::aps::card::contains_card_number(id));
+    let mut extra = Extra::new();
+    extra.insert("payment_link".into(), format!("https://checkout.example/pay/{id}?lang=en").into());
+    extra.insert("payment_link_id".into(), id.into());
+    assert!(card_guard::refuse_card_numbers_in_extra(&extra).is_ok());
+    extra.insert("payment_link_id".into(), "4005550000000001".into());
+    assert!(card_guard::refuse_card_numbers_in_extra(&extra).is_err(), "an id that is a card number");
+    extra.insert("payment_link_id".into(), id.into());
+    extra.insert("payment_link".into(), "https://checkout.example/pay/4005550000000001".into());
+    assert!(card_guard::refuse_card_numbers_in_extra(&extra).is_err(), "a card number in the address");
+}
