@@ -23,7 +23,12 @@ pub fn refuse_card_numbers(field: &'static str, text: &str) -> Result<(), Journa
 /// # Errors
 /// As [`refuse_card_numbers`], or an agreement id that is not plain.
 pub fn refuse_card_numbers_in_extra(extra: &super::Extra) -> Result<(), JournalError> {
-    let link_id = extra.get("payment_link_id").and_then(|v| v.as_str()).filter(|id| !id.is_empty());
+    // The link's id is taken out of its address only when it cannot be part of a card number
+    // written there: it has a letter, and is long enough not to match a group of digits by chance.
+    let link_id = extra
+        .get("payment_link_id")
+        .and_then(|v| v.as_str())
+        .filter(|id| id.len() >= 8 && id.chars().any(|c| c.is_ascii_alphabetic()));
     for (name, value) in extra {
         refuse_card_numbers("extra order details", name)?;
         let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);

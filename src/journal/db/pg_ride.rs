@@ -9,8 +9,9 @@
 //! 32 writers on 8 connections, the waits were the larger part of the client's CPU per charge.
 //!
 //! The transactions stay apart: each is sent whole and contiguous (`BEGIN`, its locks, its
-//! statements, `COMMIT`; or its one statement alone, which the server commits at once), and the server runs a connection's requests in order, so none begins
-//! before the one before it has ended. A failure aborts only its own transaction, whose
+//! statements, `COMMIT`; or its one statement alone, which the server commits at once), and the
+//! server runs a connection's requests in order, so none begins before the one before it has
+//! ended. A failure aborts only its own transaction, whose
 //! `COMMIT` the server then answers by rolling back: the next one begins anew.
 
 use super::pg::{Claim, Pool, busy, error};
