@@ -217,7 +217,6 @@ pub(super) fn team_guarded_intent(
     checked: &CheckedOrder,
     since: DateTime<Utc>,
 ) -> Result<Option<Result<OpId, OrderRow>>, JournalError> {
-    let Some(lock_key) = guard_key(&order.profile, &order.method) else { return Ok(None) };
     let (guard, key) = match &order.method {
         PaymentMethod::Token { token_name, .. } => (&GUARDS[0], token_name.as_str()),
         PaymentMethod::Card { fingerprint, .. } => (&GUARDS[1], fingerprint.as_str()),
@@ -228,7 +227,7 @@ pub(super) fn team_guarded_intent(
     values.extend(operation_values(None, &first)?.into_iter().skip(1));
     let (currency, since) = (order.amount.currency().code(), ts(&since));
     values.extend([
-        Value::owned(Some(lock_key)),
+        Value::owned(guard_key(&order.profile, &order.method)),
         guard.to_value(),
         order.profile.to_value(),
         key.to_value(),
