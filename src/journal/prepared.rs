@@ -6,6 +6,7 @@
 //! job to a pool thread only for that thread to hand it to the writer and sleep. On the team
 //! journal the task's own thread runs the write (see [`team_write`]).
 
+use super::db::pg::Trailer;
 use super::group::Durability;
 use super::tokens::CheckedToken;
 use super::write::write_outcome;
@@ -13,10 +14,27 @@ use super::*;
 
 type Work<T> = Box<dyn FnMut(Db<'_>) -> Result<T, JournalError> + Send>;
 
-/// What runs once a write's work has: given its value, a convenience whose failure is logged
-/// and leaves the write recorded (the token book's refresh). `true`: nothing follows it in its
-/// transaction.
-type After<T> = Arc<dyn Fn(&T, Db<'_>, bool) -> Result<(), JournalError> + Send + Sync>;
+/// What runs once a write's work has: a convenience whose failure is logged and leaves the
+/// write recorded (the token book's refresh). Its `bool`: nothing follows it in its transaction.
+enum After<T> {
+    /// Given the work's value.
+    OnValue(OnValue<T>),
+    /// Without it: on the team journal, from a task, sent with the work's statement in one
+    /// round trip (a transaction of its own all the same).
+    Apart(Apart),
+}
+
+type OnValue<T> = Arc<dyn Fn(&T, Db<'_>, bool) -> Result<(), JournalError> + Send + Sync>;
+type Apart = Arc<dyn Fn(Db<'_>, bool) -> Result<(), JournalError> + Send + Sync>;
+
+impl<T> After<T> {
+    fn run(&self, value: &T, db: Db<'_>, ends: bool) -> Result<(), JournalError> {
+        match self {
+            After::OnValue(after) => after(value, db, ends),
+            After::Apart(after) => after(db, ends),
+        }
+    }
+}
 
 /// A journal write whose input has been checked, not yet run.
 #[must_use = "a prepared write does nothing until it is committed"]
@@ -43,7 +61,7 @@ impl<T: Send + 'static> Write<T> {
 
     /// As [`Write::new`], for a write whose last statements are the last of its transaction
     /// while nothing is composed around it (see `alone`).
-    fn alone<F>(durability: Durability, work: F) -> Write<T>
+    pub(crate) fn alone<F>(durability: Durability, work: F) -> Write<T>
     where
         F: FnMut(Db<'_>) -> Result<T, JournalError> + Send + 'static,
     {
@@ -66,7 +84,14 @@ impl Write<Option<OrderRow>> {
             }
         });
         let Some(token) = token else { return self };
-        let after: After<Option<OrderRow>> = Arc::new(move |order, db, ends| {
+        if token.has_customers() {
+            // Its own customers: the order's are not needed.
+            return Write {
+                after: Some(After::Apart(Arc::new(move |db, ends| token.refresh(db, ends)))),
+                ..self
+            };
+        }
+        let after = After::OnValue(Arc::new(move |order: &Option<OrderRow>, db: Db<'_>, ends| {
             // A copy each run: the write may run twice (see `group`).
             let token = match order {
                 Some(o) => token.clone().or_customer(TokenCustomer::new(
@@ -77,7 +102,7 @@ impl Write<Option<OrderRow>> {
                 None => token.clone(),
             };
             token.refresh(db, ends)
-        });
+        }));
         Write { after: Some(after), ..self }
     }
 }
@@ -91,7 +116,7 @@ impl<T: Send + 'static> Write<T> {
         let Some(after) = after else { return (durability, alone, work) };
         let work: Work<T> = Box::new(move |db| {
             let value = work(db)?;
-            if let Err(e) = after(&value, db, false) {
+            if let Err(e) = after.run(&value, db, false) {
                 log::warn!("token book not updated: {e}");
             }
             Ok(value)
@@ -105,7 +130,7 @@ impl<T: Send + 'static> Write<T> {
         let value = pool.transaction(durability == Durability::Synced, alone, work)?;
         // `work` is committed: whatever becomes of `after`, even a panic, the write stands.
         if let Some(after) = after {
-            let run = || pool.transaction(false, true, |db| after(&value, db, true));
+            let run = || pool.transaction(false, true, |db| after.run(&value, db, true));
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => log::warn!("token book not updated: {e}"),
@@ -123,26 +148,73 @@ enum Pending<T> {
     Team(Arc<super::db::pg::Pool>, Write<T>),
 }
 
-/// Runs a team journal write from async code. A session's calls block their thread, and the
-/// write must not hold up the other tasks: on a multi-threaded runtime (the application's) the
-/// task's own thread runs it, once tokio has handed that thread's other tasks to another
-/// (`block_in_place`); on a single-threaded one a blocking-pool thread runs it. The hand-off to a
-/// pool thread and back cost two thread switches per write: client CPU per charge (intent and
-/// outcome) from 8 and 32 tasks, 130 and 150 µs that way, 75 and 98 µs this way. A write that
-/// panics is an error either way, as a pool thread's was.
+/// Runs a team journal write from async code. On a multi-threaded runtime (the application's,
+/// which has the I/O driver its HTTP needs too), a write that is one statement sent alone (an
+/// intent, an outcome, and the token book's refresh after it) goes out on a task connection
+/// running on that runtime, and never blocks the task's thread (`db::pg_task`). Any other
+/// blocks a thread for its round trips: on a multi-threaded runtime the task's own, once tokio
+/// has handed that thread's other tasks to another (`block_in_place`); on a single-threaded
+/// one (which may have no I/O driver) a blocking-pool thread. A write that panics is an error
+/// either way.
 async fn team_write<T: Send + 'static>(
     pool: Arc<super::db::pg::Pool>,
     write: Write<T>,
 ) -> Result<T, JournalError> {
+    let Write { durability, mut work, alone, after } = write;
+    let synced = durability == Durability::Synced;
+    if alone && multi_threaded() {
+        let mut apart = match &after {
+            Some(After::Apart(after)) => Some(|db: Db<'_>| after(db, true)),
+            _ => None,
+        };
+        let trailer = apart.as_mut().map(|f| f as Trailer<'_>);
+        if let Some((value, trailed)) = pool.transaction_for_task(synced, &mut work, trailer).await {
+            let mut value = value?;
+            // `work` is committed: whatever becomes of `after`, the write stands.
+            match after {
+                Some(after) if !trailed => refresh_after(&pool, &after, &mut value).await,
+                _ => {}
+            }
+            return Ok(value);
+        }
+    }
+    let write = Write { durability, work, alone, after };
     let run = move || write.on_team(&pool);
-    let stopped = || JournalError::Internal("a team journal write stopped".into());
-    let multi_threaded = tokio::runtime::Handle::try_current()
-        .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-    if multi_threaded {
-        let ran = tokio::task::block_in_place(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)));
-        return ran.unwrap_or_else(|_| Err(stopped()));
+    if multi_threaded() {
+        return in_place(run);
     }
     tokio::task::spawn_blocking(run).await.unwrap_or_else(|_| Err(stopped()))
+}
+
+/// Runs `after` once its write's value is known, from a task (see [`team_write`]).
+async fn refresh_after<T: Send>(pool: &Arc<super::db::pg::Pool>, after: &After<T>, value: &mut T) {
+    // Held mutably, so the refresh is `Send` for any `T: Send`.
+    let mut refresh = move |db: Db<'_>| after.run(value, db, true);
+    let refreshed = match pool.transaction_for_task(false, &mut refresh, None).await {
+        Some((refreshed, _)) => refreshed,
+        // Not one statement after all: run where it is.
+        None => in_place(|| pool.transaction(false, true, refresh)),
+    };
+    if let Err(e) = refreshed {
+        log::warn!("token book not updated: {e}");
+    }
+}
+
+fn stopped() -> JournalError {
+    JournalError::Internal("a team journal write stopped".into())
+}
+
+fn multi_threaded() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+}
+
+/// Runs `run`, which blocks its thread, on the task's own thread: on a multi-threaded runtime
+/// once tokio has handed that thread's other tasks to another. A panic is an error.
+fn in_place<T>(run: impl FnOnce() -> Result<T, JournalError>) -> Result<T, JournalError> {
+    let run =
+        || std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| Err(stopped()));
+    if multi_threaded() { tokio::task::block_in_place(run) } else { run() }
 }
 
 impl Journal {

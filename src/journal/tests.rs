@@ -9,6 +9,7 @@ mod prepared;
 mod records;
 mod rides;
 mod storage;
+mod tasks;
 mod team;
 mod text_search;
 mod upgrade;

@@ -111,6 +111,12 @@ impl CheckedToken {
         db.pipeline(&statements, ends).map(drop)
     }
 
+    /// Whether the record brings a customer of its own ([`CheckedToken::or_customer`] then
+    /// changes nothing).
+    pub(crate) fn has_customers(&self) -> bool {
+        !self.record.customers.iter().all(TokenCustomer::is_empty)
+    }
+
     /// The customers this record brings when it brings none of its own: `customer`.
     pub(crate) fn or_customer(mut self, customer: TokenCustomer) -> CheckedToken {
         if self.record.customers.iter().all(TokenCustomer::is_empty) && customer.check().is_ok() {

@@ -10,6 +10,7 @@
 pub(crate) mod pg;
 mod pg_ride;
 mod pg_session;
+mod pg_task;
 mod pg_values;
 mod wire;
 
@@ -29,6 +30,17 @@ impl Value<'static> {
     /// Text the value owns; NULL for `None`.
     pub(crate) fn owned(text: impl Into<Option<String>>) -> Value<'static> {
         text.into().map_or(Value::Null, |t| Value::Text(Cow::Owned(t)))
+    }
+}
+
+impl Value<'_> {
+    /// The same value, owning its text.
+    pub(crate) fn detached(&self) -> Value<'static> {
+        match self {
+            Value::Null => Value::Null,
+            Value::Int(i) => Value::Int(*i),
+            Value::Text(t) => Value::Text(Cow::Owned(t.to_string())),
+        }
     }
 }
 

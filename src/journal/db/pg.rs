@@ -12,6 +12,7 @@ use super::JournalError;
 use super::pg_ride::Ride;
 use super::pg_session::Conn;
 pub(crate) use super::pg_session::Session;
+pub(crate) use super::pg_task::Trailer;
 pub(crate) use super::pg_values::{cell, error, numbered};
 use super::wire::{self, Wire};
 use crate::journal::postgres::{self as team, TeamError};
@@ -29,8 +30,8 @@ pub(super) const SESSION_WAIT: Duration = Duration::from_secs(30);
 
 /// The open connections of one team journal.
 pub(crate) struct Pool {
-    config: tokio_postgres::Config,
-    tls: tokio_postgres_rustls::MakeRustlsConnect,
+    pub(super) config: tokio_postgres::Config,
+    pub(super) tls: tokio_postgres_rustls::MakeRustlsConnect,
     state: Mutex<PoolState>,
     freed: Condvar,
     /// The session that holds this process's presence lock for as long as it runs.
@@ -39,6 +40,8 @@ pub(crate) struct Pool {
     pub(super) rode: AtomicU64,
     /// ... and the round trips that carried them.
     pub(super) carried: AtomicU64,
+    /// Connections for async tasks' writes (`pg_task`).
+    pub(super) tasks: super::pg_task::TaskConns,
 }
 
 pub(super) struct PoolState {
@@ -102,6 +105,7 @@ impl Pool {
             presence: Mutex::new(None),
             rode: AtomicU64::new(0),
             carried: AtomicU64::new(0),
+            tasks: super::pg_task::TaskConns::default(),
         };
         let (mut client, mut wire) = pool.connect()?;
         wire.drive(team::migrate(&mut client))?;
@@ -216,40 +220,11 @@ impl Pool {
                 Claim::Busy(_) => Session::unbound(Some(Arc::clone(self))),
             },
         };
-        // Sent with the transaction's first statement, in the same round trip. An intent is on
-        // the server's disk when its commit returns, whatever the database's own default.
-        let begin = if synced { BEGIN_SYNCED } else { BEGIN_UNSYNCED };
-        *session.begin.lock().unwrap_or_else(PoisonError::into_inner) = Some(begin);
-        session.in_transaction.store(true, Ordering::Relaxed);
-        session.failed.store(false, Ordering::Relaxed);
-        session.last_may_commit.store(last_may_commit, Ordering::Relaxed);
-        // Locks belong to the transaction that took them: none from before may ride along.
-        session.drop_queued_locks();
-        let mut value = work(super::Db::Pg(&session));
-        session.last_may_commit.store(false, Ordering::Relaxed);
-        // PostgreSQL answers COMMIT in a transaction a failed statement aborted by rolling it
-        // back, without an error: a failure the work did not pass on must not read as success.
-        if value.is_ok() && session.failed.load(Ordering::Relaxed) {
-            value = Err(JournalError::Team {
-                message: "the team journal refused part of this write, so none of it was recorded: try again, and tell the supervisor if it repeats"
-                    .into(),
-                code: None,
-            });
-        }
-        // Still open unless the work's last statements carried the commit. Locks never sent
-        // guarded nothing.
-        if session.in_transaction.load(Ordering::Relaxed) {
-            session.drop_queued_locks();
-            if session.begin.lock().unwrap_or_else(PoisonError::into_inner).take().is_none() {
-                session.simple(if value.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
-            }
-        }
-        session.in_transaction.store(false, Ordering::Relaxed);
-        value
+        session.begin_transaction(synced, last_may_commit);
+        let value = work(super::Db::Pg(&session));
+        session.end_transaction(value)
     }
 }
-
-use super::pg_session::{BEGIN_SYNCED, BEGIN_UNSYNCED};
 
 /// The advisory lock that says `owner` is running: a process holds it on a session of its own
 /// from [`Pool::announce`] until it ends, when the server lets it go with the session.

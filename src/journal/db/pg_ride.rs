@@ -18,7 +18,6 @@ use super::pg::{Claim, Pool, busy, error};
 use super::pg_session::{BEGIN_SYNCED, BEGIN_UNSYNCED, Call, Conn, LOCK};
 use super::wire;
 use super::{JournalError, Value};
-use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -55,15 +54,10 @@ pub(super) enum Ridden {
 
 impl Ride {
     pub(super) fn new(statements: &[(&str, &[Value<'_>])], locks: Vec<String>, synced: bool) -> Ride {
-        let owned = |v: &Value<'_>| match v {
-            Value::Null => Value::Null,
-            Value::Int(i) => Value::Int(*i),
-            Value::Text(t) => Value::Text(Cow::Owned(t.to_string())),
-        };
         Ride {
             statements: statements
                 .iter()
-                .map(|(sql, values)| ((*sql).to_owned(), values.iter().map(owned).collect()))
+                .map(|(sql, values)| ((*sql).to_owned(), values.iter().map(Value::detached).collect()))
                 .collect(),
             locks,
             synced,

@@ -75,6 +75,35 @@ pub(crate) struct Session {
     locks: Mutex<Vec<String>>,
     /// The open transaction's last statements may carry its commit (`Pool::transaction`).
     pub(super) last_may_commit: AtomicBool,
+    /// Whether it sends, or notes or replays a task's round trip ([`super::pg_task`]).
+    mode: Mode,
+}
+
+/// How a session sends its statements.
+enum Mode {
+    /// As they come.
+    Send,
+    /// Not at all: it notes the one statement that would be its whole transaction, sent alone,
+    /// if that is all the work asks for.
+    Record(Mutex<Recorded>),
+    /// That statement was sent: its text and answer, for the work's call that asks for it
+    /// again. Any other call before it is refused; after it, calls are sent.
+    Replay(Mutex<Option<(String, Answers)>>),
+}
+
+/// What a recording session noted.
+pub(super) enum Recorded {
+    Nothing,
+    /// The whole transaction: one statement, sent alone, and its values.
+    Alone(String, Vec<Value<'static>>),
+    /// The work asked for something else: more than one round trip, a lock, or a statement
+    /// that cannot be sent alone.
+    Other,
+}
+
+/// A call a recording session cannot make, or a replaying one out of turn.
+fn not_sent() -> JournalError {
+    JournalError::Internal("a team journal write took another path when its answer came".into())
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -84,16 +113,40 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Session {
     /// A session on `conn`, given back to `pool` (if any) when dropped.
     pub(super) fn bound(pool: Option<Arc<Pool>>, conn: Conn) -> Session {
-        Session::on(pool, Some(conn))
+        Session::on(pool, Some(conn), Mode::Send)
     }
 
     /// A session that takes a connection from `pool` only when it needs one.
     pub(super) fn unbound(pool: Option<Arc<Pool>>) -> Session {
-        Session::on(pool, None)
+        Session::on(pool, None, Mode::Send)
     }
 
-    fn on(pool: Option<Arc<Pool>>, conn: Option<Conn>) -> Session {
+    /// A session that sends nothing: see [`Mode::Record`].
+    pub(super) fn recording(pool: Arc<Pool>) -> Session {
+        Session::on(Some(pool), None, Mode::Record(Mutex::new(Recorded::Nothing)))
+    }
+
+    /// A session whose one statement has been sent, and answered: see [`Mode::Replay`].
+    pub(super) fn replaying(pool: Arc<Pool>, sent: String, answer: Answers) -> Session {
+        Session::on(Some(pool), None, Mode::Replay(Mutex::new(Some((sent, answer)))))
+    }
+
+    /// What a recording session noted (`Recorded::Nothing` for any other session).
+    pub(super) fn recorded(&self) -> Recorded {
+        match &self.mode {
+            Mode::Record(noted) => std::mem::replace(&mut *lock(noted), Recorded::Nothing),
+            _ => Recorded::Nothing,
+        }
+    }
+
+    /// Whether a replaying session gave its answer to the work (true for any other session).
+    pub(super) fn replayed(&self) -> bool {
+        !matches!(&self.mode, Mode::Replay(answer) if lock(answer).is_some())
+    }
+
+    fn on(pool: Option<Arc<Pool>>, conn: Option<Conn>, mode: Mode) -> Session {
         Session {
+            mode,
             pool,
             conn: Mutex::new(conn),
             in_transaction: AtomicBool::new(false),
@@ -106,6 +159,17 @@ impl Session {
 
     /// The session's connection, taken from the pool (waiting for one) on first need.
     fn conn(&self) -> Result<Conn, JournalError> {
+        match &self.mode {
+            Mode::Send => {}
+            Mode::Record(noted) => {
+                *lock(noted) = Recorded::Other;
+                return Err(not_sent());
+            }
+            Mode::Replay(answer) if lock(answer).is_some() => return Err(not_sent()),
+            // Answered: what the work asks for after its statement is sent (a rare follow-up,
+            // such as the reason an outcome changed nothing), on a connection of the pool.
+            Mode::Replay(_) => {}
+        }
         let mut conn = lock(&self.conn);
         if let Some(conn) = &*conn {
             return Ok(conn.clone());
@@ -230,6 +294,9 @@ impl Session {
             && self.last_may_commit.load(Ordering::Relaxed)
             && self.in_transaction.load(Ordering::Relaxed)
             && !self.failed.load(Ordering::Relaxed);
+        if let Some(answer) = self.tasked(statements, commit) {
+            return answer;
+        }
         if commit && let Some(answer) = self.ride(statements)? {
             return answer;
         }
@@ -289,6 +356,79 @@ impl Session {
             return Err(error(e));
         }
         Ok(rows)
+    }
+
+    /// On a recording session: notes `statements` if they are the whole transaction, one
+    /// statement sent alone (see [`Session::pipeline`]), and refuses them (the work's answer is
+    /// not used). On a replaying one: their answer, and the transaction has ended. `None` on a
+    /// session that sends, or one that has replayed its answer already.
+    fn tasked(&self, statements: &[(&str, &[Value<'_>])], commit: bool) -> Option<Answers> {
+        let alone = commit
+            && statements.len() == 1
+            && lock(&self.locks).is_empty()
+            && *lock(&self.begin) == Some(BEGIN_UNSYNCED);
+        match &self.mode {
+            Mode::Send => None,
+            Mode::Record(noted) => {
+                let mut noted = lock(noted);
+                *noted = match (&*noted, statements) {
+                    (Recorded::Nothing, [(sql, values)]) if alone => {
+                        Recorded::Alone((*sql).to_owned(), values.iter().map(Value::detached).collect())
+                    }
+                    _ => Recorded::Other,
+                };
+                Some(Err(not_sent()))
+            }
+            Mode::Replay(answer) => {
+                let mut answer = lock(answer);
+                let (sent, _) = answer.as_ref()?;
+                if !alone || statements.first().is_none_or(|(sql, _)| sql != sent) {
+                    return Some(Err(not_sent()));
+                }
+                let (_, answer) = answer.take()?;
+                *lock(&self.begin) = None;
+                self.in_transaction.store(false, Ordering::Relaxed);
+                Some(answer)
+            }
+        }
+    }
+
+    /// Starts a transaction: its `BEGIN` goes with its first statement (`Pool::transaction`).
+    pub(super) fn begin_transaction(&self, synced: bool, last_may_commit: bool) {
+        // Sent with the transaction's first statement, in the same round trip. An intent is on
+        // the server's disk when its commit returns, whatever the database's own default.
+        let begin = if synced { BEGIN_SYNCED } else { BEGIN_UNSYNCED };
+        *lock(&self.begin) = Some(begin);
+        self.in_transaction.store(true, Ordering::Relaxed);
+        self.failed.store(false, Ordering::Relaxed);
+        self.last_may_commit.store(last_may_commit, Ordering::Relaxed);
+        // Locks belong to the transaction that took them: none from before may ride along.
+        self.drop_queued_locks();
+    }
+
+    /// Ends the transaction the work's `value` came from: committed if it is `Ok` and nothing
+    /// failed, else rolled back (unless its last statements carried the commit already).
+    pub(super) fn end_transaction<T>(&self, mut value: Result<T, JournalError>) -> Result<T, JournalError> {
+        self.last_may_commit.store(false, Ordering::Relaxed);
+        // PostgreSQL answers COMMIT in a transaction a failed statement aborted by rolling it
+        // back, without an error: a failure the work did not pass on must not read as success.
+        if value.is_ok() && self.failed.load(Ordering::Relaxed) {
+            value = Err(JournalError::Team {
+                message: "the team journal refused part of this write, so none of it was recorded: try again, and tell the supervisor if it repeats"
+                    .into(),
+                code: None,
+            });
+        }
+        // Still open unless the work's last statements carried the commit. Locks never sent
+        // guarded nothing.
+        if self.in_transaction.load(Ordering::Relaxed) {
+            self.drop_queued_locks();
+            if lock(&self.begin).take().is_none() {
+                self.simple(if value.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+            }
+        }
+        self.in_transaction.store(false, Ordering::Relaxed);
+        value
     }
 
     /// A whole transaction in one round trip, on a session with no connection yet: it rides on

@@ -108,11 +108,17 @@ fn is_local(host: &Host) -> bool {
 /// [`TeamError::Offline`] when the server cannot be reached, refuses the login or the TLS
 /// handshake fails; [`TeamError::Address`] for a URL that names no team journal.
 pub async fn connect(url: &str) -> Result<Client, TeamError> {
-    let config = config(url)?;
-    let tls = tls()?;
+    connect_with(&config(url)?, tls()?).await
+}
+
+/// [`connect`], to the server `config` names.
+pub(crate) async fn connect_with(
+    config: &Config,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
+) -> Result<Client, TeamError> {
     #[cfg(unix)]
     if let [Host::Unix(dir)] = config.get_hosts() {
-        return connect_unix(&config, dir, tls).await;
+        return connect_unix(config, dir, tls).await;
     }
     let (client, connection) = config.connect(tls).await.map_err(offline)?;
     keep_running(connection);

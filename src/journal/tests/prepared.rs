@@ -5,8 +5,10 @@ use super::group::{stall, wait_until_queued};
 use super::*;
 use std::time::Duration;
 
+/// As the application's: on the team journal, its tasks' writes go out on task connections
+/// (`db::pg_task`); `#[tokio::test]`'s single-threaded runtimes elsewhere take the blocking way.
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }
 
 fn token_record(name: &str, masked: &str) -> TokenRecord {

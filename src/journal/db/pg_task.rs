@@ -1,0 +1,206 @@
+//! Team journal writes from async tasks, sent on connections the runtime drives.
+//!
+//! The service's writes (an order's intent, an outcome, the token book's refresh after it) are
+//! each one statement the server runs and commits alone. From a task, such a write is run
+//! twice on the task's thread, and never blocks it:
+//!
+//! 1. Its work runs on a session that sends nothing and notes the one statement it asks for
+//!    (`Session::recording`).
+//! 2. The task sends that statement on one of the pool's task connections and awaits the
+//!    answer. Those connections run on the tokio runtime, so a task waiting for the server
+//!    costs no thread of its own, and tasks sharing a connection have their requests sent
+//!    together and their answers read together.
+//! 3. The work runs again on a session that gives it that answer when it asks for the same
+//!    statement (`Session::replaying`); what it reads from the answer is the write's value.
+//!
+//! The work is the same code that runs on a blocking thread, so it must ask for the same
+//! statement both times (the journal's writes are deterministic, as the group writer's retry
+//! already requires; a second run that asks for another is refused, and says so). A write
+//! that asks for anything else (a lock, more than one round trip) sends nothing while it is
+//! noted, and is run the blocking way instead.
+//!
+//! Why: a write sent from the task's own thread through `block_in_place` cost that thread a
+//! hand-off to tokio and a sleep in the kernel for every round trip, and thread switches are
+//! what a write costs most on these machines.
+//!
+//! Requests on one connection never interleave within one: each is a whole statement with its
+//! own Sync, so the server runs and commits each alone, in the order received. A connection
+//! whose runtime has ended is closed, and replaced by one on the runtime of the task asking.
+
+use super::pg::{Pool, error};
+use super::pg_ride::Answers;
+use super::pg_session::{Recorded, Session};
+use super::{Db, JournalError, Value};
+use crate::journal::postgres as team;
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Statement};
+
+/// Task connections one process keeps open at most: as many as its blocking sessions, so the
+/// server's group commit can flush several desks' and tasks' intents at once.
+const TASK_CONNECTIONS: usize = super::pg::MAX_SESSIONS;
+
+/// The pool's connections for tasks.
+#[derive(Default)]
+pub(crate) struct TaskConns {
+    state: Mutex<TaskState>,
+}
+
+#[derive(Default)]
+struct TaskState {
+    open: Vec<Arc<TaskConn>>,
+    /// Connections being opened now.
+    opening: usize,
+}
+
+/// One connection for tasks; shared by the tasks using it.
+struct TaskConn {
+    client: Client,
+    /// Statements prepared on it, by their journal text.
+    statements: Mutex<HashMap<String, Statement, foldhash::fast::RandomState>>,
+    /// Requests sent on it and not answered yet.
+    busy: AtomicUsize,
+}
+
+/// A write's follow-up sent in the same round trip ([`Pool::transaction_for_task`]).
+pub(crate) type Trailer<'t> = &'t mut (dyn FnMut(Db<'_>) -> Result<(), JournalError> + Send);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Counts a request on its connection while it is on its way.
+struct Busy<'c>(&'c TaskConn);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.busy.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl TaskConn {
+    /// `sql` prepared on this connection: once, then from its cache.
+    async fn prepared(&self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
+        if let Some(statement) = lock(&self.statements).get(sql).cloned() {
+            return Ok(statement);
+        }
+        let statement = self.client.prepare(&super::pg::numbered(sql)).await?;
+        lock(&self.statements).insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    /// Sends `sql` alone with `values`; its rows.
+    async fn send(&self, sql: &str, values: &[Value<'static>]) -> Answers {
+        self.busy.fetch_add(1, Ordering::Relaxed);
+        let _busy = Busy(self);
+        let statement = self.prepared(sql).await.map_err(error)?;
+        let args: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        let rows = self.client.query(&statement, &args).await.map_err(error)?;
+        Ok(vec![rows])
+    }
+}
+
+impl Pool {
+    /// A task connection: an idle one, else a new one while fewer than [`TASK_CONNECTIONS`]
+    /// are open, else the least busy.
+    async fn task_conn(&self) -> Result<Arc<TaskConn>, JournalError> {
+        {
+            let mut state = lock(&self.tasks.state);
+            state.open.retain(|conn| !conn.client.is_closed());
+            let least = state.open.iter().min_by_key(|conn| conn.busy.load(Ordering::Relaxed)).cloned();
+            match least {
+                Some(conn) if conn.busy.load(Ordering::Relaxed) == 0 => return Ok(conn),
+                Some(conn) if state.open.len() + state.opening >= TASK_CONNECTIONS => return Ok(conn),
+                _ => state.opening += 1,
+            }
+        }
+        let opened = team::connect_with(&self.config, self.tls.clone()).await;
+        let mut state = lock(&self.tasks.state);
+        state.opening -= 1;
+        let conn =
+            Arc::new(TaskConn { client: opened?, statements: Mutex::default(), busy: AtomicUsize::new(0) });
+        state.open.push(Arc::clone(&conn));
+        Ok(conn)
+    }
+
+    /// Runs `work` as one transaction from an async task, its one statement sent on a task
+    /// connection (see the module docs); `None` when it asks for anything else, and has sent
+    /// nothing: run it the blocking way then. A `trailer` that is one statement too goes in the
+    /// same round trip, just after, as a transaction of its own whatever becomes of `work`'s; a
+    /// failure there is logged. With the work's answer: whether the trailer went.
+    pub(crate) async fn transaction_for_task<T, W>(
+        self: &Arc<Self>,
+        synced: bool,
+        work: &mut W,
+        trailer: Option<Trailer<'_>>,
+    ) -> Option<(Result<T, JournalError>, bool)>
+    where
+        W: FnMut(Db<'_>) -> Result<T, JournalError> + Send,
+    {
+        let (sql, values) = match self.note(synced, work) {
+            Ok(noted) => noted?,
+            Err(stopped) => return Some((Err(stopped), false)),
+        };
+        let trailer = trailer.and_then(|trailer| self.note(false, trailer).ok().flatten());
+        let answer = match self.task_conn().await {
+            Err(e) => Err(e),
+            Ok(conn) => match &trailer {
+                None => conn.send(&sql, &values).await,
+                Some((after, after_values)) => {
+                    // Polled in this order, so sent in this order, in one write.
+                    let (answer, after) =
+                        tokio::join!(conn.send(&sql, &values), conn.send(after, after_values));
+                    if let Err(e) = after {
+                        log::warn!("token book not updated: {e}");
+                    }
+                    answer
+                }
+            },
+        };
+        let session = Session::replaying(Arc::clone(self), sql, answer);
+        session.begin_transaction(synced, true);
+        let ran = catch_unwind(AssertUnwindSafe(|| {
+            let value = work(Db::Pg(&session));
+            if !session.replayed() {
+                // The statement was sent, but this run did not read its answer.
+                return Err(JournalError::Internal(
+                    "a team journal write took another path when its answer came: look the order up before trying again"
+                        .into(),
+                ));
+            }
+            session.end_transaction(value)
+        }));
+        Some((ran.unwrap_or_else(|_| Err(stopped())), trailer.is_some()))
+    }
+
+    /// Runs `work` on a session that sends nothing: its one statement and values if that is
+    /// all it asks for (`None` otherwise), or the failure of a `work` that panicked.
+    fn note<T>(
+        self: &Arc<Self>,
+        synced: bool,
+        work: &mut (impl FnMut(Db<'_>) -> Result<T, JournalError> + ?Sized),
+    ) -> Result<Option<(String, Vec<Value<'static>>)>, JournalError> {
+        let session = Session::recording(Arc::clone(self));
+        session.begin_transaction(synced, true);
+        if catch_unwind(AssertUnwindSafe(|| work(Db::Pg(&session)))).is_err() {
+            return Err(stopped());
+        }
+        Ok(match session.recorded() {
+            Recorded::Alone(sql, values) => Some((sql, values)),
+            Recorded::Nothing | Recorded::Other => None,
+        })
+    }
+
+    /// Task connections open now.
+    #[cfg(test)]
+    pub(crate) fn task_connections(&self) -> usize {
+        lock(&self.tasks.state).open.len()
+    }
+}
+
+fn stopped() -> JournalError {
+    JournalError::Internal("a team journal write stopped".into())
+}
