@@ -194,10 +194,10 @@ impl Pool {
         })
     }
 
-    /// Task connections open now.
+    /// Task connections open now (not closed by the server or their runtime's end).
     #[cfg(test)]
     pub(crate) fn task_connections(&self) -> usize {
-        lock(&self.tasks.state).open.len()
+        lock(&self.tasks.state).open.iter().filter(|conn| !conn.client.is_closed()).count()
     }
 }
 

@@ -172,7 +172,8 @@ fn a_token_book_refresh_that_fails_beside_its_outcome_leaves_the_outcome_recorde
         .map(drop)
     })
     .unwrap();
-    let id = rt.block_on(j.commit_async(Journal::order_intent_write(&order("TRAIL-1"), Some(t(-10))).unwrap()));
+    let id =
+        rt.block_on(j.commit_async(Journal::order_intent_write(&order("TRAIL-1"), Some(t(-10))).unwrap()));
     let id = id.unwrap().unwrap();
     let token = TokenRecord {
         profile: "main".into(),
@@ -184,9 +185,41 @@ fn a_token_book_refresh_that_fails_beside_its_outcome_leaves_the_outcome_recorde
         customers: vec![TokenCustomer::new(None, Some("sara@example.com"), None)],
         status: "ACTIVE".into(),
     };
-    let outcome = Journal::outcome_write(id, &approved(), &captured()).unwrap().remembering_token(Some(&token));
+    let outcome =
+        Journal::outcome_write(id, &approved(), &captured()).unwrap().remembering_token(Some(&token));
     let order = rt.block_on(j.commit_async(outcome)).unwrap().expect("the order read back");
     assert_eq!(order.state, OrderState::Captured);
     assert_eq!(j.operation(id).unwrap().unwrap().state, OpState::Approved);
     assert_eq!(j.token("main", "tok_refused").unwrap(), None, "the refresh is one statement: none of it");
+}
+
+/// A task connection the server ended (a restart, an administrator) is let go, and the next
+/// write goes out on a new one.
+#[test]
+fn a_task_connection_the_server_closed_is_replaced() {
+    let j = Journal::open_team(&fresh_team_database()).unwrap();
+    let rt = runtime();
+    let intent = |reference: &str, minor| {
+        Journal::order_intent_write(&NewOrder { amount: aed(minor), ..order(reference) }, Some(t(-10)))
+            .unwrap()
+    };
+    rt.block_on(j.commit_async(intent("GONE-1", 1001))).unwrap().unwrap();
+    let ended: i64 = j
+        .write_now(|db| {
+            db.query_one(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()) AS ended",
+                &[],
+                |r| r.get(0),
+            )
+        })
+        .unwrap();
+    assert!(ended >= 1, "the task connection was ended");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pool(&j).task_connections() > 0 {
+        assert!(Instant::now() < deadline, "the ended connection was noticed");
+        rt.block_on(tokio::time::sleep(Duration::from_millis(10)));
+    }
+    let id = rt.block_on(j.commit_async(intent("GONE-2", 1002))).unwrap().unwrap();
+    assert_eq!(j.operation(id).unwrap().unwrap().state, OpState::Intent);
 }
