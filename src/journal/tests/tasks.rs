@@ -24,13 +24,7 @@ fn captured() -> OrderUpdate {
 }
 
 fn approved() -> OpResult {
-    OpResult {
-        state: OpState::Approved,
-        response_code: Some("14000".into()),
-        response_message: Some("Success".into()),
-        note: None,
-        at: Utc::now(),
-    }
+    result(OpState::Approved, "14000")
 }
 
 #[test]
