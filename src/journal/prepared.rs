@@ -6,7 +6,7 @@
 //! job to a pool thread only for that thread to hand it to the writer and sleep. On the team
 //! journal the task's own thread runs the write (see [`team_write`]).
 
-use super::db::pg::Trailer;
+use super::db::pg::{Trailer, in_place, stopped};
 use super::group::Durability;
 use super::tokens::CheckedToken;
 use super::write::write_outcome;
@@ -200,21 +200,9 @@ async fn refresh_after<T: Send>(pool: &Arc<super::db::pg::Pool>, after: &After<T
     }
 }
 
-fn stopped() -> JournalError {
-    JournalError::Internal("a team journal write stopped".into())
-}
-
 fn multi_threaded() -> bool {
     tokio::runtime::Handle::try_current()
         .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
-}
-
-/// Runs `run`, which blocks its thread, on the task's own thread: on a multi-threaded runtime
-/// once tokio has handed that thread's other tasks to another. A panic is an error.
-fn in_place<T>(run: impl FnOnce() -> Result<T, JournalError>) -> Result<T, JournalError> {
-    let run =
-        || std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| Err(stopped()));
-    if multi_threaded() { tokio::task::block_in_place(run) } else { run() }
 }
 
 impl Journal {

@@ -47,6 +47,8 @@ const TASK_CONNECTIONS: usize = super::pg::MAX_SESSIONS;
 #[derive(Default)]
 pub(crate) struct TaskConns {
     state: Mutex<TaskState>,
+    /// Told when a connection being opened is open, or failed to open.
+    opened: tokio::sync::Notify,
 }
 
 #[derive(Default)]
@@ -103,26 +105,47 @@ impl TaskConn {
     }
 }
 
+/// A connection being opened: counted in `opening` until it is open or has failed, even if
+/// the task opening it is dropped meanwhile; those waiting for it are told either way.
+struct Opening<'p>(&'p TaskConns);
+
+impl Drop for Opening<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.state).opening -= 1;
+        self.0.opened.notify_waiters();
+    }
+}
+
 impl Pool {
     /// A task connection: an idle one, else a new one while fewer than [`TASK_CONNECTIONS`]
-    /// are open, else the least busy.
+    /// are open or being opened, else the least busy (or, with none open yet, the first opened).
     async fn task_conn(&self) -> Result<Arc<TaskConn>, JournalError> {
-        {
-            let mut state = lock(&self.tasks.state);
-            state.open.retain(|conn| !conn.client.is_closed());
-            let least = state.open.iter().min_by_key(|conn| conn.busy.load(Ordering::Relaxed)).cloned();
-            match least {
-                Some(conn) if conn.busy.load(Ordering::Relaxed) == 0 => return Ok(conn),
-                Some(conn) if state.open.len() + state.opening >= TASK_CONNECTIONS => return Ok(conn),
-                _ => state.opening += 1,
+        let tasks = &self.tasks;
+        let opening = loop {
+            // Registered before the state is read, so an opening that ends meanwhile is heard.
+            let opened = tasks.opened.notified();
+            tokio::pin!(opened);
+            opened.as_mut().enable();
+            {
+                let mut state = lock(&tasks.state);
+                state.open.retain(|conn| !conn.client.is_closed());
+                let full = state.open.len() + state.opening >= TASK_CONNECTIONS;
+                let least = state.open.iter().min_by_key(|conn| conn.busy.load(Ordering::Relaxed)).cloned();
+                match least {
+                    Some(conn) if full || conn.busy.load(Ordering::Relaxed) == 0 => return Ok(conn),
+                    None if full => {}
+                    _ => {
+                        state.opening += 1;
+                        break Opening(tasks);
+                    }
+                }
             }
-        }
-        let opened = team::connect_with(&self.config, self.tls.clone()).await;
-        let mut state = lock(&self.tasks.state);
-        state.opening -= 1;
-        let conn =
-            Arc::new(TaskConn { client: opened?, statements: Mutex::default(), busy: AtomicUsize::new(0) });
-        state.open.push(Arc::clone(&conn));
+            opened.await;
+        };
+        let client = team::connect_with(&self.config, self.tls.clone()).await?;
+        let conn = Arc::new(TaskConn { client, statements: Mutex::default(), busy: AtomicUsize::new(0) });
+        lock(&tasks.state).open.push(Arc::clone(&conn));
+        drop(opening);
         Ok(conn)
     }
 
@@ -150,9 +173,12 @@ impl Pool {
             Ok(conn) => match &trailer {
                 None => conn.send(&sql, &values).await,
                 Some((after, after_values)) => {
-                    // Polled in this order, so sent in this order, in one write.
+                    // Sent together, so answered together. Each is a transaction of its own,
+                    // in either order (a statement prepared first may go first); the trailer
+                    // runs even when the work's statement fails, which only refreshes the token
+                    // book with what APS said.
                     let (answer, after) =
-                        tokio::join!(conn.send(&sql, &values), conn.send(after, after_values));
+                        tokio::join!(biased; conn.send(&sql, &values), conn.send(after, after_values));
                     if let Err(e) = after {
                         log::warn!("token book not updated: {e}");
                     }
@@ -160,9 +186,13 @@ impl Pool {
                 }
             },
         };
+        // A write whose statement found nothing may ask the journal why (an outcome for an
+        // operation already finished): those questions are blocking calls, so that replay runs
+        // where a thread may block.
+        let may_ask = matches!(&answer, Ok(rows) if rows.iter().all(Vec::is_empty));
         let session = Session::replaying(Arc::clone(self), sql, answer);
         session.begin_transaction(synced, true);
-        let ran = catch_unwind(AssertUnwindSafe(|| {
+        let replay = || {
             let value = work(Db::Pg(&session));
             if !session.replayed() {
                 // The statement was sent, but this run did not read its answer.
@@ -172,8 +202,12 @@ impl Pool {
                 ));
             }
             session.end_transaction(value)
-        }));
-        Some((ran.unwrap_or_else(|_| Err(stopped())), trailer.is_some()))
+        };
+        let ran = match may_ask {
+            true => in_place(replay),
+            false => catch_unwind(AssertUnwindSafe(replay)).unwrap_or_else(|_| Err(stopped())),
+        };
+        Some((ran, trailer.is_some()))
     }
 
     /// Runs `work` on a session that sends nothing: its one statement and values if that is
@@ -201,6 +235,17 @@ impl Pool {
     }
 }
 
-fn stopped() -> JournalError {
+/// A write that panicked, as its caller hears of it.
+pub(crate) fn stopped() -> JournalError {
     JournalError::Internal("a team journal write stopped".into())
+}
+
+/// Runs `run`, which may block its thread, from async code on the task's own thread: on a
+/// multi-threaded runtime once tokio has handed that thread's other tasks to another
+/// (`block_in_place`). A panic is an error.
+pub(crate) fn in_place<T>(run: impl FnOnce() -> Result<T, JournalError>) -> Result<T, JournalError> {
+    let run = || catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| Err(stopped()));
+    let multi_threaded = tokio::runtime::Handle::try_current()
+        .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi_threaded { tokio::task::block_in_place(run) } else { run() }
 }

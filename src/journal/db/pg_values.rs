@@ -53,9 +53,8 @@ impl From<TeamError> for JournalError {
 pub(crate) fn cell(row: &Row, idx: usize) -> Result<Cell, JournalError> {
     let column = row.columns().get(idx).ok_or_else(|| super::bad(idx, "no such column".into()))?;
     let failed = |e: tokio_postgres::Error| super::bad(idx, e.to_string());
-    let ty = column.type_().clone();
     let int = |v: Option<i64>| v.map_or(Cell::Null, Cell::Int);
-    Ok(match ty {
+    Ok(match *column.type_() {
         Type::INT8 => int(row.try_get::<_, Option<i64>>(idx).map_err(failed)?),
         Type::INT4 => int(row.try_get::<_, Option<i32>>(idx).map_err(failed)?.map(i64::from)),
         Type::INT2 => int(row.try_get::<_, Option<i16>>(idx).map_err(failed)?.map(i64::from)),
@@ -63,7 +62,7 @@ pub(crate) fn cell(row: &Row, idx: usize) -> Result<Cell, JournalError> {
         Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
             row.try_get::<_, Option<String>>(idx).map_err(failed)?.map_or(Cell::Null, Cell::Text)
         }
-        other => return Err(super::bad(idx, format!("unexpected column type {other}"))),
+        ref other => return Err(super::bad(idx, format!("unexpected column type {other}"))),
     })
 }
 

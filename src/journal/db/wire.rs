@@ -229,7 +229,9 @@ pub(crate) fn connect(config: &Config, tls: &MakeRustlsConnect) -> Result<(Clien
     let mut failure = "the URL names no host".to_owned();
     for (i, host) in config.get_hosts().iter().enumerate() {
         let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
-        match open(host, port, timeout).and_then(|(stream, name)| handshake(config, tls, stream, &name)) {
+        match open(config, host, port, timeout)
+            .and_then(|(stream, name)| handshake(config, tls, stream, &name))
+        {
             Ok(session) => return Ok(session),
             Err(e) => failure = e,
         }
@@ -237,7 +239,12 @@ pub(crate) fn connect(config: &Config, tls: &MakeRustlsConnect) -> Result<(Clien
     Err(failure)
 }
 
-fn open(host: &Host, port: u16, timeout: std::time::Duration) -> Result<(Stream, String), String> {
+fn open(
+    config: &Config,
+    host: &Host,
+    port: u16,
+    timeout: std::time::Duration,
+) -> Result<(Stream, String), String> {
     match host {
         Host::Tcp(name) => {
             use std::net::ToSocketAddrs as _;
@@ -247,7 +254,7 @@ fn open(host: &Host, port: u16, timeout: std::time::Duration) -> Result<(Stream,
                 match std::net::TcpStream::connect_timeout(&addr, timeout) {
                     Ok(stream) => {
                         stream.set_nodelay(true).map_err(|e| e.to_string())?;
-                        keep_alive(&stream).map_err(|e| e.to_string())?;
+                        keep_alive(config, &stream).map_err(|e| e.to_string())?;
                         stream.set_nonblocking(true).map_err(|e| e.to_string())?;
                         return Ok((Stream::Tcp(stream), name.clone()));
                     }
@@ -292,20 +299,27 @@ fn handshake(
     Ok((client, wire))
 }
 
-/// TCP keepalive after a minute of silence, so a server gone without a word (a cut cable, a
-/// crashed host) is noticed by the kernel instead of waited for.
+/// TCP keepalive as the team journal's settings ask (`postgres::config`): tokio-postgres sets
+/// it on the connections it opens itself, and this socket is opened here.
 #[cfg(unix)]
-fn keep_alive(stream: &std::net::TcpStream) -> io::Result<()> {
+fn keep_alive(config: &Config, stream: &std::net::TcpStream) -> io::Result<()> {
     use rustix::net::sockopt;
-    sockopt::set_socket_keepalive(stream, true)?;
-    sockopt::set_tcp_keepidle(stream, std::time::Duration::from_secs(60))?;
-    sockopt::set_tcp_keepintvl(stream, std::time::Duration::from_secs(10))?;
-    sockopt::set_tcp_keepcnt(stream, 6)?;
+    sockopt::set_socket_keepalive(stream, config.get_keepalives())?;
+    if !config.get_keepalives() {
+        return Ok(());
+    }
+    sockopt::set_tcp_keepidle(stream, config.get_keepalives_idle())?;
+    if let Some(interval) = config.get_keepalives_interval() {
+        sockopt::set_tcp_keepintvl(stream, interval)?;
+    }
+    if let Some(retries) = config.get_keepalives_retries() {
+        sockopt::set_tcp_keepcnt(stream, retries)?;
+    }
     Ok(())
 }
 
 #[cfg(not(unix))]
-fn keep_alive(_: &std::net::TcpStream) -> io::Result<()> {
+fn keep_alive(_: &Config, _: &std::net::TcpStream) -> io::Result<()> {
     Ok(())
 }
 

@@ -78,6 +78,12 @@ pub fn config(url: &str) -> Result<Config, TeamError> {
         config.ssl_mode(SslMode::Require);
     }
     config.connect_timeout(CONNECT_TIMEOUT);
+    // TCP keepalive after a minute of silence, so a server gone without a word (a cut cable, a
+    // crashed host) is noticed by the kernel within two minutes instead of waited for.
+    config.keepalives(true);
+    config.keepalives_idle(std::time::Duration::from_secs(60));
+    config.keepalives_interval(std::time::Duration::from_secs(10));
+    config.keepalives_retries(6);
     config.application_name("moto-terminal");
     // A desk that stops in the middle of a write (a network cut, a frozen machine) must not hold
     // the other desks' locks for long: its transaction ends after a minute, and no desk waits

@@ -217,3 +217,43 @@ fn a_task_connection_the_server_closed_is_replaced() {
     let id = rt.block_on(j.commit_async(intent("GONE-2", 1002))).unwrap().unwrap();
     assert_eq!(j.operation(id).unwrap().unwrap().state, OpState::Intent);
 }
+
+/// Many tasks writing at once on a journal with no task connection yet open at most as many
+/// as the pool's sessions: the others wait for the first to open, and share them.
+#[test]
+fn tasks_starting_together_open_no_more_task_connections_than_the_limit() {
+    let j = Arc::new(Journal::open_team(&fresh_team_database()).unwrap());
+    let rt = runtime();
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..32u64)
+            .map(|i| {
+                let j = Arc::clone(&j);
+                tokio::spawn(async move {
+                    let new = NewOrder { amount: aed(2_000 + i), ..order(&format!("MANY-{i}")) };
+                    j.commit_async(Journal::order_intent_write(&new, Some(t(-10))).unwrap()).await
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap().unwrap();
+        }
+    });
+    let open = pool(&j).task_connections();
+    assert!((1..=crate::journal::db::pg::MAX_SESSIONS).contains(&open), "{open} task connections");
+    assert_eq!(j.search(&Filter::default()).unwrap().len(), 32);
+}
+
+/// An outcome for an operation already finished changes nothing; the journal is then asked
+/// why, and says so, from a task as from a thread.
+#[test]
+fn a_task_outcome_for_a_finished_operation_says_so() {
+    let j = Journal::open_team(&fresh_team_database()).unwrap();
+    let rt = runtime();
+    let id =
+        rt.block_on(j.commit_async(Journal::order_intent_write(&order("TWICE-1"), Some(t(-10))).unwrap()));
+    let id = id.unwrap().unwrap();
+    let outcome = || Journal::outcome_write(id, &approved(), &captured()).unwrap();
+    rt.block_on(j.commit_async(outcome())).unwrap();
+    let again = rt.block_on(j.commit_async(outcome())).unwrap_err();
+    assert!(matches!(again, JournalError::OperationAlreadyFinished { .. }), "{again}");
+}
