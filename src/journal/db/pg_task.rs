@@ -24,8 +24,15 @@
 //! what a write costs most on these machines.
 //!
 //! Requests on one connection never interleave within one: each is a whole statement with its
-//! own Sync, so the server runs and commits each alone, in the order received. A connection
-//! whose runtime has ended is closed, and replaced by one on the runtime of the task asking.
+//! own Sync, so the server runs and commits each alone, in the order received. So a guarded
+//! intent that waits for another desk's lock (up to the 15 s `lock_timeout`) holds up what is
+//! queued behind it on its connection; connections are shared only once all are busy, as rides
+//! are. A connection whose runtime has ended is closed, and replaced by one on the runtime of
+//! the task asking.
+//!
+//! Unlike a blocking write, a task's write can be dropped between sending and reading its
+//! answer (its runtime shutting down): the statement then commits or not unheard, as a SQLite
+//! write queued for the group writer does, and reconciliation settles such an intent.
 
 use super::pg::{Pool, error};
 use super::pg_ride::Answers;
