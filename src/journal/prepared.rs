@@ -6,7 +6,7 @@
 //! job to a pool thread only for that thread to hand it to the writer and sleep. On the team
 //! journal the task's own thread runs the write (see [`team_write`]).
 
-use super::db::pg::{Trailer, in_place, stopped};
+use super::db::pg::{Trailer, in_place, multi_threaded, stopped};
 use super::group::Durability;
 use super::tokens::CheckedToken;
 use super::write::write_outcome;
@@ -198,11 +198,6 @@ async fn refresh_after<T: Send>(pool: &Arc<super::db::pg::Pool>, after: &After<T
     if let Err(e) = refreshed {
         log::warn!("token book not updated: {e}");
     }
-}
-
-fn multi_threaded() -> bool {
-    tokio::runtime::Handle::try_current()
-        .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }
 
 impl Journal {

@@ -12,7 +12,7 @@ use super::JournalError;
 use super::pg_ride::Ride;
 use super::pg_session::Conn;
 pub(crate) use super::pg_session::Session;
-pub(crate) use super::pg_task::{Trailer, in_place, stopped};
+pub(crate) use super::pg_task::{Trailer, in_place, multi_threaded, stopped};
 pub(crate) use super::pg_values::{cell, error, numbered};
 use super::wire::{self, Wire};
 use crate::journal::postgres::{self as team, TeamError};

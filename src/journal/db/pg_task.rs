@@ -252,7 +252,11 @@ pub(crate) fn stopped() -> JournalError {
 /// (`block_in_place`). A panic is an error.
 pub(crate) fn in_place<T>(run: impl FnOnce() -> Result<T, JournalError>) -> Result<T, JournalError> {
     let run = || catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| Err(stopped()));
-    let multi_threaded = tokio::runtime::Handle::try_current()
-        .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-    if multi_threaded { tokio::task::block_in_place(run) } else { run() }
+    if multi_threaded() { tokio::task::block_in_place(run) } else { run() }
+}
+
+/// Whether this code runs on a multi-threaded tokio runtime (the application's).
+pub(crate) fn multi_threaded() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }
