@@ -123,7 +123,7 @@ impl CheckedToken {
 
     /// The customers this record brings when it brings none of its own: `customer`.
     pub(crate) fn or_customer(mut self, customer: TokenCustomer) -> CheckedToken {
-        if self.record.customers.iter().all(TokenCustomer::is_empty) && customer.check().is_ok() {
+        if !self.has_customers() && customer.check().is_ok() {
             self.record.customers = vec![customer];
         }
         self

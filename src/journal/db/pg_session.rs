@@ -363,6 +363,9 @@ impl Session {
     /// not used). On a replaying one: their answer, and the transaction has ended. `None` on a
     /// session that sends, or one that has replayed its answer already.
     fn tasked(&self, statements: &[(&str, &[Value<'_>])], commit: bool) -> Option<Answers> {
+        if matches!(self.mode, Mode::Send) {
+            return None;
+        }
         let alone = commit
             && statements.len() == 1
             && lock(&self.locks).is_empty()

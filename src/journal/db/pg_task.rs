@@ -204,7 +204,7 @@ impl Pool {
             if !session.replayed() {
                 // The statement was sent, but this run did not read its answer.
                 return Err(JournalError::Internal(
-                    "a team journal write took another path when its answer came: look the order up before trying again"
+                    "the team journal may have recorded this, but the terminal could not read its answer: look the order up in History before trying again"
                         .into(),
                 ));
             }
