@@ -199,7 +199,15 @@ pub(super) fn card_from_stdin(remember: bool) -> Result<CardDraft, Exit> {
 }
 
 pub async fn charge(service: &Service, profile: String, args: ChargeArgs) -> Result<(), Exit> {
-    if args.token.as_deref().is_some_and(crate::aps::card::contains_card_number) {
+    // A token name APS issued may hold digits that pass the Luhn check: the token book then
+    // holds it, and the service judges it so.
+    let typed_card = match args.token.as_deref() {
+        Some(token) if crate::aps::card::contains_card_number(token) => {
+            !service.token_in_book(&profile, token).await
+        }
+        _ => false,
+    };
+    if typed_card {
         return Err(Exit::usage(
             "--token: this looks like a card number; give the saved card's token name, or on a trusted-channel profile pipe the card as JSON to --card-stdin (a number on the command line stays in the shell history)",
         ));

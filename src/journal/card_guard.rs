@@ -51,9 +51,33 @@ pub fn refuse_card_numbers_in_extra(extra: &super::Extra) -> Result<(), JournalE
     Ok(())
 }
 
+/// A token name as the journal keeps it: APS's own identifier of a stored card, judged as an
+/// agreement id is. APS may name a token itself (its format is UNKNOWN, spec §3.9), and the
+/// simulator's 32 hex characters hold a run of 12 or more digits that passes the Luhn check
+/// about once in 250 tokens: the plain scan would refuse APS's own answer, and the customer's
+/// saved card would be missing from the token book and refused when chosen. So a token name
+/// is refused here only when it is a card's number by its digits. One a person typed was
+/// scanned in full by the service first, which lets through only a name the token book
+/// already holds, that is one APS issued (`service::guard`).
+///
+/// # Errors
+/// [`JournalError::Invalid`] when empty, [`JournalError::LooksLikeCardNumber`] when a card's.
+pub fn check_token_name(name: &str) -> Result<(), JournalError> {
+    if name.trim().is_empty() {
+        return Err(JournalError::Invalid {
+            field: crate::aps::field::Field::TokenName,
+            problem: "must not be empty".to_owned(),
+        });
+    }
+    if card_like_id(name) {
+        return Err(JournalError::LooksLikeCardNumber { field: "token name" });
+    }
+    Ok(())
+}
+
 /// Whether an identifier APS issued is a card's number by its digits: only digits and
 /// separators, 12 to 19 digits, Luhn-valid, and starting as a card brand does.
-fn card_like_id(id: &str) -> bool {
+pub fn card_like_id(id: &str) -> bool {
     let separated = id.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '_' | '.'));
     let digits: String = id.chars().filter(char::is_ascii_digit).collect();
     separated

@@ -71,7 +71,7 @@ pub use audit::{AuditEntry, AuditHead, AuditSeal};
 pub use batch::{BatchRecord, BatchRowRecord, BatchState, NewBatch, NewBatchRow, batch_row_key};
 #[doc(hidden)]
 pub use bulk::BulkLoad;
-pub use card_guard::{check_agreement_id, refuse_card_numbers};
+pub use card_guard::{card_like_id, check_agreement_id, check_token_name, refuse_card_numbers};
 pub use claims::{MaintenanceIntent, RetryIntent};
 #[doc(hidden)]
 pub use group::GroupStats;

@@ -318,7 +318,7 @@ type MethodColumns = (Option<String>, Option<String>, Option<String>, Option<Str
 fn method_columns(method: &PaymentMethod) -> Result<MethodColumns, JournalError> {
     Ok(match method {
         PaymentMethod::Token { token_name, masked_card } => {
-            require(Field::TokenName, token_name)?;
+            super::card_guard::check_token_name(token_name)?;
             (
                 Some(token_name.clone()),
                 masked_card.as_ref().map(|m| m.as_str().to_owned()),

@@ -26,7 +26,7 @@ impl Journal {
     /// Empty profile, token or email, a zero interval, or a database failure.
     pub fn add_agreement(&self, a: &NewAgreement) -> Result<i64, JournalError> {
         require(Field::Profile, &a.profile)?;
-        require(Field::TokenName, &a.token_name)?;
+        super::card_guard::check_token_name(&a.token_name)?;
         require(Field::CustomerEmail, &a.customer_email)?;
         refuse_card_numbers("customer email", &a.customer_email)?;
         refuse_card_numbers("customer name", a.customer_name.as_deref().unwrap_or_default())?;
@@ -114,7 +114,7 @@ impl Journal {
     /// No such agreement, bad input, or a database failure.
     pub fn update_agreement(&self, id: i64, u: &AgreementUpdate) -> Result<(), JournalError> {
         if let Some(token) = &u.token_name {
-            require(Field::TokenName, token)?;
+            super::card_guard::check_token_name(token)?;
         }
         if let Some(email) = &u.customer_email {
             require(Field::CustomerEmail, email)?;

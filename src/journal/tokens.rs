@@ -45,13 +45,10 @@ impl CheckedToken {
     /// Empty names, a masked card that shows too much, or free text holding a card number fail.
     pub(crate) fn check(t: &TokenRecord) -> Result<CheckedToken, JournalError> {
         require(Field::Profile, &t.profile)?;
-        require(Field::TokenName, &t.token_name)?;
+        // APS's identifier: see `check_token_name`.
+        super::card_guard::check_token_name(&t.token_name)?;
         let masked = t.masked_card.as_deref().map(MaskedCard::parse).transpose()?;
-        for (field, text) in
-            [("token name", Some(t.token_name.as_str())), ("holder name", t.holder_name.as_deref())]
-        {
-            refuse_card_numbers(field, text.unwrap_or_default())?;
-        }
+        refuse_card_numbers("holder name", t.holder_name.as_deref().unwrap_or_default())?;
         for customer in &t.customers {
             customer.check()?;
         }

@@ -232,7 +232,11 @@ impl Service {
     }
 
     async fn charge_now(&self, draft: ChargeDraft, progress: &Progress) -> Result<Outcome, ServiceError> {
-        super::guard::charge(&draft)?;
+        let in_book = match &draft.payment {
+            PaymentDraft::Token(token) => self.token_in_book(&draft.profile, token).await,
+            PaymentDraft::Card(_) => false,
+        };
+        super::guard::charge(&draft, in_book)?;
         self.ready().await;
         let ctx = self.ctx(&draft.profile).await?;
         let now = Utc::now();

@@ -59,14 +59,35 @@ pub(crate) fn field(field: Field, text: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
+/// A token name that names an existing token, chosen or typed. It is scanned in full unless
+/// `in_book`: the token book holds it, so APS issued it, and it is judged as APS's identifier
+/// (refused only when its digits are a card's: `journal::check_token_name`). APS's own names
+/// may hold a run of digits that passes the Luhn check.
+///
+/// # Errors
+/// As [`field`].
+pub(crate) fn token_name(name: &str, in_book: bool) -> Result<(), ServiceError> {
+    if !in_book {
+        return field(Field::TokenName, name);
+    }
+    if crate::journal::card_like_id(name) {
+        return Err(ServiceError::invalid(
+            Field::TokenName,
+            format!("this looks like a card number; {}", advice(Field::TokenName)),
+        ));
+    }
+    Ok(())
+}
+
 fn fields(pairs: &[(Field, &str)]) -> Result<(), ServiceError> {
     pairs.iter().try_for_each(|(name, text)| field(*name, text))
 }
 
-/// Every typed field of a charge but the keyed card's number, expiry and CVV.
-pub(crate) fn charge(draft: &ChargeDraft) -> Result<(), ServiceError> {
+/// Every typed field of a charge but the keyed card's number, expiry and CVV; `in_book`: the
+/// token book holds the draft's token (see [`token_name`]).
+pub(crate) fn charge(draft: &ChargeDraft, in_book: bool) -> Result<(), ServiceError> {
     match &draft.payment {
-        PaymentDraft::Token(token) => field(Field::TokenName, token)?,
+        PaymentDraft::Token(token) => token_name(token, in_book)?,
         PaymentDraft::Card(card) => field(Field::CardHolderName, &card.holder_name)?,
     }
     let mail = draft.mail.clone().unwrap_or_default();
@@ -83,12 +104,10 @@ pub(crate) fn charge(draft: &ChargeDraft) -> Result<(), ServiceError> {
     ])
 }
 
-pub(crate) fn token_update(draft: &TokenUpdateDraft) -> Result<(), ServiceError> {
-    fields(&[
-        (Field::TokenName, &draft.token_name),
-        (Field::NewTokenName, &draft.new_token_name),
-        (Field::CardHolderName, &draft.holder_name),
-    ])
+/// `in_book`: the token book holds the token to update (see [`token_name`]).
+pub(crate) fn token_update(draft: &TokenUpdateDraft, in_book: bool) -> Result<(), ServiceError> {
+    token_name(&draft.token_name, in_book)?;
+    fields(&[(Field::NewTokenName, &draft.new_token_name), (Field::CardHolderName, &draft.holder_name)])
 }
 
 pub(crate) fn create_token(draft: &CreateTokenDraft) -> Result<(), ServiceError> {
@@ -110,9 +129,10 @@ pub(crate) fn link(draft: &LinkDraft) -> Result<(), ServiceError> {
     ])
 }
 
-pub(crate) fn agreement(draft: &AgreementDraft) -> Result<(), ServiceError> {
+/// `in_book`: the token book holds the agreement's token (see [`token_name`]).
+pub(crate) fn agreement(draft: &AgreementDraft, in_book: bool) -> Result<(), ServiceError> {
+    token_name(&draft.token_name, in_book)?;
     fields(&[
-        (Field::TokenName, &draft.token_name),
         (Field::AgreementId, &draft.agreement_id),
         (Field::CustomerEmail, &draft.customer_email),
         (Field::CustomerName, &draft.customer_name),
@@ -139,13 +159,32 @@ mod tests {
     fn a_card_number_as_token_name_is_refused_with_the_field_named() {
         let mut draft = ChargeDraft::new("main", "AED");
         draft.payment = PaymentDraft::Token("4005 5500 0000 0001".into());
-        let err = charge(&draft).unwrap_err();
+        let err = charge(&draft, false).unwrap_err();
         assert_eq!(
             err.to_string(),
             format!("token name: this looks like a card number; {}", advice(Field::TokenName))
         );
         draft.payment = PaymentDraft::Token("jane-visa-0001".into());
-        assert!(charge(&draft).is_ok());
+        assert!(charge(&draft, false).is_ok());
+    }
+
+    #[test]
+    fn a_token_name_aps_issued_is_judged_by_its_digits_alone() {
+        // 32 hex characters, as the simulator names tokens: a Luhn-valid run inside.
+        let issued = "a3f4005550000000001bc9e7d2f0a1b2";
+        assert!(crate::aps::card::contains_card_number(issued));
+        let mut draft = ChargeDraft::new("main", "AED");
+        draft.payment = PaymentDraft::Token(issued.into());
+        assert_eq!(refused_field(charge(&draft, false)), Some(Field::TokenName), "typed, unknown");
+        assert!(charge(&draft, true).is_ok(), "the token book holds it: APS issued it");
+        draft.payment = PaymentDraft::Token("4005-5500-0000-0001".into());
+        assert_eq!(refused_field(charge(&draft, true)), Some(Field::TokenName), "a card's digits, always");
+        let update = TokenUpdateDraft { token_name: issued.into(), ..Default::default() };
+        assert_eq!(refused_field(token_update(&update, false)), Some(Field::TokenName));
+        assert!(token_update(&update, true).is_ok());
+        let agreement_draft = AgreementDraft { token_name: issued.into(), ..Default::default() };
+        assert_eq!(refused_field(agreement(&agreement_draft, false)), Some(Field::TokenName));
+        assert!(agreement(&agreement_draft, true).is_ok());
     }
 
     #[test]
@@ -172,7 +211,7 @@ mod tests {
             let mut draft = ChargeDraft::new("main", "AED");
             draft.payment = PaymentDraft::Token("jane-visa".into());
             set(&mut draft, card);
-            assert_eq!(refused_field(charge(&draft)), Some(name));
+            assert_eq!(refused_field(charge(&draft, false)), Some(name));
         }
     }
 
@@ -181,16 +220,18 @@ mod tests {
         let card = "4005.5500.0000.0001";
         let update =
             TokenUpdateDraft { token_name: "t1".into(), new_token_name: card.into(), ..Default::default() };
-        assert_eq!(refused_field(token_update(&update)), Some(Field::NewTokenName));
+        assert_eq!(refused_field(token_update(&update, false)), Some(Field::NewTokenName));
         let create = CreateTokenDraft { token_name: card.into(), ..Default::default() };
         assert_eq!(refused_field(create_token(&create)), Some(Field::TokenName));
         let link_draft = LinkDraft { customer_phone: card.into(), ..Default::default() };
         assert_eq!(refused_field(link(&link_draft)), Some(Field::CustomerPhone));
         let agreement_draft = AgreementDraft { agreement_id: card.into(), ..Default::default() };
-        assert_eq!(refused_field(agreement(&agreement_draft)), Some(Field::AgreementId));
+        assert_eq!(refused_field(agreement(&agreement_draft, false)), Some(Field::AgreementId));
         assert_eq!(refused_field(reference(card)), Some(Field::MerchantReference));
         assert!(reference("MT-261125-ABCD2345").is_ok());
-        assert!(agreement(&AgreementDraft { agreement_id: "AGR-77".into(), ..Default::default() }).is_ok());
+        assert!(
+            agreement(&AgreementDraft { agreement_id: "AGR-77".into(), ..Default::default() }, false).is_ok()
+        );
     }
 
     #[test]

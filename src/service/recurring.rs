@@ -41,7 +41,8 @@ impl Service {
     pub async fn add_agreement(&self, profile: &str, draft: AgreementDraft) -> Result<i64, ServiceError> {
         self.allow(crate::service::access::Right::Recurring).await?;
         self.refuse_offline()?;
-        let new = checked_agreement(profile, &draft)?;
+        let in_book = self.token_in_book(profile, &draft.token_name).await;
+        let new = checked_agreement(profile, &draft, in_book)?;
         let id = self.journal(move |j| j.add_agreement(&new)).await?;
         self.note("recurring-add", "ok", &format!("agreement {id} on profile {profile}")).await;
         Ok(id)
@@ -136,11 +137,13 @@ impl Service {
 }
 
 /// An agreement as typed, checked field by field: each mistake names its field.
+/// `in_book`: the token book holds its token (see `guard::token_name`).
 pub(super) fn checked_agreement(
     profile: &str,
     draft: &AgreementDraft,
+    in_book: bool,
 ) -> Result<crate::journal::NewAgreement, ServiceError> {
-    super::guard::agreement(draft)?;
+    super::guard::agreement(draft, in_book)?;
     let token = non_empty(&draft.token_name).ok_or_else(|| {
         ServiceError::invalid(Field::TokenName, "choose the customer's stored card (token)")
     })?;

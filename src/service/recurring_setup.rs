@@ -51,7 +51,8 @@ impl Service {
         progress: &Progress,
     ) -> Result<AgreementSetUp, ServiceError> {
         self.allow(crate::service::access::Right::Recurring).await?;
-        let (mut new, setup) = checked_set_up(profile, &draft)?;
+        let in_book = self.token_in_book(profile, &draft.token_name).await;
+        let (mut new, setup) = checked_set_up(profile, &draft, in_book)?;
         let today = Utc::now().date_naive();
         let reference = self.new_reference().await?;
         // Without the merchant's own id, the terminal names the agreement itself, from the first
@@ -107,12 +108,19 @@ impl Service {
 /// # Errors
 /// The first field that is wrong, named.
 pub fn check_agreement(draft: &AgreementDraft, first_payment: bool) -> Result<(), ServiceError> {
-    if first_payment { checked_set_up("-", draft).map(drop) } else { checked_agreement("-", draft).map(drop) }
+    // The form's token is chosen from the token book: judged as APS's identifier here, and
+    // scanned in full by the service unless the book holds it.
+    if first_payment {
+        checked_set_up("-", draft, true).map(drop)
+    } else {
+        checked_agreement("-", draft, true).map(drop)
+    }
 }
 
 fn checked_set_up(
     profile: &str,
     draft: &AgreementDraft,
+    in_book: bool,
 ) -> Result<(crate::journal::NewAgreement, RecurringSetup), ServiceError> {
     if non_empty(&draft.first_due).is_some() {
         return Err(ServiceError::invalid(
@@ -120,7 +128,7 @@ fn checked_set_up(
             "the first payment is taken now and the next falls due one cycle later: leave the first charge date empty",
         ));
     }
-    let new = checked_agreement(profile, draft)?;
+    let new = checked_agreement(profile, draft, in_book)?;
     let setup = recurring_setup(draft, new.cycle, Utc::now().date_naive())?;
     Ok((new, setup))
 }

@@ -332,3 +332,47 @@ fn a_second_outcome_changes_nothing() {
     assert!(matches!(err, JournalError::OperationNotFound(OpId(999))), "{err}");
 }
 }
+
+on_both! {
+/// A token name is APS's identifier: one whose digits pass the Luhn check inside it (APS may
+/// name tokens so) is kept in the token book, an order and an agreement; one that is a card's
+/// digits is refused everywhere.
+fn a_token_name_aps_issued_is_kept_though_its_digits_pass_luhn() {
+    let j = journal();
+    let (issued, card) = ("a3f4005550000000001bc9e7d2f0a1b2", "4005 5500 0000 0001");
+    assert!(crate::aps::card::contains_card_number(issued));
+    let record = |name: &str| TokenRecord {
+        profile: "main".into(),
+        token_name: name.into(),
+        masked_card: Some("400555******0001".into()),
+        expiry: Some("3012".into()),
+        brand: Some("VISA".into()),
+        holder_name: None,
+        customers: vec![TokenCustomer::new(Some("Layla Haddad"), Some("layla@example.com"), None)],
+        status: "ACTIVE".into(),
+    };
+    j.upsert_token(&record(issued)).unwrap();
+    assert_eq!(j.token("main", issued).unwrap().map(|t| t.token_name).as_deref(), Some(issued));
+    j.record_order_intent(&NewOrder { method: token(issued), ..order("MO-ISSUED") }).unwrap();
+    assert_eq!(j.order("main", "MO-ISSUED").unwrap().unwrap().token_name.as_deref(), Some(issued));
+    let agreement = |name: &str| NewAgreement {
+        profile: "main".into(),
+        token_name: name.into(),
+        agreement_id: None,
+        customer_email: "layla@example.com".into(),
+        customer_name: None,
+        amount: aed(9900),
+        cycle: Cycle::Days(30),
+        next_due: NaiveDate::from_ymd_opt(2025, 3, 5).unwrap(),
+        created_at: t(0),
+        limit: None,
+    };
+    j.add_agreement(&agreement(issued)).unwrap();
+
+    let refused = |e: JournalError| matches!(e, JournalError::LooksLikeCardNumber { field: "token name" });
+    assert!(refused(j.upsert_token(&record(card)).unwrap_err()));
+    assert!(refused(j.record_order_intent(&NewOrder { method: token(card), ..order("MO-CARD") }).unwrap_err()));
+    assert!(refused(j.add_agreement(&agreement(card)).unwrap_err()));
+    assert!(j.token("main", card).unwrap().is_none() && j.order("main", "MO-CARD").unwrap().is_none());
+}
+}

@@ -41,7 +41,7 @@ mod model;
 mod row;
 mod summary;
 
-pub use against::{OrderFacts, Simulation, check_against};
+pub use against::{OrderFacts, Simulation, card_like_token_names, check_against, check_tokens};
 pub use model::{
     BatchLine, BatchOp, BatchRow, CARD_REMOVED, Column, FileError, ParsedBatch, RowInput, RowProblem, shown,
 };

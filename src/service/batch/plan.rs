@@ -111,6 +111,13 @@ impl Service {
             let facts = self.order_facts(profile, &parsed).await?;
             problems.extend(file::check_against(&parsed.rows, |r| facts.get(r).copied()));
         }
+        let mut in_book = HashSet::new();
+        for name in file::card_like_token_names(&parsed.rows) {
+            if self.token_in_book(profile, &name).await {
+                in_book.insert(name);
+            }
+        }
+        problems.extend(file::check_tokens(&parsed.rows, |name| in_book.contains(name)));
         problems.sort_by_key(|p| p.row);
         let summary = Summary::of(&parsed);
         let plan = plan_of(profile, &parsed, &problems);

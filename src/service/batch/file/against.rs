@@ -64,6 +64,43 @@ where
     rows.into_iter().filter_map(|line| simulation.check(line)).collect()
 }
 
+/// The token names that hold a run of digits passing the Luhn check, each once: the file's
+/// reading kept them only as APS's own names may look so (`guard::token_name`), so each must be
+/// one the token book holds. [`check_tokens`] then judges them.
+pub fn card_like_token_names(rows: &[BatchLine]) -> Vec<String> {
+    let mut names: Vec<String> = rows
+        .iter()
+        .filter_map(|l| l.checked.as_ref().ok()?.token_name.clone())
+        .filter(|name| crate::aps::card::contains_card_number(name))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// A problem for every valid row whose token name holds a card-like run of digits that the
+/// token book does not hold (`in_book`): a card number typed as a token name, never sent.
+pub fn check_tokens<'a, F>(rows: impl IntoIterator<Item = &'a BatchLine>, in_book: F) -> Vec<RowProblem>
+where
+    F: Fn(&str) -> bool,
+{
+    rows.into_iter()
+        .filter_map(|line| {
+            let name = line.checked.as_ref().ok()?.token_name.as_deref()?;
+            let Err(e) = crate::service::guard::token_name(name, in_book(name)) else { return None };
+            let advice = match e {
+                crate::service::ServiceError::Invalid { message, .. } => message,
+                other => other.to_string(),
+            };
+            Some(RowProblem::new(
+                line.row,
+                Column::TokenName,
+                format!("{}: {advice}", Column::TokenName.name()),
+            ))
+        })
+        .collect()
+}
+
 /// The orders as the rows so far leave them: [`check_against`] one row at a time, for a file
 /// read with [`super::open`].
 pub struct Simulation<F> {
