@@ -345,7 +345,7 @@ fn approved(op: Operation, code: &ResponseCode) -> Verdict {
             "The amount is reserved on the card but not charged until you capture it.",
             "Capture when the order is fulfilled (within 5 days), or void it if the order is cancelled",
         ),
-        Operation::Capture => ("The authorized amount was charged to the card.", "Nothing more to do"),
+        Operation::Capture => ("The amount captured was charged to the card.", "Nothing more to do"),
         Operation::VoidAuthorization => {
             ("The reservation was released; the customer will not be charged.", "Nothing more to do")
         }

@@ -43,6 +43,7 @@ impl Service {
             .remembering_token(token.as_ref());
         let order = self.commit(write).await.map_err(super::after_send)?;
         Ok(Outcome {
+            amount: None,
             profile: profile.to_owned(),
             merchant_reference: reference.to_owned(),
             operation: op,

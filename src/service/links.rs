@@ -142,6 +142,7 @@ impl Service {
         };
         let (verdict, url) = self.book_link(op_id, reading, link).await?;
         Ok(Outcome {
+            amount: None,
             profile: ctx.profile.name.clone(),
             merchant_reference: reference.clone(),
             operation: Operation::PaymentLink,

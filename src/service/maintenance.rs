@@ -197,8 +197,7 @@ impl Service {
         reading: Reading,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
-        let (profile, reference, op, op_id) =
-            (ctx.profile.name.as_str(), s.reference.as_str(), s.intent.op, s.op_id);
+        let (profile, op_id) = (ctx.profile.name.as_str(), s.op_id);
         match reading {
             Reading::Final { verdict, response } => {
                 let mut update = OrderUpdate {
@@ -225,7 +224,7 @@ impl Service {
                     at: Utc::now(),
                 };
                 self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;
-                Ok(self.outcome(profile, reference, op, verdict, false).await)
+                Ok(self.settled_outcome(profile, &s, verdict, false).await)
             }
             Reading::NotSent { why } => {
                 let verdict = policy::not_sent_verdict(&why);
@@ -237,7 +236,7 @@ impl Service {
                     at: Utc::now(),
                 };
                 self.record(move |j| j.finish_operation(op_id, &result)).await?;
-                Ok(self.outcome(profile, reference, op, verdict, false).await)
+                Ok(self.settled_outcome(profile, &s, verdict, false).await)
             }
             Reading::Unknown { why } => {
                 let result = OpResult {

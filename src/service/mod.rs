@@ -182,6 +182,9 @@ pub struct Outcome {
     pub token_name: Option<String>,
     /// A payment link APS created.
     pub payment_link: Option<String>,
+    /// The operation's own amount when it has one of its own (a capture or refund may be part
+    /// of the order's); `None` when it is the order's, or has none (a void).
+    pub amount: Option<crate::aps::money::Money>,
 }
 
 /// A profile with its secrets, loaded for one operation.

@@ -8,7 +8,7 @@
 //! Neither ever answers "send it again": an operation whose outcome is unknown is resolved only
 //! by asking APS about it.
 
-use crate::aps::money::{Currency, format_minor};
+use crate::aps::money::{Currency, Money, format_minor};
 use crate::aps::response::{self, Kind, OrderStatus, StatusAnswer, Verdict};
 use crate::aps::sign::{self, Algorithm};
 use crate::aps::{Operation, Params};
@@ -152,6 +152,11 @@ pub struct Intent {
 }
 
 impl Intent {
+    /// The operation's amount, when it has one (a void has none).
+    pub fn money(&self) -> Option<Money> {
+        (self.amount > 0).then(|| Money::from_minor(self.amount, self.currency).ok()).flatten()
+    }
+
     /// The order's amounts if the operation took effect.
     pub fn after(&self) -> Amounts {
         let b = self.before;

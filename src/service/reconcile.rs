@@ -129,7 +129,7 @@ impl Service {
         let op_id = s.op_id;
         self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;
         let verdict = response::classify(op, op.success_code());
-        Ok(self.outcome(&ctx.profile.name, &s.reference, op, verdict, true).await)
+        Ok(self.settled_outcome(&ctx.profile.name, s, verdict, true).await)
     }
 
     /// APS declined it (`no_record` false), or has no record of it after two checks past its
@@ -161,7 +161,7 @@ impl Service {
         };
         let op_id = s.op_id;
         self.record(move |j| j.record_outcome(op_id, &result, &update)).await?;
-        Ok(self.outcome(&ctx.profile.name, &s.reference, op, verdict, true).await)
+        Ok(self.settled_outcome(&ctx.profile.name, s, verdict, true).await)
     }
 
     /// Leaves the operation open and the order flagged for a person, and releases this process's
@@ -183,7 +183,7 @@ impl Service {
         let mut verdict = policy::unknown_verdict(&why);
         verdict.headline = headline.to_owned();
         verdict.explanation = why;
-        Ok(self.outcome(&ctx.profile.name, &s.reference, s.intent.op, verdict, true).await)
+        Ok(self.settled_outcome(&ctx.profile.name, s, verdict, true).await)
     }
 
     pub(super) async fn outcome(
@@ -194,16 +194,30 @@ impl Service {
         verdict: Verdict,
         reconciled: bool,
     ) -> Outcome {
+        let order = self.order_row(profile, reference).await;
         Outcome {
             profile: profile.to_owned(),
             merchant_reference: reference.to_owned(),
             operation: op,
-            verdict,
-            order: self.order_row(profile, reference).await,
+            verdict: with_what_remains(verdict, op, order.as_ref()),
+            order,
             reconciled,
             token_name: None,
             payment_link: None,
+            amount: None,
         }
+    }
+
+    /// [`Service::outcome`] for a settled operation, with its own amount.
+    pub(super) async fn settled_outcome(
+        &self,
+        profile: &str,
+        s: &Settling,
+        verdict: Verdict,
+        reconciled: bool,
+    ) -> Outcome {
+        let outcome = self.outcome(profile, &s.reference, s.intent.op, verdict, reconciled).await;
+        Outcome { amount: s.intent.money(), ..outcome }
     }
 
     /// Resolves every order of a profile (or of all profiles) whose outcome is unknown or whose
@@ -440,4 +454,20 @@ pub(super) fn status_codes(status: &OrderStatus) -> Option<crate::journal::Extra
     })
     .collect();
     (!codes.is_empty()).then_some(codes)
+}
+
+/// An approved capture of part of an authorization leaves the rest authorized. APS's verdict
+/// cannot know that ("nothing more to do"), so its next step then says how much is left and
+/// what to do with it (spec 3.5 and 3.6: captures up to the authorized total, within 7 days of
+/// the authorization; no void once anything is captured).
+fn with_what_remains(mut verdict: Verdict, op: Operation, order: Option<&OrderRow>) -> Verdict {
+    let left = order.map_or(0, OrderRow::capturable_minor);
+    if let (Operation::Capture, Kind::Approved, true, Some(order)) = (op, verdict.kind, left > 0, order) {
+        let currency = order.currency;
+        verdict.next_step = format!(
+            "{currency} {} is still authorized: capture it when the rest of the order is fulfilled, within 7 days of the authorization, or leave it and the card's bank releases it",
+            crate::aps::money::format_minor(left, currency)
+        );
+    }
+    verdict
 }

@@ -215,6 +215,7 @@ impl Service {
             token_name = Some(token);
         }
         Ok(Outcome {
+            amount: None,
             profile: ctx.profile.name.clone(),
             merchant_reference: reference.to_owned(),
             operation: op,

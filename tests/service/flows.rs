@@ -128,8 +128,10 @@ async fn partial_captures_then_void_rules_then_refunds() {
     assert_eq!(auth.order.as_ref().unwrap().state, OrderState::Authorized);
     let c1 = rig.service.capture(PROFILE, &r, "30", &none()).await.unwrap();
     assert_eq!(c1.verdict.kind, Kind::Approved);
+    assert!(c1.verdict.next_step.starts_with("AED 70.00 is still authorized"), "{}", c1.verdict.next_step);
     let c2 = rig.service.capture(PROFILE, &r, "50.00", &none()).await.unwrap();
     assert_eq!(c2.order.as_ref().unwrap().captured_minor, 8000);
+    assert!(c2.verdict.next_step.starts_with("AED 20.00 is still authorized"), "{}", c2.verdict.next_step);
     let too_much = rig.service.capture(PROFILE, &r, "20.01", &none()).await.unwrap_err();
     assert!(too_much.to_string().contains("AED 20.00"), "says what is left: {too_much}");
     let void = rig.service.void(PROFILE, &r, None, &none()).await.unwrap_err();
@@ -140,6 +142,19 @@ async fn partial_captures_then_void_rules_then_refunds() {
     assert!(rig.service.refund(PROFILE, &r, "0.01", None, &none()).await.is_err());
     let truth = rig.sim.order(&r).unwrap();
     assert_eq!((truth.captured_amount, truth.refunded_amount), (8000, 8000));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_capture_leaves_nothing_to_do() {
+    let rig = Rig::new().await;
+    let mut draft = rig.token_sale("DEMO-VISA-0001", "25.00");
+    draft.kind = ChargeKind::AuthorizeOnly;
+    let r = rig.service.charge(draft, &none()).await.unwrap().merchant_reference;
+    let capture = rig.service.capture(PROFILE, &r, "25.00", &none()).await.unwrap();
+    assert_eq!(
+        (capture.verdict.kind, capture.verdict.next_step.as_str()),
+        (Kind::Approved, "Nothing more to do")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

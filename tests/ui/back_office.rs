@@ -59,6 +59,8 @@ fn operations_capture_part_then_the_rest_and_show_what_remains() {
     harness.key_press(Key::Enter);
     wait_for_text(&mut harness, "Another operation on this order (Enter)");
     assert!(shows(&harness, "Approved"));
+    assert!(shows(&harness, "AED 60.00 is still authorized"), "the next step names what is left");
+    assert!(shows(&harness, "AED 40.00 capture of the AED 100.00 order"), "what was captured, of what");
     harness.key_press(Key::Enter);
     wait_for_text(&mut harness, "Still capturable: AED 60.00");
     assert!(shows(&harness, "Still refundable: AED 40.00"));
@@ -73,6 +75,7 @@ fn operations_capture_part_then_the_rest_and_show_what_remains() {
     settle(&mut harness);
     harness.key_press(Key::Enter);
     wait_for_text(&mut harness, "Another operation on this order (Enter)");
+    assert!(shows(&harness, "AED 10.00 refund of the AED 100.00 order"), "never the order's whole amount");
     harness.key_press(Key::Enter);
     wait_for_text(&mut harness, "Still refundable: AED 30.00");
     let order = ui.rig.journal.order(PROFILE, &auth.merchant_reference).unwrap().unwrap();

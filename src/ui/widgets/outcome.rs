@@ -163,13 +163,16 @@ pub fn outcome_view(outcome: &Outcome) -> OutcomeView {
     view.reconciled = outcome.reconciled;
     if let Some(order) = &outcome.order {
         view.fort_id = order.fort_id.clone();
-        view.summary = Some(format!(
-            "{} {} {}, {}",
-            order.currency,
-            format_minor(order.amount_minor, order.currency),
-            outcome.operation.wire_name().to_lowercase().replace('_', " "),
-            order.payment_method
-        ));
+        let order_amount = format!("{} {}", order.currency, format_minor(order.amount_minor, order.currency));
+        let operation = outcome.operation.wire_name().to_lowercase().replace('_', " ");
+        // A capture or refund of part of the order names its own amount first.
+        let what = match outcome.amount {
+            Some(own) if own.minor_units() != order.amount_minor => {
+                format!("{own} {operation} of the {order_amount} order")
+            }
+            _ => format!("{order_amount} {operation}"),
+        };
+        view.summary = Some(format!("{what}, {}", order.payment_method));
     }
     if let Some(token) = &outcome.token_name {
         view.summary = Some(format!("{} Token: {token}", view.summary.unwrap_or_default()).trim().to_owned());
