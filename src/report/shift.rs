@@ -286,7 +286,9 @@ fn table_lines(report: &ShiftReport) -> Vec<String> {
     out.push(String::new());
     out.push("Net per currency (sales + captures - refunds)".into());
     for n in &report.net {
-        out.push(format!("{:<8} {:>18}", n.currency.code(), signed(n.net_minor, n.currency)));
+        let sign = if n.net_minor < 0 { "-" } else { "" };
+        let net = format!("{sign}{}", grouped_amount(n.net_minor.unsigned_abs(), n.currency));
+        out.push(format!("{:<8} {:>18}", n.currency.code(), net));
     }
     if report.net.is_empty() {
         out.push("(no money moved)".into());

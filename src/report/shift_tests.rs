@@ -100,3 +100,12 @@ fn csv_text_cells_never_start_a_formula() {
     assert!(csv.contains("'+971,Demo,"), "{csv}");
     assert!(csv.contains("all,KWD,net,2,-0.250\n"), "amounts stay numbers: {csv}");
 }
+
+#[test]
+fn the_tables_net_is_grouped_as_its_lines_are() {
+    let mut entries = vec![entry("amal", "SAR", ReportOp::Sale, 241_800, 9)];
+    entries.push(entry("amal", "KWD", ReportOp::Refund, 1_234_500, 10));
+    let table = ShiftReport::build(at(0), at(23), String::new(), &entries, Vec::new()).table();
+    assert!(table.contains("2,418.00") && !table.contains("2418.00"), "{table}");
+    assert!(table.contains("-1,234.500"), "{table}");
+}
