@@ -47,7 +47,7 @@ pub enum AuditCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: AuditFormat,
     },
-    /// Move the team journal's audit key to another member's keychain.
+    /// Move the team journal's audit key to another member's keychain, or renew a desk's.
     #[command(subcommand)]
     Key(KeyCommand),
 }
@@ -58,6 +58,9 @@ pub enum KeyCommand {
     Export,
     /// Store the audit key read from stdin (or MOTO_TERMINAL_AUDIT_KEY) in this keychain.
     Import,
+    /// Start a new audit key on a desk journal whose key this keychain lost (the entries so
+    /// far stay, but can no longer be verified).
+    Renew,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,8 +176,8 @@ pub async fn operator(service: &Service, command: OperatorCommand) -> Result<(),
 pub async fn audit(service: &Service, command: AuditCommand) -> Result<(), Exit> {
     match command {
         AuditCommand::Verify => match service.audit_verify().await.map_err(service_error)? {
-            Verified::Intact { entries } => {
-                println!("{entries} entries, chain intact");
+            Verified::Intact { entries, unverified } => {
+                println!("{}", crate::service::intact_words(entries, unverified));
                 Ok(())
             }
             Verified::Broken(b) => {
@@ -205,6 +208,18 @@ pub async fn audit(service: &Service, command: AuditCommand) -> Result<(), Exit>
             };
             service.import_audit_key(key).await.map_err(service_error)?;
             println!("audit key stored in this computer's keychain");
+            Ok(())
+        }
+        AuditCommand::Key(KeyCommand::Renew) => {
+            let lost = service.renew_audit_key().await.map_err(service_error)?;
+            let before = match lost {
+                0 => String::new(),
+                n => format!(", and entries 1 to {n} stay in the trail but can no longer be verified"),
+            };
+            println!(
+                "a new audit key is in this computer's keychain; entry {} records the renewal{before}",
+                lost + 1
+            );
             Ok(())
         }
     }

@@ -84,39 +84,25 @@ impl Journal {
     /// # Errors
     /// Database failure (nothing is appended).
     pub fn append_audit(&self, entry: AuditEntry, seal: impl AuditSeal) -> Result<AuditEntry, JournalError> {
+        self.write_now(move |db| append_in(db, entry, &seal))
+    }
+
+    /// Starts sealing the trail with a new key: sets the journal's record of its key
+    /// (`check_key` to `check`) and appends `entry`, sealed with it, in one transaction.
+    ///
+    /// # Errors
+    /// Database failure (nothing is changed).
+    pub fn renew_audit_key(
+        &self,
+        entry: AuditEntry,
+        seal: impl AuditSeal,
+        check_key: &str,
+        check: &str,
+    ) -> Result<AuditEntry, JournalError> {
         self.write_now(move |db| {
-            db.lock("audit")?;
-            let last = db.query_opt("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1", &[], |r| {
-                Ok((r.get::<i64>(0)?, r.get::<String>(1)?))
-            })?;
-            let (seq, previous) = last.map_or((1, String::new()), |(seq, mac)| (seq + 1, mac));
-            // Sealed as it will read back: the stored time has microseconds.
-            let at = parse_ts(&ts(&entry.at)).map_err(JournalError::Internal)?;
-            let mut entry = AuditEntry { seq, at, ..entry };
-            entry.mac = seal.entry(&entry, &previous);
-            let e = &entry;
-            db.execute(
-                &format!(
-                    "INSERT INTO audit ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-                ),
-                params![
-                    e.seq,
-                    ts(&e.at),
-                    e.operator,
-                    e.terminal,
-                    e.action,
-                    e.profile,
-                    e.reference,
-                    e.amount_minor,
-                    e.currency,
-                    e.result,
-                    e.detail,
-                    e.mac
-                ],
-            )?;
-            let head = format!("{}:{}:{}", e.seq, e.mac, seal.head(e.seq, &e.mac));
-            set_meta_in(db, HEAD, &head)?;
-            Ok(entry)
+            db.lock("meta")?;
+            set_meta_in(db, check_key, check)?;
+            append_in(db, entry, &seal)
         })
     }
 
@@ -177,4 +163,38 @@ fn set_meta_in(db: Db<'_>, key: &str, value: &str) -> Result<(), JournalError> {
         db.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
     }
     Ok(())
+}
+
+/// Appends `entry` after the last one: numbers it, seals it and moves the head.
+fn append_in(db: Db<'_>, entry: AuditEntry, seal: &impl AuditSeal) -> Result<AuditEntry, JournalError> {
+    db.lock("audit")?;
+    let last = db.query_opt("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1", &[], |r| {
+        Ok((r.get::<i64>(0)?, r.get::<String>(1)?))
+    })?;
+    let (seq, previous) = last.map_or((1, String::new()), |(seq, mac)| (seq + 1, mac));
+    // Sealed as it will read back: the stored time has microseconds.
+    let at = parse_ts(&ts(&entry.at)).map_err(JournalError::Internal)?;
+    let mut entry = AuditEntry { seq, at, ..entry };
+    entry.mac = seal.entry(&entry, &previous);
+    let e = &entry;
+    db.execute(
+        &format!("INSERT INTO audit ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+        params![
+            e.seq,
+            ts(&e.at),
+            e.operator,
+            e.terminal,
+            e.action,
+            e.profile,
+            e.reference,
+            e.amount_minor,
+            e.currency,
+            e.result,
+            e.detail,
+            e.mac
+        ],
+    )?;
+    let head = format!("{}:{}:{}", e.seq, e.mac, seal.head(e.seq, &e.mac));
+    set_meta_in(db, HEAD, &head)?;
+    Ok(entry)
 }

@@ -4,6 +4,15 @@
 //! Each entry's seal is HMAC-SHA256 over its number, its content and the previous entry's
 //! seal. Changing an entry breaks its own seal; removing or moving one breaks the numbering or
 //! the next seal; removing entries from the end leaves the sealed head pointing past the last.
+//!
+//! A desk journal whose key is lost from the keychain (the keychain was reset, or the journal
+//! came from another computer) would otherwise never audit again, and so never charge. An
+//! admin may renew its key ([`renew_key`]): the renewal is an entry of the trail, sealed with
+//! the new key over the last entry's seal as stored, and from then on the chain is verified
+//! from the last renewal. The entries before it stay in the trail, numbered and counted, but
+//! can no longer be verified, and `audit verify` says so. Making a renewal entry needs the new
+//! key, so one cannot be forged in the database; a team journal's key is never renewed (its
+//! other desks hold it).
 
 use crate::aps::secret::Secret;
 use crate::aps::sign::{Algorithm, digest, equal_ignoring_hex_case};
@@ -12,6 +21,8 @@ use crate::vault::Vault;
 
 /// The journal's record that its audit key is the one this desk holds.
 const KEY_CHECK: &str = "audit_key_check";
+/// The action of the entry that starts a new key (see the module docs).
+pub(crate) const RENEWED: &str = "audit-key-renewed";
 const JOURNAL_ID: &str = "journal_id";
 
 /// Seals with one key.
@@ -77,8 +88,17 @@ pub struct Broken {
     pub why: String,
 }
 
-/// Verifies `entries` (all of them, in `seq` order as read) against `head`. Returns how many
-/// entries verified.
+/// How much of the trail verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Intact {
+    /// Every entry, counted and numbered without gaps.
+    pub entries: usize,
+    /// Of those, the ones before the last key renewal: sealed with a lost key, not verified.
+    pub unverified: usize,
+}
+
+/// Verifies `entries` (all of them, in `seq` order as read) against `head`: the numbering of
+/// all, the seals from the last key renewal on (see the module docs).
 ///
 /// # Errors
 /// The first entry that does not verify, and why.
@@ -87,8 +107,9 @@ pub(crate) fn verify(
     head: Option<&AuditHead>,
     chain: &Chain,
     started: bool,
-) -> Result<usize, Broken> {
-    let mut previous = String::new();
+) -> Result<Intact, Broken> {
+    let from = entries.iter().rposition(|e| e.action == RENEWED).unwrap_or(0);
+    let mut previous = from.checked_sub(1).map(|i| entries[i].mac.clone()).unwrap_or_default();
     for (i, e) in entries.iter().enumerate() {
         let expected = i as i64 + 1;
         if e.seq != expected {
@@ -99,6 +120,9 @@ pub(crate) fn verify(
                     e.seq
                 ),
             });
+        }
+        if i < from {
+            continue;
         }
         if !equal_ignoring_hex_case(&chain.entry(e, &previous), &e.mac) {
             return Err(Broken {
@@ -117,7 +141,7 @@ pub(crate) fn verify(
     let last = entries.len() as i64;
     match head {
         // A trail is started with a sealed head naming entry 0, before its first entry.
-        None if last == 0 && !started => Ok(0),
+        None if last == 0 && !started => Ok(Intact { entries: 0, unverified: 0 }),
         None => Err(Broken { seq: last, why: "the chain's head is missing: it was removed".into() }),
         Some(h) if !equal_ignoring_hex_case(&chain.head(h.seq, &h.mac), &h.seal) => {
             Err(Broken { seq: h.seq, why: "the chain's head does not verify: it was changed".into() })
@@ -130,7 +154,7 @@ pub(crate) fn verify(
             seq: h.seq + 1,
             why: format!("entry {} was not appended by moto-terminal", h.seq + 1),
         }),
-        Some(_) => Ok(entries.len()),
+        Some(_) => Ok(Intact { entries: entries.len(), unverified: from }),
     }
 }
 
@@ -155,11 +179,12 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
                 start_head(journal, &chain)?;
                 Ok(chain)
             } else {
-                Err(format!(
+                let wrong = format!(
                     "{}: this desk holds another journal's audit key. {}",
                     wrong_key(),
                     import_hint()
-                ))
+                );
+                Err(with_renewal(journal, wrong))
             }
         }
         (None, None) => {
@@ -177,8 +202,53 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
         // Another process on this computer may have won the race to start the trail a moment
         // ago: its check is in the journal and its key on its way to this same keychain.
         // Wait for it before saying the key was made elsewhere.
-        (None, Some(check)) => winners_key(vault, &id, &check),
+        (None, Some(check)) => winners_key(vault, &id, &check).map_err(|e| with_renewal(journal, e)),
     }
+}
+
+/// On a desk journal no other desk holds the key: the way out is to renew it.
+fn with_renewal(journal: &Journal, missing: String) -> String {
+    if journal.is_team() {
+        return missing;
+    }
+    "the audit trail cannot be signed on this desk: its key is not in this computer's keychain (the keychain was reset, or the journal was copied from another computer). If the key was kept, an admin imports it with `moto-terminal audit key import`; otherwise an admin starts a new one with `moto-terminal audit key renew` (the entries so far stay, but can no longer be verified)".to_owned()
+}
+
+/// Starts sealing a desk journal's trail with a new key when this keychain has lost its key
+/// (see the module docs): the new key goes to the keychain, then `entry` (the renewal, its
+/// action [`RENEWED`]) is appended, sealed with it, as the journal's record of the key changes
+/// with it. Returns the entry as stored and the new chain.
+///
+/// # Errors
+/// In words: a team journal, a trail with no key yet, a keychain that holds the key (nothing
+/// to renew), or the keychain or journal fails.
+pub(crate) fn renew_key(
+    vault: &Vault,
+    journal: &Journal,
+    entry: AuditEntry,
+) -> Result<(AuditEntry, Chain), String> {
+    if journal.is_team() {
+        return Err(format!(
+            "a team journal's audit key is held by its other desks and is never renewed. {}",
+            import_hint()
+        ));
+    }
+    let id = journal_id(journal)?;
+    let Some(check) = journal.meta(KEY_CHECK).map_err(|e| e.to_string())? else {
+        return Err("the audit trail has no key yet: the first audited action makes one".into());
+    };
+    if let Some(held) = vault.audit_key(&id).map_err(|e| e.to_string())?
+        && equal_ignoring_hex_case(&Chain::new(held).check(), &check)
+    {
+        return Err("this desk holds the journal's audit key: there is nothing to renew".into());
+    }
+    let chain = Chain::new(Vault::new_audit_key().map_err(|e| e.to_string())?);
+    vault.set_audit_key(&id, &chain.key).map_err(|e| e.to_string())?;
+    let entry = AuditEntry { action: RENEWED.to_owned(), ..entry };
+    let stored = journal
+        .renew_audit_key(entry, chain.clone(), KEY_CHECK, &chain.check())
+        .map_err(|e| e.to_string())?;
+    Ok((stored, chain))
 }
 
 /// The key another desk of the same keychain is storing right now (it won the race to start

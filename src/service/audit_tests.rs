@@ -40,10 +40,14 @@ fn sealed(actions: &[&str]) -> (Vec<AuditEntry>, Option<AuditHead>) {
 #[test]
 fn an_untouched_chain_verifies_and_an_empty_one_too() {
     let (entries, head) = sealed(&["sign-in", "sale", "refund", "sign-out"]);
-    assert_eq!(verify(&entries, head.as_ref(), &chain(), true), Ok(4));
+    assert_eq!(verify(&entries, head.as_ref(), &chain(), true), Ok(Intact { entries: 4, unverified: 0 }));
     let empty = AuditHead { seq: 0, mac: String::new(), seal: chain().head(0, "") };
-    assert_eq!(verify(&[], Some(&empty), &chain(), true), Ok(0));
-    assert_eq!(verify(&[], None, &chain(), false), Ok(0), "no key yet: nothing to verify");
+    assert_eq!(verify(&[], Some(&empty), &chain(), true), Ok(Intact { entries: 0, unverified: 0 }));
+    assert_eq!(
+        verify(&[], None, &chain(), false),
+        Ok(Intact { entries: 0, unverified: 0 }),
+        "no key yet: nothing to verify"
+    );
     assert!(verify(&[], None, &chain(), true).unwrap_err().why.contains("head is missing"), "all removed");
 }
 
@@ -133,4 +137,84 @@ fn a_trail_another_process_started_a_moment_ago_waits_for_its_key() {
     let loaded = load_key(&vault, &journal).expect("the winner's key, once it is stored");
     assert_eq!(loaded.check(), chain().check());
     storing.join().unwrap();
+}
+
+/// Entries sealed with `old`, then a renewal sealed with `new` over the last one's seal, then
+/// `after` more entries and the head, sealed with `new` (as `renew_key` and later appends do).
+fn renewed(before: usize, after: usize, new: &Chain) -> (Vec<AuditEntry>, Option<AuditHead>) {
+    let actions: Vec<&str> = vec!["sale"; before];
+    let (mut entries, _) = sealed(&actions);
+    let mut previous = entries.last().map(|e| e.mac.clone()).unwrap_or_default();
+    for i in 0..=after {
+        let seq = entries.len() as i64 + 1;
+        let mut e = entry(seq, if i == 0 { RENEWED } else { "sale" });
+        e.mac = new.entry(&e, &previous);
+        previous.clone_from(&e.mac);
+        entries.push(e);
+    }
+    let last = entries.last().unwrap();
+    let head = AuditHead { seq: last.seq, mac: last.mac.clone(), seal: new.head(last.seq, &last.mac) };
+    (entries, Some(head))
+}
+
+#[test]
+fn a_renewed_key_verifies_the_chain_from_the_renewal_and_counts_the_rest() {
+    let new = Chain::new(Secret::from("a new key"));
+    let (entries, head) = renewed(3, 2, &new);
+    assert_eq!(verify(&entries, head.as_ref(), &new, true), Ok(Intact { entries: 6, unverified: 3 }));
+    // The junction is sealed: the renewal names the last entry's seal as it was.
+    let mut moved = entries.clone();
+    moved[2].mac = "00".repeat(32);
+    assert_eq!(verify(&moved, head.as_ref(), &new, true).unwrap_err().seq, 4);
+    // After the renewal, changes show as before.
+    let mut edited = entries.clone();
+    edited[5].amount_minor = Some(1);
+    assert_eq!(verify(&edited, head.as_ref(), &new, true).unwrap_err().seq, 6);
+    // Before it, entries are still counted: one removed is named.
+    let mut removed = entries.clone();
+    removed.remove(1);
+    assert_eq!(verify(&removed, head.as_ref(), &new, true).unwrap_err().seq, 2);
+    // The lost key does not verify the new part.
+    assert_eq!(verify(&entries, head.as_ref(), &chain(), true).unwrap_err().seq, 4);
+}
+
+#[test]
+fn a_renewal_cannot_be_forged_without_the_new_key() {
+    let (mut entries, _) = sealed(&["sale", "sale", "sale"]);
+    // Someone with the database but no key turns an entry into a renewal, or appends one.
+    entries[2].action = RENEWED.to_owned();
+    let key = Chain::new(Secret::from("their own key"));
+    let head = AuditHead { seq: 3, mac: entries[2].mac.clone(), seal: key.head(3, &entries[2].mac) };
+    assert_eq!(verify(&entries, Some(&head), &chain(), true).unwrap_err().seq, 3);
+    let new = Chain::new(Secret::from("a new key"));
+    let (entries, head) = renewed(2, 1, &new);
+    assert_eq!(verify(&entries, head.as_ref(), &key, true).unwrap_err().seq, 3);
+}
+
+#[test]
+fn a_desk_journal_whose_keychain_lost_its_key_renews_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = |name: &str| {
+        let store = keyring_core::mock::Store::new().unwrap();
+        Vault::open(&dir.path().join(name), store).unwrap()
+    };
+    let (first, second) = (open("a"), open("b"));
+    let journal = Journal::open_in_memory().unwrap();
+    let sealing = load_key(&first, &journal).unwrap();
+    for _ in 0..3 {
+        journal.append_audit(entry(0, "sale"), sealing.clone()).unwrap();
+    }
+    // The keychain was reset: the key is gone, and the way out is named.
+    let lost = load_key(&second, &journal).err().unwrap();
+    assert!(lost.contains("audit key renew"), "{lost}");
+    let (stored, chain) = renew_key(&second, &journal, entry(0, "whatever")).unwrap();
+    assert_eq!((stored.seq, stored.action.as_str()), (4, RENEWED));
+    journal.append_audit(entry(0, "sale"), chain).unwrap();
+    let loaded = load_key(&second, &journal).expect("the new key is the journal's now");
+    let (entries, head) = (journal.audit_entries(None, None).unwrap(), journal.audit_head().unwrap());
+    assert_eq!(verify(&entries, head.as_ref(), &loaded, true), Ok(Intact { entries: 5, unverified: 3 }));
+    let again = renew_key(&second, &journal, entry(0, "x")).err().unwrap();
+    assert!(again.contains("nothing to renew"), "{again}");
+    // The desk that kept the old key is told its key is not the journal's any more.
+    assert!(load_key(&first, &journal).is_err());
 }

@@ -11,8 +11,25 @@ use crate::journal::AuditEntry;
 /// What `audit verify` found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verified {
-    Intact { entries: usize },
+    /// `unverified`: the entries before the last key renewal (see `audit::renew_key`).
+    Intact {
+        entries: usize,
+        unverified: usize,
+    },
     Broken(Broken),
+}
+
+/// `audit verify`'s words for an intact chain, `unverified` entries of which were sealed with
+/// a key since renewed.
+pub fn intact_words(entries: usize, unverified: usize) -> String {
+    let count = if entries == 1 { "1 entry".to_owned() } else { format!("{entries} entries") };
+    if unverified == 0 {
+        return format!("{count}, chain intact");
+    }
+    format!(
+        "{count}, chain intact from entry {} on, where the audit key was renewed; entries 1 to {unverified} were sealed with the lost key and cannot be verified",
+        unverified + 1
+    )
 }
 
 impl Service {
@@ -78,7 +95,7 @@ impl Service {
             })
             .await?;
         let verdict = match audit::verify(&entries, head.as_ref(), &chain, started) {
-            Ok(entries) => Verified::Intact { entries },
+            Ok(intact) => Verified::Intact { entries: intact.entries, unverified: intact.unverified },
             Err(broken) => Verified::Broken(broken),
         };
         let result = if matches!(verdict, Verified::Intact { .. }) { "intact" } else { "broken" };
@@ -117,6 +134,33 @@ impl Service {
         *lock(&self.inner.people.chain) = None;
         self.note("audit-key-import", "ok", "").await;
         Ok(())
+    }
+}
+
+impl Service {
+    /// Starts a new audit key on a desk journal whose key this keychain has lost (admins, or
+    /// anyone before operators exist): see `audit::renew_key`. Returns how many entries were
+    /// sealed with the lost key (they can no longer be verified).
+    ///
+    /// # Errors
+    /// Not allowed, a team journal, nothing to renew, or the keychain or journal fails.
+    pub async fn renew_audit_key(&self) -> Result<usize, ServiceError> {
+        if self.operators_defined().await?
+            && self.signed_in().is_none_or(|o| o.role < super::access::Role::Admin)
+        {
+            return Err(not_allowed(
+                "not allowed: renewing the audit key needs an admin signed in (--operator NAME with the PIN)",
+            ));
+        }
+        let who = self.signed_in().map_or_else(|| self.desk_operator(), |o| o.name);
+        let (vault, journal) = (self.inner.vault.clone(), self.inner.journal.clone());
+        let entry = self.entry(&who, audit::RENEWED, "ok", "the audit key was not in this desk's keychain");
+        let (stored, chain) = tokio::task::spawn_blocking(move || audit::renew_key(&vault, &journal, entry))
+            .await
+            .map_err(|e| ServiceError::Journal(e.to_string()))?
+            .map_err(ServiceError::Profile)?;
+        *lock(&self.inner.people.chain) = Some(chain);
+        Ok(usize::try_from(stored.seq - 1).unwrap_or_default())
     }
 }
 

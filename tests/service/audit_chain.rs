@@ -182,6 +182,8 @@ async fn a_desk_without_the_teams_audit_key_does_nothing_until_an_admin_imports_
     let refused = second.charge(sale.clone(), &moto_terminal::service::Progress::none()).await.unwrap_err();
     assert!(refused.to_string().contains("audit key import"), "{refused}");
     assert!(rig.sim.requests().is_empty(), "nothing was sent");
+    let renew = second.renew_audit_key().await.unwrap_err();
+    assert!(renew.to_string().contains("team journal's audit key is held by its other desks"), "{renew}");
     let wrong = second.import_audit_key(Secret::from("not the key")).await.unwrap_err();
     assert!(wrong.to_string().contains("not this journal's audit key"), "{wrong}");
     let key = first.export_audit_key().await.unwrap();
@@ -236,4 +238,32 @@ async fn links_token_changes_and_agreements_are_audited_too() {
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["action"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(actions, ["profile-save", "payment-link", "token-update", "recurring-add"], "{actions:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_whose_keychain_lost_the_audit_key_renews_it_and_charges_again() {
+    use moto_terminal::aps::response::Kind;
+    use moto_terminal::service::{Progress, Verified};
+    let rig = super::rig::Rig::new().await;
+    let first =
+        rig.service.charge(rig.token_sale("DEMO-VISA-0001", "30.00"), &Progress::none()).await.unwrap();
+    assert_eq!(first.verdict.kind, Kind::Approved);
+    // The same desk journal after the computer's keychain was reset.
+    let reset = rig.other_keychain(rig.journal.clone());
+    let sale = rig.token_sale("DEMO-MC-2346", "31.00");
+    let refused = reset.charge(sale.clone(), &Progress::none()).await.unwrap_err();
+    assert!(refused.to_string().contains("moto-terminal audit key renew"), "{refused}");
+    assert_eq!(rig.sim.requests().len(), 1, "nothing was sent");
+    let lost = reset.renew_audit_key().await.unwrap();
+    assert!(lost >= 1, "the sale before was sealed with the lost key");
+    let outcome = reset.charge(sale, &Progress::none()).await.unwrap();
+    assert_eq!(outcome.verdict.kind, Kind::Approved);
+    let Verified::Intact { entries, unverified } = reset.audit_verify().await.unwrap() else {
+        panic!("the chain verifies from the renewal on")
+    };
+    assert_eq!((unverified, entries), (lost, lost + 2), "the renewal and the sale after it");
+    let entries = reset.audit_entries(None, None).await.unwrap();
+    assert_eq!(entries[lost].action, "audit-key-renewed");
+    let again = reset.renew_audit_key().await.unwrap_err();
+    assert!(again.to_string().contains("nothing to renew"), "{again}");
 }

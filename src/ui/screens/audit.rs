@@ -65,10 +65,9 @@ impl AuditScreen {
         }
         if let Some(answer) = self.verify.poll() {
             self.verdict = Some(match answer {
-                Ok(Verified::Intact { entries }) => Verdict::Intact(format!(
-                    "{entries} entr{}, chain intact",
-                    if entries == 1 { "y" } else { "ies" }
-                )),
+                Ok(Verified::Intact { entries, unverified }) => {
+                    Verdict::Intact(crate::service::intact_words(entries, unverified))
+                }
                 Ok(Verified::Broken(broken)) => {
                     Verdict::Broken(format!("Chain broken at entry {}: {}", broken.seq, broken.why))
                 }
