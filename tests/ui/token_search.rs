@@ -65,3 +65,16 @@ fn the_saved_card_picker_finds_a_card_by_its_customers_name_email_or_phone() {
     type_into(&mut harness, "Saved card", "Nadia");
     wait_for_text(&mut harness, "No saved card matches");
 }
+
+#[test]
+fn a_search_the_token_book_refuses_says_so_and_is_not_taken_for_no_match() {
+    let ui = UiRig::new();
+    book_with_customers(&ui);
+    // The same journal on a desk whose keychain lost the audit key: nothing is allowed.
+    let lost = ui.rig.other_keychain(ui.rig.journal.clone());
+    let mut harness = ui.app_on(lost);
+    type_into(&mut harness, "Saved card", "Layla");
+    wait_for_text(&mut harness, "The token book could not be searched: not allowed");
+    assert!(shows(&harness, "audit key renew"), "the way out is named");
+    assert!(!shows(&harness, "No saved card matches"));
+}

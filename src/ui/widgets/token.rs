@@ -74,6 +74,8 @@ pub struct TokenPicker {
     pub searching: bool,
     /// Why the text typed was taken out of the field (a card number), until the agent types again.
     pub notice: Option<String>,
+    /// Why the token book could not answer the last search (it is not "no match").
+    pub failed: Option<String>,
 }
 
 /// What the picker will charge.
@@ -92,6 +94,14 @@ impl TokenPicker {
         self.choices = choices;
         self.highlighted = 0;
         self.answered_query = Some(query);
+        self.failed = None;
+    }
+
+    /// The token book could not answer the search for `query`, and `why`: said under the field,
+    /// where an empty answer would read as "no saved card matches".
+    pub fn set_failure(&mut self, query: String, why: String) {
+        self.set_choices(query, Vec::new());
+        self.failed = Some(why);
     }
 
     /// True when the matches shown are stale for the text typed.
@@ -167,6 +177,10 @@ impl TokenPicker {
             TokenSelection::Typed(_) if self.needs_search() || self.searching => {
                 Some(Note::Hint("Searching the token book...".to_owned()))
             }
+            TokenSelection::Typed(_) if self.failed.is_some() => self
+                .failed
+                .as_ref()
+                .map(|why| Note::Error(format!("The token book could not be searched: {why}"))),
             TokenSelection::Typed(text) => {
                 Some(Note::Hint(format!("No saved card matches; \"{text}\" will be used as the token name")))
             }

@@ -62,14 +62,16 @@ impl OrderDesk {
             self.form.finish(ctx, finish_of(result));
         }
         if let Some((query, answer)) = self.token_search.poll() {
-            // An error leaves the list empty; the typed text then counts as a token name, and
-            // the charge itself reports a wrong one.
-            let choices = answer.unwrap_or_else(|e| {
-                log::warn!("token book search failed: {e}");
-                Vec::new()
-            });
+            // An error leaves the list empty and is said under the field; the typed text then
+            // counts as a token name, and the charge itself reports a wrong one.
             if self.form.token.query.trim() == query {
-                self.form.token.set_choices(query, choices);
+                match answer {
+                    Ok(choices) => self.form.token.set_choices(query, choices),
+                    Err(e) => {
+                        log::warn!("token book search failed: {e}");
+                        self.form.token.set_failure(query, e.to_string());
+                    }
+                }
             }
         }
     }
