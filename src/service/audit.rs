@@ -202,7 +202,17 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
         // Another process on this computer may have won the race to start the trail a moment
         // ago: its check is in the journal and its key on its way to this same keychain.
         // Wait for it before saying the key was made elsewhere.
-        (None, Some(check)) => winners_key(vault, &id, &check).map_err(|e| with_renewal(journal, e)),
+        // Once the head is written, the key was stored before it: no wait (each action would
+        // otherwise take three seconds to be refused).
+        (None, Some(check)) => {
+            let stored = journal.audit_head().map_err(|e| e.to_string())?.is_some();
+            let missing = if stored {
+                Err(format!("{}. {}", missing_key(), import_hint()))
+            } else {
+                winners_key(vault, &id, &check)
+            };
+            missing.map_err(|e| with_renewal(journal, e))
+        }
     }
 }
 
