@@ -47,7 +47,12 @@ pub trait AuditSeal: Send + 'static {
     fn entry(&self, entry: &AuditEntry, previous: &str) -> String;
     /// The seal of the head naming entry `seq`, sealed `mac`.
     fn head(&self, seq: i64, mac: &str) -> String;
+    /// What the journal records of the key ([`AUDIT_KEY_CHECK`]), to tell it from another.
+    fn key_check(&self) -> String;
 }
+
+/// The journal's record of its audit key (`meta`): a seal made with it, never the key.
+pub const AUDIT_KEY_CHECK: &str = "audit_key_check";
 
 const COLUMNS: &str = "seq, happened_at, operator, terminal, action, profile, reference, amount_minor, currency, result, detail, mac";
 
@@ -87,21 +92,27 @@ impl Journal {
         self.write_now(move |db| append_in(db, entry, &seal))
     }
 
-    /// Starts sealing the trail with a new key: sets the journal's record of its key
-    /// (`check_key` to `check`) and appends `entry`, sealed with it, in one transaction.
+    /// Starts sealing the trail with a new key, `seal`'s, in one transaction: its record
+    /// ([`AUDIT_KEY_CHECK`]) replaces `old_check`, and `entry` is appended, sealed with it.
     ///
     /// # Errors
-    /// Database failure (nothing is changed).
+    /// The record is no longer `old_check` (another renewal came first), or a database
+    /// failure; nothing is changed.
     pub fn renew_audit_key(
         &self,
         entry: AuditEntry,
         seal: impl AuditSeal,
-        check_key: &str,
-        check: &str,
+        old_check: &str,
     ) -> Result<AuditEntry, JournalError> {
+        let old_check = old_check.to_owned();
         self.write_now(move |db| {
             db.lock("meta")?;
-            set_meta_in(db, check_key, check)?;
+            if key_check_in(db)?.is_none_or(|c| !c.eq_ignore_ascii_case(&old_check)) {
+                return Err(JournalError::Internal(
+                    "the audit key was renewed meanwhile: nothing was changed".into(),
+                ));
+            }
+            set_meta_in(db, AUDIT_KEY_CHECK, &seal.key_check())?;
             append_in(db, entry, &seal)
         })
     }
@@ -165,9 +176,20 @@ fn set_meta_in(db: Db<'_>, key: &str, value: &str) -> Result<(), JournalError> {
     Ok(())
 }
 
-/// Appends `entry` after the last one: numbers it, seals it and moves the head.
+fn key_check_in(db: Db<'_>) -> Result<Option<String>, JournalError> {
+    db.query_opt("SELECT value FROM meta WHERE key = ?1", params![AUDIT_KEY_CHECK], |r| r.get(0))
+}
+
+/// Appends `entry` after the last one: numbers it, seals it and moves the head. A seal whose
+/// key is not the journal's (a process holding a key since renewed) appends nothing: its
+/// entry would break the chain for everyone.
 fn append_in(db: Db<'_>, entry: AuditEntry, seal: &impl AuditSeal) -> Result<AuditEntry, JournalError> {
     db.lock("audit")?;
+    if key_check_in(db)?.is_some_and(|c| !c.eq_ignore_ascii_case(&seal.key_check())) {
+        return Err(JournalError::Internal(
+            "the journal's audit key changed since this process loaded it: nothing was appended".into(),
+        ));
+    }
     let last = db.query_opt("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1", &[], |r| {
         Ok((r.get::<i64>(0)?, r.get::<String>(1)?))
     })?;

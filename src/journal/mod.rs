@@ -67,7 +67,7 @@ mod tokens;
 mod write;
 
 pub use aps_batch::{ApsBatch, ApsStage};
-pub use audit::{AuditEntry, AuditHead, AuditSeal};
+pub use audit::{AUDIT_KEY_CHECK, AuditEntry, AuditHead, AuditSeal};
 pub use batch::{BatchRecord, BatchRowRecord, BatchState, NewBatch, NewBatchRow, batch_row_key};
 #[doc(hidden)]
 pub use bulk::BulkLoad;

@@ -16,11 +16,11 @@
 
 use crate::aps::secret::Secret;
 use crate::aps::sign::{Algorithm, digest, equal_ignoring_hex_case};
-use crate::journal::{AuditEntry, AuditHead, AuditSeal, Journal};
+use crate::journal::{AUDIT_KEY_CHECK, AuditEntry, AuditHead, AuditSeal, Journal};
 use crate::vault::Vault;
 
 /// The journal's record that its audit key is the one this desk holds.
-const KEY_CHECK: &str = "audit_key_check";
+const KEY_CHECK: &str = AUDIT_KEY_CHECK;
 /// The action of the entry that starts a new key (see the module docs).
 pub(crate) const RENEWED: &str = "audit-key-renewed";
 const JOURNAL_ID: &str = "journal_id";
@@ -77,6 +77,10 @@ impl AuditSeal for Chain {
 
     fn head(&self, seq: i64, mac: &str) -> String {
         self.mac(&format!("moto-terminal audit head v1|{seq}|{mac}"))
+    }
+
+    fn key_check(&self) -> String {
+        self.check()
     }
 }
 
@@ -169,22 +173,23 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
     let check = journal.meta(KEY_CHECK).map_err(|e| e.to_string())?;
     let held = vault.audit_key(&id).map_err(|e| e.to_string())?;
     match (held, check) {
-        (Some(key), check) => {
+        // The record is always written before a key is stored (here, on import and on
+        // renewal): a key with no record means the record, and likely the trail, was removed.
+        (Some(_), None) => Err(format!(
+            "{}: the journal's record of its audit key is gone though this desk holds the key: the journal was changed outside moto-terminal (its audit trail may have been removed). Keep this journal file for inspection",
+            wrong_key()
+        )),
+        (Some(key), Some(stored)) => {
             let chain = Chain::new(key);
-            let stored = match check {
-                Some(c) => c,
-                None => journal.meta_once(KEY_CHECK, &chain.check()).map_err(|e| e.to_string())?,
-            };
             if equal_ignoring_hex_case(&stored, &chain.check()) {
                 start_head(journal, &chain)?;
                 Ok(chain)
             } else {
-                let wrong = format!(
+                Err(format!(
                     "{}: this desk holds another journal's audit key. {}",
                     wrong_key(),
                     import_hint()
-                );
-                Err(with_renewal(journal, wrong))
+                ))
             }
         }
         (None, None) => {
@@ -224,14 +229,17 @@ fn with_renewal(journal: &Journal, missing: String) -> String {
     "the audit trail cannot be signed on this desk: its key is not in this computer's keychain (the keychain was reset, or the journal was copied from another computer). If the key was kept, an admin imports it with `moto-terminal audit key import`; otherwise an admin starts a new one with `moto-terminal audit key renew` (the entries so far stay, but can no longer be verified)".to_owned()
 }
 
-/// Starts sealing a desk journal's trail with a new key when this keychain has lost its key
-/// (see the module docs): the new key goes to the keychain, then `entry` (the renewal, its
-/// action [`RENEWED`]) is appended, sealed with it, as the journal's record of the key changes
-/// with it. Returns the entry as stored and the new chain.
+/// Starts sealing a desk journal's trail with a new key when this keychain holds no key for
+/// it (see the module docs). First, what can be checked without a key must hold: entries
+/// numbered without gaps, and the head naming the last one as it is. Then, in one journal
+/// transaction, the journal's record of its key changes and `entry` (the renewal, its action
+/// [`RENEWED`], its detail naming the head and record it replaced) is appended, sealed with
+/// the new key; then the key is stored. Returns the entry as stored and the new chain.
 ///
 /// # Errors
-/// In words: a team journal, a trail with no key yet, a keychain that holds the key (nothing
-/// to renew), or the keychain or journal fails.
+/// In words: a team journal, a trail with no key yet, a keychain that holds a key for this
+/// journal (its own, or one that does not match: evidence, never overwritten), a trail whose
+/// numbering or head was changed, or the keychain or journal fails.
 pub(crate) fn renew_key(
     vault: &Vault,
     journal: &Journal,
@@ -247,18 +255,51 @@ pub(crate) fn renew_key(
     let Some(check) = journal.meta(KEY_CHECK).map_err(|e| e.to_string())? else {
         return Err("the audit trail has no key yet: the first audited action makes one".into());
     };
-    if let Some(held) = vault.audit_key(&id).map_err(|e| e.to_string())?
-        && equal_ignoring_hex_case(&Chain::new(held).check(), &check)
-    {
-        return Err("this desk holds the journal's audit key: there is nothing to renew".into());
+    match vault.audit_key(&id).map_err(|e| e.to_string())? {
+        Some(held) if equal_ignoring_hex_case(&Chain::new(held.clone()).check(), &check) => {
+            return Err("this desk holds the journal's audit key: there is nothing to renew".into());
+        }
+        Some(_) => {
+            return Err(format!(
+                "{}: this desk holds an audit key for this journal that the journal does not match, so the journal's record of its key was changed; renewing would replace the key that can show what changed, so nothing was done",
+                wrong_key()
+            ));
+        }
+        None => {}
     }
+    let entries = journal.audit_entries(None, None).map_err(|e| e.to_string())?;
+    let head = journal.audit_head().map_err(|e| e.to_string())?;
+    check_shape(&entries, head.as_ref())?;
     let chain = Chain::new(Vault::new_audit_key().map_err(|e| e.to_string())?);
-    vault.set_audit_key(&id, &chain.key).map_err(|e| e.to_string())?;
-    let entry = AuditEntry { action: RENEWED.to_owned(), ..entry };
-    let stored = journal
-        .renew_audit_key(entry, chain.clone(), KEY_CHECK, &chain.check())
-        .map_err(|e| e.to_string())?;
+    let (seq, mac) = head.map(|h| (h.seq, h.mac)).unwrap_or_default();
+    let detail = format!(
+        "the audit key was not in this desk's keychain; the trail's head was entry {seq} sealed {mac}, the lost key's record {check}"
+    );
+    let entry = AuditEntry { action: RENEWED.to_owned(), detail, ..entry };
+    let stored = journal.renew_audit_key(entry, chain.clone(), &check).map_err(|e| e.to_string())?;
+    vault.set_audit_key(&id, &chain.key).map_err(|e| {
+        format!("{e}: the renewal is recorded but its key could not be stored; run `moto-terminal audit key renew` again")
+    })?;
     Ok((stored, chain))
+}
+
+/// What can be checked of the trail without its key: entries numbered 1, 2, 3... and a head
+/// naming the last entry and its seal as stored (an empty trail: the head of entry 0).
+fn check_shape(entries: &[AuditEntry], head: Option<&AuditHead>) -> Result<(), String> {
+    let changed = |why: String| {
+        Err(format!(
+            "the audit trail was changed outside moto-terminal ({why}): renewing would seal over that, so nothing was done. Keep this journal file for inspection"
+        ))
+    };
+    if let Some((i, e)) = entries.iter().enumerate().find(|(i, e)| e.seq != *i as i64 + 1) {
+        return changed(format!("entry {} is missing or out of place, found entry {}", i + 1, e.seq));
+    }
+    let last = entries.last().map(|e| (e.seq, e.mac.as_str())).unwrap_or((0, ""));
+    match head {
+        Some(h) if h.seq == last.0 && equal_ignoring_hex_case(&h.mac, last.1) => Ok(()),
+        Some(h) => changed(format!("the head names entry {}, the last entry is {}", h.seq, last.0)),
+        None => changed("its head is missing".into()),
+    }
 }
 
 /// The key another desk of the same keychain is storing right now (it won the race to start

@@ -218,3 +218,73 @@ fn a_desk_journal_whose_keychain_lost_its_key_renews_it_once() {
     // The desk that kept the old key is told its key is not the journal's any more.
     assert!(load_key(&first, &journal).is_err());
 }
+
+/// A desk journal file with three audited sales, sealed with a key this keychain (`first`)
+/// holds; and a second keychain without it, as after a reset.
+fn desk_with_trail(dir: &std::path::Path) -> (Journal, Vault, Vault) {
+    let open = |name: &str| Vault::open(&dir.join(name), keyring_core::mock::Store::new().unwrap()).unwrap();
+    let (first, second) = (open("a"), open("b"));
+    let journal = Journal::open(&dir.join("journal.sqlite3")).unwrap();
+    let sealing = load_key(&first, &journal).unwrap();
+    for _ in 0..3 {
+        journal.append_audit(entry(0, "sale"), sealing.clone()).unwrap();
+    }
+    (journal, first, second)
+}
+
+/// Plain SQL on the journal file, the append-only guard taken off first.
+fn tamper(dir: &std::path::Path, sql: &str) {
+    let conn = rusqlite::Connection::open(dir.join("journal.sqlite3")).unwrap();
+    conn.execute_batch("DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete;")
+        .unwrap();
+    conn.execute_batch(sql).unwrap();
+}
+
+#[test]
+fn a_renewal_never_seals_over_a_trail_changed_where_no_key_is_needed_to_see_it() {
+    for sql in ["DELETE FROM audit WHERE seq = 2;", "DELETE FROM audit WHERE seq = 3;"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (journal, _, second) = desk_with_trail(dir.path());
+        tamper(dir.path(), sql);
+        let refused = renew_key(&second, &journal, entry(0, "x")).err().unwrap();
+        assert!(refused.contains("changed outside moto-terminal"), "{sql}: {refused}");
+        assert_eq!(journal.audit_entries(None, None).unwrap().len(), 2, "nothing appended");
+    }
+}
+
+#[test]
+fn a_key_the_journal_does_not_match_is_evidence_and_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, first, _) = desk_with_trail(dir.path());
+    let original = journal.meta(KEY_CHECK).unwrap().unwrap();
+    // Someone points the journal's record at another key.
+    tamper(dir.path(), &format!("UPDATE meta SET value = '{}' WHERE key = '{KEY_CHECK}';", "ab".repeat(32)));
+    let wrong = load_key(&first, &journal).err().unwrap();
+    assert!(!wrong.contains("renew"), "no renewal is suggested: {wrong}");
+    let refused = renew_key(&first, &journal, entry(0, "x")).err().unwrap();
+    assert!(refused.contains("nothing was done"), "{refused}");
+    let id = journal_id(&journal).unwrap();
+    let kept = first.audit_key(&id).unwrap().expect("the key is kept");
+    assert_eq!(Chain::new(kept).check(), original, "the key that sealed the trail");
+    // And a record removed altogether (with the trail) is not started afresh.
+    tamper(
+        dir.path(),
+        &format!("DELETE FROM audit; DELETE FROM meta WHERE key IN ('{KEY_CHECK}', 'audit_head');"),
+    );
+    let gone = load_key(&first, &journal).err().unwrap();
+    assert!(gone.contains("record of its audit key is gone"), "{gone}");
+}
+
+#[test]
+fn a_process_still_holding_the_lost_key_appends_nothing_after_a_renewal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, first, second) = desk_with_trail(dir.path());
+    let stale = load_key(&first, &journal).unwrap();
+    // The keychain was reset under a running process: another renews.
+    drop(first);
+    renew_key(&second, &journal, entry(0, "x")).unwrap();
+    assert!(journal.append_audit(entry(0, "sale"), stale).is_err(), "it would break the chain");
+    let (entries, head) = (journal.audit_entries(None, None).unwrap(), journal.audit_head().unwrap());
+    let fresh = load_key(&second, &journal).unwrap();
+    assert_eq!(verify(&entries, head.as_ref(), &fresh, true), Ok(Intact { entries: 4, unverified: 3 }));
+}

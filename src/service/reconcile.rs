@@ -458,14 +458,15 @@ pub(super) fn status_codes(status: &OrderStatus) -> Option<crate::journal::Extra
 
 /// An approved capture of part of an authorization leaves the rest authorized. APS's verdict
 /// cannot know that ("nothing more to do"), so its next step then says how much is left and
-/// what to do with it (spec 3.5 and 3.6: captures up to the authorized total, within 7 days of
-/// the authorization; no void once anything is captured).
+/// what to do with it (spec 3.5 and 3.6: captures up to the authorized total; no void once
+/// anything is captured). Five days, as the authorization's own next step says: the spec's
+/// sources give 5 to 7, and the shorter is the safe reading.
 fn with_what_remains(mut verdict: Verdict, op: Operation, order: Option<&OrderRow>) -> Verdict {
     let left = order.map_or(0, OrderRow::capturable_minor);
     if let (Operation::Capture, Kind::Approved, true, Some(order)) = (op, verdict.kind, left > 0, order) {
         let currency = order.currency;
         verdict.next_step = format!(
-            "{currency} {} is still authorized: capture it when the rest of the order is fulfilled, within 7 days of the authorization, or leave it and the card's bank releases it",
+            "{currency} {} is still authorized: capture it when the rest of the order is fulfilled, within 5 days of the authorization, or leave it and the card's bank releases it",
             crate::aps::money::format_minor(left, currency)
         );
     }

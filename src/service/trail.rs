@@ -26,8 +26,12 @@ pub fn intact_words(entries: usize, unverified: usize) -> String {
     if unverified == 0 {
         return format!("{count}, chain intact");
     }
+    let before = match unverified {
+        1 => "entry 1 was".to_owned(),
+        n => format!("entries 1 to {n} were"),
+    };
     format!(
-        "{count}, chain intact from entry {} on, where the audit key was renewed; entries 1 to {unverified} were sealed with the lost key and cannot be verified",
+        "{count}: chain intact from entry {} on, where the audit key was renewed; {before} sealed with a lost key and cannot be verified",
         unverified + 1
     )
 }
@@ -65,6 +69,8 @@ impl Service {
         };
         if let Err(e) = self.journal(move |j| j.append_audit(entry, chain)).await {
             log::error!("audit entry '{action}' not written: {e}");
+            // The key may have been renewed meanwhile: the next action loads it again.
+            *lock(&self.inner.people.chain) = None;
         }
     }
 

@@ -267,3 +267,22 @@ async fn a_desk_whose_keychain_lost_the_audit_key_renews_it_and_charges_again() 
     let again = reset.renew_audit_key().await.unwrap_err();
     assert!(again.to_string().contains("nothing to renew"), "{again}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_an_admin_renews_the_audit_key_once_operators_exist() {
+    use moto_terminal::aps::secret::Secret;
+    use moto_terminal::service::access::Role;
+    let rig = super::rig::Rig::new().await;
+    rig.service.add_operator("root", Role::Admin, &Secret::from("root-pin-1")).await.unwrap();
+    rig.service.sign_in("root", &Secret::from("root-pin-1")).await.unwrap();
+    rig.service.add_operator("amal", Role::Agent, &Secret::from("amal-pin-1")).await.unwrap();
+    let reset = rig.other_keychain(rig.journal.clone());
+    reset.sign_in("amal", &Secret::from("amal-pin-1")).await.unwrap();
+    let refused = reset.renew_audit_key().await.unwrap_err();
+    assert!(refused.to_string().contains("needs an admin signed in"), "{refused}");
+    reset.sign_in("root", &Secret::from("root-pin-1")).await.unwrap();
+    reset.renew_audit_key().await.unwrap();
+    let entries = reset.audit_entries(None, None).await.unwrap();
+    let renewal = entries.iter().find(|e| e.action == "audit-key-renewed").expect("recorded");
+    assert_eq!(renewal.operator, "root");
+}
