@@ -12,7 +12,7 @@ use zeroize::{Zeroize, Zeroizing};
 mod brand;
 mod scan;
 pub use brand::{Brand, detect_brand};
-pub use scan::contains_card_number;
+pub use scan::{contains_card_number, identifier_shaped};
 
 /// Why typed card data was refused. Every message names the field and the fix, for an agent on
 /// the phone, and never repeats the digits that were typed.

@@ -203,7 +203,7 @@ pub async fn charge(service: &Service, profile: String, args: ChargeArgs) -> Res
     // holds it, and the service judges it so.
     let typed_card = match args.token.as_deref() {
         Some(token) if crate::aps::card::contains_card_number(token) => {
-            !service.token_in_book(&profile, token).await
+            !service.token_in_book(&profile, token).await.map_err(service_error)?
         }
         _ => false,
     };

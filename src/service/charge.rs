@@ -233,7 +233,7 @@ impl Service {
 
     async fn charge_now(&self, draft: ChargeDraft, progress: &Progress) -> Result<Outcome, ServiceError> {
         let in_book = match &draft.payment {
-            PaymentDraft::Token(token) => self.token_in_book(&draft.profile, token).await,
+            PaymentDraft::Token(token) => self.token_in_book(&draft.profile, token).await?,
             PaymentDraft::Card(_) => false,
         };
         super::guard::charge(&draft, in_book)?;

@@ -67,6 +67,16 @@ pub(crate) fn field(field: Field, text: &str) -> Result<(), ServiceError> {
 /// # Errors
 /// As [`field`].
 pub(crate) fn token_name(name: &str, in_book: bool) -> Result<(), ServiceError> {
+    if !in_book && !crate::journal::card_like_id(name) && contains_card_number(name) {
+        // It may be APS's own name of a token this book never saw (made on the website, say).
+        return Err(ServiceError::invalid(
+            Field::TokenName,
+            format!(
+                "this looks like a card number, and no saved card of this profile has this token name; {}",
+                advice(Field::TokenName)
+            ),
+        ));
+    }
     if !in_book {
         return field(Field::TokenName, name);
     }

@@ -41,7 +41,7 @@ impl Service {
     pub async fn add_agreement(&self, profile: &str, draft: AgreementDraft) -> Result<i64, ServiceError> {
         self.allow(crate::service::access::Right::Recurring).await?;
         self.refuse_offline()?;
-        let in_book = self.token_in_book(profile, &draft.token_name).await;
+        let in_book = self.token_in_book(profile, &draft.token_name).await?;
         let new = checked_agreement(profile, &draft, in_book)?;
         let id = self.journal(move |j| j.add_agreement(&new)).await?;
         self.note("recurring-add", "ok", &format!("agreement {id} on profile {profile}")).await;

@@ -51,7 +51,7 @@ impl Service {
         progress: &Progress,
     ) -> Result<AgreementSetUp, ServiceError> {
         self.allow(crate::service::access::Right::Recurring).await?;
-        let in_book = self.token_in_book(profile, &draft.token_name).await;
+        let in_book = self.token_in_book(profile, &draft.token_name).await?;
         let (mut new, setup) = checked_set_up(profile, &draft, in_book)?;
         let today = Utc::now().date_naive();
         let reference = self.new_reference().await?;
@@ -108,12 +108,13 @@ impl Service {
 /// # Errors
 /// The first field that is wrong, named.
 pub fn check_agreement(draft: &AgreementDraft, first_payment: bool) -> Result<(), ServiceError> {
-    // The form's token is chosen from the token book: judged as APS's identifier here, and
-    // scanned in full by the service unless the book holds it.
+    // The form cannot ask the token book: a name shaped as APS issues them is judged as APS's
+    // identifier here, and scanned in full by the service unless the book holds it.
+    let in_book = crate::aps::card::identifier_shaped(&draft.token_name);
     if first_payment {
-        checked_set_up("-", draft, true).map(drop)
+        checked_set_up("-", draft, in_book).map(drop)
     } else {
-        checked_agreement("-", draft, true).map(drop)
+        checked_agreement("-", draft, in_book).map(drop)
     }
 }
 

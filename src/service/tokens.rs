@@ -65,7 +65,7 @@ impl Service {
         draft: TokenUpdateDraft,
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
-        let in_book = self.token_in_book(profile, &draft.token_name).await;
+        let in_book = self.token_in_book(profile, &draft.token_name).await?;
         super::guard::token_update(&draft, in_book)?;
         let ctx = self.ctx(profile).await?;
         let token = non_empty(&draft.token_name)
@@ -229,14 +229,16 @@ impl Service {
 
     /// Whether the token book holds `name` on `profile`, that is whether APS issued it: the
     /// card-number guard then judges it as APS's identifier (`guard::token_name`). Asked only of
-    /// a name that holds a run of digits passing the Luhn check; `false` when the book cannot
-    /// be read (the name is then scanned in full, the safe side).
-    pub(crate) async fn token_in_book(&self, profile: &str, name: &str) -> bool {
+    /// a name that holds a run of digits passing the Luhn check (`false` for any other).
+    ///
+    /// # Errors
+    /// The journal cannot be read.
+    pub(crate) async fn token_in_book(&self, profile: &str, name: &str) -> Result<bool, ServiceError> {
         if !crate::aps::card::contains_card_number(name) {
-            return false;
+            return Ok(false);
         }
         let (p, n) = (profile.to_owned(), name.trim().to_owned());
-        self.journal(move |j| j.token(&p, &n)).await.is_ok_and(|t| t.is_some())
+        Ok(self.journal(move |j| j.token(&p, &n)).await?.is_some())
     }
 
     /// Adds or refreshes a token in the token book from an APS answer (masked card only), with

@@ -99,6 +99,7 @@ async fn a_token_name_aps_issued_is_kept_and_charged_though_its_digits_pass_luhn
     let sent = rig.sim.requests().len();
     let err = rig.service.charge(rig.token_sale(ISSUED, "10.00"), &Progress::none()).await.unwrap_err();
     assert!(err.to_string().starts_with("token name: this looks like a card number"), "{err}");
+    assert!(err.to_string().contains("no saved card of this profile has this token name"), "{err}");
     assert_eq!(rig.sim.requests().len(), sent, "nothing sent");
     // The customer pays with the card: APS answers with the token it holds for it.
     let keyed = keyed_sale(&rig, "20.00", "Layla Haddad", "layla@example.com", "+971 50 123 4567");

@@ -3,6 +3,7 @@
 //! APS's unique tokens one card has two customers here, and either one finds it.
 
 use super::{FakeDialogs, UiRig, shows, type_into, value_of, wait_for_text};
+use egui_kittest::kittest::Queryable;
 use moto_terminal::aps::response::Kind;
 use moto_terminal::service::Progress;
 
@@ -77,4 +78,21 @@ fn a_search_the_token_book_refuses_says_so_and_is_not_taken_for_no_match() {
     wait_for_text(&mut harness, "The token book could not be searched: not allowed");
     assert!(shows(&harness, "audit key renew"), "the way out is named");
     assert!(!shows(&harness, "No saved card matches"));
+}
+
+#[test]
+fn a_token_name_shaped_as_aps_issues_them_stays_in_the_saved_card_field() {
+    let ui = UiRig::new();
+    let mut harness = ui.app(FakeDialogs::default());
+    // 32 hex characters with a run of digits that passes the Luhn check: searched, not taken.
+    let issued = "a3f4005550000000001bc9e7d2f0a1b2";
+    type_into(&mut harness, "Saved card", issued);
+    wait_for_text(&mut harness, "No saved card matches");
+    assert_eq!(value_of(&harness, "Saved card"), issued);
+    // A card number typed there is still taken out of the field, to keyed card entry.
+    let mut harness = ui.app(FakeDialogs::default());
+    type_into(&mut harness, "Saved card", "4005 5500 0000 0001");
+    assert!(
+        harness.query_by_label("Saved card").is_none() && harness.query_by_label("Card number").is_some()
+    );
 }

@@ -58,6 +58,19 @@ pub fn contains_card_number(text: &str) -> bool {
     any_window_is_a_card(&groups)
 }
 
+/// Whether `text` is shaped like an identifier APS issues (a token name of hex characters,
+/// say): one word of ASCII letters and digits, with both. Such a word may hold a run of digits
+/// that passes the Luhn check by chance; a person typing a card number writes digits alone, or
+/// with spaces or dashes, and that is never this shape. Where the token book can settle it
+/// (it holds the names APS issued), it should; this is for where it cannot, as a hint.
+pub fn identifier_shaped(text: &str) -> bool {
+    let text = text.trim();
+    !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_alphanumeric())
+        && text.bytes().any(|b| b.is_ascii_alphabetic())
+        && text.bytes().any(|b| b.is_ascii_digit())
+}
+
 /// Checks every run of consecutive whole groups with 12..=19 digits.
 fn any_window_is_a_card(groups: &[String]) -> bool {
     for start in 0..groups.len() {
@@ -144,6 +157,24 @@ mod tests {
             "4005 5500 ABCD 0000 0001",
         ] {
             assert!(!found(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn identifier_shape_is_one_word_of_letters_and_digits() {
+        use super::identifier_shaped as shaped;
+        for text in ["a3f4005550000000001bc9e7d2f0a1b2", " ORD4005550000000001 ", "tok1"] {
+            assert!(shaped(text), "{text}");
+        }
+        for text in [
+            "4005550000000001",
+            "4005 5500 0000 0001",
+            "card 4005550000000001",
+            "tok_4005550000000001",
+            "abc",
+            "",
+        ] {
+            assert!(!shaped(text), "{text}");
         }
     }
 

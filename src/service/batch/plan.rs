@@ -113,7 +113,7 @@ impl Service {
         }
         let mut in_book = HashSet::new();
         for name in file::card_like_token_names(&parsed.rows) {
-            if self.token_in_book(profile, &name).await {
+            if self.token_in_book(profile, &name).await? {
                 in_book.insert(name);
             }
         }

@@ -15,7 +15,7 @@
 
 use super::card::{forget_undo, publish_masked};
 use super::field::{Note, TextField};
-use crate::aps::card::contains_card_number;
+use crate::aps::card::{contains_card_number, identifier_shaped};
 use crate::service::TokenCustomer;
 use crate::ui::theme;
 use egui::{Id, Key, Modifiers, Response, RichText, Ui};
@@ -137,7 +137,10 @@ impl TokenPicker {
     /// text and the field's undo history are wiped, and accessibility is shown an empty field.
     /// Returns the digits (they wipe themselves when dropped).
     fn take_card_number(&mut self, ui: &Ui, id: Id, events_before: usize) -> Option<Zeroizing<String>> {
-        if !contains_card_number(&self.query) {
+        // A token name APS issued may hold a run of digits that passes the Luhn check: one
+        // word of letters and digits stays, and is searched for (the service refuses it as a
+        // token name unless the token book holds it).
+        if !contains_card_number(&self.query) || identifier_shaped(&self.query) {
             return None;
         }
         let mut digits = Zeroizing::new(String::with_capacity(self.query.len()));
