@@ -272,8 +272,12 @@ pub(crate) fn renew_key(
     check_shape(&entries, head.as_ref())?;
     let chain = Chain::new(Vault::new_audit_key().map_err(|e| e.to_string())?);
     let (seq, mac) = head.map(|h| (h.seq, h.mac)).unwrap_or_default();
+    // The first 16 hex digits of each (64 bits) name them well enough to find them again.
+    let short = |hex: &str| hex.chars().take(16).collect::<String>();
     let detail = format!(
-        "the audit key was not in this desk's keychain; the trail's head was entry {seq} sealed {mac}, the lost key's record {check}"
+        "key not in this desk's keychain; head was entry {seq} sealed {}..., lost key's record {}...",
+        short(&mac),
+        short(&check)
     );
     let entry = AuditEntry { action: RENEWED.to_owned(), detail, ..entry };
     let stored = journal.renew_audit_key(entry, chain.clone(), &check).map_err(|e| e.to_string())?;
@@ -300,6 +304,18 @@ fn check_shape(entries: &[AuditEntry], head: Option<&AuditHead>) -> Result<(), S
         Some(h) => changed(format!("the head names entry {}, the last entry is {}", h.seq, last.0)),
         None => changed("its head is missing".into()),
     }
+}
+
+/// Whether this is a desk journal whose trail has a key this keychain does not hold: the case
+/// [`renew_key`] is for (a keychain that holds another key is not: see there).
+///
+/// # Errors
+/// The keychain or journal fails.
+pub(crate) fn key_lost(vault: &Vault, journal: &Journal) -> Result<bool, String> {
+    if journal.is_team() || journal.meta(KEY_CHECK).map_err(|e| e.to_string())?.is_none() {
+        return Ok(false);
+    }
+    Ok(vault.audit_key(&journal_id(journal)?).map_err(|e| e.to_string())?.is_none())
 }
 
 /// The key another desk of the same keychain is storing right now (it won the race to start

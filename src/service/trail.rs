@@ -144,6 +144,16 @@ impl Service {
 }
 
 impl Service {
+    /// Whether this desk journal's audit key is missing from this keychain, so that
+    /// [`Service::renew_audit_key`] is the way out (the desktop offers it then). `false` when it
+    /// cannot be told.
+    pub async fn audit_key_lost(&self) -> bool {
+        let (vault, journal) = (self.inner.vault.clone(), self.inner.journal.clone());
+        tokio::task::spawn_blocking(move || audit::key_lost(&vault, &journal))
+            .await
+            .is_ok_and(|lost| lost.unwrap_or(false))
+    }
+
     /// Starts a new audit key on a desk journal whose key this keychain has lost (admins, or
     /// anyone before operators exist): see `audit::renew_key`. Returns how many entries were
     /// sealed with the lost key (they can no longer be verified).

@@ -387,3 +387,28 @@ fn a_batch_file_given_at_start_waits_for_the_sign_in() {
     assert_eq!(harness.state().current_screen(), ScreenId::Batch, "the file is still on its way");
     wait_for_text(&mut harness, "orders.csv");
 }
+
+#[test]
+fn a_desk_whose_keychain_lost_the_audit_key_starts_a_new_one_from_the_keyboard() {
+    let ui = UiRig::new();
+    let sale = ui.rig.token_sale("DEMO-VISA-0001", "12.00");
+    ui.rt.block_on(ui.rig.service.charge(sale, &Progress::none())).unwrap();
+    // The same desk journal after the computer's keychain was reset.
+    let mut harness = ui.app_on(ui.rig.other_keychain(ui.rig.journal.clone()));
+    open(&mut harness, ScreenId::Audit);
+    wait_for_text(&mut harness, "does not hold the audit trail's key");
+    // From the operator filter: Show, Verify, then the offer.
+    for _ in 0..3 {
+        press(&mut harness, Key::Tab);
+    }
+    assert!(harness.get_by_role_and_label(Role::Button, "Start a new audit key...").is_focused());
+    press(&mut harness, Key::Enter);
+    wait_for_text(&mut harness, "Start a new audit key?");
+    assert!(shows(&harness, "can no longer be verified"), "it says what it means");
+    press(&mut harness, Key::Enter);
+    wait_for_text(&mut harness, "A new audit key is in this computer's keychain");
+    wait_for_text(&mut harness, "audit-key-renewed");
+    harness.get_by_role_and_label(Role::Button, "Verify the chain").click();
+    wait_for_text(&mut harness, "chain intact from entry");
+    assert!(!shows(&harness, "Start a new audit key..."), "the offer is gone");
+}

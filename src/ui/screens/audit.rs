@@ -3,6 +3,10 @@
 //! HMAC chain and says "N entries, chain intact" or where and why it is broken.
 //!
 //! The service decides who may read it: an agent sees its refusal, in its words.
+//!
+//! On a desk journal whose audit key this computer's keychain has lost, nothing that is audited
+//! can be done. The screen then offers to start a new key (`Service::renew_audit_key`), after a
+//! confirmation that says what it means: the entries so far stay, but can no longer be verified.
 
 use super::{Call, Screen};
 use crate::aps::money::Currency;
@@ -10,9 +14,10 @@ use crate::service::{AuditEntry, ServiceError, Verified};
 use crate::ui::env::Env;
 use crate::ui::format::{capitalise, local_second, money_text};
 use crate::ui::theme;
-use crate::ui::widgets::field::TextField;
+use crate::ui::widgets::field::{Note, TextField};
+use crate::ui::widgets::modal::framed_modal;
 use crate::ui::widgets::table::striped_table;
-use egui::{Id, Key, RichText, Ui};
+use egui::{Id, Key, Modifiers, RichText, Ui};
 
 /// Most entries drawn at once; a filter finds the others.
 const SHOWN_ROWS: usize = 500;
@@ -38,9 +43,20 @@ pub struct AuditScreen {
     error: Option<String>,
     verify: Call<Result<Verified, ServiceError>>,
     verdict: Option<Verdict>,
+    /// Ask whether the key is lost on the next frame (the screen opened, or the trail was
+    /// refused).
+    ask_if_lost: bool,
     /// Read the trail again on the next frame.
     reload: bool,
     focus_filter: bool,
+    /// Whether the audit key is missing from this keychain, asked when the trail is refused.
+    lost: Call<bool>,
+    key_lost: bool,
+    /// The confirmation of a new key is open.
+    confirming: bool,
+    renew: Call<Result<usize, ServiceError>>,
+    /// What the renewal did, or why it failed.
+    renewed: Option<Note>,
 }
 
 impl AuditScreen {
@@ -60,8 +76,25 @@ impl AuditScreen {
                 Err(e) => {
                     self.entries.clear();
                     self.error = Some(capitalise(&e.to_string()));
+                    self.ask_if_lost = true;
                 }
             }
+        }
+        if let Some(lost) = self.lost.poll() {
+            self.key_lost = lost;
+        }
+        if let Some(answer) = self.renew.poll() {
+            self.renewed = Some(match answer {
+                Ok(0) => Note::Hint("A new audit key is in this computer's keychain.".to_owned()),
+                Ok(n) => Note::Hint(format!(
+                    "A new audit key is in this computer's keychain. Entry {} records the renewal; {} sealed with the lost key and can no longer be verified.",
+                    n + 1,
+                    if n == 1 { "entry 1 was".to_owned() } else { format!("entries 1 to {n} were") }
+                )),
+                Err(e) => Note::Error(capitalise(&e.to_string())),
+            });
+            self.key_lost = false;
+            self.reload = true;
         }
         if let Some(answer) = self.verify.poll() {
             self.verdict = Some(match answer {
@@ -181,13 +214,86 @@ fn result_ui(ui: &mut Ui, result: &str) {
     ui.label(RichText::new(result).color(color));
 }
 
+impl AuditScreen {
+    /// When the key is lost: what that means, and the button that starts a new one.
+    fn renewal_ui(&mut self, ui: &mut Ui) {
+        match &self.renewed {
+            Some(Note::Error(text)) => {
+                ui.label(RichText::new(text).color(theme::ERROR_TEXT).strong());
+            }
+            Some(Note::Hint(text)) => {
+                let color = if self.renew.busy() { theme::HINT_TEXT } else { theme::APPROVED };
+                ui.label(RichText::new(text).color(color).strong());
+            }
+            None => {}
+        }
+        if !self.key_lost {
+            return;
+        }
+        ui.add_space(theme::ROW_GAP);
+        ui.label(
+            "This computer's keychain does not hold the audit trail's key, so nothing that is audited can be done. \
+             If the key was exported, an admin imports it (moto-terminal audit key import); otherwise start a new key.",
+        );
+        let busy = self.renew.busy();
+        if ui.add_enabled(!busy, egui::Button::new("Start a new audit key...")).clicked() {
+            self.confirming = true;
+        }
+    }
+
+    /// The confirmation: Enter starts the new key, Esc keeps things as they are.
+    fn confirm_ui(&mut self, ui: &mut Ui, env: &Env<'_>) {
+        if !self.confirming {
+            return;
+        }
+        let (enter, esc) = ui.input_mut(|i| {
+            (i.consume_key(Modifiers::NONE, Key::Enter), i.consume_key(Modifiers::NONE, Key::Escape))
+        });
+        let chosen = framed_modal(ui, id("renew-confirm"), theme::ATTENTION, 560.0, |ui| {
+            ui.heading("Start a new audit key?");
+            ui.add_space(theme::ROW_GAP);
+            ui.label(
+                "The trail's entries so far stay, numbered and listed, but they were sealed with the lost key \
+                 and can no longer be verified; Verify will say so. The renewal is itself an entry of the trail, \
+                 with your name. Once operators exist, only an admin may do this.",
+            );
+            ui.add_space(theme::SECTION_GAP);
+            ui.horizontal(|ui| {
+                if ui.button(RichText::new("Start a new key (Enter)").strong()).clicked() {
+                    Some(true)
+                } else if ui.button("Cancel (Esc)").clicked() {
+                    Some(false)
+                } else {
+                    None
+                }
+            })
+            .inner
+        });
+        match chosen.or(enter.then_some(true)).or(esc.then_some(false)) {
+            Some(true) => {
+                self.confirming = false;
+                self.renewed = Some(Note::Hint("Starting a new audit key...".to_owned()));
+                self.renew.start(env.service.run(|s, _| async move { s.renew_audit_key().await }));
+            }
+            Some(false) => self.confirming = false,
+            None => {}
+        }
+    }
+}
+
 impl Screen for AuditScreen {
     fn ui(&mut self, ui: &mut Ui, env: &mut Env<'_>) {
         self.poll();
         if std::mem::take(&mut self.reload) {
             self.start_load(env);
         }
+        if std::mem::take(&mut self.ask_if_lost) {
+            self.lost.start(env.service.run(|s, _| async move { s.audit_key_lost().await }));
+        }
         self.controls_ui(ui, env);
+        // The confirmation first: the key that opens it this frame never also confirms it.
+        self.confirm_ui(ui, env);
+        self.renewal_ui(ui);
         ui.add_space(theme::SECTION_GAP);
         self.table_ui(ui);
     }
@@ -196,5 +302,6 @@ impl Screen for AuditScreen {
         // Entries are added by everything done meanwhile.
         self.reload = true;
         self.focus_filter = true;
+        self.ask_if_lost = true;
     }
 }
