@@ -190,8 +190,11 @@ pub enum MoneyError {
         "amount has {found} decimals but {currency} allows {allowed}: type at most {allowed} digits after the point"
     )]
     TooManyDecimals { currency: &'static str, found: usize, allowed: u8 },
-    #[error("amount must not contain thousands separators: type 1250.00, not 1,250.00")]
+    #[error("amount must not contain thousands separators or spaces: type 1250.00, not 1,250.00")]
     ThousandsSeparator,
+    /// `12,50`: a comma where a point belongs (as many keyboards write decimals).
+    #[error("amount has a comma where the decimal point goes: type {0}")]
+    DecimalComma(String),
     #[error("amount is not a number: use digits and at most one decimal point, for example 12.50")]
     NotANumber,
     #[error("amount is too large: APS accepts at most 10 digits in minor units ({max} {currency})")]
@@ -217,6 +220,15 @@ impl Money {
             return Err(MoneyError::Negative);
         }
         let text = text.strip_prefix('+').unwrap_or(text);
+        // One comma followed by one or two digits is a decimal comma (12,50), never thousands.
+        if let Some((whole, decimals)) = text.split_once(',')
+            && !whole.is_empty()
+            && whole.bytes().all(|b| b.is_ascii_digit())
+            && (1..=2).contains(&decimals.len())
+            && decimals.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(MoneyError::DecimalComma(format!("{whole}.{decimals}")));
+        }
         if text.contains(',') || text.contains('\'') || text.contains(' ') || text.contains('_') {
             return Err(MoneyError::ThousandsSeparator);
         }
@@ -404,6 +416,16 @@ mod tests {
         assert_eq!(Money::parse("0", aed), Err(MoneyError::Zero));
         assert_eq!(Money::parse("0.00", aed), Err(MoneyError::Zero));
         assert_eq!(Money::parse("1,250.00", aed), Err(MoneyError::ThousandsSeparator));
+        assert_eq!(
+            Money::parse("1,250", aed),
+            Err(MoneyError::ThousandsSeparator),
+            "three digits: thousands"
+        );
+        assert_eq!(Money::parse("12,50", aed), Err(MoneyError::DecimalComma("12.50".into())));
+        assert_eq!(
+            Money::parse("12,5", aed).unwrap_err().to_string(),
+            "amount has a comma where the decimal point goes: type 12.5"
+        );
         assert_eq!(Money::parse("1 250", aed), Err(MoneyError::ThousandsSeparator));
         assert_eq!(Money::parse("1'250", aed), Err(MoneyError::ThousandsSeparator));
         assert!(matches!(Money::parse("12.345", aed), Err(MoneyError::TooManyDecimals { allowed: 2, .. })));
