@@ -170,6 +170,21 @@ impl<'de> serde::Deserialize<'de> for Currency {
     }
 }
 
+/// A character of an amount as an ASCII keyboard writes it: Arabic-Indic, Extended
+/// Arabic-Indic (Persian) and full-width digits become `0`-`9`, the Arabic decimal separator a
+/// point and its thousands separator a comma (then refused as any separator is).
+fn western(c: char) -> char {
+    let zero = match c {
+        '\u{0660}'..='\u{0669}' => '\u{0660}',
+        '\u{06F0}'..='\u{06F9}' => '\u{06F0}',
+        '\u{FF10}'..='\u{FF19}' => '\u{FF10}',
+        '\u{066B}' => return '.',
+        '\u{066C}' => return ',',
+        _ => return c,
+    };
+    char::from_digit(u32::from(c) - u32::from(zero), 10).unwrap_or(c)
+}
+
 /// An amount in a currency's minor units. Always positive, at most 10 digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Money {
@@ -206,13 +221,15 @@ pub enum MoneyError {
 impl Money {
     /// Parses decimal text typed by a person, exactly, into minor units of `currency`.
     ///
-    /// Accepts `12`, `12.5`, `12.50`, `.5`, surrounding spaces. Refuses signs, separators,
+    /// Accepts `12`, `12.5`, `12.50`, `.5`, surrounding spaces, and the same written with an
+    /// Arabic keyboard (Arabic-Indic digits, `٫` for the point). Refuses signs, separators,
     /// exponents, more decimals than the currency has, zero and more than 10 digits.
     ///
     /// # Errors
     /// A [`MoneyError`] that says what is wrong and how to type it instead.
     pub fn parse(text: &str, currency: Currency) -> Result<Self, MoneyError> {
-        let text = text.trim();
+        let text: String = text.trim().chars().map(western).collect();
+        let text = text.as_str();
         if text.is_empty() {
             return Err(MoneyError::Empty);
         }
@@ -416,6 +433,11 @@ mod tests {
         assert_eq!(Money::parse("0", aed), Err(MoneyError::Zero));
         assert_eq!(Money::parse("0.00", aed), Err(MoneyError::Zero));
         assert_eq!(Money::parse("1,250.00", aed), Err(MoneyError::ThousandsSeparator));
+        // As an Arabic keyboard writes them: the same amounts, exactly.
+        assert_eq!(Money::parse("١٢٫٥٠", aed).unwrap().minor_units(), 1250);
+        assert_eq!(Money::parse("۱۲۵", aed).unwrap().minor_units(), 12_500);
+        assert_eq!(Money::parse("１２.５", aed).unwrap().minor_units(), 1250);
+        assert_eq!(Money::parse("١٬٢٥٠", aed), Err(MoneyError::ThousandsSeparator));
         assert_eq!(
             Money::parse("1,250", aed),
             Err(MoneyError::ThousandsSeparator),
@@ -433,7 +455,7 @@ mod tests {
         assert!(matches!(Money::parse("10.5", jpy), Err(MoneyError::TooManyDecimals { allowed: 0, .. })));
         assert!(matches!(Money::parse("100000000.00", aed), Err(MoneyError::TooLarge { .. })));
         assert!(matches!(Money::parse("99999999999999999999999", aed), Err(MoneyError::TooLarge { .. })));
-        for bad in ["abc", "1.2.3", "1e5", ".", "12.a", "١٢"] {
+        for bad in ["abc", "1.2.3", "1e5", ".", "12.a", "١٢a"] {
             assert!(matches!(Money::parse(bad, aed), Err(MoneyError::NotANumber)), "{bad}");
         }
     }

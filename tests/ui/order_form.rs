@@ -100,6 +100,15 @@ fn focus_starts_in_the_first_field() {
 }
 
 #[test]
+fn an_amount_with_a_decimal_comma_is_answered_with_the_amount_meant() {
+    // (Arabic-Indic digits are read too, in `aps::money`; the test harness's fonts have no
+    // glyphs for them.)
+    let mut harness = phone();
+    type_into(&mut harness, "Amount", "12,50");
+    assert!(shows(&harness, "Amount has a comma where the decimal point goes: type 12.50"));
+}
+
+#[test]
 fn the_amount_field_shows_the_currency_and_refuses_extra_decimals() {
     let mut harness = phone();
     assert!(shows(&harness, "AED has 2 decimals"));
