@@ -96,20 +96,31 @@ impl Journal {
     /// ([`AUDIT_KEY_CHECK`]) replaces `old_check`, and `entry` is appended, sealed with it.
     ///
     /// # Errors
-    /// The record is no longer `old_check` (another renewal came first), or a database
-    /// failure; nothing is changed.
+    /// The record is no longer `old_check` (another renewal came first), the head is no
+    /// longer `old_head` (an entry was appended since it was read), or a database failure;
+    /// nothing is changed.
     pub fn renew_audit_key(
         &self,
         entry: AuditEntry,
         seal: impl AuditSeal,
         old_check: &str,
+        old_head: Option<&AuditHead>,
     ) -> Result<AuditEntry, JournalError> {
         let old_check = old_check.to_owned();
+        let old_head = old_head.map(|h| (h.seq, h.mac.clone()));
         self.write_now(move |db| {
             db.lock("meta")?;
             if key_check_in(db)?.is_none_or(|c| !c.eq_ignore_ascii_case(&old_check)) {
                 return Err(JournalError::Internal(
                     "the audit key was renewed meanwhile: nothing was changed".into(),
+                ));
+            }
+            let head =
+                db.query_opt("SELECT value FROM meta WHERE key = ?1", params![HEAD], |r| r.get::<String>(0))?;
+            if head.as_deref().and_then(parse_head).map(|h| (h.seq, h.mac)) != old_head {
+                return Err(JournalError::Internal(
+                    "the audit trail changed while its key was being renewed: nothing was changed; try again"
+                        .into(),
                 ));
             }
             set_meta_in(db, AUDIT_KEY_CHECK, &seal.key_check())?;
@@ -185,15 +196,23 @@ fn key_check_in(db: Db<'_>) -> Result<Option<String>, JournalError> {
 /// entry would break the chain for everyone.
 fn append_in(db: Db<'_>, entry: AuditEntry, seal: &impl AuditSeal) -> Result<AuditEntry, JournalError> {
     db.lock("audit")?;
-    if key_check_in(db)?.is_some_and(|c| !c.eq_ignore_ascii_case(&seal.key_check())) {
+    // The key's record and the last entry in one query (one round trip on PostgreSQL).
+    let (check, last) = db.query_one(
+        "SELECT (SELECT value FROM meta WHERE key = ?1),
+                (SELECT seq FROM audit ORDER BY seq DESC LIMIT 1),
+                (SELECT mac FROM audit ORDER BY seq DESC LIMIT 1)",
+        params![AUDIT_KEY_CHECK],
+        |r| Ok((r.get::<Option<String>>(0)?, (r.get::<Option<i64>>(1)?, r.get::<Option<String>>(2)?))),
+    )?;
+    if check.is_some_and(|c| !c.eq_ignore_ascii_case(&seal.key_check())) {
         return Err(JournalError::Internal(
             "the journal's audit key changed since this process loaded it: nothing was appended".into(),
         ));
     }
-    let last = db.query_opt("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1", &[], |r| {
-        Ok((r.get::<i64>(0)?, r.get::<String>(1)?))
-    })?;
-    let (seq, previous) = last.map_or((1, String::new()), |(seq, mac)| (seq + 1, mac));
+    let (seq, previous) = match last {
+        (Some(seq), Some(mac)) => (seq + 1, mac),
+        _ => (1, String::new()),
+    };
     // Sealed as it will read back: the stored time has microseconds.
     let at = parse_ts(&ts(&entry.at)).map_err(JournalError::Internal)?;
     let mut entry = AuditEntry { seq, at, ..entry };

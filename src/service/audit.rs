@@ -176,7 +176,7 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
         // The record is always written before a key is stored (here, on import and on
         // renewal): a key with no record means the record, and likely the trail, was removed.
         (Some(_), None) => Err(format!(
-            "{}: the journal's record of its audit key is gone though this desk holds the key: the journal was changed outside moto-terminal (its audit trail may have been removed). Keep this journal file for inspection",
+            "{}: the journal's record of its audit key is gone though this desk holds the key: the journal was changed outside moto-terminal (its audit trail may have been removed). Keep this journal file for inspection, and restore the journal from a backup to go on",
             wrong_key()
         )),
         (Some(key), Some(stored)) => {
@@ -271,7 +271,7 @@ pub(crate) fn renew_key(
     let head = journal.audit_head().map_err(|e| e.to_string())?;
     check_shape(&entries, head.as_ref())?;
     let chain = Chain::new(Vault::new_audit_key().map_err(|e| e.to_string())?);
-    let (seq, mac) = head.map(|h| (h.seq, h.mac)).unwrap_or_default();
+    let (seq, mac) = head.as_ref().map(|h| (h.seq, h.mac.clone())).unwrap_or_default();
     // The first 16 hex digits of each (64 bits) name them well enough to find them again.
     let short = |hex: &str| hex.chars().take(16).collect::<String>();
     let detail = format!(
@@ -280,7 +280,8 @@ pub(crate) fn renew_key(
         short(&check)
     );
     let entry = AuditEntry { action: RENEWED.to_owned(), detail, ..entry };
-    let stored = journal.renew_audit_key(entry, chain.clone(), &check).map_err(|e| e.to_string())?;
+    let stored =
+        journal.renew_audit_key(entry, chain.clone(), &check, head.as_ref()).map_err(|e| e.to_string())?;
     vault.set_audit_key(&id, &chain.key).map_err(|e| {
         format!("{e}: the renewal is recorded but its key could not be stored; run `moto-terminal audit key renew` again")
     })?;
@@ -302,6 +303,8 @@ fn check_shape(entries: &[AuditEntry], head: Option<&AuditHead>) -> Result<(), S
     match head {
         Some(h) if h.seq == last.0 && equal_ignoring_hex_case(&h.mac, last.1) => Ok(()),
         Some(h) => changed(format!("the head names entry {}, the last entry is {}", h.seq, last.0)),
+        // A trail never started: its key was not stored, before any head or entry was written.
+        None if entries.is_empty() => Ok(()),
         None => changed("its head is missing".into()),
     }
 }

@@ -288,3 +288,19 @@ fn a_process_still_holding_the_lost_key_appends_nothing_after_a_renewal() {
     let fresh = load_key(&second, &journal).unwrap();
     assert_eq!(verify(&entries, head.as_ref(), &fresh, true), Ok(Intact { entries: 4, unverified: 3 }));
 }
+
+#[test]
+fn a_trail_whose_key_was_never_stored_is_renewed() {
+    // The record was written, then the keychain refused the key: no head, no entry, no key.
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::open(dir.path(), keyring_core::mock::Store::new().unwrap()).unwrap();
+    let journal = Journal::open_in_memory().unwrap();
+    journal.meta_once(KEY_CHECK, &chain().check()).unwrap();
+    assert!(load_key(&vault, &journal).is_err());
+    assert!(key_lost(&vault, &journal).unwrap());
+    let (stored, _) = renew_key(&vault, &journal, entry(0, "x")).unwrap();
+    assert_eq!(stored.seq, 1);
+    let loaded = load_key(&vault, &journal).unwrap();
+    let (entries, head) = (journal.audit_entries(None, None).unwrap(), journal.audit_head().unwrap());
+    assert_eq!(verify(&entries, head.as_ref(), &loaded, true), Ok(Intact { entries: 1, unverified: 0 }));
+}

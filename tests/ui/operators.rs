@@ -405,10 +405,31 @@ fn a_desk_whose_keychain_lost_the_audit_key_starts_a_new_one_from_the_keyboard()
     press(&mut harness, Key::Enter);
     wait_for_text(&mut harness, "Start a new audit key?");
     assert!(shows(&harness, "can no longer be verified"), "it says what it means");
+    // Esc closes the question and stays on the screen; nothing is renewed.
+    press(&mut harness, Key::Escape);
+    assert!(!shows(&harness, "Start a new audit key?"));
+    assert_eq!(harness.state().current_screen(), ScreenId::Audit);
+    harness.get_by_role_and_label(Role::Button, "Start a new audit key...").click();
+    wait_for_text(&mut harness, "Start a new audit key?");
     press(&mut harness, Key::Enter);
     wait_for_text(&mut harness, "A new audit key is in this computer's keychain");
     wait_for_text(&mut harness, "audit-key-renewed");
     harness.get_by_role_and_label(Role::Button, "Verify the chain").click();
     wait_for_text(&mut harness, "chain intact from entry");
     assert!(!shows(&harness, "Start a new audit key..."), "the offer is gone");
+}
+
+#[test]
+fn only_an_admin_is_offered_a_new_audit_key() {
+    let ui = UiRig::new();
+    with_team(&ui);
+    let mut harness = ui.app_on(ui.rig.other_keychain(ui.rig.journal.clone()));
+    sign_in(&mut harness, SARA);
+    open(&mut harness, ScreenId::Audit);
+    wait_for_text(&mut harness, "An admin must sign in to start a new key.");
+    assert!(harness.query_by_label("Start a new audit key...").is_none());
+    press(&mut harness, Key::F12);
+    sign_in(&mut harness, ROOT);
+    open(&mut harness, ScreenId::Audit);
+    wait_for_text(&mut harness, "Start a new audit key...");
 }

@@ -59,16 +59,32 @@ pub fn contains_card_number(text: &str) -> bool {
 }
 
 /// Whether `text` is shaped like an identifier APS issues (a token name of hex characters,
-/// say): one word of ASCII letters and digits, with both. Such a word may hold a run of digits
-/// that passes the Luhn check by chance; a person typing a card number writes digits alone, or
-/// with spaces or dashes, and that is never this shape. Where the token book can settle it
+/// say): one word of ASCII letters and digits, with both, whose every run of 12 or more digits
+/// has letters on both sides. Such a word may hold a run that passes the Luhn check by chance;
+/// a person typing a card number writes digits alone, with spaces or dashes, or after a word
+/// (`ali4111111111111111`), and that is never this shape. Where the token book can settle it
 /// (it holds the names APS issued), it should; this is for where it cannot, as a hint.
 pub fn identifier_shaped(text: &str) -> bool {
     let text = text.trim();
-    !text.is_empty()
+    let word = !text.is_empty()
         && text.bytes().all(|b| b.is_ascii_alphanumeric())
         && text.bytes().any(|b| b.is_ascii_alphabetic())
-        && text.bytes().any(|b| b.is_ascii_digit())
+        && text.bytes().any(|b| b.is_ascii_digit());
+    // Runs of digits, with whether each touches the start or the end of the word.
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    while word && start < bytes.len() {
+        if !bytes[start].is_ascii_digit() {
+            start += 1;
+            continue;
+        }
+        let end = bytes[start..].iter().position(|b| !b.is_ascii_digit()).map_or(bytes.len(), |n| start + n);
+        if end - start >= MIN_DIGITS && (start == 0 || end == bytes.len()) {
+            return false;
+        }
+        start = end;
+    }
+    word
 }
 
 /// Checks every run of consecutive whole groups with 12..=19 digits.
@@ -163,10 +179,12 @@ mod tests {
     #[test]
     fn identifier_shape_is_one_word_of_letters_and_digits() {
         use super::identifier_shaped as shaped;
-        for text in ["a3f4005550000000001bc9e7d2f0a1b2", " ORD4005550000000001 ", "tok1"] {
+        for text in ["a3f4005550000000001bc9e7d2f0a1b2", " ORD4005550000000001x ", "tok1", "1abc2"] {
             assert!(shaped(text), "{text}");
         }
         for text in [
+            "ali4111111111111111",
+            "4005550000000001abc",
             "4005550000000001",
             "4005 5500 0000 0001",
             "card 4005550000000001",

@@ -216,7 +216,7 @@ fn result_ui(ui: &mut Ui, result: &str) {
 
 impl AuditScreen {
     /// When the key is lost: what that means, and the button that starts a new one.
-    fn renewal_ui(&mut self, ui: &mut Ui) {
+    fn renewal_ui(&mut self, ui: &mut Ui, may_renew: bool) {
         match &self.renewed {
             Some(Note::Error(text)) => {
                 ui.label(RichText::new(text).color(theme::ERROR_TEXT).strong());
@@ -235,6 +235,10 @@ impl AuditScreen {
             "This computer's keychain does not hold the audit trail's key, so nothing that is audited can be done. \
              If the key was exported, an admin imports it (moto-terminal audit key import); otherwise start a new key.",
         );
+        if !may_renew {
+            ui.label(RichText::new("An admin must sign in to start a new key.").strong());
+            return;
+        }
         let busy = self.renew.busy();
         if ui.add_enabled(!busy, egui::Button::new("Start a new audit key...")).clicked() {
             self.confirming = true;
@@ -293,9 +297,15 @@ impl Screen for AuditScreen {
         self.controls_ui(ui, env);
         // The confirmation first: the key that opens it this frame never also confirms it.
         self.confirm_ui(ui, env);
-        self.renewal_ui(ui);
+        // The service decides; an operator it would refuse is not offered the button.
+        let may_renew = env.operator.is_none_or(|o| o.role == crate::service::access::Role::Admin);
+        self.renewal_ui(ui, may_renew);
         ui.add_space(theme::SECTION_GAP);
         self.table_ui(ui);
+    }
+
+    fn escape(&mut self) -> bool {
+        std::mem::take(&mut self.confirming)
     }
 
     fn opened(&mut self, _ctx: &egui::Context) {

@@ -11,7 +11,11 @@
 //! A card number is never a token name: typed or pasted here, it is taken out of the field at
 //! once (the text, egui's undo history and what accessibility saw are wiped) and handed to the
 //! form, which moves it to keyed card entry or says that this profile cannot take cards. It is
-//! never searched for, stored or sent as a token name.
+//! never searched for, stored or sent as a token name. One exception: a word shaped as APS names
+//! tokens (`identifier_shaped`: letters and digits, any long run of digits inside it, as in 32
+//! hex characters) may hold a run that passes the Luhn check by chance; it stays, is searched
+//! for in the token book, and is not repeated under the field. The service then refuses it as a
+//! token name unless the token book holds it.
 
 use super::card::{forget_undo, publish_masked};
 use super::field::{Note, TextField};
@@ -184,6 +188,10 @@ impl TokenPicker {
                 .failed
                 .as_ref()
                 .map(|why| Note::Error(format!("The token book could not be searched: {why}"))),
+            // A name holding a run of digits that passes the Luhn check is not repeated.
+            TokenSelection::Typed(text) if contains_card_number(text) => {
+                Some(Note::Hint("No saved card has this token name".to_owned()))
+            }
             TokenSelection::Typed(text) => {
                 Some(Note::Hint(format!("No saved card matches; \"{text}\" will be used as the token name")))
             }
