@@ -87,8 +87,9 @@ fn a_token_name_shaped_as_aps_issues_them_stays_in_the_saved_card_field() {
     // 32 hex characters with a run of digits that passes the Luhn check: searched, not taken.
     let issued = "a3f4005550000000001bc9e7d2f0a1b2";
     type_into(&mut harness, "Saved card", issued);
-    wait_for_text(&mut harness, "No saved card matches");
+    wait_for_text(&mut harness, "No saved card has this token name");
     assert_eq!(value_of(&harness, "Saved card"), issued);
+    assert!(!shows(&harness, "will be used as the token name"), "the name is not repeated");
     // A card number typed there is still taken out of the field, to keyed card entry.
     let mut harness = ui.app(FakeDialogs::default());
     type_into(&mut harness, "Saved card", "4005 5500 0000 0001");

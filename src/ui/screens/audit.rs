@@ -15,7 +15,7 @@ use crate::ui::env::Env;
 use crate::ui::format::{capitalise, local_second, money_text};
 use crate::ui::theme;
 use crate::ui::widgets::field::{Note, TextField};
-use crate::ui::widgets::modal::framed_modal;
+use crate::ui::widgets::modal::{answer_buttons, framed_modal};
 use crate::ui::widgets::table::striped_table;
 use egui::{Id, Key, Modifiers, RichText, Ui};
 
@@ -262,16 +262,7 @@ impl AuditScreen {
                  with your name. Once operators exist, only an admin may do this.",
             );
             ui.add_space(theme::SECTION_GAP);
-            ui.horizontal(|ui| {
-                if ui.button(RichText::new("Start a new key (Enter)").strong()).clicked() {
-                    Some(true)
-                } else if ui.button("Cancel (Esc)").clicked() {
-                    Some(false)
-                } else {
-                    None
-                }
-            })
-            .inner
+            answer_buttons(ui, "Start a new key (Enter)", "Cancel (Esc)")
         });
         match chosen.or(enter.then_some(true)).or(esc.then_some(false)) {
             Some(true) => {

@@ -3,7 +3,7 @@
 //! attention), over a dimmed screen.
 
 use crate::ui::theme;
-use egui::{Color32, Id, Modal, Ui};
+use egui::{Color32, Id, Modal, RichText, Ui};
 
 /// Shows a modal outlined in `outline`, at most `max_width` wide, and returns what `body`
 /// returned.
@@ -23,4 +23,21 @@ pub fn framed_modal<R>(
             body(ui)
         })
         .inner
+}
+
+/// A question's two answers side by side: `yes` (strong; the caller maps Enter to it) and `no`
+/// (Esc). `Some(true)` when `yes` was clicked, `Some(false)` for `no`.
+pub fn answer_buttons(ui: &mut Ui, yes: &str, no: &str) -> Option<bool> {
+    ui.horizontal(|ui| {
+        let yes = ui.button(RichText::new(yes).strong()).clicked();
+        let no = ui.button(no).clicked();
+        if yes {
+            Some(true)
+        } else if no {
+            Some(false)
+        } else {
+            None
+        }
+    })
+    .inner
 }

@@ -7,7 +7,7 @@ use crate::ui::call::Call;
 use crate::ui::env::Env;
 use crate::ui::format::local_minute;
 use crate::ui::theme;
-use crate::ui::widgets::modal::framed_modal;
+use crate::ui::widgets::modal::{answer_buttons, framed_modal};
 use egui::{Id, Key, Modifiers, RichText, Ui};
 
 #[derive(Default)]
@@ -44,18 +44,7 @@ impl ResumeOffer {
             ));
             ui.label("Resuming sends only the rows not yet done; a row in doubt is checked with APS first.");
             ui.add_space(theme::SECTION_GAP);
-            ui.horizontal(|ui| {
-                let resume = ui.button(RichText::new("Open it to resume (Enter)").strong());
-                let later = ui.button("Later (Esc)");
-                if resume.clicked() {
-                    Some(true)
-                } else if later.clicked() {
-                    Some(false)
-                } else {
-                    None
-                }
-            })
-            .inner
+            answer_buttons(ui, "Open it to resume (Enter)", "Later (Esc)")
         });
         match chosen.or(enter.then_some(true)) {
             Some(resume) => self.shown.take().filter(|_| resume).map(|b| b.id),

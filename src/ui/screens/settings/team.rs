@@ -14,7 +14,7 @@ use crate::ui::call::Call;
 use crate::ui::env::Env;
 use crate::ui::theme;
 use crate::ui::widgets::field::{Note, TextField, note_ui};
-use crate::ui::widgets::modal::framed_modal;
+use crate::ui::widgets::modal::{answer_buttons, framed_modal};
 use egui::{Id, Key, Modifiers, RichText, Ui};
 
 /// The accessible name of the section's "Test connection" button.
@@ -167,16 +167,7 @@ impl TeamPart {
                  orders already there are left alone. Nothing is sent to APS.",
             );
             ui.add_space(theme::SECTION_GAP);
-            ui.horizontal(|ui| {
-                if ui.button(RichText::new("Copy journal (Enter)").strong()).clicked() {
-                    Some(true)
-                } else if ui.button("Not now (Esc)").clicked() {
-                    Some(false)
-                } else {
-                    None
-                }
-            })
-            .inner
+            answer_buttons(ui, "Copy journal (Enter)", "Not now (Esc)")
         });
         match chosen.or(enter.then_some(true)) {
             Some(true) => {
