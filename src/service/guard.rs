@@ -67,24 +67,18 @@ pub(crate) fn field(field: Field, text: &str) -> Result<(), ServiceError> {
 /// # Errors
 /// As [`field`].
 pub(crate) fn token_name(name: &str, in_book: bool) -> Result<(), ServiceError> {
-    if !in_book && !crate::journal::card_like_id(name) && contains_card_number(name) {
-        // It may be APS's own name of a token this book never saw (made on the website, say).
-        return Err(ServiceError::invalid(
+    let refused = |why: &str| {
+        Err(ServiceError::invalid(
             Field::TokenName,
-            format!(
-                "this looks like a card number, and no saved card of this profile has this token name; {}",
-                advice(Field::TokenName)
-            ),
-        ));
-    }
-    if !in_book {
-        return field(Field::TokenName, name);
-    }
+            format!("this looks like a card number{why}; {}", advice(Field::TokenName)),
+        ))
+    };
     if crate::journal::card_like_id(name) {
-        return Err(ServiceError::invalid(
-            Field::TokenName,
-            format!("this looks like a card number; {}", advice(Field::TokenName)),
-        ));
+        return refused("");
+    }
+    if !in_book && contains_card_number(name) {
+        // It may be APS's own name of a token this book never saw (made on the website, say).
+        return refused(", and no saved card of this profile has this token name");
     }
     Ok(())
 }
