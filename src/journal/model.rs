@@ -80,6 +80,15 @@ impl OrderState {
         }
     }
 
+    /// The state as a person reads it on screen ("partially refunded", "not sent").
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::NotSent => "not sent",
+            Self::PartiallyRefunded => "partially refunded",
+            other => other.as_str(),
+        }
+    }
+
     /// The state of an order APS approved, from the amounts CHECK_STATUS (or the journal's own
     /// running totals) report. Amounts that no approved order can have (nothing authorized or
     /// captured, refunds without a capture, a void after a capture) give `Unknown`, so the order

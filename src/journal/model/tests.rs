@@ -176,3 +176,12 @@ pub(crate) fn sample_row() -> OrderRow {
         extra: Extra::new(),
     }
 }
+
+#[test]
+fn every_order_state_reads_as_words_on_screen() {
+    for state in OrderState::ALL {
+        assert!(!state.words().contains('_'), "{state}");
+    }
+    assert_eq!(OrderState::PartiallyRefunded.words(), "partially refunded");
+    assert_eq!(OrderState::NotSent.as_str(), "not_sent", "the stored name stays");
+}

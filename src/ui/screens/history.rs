@@ -223,13 +223,13 @@ impl HistoryScreen {
             |_| {},
         );
         row(ui, "State", |ui, label| {
-            let text = self.filter.state.map_or("Any state".to_owned(), |s| s.to_string());
+            let text = self.filter.state.map_or("Any state", OrderState::words);
             egui::ComboBox::from_id_salt(id("state"))
                 .selected_text(text)
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut self.filter.state, None, "Any state");
                     for state in OrderState::ALL {
-                        ui.selectable_value(&mut self.filter.state, Some(state), state.to_string());
+                        ui.selectable_value(&mut self.filter.state, Some(state), state.words());
                     }
                 })
                 .response
@@ -305,7 +305,7 @@ impl HistoryScreen {
                 );
                 ui.label(money_text(order.amount_minor, order.currency));
                 ui.label(local_minute(&order.created_at));
-                let state = RichText::new(order.state.to_string());
+                let state = RichText::new(order.state.words());
                 ui.label(if order.needs_attention.is_some() {
                     state.color(theme::ATTENTION).strong()
                 } else {
@@ -380,7 +380,7 @@ fn capturable(order: &OrderRow) -> bool {
 fn detail_lines(order: &OrderRow) -> Vec<(&str, String)> {
     let joined = |parts: [Option<String>; 2]| parts.into_iter().flatten().collect::<Vec<_>>().join(" ");
     let mut lines = vec![
-        ("State", order.state.to_string()),
+        ("State", order.state.words().to_owned()),
         ("Kind", format!("{:?}, {:?}", order.kind, order.channel)),
         ("Amount", money_text(order.amount_minor, order.currency)),
         (

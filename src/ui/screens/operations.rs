@@ -190,7 +190,7 @@ impl OperationsScreen {
             Action::Void => "voided",
         };
         if limit == 0 || (self.action == Action::Void && order.captured_minor > 0) {
-            return Err(format!("Nothing can be {verb} on this order (it is {})", order.state));
+            return Err(format!("Nothing can be {verb} on this order (it is {})", order.state.words()));
         }
         let money = match self.action {
             Action::Void => Money::from_minor(order.authorized_minor, order.currency),
@@ -381,7 +381,7 @@ fn summary_ui(ui: &mut Ui, order: &OrderRow) {
     let lines = [
         ("Order", order.merchant_reference.clone()),
         ("Fort ID", order.fort_id.clone().unwrap_or_else(|| "(none)".to_owned())),
-        ("State", order.state.to_string()),
+        ("State", order.state.words().to_owned()),
         ("Paid with", order.payment_method.clone()),
         ("Amount", money_text(order.amount_minor, currency)),
         ("Authorized", money_text(order.authorized_minor, currency)),

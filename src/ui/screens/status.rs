@@ -342,7 +342,7 @@ impl StatusScreen {
                     open = Some(order.merchant_reference.clone());
                 }
                 ui.label(money_text(order.amount_minor, order.currency));
-                ui.label(order.state.to_string());
+                ui.label(order.state.words());
                 ui.label(local_minute(&order.updated_at));
                 let why = order.needs_attention.clone().unwrap_or_else(|| {
                     item.open_operations
