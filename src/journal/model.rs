@@ -265,6 +265,15 @@ impl OpState {
         }
     }
 
+    /// The state as a person reads it in an order's timeline.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Intent => "awaiting answer",
+            Self::NotSent => "not sent",
+            other => other.as_str(),
+        }
+    }
+
     /// The operation still waits for an answer (or for reconciliation).
     pub fn is_open(self) -> bool {
         matches!(self, Self::Intent | Self::Unknown)

@@ -184,4 +184,8 @@ fn every_order_state_reads_as_words_on_screen() {
     }
     assert_eq!(OrderState::PartiallyRefunded.words(), "partially refunded");
     assert_eq!(OrderState::NotSent.as_str(), "not_sent", "the stored name stays");
+    for state in OpState::ALL {
+        assert!(!state.words().contains('_'), "{state:?}");
+    }
+    assert_eq!(OpState::Intent.words(), "awaiting answer");
 }

@@ -20,7 +20,7 @@ pub fn timeline_ui(ui: &mut Ui, timeline: &[OperationRow]) {
             ui.label(local_second(&op.at));
             ui.label(op.operation.wire_name());
             ui.label(op.amount.map(|m| m.to_string()).unwrap_or_default());
-            ui.label(format!("{:?}", op.state));
+            ui.label(op.state.words());
             ui.label(op.response_code.as_deref().unwrap_or(""));
             let mut message = op.response_message.clone().unwrap_or_default();
             if let Some(note) = &op.note {
