@@ -212,14 +212,7 @@ pub async fn audit(service: &Service, command: AuditCommand) -> Result<(), Exit>
         }
         AuditCommand::Key(KeyCommand::Renew) => {
             let lost = service.renew_audit_key().await.map_err(service_error)?;
-            let before = match lost {
-                0 => String::new(),
-                n => format!(", and entries 1 to {n} stay in the trail but can no longer be verified"),
-            };
-            println!(
-                "a new audit key is in this computer's keychain; entry {} records the renewal{before}",
-                lost + 1
-            );
+            println!("{}", crate::service::renewed_words(lost));
             Ok(())
         }
     }

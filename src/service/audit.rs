@@ -226,7 +226,10 @@ fn with_renewal(journal: &Journal, missing: String) -> String {
     if journal.is_team() {
         return missing;
     }
-    "the audit trail cannot be signed on this desk: its key is not in this computer's keychain (the keychain was reset, or the journal was copied from another computer). If the key was kept, an admin imports it with `moto-terminal audit key import`; otherwise an admin starts a new one with `moto-terminal audit key renew` (the entries so far stay, but can no longer be verified)".to_owned()
+    format!(
+        "{}: its key is not in this computer's keychain (the keychain was reset, or the journal was copied from another computer). If the key was kept, an admin imports it with `moto-terminal audit key import`; otherwise an admin starts a new one with `moto-terminal audit key renew`, or Audit (F11) on the desktop (the entries so far stay, but can no longer be verified)",
+        wrong_key()
+    )
 }
 
 /// Starts sealing a desk journal's trail with a new key when this keychain holds no key for

@@ -62,7 +62,7 @@ pub use reconcile::summary as reconcile_summary;
 pub use references::{new_reference, operator_name};
 pub use reports::{ReportQuery, has_receipt, period as report_period};
 pub use team::{JournalChoice, OpenedJournal, TeamSaved, choose_journal, open_journal, team_status_text};
-pub use trail::{Verified, intact_words};
+pub use trail::{Verified, intact_words, renewed_words};
 
 /// What the Settings screen edits: a profile, its SHA type and environment, which secrets it
 /// has, and the app settings. Secrets themselves go in through [`Service::save_profile`].

@@ -26,14 +26,27 @@ pub fn intact_words(entries: usize, unverified: usize) -> String {
     if unverified == 0 {
         return format!("{count}, chain intact");
     }
-    let before = match unverified {
-        1 => "entry 1 was".to_owned(),
-        n => format!("entries 1 to {n} were"),
-    };
     format!(
-        "{count}: chain intact from entry {} on, where the audit key was renewed; {before} sealed with a lost key and cannot be verified",
-        unverified + 1
+        "{count}: chain intact from entry {} on, where the audit key was renewed; {}",
+        unverified + 1,
+        lost_key_words(unverified)
     )
+}
+
+/// What a renewal of the audit key did, `lost` entries having been sealed with the lost key
+/// ([`Service::renew_audit_key`]'s answer): the same words on the desktop and the command line.
+pub fn renewed_words(lost: usize) -> String {
+    let done = "A new audit key is in this computer's keychain";
+    match lost {
+        0 => format!("{done}."),
+        n => format!("{done}. Entry {} records the renewal; {}.", n + 1, lost_key_words(n)),
+    }
+}
+
+/// "entries 1 to N were sealed with a lost key and cannot be verified".
+fn lost_key_words(n: usize) -> String {
+    let which = if n == 1 { "entry 1 was".to_owned() } else { format!("entries 1 to {n} were") };
+    format!("{which} sealed with a lost key and cannot be verified")
 }
 
 impl Service {
@@ -170,7 +183,8 @@ impl Service {
         }
         let who = self.signed_in().map_or_else(|| self.desk_operator(), |o| o.name);
         let (vault, journal) = (self.inner.vault.clone(), self.inner.journal.clone());
-        let entry = self.entry(&who, audit::RENEWED, "ok", "the audit key was not in this desk's keychain");
+        // `renew_key` writes the detail: the head and key record it replaced.
+        let entry = self.entry(&who, audit::RENEWED, "ok", "");
         let (stored, chain) = tokio::task::spawn_blocking(move || audit::renew_key(&vault, &journal, entry))
             .await
             .map_err(|e| ServiceError::Journal(e.to_string()))?
@@ -197,6 +211,21 @@ fn withhold_card_numbers(e: &mut AuditEntry) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_renewal_and_a_partly_verified_chain_say_which_entries_cannot_be_verified() {
+        use super::{intact_words, renewed_words};
+        assert_eq!(intact_words(1, 0), "1 entry, chain intact");
+        assert_eq!(
+            intact_words(5, 1),
+            "5 entries: chain intact from entry 2 on, where the audit key was renewed; entry 1 was sealed with a lost key and cannot be verified"
+        );
+        assert_eq!(renewed_words(0), "A new audit key is in this computer's keychain.");
+        assert_eq!(
+            renewed_words(3),
+            "A new audit key is in this computer's keychain. Entry 4 records the renewal; entries 1 to 3 were sealed with a lost key and cannot be verified."
+        );
+    }
+
     #[test]
     fn card_numbers_never_reach_the_trail() {
         let mut e = crate::journal::AuditEntry {

@@ -85,12 +85,7 @@ impl AuditScreen {
         }
         if let Some(answer) = self.renew.poll() {
             self.renewed = Some(match answer {
-                Ok(0) => Note::Hint("A new audit key is in this computer's keychain.".to_owned()),
-                Ok(n) => Note::Hint(format!(
-                    "A new audit key is in this computer's keychain. Entry {} records the renewal; {} sealed with the lost key and can no longer be verified.",
-                    n + 1,
-                    if n == 1 { "entry 1 was".to_owned() } else { format!("entries 1 to {n} were") }
-                )),
+                Ok(lost) => Note::Hint(crate::service::renewed_words(lost)),
                 Err(e) => Note::Error(capitalise(&e.to_string())),
             });
             self.key_lost = false;
