@@ -173,25 +173,18 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
     let check = journal.meta(KEY_CHECK).map_err(|e| e.to_string())?;
     let held = vault.audit_key(&id).map_err(|e| e.to_string())?;
     match (held, check) {
-        // The record is always written before a key is stored (here, on import and on
-        // renewal): a key with no record means the record, and likely the trail, was removed.
-        (Some(_), None) => Err(format!(
-            "{}: the journal's record of its audit key is gone though this desk holds the key: the journal was changed outside moto-terminal (its audit trail may have been removed). Keep this journal file for inspection, and restore the journal from a backup to go on",
-            wrong_key()
-        )),
-        (Some(key), Some(stored)) => {
-            let chain = Chain::new(key);
-            if equal_ignoring_hex_case(&stored, &chain.check()) {
-                start_head(journal, &chain)?;
-                Ok(chain)
-            } else {
-                Err(format!(
-                    "{}: this desk holds another journal's audit key. {}",
-                    wrong_key(),
-                    import_hint()
-                ))
-            }
-        }
+        // The record is always written before a key is stored (on start, import and renewal):
+        // a key seen without it was stored after the record was read, by another process of
+        // this computer starting the trail this moment, or the record was removed since. The
+        // record read again tells which.
+        (Some(key), None) => match journal.meta(KEY_CHECK).map_err(|e| e.to_string())? {
+            Some(stored) => with_key(journal, key, &stored),
+            None => Err(format!(
+                "{}: the journal's record of its audit key is gone though this desk holds the key: the journal was changed outside moto-terminal (its audit trail may have been removed). Keep this journal file for inspection, and restore the journal from a backup to go on",
+                wrong_key()
+            )),
+        },
+        (Some(key), Some(stored)) => with_key(journal, key, &stored),
         (None, None) => {
             let chain = Chain::new(Vault::new_audit_key().map_err(|e| e.to_string())?);
             // The journal's check first: of two desks starting the trail at once, one key wins
@@ -206,19 +199,34 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
         }
         // Another process on this computer may have won the race to start the trail a moment
         // ago: its check is in the journal and its key on its way to this same keychain.
-        // Wait for it before saying the key was made elsewhere.
-        // Once the head is written, the key was stored before it: no wait (each action would
-        // otherwise take three seconds to be refused).
+        // Wait for it before saying the key was made elsewhere. Once the head is written, the
+        // key was stored before it: the keychain is read once more, with no wait (each action
+        // would otherwise take three seconds to be refused).
         (None, Some(check)) => {
-            let stored = journal.audit_head().map_err(|e| e.to_string())?.is_some();
-            let missing = if stored {
-                Err(format!("{}. {}", missing_key(), import_hint()))
-            } else {
+            let missing = if journal.audit_head().map_err(|e| e.to_string())?.is_none() {
                 winners_key(vault, &id, &check)
+            } else if let Some(key) = vault.audit_key(&id).map_err(|e| e.to_string())? {
+                return with_key(journal, key, &check);
+            } else {
+                Err(format!("{}. {}", missing_key(), import_hint()))
             };
             missing.map_err(|e| with_renewal(journal, e))
         }
     }
+}
+
+/// The chain of `key`, when it is the one the journal's record `stored` names.
+fn with_key(journal: &Journal, key: Secret, stored: &str) -> Result<Chain, String> {
+    let chain = Chain::new(key);
+    if !equal_ignoring_hex_case(stored, &chain.check()) {
+        return Err(format!(
+            "{}: this desk holds another journal's audit key. {}",
+            wrong_key(),
+            import_hint()
+        ));
+    }
+    start_head(journal, &chain)?;
+    Ok(chain)
 }
 
 /// On a desk journal no other desk holds the key: the way out is to renew it.
@@ -392,3 +400,7 @@ pub(crate) fn exported(chain: &Chain) -> Secret {
 #[cfg(test)]
 #[path = "audit_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "audit_race_tests.rs"]
+mod race_tests;

@@ -1,0 +1,173 @@
+//! Two processes of one computer (one keychain) starting a journal's audit trail at the same
+//! moment: whatever the order in which the loser reads the journal's record, the keychain and
+//! the head, it takes the winner's key, never a refusal.
+
+use super::*;
+use keyring_core::api::{Credential, CredentialApi, CredentialStore, CredentialStoreApi};
+use keyring_core::{Entry, Result as KeyringResult};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+
+/// Where the gated read of the keychain pauses.
+#[derive(Clone, Copy, Debug)]
+enum Pause {
+    BeforeRead,
+    AfterRead,
+}
+
+/// The test's hold on the first read once armed: `paused` says it waits, `go` lets it on.
+#[derive(Debug)]
+struct Gate {
+    pause: Pause,
+    armed: AtomicBool,
+    paused: Mutex<mpsc::Sender<()>>,
+    go: Mutex<mpsc::Receiver<()>>,
+}
+
+impl Gate {
+    fn read(&self, read: impl FnOnce() -> KeyringResult<Vec<u8>>) -> KeyringResult<Vec<u8>> {
+        if !self.armed.swap(false, Ordering::SeqCst) {
+            return read();
+        }
+        let hold = || {
+            self.paused.lock().unwrap().send(()).unwrap();
+            self.go.lock().unwrap().recv().unwrap();
+        };
+        match self.pause {
+            Pause::BeforeRead => {
+                hold();
+                read()
+            }
+            Pause::AfterRead => {
+                let answer = read();
+                hold();
+                answer
+            }
+        }
+    }
+}
+
+/// The one keychain of this computer, seen through `gate` by one of its processes.
+#[derive(Debug)]
+struct GatedStore {
+    inner: Arc<CredentialStore>,
+    gate: Arc<Gate>,
+}
+
+#[derive(Debug)]
+struct GatedEntry {
+    inner: Entry,
+    gate: Arc<Gate>,
+}
+
+impl CredentialStoreApi for GatedStore {
+    fn vendor(&self) -> String {
+        "gated".into()
+    }
+    fn id(&self) -> String {
+        "gated".into()
+    }
+    fn build(&self, service: &str, user: &str, mods: Option<&HashMap<&str, &str>>) -> KeyringResult<Entry> {
+        let inner = self.inner.build(service, user, mods)?;
+        let gated: Arc<Credential> = Arc::new(GatedEntry { inner, gate: self.gate.clone() });
+        Ok(Entry::new_with_credential(gated))
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl CredentialApi for GatedEntry {
+    fn set_secret(&self, secret: &[u8]) -> KeyringResult<()> {
+        self.inner.set_secret(secret)
+    }
+    fn get_secret(&self) -> KeyringResult<Vec<u8>> {
+        self.gate.read(|| self.inner.get_secret())
+    }
+    fn delete_credential(&self) -> KeyringResult<()> {
+        self.inner.delete_credential()
+    }
+    fn get_credential(&self) -> KeyringResult<Option<Arc<Credential>>> {
+        Ok(None)
+    }
+    fn get_specifiers(&self) -> Option<(String, String)> {
+        self.inner.get_specifiers()
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// A new journal file; the process that wins the race (plain keychain), and the one that loses
+/// it (the same keychain, its next read of it held at `pause` once armed).
+struct Race {
+    _dir: tempfile::TempDir,
+    journal: Journal,
+    winner: Vault,
+    loser: Vault,
+    gate: Arc<Gate>,
+    paused: mpsc::Receiver<()>,
+    go: mpsc::Sender<()>,
+}
+
+fn race(pause: Pause) -> Race {
+    let dir = tempfile::tempdir().unwrap();
+    let keychain: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+    let ((paused_tx, paused), (go, go_rx)) = (mpsc::channel(), mpsc::channel());
+    let gate = Arc::new(Gate {
+        pause,
+        armed: AtomicBool::new(false),
+        paused: Mutex::new(paused_tx),
+        go: Mutex::new(go_rx),
+    });
+    let gated: Arc<CredentialStore> = Arc::new(GatedStore { inner: keychain.clone(), gate: gate.clone() });
+    let winner = Vault::open(dir.path(), keychain).unwrap();
+    let loser = Vault::open(dir.path(), gated).unwrap();
+    let journal = Journal::open(&dir.path().join("journal.sqlite3")).unwrap();
+    Race { _dir: dir, journal, winner, loser, gate, paused, go }
+}
+
+impl Race {
+    /// The loser loads the key; `meanwhile` runs while its read of the keychain is held.
+    fn lose(&self, meanwhile: impl FnOnce()) -> Result<Chain, String> {
+        self.gate.armed.store(true, Ordering::SeqCst);
+        std::thread::scope(|s| {
+            let (loser, journal) = (&self.loser, &self.journal);
+            let loading = s.spawn(move || load_key(loser, journal));
+            self.paused.recv().unwrap();
+            meanwhile();
+            self.go.send(()).unwrap();
+            loading.join().unwrap()
+        })
+    }
+}
+
+#[test]
+fn a_key_stored_after_its_record_was_read_is_the_winners_not_a_removed_record() {
+    let race = race(Pause::BeforeRead);
+    let mut won = None;
+    // The loser has read no record; the winner writes it, stores its key and starts the head
+    // before the loser reads the keychain.
+    let lost = race.lose(|| won = Some(load_key(&race.winner, &race.journal).unwrap()));
+    let (won, lost) = (won.unwrap(), lost.expect("the winner's key"));
+    assert_eq!(lost.check(), won.check());
+}
+
+#[test]
+fn a_head_written_after_the_keychain_was_read_is_the_winners_not_a_key_made_elsewhere() {
+    let race = race(Pause::AfterRead);
+    let id = journal_id(&race.journal).unwrap();
+    // The winner's record is written; the loser reads it, then finds no key: the winner stores
+    // its key and starts the head before the loser reads the head.
+    race.journal.meta_once(KEY_CHECK, &chain().check()).unwrap();
+    let lost = race.lose(|| {
+        race.winner.set_audit_key(&id, &chain().key).unwrap();
+        start_head(&race.journal, &chain()).unwrap();
+    });
+    assert_eq!(lost.expect("the winner's key").check(), chain().check());
+}
+
+fn chain() -> Chain {
+    Chain::new(Secret::from("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"))
+}
