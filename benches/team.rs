@@ -12,7 +12,7 @@
 //!
 //! Needs a PostgreSQL it may create databases on:
 //! `scripts/postgres-test-env cargo bench --bench team` (optionally `-- 1000000` orders, or
-//! `-- charges` for the charges alone).
+//! `-- charges` for the charges alone, `-- tasks` for the service's path alone).
 mod common;
 
 use common::{approved, cpu_time};
@@ -195,7 +195,8 @@ fn median(journal: &Journal, filter: &Filter) -> (Duration, usize) {
 
 fn main() {
     let total: i64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
-    let only_charges = std::env::args().any(|a| a == "charges");
+    let only_charges = std::env::args().any(|a| a == "charges" || a == "tasks");
+    let only_tasks = std::env::args().any(|a| a == "tasks");
     // As the application's (`main.rs`): two workers.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -210,6 +211,9 @@ fn main() {
     // is the median of three runs (as the batch benchmark's).
     let mut round = 1;
     for (callers, tasks) in [(1, None), (8, None), (32, None), (8, Some(&runtime)), (32, Some(&runtime))] {
+        if only_tasks && tasks.is_none() {
+            continue;
+        }
         let rode = journal.team_rides().unwrap_or_default();
         let mut runs: Vec<(f64, Duration)> = (0..3)
             .map(|_| {
