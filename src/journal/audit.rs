@@ -89,7 +89,37 @@ impl Journal {
     /// # Errors
     /// Database failure (nothing is appended).
     pub fn append_audit(&self, entry: AuditEntry, seal: impl AuditSeal) -> Result<AuditEntry, JournalError> {
-        self.write_now(move |db| append_in(db, entry, &seal))
+        self.write_now(move |db| append_in(db, entry, &seal, Head::SealedByThisKey))
+    }
+
+    /// Starts the trail with `seal`'s key unless it has one: the key's record and the sealed
+    /// head of an empty trail (entry 0), in one transaction, so a started trail always has a
+    /// head. Returns the record as it now is: another process's, if it came first.
+    ///
+    /// # Errors
+    /// The trail has entries or a head but no record (it was removed outside moto-terminal;
+    /// nothing is started over it), or a database failure.
+    pub fn start_audit(&self, seal: impl AuditSeal) -> Result<String, JournalError> {
+        self.write_now(move |db| {
+            db.lock("meta")?;
+            if let Some(check) = key_check_in(db)? {
+                return Ok(check);
+            }
+            let (head, entries) = db.query_one(
+                "SELECT (SELECT value FROM meta WHERE key = ?1), (SELECT COUNT(*) FROM audit)",
+                params![HEAD],
+                |r| Ok((r.get::<Option<String>>(0)?, r.get::<i64>(1)?)),
+            )?;
+            if head.is_some() || entries > 0 {
+                return Err(JournalError::Internal(
+                    "the journal's record of its audit key is gone though its audit trail is not empty: the journal was changed outside moto-terminal, and no new key is started over it. Keep this journal file for inspection, and restore the journal from a backup to go on".into(),
+                ));
+            }
+            let check = seal.key_check();
+            set_meta_in(db, AUDIT_KEY_CHECK, &check)?;
+            set_meta_in(db, HEAD, &format!("0::{}", seal.head(0, "")))?;
+            Ok(check)
+        })
     }
 
     /// Starts sealing the trail with a new key, `seal`'s, in one transaction: its record
@@ -124,7 +154,7 @@ impl Journal {
                 ));
             }
             set_meta_in(db, AUDIT_KEY_CHECK, &seal.key_check())?;
-            append_in(db, entry, &seal)
+            append_in(db, entry, &seal, Head::SealedByLostKey)
         })
     }
 
@@ -191,23 +221,45 @@ fn key_check_in(db: Db<'_>) -> Result<Option<String>, JournalError> {
     db.query_opt("SELECT value FROM meta WHERE key = ?1", params![AUDIT_KEY_CHECK], |r| r.get(0))
 }
 
+/// Who sealed the head an append moves on from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Head {
+    SealedByThisKey,
+    /// A key renewal's: the head was sealed with the key it replaces.
+    SealedByLostKey,
+}
+
 /// Appends `entry` after the last one: numbers it, seals it and moves the head. A seal whose
 /// key is not the journal's (a process holding a key since renewed) appends nothing: its
-/// entry would break the chain for everyone.
-fn append_in(db: Db<'_>, entry: AuditEntry, seal: &impl AuditSeal) -> Result<AuditEntry, JournalError> {
+/// entry would break the chain for everyone. Nor does a trail whose head no longer names its
+/// last entry as stored (entries removed from its end, or the head removed): moving the head
+/// on would hide that.
+fn append_in(
+    db: Db<'_>,
+    entry: AuditEntry,
+    seal: &impl AuditSeal,
+    head: Head,
+) -> Result<AuditEntry, JournalError> {
     db.lock("audit")?;
-    // The key's record and the last entry in one query (one round trip on PostgreSQL).
-    let (check, last) = db.query_one(
+    // The key's record, the last entry and the head in one query (one round trip on PostgreSQL).
+    let (check, last, stored_head) = db.query_one(
         "SELECT (SELECT value FROM meta WHERE key = ?1),
                 (SELECT seq FROM audit ORDER BY seq DESC LIMIT 1),
-                (SELECT mac FROM audit ORDER BY seq DESC LIMIT 1)",
-        params![AUDIT_KEY_CHECK],
-        |r| Ok((r.get::<Option<String>>(0)?, (r.get::<Option<i64>>(1)?, r.get::<Option<String>>(2)?))),
+                (SELECT mac FROM audit ORDER BY seq DESC LIMIT 1),
+                (SELECT value FROM meta WHERE key = ?2)",
+        params![AUDIT_KEY_CHECK, HEAD],
+        |r| {
+            let last = (r.get::<Option<i64>>(1)?, r.get::<Option<String>>(2)?);
+            Ok((r.get::<Option<String>>(0)?, last, r.get::<Option<String>>(3)?))
+        },
     )?;
-    if check.is_some_and(|c| !c.eq_ignore_ascii_case(&seal.key_check())) {
-        return Err(JournalError::Internal(
-            "the journal's audit key changed since this process loaded it: nothing was appended".into(),
-        ));
+    if let Some(check) = check {
+        if !check.eq_ignore_ascii_case(&seal.key_check()) {
+            return Err(JournalError::Internal(
+                "the journal's audit key changed since this process loaded it: nothing was appended".into(),
+            ));
+        }
+        check_head(stored_head.as_deref().and_then(parse_head), &last, seal, head)?;
     }
     let (seq, previous) = match last {
         (Some(seq), Some(mac)) => (seq + 1, mac),
@@ -238,4 +290,30 @@ fn append_in(db: Db<'_>, entry: AuditEntry, seal: &impl AuditSeal) -> Result<Aud
     let head = format!("{}:{}:{}", e.seq, e.mac, seal.head(e.seq, &e.mac));
     set_meta_in(db, HEAD, &head)?;
     Ok(entry)
+}
+
+/// That the head names the last entry as stored (entry 0 of an empty trail), sealed with
+/// `seal`'s key unless it is a renewal's.
+fn check_head(
+    stored: Option<AuditHead>,
+    last: &(Option<i64>, Option<String>),
+    seal: &impl AuditSeal,
+    head: Head,
+) -> Result<(), JournalError> {
+    let (seq, mac) = (last.0.unwrap_or(0), last.1.as_deref().unwrap_or(""));
+    let why = match stored {
+        None => "its head is missing".to_owned(),
+        Some(h) if h.seq != seq || !h.mac.eq_ignore_ascii_case(mac) => {
+            format!("its head names entry {}, its last entry is {seq}", h.seq)
+        }
+        Some(h)
+            if head == Head::SealedByThisKey && !h.seal.eq_ignore_ascii_case(&seal.head(h.seq, &h.mac)) =>
+        {
+            "its head does not verify".to_owned()
+        }
+        Some(_) => return Ok(()),
+    };
+    Err(JournalError::Internal(format!(
+        "the audit trail was changed outside moto-terminal ({why}): nothing was appended, so the change stays visible to `moto-terminal audit verify`. Keep this journal file for inspection, and restore the journal from a backup to go on"
+    )))
 }

@@ -4,6 +4,9 @@
 //! Each entry's seal is HMAC-SHA256 over its number, its content and the previous entry's
 //! seal. Changing an entry breaks its own seal; removing or moving one breaks the numbering or
 //! the next seal; removing entries from the end leaves the sealed head pointing past the last.
+//! A trail is started with its key's record and the sealed head of entry 0 together, so a
+//! started trail always has a head; and an entry is appended only after the head as stored, so
+//! the next audited action never hides a removal by moving the head on.
 //!
 //! A desk journal whose key is lost from the keychain (the keychain was reset, or the journal
 //! came from another computer) would otherwise never audit again, and so never charge. An
@@ -178,37 +181,37 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
         // this computer starting the trail this moment, or the record was removed since. The
         // record read again tells which.
         (Some(key), None) => match journal.meta(KEY_CHECK).map_err(|e| e.to_string())? {
-            Some(stored) => with_key(journal, key, &stored),
+            Some(stored) => with_key(key, &stored),
             None => Err(format!(
                 "{}: the journal's record of its audit key is gone though this desk holds the key: the journal was changed outside moto-terminal (its audit trail may have been removed). Keep this journal file for inspection, and restore the journal from a backup to go on",
                 wrong_key()
             )),
         },
-        (Some(key), Some(stored)) => with_key(journal, key, &stored),
+        (Some(key), Some(stored)) => with_key(key, &stored),
         (None, None) => {
             let chain = Chain::new(Vault::new_audit_key().map_err(|e| e.to_string())?);
-            // The journal's check first: of two desks starting the trail at once, one key wins
-            // and only the winner stores its key.
-            let stored = journal.meta_once(KEY_CHECK, &chain.check()).map_err(|e| e.to_string())?;
+            // The journal's record (with the trail's head) first: of two desks starting the
+            // trail at once, one key wins and only the winner stores its key.
+            let stored = journal.start_audit(chain.clone()).map_err(|e| e.to_string())?;
             if !equal_ignoring_hex_case(&stored, &chain.check()) {
                 return winners_key(vault, &id, &stored);
             }
             vault.set_audit_key(&id, &chain.key).map_err(|e| e.to_string())?;
-            start_head(journal, &chain)?;
             Ok(chain)
         }
-        // Another process on this computer may have won the race to start the trail a moment
-        // ago: its check is in the journal and its key on its way to this same keychain.
-        // Wait for it before saying the key was made elsewhere. Once the head is written, the
-        // key was stored before it: the keychain is read once more, with no wait (each action
-        // would otherwise take three seconds to be refused).
         (None, Some(check)) => {
-            let missing = if journal.audit_head().map_err(|e| e.to_string())?.is_none() {
-                winners_key(vault, &id, &check)
-            } else if let Some(key) = vault.audit_key(&id).map_err(|e| e.to_string())? {
-                return with_key(journal, key, &check);
-            } else {
-                Err(format!("{}. {}", missing_key(), import_hint()))
+            let missing = match journal.audit_head().map_err(|e| e.to_string())? {
+                // A trail started a moment ago, by another process on this computer perhaps:
+                // its key may be on its way to this same keychain. Wait for it before saying
+                // the key was made elsewhere.
+                None | Some(AuditHead { seq: 0, .. }) => winners_key(vault, &id, &check),
+                // Entries were sealed, so the key was stored somewhere before them: no wait
+                // (each action would otherwise take three seconds to be refused). It may have
+                // been stored here since the keychain was read: read it once more.
+                Some(_) => match vault.audit_key(&id).map_err(|e| e.to_string())? {
+                    Some(key) => return with_key(key, &check),
+                    None => Err(format!("{}. {}", missing_key(), import_hint())),
+                },
             };
             missing.map_err(|e| with_renewal(journal, e))
         }
@@ -216,7 +219,7 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
 }
 
 /// The chain of `key`, when it is the one the journal's record `stored` names.
-fn with_key(journal: &Journal, key: Secret, stored: &str) -> Result<Chain, String> {
+fn with_key(key: Secret, stored: &str) -> Result<Chain, String> {
     let chain = Chain::new(key);
     if !equal_ignoring_hex_case(stored, &chain.check()) {
         return Err(format!(
@@ -225,7 +228,6 @@ fn with_key(journal: &Journal, key: Secret, stored: &str) -> Result<Chain, Strin
             import_hint()
         ));
     }
-    start_head(journal, &chain)?;
     Ok(chain)
 }
 
@@ -347,13 +349,6 @@ fn winners_key(vault: &Vault, id: &str, check: &str) -> Result<Chain, String> {
     Err(format!("{}. {}", missing_key(), import_hint()))
 }
 
-/// The sealed head of an empty trail, written once when its key is set: removing every entry
-/// and the head afterwards shows.
-fn start_head(journal: &Journal, chain: &Chain) -> Result<(), String> {
-    let head = format!("0::{}", chain.head(0, ""));
-    journal.meta_once("audit_head", &head).map(|_| ()).map_err(|e| e.to_string())
-}
-
 /// True once the journal's trail has a key: from then on it must have a head.
 pub(crate) fn started(journal: &Journal) -> Result<bool, String> {
     Ok(journal.meta(KEY_CHECK).map_err(|e| e.to_string())?.is_some())
@@ -382,13 +377,15 @@ fn import_hint() -> &'static str {
 pub(crate) fn import_key(vault: &Vault, journal: &Journal, key: Secret) -> Result<(), String> {
     let id = journal_id(journal)?;
     let chain = Chain::new(key);
-    match journal.meta(KEY_CHECK).map_err(|e| e.to_string())? {
-        Some(c) if !equal_ignoring_hex_case(&c, &chain.check()) => {
-            return Err("that is not this journal's audit key: nothing was stored".into());
-        }
-        _ => {}
+    // A trail not started yet is started with this key (unless another process starts it
+    // first with its own).
+    let stored = match journal.meta(KEY_CHECK).map_err(|e| e.to_string())? {
+        Some(stored) => stored,
+        None => journal.start_audit(chain.clone()).map_err(|e| e.to_string())?,
+    };
+    if !equal_ignoring_hex_case(&stored, &chain.check()) {
+        return Err("that is not this journal's audit key: nothing was stored".into());
     }
-    journal.meta_once(KEY_CHECK, &chain.check()).map_err(|e| e.to_string())?;
     vault.set_audit_key(&id, &chain.key).map_err(|e| e.to_string())
 }
 

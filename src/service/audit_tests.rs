@@ -5,7 +5,7 @@ fn chain() -> Chain {
     Chain::new(Secret::from("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"))
 }
 
-fn entry(seq: i64, action: &str) -> AuditEntry {
+pub(super) fn entry(seq: i64, action: &str) -> AuditEntry {
     AuditEntry {
         seq,
         at: chrono::Utc.with_ymd_and_hms(2026, 12, 6, 9, 0, seq as u32).unwrap(),
@@ -124,9 +124,9 @@ fn a_trail_another_process_started_a_moment_ago_waits_for_its_key() {
         std::sync::Arc::new(Vault::open(dir.path(), keyring_core::mock::Store::new().unwrap()).unwrap());
     let journal = Journal::open_in_memory().unwrap();
     let id = journal_id(&journal).unwrap();
-    // The other process won the race to start the trail: its check is in the journal, and its
-    // key reaches this computer's keychain a moment later.
-    journal.meta_once(KEY_CHECK, &chain().check()).unwrap();
+    // The other process won the race to start the trail: its record and head are in the
+    // journal, and its key reaches this computer's keychain a moment later.
+    journal.start_audit(chain()).unwrap();
     let storing = {
         let (vault, id) = (std::sync::Arc::clone(&vault), id.clone());
         std::thread::spawn(move || {
@@ -291,11 +291,12 @@ fn a_process_still_holding_the_lost_key_appends_nothing_after_a_renewal() {
 
 #[test]
 fn a_trail_whose_key_was_never_stored_is_renewed() {
-    // The record was written, then the keychain refused the key: no head, no entry, no key.
+    // The trail was started (its record and head), then the keychain refused the key: no
+    // entry, no key.
     let dir = tempfile::tempdir().unwrap();
     let vault = Vault::open(dir.path(), keyring_core::mock::Store::new().unwrap()).unwrap();
     let journal = Journal::open_in_memory().unwrap();
-    journal.meta_once(KEY_CHECK, &chain().check()).unwrap();
+    journal.start_audit(chain()).unwrap();
     assert!(load_key(&vault, &journal).is_err());
     assert!(key_lost(&vault, &journal).unwrap());
     let (stored, _) = renew_key(&vault, &journal, entry(0, "x")).unwrap();
@@ -303,4 +304,47 @@ fn a_trail_whose_key_was_never_stored_is_renewed() {
     let loaded = load_key(&vault, &journal).unwrap();
     let (entries, head) = (journal.audit_entries(None, None).unwrap(), journal.audit_head().unwrap());
     assert_eq!(verify(&entries, head.as_ref(), &loaded, true), Ok(Intact { entries: 1, unverified: 0 }));
+}
+
+#[test]
+fn entries_removed_from_the_end_stay_visible_and_nothing_is_appended_over_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, first, _) = desk_with_trail(dir.path());
+    tamper(dir.path(), "DELETE FROM audit WHERE seq = 3;");
+    let sealing = load_key(&first, &journal).unwrap();
+    let refused = journal.append_audit(entry(0, "sale"), sealing.clone()).unwrap_err().to_string();
+    assert!(refused.contains("its head names entry 3, its last entry is 2"), "{refused}");
+    let (entries, head) = (journal.audit_entries(None, None).unwrap(), journal.audit_head().unwrap());
+    assert_eq!(entries.len(), 2, "nothing appended");
+    assert_eq!(
+        verify(&entries, head.as_ref(), &sealing, true).unwrap_err().seq,
+        3,
+        "the removal still shows"
+    );
+}
+
+#[test]
+fn a_trail_removed_with_its_head_is_not_started_again_under_the_same_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, first, _) = desk_with_trail(dir.path());
+    tamper(dir.path(), "DELETE FROM audit; DELETE FROM meta WHERE key = 'audit_head';");
+    let sealing = load_key(&first, &journal).unwrap();
+    let (entries, head) = (journal.audit_entries(None, None).unwrap(), journal.audit_head().unwrap());
+    let broken = verify(&entries, head.as_ref(), &sealing, true).unwrap_err();
+    assert!(broken.why.contains("head is missing"), "{broken:?}");
+    let refused = journal.append_audit(entry(0, "sale"), sealing).unwrap_err().to_string();
+    assert!(refused.contains("its head is missing"), "{refused}");
+    assert!(journal.audit_entries(None, None).unwrap().is_empty(), "nothing appended");
+}
+
+#[test]
+fn an_imported_key_never_starts_a_trail_whose_record_was_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, _, second) = desk_with_trail(dir.path());
+    tamper(dir.path(), &format!("DELETE FROM meta WHERE key = '{KEY_CHECK}';"));
+    let refused = import_key(&second, &journal, chain().key).unwrap_err();
+    assert!(refused.contains("record of its audit key is gone"), "{refused}");
+    let id = journal_id(&journal).unwrap();
+    assert!(second.audit_key(&id).unwrap().is_none(), "nothing stored");
+    assert_eq!(journal.meta(KEY_CHECK).unwrap(), None, "no record started");
 }
