@@ -207,9 +207,13 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
                 None | Some(AuditHead { seq: 0, .. }) => winners_key(vault, &id, &check),
                 // Entries were sealed, so the key was stored somewhere before them: no wait
                 // (each action would otherwise take three seconds to be refused). It may have
-                // been stored here since the keychain was read: read it once more.
+                // been stored here since the keychain was read: read it once more, and the
+                // record with it (a renewal stores its key after its record).
                 Some(_) => match vault.audit_key(&id).map_err(|e| e.to_string())? {
-                    Some(key) => return with_key(key, &check),
+                    Some(key) => {
+                        let stored = journal.meta(KEY_CHECK).map_err(|e| e.to_string())?;
+                        return with_key(key, stored.as_deref().unwrap_or(&check));
+                    }
                     None => Err(format!("{}. {}", missing_key(), import_hint())),
                 },
             };

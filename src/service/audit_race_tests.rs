@@ -1,6 +1,6 @@
-//! Two processes of one computer (one keychain) starting a journal's audit trail at the same
-//! moment: whatever the order in which the loser reads the journal's record, the keychain and
-//! the head, it takes the winner's key, never a refusal.
+//! Two processes of one computer (one keychain), one starting or renewing a journal's audit
+//! key while the other loads it: whatever the order in which the loader reads the journal's
+//! record, the keychain and the head, it takes the new key, never a refusal.
 
 use super::*;
 use keyring_core::api::{Credential, CredentialApi, CredentialStore, CredentialStoreApi};
@@ -170,6 +170,26 @@ fn an_entry_sealed_after_the_keychain_was_read_is_the_winners_not_a_key_made_els
         race.journal.append_audit(super::tests::entry(0, "sale"), chain()).unwrap();
     });
     assert_eq!(lost.expect("the winner's key").check(), chain().check());
+}
+
+#[test]
+fn a_key_renewed_after_the_record_was_read_is_taken_with_its_new_record() {
+    let race = race(Pause::AfterRead);
+    // A trail sealed with a key this computer's keychain does not hold (it was reset).
+    let elsewhere = tempfile::tempdir().unwrap();
+    let lost = Vault::open(elsewhere.path(), keyring_core::mock::Store::new().unwrap()).unwrap();
+    let sealing = load_key(&lost, &race.journal).unwrap();
+    for _ in 0..3 {
+        race.journal.append_audit(super::tests::entry(0, "sale"), sealing.clone()).unwrap();
+    }
+    // The loser reads the old record and finds no key; an admin's process on this computer
+    // renews the key (its record, its entry, then its key) before the loser reads the head.
+    let mut renewed = None;
+    let loaded = race.lose(|| {
+        renewed = Some(renew_key(&race.winner, &race.journal, super::tests::entry(0, "x")).unwrap().1);
+    });
+    let loaded = loaded.expect("the renewed key, with the record read again");
+    assert_eq!(loaded.check(), renewed.unwrap().check());
 }
 
 fn chain() -> Chain {
