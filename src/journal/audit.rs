@@ -111,7 +111,7 @@ impl Journal {
                 |r| Ok((r.get::<Option<String>>(0)?, r.get::<i64>(1)?)),
             )?;
             if head.is_some() || entries > 0 {
-                return Err(JournalError::Internal(
+                return Err(JournalError::NotAllowed(
                     "the journal's record of its audit key is gone though its audit trail is not empty: the journal was changed outside moto-terminal, and no new key is started over it. Keep this journal file for inspection, and restore the journal from a backup to go on".into(),
                 ));
             }
@@ -313,7 +313,7 @@ fn check_head(
         }
         Some(_) => return Ok(()),
     };
-    Err(JournalError::Internal(format!(
-        "the audit trail was changed outside moto-terminal ({why}): nothing was appended, so the change stays visible to `moto-terminal audit verify`. Keep this journal file for inspection, and restore the journal from a backup to go on"
+    Err(JournalError::NotAllowed(format!(
+        "the audit trail was changed outside moto-terminal ({why}): nothing was appended to it, so the change stays visible to `moto-terminal audit verify`. Keep this journal file for inspection"
     )))
 }

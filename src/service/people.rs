@@ -51,6 +51,8 @@ pub(crate) struct People {
     signed_in: Mutex<Option<Operator>>,
     defined: Mutex<Option<(bool, Instant)>>,
     pub(super) chain: Mutex<Option<Chain>>,
+    /// Why the last audited action's entry was not written (`None` once one is again).
+    pub(super) audit_failure: Mutex<Option<String>>,
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

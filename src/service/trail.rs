@@ -69,22 +69,31 @@ impl Service {
     }
 
     /// Appends `entry` to the trail. The action it records has happened already, so a failure
-    /// here is logged, never turned into a failure of the action (the journal has the order).
+    /// here is logged and kept for [`Service::audit_failure`], never turned into a failure of
+    /// the action (the journal has the order).
     pub(super) async fn audit(&self, mut entry: AuditEntry) {
         withhold_card_numbers(&mut entry);
         let action = entry.action.clone();
-        let chain = match self.chain().await {
-            Ok(chain) => chain,
-            Err(e) => {
-                log::error!("audit entry '{action}' not written: {e}");
-                return;
-            }
+        let written = match self.chain().await {
+            Ok(chain) => self.journal(move |j| j.append_audit(entry, chain)).await.map_err(|e| {
+                // The key may have been renewed meanwhile: the next action loads it again.
+                *lock(&self.inner.people.chain) = None;
+                e.to_string()
+            }),
+            Err(e) => Err(e.to_string()),
         };
-        if let Err(e) = self.journal(move |j| j.append_audit(entry, chain)).await {
-            log::error!("audit entry '{action}' not written: {e}");
-            // The key may have been renewed meanwhile: the next action loads it again.
-            *lock(&self.inner.people.chain) = None;
+        let failure = written.err().map(|e| format!("the audit entry for '{action}' was not written: {e}"));
+        if let Some(failure) = &failure {
+            log::error!("{failure}");
         }
+        *lock(&self.inner.people.audit_failure) = failure;
+    }
+
+    /// Why the last audited action's entry could not be written to the trail (a changed trail,
+    /// a key this desk lacks, the journal failing), until an entry is written again: the
+    /// desktop's banner shows it, for a supervisor to look at the trail.
+    pub fn audit_failure(&self) -> Option<String> {
+        lock(&self.inner.people.audit_failure).clone()
     }
 
     /// Entries from `since` (all when `None`), of one operator or all, oldest first.

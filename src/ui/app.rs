@@ -311,9 +311,10 @@ impl TerminalApp {
             None => JournalShown::Desk,
         };
         let who = self.gate.who(&self.profile.operator);
+        let audit_failure = service.audit_failure();
         egui::Panel::top("banner")
             .frame(egui::Frame::NONE)
-            .show(ui, |ui| banner_ui(ui, &self.profile, journal, who))
+            .show(ui, |ui| banner_ui(ui, &self.profile, journal, audit_failure.as_deref(), who))
             .inner
     }
 

@@ -1,6 +1,7 @@
 //! The desktop terminal's behaviour, driven through its accessibility tree with egui_kittest
 //! (no GPU, no window): what an agent types, what they see, what each key does.
 
+mod audit;
 mod back_office;
 mod batch;
 mod card_privacy;

@@ -46,8 +46,16 @@ pub enum Who<'a> {
     Locked(&'a Operator),
 }
 
-/// The full-width banner across the top of the window. True when "Sign out" was pressed.
-pub fn banner_ui(ui: &mut Ui, profile: &ActiveProfile, journal: JournalShown<'_>, who: Who<'_>) -> bool {
+/// The full-width banner across the top of the window: the environment, the journal, why the
+/// audit trail was last not written (if it was not), and who is keying. True when "Sign out"
+/// was pressed.
+pub fn banner_ui(
+    ui: &mut Ui,
+    profile: &ActiveProfile,
+    journal: JournalShown<'_>,
+    audit_failure: Option<&str>,
+    who: Who<'_>,
+) -> bool {
     let (bg, fg) = profile.environment.colors();
     let mut sign_out = false;
     Frame::new().fill(bg).inner_margin(egui::Margin::symmetric(12, 6)).show(ui, |ui| {
@@ -73,6 +81,12 @@ pub fn banner_ui(ui: &mut Ui, profile: &ActiveProfile, journal: JournalShown<'_>
                     ui.label(RichText::new("Team journal").color(fg).size(theme::BODY_SIZE));
                 }
                 JournalShown::Desk => {}
+            }
+            if let Some(why) = audit_failure {
+                let words = "Audit trail not written: tell a supervisor";
+                ui.label(RichText::new(words).color(fg).strong().size(theme::BANNER_SIZE)).on_hover_text(
+                    format!("{why}. A supervisor's Verify on Audit (F11) shows what changed."),
+                );
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 sign_out = who_ui(ui, who, fg);
