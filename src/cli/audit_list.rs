@@ -17,9 +17,22 @@ fn amount(e: &AuditEntry) -> String {
 pub fn print(entries: &[AuditEntry], format: AuditFormat) {
     match format {
         AuditFormat::Table => {
+            let columns =
+                ["entry", "when (UTC)", "operator", "terminal", "action", "result", "reference", "amount"];
+            println!(
+                "{:>6} {:<19} {:<12} {:<12} {:<18} {:<10} {:<24} {:<14} detail",
+                columns[0],
+                columns[1],
+                columns[2],
+                columns[3],
+                columns[4],
+                columns[5],
+                columns[6],
+                columns[7]
+            );
             for e in entries {
                 println!(
-                    "{:>6} {} {:<12} {:<12} {:<18} {:<10} {:<22} {:<14} {}",
+                    "{:>6} {} {:<12} {:<12} {:<18} {:<10} {:<24} {:<14} {}",
                     e.seq,
                     e.at.format("%Y-%m-%d %H:%M:%S"),
                     e.operator,

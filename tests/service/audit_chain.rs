@@ -164,6 +164,14 @@ async fn single_user_mode_audits_every_charge_and_lists_them() {
     assert_eq!(sales[1]["reference"], "AUD-1");
     assert_eq!(sales[1]["amount_minor"], 1200);
     assert_eq!(sales[1]["currency"], "AED");
+    // The table names its columns, as the journal's does.
+    let out = rig.run(&["audit", "list"]).await;
+    let table = text(&out.stdout);
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(header[..3], ["entry", "when", "(UTC)"], "{table}");
+    assert!(header.ends_with(&["reference", "amount", "detail"]), "{table}");
+    assert_eq!(lines.count(), 5, "{table}");
 }
 
 #[tokio::test]
