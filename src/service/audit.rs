@@ -155,7 +155,10 @@ pub(crate) fn verify(
         }
         Some(h) if h.seq > last => Err(Broken {
             seq: last + 1,
-            why: format!("entries {} to {} are missing: they were removed from the end", last + 1, h.seq),
+            why: match h.seq - last {
+                1 => format!("entry {} is missing: it was removed from the end", h.seq),
+                _ => format!("entries {} to {} are missing: they were removed from the end", last + 1, h.seq),
+            },
         }),
         Some(h) if h.seq < last || !equal_ignoring_hex_case(&h.mac, &previous) => Err(Broken {
             seq: h.seq + 1,

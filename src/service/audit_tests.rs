@@ -75,7 +75,10 @@ fn entries_removed_from_the_end_are_named_by_the_head() {
     entries.truncate(2);
     let broken = verify(&entries, head.as_ref(), &chain(), true).unwrap_err();
     assert_eq!(broken.seq, 3, "{broken:?}");
-    assert!(broken.why.contains("removed from the end"), "{}", broken.why);
+    assert_eq!(broken.why, "entries 3 to 4 are missing: they were removed from the end");
+    entries.push(sealed(&["sign-in", "sale", "refund"]).0.remove(2));
+    let one = verify(&entries, head.as_ref(), &chain(), true).unwrap_err();
+    assert_eq!(one.why, "entry 4 is missing: it was removed from the end", "one entry is named alone");
     let broken = verify(&entries, None, &chain(), true).unwrap_err();
     assert!(broken.why.contains("head is missing"), "{}", broken.why);
 }
