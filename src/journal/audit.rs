@@ -96,29 +96,40 @@ impl Journal {
     /// head of an empty trail (entry 0), in one transaction, so a started trail always has a
     /// head. Returns the record as it now is: another process's, if it came first.
     ///
+    /// A trail an earlier version started has its record before its head (the head came at the
+    /// next load, once the key was stored): its head is written here while it has no entry and
+    /// `seal` is its key. Entries with no head stay as they are, for `audit verify` to name.
+    ///
     /// # Errors
     /// The trail has entries or a head but no record (it was removed outside moto-terminal;
     /// nothing is started over it), or a database failure.
     pub fn start_audit(&self, seal: impl AuditSeal) -> Result<String, JournalError> {
         self.write_now(move |db| {
             db.lock("meta")?;
-            if let Some(check) = key_check_in(db)? {
-                return Ok(check);
-            }
-            let (head, entries) = db.query_one(
-                "SELECT (SELECT value FROM meta WHERE key = ?1), (SELECT COUNT(*) FROM audit)",
-                params![HEAD],
-                |r| Ok((r.get::<Option<String>>(0)?, r.get::<i64>(1)?)),
+            let (check, head, entries) = db.query_one(
+                "SELECT (SELECT value FROM meta WHERE key = ?1), (SELECT value FROM meta WHERE key = ?2),
+                        (SELECT COUNT(*) FROM audit)",
+                params![AUDIT_KEY_CHECK, HEAD],
+                |r| Ok((r.get::<Option<String>>(0)?, r.get::<Option<String>>(1)?, r.get::<i64>(2)?)),
             )?;
-            if head.is_some() || entries > 0 {
-                return Err(JournalError::NotAllowed(
+            let empty = head.is_none() && entries == 0;
+            match check {
+                Some(check) => {
+                    if empty && check.eq_ignore_ascii_case(&seal.key_check()) {
+                        set_meta_in(db, HEAD, &format!("0::{}", seal.head(0, "")))?;
+                    }
+                    Ok(check)
+                }
+                None if !empty => Err(JournalError::NotAllowed(
                     "the journal's record of its audit key is gone though its audit trail is not empty: the journal was changed outside moto-terminal, and no new key is started over it. Keep this journal file for inspection, and restore the journal from a backup to go on".into(),
-                ));
+                )),
+                None => {
+                    let check = seal.key_check();
+                    set_meta_in(db, AUDIT_KEY_CHECK, &check)?;
+                    set_meta_in(db, HEAD, &format!("0::{}", seal.head(0, "")))?;
+                    Ok(check)
+                }
             }
-            let check = seal.key_check();
-            set_meta_in(db, AUDIT_KEY_CHECK, &check)?;
-            set_meta_in(db, HEAD, &format!("0::{}", seal.head(0, "")))?;
-            Ok(check)
         })
     }
 
@@ -253,13 +264,18 @@ fn append_in(
             Ok((r.get::<Option<String>>(0)?, last, r.get::<Option<String>>(3)?))
         },
     )?;
-    if let Some(check) = check {
-        if !check.eq_ignore_ascii_case(&seal.key_check()) {
+    match check {
+        None => {
+            return Err(JournalError::NotAllowed(
+                "the journal's record of its audit key is gone: the journal was changed outside moto-terminal, and nothing was appended to its audit trail. Keep this journal file for inspection".into(),
+            ));
+        }
+        Some(check) if !check.eq_ignore_ascii_case(&seal.key_check()) => {
             return Err(JournalError::Internal(
                 "the journal's audit key changed since this process loaded it: nothing was appended".into(),
             ));
         }
-        check_head(stored_head.as_deref().and_then(parse_head), &last, seal, head)?;
+        Some(_) => check_head(stored_head.as_deref().and_then(parse_head), &last, seal, head)?,
     }
     let (seq, previous) = match last {
         (Some(seq), Some(mac)) => (seq + 1, mac),
@@ -302,6 +318,9 @@ fn check_head(
 ) -> Result<(), JournalError> {
     let (seq, mac) = (last.0.unwrap_or(0), last.1.as_deref().unwrap_or(""));
     let why = match stored {
+        // A renewal of a trail started by an earlier version whose key was never stored: no
+        // head was written after its record (see `start_audit`), and no entry.
+        None if head == Head::SealedByLostKey && last.0.is_none() => return Ok(()),
         None => "its head is missing".to_owned(),
         Some(h) if h.seq != seq || !h.mac.eq_ignore_ascii_case(mac) => {
             format!("its head names entry {}, its last entry is {seq}", h.seq)

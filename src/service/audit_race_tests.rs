@@ -32,7 +32,9 @@ impl Gate {
         }
         let hold = || {
             self.paused.lock().unwrap().send(()).unwrap();
-            self.go.lock().unwrap().recv().unwrap();
+            // A test that fails before letting the read on fails rather than hangs.
+            let go = self.go.lock().unwrap().recv_timeout(std::time::Duration::from_secs(10));
+            go.expect("the test lets the read on");
         };
         match self.pause {
             Pause::BeforeRead => {

@@ -199,6 +199,8 @@ impl Service {
             .map_err(|e| ServiceError::Journal(e.to_string()))?
             .map_err(ServiceError::Profile)?;
         *lock(&self.inner.people.chain) = Some(chain);
+        // The renewal is itself an entry written: the trail is written again.
+        *lock(&self.inner.people.audit_failure) = None;
         Ok(usize::try_from(stored.seq - 1).unwrap_or_default())
     }
 }

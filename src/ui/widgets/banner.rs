@@ -84,9 +84,8 @@ pub fn banner_ui(
             }
             if let Some(why) = audit_failure {
                 let words = "Audit trail not written: tell a supervisor";
-                ui.label(RichText::new(words).color(fg).strong().size(theme::BANNER_SIZE)).on_hover_text(
-                    format!("{why}. A supervisor's Verify on Audit (F11) shows what changed."),
-                );
+                ui.label(RichText::new(words).color(fg).strong().size(theme::BANNER_SIZE))
+                    .on_hover_text(format!("{why}."));
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 sign_out = who_ui(ui, who, fg);
