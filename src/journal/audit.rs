@@ -96,10 +96,6 @@ impl Journal {
     /// head of an empty trail (entry 0), in one transaction, so a started trail always has a
     /// head. Returns the record as it now is: another process's, if it came first.
     ///
-    /// A trail an earlier version started has its record before its head (the head came at the
-    /// next load, once the key was stored): its head is written here while it has no entry and
-    /// `seal` is its key. Entries with no head stay as they are, for `audit verify` to name.
-    ///
     /// # Errors
     /// The trail has entries or a head but no record (it was removed outside moto-terminal;
     /// nothing is started over it), or a database failure.
@@ -112,15 +108,9 @@ impl Journal {
                 params![AUDIT_KEY_CHECK, HEAD],
                 |r| Ok((r.get::<Option<String>>(0)?, r.get::<Option<String>>(1)?, r.get::<i64>(2)?)),
             )?;
-            let empty = head.is_none() && entries == 0;
             match check {
-                Some(check) => {
-                    if empty && check.eq_ignore_ascii_case(&seal.key_check()) {
-                        set_meta_in(db, HEAD, &format!("0::{}", seal.head(0, "")))?;
-                    }
-                    Ok(check)
-                }
-                None if !empty => Err(JournalError::NotAllowed(
+                Some(check) => Ok(check),
+                None if head.is_some() || entries > 0 => Err(JournalError::NotAllowed(
                     "the journal's record of its audit key is gone though its audit trail is not empty: the journal was changed outside moto-terminal, and no new key is started over it. Keep this journal file for inspection, and restore the journal from a backup to go on".into(),
                 )),
                 None => {

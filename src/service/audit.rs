@@ -4,11 +4,13 @@
 //! Each entry's seal is HMAC-SHA256 over its number, its content and the previous entry's
 //! seal. Changing an entry breaks its own seal; removing or moving one breaks the numbering or
 //! the next seal; removing entries from the end leaves the sealed head pointing past the last.
-//! A trail is started with its key's record and the sealed head of entry 0 together, and an
-//! entry is appended only after a head that names the last entry as stored (and while the
-//! record is there), so the next audited action never hides a removal by moving the head on.
-//! A trail removed whole, its head with it, reads as one never started: like a trail cut back
-//! to an older head saved beforehand, that needs a copy kept elsewhere to be seen.
+//! A trail is started with its key's record and the sealed head of entry 0 together, so a
+//! started trail always has a head (a head is never written afresh over a started trail: the
+//! removal of a whole trail and its head stays visible); and an entry is appended only after a
+//! head that names the last entry as stored, while the record is there, so the next audited
+//! action never hides a removal by moving the head on. (A trail an earlier version started and
+//! left with a record but no head yet, for the moments between storing its key and writing its
+//! head, reads as changed: a renewal starts it again when its key was never stored.)
 //!
 //! A desk journal whose key is lost from the keychain (the keychain was reset, or the journal
 //! came from another computer) would otherwise never audit again, and so never charge. An
@@ -186,13 +188,13 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
         // this computer starting the trail this moment, or the record was removed since. The
         // record read again tells which.
         (Some(key), None) => match journal.meta(KEY_CHECK).map_err(|e| e.to_string())? {
-            Some(stored) => with_key(journal, key, &stored),
+            Some(stored) => with_key(key, &stored),
             None => Err(format!(
                 "{}: the journal's record of its audit key is gone though this desk holds the key: the journal was changed outside moto-terminal (its audit trail may have been removed). Keep this journal file for inspection, and restore the journal from a backup to go on",
                 wrong_key()
             )),
         },
-        (Some(key), Some(stored)) => with_key(journal, key, &stored),
+        (Some(key), Some(stored)) => with_key(key, &stored),
         (None, None) => {
             let chain = Chain::new(Vault::new_audit_key().map_err(|e| e.to_string())?);
             // The journal's record (with the trail's head) first: of two desks starting the
@@ -217,7 +219,7 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
                 Some(_) => match vault.audit_key(&id).map_err(|e| e.to_string())? {
                     Some(key) => {
                         let stored = journal.meta(KEY_CHECK).map_err(|e| e.to_string())?;
-                        return with_key(journal, key, stored.as_deref().unwrap_or(&check));
+                        return with_key(key, stored.as_deref().unwrap_or(&check));
                     }
                     None => Err(format!("{}. {}", missing_key(), import_hint())),
                 },
@@ -228,7 +230,7 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
 }
 
 /// The chain of `key`, when it is the one the journal's record `stored` names.
-fn with_key(journal: &Journal, key: Secret, stored: &str) -> Result<Chain, String> {
+fn with_key(key: Secret, stored: &str) -> Result<Chain, String> {
     let chain = Chain::new(key);
     if !equal_ignoring_hex_case(stored, &chain.check()) {
         return Err(format!(
@@ -237,8 +239,6 @@ fn with_key(journal: &Journal, key: Secret, stored: &str) -> Result<Chain, Strin
             import_hint()
         ));
     }
-    // A trail an earlier version started gets its head now (see `Journal::start_audit`).
-    journal.start_audit(chain.clone()).map_err(|e| e.to_string())?;
     Ok(chain)
 }
 

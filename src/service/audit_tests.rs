@@ -316,21 +316,6 @@ fn a_trail_whose_key_was_never_stored_is_renewed() {
 }
 
 #[test]
-fn a_trail_an_earlier_version_started_gets_its_head_at_the_next_load() {
-    // Its record, then its key stored; the head would have come at the next load.
-    let dir = tempfile::tempdir().unwrap();
-    let vault = Vault::open(dir.path(), keyring_core::mock::Store::new().unwrap()).unwrap();
-    let journal = Journal::open_in_memory().unwrap();
-    journal.meta_once(KEY_CHECK, &chain().check()).unwrap();
-    vault.set_audit_key(&journal_id(&journal).unwrap(), &chain().key).unwrap();
-    let loaded = load_key(&vault, &journal).unwrap();
-    assert_eq!(journal.audit_head().unwrap().map(|h| h.seq), Some(0), "the empty trail's head");
-    journal.append_audit(entry(0, "sale"), loaded.clone()).expect("entries are appended");
-    let (entries, head) = (journal.audit_entries(None, None).unwrap(), journal.audit_head().unwrap());
-    assert_eq!(verify(&entries, head.as_ref(), &loaded, true), Ok(Intact { entries: 1, unverified: 0 }));
-}
-
-#[test]
 fn entries_removed_from_the_end_stay_visible_and_nothing_is_appended_over_them() {
     let dir = tempfile::tempdir().unwrap();
     let (journal, first, _) = desk_with_trail(dir.path());
@@ -359,6 +344,20 @@ fn entries_removed_with_the_head_stay_visible_and_nothing_is_appended_over_them(
     let refused = journal.append_audit(entry(0, "sale"), sealing).unwrap_err().to_string();
     assert!(refused.contains("its head is missing"), "{refused}");
     assert_eq!(journal.audit_entries(None, None).unwrap().len(), 2, "nothing appended");
+}
+
+#[test]
+fn a_trail_removed_with_its_head_is_not_started_again_under_the_same_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, first, _) = desk_with_trail(dir.path());
+    tamper(dir.path(), "DELETE FROM audit; DELETE FROM meta WHERE key = 'audit_head';");
+    let sealing = load_key(&first, &journal).unwrap();
+    let (entries, head) = (journal.audit_entries(None, None).unwrap(), journal.audit_head().unwrap());
+    let broken = verify(&entries, head.as_ref(), &sealing, true).unwrap_err();
+    assert!(broken.why.contains("head is missing"), "{broken:?}");
+    let refused = journal.append_audit(entry(0, "sale"), sealing).unwrap_err().to_string();
+    assert!(refused.contains("its head is missing"), "{refused}");
+    assert!(journal.audit_entries(None, None).unwrap().is_empty(), "nothing appended");
 }
 
 #[test]
