@@ -332,32 +332,25 @@ fn entries_removed_from_the_end_stay_visible_and_nothing_is_appended_over_them()
     );
 }
 
+/// Entries removed with the head (some, or the whole trail): the key's record is kept, and the
+/// next load does not start the trail again over them.
 #[test]
 fn entries_removed_with_the_head_stay_visible_and_nothing_is_appended_over_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let (journal, first, _) = desk_with_trail(dir.path());
-    tamper(dir.path(), "DELETE FROM audit WHERE seq = 3; DELETE FROM meta WHERE key = 'audit_head';");
-    let sealing = load_key(&first, &journal).unwrap();
-    let (entries, head) = (journal.audit_entries(None, None).unwrap(), journal.audit_head().unwrap());
-    let broken = verify(&entries, head.as_ref(), &sealing, true).unwrap_err();
-    assert!(broken.why.contains("head is missing"), "{broken:?}");
-    let refused = journal.append_audit(entry(0, "sale"), sealing).unwrap_err().to_string();
-    assert!(refused.contains("its head is missing"), "{refused}");
-    assert_eq!(journal.audit_entries(None, None).unwrap().len(), 2, "nothing appended");
-}
-
-#[test]
-fn a_trail_removed_with_its_head_is_not_started_again_under_the_same_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let (journal, first, _) = desk_with_trail(dir.path());
-    tamper(dir.path(), "DELETE FROM audit; DELETE FROM meta WHERE key = 'audit_head';");
-    let sealing = load_key(&first, &journal).unwrap();
-    let (entries, head) = (journal.audit_entries(None, None).unwrap(), journal.audit_head().unwrap());
-    let broken = verify(&entries, head.as_ref(), &sealing, true).unwrap_err();
-    assert!(broken.why.contains("head is missing"), "{broken:?}");
-    let refused = journal.append_audit(entry(0, "sale"), sealing).unwrap_err().to_string();
-    assert!(refused.contains("its head is missing"), "{refused}");
-    assert!(journal.audit_entries(None, None).unwrap().is_empty(), "nothing appended");
+    for (removed, left) in [("seq = 3", 2), ("seq > 0", 0)] {
+        let dir = tempfile::tempdir().unwrap();
+        let (journal, first, _) = desk_with_trail(dir.path());
+        tamper(
+            dir.path(),
+            &format!("DELETE FROM audit WHERE {removed}; DELETE FROM meta WHERE key = 'audit_head';"),
+        );
+        let sealing = load_key(&first, &journal).unwrap();
+        let (entries, head) = (journal.audit_entries(None, None).unwrap(), journal.audit_head().unwrap());
+        let broken = verify(&entries, head.as_ref(), &sealing, true).unwrap_err();
+        assert!(broken.why.contains("head is missing"), "{removed}: {broken:?}");
+        let refused = journal.append_audit(entry(0, "sale"), sealing).unwrap_err().to_string();
+        assert!(refused.contains("its head is missing"), "{removed}: {refused}");
+        assert_eq!(journal.audit_entries(None, None).unwrap().len(), left, "{removed}: nothing appended");
+    }
 }
 
 #[test]
