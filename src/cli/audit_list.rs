@@ -17,18 +17,9 @@ fn amount(e: &AuditEntry) -> String {
 pub fn print(entries: &[AuditEntry], format: AuditFormat) {
     match format {
         AuditFormat::Table => {
-            let columns =
-                ["entry", "when (UTC)", "operator", "terminal", "action", "result", "reference", "amount"];
             println!(
                 "{:>6} {:<19} {:<12} {:<12} {:<18} {:<10} {:<24} {:<14} detail",
-                columns[0],
-                columns[1],
-                columns[2],
-                columns[3],
-                columns[4],
-                columns[5],
-                columns[6],
-                columns[7]
+                "entry", "when (UTC)", "operator", "terminal", "action", "result", "reference", "amount"
             );
             for e in entries {
                 println!(

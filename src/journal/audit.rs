@@ -308,8 +308,8 @@ fn check_head(
 ) -> Result<(), JournalError> {
     let (seq, mac) = (last.0.unwrap_or(0), last.1.as_deref().unwrap_or(""));
     let why = match stored {
-        // A renewal of a trail started by an earlier version whose key was never stored: no
-        // head was written after its record (see `start_audit`), and no entry.
+        // A renewal of a trail an earlier version started (its record first, its head once its
+        // key was stored) whose key was never stored: no head, and no entry.
         None if head == Head::SealedByLostKey && last.0.is_none() => return Ok(()),
         None => "its head is missing".to_owned(),
         Some(h) if h.seq != seq || !h.mac.eq_ignore_ascii_case(mac) => {

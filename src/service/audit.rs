@@ -26,8 +26,6 @@ use crate::aps::sign::{Algorithm, digest, equal_ignoring_hex_case};
 use crate::journal::{AUDIT_KEY_CHECK, AuditEntry, AuditHead, AuditSeal, Journal};
 use crate::vault::Vault;
 
-/// The journal's record that its audit key is the one this desk holds.
-const KEY_CHECK: &str = AUDIT_KEY_CHECK;
 /// The action of the entry that starts a new key (see the module docs).
 pub(crate) const RENEWED: &str = "audit-key-renewed";
 const JOURNAL_ID: &str = "journal_id";
@@ -180,14 +178,14 @@ pub(crate) fn verify(
 /// In words: the key is missing or not this journal's, or the keychain or journal fails.
 pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String> {
     let id = journal_id(journal)?;
-    let check = journal.meta(KEY_CHECK).map_err(|e| e.to_string())?;
+    let check = journal.meta(AUDIT_KEY_CHECK).map_err(|e| e.to_string())?;
     let held = vault.audit_key(&id).map_err(|e| e.to_string())?;
     match (held, check) {
         // The record is always written before a key is stored (on start, import and renewal):
         // a key seen without it was stored after the record was read, by another process of
         // this computer starting the trail this moment, or the record was removed since. The
         // record read again tells which.
-        (Some(key), None) => match journal.meta(KEY_CHECK).map_err(|e| e.to_string())? {
+        (Some(key), None) => match journal.meta(AUDIT_KEY_CHECK).map_err(|e| e.to_string())? {
             Some(stored) => with_key(key, &stored),
             None => Err(format!(
                 "{}: the journal's record of its audit key is gone though this desk holds the key: the journal was changed outside moto-terminal (its audit trail may have been removed). Keep this journal file for inspection, and restore the journal from a backup to go on",
@@ -218,7 +216,7 @@ pub(crate) fn load_key(vault: &Vault, journal: &Journal) -> Result<Chain, String
                 // record with it (a renewal stores its key after its record).
                 Some(_) => match vault.audit_key(&id).map_err(|e| e.to_string())? {
                     Some(key) => {
-                        let stored = journal.meta(KEY_CHECK).map_err(|e| e.to_string())?;
+                        let stored = journal.meta(AUDIT_KEY_CHECK).map_err(|e| e.to_string())?;
                         return with_key(key, stored.as_deref().unwrap_or(&check));
                     }
                     None => Err(format!("{}. {}", missing_key(), import_hint())),
@@ -276,7 +274,7 @@ pub(crate) fn renew_key(
         ));
     }
     let id = journal_id(journal)?;
-    let Some(check) = journal.meta(KEY_CHECK).map_err(|e| e.to_string())? else {
+    let Some(check) = journal.meta(AUDIT_KEY_CHECK).map_err(|e| e.to_string())? else {
         return Err("the audit trail has no key yet: the first audited action makes one".into());
     };
     match vault.audit_key(&id).map_err(|e| e.to_string())? {
@@ -339,7 +337,7 @@ fn check_shape(entries: &[AuditEntry], head: Option<&AuditHead>) -> Result<(), S
 /// # Errors
 /// The keychain or journal fails.
 pub(crate) fn key_lost(vault: &Vault, journal: &Journal) -> Result<bool, String> {
-    if journal.is_team() || journal.meta(KEY_CHECK).map_err(|e| e.to_string())?.is_none() {
+    if journal.is_team() || journal.meta(AUDIT_KEY_CHECK).map_err(|e| e.to_string())?.is_none() {
         return Ok(false);
     }
     Ok(vault.audit_key(&journal_id(journal)?).map_err(|e| e.to_string())?.is_none())
@@ -362,7 +360,7 @@ fn winners_key(vault: &Vault, id: &str, check: &str) -> Result<Chain, String> {
 
 /// True once the journal's trail has a key: from then on it must have a head.
 pub(crate) fn started(journal: &Journal) -> Result<bool, String> {
-    Ok(journal.meta(KEY_CHECK).map_err(|e| e.to_string())?.is_some())
+    Ok(journal.meta(AUDIT_KEY_CHECK).map_err(|e| e.to_string())?.is_some())
 }
 
 fn journal_id(journal: &Journal) -> Result<String, String> {
@@ -390,7 +388,7 @@ pub(crate) fn import_key(vault: &Vault, journal: &Journal, key: Secret) -> Resul
     let chain = Chain::new(key);
     // A trail not started yet is started with this key (unless another process starts it
     // first with its own).
-    let stored = match journal.meta(KEY_CHECK).map_err(|e| e.to_string())? {
+    let stored = match journal.meta(AUDIT_KEY_CHECK).map_err(|e| e.to_string())? {
         Some(stored) => stored,
         None => journal.start_audit(chain.clone()).map_err(|e| e.to_string())?,
     };

@@ -259,9 +259,12 @@ fn a_renewal_never_seals_over_a_trail_changed_where_no_key_is_needed_to_see_it()
 fn a_key_the_journal_does_not_match_is_evidence_and_never_replaced() {
     let dir = tempfile::tempdir().unwrap();
     let (journal, first, _) = desk_with_trail(dir.path());
-    let original = journal.meta(KEY_CHECK).unwrap().unwrap();
+    let original = journal.meta(AUDIT_KEY_CHECK).unwrap().unwrap();
     // Someone points the journal's record at another key.
-    tamper(dir.path(), &format!("UPDATE meta SET value = '{}' WHERE key = '{KEY_CHECK}';", "ab".repeat(32)));
+    tamper(
+        dir.path(),
+        &format!("UPDATE meta SET value = '{}' WHERE key = '{AUDIT_KEY_CHECK}';", "ab".repeat(32)),
+    );
     let wrong = load_key(&first, &journal).err().unwrap();
     assert!(!wrong.contains("renew"), "no renewal is suggested: {wrong}");
     let refused = renew_key(&first, &journal, entry(0, "x")).err().unwrap();
@@ -272,7 +275,7 @@ fn a_key_the_journal_does_not_match_is_evidence_and_never_replaced() {
     // And a record removed altogether (with the trail) is not started afresh.
     tamper(
         dir.path(),
-        &format!("DELETE FROM audit; DELETE FROM meta WHERE key IN ('{KEY_CHECK}', 'audit_head');"),
+        &format!("DELETE FROM audit; DELETE FROM meta WHERE key IN ('{AUDIT_KEY_CHECK}', 'audit_head');"),
     );
     let gone = load_key(&first, &journal).err().unwrap();
     assert!(gone.contains("record of its audit key is gone"), "{gone}");
@@ -298,7 +301,7 @@ fn a_trail_whose_key_was_never_stored_is_renewed() {
     // starts a trail with its record and head; an earlier one wrote the record alone first.
     let started: [fn(&Journal); 2] = [
         |journal| drop(journal.start_audit(chain()).unwrap()),
-        |journal| drop(journal.meta_once(KEY_CHECK, &chain().check()).unwrap()),
+        |journal| drop(journal.meta_once(AUDIT_KEY_CHECK, &chain().check()).unwrap()),
     ];
     for start in started {
         let dir = tempfile::tempdir().unwrap();
@@ -359,7 +362,7 @@ fn nothing_is_appended_once_the_record_of_the_key_is_removed() {
     let (journal, first, _) = desk_with_trail(dir.path());
     // A process that loaded the key before the record was removed.
     let sealing = load_key(&first, &journal).unwrap();
-    tamper(dir.path(), &format!("DELETE FROM meta WHERE key = '{KEY_CHECK}';"));
+    tamper(dir.path(), &format!("DELETE FROM meta WHERE key = '{AUDIT_KEY_CHECK}';"));
     let refused = journal.append_audit(entry(0, "sale"), sealing).unwrap_err().to_string();
     assert!(refused.contains("record of its audit key is gone"), "{refused}");
     assert_eq!(journal.audit_entries(None, None).unwrap().len(), 3, "nothing appended");
@@ -369,10 +372,10 @@ fn nothing_is_appended_once_the_record_of_the_key_is_removed() {
 fn an_imported_key_never_starts_a_trail_whose_record_was_removed() {
     let dir = tempfile::tempdir().unwrap();
     let (journal, _, second) = desk_with_trail(dir.path());
-    tamper(dir.path(), &format!("DELETE FROM meta WHERE key = '{KEY_CHECK}';"));
+    tamper(dir.path(), &format!("DELETE FROM meta WHERE key = '{AUDIT_KEY_CHECK}';"));
     let refused = import_key(&second, &journal, chain().key).unwrap_err();
     assert!(refused.contains("record of its audit key is gone"), "{refused}");
     let id = journal_id(&journal).unwrap();
     assert!(second.audit_key(&id).unwrap().is_none(), "nothing stored");
-    assert_eq!(journal.meta(KEY_CHECK).unwrap(), None, "no record started");
+    assert_eq!(journal.meta(AUDIT_KEY_CHECK).unwrap(), None, "no record started");
 }
