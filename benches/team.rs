@@ -12,7 +12,8 @@
 //!
 //! Needs a PostgreSQL it may create databases on:
 //! `scripts/postgres-test-env cargo bench --bench team` (optionally `-- 1000000` orders, or
-//! `-- charges` for the charges alone, `-- tasks` for the service's path alone).
+//! `-- charges` for the charges alone, `-- tasks` for the service's path alone). With
+//! `-- sqlite` the same charges run on a durable SQLite journal instead, and nothing else.
 mod common;
 
 use common::{approved, cpu_time};
@@ -204,8 +205,17 @@ fn main() {
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
 
-    let url = fresh(&runtime, "bench_team_charges");
-    let journal = Arc::new(Journal::open_team(&url).unwrap_or_else(|e| panic!("{e}")));
+    // `sqlite`: the same charges on a durable SQLite journal, to compare the two backends'
+    // client CPU (and with `floor`'s bare figures).
+    let sqlite = std::env::args().any(|a| a == "sqlite");
+    let which = if sqlite { "SQLite journal" } else { "team journal" };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let journal = if sqlite {
+        Arc::new(Journal::open(&dir.path().join("journal.sqlite3")).unwrap_or_else(|e| panic!("{e}")))
+    } else {
+        let url = fresh(&runtime, "bench_team_charges");
+        Arc::new(Journal::open_team(&url).unwrap_or_else(|e| panic!("{e}")))
+    };
     charges(&journal, None, 8, 50, 0);
     // CPU time is read in 10 ms ticks and the machine is shared with the server: each figure
     // is the median of three runs (as the batch benchmark's).
@@ -229,12 +239,12 @@ fn main() {
         let rate = runs[1].0;
         let by = if tasks.is_some() { "tasks (the service's path)" } else { "threads" };
         println!(
-            "team journal, {callers:>2} in flight, {by}: {rate:>7.0} charges/s, client CPU {cpu:>4.0?} per charge \
+            "{which}, {callers:>2} in flight, {by}: {rate:>7.0} charges/s, client CPU {cpu:>4.0?} per charge \
              (medians of three runs; per run, {rode} writes rode on {trips} round trips of others)"
         );
     }
 
-    if only_charges {
+    if only_charges || sqlite {
         return;
     }
     let url = fresh(&runtime, "bench_team_search");
