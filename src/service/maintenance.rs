@@ -291,9 +291,14 @@ impl Service {
         super::guard::reference(reference)?;
         let ctx = self.ctx(profile).await?;
         let order = self.order_row(profile, reference).await;
-        if order.as_ref().is_some_and(|o| o.state.needs_reconciliation()) {
+        // An operation still open (a capture or refund whose answer was lost) is settled first:
+        // its outcome is judged against the amounts from before it, so APS's totals, which may
+        // already include it, must not be written over those while it is open.
+        let open = || async { self.open_operation(profile, reference).await };
+        if order.as_ref().is_some_and(|o| o.state.needs_reconciliation()) || open().await? {
             let _ = self.reconcile_order(profile, reference, progress).await?;
         }
+        let still_open = open().await?;
         let lock = self.order_lock(profile, reference);
         let _guard = lock.lock().await;
         progress.report(Stage::Sending);
@@ -317,6 +322,7 @@ impl Service {
         if let (StatusAnswer::Found(status), Some(order)) = (&answer, &order)
             && !order.state.needs_reconciliation()
             && order.state.was_approved()
+            && !still_open
         {
             let amounts = Amounts::of(status);
             let voided = amounts.voided || order.state == OrderState::Voided;
@@ -328,6 +334,13 @@ impl Service {
         let order = self.order_row(profile, reference).await;
         let taken_outside = order.as_ref().is_some_and(|o| o.channel == crate::journal::Channel::Outside);
         Ok(StatusReport { verdict, answer, order, link: None, taken_outside })
+    }
+
+    /// Whether the order has an operation whose outcome is still open (a status check aside).
+    async fn open_operation(&self, profile: &str, reference: &str) -> Result<bool, ServiceError> {
+        let (p, r) = (profile.to_owned(), reference.to_owned());
+        let timeline = self.journal(move |j| j.timeline(&p, &r)).await?;
+        Ok(timeline.iter().any(|o| o.state.is_open() && o.operation != Operation::CheckStatus))
     }
 
     /// Settles the open operations of one order (the Status screen's "resolve").

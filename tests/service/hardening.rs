@@ -357,3 +357,60 @@ async fn a_link_expires_only_when_aps_shows_it_unpaid_twice_after_its_expiry() {
     rig.service.refresh_links(PROFILE).await.unwrap();
     assert_eq!(status(&rig), LinkStatus::Expired, "a second answer, well after, confirms it");
 }
+
+/// A later capture or refund whose answer was lost and whose status checks all failed, so that
+/// it is still open; then Status on its order, then reconciliation. The status check must not
+/// write APS's totals (which include the lost operation) over the amounts it is judged against.
+async fn status_while_a_later_operation_is_open(command: &str) {
+    let rig = Rig::new().await;
+    let mut draft = rig.token_sale("DEMO-VISA-0001", "10.00");
+    draft.kind = if command == "CAPTURE" { ChargeKind::AuthorizeOnly } else { ChargeKind::Sale };
+    let reference = rig.service.charge(draft, &none()).await.expect("charged").merchant_reference;
+    let run = |amount: &'static str| {
+        let (service, reference) = (rig.service.clone(), reference.clone());
+        async move {
+            match command {
+                "CAPTURE" => service.capture(PROFILE, &reference, amount, &none()).await,
+                _ => service.refund(PROFILE, &reference, amount, None, &none()).await,
+            }
+        }
+    };
+    assert_eq!(run("4.00").await.expect("first").verdict.kind, Kind::Approved);
+    rig.sim.inject(fault(FaultKind::DropAfterCommit, command));
+    rig.sim.inject(fault(FaultKind::Http500Uncommitted, "CHECK_STATUS").times(1000));
+    let lost = run("3.00").await.expect("the second is recorded");
+    rig.sim.clear_faults();
+    assert_eq!(lost.verdict.kind, Kind::Uncertain, "{:?}", lost.verdict);
+
+    let report = rig.service.check_status(PROFILE, &reference, &none()).await.expect("status");
+    assert!(
+        matches!(report.answer, moto_terminal::aps::response::StatusAnswer::Found(_)),
+        "{:?}",
+        report.answer
+    );
+    rig.service.reconcile(Some(PROFILE), &none()).await.expect("reconcile runs");
+
+    let case = format!("{command} lost, then Status");
+    assert_agrees_with_truth(&rig, &reference, &case).await;
+    let timeline = rig.journal.timeline(PROFILE, &reference).expect("timeline");
+    let second = timeline.iter().filter(|o| o.operation.wire_name() == command).nth(1).expect("second");
+    assert_eq!(
+        moto_terminal::service::batch::outcome::outcome_of_operation(second),
+        moto_terminal::service::batch::outcome::RowOutcome::Approved,
+        "{case}: the lost one is booked as done: {second:?}"
+    );
+    assert!(timeline.iter().all(|o| !o.state.is_open()), "{case}: all settled: {timeline:?}");
+    // And the order takes the next one, from the right remaining amount.
+    assert_eq!(run("1.00").await.expect("a third").verdict.kind, Kind::Approved, "{case}");
+    assert_agrees_with_truth(&rig, &reference, &case).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_check_while_a_partial_capture_is_open_leaves_its_amounts_to_it() {
+    status_while_a_later_operation_is_open("CAPTURE").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_check_while_a_partial_refund_is_open_leaves_its_amounts_to_it() {
+    status_while_a_later_operation_is_open("REFUND").await;
+}
