@@ -76,7 +76,12 @@ fn masked_for_display(params: &crate::aps::Params) -> crate::aps::Params {
     let mut shown = params.clone();
     for (name, value) in shown.iter_mut() {
         let placeholder = match name.as_str() {
-            "card_number" => value.as_str().map(crate::aps::card::mask_pan),
+            // Whatever its JSON type: a number (as some SDKs send it) is masked as its digits.
+            "card_number" => Some(match value {
+                serde_json::Value::String(digits) => crate::aps::card::mask_pan(digits),
+                serde_json::Value::Number(n) => crate::aps::card::mask_pan(&n.to_string()),
+                _ => "<card_number>".to_owned(),
+            }),
             "card_security_code" => Some("<card_security_code>".to_owned()),
             "access_code" => Some("<access_code>".to_owned()),
             _ => None,

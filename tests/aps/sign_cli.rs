@@ -77,3 +77,21 @@ fn show_string_never_prints_a_card_number_cvv_or_access_code() {
     let plain = run_cli(&["sign", "--algorithm", "sha256"], &[("APS_PHRASE", "PASS")], body);
     assert_eq!(text.lines().last(), stdout(&plain).lines().last());
 }
+
+#[test]
+fn show_string_masks_a_card_number_sent_as_a_json_number_or_any_other_type() {
+    for card in ["4005550000000001", "[4005550000000001]", r#"{"pan":"4005550000000001"}"#] {
+        let body = format!(
+            r#"{{"command":"PURCHASE","card_number":{card},"card_security_code":123,"amount":"100"}}"#
+        );
+        let out =
+            run_cli(&["sign", "--algorithm", "sha256", "--show-string"], &[("APS_PHRASE", "PASS")], &body);
+        assert!(out.status.success(), "{card}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(!text.contains("4005550000000001"), "{card}: {text}");
+        assert!(!text.contains("=123"), "{card}: {text}");
+        if !card.starts_with(['[', '{']) {
+            assert!(text.contains("card_number=400555******0001"), "{text}");
+        }
+    }
+}
