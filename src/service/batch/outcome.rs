@@ -109,10 +109,13 @@ pub fn outcome_of_operation(op: &OperationRow) -> RowOutcome {
     }
 }
 
-/// A service refusal before anything was sent: a wrong field is the row's fault ("invalid");
-/// anything else left nothing at APS ("not_sent").
+/// A row the service gave up on with an error. A request that left but whose result could not
+/// be written down may have been processed ("unknown": the run exits 3 and the row is checked in
+/// Status, never sent again blindly). Otherwise nothing was sent: a wrong field is the row's
+/// fault ("invalid"), anything else left nothing at APS ("not_sent").
 pub fn outcome_of_error(error: &ServiceError) -> RowOutcome {
     match error {
+        ServiceError::NotRecorded(_) => RowOutcome::Unknown,
         ServiceError::Invalid { .. } | ServiceError::NotFound(_) => RowOutcome::Invalid,
         _ => RowOutcome::NotSent,
     }
@@ -214,5 +217,16 @@ mod tests {
         let words: Vec<_> = RowOutcome::ALL.iter().map(|o| o.label()).collect();
         assert_eq!(words, ["approved", "declined", "rejected", "invalid", "unknown", "not sent"]);
         assert_eq!(RowOutcome::NotSent.as_str(), "not_sent", "the results file keeps its column value");
+    }
+
+    #[test]
+    fn a_row_sent_but_not_recorded_is_unknown_never_not_sent() {
+        use super::{ServiceError, outcome_of_error};
+        let unrecorded = ServiceError::NotRecorded("disk full".into());
+        assert_eq!(outcome_of_error(&unrecorded), RowOutcome::Unknown, "{unrecorded}");
+        let unwritten = ServiceError::Journal("disk full".into());
+        assert_eq!(outcome_of_error(&unwritten), RowOutcome::NotSent, "its intent failed first: {unwritten}");
+        let wrong = ServiceError::invalid(crate::service::Field::Amount, "type an amount");
+        assert_eq!(outcome_of_error(&wrong), RowOutcome::Invalid);
     }
 }
