@@ -426,8 +426,39 @@ mod tests {
     fn leases_of_a_batchs_open_operations_end_when_its_results_are_read() {
         let j = journal();
         let (batch, _, _) = j.open_aps_batch(&new_batch("h5"), &rows(), "MTB-5").unwrap();
+        let mine = j.record_order_intent(&intent("M-1", batch_row_key(batch.id, 2))).unwrap();
+        let other = j.record_order_intent(&intent("X-1", batch_row_key(batch.id + 10, 2))).unwrap();
+        assert_eq!(j.end_batch_leases(batch.id, at(5)).unwrap(), 1);
+        assert_eq!(j.operation(mine).unwrap().unwrap().deadline, Some(at(5)));
+        assert_eq!(j.operation(other).unwrap().unwrap().deadline, Some(at(60 * 24 * 7)));
+        assert_eq!(j.end_batch_leases(batch.id, at(9)).unwrap(), 0, "never pushed later");
+        assert_eq!(j.operation(mine).unwrap().unwrap().state, OpState::Intent);
+    }
+    }
+
+    on_both! {
+    fn a_rows_operations_are_found_across_runs_of_the_same_file_and_no_other() {
+        let j = journal();
+        let local = NewBatch { via: "terminal".into(), ..new_batch("h7") };
+        let (first, _) = j.open_batch(&local, &rows()).unwrap();
+        j.set_batch_state(first.id, BatchState::Finished, at(1)).unwrap();
+        let (second, resumed) = j.open_batch(&local, &rows()).unwrap();
+        assert!(!resumed && second.id != first.id, "a finished file run again is a new batch");
+        let (other, _) = j.open_batch(&NewBatch { file_hash: "h8".into(), ..local }, &rows()).unwrap();
+        let sent = j.record_order_intent(&intent("M-7", batch_row_key(first.id, 2))).unwrap();
+        let elsewhere = j.record_order_intent(&intent("M-8", batch_row_key(other.id, 2))).unwrap();
+        let found = |batch: i64, row| j.operations_of_file_row(batch, row).unwrap().iter().map(|o| o.id).collect::<Vec<_>>();
+        assert_eq!(found(second.id, 2), [sent], "the earlier run's operation for the row");
+        assert_eq!(found(first.id, 2), [sent]);
+        assert!(found(second.id, 3).is_empty(), "not another row's");
+        assert_eq!(found(other.id, 2), [elsewhere], "not another file's");
+    }
+    }
+
+    /// A batch row's order intent, leased for a week as an APS batch's rows are.
+    fn intent(reference: &str, key: String) -> NewOrder {
         let aed = Currency::parse("AED").unwrap();
-        let intent = |reference: &str, key: String| NewOrder {
+        NewOrder {
             profile: "main".into(),
             merchant_reference: reference.into(),
             kind: crate::journal::OrderKind::Recurring,
@@ -443,14 +474,6 @@ mod tests {
             extra: crate::journal::Extra::new(),
             lease: Some(Lease { owner: "me".into(), deadline: at(60 * 24 * 7) }),
             batch_row: Some(key),
-        };
-        let mine = j.record_order_intent(&intent("M-1", batch_row_key(batch.id, 2))).unwrap();
-        let other = j.record_order_intent(&intent("X-1", batch_row_key(batch.id + 10, 2))).unwrap();
-        assert_eq!(j.end_batch_leases(batch.id, at(5)).unwrap(), 1);
-        assert_eq!(j.operation(mine).unwrap().unwrap().deadline, Some(at(5)));
-        assert_eq!(j.operation(other).unwrap().unwrap().deadline, Some(at(60 * 24 * 7)));
-        assert_eq!(j.end_batch_leases(batch.id, at(9)).unwrap(), 0, "never pushed later");
-        assert_eq!(j.operation(mine).unwrap().unwrap().state, OpState::Intent);
-    }
+        }
     }
 }

@@ -208,6 +208,22 @@ impl Journal {
         })?;
         ids.into_iter().filter_map(|id| self.operation(super::OpId(id)).transpose()).collect()
     }
+
+    /// The operations sent for row `row` of batch `batch_id`'s file, by that batch or by an
+    /// earlier run of the same file on the same profile (one that finished, after which running
+    /// the file again opens a new batch), oldest first.
+    ///
+    /// # Errors
+    /// Database failure or an unreadable row.
+    pub fn operations_of_file_row(&self, batch_id: i64, row: u32) -> Result<Vec<OperationRow>, JournalError> {
+        let sql = "SELECT o.id FROM batches this
+             JOIN batches b ON b.profile = this.profile AND b.file_hash = this.file_hash
+             JOIN operations o ON o.batch_row = CAST(b.id AS TEXT) || ':' || ?2
+             WHERE this.id = ?1 ORDER BY o.id";
+        let ids: Vec<i64> =
+            self.read(|db| db.query_map(sql, params![batch_id, row.to_string()], |r| r.get(0)))?;
+        ids.into_iter().filter_map(|id| self.operation(super::OpId(id)).transpose()).collect()
+    }
 }
 
 /// Opens a batch, or finds the unfinished one of the same file, in the write transaction.

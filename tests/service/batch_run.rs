@@ -136,8 +136,8 @@ async fn a_finished_file_run_again_is_a_new_batch_that_charges_nothing_twice() {
     rig.service.run_batch(mixed("h3", "C"), RunOptions::default()).await.unwrap();
     let again = rig.service.run_batch(mixed("h3", "C"), RunOptions::default()).await.unwrap();
     assert!(!again.resumed, "the first batch finished");
-    // Sale rows find their orders by reference; maintenance rows of a new batch are new
-    // operations, which the journal's own checks then refuse (nothing left to capture).
+    // Sale rows find their orders by reference; capture, refund and void rows find the
+    // operations the first run sent for them: no money moves twice.
     let sales = ["BT-C-2", "BT-C-3", "BT-C-4"];
     for reference in sales {
         assert_eq!(sent_count(&rig, "PURCHASE", reference) + sent_count(&rig, "AUTHORIZATION", reference), 1);
@@ -148,6 +148,17 @@ async fn a_finished_file_run_again_is_a_new_batch_that_charges_nothing_twice() {
     let shown: Vec<(u32, RowOutcome)> =
         again.results.iter().filter(|r| r.row <= 4).map(|r| (r.row, r.outcome)).collect();
     assert_eq!(shown, [(2, RowOutcome::Approved), (3, RowOutcome::Approved), (4, RowOutcome::Approved)]);
+    let refunded = rig.journal.order(PROFILE, "BT-C-2").unwrap().unwrap().refunded_minor;
+    assert_eq!(refunded, 1_000, "the refund row refunded once");
+    assert_eq!(sent_count(&rig, "REFUND", "BT-C-2"), 1);
+    assert_eq!(sent_count(&rig, "CAPTURE", "BT-C-3"), 2);
+    assert_eq!(rig.sim.money_movements().len(), 6, "three orders, two captures, one refund");
+    let maintenance: Vec<(u32, RowOutcome)> =
+        again.results.iter().filter(|r| (5..=7).contains(&r.row)).map(|r| (r.row, r.outcome)).collect();
+    assert_eq!(
+        maintenance,
+        [(5, RowOutcome::Approved), (6, RowOutcome::Approved), (7, RowOutcome::Approved)]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -228,7 +228,7 @@ impl Service {
         let settled = match job.op {
             Operation::Purchase | Operation::Authorization => self.sale_row(profile, job, key.clone()).await,
             Operation::PaymentLink => self.link_row(profile, job).await,
-            _ => self.maintenance_row(profile, job, key.clone()).await,
+            _ => self.maintenance_row(profile, job, batch_id, row.row).await,
         };
         let settled = match settled {
             Err(e) if maybe_taken(&e, job) => {
@@ -384,15 +384,17 @@ impl Service {
             .collect())
     }
 
-    /// A capture, refund or void row: the operation carrying the row's key.
+    /// A capture, refund or void row: the operation carrying the row's key, or one an earlier
+    /// run of the same file sent for the row (a finished file run again moves no money twice).
     async fn maintenance_row(
         &self,
         profile: &str,
         job: &BatchJob,
-        key: String,
+        batch_id: i64,
+        row: u32,
     ) -> Result<Settled, ServiceError> {
-        let k = key.clone();
-        let sent = self.journal(move |j| j.operations_of_batch_row(&k)).await?;
+        let key = batch_row_key(batch_id, row);
+        let sent = self.journal(move |j| j.operations_of_file_row(batch_id, row)).await?;
         let reference = &job.merchant_reference;
         let Some(last) = sent.last() else {
             let amount = job.money.map(|m| format_minor(m.minor_units(), m.currency()));
