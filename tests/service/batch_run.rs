@@ -205,3 +205,33 @@ async fn a_fault_on_a_row_never_charges_it_twice_even_when_run_again() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sale_row_naming_an_order_this_file_did_not_send_is_refused_never_taken_as_its_own() {
+    use moto_terminal::aps::response::Kind;
+    use moto_terminal::service::Progress;
+    let rig = Rig::new().await;
+    // Keyed at a desk: one approved, one that never reached APS (which a row must not resend).
+    for (reference, amount, lost) in [("MEMBER-42", "50.00", false), ("MEMBER-43", "51.00", true)] {
+        let mut draft = rig.token_sale("DEMO-MC-2346", amount);
+        draft.merchant_reference = reference.into();
+        if lost {
+            rig.sim.inject(fault(moto_terminal::sim::FaultKind::DropBeforeCommit, "PURCHASE"));
+        }
+        let outcome = rig.service.charge(draft, &Progress::none()).await.unwrap();
+        rig.sim.clear_faults();
+        assert_eq!(outcome.verdict.kind == Kind::Approved, !lost, "{reference}: {:?}", outcome.verdict);
+    }
+    let rows = vec![
+        row(2, job(Operation::Purchase, "MEMBER-42", Some("30.00"), "DEMO-VISA-0001")),
+        row(3, job(Operation::Purchase, "MEMBER-43", Some("30.00"), "DEMO-VISA-0001")),
+    ];
+    let run = rig.service.run_batch(plan("foreign", rows), RunOptions::default()).await.unwrap();
+    for (result, reference) in run.results.iter().zip(["MEMBER-42", "MEMBER-43"]) {
+        assert_eq!(result.outcome, RowOutcome::Invalid, "{result:?}");
+        let said = &result.response_message;
+        assert!(said.contains(&format!("'{reference}' is already an order this file did not send")), "{said}");
+        assert_eq!(sent_count(&rig, "PURCHASE", reference), 1, "{reference}: only the desk's request");
+    }
+    assert_eq!(rig.sim.money_movements().len(), 1, "the desk's approved charge alone");
+}

@@ -156,6 +156,30 @@ impl Service {
         .await
     }
 
+    /// A sale row's order found by its reference: the order this row of the file sent (in this
+    /// run or an earlier run of the same file), or else an error naming it. Someone else's
+    /// order is not this row's: its outcome is not reported as the row's, and it is never sent
+    /// again for the row.
+    pub(super) async fn own_order(
+        &self,
+        batch_id: i64,
+        row: u32,
+        order: OrderRow,
+    ) -> Result<OrderRow, ServiceError> {
+        let sent = self.journal(move |j| j.operations_of_file_row(batch_id, row)).await?;
+        if sent.iter().any(|op| op.merchant_reference == order.merchant_reference) {
+            return Ok(order);
+        }
+        let when = order.created_at.format("%Y-%m-%d %H:%M");
+        Err(ServiceError::invalid(
+            Field::MerchantReference,
+            format!(
+                "'{}' is already an order this file did not send ({}, {when} UTC): give the row a reference of its own",
+                order.merchant_reference, order.state
+            ),
+        ))
+    }
+
     /// Marks the sale and authorization rows whose reference the journal did not have when
     /// the run began ([`BatchJob::new_reference`]): one pass over the journal for the file,
     /// where each row would otherwise ask on its own.
@@ -215,4 +239,25 @@ fn plan_row(line: &BatchLine, problem: Option<&String>) -> PlanRow {
         }),
     };
     PlanRow { row: line.row, operation, merchant_reference: reference, amount, job }
+}
+
+impl Service {
+    /// Batch files are an agent's work; refund and void rows need a supervisor's right (a batch
+    /// has no read-back dialog to approve them in), checked before any row is sent.
+    pub(super) async fn batch_rights(&self, plan: &BatchPlan) -> Result<(), ServiceError> {
+        use crate::aps::Operation;
+        use crate::service::access::{Right, allows, refusal};
+        let actor = self.allow(Right::Batch).await?;
+        let money_back = |r: &PlanRow| matches!(&r.job, Ok(j) if matches!(j.op, Operation::Refund | Operation::VoidAuthorization));
+        if let Some(role) = actor.role
+            && !allows(role, Right::Refund)
+            && plan.rows.iter().any(money_back)
+        {
+            let why = refusal(&actor.name, role, Right::Refund);
+            return Err(ServiceError::NotAllowed(format!(
+                "{why} (this file has refund or void rows; nothing was sent)"
+            )));
+        }
+        Ok(())
+    }
 }

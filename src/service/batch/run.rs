@@ -226,7 +226,9 @@ impl Service {
         let Ok(job) = &row.job else { return RowResult::of_plan(row, RowOutcome::Invalid, "") };
         let key = batch_row_key(batch_id, row.row);
         let settled = match job.op {
-            Operation::Purchase | Operation::Authorization => self.sale_row(profile, job, key.clone()).await,
+            Operation::Purchase | Operation::Authorization => {
+                self.sale_row(profile, job, batch_id, row.row).await
+            }
             Operation::PaymentLink => self.link_row(profile, job).await,
             _ => self.maintenance_row(profile, job, batch_id, row.row).await,
         };
@@ -296,7 +298,13 @@ impl Service {
     }
 
     /// A sale or authorization row: its order is its reference.
-    async fn sale_row(&self, profile: &str, job: &BatchJob, key: String) -> Result<Settled, ServiceError> {
+    async fn sale_row(
+        &self,
+        profile: &str,
+        job: &BatchJob,
+        batch_id: i64,
+        row: u32,
+    ) -> Result<Settled, ServiceError> {
         let (p, r) = (profile.to_owned(), job.merchant_reference.clone());
         let existing = match job.new_reference {
             true => None,
@@ -304,8 +312,11 @@ impl Service {
         };
         let mut settled = match existing {
             // Run before: settle what is in doubt, never send it again blindly.
-            Some(order) => self.recorded_sale(profile, order).await?,
-            None => Settled::Live(self.charge(sale_draft(profile, job, key), &Progress::none()).await?),
+            Some(order) => self.recorded_sale(profile, self.own_order(batch_id, row, order).await?).await?,
+            None => {
+                let key = batch_row_key(batch_id, row);
+                Settled::Live(self.charge(sale_draft(profile, job, key), &Progress::none()).await?)
+            }
         };
         if !settled.never_arrived() {
             return Ok(settled);
@@ -468,24 +479,4 @@ fn tally_words(results: &[RowResult]) -> String {
         *counts.entry(r.outcome.as_str()).or_default() += 1;
     }
     counts.iter().map(|(o, n)| format!("{n} {o}")).collect::<Vec<_>>().join(", ")
-}
-
-impl Service {
-    /// Batch files are an agent's work; refund and void rows need a supervisor's right (a batch
-    /// has no read-back dialog to approve them in), checked before any row is sent.
-    pub(super) async fn batch_rights(&self, plan: &BatchPlan) -> Result<(), ServiceError> {
-        use crate::service::access::{Right, allows, refusal};
-        let actor = self.allow(Right::Batch).await?;
-        let money_back = |r: &PlanRow| matches!(&r.job, Ok(j) if matches!(j.op, Operation::Refund | Operation::VoidAuthorization));
-        if let Some(role) = actor.role
-            && !allows(role, Right::Refund)
-            && plan.rows.iter().any(money_back)
-        {
-            let why = refusal(&actor.name, role, Right::Refund);
-            return Err(ServiceError::NotAllowed(format!(
-                "{why} (this file has refund or void rows; nothing was sent)"
-            )));
-        }
-        Ok(())
-    }
 }
