@@ -230,7 +230,10 @@ async fn a_sale_row_naming_an_order_this_file_did_not_send_is_refused_never_take
     for (result, reference) in run.results.iter().zip(["MEMBER-42", "MEMBER-43"]) {
         assert_eq!(result.outcome, RowOutcome::Invalid, "{result:?}");
         let said = &result.response_message;
-        assert!(said.contains(&format!("'{reference}' is already an order this file did not send")), "{said}");
+        assert!(
+            said.contains(&format!("'{reference}' is already an order this file did not send")),
+            "{said}"
+        );
         assert_eq!(sent_count(&rig, "PURCHASE", reference), 1, "{reference}: only the desk's request");
     }
     assert_eq!(rig.sim.money_movements().len(), 1, "the desk's approved charge alone");

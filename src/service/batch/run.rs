@@ -432,10 +432,12 @@ impl Service {
 }
 
 /// An error that another run of the same file taking the row first would give: its order's
-/// reference taken, the duplicate guard showing the row's own order, or its order busy.
+/// reference taken, the duplicate guard showing the row's own order, its order busy, or its
+/// order no longer one to send again (the other run sent it again first).
 fn maybe_taken(e: &ServiceError, job: &BatchJob) -> bool {
     match e {
-        ServiceError::Busy(_) | ServiceError::Invalid { field: Field::MerchantReference, .. } => true,
+        ServiceError::Busy(_)
+        | ServiceError::Invalid { field: Field::MerchantReference | Field::Order, .. } => true,
         ServiceError::PossibleDuplicate { existing } => existing.merchant_reference == job.merchant_reference,
         _ => false,
     }
@@ -480,3 +482,7 @@ fn tally_words(results: &[RowResult]) -> String {
     }
     counts.iter().map(|(o, n)| format!("{n} {o}")).collect::<Vec<_>>().join(", ")
 }
+
+#[cfg(test)]
+#[path = "run_tests.rs"]
+mod tests;
