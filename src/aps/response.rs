@@ -143,6 +143,8 @@ fn open_reason(code: &ResponseCode) -> Option<&'static str> {
         return Some("APS had a technical problem and cannot say whether the request was processed.");
     }
     let reason = match (status, message) {
+        // "Order stored" (spec 5.1): APS holds the order but reports no result for it yet.
+        ("01", _) => "APS has stored the order but not yet reported a result for it.",
         ("15", _) => "APS marked the transaction as uncertain.",
         ("19", _) => "APS says the transaction is still pending.",
         ("10", _) => "APS says the transaction is incomplete.",
@@ -255,6 +257,15 @@ pub fn classify(op: Operation, response_code: &str) -> Verdict {
     }
     if status == "00" {
         return rejected(op, &code);
+    }
+    if message == "047" && op.moves_money() {
+        // "Order already processed" answers a repeat (spec 8): an earlier request under this
+        // reference may have moved the money, whatever the status says of this one.
+        return uncertain(
+            op,
+            &code,
+            "APS says the order was already processed: an earlier request under this reference may have gone through.",
+        );
     }
     if op == Operation::CheckStatus && status == "11" && message == "036" {
         return verdict(

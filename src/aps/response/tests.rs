@@ -448,3 +448,23 @@ fn kind_serializes_in_snake_case() {
     assert_eq!(serde_json::from_str::<Kind>("\"declined\"").unwrap(), Kind::Declined);
     assert_eq!(Kind::Uncertain.label(), "Outcome unknown");
 }
+
+#[test]
+fn order_stored_is_not_final_and_order_already_processed_leaves_money_in_doubt() {
+    // Status 01, "Order stored": APS holds the order without a result yet (spec 5.1).
+    assert!(is_on_hold(&ResponseCode::parse("01000").unwrap()));
+    // Message 047, "Order already processed", answers a repeat (spec 8): the earlier request
+    // under the reference may have moved money, even where the status reads as a failure.
+    for (op, code) in
+        [(Operation::Refund, "07047"), (Operation::Capture, "05047"), (Operation::Purchase, "13047")]
+    {
+        let verdict = classify(op, code);
+        assert_eq!(verdict.kind, Kind::Uncertain, "{op:?} {code}: {verdict:?}");
+        assert!(!verdict.explanation.contains("no money"), "{op:?} {code}: {}", verdict.explanation);
+    }
+    assert_eq!(
+        classify(Operation::CheckStatus, "12047").kind,
+        Kind::Declined,
+        "a status check moves nothing"
+    );
+}
