@@ -135,6 +135,10 @@ pub struct Evidence {
     pub no_trace_before: bool,
     /// The operation's own deadline has passed: its request can no longer be on its way.
     pub past_deadline: bool,
+    /// A refund sent under the reference of an earlier refund of the order that did not
+    /// succeed (spec 3.7 allows that retry): until this one can no longer be on its way, the
+    /// code APS reports for the reference may be the earlier one's.
+    pub reference_reused: bool,
 }
 
 /// "No trace" counts only when a second check, this long after the first, agrees: check status
@@ -235,17 +239,18 @@ pub fn judge_status(intent: Intent, answer: StatusAnswer, evidence: Evidence) ->
         totals_equal(reported, intent.before) && !reported.voided
     };
     // A first operation's or a refund's code is its own (a refund is asked about by its own
-    // reference); a capture's may be an earlier capture's.
-    let code_is_own = is_first(op) || op == Operation::Refund;
+    // reference, unless an earlier refund used it too); a capture's may be an earlier capture's.
+    let code_is_own = is_first(op) || (op == Operation::Refund && !evidence.reference_reused);
     if (code_says_done && code_is_own) || !nothing_moved {
         return Judgement::Mismatch { why: mismatch_words(intent, reported) };
     }
     let declined = last_is_this
         && matches!(response::classify(op, &status.transaction_code).kind, Kind::Declined | Kind::Rejected);
     if declined {
-        // APS's own word. For a capture or void the decline may be an earlier one's, so it
-        // counts only once this operation can no longer be on its way.
-        if is_first(op) || op == Operation::Refund || evidence.past_deadline {
+        // APS's own word. For a capture or void (or a refund under a reused reference) the
+        // decline may be an earlier one's, so it counts only once this operation can no
+        // longer be on its way.
+        if code_is_own || evidence.past_deadline {
             return Judgement::NotApplied { verdict: response::classify(op, &status.transaction_code) };
         }
         return Judgement::KeepWaiting { why: "APS shows only an earlier failed operation so far".into() };

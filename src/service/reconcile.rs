@@ -55,6 +55,7 @@ impl Service {
             Pace::Once => vec![std::time::Duration::ZERO],
         };
         let confirm = self.settings().not_found_confirm;
+        let reference_reused = self.refund_reference_reused(ctx, &s).await?;
         let mut first_no_trace: Option<Instant> = None;
         let mut last_why = s.why.clone();
         for (i, wait) in schedule.iter().enumerate() {
@@ -71,6 +72,7 @@ impl Service {
             let evidence = Evidence {
                 no_trace_before: first_no_trace.is_some_and(|t| t.elapsed() >= confirm),
                 past_deadline: Utc::now() >= s.deadline,
+                reference_reused,
             };
             match policy::judge_status(s.intent, answer, evidence) {
                 Judgement::Applied { amounts, status } => {
@@ -94,6 +96,21 @@ impl Service {
         }
         let attention = format!("Outcome still unknown after {} status checks: {last_why}", schedule.len());
         self.flag(ctx, &s, attention, "Outcome unknown: still checking with APS").await
+    }
+
+    /// Whether the refund being settled went out under the reference of an earlier refund of
+    /// the order (one that did not succeed, which the journal then lets the next one reuse).
+    async fn refund_reference_reused(&self, ctx: &Ctx, s: &Settling) -> Result<bool, ServiceError> {
+        let Some(mine) = s.maintenance_reference.clone().filter(|_| s.intent.op == Operation::Refund) else {
+            return Ok(false);
+        };
+        let (p, r, id) = (ctx.profile.name.clone(), s.reference.clone(), s.op_id);
+        let timeline = self.journal(move |j| j.timeline(&p, &r)).await?;
+        Ok(timeline.iter().any(|o| {
+            o.operation == Operation::Refund
+                && o.id != id
+                && o.maintenance_reference.as_deref() == Some(mine.as_str())
+        }))
     }
 
     async fn record_applied(

@@ -103,9 +103,10 @@ fn intent(op: Operation, amount: u64, before: Amounts) -> Intent {
     Intent { op, amount, currency: aed(), before }
 }
 
-const NOTHING_YET: Evidence = Evidence { no_trace_before: false, past_deadline: false };
-const CONFIRMED: Evidence = Evidence { no_trace_before: true, past_deadline: true };
-const LATE: Evidence = Evidence { no_trace_before: false, past_deadline: true };
+const NOTHING_YET: Evidence =
+    Evidence { no_trace_before: false, past_deadline: false, reference_reused: false };
+const CONFIRMED: Evidence = Evidence { no_trace_before: true, past_deadline: true, reference_reused: false };
+const LATE: Evidence = Evidence { no_trace_before: false, past_deadline: true, reference_reused: false };
 
 fn applied(j: &Judgement) -> bool {
     matches!(j, Judgement::Applied { .. })
@@ -166,7 +167,10 @@ fn no_record_needs_two_checks_and_the_deadline() {
     assert!(matches!(sale(NOTHING_YET), Judgement::NoTraceOnce));
     assert!(matches!(sale(LATE), Judgement::NoTraceOnce), "one look proves nothing");
     assert!(
-        matches!(sale(Evidence { no_trace_before: true, past_deadline: false }), Judgement::NoTraceOnce),
+        matches!(
+            sale(Evidence { no_trace_before: true, past_deadline: false, reference_reused: false }),
+            Judgement::NoTraceOnce
+        ),
         "the request may still be on its way"
     );
     let verdict = match sale(CONFIRMED) {
@@ -211,6 +215,15 @@ fn a_refund_is_judged_by_its_own_reference_and_the_totals() {
     assert!(mismatch(&second(found("06000", 1000, 1000, 300), NOTHING_YET)));
     assert!(mismatch(&second(found("06000", 1000, 1000, 700), NOTHING_YET)));
     assert!(not_applied(&second(found("07048", 1000, 1000, 300), NOTHING_YET)));
+    // Under the reference of an earlier refund that failed, that failure may be all APS shows
+    // yet: it counts once this refund can no longer be on its way.
+    let reused = Evidence { reference_reused: true, ..NOTHING_YET };
+    assert!(waiting(&second(found("07048", 1000, 1000, 300), reused)));
+    assert!(not_applied(&second(
+        found("07048", 1000, 1000, 300),
+        Evidence { past_deadline: true, ..reused }
+    )));
+    assert!(applied(&second(found("06000", 1000, 1000, 500), reused)));
     // APS does not know this refund's reference.
     assert!(matches!(second(StatusAnswer::NotFound, NOTHING_YET), Judgement::NoTraceOnce));
     assert!(no_record(&second(StatusAnswer::NotFound, CONFIRMED)));
