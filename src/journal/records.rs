@@ -209,6 +209,20 @@ impl Journal {
         Ok(())
     }
 
+    /// Moves the agreement to `next_due` without a payment: its period's charge was refused
+    /// (the order stays in the journal; a period unpaid is no payment of a limited agreement).
+    ///
+    /// # Errors
+    /// No such agreement or a database failure.
+    pub fn skip_period(&self, id: i64, next_due: NaiveDate) -> Result<(), JournalError> {
+        let held = self.hold_write()?;
+        let sql = "UPDATE agreements SET next_due = ?2 WHERE id = ?1";
+        if held.db().execute(sql, params![id, next_due.to_string()])? == 0 {
+            return Err(agreement_missing(id));
+        }
+        Ok(())
+    }
+
     /// Stores the payment link APS created for the payment link order of the same reference
     /// (record that order with `record_order_intent` first). The link starts `Open`.
     ///

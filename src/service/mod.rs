@@ -36,6 +36,7 @@ mod profiles;
 mod queries;
 mod reconcile;
 mod recurring;
+mod recurring_run;
 mod recurring_setup;
 mod references;
 mod reports;

@@ -1,12 +1,10 @@
 //! Recurring agreements on stored cards, and charging the ones that are due.
 
 use super::Field;
-use super::charge::ChargeDraft;
 use super::tokens::non_empty;
-use super::{Outcome, Progress, Service, ServiceError};
+use super::{Service, ServiceError};
 use crate::aps::money::{Currency, Money};
-use crate::aps::response::Kind;
-use crate::journal::{Agreement, Channel};
+use crate::journal::Agreement;
 use chrono::Utc;
 
 /// A recurring agreement as typed on the Recurring screen.
@@ -90,49 +88,6 @@ impl Service {
         self.allow(crate::service::access::Right::OwnHistory).await?;
         let p = profile.to_owned();
         self.journal(move |j| j.agreements(Some(&p))).await
-    }
-
-    /// Charges every active agreement that is due today or earlier, once. The reference is made
-    /// from the agreement and the due date, so running the same day twice cannot charge twice:
-    /// the journal refuses a reference it already has.
-    ///
-    /// # Errors
-    /// Journal or profile failure before the first charge.
-    pub async fn run_due_recurring(
-        &self,
-        profile: &str,
-        progress: &Progress,
-    ) -> Result<Vec<Result<Outcome, ServiceError>>, ServiceError> {
-        self.allow(crate::service::access::Right::Recurring).await?;
-        let today = Utc::now().date_naive();
-        let p = profile.to_owned();
-        let due = self.journal(move |j| j.due_agreements(Some(&p), today)).await?;
-        let prefix = self.journal(crate::journal::Journal::reference_prefix).await?;
-        let mut results = Vec::new();
-        for agreement in due {
-            let reference = recurring_reference(&prefix, agreement.id, agreement.next_due);
-            let mut draft = ChargeDraft::new(profile, agreement.currency.code());
-            draft.channel = Channel::Recurring;
-            draft.amount = crate::aps::money::format_minor(agreement.amount_minor, agreement.currency);
-            draft.payment = super::PaymentDraft::Token(agreement.token_name.clone());
-            draft.customer_email = agreement.customer_email.clone();
-            draft.customer_name = agreement.customer_name.clone().unwrap_or_default();
-            draft.merchant_reference = reference.clone();
-            draft.recurring = true;
-            draft.agreement_id = agreement.agreement_id.clone();
-            draft.allow_duplicate = true;
-            let result = self.charge(draft, progress).await;
-            if let Ok(outcome) = &result
-                && outcome.verdict.kind == Kind::Approved
-            {
-                let next = agreement.cycle.next(agreement.next_due, agreement.anchor_day);
-                let id = agreement.id;
-                let r = reference.clone();
-                self.journal(move |j| j.mark_charged(id, &r, next)).await?;
-            }
-            results.push(result);
-        }
-        Ok(results)
     }
 }
 

@@ -21,6 +21,7 @@ mod link_status;
 pub mod outside;
 mod receipts;
 mod recurring_cli;
+mod recurring_run;
 mod recurring_setup;
 pub mod rig;
 mod roles;

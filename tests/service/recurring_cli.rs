@@ -1,6 +1,8 @@
 //! Recurring agreements from the command line: cycles, pause, resume and cancel.
 
 use super::cli::{CliRig, text};
+use chrono::Datelike;
+use moto_terminal::service::Cycle;
 use std::process::Output;
 
 /// `recurring add --existing` (an agreement already set up with APS: nothing charged) on the
@@ -49,8 +51,20 @@ async fn a_monthly_agreement_from_the_31st_next_runs_on_the_last_day_of_a_shorte
     assert_eq!(added.status.code(), Some(0), "{}", text(&added.stderr));
     let charge = rig.run(&["recurring", "charge", "--profile", &p]).await;
     assert_eq!(charge.status.code(), Some(0), "{}", text(&charge.stderr));
+    // A run charges the latest period due (an agreement behind is not charged for each month
+    // missed), then the agreement waits for the following one, on the anchor day or the last
+    // day of a shorter month.
+    let (mut period, today) =
+        (chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(), chrono::Utc::now().date_naive());
+    while Cycle::Monthly.next(period, 31) <= today {
+        period = Cycle::Monthly.next(period, 31);
+    }
+    let next = Cycle::Monthly.next(period, 31);
+    assert!(next.day() == 30 || next.day() == 31 || next.month() == 2, "{next}");
     let list = text(&rig.run(&["recurring", "list", "--profile", &p]).await.stdout);
-    assert!(list.contains("monthly\tnext 2026-11-30"), "{list}");
+    assert!(list.contains(&format!("monthly\tnext {next}")), "{list}");
+    let nov = Cycle::Monthly.next(chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(), 31);
+    assert_eq!(nov.to_string(), "2026-11-30", "the 31st falls on the 30th in November");
     let bad = add(&rig, "DEMO-MC-2346", "25", "AGR32", &["--every", "fortnightly"]).await;
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("daily, weekly, monthly, annual"), "{}", text(&bad.stderr));
