@@ -298,9 +298,10 @@ impl Service {
         if order.as_ref().is_some_and(|o| o.state.needs_reconciliation()) || open().await? {
             let _ = self.reconcile_order(profile, reference, progress).await?;
         }
-        let still_open = open().await?;
         let lock = self.order_lock(profile, reference);
         let _guard = lock.lock().await;
+        // Read under the lock: what APS's totals may be written over (see `unchanged`).
+        let order = self.order_row(profile, reference).await;
         progress.report(Stage::Sending);
         let fort_id = order.as_ref().and_then(|o| o.fort_id.clone());
         let answer = self.query_status(&ctx, reference, fort_id, None).await?;
@@ -322,7 +323,7 @@ impl Service {
         if let (StatusAnswer::Found(status), Some(order)) = (&answer, &order)
             && !order.state.needs_reconciliation()
             && order.state.was_approved()
-            && !still_open
+            && self.unchanged(profile, order).await?
         {
             let amounts = Amounts::of(status);
             let voided = amounts.voided || order.state == OrderState::Voided;
@@ -334,13 +335,6 @@ impl Service {
         let order = self.order_row(profile, reference).await;
         let taken_outside = order.as_ref().is_some_and(|o| o.channel == crate::journal::Channel::Outside);
         Ok(StatusReport { verdict, answer, order, link: None, taken_outside })
-    }
-
-    /// Whether the order has an operation whose outcome is still open (a status check aside).
-    async fn open_operation(&self, profile: &str, reference: &str) -> Result<bool, ServiceError> {
-        let (p, r) = (profile.to_owned(), reference.to_owned());
-        let timeline = self.journal(move |j| j.timeline(&p, &r)).await?;
-        Ok(timeline.iter().any(|o| o.state.is_open() && o.operation != Operation::CheckStatus))
     }
 
     /// Settles the open operations of one order (the Status screen's "resolve").

@@ -135,3 +135,27 @@ impl Service {
         Ok(filter)
     }
 }
+
+impl Service {
+    /// Whether `before` is still how the journal has the order now that APS has answered, with
+    /// no operation open on it. Another process (a desk, the feedback receiver) may have
+    /// changed it meanwhile, before or after APS wrote its answer: that answer is then not
+    /// written over the change.
+    pub(super) async fn unchanged(
+        &self,
+        profile: &str,
+        before: &crate::journal::OrderRow,
+    ) -> Result<bool, ServiceError> {
+        let reference = before.merchant_reference.as_str();
+        let now = self.order_row(profile, reference).await;
+        let same = now.is_some_and(|o| o.updated_at == before.updated_at && o.state == before.state);
+        Ok(same && !self.open_operation(profile, reference).await?)
+    }
+
+    /// Whether the order has an operation whose outcome is still open (a status check aside).
+    pub(super) async fn open_operation(&self, profile: &str, reference: &str) -> Result<bool, ServiceError> {
+        let (p, r) = (profile.to_owned(), reference.to_owned());
+        let timeline = self.journal(move |j| j.timeline(&p, &r)).await?;
+        Ok(timeline.iter().any(|o| o.state.is_open() && o.operation != crate::aps::Operation::CheckStatus))
+    }
+}

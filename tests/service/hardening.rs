@@ -414,3 +414,36 @@ async fn a_status_check_while_a_partial_capture_is_open_leaves_its_amounts_to_it
 async fn a_status_check_while_a_partial_refund_is_open_leaves_its_amounts_to_it() {
     status_while_a_later_operation_is_open("REFUND").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_answer_older_than_a_change_made_meanwhile_is_not_written_over_it() {
+    let rig = Rig::new().await;
+    let reference = rig
+        .service
+        .charge(rig.token_sale("DEMO-VISA-0001", "10.00"), &none())
+        .await
+        .unwrap()
+        .merchant_reference;
+    // Another process on the same journal (a second desk, the feedback receiver) refunds it
+    // while APS's answer to a status check, made before the refund, is on its way (the
+    // simulator holds it back 330 ms, within the rig's 400 ms time limit).
+    let other = rig.service_with(rig.journal.clone(), super::rig::fast_settings());
+    rig.sim.inject(moto_terminal::sim::Fault::delay(330).for_command("CHECK_STATUS"));
+    let (service, r) = (rig.service.clone(), reference.clone());
+    let status = tokio::spawn(async move { service.check_status(PROFILE, &r, &none()).await });
+    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+    let refund = other.refund(PROFILE, &reference, "10.00", None, &none()).await.unwrap();
+    assert_eq!(refund.verdict.kind, Kind::Approved);
+    let report = status.await.unwrap().expect("status answered");
+    assert!(
+        matches!(report.answer, moto_terminal::aps::response::StatusAnswer::Found(_)),
+        "{:?}",
+        report.answer
+    );
+    let order = rig.journal.order(PROFILE, &reference).unwrap().unwrap();
+    assert_eq!(
+        (order.state, order.refunded_minor),
+        (OrderState::Refunded, 1000),
+        "not rolled back to the answer before the refund"
+    );
+}
