@@ -88,7 +88,11 @@ pub fn config(url: &str) -> Result<Config, TeamError> {
     // A desk that stops in the middle of a write (a network cut, a frozen machine) must not hold
     // the other desks' locks for long: its transaction ends after a minute, and no desk waits
     // more than 15 s for a lock (the write fails and says so; nothing was sent).
-    let limits = "-c lock_timeout=15s -c idle_in_transaction_session_timeout=60s";
+    // The server keeps its own watch the same way: a desk gone without a word (power, network)
+    // holds its presence lock, which says its orders in flight are still its own, only until
+    // the server's keepalives give up on it, about two minutes, not the system's two hours.
+    let limits = "-c lock_timeout=15s -c idle_in_transaction_session_timeout=60s \
+                  -c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=6";
     let options = match config.get_options() {
         Some(own) => format!("{own} {limits}"),
         None => limits.to_owned(),

@@ -273,3 +273,19 @@ fn sessions_closed_by_the_server_while_idle_are_replaced() {
     j.record_order_intent(&order("AFTER-1")).unwrap_or_else(|e| panic!("a closed session was used: {e}"));
     assert!(j.order("main", "AFTER-1").unwrap().is_some());
 }
+
+#[test]
+fn the_server_gives_up_on_a_vanished_desk_within_minutes() {
+    let url = fresh_team_database();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = crate::journal::postgres::connect(&url).await.unwrap();
+        let sql = "SELECT setting FROM pg_settings WHERE name = $1";
+        for (name, want) in
+            [("tcp_keepalives_idle", "60"), ("tcp_keepalives_interval", "10"), ("tcp_keepalives_count", "6")]
+        {
+            let setting: String = client.query_one(sql, &[&name]).await.unwrap().get(0);
+            assert_eq!(setting, want, "{name}: the server's own watch on this desk's connection");
+        }
+    });
+}
