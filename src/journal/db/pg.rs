@@ -34,8 +34,8 @@ pub(crate) struct Pool {
     pub(super) tls: tokio_postgres_rustls::MakeRustlsConnect,
     state: Mutex<PoolState>,
     freed: Condvar,
-    /// The session that holds this process's presence lock for as long as it runs.
-    presence: Mutex<Option<(String, Session)>>,
+    /// This process's presence: its name, and the session that holds its lock while it runs.
+    presence: Mutex<Presence>,
     /// Writes that rode on another's round trip ...
     pub(super) rode: AtomicU64,
     /// ... and the round trips that carried them.
@@ -102,7 +102,7 @@ impl Pool {
             tls: team::tls()?,
             state: Mutex::new(state),
             freed: Condvar::new(),
-            presence: Mutex::new(None),
+            presence: Mutex::new(Presence::default()),
             rode: AtomicU64::new(0),
             carried: AtomicU64::new(0),
             tasks: super::pg_task::TaskConns::default(),
@@ -232,11 +232,54 @@ impl Pool {
 /// owner name); [`Pool::present`] asks for it exclusively, which any holder refuses.
 const PRESENCE_LOCK: &str = "SELECT pg_try_advisory_lock_shared(hashtextextended('presence ' || ?1, 0))";
 
+/// How often a process checks that its presence lock is still held (its session may be lost to a
+/// server restart, a network cut or an idle-session limit) and takes it again if not.
+const PRESENCE_WATCH: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[derive(Default)]
+pub(crate) struct Presence {
+    owner: Option<String>,
+    session: Option<Session>,
+    /// The thread keeping it is running.
+    watched: bool,
+}
+
 impl Pool {
     /// Holds the presence lock of `owner` (this process) on a session kept for the purpose. Any
     /// terminal can then tell this process's claims on operations in flight from those of one
-    /// that has ended ([`Pool::present`]).
-    pub(crate) fn announce(&self, owner: &str) -> Result<(), JournalError> {
+    /// that has ended ([`Pool::present`]). A thread then keeps it: should the session be lost,
+    /// or this first try fail, the lock is taken again within [`PRESENCE_WATCH`], so that a
+    /// running terminal is not long taken for ended.
+    pub(crate) fn announce(self: &Arc<Self>, owner: &str) -> Result<(), JournalError> {
+        let start_watch = {
+            let mut presence = self.presence.lock().unwrap_or_else(PoisonError::into_inner);
+            presence.owner = Some(owner.to_owned());
+            !std::mem::replace(&mut presence.watched, true)
+        };
+        if start_watch {
+            let pool = Arc::downgrade(self);
+            let watch = move || {
+                let mut failing = false;
+                loop {
+                    std::thread::sleep(PRESENCE_WATCH);
+                    let Some(pool) = pool.upgrade() else { return };
+                    match pool.keep_presence() {
+                        Err(e) if !failing => {
+                            log::warn!("team journal: this terminal's presence cannot be taken again: {e}");
+                        }
+                        _ => {}
+                    }
+                    failing = pool.presence.lock().unwrap_or_else(PoisonError::into_inner).session.is_none();
+                }
+            };
+            if let Err(e) = std::thread::Builder::new().name("team-presence".into()).spawn(watch) {
+                log::warn!("team journal: no thread to keep this terminal's presence: {e}");
+            }
+        }
+        self.take_presence(owner)
+    }
+
+    fn take_presence(&self, owner: &str) -> Result<(), JournalError> {
         let (client, wire) = self.connect()?;
         let session = Session::bound(None, Conn::new(client, wire));
         let held: bool =
@@ -245,22 +288,24 @@ impl Pool {
             let message = "this terminal's presence lock is held elsewhere".to_owned();
             return Err(JournalError::Team { message, code: None });
         }
-        *self.presence.lock().unwrap_or_else(PoisonError::into_inner) = Some((owner.to_owned(), session));
+        self.presence.lock().unwrap_or_else(PoisonError::into_inner).session = Some(session);
         Ok(())
     }
 
     /// Takes this process's presence lock again when the session holding it was lost (a server
-    /// restart, a network cut): otherwise other terminals would take it for ended.
+    /// restart, a network cut), or was never had: otherwise other terminals would take this
+    /// one for ended.
     fn keep_presence(&self) -> Result<(), JournalError> {
         let owner = {
             let presence = self.presence.lock().unwrap_or_else(PoisonError::into_inner);
-            match presence.as_ref() {
-                Some((owner, session)) if !session.answers() => owner.clone(),
+            match (&presence.owner, &presence.session) {
+                (Some(owner), None) => owner.clone(),
+                (Some(owner), Some(session)) if !session.answers() => owner.clone(),
                 _ => return Ok(()),
             }
         };
         log::warn!("team journal: this terminal's presence was lost; taking it again");
-        self.announce(&owner)
+        self.take_presence(&owner)
     }
 
     /// Whether the process named `owner` is running (holds its presence lock), asked without

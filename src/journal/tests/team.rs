@@ -289,3 +289,30 @@ fn the_server_gives_up_on_a_vanished_desk_within_minutes() {
         }
     });
 }
+
+#[test]
+fn a_desk_whose_presence_session_is_lost_takes_it_again_while_it_runs() {
+    let url = fresh_team_database();
+    let desks: Vec<_> = (0..2).map(|_| Arc::new(Journal::open_team(&url).unwrap())).collect();
+    desks[0].announce("desk-a|boot|1|1").unwrap();
+    assert_eq!(desks[1].owner_present("desk-a|boot|1|1").unwrap(), Some(true));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let admin = runtime.block_on(crate::journal::postgres::connect(&url)).unwrap();
+    let holders = || {
+        let sql = "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ShareLock' AND granted
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+        let rows = runtime.block_on(admin.query(sql, &[])).unwrap();
+        rows.iter().map(|r| r.get::<_, i32>(0)).collect::<Vec<_>>()
+    };
+    let before = holders();
+    assert_eq!(before.len(), 1, "one session holds the presence lock");
+    // The server ends that session (a restart, an idle-session limit, an administrator).
+    let sql = "SELECT pg_terminate_backend($1)";
+    assert!(runtime.block_on(admin.query_one(sql, &[&before[0]])).unwrap().get::<_, bool>(0));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while holders().iter().all(|pid| *pid == before[0]) {
+        assert!(Instant::now() < deadline, "a running desk takes its presence again on a new session");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(desks[1].owner_present("desk-a|boot|1|1").unwrap(), Some(true));
+}
