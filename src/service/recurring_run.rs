@@ -57,17 +57,22 @@ impl Service {
             Some(order) => self.period_already_sent(profile, order, progress).await,
         };
         let next = agreement.cycle.next(period, agreement.anchor_day);
-        match &result {
+        let moved = match &result {
             Ok(outcome) if outcome.verdict.kind == Kind::Approved => {
                 let r = reference.clone();
-                self.journal(move |j| j.mark_charged(id, &r, next)).await?;
+                self.journal(move |j| j.mark_charged(id, &r, next)).await
             }
             // A refused charge ends its period unpaid (it stays in History); the next period is
             // charged on its day. One still unknown keeps the period for the next run.
             Ok(outcome) if matches!(outcome.verdict.kind, Kind::Declined | Kind::Rejected) => {
-                self.journal(move |j| j.skip_period(id, next)).await?;
+                self.journal(move |j| j.skip_period(id, next)).await
             }
-            _ => {}
+            _ => Ok(()),
+        };
+        // The charge is reported whatever happens to the agreement's date: the next run finds
+        // the period's order in the journal and moves the agreement on then.
+        if let Err(e) = moved {
+            log::warn!("agreement {id} not moved on after {reference}: {e}");
         }
         result
     }
