@@ -305,15 +305,20 @@ impl Journal {
     /// A database failure.
     pub fn tokens(&self, profile: &str, query: &str) -> Result<Vec<TokenRecord>, JournalError> {
         let query = query.trim();
-        let pattern = format!("%{}%", token_customers::fold(query).replace('%', "\\%").replace('_', "\\_"));
+        let escaped =
+            token_customers::fold(query).replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
         let phones = token_customers::phone_pattern(query);
-        let sql = format!(
-            "SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.profile = ?1 AND (
-                lower(t.token_name) LIKE ?2 ESCAPE '\\' OR COALESCE(t.last4, '') LIKE ?2 ESCAPE '\\'
-                OR lower(COALESCE(t.holder_name, '')) LIKE ?2 ESCAPE '\\' OR {CUSTOMER_MATCH})
-             ORDER BY t.status = 'INACTIVE', t.token_name LIMIT 500"
-        );
         self.read(|db| {
+            // ASCII letters folded on both backends (PostgreSQL's `lower` folds every letter,
+            // and its LIKE minds case), so both find the same tokens.
+            let fold = if db.is_team() { "moto_fold" } else { "lower" };
+            let sql = format!(
+                "SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.profile = ?1 AND (
+                    {fold}(t.token_name) LIKE ?2 ESCAPE '\\' OR COALESCE(t.last4, '') LIKE ?2 ESCAPE '\\'
+                    OR {fold}(COALESCE(t.holder_name, '')) LIKE ?2 ESCAPE '\\' OR {CUSTOMER_MATCH})
+                 ORDER BY t.status = 'INACTIVE', t.token_name LIMIT 500"
+            );
             let mut tokens = db.query_map(&sql, params![profile, pattern, phones], token_from_row)?;
             let names: Vec<&str> = tokens.iter().map(|t| t.token_name.as_str()).collect();
             let mut customers = token_customers::customers_of(db, profile, &names)?;
@@ -361,6 +366,19 @@ mod tests {
         assert_eq!(j.tokens("P", "").unwrap().len(), 2);
         assert!(j.tokens("Q", "").unwrap().is_empty(), "per profile");
         assert!(j.tokens("P", "%").unwrap().is_empty(), "wildcards are literal");
+    }
+    }
+
+    on_both! {
+    fn both_backends_fold_the_same_letters() {
+        let j = journal();
+        let mut holder = record("tok_o", "400555******0001", "m@example.com");
+        holder.holder_name = Some("MEHMET ÖZTÜRK".into());
+        j.upsert_token(&holder).unwrap();
+        assert_eq!(j.tokens("P", "mehmet").unwrap().len(), 1, "ASCII letters in any case");
+        assert_eq!(j.tokens("P", "ÖZ").unwrap().len(), 1, "other letters as typed");
+        assert!(j.tokens("P", "öz").unwrap().is_empty(), "and only as typed, on both");
+        assert!(j.tokens("P", "meh\\met").unwrap().is_empty(), "a backslash is literal too");
     }
     }
 
