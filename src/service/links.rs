@@ -166,7 +166,9 @@ impl Service {
     ) -> Result<(Verdict, Option<String>), ServiceError> {
         let answer = LinkAnswer::read(reading);
         self.record_link_answer(op_id, &answer).await?;
-        if answer.verdict.kind == Kind::Approved {
+        // A link whose answer was lost may exist all the same: it is kept too (its id and
+        // address come with the next status check), so that it is watched and, once paid, taken.
+        if matches!(answer.verdict.kind, Kind::Approved | Kind::Uncertain) {
             link.payment_link_id = answer.id.clone();
             link.url = answer.url.clone();
             self.record(move |j| j.record_link(&link)).await?;

@@ -203,3 +203,26 @@ async fn a_second_link_for_one_order_is_refused_150_125_117_and_told_in_words() 
     );
     assert!(rig.sim.money_movements().len() == 1, "only the customer's one payment");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_whose_answer_was_lost_is_kept_watched_and_taken_once_paid() {
+    let rig = Rig::new().await;
+    rig.sim.inject(super::faults::fault(moto_terminal::sim::FaultKind::UncertainCommitted, "PAYMENT_LINK"));
+    let draft = LinkDraft {
+        amount: "40.00".into(),
+        currency: "AED".into(),
+        customer_email: "buyer@example.com".into(),
+        ..Default::default()
+    };
+    let out = rig.service.payment_link(PROFILE, draft, &Progress::none()).await.unwrap();
+    rig.sim.clear_faults();
+    assert_eq!(out.verdict.kind, Kind::Uncertain, "{:?}", out.verdict);
+    let reference = out.merchant_reference;
+    assert_eq!(link_status(&rig, &reference), LinkStatus::Open, "kept though its answer was lost");
+    let id = rig.sim.order(&reference).and_then(|o| o.payment_link_id).expect("APS made it");
+    rig.sim.mark_link_paid(&id).unwrap();
+    let report = rig.service.check_status(PROFILE, &reference, &Progress::none()).await.unwrap();
+    assert_eq!(report.verdict.headline, "Payment link paid", "{:?}", report.verdict);
+    assert_eq!(report.order.unwrap().captured_minor, 4_000);
+    assert_eq!(link_status(&rig, &reference), LinkStatus::Paid);
+}
