@@ -47,6 +47,19 @@ fn stale_intent(reference: &str, minor: u64, age_secs: i64, lease: Option<Lease>
     }
 }
 
+/// A later capture or refund of `amount` on the order.
+async fn later(
+    service: &moto_terminal::service::Service,
+    command: &str,
+    reference: &str,
+    amount: &str,
+) -> Result<moto_terminal::service::Outcome, ServiceError> {
+    match command {
+        "CAPTURE" => service.capture(PROFILE, reference, amount, &none()).await,
+        _ => service.refund(PROFILE, reference, amount, None, &none()).await,
+    }
+}
+
 /// A later capture or refund under every fault: the journal must agree with the simulator
 /// after each, each request must have been sent once, and nothing may be left for a person.
 async fn later_operations_under_faults(op: &str) {
@@ -61,15 +74,7 @@ async fn later_operations_under_faults(op: &str) {
         let first = rig.service.charge(draft, &none()).await.expect("charged");
         assert_eq!(first.verdict.kind, Kind::Approved);
         let reference = first.merchant_reference;
-        let run = |amount: &'static str| {
-            let (service, reference) = (rig.service.clone(), reference.clone());
-            async move {
-                match command {
-                    "CAPTURE" => service.capture(PROFILE, &reference, amount, &none()).await,
-                    _ => service.refund(PROFILE, &reference, amount, None, &none()).await,
-                }
-            }
-        };
+        let run = |amount: &'static str| later(&rig.service, command, &reference, amount);
         let clean = run("100.00").await.expect("first partial");
         assert_eq!(clean.verdict.kind, Kind::Approved, "{kind:?}: the first one goes through");
         let mut committed = 1;
@@ -366,15 +371,7 @@ async fn status_while_a_later_operation_is_open(command: &str) {
     let mut draft = rig.token_sale("DEMO-VISA-0001", "10.00");
     draft.kind = if command == "CAPTURE" { ChargeKind::AuthorizeOnly } else { ChargeKind::Sale };
     let reference = rig.service.charge(draft, &none()).await.expect("charged").merchant_reference;
-    let run = |amount: &'static str| {
-        let (service, reference) = (rig.service.clone(), reference.clone());
-        async move {
-            match command {
-                "CAPTURE" => service.capture(PROFILE, &reference, amount, &none()).await,
-                _ => service.refund(PROFILE, &reference, amount, None, &none()).await,
-            }
-        }
-    };
+    let run = |amount: &'static str| later(&rig.service, command, &reference, amount);
     assert_eq!(run("4.00").await.expect("first").verdict.kind, Kind::Approved);
     rig.sim.inject(fault(FaultKind::DropAfterCommit, command));
     rig.sim.inject(fault(FaultKind::Http500Uncommitted, "CHECK_STATUS").times(1000));
