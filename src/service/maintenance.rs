@@ -294,8 +294,9 @@ impl Service {
         // An operation still open (a capture or refund whose answer was lost) is settled first:
         // its outcome is judged against the amounts from before it, so APS's totals, which may
         // already include it, must not be written over those while it is open.
-        let open = || async { self.open_operation(profile, reference).await };
-        if order.as_ref().is_some_and(|o| o.state.needs_reconciliation()) || open().await? {
+        if order.as_ref().is_some_and(|o| o.state.needs_reconciliation())
+            || self.open_operation(profile, reference).await?
+        {
             let _ = self.reconcile_order(profile, reference, progress).await?;
         }
         let lock = self.order_lock(profile, reference);

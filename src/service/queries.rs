@@ -134,9 +134,7 @@ impl Service {
         }
         Ok(filter)
     }
-}
 
-impl Service {
     /// Whether `before` is still how the journal has the order now that APS has answered, with
     /// no operation open on it. Another process (a desk, the feedback receiver) may have
     /// changed it meanwhile, before or after APS wrote its answer: that answer is then not

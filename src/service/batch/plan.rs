@@ -180,6 +180,25 @@ impl Service {
         ))
     }
 
+    /// Batch files are an agent's work; refund and void rows need a supervisor's right (a batch
+    /// has no read-back dialog to approve them in), checked before any row is sent.
+    pub(super) async fn batch_rights(&self, plan: &BatchPlan) -> Result<(), ServiceError> {
+        use crate::aps::Operation;
+        use crate::service::access::{Right, allows, refusal};
+        let actor = self.allow(Right::Batch).await?;
+        let money_back = |r: &PlanRow| matches!(&r.job, Ok(j) if matches!(j.op, Operation::Refund | Operation::VoidAuthorization));
+        if let Some(role) = actor.role
+            && !allows(role, Right::Refund)
+            && plan.rows.iter().any(money_back)
+        {
+            let why = refusal(&actor.name, role, Right::Refund);
+            return Err(ServiceError::NotAllowed(format!(
+                "{why} (this file has refund or void rows; nothing was sent)"
+            )));
+        }
+        Ok(())
+    }
+
     /// Marks the sale and authorization rows whose reference the journal did not have when
     /// the run began ([`BatchJob::new_reference`]): one pass over the journal for the file,
     /// where each row would otherwise ask on its own.
@@ -239,25 +258,4 @@ fn plan_row(line: &BatchLine, problem: Option<&String>) -> PlanRow {
         }),
     };
     PlanRow { row: line.row, operation, merchant_reference: reference, amount, job }
-}
-
-impl Service {
-    /// Batch files are an agent's work; refund and void rows need a supervisor's right (a batch
-    /// has no read-back dialog to approve them in), checked before any row is sent.
-    pub(super) async fn batch_rights(&self, plan: &BatchPlan) -> Result<(), ServiceError> {
-        use crate::aps::Operation;
-        use crate::service::access::{Right, allows, refusal};
-        let actor = self.allow(Right::Batch).await?;
-        let money_back = |r: &PlanRow| matches!(&r.job, Ok(j) if matches!(j.op, Operation::Refund | Operation::VoidAuthorization));
-        if let Some(role) = actor.role
-            && !allows(role, Right::Refund)
-            && plan.rows.iter().any(money_back)
-        {
-            let why = refusal(&actor.name, role, Right::Refund);
-            return Err(ServiceError::NotAllowed(format!(
-                "{why} (this file has refund or void rows; nothing was sent)"
-            )));
-        }
-        Ok(())
-    }
 }
