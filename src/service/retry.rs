@@ -30,6 +30,17 @@ impl Service {
         progress: &Progress,
     ) -> Result<Outcome, ServiceError> {
         self.allow(crate::service::access::Right::Charge).await?;
+        let result = self.send_again_now(profile, reference, card, progress).await;
+        self.audited("send-again", profile, Some(reference.trim()), None, result).await
+    }
+
+    async fn send_again_now(
+        &self,
+        profile: &str,
+        reference: &str,
+        card: Option<CardDraft>,
+        progress: &Progress,
+    ) -> Result<Outcome, ServiceError> {
         self.ready().await;
         let reference = reference.trim();
         let ctx = self.ctx(profile).await?;

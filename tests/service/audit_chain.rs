@@ -294,3 +294,22 @@ async fn only_an_admin_renews_the_audit_key_once_operators_exist() {
     let renewal = entries.iter().find(|e| e.action == "audit-key-renewed").expect("recorded");
     assert_eq!(renewal.operator, "root");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_sent_again_is_audited_as_a_charge_is() {
+    use moto_terminal::aps::response::Kind;
+    use moto_terminal::service::Progress;
+    let rig = super::rig::Rig::new().await;
+    rig.sim.inject(super::faults::fault(moto_terminal::sim::FaultKind::DropBeforeCommit, "PURCHASE"));
+    let lost =
+        rig.service.charge(rig.token_sale("DEMO-VISA-0001", "42.00"), &Progress::none()).await.unwrap();
+    rig.sim.clear_faults();
+    let reference = lost.merchant_reference;
+    let again =
+        rig.service.send_again(super::rig::PROFILE, &reference, None, &Progress::none()).await.unwrap();
+    assert_eq!(again.verdict.kind, Kind::Approved, "{:?}", again.verdict);
+    let entries = rig.service.audit_entries(None, None).await.unwrap();
+    let sent =
+        entries.iter().find(|e| e.action == "send-again").expect("the charge sent again is in the trail");
+    assert_eq!((sent.reference.as_deref(), sent.result.as_str()), (Some(reference.as_str()), "approved"));
+}

@@ -456,3 +456,16 @@ async fn a_large_file_aps_queues_148_is_waited_for_and_booked() {
     assert_eq!(still, 3, "the terminal waited through APS's queue");
     assert_eq!(rig.sim.money_movements().len(), 51, "each row charged once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_through_aps_is_audited_at_its_start_and_end() {
+    let rig = Rig::new().await;
+    let rows = vec![row(2, Operation::Purchase, "AU-2", Some("12.00"), "DEMO-VISA-0001")];
+    let run = rig.service.run_batch_via_aps(plan("aps-audit", rows), RunOptions::default()).await.unwrap();
+    let entries = rig.service.audit_entries(None, None).await.unwrap();
+    let of = |action: &str| entries.iter().find(|e| e.action == action).map(|e| e.detail.clone());
+    let start = of("batch-start").expect("the start is in the trail");
+    assert!(start.contains(&format!("batch {} via APS", run.batch.id)), "{start}");
+    let end = of("batch-end").expect("the end is in the trail");
+    assert!(end.contains("1 approved"), "{end}");
+}

@@ -475,7 +475,7 @@ pub(super) fn new_row(row: &PlanRow) -> NewBatchRow {
 }
 
 /// "3 approved, 1 declined": the batch's end, for the audit trail.
-fn tally_words(results: &[RowResult]) -> String {
+pub(super) fn tally_words(results: &[RowResult]) -> String {
     let mut counts = std::collections::BTreeMap::<&str, usize>::new();
     for r in results {
         *counts.entry(r.outcome.as_str()).or_default() += 1;

@@ -92,6 +92,8 @@ impl Service {
         let rows: Vec<_> = plan.rows.iter().map(new_row).collect();
         let r = reference.clone();
         let (batch, aps, resumed) = self.journal(move |j| j.open_aps_batch(&new, &rows, &r)).await?;
+        let start = format!("batch {} via APS ({}, {} rows)", batch.id, plan.file_name, plan.rows.len());
+        self.note("batch-start", if resumed { "resumed" } else { "ok" }, &start).await;
         let mut flight = Flight { id: batch.id, reference, aps_id: aps.batch_id, stage: aps.stage, rows: 0 };
         let mut refused = HashMap::new();
         let halted = if aps.stage.is_final() {
@@ -103,6 +105,8 @@ impl Service {
         let id = batch.id;
         self.journal(move |j| j.set_batch_state(id, state, chrono::Utc::now())).await?;
         let results = self.aps_results(id, refused, halted.as_deref()).await?;
+        self.note("batch-end", state.as_str(), &format!("batch {id}: {}", super::run::tally_words(&results)))
+            .await;
         for result in &results {
             (options.on_row)(result);
         }
