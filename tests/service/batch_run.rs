@@ -238,3 +238,23 @@ async fn a_sale_row_naming_an_order_this_file_did_not_send_is_refused_never_take
     }
     assert_eq!(rig.sim.money_movements().len(), 1, "the desk's approved charge alone");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_whose_end_cannot_be_recorded_still_reports_its_rows() {
+    let rig = Rig::new().await;
+    // The journal refuses to mark any batch finished (as a full disk would, at that moment).
+    let conn = rusqlite::Connection::open(rig.dir.path().join("journal.sqlite3")).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER no_end BEFORE UPDATE OF state ON batches WHEN NEW.state = 'finished'
+         BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+    )
+    .unwrap();
+    let rows = vec![row(2, job(Operation::Purchase, "BT-E-2", Some("21.00"), "DEMO-VISA-0001"))];
+    let run = rig
+        .service
+        .run_batch(plan("end", rows), RunOptions::default())
+        .await
+        .expect("not 'nothing was sent'");
+    assert_eq!(run.results[0].outcome, RowOutcome::Approved);
+    assert_eq!(sent_count(&rig, "PURCHASE", "BT-E-2"), 1);
+}

@@ -148,7 +148,11 @@ impl Service {
         let state =
             if options.stop.load(Ordering::SeqCst) { BatchState::Stopped } else { BatchState::Finished };
         let id = batch.id;
-        self.journal(move |j| j.set_batch_state(id, state, chrono::Utc::now())).await?;
+        // The rows went out and their outcomes are recorded: a batch whose end cannot be
+        // written still reports them (running the file again finds every row settled).
+        if let Err(e) = self.journal(move |j| j.set_batch_state(id, state, chrono::Utc::now())).await {
+            log::warn!("batch {id}: its end could not be recorded: {e}");
+        }
         self.note("batch-end", state.as_str(), &format!("batch {id}: {}", tally_words(&results))).await;
         Ok(BatchRun { batch: BatchRecord { state, ..batch }, resumed, results })
     }

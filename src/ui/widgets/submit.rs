@@ -65,6 +65,18 @@ pub fn finish_of(result: Result<Outcome, ServiceError>) -> Finish {
         Ok(outcome) => Finish::Outcome(outcome_view(&outcome)),
         Err(ServiceError::Invalid { field, message }) => Finish::Invalid { field, message },
         Err(e @ ServiceError::PossibleDuplicate { .. }) => Finish::Duplicate(e.to_string()),
+        // The request left: never "Not sent." with the form kept for another Enter.
+        Err(e @ ServiceError::NotRecorded(_)) => Finish::Outcome(OutcomeView {
+            kind: OutcomeKind::NeedsAttention,
+            headline: "Sent to APS, but the result could not be recorded".to_owned(),
+            response_code: String::new(),
+            message: e.to_string(),
+            next_step: "Do not send it again: check the order in Status (F5).".to_owned(),
+            summary: None,
+            merchant_reference: None,
+            fort_id: None,
+            reconciled: false,
+        }),
         Err(e) => Finish::NotSent(e.to_string()),
     }
 }
@@ -349,5 +361,20 @@ impl<T> Submission<T> {
             flow.set_stage(outcome_kind_of_stage(&stage));
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_that_left_is_an_outcome_to_check_never_not_sent() {
+        let Finish::Outcome(view) = finish_of(Err(ServiceError::NotRecorded("disk full".into()))) else {
+            panic!("shown as not sent, with the form kept for another Enter");
+        };
+        assert_eq!(view.kind, OutcomeKind::NeedsAttention);
+        assert!(view.next_step.contains("Do not send it again"), "{}", view.next_step);
+        assert!(matches!(finish_of(Err(ServiceError::Journal("disk full".into()))), Finish::NotSent(_)));
     }
 }
