@@ -251,26 +251,27 @@ pub async fn recurring(
     }
 }
 
-/// `recurring charge`: every due agreement once; the first failure decides the exit code.
+/// `recurring charge`: every due agreement once. The exit code is the first failure's, except
+/// that an outcome still unknown (3) wins over any other: a person must check that one.
 async fn charge_due(service: &Service, profile: &str) -> Result<(), Exit> {
     let results = service.run_due_recurring(profile, &Progress::none()).await.map_err(service_error)?;
     if results.is_empty() {
         println!("no recurring charge is due");
     }
-    let mut first_error = None;
-    for result in results {
-        let r = match result {
-            Ok(outcome) => report(&outcome),
-            Err(e) => {
-                eprintln!("moto-terminal: {e}");
-                Err(service_error(e))
-            }
-        };
-        if let Err(e) = r {
-            first_error.get_or_insert(e);
+    let failures = results.into_iter().filter_map(|result| match result {
+        Ok(outcome) => report(&outcome).err(),
+        Err(e) => {
+            eprintln!("moto-terminal: {e}");
+            Some(service_error(e))
         }
-    }
-    first_error.map_or(Ok(()), Err)
+    });
+    decisive(failures.collect()).map_or(Ok(()), Err)
+}
+
+/// The failure a run's exit code reports: the first one, unless an outcome is still unknown.
+fn decisive(failures: Vec<Exit>) -> Option<Exit> {
+    let unknown = failures.iter().position(|e| e.code == Exit::UNKNOWN);
+    failures.into_iter().nth(unknown.unwrap_or(0))
 }
 
 /// `recurring list`: one agreement per line.
@@ -295,4 +296,18 @@ async fn list_agreements(service: &Service, profile: &str) -> Result<(), Exit> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_outcome_decides_the_exit_code_over_an_earlier_decline() {
+        let exit = |code| Exit { code, message: None };
+        let codes = |v: Vec<u8>| decisive(v.into_iter().map(exit).collect()).map(|e| e.code);
+        assert_eq!(codes(vec![Exit::DECLINED, Exit::UNKNOWN]), Some(Exit::UNKNOWN));
+        assert_eq!(codes(vec![Exit::USAGE, Exit::DECLINED]), Some(Exit::USAGE), "else the first");
+        assert_eq!(codes(vec![]), None);
+    }
 }
