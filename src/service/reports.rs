@@ -139,8 +139,11 @@ impl Service {
                 for op in &ops {
                     let key = (op.profile.clone(), op.merchant_reference.clone());
                     if !orders.contains_key(&key)
-                        && let Some(order) = j.order(&key.0, &key.1)?
+                        && let Some(mut order) = j.order(&key.0, &key.1)?
                     {
+                        if order.kind == journal::OrderKind::PaymentLink {
+                            order = as_paid(order, &j.timeline(&key.0, &key.1)?);
+                        }
                         orders.insert(key, order);
                     }
                 }
@@ -273,6 +276,17 @@ fn counted_as(op: &OperationRow) -> Option<ReportOp> {
         RowOutcome::Unknown => Some(ReportOp::Unknown),
         RowOutcome::NotSent | RowOutcome::Invalid => None,
     }
+}
+
+/// A payment link's order as its payment left it: without what captures took later (they are
+/// lines of their own), so that a link paid as an authorization counts as one, not as a sale.
+fn as_paid(order: OrderRow, timeline: &[OperationRow]) -> OrderRow {
+    let captured_later: u64 = timeline
+        .iter()
+        .filter(|o| o.operation == Operation::Capture && outcome_of_operation(o) == RowOutcome::Approved)
+        .filter_map(|o| o.amount.map(Money::minor_units))
+        .sum();
+    OrderRow { captured_minor: order.captured_minor.saturating_sub(captured_later), ..order }
 }
 
 /// A paid payment link's line and amount; `None` while unpaid.
@@ -411,5 +425,24 @@ mod tests {
         order.captured_minor = 0;
         order.authorized_minor = 700;
         assert_eq!(counted(&link, &order), Some((ReportOp::Authorize, 700)));
+    }
+
+    #[test]
+    fn a_link_paid_as_an_authorization_then_captured_counts_once() {
+        let link = op(Operation::PaymentLink, OpState::Approved, Some("48000"), None);
+        let order = OrderRow {
+            kind: OrderKind::PaymentLink,
+            authorized_minor: 1000,
+            captured_minor: 600,
+            ..sample_row()
+        };
+        let capture = op(Operation::Capture, OpState::Approved, Some("04000"), Some(600));
+        let paid = as_paid(order, std::slice::from_ref(&capture));
+        assert_eq!(
+            counted(&link, &paid),
+            Some((ReportOp::Authorize, 1000)),
+            "not a sale of what the capture took"
+        );
+        assert_eq!(counted(&capture, &paid), Some((ReportOp::Capture, 600)));
     }
 }
