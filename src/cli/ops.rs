@@ -321,23 +321,22 @@ pub async fn status(service: &Service, profile: String, args: StatusArgs) -> Res
 }
 
 pub async fn reconcile(service: &Service, args: ReconcileArgs) -> Result<(), Exit> {
-    let outcomes =
-        service.reconcile(args.profile.as_deref(), &Progress::none()).await.map_err(service_error)?;
-    if outcomes.is_empty() {
-        println!("nothing to reconcile: every order's outcome is known");
-        return Ok(());
-    }
-    let mut unknown = 0;
+    let profile = args.profile.as_deref();
+    let outcomes = service.reconcile(profile, &Progress::none()).await.map_err(service_error)?;
     for outcome in &outcomes {
         println!("{}", crate::service::reconcile_summary(outcome));
-        if outcome.verdict.kind == Kind::Uncertain {
-            unknown += 1;
-        }
     }
-    if unknown > 0 {
+    // What is still in doubt now, whether this pass settled nothing of it, left it unknown,
+    // or could not even ask (a profile whose secrets cannot be read, another terminal's
+    // request still in flight): never "every order's outcome is known" then.
+    let left = service.unresolved(profile).await.map_err(service_error)?.len();
+    if left > 0 {
         return Err(Exit::unknown(format!(
-            "{unknown} order(s) still unknown; a person must check them (see `moto-terminal journal`)"
+            "{left} order(s) still in doubt; a person must check them (see `moto-terminal journal`, or Status)"
         )));
+    }
+    if outcomes.is_empty() {
+        println!("nothing to reconcile: every order's outcome is known");
     }
     Ok(())
 }

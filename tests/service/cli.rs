@@ -647,3 +647,38 @@ async fn a_demo_payment_link_keeps_its_url_when_the_terminal_restarts() {
     assert!(page.text().await.unwrap().contains("Order DEMO-LINK-1"));
     demo.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_never_says_all_is_known_while_an_order_it_could_not_ask_about_is_in_doubt() {
+    use moto_terminal::aps::money::{Currency, Money};
+    use moto_terminal::journal::{Channel, Journal, NewOrder, OrderKind, PaymentMethod};
+    let rig = CliRig::new("cli-doubt").await;
+    // An order left in doubt under a profile this desk no longer has: nobody can ask APS.
+    let journal = Journal::open(&rig.dir.path().join("journal.sqlite3")).unwrap();
+    let aed = Currency::parse("AED").unwrap();
+    journal
+        .record_order_intent(&NewOrder {
+            profile: "Gone merchant".into(),
+            merchant_reference: "DOUBT-1".into(),
+            kind: OrderKind::Sale,
+            channel: Channel::Phone,
+            amount: Money::from_minor(1000, aed).unwrap(),
+            method: PaymentMethod::Token { token_name: "DEMO-VISA-0001".into(), masked_card: None },
+            customer_email: Some("a@b.co".into()),
+            customer_name: None,
+            description: None,
+            operator: "amal".into(),
+            terminal: "desk-1".into(),
+            created_at: chrono::Utc::now() - chrono::Duration::hours(1),
+            extra: Default::default(),
+            lease: None,
+            batch_row: None,
+        })
+        .unwrap();
+    drop(journal);
+    let out = rig.run(&["reconcile"]).await;
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    assert!(!said.contains("every order's outcome is known"), "{said}");
+    assert!(said.contains("1 order(s) still in doubt"), "{said}");
+}
