@@ -104,6 +104,48 @@ fn operations_esc_in_the_read_back_keeps_the_amount_and_sends_nothing() {
 }
 
 #[test]
+fn operations_keep_the_chosen_refund_and_amount_when_nothing_was_sent() {
+    let ui = UiRig::new();
+    let auth = charge(&ui, "DEMO-VISA-0001", "100.00", ChargeKind::AuthorizeOnly);
+    let reference = auth.merchant_reference.clone();
+    ui.rt.block_on(ui.rig.service.capture(PROFILE, &reference, "40.00", &Progress::none())).unwrap();
+    let mut harness = ui.app(FakeDialogs::default());
+    open(&mut harness, ScreenId::Operations);
+    harness.event(egui::Event::Text(reference.clone()));
+    harness.key_press(Key::Enter);
+    wait_for_text(&mut harness, "Still capturable: AED 60.00");
+    harness.get_by_label("Refund").click();
+    settle(&mut harness);
+    clear_and_type(&mut harness, "Amount", "10.00");
+    // Meanwhile another desk's capture of the order is in flight: the refund is refused.
+    let busy = moto_terminal::journal::NewOperation {
+        profile: PROFILE.into(),
+        merchant_reference: reference.clone(),
+        operation: moto_terminal::aps::Operation::Capture,
+        maintenance_reference: None,
+        amount: Some(Money::from_minor(1000, Currency::parse("AED").unwrap()).unwrap()),
+        operator: "other desk".into(),
+        at: chrono::Utc::now(),
+        note: None,
+        lease: None,
+        batch_row: None,
+        approved_by: None,
+    };
+    ui.rig.journal.record_operation_intent(&busy).unwrap();
+    harness.key_press(Key::Enter);
+    settle(&mut harness);
+    harness.key_press(Key::Enter);
+    wait_for_text(&mut harness, "Not sent.");
+    wait_for_text(&mut harness, "Still capturable");
+    settle(&mut harness);
+    assert_eq!(value_of(&harness, "Amount"), "10.00", "the amount typed is kept");
+    harness.key_press(Key::Enter);
+    settle(&mut harness);
+    assert!(shows(&harness, "Refund now (Enter)"), "and the refund chosen, not a capture");
+    assert!(!ui.rig.sim.requests().iter().any(|r| r.command.as_deref() == Some("REFUND")));
+}
+
+#[test]
 fn status_checks_an_order_and_resolves_unknown_ones() {
     let ui = UiRig::new();
     let sale = charge(&ui, "DEMO-VISA-0001", "12.00", ChargeKind::Sale);

@@ -21,7 +21,7 @@ use crate::ui::widgets::field::{Note, TextField, capitalise, note_ui, row};
 use crate::ui::widgets::money::money_field;
 use crate::ui::widgets::outcome::{OutcomeKind, outcome_ui};
 use crate::ui::widgets::receipt::ReceiptButtons;
-use crate::ui::widgets::submit::{Action as FlowAction, Phase, Submission, SubmitFlow, finish_of};
+use crate::ui::widgets::submit::{Action as FlowAction, Finished, Phase, Submission, SubmitFlow, finish_of};
 use crate::ui::widgets::table::key_values;
 use crate::ui::widgets::timeline::timeline_ui;
 use egui::{Id, Key, Response, RichText, Ui};
@@ -81,6 +81,8 @@ pub struct OperationsScreen {
     asked_approval: bool,
     /// The receipt buttons under an approved operation's outcome.
     receipt: ReceiptButtons,
+    /// The last submission sent nothing: the reload after it keeps the action and amount typed.
+    keep_choice: bool,
 }
 
 impl Default for OperationsScreen {
@@ -100,6 +102,7 @@ impl Default for OperationsScreen {
             approval: ApprovalInputs::new(id("approval")),
             asked_approval: false,
             receipt: ReceiptButtons::default(),
+            keep_choice: false,
         }
     }
 }
@@ -140,8 +143,12 @@ impl OperationsScreen {
         if let Some(answer) = self.load.poll() {
             match answer {
                 Ok(Some((order, timeline))) => {
-                    self.action = default_action(&order);
-                    self.amount = self.action.default_amount(&order);
+                    let same =
+                        self.order.as_ref().is_some_and(|o| o.merchant_reference == order.merchant_reference);
+                    if !(std::mem::take(&mut self.keep_choice) && same) {
+                        self.action = default_action(&order);
+                        self.amount = self.action.default_amount(&order);
+                    }
                     self.order = Some(order);
                     self.timeline = timeline;
                     self.focus_amount = true;
@@ -175,7 +182,8 @@ impl OperationsScreen {
             if result.is_ok() {
                 self.approval.clear(ui.ctx());
             }
-            self.flow.finish(finish_of(result));
+            let finished = self.flow.finish(finish_of(result));
+            self.keep_choice = !matches!(finished, Finished::Sent(_));
             // Reload: what can still be captured or refunded has changed.
             self.start_lookup(env.service, env.profile);
         }
