@@ -384,6 +384,16 @@ fn payment_link_from_the_phone_order_is_created_and_listed() {
     wait_until(&mut harness, "the link", |h| shows(h, "Payment link: http"));
     wait_for_text(&mut harness, "open");
     assert_eq!(ui.rig.journal.links(Some(PROFILE), None).unwrap().len(), 1);
+    // Enter, Enter again starts the next link empty, never sends this one twice.
+    for _ in 0..3 {
+        harness.key_press(Key::Enter);
+        settle(&mut harness);
+    }
+    assert_eq!(
+        (value_of(&harness, "Amount"), value_of(&harness, "Customer email")),
+        (String::new(), String::new())
+    );
+    assert_eq!(ui.rig.journal.links(Some(PROFILE), None).unwrap().len(), 1);
 }
 
 #[test]

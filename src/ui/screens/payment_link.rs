@@ -134,6 +134,12 @@ impl PaymentLinkScreen {
             Some(Action::Review) => self.try_review(ui, env.profile),
             Some(Action::Send { .. }) => self.submit(env),
             Some(Action::Next) => {
+                // A link was sent: the next one starts empty, so that Enter, Enter never sends
+                // the same link again (the way, validity and currency stay as chosen).
+                self.amount.clear();
+                self.customer = Customer::default();
+                self.description.clear();
+                self.show_errors = false;
                 self.flow.reset();
                 self.focus = true;
             }
