@@ -106,6 +106,8 @@ impl Service {
             matches!(kind, ReceiptKind::Sale | ReceiptKind::Authorization | ReceiptKind::Capture)
                 .then(|| order.extra.get("authorization_code").and_then(|v| v.as_str()).map(str::to_owned))
                 .flatten();
+        // Every receipt is an entry of the trail: a desk that cannot seal one gives none.
+        self.chain().await?;
         self.note("receipt", "ok", &format!("{reference} operation {}", op.id.0)).await;
         Ok(Receipt {
             merchant_name: merchant.as_ref().map_or(profile, |p| p.receipt_name()).to_owned(),
@@ -130,6 +132,8 @@ impl Service {
     /// [`ServiceError::NotAllowed`] without the reports right; journal failure.
     pub async fn shift_report(&self, query: ReportQuery) -> Result<ShiftReport, ServiceError> {
         self.allow(super::access::Right::Reports).await?;
+        // An export is an entry of the trail, as History's CSV is.
+        self.chain().await?;
         let q = query.clone();
         let (operations, orders, attention) = self
             .journal(move |j| {

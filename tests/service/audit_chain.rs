@@ -313,3 +313,20 @@ async fn an_order_sent_again_is_audited_as_a_charge_is() {
         entries.iter().find(|e| e.action == "send-again").expect("the charge sent again is in the trail");
     assert_eq!((sent.reference.as_deref(), sent.result.as_str()), (Some(reference.as_str()), "approved"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_that_cannot_seal_the_trail_gives_no_receipt_or_report() {
+    use moto_terminal::service::{Progress, ReportQuery};
+    let rig = super::rig::Rig::new().await;
+    let sale =
+        rig.service.charge(rig.token_sale("DEMO-VISA-0001", "12.00"), &Progress::none()).await.unwrap();
+    let reset = rig.other_keychain(rig.journal.clone());
+    let refused = reset.receipt(super::rig::PROFILE, &sale.merchant_reference, None).await.unwrap_err();
+    assert!(refused.to_string().contains("audit"), "{refused}");
+    let now = chrono::Utc::now().fixed_offset();
+    let day = ReportQuery { from: now - chrono::Duration::hours(1), to: now, profile: None, operator: None };
+    let refused = reset.shift_report(day.clone()).await.unwrap_err();
+    assert!(refused.to_string().contains("audit"), "{refused}");
+    assert!(rig.service.receipt(super::rig::PROFILE, &sale.merchant_reference, None).await.is_ok());
+    assert!(rig.service.shift_report(day).await.is_ok(), "the desk holding the key gives both");
+}
