@@ -97,6 +97,7 @@ impl Service {
                 Ok(id)
             })
             .await?;
+        self.note("recurring-add", "ok", &format!("agreement {id} on profile {}", outcome.profile)).await;
         Ok(AgreementSetUp { outcome, agreement: Some(id), agreement_id, next_due: Some(next_due) })
     }
 }

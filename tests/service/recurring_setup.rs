@@ -56,6 +56,8 @@ async fn the_first_payment_sets_up_the_agreement_and_its_id_from_aps_is_kept() {
 
     let agreement = rig.journal.agreement(set_up.agreement.unwrap()).unwrap().unwrap();
     assert_eq!(agreement.agreement_id.as_deref(), Some(aps_id.as_str()));
+    let trail = rig.service.audit_entries(None, None).await.unwrap();
+    assert!(trail.iter().any(|e| e.action == "recurring-add"), "the agreement is in the audit trail");
     assert_eq!((agreement.cycle, agreement.limit), (Cycle::Monthly, Some(AgreementLimit::PaymentsLeft(11))));
     assert_eq!(agreement.next_due, Cycle::Monthly.next(today(), chrono::Datelike::day(&today())));
     assert_eq!(agreement.last_charge_reference.as_deref(), Some(set_up.outcome.merchant_reference.as_str()));
