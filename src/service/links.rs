@@ -192,7 +192,13 @@ impl Service {
             Some(typed) => typed,
             None => self.new_reference().await?,
         };
-        let expires_at = now + ChronoDuration::hours(i64::from(draft.valid_hours.clamp(1, 24 * 30)));
+        if !(1..=24 * 30).contains(&draft.valid_hours) {
+            return Err(ServiceError::invalid(
+                Field::RequestExpiryDate,
+                "a link is valid for 1 to 720 hours (30 days): type a number of hours in that range",
+            ));
+        }
+        let expires_at = now + ChronoDuration::hours(i64::from(draft.valid_hours));
         let command = Command::PaymentLink(PaymentLink {
             merchant_reference: reference.clone(),
             money,

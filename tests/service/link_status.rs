@@ -226,3 +226,17 @@ async fn a_link_whose_answer_was_lost_is_kept_watched_and_taken_once_paid() {
     assert_eq!(report.order.unwrap().captured_minor, 4_000);
     assert_eq!(link_status(&rig, &reference), LinkStatus::Paid);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validity_out_of_range_is_refused_naming_it_never_changed() {
+    let rig = CliRig::new("link-hours").await;
+    let p = rig.profile.clone();
+    for hours in ["0", "721"] {
+        let base =
+            ["link", "create", "--profile", &p, "--amount", "5", "--currency", "AED", "--email", "a@b.co"];
+        let out = rig.run(&[&base[..], &["--valid-hours", hours]].concat()).await;
+        assert_eq!(out.status.code(), Some(2), "{hours}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("--valid-hours"), "{}", text(&out.stderr));
+    }
+    assert!(rig.sim.requests().is_empty(), "nothing was sent");
+}

@@ -67,7 +67,8 @@ pub enum LinkCommand {
         phone: String,
         #[arg(long, value_enum, default_value = "email")]
         notify: CliNotify,
-        #[arg(long, default_value_t = 72)]
+        /// How long the link can be paid, in hours (1 to 720).
+        #[arg(long, default_value_t = 72, value_parser = clap::value_parser!(u32).range(1..=720))]
         valid_hours: u32,
         #[arg(long)]
         reference: Option<String>,
