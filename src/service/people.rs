@@ -53,6 +53,9 @@ pub(crate) struct People {
     pub(super) chain: Mutex<Option<Chain>>,
     /// Why the last audited action's entry was not written (`None` once one is again).
     pub(super) audit_failure: Mutex<Option<String>>,
+    /// The entries not written, in words, for the trail itself to name once it is written
+    /// again (`audit-gap` entries): the banner clears then, and the loss stays in the trail.
+    pub(super) unwritten: Mutex<Vec<String>>,
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -73,20 +73,43 @@ impl Service {
     /// the action (the journal has the order).
     pub(super) async fn audit(&self, mut entry: AuditEntry) {
         withhold_card_numbers(&mut entry);
-        let action = entry.action.clone();
-        let written = match self.chain().await {
-            Ok(chain) => self.journal(move |j| j.append_audit(entry, chain)).await.map_err(|e| {
-                // The key may have been renewed meanwhile: the next action loads it again.
-                *lock(&self.inner.people.chain) = None;
-                e.to_string()
-            }),
-            Err(e) => Err(e.to_string()),
-        };
-        let failure = written.err().map(|e| format!("the audit entry for '{action}' was not written: {e}"));
-        if let Some(failure) = &failure {
+        let (action, who, at) = (entry.action.clone(), entry.operator.clone(), entry.at);
+        let what =
+            [Some(action.as_str()), entry.reference.as_deref()].into_iter().flatten().collect::<Vec<_>>();
+        let lost = format!(
+            "'{}' by {who} at {} was not written",
+            what.join(" "),
+            at.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+        if let Err(e) = self.append(entry).await {
+            let failure = format!("the audit entry for '{action}' was not written: {e}");
             log::error!("{failure}");
+            lock(&self.inner.people.unwritten).push(format!("{lost}: {e}"));
+            *lock(&self.inner.people.audit_failure) = Some(failure);
+            return;
         }
-        *lock(&self.inner.people.audit_failure) = failure;
+        // Written again: the entries lost since are named in the trail, then the banner clears.
+        let gaps = std::mem::take(&mut *lock(&self.inner.people.unwritten));
+        for (i, gap) in gaps.iter().enumerate() {
+            let note = self.entry(&who, "audit-gap", "lost", gap);
+            if let Err(e) = self.append(note).await {
+                lock(&self.inner.people.unwritten).splice(0..0, gaps[i..].iter().cloned());
+                *lock(&self.inner.people.audit_failure) =
+                    Some(format!("audit entries lost earlier are not named yet: {e}"));
+                return;
+            }
+        }
+        *lock(&self.inner.people.audit_failure) = None;
+    }
+
+    /// Appends one entry, sealed with this desk's key.
+    async fn append(&self, entry: AuditEntry) -> Result<(), String> {
+        let chain = self.chain().await.map_err(|e| e.to_string())?;
+        self.journal(move |j| j.append_audit(entry, chain)).await.map(drop).map_err(|e| {
+            // The key may have been renewed meanwhile: the next action loads it again.
+            *lock(&self.inner.people.chain) = None;
+            e.to_string()
+        })
     }
 
     /// Why the last audited action's entry could not be written to the trail (a changed trail,

@@ -330,3 +330,30 @@ async fn a_desk_that_cannot_seal_the_trail_gives_no_receipt_or_report() {
     assert!(rig.service.receipt(super::rig::PROFILE, &sale.merchant_reference, None).await.is_ok());
     assert!(rig.service.shift_report(day).await.is_ok(), "the desk holding the key gives both");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_lost_to_a_failing_journal_are_named_in_the_trail_once_it_writes_again() {
+    use moto_terminal::service::Progress;
+    let rig = super::rig::Rig::new().await;
+    let none = Progress::none();
+    let sale = |amount: &str| rig.service.charge(rig.token_sale("DEMO-VISA-0001", amount), &none);
+    sale("10.00").await.unwrap();
+    // The journal refuses audit entries for a while (a full disk, a locked file).
+    let conn = rusqlite::Connection::open(rig.dir.path().join("journal.sqlite3")).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER fail_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+    )
+    .unwrap();
+    let lost = sale("11.00").await.unwrap().merchant_reference;
+    assert!(rig.service.audit_failure().is_some_and(|f| f.contains("not written")));
+    conn.execute_batch("DROP TRIGGER fail_audit;").unwrap();
+    sale("12.00").await.unwrap();
+    assert_eq!(rig.service.audit_failure(), None, "written again");
+    let entries = rig.service.audit_entries(None, None).await.unwrap();
+    let gap = entries.iter().find(|e| e.action == "audit-gap").expect("the loss is in the trail for good");
+    assert!(gap.detail.contains(&lost) && gap.detail.contains("disk full"), "{}", gap.detail);
+    assert!(matches!(
+        rig.service.audit_verify().await.unwrap(),
+        moto_terminal::service::Verified::Intact { .. }
+    ));
+}
