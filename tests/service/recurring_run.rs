@@ -88,7 +88,12 @@ async fn an_agreement_cancelled_during_a_run_is_not_charged() {
     rig.sim.inject(moto_terminal::sim::Fault::delay(1500).for_command("PURCHASE"));
     let service = rig.service.clone();
     let running = tokio::spawn(async move { service.run_due_recurring(PROFILE, &Progress::none()).await });
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    // Once the first charge is on its way, the run has read both agreements as due.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while purchases(&rig) == 0 {
+        assert!(std::time::Instant::now() < deadline, "the first charge was never sent");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     rig.service.cancel_agreement(second).await.unwrap();
     let results = running.await.unwrap().unwrap();
     assert_eq!(results.len(), 2);
