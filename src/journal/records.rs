@@ -197,9 +197,12 @@ impl Journal {
         require(Field::MerchantReference, reference)?;
         let held = self.hold_write()?;
         let conn = held.db();
+        // A period already noted (a run that read back the order another desk or run charged)
+        // is one payment, not two.
         let changed = conn.execute(
             "UPDATE agreements SET last_charge_reference = ?2, next_due = ?3,
-                    payments_left = CASE WHEN payments_left > 0 THEN payments_left - 1 ELSE payments_left END
+                    payments_left = CASE WHEN payments_left > 0 AND COALESCE(last_charge_reference, '') <> ?2
+                                         THEN payments_left - 1 ELSE payments_left END
                  WHERE id = ?1",
             params![id, reference, next_due.to_string()],
         )?;

@@ -50,11 +50,22 @@ impl Service {
                 "agreement {id} is no longer due: it was cancelled, paused or charged since the run began"
             )));
         };
-        let period = latest_period(&agreement, today);
-        let reference = recurring_reference(prefix, agreement.id, period);
-        let result = match self.order_row(profile, &reference).await {
-            None => self.charge(recurring_draft(profile, &agreement, &reference), progress).await,
-            Some(order) => self.period_already_sent(profile, order, progress).await,
+        // The period the agreement waits on, if it was sent before (left in doubt, or charged
+        // without the agreement moving on): settled first, and nothing later in this run.
+        let waiting = recurring_reference(prefix, agreement.id, agreement.next_due);
+        let (period, reference, result) = match self.order_row(profile, &waiting).await {
+            Some(order) => {
+                (agreement.next_due, waiting, self.period_already_sent(profile, order, progress).await)
+            }
+            None => {
+                let period = latest_period(&agreement, today);
+                let reference = recurring_reference(prefix, agreement.id, period);
+                let result = match self.order_row(profile, &reference).await {
+                    None => self.charge(recurring_draft(profile, &agreement, &reference), progress).await,
+                    Some(order) => self.period_already_sent(profile, order, progress).await,
+                };
+                (period, reference, result)
+            }
         };
         let next = agreement.cycle.next(period, agreement.anchor_day);
         let moved = match &result {
@@ -128,13 +139,18 @@ impl Service {
     }
 }
 
-/// The last due date on or before `today`: an agreement that fell behind (paused, or added with
-/// an early first date) is charged for its latest period only, never for several in one day.
+/// The last due date on or before `today` (and on or before the agreement's last date): an
+/// agreement that fell behind (paused, or added with an early first date) is charged for its
+/// latest period only, never for several in one day, nor for one after it ended.
 fn latest_period(agreement: &Agreement, today: NaiveDate) -> NaiveDate {
+    let last = match agreement.limit {
+        Some(crate::journal::AgreementLimit::Until(date)) => date.min(today),
+        _ => today,
+    };
     let mut period = agreement.next_due;
     loop {
         let next = agreement.cycle.next(period, agreement.anchor_day);
-        if next > today || next <= period {
+        if next > last || next <= period {
             return period;
         }
         period = next;

@@ -119,3 +119,94 @@ async fn a_due_date_moved_back_over_a_charged_period_charges_nothing_again() {
     assert!(run(&rig).await.is_empty());
     assert_eq!(purchases(&rig), 1, "today's period, charged once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_period_is_counted_once_however_often_it_is_noted() {
+    let rig = Rig::new().await;
+    let draft = AgreementDraft { payments: "3".into(), ..member("DEMO-VISA-0001", "49.00", "") };
+    let id = rig.service.add_agreement(PROFILE, draft).await.unwrap();
+    let left = |rig: &Rig| rig.journal.agreement(id).unwrap().unwrap().limit;
+    let before = left(&rig);
+    let next = today() + chrono::Duration::days(30);
+    rig.journal.mark_charged(id, "RC-TEST-1", next).unwrap();
+    let once = left(&rig);
+    rig.journal.mark_charged(id, "RC-TEST-1", next).unwrap();
+    assert_ne!(before, once, "a payment counts");
+    assert_eq!(left(&rig), once, "the same period noted again (two desks, a rerun) counts once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agreement_that_ended_is_not_charged_for_a_period_after_its_end() {
+    let rig = Rig::new().await;
+    let first = today() - chrono::Duration::days(95);
+    let until = today() - chrono::Duration::days(50);
+    let id = rig
+        .service
+        .add_agreement(PROFILE, member("DEMO-VISA-0001", "49.00", &first.to_string()))
+        .await
+        .unwrap();
+    // It ended 50 days ago (set as the journal keeps it: a past end cannot be typed today).
+    let conn = rusqlite::Connection::open(rig.dir.path().join("journal.sqlite3")).unwrap();
+    conn.execute(
+        "UPDATE agreements SET ends_on = ?1 WHERE id = ?2",
+        rusqlite::params![until.to_string(), id],
+    )
+    .unwrap();
+    let charged = run(&rig).await.remove(0).expect("one period charged");
+    let date = charged.merchant_reference.split('-').nth(2).unwrap().to_owned();
+    assert!(
+        date <= until.format("%Y%m%d").to_string(),
+        "{} after the end, {until}",
+        charged.merchant_reference
+    );
+    assert!(run(&rig).await.is_empty(), "and nothing after it");
+    assert_eq!(purchases(&rig), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_period_still_in_doubt_is_settled_before_any_later_one_is_charged() {
+    let rig = Rig::new().await;
+    let yesterday = today() - chrono::Duration::days(1);
+    let draft =
+        AgreementDraft { cycle: "daily".into(), ..member("DEMO-VISA-0001", "49.00", &yesterday.to_string()) };
+    let id = rig.service.add_agreement(PROFILE, draft).await.unwrap();
+    // Yesterday's charge was recorded and never answered (a crash): it waits on that period.
+    let prefix = rig.journal.reference_prefix().unwrap();
+    let waiting = format!("RC-{prefix}-{}-N{id}", yesterday.format("%Y%m%d"));
+    let mut intent = rig.token_sale("DEMO-VISA-0001", "49.00");
+    intent.merchant_reference = waiting.clone();
+    let new = moto_terminal::journal::NewOrder {
+        profile: PROFILE.into(),
+        merchant_reference: waiting.clone(),
+        kind: moto_terminal::journal::OrderKind::Recurring,
+        channel: moto_terminal::journal::Channel::Recurring,
+        amount: moto_terminal::aps::money::Money::parse(
+            "49.00",
+            moto_terminal::aps::money::Currency::parse("AED").unwrap(),
+        )
+        .unwrap(),
+        method: moto_terminal::journal::PaymentMethod::Token {
+            token_name: "DEMO-VISA-0001".into(),
+            masked_card: None,
+        },
+        customer_email: Some("member@example.com".into()),
+        customer_name: None,
+        description: None,
+        operator: "amal".into(),
+        terminal: "desk-1".into(),
+        created_at: chrono::Utc::now(),
+        extra: Default::default(),
+        lease: None,
+        batch_row: None,
+    };
+    rig.journal.record_order_intent(&new).unwrap();
+    run(&rig).await;
+    let todays = format!("RC-{prefix}-{}-N{id}", today().format("%Y%m%d"));
+    let sent_today = rig
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.merchant_reference.as_deref() == Some(todays.as_str()))
+        .count();
+    assert_eq!(sent_today, 0, "today's period waits for yesterday's to be settled");
+}
