@@ -230,10 +230,7 @@ async fn a_sale_row_naming_an_order_this_file_did_not_send_is_refused_never_take
     for (result, reference) in run.results.iter().zip(["MEMBER-42", "MEMBER-43"]) {
         assert_eq!(result.outcome, RowOutcome::Invalid, "{result:?}");
         let said = &result.response_message;
-        assert!(
-            said.contains(&format!("'{reference}' is already an order this file did not send")),
-            "{said}"
-        );
+        assert!(said.contains(&format!("'{reference}' is already another charge")), "{said}");
         assert_eq!(sent_count(&rig, "PURCHASE", reference), 1, "{reference}: only the desk's request");
     }
     assert_eq!(rig.sim.money_movements().len(), 1, "the desk's approved charge alone");
@@ -257,4 +254,19 @@ async fn a_batch_whose_end_cannot_be_recorded_still_reports_its_rows() {
         .expect("not 'nothing was sent'");
     assert_eq!(run.results[0].outcome, RowOutcome::Approved);
     assert_eq!(sent_count(&rig, "PURCHASE", "BT-E-2"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_edited_after_a_run_reports_its_charged_rows_never_refuses_or_charges_them_again() {
+    let rig = Rig::new().await;
+    let sale = || row(2, job(Operation::Purchase, "BT-EDIT-2", Some("19.00"), "DEMO-VISA-0001"));
+    let first =
+        rig.service.run_batch(plan("before-edit", vec![sale()]), RunOptions::default()).await.unwrap();
+    assert_eq!(first.results[0].outcome, RowOutcome::Approved);
+    // A row fixed further down makes another file (another hash); this row is the same charge.
+    let fixed = row(3, job(Operation::Purchase, "BT-EDIT-3", Some("7.00"), "DEMO-MC-2346"));
+    let again =
+        rig.service.run_batch(plan("after-edit", vec![sale(), fixed]), RunOptions::default()).await.unwrap();
+    assert_eq!(again.results[0].outcome, RowOutcome::Approved, "{:?}", again.results[0]);
+    assert_eq!(sent_count(&rig, "PURCHASE", "BT-EDIT-2"), 1, "never charged again");
 }

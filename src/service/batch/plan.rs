@@ -157,24 +157,38 @@ impl Service {
     }
 
     /// A sale row's order found by its reference: the order this row of the file sent (in this
-    /// run or an earlier run of the same file), or else an error naming it. Someone else's
-    /// order is not this row's: its outcome is not reported as the row's, and it is never sent
-    /// again for the row.
+    /// run or an earlier run of the same file), or the same charge (amount, currency and token
+    /// as the row: an earlier run of the file as it was before an edit), or else an error naming
+    /// it. Someone else's order is not this row's: its outcome is not reported as the row's,
+    /// and it is never sent again for the row.
     pub(super) async fn own_order(
         &self,
         batch_id: i64,
         row: u32,
+        job: &BatchJob,
         order: OrderRow,
     ) -> Result<OrderRow, ServiceError> {
+        let same_charge = job
+            .money
+            .is_some_and(|m| m.minor_units() == order.amount_minor && m.currency() == order.currency)
+            && order.token_name.as_deref() == Some(job.token_name.as_str());
+        if same_charge {
+            return Ok(order);
+        }
         let sent = self.journal(move |j| j.operations_of_file_row(batch_id, row)).await?;
         if sent.iter().any(|op| op.merchant_reference == order.merchant_reference) {
             return Ok(order);
         }
         let when = order.created_at.format("%Y-%m-%d %H:%M");
+        let money = format!(
+            "{} {}",
+            order.currency,
+            crate::aps::money::format_minor(order.amount_minor, order.currency)
+        );
         Err(ServiceError::invalid(
             Field::MerchantReference,
             format!(
-                "'{}' is already an order this file did not send ({}, {when} UTC): give the row a reference of its own",
+                "'{}' is already another charge ({money}, {}, {when} UTC), not this row's amount and card: check the row before giving it a reference of its own",
                 order.merchant_reference, order.state
             ),
         ))

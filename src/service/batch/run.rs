@@ -316,7 +316,9 @@ impl Service {
         };
         let mut settled = match existing {
             // Run before: settle what is in doubt, never send it again blindly.
-            Some(order) => self.recorded_sale(profile, self.own_order(batch_id, row, order).await?).await?,
+            Some(order) => {
+                self.recorded_sale(profile, self.own_order(batch_id, row, job, order).await?).await?
+            }
             None => {
                 let key = batch_row_key(batch_id, row);
                 Settled::Live(self.charge(sale_draft(profile, job, key), &Progress::none()).await?)
