@@ -326,10 +326,11 @@ pub async fn reconcile(service: &Service, args: ReconcileArgs) -> Result<(), Exi
     for outcome in &outcomes {
         println!("{}", crate::service::reconcile_summary(outcome));
     }
-    // What is still in doubt now, whether this pass settled nothing of it, left it unknown,
-    // or could not even ask (a profile whose secrets cannot be read, another terminal's
-    // request still in flight): never "every order's outcome is known" then.
-    let left = service.unresolved(profile).await.map_err(service_error)?.len();
+    // What is still in doubt for a person now, whether this pass left it unknown or could not
+    // even ask (a profile whose secrets cannot be read): never "every order's outcome is known"
+    // then. Requests still on their way (another running terminal's, an APS batch's rows) are
+    // not a person's to check.
+    let left = service.in_doubt_for_a_person(profile).await.map_err(service_error)?;
     if left > 0 {
         return Err(Exit::unknown(format!(
             "{left} order(s) still in doubt; a person must check them (see `moto-terminal journal`, or Status)"

@@ -122,6 +122,31 @@ impl Service {
             .collect())
     }
 
+    /// How many of a profile's orders in doubt wait for a person, not for a request still on
+    /// its way: those whose every open operation is held by an APS batch (its run books it) or
+    /// by another terminal that is running (its answer settles it) are left out.
+    ///
+    /// # Errors
+    /// Journal failure.
+    pub async fn in_doubt_for_a_person(&self, profile: Option<&str>) -> Result<usize, ServiceError> {
+        let me = super::lease::this_process();
+        let mut count = 0;
+        for item in self.unresolved(profile).await? {
+            let mut elsewhere = !item.open_operations.is_empty();
+            for op in &item.open_operations {
+                let live = match (&op.owner, op.deadline) {
+                    (Some(owner), Some(deadline)) if owner != me => {
+                        self.owner_alive(owner.clone(), deadline).await.unwrap_or(false)
+                    }
+                    _ => false,
+                };
+                elsewhere &= live || super::reconcile::held_by_aps_batch(op);
+            }
+            count += usize::from(!elsewhere);
+        }
+        Ok(count)
+    }
+
     /// The filter as the operator may use it: an agent reads only their own orders.
     pub(super) async fn own_filter(
         &self,

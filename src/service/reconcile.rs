@@ -413,7 +413,7 @@ impl Service {
 /// limit plus a margin, minutes at most, whatever `--timeout` another process was given.
 /// Running that batch again books the row from APS's results, and before its lease ends no
 /// status check can prove more than those results will.
-fn held_by_aps_batch(op: &OperationRow) -> bool {
+pub(super) fn held_by_aps_batch(op: &OperationRow) -> bool {
     op.deadline.is_some_and(|deadline| deadline > Utc::now() + chrono::Duration::hours(12))
 }
 

@@ -682,3 +682,40 @@ async fn reconcile_never_says_all_is_known_while_an_order_it_could_not_ask_about
     assert!(!said.contains("every order's outcome is known"), "{said}");
     assert!(said.contains("1 order(s) still in doubt"), "{said}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_leaves_another_running_terminals_request_in_flight_without_alarm() {
+    use moto_terminal::aps::money::{Currency, Money};
+    use moto_terminal::journal::{Channel, Journal, Lease, NewOrder, OrderKind, PaymentMethod};
+    let rig = CliRig::new("cli-in-flight").await;
+    // Another terminal (here a process that is running) sent this a moment ago and waits.
+    let mut sender = std::process::Command::new("sleep").arg("60").spawn().unwrap();
+    let owner = moto_terminal::service::lease::name_of(sender.id()).unwrap();
+    let journal = Journal::open(&rig.dir.path().join("journal.sqlite3")).unwrap();
+    journal
+        .record_order_intent(&NewOrder {
+            profile: rig.profile.clone(),
+            merchant_reference: "FLIGHT-1".into(),
+            kind: OrderKind::Sale,
+            channel: Channel::Phone,
+            amount: Money::from_minor(1000, Currency::parse("AED").unwrap()).unwrap(),
+            method: PaymentMethod::Token { token_name: "DEMO-VISA-0001".into(), masked_card: None },
+            customer_email: Some("a@b.co".into()),
+            customer_name: None,
+            description: None,
+            operator: "amal".into(),
+            terminal: "desk-2".into(),
+            created_at: chrono::Utc::now(),
+            extra: Default::default(),
+            lease: Some(Lease { owner, deadline: chrono::Utc::now() + chrono::Duration::seconds(300) }),
+            batch_row: None,
+        })
+        .unwrap();
+    drop(journal);
+    let out = rig.run(&["reconcile"]).await;
+    let _ = sender.kill();
+    let _ = sender.wait();
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "its answer will settle it: {said}");
+    assert!(!said.contains("still in doubt"), "{said}");
+}
