@@ -296,14 +296,18 @@ impl Pool {
     /// restart, a network cut), or was never had: otherwise other terminals would take this
     /// one for ended.
     fn keep_presence(&self) -> Result<(), JournalError> {
-        let owner = {
-            let presence = self.presence.lock().unwrap_or_else(PoisonError::into_inner);
-            match (&presence.owner, &presence.session) {
-                (Some(owner), None) => owner.clone(),
-                (Some(owner), Some(session)) if !session.answers() => owner.clone(),
-                _ => return Ok(()),
-            }
+        // The session is asked outside the lock: a round trip may hang on a broken network.
+        let (owner, session) = {
+            let mut presence = self.presence.lock().unwrap_or_else(PoisonError::into_inner);
+            (presence.owner.clone(), presence.session.take())
         };
+        let Some(owner) = owner else { return Ok(()) };
+        if let Some(session) = session
+            && session.answers()
+        {
+            self.presence.lock().unwrap_or_else(PoisonError::into_inner).session = Some(session);
+            return Ok(());
+        }
         log::warn!("team journal: this terminal's presence was lost; taking it again");
         self.take_presence(&owner)
     }
@@ -311,7 +315,6 @@ impl Pool {
     /// Whether the process named `owner` is running (holds its presence lock), asked without
     /// waiting: a free lock is taken and let go at once.
     pub(crate) fn present(self: &Arc<Self>, owner: &str) -> Result<bool, JournalError> {
-        self.keep_presence()?;
         let session = self.get()?;
         let db = super::Db::Pg(&session);
         let free: bool = db.query_one(

@@ -84,6 +84,10 @@ pub fn config(url: &str) -> Result<Config, TeamError> {
     config.keepalives_idle(std::time::Duration::from_secs(60));
     config.keepalives_interval(std::time::Duration::from_secs(10));
     config.keepalives_retries(6);
+    // Keepalives stay quiet while data waits for its acknowledgement: a connection whose sent
+    // bytes go unacknowledged for half a minute (a half-open link) is given up, not waited on
+    // for the system's quarter of an hour.
+    config.tcp_user_timeout(std::time::Duration::from_secs(30));
     config.application_name("moto-terminal");
     // A desk that stops in the middle of a write (a network cut, a frozen machine) must not hold
     // the other desks' locks for long: its transaction ends after a minute, and no desk waits
