@@ -99,7 +99,11 @@ impl Service {
                 return;
             }
         }
-        *lock(&self.inner.people.audit_failure) = None;
+        // Unless another entry was lost meanwhile: that one is named by the next entry written.
+        let unwritten = lock(&self.inner.people.unwritten);
+        if unwritten.is_empty() {
+            *lock(&self.inner.people.audit_failure) = None;
+        }
     }
 
     /// Appends one entry, sealed with this desk's key.

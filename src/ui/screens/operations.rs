@@ -141,11 +141,12 @@ impl OperationsScreen {
 
     fn poll(&mut self, ui: &Ui, env: &Env<'_>) {
         if let Some(answer) = self.load.poll() {
+            let keep = std::mem::take(&mut self.keep_choice);
             match answer {
                 Ok(Some((order, timeline))) => {
                     let same =
                         self.order.as_ref().is_some_and(|o| o.merchant_reference == order.merchant_reference);
-                    if !(std::mem::take(&mut self.keep_choice) && same) {
+                    if !(keep && same) {
                         self.action = default_action(&order);
                         self.amount = self.action.default_amount(&order);
                     }
