@@ -648,33 +648,42 @@ async fn a_demo_payment_link_keeps_its_url_when_the_terminal_restarts() {
     demo.shutdown().await;
 }
 
+/// An order whose intent is recorded and whose answer never came, as a terminal leaves it.
+fn order_in_doubt(
+    profile: &str,
+    reference: &str,
+    lease: Option<moto_terminal::journal::Lease>,
+    age: chrono::Duration,
+) -> moto_terminal::journal::NewOrder {
+    use moto_terminal::aps::money::{Currency, Money};
+    use moto_terminal::journal::{Channel, NewOrder, OrderKind, PaymentMethod};
+    NewOrder {
+        profile: profile.into(),
+        merchant_reference: reference.into(),
+        kind: OrderKind::Sale,
+        channel: Channel::Phone,
+        amount: Money::from_minor(1000, Currency::parse("AED").unwrap()).unwrap(),
+        method: PaymentMethod::Token { token_name: "DEMO-VISA-0001".into(), masked_card: None },
+        customer_email: Some("a@b.co".into()),
+        customer_name: None,
+        description: None,
+        operator: "amal".into(),
+        terminal: "desk-2".into(),
+        created_at: chrono::Utc::now() - age,
+        extra: Default::default(),
+        lease,
+        batch_row: None,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconcile_never_says_all_is_known_while_an_order_it_could_not_ask_about_is_in_doubt() {
-    use moto_terminal::aps::money::{Currency, Money};
-    use moto_terminal::journal::{Channel, Journal, NewOrder, OrderKind, PaymentMethod};
+    use moto_terminal::journal::Journal;
     let rig = CliRig::new("cli-doubt").await;
     // An order left in doubt under a profile this desk no longer has: nobody can ask APS.
     let journal = Journal::open(&rig.dir.path().join("journal.sqlite3")).unwrap();
-    let aed = Currency::parse("AED").unwrap();
-    journal
-        .record_order_intent(&NewOrder {
-            profile: "Gone merchant".into(),
-            merchant_reference: "DOUBT-1".into(),
-            kind: OrderKind::Sale,
-            channel: Channel::Phone,
-            amount: Money::from_minor(1000, aed).unwrap(),
-            method: PaymentMethod::Token { token_name: "DEMO-VISA-0001".into(), masked_card: None },
-            customer_email: Some("a@b.co".into()),
-            customer_name: None,
-            description: None,
-            operator: "amal".into(),
-            terminal: "desk-1".into(),
-            created_at: chrono::Utc::now() - chrono::Duration::hours(1),
-            extra: Default::default(),
-            lease: None,
-            batch_row: None,
-        })
-        .unwrap();
+    let doubt = order_in_doubt("Gone merchant", "DOUBT-1", None, chrono::Duration::hours(1));
+    journal.record_order_intent(&doubt).unwrap();
     drop(journal);
     let out = rig.run(&["reconcile"]).await;
     let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
@@ -685,32 +694,15 @@ async fn reconcile_never_says_all_is_known_while_an_order_it_could_not_ask_about
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconcile_leaves_another_running_terminals_request_in_flight_without_alarm() {
-    use moto_terminal::aps::money::{Currency, Money};
-    use moto_terminal::journal::{Channel, Journal, Lease, NewOrder, OrderKind, PaymentMethod};
+    use moto_terminal::journal::{Journal, Lease};
     let rig = CliRig::new("cli-in-flight").await;
     // Another terminal (here a process that is running) sent this a moment ago and waits.
     let mut sender = std::process::Command::new("sleep").arg("60").spawn().unwrap();
     let owner = moto_terminal::service::lease::name_of(sender.id()).unwrap();
     let journal = Journal::open(&rig.dir.path().join("journal.sqlite3")).unwrap();
-    journal
-        .record_order_intent(&NewOrder {
-            profile: rig.profile.clone(),
-            merchant_reference: "FLIGHT-1".into(),
-            kind: OrderKind::Sale,
-            channel: Channel::Phone,
-            amount: Money::from_minor(1000, Currency::parse("AED").unwrap()).unwrap(),
-            method: PaymentMethod::Token { token_name: "DEMO-VISA-0001".into(), masked_card: None },
-            customer_email: Some("a@b.co".into()),
-            customer_name: None,
-            description: None,
-            operator: "amal".into(),
-            terminal: "desk-2".into(),
-            created_at: chrono::Utc::now(),
-            extra: Default::default(),
-            lease: Some(Lease { owner, deadline: chrono::Utc::now() + chrono::Duration::seconds(300) }),
-            batch_row: None,
-        })
-        .unwrap();
+    let lease = Lease { owner, deadline: chrono::Utc::now() + chrono::Duration::seconds(300) };
+    let flight = order_in_doubt(&rig.profile, "FLIGHT-1", Some(lease), chrono::Duration::zero());
+    journal.record_order_intent(&flight).unwrap();
     drop(journal);
     let out = rig.run(&["reconcile"]).await;
     let _ = sender.kill();
