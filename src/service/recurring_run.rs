@@ -51,21 +51,16 @@ impl Service {
             )));
         };
         // The period the agreement waits on, if it was sent before (left in doubt, or charged
-        // without the agreement moving on): settled first, and nothing later in this run.
+        // without the agreement moving on), is settled first, and nothing later in this run.
         let waiting = recurring_reference(prefix, agreement.id, agreement.next_due);
-        let (period, reference, result) = match self.order_row(profile, &waiting).await {
-            Some(order) => {
-                (agreement.next_due, waiting, self.period_already_sent(profile, order, progress).await)
-            }
-            None => {
-                let period = latest_period(&agreement, today);
-                let reference = recurring_reference(prefix, agreement.id, period);
-                let result = match self.order_row(profile, &reference).await {
-                    None => self.charge(recurring_draft(profile, &agreement, &reference), progress).await,
-                    Some(order) => self.period_already_sent(profile, order, progress).await,
-                };
-                (period, reference, result)
-            }
+        let period = match self.order_row(profile, &waiting).await {
+            Some(_) => agreement.next_due,
+            None => latest_period(&agreement, today),
+        };
+        let reference = recurring_reference(prefix, agreement.id, period);
+        let result = match self.order_row(profile, &reference).await {
+            None => self.charge(recurring_draft(profile, &agreement, &reference), progress).await,
+            Some(order) => self.period_already_sent(profile, order, progress).await,
         };
         let next = agreement.cycle.next(period, agreement.anchor_day);
         let moved = match &result {
@@ -125,17 +120,8 @@ impl Service {
             )));
         };
         let verdict = response::classify(op.operation, op.response_code.as_deref().unwrap_or_default());
-        Ok(Outcome {
-            profile: profile.to_owned(),
-            merchant_reference: order.merchant_reference.clone(),
-            operation: op.operation,
-            verdict,
-            reconciled: op.state == crate::journal::OpState::Resolved,
-            order: Some(order),
-            token_name: None,
-            payment_link: None,
-            amount: None,
-        })
+        let reconciled = op.state == crate::journal::OpState::Resolved;
+        Ok(self.outcome(profile, &order.merchant_reference, op.operation, verdict, reconciled).await)
     }
 }
 

@@ -148,13 +148,18 @@ impl Service {
         let state =
             if options.stop.load(Ordering::SeqCst) { BatchState::Stopped } else { BatchState::Finished };
         let id = batch.id;
-        // The rows went out and their outcomes are recorded: a batch whose end cannot be
-        // written still reports them (running the file again finds every row settled).
+        self.end_batch(id, state).await;
+        self.note("batch-end", state.as_str(), &format!("batch {id}: {}", tally_words(&results))).await;
+        Ok(BatchRun { batch: BatchRecord { state, ..batch }, resumed, results })
+    }
+
+    /// Records where a batch ended. Its rows went out and their outcomes are recorded, so a
+    /// batch whose end cannot be written still reports them (running the file again finds
+    /// every row settled): the failure is logged, not returned.
+    pub(super) async fn end_batch(&self, id: i64, state: BatchState) {
         if let Err(e) = self.journal(move |j| j.set_batch_state(id, state, chrono::Utc::now())).await {
             log::warn!("batch {id}: its end could not be recorded: {e}");
         }
-        self.note("batch-end", state.as_str(), &format!("batch {id}: {}", tally_words(&results))).await;
-        Ok(BatchRun { batch: BatchRecord { state, ..batch }, resumed, results })
     }
 
     /// Every row, grouped by order so one order's rows run in file order; groups run at once up

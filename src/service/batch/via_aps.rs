@@ -103,11 +103,7 @@ impl Service {
         };
         let state = if flight.stage.is_final() { BatchState::Finished } else { BatchState::Stopped };
         let id = batch.id;
-        // As a run row by row: the rows' outcomes are recorded; a batch whose end cannot be
-        // written still reports them.
-        if let Err(e) = self.journal(move |j| j.set_batch_state(id, state, chrono::Utc::now())).await {
-            log::warn!("batch {id}: its end could not be recorded: {e}");
-        }
+        self.end_batch(id, state).await;
         let results = self.aps_results(id, refused, halted.as_deref()).await?;
         self.note("batch-end", state.as_str(), &format!("batch {id}: {}", super::run::tally_words(&results)))
             .await;
